@@ -1,0 +1,333 @@
+"""``labelspec check``: validate every guideline and report all problems at once."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from labelspec import yamlio
+from labelspec.errors import Problem, SpecError
+from labelspec.spec import Loc, Spec, cross_check
+from labelspec.workspace import Workspace, find_root
+
+MIN_EXAMPLE_PX = 32
+LARGE_FILE_BYTES = 1024 * 1024
+
+
+@dataclass
+class GuidelineReport:
+    name: str
+    spec_file: str
+    spec: Spec | None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class CheckReport:
+    guidelines: list[GuidelineReport]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for g in self.guidelines for p in g.errors]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for g in self.guidelines for p in g.warnings]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "guidelines": [g.name for g in self.guidelines],
+            "errors": [p.to_dict() for p in self.errors],
+            "warnings": [p.to_dict() for p in self.warnings],
+        }
+
+
+def key_path(loc: Loc) -> str:
+    """``('classes', 2, 'examples')`` -> ``classes[2].examples``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _all_model_keys() -> list[str]:
+    from labelspec import spec as spec_module
+
+    keys: set[str] = set()
+    for obj in vars(spec_module).values():
+        if isinstance(obj, type) and issubclass(obj, spec_module._Model):
+            keys.update(obj.model_fields)
+    return sorted(keys)
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(error["loc"][-1])
+        close = difflib.get_close_matches(key, _all_model_keys(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else " (remove it)"
+        return f"unknown key {key!r}{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if (
+        kind not in ("value_error",)
+        and "input" in error
+        and not isinstance(error["input"], (dict, list))
+    ):
+        message += f" (got {error['input']!r})"
+    return message
+
+
+@dataclass
+class SpecResult:
+    """A validated spec file: the spec (None if unusable), problems, raw YAML for line numbers."""
+
+    spec: Spec | None
+    errors: list[Problem]
+    warnings: list[Problem]
+    raw: Any = None
+    salvaged: frozenset[str] = frozenset()
+
+    def keep(self, problems: list[Problem]) -> list[Problem]:
+        """Drop findings inside entries cut out by ``_salvage``: they would be false alarms."""
+        return [p for p in problems if not any(_under(p.path, cut) for cut in self.salvaged)]
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
+
+
+def load_spec(path: Path, display: str | None = None) -> SpecResult:
+    """Parse and validate one spec file."""
+    display = display or str(path)
+    try:
+        raw = yamlio.load_plain(path)
+    except SpecError as exc:
+        message = str(exc).removeprefix(str(path)).lstrip(": ")
+        line = None
+        if message[:1].isdigit():
+            line_text, _, message = message.partition(": ")
+            line = int(line_text.split(":")[0])
+        return SpecResult(None, [Problem(message=message, file=display, line=line)], [])
+    return validate_data(raw, display)
+
+
+def validate_data(raw: Any, display: str) -> SpecResult:
+    def problem(loc: Loc, message: str, severity: str = "error") -> Problem:
+        line, col = yamlio.locate(raw, loc)
+        return Problem(
+            message=message, file=display, line=line, col=col, path=key_path(loc), severity=severity
+        )
+
+    if not isinstance(raw, dict):
+        return SpecResult(
+            None, [Problem(message="a spec must be a YAML mapping", file=display, line=1)], [], raw
+        )
+    plain = yamlio.to_plain(raw)
+    try:
+        spec = Spec.model_validate(plain)
+        shape_errors: list[Problem] = []
+        cut: frozenset[str] = frozenset()
+    except ValidationError as exc:
+        shape_errors = [problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
+        spec, cut = _salvage(plain, exc.errors())
+        if spec is None:
+            return SpecResult(None, shape_errors, [], raw)
+    errors, warnings = cross_check(spec)
+    result = SpecResult(spec, shape_errors, [], raw, cut)
+    result.errors += result.keep([problem(loc, msg) for loc, msg in errors])
+    result.warnings = result.keep([problem(loc, msg, "warning") for loc, msg in warnings])
+    return result
+
+
+_STUBS = {
+    "classes": lambda item: {"id": item["id"], "name": str(item["id"]), "definition": "-"},
+    "rules": lambda item: {"id": item["id"], "text": "-"},
+}
+_SCALAR_FALLBACKS = {
+    "guideline": "invalid",
+    "title": "-",
+    "version": "0.0.0",
+    "task": "classification",
+}
+
+
+def _salvage(
+    plain: dict[str, Any], errors: list[dict[str, Any]]
+) -> tuple[Spec | None, frozenset[str]]:
+    """A valid spec made by cutting out what failed, so cross-references can still be checked.
+
+    Each failing list entry is dropped, except top-level classes and rules, which keep a stub with
+    their id so that references to them do not turn into false errors.
+    Returns the spec (or None) and the key paths whose findings are no longer reliable.
+    """
+    data = copy.deepcopy(plain)
+    cut: set[str] = set()
+    removals: list[tuple[Any, ...]] = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if not loc or (loc[0] == "classes" and len(loc) == 1):
+            return None, frozenset()
+        if loc[0] in ("version", "changelog"):
+            cut.add("changelog")
+        deepest = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
+        if deepest is None:
+            if loc[0] in _SCALAR_FALLBACKS:
+                data[loc[0]] = _SCALAR_FALLBACKS[loc[0]]
+            else:
+                data.pop(loc[0], None)
+        else:
+            removals.append(loc[: deepest + 1])
+    for loc in sorted(set(removals), key=lambda cut: (len(cut), cut), reverse=True):
+        parent = data
+        for part in loc[:-1]:
+            parent = parent[part] if isinstance(parent, (dict, list)) else None
+        if not isinstance(parent, list) or not isinstance(loc[-1], int) or loc[-1] >= len(parent):
+            continue
+        item = parent[loc[-1]]
+        cut.add(key_path(loc))
+        stub = _STUBS.get(loc[0]) if len(loc) == 2 else None
+        if stub and isinstance(item, dict) and isinstance(item.get("id"), str):
+            parent[loc[-1]] = stub(item)
+        else:
+            del parent[loc[-1]]
+    try:
+        return Spec.model_validate(data), frozenset(cut)
+    except ValidationError:
+        return None, frozenset()
+
+
+def tracked_by_dvc(path: Path, root: Path) -> bool:
+    """Whether ``path`` or one of its parent folders (inside ``root``) has a ``.dvc`` file."""
+    for candidate in (path, *path.parents):
+        if candidate == root or root not in candidate.parents:
+            break
+        if candidate.with_name(candidate.name + ".dvc").is_file():
+            return True
+    return False
+
+
+def check_files(
+    spec: Spec, raw: Any, guideline_dir: Path, root: Path, display: str
+) -> tuple[list, list]:
+    """Example files exist, stay inside the workspace, are big enough and tracked if large."""
+    from PIL import Image, UnidentifiedImageError
+
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+
+    def problem(loc: Loc, message: str, severity: str = "error") -> Problem:
+        line, col = yamlio.locate(raw, loc)
+        return Problem(
+            message=message, file=display, line=line, col=col, path=key_path(loc), severity=severity
+        )
+
+    for c_i, cls in enumerate(spec.classes):
+        if not cls.examples.counter and not cls.examples.borderline:
+            warnings.append(
+                problem(
+                    ("classes", c_i, "examples"),
+                    f"class {cls.id!r} has no counter or borderline example",
+                    "warning",
+                )
+            )
+        for kind, i, ex in cls.examples.all():
+            if ex.image is None:
+                continue
+            loc: Loc = ("classes", c_i, "examples", kind, i, "image")
+            path = (guideline_dir / ex.image).resolve()
+            if root not in path.parents:
+                errors.append(
+                    problem(
+                        loc, f"{ex.image} points outside the workspace (keep examples inside it)"
+                    )
+                )
+                continue
+            if not path.is_file():
+                hint = (
+                    "it is tracked by DVC: run `labelspec pull`"
+                    if tracked_by_dvc(path, root)
+                    else "add it or remove the entry"
+                )
+                errors.append(problem(loc, f"file not found: {ex.image} ({hint})"))
+                continue
+            try:
+                with Image.open(path) as img:
+                    width, height = img.size
+            except (UnidentifiedImageError, OSError):
+                errors.append(problem(loc, f"{ex.image} is not an image Pillow can read"))
+                continue
+            if min(width, height) < MIN_EXAMPLE_PX:
+                warnings.append(
+                    problem(
+                        loc,
+                        f"{ex.image} is {width}x{height} px, smaller than {MIN_EXAMPLE_PX} px: "
+                        "labelers cannot see the detail",
+                        "warning",
+                    )
+                )
+            if path.stat().st_size > LARGE_FILE_BYTES and not tracked_by_dvc(path, root):
+                warnings.append(
+                    problem(
+                        loc,
+                        f"{ex.image} is over 1 MiB and not tracked by DVC "
+                        "(run `dvc add` on its folder)",
+                        "warning",
+                    )
+                )
+    return errors, warnings
+
+
+def check_guideline(ws: Workspace, name: str) -> GuidelineReport:
+    path = ws.spec_path(name)
+    display = ws.relpath(path)
+    result = load_spec(path, display)
+    if result.spec is not None:
+        if result.spec.guideline != name and "guideline" not in {p.path for p in result.errors}:
+            line, col = yamlio.locate(result.raw, ("guideline",))
+            message = f"guideline id {result.spec.guideline!r} must match its folder name {name!r}"
+            result.errors.append(
+                Problem(message=message, file=display, line=line, col=col, path="guideline")
+            )
+        file_errors, file_warnings = check_files(
+            result.spec, result.raw, path.parent, ws.root, display
+        )
+        result.errors += result.keep(file_errors)
+        result.warnings += result.keep(file_warnings)
+    return GuidelineReport(
+        name=name,
+        spec_file=display,
+        spec=result.spec,
+        errors=sorted(result.errors, key=_by_line),
+        warnings=sorted(result.warnings, key=_by_line),
+    )
+
+
+def _by_line(problem: Problem) -> tuple[int, int]:
+    return (problem.line or 0, problem.col or 0)
+
+
+def check(path: Path | str = ".") -> CheckReport:
+    """Check the workspace containing ``path``, or only the guideline ``path`` points into."""
+    target = Path(path).resolve()
+    ws = Workspace(find_root(target))
+    names = ws.guideline_names()
+    if (
+        target != ws.root
+        and ws.guidelines_dir in (target, *target.parents)
+        and target != ws.guidelines_dir
+    ):
+        rel = target.relative_to(ws.guidelines_dir)
+        names = [rel.parts[0]]
+    return CheckReport(guidelines=[check_guideline(ws, name) for name in names])

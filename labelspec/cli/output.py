@@ -1,0 +1,42 @@
+"""Rendering helpers: JSON for scripts on stdout, rich tables for people, notes on stderr."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON for scripts on stdout."
+)
+
+
+def write_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def note(message: str) -> None:
+    """A line for people, on stderr so that stdout stays clean for pipes."""
+    click.echo(message, err=True)
+
+
+def console():
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((120, 24)).columns, 120)
+    return Console(file=sys.stdout, width=width, highlight=False)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*["" if v is None else str(v) for v in row])
+    console().print(grid)

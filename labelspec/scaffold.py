@@ -1,0 +1,170 @@
+"""``labelspec init``: create a workspace (git + DVC + layout + example guideline) in one commit."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from labelspec.errors import WorkspaceError
+from labelspec.vcs import Dvc, Git, git_root
+from labelspec.workspace import CONFIG_NAME
+
+TEMPLATES = {
+    "classification": ("digits", "digits"),
+    "detection": ("shapes", "shapes"),
+    "ner": ("entities", "news"),
+}
+COMMON_FILES = {
+    "labelspec.yaml": CONFIG_NAME,
+    "mkdocs.yml": "mkdocs.yml",
+    "dvc.yaml": "dvc.yaml",
+    "gitignore": ".gitignore",
+    "labelers/roster.yaml": "labelers/roster.yaml",
+    "labelers/training.yaml": "labelers/training.yaml",
+    "datasets/README.md": "datasets/README.md",
+}
+
+
+@dataclass
+class InitResult:
+    root: Path
+    template: str
+    guideline: str
+    dataset: str
+    remote_url: str
+    created_git: bool
+    commit: str
+    files: list[str]
+
+    def to_dict(self) -> dict:
+        return {
+            "root": str(self.root),
+            "template": self.template,
+            "guideline": self.guideline,
+            "dataset": self.dataset,
+            "remote": self.remote_url,
+            "created_git": self.created_git,
+            "commit": self.commit,
+            "files": self.files,
+        }
+
+
+def default_remote(root: Path) -> Path:
+    """A local directory beside the workspace, so the demo needs no server."""
+    return root.parent / f"{root.name}.dvc-storage"
+
+
+def _render_files(root: Path, template: str, remote_url: str) -> dict[str, bytes]:
+    """Every file of the new workspace, in memory, so nothing is written before all is known."""
+    guideline, dataset = TEMPLATES[template]
+    package = resources.files("labelspec") / "templates"
+    values = {
+        "name": root.name,
+        "guideline": guideline,
+        "dataset": dataset,
+        "remote_url": remote_url,
+    }
+    files: dict[str, bytes] = {}
+    for source, target in COMMON_FILES.items():
+        text = (package / "common" / source).read_text(encoding="utf-8")
+        files[target] = Template(text).substitute(values).encode()
+    guideline_root = package / template / "guidelines" / guideline
+
+    def collect(node, rel: str) -> None:
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            child_rel = f"{rel}/{child.name}"
+            if child.is_dir():
+                collect(child, child_rel)
+            else:
+                files[child_rel] = child.read_bytes()
+
+    collect(guideline_root, f"guidelines/{guideline}")
+    if template == "detection":
+        files.update(_shape_images(f"guidelines/{guideline}/examples"))
+    return files
+
+
+def _shape_images(rel_dir: str) -> dict[str, bytes]:
+    import io
+
+    from labelspec import shapes
+
+    out = {}
+    for name, (kind, box, fill, seed) in shapes.SCENES.items():
+        buffer = io.BytesIO()
+        shapes.draw(kind, box, fill, seed).save(buffer, format="PNG", compress_level=9)
+        out[f"{rel_dir}/{name}.png"] = buffer.getvalue()
+    return out
+
+
+def init(
+    path: Path | str = ".", template: str = "classification", remote: str | None = None
+) -> InitResult:
+    """Create a workspace in ``path``: git (or the enclosing repo), DVC, layout, first commit."""
+    if template not in TEMPLATES:
+        raise WorkspaceError(f"unknown template {template!r}: choose one of {', '.join(TEMPLATES)}")
+    root = Path(path).resolve()
+    if (root / CONFIG_NAME).exists():
+        raise WorkspaceError(
+            f"{root} is already a labelspec workspace ({CONFIG_NAME} exists); nothing changed"
+        )
+    remote_url = remote or str(default_remote(root))
+    files = _render_files(root, template, remote_url)
+    clashes = sorted(rel for rel in files if (root / rel).exists())
+    if clashes:
+        raise WorkspaceError(
+            f"{root} already has {', '.join(clashes[:5])}{' ...' if len(clashes) > 5 else ''}; "
+            "init would overwrite them (choose an empty folder); nothing changed"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    created_git = git_root(root) is None
+    created_dvc = not (root / ".dvc").is_dir()
+    git = Git.init(root) if created_git else Git(root)
+    try:
+        if created_dvc:
+            Dvc.init(root, subdir=git.top != root).close()
+        for rel, content in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        with Dvc(root) as dvc:
+            dvc.set_default_remote("storage", remote_url)
+        if "://" not in remote_url:
+            Path(remote_url).mkdir(parents=True, exist_ok=True)
+        tracked = [*files, ".dvc/config", ".dvc/.gitignore", ".dvcignore"]
+        commit = git.commit(f"labelspec init: {template} workspace", paths=tracked)
+    except BaseException:
+        _undo(root, files, created_git, created_dvc)
+        raise
+    finally:
+        git.close()
+    guideline, dataset = TEMPLATES[template]
+    return InitResult(
+        root=root,
+        template=template,
+        guideline=guideline,
+        dataset=dataset,
+        remote_url=remote_url,
+        created_git=created_git,
+        commit=commit,
+        files=sorted(files),
+    )
+
+
+def _undo(root: Path, files: dict[str, bytes], created_git: bool, created_dvc: bool) -> None:
+    """Remove what a failed init wrote (none of it existed before: init checks for clashes)."""
+    for rel in files:
+        (root / rel).unlink(missing_ok=True)
+    for rel in sorted({str(Path(r).parent) for r in files}, key=len, reverse=True):
+        folder = root / rel
+        while folder != root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    if created_dvc:
+        shutil.rmtree(root / ".dvc", ignore_errors=True)
+        (root / ".dvcignore").unlink(missing_ok=True)
+    if created_git:
+        shutil.rmtree(root / ".git", ignore_errors=True)

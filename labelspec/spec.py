@@ -1,0 +1,376 @@
+"""The machine-readable guideline: pydantic models of ``guidelines/<name>/spec.yaml``.
+
+``Spec.model_validate`` checks the shape of each field; ``cross_check`` checks what one field
+says about another (ids unique, references resolve, changelog ordered). Both report locations as
+pydantic-style ``loc`` tuples so ``check`` can turn them into file:line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from labelspec.semver import Version
+
+UNRELEASED = "unreleased"
+TASKS = ("classification", "multilabel", "detection", "ner")
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+Loc = tuple[str | int, ...]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(_Model):
+    id: RuleId
+    text: str = Field(min_length=1)
+    applies_to: list[Slug] = []
+    min_box_px: int | None = Field(default=None, ge=1)
+    min_span_chars: int | None = Field(default=None, ge=1)
+
+
+class Attribute(_Model):
+    id: Slug
+    name: str | None = None
+    type: Literal["nominal", "ordinal", "boolean", "text"]
+    values: list[str] = []
+    required: bool = False
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _values_match_type(self) -> Attribute:
+        if self.type in ("nominal", "ordinal") and not self.values:
+            raise ValueError(f"a {self.type} attribute needs its allowed `values`")
+        if self.type in ("boolean", "text") and self.values:
+            raise ValueError(f"a {self.type} attribute takes no `values`")
+        if len(set(self.values)) != len(self.values):
+            raise ValueError("`values` has duplicates")
+        return self
+
+
+class Span(_Model):
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    label: Slug
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end <= self.start:
+            raise ValueError("span end must be greater than start")
+        return self
+
+
+class Example(_Model):
+    image: str | None = None
+    text: str | None = None
+    spans: list[Span] = []
+    why: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_medium(self) -> Example:
+        if (self.image is None) == (self.text is None):
+            raise ValueError("an example has exactly one of `image` or `text`")
+        if self.spans and self.text is None:
+            raise ValueError("`spans` need a `text` example")
+        for span in self.spans:
+            if self.text is not None and span.end > len(self.text):
+                raise ValueError(
+                    f"span {span.start}-{span.end} ends past the text ({len(self.text)} chars)"
+                )
+        return self
+
+
+class CounterExample(Example):
+    label: Slug | None = Field(default=None, description="the class it really is; omit for none")
+
+
+class BorderlineExample(Example):
+    decision: Slug = Field(description="the class to label it as")
+    rule: RuleId | None = Field(default=None, description="the rule that decides it")
+
+
+class Examples(_Model):
+    positive: list[Example] = []
+    counter: list[CounterExample] = []
+    borderline: list[BorderlineExample] = []
+
+    def all(self) -> list[tuple[str, int, Example]]:
+        return [
+            (kind, i, ex)
+            for kind in ("positive", "counter", "borderline")
+            for i, ex in enumerate(getattr(self, kind))
+        ]
+
+
+class LabelClass(_Model):
+    id: Slug
+    name: str = Field(min_length=1)
+    definition: str = Field(min_length=1)
+    synonyms: list[str] = []
+    confusable_with: list[Slug] = []
+    include: list[str] = []
+    exclude: list[str] = []
+    min_box_px: int | None = Field(default=None, ge=1)
+    attributes: list[Attribute] = []
+    examples: Examples = Examples()
+
+
+class DecisionNode(_Model):
+    id: Slug
+    question: str = Field(min_length=1)
+    yes: Slug
+    no: Slug
+
+
+class ChangelogEntry(_Model):
+    version: str
+    date: dt.date | None = None
+    summary: str = Field(min_length=1)
+    details: list[str] = []
+    affects: list[Slug] = []
+    relabel: Literal["required", "recommended", "none"] = "none"
+    digest: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _semver_or_unreleased(cls, value: object) -> str:
+        value = str(value)
+        if value != UNRELEASED and not Version.is_valid(value):
+            raise ValueError(
+                f"must be a semantic version like 1.2.0 or `{UNRELEASED}`, not {value!r}"
+            )
+        return value
+
+    @property
+    def released(self) -> bool:
+        return self.version != UNRELEASED
+
+
+class Training(_Model):
+    pass_accuracy: float = Field(default=0.9, ge=0, le=1)
+
+
+class Quality(_Model):
+    training: Training = Training()
+
+
+class Spec(_Model):
+    guideline: Slug
+    title: str = Field(min_length=1)
+    version: str
+    owners: list[str] = []
+    task: Literal["classification", "multilabel", "detection", "ner"]
+    description: str | None = None
+    rules: list[Rule] = []
+    classes: list[LabelClass] = Field(min_length=1)
+    decision_tree: list[DecisionNode] = []
+    changelog: list[ChangelogEntry] = []
+    quality: Quality = Quality()
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _semver(cls, value: object) -> str:
+        value = str(value)
+        if not Version.is_valid(value):
+            raise ValueError(f"must be a semantic version like 1.2.0, not {value!r}")
+        return value
+
+    @property
+    def class_ids(self) -> list[str]:
+        return [c.id for c in self.classes]
+
+    def get_class(self, class_id: str) -> LabelClass | None:
+        return next((c for c in self.classes if c.id == class_id), None)
+
+    def get_rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    @property
+    def pending(self) -> ChangelogEntry | None:
+        """The changelog entry the author wrote for the next release, if any."""
+        return next((e for e in self.changelog if not e.released), None)
+
+    def min_box_px(self, class_id: str) -> int | None:
+        """The strictest minimum box side that applies to a class."""
+        found = [
+            r.min_box_px
+            for r in self.rules
+            if r.min_box_px and (not r.applies_to or class_id in r.applies_to)
+        ]
+        cls = self.get_class(class_id)
+        if cls and cls.min_box_px:
+            found.append(cls.min_box_px)
+        return max(found) if found else None
+
+
+def _duplicates(values: list[str]) -> set[str]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]]]:
+    """What one field says about another: (errors, warnings) as (loc, message) pairs."""
+    errors: list[tuple[Loc, str]] = []
+    warnings: list[tuple[Loc, str]] = []
+    class_ids = set(spec.class_ids)
+    rule_ids = {r.id for r in spec.rules}
+
+    for kind, items in (
+        ("classes", spec.classes),
+        ("rules", spec.rules),
+        ("decision_tree", spec.decision_tree),
+    ):
+        dupes = _duplicates([x.id for x in items])
+        for i, item in enumerate(items):
+            if item.id in dupes:
+                errors.append(((kind, i, "id"), f"duplicate id {item.id!r} (ids must be unique)"))
+
+    def need_class(loc: Loc, value: str | None, what: str) -> None:
+        if value is not None and value not in class_ids:
+            errors.append(
+                (loc, f"{what} {value!r} is not a class id (known: {', '.join(sorted(class_ids))})")
+            )
+
+    for r_i, rule in enumerate(spec.rules):
+        for j, target in enumerate(rule.applies_to):
+            need_class(("rules", r_i, "applies_to", j), target, "applies_to")
+
+    for c_i, cls in enumerate(spec.classes):
+        base: Loc = ("classes", c_i)
+        for j, other in enumerate(cls.confusable_with):
+            need_class((*base, "confusable_with", j), other, "confusable_with")
+            if other == cls.id:
+                errors.append(
+                    ((*base, "confusable_with", j), "a class cannot be confusable with itself")
+                )
+        for a_i in (
+            i
+            for i, a in enumerate(cls.attributes)
+            if a.id in _duplicates([a.id for a in cls.attributes])
+        ):
+            errors.append(((*base, "attributes", a_i, "id"), "duplicate attribute id"))
+        for kind, i, ex in cls.examples.all():
+            loc: Loc = (*base, "examples", kind, i)
+            if spec.task == "ner" and ex.text is None:
+                errors.append(
+                    ((*loc, "image"), "an ner guideline's examples carry `text`, not `image`")
+                )
+            if spec.task != "ner" and ex.image is None:
+                errors.append(
+                    (
+                        (*loc, "text"),
+                        f"a {spec.task} guideline's examples carry `image`, not `text`",
+                    )
+                )
+            for s_i, span in enumerate(ex.spans):
+                need_class((*loc, "spans", s_i, "label"), span.label, "span label")
+            if isinstance(ex, CounterExample):
+                need_class((*loc, "label"), ex.label, "label")
+                if ex.label == cls.id:
+                    errors.append(
+                        (
+                            (*loc, "label"),
+                            f"a counterexample of {cls.id!r} cannot be labeled {cls.id!r}",
+                        )
+                    )
+            if isinstance(ex, BorderlineExample):
+                need_class((*loc, "decision"), ex.decision, "decision")
+                if ex.rule is not None and ex.rule not in rule_ids:
+                    errors.append(((*loc, "rule"), f"rule {ex.rule!r} is not defined in `rules`"))
+
+    node_ids = {n.id for n in spec.decision_tree}
+    for n_i, node in enumerate(spec.decision_tree):
+        if node.id in class_ids:
+            errors.append(
+                (("decision_tree", n_i, "id"), f"node id {node.id!r} clashes with a class id")
+            )
+        for branch in ("yes", "no"):
+            target = getattr(node, branch)
+            if target not in node_ids and target not in class_ids:
+                errors.append(
+                    (("decision_tree", n_i, branch), f"{target!r} is neither a node nor a class id")
+                )
+    errors.extend(_tree_cycles(spec))
+
+    _check_changelog(spec, errors, warnings)
+    return errors, warnings
+
+
+def _tree_cycles(spec: Spec) -> list[tuple[Loc, str]]:
+    nodes = {n.id: (i, n) for i, n in enumerate(spec.decision_tree)}
+    state: dict[str, int] = {}
+    found: list[tuple[Loc, str]] = []
+
+    def visit(node_id: str) -> None:
+        state[node_id] = 1
+        i, node = nodes[node_id]
+        for branch in ("yes", "no"):
+            target = getattr(node, branch)
+            if target in nodes:
+                if state.get(target) == 1:
+                    found.append(
+                        (("decision_tree", i, branch), f"{target!r} leads back into a loop")
+                    )
+                elif target not in state:
+                    visit(target)
+        state[node_id] = 2
+
+    for node_id in nodes:
+        if node_id not in state:
+            visit(node_id)
+    return found
+
+
+def _check_changelog(spec: Spec, errors: list, warnings: list) -> None:
+    released = [(i, e) for i, e in enumerate(spec.changelog) if e.released]
+    pending = [i for i, e in enumerate(spec.changelog) if not e.released]
+    for i in pending[1:]:
+        errors.append((("changelog", i, "version"), f"only one `{UNRELEASED}` entry is allowed"))
+    if pending and pending[0] != len(spec.changelog) - 1:
+        errors.append(
+            (("changelog", pending[0], "version"), f"the `{UNRELEASED}` entry must come last")
+        )
+    previous = None
+    for i, entry in released:
+        version = Version.parse(entry.version)
+        if previous is not None and version <= previous:
+            errors.append(
+                (
+                    ("changelog", i, "version"),
+                    f"{entry.version} does not follow {previous} (oldest first)",
+                )
+            )
+        previous = version
+        if entry.date is None:
+            errors.append((("changelog", i, "date"), "a released entry needs its `date`"))
+    if not released:
+        errors.append((("changelog",), f"the changelog needs an entry for version {spec.version}"))
+    elif released[-1][1].version != spec.version:
+        i, newest = released[-1]
+        errors.append(
+            (
+                ("changelog", i, "version"),
+                f"newest entry is {newest.version} but `version` is {spec.version}",
+            )
+        )
+    class_ids = set(spec.class_ids)
+    for i, entry in enumerate(spec.changelog):
+        for j, affected in enumerate(entry.affects):
+            if affected not in class_ids:
+                warnings.append(
+                    (
+                        ("changelog", i, "affects", j),
+                        f"{affected!r} is not a current class (fine if it was removed)",
+                    )
+                )
+
+
+def json_schema() -> dict:
+    """The JSON Schema of spec.yaml (draft 2020-12), with a title and id for editors."""
+    schema = Spec.model_json_schema()
+    schema["title"] = "labelspec guideline spec (guidelines/<name>/spec.yaml)"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

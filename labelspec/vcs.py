@@ -1,0 +1,183 @@
+"""The only module that talks to git (GitPython) and DVC (``dvc.repo.Repo``).
+
+Third-party failures are turned into ``VcsError`` here, so callers see one kind of error with a
+message that says what went wrong and what to try.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from labelspec.errors import VcsError
+
+if TYPE_CHECKING:
+    import git
+    from dvc.repo import Repo as DvcRepo
+
+# DVC would otherwise try to phone home from a machine that may have no network.
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
+
+def _git():
+    import git
+
+    return git
+
+
+@contextlib.contextmanager
+def _git_errors(what: str) -> Iterator[None]:
+    git = _git()
+    try:
+        yield
+    except git.GitCommandError as exc:
+        detail = (
+            (exc.stderr or exc.stdout or str(exc)).strip().removeprefix("stderr: ").strip("'\" \n")
+        )
+        raise VcsError(f"git {what} failed: {detail}") from exc
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise VcsError(
+            f"{exc} is not a git repository (run `git init` or `labelspec init`)"
+        ) from exc
+
+
+def git_root(path: Path) -> Path | None:
+    """The top of the git repository that contains ``path``, or None."""
+    git = _git()
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    with repo:
+        return Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
+
+
+class Git:
+    """A git working tree; every method wraps GitPython errors into ``VcsError``."""
+
+    def __init__(self, root: Path):
+        git = _git()
+        self.root = Path(root).resolve()
+        with _git_errors("open"):
+            self.repo: git.Repo = git.Repo(self.root, search_parent_directories=True)
+        self.top = Path(self.repo.working_tree_dir).resolve()
+
+    @classmethod
+    def init(cls, root: Path) -> Git:
+        git = _git()
+        with _git_errors("init"):
+            git.Repo.init(root, initial_branch="main").close()
+        return cls(root)
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def __enter__(self) -> Git:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rel(self, path: Path | str) -> str:
+        return os.path.relpath((self.root / path).resolve(), self.top)
+
+    def add(self, paths: Sequence[Path | str]) -> None:
+        with _git_errors("add"):
+            self.repo.git.add("--", *[self._rel(p) for p in paths])
+
+    def commit(self, message: str, paths: Sequence[Path | str] | None = None) -> str:
+        """Commit ``paths`` (every change under the workspace when None) and nothing else."""
+        specs = [self._rel(p) for p in paths] if paths is not None else [self._rel(".")]
+        with _git_errors("commit"):
+            self.repo.git.add("-A", "--", *specs)
+            self.repo.git.commit(
+                "-m", message, "--no-verify", "--quiet", "--", *specs, env=self._identity()
+            )
+            return self.repo.head.commit.hexsha
+
+    def _identity(self) -> dict[str, str]:
+        """A fallback author for machines where git has no user configured (fresh CI, demo)."""
+        reader = self.repo.config_reader()
+        if reader.has_option("user", "name") and reader.has_option("user", "email"):
+            return {}
+        return {
+            "GIT_AUTHOR_NAME": "labelspec",
+            "GIT_AUTHOR_EMAIL": "labelspec@localhost",
+            "GIT_COMMITTER_NAME": "labelspec",
+            "GIT_COMMITTER_EMAIL": "labelspec@localhost",
+        }
+
+    def head(self) -> str | None:
+        try:
+            return self.repo.head.commit.hexsha
+        except ValueError:
+            return None
+
+    def is_dirty(self, path: Path | str = ".") -> bool:
+        """Whether ``path`` has uncommitted or untracked changes."""
+        with _git_errors("status"):
+            out = self.repo.git.status(
+                "--porcelain", "--untracked-files=all", "--", self._rel(path)
+            )
+        return bool(out.strip())
+
+    def dirty_files(self, path: Path | str = ".") -> list[str]:
+        with _git_errors("status"):
+            out = self.repo.git.status(
+                "--porcelain", "--untracked-files=all", "--", self._rel(path)
+            )
+        return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def _dvc_repo_class():
+    from dvc.repo import Repo
+
+    logging.getLogger("dvc").setLevel(logging.WARNING)
+    return Repo
+
+
+@contextlib.contextmanager
+def _dvc_errors(what: str) -> Iterator[None]:
+    from dvc.exceptions import DvcException
+
+    try:
+        yield
+    except DvcException as exc:
+        raise VcsError(f"dvc {what} failed: {exc}") from exc
+
+
+class Dvc:
+    """A DVC project rooted at ``root``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        with _dvc_errors("open"):
+            self.repo: DvcRepo = _dvc_repo_class()(str(self.root))
+
+    @classmethod
+    def init(cls, root: Path, subdir: bool = False) -> Dvc:
+        repo_cls = _dvc_repo_class()
+        with _dvc_errors("init"):
+            repo_cls.init(str(root), subdir=subdir).close()
+        dvc = cls(root)
+        with _dvc_errors("config"), dvc.repo.config.edit("repo") as conf:
+            conf["core"]["analytics"] = False
+        return dvc
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def __enter__(self) -> Dvc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def set_default_remote(self, name: str, url: str) -> None:
+        with _dvc_errors("remote add"), self.repo.config.edit("repo") as conf:
+            conf["remote"][name] = {"url": url}
+            conf["core"]["remote"] = name

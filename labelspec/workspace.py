@@ -1,0 +1,141 @@
+"""The workspace: root discovery, ``labelspec.yaml``, well-known paths and the write lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from labelspec import yamlio
+from labelspec.errors import LockError, NotFoundError, WorkspaceError
+
+CONFIG_NAME = "labelspec.yaml"
+LOCK_TIMEOUT_S = 600
+
+
+class DatasetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    guideline: str
+    description: str | None = None
+
+
+class RemoteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "storage"
+    url: str | None = None
+
+
+class Policies(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    training: Literal["error", "warn", "off"] = "error"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    workspace: int = 1
+    name: str = Field(default="labelspec", min_length=1)
+    datasets: dict[str, DatasetConfig] = {}
+    remote: RemoteConfig = RemoteConfig()
+    policies: Policies = Policies()
+
+
+def find_root(start: Path | str = ".") -> Path:
+    """The nearest directory at or above ``start`` that holds ``labelspec.yaml``."""
+    here = Path(start).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    raise WorkspaceError(
+        f"{here} is not inside a labelspec workspace (run `labelspec init` to create one)"
+    )
+
+
+class Workspace:
+    """A labelspec workspace on disk; cheap to create, reads files on demand."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.config_path = self.root / CONFIG_NAME
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    @property
+    def config(self) -> Config:
+        data = yamlio.to_plain(yamlio.load_plain(self.config_path)) or {}
+        try:
+            return Config.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise WorkspaceError(f"{self.config_path}: {where}: {first['msg']}") from exc
+
+    # -- paths ---------------------------------------------------------------------------------
+    @property
+    def guidelines_dir(self) -> Path:
+        return self.root / "guidelines"
+
+    @property
+    def labelers_dir(self) -> Path:
+        return self.root / "labelers"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    def guideline_dir(self, name: str) -> Path:
+        return self.guidelines_dir / name
+
+    def spec_path(self, name: str) -> Path:
+        path = self.guideline_dir(name) / "spec.yaml"
+        if not path.is_file():
+            known = ", ".join(self.guideline_names()) or "none"
+            raise NotFoundError(f"no guideline {name!r} in {self.guidelines_dir} (known: {known})")
+        return path
+
+    def guideline_names(self) -> list[str]:
+        if not self.guidelines_dir.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.guidelines_dir.glob("*/spec.yaml"))
+
+    def dataset_dir(self, name: str) -> Path:
+        return self.datasets_dir / name
+
+    def relpath(self, path: Path) -> str:
+        """``path`` relative to the root, with forward slashes, for messages and manifests."""
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def inside(self, path: Path | str) -> Path:
+        """Resolve ``path`` against the root and refuse it if it leaves the workspace."""
+        resolved = (self.root / path).resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise WorkspaceError(f"path {str(path)!r} escapes the workspace {self.root}")
+        return resolved
+
+    # -- the write lock ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+        """Serialise multi-step writes (files -> dvc add -> git commit) across processes."""
+        from filelock import FileLock, Timeout
+
+        lock_dir = self.root / ".labelspec"
+        lock_dir.mkdir(exist_ok=True)
+        try:
+            with FileLock(str(lock_dir / "lock"), timeout=timeout):
+                yield
+        except Timeout as exc:
+            raise LockError(
+                f"another labelspec command has held {lock_dir / 'lock'} for {timeout:.0f}s; "
+                "wait for it to finish (or remove the lock file if no labelspec process is running)"
+            ) from exc
+
+
+def open_workspace(path: Path | str = ".") -> Workspace:
+    """Open the workspace that contains ``path`` (the current directory by default)."""
+    return Workspace(find_root(path))
