@@ -9,8 +9,9 @@ from pathlib import Path
 from string import Template
 
 from labelspec.errors import WorkspaceError
+from labelspec.guidelines import tag_current
 from labelspec.vcs import Dvc, Git, git_root
-from labelspec.workspace import CONFIG_NAME
+from labelspec.workspace import CONFIG_NAME, Workspace
 
 TEMPLATES = {
     "classification": ("digits", "digits"),
@@ -135,7 +136,9 @@ def init(
         if "://" not in remote_url:
             Path(remote_url).mkdir(parents=True, exist_ok=True)
         tracked = [*files, ".dvc/config", ".dvc/.gitignore", ".dvcignore"]
-        commit = git.commit(f"labelspec init: {template} workspace", paths=tracked)
+        git.commit(f"labelspec init: {template} workspace", paths=tracked)
+        release = tag_current(Workspace(root), TEMPLATES[template][0])
+        commit = release.commit
     except BaseException:
         _undo(root, files, created_git, created_dvc)
         raise

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from labelspec.semver import Version
 
 UNRELEASED = "unreleased"
+NEVER_RELEASED = "0.0.0"  # the version of a guideline before its first release
 TASKS = ("classification", "multilabel", "detection", "ner")
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
@@ -116,6 +117,7 @@ class LabelClass(_Model):
     include: list[str] = []
     exclude: list[str] = []
     min_box_px: int | None = Field(default=None, ge=1)
+    renamed_from: Slug | None = Field(default=None, description="the id this class had before")
     attributes: list[Attribute] = []
     examples: Examples = Examples()
 
@@ -348,7 +350,10 @@ def _check_changelog(spec: Spec, errors: list, warnings: list) -> None:
         if entry.date is None:
             errors.append((("changelog", i, "date"), "a released entry needs its `date`"))
     if not released:
-        errors.append((("changelog",), f"the changelog needs an entry for version {spec.version}"))
+        if spec.version != NEVER_RELEASED:
+            errors.append(
+                (("changelog",), f"the changelog needs an entry for version {spec.version}")
+            )
     elif released[-1][1].version != spec.version:
         i, newest = released[-1]
         errors.append(

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,6 +132,82 @@ class Git:
                 "--porcelain", "--untracked-files=all", "--", self._rel(path)
             )
         return [line[3:] for line in out.splitlines() if line.strip()]
+
+    # -- tags and history ---------------------------------------------------------------------
+    def tag_exists(self, name: str) -> bool:
+        return f"refs/tags/{name}" in {ref.path for ref in self.repo.tags}
+
+    def tag(self, name: str, message: str, ref: str = "HEAD") -> None:
+        """An annotated tag (it carries who, when and the release record in its message)."""
+        with _git_errors("tag"):
+            self.repo.git.tag("-a", name, ref, "-m", message, env=self._identity())
+
+    def delete_tag(self, name: str) -> None:
+        with _git_errors("tag -d"):
+            self.repo.git.tag("-d", name)
+
+    def tags(self, prefix: str) -> dict[str, Tag]:
+        """Tags whose name starts with ``prefix``: name -> (commit sha, annotation message)."""
+        found = {}
+        for ref in self.repo.tags:
+            if ref.name.startswith(prefix):
+                message = ref.tag.message if ref.tag is not None else ""
+                found[ref.name] = Tag(ref.name, ref.commit.hexsha, message)
+        return found
+
+    def rel_to_top(self, path: Path | str) -> str:
+        """A workspace path as git names it in trees (relative to the repository top)."""
+        return Path(self._rel(path)).as_posix()
+
+    def read_file(self, rev: str, path: Path | str) -> bytes:
+        """The content of ``path`` (relative to the workspace) at ``rev``, without a checkout."""
+        git = _git()
+        try:
+            commit = self.repo.commit(rev)
+            return (commit.tree / self.rel_to_top(path)).data_stream.read()
+        except (KeyError, ValueError, git.BadName) as exc:
+            raise VcsError(f"{path} does not exist at {rev}") from exc
+
+    def read_tree(self, rev: str, folder: Path | str) -> dict[str, bytes]:
+        """Every file under ``folder`` at ``rev``: path relative to ``folder`` -> content."""
+        git = _git()
+        try:
+            tree = self.repo.commit(rev).tree / self.rel_to_top(folder)
+        except (KeyError, ValueError, git.BadName) as exc:
+            raise VcsError(f"{folder} does not exist at {rev}") from exc
+        prefix = tree.path + "/"
+        return {
+            blob.path.removeprefix(prefix): blob.data_stream.read()
+            for blob in tree.traverse()
+            if blob.type == "blob"
+        }
+
+    def tracked_files(self, folder: Path | str) -> list[str]:
+        """Files git tracks under ``folder`` (working-tree view), relative to ``folder``."""
+        rel = self.rel_to_top(folder)
+        with _git_errors("ls-files"):
+            out = self.repo.git.ls_files("-z", "--", rel)
+        return sorted(p.removeprefix(rel + "/") for p in out.split("\0") if p)
+
+    def restore(self, paths: Sequence[Path | str]) -> None:
+        """Put ``paths`` back to their committed state (undo a failed multi-step write)."""
+        with _git_errors("checkout"):
+            self.repo.git.checkout("HEAD", "--", *[self._rel(p) for p in paths])
+
+    def reset_hard(self, rev: str) -> None:
+        with _git_errors("reset"):
+            self.repo.git.reset("--hard", "--quiet", rev)
+
+    def reset_soft(self, rev: str) -> None:
+        with _git_errors("reset"):
+            self.repo.git.reset("--soft", "--quiet", rev)
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    commit: str
+    message: str
 
 
 def _dvc_repo_class():

@@ -19,7 +19,9 @@ from labelspec.errors import LabelspecError, ProblemsError
 COMMANDS = {
     "check": "labelspec.cli.check:check_command",
     "demo": "labelspec.cli.demo:demo_command",
+    "guideline": "labelspec.cli.guideline:guideline_group",
     "init": "labelspec.cli.init:init_command",
+    "labeler": "labelspec.cli.labeler:labeler_group",
     "schema": "labelspec.cli.schema:schema_command",
 }
 

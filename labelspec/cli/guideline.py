@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import click
+
+from labelspec.cli.output import json_option, table, write_json
+
+
+@click.group("guideline")
+def guideline_group() -> None:
+    """Release guidelines, diff and browse their versions.
+
+    \b
+    Example:
+      labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
+      labelspec guideline diff digits 1.0.0 1.1.0
+    """
+
+
+@guideline_group.command("release")
+@click.argument("name")
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    help="Which part of the version to bump.",
+)
+@click.option("-m", "--message", help="Extra release notes for the commit and the tag.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Release date [default: today].")
+@click.option(
+    "--tag-current", is_flag=True, help="Tag the version spec.yaml already declares (no bump)."
+)
+@json_option
+def release_command(name, bump, message, date, tag_current, as_json) -> None:
+    """Release the pending changelog entry of guideline NAME as a new version.
+
+    Write the entry first, at the end of the changelog, with `version: unreleased`, a summary, the
+    class ids it `affects` and a `relabel` policy; commit; then release. Release checks the spec,
+    refuses a bump too small for the change (removed or renamed classes need major; changed
+    definitions or rules need minor), stamps version and date, records the content digest,
+    commits and tags guideline/NAME/vX.Y.Z.
+
+    \b
+    Example:
+      labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
+    """
+    from labelspec.errors import LabelspecError
+    from labelspec.guidelines import release
+    from labelspec.guidelines import tag_current as tag_current_version
+    from labelspec.workspace import open_workspace
+
+    ws = open_workspace()
+    if tag_current:
+        result = tag_current_version(ws, name, message)
+    elif bump:
+        result = release(ws, name, bump, message, date.date() if date else None)
+    else:
+        raise LabelspecError(
+            "give --bump major|minor|patch (or --tag-current for an untagged version)"
+        )
+    if as_json:
+        write_json(result.to_dict())
+        return
+    previous = f" (from {result.previous})" if result.previous else ""
+    click.echo(f"Released {name} v{result.version}{previous}")
+    click.echo(f"  tag     {result.tag}")
+    click.echo(f"  commit  {result.commit[:10]}")
+    click.echo(f"  digest  {result.digest}")
+    if result.diff is not None:
+        click.echo(
+            f"  affects {', '.join(result.diff.affects) or '-'}; relabel: {result.diff.relabel}"
+        )
+
+
+@guideline_group.command("diff")
+@click.argument("name")
+@click.argument("a")
+@click.argument("b", required=False)
+@json_option
+def diff_command(name, a, b, as_json) -> None:
+    """Show what changed in guideline NAME from version A to version B (or the working tree).
+
+    \b
+    Example:
+      labelspec guideline diff digits 1.0.0 1.1.0
+      labelspec guideline diff digits 1.1.0 --json     # against your uncommitted edits
+    """
+    from labelspec.guidelines import diff
+    from labelspec.workspace import open_workspace
+
+    result = diff(open_workspace(), name, a.removeprefix("v"), b.removeprefix("v") if b else None)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    click.echo(f"{name}: {result.from_version} -> {result.to_version}")
+    if result.empty:
+        click.echo("  no changes to classes, rules or the decision tree")
+    for label, ids in (("added", result.added), ("removed", result.removed)):
+        if ids:
+            click.echo(f"  classes {label}: {', '.join(ids)}")
+    for pair in result.renamed:
+        click.echo(f"  class renamed: {pair['from']} -> {pair['to']}")
+    for class_id, changes in result.changed.items():
+        click.echo(f"  class {class_id}:")
+        for change in changes:
+            click.echo(f"    {describe_change(change)}")
+    for kind in ("added", "removed"):
+        if result.rules[kind]:
+            click.echo(f"  rules {kind}: {', '.join(result.rules[kind])}")
+    for rule_id, change in result.rules["changed"].items():
+        click.echo(f"  rule {rule_id}: {', '.join(change['fields'])} changed")
+    if result.decision_tree_changed:
+        click.echo("  decision tree changed")
+    click.echo(
+        f"  affects: {', '.join(result.affects) or '-'} (declared: {', '.join(result.declared_affects) or '-'})"
+    )
+    click.echo(f"  relabel: {result.relabel}; smallest allowed bump: {result.required_bump()[0]}")
+
+
+def describe_change(change: dict) -> str:
+    field = change["field"]
+    if "from" in change:
+        return f"{field}: {change['from']!r} -> {change['to']!r}"
+    parts = []
+    if change.get("added"):
+        parts.append("+ " + ", ".join(map(str, change["added"])))
+    if change.get("removed"):
+        parts.append("- " + ", ".join(map(str, change["removed"])))
+    if change.get("changed"):
+        edited = change["changed"]
+        parts.append("~ " + ", ".join(edited if isinstance(edited, list) else edited.keys()))
+    return f"{field}: {'; '.join(parts)}"
+
+
+@guideline_group.command("log")
+@click.argument("name")
+@json_option
+def log_command(name, as_json) -> None:
+    """List the versions of guideline NAME: dates, summaries, digests, relabel policy.
+
+    \b
+    Example:
+      labelspec guideline log digits
+    """
+    from labelspec.guidelines import log
+    from labelspec.workspace import open_workspace
+
+    rows = log(open_workspace(), name)
+    if as_json:
+        write_json(rows)
+        return
+    table(
+        f"guideline {name}",
+        ["version", "date", "relabel", "affects", "digest", "summary"],
+        [
+            (
+                r["version"],
+                r["date"] or "-",
+                r["relabel"],
+                ", ".join(r["affects"]) or "-",
+                (r["digest"] or "untagged")[:19],
+                r["summary"],
+            )
+            for r in rows
+        ],
+    )
+
+
+@guideline_group.command("show")
+@click.argument("ref", metavar="NAME@VERSION")
+@json_option
+def show_command(ref, as_json) -> None:
+    """Print the spec of a guideline as released at VERSION (read from its git tag).
+
+    The working tree is not touched. Without @VERSION, the newest release is shown.
+
+    \b
+    Example:
+      labelspec guideline show digits@1.0.0
+    """
+    from labelspec.errors import NotFoundError
+    from labelspec.guidelines import parse_ref, releases, spec_at, spec_text_at
+    from labelspec.workspace import open_workspace
+
+    ws = open_workspace()
+    name, version = parse_ref(ref)
+    if version is None:
+        released = releases(ws, name)
+        if not released:
+            raise NotFoundError(f"guideline {name!r} has no release yet")
+        version = released[-1].version
+    if as_json:
+        write_json(spec_at(ws, name, version).model_dump(mode="json"))
+    else:
+        click.echo(spec_text_at(ws, name, version), nl=False)

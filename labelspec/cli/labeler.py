@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelspec.cli.output import json_option, note, table, write_json
+
+
+@click.group("labeler")
+def labeler_group() -> None:
+    """Labelers, their training records, quizzes, and who must be retrained.
+
+    \b
+    Example:
+      labelspec labeler add vendA-01 --vendor vendor-a
+      labelspec labeler status
+    """
+
+
+def _ws():
+    from labelspec.workspace import open_workspace
+
+    return open_workspace()
+
+
+@labeler_group.command("add")
+@click.argument("labeler_id", metavar="ID")
+@click.option("--vendor", required=True, help="Vendor or in-house team the labeler works for.")
+@click.option("--team", help="Team within the vendor.")
+@json_option
+def add_command(labeler_id, vendor, team, as_json) -> None:
+    """Add a labeler with a pseudonymous ID (no names, no e-mail addresses).
+
+    \b
+    Example:
+      labelspec labeler add vendA-01 --vendor vendor-a --team night-shift
+    """
+    from labelspec.labelers import add_labeler
+
+    labeler = add_labeler(_ws(), labeler_id, vendor, team)
+    if as_json:
+        write_json(labeler.model_dump(mode="json"))
+    else:
+        click.echo(f"Added labeler {labeler.id} ({labeler.vendor})")
+
+
+@labeler_group.command("list")
+@click.option("--active", "active_only", is_flag=True, help="Only active labelers.")
+@json_option
+def list_command(active_only, as_json) -> None:
+    """List labelers.
+
+    \b
+    Example:
+      labelspec labeler list --json
+    """
+    from labelspec.labelers import list_labelers
+
+    labelers = list_labelers(_ws(), include_inactive=not active_only)
+    if as_json:
+        write_json([lab.model_dump(mode="json") for lab in labelers])
+        return
+    table(
+        None,
+        ["id", "vendor", "team", "active", "added"],
+        [
+            (lab.id, lab.vendor, lab.team or "-", "yes" if lab.active else "no", lab.added)
+            for lab in labelers
+        ],
+    )
+
+
+@labeler_group.command("deactivate")
+@click.argument("labeler_id", metavar="ID")
+def deactivate_command(labeler_id) -> None:
+    """Mark a labeler inactive (their records and labels stay).
+
+    \b
+    Example:
+      labelspec labeler deactivate vendA-01
+    """
+    from labelspec.labelers import deactivate_labeler
+
+    deactivate_labeler(_ws(), labeler_id)
+    click.echo(f"Deactivated labeler {labeler_id}")
+
+
+@labeler_group.command("train")
+@click.argument("labeler_id", metavar="ID")
+@click.option("--guideline", required=True, help="Guideline name.")
+@click.option("--version", required=True, help="Released version the training covered.")
+@click.option("--method", type=click.Choice(["quiz", "session"]), required=True)
+@click.option("--score", type=float, required=True, help="Fraction correct, 0..1.")
+@click.option("--passed/--failed", default=None, help="The outcome.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Training date [default: today].")
+@json_option
+def train_command(labeler_id, guideline, version, method, score, passed, date, as_json) -> None:
+    """Record one training of labeler ID on a released guideline version.
+
+    \b
+    Example:
+      labelspec labeler train vendA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed
+    """
+    from labelspec.errors import LabelspecError
+    from labelspec.labelers import record_training
+
+    if passed is None:
+        raise LabelspecError("say whether the labeler --passed or --failed")
+    record = record_training(
+        _ws(),
+        labeler_id,
+        guideline,
+        version.removeprefix("v"),
+        method,
+        score,
+        passed,
+        date.date() if date else None,
+    )
+    if as_json:
+        write_json(record.model_dump(mode="json"))
+    else:
+        verdict = "passed" if record.passed else "failed"
+        click.echo(
+            f"Recorded {record.id}: {labeler_id} {verdict} {guideline} v{record.version} ({record.score:.0%})"
+        )
+
+
+@labeler_group.command("quiz")
+@click.argument("name")
+@click.option("--version", help="Released version [default: the newest].")
+@click.option("--n", "count", type=int, default=20, show_default=True, help="Number of questions.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed for the choice and order."
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+)
+@json_option
+def quiz_command(name, version, count, seed, out, as_json) -> None:
+    """Build a quiz from guideline NAME's examples, mostly the hard counter and borderline ones.
+
+    Writes OUT/quiz.html (self-contained: give it to labelers) and OUT/answer-key.json (keep it).
+
+    \b
+    Example:
+      labelspec labeler quiz digits --n 12 --out quizzes/digits-1.1.0
+    """
+    from labelspec.quiz import build_quiz
+
+    result = build_quiz(
+        _ws(), name, out, version.removeprefix("v") if version else None, count, seed
+    )
+    if as_json:
+        write_json(result.to_dict())
+        return
+    click.echo(
+        f"Quiz {result.quiz_id}: {result.questions} questions ({result.hard} hard) on {name} v{result.version}"
+    )
+    click.echo(f"  page  {result.page}")
+    click.echo(f"  key   {result.key}")
+    note(
+        "Labelers open the page, answer, and save an answers file; grade it with `labelspec labeler grade`."
+    )
+
+
+@labeler_group.command("grade")
+@click.argument("quiz", type=click.Path(exists=True, path_type=Path))
+@click.argument("answers", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--labeler", "labeler_id", required=True, help="The labeler who answered.")
+@json_option
+def grade_command(quiz, answers, labeler_id, as_json) -> None:
+    """Grade ANSWERS against QUIZ's answer key and record the training record.
+
+    QUIZ is the quiz folder (or its answer-key.json); ANSWERS is the JSON the quiz page saves, or
+    a CSV with columns question,answer. The pass mark is the spec's quality.training.pass_accuracy.
+
+    \b
+    Example:
+      labelspec labeler grade quizzes/digits-1.1.0 answers-vendA-01.json --labeler vendA-01
+    """
+    from labelspec.quiz import grade
+
+    result = grade(_ws(), quiz, answers, labeler_id)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    verdict = "PASSED" if result.record.passed else "FAILED"
+    click.echo(
+        f"{labeler_id}: {result.correct}/{result.total} = {result.score:.0%} "
+        f"(pass mark {result.pass_mark:.0%}) {verdict}; record {result.record.id}"
+    )
+    for miss in result.wrong:
+        click.echo(
+            f"  {miss['question']}: expected {miss['expected']}, answered {miss['given'] or '-'}"
+        )
+
+
+@labeler_group.command("status")
+@click.option("--guideline", help="Only this guideline.")
+@json_option
+def status_command(guideline, as_json) -> None:
+    """Who is certified on which version, and who must be retrained after a release.
+
+    A pass on version X still covers a later release when no release in between changed any
+    class; otherwise the labeler must be retrained.
+
+    \b
+    Example:
+      labelspec labeler status --guideline digits
+    """
+    from labelspec.labelers import status
+
+    rows = status(_ws(), guideline)
+    if as_json:
+        write_json([row.to_dict() for row in rows])
+        return
+    table(
+        None,
+        ["labeler", "vendor", "guideline", "certified", "current", "changed since", "action"],
+        [
+            (
+                r.labeler,
+                r.vendor,
+                r.guideline,
+                r.certified or "-",
+                r.current or "-",
+                ", ".join(r.changed_since) or "-",
+                r.action,
+            )
+            for r in rows
+        ],
+    )

@@ -1,0 +1,362 @@
+"""Guideline releases: content digests, tags, the release flow, and reading released versions.
+
+A release is an annotated git tag ``guideline/<name>/v<version>`` on the commit that stamped the
+version into spec.yaml. The tag message carries the release record as JSON on its last line
+(version, date, digest, summary, affects, relabel), so a fresh clone has everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from labelspec import yamlio
+from labelspec.errors import NotFoundError, ReleaseError, SpecError
+from labelspec.semver import BUMPS, Version
+from labelspec.spec import NEVER_RELEASED, UNRELEASED, Spec
+from labelspec.specdiff import BUMP_RANK, SpecDiff, diff_specs, strongest_relabel
+from labelspec.vcs import Git
+from labelspec.workspace import Workspace
+
+TAG_PREFIX = "guideline"
+
+
+def tag_name(name: str, version: str) -> str:
+    return f"{TAG_PREFIX}/{name}/v{version}"
+
+
+# -- digests ------------------------------------------------------------------------------------
+def _canonical_spec(content: bytes) -> bytes:
+    """The spec's meaning, not its formatting: stamped digests dropped, keys sorted."""
+    data = yamlio.to_plain(yamlio.parse(content.decode("utf-8"), "spec.yaml"))
+    for entry in data.get("changelog") or []:
+        if isinstance(entry, dict):
+            entry.pop("digest", None)
+    return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+
+
+def digest_files(files: dict[str, bytes]) -> str:
+    """sha256 over a guideline folder: each file's path and hash in path order.
+
+    spec.yaml counts by meaning (comments and stamped digests do not change it); a folder tracked
+    by DVC counts by the md5 its ``.dvc`` file records, so images need not be downloaded.
+    """
+    dvc_outs: dict[str, str] = {}
+    for rel, content in files.items():
+        if rel.endswith(".dvc"):
+            record = yamlio.to_plain(yamlio.parse(content.decode("utf-8"), rel)) or {}
+            outs = record.get("outs") or [{}]
+            dvc_outs[rel.removesuffix(".dvc")] = str(outs[0].get("md5", ""))
+    lines = []
+    for rel in sorted(files):
+        if rel.endswith(".dvc") and rel.removesuffix(".dvc") in dvc_outs:
+            lines.append(
+                f"{rel.removesuffix('.dvc')}\tdvc-md5:{dvc_outs[rel.removesuffix('.dvc')]}"
+            )
+            continue
+        content = _canonical_spec(files[rel]) if rel == "spec.yaml" else files[rel]
+        lines.append(f"{rel}\tsha256:{hashlib.sha256(content).hexdigest()}")
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def working_digest(ws: Workspace, name: str) -> str:
+    """The digest of the guideline as it is on disk (files git tracks there)."""
+    folder = ws.guideline_dir(name)
+    with Git(ws.root) as git:
+        rels = git.tracked_files(folder)
+    return digest_files(
+        {rel: (folder / rel).read_bytes() for rel in rels if (folder / rel).is_file()}
+    )
+
+
+def digest_at(ws: Workspace, name: str, rev: str) -> str:
+    """The digest of the guideline as committed at ``rev`` (a tag or commit)."""
+    with Git(ws.root) as git:
+        return digest_files(git.read_tree(rev, ws.guideline_dir(name)))
+
+
+# -- reading released versions -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Release:
+    guideline: str
+    version: str
+    tag: str
+    commit: str
+    record: dict[str, Any]
+
+    @property
+    def digest(self) -> str | None:
+        return self.record.get("digest")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "tag": self.tag, "commit": self.commit, **self.record}
+
+
+def _parse_record(message: str) -> dict[str, Any]:
+    for line in reversed(message.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                break
+    return {}
+
+
+def releases(ws: Workspace, name: str) -> list[Release]:
+    """Every tagged release of a guideline, oldest first."""
+    prefix = f"{TAG_PREFIX}/{name}/v"
+    with Git(ws.root) as git:
+        tags = git.tags(prefix)
+    found = []
+    for tag in tags.values():
+        version = tag.name.removeprefix(prefix)
+        if Version.is_valid(version):
+            found.append(Release(name, version, tag.name, tag.commit, _parse_record(tag.message)))
+    return sorted(found, key=lambda r: Version.parse(r.version))
+
+
+def get_release(ws: Workspace, name: str, version: str) -> Release:
+    for release in releases(ws, name):
+        if release.version == version:
+            return release
+    known = ", ".join(r.version for r in releases(ws, name)) or "none"
+    raise NotFoundError(f"guideline {name!r} has no release {version} (released: {known})")
+
+
+def spec_text_at(ws: Workspace, name: str, version: str) -> str:
+    release = get_release(ws, name, version)
+    with Git(ws.root) as git:
+        return git.read_file(release.commit, ws.guideline_dir(name) / "spec.yaml").decode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _parse_spec(text: str, source: str) -> Spec:
+    try:
+        return Spec.model_validate(yamlio.to_plain(yamlio.parse(text, source)))
+    except ValidationError as exc:
+        raise SpecError(f"{source} does not validate: {exc.errors()[0]['msg']}") from exc
+
+
+def spec_at(ws: Workspace, name: str, version: str | None) -> Spec:
+    """The spec as released at ``version``, or the working tree's when ``version`` is None."""
+    if version is None:
+        path = ws.spec_path(name)
+        return _parse_spec(path.read_text(encoding="utf-8"), ws.relpath(path))
+    return _parse_spec(spec_text_at(ws, name, version), f"{tag_name(name, version)}:spec.yaml")
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """``NAME@VERSION`` -> (name, version); ``NAME`` -> (name, None)."""
+    name, _, version = ref.partition("@")
+    return name, (version.removeprefix("v") or None)
+
+
+# -- diffs and what a range of releases affects ---------------------------------------------------
+def diff(ws: Workspace, name: str, a: str, b: str | None = None) -> SpecDiff:
+    """The diff from release ``a`` to release ``b`` (the working tree when ``b`` is None)."""
+    old = spec_at(ws, name, a)
+    new = spec_at(ws, name, b)
+    lo, hi = Version.parse(old.version), Version.parse(new.version)
+    entries = [
+        e
+        for e in new.changelog
+        if (not e.released and b is None) or (e.released and lo < Version.parse(e.version) <= hi)
+    ]
+    declared = [c for e in entries for c in e.affects]
+    result = diff_specs(old, new, declared, strongest_relabel([e.relabel for e in entries]))
+    result.to_version = b or "working tree"
+    return result
+
+
+def affected_between(ws: Workspace, name: str, a: str, b: str) -> list[str]:
+    """Classes whose labelling changed anywhere between two released versions (either order)."""
+    if a == b:
+        return []
+    lo, hi = sorted((a, b), key=Version.parse)
+    return diff(ws, name, lo, hi).affects
+
+
+# -- the release flow ----------------------------------------------------------------------------
+@dataclass
+class ReleaseResult:
+    guideline: str
+    version: str
+    previous: str | None
+    tag: str
+    commit: str
+    digest: str
+    diff: SpecDiff | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "guideline": self.guideline,
+            "version": self.version,
+            "previous": self.previous,
+            "tag": self.tag,
+            "commit": self.commit,
+            "digest": self.digest,
+            "diff": self.diff.to_dict() if self.diff else None,
+        }
+
+
+def _release_record(spec: Spec, version: str, digest: str) -> dict[str, Any]:
+    entry = next((e for e in spec.changelog if e.version == version), None)
+    return {
+        "guideline": spec.guideline,
+        "version": version,
+        "date": str(entry.date) if entry and entry.date else None,
+        "digest": digest,
+        "summary": entry.summary if entry else "",
+        "affects": list(entry.affects) if entry else [],
+        "relabel": entry.relabel if entry else "none",
+    }
+
+
+def _tag_message(record: dict[str, Any], message: str | None) -> str:
+    head = f"guideline {record['guideline']} v{record['version']}: {record['summary']}"
+    body = f"\n\n{message}" if message else ""
+    return f"{head}{body}\n\n{json.dumps(record, sort_keys=True)}\n"
+
+
+def _refuse_if_not_releasable(ws: Workspace, name: str, git: Git) -> Spec:
+    from labelspec.check import check_guideline
+
+    report = check_guideline(ws, name)
+    if report.errors:
+        listing = "\n".join(f"  {p}" for p in report.errors[:20])
+        raise ReleaseError(
+            f"{report.spec_file} has {len(report.errors)} error(s); fix them first:\n{listing}"
+        )
+    dirty = git.dirty_files(ws.guideline_dir(name))
+    if dirty:
+        raise ReleaseError(
+            f"guidelines/{name} has uncommitted changes ({', '.join(dirty[:5])}); "
+            "commit them first (git commit), then release"
+        )
+    return report.spec
+
+
+def tag_current(ws: Workspace, name: str, message: str | None = None) -> ReleaseResult:
+    """Tag the version spec.yaml already declares as released (a new workspace, an adopted spec)."""
+    with ws.lock(), Git(ws.root) as git:
+        spec = _refuse_if_not_releasable(ws, name, git)
+        if spec.pending:
+            raise ReleaseError(
+                f"{name} has a pending `{UNRELEASED}` entry; use --bump to release it"
+            )
+        if spec.version == NEVER_RELEASED:
+            raise ReleaseError(
+                f"{name} has never been released; add a `{UNRELEASED}` entry and use --bump"
+            )
+        tag = tag_name(name, spec.version)
+        if git.tag_exists(tag):
+            raise ReleaseError(f"tag {tag} already exists: {name} {spec.version} is released")
+        digest = working_digest(ws, name)
+        git.tag(tag, _tag_message(_release_record(spec, spec.version, digest), message))
+        return ReleaseResult(name, spec.version, None, tag, git.head() or "", digest, None)
+
+
+def release(
+    ws: Workspace,
+    name: str,
+    bump: str,
+    message: str | None = None,
+    date: dt.date | None = None,
+) -> ReleaseResult:
+    """Release the pending changelog entry as the next version: stamp, digest, commit, tag."""
+    if bump not in BUMPS:
+        raise ReleaseError(f"--bump must be one of {', '.join(BUMPS)}")
+    with ws.lock(), Git(ws.root) as git:
+        spec = _refuse_if_not_releasable(ws, name, git)
+        pending = spec.pending
+        if pending is None:
+            raise ReleaseError(
+                f"{name} has no pending changelog entry: add one at the end of the changelog with "
+                f"`version: {UNRELEASED}`, a `summary`, the class ids it `affects` and a `relabel` policy"
+            )
+        previous = None if spec.version == NEVER_RELEASED else spec.version
+        if previous is not None and not git.tag_exists(tag_name(name, previous)):
+            raise ReleaseError(
+                f"the current version {previous} of {name} was never tagged; "
+                f"run `labelspec guideline release {name} --tag-current` first"
+            )
+        new_version = str(Version.parse(spec.version).bump(bump))
+        tag = tag_name(name, new_version)
+        if git.tag_exists(tag):
+            raise ReleaseError(
+                f"tag {tag} already exists; bump further or delete the tag if it was a mistake"
+            )
+        change = diff(ws, name, previous, None) if previous else None
+        if change is not None:
+            needed, why = change.required_bump()
+            if BUMP_RANK[bump] < BUMP_RANK[needed]:
+                raise ReleaseError(
+                    f"--bump {bump} is too small: {why}; this release needs --bump {needed}"
+                )
+        spec_path = ws.spec_path(name)
+        doc = yamlio.Document.load(spec_path)
+        doc.data["version"] = new_version
+        entry = doc.data["changelog"][-1]
+        entry["version"] = new_version
+        # Right after `version`, so a blank line or comment that ends the entry stays at its end.
+        _set_at(entry, 1, "date", date or dt.datetime.now(dt.UTC).date())
+        try:
+            doc.save()
+            digest = working_digest(ws, name)
+            _set_at(entry, 2, "digest", digest)
+            doc.save()
+            commit = git.commit(
+                f"Release guideline {name} v{new_version}: {pending.summary}"
+                + (f"\n\n{message}" if message else ""),
+                paths=[spec_path],
+            )
+        except BaseException:
+            git.restore([spec_path])
+            raise
+        try:
+            stamped = spec_at(ws, name, None)
+            git.tag(tag, _tag_message(_release_record(stamped, new_version, digest), message))
+        except BaseException:
+            # Never leave a release commit without its tag: undo the commit, keep other work.
+            git.reset_soft("HEAD~1")
+            git.restore([spec_path])
+            raise
+        if change is not None:
+            change.to_version = new_version
+        return ReleaseResult(name, new_version, previous, tag, commit, digest, change)
+
+
+def _set_at(mapping, position: int, key: str, value: Any) -> None:
+    if key in mapping:
+        mapping[key] = value
+    else:
+        mapping.insert(position, key, value)
+
+
+# -- log --------------------------------------------------------------------------------------------
+def log(ws: Workspace, name: str) -> list[dict[str, Any]]:
+    """Every changelog entry with its release tag and digest, newest first."""
+    spec = spec_at(ws, name, None)
+    tagged = {r.version: r for r in releases(ws, name)}
+    rows = []
+    for entry in reversed(spec.changelog):
+        release_ = tagged.get(entry.version)
+        rows.append(
+            {
+                "version": entry.version,
+                "date": str(entry.date) if entry.date else None,
+                "summary": entry.summary,
+                "affects": list(entry.affects),
+                "relabel": entry.relabel,
+                "digest": release_.digest if release_ else None,
+                "tag": release_.tag if release_ else None,
+                "commit": release_.commit if release_ else None,
+            }
+        )
+    return rows
