@@ -20,7 +20,7 @@ from typing import Any
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.guidelines import get_release, releases, spec_at
 from labelspec.labelers import TrainingRecord, get_labeler, record_training
-from labelspec.vcs import Git
+from labelspec.vcs import read_at
 from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text
 
@@ -117,19 +117,15 @@ def build_quiz(
     fingerprint = json.dumps([guideline, version, seed, [q["source"] for q in chosen]])
     quiz_id = "quiz-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:10]
     questions = []
-    with Git(ws.root) as git:
-        for number, item in enumerate(chosen, 1):
-            example = item["example"]
-            question = {"id": f"q{number:02d}", "text": example.text, "image": None}
-            if example.image is not None:
-                path = ws.guideline_dir(guideline) / example.image
-                try:
-                    data = git.read_file(release.commit, path)
-                except LabelspecError:
-                    data = path.read_bytes()  # tracked by DVC: the workspace copy
-                mime = MIME.get(Path(example.image).suffix.lower(), "application/octet-stream")
-                question["image"] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-            questions.append(question)
+    for number, item in enumerate(chosen, 1):
+        example = item["example"]
+        question = {"id": f"q{number:02d}", "text": example.text, "image": None}
+        if example.image is not None:
+            # The image as released, even when DVC tracks it and it changed since.
+            data = read_at(ws.root, release.commit, ws.guideline_dir(guideline) / example.image)
+            mime = MIME.get(Path(example.image).suffix.lower(), "application/octet-stream")
+            question["image"] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+        questions.append(question)
     out.mkdir(parents=True, exist_ok=True)
     page = out / PAGE_FILE
     key = out / KEY_FILE

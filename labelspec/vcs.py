@@ -182,6 +182,20 @@ class Git:
             if blob.type == "blob"
         }
 
+    def is_tracked(self, path: Path | str) -> bool:
+        with _git_errors("ls-files"):
+            return bool(self.repo.git.ls_files("--", self._rel(path)).strip())
+
+    def last_commit_touching(self, path: Path | str, message_prefix: str) -> str | None:
+        """The newest commit that changed ``path`` with a message starting ``message_prefix``."""
+        with _git_errors("log"):
+            out = self.repo.git.log("--format=%H %s", "-n", "50", "--", self._rel(path))
+        for line in out.splitlines():
+            sha, _, subject = line.partition(" ")
+            if subject.startswith(message_prefix):
+                return sha
+        return None
+
     def tracked_files(self, folder: Path | str) -> list[str]:
         """Files git tracks under ``folder`` (working-tree view), relative to ``folder``."""
         rel = self.rel_to_top(folder)
@@ -258,3 +272,79 @@ class Dvc:
         with _dvc_errors("remote add"), self.repo.config.edit("repo") as conf:
             conf["remote"][name] = {"url": url}
             conf["core"]["remote"] = name
+
+    # -- tracking, remotes, the cache ---------------------------------------------------------------
+    def add(self, paths: Sequence[Path | str]) -> None:
+        """``dvc add``: hash into the cache, write ``<path>.dvc``, git-ignore the data."""
+        with _dvc_errors("add"):
+            self.repo.add([str(Path(p)) for p in paths])
+
+    def push(self, remote: str | None = None) -> int:
+        with _dvc_errors("push"):
+            return int(self.repo.push(remote=remote) or 0)
+
+    def pull(self, remote: str | None = None) -> int:
+        with _dvc_errors("pull"):
+            result = self.repo.pull(remote=remote) or {}
+        return (
+            len(result.get("added", [])) + len(result.get("modified", []))
+            if isinstance(result, dict)
+            else 0
+        )
+
+    def fetch(self, remote: str | None = None) -> int:
+        with _dvc_errors("fetch"):
+            return int(self.repo.fetch(remote=remote) or 0)
+
+    def cache_path(self, md5: str) -> Path:
+        """Where the DVC cache keeps an object (a file, or a directory listing ending in .dir)."""
+        return Path(self.repo.cache.local.oid_to_path(md5))
+
+
+def read_at(root: Path, rev: str, path: Path) -> bytes:
+    """A file as it was at ``rev``: from git, or through the ``.dvc`` file committed at ``rev``
+    that tracks it (or a folder above it) and the DVC cache. Never touches the working tree."""
+    import json
+
+    from ruamel.yaml import YAML
+
+    root = Path(root).resolve()
+    path = Path(path).resolve()
+    with Git(root) as git:
+        try:
+            return git.read_file(rev, path)
+        except VcsError:
+            pass
+        for owner in (path, *path.parents):
+            if owner == root or root not in owner.parents:
+                break
+            try:
+                record = YAML(typ="safe").load(
+                    git.read_file(rev, owner.with_name(owner.name + ".dvc"))
+                )
+            except VcsError:
+                continue
+            md5 = str(record["outs"][0]["md5"])
+            with Dvc(root) as dvc:
+                if owner == path:
+                    target = dvc.cache_path(md5)
+                else:
+                    listing_path = dvc.cache_path(md5)
+                    if not listing_path.is_file():
+                        raise VcsError(
+                            f"{owner.name} at {rev[:10]} is not in the DVC cache; run `labelspec pull`"
+                        )
+                    rel = path.relative_to(owner).as_posix()
+                    entry = next(
+                        (e for e in json.loads(listing_path.read_text()) if e["relpath"] == rel),
+                        None,
+                    )
+                    if entry is None:
+                        raise VcsError(f"{path.name} is not in {owner.name} at {rev[:10]}")
+                    target = dvc.cache_path(entry["md5"])
+                if not target.is_file():
+                    raise VcsError(
+                        f"{path.name} at {rev[:10]} is tracked by DVC but not in the cache; run `labelspec pull`"
+                    )
+                return target.read_bytes()
+    raise VcsError(f"{path} does not exist at {rev[:10]} (neither in git nor tracked by DVC)")

@@ -1,0 +1,322 @@
+"""`labeler add/list/deactivate/train/status` on real workspaces."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+SPEC = "guidelines/digits/spec.yaml"
+ROSTER = "labelers/roster.yaml"
+TRAINING = "labelers/training.yaml"
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def load_yaml(text: str):
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def state(root: Path) -> dict:
+    skip = (".git", ".labelspec", ".dvc/tmp", ".dvc/cache")
+    files = {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.relative_to(root).as_posix().startswith(skip)
+    }
+    return {
+        "head": git(root, "rev-parse", "HEAD"),
+        "tags": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags"),
+        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
+        "files": files,
+    }
+
+
+def edit(root: Path, *pairs: tuple[str, str]) -> None:
+    path = root / SPEC
+    text = path.read_text()
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+
+
+def release(run, root: Path, bump: str, summary: str, affects: tuple[str, ...] = ()) -> str:
+    entry = (
+        f"  - version: unreleased\n    summary: {summary}\n"
+        f"    affects: [{', '.join(affects)}]\n    relabel: none\n"
+    )
+    edit(root, ("\n\nquality:", f"\n{entry}\nquality:"))
+    git(root, "commit", "-q", "-am", summary)
+    out = run("guideline", "release", "digits", "--bump", bump, "--json", cwd=root).stdout
+    return json.loads(out)["version"]
+
+
+def touch_docs(root: Path) -> None:
+    faq = root / "guidelines/digits/docs/faq.md"
+    faq.write_text(faq.read_text() + "\nA clearer sentence.\n")
+
+
+def clarify_seven(root: Path) -> None:
+    edit(
+        root,
+        (
+            "definition: A horizontal top bar joined to a diagonal stroke.",
+            "definition: A top bar joined to a diagonal stroke, crossed or not.",
+        ),
+    )
+
+
+def add(run, root: Path, labeler: str, vendor: str = "vendor-a", *extra: str) -> None:
+    run("labeler", "add", labeler, "--vendor", vendor, *extra, cwd=root)
+
+
+def train(run, root: Path, labeler: str, version: str, *, passed: bool = True, score="0.95"):
+    args = ["--guideline", "digits", "--version", version, "--method", "session"]
+    args += ["--score", score, "--passed" if passed else "--failed", "--date", "2026-02-01"]
+    return json.loads(run("labeler", "train", labeler, *args, "--json", cwd=root).stdout)
+
+
+def status(run, root: Path) -> dict[str, dict]:
+    out = run("labeler", "status", "--guideline", "digits", "--json", cwd=root).stdout
+    return {row["labeler"]: row for row in json.loads(out)}
+
+
+# -- roster ----------------------------------------------------------------------------------------
+def test_add_list_and_deactivate_are_stored_and_committed(workspace: Path, run):
+    out = run("labeler", "add", "va-017", "--vendor", "vendor-a", cwd=workspace).stdout
+    assert out.strip() == "Added labeler va-017 (vendor-a)"
+    assert git(workspace, "log", "-1", "--format=%s").strip() == (
+        "labelspec: add labeler va-017 (vendor-a)"
+    )
+    add(run, workspace, "vb-001", "vendor-b", "--team", "night")
+    assert git(workspace, "status", "--porcelain") == ""
+
+    roster_text = (workspace / ROSTER).read_text()
+    assert roster_text.startswith("# Pseudonymous labeler ids only")
+    stored = load_yaml(roster_text)["labelers"]
+    assert [(x["id"], x["vendor"], x.get("team"), x["active"]) for x in stored] == [
+        ("va-017", "vendor-a", None, True),
+        ("vb-001", "vendor-b", "night", True),
+    ]
+
+    listed = json.loads(run("labeler", "list", "--json", cwd=workspace).stdout)
+    assert [(x["id"], x["vendor"], x["team"], x["active"]) for x in listed] == [
+        ("va-017", "vendor-a", None, True),
+        ("vb-001", "vendor-b", "night", True),
+    ]
+    assert all(x["added"] for x in listed)
+
+    out = run("labeler", "deactivate", "va-017", cwd=workspace).stdout
+    assert out.strip() == "Deactivated labeler va-017"
+    assert git(workspace, "status", "--porcelain") == ""
+    listed = json.loads(run("labeler", "list", "--json", cwd=workspace).stdout)
+    assert [(x["id"], x["active"]) for x in listed] == [("va-017", False), ("vb-001", True)]
+    active = json.loads(run("labeler", "list", "--active", "--json", cwd=workspace).stdout)
+    assert [x["id"] for x in active] == ["vb-001"]
+    table = run("labeler", "list", cwd=workspace).stdout
+    assert "va-017" in table and "night" in table
+
+
+ADD_REFUSALS = {
+    "e-mail": (["jane.doe@vendor-a.com"], "looks like an e-mail address"),
+    "space": (["jane doe"], "contains spaces"),
+    "slash": (["team/017"], "use letters, digits, '.', '_' and '-'"),
+    "duplicate": (["va-017"], "labeler 'va-017' already exists"),
+    "empty vendor": (["vc-001", "--vendor", " "], "--vendor must not be empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(ADD_REFUSALS))
+def test_add_refuses_bad_ids_and_changes_nothing(workspace: Path, run, case):
+    add(run, workspace, "va-017")
+    args, message = ADD_REFUSALS[case]
+    if "--vendor" not in args:
+        args = [*args, "--vendor", "vendor-a"]
+    before = state(workspace)
+    result = run("labeler", "add", *args, cwd=workspace, expect=1)
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert state(workspace) == before
+
+
+def test_deactivate_refuses_unknown_and_inactive_labelers(workspace: Path, run):
+    add(run, workspace, "va-017")
+    run("labeler", "deactivate", "va-017", cwd=workspace)
+    before = state(workspace)
+    again = run("labeler", "deactivate", "va-017", cwd=workspace, expect=1)
+    assert "labeler 'va-017' is already inactive" in again.stderr
+    unknown = run("labeler", "deactivate", "nobody", cwd=workspace, expect=1)
+    assert "no labeler 'nobody' in labelers/roster.yaml" in unknown.stderr
+    assert state(workspace) == before
+
+
+# -- training records ------------------------------------------------------------------------------
+def test_training_records_are_committed_with_stable_ids(make_workspace, run):
+    ids = []
+    for name in ("one", "two"):
+        root = make_workspace(name=name)
+        add(run, root, "va-017")
+        first = train(run, root, "va-017", "v1.0.0", passed=False, score="0.5")
+        second = train(run, root, "va-017", "1.0.0")
+        ids.append((first["id"], second["id"]))
+        assert git(root, "status", "--porcelain") == ""
+        assert git(root, "log", "-1", "--format=%s").strip() == (
+            "labelspec: va-017 passed digits v1.0.0 (session 95%)"
+        )
+        stored = load_yaml((root / TRAINING).read_text())["records"]
+        assert [r["id"] for r in stored] == [first["id"], second["id"]]
+        assert stored[1] == {
+            "id": second["id"],
+            "labeler": "va-017",
+            "guideline": "digits",
+            "version": "1.0.0",
+            "date": dt.date(2026, 2, 1),
+            "method": "session",
+            "score": 0.95,
+            "passed": True,
+        }
+        assert (root / TRAINING).read_text().startswith("# Training records")
+    (first, second), again = ids
+    assert first != second and first.startswith("tr-")
+    assert ids[1] == again == (first, second), "the same history gives the same record ids"
+
+
+def test_train_prints_the_record(workspace: Path, run):
+    add(run, workspace, "va-017")
+    args = ("--guideline", "digits", "--version", "1.0.0", "--method", "quiz", "--score", "0.9")
+    out = run("labeler", "train", "va-017", *args, "--passed", cwd=workspace).stdout
+    record_id = load_yaml((workspace / TRAINING).read_text())["records"][0]["id"]
+    assert out.strip() == f"Recorded {record_id}: va-017 passed digits v1.0.0 (90%)"
+
+
+TRAIN_REFUSALS = {
+    "unknown labeler": (["nobody", "--version", "1.0.0", "--passed"], "no labeler 'nobody'"),
+    "inactive labeler": (["gone-01", "--version", "1.0.0", "--passed"], "'gone-01' is inactive"),
+    "unreleased version": (
+        ["va-017", "--version", "1.1.0", "--passed"],
+        "guideline 'digits' has no release 1.1.0 (released: 1.0.0)",
+    ),
+    "score as percent": (
+        ["va-017", "--version", "1.0.0", "--passed", "--score", "92"],
+        "92 % is 0.92",
+    ),
+    "no outcome": (["va-017", "--version", "1.0.0"], "--passed or --failed"),
+}
+
+
+@pytest.mark.parametrize("case", list(TRAIN_REFUSALS))
+def test_train_refusals_change_nothing(workspace: Path, run, case):
+    add(run, workspace, "va-017")
+    add(run, workspace, "gone-01")
+    run("labeler", "deactivate", "gone-01", cwd=workspace)
+    args, message = TRAIN_REFUSALS[case]
+    if "--score" not in args:
+        args = [*args, "--score", "0.9"]
+    before = state(workspace)
+    args = [*args, "--guideline", "digits", "--method", "session"]
+    result = run("labeler", "train", *args, cwd=workspace, expect=1)
+    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+    assert state(workspace) == before
+
+
+# -- status ----------------------------------------------------------------------------------------
+def team(run, root: Path) -> None:
+    """certified passed 1.0.0; failed failed it; fresh has no record; gone passed but left."""
+    for labeler in ("certified", "failed", "fresh", "gone"):
+        add(run, root, labeler)
+    train(run, root, "certified", "1.0.0")
+    train(run, root, "failed", "1.0.0", passed=False, score="0.4")
+    train(run, root, "gone", "1.0.0")
+    run("labeler", "deactivate", "gone", cwd=root)
+
+
+def test_status_on_the_first_release(workspace: Path, run):
+    team(run, workspace)
+    rows = status(run, workspace)
+    assert list(rows) == ["certified", "failed", "fresh"], "inactive labelers are not listed"
+    assert rows["certified"] == {
+        "labeler": "certified",
+        "vendor": "vendor-a",
+        "guideline": "digits",
+        "current": "1.0.0",
+        "certified": "1.0.0",
+        "record": rows["certified"]["record"],
+        "covered": True,
+        "changed_since": [],
+        "action": "ok",
+    }
+    assert rows["certified"]["record"].startswith("tr-")
+    for name in ("failed", "fresh"):
+        assert rows[name]["certified"] is None and rows[name]["covered"] is False
+        assert rows[name]["action"] == "train"
+
+
+def test_status_after_a_release_that_changes_a_class(workspace: Path, run):
+    team(run, workspace)
+    clarify_seven(workspace)
+    assert release(run, workspace, "minor", "Clarify the seven") == "1.1.0"
+    rows = status(run, workspace)
+    certified = rows["certified"]
+    assert (certified["certified"], certified["current"]) == ("1.0.0", "1.1.0")
+    assert certified["covered"] is False and certified["changed_since"] == ["seven"]
+    assert certified["action"] == "retrain"
+    assert rows["fresh"]["action"] == "train"
+
+    table = run("labeler", "status", cwd=workspace).stdout
+    assert "retrain" in table and "seven" in table
+
+    train(run, workspace, "certified", "1.1.0")
+    again = status(run, workspace)["certified"]
+    assert again["certified"] == "1.1.0" and again["covered"] is True
+    assert again["changed_since"] == [] and again["action"] == "ok"
+
+
+def test_status_after_a_release_that_changes_no_class(workspace: Path, run):
+    team(run, workspace)
+    touch_docs(workspace)
+    assert release(run, workspace, "patch", "Wording of the FAQ") == "1.0.1"
+    certified = status(run, workspace)["certified"]
+    assert (certified["certified"], certified["current"]) == ("1.0.0", "1.0.1")
+    assert certified["covered"] is True and certified["changed_since"] == []
+    assert certified["action"] == "ok"
+
+
+def test_status_honours_classes_the_changelog_declares(workspace: Path, run):
+    team(run, workspace)
+    touch_docs(workspace)
+    assert release(run, workspace, "patch", "Fours need a closer look", ("four",)) == "1.0.1"
+    certified = status(run, workspace)["certified"]
+    assert certified["covered"] is False and certified["changed_since"] == ["four"]
+    assert certified["action"] == "retrain"
+
+
+def test_a_pass_covers_later_releases_until_one_changes_a_class(workspace: Path, run):
+    add(run, workspace, "early")
+    add(run, workspace, "middle")
+    touch_docs(workspace)
+    assert release(run, workspace, "patch", "FAQ wording") == "1.0.1"
+    train(run, workspace, "early", "1.0.1")
+    clarify_seven(workspace)
+    assert release(run, workspace, "minor", "Clarify the seven") == "1.1.0"
+    train(run, workspace, "middle", "1.1.0")
+    touch_docs(workspace)
+    assert release(run, workspace, "patch", "More FAQ wording") == "1.1.1"
+
+    rows = status(run, workspace)
+    assert rows["early"]["certified"] == "1.0.1" and rows["early"]["current"] == "1.1.1"
+    assert rows["early"]["changed_since"] == ["seven"] and rows["early"]["action"] == "retrain"
+    assert rows["middle"]["certified"] == "1.1.0" and rows["middle"]["covered"] is True
+    assert rows["middle"]["changed_since"] == [] and rows["middle"]["action"] == "ok"
+
+
+def test_status_of_an_unknown_guideline_says_which_exist(workspace: Path, run):
+    result = run("labeler", "status", "--guideline", "cats", cwd=workspace, expect=1)
+    assert "no guideline 'cats'" in result.stderr and "known: digits" in result.stderr

@@ -1,0 +1,425 @@
+"""`guideline release`, `log` and `show` on real git (and DVC) workspaces."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labelspec.guidelines import digest_at, releases, working_digest
+from labelspec.workspace import Workspace
+
+SPEC = "guidelines/digits/spec.yaml"
+SEVEN_DEFINITION = "definition: A horizontal top bar joined to a diagonal stroke."
+NEW_SEVEN_DEFINITION = "definition: A top bar joined to a diagonal stroke, crossed or not."
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def commit_all(root: Path, message: str = "edit the guideline") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def edit(root: Path, *pairs: tuple[str, str]) -> None:
+    path = root / SPEC
+    text = path.read_text()
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+
+
+def add_pending(root: Path, summary: str, affects: tuple[str, ...] = (), relabel="none") -> None:
+    entry = (
+        f"  - version: unreleased\n    summary: {summary}\n"
+        f"    affects: [{', '.join(affects)}]\n    relabel: {relabel}\n"
+    )
+    edit(root, ("\n\nquality:", f"\n{entry}\nquality:"))
+
+
+def remove_class_zero(root: Path) -> None:
+    text = (root / SPEC).read_text()
+    start, end = text.index("  - id: zero\n"), text.index("  - id: one\n")
+    text = text[:start] + text[end:]
+    lines = [line for line in text.splitlines(keepends=True) if "label: zero," not in line]
+    (root / SPEC).write_text("".join(lines).replace("[five, zero]", "[five]"))
+
+
+def rename_zero_to_nought(root: Path) -> None:
+    edit(
+        root,
+        (
+            "  - id: zero\n    name: Zero\n",
+            "  - id: nought\n    renamed_from: zero\n    name: Zero\n",
+        ),
+        ("confusable_with: [five, zero]", "confusable_with: [five, nought]"),
+        ("label: zero,", "label: nought,"),
+        ("decision: zero,", "decision: nought,"),
+    )
+
+
+def state(root: Path) -> dict:
+    """Everything a refused command must leave alone: HEAD, tags, status and file contents."""
+    skip = (".git", ".labelspec", ".dvc/tmp", ".dvc/cache")
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith(skip):
+            files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {
+        "head": git(root, "rev-parse", "HEAD"),
+        "tags": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags"),
+        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
+        "files": files,
+    }
+
+
+def tag_record(root: Path, tag: str) -> dict:
+    message = git(root, "tag", "-l", "--format=%(contents)", tag)
+    return json.loads(message.strip().splitlines()[-1])
+
+
+def release(run, root: Path, bump: str, *extra: str) -> dict:
+    args = ("guideline", "release", "digits", "--bump", bump, "--date", "2026-02-01", "--json")
+    return json.loads(run(*args, *extra, cwd=root).stdout)
+
+
+def clarify_seven(root: Path) -> None:
+    edit(root, (SEVEN_DEFINITION, NEW_SEVEN_DEFINITION))
+    add_pending(root, "Clarify the seven", ("seven",), "recommended")
+    commit_all(root)
+
+
+# -- the release flow --------------------------------------------------------------------------
+def test_release_stamps_version_commits_and_tags(workspace: Path, run):
+    clarify_seven(workspace)
+    before = git(workspace, "rev-parse", "HEAD").strip()
+    result = release(run, workspace, "minor", "-m", "Asked for by vendor A")
+
+    assert result["version"] == "1.1.0" and result["previous"] == "1.0.0"
+    assert result["tag"] == "guideline/digits/v1.1.0"
+    assert result["diff"]["affects"] == ["seven"] and result["diff"]["relabel"] == "recommended"
+    head = git(workspace, "rev-parse", "HEAD").strip()
+    assert head == result["commit"] and git(workspace, "rev-parse", f"{head}~1").strip() == before
+    assert git(workspace, "rev-list", "-n1", "guideline/digits/v1.1.0").strip() == head
+    assert git(workspace, "cat-file", "-t", "guideline/digits/v1.1.0").strip() == "tag"
+    message = git(workspace, "log", "-1", "--format=%B")
+    assert message.startswith("Release guideline digits v1.1.0: Clarify the seven")
+    assert "Asked for by vendor A" in message
+    assert git(workspace, "show", "--name-only", "--format=", "HEAD").split() == [SPEC]
+    assert git(workspace, "status", "--porcelain") == ""
+
+    text = (workspace / SPEC).read_text()
+    assert text.startswith("# The labeling guideline for handwritten digits.\n")
+    assert "\nversion: 1.1.0\n" in text
+    assert (
+        "  - version: 1.1.0\n    date: 2026-02-01\n"
+        f"    digest: {result['digest']}\n    summary: Clarify the seven\n"
+    ) in text
+
+    record = tag_record(workspace, "guideline/digits/v1.1.0")
+    assert record == {
+        "guideline": "digits",
+        "version": "1.1.0",
+        "date": "2026-02-01",
+        "digest": result["digest"],
+        "summary": "Clarify the seven",
+        "affects": ["seven"],
+        "relabel": "recommended",
+    }
+    run("check", cwd=workspace)
+
+
+def test_human_release_output_names_tag_digest_and_affects(workspace: Path, run):
+    clarify_seven(workspace)
+    out = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace).stdout
+    assert "Released digits v1.1.0 (from 1.0.0)" in out
+    assert "guideline/digits/v1.1.0" in out and "sha256:" in out
+    assert "affects seven; relabel: recommended" in out
+
+
+def test_digests_are_identical_in_a_fresh_clone(workspace: Path, tmp_path: Path, run):
+    clarify_seven(workspace)
+    result = release(run, workspace, "minor")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(workspace), str(clone))
+
+    original, copy = Workspace(workspace), Workspace(clone)
+    for tag in ("guideline/digits/v1.0.0", "guideline/digits/v1.1.0"):
+        recorded = tag_record(clone, tag)["digest"]
+        assert recorded.startswith("sha256:")
+        assert digest_at(copy, "digits", tag) == digest_at(original, "digits", tag) == recorded
+    assert working_digest(copy, "digits") == working_digest(original, "digits") == result["digest"]
+    assert [(r.version, r.digest) for r in releases(copy, "digits")] == [
+        (r.version, r.digest) for r in releases(original, "digits")
+    ]
+
+
+def test_digest_follows_the_spec_meaning_and_the_other_files_bytes(workspace: Path):
+    ws = Workspace(workspace)
+    released = digest_at(ws, "digits", "guideline/digits/v1.0.0")
+    assert working_digest(ws, "digits") == released
+    edit(workspace, ("title: Handwritten digits\n", "title: Handwritten digits  # shown on top\n"))
+    assert working_digest(ws, "digits") == released, "a comment must not change the digest"
+    edit(workspace, ("title: Handwritten digits", "title: Handwritten numerals"))
+    assert working_digest(ws, "digits") != released
+    edit(workspace, ("title: Handwritten numerals", "title: Handwritten digits"))
+    faq = workspace / "guidelines/digits/docs/faq.md"
+    faq.write_text(faq.read_text() + "\nOne more question.\n")
+    assert working_digest(ws, "digits") != released
+
+
+def dvc(root: Path, *args: str) -> None:
+    env = {**os.environ, "DVC_TEST": "1", "DVC_NO_ANALYTICS": "1"}
+    subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, env=env, check=True)
+
+
+def test_dvc_tracked_examples_count_by_their_recorded_md5(workspace: Path, tmp_path: Path, run):
+    git(workspace, "rm", "-r", "-q", "--cached", "guidelines/digits/examples")
+    dvc(workspace, "add", "-q", "guidelines/digits/examples")
+    add_pending(workspace, "Examples tracked by DVC")
+    commit_all(workspace)
+    result = release(run, workspace, "patch")
+    assert result["version"] == "1.0.1"
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(workspace), str(clone))
+    assert not (clone / "guidelines/digits/examples").exists()
+    assert (clone / "guidelines/digits/examples.dvc").is_file()
+    copy = Workspace(clone)
+    assert digest_at(copy, "digits", result["tag"]) == result["digest"]
+    assert working_digest(copy, "digits") == result["digest"]
+
+    examples = workspace / "guidelines/digits/examples"
+    (examples / "seven_typical_1.png").write_bytes((examples / "one_typical_1.png").read_bytes())
+    dvc(workspace, "add", "-q", "guidelines/digits/examples")
+    assert working_digest(Workspace(workspace), "digits") != result["digest"]
+    assert digest_at(Workspace(workspace), "digits", result["tag"]) == result["digest"]
+
+
+# -- refusals --------------------------------------------------------------------------------------
+def _nothing(root: Path) -> None:
+    pass
+
+
+def _dirty(root: Path) -> None:
+    add_pending(root, "Typo fixes")
+    commit_all(root)
+    faq = root / "guidelines/digits/docs/faq.md"
+    faq.write_text(faq.read_text() + "\nNot committed yet.\n")
+
+
+def _spec_errors(root: Path) -> None:
+    edit(root, ("confusable_with: [one, two]", "confusable_with: [one, eleven]"))
+    add_pending(root, "Seven vs eleven", ("seven",))
+    commit_all(root)
+
+
+def _tag_taken(root: Path) -> None:
+    add_pending(root, "Typo fixes")
+    commit_all(root)
+    git(root, "tag", "-a", "guideline/digits/v1.1.0", "-m", "made by hand")
+
+
+def _definition_changed(root: Path) -> None:
+    clarify_seven(root)
+
+
+def _rule_changed(root: Path) -> None:
+    edit(root, ("text: Label the digit the writer intended", "text: Label the digit meant"))
+    add_pending(root, "Shorter R1")
+    commit_all(root)
+
+
+def _class_removed(root: Path) -> None:
+    remove_class_zero(root)
+    add_pending(root, "Zeros go", ("zero",), "required")
+    commit_all(root)
+
+
+def _class_renamed(root: Path) -> None:
+    rename_zero_to_nought(root)
+    add_pending(root, "Zero is nought", ("zero", "nought"), "required")
+    commit_all(root)
+
+
+REFUSALS = {
+    "no pending entry": (
+        _nothing,
+        "minor",
+        ["no pending changelog entry", "`version: unreleased`", "summary", "affects", "relabel"],
+        None,
+    ),
+    "dirty folder": (
+        _dirty,
+        "patch",
+        ["uncommitted changes", "guidelines/digits/docs/faq.md", "commit them first"],
+        None,
+    ),
+    "spec errors": (
+        _spec_errors,
+        "minor",
+        [f"{SPEC} has 1 error(s); fix them first", "'eleven' is not a class id"],
+        None,
+    ),
+    "existing tag": (
+        _tag_taken,
+        "minor",
+        ["tag guideline/digits/v1.1.0 already exists", "bump further"],
+        ("major", "2.0.0"),
+    ),
+    "definition needs minor": (
+        _definition_changed,
+        "patch",
+        ["--bump patch is too small", "definitions changed for: seven", "needs --bump minor"],
+        ("minor", "1.1.0"),
+    ),
+    "rule needs minor": (
+        _rule_changed,
+        "patch",
+        ["--bump patch is too small", "rules changed", "needs --bump minor"],
+        ("minor", "1.1.0"),
+    ),
+    "removed class needs major": (
+        _class_removed,
+        "minor",
+        ["--bump minor is too small", "class(es) removed: zero", "needs --bump major"],
+        ("major", "2.0.0"),
+    ),
+    "renamed class needs major": (
+        _class_renamed,
+        "minor",
+        ["--bump minor is too small", "class(es) renamed: zero -> nought", "needs --bump major"],
+        ("major", "2.0.0"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_a_refused_release_says_what_to_do_and_changes_nothing(workspace: Path, run, case):
+    prepare, bump, fragments, fix = REFUSALS[case]
+    prepare(workspace)
+    before = state(workspace)
+    result = run("guideline", "release", "digits", "--bump", bump, cwd=workspace, expect=1)
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+    assert state(workspace) == before
+    if fix is not None:
+        bigger, version = fix
+        assert release(run, workspace, bigger)["version"] == version
+
+
+def test_release_without_bump_says_which_flag_to_give(workspace: Path, run):
+    add_pending(workspace, "Typo fixes")
+    commit_all(workspace)
+    before = state(workspace)
+    result = run("guideline", "release", "digits", cwd=workspace, expect=1)
+    assert "give --bump major|minor|patch" in result.stderr
+    assert state(workspace) == before
+
+
+def test_tag_current_refuses_a_version_already_tagged(workspace: Path, run):
+    before = state(workspace)
+    result = run("guideline", "release", "digits", "--tag-current", cwd=workspace, expect=1)
+    assert "guideline/digits/v1.0.0 already exists" in result.stderr
+    assert state(workspace) == before
+
+
+def test_tag_current_retags_an_untagged_version_with_the_same_digest(workspace: Path, run):
+    recorded = tag_record(workspace, "guideline/digits/v1.0.0")
+    git(workspace, "tag", "-d", "guideline/digits/v1.0.0")
+    out = run("guideline", "release", "digits", "--tag-current", "--json", cwd=workspace).stdout
+    assert json.loads(out)["digest"] == recorded["digest"]
+    assert tag_record(workspace, "guideline/digits/v1.0.0") == recorded
+
+
+def test_release_refuses_when_the_current_version_was_never_tagged(workspace: Path, run):
+    git(workspace, "tag", "-d", "guideline/digits/v1.0.0")
+    clarify_seven(workspace)
+    before = state(workspace)
+    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace, expect=1)
+    assert "the current version 1.0.0 of digits was never tagged" in result.stderr
+    assert "labelspec guideline release digits --tag-current" in result.stderr
+    assert state(workspace) == before
+
+
+def test_a_failed_tag_undoes_the_release_commit(workspace: Path, run):
+    hook = workspace / ".git" / "hooks" / "reference-transaction"
+    hook.write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = prepared ] || exit 0\n'
+        "while read old new ref; do\n"
+        '  case "$ref" in refs/tags/*) echo "tags are frozen" >&2; exit 1;; esac\n'
+        "done\n"
+    )
+    hook.chmod(0o755)
+    clarify_seven(workspace)
+    before = state(workspace)
+    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace, expect=1)
+    assert "tags are frozen" in result.stderr
+    assert state(workspace) == before
+    assert "version: unreleased" in (workspace / SPEC).read_text()
+
+
+# -- log and show ----------------------------------------------------------------------------------
+def test_log_lists_every_entry_newest_first_with_tags_and_digests(workspace: Path, run):
+    clarify_seven(workspace)
+    result = release(run, workspace, "minor")
+    add_pending(workspace, "Next round", ("four",), "required")
+    commit_all(workspace)
+
+    rows = json.loads(run("guideline", "log", "digits", "--json", cwd=workspace).stdout)
+    assert [r["version"] for r in rows] == ["unreleased", "1.1.0", "1.0.0"]
+    pending, newest, first = rows
+    assert pending["tag"] is None and pending["digest"] is None and pending["date"] is None
+    assert pending["affects"] == ["four"] and pending["relabel"] == "required"
+    assert newest == {
+        "version": "1.1.0",
+        "date": "2026-02-01",
+        "summary": "Clarify the seven",
+        "affects": ["seven"],
+        "relabel": "recommended",
+        "digest": result["digest"],
+        "tag": "guideline/digits/v1.1.0",
+        "commit": result["commit"],
+    }
+    assert first["tag"] == "guideline/digits/v1.0.0"
+    assert first["digest"] == tag_record(workspace, "guideline/digits/v1.0.0")["digest"]
+
+    table = run("guideline", "log", "digits", cwd=workspace).stdout
+    assert "Clarify the seven" in table and "untagged" in table and "First release" in table
+
+
+def test_show_reads_the_released_spec_and_leaves_the_working_tree_alone(workspace: Path, run):
+    clarify_seven(workspace)
+    release(run, workspace, "minor")
+    edit(workspace, ("title: Handwritten digits", "title: Work in progress"))
+    before = state(workspace)
+
+    old = run("guideline", "show", "digits@1.0.0", cwd=workspace).stdout
+    assert old == git(workspace, "show", f"guideline/digits/v1.0.0:{SPEC}")
+    assert SEVEN_DEFINITION in old and "Work in progress" not in old
+
+    new = json.loads(run("guideline", "show", "digits@v1.1.0", "--json", cwd=workspace).stdout)
+    assert new["version"] == "1.1.0" and new["title"] == "Handwritten digits"
+    seven = next(c for c in new["classes"] if c["id"] == "seven")
+    assert seven["definition"] == NEW_SEVEN_DEFINITION.removeprefix("definition: ")
+
+    newest = run("guideline", "show", "digits", cwd=workspace).stdout
+    assert "\nversion: 1.1.0\n" in newest and "Work in progress" not in newest
+    assert state(workspace) == before
+
+
+def test_show_an_unknown_version_lists_the_released_ones(workspace: Path, run):
+    result = run("guideline", "show", "digits@9.9.9", cwd=workspace, expect=1)
+    assert "guideline 'digits' has no release 9.9.9 (released: 1.0.0)" in result.stderr
