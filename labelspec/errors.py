@@ -30,6 +30,7 @@ class Problem:
     col: int | None = None
     path: str = ""
     severity: str = "error"
+    record: str = ""  # where in a document without useful lines: "task 3, annotation 1"
 
     def location(self) -> str:
         parts = [self.file or "<input>"]
@@ -37,20 +38,18 @@ class Problem:
             parts.append(str(self.line))
             if self.col is not None:
                 parts.append(str(self.col))
-        return ":".join(parts)
+        where = ":".join(parts)
+        return f"{where} [{self.record}]" if self.record else where
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
         return f"{self.location()}: {where}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "col": self.col,
-            "path": self.path,
-            "message": self.message,
-        }
+        found = {"file": self.file, "line": self.line, "col": self.col, "path": self.path}
+        if self.record:
+            found["record"] = self.record
+        return {**found, "message": self.message}
 
 
 class LabelspecError(Exception):

@@ -21,8 +21,13 @@ COMMANDS = {
     "demo": "labelspec.cli.demo:demo_command",
     "guideline": "labelspec.cli.guideline:guideline_group",
     "init": "labelspec.cli.init:init_command",
+    "items": "labelspec.cli.items:items_group",
     "labeler": "labelspec.cli.labeler:labeler_group",
+    "labels": "labelspec.cli.labels:labels_group",
+    "pull": "labelspec.cli.remote:pull_command",
+    "push": "labelspec.cli.remote:push_command",
     "schema": "labelspec.cli.schema:schema_command",
+    "verify": "labelspec.cli.verify:verify_command",
 }
 
 

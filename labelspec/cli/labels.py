@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelspec.cli.output import json_option, table, write_json
+from labelspec.formats import FORMATS
+
+
+@click.group("labels")
+def labels_group() -> None:
+    """Import labels with lineage; browse, diff and export snapshots.
+
+    \b
+    Example:
+      labelspec labels import digits export.json --format labelstudio --guideline digits@1.0.0 --source vendor-a
+      labelspec labels show digits
+    """
+
+
+def _ws():
+    from labelspec.workspace import open_workspace
+
+    return open_workspace()
+
+
+@labels_group.command("import")
+@click.argument("dataset")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Format of FILE.")
+@click.option(
+    "--guideline",
+    "guideline_ref",
+    required=True,
+    metavar="NAME@VERSION",
+    help="Guideline version the labels were made under.",
+)
+@click.option("--source", required=True, help="Vendor or tool the labels came from.")
+@click.option(
+    "--labeler-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object or 2-column CSV: tool user id -> labeler id.",
+)
+@click.option(
+    "--labeler", help="Attribute every label to this labeler (for formats without annotators)."
+)
+@json_option
+def import_command(
+    dataset, file, fmt, guideline_ref, source, labeler_map, labeler, as_json
+) -> None:
+    """Validate every label in FILE, then store them as one batch and a new snapshot.
+
+    Each label is checked against the spec as released at its version, the item manifest,
+    the roster and the training records. All problems are listed (file, record or line,
+    field, message) and NOTHING is written if there is any.
+
+    \b
+    Example:
+      labelspec labels import digits export.json --format labelstudio \\
+        --guideline digits@1.0.0 --source vendor-a --labeler-map users.csv
+      labelspec labels import digits coco.json --format coco --guideline digits@1.0.0 \\
+        --source vendor-b --labeler vB-01
+    """
+    from labelspec.labels import import_labels
+
+    result = import_labels(_ws(), dataset, file, fmt, guideline_ref, source, labeler_map, labeler)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    click.echo(
+        f"Imported {result.labels} label(s) in {result.annotations} annotation(s) on {result.items} item(s) "
+        f"from {source} -> {result.snapshot} ({result.tag}, batch {result.batch_id})"
+    )
+    click.echo("  by class:   " + ", ".join(f"{k} {v}" for k, v in result.by_class.items()))
+    click.echo("  by labeler: " + ", ".join(f"{k} {v}" for k, v in result.by_labeler.items()))
+    if result.skipped:
+        click.echo("  skipped:    " + ", ".join(f"{v} {k}" for k, v in result.skipped.items()))
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}", err=True)
+
+
+@labels_group.command("log")
+@click.argument("dataset")
+@json_option
+def log_command(dataset, as_json) -> None:
+    """List the snapshots of DATASET, newest first.
+
+    \b
+    Example:
+      labelspec labels log digits
+    """
+    from labelspec.labels import log
+
+    rows = log(_ws(), dataset)
+    if as_json:
+        write_json(rows)
+        return
+    table(
+        None,
+        ["snapshot", "created", "commit", "labels", "current", "sources", "message"],
+        [
+            (
+                r["name"],
+                r["created"],
+                (r["commit"] or "untagged")[:10],
+                r["labels"],
+                r["current_labels"],
+                ", ".join(r["sources"]),
+                r["message"],
+            )
+            for r in rows
+        ],
+    )
+
+
+@labels_group.command("show")
+@click.argument("dataset")
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@json_option
+def show_command(dataset, snapshot, as_json) -> None:
+    """Counts of the current labels by class, labeler, guideline version and source.
+
+    \b
+    Example:
+      labelspec labels show digits --snapshot snap-2
+    """
+    from labelspec.labels import show
+
+    result = show(_ws(), dataset, snapshot)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"{dataset} {result['snapshot']}: {result['labels']} current labels in {result['annotations']} annotations "
+        f"on {result['items']} items by {result['labelers']} labelers ({result['superseded_labels']} superseded)"
+    )
+    for key in ("by_class", "by_labeler", "by_guideline_version", "by_source"):
+        table(key.replace("_", " "), ["value", "labels"], result[key].items())
+
+
+@labels_group.command("diff")
+@click.argument("dataset")
+@click.argument("a")
+@click.argument("b")
+@json_option
+def diff_command(dataset, a, b, as_json) -> None:
+    """What changed in the current labels between snapshots A and B, by class.
+
+    \b
+    Example:
+      labelspec labels diff digits snap-1 snap-3
+    """
+    from labelspec.labels import diff
+
+    result = diff(_ws(), dataset, a, b)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"{dataset} {result['from']} -> {result['to']}: +{result['added']} added, -{result['removed']} removed, "
+        f"{result['changed_class']} changed class, {result['moved_boxes']} moved boxes, "
+        f"{result['relabeled_same']} relabeled unchanged"
+    )
+    rows = [
+        (
+            cls,
+            c.get("added", 0),
+            c.get("removed", 0),
+            c.get("changed_from", 0),
+            c.get("changed_to", 0),
+            c.get("moved_boxes", 0),
+        )
+        for cls, c in result["by_class"].items()
+    ]
+    if rows:
+        table(
+            None, ["class", "added", "removed", "changed from", "changed to", "moved boxes"], rows
+        )
+    for change, n in sorted(result["class_changes"].items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {change}: {n}")
+
+
+@labels_group.command("export")
+@click.argument("dataset")
+@click.option(
+    "--format", "fmt", type=click.Choice(["coco", "labelstudio", "jsonl", "parquet"]), required=True
+)
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file."
+)
+@json_option
+def export_command(dataset, fmt, snapshot, out, as_json) -> None:
+    """Export the current labels of a snapshot (COCO, Label Studio, JSONL, Parquet).
+
+    \b
+    Example:
+      labelspec labels export digits --format coco --out digits.coco.json
+    """
+    from labelspec.labels import export
+
+    result = export(_ws(), dataset, fmt, out, snapshot)
+    if as_json:
+        write_json(result)
+    else:
+        click.echo(
+            f"Wrote {result['labels']} label(s) of {dataset} {result['snapshot']} to {out} ({fmt})"
+        )

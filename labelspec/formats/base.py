@@ -1,0 +1,113 @@
+"""The staged rows every reader produces: one row per label, typed, not yet validated.
+
+Readers only parse. Everything that needs the workspace (which item, which labeler, is the class
+in the spec, is the box inside the image, is the labeler trained) is checked afterwards in one
+vectorised pass (``labelspec.validate``), the same for every format.
+
+Item and labeler references are kept as the tool wrote them (``item_ref``, ``labeler_ref``);
+``item_ref_kind`` says how to match the item: ``id`` (an item_id), ``path`` (a path, URL or file
+name, matched by path, then file name, then a Label Studio upload name ``<hash>-name``) or
+``text`` (the text itself, matched by its sha256).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from labelspec.errors import Problem
+
+STAGED_SCHEMA = pa.schema(
+    [
+        pa.field("rec", pa.int64(), nullable=False),  # 1-based record index, for messages
+        pa.field("where", pa.string()),  # human location ("line 17", "task 3, annotation 1")
+        pa.field("item_ref", pa.string()),
+        pa.field("item_ref_kind", pa.string()),  # id | path | text
+        pa.field("labeler_ref", pa.string()),
+        pa.field("class", pa.string()),
+        pa.field("bbox_x", pa.float64()),
+        pa.field("bbox_y", pa.float64()),
+        pa.field("bbox_w", pa.float64()),
+        pa.field("bbox_h", pa.float64()),
+        pa.field("span_start", pa.int64()),
+        pa.field("span_end", pa.int64()),
+        pa.field("attributes", pa.string()),  # a JSON object, keys sorted
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+        pa.field("lead_time_s", pa.float64()),
+        pa.field("cost", pa.float64()),
+        pa.field("guideline_version", pa.string()),
+        pa.field("annotation_key", pa.string()),  # labels sharing it are one annotation
+        pa.field("source_ids", pa.string()),  # the tool's own ids, JSON, for provenance
+    ]
+)
+COLUMNS = STAGED_SCHEMA.names
+
+
+@dataclass
+class Staged:
+    """What a reader returns: the rows, and problems found while parsing (file, record, field)."""
+
+    table: pa.Table
+    problems: list[Problem] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (cancelled, empty ...)
+    format: str = ""
+    line_of: Callable[[int], int] | None = None  # record -> file line, for line-based formats
+
+
+class RowBuilder:
+    """Collects rows from Python-parsed formats (JSON documents, XML) column by column."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path = path
+        self.format = fmt
+        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self.problems: list[Problem] = []
+        self.skipped: dict[str, int] = {}
+
+    def add(self, **values: Any) -> None:
+        values["rec"] = len(self.columns["rec"]) + 1
+        for name in COLUMNS:
+            self.columns[name].append(values.get(name))
+
+    def problem(self, where: str, field_name: str, message: str) -> None:
+        self.problems.append(
+            Problem(message=message, file=str(self.path), record=where, path=field_name)
+        )
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def build(self) -> Staged:
+        table = pa.Table.from_pydict(self.columns, schema=STAGED_SCHEMA)
+        return Staged(table=table, problems=self.problems, skipped=self.skipped, format=self.format)
+
+
+def attributes_json(attributes: dict[str, Any] | None) -> str:
+    return json.dumps(attributes or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_timestamp(value: Any) -> dt.datetime | None:
+    """ISO 8601 (a trailing Z allowed) or epoch seconds; naive times are taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    if isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as float; None stays None; anything else raises ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)

@@ -1,0 +1,261 @@
+"""labelspec's own exchange format: one label per line, as JSON Lines or CSV.
+
+Keys: ``item_id, labeler, class, bbox ([x, y, w, h] px), span ([start, end]), attributes ({}),
+created_at (ISO 8601), lead_time_s, cost``, optional ``guideline_version``. Parsing, type checks
+and conversion all run in DuckDB, so a million lines take about a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from labelspec.errors import Problem, ProblemsError
+from labelspec.formats.base import STAGED_SCHEMA, Staged
+
+KEYS = (
+    "item_id",
+    "labeler",
+    "class",
+    "bbox",
+    "span",
+    "attributes",
+    "created_at",
+    "lead_time_s",
+    "cost",
+    "guideline_version",
+)
+MAX_LISTED = 50
+NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
+
+# Typed columns from JSON values; a value of the wrong type becomes NULL here and a problem below.
+_CONVERT = f"""
+select
+  rec,
+  NULL::VARCHAR as "where",
+  case when json_type(item_id) = 'VARCHAR' then item_id ->> '$' end as item_ref,
+  'id' as item_ref_kind,
+  case when json_type(labeler) = 'VARCHAR' then labeler ->> '$' end as labeler_ref,
+  case when json_type("class") = 'VARCHAR' then "class" ->> '$' end as "class",
+  {", ".join(f"case when {_ok} then (bbox ->> '$[{i}]')::DOUBLE end as bbox_{c}" for i, c, _ok in [(i, c, "json_type(bbox) = 'ARRAY' and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in " + NUMBER + " for k in range(4)])") for i, c in enumerate("xywh")])},
+  case when json_type(span) = 'ARRAY' and json_array_length(span) = 2 then try_cast(span ->> '$[0]' as BIGINT) end as span_start,
+  case when json_type(span) = 'ARRAY' and json_array_length(span) = 2 then try_cast(span ->> '$[1]' as BIGINT) end as span_end,
+  case when attributes is null or json_type(attributes) = 'NULL' then '{{}}'
+       when json_type(attributes) = 'OBJECT' then attributes::VARCHAR end as attributes,
+  case when json_type(created_at) = 'VARCHAR' then try_cast(created_at ->> '$' as TIMESTAMPTZ) end as created_at,
+  case when json_type(lead_time_s) in {NUMBER} then lead_time_s::DOUBLE end as lead_time_s,
+  case when json_type(cost) in {NUMBER} then cost::DOUBLE end as cost,
+  case when json_type(guideline_version) = 'VARCHAR' then guideline_version ->> '$' end as guideline_version,
+  NULL::VARCHAR as annotation_key,
+  NULL::VARCHAR as source_ids
+from raw
+"""
+
+
+def _present(col: str) -> str:
+    return f"(r.{col} is not null and json_type(r.{col}) <> 'NULL')"
+
+
+# (field, condition for a problem, message): every check runs over all rows at once.
+# ``r`` is the raw JSON row, ``s`` the typed one.
+_CHECKS = [
+    (
+        "item_id",
+        "json_type(r.item_id) is distinct from 'VARCHAR'",
+        "required: the item's id (a string)",
+    ),
+    (
+        "class",
+        "json_type(r.\"class\") is distinct from 'VARCHAR'",
+        "required: a class id (a string)",
+    ),
+    (
+        "labeler",
+        f"{_present('labeler')} and json_type(r.labeler) <> 'VARCHAR'",
+        "must be a labeler id (a string)",
+    ),
+    (
+        "bbox",
+        f"{_present('bbox')} and s.bbox_x is null",
+        "must be [x, y, w, h]: four numbers in pixels",
+    ),
+    (
+        "span",
+        f"{_present('span')} and (s.span_start is null or s.span_end is null)",
+        "must be [start, end]: two integers",
+    ),
+    ("attributes", "s.attributes is null", 'must be a JSON object such as {"legible": true}'),
+    (
+        "created_at",
+        f"{_present('created_at')} and s.created_at is null",
+        "must be an ISO 8601 time such as 2026-01-31T12:00:00Z",
+    ),
+    (
+        "lead_time_s",
+        f"{_present('lead_time_s')} and s.lead_time_s is null",
+        "must be a number of seconds",
+    ),
+    ("cost", f"{_present('cost')} and s.cost is null", "must be a number"),
+    (
+        "guideline_version",
+        f"{_present('guideline_version')} and s.guideline_version is null",
+        "must be a version string such as 1.1.0",
+    ),
+]
+
+
+def _problems_sql() -> str:
+    parts = [
+        f"select r.rec, '{field}' as field, '{message.replace(chr(39), chr(39) * 2)}' as message "
+        f"from raw r join staged s on r.rec = s.rec where {condition}"
+        for field, condition, message in _CHECKS
+    ]
+    return " union all ".join(parts) + " order by rec, field"
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, line_of, fmt: str) -> Staged:
+    con.execute(f"create or replace temp table staged as {_CONVERT}")
+    found = con.execute(_problems_sql()).fetchall()
+    problems = [
+        Problem(message=message, file=str(path), line=line_of(rec), path=field)
+        for rec, field, message in found
+    ]
+    table = con.sql("select * from staged order by rec").to_arrow_table()
+    return Staged(table=table.cast(STAGED_SCHEMA), problems=problems, format=fmt, line_of=line_of)
+
+
+def read_jsonl(path: Path) -> Staged:
+    columns = dict.fromkeys(KEYS, "JSON")
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create temp table raw as select row_number() over () as rec, * from "
+            "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
+            [str(path), columns],
+        )
+    except duckdb.Error:
+        raise _malformed(path) from None
+    lines = _LineIndex(path)
+    return _stage(con, path, lines.line_of, "jsonl")
+
+
+def read_csv(path: Path) -> Staged:
+    con = duckdb.connect()
+    try:
+        names = set(
+            con.sql(
+                "select * from read_csv(?, all_varchar=true, header=true)", params=[str(path)]
+            ).columns
+        )
+    except duckdb.Error as exc:
+        raise ProblemsError(
+            f"{path}: not a readable CSV file", [Problem(str(exc).splitlines()[0], str(path))]
+        ) from None
+    missing = {"item_id", "class"} - names
+    if missing:
+        raise ProblemsError(
+            f"{path}: missing column(s) {', '.join(sorted(missing))}",
+            [
+                Problem(
+                    f"the header needs {', '.join(KEYS)} (item_id and class required)",
+                    str(path),
+                    line=1,
+                )
+            ],
+        )
+
+    def as_json(key: str, kind: str) -> str:
+        if key not in names:
+            if key == "bbox" and {"bbox_x", "bbox_y", "bbox_w", "bbox_h"} <= names:
+                parts = ", ".join(f"try_cast(nullif(bbox_{c}, '') as DOUBLE)" for c in "xywh")
+                return f"case when coalesce(bbox_x, '') = '' then NULL else to_json([{parts}]) end"
+            return "NULL::JSON"
+        col = f'"{key}"'
+        if kind == "number":
+            return f"case when coalesce({col}, '') = '' then NULL else coalesce(try_cast({col} as DOUBLE)::JSON, to_json({col})) end"
+        if kind == "json":
+            return f"case when coalesce({col}, '') = '' then NULL else coalesce(try_cast({col} as JSON), to_json({col})) end"
+        return f"case when coalesce({col}, '') = '' then NULL else to_json({col}) end"
+
+    kinds = {
+        "bbox": "json",
+        "span": "json",
+        "attributes": "json",
+        "lead_time_s": "number",
+        "cost": "number",
+    }
+    select = ", ".join(f'{as_json(key, kinds.get(key, "string"))} as "{key}"' for key in KEYS)
+    con.execute(
+        f"create temp table raw as select row_number() over () as rec, {select} "
+        "from read_csv(?, all_varchar=true, header=true)",
+        [str(path)],
+    )
+    return _stage(con, path, lambda rec: rec + 1, "csv")
+
+
+class _LineIndex:
+    """Maps record numbers to file lines; only scans the file when a message needs a line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lines: list[int] | None = None
+
+    def line_of(self, rec: int) -> int:
+        if self._lines is None:
+            with self.path.open("rb") as handle:
+                self._lines = [n for n, raw in enumerate(handle, 1) if raw.strip()]
+        return self._lines[rec - 1] if rec - 1 < len(self._lines) else rec
+
+
+def _malformed(path: Path) -> ProblemsError:
+    """Every line that is not a JSON object, with its line number (the slow path, errors only)."""
+    problems = []
+    total = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+                message = (
+                    None if isinstance(value, dict) else "each line must be a JSON object {...}"
+                )
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                message = f"invalid JSON ({getattr(exc, 'msg', exc)}); is the file truncated?"
+            if message:
+                total += 1
+                if len(problems) < MAX_LISTED:
+                    problems.append(Problem(message=message, file=str(path), line=number))
+    if not problems:
+        problems.append(Problem(message="the file cannot be read as JSON Lines", file=str(path)))
+    return ProblemsError(
+        f"{path}: {total or 1} malformed line(s); nothing was imported", problems, max(total, 1)
+    )
+
+
+def write_jsonl(labels: pa.Table, out: Path) -> int:
+    """Current labels as labelspec JSONL (what ``read_jsonl`` reads back), with lineage columns."""
+    from labelspec.yamlio import atomic_write_text
+
+    con = duckdb.connect()
+    con.register("labels", labels)
+    rows = con.execute(
+        """
+        select to_json({
+          item_id: item_id, labeler: labeler_id, class: "class",
+          bbox: case when bbox is null then NULL else [bbox.x, bbox.y, bbox.w, bbox.h] end,
+          span: case when span is null then NULL else [span.start, span."end"] end,
+          attributes: json(attributes),
+          created_at: strftime(created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),
+          lead_time_s: lead_time_s, cost: cost, guideline_version: guideline_version,
+          label_id: label_id, annotation_id: annotation_id, training_id: training_id,
+          source: source, batch_id: batch_id
+        })::VARCHAR
+        from labels order by item_id, annotation_id, label_id
+        """
+    ).fetchall()
+    atomic_write_text(out, "".join(f"{row[0]}\n" for row in rows))
+    return len(rows)

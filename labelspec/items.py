@@ -1,0 +1,301 @@
+"""``labelspec items add``: register the items of a dataset in ``datasets/<name>/items.parquet``.
+
+Items come from a folder (images or .txt files) or a CSV / JSONL manifest. Each gets its sha256,
+byte size, image width and height (read from the header, not decoded) or its text, and any extra
+manifest columns as segment metadata. Paths are stored relative to the workspace and may not
+leave it. Items are immutable: re-adding the same id with other content is refused.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.workspace import Workspace
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+TEXT_SUFFIXES = {".txt"}
+MANIFEST_SUFFIXES = {".csv", ".jsonl", ".ndjson"}
+RESERVED = {"item_id", "path", "uri", "sha256", "bytes", "media", "width", "height", "text"}
+PROBLEM_CAP = 50
+
+
+@dataclass
+class ItemsResult:
+    dataset: str
+    added: int
+    unchanged: int
+    total: int
+    metadata_columns: list[str]
+    tracked: list[str] = field(default_factory=list)
+    commit: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "total": self.total,
+            "metadata_columns": self.metadata_columns,
+            "dvc_tracked": self.tracked,
+            "commit": self.commit,
+        }
+
+
+def items_path(ws: Workspace, dataset: str) -> Path:
+    return ws.dataset_dir(dataset) / "items.parquet"
+
+
+def read_items(ws: Workspace, dataset: str, columns: list[str] | None = None):
+    """The item manifest as a pyarrow Table (empty with the base schema if none yet)."""
+    import pyarrow.parquet as pq
+
+    from labelspec.store.schema import ITEM_BASE_SCHEMA
+
+    path = items_path(ws, dataset)
+    if not path.is_file():
+        return ITEM_BASE_SCHEMA.empty_table()
+    return pq.read_table(path, columns=columns)
+
+
+def _describe_file(path: Path) -> dict[str, Any]:
+    """sha256, size and (images) width/height from the header, or (text) the text."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    info: dict[str, Any] = {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        info.update(media="text", text=path.read_text(encoding="utf-8"))
+    else:
+        from PIL import Image
+
+        with Image.open(path) as image:  # lazy: reads the header only
+            info.update(media="image", width=image.width, height=image.height)
+    return info
+
+
+def _scan_folder(ws: Workspace, folder: Path) -> list[dict[str, Any]]:
+    rows = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if path.suffix.lower() in IMAGE_SUFFIXES | TEXT_SUFFIXES:
+                rows.append(
+                    {"item_id": path.relative_to(folder).as_posix(), "path": ws.relpath(path)}
+                )
+    return rows
+
+
+def _read_manifest(path: Path) -> list[dict[str, Any]]:
+    import duckdb
+
+    reader = (
+        "read_csv(?, all_varchar=true, header=true)"
+        if path.suffix.lower() == ".csv"
+        else "read_json(?, format='newline_delimited')"
+    )
+    try:
+        table = duckdb.connect().sql(f"select * from {reader}", params=[str(path)]).to_arrow_table()
+    except duckdb.Error as exc:
+        raise ProblemsError(
+            f"{path}: cannot read the manifest",
+            [Problem(message=str(exc).splitlines()[0], file=str(path))],
+        ) from exc
+    rows = table.to_pylist()
+    if rows and not ({"item_id", "path", "uri", "text"} & set(rows[0])):
+        raise LabelspecError(f"{path}: a manifest needs an item_id, path, uri or text column")
+    return rows
+
+
+def _normalise(
+    ws: Workspace, raw: list[dict[str, Any]], base: Path, source: str
+) -> tuple[list[dict], list[Problem]]:
+    """Resolve paths against ``base``, keep them inside the workspace, describe every file."""
+    problems: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    to_describe: list[tuple[int, Path]] = []
+    for index, item in enumerate(raw, 1):
+        row = {k: (None if v is None else str(v)) for k, v in item.items()}
+        where = f"row {index}"
+        if row.get("path"):
+            resolved = (base / row["path"]).resolve()
+            if resolved != ws.root and ws.root not in resolved.parents:
+                problems.append(
+                    Problem(
+                        f"path {row['path']!r} escapes the workspace {ws.root} (copy the file inside it)",
+                        source,
+                        record=where,
+                        path="path",
+                    )
+                )
+                continue
+            if not resolved.is_file():
+                problems.append(
+                    Problem(f"file not found: {row['path']}", source, record=where, path="path")
+                )
+                continue
+            row["path"] = ws.relpath(resolved)
+            to_describe.append((len(rows), resolved))
+        elif row.get("text") is not None:
+            text = row["text"]
+            row.update(
+                media="text",
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+                bytes=len(text.encode()),
+            )
+        elif not row.get("uri"):
+            problems.append(Problem("needs a path, uri or text", source, record=where, path="path"))
+            continue
+        row["item_id"] = row.get("item_id") or row.get("path") or row.get("uri")
+        if not row["item_id"]:
+            problems.append(Problem("needs an item_id", source, record=where, path="item_id"))
+            continue
+        row["_where"] = where
+        rows.append(row)
+
+    def describe(job: tuple[int, Path]) -> tuple[int, dict[str, Any] | str]:
+        index, path = job
+        try:
+            return index, _describe_file(path)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return index, f"cannot read {ws.relpath(path)}: {exc}"
+
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=min(8, (os.cpu_count() or 2) * 2)
+    ) as pool:
+        for index, info in pool.map(describe, to_describe):
+            if isinstance(info, str):
+                problems.append(Problem(info, source, record=rows[index]["_where"], path="path"))
+                rows[index]["_bad"] = True
+            else:
+                rows[index].update(info)
+    rows = [r for r in rows if not r.pop("_bad", False)]
+    seen: dict[str, str] = {}
+    for row in rows:
+        where = row.pop("_where")
+        if row["item_id"] in seen:
+            problems.append(
+                Problem(
+                    f"item_id {row['item_id']!r} appears twice (also {seen[row['item_id']]})",
+                    source,
+                    record=where,
+                    path="item_id",
+                )
+            )
+        seen[row["item_id"]] = where
+    return rows, problems
+
+
+def _merge(existing, rows: list[dict[str, Any]], source: str):
+    """Existing items plus new ones; the same id with other content is a problem."""
+    import pyarrow as pa
+
+    from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
+
+    known = dict(
+        zip(
+            existing.column("item_id").to_pylist(),
+            existing.column("sha256").to_pylist(),
+            strict=True,
+        )
+    )
+    problems, fresh, unchanged = [], [], 0
+    for row in rows:
+        old = known.get(row["item_id"])
+        if row["item_id"] not in known:
+            fresh.append(row)
+        elif old == row.get("sha256"):
+            unchanged += 1
+        else:
+            problems.append(
+                Problem(
+                    f"item {row['item_id']!r} is already registered with other content; items are immutable "
+                    "(register the new file under a new item_id)",
+                    source,
+                    path="sha256",
+                )
+            )
+    meta_columns = sorted(
+        ({k for r in fresh for k in r} | set(existing.column_names)) - set(ITEM_BASE_COLUMNS)
+    )
+    schema = pa.schema([*ITEM_BASE_FIELDS, *(pa.field(c, pa.string()) for c in meta_columns)])
+    new = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in fresh], schema=schema)
+    old = existing
+    for column in meta_columns:
+        if column not in old.column_names:
+            old = old.append_column(
+                pa.field(column, pa.string()), pa.nulls(old.num_rows, pa.string())
+            )
+    merged = pa.concat_tables([old.select(schema.names).cast(schema), new])
+    return merged.sort_by("item_id"), problems, len(fresh), unchanged, meta_columns
+
+
+def add_items(
+    ws: Workspace, dataset: str, source: Path | str, guideline: str | None = None
+) -> ItemsResult:
+    """Register items from a folder or manifest; validate everything, then write and commit."""
+    from labelspec.datasets import ensure_dataset
+    from labelspec.store.batches import write_parquet
+    from labelspec.vcs import Dvc, Git
+
+    source = Path(source).resolve()
+    if not source.exists():
+        raise LabelspecError(f"{source}: no such file or folder")
+    display = ws.relpath(source)
+    if source.is_dir():
+        if source != ws.root and ws.root not in source.parents:
+            raise LabelspecError(
+                f"{source} is outside the workspace; copy the files under "
+                f"datasets/{dataset}/items/ (tracked by DVC) and add that folder"
+            )
+        raw, base = _scan_folder(ws, source), ws.root
+        if not raw:
+            raise LabelspecError(
+                f"{display}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) or .txt files found"
+            )
+    elif source.suffix.lower() in MANIFEST_SUFFIXES:
+        raw, base = _read_manifest(source), source.parent
+    else:
+        raise LabelspecError(
+            f"{display}: give a folder, or a manifest ending in {', '.join(sorted(MANIFEST_SUFFIXES))}"
+        )
+    rows, problems = _normalise(ws, raw, base, display)
+    with ws.lock(), Git(ws.root) as git:
+        ensure_dataset(ws, dataset, guideline, git, commit=False)
+        merged, merge_problems, added, unchanged, meta = _merge(
+            read_items(ws, dataset), rows, display
+        )
+        problems += merge_problems
+        if problems:
+            raise ProblemsError(
+                f"{display}: {len(problems)} problem(s); nothing was registered",
+                problems[:PROBLEM_CAP],
+                len(problems),
+            )
+        target = items_path(ws, dataset)
+        write_parquet(merged, target)
+        tracked = [target]
+        items_folder = ws.dataset_dir(dataset) / "items"
+        if source.is_dir() and (source == items_folder or items_folder in source.parents):
+            tracked.append(items_folder)
+        with Dvc(ws.root) as dvc:
+            dvc.add(tracked)
+        paths = [
+            ws.config_path,
+            *(p.with_name(p.name + ".dvc") for p in tracked),
+            ws.dataset_dir(dataset) / ".gitignore",
+        ]
+        commit = git.commit(
+            f"items add: {added} new item(s) in {dataset} from {display}", paths=paths
+        )
+    return ItemsResult(
+        dataset, added, unchanged, merged.num_rows, meta, [ws.relpath(p) for p in tracked], commit
+    )

@@ -1,0 +1,50 @@
+"""Arrow schemas of the label batches and the item manifest (DESIGN.md, "The records")."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+BBOX = pa.struct(
+    [("x", pa.float64()), ("y", pa.float64()), ("w", pa.float64()), ("h", pa.float64())]
+)
+SPAN = pa.struct([("start", pa.int64()), ("end", pa.int64())])
+
+LABEL_SCHEMA = pa.schema(
+    [
+        pa.field("label_id", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("dataset", pa.string(), nullable=False),
+        pa.field("annotation_id", pa.string(), nullable=False),
+        pa.field("labeler_id", pa.string(), nullable=False),
+        pa.field("training_id", pa.string()),  # null when the training policy let it through
+        pa.field("guideline", pa.string(), nullable=False),
+        pa.field("guideline_version", pa.string(), nullable=False),
+        pa.field("guideline_digest", pa.string(), nullable=False),
+        pa.field("class", pa.string(), nullable=False),
+        pa.field("bbox", BBOX),  # pixels, detection only
+        pa.field("span", SPAN),  # characters, ner only
+        pa.field("attributes", pa.string(), nullable=False),  # JSON object, keys sorted
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+        pa.field("lead_time_s", pa.float64()),
+        pa.field("cost", pa.float64()),
+        pa.field("source", pa.string(), nullable=False),  # vendor or tool
+        pa.field("format", pa.string(), nullable=False),  # the export format it came from
+        pa.field("source_ids", pa.string()),  # the tool's own ids (JSON), for provenance
+        pa.field("batch_id", pa.string(), nullable=False),
+        pa.field("supersedes", pa.list_(pa.string())),  # annotation_ids this annotation replaces
+    ]
+)
+
+ITEM_BASE_FIELDS = [
+    pa.field("item_id", pa.string(), nullable=False),
+    pa.field("path", pa.string()),  # relative to the workspace root
+    pa.field("uri", pa.string()),
+    pa.field("sha256", pa.string()),
+    pa.field("bytes", pa.int64()),
+    pa.field("media", pa.string()),  # image | text
+    pa.field("width", pa.int32()),
+    pa.field("height", pa.int32()),
+    pa.field("text", pa.string()),
+]
+ITEM_BASE_SCHEMA = pa.schema(ITEM_BASE_FIELDS)
+ITEM_BASE_COLUMNS = ITEM_BASE_SCHEMA.names

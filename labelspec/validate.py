@@ -1,0 +1,485 @@
+"""Validate staged labels against the workspace, in one vectorised DuckDB pass.
+
+Checks every row against the spec *as released at its version* (class exists, attributes,
+box inside the image and big enough, span inside the text), the item manifest (the item is
+registered), the roster (the labeler exists) and the training records (a passing record covers
+the version; policy ``error`` | ``warn`` | ``off``). Work that depends on values rather than rows
+(versions, attribute sets, labeler/version pairs) runs once per distinct value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from labelspec.errors import LabelspecError, Problem
+from labelspec.formats.base import Staged
+from labelspec.guidelines import releases, spec_at
+from labelspec.labelers import Coverage, list_labelers
+from labelspec.spec import Spec
+from labelspec.store.schema import LABEL_SCHEMA
+from labelspec.workspace import Workspace
+
+BOX_TOLERANCE_PX = 0.5  # tools round box corners; half a pixel past the edge is still inside
+
+
+@dataclass
+class ImportRequest:
+    dataset: str
+    guideline: str
+    version: str
+    source: str
+    file: str  # for messages
+    labeler: str | None = None
+    labeler_map: dict[str, str] | None = None
+    labeler_map_file: str | None = None
+    training_policy: str = "error"
+
+
+@dataclass
+class Validated:
+    table: pa.Table
+    problems: list[Problem]
+    total_problems: int
+    problem_counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _versions_table(
+    ws: Workspace, guideline: str, versions: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, Spec]]:
+    released = {r.version: r for r in releases(ws, guideline)}
+    rows, specs = [], {}
+    for version in versions:
+        release = released.get(version)
+        if release is None:
+            rows.append(
+                {
+                    "version": version,
+                    "digest": None,
+                    "task": None,
+                    "known": ", ".join(released) or "none",
+                }
+            )
+            continue
+        spec = spec_at(ws, guideline, version)
+        specs[version] = spec
+        rows.append(
+            {
+                "version": version,
+                "digest": release.digest,
+                "task": spec.task,
+                "known": ", ".join(spec.class_ids),
+            }
+        )
+    return rows, specs
+
+
+def _attribute_problem(spec: Spec, class_id: str, attributes: dict[str, Any]) -> str | None:
+    cls = spec.get_class(class_id)
+    if cls is None:
+        return None  # reported as an unknown class
+    defined = {a.id: a for a in cls.attributes}
+    unknown = sorted(set(attributes) - set(defined))
+    if unknown:
+        allowed = ", ".join(defined) or "none"
+        return (
+            f"unknown attribute(s) {', '.join(unknown)} for class {class_id!r} (allowed: {allowed})"
+        )
+    for attr in cls.attributes:
+        if attr.id not in attributes or attributes[attr.id] is None:
+            if attr.required:
+                return f"attribute {attr.id!r} is required for class {class_id!r}"
+            continue
+        value = attributes[attr.id]
+        if attr.type == "boolean" and not isinstance(value, bool):
+            return f"attribute {attr.id!r} must be true or false, got {value!r}"
+        if attr.type in ("nominal", "ordinal") and value not in attr.values:
+            return f"attribute {attr.id!r} must be one of {', '.join(attr.values)}, got {value!r}"
+        if attr.type == "text" and not isinstance(value, str):
+            return f"attribute {attr.id!r} must be text, got {value!r}"
+    return None
+
+
+def _coerce_attributes(
+    spec: Spec | None, class_id: str, attributes: dict[str, Any]
+) -> dict[str, Any]:
+    """Tools write booleans as "true"/"1"/"yes"; store real booleans."""
+    cls = spec.get_class(class_id) if spec else None
+    if cls is None:
+        return attributes
+    for attr in cls.attributes:
+        value = attributes.get(attr.id)
+        if (
+            attr.type == "boolean"
+            and isinstance(value, str)
+            and value.lower() in ("true", "false", "1", "0", "yes", "no")
+        ):
+            attributes[attr.id] = value.lower() in ("true", "1", "yes")
+    return attributes
+
+
+def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
+    combos = con.execute(
+        'select distinct version, "class", attributes from r where attributes is not null and "class" is not null'
+    ).fetchall()
+    out: dict[str, list] = {
+        "version": [],
+        "class": [],
+        "attributes": [],
+        "canonical": [],
+        "problem": [],
+    }
+    for version, class_id, raw in combos:
+        spec = specs.get(version)
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            canonical, problem = None, "attributes must be a JSON object"
+        else:
+            parsed = _coerce_attributes(spec, class_id, parsed)
+            canonical = json.dumps(
+                parsed, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            )
+            problem = _attribute_problem(spec, class_id, parsed) if spec else None
+        for key, value in zip(out, (version, class_id, raw, canonical, problem), strict=True):
+            out[key].append(value)
+    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+
+
+def _coverage_table(ws: Workspace, con, guideline: str) -> pa.Table:
+    pairs = con.execute(
+        "select distinct labeler_id, version from r where labeler_id is not null"
+    ).fetchall()
+    coverage = Coverage(ws, guideline)
+    out: dict[str, list] = {"labeler_id": [], "version": [], "training_id": []}
+    for labeler_id, version in pairs:
+        record = None
+        try:
+            record = coverage.record_for(labeler_id, version)
+        except LabelspecError:
+            record = None  # an unreleased version: reported on its own
+        out["labeler_id"].append(labeler_id)
+        out["version"].append(version)
+        out["training_id"].append(record.id if record else None)
+    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+
+
+_RESOLVE_ITEMS = """
+create temp table item_keys as
+  select key, prio, min(item_id) as item_id, count(distinct item_id) as n from (
+    select item_id as key, 1 as prio, item_id from items
+    union all select path, 2, item_id from items where path is not null
+    union all select uri, 2, item_id from items where uri is not null
+    union all select regexp_extract(coalesce(path, uri), '[^/]+$'), 3, item_id from items where coalesce(path, uri) is not null
+  ) group by key, prio;
+create temp table ref_match as
+with refs as (select distinct item_ref, item_ref_kind from s where item_ref is not null),
+cand as (
+  select r.item_ref, r.item_ref_kind, 1 as lvl, k.item_id, k.n from refs r join item_keys k
+    on k.prio = 1 and k.key = r.item_ref where r.item_ref_kind <> 'text'
+  union all select r.item_ref, r.item_ref_kind, 2, k.item_id, k.n from refs r join item_keys k
+    on k.prio = 2 and k.key = r.item_ref where r.item_ref_kind <> 'text'
+  union all select r.item_ref, r.item_ref_kind, 3, k.item_id, k.n from refs r join item_keys k
+    on k.prio = 3 and k.key = regexp_extract(r.item_ref, '[^/]+$') where r.item_ref_kind <> 'text'
+  union all select r.item_ref, r.item_ref_kind, 4, k.item_id, k.n from refs r join item_keys k
+    on k.prio = 3 and k.key = regexp_replace(regexp_extract(r.item_ref, '[^/]+$'), '^[0-9a-f]{8}-', '')
+    where r.item_ref_kind <> 'text'
+  union all select r.item_ref, r.item_ref_kind, 5, i.item_id, 1 from refs r join items i
+    on i.media = 'text' and i.sha256 = sha256(r.item_ref) where r.item_ref_kind = 'text'
+)
+select item_ref, item_ref_kind, arg_min(item_id, lvl) as item_id, arg_min(n, lvl) as n from cand group by all;
+"""
+
+# (field, condition, message expression): each becomes one set-based query over all rows.
+_CHECKS = [
+    (
+        "item",
+        "r.item_ref is not null and r.item_id is null",
+        "'item ' || r.item_ref || ' is not registered in dataset ' || $dataset || ' (register it with `labelspec items add`)'",
+    ),
+    (
+        "item",
+        "r.item_matches > 1",
+        "'item reference ' || r.item_ref || ' matches ' || r.item_matches || ' items; use the item_id or the full path'",
+    ),
+    (
+        "labeler",
+        "r.labeler_id is null and $map_file is null",
+        "'no labeler: the file names none; pass --labeler ID or --labeler-map FILE'",
+    ),
+    (
+        "labeler",
+        "r.labeler_id is null and $map_file is not null",
+        "'tool user ' || coalesce(r.labeler_ref, '(none)') || ' is not in the labeler map ' || $map_file",
+    ),
+    (
+        "labeler",
+        "r.labeler_id is not null and ro.id is null",
+        "'unknown labeler ' || r.labeler_id || ' (add it with `labelspec labeler add ' || r.labeler_id || ' --vendor ' || $source || '`)'",
+    ),
+    (
+        "guideline_version",
+        "v.digest is null",
+        "'version ' || r.version || ' is not a release of ' || $guideline || ' (released: ' || v.known || ')'",
+    ),
+    (
+        "class",
+        'v.digest is not null and r."class" is not null and c.class_id is null',
+        "'unknown class ' || r.\"class\" || ' in ' || $guideline || ' ' || r.version || ' (known: ' || v.known || ')'",
+    ),
+    (
+        "bbox",
+        "v.task = 'detection' and r.bbox_x is null and r.item_id is not null",
+        "'a box [x, y, w, h] is required: ' || $guideline || ' is a detection guideline'",
+    ),
+    (
+        "bbox",
+        "v.task = 'detection' and (r.bbox_w <= 0 or r.bbox_h <= 0)",
+        "'box width and height must be positive (got ' || r.bbox_w || ' x ' || r.bbox_h || ')'",
+    ),
+    (
+        "bbox",
+        f"v.task = 'detection' and r.bbox_w > 0 and r.bbox_h > 0 and (r.bbox_x < -{BOX_TOLERANCE_PX} or r.bbox_y < -{BOX_TOLERANCE_PX} "
+        f"or r.bbox_x + r.bbox_w > r.width + {BOX_TOLERANCE_PX} or r.bbox_y + r.bbox_h > r.height + {BOX_TOLERANCE_PX})",
+        "'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || '] is outside the ' || r.width || 'x' || r.height || ' image'",
+    ),
+    (
+        "bbox",
+        "v.task = 'detection' and c.min_box_px is not null and least(r.bbox_w, r.bbox_h) < c.min_box_px",
+        "'box is ' || r.bbox_w || 'x' || r.bbox_h || ' px, smaller than the ' || c.min_box_px || ' px minimum for ' || r.\"class\"",
+    ),
+    (
+        "bbox",
+        "v.task in ('classification', 'multilabel', 'ner') and r.bbox_x is not null",
+        "'a box was given but ' || $guideline || ' is a ' || v.task || ' guideline'",
+    ),
+    (
+        "span",
+        "v.task = 'ner' and r.span_start is null and r.item_id is not null",
+        "'a span [start, end] is required: ' || $guideline || ' is an ner guideline'",
+    ),
+    (
+        "span",
+        "v.task = 'ner' and r.span_start is not null and r.text_len is null and r.item_id is not null",
+        "'item ' || r.item_id || ' has no text to hold a span'",
+    ),
+    (
+        "span",
+        "v.task = 'ner' and r.span_start is not null and r.text_len is not null and (r.span_start < 0 or r.span_end <= r.span_start or r.span_end > r.text_len)",
+        "'span [' || r.span_start || ', ' || r.span_end || '] is outside the item''s text (' || r.text_len || ' characters)'",
+    ),
+    (
+        "span",
+        "v.task in ('classification', 'multilabel', 'detection') and r.span_start is not null",
+        "'a span was given but ' || $guideline || ' is a ' || v.task || ' guideline'",
+    ),
+    (
+        "class",
+        "v.task = 'classification' and r.group_size > 1",
+        "'one annotation has ' || r.group_size || ' classes; ' || $guideline || ' is single-label classification'",
+    ),
+    (
+        "class",
+        "v.task = 'multilabel' and r.same_class > 1",
+        "'class ' || r.\"class\" || ' is given twice in one annotation'",
+    ),
+    ("attributes", "a.problem is not null", "a.problem"),
+    (
+        "training",
+        "$policy = 'error' and ro.id is not null and v.digest is not null and cov.training_id is null",
+        "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)'",
+    ),
+    ("lead_time_s", "r.lead_time_s < 0", "'must not be negative'"),
+    ("cost", "r.cost < 0", "'must not be negative'"),
+]
+
+_JOINS = """
+from r
+left join roster ro on ro.id = r.labeler_id
+left join versions v on v.version = r.version
+left join classes c on c.version = r.version and c.class_id = r."class"
+left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
+left join cov on cov.labeler_id = r.labeler_id and cov.version = r.version
+"""
+
+
+def validate(
+    ws: Workspace,
+    request: ImportRequest,
+    staged: Staged,
+    batch_id: str,
+    items: pa.Table,
+    max_listed: int = 50,
+) -> Validated:
+    con = duckdb.connect()
+    con.register("s", staged.table)
+    con.register(
+        "items",
+        items.select(
+            [
+                c
+                for c in ("item_id", "path", "uri", "sha256", "media", "width", "height", "text")
+                if c in items.column_names
+            ]
+        ),
+    )
+    con.execute(_RESOLVE_ITEMS)
+    roster = list_labelers(ws)
+    con.register(
+        "roster",
+        pa.table({"id": [lab.id for lab in roster]}, schema=pa.schema([("id", pa.string())])),
+    )
+    labeler_map = request.labeler_map or {}
+    con.register(
+        "lmap",
+        pa.table(
+            {"ref": list(labeler_map), "labeler_id": list(labeler_map.values())},
+            schema=pa.schema([("ref", pa.string()), ("labeler_id", pa.string())]),
+        ),
+    )
+    labeler_expr = (
+        "$labeler"
+        if request.labeler
+        else ("m.labeler_id" if request.labeler_map is not None else "s.labeler_ref")
+    )
+    params = {
+        "dataset": request.dataset,
+        "guideline": request.guideline,
+        "default_version": request.version,
+        "labeler": request.labeler,
+        "map_file": request.labeler_map_file if request.labeler is None else None,
+        "source": request.source,
+        "policy": request.training_policy,
+        "batch": batch_id,
+    }
+
+    def run(sql: str, names: tuple[str, ...] = ()):
+        used = {k: v for k, v in params.items() if f"${k}" in sql or k in names}
+        return con.execute(sql, used) if used else con.execute(sql)
+
+    run(
+        f"""
+        create temp table r as
+        select s.*, coalesce(s.guideline_version, $default_version) as version,
+          m.item_id, m.n as item_matches, {labeler_expr} as labeler_id,
+          i.width, i.height, length(i.text) as text_len
+        from s
+        left join ref_match m on m.item_ref = s.item_ref and m.item_ref_kind = s.item_ref_kind
+        left join items i on i.item_id = m.item_id
+        {"left join lmap m on m.ref = s.labeler_ref" if request.labeler_map is not None and not request.labeler else ""}
+        """
+    )
+    # group sizes for one-class-per-annotation checks
+    run(
+        """
+        create or replace temp table r as select *,
+          count(*) over (partition by coalesce(annotation_key, ''), item_id, labeler_id) as group_size,
+          count(*) over (partition by coalesce(annotation_key, ''), item_id, labeler_id, "class") as same_class
+        from r
+        """
+    )
+    versions = [
+        row[0] for row in con.execute("select distinct version from r order by 1").fetchall()
+    ]
+    version_rows, specs = _versions_table(ws, request.guideline, versions)
+    con.register(
+        "versions",
+        pa.Table.from_pylist(
+            version_rows,
+            schema=pa.schema(
+                [
+                    ("version", pa.string()),
+                    ("digest", pa.string()),
+                    ("task", pa.string()),
+                    ("known", pa.string()),
+                ]
+            ),
+        ),
+    )
+    class_rows = [
+        {"version": v, "class_id": c.id, "min_box_px": spec.min_box_px(c.id)}
+        for v, spec in specs.items()
+        for c in spec.classes
+    ]
+    con.register(
+        "classes",
+        pa.Table.from_pylist(
+            class_rows,
+            schema=pa.schema(
+                [("version", pa.string()), ("class_id", pa.string()), ("min_box_px", pa.int64())]
+            ),
+        ),
+    )
+    con.register("attrs", _attributes_table(con, specs))
+    con.register("cov", _coverage_table(ws, con, request.guideline))
+
+    checks = " union all ".join(
+        f"select r.rec, r.\"where\", '{field}' as field, {message} as message {_JOINS} where {condition}"
+        for field, condition, message in _CHECKS
+    )
+    run(f"create temp table found as {checks}")
+    total = con.execute("select count(*) from found").fetchone()[0]
+    counts = dict(
+        con.execute("select field, count(*) from found group by field order by 2 desc").fetchall()
+    )
+    listed = con.execute(
+        f'select rec, "where", field, message from found order by rec, field limit {int(max_listed)}'
+    ).fetchall()
+    problems = [
+        Problem(
+            message=message,
+            file=request.file,
+            line=staged.line_of(rec) if staged.line_of else None,
+            record=where or ("" if staged.line_of else f"record {rec}"),
+            path=field,
+        )
+        for rec, where, field, message in listed
+    ]
+    warnings = []
+    if request.training_policy == "warn":
+        uncovered = run(
+            f"select count(*), string_agg(distinct r.labeler_id, ', ') {_JOINS} where ro.id is not null and v.digest is not null and cov.training_id is null"
+        ).fetchone()
+        if uncovered[0]:
+            warnings.append(
+                f"{uncovered[0]} label(s) by labelers without a covering training record ({uncovered[1]})"
+            )
+    table = None
+    if total == 0:
+        table = (
+            con.sql(
+                f"""
+            select
+              $batch || '-' || lpad(r.rec::VARCHAR, 8, '0') as label_id,
+              r.item_id, $dataset as dataset,
+              'a-' || left(sha256($batch || '|' || coalesce(r.annotation_key, '') || '|' || r.item_id || '|' || r.labeler_id), 16) as annotation_id,
+              r.labeler_id, cov.training_id, $guideline as guideline, r.version as guideline_version,
+              v.digest as guideline_digest, r."class",
+              case when r.bbox_x is null then NULL else {{'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h}} end as bbox,
+              case when r.span_start is null then NULL else {{'start': r.span_start, 'end': r.span_end}} end as span,
+              a.canonical as attributes, r.created_at, r.lead_time_s, r.cost,
+              $source as source, $format as format, r.source_ids, $batch as batch_id,
+              NULL::VARCHAR[] as supersedes
+            {_JOINS}
+            order by r.rec
+            """,
+                params={k: params[k] for k in ("batch", "dataset", "guideline", "source")}
+                | {"format": staged.format},
+            )
+            .to_arrow_table()
+            .cast(LABEL_SCHEMA)
+        )
+    return Validated(
+        table=table,
+        problems=problems,
+        total_problems=total,
+        problem_counts=counts,
+        warnings=warnings,
+    )
