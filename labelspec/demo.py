@@ -6,15 +6,25 @@ the demo doubles as a tour of the CLI.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import shlex
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from labelspec import yamlio
+from labelspec import simulate, yamlio
+
+ITEMS = 300
+ONE_SEVEN_RULE = (
+    "Measure the top stroke: at least half the digit's width makes a seven, shorter is a flag and "
+    "the digit is a one. A crossbar on the stem does not decide it."
+)
 
 BROKEN_EDITS = {
     "confusable_with: [seven]": "confusable_with: [seven, siete]",
@@ -29,18 +39,25 @@ class Demo:
         self.out = out.resolve()
         self.ws = self.out / "workspace"
         self.echo = echo
+        self.truth: list[tuple[str, int]] = []
 
     def say(self, text: str) -> None:
         self.echo(click.style(f"\n## {text}", bold=True))
 
-    def run(self, command: str, expect_fail: bool = False, cwd: Path | None = None) -> int:
+    def run(
+        self, command: str, expect_fail: bool = False, cwd: Path | None = None, quiet: bool = False
+    ) -> int:
+        """Run one labelspec command in-process, echoed as typed (``quiet`` hides its output)."""
         from labelspec.cli import cli
 
-        self.echo(click.style(f"$ labelspec {command}", fg="cyan"))
+        if not quiet:
+            self.echo(click.style(f"$ labelspec {command}", fg="cyan"))
         previous = Path.cwd()
         os.chdir(cwd or self.ws)
+        sink = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
         try:
-            cli.main(args=shlex.split(command), prog_name="labelspec", standalone_mode=False)
+            with sink:
+                cli.main(args=shlex.split(command), prog_name="labelspec", standalone_mode=False)
             code = 0
         except click.ClickException as exc:
             exc.show()
@@ -78,12 +95,144 @@ class Demo:
             yamlio.atomic_write_text(spec, original)
         self.run("check")
 
+    # -- labelers, items and three vendors' deliveries -------------------------------------------
+    def step_people(self) -> None:
+        self.say("3. Labelers (pseudonymous ids) and their training on 1.0.0")
+        for vendor in simulate.VENDORS:
+            for labeler in vendor.labelers:
+                self.run(f"labeler add {labeler} --vendor {vendor.name}", quiet=True)
+        self.echo("(added 6 labelers with `labelspec labeler add ID --vendor V`)")
+        self.run("labeler list")
+        self.run("labeler quiz digits --n 12 --out quizzes/digits-1.0.0")
+        answers = self._answers(
+            self.ws / "quizzes/digits-1.0.0", wrong=1, out=self.ws / "quizzes/answers-vA-01.json"
+        )
+        self.run(
+            f"labeler grade quizzes/digits-1.0.0 {answers.relative_to(self.ws)} --labeler vA-01"
+        )
+        for vendor in simulate.VENDORS:
+            for labeler in vendor.labelers:
+                if labeler != "vA-01":
+                    self.run(
+                        f"labeler train {labeler} --guideline digits --version 1.0.0 --method session --score 0.9 --passed",
+                        quiet=True,
+                    )
+        self.echo("(recorded training sessions for the other five with `labelspec labeler train`)")
+        self.run("labeler status")
+
+    def _answers(self, quiz: Path, wrong: int, out: Path) -> Path:
+        key = json.loads((quiz / "answer-key.json").read_text())
+        answers = {q["id"]: q["answer"] for q in key["questions"]}
+        for question in key["questions"][:wrong]:
+            answers[question["id"]] = next(o for o in key["options"] if o != question["answer"])
+        out.write_text(json.dumps({"quiz": key["quiz"], "answers": answers}, indent=2))
+        return out
+
+    def step_items_and_labels(self) -> None:
+        self.say(
+            f"4. Register {ITEMS} digit items, then take in three vendors' deliveries in three formats"
+        )
+        self.truth = simulate.write_items(self.ws / "datasets/digits/items", ITEMS)
+        self.run("items add digits datasets/digits/items")
+        deliveries = self.ws / "deliveries"
+        user_ids = {labeler: 100 + i for i, labeler in enumerate(simulate.VENDORS[0].labelers)}
+        (deliveries / "vendor-a-users.csv").parent.mkdir(parents=True, exist_ok=True)
+        (deliveries / "vendor-a-users.csv").write_text(
+            "".join(f"{uid},{lab}\n" for lab, uid in user_ids.items())
+        )
+        for seed, vendor in enumerate(simulate.VENDORS):
+            labels = simulate.vendor_labels(vendor, self.truth, seed=seed)
+            out = simulate.write_delivery(vendor, labels, deliveries, user_ids)
+            extra = (
+                " --labeler-map deliveries/vendor-a-users.csv"
+                if vendor.tool == "labelstudio"
+                else ""
+            )
+            self.run(
+                f"labels import digits {out.relative_to(self.ws)} --format {vendor.tool} "
+                f"--guideline digits@1.0.0 --source {vendor.name}{extra}"
+            )
+        bad = deliveries / "vendor-c-late.jsonl"
+        bad.write_text(
+            '{"item_id": "digit-0000.png", "labeler": "vC-01", "class": "siete"}\n'
+            '{"item_id": "digit-9999.png", "labeler": "vC-09", "class": "one"}\n'
+            '{"item_id": "digit-0001.png", "labeler": "vC-01", "class": "one", "attributes": {"legible": "maybe"}}\n'
+            '{"item_id": "digit-0002.png", "labeler": "vC-01", "class": "two"\n'
+        )
+        self.say("5. A bad delivery: every problem is listed with its line, and nothing is written")
+        self.run(
+            f"labels import digits {bad.relative_to(self.ws)} --format jsonl --guideline digits@1.0.0 --source vendor-c",
+            expect_fail=True,
+        )
+        bad.write_text("\n".join(bad.read_text().splitlines()[:3]) + "\n")
+        self.run(
+            f"labels import digits {bad.relative_to(self.ws)} --format jsonl --guideline digits@1.0.0 --source vendor-c",
+            expect_fail=True,
+        )
+
+    def step_snapshots(self) -> None:
+        self.say("6. Snapshots with lineage: counts, a diff, a COCO export, and verify")
+        self.run("labels log digits")
+        self.run("labels show digits")
+        self.run("labels diff digits snap-1 snap-3")
+        self.run("labels export digits --format coco --out exports/digits.coco.json")
+        self.run("verify")
+
+    # -- a guideline release --------------------------------------------------------------------
+    def step_release(self) -> None:
+        self.say("7. Clarify 1 vs 7 in the guideline and release 1.1.0")
+        spec_path = self.ws / "guidelines/digits/spec.yaml"
+        doc = yamlio.Document.load(spec_path)
+        classes = {c["id"]: c for c in doc.data["classes"]}
+        classes["one"]["definition"] = (
+            "A single vertical or slanted stroke. A flag at the top counts only when it is shorter than "
+            "half the digit's width."
+        )
+        classes["seven"]["definition"] = (
+            "A top bar at least half the digit's width, joined to a diagonal stroke."
+        )
+        doc.data["rules"].append({"id": "R4", "text": ONE_SEVEN_RULE})
+        classes["seven"]["examples"]["borderline"][0]["rule"] = "R4"
+        classes["one"]["examples"]["borderline"][0]["rule"] = "R4"
+        doc.data["changelog"].append(
+            {
+                "version": "unreleased",
+                "summary": "Tell ones from sevens by the length of the top bar",
+                "affects": ["one", "seven"],
+                "relabel": "required",
+            }
+        )
+        doc.save()
+        self.run("check")
+        self.run("guideline diff digits 1.0.0")
+        git(self.ws, "commit", "-qam", "digits: tell ones from sevens by the top bar")
+        self.run('guideline release digits --bump minor -m "From the February label review"')
+        self.run("guideline log digits")
+        self.run("labeler status --guideline digits")
+        self.say("8. Retrain: a quiz on 1.1.0, graded; the labeler becomes current")
+        self.run("labeler quiz digits --version 1.1.0 --n 12 --seed 7 --out quizzes/digits-1.1.0")
+        answers = self._answers(
+            self.ws / "quizzes/digits-1.1.0", wrong=0, out=self.ws / "quizzes/answers-vB-01.json"
+        )
+        self.run(
+            f"labeler grade quizzes/digits-1.1.0 {answers.relative_to(self.ws)} --labeler vB-01"
+        )
+        self.run("labeler status --guideline digits")
+
     def main(self) -> None:
         self.fresh()
         self.step_init()
         self.step_broken_spec()
+        self.step_people()
+        self.step_items_and_labels()
+        self.step_snapshots()
+        self.step_release()
         self.say("Done")
         self.echo(f"The workspace is in {self.ws}; try `cd {self.ws} && labelspec --help`.")
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True)
 
 
 def run_demo(out: Path | str) -> Path:
