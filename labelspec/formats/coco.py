@@ -1,0 +1,242 @@
+"""COCO instances JSON: ``images``, ``annotations`` (``bbox`` [x, y, w, h] in pixels) and
+``categories``.
+
+Reading: the class is the category's name, the item is the image's ``file_name``. An annotation
+with ``"image_level": true`` (what ``write`` emits for classification) is a class without a box.
+Crowd annotations (``iscrowd: 1``) mark a group of objects, not one, and are skipped and counted.
+The keys ``write`` adds to each annotation (``labeler``, ``created_at``, ``lead_time_s``, ``cost``,
+``guideline_version``, ``attributes``) are read when present, so an export round-trips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+from labelspec.formats.labelstudio import TIME_EXAMPLE, load_json
+
+SECTIONS = ("images", "annotations", "categories")
+
+
+def read(path: Path) -> Staged:
+    doc = load_json(path, "the labeling tool")
+    missing = [
+        key for key in SECTIONS if not isinstance(doc, dict) or not isinstance(doc.get(key), list)
+    ]
+    if missing:
+        message = f"not COCO instances JSON: needs the lists {', '.join(SECTIONS)} (missing: {', '.join(missing)})"
+        raise ProblemsError(f"{path}: not a COCO file", [Problem(message=message, file=str(path))])
+    rows = RowBuilder(path, "coco")
+    categories = _index(rows, doc["categories"], "category", "name")
+    images = _index(rows, doc["images"], "image", "file_name")
+    for index, annotation in enumerate(doc["annotations"], 1):
+        _read_annotation(rows, index, annotation, images, categories)
+    return rows.build()
+
+
+def _key(value: Any) -> int | str | None:
+    """An id usable as a dict key; COCO ids are integers, some tools write strings."""
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+
+
+def _index(rows: RowBuilder, entries: list, kind: str, name_key: str) -> dict[Any, str | None]:
+    """id -> name (category name, image file name); a malformed entry maps to None, so its
+    annotations are not reported again as pointing at an unknown id."""
+    found: dict[Any, str | None] = {}
+    for index, entry in enumerate(entries, 1):
+        entry_id = _key(entry.get("id")) if isinstance(entry, dict) else None
+        where = f"{kind} {index}" + (f" (id {entry_id})" if entry_id is not None else "")
+        if entry_id is None:
+            rows.problem(where, "id", f"each {kind} needs an integer `id`")
+            continue
+        if entry_id in found:
+            rows.problem(where, "id", f"duplicate {kind} id {entry_id}")
+            continue
+        name = entry.get(name_key)
+        if not isinstance(name, str) or not name:
+            rows.problem(where, name_key, f"each {kind} needs its `{name_key}`")
+            name = None
+        found[entry_id] = name
+    return found
+
+
+def _read_annotation(
+    rows: RowBuilder, index: int, annotation: Any, images: dict, categories: dict
+) -> None:
+    if not isinstance(annotation, dict):
+        rows.problem(f"annotation {index}", "annotations", "an annotation must be an object")
+        return
+    ann_id = annotation.get("id")
+    where = f"annotation {index}" + (f" (id {ann_id})" if ann_id is not None else "")
+    if annotation.get("iscrowd") in (1, True):
+        rows.skip("crowd")
+        return
+    ok = True
+
+    def bad(field: str, message: str) -> None:
+        nonlocal ok
+        rows.problem(where, field, message)
+        ok = False
+
+    image_id = _key(annotation.get("image_id"))
+    if image_id not in images:
+        bad(
+            "image_id",
+            f"unknown image_id {annotation.get('image_id')!r} (no such entry in `images`)",
+        )
+    category_id = _key(annotation.get("category_id"))
+    if category_id not in categories:
+        known = ", ".join(str(k) for k in categories) or "none"
+        bad(
+            "category_id", f"unknown category_id {annotation.get('category_id')!r} (known: {known})"
+        )
+    fields: dict[str, Any] = {}
+    if annotation.get("image_level") is not True:
+        box = annotation.get("bbox")
+        if not (isinstance(box, list) and len(box) == 4 and all(_finite(v) for v in box)):
+            bad("bbox", f"must be [x, y, width, height], four numbers in pixels; got {box!r}")
+        else:
+            fields.update(
+                zip(("bbox_x", "bbox_y", "bbox_w", "bbox_h"), map(float, box), strict=True)
+            )
+    attributes = annotation.get("attributes")
+    if attributes is not None and not isinstance(attributes, dict):
+        bad("attributes", f'must be an object such as {{"occluded": false}}, got {attributes!r}')
+    labeler = annotation.get("labeler")
+    if labeler is not None and (isinstance(labeler, bool) or not isinstance(labeler, (int, str))):
+        bad("labeler", f"must be a labeler id, got {labeler!r}")
+    version = annotation.get("guideline_version")
+    if version is not None and not isinstance(version, str):
+        bad("guideline_version", f"must be a version string such as 1.1.0, got {version!r}")
+    for name, parse, expected in (
+        ("created_at", parse_timestamp, TIME_EXAMPLE),
+        ("lead_time_s", number, "a number of seconds"),
+        ("cost", number, "a number"),
+    ):
+        try:
+            fields[name] = parse(annotation.get(name))
+        except (ValueError, TypeError, OverflowError, OSError):
+            bad(name, f"must be {expected}, got {annotation.get(name)!r}")
+    if not ok or images[image_id] is None or categories[category_id] is None:
+        return  # a malformed image or category entry is reported once, where it is
+    labeler_ref = None if labeler is None else str(labeler)
+    ids = {"coco_image": image_id, "coco_annotation": ann_id}
+    rows.add(
+        where=where,
+        item_ref=images[image_id],
+        item_ref_kind="path",
+        labeler_ref=labeler_ref,
+        **{"class": categories[category_id]},
+        **fields,
+        attributes=attributes_json(attributes),
+        guideline_version=version,
+        annotation_key=f"coco:{image_id}:{labeler_ref or ''}",
+        source_ids=json.dumps(ids, sort_keys=True, separators=(",", ":")),
+    )
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | None = None) -> int:
+    """COCO instances JSON of image labels; returns the number of annotations.
+
+    Categories are the spec's classes in spec order (ids 1..n); images are the labeled items in
+    item_id order. Classification labels get a whole-image box and ``"image_level": true``.
+    """
+    from labelspec.yamlio import atomic_write_text
+
+    if spec.task == "ner":
+        raise LabelspecError(
+            f"{spec.guideline} is an ner guideline: COCO holds image labels (export as labelstudio or jsonl)"
+        )
+    category_ids = {cls.id: n for n, cls in enumerate(spec.classes, 1)}
+    rows = sorted(
+        labels.to_pylist(), key=lambda r: (r["item_id"], r["annotation_id"], r["label_id"])
+    )
+    unknown = sorted({r["class"] for r in rows} - set(category_ids))
+    if unknown:
+        raise LabelspecError(
+            f"labels use classes that {spec.guideline} {spec.version} does not have: {', '.join(unknown)} "
+            "(export with the guideline version they were made under)"
+        )
+    known = {row["item_id"]: row for row in items.to_pylist()}
+    image_ids: dict[str, int] = {}
+    images, annotations = [], []
+    for label in rows:
+        item = known.get(label["item_id"])
+        if item is None:
+            raise LabelspecError(
+                f"item {label['item_id']} has labels but is not in the item manifest"
+            )
+        if label["item_id"] not in image_ids:
+            image_ids[label["item_id"]] = len(image_ids) + 1
+            images.append(
+                {
+                    "id": image_ids[label["item_id"]],
+                    "file_name": item.get("path") or item["item_id"],
+                    "width": item.get("width"),
+                    "height": item.get("height"),
+                }
+            )
+        annotations.append(
+            _annotation(len(annotations) + 1, label, item, image_ids, category_ids, spec)
+        )
+    doc = {
+        "info": {
+            "description": f"{spec.title} ({spec.guideline}), exported by labelspec",
+            "version": snapshot or "",
+            "date_created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": [
+            {"id": n, "name": cls_id, "supercategory": spec.guideline}
+            for cls_id, n in category_ids.items()
+        ],
+    }
+    atomic_write_text(out, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    return len(annotations)
+
+
+def _annotation(
+    ann_id: int, label: dict, item: dict, image_ids: dict, category_ids: dict, spec
+) -> dict:
+    found: dict[str, Any] = {
+        "id": ann_id,
+        "image_id": image_ids[label["item_id"]],
+        "category_id": category_ids[label["class"]],
+    }
+    if spec.task == "detection":
+        box = label["bbox"]
+        if box is None:
+            raise LabelspecError(f"label {label['label_id']} of a detection guideline has no box")
+        found.update(
+            bbox=[box["x"], box["y"], box["w"], box["h"]], area=box["w"] * box["h"], iscrowd=0
+        )
+    else:
+        width, height = item.get("width") or 0, item.get("height") or 0
+        found.update(bbox=[0, 0, width, height], area=width * height, iscrowd=0, image_level=True)
+    created = label.get("created_at")
+    found.update(
+        labeler=label["labeler_id"],
+        label_id=label["label_id"],
+        annotation_id=label["annotation_id"],
+        guideline_version=label["guideline_version"],
+        attributes=json.loads(label["attributes"]),
+        created_at=created.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        if created
+        else None,
+        lead_time_s=label.get("lead_time_s"),
+        cost=label.get("cost"),
+    )
+    return found

@@ -1,0 +1,582 @@
+"""Label Studio: read a JSON export into staged rows; write an import JSON and a labeling config.
+
+Reading keeps one staged row per class value:
+
+- ``rectanglelabels``: a class and a box, converted from percents of ``original_width`` and
+  ``original_height`` to pixels;
+- ``labels`` on a ``<Text>``: a class and a character span;
+- an annotation without such regions is a classification: its class control is the ``choices``
+  result named ``class``, ``label``, ``labels`` or ``choice``, else the first ``choices`` result;
+  each chosen value is one row.
+
+``choices``, ``textarea``, ``number`` and ``rating`` results become attributes keyed by their
+``from_name``: of the region whose ``id`` they share, or, in a classification, of the class labels
+(one choice -> a string, several -> a list, textarea -> its first text, number/rating -> a number).
+
+Skipped and counted in ``Staged.skipped``: cancelled annotations, empty ones, predictions, result
+types labelspec does not hold (polygons, keypoints, relations ...) and task-level results beside
+regions. A result that cannot be parsed is a problem and gives no row; neither does an annotation
+whose own fields (completed_by, created_at, lead_time) are bad, nor a task without an item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import quoteattr
+
+import pyarrow as pa
+
+from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+
+CLASS_CONTROLS = ("class", "label", "labels", "choice")
+REGION_TYPES = ("rectanglelabels", "labels")
+ATTRIBUTE_TYPES = ("choices", "textarea", "number", "rating")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+TIME_EXAMPLE = "an ISO 8601 time such as 2024-05-01T10:00:00Z"
+UPLOAD_PATH = re.compile(r".*/data/upload/\d+/([^/]+)")
+CONTROL, IMAGE, TEXT = "label", "image", "text"  # the names our labeling config uses
+
+
+def load_json(path: Path, tool: str) -> Any:
+    """The parsed document, or a ProblemsError that points at the line and column."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LabelspecError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        message = f"truncated or invalid JSON at line {exc.lineno} col {exc.colno}: {exc.msg} (re-export the file from {tool})"
+        problem = Problem(message=message, file=str(path), line=exc.lineno, col=exc.colno)
+        raise ProblemsError(f"{path}: not valid JSON; nothing was imported", [problem]) from None
+    except UnicodeDecodeError:
+        problem = Problem(
+            message=f"not UTF-8 text (re-export the file from {tool})", file=str(path)
+        )
+        raise ProblemsError(f"{path}: not valid JSON; nothing was imported", [problem]) from None
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def read(path: Path) -> Staged:
+    tasks = load_json(path, "Label Studio")
+    if not isinstance(tasks, list):
+        problem = Problem(
+            message="expected a list of tasks (export the project as JSON, not JSON-MIN or CSV)",
+            file=str(path),
+        )
+        raise ProblemsError(f"{path}: not a Label Studio JSON export", [problem])
+    rows = RowBuilder(path, "labelstudio")
+    for index, task in enumerate(tasks, 1):
+        _read_task(rows, index, task)
+    return rows.build()
+
+
+def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
+    where = f"task {index}" + (
+        f" (id {task['id']})" if isinstance(task, dict) and "id" in task else ""
+    )
+    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        rows.problem(
+            where, "data", "a task needs a `data` object (export the project as JSON, not JSON-MIN)"
+        )
+        return
+    task_id = task.get("id", f"#{index}")
+    where = f"task {index} (id {task_id})"
+    item = item_reference(task["data"])
+    if item is None:
+        rows.problem(
+            where, "data", "no item: `data` needs an item_id, an image path or URL, or a text"
+        )
+    for _ in task.get("predictions") or []:
+        rows.skip("prediction")  # model output, not a labeler's work
+    annotations = task.get("annotations") or []
+    if not isinstance(annotations, list):
+        rows.problem(where, "annotations", "must be a list of annotations")
+        return
+    for a_index, annotation in enumerate(annotations, 1):
+        found = _read_annotation(rows, where, task_id, a_index, annotation)
+        if item is not None:
+            for row in found:
+                rows.add(item_ref=item[0], item_ref_kind=item[1], **row)
+
+
+def _read_annotation(
+    rows: RowBuilder, where: str, task_id: Any, index: int, annotation: Any
+) -> list[dict]:
+    if not isinstance(annotation, dict):
+        rows.problem(
+            f"{where}, annotation {index}", "annotations", "an annotation must be an object"
+        )
+        return []
+    annotation_id = annotation.get("id", f"#{index}")
+    where = f"{where}, annotation {index} (id {annotation_id})"
+    if annotation.get("was_cancelled"):
+        rows.skip("cancelled")
+        return []
+    results = annotation.get("result")
+    if not results:
+        rows.skip("empty")
+        return []
+    if not isinstance(results, list):
+        rows.problem(where, "result", "must be a list of results")
+        return []
+
+    common: dict[str, Any] = {"annotation_key": f"ls:{task_id}:{annotation_id}"}
+    ok = True
+    for name, key, parse, expected in (
+        ("labeler_ref", "completed_by", _labeler, "a user id"),
+        ("created_at", "created_at", parse_timestamp, TIME_EXAMPLE),
+        ("lead_time_s", "lead_time", number, "a number of seconds"),
+    ):
+        try:
+            common[name] = parse(annotation.get(key))
+        except (ValueError, TypeError, OverflowError, OSError):
+            rows.problem(where, key, f"must be {expected}, got {annotation.get(key)!r}")
+            ok = False
+    found = []
+    for result_index, result_id, fields in _read_results(rows, where, results):
+        ids = {"ls_task": task_id, "ls_annotation": annotation_id, "ls_result": result_id}
+        source_ids = json.dumps(ids, sort_keys=True, separators=(",", ":"))
+        found.append(
+            {
+                **common,
+                **fields,
+                "where": f"{where}, result {result_index}",
+                "source_ids": source_ids,
+            }
+        )
+    return found if ok else []
+
+
+def _labeler(value: Any) -> str | None:
+    """``completed_by`` is a user id, or (older exports) a user object with an ``id``."""
+    if isinstance(value, dict):
+        value = value.get("id")
+        if value is None:
+            raise ValueError("a user object without `id`")
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected a user id, got {value!r}")
+    return str(value)
+
+
+def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int, Any, dict]]:
+    """(result index, result id, row fields) for every class value in one annotation."""
+    # Per-region results share their region's id; anything that is not an attribute type is a region.
+    region_ids = {
+        r.get("id")
+        for r in results
+        if isinstance(r, dict) and r.get("type") not in ATTRIBUTE_TYPES and r.get("id") is not None
+    }
+    regions: list[tuple[int, dict]] = []
+    region_attributes: dict[Any, dict[str, Any]] = defaultdict(dict)
+    broken = set()  # regions with a bad attribute give no row either
+    task_level: list[tuple[int, dict]] = []
+    for index, result in enumerate(results, 1):
+        rwhere = f"{where}, result {index}"
+        if not isinstance(result, dict):
+            rows.problem(rwhere, "result", "a result must be an object")
+            continue
+        kind = result.get("type")
+        if kind in REGION_TYPES:
+            regions.append((index, result))
+        elif kind not in ATTRIBUTE_TYPES:
+            rows.skip(f"unsupported:{kind}")
+        elif result.get("id") in region_ids:
+            try:
+                name, value = _attribute(result)
+                region_attributes[result["id"]][name] = value
+            except ValueError as exc:
+                rows.problem(rwhere, "value", str(exc))
+                broken.add(result["id"])
+        else:
+            task_level.append((index, result))
+
+    if regions:
+        for _index, result in task_level:
+            rows.skip(f"task-level:{result.get('from_name')}")
+        found = []
+        for index, result in regions:
+            if result.get("id") in broken:
+                continue
+            attributes = region_attributes.get(result.get("id"), {})
+            try:
+                for fields in _region(result):
+                    found.append(
+                        (
+                            index,
+                            result.get("id"),
+                            {**fields, "attributes": attributes_json(attributes)},
+                        )
+                    )
+            except _Bad as exc:
+                rows.problem(f"{where}, result {index}", exc.field, str(exc))
+        return found
+    return _classification(rows, where, task_level)
+
+
+def _classification(
+    rows: RowBuilder, where: str, task_level: list[tuple[int, dict]]
+) -> list[tuple[int, Any, dict]]:
+    choices = [(i, r) for i, r in task_level if r.get("type") == "choices"]
+    if not choices:
+        rows.skip("no class")
+        return []
+    named = [(i, r) for i, r in choices if r.get("from_name") in CLASS_CONTROLS]
+    class_index, class_result = (named or choices)[0]
+    attributes, ok = {}, True
+    for index, result in task_level:
+        if result is class_result:
+            continue
+        try:
+            name, value = _attribute(result)
+            attributes[name] = value
+        except ValueError as exc:
+            rows.problem(f"{where}, result {index}", "value", str(exc))
+            ok = False
+    values = (class_result.get("value") or {}).get("choices")
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        rows.problem(
+            f"{where}, result {class_index}",
+            "value.choices",
+            "must be a non-empty list of class ids",
+        )
+        return []
+    fields = {"attributes": attributes_json(attributes)}
+    return (
+        [(class_index, class_result.get("id"), {**fields, "class": v}) for v in values]
+        if ok
+        else []
+    )
+
+
+class _Bad(ValueError):
+    """A result that cannot become a row, and the field to blame."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _region(result: dict) -> list[dict]:
+    """Row fields for each label of a rectangle or text region."""
+    value = result.get("value")
+    kind = result["type"]
+    if not isinstance(value, dict):
+        raise _Bad("a region needs a `value` object", "value")
+    classes = value.get(kind)
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise _Bad(f"must be a non-empty list of class ids, got {classes!r}", f"value.{kind}")
+    if kind == "labels":
+        start, end = value.get("start"), value.get("end")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+            message = f"a span needs integer character offsets, got {start!r}..{end!r} (label a <Text> object, not HyperText)"
+            raise _Bad(message, "value.start")
+        return [{"class": c, "span_start": start, "span_end": end} for c in classes]
+    width, height = result.get("original_width"), result.get("original_height")
+    for key, size in (("original_width", width), ("original_height", height)):
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0:
+            raise _Bad(
+                f"missing or invalid image size {size!r}: percents cannot become pixels (re-export with a current Label Studio)",
+                key,
+            )
+    for key in ("rotation", "image_rotation"):
+        angle = value.get(key) if key == "rotation" else result.get(key)
+        if angle not in (None, 0, 0.0):
+            raise _Bad(
+                f"rotated by {angle} degrees; labelspec holds axis-aligned boxes only (undo the rotation in Label Studio)",
+                key,
+            )
+    try:
+        box = [number(value.get(k)) for k in ("x", "y", "width", "height")]
+    except ValueError as exc:
+        raise _Bad(f"box needs numbers x, y, width, height: {exc}", "value") from None
+    if any(v is None or not math.isfinite(v) for v in box):
+        raise _Bad(f"box needs finite numbers x, y, width and height, got {box}", "value")
+    x, y, w, h = to_pixels(box, width, height)
+    return [{"class": c, "bbox_x": x, "bbox_y": y, "bbox_w": w, "bbox_h": h} for c in classes]
+
+
+def _attribute(result: dict) -> tuple[str, Any]:
+    name = result.get("from_name")
+    value = result.get("value")
+    if not isinstance(name, str) or not name:
+        raise ValueError("a result needs its `from_name`")
+    if not isinstance(value, dict):
+        raise ValueError(f"{name}: a result needs a `value` object")
+    kind = result["type"]
+    if kind == "choices":
+        choices = value.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise ValueError(f"{name}: `choices` must be a non-empty list")
+        return name, choices[0] if len(choices) == 1 else choices
+    if kind == "textarea":
+        text = value.get("text")
+        text = text[0] if isinstance(text, list) and text else text
+        if not isinstance(text, str):
+            raise ValueError(f"{name}: `text` must be a list of strings")
+        return name, text
+    found = value.get(kind)  # number -> value.number, rating -> value.rating
+    if isinstance(found, bool) or not isinstance(found, (int, float)) or not math.isfinite(found):
+        raise ValueError(f"{name}: `{kind}` must be a number, got {found!r}")
+    return name, found
+
+
+def item_reference(data: dict) -> tuple[str, str] | None:
+    """(item_ref, kind) for a task's ``data``: its item_id, else an image path or URL, else its text."""
+    if data.get("item_id") not in (None, ""):
+        return str(data["item_id"]), "id"
+    image = data.get("image")
+    candidates = [image] if isinstance(image, str) and image else []
+    candidates += [v for v in data.values() if isinstance(v, str) and _looks_like_image(v)]
+    if candidates:
+        return local_name(candidates[0]), "path"
+    if isinstance(data.get("text"), str):
+        return data["text"], "text"
+    return None
+
+
+def local_name(value: str) -> str:
+    """Undo Label Studio's serving URLs: local-files ``?d=x/y.png`` -> ``x/y.png``, uploads ->
+    ``<hash>-name.png``. Other paths and URLs stay as they are (the resolver matches them)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("", "http", "https"):
+        return value
+    if parts.path.rstrip("/").endswith("/data/local-files"):
+        found = parse_qs(parts.query).get("d")
+        if found:
+            return found[0]
+    match = UPLOAD_PATH.fullmatch(parts.path)
+    return match.group(1) if match and not parts.query else value
+
+
+def _looks_like_image(value: str) -> bool:
+    if not value or any(c.isspace() for c in value):
+        return False
+    return urlsplit(local_name(value)).path.lower().endswith(IMAGE_SUFFIXES)
+
+
+def to_pixels(box: list[float], width: float, height: float) -> tuple[float, float, float, float]:
+    """Label Studio percents (x, y, width, height in 0..100) as pixels of the original image."""
+    x, y, w, h = box
+    return x * width / 100, y * height / 100, w * width / 100, h * height / 100
+
+
+def to_percent(
+    box: tuple[float, float, float, float], width: float, height: float
+) -> dict[str, float]:
+    x, y, w, h = box
+    return {
+        "x": x * 100 / width,
+        "y": y * 100 / height,
+        "width": w * 100 / width,
+        "height": h * 100 / height,
+    }
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+_CONTROL_TAGS = {
+    "classification": ("Choices", "Choice", ' choice="single" showInline="true"'),
+    "multilabel": ("Choices", "Choice", ' choice="multiple" showInline="true"'),
+    "detection": ("RectangleLabels", "Label", ""),
+    "ner": ("Labels", "Label", ""),
+}
+
+
+def labeling_config(spec) -> str:
+    """The labeling config XML for a spec: one control ``label`` whose values are the class ids,
+    with the class definitions as hints, and one control per attribute named by its id."""
+    obj = TEXT if spec.task == "ner" else IMAGE
+    tag, child, options = _CONTROL_TAGS[spec.task]
+    lines = ["<View>"]
+    if obj == TEXT:
+        lines.append(f'  <Text name="{TEXT}" value="$text"/>')
+    else:
+        lines.append(f'  <Image name="{IMAGE}" value="$image"/>')
+    lines.append(f'  <{tag} name="{CONTROL}" toName="{obj}"{options}>')
+    for cls in spec.classes:
+        hint = f"{cls.name}: {cls.definition}"
+        lines.append(f"    <{child} value={quoteattr(cls.id)} hint={quoteattr(hint)}/>")
+    lines.append(f"  </{tag}>")
+    lines += _attribute_controls(spec, obj)
+    lines.append("</View>")
+    return "\n".join(lines) + "\n"
+
+
+def _attribute_controls(spec, obj: str) -> list[str]:
+    found: dict[str, tuple[Any, list[str]]] = {}
+    for cls in spec.classes:
+        for attr in cls.attributes:
+            found.setdefault(attr.id, (attr, []))[1].append(cls.id)
+    lines = []
+    for attr_id, (attr, classes) in found.items():
+        if attr_id in (CONTROL, IMAGE, TEXT):
+            raise LabelspecError(
+                f"attribute id {attr_id!r} clashes with a Label Studio control name; rename the attribute"
+            )
+        if spec.task in ("detection", "ner"):
+            when = f' perRegion="true" visibleWhen="region-selected" whenLabelValue={quoteattr(",".join(classes))}'
+        else:
+            when = f' visibleWhen="choice-selected" whenTagName="{CONTROL}" whenChoiceValue={quoteattr(",".join(classes))}'
+        lines.append(f"  <Header value={quoteattr(attr.name or attr.id)}/>")
+        if attr.type == "text":
+            lines.append(f'  <TextArea name="{attr.id}" toName="{obj}" maxSubmissions="1"{when}/>')
+            continue
+        lines.append(
+            f'  <Choices name="{attr.id}" toName="{obj}" choice="single" showInline="true"{when}>'
+        )
+        for value in attr.values or ["true", "false"]:
+            lines.append(f"    <Choice value={quoteattr(value)}/>")
+        lines.append("  </Choices>")
+    return lines
+
+
+def write(
+    labels: pa.Table,
+    items: pa.Table,
+    spec,
+    out: Path,
+    snapshot: str | None = None,
+    as_predictions: bool = False,
+) -> int:
+    """A Label Studio import JSON: one task per labeled item, one annotation (or prediction) per
+    labelspec annotation. Provenance goes to the task's ``meta.labelspec``, in annotation order."""
+    from labelspec.yamlio import atomic_write_text
+
+    by_item: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for label in labels.to_pylist():
+        by_item[label["item_id"]][label["annotation_id"]].append(label)
+    known = {row["item_id"]: row for row in items.to_pylist()}
+    tasks = []
+    for item_id in sorted(by_item):
+        item = known.get(item_id)
+        if item is None:
+            raise LabelspecError(f"item {item_id} has labels but is not in the item manifest")
+        key = "predictions" if as_predictions else "annotations"
+        task: dict[str, Any] = {"data": _task_data(item, spec), key: [], "meta": {"labelspec": []}}
+        for annotation_id in sorted(by_item[item_id]):
+            group = sorted(by_item[item_id][annotation_id], key=lambda label: label["label_id"])
+            result = _result(group, item, spec)
+            if as_predictions:
+                # labels are not model outputs, so there is no confidence to give: 1.0
+                entry = {"model_version": snapshot or "labelspec", "score": 1.0, "result": result}
+            else:
+                entry = {"result": result, "was_cancelled": False, "ground_truth": False}
+                lead = next(
+                    (g["lead_time_s"] for g in group if g.get("lead_time_s") is not None), None
+                )
+                times = [g["created_at"] for g in group if g.get("created_at") is not None]
+                if lead is not None:
+                    entry["lead_time"] = lead
+                if times:
+                    entry["created_at"] = _iso(min(times))
+            task[key].append(entry)
+            first = group[0]
+            task["meta"]["labelspec"].append(
+                {
+                    "annotation_id": annotation_id,
+                    "labeler_id": first["labeler_id"],
+                    "guideline_version": first["guideline_version"],
+                }
+            )
+        tasks.append(task)
+    atomic_write_text(out, json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
+    return len(tasks)
+
+
+def _task_data(item: dict, spec) -> dict:
+    if spec.task == "ner":
+        return {TEXT: item.get("text"), "item_id": item["item_id"]}
+    return {IMAGE: item.get("path") or item.get("uri"), "item_id": item["item_id"]}
+
+
+def _result(group: list[dict], item: dict, spec) -> list[dict]:
+    obj = TEXT if spec.task == "ner" else IMAGE
+    base = {"from_name": CONTROL, "to_name": obj}
+    if spec.task in ("classification", "multilabel"):
+        attributes: dict[str, Any] = {}
+        for label in group:
+            # one Choices per task: attributes of several labels merge (the first value wins)
+            for name, value in json.loads(label["attributes"]).items():
+                attributes.setdefault(name, value)
+        value = {"choices": [label["class"] for label in group]}
+        result = [{"id": group[0]["label_id"], "type": "choices", **base, "value": value}]
+        # task-level results each have their own id (a shared id would make them one region)
+        for found in _attribute_results(group[0]["label_id"], attributes, spec, {"to_name": obj}):
+            result.append({**found, "id": f"{found['id']}-{found['from_name']}"})
+        return result
+
+    results = []
+    for label in group:
+        region_id = label["label_id"]
+        extra: dict[str, Any] = {"to_name": obj}
+        shape = "span" if spec.task == "ner" else "bbox"
+        if label[shape] is None:
+            raise LabelspecError(f"label {region_id} of a {spec.task} guideline has no {shape}")
+        if spec.task == "ner":
+            span = label["span"]
+            text = (item.get("text") or "")[span["start"] : span["end"]]
+            value = {
+                "start": span["start"],
+                "end": span["end"],
+                "text": text,
+                "labels": [label["class"]],
+            }
+            results.append({"id": region_id, "type": "labels", **base, "value": value})
+        else:
+            width, height = item.get("width"), item.get("height")
+            if not width or not height:
+                raise LabelspecError(
+                    f"item {item['item_id']} has no width/height: Label Studio boxes need them (re-register the item)"
+                )
+            box = label["bbox"]
+            value = {
+                **to_percent((box["x"], box["y"], box["w"], box["h"]), width, height),
+                "rotation": 0,
+            }
+            extra.update(original_width=width, original_height=height, image_rotation=0)
+            value["rectanglelabels"] = [label["class"]]
+            results.append(
+                {"id": region_id, "type": "rectanglelabels", **base, **extra, "value": value}
+            )
+        attributes = json.loads(label["attributes"])
+        results += _attribute_results(region_id, attributes, spec, extra)
+    return results
+
+
+def _attribute_results(result_id: str, attributes: dict, spec, extra: dict) -> list[dict]:
+    types = {a.id: a.type for cls in reversed(spec.classes) for a in cls.attributes}
+    results = []
+    for name, value in sorted(attributes.items()):
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            kind, payload = "choices", {"choices": ["true" if value else "false"]}
+        elif isinstance(value, (int, float)):
+            kind, payload = "number", {"number": value}
+        elif isinstance(value, list):
+            kind, payload = "choices", {"choices": [str(v) for v in value]}
+        elif types.get(name) == "text":
+            kind, payload = "textarea", {"text": [str(value)]}
+        else:
+            kind, payload = "choices", {"choices": [str(value)]}
+        results.append(
+            {"id": result_id, "type": kind, "from_name": name, **extra, "value": payload}
+        )
+    return results
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,489 @@
+"""Label Studio: the export reader, the labeling config and the import writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+
+import defusedxml.ElementTree as SafeET
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labelspec.errors import LabelspecError, ProblemsError
+from labelspec.formats import labelstudio
+from tests.formats.build import FIXTURES, T0, items, labels, make_spec, problems_of, rows_of
+
+UTC = dt.UTC
+
+
+def test_detection_export_gives_pixel_boxes_attributes_and_provenance():
+    staged = labelstudio.read(FIXTURES / "ls_detection.json")
+    rows = rows_of(staged)
+    assert staged.format == "labelstudio"
+    assert staged.problems == []
+    assert [(r["item_ref"], r["item_ref_kind"], r["labeler_ref"], r["class"]) for r in rows] == [
+        ("ab12cd34-street.jpg", "path", "2", "car"),
+        ("ab12cd34-street.jpg", "path", "2", "person"),
+        ("photos/dogs park/dog.png", "path", "3", "car"),
+        ("photos/dogs park/dog.png", "path", "3", "person"),
+        ("img-0003", "id", "4", "car"),
+        ("https://cdn.example.com/img/night.JPG?token=abc", "path", "4", "person"),
+    ]
+    boxes = [v for r in rows for v in (r["bbox_x"], r["bbox_y"], r["bbox_w"], r["bbox_h"])]
+    expected = [
+        (64, 96, 160, 240),
+        (320, 240, 80, 48),
+        (0, 0, 1000, 800),
+        (0, 0, 1000, 800),
+        (50, 10, 100, 80),
+        (30, 30, 30, 30),
+    ]
+    assert boxes == pytest.approx([v for box in expected for v in box])
+    first = rows[0]
+    # per-region results that share the rectangle's id are its attributes; textarea -> first text
+    assert json.loads(first["attributes"]) == {"color": "red", "note": "partly hidden by a tree"}
+    assert json.loads(rows[1]["attributes"]) == {}
+    assert first["where"] == "task 1 (id 17), annotation 1 (id 5), result 1"
+    assert rows[1]["where"] == "task 1 (id 17), annotation 1 (id 5), result 4"
+    assert first["annotation_key"] == "ls:17:5"
+    assert json.loads(first["source_ids"]) == {
+        "ls_task": 17,
+        "ls_annotation": 5,
+        "ls_result": "Dx_aB91ISN",
+    }
+    assert first["created_at"] == dt.datetime(2021, 3, 9, 22, 16, 8, 728353, tzinfo=UTC)
+    assert first["lead_time_s"] == 4.288
+    assert rows[4]["created_at"] == dt.datetime(2021, 3, 11, 7, 30, 0, 500000, tzinfo=UTC)
+    assert "lead_time_s" not in rows[4]
+    assert {r["annotation_key"] for r in rows[2:4]} == {"ls:18:9"}
+    assert "guideline_version" not in first
+    assert staged.skipped == {
+        "prediction": 1,
+        "unsupported:polygonlabels": 1,  # its per-region "color" goes with it
+        "unsupported:relation": 1,
+        "task-level:quality": 1,
+        "cancelled": 1,
+        "empty": 1,
+    }
+
+
+def test_classification_uses_the_class_control_and_the_rest_as_attributes():
+    staged = labelstudio.read(FIXTURES / "ls_classification.json")
+    rows = rows_of(staged)
+    assert staged.problems == []
+    assert [
+        (r["item_ref"], r["labeler_ref"], r["class"], json.loads(r["attributes"])) for r in rows
+    ] == [
+        # "label" is the class control even though "quality" comes first
+        (
+            "digits/0001.png",
+            "7",
+            "seven",
+            {"quality": "blurry", "comment": "crossed seven", "confidence": 4},
+        ),
+        ("digits/0001.png", "8", "one", {}),
+        # no named control: the first choices result is the class; several choices -> a list
+        ("digits/0002.png", "7", "one", {"strokes": ["thin", "smudged"], "count": 2}),
+        ("digits/0002.png", "7", "seven", {"strokes": ["thin", "smudged"], "count": 2}),
+    ]
+    assert rows[0]["where"] == "task 1 (id 101), annotation 1 (id 201), result 2"
+    assert [r["annotation_key"] for r in rows] == [
+        "ls:101:201",
+        "ls:101:202",
+        "ls:102:203",
+        "ls:102:203",
+    ]
+    assert staged.skipped == {"no class": 1}
+
+
+def test_ner_spans_keep_character_offsets():
+    staged = labelstudio.read(FIXTURES / "ls_ner.json")
+    rows = rows_of(staged)
+    text = "Ada Lovelace met Charles Babbage in London."
+    assert [(r["class"], text[r["span_start"] : r["span_end"]]) for r in rows] == [
+        ("person", "Ada Lovelace"),
+        ("person", "Charles Babbage"),
+        ("place", "London"),
+    ]
+    assert {(r["item_ref"], r["item_ref_kind"]) for r in rows} == {(text, "text")}
+    assert json.loads(rows[0]["attributes"]) == {"certainty": "high"}
+    assert "bbox_x" not in rows[0]
+
+
+def test_every_bad_result_is_reported_and_the_good_ones_still_parse():
+    staged = labelstudio.read(FIXTURES / "ls_bad.json")
+    found = problems_of(staged)
+    expected = [
+        # a bad per-region attribute: its rectangle (result 5) gives no row either
+        (
+            "task 1 (id 1), annotation 1 (id 11), result 6",
+            "value",
+            "color: `choices` must be a non-empty list",
+        ),
+        (
+            "task 1 (id 1), annotation 1 (id 11), result 1",
+            "original_width",
+            "missing or invalid image size None",
+        ),
+        ("task 1 (id 1), annotation 1 (id 11), result 2", "rotation", "rotated by 30 degrees"),
+        ("task 1 (id 1), annotation 1 (id 11), result 3", "value", "expected a number, got '10'"),
+        ("task 2 (id 2), annotation 1 (id 21)", "completed_by", "must be a user id, got [2]"),
+        ("task 2 (id 2), annotation 1 (id 21)", "created_at", "must be an ISO 8601 time"),
+        (
+            "task 2 (id 2), annotation 1 (id 21)",
+            "lead_time",
+            "must be a number of seconds, got '5s'",
+        ),
+        ("task 3 (id 3)", "data", "a task needs a `data` object"),
+        ("task 4 (id 4)", "data", "no item"),
+        ("task 5 (id 5)", "data", "no item"),
+        ("task 5 (id 5), annotation 1 (id 51), result 1", "value.start", "not HyperText"),
+        (
+            "task 6 (id 6), annotation 1 (id 61), result 1",
+            "value.choices",
+            "non-empty list of class ids",
+        ),
+    ]
+    assert [(where, field) for where, field, _ in found] == [
+        (where, field) for where, field, _ in expected
+    ]
+    for (_, _, message), (_, _, part) in zip(found, expected, strict=True):
+        assert part in message
+    assert all(p.file.endswith("ls_bad.json") for p in staged.problems)
+    # an unknown class is not the reader's business: validate checks classes against the spec
+    assert [(r["class"], r["bbox_w"]) for r in rows_of(staged)] == [("truck", 2.0)]
+
+
+def test_truncated_json_points_at_the_line_and_column(tmp_path):
+    with pytest.raises(ProblemsError) as caught:
+        labelstudio.read(FIXTURES / "ls_truncated.json")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.col) == (13, 41)
+    assert problem.message.startswith("truncated or invalid JSON at line 13 col 41:")
+    assert problem.message.endswith("(re-export the file from Label Studio)")
+
+
+def test_a_json_min_export_is_refused_as_a_whole(tmp_path):
+    path = tmp_path / "min.json"
+    path.write_text('{"image": "a.png", "label": "car"}')
+    with pytest.raises(ProblemsError, match="not a Label Studio JSON export") as caught:
+        labelstudio.read(path)
+    assert "not JSON-MIN" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"item_id": 7, "image": "x.png"}, ("7", "id")),
+        ({"image": "/data/upload/12/ab12cd34-name.png"}, ("ab12cd34-name.png", "path")),
+        (
+            {"image": "http://localhost:8080/data/upload/3/0a1b2c3d-x.jpg"},
+            ("0a1b2c3d-x.jpg", "path"),
+        ),
+        ({"image": "/data/local-files/?d=x/y.png"}, ("x/y.png", "path")),
+        ({"image": "/data/local-files/?d=a%20b/c.png"}, ("a b/c.png", "path")),
+        ({"image": "s3://bucket/raw/img.png"}, ("s3://bucket/raw/img.png", "path")),
+        ({"title": "a photo.png of", "img": "scans/p1.TIFF"}, ("scans/p1.TIFF", "path")),
+        ({"img": "/data/local-files/?d=scans/p2.webp"}, ("scans/p2.webp", "path")),
+        ({"text": "Hello there.png"}, ("Hello there.png", "text")),
+        ({"caption": "no media here"}, None),
+    ],
+)
+def test_item_references(data, expected):
+    assert labelstudio.item_reference(data) == expected
+
+
+# -- labeling config ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "control", "child", "obj", "choice"),
+    [
+        ("classification", "Choices", "Choice", "image", "single"),
+        ("multilabel", "Choices", "Choice", "image", "multiple"),
+        ("detection", "RectangleLabels", "Label", "image", None),
+        ("ner", "Labels", "Label", "text", None),
+    ],
+)
+def test_labeling_config_per_task(task, control, child, obj, choice):
+    spec = make_spec(task)
+    view = SafeET.fromstring(labelstudio.labeling_config(spec))
+    assert view.tag == "View"
+    (source,) = [e for e in view if e.get("name") == obj]
+    assert source.tag == ("Text" if obj == "text" else "Image")
+    assert source.get("value") == f"${obj}"
+    (found,) = view.findall(control)
+    assert (found.get("name"), found.get("toName"), found.get("choice")) == ("label", obj, choice)
+    assert [c.get("value") for c in found.findall(child)] == ["car", "person"]
+    # hints carry the definition, escaped in the XML and intact once parsed
+    assert found.find(child).get("hint") == 'Car: A car & <its> "parts".'
+
+
+def test_labeling_config_adds_attribute_controls():
+    attrs = [
+        {"id": "color", "type": "nominal", "values": ["red", "blue"]},
+        {"id": "occluded", "type": "boolean"},
+        {"id": "note", "type": "text", "name": "Notes"},
+    ]
+    spec = make_spec("detection", {"car": attrs, "person": attrs[1:2]})
+    view = SafeET.fromstring(labelstudio.labeling_config(spec))
+    controls = {e.get("name"): e for e in view if e.tag in ("Choices", "TextArea")}
+    assert [c.get("value") for c in controls["color"]] == ["red", "blue"]
+    assert [c.get("value") for c in controls["occluded"]] == ["true", "false"]
+    assert controls["note"].tag == "TextArea"
+    assert controls["occluded"].get("perRegion") == "true"
+    assert controls["occluded"].get("whenLabelValue") == "car,person"
+    assert controls["color"].get("whenLabelValue") == "car"
+    assert "Notes" in [e.get("value") for e in view.findall("Header")]
+
+    classification = make_spec("classification", {"car": attrs[:1], "person": []})
+    view = SafeET.fromstring(labelstudio.labeling_config(classification))
+    (color,) = [e for e in view.findall("Choices") if e.get("name") == "color"]
+    assert (color.get("whenTagName"), color.get("whenChoiceValue")) == ("label", "car")
+
+
+def test_labeling_config_refuses_an_attribute_named_like_a_control():
+    spec = make_spec("detection", {"car": [{"id": "image", "type": "text"}]})
+    with pytest.raises(LabelspecError, match="clashes with a Label Studio control"):
+        labelstudio.labeling_config(spec)
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+IMAGES = items(
+    [
+        {"item_id": "i1", "path": "street/0001.jpg", "media": "image", "width": 640, "height": 480},
+        {
+            "item_id": "i2",
+            "uri": "s3://bucket/0002.jpg",
+            "media": "image",
+            "width": 333,
+            "height": 777,
+        },
+        {"item_id": "i3", "path": "street/0003.jpg", "media": "image", "width": 10, "height": 10},
+    ]
+)
+
+
+def _box(x, y, w, h):
+    return {"x": x, "y": y, "w": w, "h": h}
+
+
+def _by_annotation(rows, key):
+    groups = defaultdict(set)
+    for row in rows:
+        box = (
+            tuple(round(row[k], 6) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h"))
+            if "bbox_x" in row
+            else None
+        )
+        span = (row["span_start"], row["span_end"]) if "span_start" in row else None
+        groups[row[key]].add((row["item_ref"], row["class"], box, span, row["attributes"]))
+    return sorted(groups.values(), key=sorted)
+
+
+def test_detection_write_then_read_round_trips(tmp_path):
+    spec = make_spec(
+        "detection",
+        {
+            "car": [
+                {"id": "color", "type": "nominal", "values": ["red"]},
+                {"id": "note", "type": "text"},
+            ],
+            "person": [],
+        },
+    )
+    table = labels(
+        [
+            {
+                "item_id": "i1",
+                "annotation_id": "a1",
+                "class": "car",
+                "bbox": _box(10.5, 20.25, 100, 50),
+                "attributes": {"color": "red", "note": "dented"},
+                "created_at": T0,
+                "lead_time_s": 7.5,
+            },
+            {
+                "item_id": "i1",
+                "annotation_id": "a1",
+                "class": "person",
+                "bbox": _box(0, 0, 640, 480),
+            },
+            {
+                "item_id": "i1",
+                "annotation_id": "a2",
+                "class": "car",
+                "bbox": _box(11, 21, 99, 49),
+                "labeler_id": "bob",
+                "guideline_version": "1.1.0",
+            },
+            {
+                "item_id": "i2",
+                "annotation_id": "a3",
+                "class": "person",
+                "bbox": _box(1 / 3, 2 / 3, 100.125, 700),
+            },
+        ]
+    )
+    out = tmp_path / "tasks.json"
+    assert labelstudio.write(table, IMAGES, spec, out) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["tasks.json"]  # the temp file was replaced
+
+    tasks = json.loads(out.read_text())
+    assert [t["data"] for t in tasks] == [
+        {"image": "street/0001.jpg", "item_id": "i1"},
+        {"image": "s3://bucket/0002.jpg", "item_id": "i2"},
+    ]
+    assert tasks[0]["meta"]["labelspec"] == [
+        {"annotation_id": "a1", "labeler_id": "ann", "guideline_version": "1.2.0"},
+        {"annotation_id": "a2", "labeler_id": "bob", "guideline_version": "1.1.0"},
+    ]
+    first = tasks[0]["annotations"][0]
+    assert (first["lead_time"], first["created_at"]) == (7.5, "2024-05-01T10:00:00Z")
+    region = first["result"][0]
+    assert (region["type"], region["from_name"], region["to_name"]) == (
+        "rectanglelabels",
+        "label",
+        "image",
+    )
+    assert (region["original_width"], region["original_height"]) == (640, 480)
+    assert region["value"]["x"] == pytest.approx(10.5 / 640 * 100)
+    attribute_types = {
+        r["from_name"]: r["type"] for r in first["result"] if r["id"] == region["id"]
+    }
+    assert attribute_types == {"label": "rectanglelabels", "color": "choices", "note": "textarea"}
+
+    staged = labelstudio.read(out)
+    assert staged.problems == []
+    rows = rows_of(staged)
+    assert {r["item_ref_kind"] for r in rows} == {"id"}
+    assert rows[0]["created_at"] == T0 and rows[0]["lead_time_s"] == 7.5
+    expected = [
+        {
+            ("i1", "car", (10.5, 20.25, 100.0, 50.0), None, '{"color":"red","note":"dented"}'),
+            ("i1", "person", (0.0, 0.0, 640.0, 480.0), None, "{}"),
+        },
+        {("i1", "car", (11.0, 21.0, 99.0, 49.0), None, "{}")},
+        {("i2", "person", (round(1 / 3, 6), round(2 / 3, 6), 100.125, 700.0), None, "{}")},
+    ]
+    assert _by_annotation(rows, "annotation_key") == sorted(expected, key=sorted)
+
+
+def test_classification_and_multilabel_round_trip(tmp_path):
+    attrs = {"car": [{"id": "color", "type": "nominal", "values": ["red", "blue"]}], "person": []}
+    table = labels(
+        [
+            {
+                "item_id": "i1",
+                "annotation_id": "a1",
+                "class": "car",
+                "attributes": {"color": "blue"},
+            },
+            {"item_id": "i1", "annotation_id": "a1", "class": "person"},
+            {"item_id": "i3", "annotation_id": "a2", "class": "person"},
+        ]
+    )
+    out = tmp_path / "tasks.json"
+    labelstudio.write(table, IMAGES, make_spec("multilabel", attrs), out)
+    tasks = json.loads(out.read_text())
+    results = tasks[0]["annotations"][0]["result"]
+    assert [(r["from_name"], r["value"]) for r in results] == [
+        ("label", {"choices": ["car", "person"]}),
+        ("color", {"choices": ["blue"]}),
+    ]
+    assert len({r["id"] for r in results}) == 2  # task-level results are separate regions
+    rows = rows_of(labelstudio.read(out))
+    # one Choices per task: an attribute of one label applies to every label of the annotation
+    assert [(r["item_ref"], r["class"], json.loads(r["attributes"])) for r in rows] == [
+        ("i1", "car", {"color": "blue"}),
+        ("i1", "person", {"color": "blue"}),
+        ("i3", "person", {}),
+    ]
+
+
+def test_ner_round_trips_spans_with_their_text(tmp_path):
+    text = "Ada Lovelace met Charles Babbage."
+    docs = items([{"item_id": "t1", "media": "text", "text": text}])
+    table = labels(
+        [
+            {
+                "item_id": "t1",
+                "annotation_id": "a1",
+                "class": "person",
+                "span": {"start": 0, "end": 12},
+                "attributes": {"sure": True},
+            },
+            {
+                "item_id": "t1",
+                "annotation_id": "a1",
+                "class": "person",
+                "span": {"start": 17, "end": 32},
+            },
+        ]
+    )
+    out = tmp_path / "tasks.json"
+    labelstudio.write(
+        table, docs, make_spec("ner", {"person": [{"id": "sure", "type": "boolean"}]}), out
+    )
+    task = json.loads(out.read_text())[0]
+    assert task["data"] == {"text": text, "item_id": "t1"}
+    values = [r["value"] for r in task["annotations"][0]["result"]]
+    assert values[0] == {"start": 0, "end": 12, "text": "Ada Lovelace", "labels": ["person"]}
+    assert values[1] == {
+        "choices": ["true"]
+    }  # booleans travel as choices; validate coerces them back
+    rows = rows_of(labelstudio.read(out))
+    assert [(r["span_start"], r["span_end"], json.loads(r["attributes"])) for r in rows] == [
+        (0, 12, {"sure": "true"}),
+        (17, 32, {}),
+    ]
+
+
+def test_predictions_carry_the_snapshot_and_are_skipped_on_read(tmp_path):
+    table = labels(
+        [{"item_id": "i1", "annotation_id": "a1", "class": "car", "bbox": _box(1, 2, 3, 4)}]
+    )
+    out = tmp_path / "pre.json"
+    assert (
+        labelstudio.write(
+            table, IMAGES, make_spec("detection"), out, snapshot="snap-7", as_predictions=True
+        )
+        == 1
+    )
+    (task,) = json.loads(out.read_text())
+    assert "annotations" not in task
+    (prediction,) = task["predictions"]
+    assert (prediction["model_version"], prediction["score"]) == ("snap-7", 1.0)
+    staged = labelstudio.read(out)
+    assert staged.table.num_rows == 0 and staged.skipped == {"prediction": 1}
+
+
+def test_write_needs_the_item_size_for_percent_boxes(tmp_path):
+    table = labels(
+        [{"item_id": "i9", "annotation_id": "a1", "class": "car", "bbox": _box(1, 2, 3, 4)}]
+    )
+    sizeless = items([{"item_id": "i9", "path": "x.png", "media": "image"}])
+    with pytest.raises(LabelspecError, match="item i9 has no width/height"):
+        labelstudio.write(table, sizeless, make_spec("detection"), tmp_path / "x.json")
+    with pytest.raises(LabelspecError, match="not in the item manifest"):
+        labelstudio.write(table, IMAGES, make_spec("detection"), tmp_path / "x.json")
+    assert not (tmp_path / "x.json").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    width=st.integers(1, 20000),
+    height=st.integers(1, 20000),
+    fractions=st.tuples(*[st.floats(0, 1, allow_nan=False)] * 4),
+)
+def test_percent_pixel_conversion_round_trips(width, height, fractions):
+    fx, fy, fw, fh = fractions
+    x, y = fx * width, fy * height
+    box = (x, y, fw * (width - x), fh * (height - y))
+    back = labelstudio.to_pixels(
+        list(labelstudio.to_percent(box, width, height).values()), width, height
+    )
+    assert back == pytest.approx(box, abs=1e-6, rel=0)
