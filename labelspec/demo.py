@@ -219,6 +219,63 @@ class Demo:
         )
         self.run("labeler status --guideline digits")
 
+    # -- trace and relabel ------------------------------------------------------------------------
+    def step_trace_and_relabel(self) -> None:
+        self.say(
+            "9. Which labels did 1.1.0 make suspect? Ones, sevens (and twos, confusable with sevens)"
+        )
+        self.run("trace impact digits --guideline digits")
+        self.run("trace labeler digits vB-02")
+        self.say(
+            "10. Plan the relabel: model-disagreement first, as Label Studio tasks with the old labels"
+        )
+        predictions = simulate.model_predictions(
+            self.truth, self.ws / "deliveries/model-predictions.jsonl"
+        )
+        self.run(
+            "relabel plan digits --guideline digits --priority model "
+            f"--predictions {predictions.relative_to(self.ws)} --out relabel/1.1.0"
+        )
+        plan_id = json.loads((self.ws / "relabel/1.1.0/plan.json").read_text())["plan"]
+        self.run(
+            "labeler train vA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed"
+        )
+        self.say(
+            "11. Retrained labelers relabel in Label Studio; the export is merged, except 10 items still open"
+        )
+        relabelers = {"vA-01": 100, "vB-01": 101}
+        users = self.ws / "deliveries/relabel-users.csv"
+        users.write_text("".join(f"{uid},{lab}\n" for lab, uid in relabelers.items()))
+        results = simulate.relabel_results(
+            self.ws / "relabel/1.1.0/tasks.labelstudio.json",
+            self.truth,
+            relabelers,
+            self.ws / "deliveries/relabel-export.json",
+            skip=10,
+        )
+        self.run(
+            f"relabel merge digits {plan_id} {results.relative_to(self.ws)} --format labelstudio "
+            f"--labeler-map {users.relative_to(self.ws)}"
+        )
+        self.run("relabel status digits")
+        self.run("labels diff digits snap-3 snap-4")
+        self.run("trace impact digits --guideline digits")
+        self.say("12. The old labels are superseded, not lost: an item's whole lineage")
+        changed = self._a_changed_item()
+        self.run(f"trace item digits {changed}")
+        self.run("verify")
+
+    def _a_changed_item(self) -> str:
+        from labelspec.store.query import connect
+        from labelspec.workspace import Workspace
+
+        con = connect(Workspace(self.ws), "digits")
+        row = con.execute(
+            """select n.item_id from labels n join labels_all o on list_contains(n.supersedes, o.annotation_id)
+               where n."class" <> o."class" order by n.item_id limit 1"""
+        ).fetchall()
+        return row[0][0] if row else self.truth[0][0]
+
     def main(self) -> None:
         self.fresh()
         self.step_init()
@@ -227,6 +284,7 @@ class Demo:
         self.step_items_and_labels()
         self.step_snapshots()
         self.step_release()
+        self.step_trace_and_relabel()
         self.say("Done")
         self.echo(f"The workspace is in {self.ws}; try `cd {self.ws} && labelspec --help`.")
 

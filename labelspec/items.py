@@ -269,6 +269,7 @@ def add_items(
         )
     rows, problems = _normalise(ws, raw, base, display)
     with ws.lock(), Git(ws.root) as git:
+        declared = dataset in ws.config.datasets
         ensure_dataset(ws, dataset, guideline, git, commit=False)
         merged, merge_problems, added, unchanged, meta = _merge(
             read_items(ws, dataset), rows, display
@@ -280,6 +281,8 @@ def add_items(
                 problems[:PROBLEM_CAP],
                 len(problems),
             )
+        if declared and not added:  # every item already registered: nothing to write or commit
+            return ItemsResult(dataset, 0, unchanged, merged.num_rows, meta)
         target = items_path(ws, dataset)
         write_parquet(merged, target)
         tracked = [target]

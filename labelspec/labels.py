@@ -81,7 +81,7 @@ def load_labeler_map(path: Path) -> dict[str, str]:
 def _summary_counts(con) -> tuple[int, int, int, dict[str, int], dict[str, int]]:
     totals = con.execute(
         "select count(*), count(distinct annotation_id), count(distinct item_id) from batch"
-    ).fetchone()
+    ).fetchall()[0]
     by_class = dict(
         con.execute('select "class", count(*) from batch group by 1 order by 1').fetchall()
     )
@@ -100,6 +100,7 @@ def write_labels(
     fmt: str,
     superseded: int = 0,
     superseded_labels: int = 0,
+    plan: str | None = None,
 ):
     """Write one batch and commit it as a new snapshot (the caller holds the workspace lock)."""
     import duckdb
@@ -140,6 +141,7 @@ def write_labels(
                 format=fmt,
                 versions=versions,
                 supersedes=superseded,
+                plan=plan,
                 created=table.column("batch_id")[0].as_py().split("-")[1],
             )
             snapshot = commit_snapshot(ws, dataset, git, [info], message, superseded_labels)
@@ -205,14 +207,15 @@ def import_labels(
     )
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, items)
-    problems = staged.problems + checked.problems
+    # in file order (parse problems first on a line); line-less formats keep their order
+    problems = sorted(staged.problems + checked.problems, key=lambda p: p.line or 0)
     total = len(staged.problems) + checked.total_problems
     if total:
         counts = dict(checked.problem_counts)
         for problem in staged.problems:
             counts[problem.path] = counts.get(problem.path, 0) + 1
         breakdown = ", ".join(
-            f"{n} {field}" for field, n in sorted(counts.items(), key=lambda kv: -kv[1])
+            f"{n} {field}" for field, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         )
         raise ProblemsError(
             f"{path.name}: {total} problem(s) ({breakdown}); nothing was imported",
@@ -273,7 +276,7 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
     con = connect(ws, dataset, chosen.id)
     totals = con.execute(
         "select count(*), count(distinct annotation_id), count(distinct item_id), count(distinct labeler_id) from labels"
-    ).fetchone()
+    ).fetchall()[0]
     grouped = con.execute(
         """
         select "class", labeler_id, guideline_version, source, count(*)
@@ -293,7 +296,7 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
             if v is not None
         )
         by[key][value] = n
-    superseded = con.execute("select count(*) from labels_all").fetchone()[0] - totals[0]
+    superseded = con.execute("select count(*) from labels_all").fetchall()[0][0] - totals[0]
     return {
         "dataset": dataset,
         "snapshot": chosen.name,

@@ -207,3 +207,74 @@ def write_delivery(
         out = folder / f"{vendor.name}.jsonl"
         write_jsonl(labels, out)
     return out
+
+
+def model_predictions(truth: list[tuple[str, int]], out: Path, seed: int = 11) -> Path:
+    """Class probabilities from a simulated digit classifier (JSONL: item_id, probs)."""
+    rng = np.random.default_rng(seed)
+    with out.open("w") as handle:
+        for name, digit in truth:
+            logits = rng.normal(0, 1, 10)
+            logits[digit] += 4.0
+            logits[CONFUSIONS[digit]] += 1.5
+            probs = np.exp(logits) / np.exp(logits).sum()
+            handle.write(
+                json.dumps(
+                    {
+                        "item_id": name,
+                        "probs": {
+                            c: round(float(p), 4)
+                            for c, p in zip(digits.CLASS_IDS, probs, strict=True)
+                        },
+                    }
+                )
+                + "\n"
+            )
+    return out
+
+
+def relabel_results(
+    tasks_file: Path,
+    truth: list[tuple[str, int]],
+    labelers: dict[str, int],
+    out: Path,
+    skip: int = 0,
+    seed: int = 5,
+) -> Path:
+    """Answer a plan's Label Studio tasks as retrained labelers would (and leave ``skip`` open)."""
+    rng = np.random.default_rng(seed)
+    digit_of = dict(truth)
+    tasks = json.loads(tasks_file.read_text())
+    answered = tasks[: len(tasks) - skip] if skip else tasks
+    users = list(labelers.values())
+    export = []
+    for n, task in enumerate(answered, 1):
+        digit = digit_of[task["data"]["item_id"]]
+        given = digit if rng.random() < 0.98 else CONFUSIONS[digit]
+        export.append(
+            {
+                "id": 20000 + n,
+                "data": task["data"],
+                "annotations": [
+                    {
+                        "id": 30000 + n,
+                        "completed_by": users[n % len(users)],
+                        "result": [
+                            {
+                                "id": f"rr{n}",
+                                "type": "choices",
+                                "from_name": "label",
+                                "to_name": "image",
+                                "value": {"choices": [digits.CLASS_IDS[given]]},
+                            }
+                        ],
+                        "was_cancelled": False,
+                        "created_at": f"2026-03-0{1 + n % 5}T10:00:00Z",
+                        "lead_time": round(float(rng.lognormal(np.log(7.0), 0.3)), 2),
+                    }
+                ],
+                "predictions": task.get("predictions", []),
+            }
+        )
+    out.write_text(json.dumps(export, indent=1))
+    return out

@@ -44,6 +44,7 @@ class BatchInfo:
     versions: list[str]
     supersedes: int = 0  # annotations this batch supersedes
     created: str = ""
+    plan: str | None = None  # the relabel plan a merge batch answers
 
 
 @dataclass

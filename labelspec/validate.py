@@ -38,6 +38,8 @@ class ImportRequest:
     labeler_map: dict[str, str] | None = None
     labeler_map_file: str | None = None
     training_policy: str = "error"
+    plan_id: str | None = None  # a relabel merge: only the plan's items, only its version
+    plan_items: list[str] | None = None
 
 
 @dataclass
@@ -282,12 +284,12 @@ _CHECKS = [
     ),
     (
         "class",
-        "v.task = 'classification' and r.group_size > 1",
+        "v.task = 'classification' and r.group_size > 1 and r.item_id is not null and r.labeler_id is not null",
         "'one annotation has ' || r.group_size || ' classes; ' || $guideline || ' is single-label classification'",
     ),
     (
         "class",
-        "v.task = 'multilabel' and r.same_class > 1",
+        "v.task = 'multilabel' and r.same_class > 1 and r.item_id is not null and r.labeler_id is not null",
         "'class ' || r.\"class\" || ' is given twice in one annotation'",
     ),
     ("attributes", "a.problem is not null", "a.problem"),
@@ -298,6 +300,16 @@ _CHECKS = [
     ),
     ("lead_time_s", "r.lead_time_s < 0", "'must not be negative'"),
     ("cost", "r.cost < 0", "'must not be negative'"),
+    (
+        "item",
+        "$plan is not null and r.item_id is not null and r.item_id not in (select item_id from plan_items)",
+        "'item ' || r.item_id || ' is not in relabel plan ' || $plan",
+    ),
+    (
+        "guideline_version",
+        "$plan is not null and r.version <> $default_version",
+        "'relabel plan ' || $plan || ' is labeled under ' || $default_version || ', not ' || r.version",
+    ),
 ]
 
 _JOINS = """
@@ -358,6 +370,7 @@ def validate(
         "source": request.source,
         "policy": request.training_policy,
         "batch": batch_id,
+        "plan": request.plan_id,
     }
 
     def run(sql: str, names: tuple[str, ...] = ()):
@@ -419,15 +432,23 @@ def validate(
     )
     con.register("attrs", _attributes_table(con, specs))
     con.register("cov", _coverage_table(ws, con, request.guideline))
+    con.register(
+        "plan_items",
+        pa.table(
+            {"item_id": request.plan_items or []}, schema=pa.schema([("item_id", pa.string())])
+        ),
+    )
 
     checks = " union all ".join(
         f"select r.rec, r.\"where\", '{field}' as field, {message} as message {_JOINS} where {condition}"
         for field, condition, message in _CHECKS
     )
     run(f"create temp table found as {checks}")
-    total = con.execute("select count(*) from found").fetchone()[0]
+    total = con.execute("select count(*) from found").fetchall()[0][0]
     counts = dict(
-        con.execute("select field, count(*) from found group by field order by 2 desc").fetchall()
+        con.execute(
+            "select field, count(*) from found group by field order by 2 desc, 1"
+        ).fetchall()
     )
     listed = con.execute(
         f'select rec, "where", field, message from found order by rec, field limit {int(max_listed)}'
@@ -446,7 +467,7 @@ def validate(
     if request.training_policy == "warn":
         uncovered = run(
             f"select count(*), string_agg(distinct r.labeler_id, ', ') {_JOINS} where ro.id is not null and v.digest is not null and cov.training_id is null"
-        ).fetchone()
+        ).fetchall()[0]
         if uncovered[0]:
             warnings.append(
                 f"{uncovered[0]} label(s) by labelers without a covering training record ({uncovered[1]})"

@@ -123,7 +123,7 @@ def _verify_dataset(
         con.execute(
             f"create view l as select * from read_parquet({_sql_list(paths)}, union_by_name=true)"
         )
-        labels = con.execute("select count(*) from l").fetchone()[0]
+        labels = con.execute("select count(*) from l").fetchall()[0][0]
         # 4. guideline versions: released, and the label's digest is the release's digest
         for guideline, version, digest, n in con.execute(
             "select guideline, guideline_version, guideline_digest, count(*) from l group by all order by all"

@@ -26,7 +26,9 @@ COMMANDS = {
     "labels": "labelspec.cli.labels:labels_group",
     "pull": "labelspec.cli.remote:pull_command",
     "push": "labelspec.cli.remote:push_command",
+    "relabel": "labelspec.cli.relabel:relabel_group",
     "schema": "labelspec.cli.schema:schema_command",
+    "trace": "labelspec.cli.trace:trace_group",
     "verify": "labelspec.cli.verify:verify_command",
 }
 

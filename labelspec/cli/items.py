@@ -46,7 +46,8 @@ def add_command(dataset, source, guideline, as_json) -> None:
     )
     if result.metadata_columns:
         click.echo(f"  segment columns: {', '.join(result.metadata_columns)}")
-    click.echo(f"  tracked by DVC: {', '.join(result.tracked)}")
+    if result.tracked:
+        click.echo(f"  tracked by DVC: {', '.join(result.tracked)}")
 
 
 @items_group.command("list")

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelspec.cli.output import json_option, note, table, write_json
+from labelspec.formats import FORMATS
+
+
+@click.group("relabel")
+def relabel_group() -> None:
+    """Plan relabeling after a guideline change, and merge the results back.
+
+    \b
+    Example:
+      labelspec relabel plan digits --guideline digits --out relabel/1.1.0
+      labelspec relabel merge digits rp-... results.json --format labelstudio
+    """
+
+
+def _ws():
+    from labelspec.workspace import open_workspace
+
+    return open_workspace()
+
+
+def _segments(values: tuple[str, ...]) -> dict[str, str]:
+    from labelspec.errors import LabelspecError
+
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise LabelspecError(f"--segment {value!r}: use KEY=VALUE, e.g. --segment class=seven")
+        out[key] = val
+    return out
+
+
+@relabel_group.command("plan")
+@click.argument("dataset")
+@click.option("--guideline", required=True)
+@click.option("--to", help="Version to relabel under [default: the newest release].")
+@click.option(
+    "--segment",
+    "segment",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only this segment (repeatable).",
+)
+@click.option("--limit", type=int, help="At most N items.")
+@click.option(
+    "--priority",
+    type=click.Choice(["model", "oldest", "random"]),
+    default="oldest",
+    show_default=True,
+)
+@click.option(
+    "--predictions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Model class probabilities per item (for --priority model).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --priority random.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the plan and the tool's task files.",
+)
+@json_option
+def plan_command(
+    dataset, guideline, to, segment, limit, priority, predictions, seed, out, as_json
+) -> None:
+    """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
+
+    The tasks carry the current labels as pre-annotations (model_version = the snapshot), and
+    the reason and rank of each item. With --priority model, items whose labels a model disagrees
+    with most come first.
+
+    \b
+    Example:
+      labelspec relabel plan digits --guideline digits --segment source=vendor-b --limit 200 \\
+        --priority model --predictions preds.jsonl --out relabel/vendor-b
+    """
+    from labelspec.relabel import plan
+
+    result = plan(
+        _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, predictions, seed
+    )
+    if as_json:
+        write_json(result.to_dict())
+        return
+    click.echo(
+        f"Plan {result.plan_id}: {result.items} item(s) to relabel under {guideline} {result.version}"
+    )
+    click.echo(f"  recorded in {result.plan_file}")
+    for name in result.files:
+        click.echo(f"  {out / name}")
+    note(
+        "Import tasks.labelstudio.json into Label Studio (with labeling-config.xml); merge the export with `labelspec relabel merge`."
+    )
+
+
+@relabel_group.command("merge")
+@click.argument("dataset")
+@click.argument("plan_ref", metavar="PLAN")
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--labeler-map", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--labeler", help="Attribute every label to this labeler.")
+@json_option
+def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, as_json) -> None:
+    """Merge relabel RESULTS for PLAN: validate, supersede the old annotations, new snapshot.
+
+    The same checks as `labels import`, and the labelers must be trained on the plan's version.
+    Plan items without a result stay open.
+
+    \b
+    Example:
+      labelspec relabel merge digits rp-20261128T101500Z-1a2b3c export.json --format labelstudio \\
+        --labeler-map users.csv
+    """
+    from labelspec.relabel import merge
+
+    result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> {result['snapshot']}; "
+        f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
+    )
+
+
+@relabel_group.command("status")
+@click.argument("dataset")
+@json_option
+def status_command(dataset, as_json) -> None:
+    """Per relabel plan: items done and open, and who did them.
+
+    \b
+    Example:
+      labelspec relabel status digits
+    """
+    from labelspec.relabel import status
+
+    rows = status(_ws(), dataset)
+    if as_json:
+        write_json(rows)
+        return
+    table(
+        None,
+        ["plan", "version", "items", "done", "open", "by labeler"],
+        [
+            (
+                r["plan"],
+                r["version"],
+                r["items"],
+                r["done"],
+                r["open"],
+                ", ".join(f"{k} {v}" for k, v in r["by_labeler"].items()) or "-",
+            )
+            for r in rows
+        ],
+    )

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import click
+
+from labelspec.cli.output import json_option, table, write_json
+
+
+@click.group("trace")
+def trace_group() -> None:
+    """Lineage of labels, and the impact of a guideline change.
+
+    \b
+    Example:
+      labelspec trace impact digits --guideline digits
+      labelspec trace item digits digit-0001.png
+    """
+
+
+def _ws():
+    from labelspec.workspace import open_workspace
+
+    return open_workspace()
+
+
+@trace_group.command("item")
+@click.argument("dataset")
+@click.argument("item_id")
+@json_option
+def item_command(dataset, item_id, as_json) -> None:
+    """Every annotation ITEM_ID has had: batch, snapshot, labeler, training, guideline version.
+
+    \b
+    Example:
+      labelspec trace item digits digit-0001.png
+    """
+    from labelspec.trace import trace_item
+
+    result = trace_item(_ws(), dataset, item_id)
+    if as_json:
+        write_json(result)
+        return
+    item = result["item"]
+    click.echo(f"{dataset} / {item_id}  ({item.get('path') or item.get('uri') or ''})")
+    for a in result["annotations"]:
+        state = "current" if a["current"] else f"superseded by {a['superseded_by']}"
+        classes = ", ".join(label["class"] for label in a["labels"])
+        click.echo(f"  {a['annotation_id']}  {classes:<12} {state}")
+        training = a["training"]
+        trained = (
+            f"{training['id']} ({training['method']} {training['score']:.0%}, {training['date']})"
+            if training
+            else "NO covering training"
+        )
+        click.echo(
+            f"      {a['snapshot']} batch {a['batch']} from {a['source']} ({a['format']}); labeler {a['labeler']}, "
+            f"training {trained}"
+        )
+        click.echo(
+            f"      guideline {a['guideline']} {a['guideline_version']} {a['guideline_digest'][:19]}; "
+            f"page {a['labels'][0]['page']}"
+            + (f"; supersedes {', '.join(a['supersedes'])}" if a["supersedes"] else "")
+        )
+
+
+@trace_group.command("impact")
+@click.argument("dataset")
+@click.option("--guideline", required=True, help="Guideline name.")
+@click.option("--from", "from_", help="Only labels made under this version or later.")
+@click.option("--to", help="Judge against this release [default: the newest].")
+@click.option(
+    "--by", "by", multiple=True, help="Also segment by this item metadata column (repeatable)."
+)
+@click.option(
+    "--preview", is_flag=True, help="Judge against the working tree: what would an edit cost?"
+)
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@json_option
+def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json) -> None:
+    """Current labels made suspect by guideline changes, grouped into segments.
+
+    A label is suspect when it was made under a version older than the target and its class, or
+    a class it is confusable with, changed since; or when its labeler's training did not cover
+    the version used.
+
+    \b
+    Example:
+      labelspec trace impact digits --guideline digits --by split
+      labelspec trace impact digits --guideline digits --preview    # before releasing an edit
+    """
+    from labelspec.trace import impact
+
+    result = impact(_ws(), dataset, guideline, from_, to, list(by), preview, snapshot)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    share = result.affected_labels / result.total_labels if result.total_labels else 0
+    click.echo(
+        f"{guideline} -> {result.to_version}: {result.affected_labels} of {result.total_labels} current labels "
+        f"({share:.1%}) on {result.affected_items} items are suspect"
+    )
+    for version, classes in result.affected_classes.items():
+        click.echo(f"  made under {version}: classes {', '.join(classes)}")
+    reasons = result.by_reason
+    click.echo(
+        f"  reasons: {reasons['affected']} changed class, {reasons['confusable']} confusable class, {reasons['untrained']} untrained labeler"
+    )
+    if result.segments:
+        keys = list(result.segments[0]["key"])
+        table(
+            "segments",
+            [*keys, "labels", "items", "why"],
+            [
+                (
+                    *s["key"].values(),
+                    s["labels"],
+                    s["items"],
+                    ", ".join(f"{k} {v}" for k, v in s["reasons"].items()),
+                )
+                for s in result.segments
+            ],
+        )
+
+
+@trace_group.command("labeler")
+@click.argument("dataset")
+@click.argument("labeler_id", metavar="ID")
+@json_option
+def labeler_command(dataset, labeler_id, as_json) -> None:
+    """A labeler's current labels, split by whether their training covered the version used.
+
+    \b
+    Example:
+      labelspec trace labeler digits vB-01
+    """
+    from labelspec.trace import trace_labeler
+
+    result = trace_labeler(_ws(), dataset, labeler_id)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"{labeler_id} in {dataset}: {result['covered']['labels']} labels covered by training, "
+        f"{result['uncovered']['labels']} not covered"
+    )
+    table(
+        None,
+        ["guideline", "version", "covered", "training", "labels", "by class"],
+        [
+            (
+                e["guideline"],
+                e["version"],
+                "yes" if e["covered"] else "NO",
+                ", ".join(e["training_ids"]) or "-",
+                e["labels"],
+                ", ".join(f"{k} {v}" for k, v in sorted(e["by_class"].items())),
+            )
+            for e in result["by_version"]
+        ],
+    )

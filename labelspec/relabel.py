@@ -1,0 +1,522 @@
+"""Relabeling: plan a queue from a guideline's impact, send it to the labeling tool, merge the
+results back as a snapshot that supersedes the old annotations without deleting them.
+
+A plan lives in ``datasets/<name>/relabel/<plan id>.json`` (committed), so merges and status
+work from any clone; ``plan`` also writes the queue for the tool into ``--out``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.workspace import Workspace
+
+PRIORITIES = ("oldest", "random", "model")
+
+
+def plans_dir(ws: Workspace, dataset: str) -> Path:
+    return ws.dataset_dir(dataset) / "relabel"
+
+
+def load_plan(ws: Workspace, dataset: str, ref: str | Path) -> dict[str, Any]:
+    """A plan by id (rp-...), or by the path of a plan.json written by ``relabel plan``."""
+    path = Path(ref)
+    if not path.is_file():
+        path = plans_dir(ws, dataset) / f"{ref}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in plans_dir(ws, dataset).glob("*.json"))) or "none"
+        raise NotFoundError(f"no relabel plan {ref!r} for dataset {dataset!r} (plans: {known})")
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise LabelspecError(f"{path}:{exc.lineno}: not a valid plan file: {exc.msg}") from exc
+    if plan.get("dataset") != dataset:
+        raise LabelspecError(
+            f"{path} is a plan for dataset {plan.get('dataset')!r}, not {dataset!r}"
+        )
+    return plan
+
+
+# -- model predictions, for --priority model ---------------------------------------------------------
+def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
+    """(item_id, class, p) rows from JSONL/CSV/Parquet: a ``probs`` object or one column per class."""
+    import duckdb
+
+    suffix = path.suffix.lower()
+    source = {
+        ".parquet": "read_parquet(?)",
+        ".csv": "read_csv(?, header=true)",
+    }.get(suffix, "read_json(?, format='newline_delimited')")
+    con = duckdb.connect()
+    try:
+        rel = con.sql(f"select * from {source}", params=[str(path)])
+        columns = rel.columns
+    except duckdb.Error as exc:
+        raise LabelspecError(
+            f"{path}: cannot read predictions: {str(exc).splitlines()[0]}"
+        ) from exc
+    if "item_id" not in columns:
+        raise LabelspecError(f"{path}: predictions need an item_id column")
+    if "probs" in columns:
+        table = con.sql(
+            f"select item_id::VARCHAR as item_id, unnest(map_keys(probs::MAP(VARCHAR, DOUBLE))) as class, "
+            f"unnest(map_values(probs::MAP(VARCHAR, DOUBLE))) as p from {source}",
+            params=[str(path)],
+        ).to_arrow_table()
+    else:
+        present = [c for c in class_ids if c in columns]
+        if not present:
+            raise LabelspecError(
+                f"{path}: give a `probs` object or one probability column per class ({', '.join(class_ids)})"
+            )
+        unions = " union all ".join(
+            f"select item_id::VARCHAR as item_id, '{c}' as class, \"{c}\"::DOUBLE as p from {source}"
+            for c in present
+        )
+        table = con.sql(unions, params=[str(path)] * len(present)).to_arrow_table()
+    return table
+
+
+# -- plan ---------------------------------------------------------------------------------------------
+@dataclass
+class PlanResult:
+    plan_id: str
+    version: str
+    items: int
+    out: Path
+    files: list[str]
+    plan_file: str
+    commit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan_id,
+            "version": self.version,
+            "items": self.items,
+            "out": str(self.out),
+            "files": self.files,
+            "plan_file": self.plan_file,
+            "commit": self.commit,
+        }
+
+
+def _matches(segment: dict[str, Any], filters: dict[str, str]) -> bool:
+    return all(str(segment.get(k)) == v for k, v in filters.items())
+
+
+def plan(
+    ws: Workspace,
+    dataset: str,
+    guideline: str,
+    out: Path | str,
+    to: str | None = None,
+    segments: dict[str, str] | None = None,
+    limit: int | None = None,
+    priority: str = "oldest",
+    predictions: Path | str | None = None,
+    seed: int = 0,
+) -> PlanResult:
+    """Write a relabel plan for the labels a release makes suspect, and the tool's task files."""
+    from labelspec.datasets import dataset_guideline
+    from labelspec.formats import labelstudio
+    from labelspec.guidelines import spec_at
+    from labelspec.items import read_items
+    from labelspec.snapshots import load_manifest
+    from labelspec.trace import SEGMENT_BASE, find_suspects
+    from labelspec.vcs import Git
+    from labelspec.yamlio import atomic_write_text
+
+    if priority not in PRIORITIES:
+        raise LabelspecError(f"--priority must be one of {', '.join(PRIORITIES)}")
+    if priority == "model" and not predictions:
+        raise LabelspecError(
+            "--priority model needs --predictions FILE (model class probabilities per item)"
+        )
+    if dataset_guideline(ws, dataset) != guideline:
+        raise LabelspecError(
+            f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
+        )
+    filters = dict(segments or {})
+    found = find_suspects(
+        ws, dataset, guideline, to=to, by=[k for k in filters if k not in SEGMENT_BASE]
+    )
+    version = found.target
+    snapshot = load_manifest(ws, dataset).resolve(None)
+    spec = spec_at(ws, guideline, version)
+    con = found.con
+    unknown = [k for k in filters if k not in found.keys]
+    if unknown:
+        raise LabelspecError(
+            f"--segment {', '.join(unknown)}: segments are keyed by {', '.join(found.keys)}"
+        )
+    where = " and ".join(f'"{k}"::VARCHAR = ${i}' for i, k in enumerate(filters, 1)) or "true"
+    suspects = (
+        con.sql(
+            f"""
+        select item_id, annotation_id, "class", labeler_id, guideline_version, created_at,
+          case when kind = 'affected' then 'class ' || "class" || ' changed since ' || guideline_version
+               when kind = 'confusable' then 'class ' || "class" || ' is confusable with a changed class'
+               else 'labeler ' || labeler_id || ' was not trained on ' || guideline_version end as reason
+        from suspect where {where} order by item_id, annotation_id
+        """,
+            params={str(i): v for i, v in enumerate(filters.values(), 1)},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    if not suspects:
+        raise LabelspecError(
+            f"nothing to relabel: no suspect labels{' in segment ' + str(filters) if filters else ''} (see `labelspec trace impact`)"
+        )
+    if priority == "model":
+        con.register("pred", load_predictions(Path(predictions), spec.class_ids))
+        con.register(
+            "chosen",
+            pa.Table.from_pylist(
+                [{"item_id": r["item_id"], "class": r["class"]} for r in suspects]
+            ),
+        )
+        scores = dict(
+            con.execute(
+                """select c.item_id, max(1 - coalesce(p.p, 0)) from chosen c
+                   left join pred p on p.item_id = c.item_id and p.class = c."class" group by 1"""
+            ).fetchall()
+        )
+    else:
+        scores = {}
+    items: dict[str, dict[str, Any]] = {}
+    for row in suspects:
+        entry = items.setdefault(
+            row["item_id"],
+            {
+                "item_id": row["item_id"],
+                "reasons": set(),
+                "annotations": set(),
+                "current": [],
+                "oldest": row["created_at"],
+            },
+        )
+        entry["reasons"].add(row["reason"])
+        entry["annotations"].add(row["annotation_id"])
+        entry["current"].append(
+            {
+                "class": row["class"],
+                "labeler": row["labeler_id"],
+                "annotation_id": row["annotation_id"],
+                "version": row["guideline_version"],
+            }
+        )
+        if row["created_at"] and (entry["oldest"] is None or row["created_at"] < entry["oldest"]):
+            entry["oldest"] = row["created_at"]
+    ordered = _prioritise(list(items.values()), priority, scores, seed)
+    if limit is not None:
+        ordered = ordered[:limit]
+    plan_id = f"rp-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    record = {
+        "plan": plan_id,
+        "dataset": dataset,
+        "guideline": guideline,
+        "version": version,
+        "snapshot": snapshot.name,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "priority": priority,
+        "segments": filters,
+        "items": [
+            {
+                "item_id": e["item_id"],
+                "rank": rank,
+                "score": scores.get(e["item_id"]),
+                "reasons": sorted(e["reasons"]),
+                "annotations": sorted(e["annotations"]),
+                "current": e["current"],
+            }
+            for rank, e in enumerate(ordered, 1)
+        ],
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(record, indent=1, default=str) + "\n"
+    atomic_write_text(out / "plan.json", text)
+    plan_items = [e["item_id"] for e in ordered]
+    labels = con.sql(
+        "select * from labels where item_id in (select unnest($ids)) order by item_id, annotation_id, label_id",
+        params={"ids": plan_items},
+    ).to_arrow_table()
+    items_table = read_items(ws, dataset)
+    labelstudio.write(
+        labels,
+        items_table,
+        spec,
+        out / "tasks.labelstudio.json",
+        snapshot=snapshot.name,
+        as_predictions=True,
+    )
+    _annotate_tasks(out / "tasks.labelstudio.json", record)
+    atomic_write_text(out / "labeling-config.xml", labelstudio.labeling_config(spec))
+    atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
+    with ws.lock(), Git(ws.root) as git:
+        target = plans_dir(ws, dataset) / f"{plan_id}.json"
+        atomic_write_text(target, text)
+        commit = git.commit(
+            f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}",
+            paths=[target],
+        )
+    files = ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml"]
+    return PlanResult(plan_id, version, len(ordered), out, files, ws.relpath(target), commit)
+
+
+def _prioritise(
+    entries: list[dict[str, Any]], priority: str, scores: dict[str, float], seed: int
+) -> list[dict[str, Any]]:
+    import random
+
+    entries.sort(key=lambda e: e["item_id"])
+    if priority == "random":
+        random.Random(seed).shuffle(entries)
+        return entries
+    if priority == "model":
+        return sorted(
+            entries,
+            key=lambda e: (
+                -(scores.get(e["item_id"]) if scores.get(e["item_id"]) is not None else -1),
+                e["item_id"],
+            ),
+        )
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(entries, key=lambda e: (e["oldest"] or far_future, e["item_id"]))
+
+
+def _annotate_tasks(path: Path, record: dict[str, Any]) -> None:
+    """Add the plan id, rank and reasons to each task's data, for the labeler to see."""
+    from labelspec.yamlio import atomic_write_text
+
+    by_item = {e["item_id"]: e for e in record["items"]}
+    tasks = json.loads(path.read_text())
+    for task in tasks:
+        entry = by_item.get(task.get("data", {}).get("item_id"))
+        if entry:
+            task["data"]["relabel_plan"] = record["plan"]
+            task["data"]["relabel_reason"] = "; ".join(entry["reasons"])
+            task["data"]["priority"] = entry["rank"]
+    tasks.sort(key=lambda t: t.get("data", {}).get("priority", 0))
+    atomic_write_text(path, json.dumps(tasks, indent=1) + "\n")
+
+
+def _plan_csv(record: dict[str, Any], items: pa.Table) -> str:
+    paths = dict(
+        zip(items.column("item_id").to_pylist(), items.column("path").to_pylist(), strict=True)
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rank", "item_id", "path", "current_classes", "labelers", "score", "reasons"])
+    for e in record["items"]:
+        writer.writerow(
+            [
+                e["rank"],
+                e["item_id"],
+                paths.get(e["item_id"]) or "",
+                " ".join(sorted({c["class"] for c in e["current"]})),
+                " ".join(sorted({c["labeler"] for c in e["current"]})),
+                "" if e["score"] is None else f"{e['score']:.4f}",
+                "; ".join(e["reasons"]),
+            ]
+        )
+    return out.getvalue()
+
+
+# -- merge --------------------------------------------------------------------------------------------
+def merge(
+    ws: Workspace,
+    dataset: str,
+    plan_ref: str | Path,
+    results: Path | str,
+    fmt: str,
+    labeler_map: Path | str | None = None,
+    labeler: str | None = None,
+) -> dict[str, Any]:
+    """Import relabel results for a plan; each new annotation supersedes the item's old ones."""
+    from labelspec.errors import ProblemsError
+    from labelspec.formats import reader
+    from labelspec.items import read_items
+    from labelspec.labelers import list_labelers
+    from labelspec.labels import load_labeler_map, write_labels
+    from labelspec.snapshots import load_manifest
+    from labelspec.store.batches import new_batch_id
+    from labelspec.store.query import connect
+    from labelspec.validate import ImportRequest, validate
+
+    record = load_plan(ws, dataset, plan_ref)
+    plan_id = record["plan"]
+    path = Path(results)
+    request = ImportRequest(
+        dataset=dataset,
+        guideline=record["guideline"],
+        version=record["version"],
+        source="relabel",
+        file=str(results),
+        labeler=labeler,
+        labeler_map=load_labeler_map(Path(labeler_map)) if labeler_map else None,
+        labeler_map_file=str(labeler_map) if labeler_map else None,
+        training_policy="error",  # relabelers must be trained on the plan's version, always
+        plan_id=plan_id,
+        plan_items=[e["item_id"] for e in record["items"]],
+    )
+    staged = reader(fmt)(path)
+    batch_id = new_batch_id()
+    checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
+    total = len(staged.problems) + checked.total_problems
+    if total:
+        raise ProblemsError(
+            f"{path.name}: {total} problem(s); nothing was merged",
+            (staged.problems + checked.problems)[:50],
+            total,
+        )
+    if checked.table.num_rows == 0:
+        raise LabelspecError(f"{path.name}: no labels to merge")
+    with ws.lock():
+        manifest = load_manifest(ws, dataset)
+        earlier = [b.id for b in manifest.batches.values() if b.plan == plan_id]
+        con = connect(ws, dataset)
+        con.register("new", checked.table)
+        con.register(
+            "plan_old",
+            pa.Table.from_pylist(
+                [
+                    {"item_id": e["item_id"], "annotation_id": a}
+                    for e in record["items"]
+                    for a in e["annotations"]
+                ],
+                schema=pa.schema([("item_id", pa.string()), ("annotation_id", pa.string())]),
+            ),
+        )
+        con.register(
+            "roster",
+            pa.Table.from_pylist(
+                [{"id": lab.id, "vendor": lab.vendor} for lab in list_labelers(ws)]
+            ),
+        )
+        con.register(
+            "earlier",
+            pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())])),
+        )
+        # Supersede the item's planned annotations and any earlier answer to this plan, if current.
+        con.execute(
+            """
+            create temp table replaced as
+            select l.item_id, l.annotation_id, count(*) as labels from labels l
+            where l.item_id in (select item_id from new)
+              and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
+                   or l.batch_id in (select batch_id from earlier))
+            group by all
+            """
+        )
+        table = (
+            con.sql(
+                """
+            select n.* replace (coalesce(ro.vendor, n.source) as source, r.old as supersedes)
+            from new n
+            left join roster ro on ro.id = n.labeler_id
+            left join (select item_id, list(annotation_id order by annotation_id) as old from replaced group by 1) r
+              on r.item_id = n.item_id
+            """
+            )
+            .to_arrow_table()
+            .cast(checked.table.schema)
+        )
+        superseded_annotations, superseded_labels = con.execute(
+            "select count(*), coalesce(sum(labels), 0) from replaced"
+        ).fetchall()[0]
+        snapshot, rows, annotations, items, _, by_labeler = write_labels(
+            ws,
+            dataset,
+            table,
+            f"relabel merge {plan_id}: {rows_word(table.num_rows)} on {len(table.column('item_id').unique())} item(s)",
+            "relabel",
+            fmt,
+            superseded=superseded_annotations,
+            superseded_labels=superseded_labels,
+            plan=plan_id,
+        )
+    done = _done_items(ws, dataset, plan_id)
+    return {
+        "plan": plan_id,
+        "snapshot": snapshot.name,
+        "tag": snapshot.tag,
+        "labels": rows,
+        "annotations": annotations,
+        "items": items,
+        "superseded_annotations": superseded_annotations,
+        "superseded_labels": superseded_labels,
+        "by_labeler": by_labeler,
+        "done": len(done),
+        "open": len(record["items"]) - len(done),
+    }
+
+
+def rows_word(n: int) -> str:
+    return f"{n} label{'s' if n != 1 else ''}"
+
+
+def _done_items(ws: Workspace, dataset: str, plan_id: str, con=None) -> set[str]:
+    from labelspec.snapshots import load_manifest
+    from labelspec.store.query import connect
+
+    batches = [b.id for b in load_manifest(ws, dataset).batches.values() if b.plan == plan_id]
+    if not batches:
+        return set()
+    con = con or connect(ws, dataset)
+    rows = con.execute(
+        "select distinct item_id from labels_all where batch_id in (select unnest(?))", [batches]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def status(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
+    """Per plan: how many items are done and open, and who did them."""
+    from labelspec.snapshots import load_manifest
+    from labelspec.store.query import connect
+
+    manifest = load_manifest(ws, dataset)
+    con = connect(ws, dataset) if manifest.snapshots else None
+    rows = []
+    for path in sorted(plans_dir(ws, dataset).glob("*.json")):
+        record = load_plan(ws, dataset, path)
+        batches = [b.id for b in manifest.batches.values() if b.plan == record["plan"]]
+        by_labeler: dict[str, int] = {}
+        done = 0
+        if batches and con is not None:
+            planned = [e["item_id"] for e in record["items"]]
+            by_labeler = dict(
+                con.execute(
+                    "select labeler_id, count(distinct item_id) from labels_all where batch_id in (select unnest(?)) group by 1 order by 1",
+                    [batches],
+                ).fetchall()
+            )
+            done = con.execute(
+                "select count(distinct item_id) from labels_all where batch_id in (select unnest(?)) and item_id in (select unnest(?))",
+                [batches, planned],
+            ).fetchall()[0][0]
+        rows.append(
+            {
+                "plan": record["plan"],
+                "guideline": record["guideline"],
+                "version": record["version"],
+                "created": record["created"],
+                "items": len(record["items"]),
+                "done": done,
+                "open": len(record["items"]) - done,
+                "by_labeler": by_labeler,
+                "merges": len(batches),
+            }
+        )
+    return rows

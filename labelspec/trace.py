@@ -1,0 +1,410 @@
+"""Lineage and impact: which labels a guideline change makes suspect, and where each came from.
+
+``item``     every annotation an item has had, with its batch, snapshot, labeler, training
+             record, guideline version and digest, and what superseded what.
+``impact``   the current labels a release makes suspect (their class, or a class confusable with
+             it, changed since the version they were made under; or their labeler's training did
+             not cover that version), grouped into segments.
+``labeler``  one labeler's labels, split by whether their training covered the version used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.workspace import Workspace
+
+SEGMENT_BASE = ("guideline_version", "class", "source")
+
+
+def site_page(guideline: str, version: str, class_id: str) -> str:
+    """The class's page in the published instruction site (relative to the site root)."""
+    return f"{guideline}/{version}/classes/{class_id}/"
+
+
+def _training_table(ws: Workspace) -> pa.Table:
+    from labelspec.labelers import training_records
+
+    records = training_records(ws)
+    return pa.Table.from_pylist(
+        [
+            {
+                "id": r.id,
+                "date": str(r.date),
+                "method": r.method,
+                "score": r.score,
+                "passed": r.passed,
+                "version": r.version,
+            }
+            for r in records
+        ],
+        schema=pa.schema(
+            [
+                ("id", pa.string()),
+                ("date", pa.string()),
+                ("method", pa.string()),
+                ("score", pa.float64()),
+                ("passed", pa.bool_()),
+                ("version", pa.string()),
+            ]
+        ),
+    )
+
+
+# -- trace item ---------------------------------------------------------------------------------------
+def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
+    from labelspec.snapshots import load_manifest
+    from labelspec.store.query import connect
+
+    manifest = load_manifest(ws, dataset)
+    con = connect(ws, dataset)
+    item = (
+        con.sql("select * from items where item_id = $id", params={"id": item_id})
+        .to_arrow_table()
+        .to_pylist()
+    )
+    if not item:
+        raise NotFoundError(f"no item {item_id!r} in dataset {dataset!r}")
+    con.register("training", _training_table(ws))
+    rows = (
+        con.sql(
+            """
+        with mine as (select * from labels_all where item_id = $id),
+        replaced as (select m.annotation_id as by_annotation, unnest(m.supersedes) as annotation_id
+                     from mine m where m.supersedes is not null)
+        select m.*, t.date as training_date, t.method as training_method, t.score as training_score,
+               r.by_annotation as superseded_by
+        from mine m left join training t on t.id = m.training_id
+        left join replaced r on r.annotation_id = m.annotation_id
+        order by m.batch_id, m.annotation_id, m.label_id
+        """,
+            params={"id": item_id},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    first_snapshot = {}
+    for snapshot in manifest.snapshots:
+        for batch_id in snapshot.added:
+            first_snapshot.setdefault(batch_id, snapshot.name)
+    annotations: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = annotations.setdefault(
+            row["annotation_id"],
+            {
+                "annotation_id": row["annotation_id"],
+                "batch": row["batch_id"],
+                "snapshot": first_snapshot.get(row["batch_id"]),
+                "source": row["source"],
+                "format": row["format"],
+                "labeler": row["labeler_id"],
+                "training": {
+                    "id": row["training_id"],
+                    "date": row["training_date"],
+                    "method": row["training_method"],
+                    "score": row["training_score"],
+                }
+                if row["training_id"]
+                else None,
+                "guideline": row["guideline"],
+                "guideline_version": row["guideline_version"],
+                "guideline_digest": row["guideline_digest"],
+                "created_at": row["created_at"].isoformat() if row["created_at"] else None,
+                "supersedes": row["supersedes"] or [],
+                "superseded_by": row["superseded_by"],
+                "current": row["superseded_by"] is None,
+                "labels": [],
+            },
+        )
+        entry["labels"].append(
+            {
+                "label_id": row["label_id"],
+                "class": row["class"],
+                "bbox": row["bbox"],
+                "span": row["span"],
+                "attributes": row["attributes"],
+                "page": site_page(row["guideline"], row["guideline_version"], row["class"]),
+            }
+        )
+    order = {s.name: i for i, s in enumerate(manifest.snapshots)}
+    ordered = sorted(
+        annotations.values(),
+        key=lambda a: (order.get(a["snapshot"], len(order)), a["annotation_id"]),
+    )
+    meta = {k: v for k, v in item[0].items() if k not in ("text",)}
+    return {"dataset": dataset, "item": meta, "annotations": ordered}
+
+
+# -- trace impact ---------------------------------------------------------------------------------------
+@dataclass
+class Impact:
+    guideline: str
+    from_version: str | None
+    to_version: str
+    affected_classes: dict[str, list[str]]  # version -> classes suspect for labels made under it
+    total_labels: int
+    affected_labels: int
+    affected_items: int
+    segments: list[dict[str, Any]]
+    by_reason: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "guideline": self.guideline,
+            "from": self.from_version,
+            "to": self.to_version,
+            "affected_classes": self.affected_classes,
+            "total_labels": self.total_labels,
+            "affected_labels": self.affected_labels,
+            "affected_items": self.affected_items,
+            "by_reason": self.by_reason,
+            "segments": self.segments,
+        }
+
+
+def _suspect_classes(
+    ws: Workspace, guideline: str, versions: list[str], to: str | None
+) -> dict[str, dict[str, str]]:
+    """version -> {class: why} for labels made under that version, judged against ``to``."""
+    from labelspec.guidelines import diff, spec_at
+
+    target = spec_at(ws, guideline, to)
+    out: dict[str, dict[str, str]] = {}
+    for version in versions:
+        change = diff(ws, guideline, version, to)
+        affected = set(change.affects)
+        if not affected:
+            continue
+        older = spec_at(ws, guideline, version)
+        reasons = dict.fromkeys(affected, "affected")
+        for spec in (target, older):
+            for class_id in affected:
+                cls = spec.get_class(class_id)
+                for other in cls.confusable_with if cls else []:
+                    reasons.setdefault(other, "confusable")
+        out[version] = reasons
+    return out
+
+
+def _versions_between(
+    ws: Workspace, guideline: str, present: list[str], from_: str | None, to: str | None
+) -> list[str]:
+    from labelspec.guidelines import releases
+    from labelspec.semver import Version
+
+    released = {r.version for r in releases(ws, guideline)}
+    upper = Version.parse(to) if to else None
+    lower = Version.parse(from_) if from_ else None
+    chosen = []
+    for version in present:
+        if version not in released:
+            continue
+        v = Version.parse(version)
+        if (upper is None or v < upper) and (lower is None or v >= lower):
+            chosen.append(version)
+    return chosen
+
+
+@dataclass
+class Suspects:
+    """A DuckDB connection holding temp table ``suspect``: one row per suspect current label,
+    with the segment ``keys``, item_id, label_id, annotation_id, labeler_id, created_at, ``kind``
+    (affected | confusable | NULL) and ``untrained``."""
+
+    con: Any
+    keys: list[str]
+    target: str | None  # None: the working tree (preview)
+    affected_classes: dict[str, dict[str, str]]
+    total_labels: int
+
+
+def find_suspects(
+    ws: Workspace,
+    dataset: str,
+    guideline: str,
+    from_: str | None = None,
+    to: str | None = None,
+    by: list[str] | None = None,
+    preview: bool = False,
+    snapshot: str | None = None,
+) -> Suspects:
+    from labelspec.guidelines import releases
+    from labelspec.store.query import connect
+
+    released = releases(ws, guideline)
+    if not released:
+        raise NotFoundError(f"guideline {guideline!r} has no release")
+    if preview and to:
+        raise LabelspecError("--preview compares against the working tree; leave out --to")
+    target = None if preview else (to or released[-1].version)
+    con = connect(ws, dataset, snapshot)
+    by = list(by or [])
+    item_columns = set(con.sql("select * from items limit 0").columns)
+    unknown = [c for c in by if c not in item_columns | set(SEGMENT_BASE) | {"labeler_id"}]
+    if unknown:
+        extra = sorted(
+            item_columns
+            - {"item_id", "path", "uri", "sha256", "bytes", "media", "width", "height", "text"}
+        )
+        raise LabelspecError(
+            f"--by {', '.join(unknown)}: not a column (item metadata: {', '.join(extra) or 'none'})"
+        )
+    present = [
+        r[0]
+        for r in con.execute(
+            "select distinct guideline_version from labels where guideline = ?", [guideline]
+        ).fetchall()
+    ]
+    versions = _versions_between(ws, guideline, present, from_, target)
+    suspects = _suspect_classes(ws, guideline, versions, target)
+    affected_rows = [
+        {"version": v, "class": c, "kind": k}
+        for v, classes in suspects.items()
+        for c, k in classes.items()
+    ]
+    con.register(
+        "aff",
+        pa.Table.from_pylist(
+            affected_rows,
+            schema=pa.schema(
+                [("version", pa.string()), ("class", pa.string()), ("kind", pa.string())]
+            ),
+        ),
+    )
+    con.register("training", _training_table(ws))
+    keys = [*SEGMENT_BASE, *[c for c in by if c not in SEGMENT_BASE]]
+    item_keys = [c for c in keys if c in item_columns and c not in (*SEGMENT_BASE, "labeler_id")]
+    select_keys = ", ".join(f'i."{c}"' if c in item_keys else f'l."{c}"' for c in keys)
+    extra = ", ".join(f"l.{c}" for c in ("labeler_id", "annotation_id") if c not in keys)
+    join_items = "left join items i on i.item_id = l.item_id" if item_keys else ""
+    con.execute(
+        f"""
+        create temp table suspect as
+        select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at, a.kind,
+               (l.training_id is null or t.id is null) as untrained
+        from labels l
+        left join aff a on a.version = l.guideline_version and a."class" = l."class"
+        left join training t on t.id = l.training_id
+        {join_items}
+        where l.guideline = $g and (a.kind is not null or l.training_id is null or t.id is null)
+        """,
+        {"g": guideline},
+    )
+    total = con.execute("select count(*) from labels where guideline = ?", [guideline]).fetchall()[
+        0
+    ][0]
+    return Suspects(con, keys, target, suspects, total)
+
+
+def impact(
+    ws: Workspace,
+    dataset: str,
+    guideline: str,
+    from_: str | None = None,
+    to: str | None = None,
+    by: list[str] | None = None,
+    preview: bool = False,
+    snapshot: str | None = None,
+) -> Impact:
+    """The current labels a guideline change makes suspect, grouped into segments."""
+    found = find_suspects(ws, dataset, guideline, from_, to, by, preview, snapshot)
+    con, keys = found.con, found.keys
+    affected_labels, affected_items = con.execute(
+        "select count(*), count(distinct item_id) from suspect"
+    ).fetchall()[0]
+    quoted = ", ".join(f'"{c}"' for c in keys)
+    segment_rows = (
+        con.sql(
+            f"""
+        select {quoted}, count(*) as labels, count(distinct item_id) as items,
+               count(*) filter (where kind = 'affected') as affected,
+               count(*) filter (where kind = 'confusable') as confusable,
+               count(*) filter (where untrained) as untrained
+        from suspect group by all order by labels desc, {quoted}
+        """
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    segments = [
+        {
+            "key": {k: row[k] for k in keys},
+            "labels": row["labels"],
+            "items": row["items"],
+            "reasons": {k: row[k] for k in ("affected", "confusable", "untrained") if row[k]},
+        }
+        for row in segment_rows
+    ]
+    reasons = con.execute(
+        "select count(*) filter (where kind = 'affected'), count(*) filter (where kind = 'confusable'), "
+        "count(*) filter (where untrained) from suspect"
+    ).fetchall()[0]
+    return Impact(
+        guideline=guideline,
+        from_version=from_,
+        to_version=found.target or "working tree",
+        affected_classes={v: sorted(c) for v, c in found.affected_classes.items()},
+        total_labels=found.total_labels,
+        affected_labels=affected_labels,
+        affected_items=affected_items,
+        segments=segments,
+        by_reason=dict(zip(("affected", "confusable", "untrained"), reasons, strict=True)),
+    )
+
+
+# -- trace labeler --------------------------------------------------------------------------------------
+def trace_labeler(ws: Workspace, dataset: str, labeler: str) -> dict[str, Any]:
+    from labelspec.store.query import connect
+
+    con = connect(ws, dataset)
+    con.register("training", _training_table(ws))
+    rows = con.execute(
+        """
+        select l.guideline, l.guideline_version, (l.training_id is not null and t.id is not null) as covered,
+               l.training_id, l."class", count(*) as labels, count(distinct l.item_id) as items
+        from labels l left join training t on t.id = l.training_id
+        where l.labeler_id = ?
+        group by all order by 1, 2, 3 desc, 5
+        """,
+        [labeler],
+    ).fetchall()
+    if not rows:
+        raise NotFoundError(f"labeler {labeler!r} has no current labels in dataset {dataset!r}")
+    out: dict[str, Any] = {
+        "dataset": dataset,
+        "labeler": labeler,
+        "covered": {"labels": 0, "items": 0},
+        "uncovered": {"labels": 0, "items": 0},
+        "by_version": [],
+    }
+    grouped: dict[tuple, dict[str, Any]] = {}
+    for guideline, version, covered, training_id, cls, labels, _items in rows:
+        side = "covered" if covered else "uncovered"
+        out[side]["labels"] += labels
+        entry = grouped.setdefault(
+            (guideline, version, covered),
+            {
+                "guideline": guideline,
+                "version": version,
+                "covered": covered,
+                "training_ids": set(),
+                "labels": 0,
+                "by_class": {},
+            },
+        )
+        if training_id:
+            entry["training_ids"].add(training_id)
+        entry["labels"] += labels
+        entry["by_class"][cls] = entry["by_class"].get(cls, 0) + labels
+    for covered in (True, False):
+        out["covered" if covered else "uncovered"]["items"] = con.execute(
+            """select count(distinct l.item_id) from labels l left join training t on t.id = l.training_id
+               where l.labeler_id = ? and ((l.training_id is not null and t.id is not null) = ?)""",
+            [labeler, covered],
+        ).fetchall()[0][0]
+    out["by_version"] = [{**e, "training_ids": sorted(e["training_ids"])} for e in grouped.values()]
+    return out
