@@ -154,6 +154,21 @@ def _normalise(
         elif not row.get("uri"):
             problems.append(Problem("needs a path, uri or text", source, record=where, path="path"))
             continue
+        else:  # a remote item: the manifest gives its size and dimensions, if anything
+            sizes = ("bytes", "width", "height")
+            bad = [k for k in sizes if row.get(k) and not row[k].strip().isdigit()]
+            if bad:
+                problems.append(
+                    Problem(
+                        f"must be a whole number of {'bytes' if bad[0] == 'bytes' else 'pixels'}, "
+                        f"got {row[bad[0]]!r}",
+                        source,
+                        record=where,
+                        path=bad[0],
+                    )
+                )
+                continue
+            row.update({k: int(row[k]) if row.get(k) else None for k in sizes})
         row["item_id"] = row.get("item_id") or row.get("path") or row.get("uri")
         if not row["item_id"]:
             problems.append(Problem("needs an item_id", source, record=where, path="item_id"))

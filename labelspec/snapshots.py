@@ -116,10 +116,14 @@ def parse_manifest(dataset: str, text: str) -> Manifest:
 
 
 def load_manifest(ws: Workspace, dataset: str) -> Manifest:
-    path = manifest_path(ws, dataset)
-    if not path.is_file():
-        return Manifest(dataset=dataset)
-    return parse_manifest(dataset, path.read_text(encoding="utf-8"))
+    """The manifest as committed at HEAD: what an interrupted write left in the working tree is
+    not a snapshot (``recover`` rolls it back on the next write)."""
+    with Git(ws.root) as git:
+        try:
+            text = git.read_file("HEAD", manifest_path(ws, dataset)).decode("utf-8")
+        except VcsError:
+            return Manifest(dataset=dataset)
+    return parse_manifest(dataset, text)
 
 
 def dump_manifest(manifest: Manifest) -> str:

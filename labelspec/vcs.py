@@ -348,3 +348,40 @@ def read_at(root: Path, rev: str, path: Path) -> bytes:
                     )
                 return target.read_bytes()
     raise VcsError(f"{path} does not exist at {rev[:10]} (neither in git nor tracked by DVC)")
+
+
+def extract_branch(root: Path, branch: str, dest: Path) -> bool:
+    """Write the tree of ``branch`` into ``dest`` (no checkout); False if the branch is absent."""
+    import io
+    import tarfile
+
+    with Git(root) as git:
+        if branch not in [h.name for h in git.repo.heads]:
+            return False
+        with _git_errors("archive"):
+            data = git.repo.git.archive("--format=tar", branch, stdout_as_string=False)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        archive.extractall(dest, filter="data")
+    return True
+
+
+def commit_directory(root: Path, branch: str, directory: Path, message: str) -> str:
+    """Commit the whole of ``directory`` as the tree of ``branch`` (created if needed), without
+    touching the working tree or the index: a temporary index, write-tree, commit-tree."""
+    import tempfile
+
+    with Git(root) as git, tempfile.TemporaryDirectory() as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **git._identity()}
+        g = git.repo.git
+        with _git_errors(f"commit to {branch}"):
+            g.execute(["git", f"--work-tree={directory}", "add", "-A", "--force", "."], env=env)
+            tree = g.execute(["git", "write-tree"], env=env).strip()
+            parent = []
+            if branch in [h.name for h in git.repo.heads]:
+                parent = ["-p", git.repo.heads[branch].commit.hexsha]
+            commit = g.execute(
+                ["git", "commit-tree", tree, *parent, "-m", message], env=env
+            ).strip()
+            g.update_ref(f"refs/heads/{branch}", commit)
+        return commit

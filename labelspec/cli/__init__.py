@@ -28,6 +28,7 @@ COMMANDS = {
     "push": "labelspec.cli.remote:push_command",
     "relabel": "labelspec.cli.relabel:relabel_group",
     "schema": "labelspec.cli.schema:schema_command",
+    "site": "labelspec.cli.site:site_group",
     "trace": "labelspec.cli.trace:trace_group",
     "verify": "labelspec.cli.verify:verify_command",
 }

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelspec.cli.output import json_option, note, write_json
+
+
+@click.group("site")
+def site_group() -> None:
+    """The instruction site for labelers: build, publish one version per release, serve.
+
+    \b
+    Example:
+      labelspec site build
+      labelspec site publish digits --folder site-versions
+      labelspec site serve
+    """
+
+
+def _ws():
+    from labelspec.workspace import open_workspace
+
+    return open_workspace()
+
+
+@site_group.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: site/].",
+)
+@json_option
+def build_command(out, as_json) -> None:
+    """Build the site from the working tree (strict: a broken link or spec error fails).
+
+    For live editing, run `mkdocs serve` in the workspace instead: it reloads on every save.
+
+    \b
+    Example:
+      labelspec site build --out build/site
+    """
+    from labelspec.site.build import build
+
+    result = build(_ws(), out)
+    if as_json:
+        write_json(result.to_dict())
+    else:
+        click.echo(f"Built {result.pages} page(s) into {result.out}")
+
+
+@site_group.command("publish")
+@click.argument("name")
+@click.option("--version", help="Released version [default: the newest].")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Deploy into this folder (mike layout).",
+)
+@click.option(
+    "--branch",
+    default="gh-pages",
+    show_default=True,
+    help="Commit the deployed tree to this branch.",
+)
+@click.option("--no-branch", is_flag=True, help="Only deploy to --folder.")
+@json_option
+def publish_command(name, version, folder, branch, no_branch, as_json) -> None:
+    """Build guideline NAME as released at --version (from its git tag) and deploy it.
+
+    Versions sit side by side in the mike layout (versions.json, a `latest` alias, the Material
+    version selector), in a folder and/or on a branch for static hosting.
+
+    \b
+    Example:
+      labelspec site publish digits --version 1.0.0 --folder site-versions --no-branch
+      labelspec site publish digits                   # newest release -> gh-pages
+    """
+    from labelspec.site.build import publish
+
+    result = publish(_ws(), name, version, folder, None if no_branch else branch)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    where = " and ".join(
+        x
+        for x in (
+            str(result.folder) if result.folder else "",
+            f"branch {result.branch} ({result.commit[:10]})" if result.branch else "",
+        )
+        if x
+    )
+    click.echo(f"Published {name} {result.version} to {where}")
+    click.echo(
+        "  versions: "
+        + ", ".join(
+            f"{v['version']}{' (latest)' if 'latest' in v['aliases'] else ''}"
+            for v in result.versions
+        )
+    )
+
+
+@site_group.command("serve")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A published folder [default: the gh-pages branch].",
+)
+@click.option("--branch", default="gh-pages", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve_command(folder, branch, port) -> None:
+    """Serve every published version locally (the version selector needs HTTP, not file://).
+
+    \b
+    Example:
+      labelspec site serve --port 8000
+    """
+    import tempfile
+
+    from labelspec.errors import LabelspecError
+    from labelspec.site.build import serve
+    from labelspec.vcs import extract_branch
+
+    ws = _ws()
+    with tempfile.TemporaryDirectory(prefix="labelspec-serve-") as tmp:
+        if folder is None:
+            if not extract_branch(ws.root, branch, Path(tmp)):
+                raise LabelspecError(
+                    f"no branch {branch!r}: publish first (`labelspec site publish NAME`) or pass --folder"
+                )
+            folder = Path(tmp)
+        server = serve(folder, port=port)
+        note(f"Serving {folder} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()

@@ -1,0 +1,58 @@
+"""`labelspec push` / `pull`: a fresh `git clone` plus `labelspec pull` restores every snapshot."""
+
+from __future__ import annotations
+
+import json
+
+from tests.store.conftest import digit_rows, git, write_jsonl
+
+
+def test_a_fresh_clone_has_every_snapshot_after_pull(labeled_ws, run, tmp_path):
+    more = write_jsonl(tmp_path / "more.jsonl", digit_rows(range(5)))
+    run(
+        "labels", "import", "digits", str(more), "--format", "jsonl",
+        "--guideline", "digits@1.0.0", "--source", "vendor-c", cwd=labeled_ws,
+    )  # fmt: skip
+    remote = (labeled_ws / ".dvc/config.local").read_text()
+
+    pushed = json.loads(run("push", "--json", cwd=labeled_ws).stdout)
+
+    assert pushed["remote"] == "storage"
+    assert pushed["pushed"] > 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(labeled_ws), str(clone))
+    (clone / ".dvc/config.local").write_text(remote)  # the same remote, as a teammate sets it up
+    assert not (clone / "datasets/digits/labels").exists()
+
+    before = run("verify", cwd=clone, expect=1)
+    assert "run `labelspec pull`" in before.stdout
+    missing = run("labels", "show", "digits", cwd=clone, expect=1)
+    assert missing.stderr.startswith(
+        "Error: 2 batch file(s) of snap-2 are neither in the workspace"
+    )
+
+    pulled = json.loads(run("pull", "--json", cwd=clone).stdout)
+
+    assert pulled["pulled"] > 0
+    assert run("verify", cwd=clone).stdout.strip() == "ok: digits: 2 batches, 25 labels"
+    for snapshot, labels in (("snap-1", 20), ("snap-2", 25)):
+        shown = json.loads(
+            run("labels", "show", "digits", "--snapshot", snapshot, "--json", cwd=clone).stdout
+        )
+        assert shown["labels"] == labels
+    items = json.loads(run("items", "list", "digits", "--json", cwd=clone).stdout)
+    assert items["total"] == 20
+    assert git(clone, "status", "--porcelain") == ""
+
+
+def test_push_without_a_configured_remote_says_how_to_add_one(labeled_ws, run):
+    (labeled_ws / ".dvc/config.local").unlink()
+    config = labeled_ws / ".dvc/config"
+    config.write_text(config.read_text().split("['remote")[0].replace("remote = storage", ""))
+
+    result = run("push", cwd=labeled_ws, expect=1)
+
+    assert result.stderr.strip() == (
+        "Error: DVC remote 'storage' (labelspec.yaml remote.name) is not configured; "
+        "add it with `dvc remote add -d storage URL`"
+    )
