@@ -1,0 +1,1 @@
+"""Label quality: agreement, accuracy against a reference, and suspicious-label scores."""
