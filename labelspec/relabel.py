@@ -132,6 +132,7 @@ def plan(
     from labelspec.guidelines import spec_at
     from labelspec.items import read_items
     from labelspec.snapshots import load_manifest
+    from labelspec.store.schema import ITEM_BASE_COLUMNS
     from labelspec.trace import SEGMENT_BASE, find_suspects
     from labelspec.vcs import Git
     from labelspec.yamlio import atomic_write_text
@@ -147,6 +148,17 @@ def plan(
             f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
         )
     filters = dict(segments or {})
+    items_table = read_items(ws, dataset)
+    keys = [
+        *SEGMENT_BASE,
+        "labeler_id",
+        *(c for c in items_table.column_names if c not in ITEM_BASE_COLUMNS),
+    ]
+    unknown = [k for k in filters if k not in keys]
+    if unknown:
+        raise LabelspecError(
+            f"--segment {', '.join(unknown)}: segments are keyed by {', '.join(keys)}"
+        )
     found = find_suspects(
         ws, dataset, guideline, to=to, by=[k for k in filters if k not in SEGMENT_BASE]
     )
@@ -154,11 +166,6 @@ def plan(
     snapshot = load_manifest(ws, dataset).resolve(None)
     spec = spec_at(ws, guideline, version)
     con = found.con
-    unknown = [k for k in filters if k not in found.keys]
-    if unknown:
-        raise LabelspecError(
-            f"--segment {', '.join(unknown)}: segments are keyed by {', '.join(found.keys)}"
-        )
     where = " and ".join(f'"{k}"::VARCHAR = ${i}' for i, k in enumerate(filters, 1)) or "true"
     suspects = (
         con.sql(
@@ -189,7 +196,8 @@ def plan(
         scores = dict(
             con.execute(
                 """select c.item_id, max(1 - coalesce(p.p, 0)) from chosen c
-                   left join pred p on p.item_id = c.item_id and p.class = c."class" group by 1"""
+                   left join pred p on p.item_id = c.item_id and p.class = c."class"
+                   where c.item_id in (select item_id from pred) group by 1"""
             ).fetchall()
         )
     else:
@@ -252,7 +260,6 @@ def plan(
         "select * from labels where item_id in (select unnest($ids)) order by item_id, annotation_id, label_id",
         params={"ids": plan_items},
     ).to_arrow_table()
-    items_table = read_items(ws, dataset)
     labelstudio.write(
         labels,
         items_table,

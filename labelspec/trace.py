@@ -74,8 +74,9 @@ def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
         con.sql(
             """
         with mine as (select * from labels_all where item_id = $id),
-        replaced as (select m.annotation_id as by_annotation, unnest(m.supersedes) as annotation_id
-                     from mine m where m.supersedes is not null)
+        replaced as (select annotation_id, min(by_annotation) as by_annotation from (
+                       select m.annotation_id as by_annotation, unnest(m.supersedes) as annotation_id
+                       from mine m where m.supersedes is not null) group by 1)
         select m.*, t.date as training_date, t.method as training_method, t.score as training_score,
                r.by_annotation as superseded_by
         from mine m left join training t on t.id = m.training_id
@@ -260,6 +261,7 @@ def find_suspects(
         ).fetchall()
     ]
     versions = _versions_between(ws, guideline, present, from_, target)
+    since = _versions_between(ws, guideline, present, from_, None)  # --from bounds every reason
     suspects = _suspect_classes(ws, guideline, versions, target)
     affected_rows = [
         {"version": v, "class": c, "kind": k}
@@ -290,9 +292,10 @@ def find_suspects(
         left join aff a on a.version = l.guideline_version and a."class" = l."class"
         left join training t on t.id = l.training_id
         {join_items}
-        where l.guideline = $g and (a.kind is not null or l.training_id is null or t.id is null)
+        where l.guideline = $g and l.guideline_version in (select unnest($since::VARCHAR[]))
+          and (a.kind is not null or l.training_id is null or t.id is null)
         """,
-        {"g": guideline},
+        {"g": guideline, "since": since},
     )
     total = con.execute("select count(*) from labels where guideline = ?", [guideline]).fetchall()[
         0

@@ -1,0 +1,304 @@
+"""`relabel merge` and `relabel status`: Label Studio round trips through a plan, on real git + DVC."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.store.conftest import git, state
+from tests.trace.conftest import (
+    SUSPECT,
+    as_json,
+    labeler_map,
+    labelstudio_export,
+    make_plan,
+    retrain,
+    write_jsonl,
+)
+
+# every plan item answered; d07 by two labelers
+ALL_ANSWERS = {
+    "d01.png": [("vB-01", "one")],
+    "d02.png": [("vA-01", "two")],
+    "d03.png": [("vA-01", "three")],
+    "d07.png": [("vA-01", "seven"), ("vB-01", "seven")],
+    "d11.png": [("vB-01", "one")],
+    "d12.png": [("vB-01", "two")],
+    "d17.png": [("vA-01", "seven")],
+    "d18.png": [("vB-01", "eight")],
+}
+
+
+def planned(run, root, tmp_path, *args: str) -> tuple[dict, list[dict]]:
+    """A plan over every suspect item, its Label Studio tasks, and vB-01 retrained on 1.1.1."""
+    plan = make_plan(run, root, tmp_path / "queue", *args)
+    tasks = json.loads((tmp_path / "queue" / "tasks.labelstudio.json").read_text())
+    retrain(run, root, "vB-01")
+    return plan, tasks
+
+
+def merge(run, root, plan_ref: str, export, users, expect: int | None = 0, fmt="labelstudio"):
+    args = ["relabel", "merge", "digits", plan_ref, str(export), "--format", fmt]
+    if users is not None:
+        args += ["--labeler-map", str(users)]
+    return as_json(run, root, *args, expect=expect)
+
+
+def impact(run, root) -> dict:
+    return as_json(run, root, "trace", "impact", "digits", "--guideline", "digits")
+
+
+def annotations(run, root, item: str) -> list[dict]:
+    return as_json(run, root, "trace", "item", "digits", item)["annotations"]
+
+
+def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
+    history, run, tmp_path
+):
+    plan, tasks = planned(run, history, tmp_path)
+    before = {a["annotation_id"]: a for a in annotations(run, history, "d07.png")}
+    export = labelstudio_export(tasks, ALL_ANSWERS, tmp_path / "export.json")
+
+    merged = merge(run, history, plan["plan"], export, labeler_map(tmp_path / "users.csv"))
+
+    assert merged == {
+        "plan": plan["plan"],
+        "snapshot": "snap-5",
+        "tag": "dataset/digits/snap-5",
+        "labels": 9,
+        "annotations": 9,
+        "items": 8,
+        "superseded_annotations": 9,
+        "superseded_labels": 9,
+        "by_labeler": {"vA-01": 4, "vB-01": 5},
+        "done": 8,
+        "open": 0,
+    }
+    assert git(history, "describe", "--tags", "--exact-match", "HEAD").strip() == (
+        "dataset/digits/snap-5"
+    )
+    assert git(history, "status", "--porcelain") == ""
+    # nothing is suspect any more: the old labels are superseded, the new ones were made under
+    # 1.1.1 by labelers whose training covers it
+    after = impact(run, history)
+    assert (after["affected_labels"], after["affected_items"], after["segments"]) == (0, 0, [])
+    assert after["total_labels"] == 25
+
+    lineage = annotations(run, history, "d07.png")
+    old = [a for a in lineage if a["annotation_id"] in before]
+    new = [a for a in lineage if a["annotation_id"] not in before]
+    assert [a["snapshot"] for a in lineage] == ["snap-1", "snap-4", "snap-5", "snap-5"]
+    assert [a["current"] for a in old] == [False, False]
+    assert [a["current"] for a in new] == [True, True]
+    assert sorted(a["labeler"] for a in new) == ["vA-01", "vB-01"]
+    for annotation in new:
+        assert sorted(annotation["supersedes"]) == sorted(before)
+        assert annotation["guideline_version"] == "1.1.1"
+        assert annotation["format"] == "labelstudio"
+        assert annotation["training"]["method"] == "quiz"
+        assert annotation["labels"][0]["page"] == "digits/1.1.1/classes/seven/"
+    for annotation in old:
+        assert annotation["superseded_by"] in {a["annotation_id"] for a in new}
+        # superseded twice (two relabelers), still one label each, as imported
+        assert annotation["labels"] == before[annotation["annotation_id"]]["labels"]
+    human = run("trace", "item", "digits", "d07.png", cwd=history).stdout
+    assert human.count("superseded by a-") == 2
+    assert "seven, seven" not in human
+
+
+def test_labels_show_counts_the_current_labels_after_a_merge(history, run, tmp_path):
+    plan, tasks = planned(run, history, tmp_path)
+    export = labelstudio_export(tasks, ALL_ANSWERS, tmp_path / "export.json")
+
+    merge(run, history, plan["plan"], export, labeler_map(tmp_path / "users.csv"))
+
+    shown = as_json(run, history, "labels", "show", "digits")
+    assert (shown["snapshot"], shown["labels"], shown["superseded_labels"]) == ("snap-5", 25, 9)
+    assert shown["items"] == 20
+    assert shown["by_labeler"] == {"vA-01": 16, "vB-01": 8, "vC-02": 1}
+    assert shown["by_guideline_version"] == {"1.0.0": 11, "1.1.0": 4, "1.1.1": 10}
+    # merged labels take the labeler's vendor as their source
+    assert shown["by_source"] == {"vendor-a": 16, "vendor-b": 8, "vendor-c": 1}
+    earlier = as_json(run, history, "labels", "show", "digits", "--snapshot", "snap-4")
+    assert (earlier["labels"], earlier["superseded_labels"]) == (25, 0)
+
+
+def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan(
+    history, run, tmp_path
+):
+    plan, tasks = planned(run, history, tmp_path)
+    users = labeler_map(tmp_path / "users.csv")
+    first = {k: ALL_ANSWERS[k] for k in ("d07.png", "d11.png", "d12.png")}
+
+    one = merge(
+        run, history, plan["plan"], labelstudio_export(tasks, first, tmp_path / "1.json"), users
+    )
+
+    assert (one["snapshot"], one["done"], one["open"]) == ("snap-5", 3, 5)
+    assert one["superseded_annotations"] == 4  # d07 had two suspect annotations
+    status = as_json(run, history, "relabel", "status", "digits")
+    assert status == [
+        {
+            "plan": plan["plan"],
+            "guideline": "digits",
+            "version": "1.1.1",
+            "created": plan["created"],
+            "items": 8,
+            "done": 3,
+            "open": 5,
+            "by_labeler": {"vA-01": 1, "vB-01": 3},  # d07 had two relabelers
+            "merges": 1,
+        }
+    ]
+    human = run("relabel", "status", "digits", cwd=history).stdout
+    assert re.search(rf"{plan['plan']}\s*│ 1\.1\.1\s*│ 8\s*│ 3\s*│ 5\s*│ vA-01 1, vB-01 3", human)
+    left = impact(run, history)
+    assert (left["affected_labels"], left["affected_items"]) == (5, 5)
+    assert sorted({s[0] for s in SUSPECT} - set(first)) == [
+        "d01.png",
+        "d02.png",
+        "d03.png",
+        "d17.png",
+        "d18.png",
+    ]
+    d12_first = next(a for a in annotations(run, history, "d12.png") if a["current"])
+
+    # the rest, and a second opinion on d12 that replaces the first merge's answer
+    rest = {k: v for k, v in ALL_ANSWERS.items() if k not in first}
+    rest["d12.png"] = [("vA-01", "two")]
+    two = merge(
+        run, history, plan["plan"], labelstudio_export(tasks, rest, tmp_path / "2.json"), users
+    )
+
+    assert (two["snapshot"], two["labels"], two["done"], two["open"]) == ("snap-6", 6, 8, 0)
+    assert two["superseded_annotations"] == 6
+    status = as_json(run, history, "relabel", "status", "digits")[0]
+    assert (status["done"], status["open"], status["merges"]) == (8, 0, 2)
+    assert status["by_labeler"] == {"vA-01": 5, "vB-01": 5}
+    done = impact(run, history)
+    assert (done["affected_labels"], done["affected_items"]) == (0, 0)
+    d12 = annotations(run, history, "d12.png")
+    assert [(a["snapshot"], a["labeler"], a["current"]) for a in d12] == [
+        ("snap-2", "vB-01", False),
+        ("snap-5", "vB-01", False),
+        ("snap-6", "vA-01", True),
+    ]
+    assert d12[0]["superseded_by"] == d12_first["annotation_id"] == d12[1]["annotation_id"]
+    assert d12[1]["supersedes"] == [d12[0]["annotation_id"]]
+    assert d12[1]["superseded_by"] == d12[2]["annotation_id"]
+    assert d12[2]["supersedes"] == [d12[1]["annotation_id"]]
+    shown = as_json(run, history, "labels", "show", "digits")
+    assert (shown["labels"], shown["superseded_labels"]) == (25, 10)
+
+
+def test_a_merge_by_an_uncertified_labeler_is_refused_and_changes_nothing(history, run, tmp_path):
+    plan, tasks = planned(run, history, tmp_path)
+    # vC-02 passed 1.0.0 only; vC-01 was never trained. The workspace's `training: warn` does
+    # not apply: relabelers must be trained on the plan's version.
+    answers = {
+        "d01.png": [("vA-01", "one")],
+        "d17.png": [("vC-01", "seven")],
+        "d18.png": [("vC-02", "eight")],
+    }
+    export = labelstudio_export(tasks, answers, tmp_path / "export.json")
+    users = labeler_map(tmp_path / "users.csv")
+    before = state(history)
+
+    result = merge(run, history, plan["plan"], export, users, expect=1)
+
+    assert "nothing was merged" in result.stderr
+    assert (
+        "labeler vC-02 holds no passing training record that covers digits 1.1.1" in result.stderr
+    )
+    assert "labeler vC-01 holds no passing training record" in result.stderr
+    assert state(history) == before
+    assert as_json(run, history, "relabel", "status", "digits")[0]["done"] == 0
+    assert impact(run, history)["affected_labels"] == len(SUSPECT)
+
+
+def test_a_merge_with_an_item_outside_the_plan_is_refused(history, run, tmp_path):
+    plan, tasks = planned(run, history, tmp_path, "--segment", "source=vendor-b")
+    stray = {"data": {"image": "datasets/digits/items/d00.png", "item_id": "d00.png"}}
+    answers = {"d11.png": [("vA-01", "one")], "d00.png": [("vA-01", "zero")]}
+    export = labelstudio_export([*tasks, stray], answers, tmp_path / "export.json")
+    before = state(history)
+
+    result = merge(
+        run, history, plan["plan"], export, labeler_map(tmp_path / "users.csv"), expect=1
+    )
+
+    assert f"item d00.png is not in relabel plan {plan['plan']}" in result.stderr
+    assert state(history) == before
+
+
+def test_merge_takes_a_plan_file_and_jsonl_results(history, run, tmp_path):
+    plan, _ = planned(run, history, tmp_path, "--segment", "source=vendor-b")
+    results = write_jsonl(
+        tmp_path / "results.jsonl",
+        [
+            {"item_id": "d11.png", "labeler": "vB-01", "class": "one"},
+            {"item_id": "d12.png", "labeler": "vB-01", "class": "seven"},
+        ],
+    )
+
+    merged = merge(run, history, str(tmp_path / "queue" / "plan.json"), results, None, fmt="jsonl")
+
+    assert (merged["plan"], merged["labels"], merged["done"], merged["open"]) == (
+        plan["plan"],
+        2,
+        2,
+        0,
+    )
+    current = [a for a in annotations(run, history, "d12.png") if a["current"]]
+    assert [(a["labeler"], a["labels"][0]["class"], a["guideline_version"]) for a in current] == [
+        ("vB-01", "seven", "1.1.1")
+    ]
+
+
+def test_merge_of_an_unknown_plan_names_the_known_ones(history, run, tmp_path):
+    plan, _ = planned(run, history, tmp_path)
+    results = write_jsonl(
+        tmp_path / "r.jsonl", [{"item_id": "d11.png", "labeler": "vB-01", "class": "one"}]
+    )
+
+    result = merge(run, history, "rp-nope", results, None, expect=1, fmt="jsonl")
+
+    assert "rp-nope" in result.stderr and plan["plan"] in result.stderr
+
+
+def test_a_plan_to_an_older_release_takes_labels_under_that_release_only(history, run, tmp_path):
+    plan, _ = planned(run, history, tmp_path, "--to", "1.1.0", "--segment", "source=vendor-a")
+    assert (plan["version"], [e["item_id"] for e in plan["items"]]) == (
+        "1.1.0",
+        ["d01.png", "d02.png", "d07.png"],
+    )
+    newer = write_jsonl(
+        tmp_path / "newer.jsonl",
+        [{"item_id": "d01.png", "labeler": "vA-01", "class": "one", "guideline_version": "1.1.1"}],
+    )
+    before = state(history)
+
+    refused = merge(run, history, plan["plan"], newer, None, expect=1, fmt="jsonl")
+
+    assert f"relabel plan {plan['plan']} is labeled under 1.1.0, not 1.1.1" in refused.stderr
+    assert state(history) == before
+    results = write_jsonl(
+        tmp_path / "results.jsonl",
+        [
+            {"item_id": "d01.png", "labeler": "vA-01", "class": "one"},
+            {"item_id": "d02.png", "labeler": "vB-01", "class": "two"},  # 1.1.1 pass covers 1.1.0
+            {"item_id": "d07.png", "labeler": "vA-01", "class": "seven"},
+        ],
+    )
+    merged = merge(run, history, plan["plan"], results, None, fmt="jsonl")
+    assert (merged["labels"], merged["open"]) == (3, 0)
+    # vA-01's 1.0.0 labels are replaced by 1.1.0 ones, which 1.1.1 does not make suspect;
+    # vC-01's untrained label on d07 was not in the vendor-a segment and stays suspect
+    left = impact(run, history)
+    assert (left["affected_labels"], left["affected_items"]) == (6, 6)
+    versions = {
+        a["labeler"]: a["guideline_version"]
+        for a in annotations(run, history, "d07.png")
+        if a["current"]
+    }
+    assert versions == {"vA-01": "1.1.0", "vC-01": "1.1.0"}
