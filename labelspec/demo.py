@@ -21,6 +21,7 @@ import click
 from labelspec import simulate, yamlio
 
 ITEMS = 300
+GOLDEN = 150
 ONE_SEVEN_RULE = (
     "Measure the top stroke: at least half the digit's width makes a seven, shorter is a flag and "
     "the digit is a one. A crossbar on the stem does not decide it."
@@ -75,10 +76,17 @@ class Demo:
             if path.exists():
                 shutil.rmtree(path)
         self.out.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
     def step_init(self) -> None:
         self.say("1. Create a workspace: git + DVC + the digits guideline, in one commit")
         self.run(f"init {shlex.quote(str(self.ws))}", cwd=self.out)
+        # Vendor deliveries, exports and reports stay out of git in the demo.
+        with (self.ws / ".gitignore").open("a") as handle:
+            handle.write(
+                "/deliveries/\n/exports/\n/quizzes/\n/relabel/\n/reports/\n/site-versions/\n"
+            )
+        git(self.ws, "commit", "-qm", "demo: keep deliveries and reports out of git", ".gitignore")
         self.run("check")
 
     def step_broken_spec(self) -> None:
@@ -178,9 +186,29 @@ class Demo:
         self.run("labels export digits --format coco --out exports/digits.coco.json")
         self.run("verify")
 
+    # -- trust but verify ----------------------------------------------------------------------
+    def step_qa(self) -> None:
+        self.say(
+            f"7. Trust but verify: an expert golden set of {GOLDEN} items, then a vendor bake-off"
+        )
+        golden = simulate.write_golden(
+            self.truth[:GOLDEN], self.ws / "deliveries/expert-golden.jsonl"
+        )
+        self.run(f"golden add digits {golden.relative_to(self.ws)} --format jsonl --name expert")
+        self.run("qa bakeoff digits --golden expert --report reports/qa")
+        self.say(
+            "8. Where do labelers disagree, and what should the guideline say? (vendor-b mixes up 1 and 7)"
+        )
+        self.run("qa gaps digits --golden expert --top 3")
+        self.run("qa agreement digits")
+        self.run("labeler stats digits --golden expert")
+        self.run("qa sample digits --n 30 --by source --out reports/sample.html")
+
     # -- a guideline release --------------------------------------------------------------------
     def step_release(self) -> None:
-        self.say("7. Clarify 1 vs 7 in the guideline and release 1.1.0")
+        self.say(
+            "9. Clarify 1 vs 7 in the guideline (a rule, a decision-tree node) and release 1.1.0"
+        )
         spec_path = self.ws / "guidelines/digits/spec.yaml"
         doc = yamlio.Document.load(spec_path)
         classes = {c["id"]: c for c in doc.data["classes"]}
@@ -192,6 +220,15 @@ class Demo:
             "A top bar at least half the digit's width, joined to a diagonal stroke."
         )
         doc.data["rules"].append({"id": "R4", "text": ONE_SEVEN_RULE})
+        doc.data["decision_tree"].insert(
+            0,
+            {
+                "id": "top-bar",
+                "question": "Does the top bar span at least half of the digit's width?",
+                "yes": "seven",
+                "no": "one",
+            },
+        )
         classes["seven"]["examples"]["borderline"][0]["rule"] = "R4"
         classes["one"]["examples"]["borderline"][0]["rule"] = "R4"
         doc.data["changelog"].append(
@@ -209,7 +246,7 @@ class Demo:
         self.run('guideline release digits --bump minor -m "From the February label review"')
         self.run("guideline log digits")
         self.run("labeler status --guideline digits")
-        self.say("8. Retrain: a quiz on 1.1.0, graded; the labeler becomes current")
+        self.say("10. Retrain: a quiz on 1.1.0, graded; the labeler becomes current")
         self.run("labeler quiz digits --version 1.1.0 --n 12 --seed 7 --out quizzes/digits-1.1.0")
         answers = self._answers(
             self.ws / "quizzes/digits-1.1.0", wrong=0, out=self.ws / "quizzes/answers-vB-01.json"
@@ -260,10 +297,24 @@ class Demo:
         self.run("relabel status digits")
         self.run("labels diff digits snap-3 snap-4")
         self.run("trace impact digits --guideline digits")
-        self.say("12. The old labels are superseded, not lost: an item's whole lineage")
+        self.say("14. The old labels are superseded, not lost: an item's whole lineage")
         changed = self._a_changed_item()
         self.run(f"trace item digits {changed}")
         self.run("verify")
+        self.run("qa bakeoff digits --golden expert")
+
+    # -- the instruction site -------------------------------------------------------------------
+    def step_site(self) -> None:
+        self.say(
+            "15. The instruction site for labelers: built from the working tree, and one version per release"
+        )
+        self.run("site build")
+        self.run("site publish digits --version 1.0.0 --folder site-versions --no-branch")
+        self.run("site publish digits --folder site-versions")
+        self.echo(
+            f"Browse it offline: `cd {self.ws} && labelspec site serve --folder site-versions` and open "
+            "http://127.0.0.1:8000/digits/ (search 'seven', read 'What changed in 1.1.0', switch to 1.0.0)."
+        )
 
     def _a_changed_item(self) -> str:
         from labelspec.store.query import connect
@@ -283,8 +334,10 @@ class Demo:
         self.step_people()
         self.step_items_and_labels()
         self.step_snapshots()
+        self.step_qa()
         self.step_release()
         self.step_trace_and_relabel()
+        self.step_site()
         self.say("Done")
         self.echo(f"The workspace is in {self.ws}; try `cd {self.ws} && labelspec --help`.")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
@@ -103,7 +104,7 @@ def _read_manifest(path: Path) -> list[dict[str, Any]]:
         else "read_json(?, format='newline_delimited')"
     )
     try:
-        table = duckdb.connect().sql(f"select * from {reader}", params=[str(path)]).to_arrow_table()
+        table = database().sql(f"select * from {reader}", params=[str(path)]).to_arrow_table()
     except duckdb.Error as exc:
         raise ProblemsError(
             f"{path}: cannot read the manifest",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
+from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
 EXPORT_FORMATS = ("coco", "labelstudio", "jsonl", "parquet")
@@ -103,14 +104,13 @@ def write_labels(
     plan: str | None = None,
 ):
     """Write one batch and commit it as a new snapshot (the caller holds the workspace lock)."""
-    import duckdb
 
     from labelspec.snapshots import BatchInfo, commit_snapshot, labels_dir, recover
     from labelspec.store.batches import write_batch
     from labelspec.vcs import Git
 
     batch_id = table.column("batch_id")[0].as_py()
-    con = duckdb.connect()
+    con = database()
     con.register("batch", table)
     rows, annotations, items, by_class, by_labeler = _summary_counts(con)
     versions = [
@@ -160,8 +160,12 @@ def import_labels(
     source: str,
     labeler_map: Path | str | None = None,
     labeler: str | None = None,
+    cost_per_label: float | None = None,
 ) -> ImportResult:
-    """Validate every label of an export, then write one batch and commit a snapshot."""
+    """Validate every label of an export, then write one batch and commit a snapshot.
+
+    ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
+    vendors bill per label by contract)."""
     from labelspec.datasets import dataset_guideline
     from labelspec.formats import reader
     from labelspec.guidelines import parse_ref, releases
@@ -222,6 +226,14 @@ def import_labels(
             problems[:50],
             total,
         )
+    if cost_per_label is not None:
+        if cost_per_label < 0:
+            raise LabelspecError("--cost-per-label must not be negative")
+        import pyarrow.compute as pc
+
+        index = checked.table.schema.get_field_index("cost")
+        filled = pc.fill_null(checked.table.column("cost"), float(cost_per_label))
+        checked.table = checked.table.set_column(index, checked.table.schema.field("cost"), filled)
     if checked.table.num_rows == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in staged.skipped.items()) or "none"
         raise LabelspecError(f"{path.name}: no labels to import (skipped: {skipped})")
@@ -274,29 +286,31 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
 
     chosen = load_manifest(ws, dataset).resolve(snapshot)
     con = connect(ws, dataset, chosen.id)
-    totals = con.execute(
-        "select count(*), count(distinct annotation_id), count(distinct item_id), count(distinct labeler_id) from labels"
-    ).fetchall()[0]
+    # One scan for every breakdown (the empty grouping set is the total), one for distinct counts.
     grouped = con.execute(
         """
         select "class", labeler_id, guideline_version, source, count(*)
-        from labels group by grouping sets (("class"), (labeler_id), (guideline_version), (source))
+        from labels group by grouping sets (("class"), (labeler_id), (guideline_version), (source), ())
         """
     ).fetchall()
+    annotations, items = con.execute(
+        "select count(distinct annotation_id), count(distinct item_id) from labels"
+    ).fetchall()[0]
     by: dict[str, dict[str, int]] = {
         "class": {},
         "labeler": {},
         "guideline_version": {},
         "source": {},
     }
-    for cls, labeler, version, source, n in grouped:
-        key, value = next(
-            (k, v)
-            for k, v in zip(by, (cls, labeler, version, source), strict=True)
-            if v is not None
-        )
-        by[key][value] = n
-    superseded = con.execute("select count(*) from labels_all").fetchall()[0][0] - totals[0]
+    total = 0
+    for *keys, n in grouped:
+        found = [(k, v) for k, v in zip(by, keys, strict=True) if v is not None]
+        if found:
+            by[found[0][0]][found[0][1]] = n
+        else:
+            total = n
+    superseded = con.execute("select count(*) from labels_all").fetchall()[0][0] - total
+    totals = (total, annotations, items, len(by["labeler"]))
     return {
         "dataset": dataset,
         "snapshot": chosen.name,
@@ -312,14 +326,17 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
     }
 
 
+# Batches only ever get added, so between an older and a newer snapshot the labels added are the
+# newer batches' current rows, and the labels removed are older rows those batches supersede:
+# the work grows with the batches in between, not with the history.
 _DIFF_SQL = """
-with a as (select * from read_parquet({a}, union_by_name=true) l
-           where not exists (select 1 from (select unnest(supersedes) s from read_parquet({a}, union_by_name=true) where supersedes is not null) x where x.s = l.annotation_id)),
-     b as (select * from read_parquet({b}, union_by_name=true) l
-           where not exists (select 1 from (select unnest(supersedes) s from read_parquet({b}, union_by_name=true) where supersedes is not null) x where x.s = l.annotation_id)),
-     removed as (select * from a where label_id not in (select label_id from b)),
-     added as (select * from b where label_id not in (select label_id from a)),
-     -- a relabel pairs an added label with the removed one it supersedes (same item, same box)
+with newrows as (select * from read_parquet({new})),
+     sup_new as (select distinct unnest(supersedes) as annotation_id from newrows where supersedes is not null),
+     sup_old as (select distinct unnest(supersedes) as annotation_id from read_parquet({old}) where supersedes is not null),
+     added as (select * from newrows anti join sup_new using (annotation_id)),
+     removed as (select * from (select * from read_parquet({old}) semi join sup_new using (annotation_id))
+                 anti join sup_old using (annotation_id)),
+     -- a relabel pairs an added label with the removed one it supersedes (same item, nearest box)
      pairs as (
        select r.label_id as old_id, n.label_id as new_id, r.item_id, r."class" as old_class, n."class" as new_class,
               r.bbox as old_box, n.bbox as new_box,
@@ -336,8 +353,8 @@ with a as (select * from read_parquet({a}, union_by_name=true) l
                    when old_box is distinct from new_box then 'moved_box' else 'same' end as kind
        from matched
      )
-select 'added' as kind, "class", count(*) from added where label_id not in (select new_id from matched) group by all
-union all select 'removed', "class", count(*) from removed where label_id not in (select old_id from matched) group by all
+select 'added' as kind, "class", count(*) from added anti join (select new_id as label_id from matched) using (label_id) group by all
+union all select 'removed', "class", count(*) from removed anti join (select old_id as label_id from matched) using (label_id) group by all
 union all select kind, old_class || ' -> ' || new_class, count(*) from changes where kind <> 'same' group by all
 union all select 'relabeled_same', old_class, count(*) from changes where kind = 'same' group by all
 """
@@ -345,20 +362,33 @@ union all select 'relabeled_same', old_class, count(*) from changes where kind =
 
 def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
     """What changed in the current labels from snapshot A to snapshot B, by class (in DuckDB)."""
-    import duckdb
 
     from labelspec.snapshots import batch_paths, load_manifest
     from labelspec.store.query import _sql_list
 
     manifest = load_manifest(ws, dataset)
     snap_a, snap_b = manifest.resolve(a), manifest.resolve(b)
-    paths_a = batch_paths(ws, dataset, snap_a, manifest)
-    paths_b = batch_paths(ws, dataset, snap_b, manifest)
-    rows = (
-        duckdb.connect()
-        .execute(_DIFF_SQL.format(a=_sql_list(paths_a), b=_sql_list(paths_b)))
-        .fetchall()
+    older, newer = sorted((snap_a, snap_b), key=lambda snap: snap.id)
+    old_ids = set(manifest.batch_ids(older))
+    paths = dict(
+        zip(manifest.batch_ids(newer), batch_paths(ws, dataset, newer, manifest), strict=True)
     )
+    new_paths = [p for batch, p in paths.items() if batch not in old_ids]
+    old_paths = [p for batch, p in paths.items() if batch in old_ids]
+    rows = []
+    if new_paths:
+        sql = _DIFF_SQL.format(new=_sql_list(new_paths), old=_sql_list(old_paths))
+        rows = database().execute(sql).fetchall()
+    if snap_a.id > snap_b.id:  # going back in history: what was added is what goes away
+        swap = {"added": "removed", "removed": "added"}
+        rows = [
+            (
+                swap.get(kind, kind),
+                " -> ".join(reversed(key.split(" -> "))) if kind == "changed_class" else key,
+                n,
+            )
+            for kind, key, n in rows
+        ]
     result: dict[str, Any] = {
         "dataset": dataset,
         "from": snap_a.name,

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
 PRIORITIES = ("oldest", "random", "model")
@@ -57,7 +58,7 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
         ".parquet": "read_parquet(?)",
         ".csv": "read_csv(?, header=true)",
     }.get(suffix, "read_json(?, format='newline_delimited')")
-    con = duckdb.connect()
+    con = database()
     try:
         rel = con.sql(f"select * from {source}", params=[str(path)])
         columns = rel.columns

@@ -278,3 +278,11 @@ def relabel_results(
         )
     out.write_text(json.dumps(export, indent=1))
     return out
+
+
+def write_golden(truth: list[tuple[str, int]], out: Path) -> Path:
+    """Expert labels (the true digits) as labelspec JSONL."""
+    with out.open("w") as handle:
+        for name, digit in truth:
+            handle.write(json.dumps({"item_id": name, "class": digits.CLASS_IDS[digit]}) + "\n")
+    return out

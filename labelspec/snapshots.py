@@ -9,7 +9,7 @@ new snapshot costs the same with 1,000 batches of history as with 10.
 from __future__ import annotations
 
 import datetime as dt
-import io
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,13 @@ def tag_name(dataset: str, snapshot_id: int) -> str:
 
 
 def parse_manifest(dataset: str, text: str) -> Manifest:
-    data = _yaml().load(text) or {}
+    # Written as JSON (a subset of YAML, one entry per line) so that a history of thousands of
+    # batches parses in milliseconds; any YAML a person wrote by hand still loads.
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    try:
+        data = json.loads(body) if body.strip() else {}
+    except json.JSONDecodeError:
+        data = _yaml().load(text) or {}
     return Manifest(
         dataset=dataset,
         batches={b["id"]: BatchInfo(**b) for b in data.get("batches") or []},
@@ -127,19 +133,17 @@ def load_manifest(ws: Workspace, dataset: str) -> Manifest:
 
 
 def dump_manifest(manifest: Manifest) -> str:
-    data = {
-        "dataset": manifest.dataset,
-        "batches": [asdict(b) for b in manifest.batches.values()],
-        "snapshots": [
-            {k: v for k, v in asdict(s).items() if k != "commit"} for s in manifest.snapshots
-        ],
-    }
-    out = io.StringIO()
-    out.write(
+    def lines(entries: list[dict]) -> str:
+        return ",\n".join("    " + json.dumps(e, ensure_ascii=False) for e in entries)
+
+    batches = [asdict(b) for b in manifest.batches.values()]
+    snapshots = [{k: v for k, v in asdict(s).items() if k != "commit"} for s in manifest.snapshots]
+    return (
         "# Written by labelspec: every label batch (immutable) and every snapshot. Do not edit.\n"
+        f'{{"dataset": {json.dumps(manifest.dataset)},\n'
+        f' "batches": [\n{lines(batches)}\n ],\n'
+        f' "snapshots": [\n{lines(snapshots)}\n ]}}\n'
     )
-    _yaml().dump(data, out)
-    return out.getvalue()
 
 
 def snapshots_with_commits(ws: Workspace, dataset: str) -> Manifest:
@@ -185,7 +189,8 @@ def recover(ws: Workspace, dataset: str, git: Git) -> list[str]:
             if rel not in known:
                 path.unlink()
                 repaired.append(f"removed orphan {ws.relpath(path)}")
-    for snapshot in manifest.snapshots:
+    # Only the newest snapshot can have lost its tag (a write killed between commit and tag).
+    for snapshot in manifest.snapshots[-1:]:
         if not git.tag_exists(snapshot.tag):
             commit = git.last_commit_touching(manifest_file, f"snapshot {snapshot.name}")
             if commit:

@@ -73,7 +73,7 @@ def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
     rows = (
         con.sql(
             """
-        with mine as (select * from labels_all where item_id = $id),
+        with mine as materialized (select * from labels_all where item_id = $id),
         replaced as (select annotation_id, min(by_annotation) as by_annotation from (
                        select m.annotation_id as by_annotation, unnest(m.supersedes) as annotation_id
                        from mine m where m.supersedes is not null) group by 1)

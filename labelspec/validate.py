@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, Problem
@@ -21,6 +20,7 @@ from labelspec.formats.base import Staged
 from labelspec.guidelines import releases, spec_at
 from labelspec.labelers import Coverage, list_labelers
 from labelspec.spec import Spec
+from labelspec.store.engine import database
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.workspace import Workspace
 
@@ -38,6 +38,7 @@ class ImportRequest:
     labeler_map: dict[str, str] | None = None
     labeler_map_file: str | None = None
     training_policy: str = "error"
+    check_roster: bool = True  # golden sets come from experts outside the roster
     plan_id: str | None = None  # a relabel merge: only the plan's items, only its version
     plan_items: list[str] | None = None
 
@@ -223,79 +224,79 @@ _CHECKS = [
     ),
     (
         "labeler",
-        "r.labeler_id is not null and ro.id is null",
+        "$roster and r.labeler_id is not null and r.ro_id is null",
         "'unknown labeler ' || r.labeler_id || ' (add it with `labelspec labeler add ' || r.labeler_id || ' --vendor ' || $source || '`)'",
     ),
     (
         "guideline_version",
-        "v.digest is null",
-        "'version ' || r.version || ' is not a release of ' || $guideline || ' (released: ' || v.known || ')'",
+        "r.v_digest is null",
+        "'version ' || r.version || ' is not a release of ' || $guideline || ' (released: ' || r.v_known || ')'",
     ),
     (
         "class",
-        'v.digest is not null and r."class" is not null and c.class_id is null',
-        "'unknown class ' || r.\"class\" || ' in ' || $guideline || ' ' || r.version || ' (known: ' || v.known || ')'",
+        'r.v_digest is not null and r."class" is not null and r.c_class_id is null',
+        "'unknown class ' || r.\"class\" || ' in ' || $guideline || ' ' || r.version || ' (known: ' || r.v_known || ')'",
     ),
     (
         "bbox",
-        "v.task = 'detection' and r.bbox_x is null and r.item_id is not null",
+        "r.v_task = 'detection' and r.bbox_x is null and r.item_id is not null",
         "'a box [x, y, w, h] is required: ' || $guideline || ' is a detection guideline'",
     ),
     (
         "bbox",
-        "v.task = 'detection' and (r.bbox_w <= 0 or r.bbox_h <= 0)",
+        "r.v_task = 'detection' and (r.bbox_w <= 0 or r.bbox_h <= 0)",
         "'box width and height must be positive (got ' || r.bbox_w || ' x ' || r.bbox_h || ')'",
     ),
     (
         "bbox",
-        f"v.task = 'detection' and r.bbox_w > 0 and r.bbox_h > 0 and (r.bbox_x < -{BOX_TOLERANCE_PX} or r.bbox_y < -{BOX_TOLERANCE_PX} "
+        f"r.v_task = 'detection' and r.bbox_w > 0 and r.bbox_h > 0 and (r.bbox_x < -{BOX_TOLERANCE_PX} or r.bbox_y < -{BOX_TOLERANCE_PX} "
         f"or r.bbox_x + r.bbox_w > r.width + {BOX_TOLERANCE_PX} or r.bbox_y + r.bbox_h > r.height + {BOX_TOLERANCE_PX})",
         "'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || '] is outside the ' || r.width || 'x' || r.height || ' image'",
     ),
     (
         "bbox",
-        "v.task = 'detection' and c.min_box_px is not null and least(r.bbox_w, r.bbox_h) < c.min_box_px",
-        "'box is ' || r.bbox_w || 'x' || r.bbox_h || ' px, smaller than the ' || c.min_box_px || ' px minimum for ' || r.\"class\"",
+        "r.v_task = 'detection' and r.c_min_box_px is not null and least(r.bbox_w, r.bbox_h) < r.c_min_box_px",
+        "'box is ' || r.bbox_w || 'x' || r.bbox_h || ' px, smaller than the ' || r.c_min_box_px || ' px minimum for ' || r.\"class\"",
     ),
     (
         "bbox",
-        "v.task in ('classification', 'multilabel', 'ner') and r.bbox_x is not null",
-        "'a box was given but ' || $guideline || ' is a ' || v.task || ' guideline'",
+        "r.v_task in ('classification', 'multilabel', 'ner') and r.bbox_x is not null",
+        "'a box was given but ' || $guideline || ' is a ' || r.v_task || ' guideline'",
     ),
     (
         "span",
-        "v.task = 'ner' and r.span_start is null and r.item_id is not null",
+        "r.v_task = 'ner' and r.span_start is null and r.item_id is not null",
         "'a span [start, end] is required: ' || $guideline || ' is an ner guideline'",
     ),
     (
         "span",
-        "v.task = 'ner' and r.span_start is not null and r.text_len is null and r.item_id is not null",
+        "r.v_task = 'ner' and r.span_start is not null and r.text_len is null and r.item_id is not null",
         "'item ' || r.item_id || ' has no text to hold a span'",
     ),
     (
         "span",
-        "v.task = 'ner' and r.span_start is not null and r.text_len is not null and (r.span_start < 0 or r.span_end <= r.span_start or r.span_end > r.text_len)",
+        "r.v_task = 'ner' and r.span_start is not null and r.text_len is not null and (r.span_start < 0 or r.span_end <= r.span_start or r.span_end > r.text_len)",
         "'span [' || r.span_start || ', ' || r.span_end || '] is outside the item''s text (' || r.text_len || ' characters)'",
     ),
     (
         "span",
-        "v.task in ('classification', 'multilabel', 'detection') and r.span_start is not null",
-        "'a span was given but ' || $guideline || ' is a ' || v.task || ' guideline'",
+        "r.v_task in ('classification', 'multilabel', 'detection') and r.span_start is not null",
+        "'a span was given but ' || $guideline || ' is a ' || r.v_task || ' guideline'",
     ),
     (
         "class",
-        "v.task = 'classification' and r.group_size > 1 and r.item_id is not null and r.labeler_id is not null",
+        "r.v_task = 'classification' and r.group_size > 1 and r.item_id is not null and r.labeler_id is not null",
         "'one annotation has ' || r.group_size || ' classes; ' || $guideline || ' is single-label classification'",
     ),
     (
         "class",
-        "v.task = 'multilabel' and r.same_class > 1 and r.item_id is not null and r.labeler_id is not null",
+        "r.v_task = 'multilabel' and r.same_class > 1 and r.item_id is not null and r.labeler_id is not null",
         "'class ' || r.\"class\" || ' is given twice in one annotation'",
     ),
-    ("attributes", "a.problem is not null", "a.problem"),
+    ("attributes", "r.a_problem is not null", "r.a_problem"),
     (
         "training",
-        "$policy = 'error' and ro.id is not null and v.digest is not null and cov.training_id is null",
+        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null",
         "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)'",
     ),
     ("lead_time_s", "r.lead_time_s < 0", "'must not be negative'"),
@@ -312,8 +313,21 @@ _CHECKS = [
     ),
 ]
 
+# Every lookup joined once into one table ``j``; each check is then a filter over it.
+_JOINED = """
+create temp table j as
+select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1) as same_class,
+       ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
+       c.class_id as c_class_id, c.min_box_px as c_min_box_px,
+       a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id
+{joins}
+"""
+
 _JOINS = """
 from r
+left join groups gs on gs.k = coalesce(r.annotation_key, '') and gs.item_id = r.item_id and gs.labeler_id = r.labeler_id
+left join repeats rp on rp.k = coalesce(r.annotation_key, '') and rp.item_id = r.item_id
+  and rp.labeler_id = r.labeler_id and rp."class" = r."class"
 left join roster ro on ro.id = r.labeler_id
 left join versions v on v.version = r.version
 left join classes c on c.version = r.version and c.class_id = r."class"
@@ -330,7 +344,7 @@ def validate(
     items: pa.Table,
     max_listed: int = 50,
 ) -> Validated:
-    con = duckdb.connect()
+    con = database()
     con.register("s", staged.table)
     con.register(
         "items",
@@ -371,6 +385,7 @@ def validate(
         "policy": request.training_policy,
         "batch": batch_id,
         "plan": request.plan_id,
+        "roster": request.check_roster,
     }
 
     def run(sql: str, names: tuple[str, ...] = ()):
@@ -389,13 +404,16 @@ def validate(
         {"left join lmap m on m.ref = s.labeler_ref" if request.labeler_map is not None and not request.labeler else ""}
         """
     )
-    # group sizes for one-class-per-annotation checks
+    # Annotations with more than one label (or one class twice): only the offenders are kept, so
+    # the check costs one hash aggregation instead of sorting every row into window partitions.
     run(
         """
-        create or replace temp table r as select *,
-          count(*) over (partition by coalesce(annotation_key, ''), item_id, labeler_id) as group_size,
-          count(*) over (partition by coalesce(annotation_key, ''), item_id, labeler_id, "class") as same_class
-        from r
+        create temp table groups as
+          select coalesce(annotation_key, '') as k, item_id, labeler_id, count(*) as group_size
+          from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
+        create temp table repeats as
+          select coalesce(annotation_key, '') as k, item_id, labeler_id, "class", count(*) as same_class
+          from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
         """
     )
     versions = [
@@ -439,8 +457,10 @@ def validate(
         ),
     )
 
+    con.execute(_JOINED.format(joins=_JOINS))
+    con.execute("drop table r")  # j holds everything r did: keep one copy of a million rows
     checks = " union all ".join(
-        f"select r.rec, r.\"where\", '{field}' as field, {message} as message {_JOINS} where {condition}"
+        f"select r.rec, r.\"where\", '{field}' as field, {message} as message from j r where {condition}"
         for field, condition, message in _CHECKS
     )
     run(f"create temp table found as {checks}")
@@ -466,7 +486,8 @@ def validate(
     warnings = []
     if request.training_policy == "warn":
         uncovered = run(
-            f"select count(*), string_agg(distinct r.labeler_id, ', ') {_JOINS} where ro.id is not null and v.digest is not null and cov.training_id is null"
+            "select count(*), string_agg(distinct r.labeler_id, ', ') from j r "
+            "where r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null"
         ).fetchall()[0]
         if uncovered[0]:
             warnings.append(
@@ -476,20 +497,22 @@ def validate(
     if total == 0:
         table = (
             con.sql(
-                f"""
+                """
             select
               $batch || '-' || lpad(r.rec::VARCHAR, 8, '0') as label_id,
               r.item_id, $dataset as dataset,
-              'a-' || left(sha256($batch || '|' || coalesce(r.annotation_key, '') || '|' || r.item_id || '|' || r.labeler_id), 16) as annotation_id,
-              r.labeler_id, cov.training_id, $guideline as guideline, r.version as guideline_version,
-              v.digest as guideline_digest, r."class",
-              case when r.bbox_x is null then NULL else {{'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h}} end as bbox,
-              case when r.span_start is null then NULL else {{'start': r.span_start, 'end': r.span_end}} end as span,
-              a.canonical as attributes, r.created_at, r.lead_time_s, r.cost,
+              -- md5, not sha256: an id, not a security boundary, and 3x cheaper per row
+              'a-' || left(md5($batch || '|' || coalesce(r.annotation_key, '') || '|' || r.item_id || '|' || r.labeler_id), 16) as annotation_id,
+              r.labeler_id, r.cov_training_id as training_id, $guideline as guideline, r.version as guideline_version,
+              r.v_digest as guideline_digest, r."class",
+              case when r.bbox_x is null then NULL else {'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h} end as bbox,
+              case when r.span_start is null then NULL else {'start': r.span_start, 'end': r.span_end} end as span,
+              r.a_canonical as attributes, r.created_at, r.lead_time_s, r.cost,
               $source as source, $format as format, r.source_ids, $batch as batch_id,
               NULL::VARCHAR[] as supersedes
-            {_JOINS}
-            order by r.rec
+            from j r
+            -- the batch's sort order (store.batches.LABEL_SORT), done here by DuckDB's parallel sort
+            order by item_id, annotation_id, label_id
             """,
                 params={k: params[k] for k in ("batch", "dataset", "guideline", "source")}
                 | {"format": staged.format},

@@ -135,7 +135,14 @@ class Git:
 
     # -- tags and history ---------------------------------------------------------------------
     def tag_exists(self, name: str) -> bool:
-        return f"refs/tags/{name}" in {ref.path for ref in self.repo.tags}
+        with _git_errors("show-ref"):
+            try:
+                self.repo.git.show_ref("--verify", "--quiet", f"refs/tags/{name}")
+            except _git().GitCommandError as exc:
+                if exc.status == 1:
+                    return False
+                raise
+        return True
 
     def tag(self, name: str, message: str, ref: str = "HEAD") -> None:
         """An annotated tag (it carries who, when and the release record in its message)."""

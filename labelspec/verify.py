@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelspec.errors import LabelspecError
+from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
 
@@ -60,7 +61,6 @@ def _interrupted(ws: Workspace, dataset: str, manifest) -> list[str]:
 def _verify_dataset(
     ws: Workspace, dataset: str, report: VerifyReport, training_ids: set[str]
 ) -> None:
-    import duckdb
 
     from labelspec.guidelines import digest_at, releases
     from labelspec.snapshots import load_manifest
@@ -126,10 +126,8 @@ def _verify_dataset(
                 report.problems.append(f"{dataset}: {snapshot.name} has no tag {snapshot.tag}")
     labels = 0
     if paths:
-        con = duckdb.connect()
-        con.execute(
-            f"create view l as select * from read_parquet({_sql_list(paths)}, union_by_name=true)"
-        )
+        con = database()
+        con.execute(f"create view l as select * from read_parquet({_sql_list(paths)})")
         labels = con.execute("select count(*) from l").fetchall()[0][0]
         # 4. guideline versions: released, and the label's digest is the release's digest
         for guideline, version, digest, n in con.execute(

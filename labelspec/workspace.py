@@ -118,6 +118,19 @@ class Workspace:
             raise WorkspaceError(f"path {str(path)!r} escapes the workspace {self.root}")
         return resolved
 
+    # -- labels ------------------------------------------------------------------------------------
+    def labels(self, dataset: str, snapshot: str | int | None = None):
+        """The current labels of a snapshot (the latest by default) as a pyarrow Table."""
+        from labelspec.store.query import current_labels
+
+        return current_labels(self, dataset, snapshot)
+
+    def query(self, dataset: str, snapshot: str | int | None = None):
+        """A DuckDB connection with views ``labels`` (current), ``labels_all`` and ``items``."""
+        from labelspec.store.query import connect
+
+        return connect(self, dataset, snapshot)
+
     # -- the write lock ------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:

@@ -19,6 +19,7 @@ from labelspec.errors import LabelspecError, ProblemsError
 COMMANDS = {
     "check": "labelspec.cli.check:check_command",
     "demo": "labelspec.cli.demo:demo_command",
+    "golden": "labelspec.cli.golden:golden_group",
     "guideline": "labelspec.cli.guideline:guideline_group",
     "init": "labelspec.cli.init:init_command",
     "items": "labelspec.cli.items:items_group",
@@ -26,6 +27,7 @@ COMMANDS = {
     "labels": "labelspec.cli.labels:labels_group",
     "pull": "labelspec.cli.remote:pull_command",
     "push": "labelspec.cli.remote:push_command",
+    "qa": "labelspec.cli.qa:qa_group",
     "relabel": "labelspec.cli.relabel:relabel_group",
     "schema": "labelspec.cli.schema:schema_command",
     "site": "labelspec.cli.site:site_group",

@@ -231,3 +231,53 @@ def status_command(guideline, as_json) -> None:
             for r in rows
         ],
     )
+
+
+@labeler_group.command("stats")
+@click.argument("dataset")
+@click.option("--golden", help="Golden set for accuracy [default: the only one, if one].")
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@json_option
+def stats_command(dataset, golden, snapshot, as_json) -> None:
+    """Per labeler: throughput, accuracy on golden items, agreement with the others, training.
+
+    \b
+    Example:
+      labelspec labeler stats digits --golden expert
+    """
+    from labelspec.qa.stats import labeler_stats
+
+    rows = labeler_stats(_ws(), dataset, golden, snapshot)
+    if as_json:
+        write_json(rows)
+        return
+
+    def pct(value):
+        return "-" if value is None else f"{value:.1%}"
+
+    table(
+        None,
+        [
+            "labeler",
+            "source",
+            "labels",
+            "labels/h",
+            "golden acc.",
+            "agrees with others",
+            "certified",
+            "current",
+        ],
+        [
+            (
+                r["labeler"],
+                r["source"],
+                r["labels"],
+                r["labels_per_hour"] or "-",
+                pct(r["golden_accuracy"]),
+                pct(r["consensus_agreement"]),
+                r["certified"] or "-",
+                "yes" if r["training_current"] else "NO",
+            )
+            for r in rows
+        ],
+    )

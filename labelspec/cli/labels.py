@@ -45,9 +45,14 @@ def _ws():
 @click.option(
     "--labeler", help="Attribute every label to this labeler (for formats without annotators)."
 )
+@click.option(
+    "--cost-per-label",
+    type=float,
+    help="Cost of each label the export gives none for (the vendor's rate).",
+)
 @json_option
 def import_command(
-    dataset, file, fmt, guideline_ref, source, labeler_map, labeler, as_json
+    dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, as_json
 ) -> None:
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
@@ -64,7 +69,9 @@ def import_command(
     """
     from labelspec.labels import import_labels
 
-    result = import_labels(_ws(), dataset, file, fmt, guideline_ref, source, labeler_map, labeler)
+    result = import_labels(
+        _ws(), dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label
+    )
     if as_json:
         write_json(result.to_dict())
         return

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
+from labelspec.store.engine import database
 
 KEYS = (
     "item_id",
@@ -35,6 +36,7 @@ NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 _CONVERT = f"""
 select
   rec,
+  {", ".join(f'"{key}" as "raw_{key}"' for key in KEYS)},
   NULL::VARCHAR as "where",
   case when json_type(item_id) = 'VARCHAR' then item_id ->> '$' end as item_ref,
   'id' as item_ref_kind,
@@ -56,25 +58,25 @@ from raw
 
 
 def _present(col: str) -> str:
-    return f"(r.{col} is not null and json_type(r.{col}) <> 'NULL')"
+    return f"(s.raw_{col} is not null and json_type(s.raw_{col}) <> 'NULL')"
 
 
 # (field, condition for a problem, message): every check runs over all rows at once.
-# ``r`` is the raw JSON row, ``s`` the typed one.
+# ``s.raw_*`` are the JSON values as read, the other columns their typed conversions.
 _CHECKS = [
     (
         "item_id",
-        "json_type(r.item_id) is distinct from 'VARCHAR'",
+        "json_type(s.raw_item_id) is distinct from 'VARCHAR'",
         "required: the item's id (a string)",
     ),
     (
         "class",
-        "json_type(r.\"class\") is distinct from 'VARCHAR'",
+        "json_type(s.raw_class) is distinct from 'VARCHAR'",
         "required: a class id (a string)",
     ),
     (
         "labeler",
-        f"{_present('labeler')} and json_type(r.labeler) <> 'VARCHAR'",
+        f"{_present('labeler')} and json_type(s.raw_labeler) <> 'VARCHAR'",
         "must be a labeler id (a string)",
     ),
     (
@@ -109,8 +111,8 @@ _CHECKS = [
 
 def _problems_sql() -> str:
     parts = [
-        f"select r.rec, '{field}' as field, '{message.replace(chr(39), chr(39) * 2)}' as message "
-        f"from raw r join staged s on r.rec = s.rec where {condition}"
+        f"select s.rec, '{field}' as field, '{message.replace(chr(39), chr(39) * 2)}' as message "
+        f"from staged s where {condition}"
         for field, condition, message in _CHECKS
     ]
     return " union all ".join(parts) + " order by rec, field"
@@ -123,27 +125,80 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, line_of, fmt: str) -> Sta
         Problem(message=message, file=str(path), line=line_of(rec), path=field)
         for rec, field, message in found
     ]
-    table = con.sql("select * from staged order by rec").to_arrow_table()
+    columns = ", ".join(f'"{name}"' for name in STAGED_SCHEMA.names)
+    table = con.sql(f"select {columns} from staged order by rec").to_arrow_table()
     return Staged(table=table.cast(STAGED_SCHEMA), problems=problems, format=fmt, line_of=line_of)
 
 
+_TYPED = {
+    "item_id": "VARCHAR",
+    "labeler": "VARCHAR",
+    "class": "VARCHAR",
+    "bbox": "JSON",  # JSON, so that a malformed box is seen rather than read as missing
+    "span": "JSON",
+    "attributes": "JSON",
+    "created_at": "VARCHAR",
+    "lead_time_s": "DOUBLE",
+    "cost": "DOUBLE",
+    "guideline_version": "VARCHAR",
+}
+
+# The fast path: a well-formed file parses straight into typed columns. Any row it cannot vouch
+# for sends the whole file down the slow path, which names every problem precisely.
+_FAST = """
+select rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind, labeler as labeler_ref,
+  "class", (bbox ->> '$[0]')::DOUBLE as bbox_x, (bbox ->> '$[1]')::DOUBLE as bbox_y,
+  (bbox ->> '$[2]')::DOUBLE as bbox_w, (bbox ->> '$[3]')::DOUBLE as bbox_h,
+  (span ->> '$[0]')::BIGINT as span_start, (span ->> '$[1]')::BIGINT as span_end,
+  case when attributes is null or json_type(attributes) = 'NULL' then '{}' else attributes::VARCHAR end as attributes,
+  try_cast(created_at as TIMESTAMPTZ) as created_at, lead_time_s, cost, guideline_version,
+  NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids
+from typed
+"""
+_FAST_DOUBTS = """
+select count(*) from typed where item_id is null or "class" is null
+  or (bbox is not null and json_type(bbox) <> 'NULL' and not (json_type(bbox) = 'ARRAY'
+      and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in ('UBIGINT', 'BIGINT', 'DOUBLE') for k in range(4)])))
+  or (span is not null and json_type(span) <> 'NULL' and not (json_type(span) = 'ARRAY'
+      and json_array_length(span) = 2 and list_bool_and([json_type(span, '$[' || k || ']') in ('UBIGINT', 'BIGINT') for k in range(2)])))
+  or (attributes is not null and json_type(attributes) not in ('OBJECT', 'NULL'))
+  or (created_at is not null and try_cast(created_at as TIMESTAMPTZ) is null)
+"""
+
+
+def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table | None:
+    try:
+        con.execute(
+            "create temp table typed as select row_number() over () as rec, * from "
+            "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
+            [str(path), _TYPED],
+        )
+    except duckdb.Error:
+        return None
+    if con.execute(_FAST_DOUBTS).fetchall()[0][0]:
+        return None
+    return con.sql(f"select * from ({_FAST}) order by rec").to_arrow_table()
+
+
 def read_jsonl(path: Path) -> Staged:
-    columns = dict.fromkeys(KEYS, "JSON")
-    con = duckdb.connect()
+    con = database()
+    lines = _LineIndex(path)
+    table = _fast(con, path)
+    if table is not None:
+        return Staged(table=table.cast(STAGED_SCHEMA), format="jsonl", line_of=lines.line_of)
     try:
         con.execute(
             "create temp table raw as select row_number() over () as rec, * from "
             "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
-            [str(path), columns],
+            [str(path), dict.fromkeys(KEYS, "JSON")],
         )
     except duckdb.Error:
         raise _malformed(path) from None
-    lines = _LineIndex(path)
     return _stage(con, path, lines.line_of, "jsonl")
 
 
 def read_csv(path: Path) -> Staged:
-    con = duckdb.connect()
+    con = database()
     try:
         names = set(
             con.sql(
@@ -240,7 +295,7 @@ def write_jsonl(labels: pa.Table, out: Path) -> int:
     """Current labels as labelspec JSONL (what ``read_jsonl`` reads back), with lineage columns."""
     from labelspec.yamlio import atomic_write_text
 
-    con = duckdb.connect()
+    con = database()
     con.register("labels", labels)
     rows = con.execute(
         """

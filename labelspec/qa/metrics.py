@@ -333,6 +333,59 @@ def detection_scores_grouped(
     return _detection_summary(len(gi), len(gt), len(pr), ious)
 
 
+def match_boxes_grouped(
+    gt_image_ids: npt.ArrayLike,
+    gt_boxes: npt.ArrayLike,
+    gt_classes: npt.ArrayLike,
+    pr_image_ids: npt.ArrayLike,
+    pr_boxes: npt.ArrayLike,
+    pr_classes: npt.ArrayLike,
+    iou_threshold: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The matches behind ``detection_scores_grouped``: (gt indices, pred indices, IoUs), so a
+    caller can count TP per image (np.bincount over ``gt_image_ids[gt indices]``)."""
+    gt = _boxes(gt_boxes, "gt_boxes")
+    pr = _boxes(pr_boxes, "pr_boxes")
+    gt_key, pr_key = _shared_keys(
+        [
+            _column(gt_image_ids, len(gt), "gt_image_ids"),
+            _column(gt_classes, len(gt), "gt_classes"),
+        ],
+        [
+            _column(pr_image_ids, len(pr), "pr_image_ids"),
+            _column(pr_classes, len(pr), "pr_classes"),
+        ],
+    )
+    return _match(gt_key, gt, pr_key, pr, iou_threshold)
+
+
+def bootstrap_ratio_ci(
+    numerators: npt.ArrayLike,
+    denominators: npt.ArrayLike,
+    n: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of a pooled ratio sum(num) / sum(den) over units
+    (images, annotations), resampling units with replacement: the interval of a micro-averaged
+    F1 = sum(2 TP) / sum(2 TP + FP + FN). Units are reweighted by multinomial counts."""
+    num = np.asarray(numerators, dtype=np.float64).ravel()
+    den = np.asarray(denominators, dtype=np.float64).ravel()
+    if num.size == 0 or num.size != den.size:
+        raise ValueError("numerators and denominators must be non-empty and of equal length")
+    rng = np.random.default_rng(seed)
+    ratios = np.empty(n)
+    step = max(1, _CHUNK_ELEMENTS // num.size)
+    uniform = np.full(num.size, 1.0 / num.size)
+    for lo in range(0, n, step):
+        size = min(step, n - lo)
+        weights = rng.multinomial(num.size, uniform, size=size).astype(np.float64)
+        top, bottom = weights @ num, weights @ den
+        ratios[lo : lo + size] = _ratio(top, bottom)
+    low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
 # --- spans -----------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from labelspec.store.engine import database
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.workspace import Workspace
 
@@ -30,11 +31,9 @@ def connect(
     manifest = load_manifest(ws, dataset)
     chosen = manifest.resolve(snapshot) if (snapshot is not None or manifest.snapshots) else None
     paths = batch_paths(ws, dataset, chosen, manifest) if chosen else []
-    con = duckdb.connect()
+    con = database()
     if paths:
-        con.execute(
-            f"create view labels_all as select * from read_parquet({_sql_list(paths)}, union_by_name=true)"
-        )
+        con.execute(f"create view labels_all as select * from read_parquet({_sql_list(paths)})")
     else:
         con.register("empty_labels", LABEL_SCHEMA.empty_table())
         con.execute("create view labels_all as select * from empty_labels")
@@ -43,8 +42,7 @@ def connect(
         create view superseded as
           select distinct unnest(supersedes) as annotation_id from labels_all where supersedes is not null;
         create view labels as
-          select * from labels_all l
-          where not exists (select 1 from superseded s where s.annotation_id = l.annotation_id);
+          select * from labels_all anti join superseded using (annotation_id);
         """
     )
     items = items_path(ws, dataset)

@@ -1,0 +1,142 @@
+"""Label store benchmarks (issue 4), each beside a baseline measured in the same run.
+
+- import of a 1M-label JSONL vs ``pyarrow.json.read_json`` of the same file (<= 3x, < 2 GB RSS)
+- ``labels show`` and ``labels diff`` on 10M labels in 1,000 batches vs hand-written DuckDB (<= 1.5x)
+- one more snapshot with 1,000 batches of history vs with 10 (< 2x)
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from benchmarks.common import (
+    OUT,
+    add_items,
+    add_labelers,
+    best_of,
+    fresh_workspace,
+    history,
+    run_child,
+    save,
+    write_jsonl,
+)
+
+SHOW_BASELINE = """
+create or replace temp view cur as
+  with l as (select * from read_parquet({files})),
+       s as (select distinct unnest(supersedes) as annotation_id from l where supersedes is not null)
+  select * from l anti join s using (annotation_id);
+select "class", labeler_id, guideline_version, source, count(*) from cur
+group by grouping sets (("class"), (labeler_id), (guideline_version), (source), ());
+"""
+SHOW_BASELINE_DISTINCT = "select count(distinct annotation_id), count(distinct item_id) from cur"
+
+
+def show_baseline(files: str) -> None:
+    con = duckdb.connect()
+    con.execute(SHOW_BASELINE.format(files=files)).fetchall()
+    con.execute(SHOW_BASELINE_DISTINCT).fetchall()
+
+
+DIFF_BASELINE = """
+with a as (select label_id, "class" from read_parquet({a})), b as (select label_id, "class" from read_parquet({b}))
+select 'added', "class", count(*) from b anti join a using (label_id) group by all
+union all select 'removed', "class", count(*) from a anti join b using (label_id) group by all
+"""
+
+
+def run(scale: float = 1.0) -> dict:
+    from labelspec.labels import diff, show
+    from labelspec.snapshots import batch_paths, load_manifest
+    from labelspec.store.query import _sql_list
+    from labelspec.workspace import Workspace
+
+    n_import = int(1_000_000 * scale)
+    batches, per_batch, n_items = max(10, int(1000 * scale)), 10_000, 100_000
+    results: dict = {"scale": scale}
+
+    # -- import ----------------------------------------------------------------------------------
+    small = fresh_workspace(OUT / "ws-small")
+    training = add_labelers(small)
+    add_items(small, n_items)
+    history(small, 10, per_batch, n_items, training)
+    jsonl = write_jsonl(OUT / "labels-1m.jsonl", n_import, n_items)
+    baseline = run_child(
+        f"import pyarrow.json as j; t = j.read_json({str(jsonl)!r}); assert t.num_rows == {n_import}"
+    )
+    ours = run_child(
+        "from labelspec.labels import import_labels; from labelspec.workspace import Workspace; "
+        f"r = import_labels(Workspace({str(small)!r}), 'digits', {str(jsonl)!r}, 'jsonl', 'digits@1.0.0', 'bench'); "
+        f"assert r.labels == {n_import}"
+    )
+    results["import"] = {
+        "labels": n_import,
+        "labelspec_s": round(ours.seconds, 2),
+        "pyarrow_read_json_s": round(baseline.seconds, 2),
+        "ratio": round(ours.seconds / baseline.seconds, 2),
+        "target_ratio": 3.0,
+        "labelspec_peak_rss_mb": round(ours.peak_rss_mb),
+        "target_rss_mb": 2048,
+    }
+
+    # -- snapshot cost with 1,000 vs 10 batches of history ------------------------------------------
+    big = fresh_workspace(OUT / "ws-big")
+    training = add_labelers(big)
+    add_items(big, n_items)
+    history(big, batches, per_batch, n_items, training)
+    small_jsonl = write_jsonl(OUT / "labels-10k.jsonl", 10_000, n_items, seed=5)
+    code = (
+        "from labelspec.labels import import_labels; from labelspec.workspace import Workspace; "
+        "import_labels(Workspace({ws!r}), 'digits', "
+        + repr(str(small_jsonl))
+        + ", 'jsonl', 'digits@1.0.0', 'bench')"
+    )
+    one_more = {}
+    for name, ws in (("10_batches", small), (f"{batches}_batches", big)):
+        one_more[name] = round(min(run_child(code.format(ws=str(ws))).seconds for _ in range(3)), 2)
+    results["snapshot_cost"] = {
+        **one_more,
+        "ratio": round(one_more[f"{batches}_batches"] / one_more["10_batches"], 2),
+        "target_ratio": 2.0,
+    }
+
+    # -- show and diff over 10M labels in 1,000 batches ----------------------------------------------
+    ws = Workspace(big)
+    manifest = load_manifest(ws, "digits")
+    files = _sql_list(batch_paths(ws, "digits", manifest.latest(), manifest))
+    ours_show = best_of(lambda: show(ws, "digits"))
+    base_show = best_of(lambda: show_baseline(files))
+    half = manifest.resolve(batches // 2)
+    files_half = _sql_list(batch_paths(ws, "digits", half, manifest))
+    ours_diff = best_of(
+        lambda: diff(
+            ws, "digits", f"snap-{batches // 2}", None or "snap-" + str(manifest.latest().id)
+        )
+    )
+    base_diff = best_of(
+        lambda: duckdb.connect().execute(DIFF_BASELINE.format(a=files_half, b=files)).fetchall()
+    )
+    labels = show(ws, "digits")["labels"]
+    results["show"] = {
+        "labels": labels,
+        "batches": len(manifest.batches),
+        "labelspec_s": round(ours_show, 3),
+        "duckdb_s": round(base_show, 3),
+        "ratio": round(ours_show / base_show, 2),
+        "target_ratio": 1.5,
+    }
+    results["diff"] = {
+        "labelspec_s": round(ours_diff, 3),
+        "duckdb_s": round(base_diff, 3),
+        "ratio": round(ours_diff / base_diff, 2),
+        "target_ratio": 1.5,
+    }
+    save("store", results)
+    return results
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2))

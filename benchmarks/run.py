@@ -1,0 +1,24 @@
+"""Run the benchmarks: ``python -m benchmarks.run [store] [trace] [site] [qa]`` (all by default).
+
+Workspaces are generated under $LABELSPEC_BENCH_DIR (default: the system temp folder); results
+land in benchmarks/results/*.json. ``trace`` reuses the 10M-label workspace ``store`` builds.
+Not part of the test suite: timings belong beside their baselines, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main(parts: list[str]) -> None:
+    import importlib
+
+    for name in parts or ["store", "trace", "site", "qa"]:
+        print(f"== {name}", flush=True)
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        print(json.dumps(module.run(), indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

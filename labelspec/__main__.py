@@ -1,0 +1,5 @@
+"""``python -m labelspec``: the same as the ``labelspec`` command."""
+
+from labelspec.cli import main
+
+main()

@@ -1,0 +1,3 @@
+from labelspec.cli import main
+
+main()

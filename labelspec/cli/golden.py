@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelspec.cli.output import json_option, table, write_json
+from labelspec.formats import FORMATS
+
+
+@click.group("golden")
+def golden_group() -> None:
+    """Expert golden sets, kept beside the labels and never mixed into them.
+
+    \b
+    Example:
+      labelspec golden add digits expert.jsonl --format jsonl --name expert
+      labelspec golden list digits
+    """
+
+
+@golden_group.command("add")
+@click.argument("dataset")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option(
+    "--name",
+    default="golden",
+    show_default=True,
+    help="Golden set name; adding again makes a new version.",
+)
+@click.option(
+    "--guideline",
+    "guideline_ref",
+    metavar="NAME@VERSION",
+    help="Version the experts followed [default: the newest release].",
+)
+@click.option(
+    "--labeler",
+    default="expert",
+    show_default=True,
+    help="Who made the labels (need not be in the roster).",
+)
+@json_option
+def add_command(dataset, file, fmt, name, guideline_ref, labeler, as_json) -> None:
+    """Validate expert labels like an import and store them as a new golden-set version.
+
+    \b
+    Example:
+      labelspec golden add digits expert.jsonl --format jsonl --name expert
+    """
+    from labelspec.qa.golden import add_golden
+    from labelspec.workspace import open_workspace
+
+    result = add_golden(open_workspace(), dataset, file, fmt, name, guideline_ref, labeler)
+    if as_json:
+        write_json(result)
+    else:
+        click.echo(
+            f"Stored golden set {name} v{result['version']}: {result['labels']} labels on {result['items']} items ({dataset})"
+        )
+
+
+@golden_group.command("list")
+@click.argument("dataset")
+@json_option
+def list_command(dataset, as_json) -> None:
+    """List the golden sets of DATASET.
+
+    \b
+    Example:
+      labelspec golden list digits --json
+    """
+    from labelspec.qa.golden import list_golden
+    from labelspec.workspace import open_workspace
+
+    rows = list_golden(open_workspace(), dataset)
+    if as_json:
+        write_json(rows)
+        return
+    table(
+        None,
+        ["set", "versions", "items", "labels", "guideline", "created"],
+        [
+            (
+                r["name"],
+                ", ".join(f"v{v}" for v in r["versions"]),
+                r["items"],
+                r["labels"],
+                r["guideline_version"],
+                r["created"],
+            )
+            for r in rows
+        ],
+    )

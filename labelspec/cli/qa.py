@@ -1,0 +1,321 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelspec.cli.output import json_option, note, table, write_json
+
+
+@click.group("qa")
+def qa_group() -> None:
+    """Trust but verify: vendor bake-offs, agreement, disagreements, samples, guideline gaps.
+
+    \b
+    Example:
+      labelspec qa bakeoff digits --golden expert --report reports/qa
+      labelspec qa gaps digits --golden expert
+    """
+
+
+def _ws():
+    from labelspec.workspace import open_workspace
+
+    return open_workspace()
+
+
+def _f(value, digits: int = 3) -> str:
+    return (
+        "-"
+        if value is None
+        else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
+    )
+
+
+@qa_group.command("bakeoff")
+@click.argument("dataset")
+@click.option("--golden", default="golden", show_default=True, help="Golden set (NAME or NAME@vN).")
+@click.option(
+    "--sources",
+    help="Comma-separated sources (vendors) [default: all with labels on golden items].",
+)
+@click.option("--weights", help="Ranking weights, e.g. accuracy=0.6,cost=0.2,speed=0.2.")
+@click.option(
+    "--iou", type=float, default=0.5, show_default=True, help="IoU threshold for box matches."
+)
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write metrics.json, report.md/html and plots here.",
+)
+@json_option
+def bakeoff_command(dataset, golden, sources, weights, iou, snapshot, report_dir, as_json) -> None:
+    """Compare sources (vendors) on a golden set: quality with 95 % CIs, speed, cost, ranking.
+
+    \b
+    Example:
+      labelspec qa bakeoff digits --golden expert --weights accuracy=0.6,cost=0.2,speed=0.2 --report reports/qa
+    """
+    from labelspec.qa.bakeoff import bakeoff, parse_weights
+
+    ws = _ws()
+    result = bakeoff(
+        ws,
+        dataset,
+        golden,
+        sources.split(",") if sources else None,
+        parse_weights(weights),
+        iou,
+        snapshot,
+    )
+    if report_dir:
+        from labelspec.qa.agreement import agreement
+        from labelspec.qa.report import write_report
+
+        try:
+            agree = agreement(ws, dataset, snapshot)
+        except Exception:  # agreement needs 2+ labelers per item; the report goes without it
+            agree = None
+        result["report"] = write_report(result, report_dir, agree)
+    if as_json:
+        write_json(result)
+        return
+    key = result["quality"]
+    golden_info = result["golden"]
+    click.echo(
+        f"{dataset}: bake-off on golden set {golden_info['name']} v{golden_info['version']} ({golden_info['items']} items)"
+    )
+    table(
+        None,
+        [
+            "rank",
+            "source",
+            "score",
+            "n",
+            key,
+            "95% CI",
+            "kappa",
+            "cost/label",
+            "cost/correct",
+            "median s",
+            "p90 s",
+            "labels/h",
+        ],
+        [
+            (
+                e["rank"],
+                e["source"],
+                _f(e["score"]),
+                result["sources"][e["source"]]["n"],
+                _f(result["sources"][e["source"]].get(key)),
+                "-"
+                if not result["sources"][e["source"]].get(f"{key}_ci")
+                else "{:.3f}-{:.3f}".format(*result["sources"][e["source"]][f"{key}_ci"]),
+                _f(result["sources"][e["source"]].get("kappa")),
+                _f(result["sources"][e["source"]].get("cost_per_label"), 4),
+                _f(result["sources"][e["source"]].get("cost_per_correct_label"), 4),
+                _f(result["sources"][e["source"]].get("lead_time_median_s"), 1),
+                _f(result["sources"][e["source"]].get("lead_time_p90_s"), 1),
+                _f(result["sources"][e["source"]].get("labels_per_labeler_hour"), 0),
+            )
+            for e in result["ranking"]
+        ],
+    )
+    for source, r in result["sources"].items():
+        confusion = r.get("confusion")
+        if not confusion:
+            continue
+        labels, matrix = confusion["labels"], confusion["matrix"]
+        worst = sorted(
+            (
+                (matrix[i][j], labels[i], labels[j])
+                for i in range(len(labels))
+                for j in range(len(labels))
+                if i != j and matrix[i][j]
+            ),
+            reverse=True,
+        )[:3]
+        if worst:
+            click.echo(
+                f"  {source} most confused: "
+                + ", ".join(f"golden {a} labeled {b} x{n}" for n, a, b in worst)
+            )
+    if report_dir:
+        note(f"Report written to {report_dir} (report.html, report.md, metrics.json, plots)")
+
+
+@qa_group.command("agreement")
+@click.argument("dataset")
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@click.option(
+    "--by", type=click.Choice(["class", "labeler", "source"]), help="Break the figures down."
+)
+@json_option
+def agreement_command(dataset, snapshot, by, as_json) -> None:
+    """Inter-annotator agreement over items labeled by two or more labelers.
+
+    Krippendorff's alpha, Fleiss' kappa, pairwise Cohen's kappa, per-class specific agreement;
+    IoU-matched agreement for boxes, span F1 for ner.
+
+    \b
+    Example:
+      labelspec qa agreement digits --by labeler
+    """
+    from labelspec.qa.agreement import agreement
+
+    result = agreement(_ws(), dataset, snapshot, by)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"{dataset}: {result.get('items')} items with 2+ labelers, {len(result.get('labelers') or [])} labelers; "
+        f"Krippendorff's alpha {_f(result.get('krippendorff_alpha'))}, Fleiss' kappa {_f(result.get('fleiss_kappa'))}"
+    )
+    for key in ("boxes", "spans"):
+        if result.get(key):
+            click.echo(f"  {key}: " + ", ".join(f"{k} {_f(v)}" for k, v in result[key].items()))
+    per_class = result.get("per_class") or {}
+    if per_class:
+        table(
+            "per class",
+            ["class", "specific agreement", "pairs"],
+            [(c, _f(v.get("specific_agreement")), v.get("pairs")) for c, v in per_class.items()],
+        )
+    breakdown = result.get("by")
+    if isinstance(breakdown, dict) and by in ("labeler", "source"):
+        rows = breakdown.get("rows") if "rows" in breakdown else breakdown
+        if isinstance(rows, dict):
+            first = next(iter(rows.values()), {})
+            if isinstance(first, dict):
+                table(
+                    f"by {by}",
+                    [by, *first],
+                    [(k, *(_f(x) for x in v.values())) for k, v in rows.items()],
+                )
+
+
+@qa_group.command("disagreements")
+@click.argument("dataset")
+@click.option(
+    "--predictions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Model class probabilities per item.",
+)
+@click.option("--top", type=int, default=20, show_default=True)
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@json_option
+def disagreements_command(dataset, predictions, top, snapshot, as_json) -> None:
+    """Rank current labels by how strongly a model disagrees with them (self-confidence, margin).
+
+    \b
+    Example:
+      labelspec qa disagreements digits --predictions preds.jsonl --top 30
+    """
+    from labelspec.qa.disagreements import disagreements
+
+    result = disagreements(_ws(), dataset, predictions, top=top, snapshot=snapshot)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"{dataset}: {result['labels_scored']} labels scored ({result['labels_without_prediction']} without a prediction)"
+    )
+    table(
+        f"top {top} suspicious labels",
+        ["item", "class", "model says", "p(class)", "margin", "labeler", "source"],
+        [
+            (
+                r["item_id"],
+                r["class"],
+                r["predicted"],
+                _f(r["p_label"]),
+                _f(r["margin"]),
+                r["labeler"],
+                r["source"],
+            )
+            for r in result["top"]
+        ],
+    )
+    table(
+        "by labeler",
+        ["labeler", "labels", "suspicious", "mean p(class)"],
+        [
+            (k, v["labels"], v["suspicious"], _f(v["mean_self_confidence"]))
+            for k, v in result["by_labeler"].items()
+        ],
+    )
+
+
+@qa_group.command("sample")
+@click.argument("dataset")
+@click.option("--n", "count", type=int, default=50, show_default=True)
+@click.option(
+    "--by", type=click.Choice(["labeler", "class", "source"]), help="Stratify the sample."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write.",
+)
+@json_option
+def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
+    """A static, filterable HTML gallery of sampled labels drawn on their items.
+
+    \b
+    Example:
+      labelspec qa sample digits --n 60 --by labeler --out reports/sample.html
+    """
+    from labelspec.qa.sample import sample
+
+    result = sample(_ws(), dataset, out, n=count, by=by, seed=seed, snapshot=snapshot)
+    if as_json:
+        write_json(result)
+    else:
+        click.echo(f"Wrote {result['annotations']} sampled annotation(s) to {out}")
+
+
+@qa_group.command("gaps")
+@click.argument("dataset")
+@click.option("--golden", default="golden", show_default=True)
+@click.option(
+    "--top", type=int, default=5, show_default=True, help="How many confused class pairs."
+)
+@click.option("--snapshot", help="snap-N [default: the latest].")
+@json_option
+def gaps_command(dataset, golden, top, snapshot, as_json) -> None:
+    """The most confused class pairs held against the guideline, with what to add to it.
+
+    \b
+    Example:
+      labelspec qa gaps digits --golden expert
+    """
+    from labelspec.qa.gaps import gaps
+
+    result = gaps(_ws(), dataset, golden, top, snapshot)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"{dataset}: most confused class pairs, against guideline {result['guideline']} {result['version']}"
+    )
+    for pair in result["pairs"]:
+        a, b = pair["classes"]
+        golden_text = "; ".join(
+            f"{direction}: " + ", ".join(f"{s} {v['count']}/{v['of']}" for s, v in per.items())
+            for direction, per in pair["golden_confusions"].items()
+        )
+        click.echo(
+            f"  {a} / {b}: {golden_text or 'no golden confusions'}; {pair['labeler_disagreements']} labeler disagreement(s)"
+        )
+        state = pair["guideline"]
+        click.echo(f"    deciding rules: {', '.join(state['deciding_rules']) or 'none'}")
+        for suggestion in pair["suggestions"]:
+            click.echo(f"    -> {suggestion}")
+    if not result["suggestions"]:
+        click.echo("  no gaps found: the guideline covers the confused pairs")

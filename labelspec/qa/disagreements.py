@@ -1,0 +1,188 @@
+"""Suspicious labels: where a model's class probabilities disagree with the current labels.
+
+Every current label (classification or multilabel) whose item has a prediction is scored by
+``p_label``, the self-confidence p(labeled class) (Cleanlab's label quality score), and
+``margin`` = p(label) - max p(any other class), negative when the model prefers another class.
+Lower is more suspicious on both; a label is counted as ``suspicious`` when its self-confidence
+is below 0.5. Probabilities are used as given (nothing is renormalised); a class a prediction
+leaves out, or gives as null, has p = 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.qa import metrics
+from labelspec.qa.current import number, open_current, share
+from labelspec.workspace import Workspace
+
+SUSPICIOUS = 0.5
+SHOWN = 5  # bad values listed in an error message
+
+
+def disagreements(
+    ws: Workspace,
+    dataset: str,
+    predictions: Path | str,
+    top: int = 20,
+    snapshot: str | int | None = None,
+) -> dict[str, Any]:
+    """Score every current label against model predictions and rank the most suspicious.
+
+    ``predictions``: JSONL, CSV or Parquet with ``item_id`` and either a ``probs`` object
+    {class: p} or one column per class id. Returns the ``top`` labels with the lowest
+    self-confidence (ties: lowest margin), and per class and per labeler how many labels were
+    scored, how many are suspicious and their mean self-confidence.
+    """
+    from labelspec.relabel import load_predictions
+
+    if top < 0:
+        raise LabelspecError(f"top must be 0 or more, not {top}")
+    current = open_current(ws, dataset, snapshot)
+    if current.task not in ("classification", "multilabel"):
+        raise LabelspecError(
+            f"qa disagreements compares class labels with class probabilities, but dataset "
+            f"{dataset!r} is labeled under {current.guideline!r}, a {current.task} guideline; "
+            "use `labelspec qa agreement` for boxes and spans"
+        )
+    path = Path(predictions)
+    if not path.is_file():
+        raise NotFoundError(f"{path}: no such predictions file")
+    con = current.con
+    con.register("pred", load_predictions(path, current.class_ids))
+    ignored = _check_predictions(con, path)
+    probs, labels = _probabilities(con, len(current.class_ids))
+    scores = _scores(probs, labels)
+    con.register("scores", scores)
+    columns = """l.item_id, l.label_id, l.annotation_id, l."class", c."class" as predicted,
+                 s.p_label, s.p_predicted, s.margin, l.labeler_id as labeler, l.source,
+                 l.guideline_version"""
+    ranked = (
+        con.sql(
+            f"""select {columns} from scored l join scores s using (row)
+                join classes c on c.code = s.predicted
+                order by s.p_label, s.margin, l.item_id, l.label_id limit {int(top)}"""
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    without = con.execute(
+        "select count(*) from labels l anti join pred_items p using (item_id)"
+    ).fetchone()[0]
+    return {
+        "dataset": dataset,
+        "snapshot": current.snapshot,
+        "task": current.task,
+        "predictions": str(path),
+        "labels_scored": scores.num_rows,
+        "labels_without_prediction": int(without),
+        "ignored_classes": ignored,
+        "suspicious_below": SUSPICIOUS,
+        "top": ranked,
+        "by_class": _grouped(con, '"class"', "min(code), 1"),
+        "by_labeler": _grouped(con, "labeler_id", "suspicious_share desc, 1"),
+    }
+
+
+def _check_predictions(con, path: Path) -> list[str]:
+    """Refuse duplicate or out-of-range probabilities; return the prediction classes the guideline
+    does not have (they are ignored)."""
+    twice = con.execute(
+        "select item_id, class from pred group by all having count(*) > 1 order by 1, 2"
+    ).fetchall()
+    if twice:
+        shown = ", ".join(f"{item} {cls}" for item, cls in twice[:SHOWN])
+        raise LabelspecError(
+            f"{path}: {len(twice)} (item, class) pair(s) have more than one probability "
+            f"({shown}); give each item once"
+        )
+    bad = con.execute(
+        "select item_id, class, p from pred where p < 0 or p > 1 or isnan(p) order by 1, 2"
+    ).fetchall()
+    if bad:
+        shown = ", ".join(f"{item} {cls}={p}" for item, cls, p in bad[:SHOWN])
+        raise LabelspecError(
+            f"{path}: {len(bad)} probabilities are not between 0 and 1 ({shown}); "
+            "give probabilities, not logits"
+        )
+    ignored = [
+        r[0]
+        for r in con.execute(
+            "select distinct class from pred anti join classes using (class) order by 1"
+        ).fetchall()
+    ]
+    known = con.execute("select count(*) from pred semi join classes using (class)").fetchone()[0]
+    if not known:
+        raise LabelspecError(
+            f"{path}: no prediction names a class of the guideline (found: "
+            f"{', '.join(ignored[:SHOWN]) or 'none'}); use the class ids of spec.yaml"
+        )
+    return ignored
+
+
+def _probabilities(con, k: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The [items, k] probability matrix of the predicted items, and the labels to score:
+    a ``scored`` table of current labels with a prediction, numbered by ``row``."""
+    con.execute(
+        """
+        create temp table pred_items as
+          select item_id, row_number() over (order by item_id) - 1 as pidx
+          from (select distinct item_id from pred semi join classes using (class));
+        create temp table scored as
+          select row_number() over (order by l.item_id, l.label_id) - 1 as row, p.pidx, c.code, l.*
+          from labels l join pred_items p using (item_id) join classes c using ("class");
+        """
+    )
+    n_items = con.execute("select count(*) from pred_items").fetchone()[0]
+    cells = con.execute(
+        """select p.pidx, c.code, d.p from pred d join pred_items p using (item_id)
+           join classes c using (class) where d.p is not null"""
+    ).fetchnumpy()
+    probs = np.zeros((n_items, k))
+    probs[np.asarray(cells["pidx"], dtype=np.int64), np.asarray(cells["code"], dtype=np.int64)] = (
+        np.asarray(cells["p"], dtype=np.float64)
+    )
+    labels = con.execute("select pidx, code from scored order by row").fetchnumpy()
+    return probs, {c: np.asarray(v, dtype=np.int64) for c, v in labels.items()}
+
+
+def _scores(probs: np.ndarray, labels: dict[str, np.ndarray]) -> pa.Table:
+    """Per scored label: p_label (self-confidence), margin, the argmax class and its p."""
+    rows = probs[labels["pidx"]]
+    code = labels["code"]
+    p_label = metrics.self_confidence(rows, code)
+    margin = metrics.margin(rows, code) if probs.shape[1] > 1 else p_label
+    return pa.table(
+        {
+            "row": np.arange(len(code), dtype=np.int64),
+            "p_label": p_label,
+            "margin": margin,
+            "predicted": rows.argmax(axis=1) if len(code) else np.zeros(0, dtype=np.int64),
+            "p_predicted": rows.max(axis=1) if len(code) else np.zeros(0),
+        }
+    )
+
+
+def _grouped(con, key: str, order: str) -> dict[str, dict]:
+    """Per group: ``labels`` scored, ``suspicious`` (self-confidence < 0.5), their share and the
+    ``mean_self_confidence``."""
+    rows = con.execute(
+        f"""select {key}, count(*) as labels, count(*) filter (where s.p_label < {SUSPICIOUS}),
+                   count(*) filter (where s.p_label < {SUSPICIOUS}) / count(*) as suspicious_share,
+                   avg(s.p_label)
+            from scored l join scores s using (row) group by 1 order by {order}"""
+    ).fetchall()
+    return {
+        name: {
+            "labels": labels,
+            "suspicious": suspicious,
+            "suspicious_share": share(suspicious, labels),
+            "mean_self_confidence": number(mean),
+        }
+        for name, labels, suspicious, _, mean in rows
+    }
