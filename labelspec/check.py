@@ -96,7 +96,7 @@ class SpecResult:
     spec: Spec | None
     errors: list[Problem]
     warnings: list[Problem]
-    raw: Any = None
+    lines: yamlio.Lines = field(default_factory=yamlio.Lines)
     salvaged: frozenset[str] = frozenset()
 
     def keep(self, problems: list[Problem]) -> list[Problem]:
@@ -112,7 +112,10 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
     """Parse and validate one spec file."""
     display = display or str(path)
     try:
-        raw = yamlio.load_plain(path)
+        text = path.read_text(encoding="utf-8")
+        plain = yamlio.fast_load(text, str(path))
+    except FileNotFoundError:
+        return SpecResult(None, [Problem(message="file not found", file=display)], [])
     except SpecError as exc:
         message = str(exc).removeprefix(str(path)).lstrip(": ")
         line = None
@@ -120,21 +123,28 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
             line_text, _, message = message.partition(": ")
             line = int(line_text.split(":")[0])
         return SpecResult(None, [Problem(message=message, file=display, line=line)], [])
-    return validate_data(raw, display)
+    return _validate(plain, yamlio.Lines(text, str(path)), display)
 
 
 def validate_data(raw: Any, display: str) -> SpecResult:
+    """Validate round-trip YAML data (line numbers come from it)."""
+    return _validate(yamlio.to_plain(raw), yamlio.Lines(data=raw), display)
+
+
+def _validate(plain: Any, lines: yamlio.Lines, display: str) -> SpecResult:
     def problem(loc: Loc, message: str, severity: str = "error") -> Problem:
-        line, col = yamlio.locate(raw, loc)
+        line, col = lines.locate(loc)
         return Problem(
             message=message, file=display, line=line, col=col, path=key_path(loc), severity=severity
         )
 
-    if not isinstance(raw, dict):
+    if not isinstance(plain, dict):
         return SpecResult(
-            None, [Problem(message="a spec must be a YAML mapping", file=display, line=1)], [], raw
+            None,
+            [Problem(message="a spec must be a YAML mapping", file=display, line=1)],
+            [],
+            lines,
         )
-    plain = yamlio.to_plain(raw)
     try:
         spec = Spec.model_validate(plain)
         shape_errors: list[Problem] = []
@@ -143,9 +153,9 @@ def validate_data(raw: Any, display: str) -> SpecResult:
         shape_errors = [problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
         spec, cut = _salvage(plain, exc.errors())
         if spec is None:
-            return SpecResult(None, shape_errors, [], raw)
+            return SpecResult(None, shape_errors, [], lines)
     errors, warnings = cross_check(spec)
-    result = SpecResult(spec, shape_errors, [], raw, cut)
+    result = SpecResult(spec, shape_errors, [], lines, cut)
     result.errors += result.keep([problem(loc, msg) for loc, msg in errors])
     result.warnings = result.keep([problem(loc, msg, "warning") for loc, msg in warnings])
     return result
@@ -219,16 +229,22 @@ def tracked_by_dvc(path: Path, root: Path) -> bool:
 
 
 def check_files(
-    spec: Spec, raw: Any, guideline_dir: Path, root: Path, display: str
+    spec: Spec,
+    lines: yamlio.Lines,
+    guideline_dir: Path,
+    root: Path,
+    display: str,
+    inspect_images: bool = True,
 ) -> tuple[list, list]:
-    """Example files exist, stay inside the workspace, are big enough and tracked if large."""
+    """Example files exist and stay inside the workspace; with ``inspect_images`` also that they
+    are readable images, big enough, and tracked by DVC when large (warnings)."""
     from PIL import Image, UnidentifiedImageError
 
     errors: list[Problem] = []
     warnings: list[Problem] = []
 
     def problem(loc: Loc, message: str, severity: str = "error") -> Problem:
-        line, col = yamlio.locate(raw, loc)
+        line, col = lines.locate(loc)
         return Problem(
             message=message, file=display, line=line, col=col, path=key_path(loc), severity=severity
         )
@@ -262,6 +278,8 @@ def check_files(
                 )
                 errors.append(problem(loc, f"file not found: {ex.image} ({hint})"))
                 continue
+            if not inspect_images:
+                continue
             try:
                 with Image.open(path) as img:
                     width, height = img.size
@@ -289,19 +307,19 @@ def check_files(
     return errors, warnings
 
 
-def check_guideline(ws: Workspace, name: str) -> GuidelineReport:
+def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> GuidelineReport:
     path = ws.spec_path(name)
     display = ws.relpath(path)
     result = load_spec(path, display)
     if result.spec is not None:
         if result.spec.guideline != name and "guideline" not in {p.path for p in result.errors}:
-            line, col = yamlio.locate(result.raw, ("guideline",))
+            line, col = result.lines.locate(("guideline",))
             message = f"guideline id {result.spec.guideline!r} must match its folder name {name!r}"
             result.errors.append(
                 Problem(message=message, file=display, line=line, col=col, path="guideline")
             )
         file_errors, file_warnings = check_files(
-            result.spec, result.raw, path.parent, ws.root, display
+            result.spec, result.lines, path.parent, ws.root, display, inspect_images
         )
         result.errors += result.keep(file_errors)
         result.warnings += result.keep(file_warnings)

@@ -151,8 +151,9 @@ class Demo:
         for seed, vendor in enumerate(simulate.VENDORS):
             labels = simulate.vendor_labels(vendor, self.truth, seed=seed)
             out = simulate.write_delivery(vendor, labels, deliveries, user_ids)
+            # Label Studio exports carry no cost: the vendor's rate comes from the contract.
             extra = (
-                " --labeler-map deliveries/vendor-a-users.csv"
+                f" --labeler-map deliveries/vendor-a-users.csv --cost-per-label {vendor.cost}"
                 if vendor.tool == "labelstudio"
                 else ""
             )

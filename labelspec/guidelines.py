@@ -34,7 +34,7 @@ def tag_name(name: str, version: str) -> str:
 # -- digests ------------------------------------------------------------------------------------
 def _canonical_spec(content: bytes) -> bytes:
     """The spec's meaning, not its formatting: stamped digests dropped, keys sorted."""
-    data = yamlio.to_plain(yamlio.parse(content.decode("utf-8"), "spec.yaml"))
+    data = yamlio.fast_load(content.decode("utf-8"), "spec.yaml")
     for entry in data.get("changelog") or []:
         if isinstance(entry, dict):
             entry.pop("digest", None)
@@ -138,7 +138,7 @@ def spec_text_at(ws: Workspace, name: str, version: str) -> str:
 @lru_cache(maxsize=256)
 def _parse_spec(text: str, source: str) -> Spec:
     try:
-        return Spec.model_validate(yamlio.to_plain(yamlio.parse(text, source)))
+        return Spec.model_validate(yamlio.fast_load(text, source))
     except ValidationError as exc:
         raise SpecError(f"{source} does not validate: {exc.errors()[0]['msg']}") from exc
 

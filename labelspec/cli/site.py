@@ -92,13 +92,16 @@ def publish_command(name, version, folder, branch, no_branch, as_json) -> None:
         if x
     )
     click.echo(f"Published {name} {result.version} to {where}")
-    click.echo(
-        "  versions: "
-        + ", ".join(
-            f"{v['version']}{' (latest)' if 'latest' in v['aliases'] else ''}"
-            for v in result.versions
+
+    def listing(versions: list[dict]) -> str:
+        return ", ".join(
+            f"{v['version']}{' (latest)' if 'latest' in v['aliases'] else ''}" for v in versions
         )
-    )
+
+    if result.branch:
+        click.echo(f"  on {result.branch}: {listing(result.versions)}")
+    if result.folder:
+        click.echo(f"  in {result.folder}: {listing(result.folder_versions)}")
 
 
 @site_group.command("serve")

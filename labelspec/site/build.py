@@ -173,7 +173,8 @@ class PublishResult:
     folder: Path | None
     branch: str | None
     commit: str | None
-    versions: list[dict[str, Any]]
+    versions: list[dict[str, Any]]  # on the branch when one was given, else in the folder
+    folder_versions: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +184,7 @@ class PublishResult:
             "branch": self.branch,
             "commit": self.commit,
             "versions": self.versions,
+            "folder_versions": self.folder_versions,
         }
 
 
@@ -206,6 +208,7 @@ def publish(
         raise LabelspecError("nowhere to publish: give --folder and/or --branch")
     folder_path = Path(folder).resolve() if folder else None
     versions: list[dict[str, Any]] = []
+    folder_versions: list[dict[str, Any]] = []
     commit = None
     with tempfile.TemporaryDirectory(prefix="labelspec-site-") as tmp_name:
         tmp = Path(tmp_name)
@@ -213,7 +216,7 @@ def publish(
         built = tmp / "site"
         _mkdocs_build(config, built)
         if folder_path:
-            versions = _deploy(built, folder_path, name, version, version)
+            versions = folder_versions = _deploy(built, folder_path, name, version, version)
         if branch:
             with ws.lock():
                 pages = tmp / "pages"
@@ -222,7 +225,7 @@ def publish(
                 versions = _deploy(built, pages, name, version, version)
                 (pages / ".nojekyll").write_text("")
                 commit = commit_directory(ws.root, branch, pages, f"site: publish {name} {version}")
-    return PublishResult(name, version, folder_path, branch, commit, versions)
+    return PublishResult(name, version, folder_path, branch, commit, versions, folder_versions)
 
 
 def serve(folder: Path | str, host: str = "127.0.0.1", port: int = 8000):

@@ -75,7 +75,8 @@ def working_tree(ws: Workspace, name: str) -> SiteSource:
     from labelspec.check import check_guideline
     from labelspec.errors import ProblemsError
 
-    report = check_guideline(ws, name)
+    # Existence is what a build needs; opening every image is `labelspec check`'s job.
+    report = check_guideline(ws, name, inspect_images=False)
     if report.errors:
         raise ProblemsError(
             f"guideline {name} has {len(report.errors)} error(s); the site is not built",
