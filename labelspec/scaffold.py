@@ -10,7 +10,7 @@ from string import Template
 
 from labelspec.errors import WorkspaceError
 from labelspec.guidelines import tag_current
-from labelspec.vcs import Dvc, Git, git_root
+from labelspec.vcs import Dvc, Git, git_root, is_ignored
 from labelspec.workspace import CONFIG_NAME, Workspace
 
 TEMPLATES = {
@@ -121,7 +121,10 @@ def init(
             "init would overwrite them (choose an empty folder); nothing changed"
         )
     root.mkdir(parents=True, exist_ok=True)
-    created_git = git_root(root) is None
+    enclosing = git_root(root)
+    # A folder the enclosing repository ignores (a build/ folder, say) gets a repository of its
+    # own: git and DVC could not track a workspace there.
+    created_git = enclosing is None or is_ignored(enclosing, root)
     created_dvc = not (root / ".dvc").is_dir()
     git = Git.init(root) if created_git else Git(root)
     try:

@@ -57,6 +57,17 @@ def git_root(path: Path) -> Path | None:
         return Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
 
 
+def is_ignored(top: Path, path: Path) -> bool:
+    """Whether the repository at ``top`` ignores ``path`` (or a folder above it)."""
+    git = _git()
+    with git.Repo(top) as repo:
+        try:
+            repo.git.check_ignore("-q", str(Path(path).resolve()))
+        except git.GitCommandError:
+            return False
+    return True
+
+
 class Git:
     """A git working tree; every method wraps GitPython errors into ``VcsError``."""
 

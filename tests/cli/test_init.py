@@ -77,3 +77,15 @@ def test_init_inside_an_enclosing_repo_uses_it(tmp_path: Path, run):
     committed = {d.a_path for d in outer.head.commit.diff(outer.head.commit.parents[0])}
     assert "labels/labelspec.yaml" in committed and "other.txt" not in committed
     run("check", cwd=tmp_path / "mono" / "labels")
+
+
+def test_init_in_a_folder_the_enclosing_repo_ignores_gets_its_own_repo(tmp_path: Path, run):
+    outer = git.Repo.init(tmp_path / "project")
+    (tmp_path / "project" / ".gitignore").write_text("/build/\n")
+    outer.index.add([".gitignore"])
+    outer.index.commit("ignore build")
+    info = json.loads(run("init", "project/build/demo", "--json", cwd=tmp_path).stdout)
+    assert info["created_git"] is True
+    assert (tmp_path / "project/build/demo/.git").is_dir()
+    run("check", cwd=tmp_path / "project/build/demo")
+    assert not outer.is_dirty(untracked_files=True)
