@@ -330,11 +330,12 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
 # newer batches' current rows, and the labels removed are older rows those batches supersede:
 # the work grows with the batches in between, not with the history.
 _DIFF_SQL = """
-with newrows as (select * from read_parquet({new})),
+with newrows as (select label_id, annotation_id, item_id, "class", bbox, supersedes from read_parquet({new})),
      sup_new as (select distinct unnest(supersedes) as annotation_id from newrows where supersedes is not null),
      sup_old as (select distinct unnest(supersedes) as annotation_id from read_parquet({old}) where supersedes is not null),
      added as (select * from newrows anti join sup_new using (annotation_id)),
-     removed as (select * from (select * from read_parquet({old}) semi join sup_new using (annotation_id))
+     removed as (select * from (select label_id, annotation_id, item_id, "class", bbox from read_parquet({old})
+                                semi join sup_new using (annotation_id))
                  anti join sup_old using (annotation_id)),
      -- a relabel pairs an added label with the removed one it supersedes (same item, nearest box)
      pairs as (

@@ -30,22 +30,37 @@ from labels group by item_id, {rater}
 """
 
 
+_KEY = (
+    "{'t': coalesce(epoch_us(created_at), -9223372036854775807), 'b': batch_id, 'a': annotation_id}"
+)
+
+
 def build_latest(con: duckdb.DuckDBPyConnection, t: str, rater: str, task: str) -> None:
     """Ratings from each rater's latest annotation per item (``rater`` a label column)."""
-    con.execute(_LATEST.format(t=t, rater=rater))
-    single = (
-        "qualify row_number() over (partition by l.item_id, a.rater order by l.label_id) = 1"
-        if task == "classification"
-        else ""
-    )
-    con.execute(
-        f"""
-        create or replace temp table {t}_raters as select item_id, rater from {t}_latest;
-        create or replace temp table {t}_chosen as
-          select l.item_id, a.rater, l."class", l.label_id, l.attributes, l.bbox, l.span
-          from labels l join {t}_latest a using (annotation_id) {single};
-        """
-    )
+    if task == "classification":
+        # One label per annotation (import validates it): take the latest label whole, in one
+        # aggregation, instead of finding the annotation and joining back to its labels.
+        con.execute(
+            f"""
+            create or replace temp table {t}_chosen as
+              select item_id, {rater} as rater, unnest(arg_max(
+                {{'class': "class", 'label_id': label_id, 'attributes': attributes, 'bbox': bbox,
+                  'span': span, 'annotation_id': annotation_id}}, {_KEY}))
+              from labels group by item_id, {rater};
+            create or replace temp table {t}_latest as select item_id, rater, annotation_id from {t}_chosen;
+            create or replace temp table {t}_raters as select item_id, rater from {t}_chosen;
+            """
+        )
+    else:
+        con.execute(_LATEST.format(t=t, rater=rater))
+        con.execute(
+            f"""
+            create or replace temp table {t}_raters as select item_id, rater from {t}_latest;
+            create or replace temp table {t}_chosen as
+              select l.item_id, a.rater, l."class", l.label_id, l.attributes, l.bbox, l.span
+              from labels l join {t}_latest a using (annotation_id);
+            """
+        )
     _index(con, t)
 
 
