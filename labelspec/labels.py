@@ -377,7 +377,12 @@ def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
     new_paths = [p for batch, p in paths.items() if batch not in old_ids]
     old_paths = [p for batch, p in paths.items() if batch in old_ids]
     rows = []
-    if new_paths:
+    superseding = any(manifest.batches[b].supersedes for b in paths if b not in old_ids)
+    if new_paths and not superseding:
+        # Plain imports in between: nothing was removed, the new batches are what was added.
+        sql = f"select 'added', \"class\", count(*) from read_parquet({_sql_list(new_paths)}) group by all"
+        rows = database().execute(sql).fetchall()
+    elif new_paths:
         sql = _DIFF_SQL.format(new=_sql_list(new_paths), old=_sql_list(old_paths))
         rows = database().execute(sql).fetchall()
     if snap_a.id > snap_b.id:  # going back in history: what was added is what goes away
