@@ -59,18 +59,22 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, isolate) -> Callable[[str
     return get
 
 
+def copy_workspace(source: Path, root: Path) -> Path:
+    """Copy a workspace to ``root`` with a DVC remote of its own beside it."""
+    shutil.copytree(source, root, symlinks=True)
+    remote = root.with_name(f"{root.name}.dvc-storage")
+    remote.mkdir(exist_ok=True)
+    # config.local is ignored by git, so the copy stays clean while using its own remote.
+    (root / ".dvc" / "config.local").write_text(f"['remote \"storage\"']\n    url = {remote}\n")
+    return root
+
+
 @pytest.fixture
 def make_workspace(tmp_path: Path, pristine) -> Callable[..., Path]:
     """A real git + DVC workspace in ``tmp_path`` (a copy of a pristine one, with its own remote)."""
 
     def make(template: str = "classification", name: str = "ws") -> Path:
-        root = tmp_path / name
-        shutil.copytree(pristine(template), root, symlinks=True)
-        remote = tmp_path / f"{name}.dvc-storage"
-        remote.mkdir(exist_ok=True)
-        # config.local is ignored by git, so the copy stays clean while using its own remote.
-        (root / ".dvc" / "config.local").write_text(f"['remote \"storage\"']\n    url = {remote}\n")
-        return root
+        return copy_workspace(pristine(template), tmp_path / name)
 
     return make
 

@@ -317,20 +317,12 @@ def detection_scores_grouped(
     and class, and TP, FP, FN and matched IoUs are pooled over images (micro average).
     All images are matched together, without a Python loop over images.
     """
-    gt = _boxes(gt_boxes, "gt_boxes")
-    pr = _boxes(pr_boxes, "pr_boxes")
-    gt_key, pr_key = _shared_keys(
-        [
-            _column(gt_image_ids, len(gt), "gt_image_ids"),
-            _column(gt_classes, len(gt), "gt_classes"),
-        ],
-        [
-            _column(pr_image_ids, len(pr), "pr_image_ids"),
-            _column(pr_classes, len(pr), "pr_classes"),
-        ],
+    gi, _, ious = match_boxes_grouped(
+        gt_image_ids, gt_boxes, gt_classes, pr_image_ids, pr_boxes, pr_classes, iou_threshold
     )
-    gi, _, ious = _match(gt_key, gt, pr_key, pr, iou_threshold)
-    return _detection_summary(len(gi), len(gt), len(pr), ious)
+    return _detection_summary(
+        len(gi), len(_boxes(gt_boxes, "gt_boxes")), len(_boxes(pr_boxes, "pr_boxes")), ious
+    )
 
 
 def match_boxes_grouped(

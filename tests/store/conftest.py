@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from labelspec import digits
+from tests.conftest import copy_workspace
 
 DIGITS = 20  # items d00.png .. d19.png, the first 20 digits of the UCI test set (0..9 twice)
 NEWS = {
@@ -146,12 +147,7 @@ def make_store(tmp_path: Path, built) -> Callable[..., Path]:
     """A copy of a populated workspace in ``tmp_path`` with its own DVC remote."""
 
     def make(kind: str = "digits", name: str = "ws") -> Path:
-        root = tmp_path / name
-        shutil.copytree(built(kind), root, symlinks=True)
-        remote = tmp_path / f"{name}.dvc-storage"
-        remote.mkdir(exist_ok=True)
-        (root / ".dvc" / "config.local").write_text(f"['remote \"storage\"']\n    url = {remote}\n")
-        return root
+        return copy_workspace(built(kind), tmp_path / name)
 
     return make
 
