@@ -61,7 +61,8 @@ def read_items(ws: Workspace, dataset: str, columns: list[str] | None = None):
     path = items_path(ws, dataset)
     if not path.is_file():
         return ITEM_BASE_SCHEMA.empty_table()
-    return pq.read_table(path, columns=columns)
+    # ParquetFile reads one known file; read_table would first discover it as a dataset.
+    return pq.ParquetFile(path).read(columns=columns)
 
 
 def _describe_file(path: Path) -> dict[str, Any]:

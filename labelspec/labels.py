@@ -102,6 +102,7 @@ def write_labels(
     superseded: int = 0,
     superseded_labels: int = 0,
     plan: str | None = None,
+    presorted: bool = False,
 ):
     """Write one batch and commit it as a new snapshot (the caller holds the workspace lock)."""
 
@@ -129,6 +130,7 @@ def write_labels(
                     "labelspec.dataset": dataset,
                     "labelspec.source": source,
                 },
+                presorted=presorted,
             )
             info = BatchInfo(
                 id=batch_id,
@@ -245,6 +247,7 @@ def import_labels(
             f"import {rows_word(checked.table.num_rows)} from {source} ({fmt}, {path.name})",
             source,
             fmt,
+            presorted=True,  # validate() returns rows in the batch order
         )
     return ImportResult(
         dataset=dataset,

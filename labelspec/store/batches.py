@@ -60,9 +60,12 @@ def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None =
     return digest
 
 
-def write_batch(table: pa.Table, path: Path, metadata: dict[str, str]) -> str:
-    """Write one label batch in its sort order; returns its sha256."""
-    if not _is_sorted(table):
+def write_batch(
+    table: pa.Table, path: Path, metadata: dict[str, str], presorted: bool = False
+) -> str:
+    """Write one label batch in its sort order; returns its sha256. ``presorted``: the caller
+    sorted it already (validation sorts in DuckDB), so the check is skipped."""
+    if not presorted and not _is_sorted(table):
         table = table.sort_by(LABEL_SORT)
     return write_parquet(table, path, metadata)
 
