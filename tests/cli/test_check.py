@@ -7,16 +7,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.helpers import edit
+
 SPEC = "guidelines/digits/spec.yaml"
-
-
-def edit(root: Path, *pairs: tuple[str, str]) -> None:
-    path = root / SPEC
-    text = path.read_text()
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path.write_text(text)
 
 
 def line_of(root: Path, needle: str) -> int:

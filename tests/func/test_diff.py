@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from labelspec.spec import Spec
 from labelspec.specdiff import diff_specs, strongest_relabel
+from tests.helpers import edit, git
 
 SPEC = "guidelines/digits/spec.yaml"
 JSON_KEYS = {
@@ -337,18 +337,6 @@ def test_the_strongest_relabel_policy_wins():
 
 
 # -- the CLI on a real workspace --------------------------------------------------------------------
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def edit(root: Path, *pairs: tuple[str, str]) -> None:
-    path = root / SPEC
-    text = path.read_text()
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path.write_text(text)
 
 
 def add_pending(root: Path, summary: str, affects: tuple[str, ...] = (), relabel="none") -> None:

@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+
+from tests.helpers import edit, git, state
 
 SPEC = "guidelines/digits/spec.yaml"
 ROSTER = "labelers/roster.yaml"
 TRAINING = "labelers/training.yaml"
 
 
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
 def load_yaml(text: str):
     return YAML(typ="safe", pure=True).load(text)
-
-
-def state(root: Path) -> dict:
-    skip = (".git", ".labelspec", ".dvc/tmp", ".dvc/cache")
-    files = {
-        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.relative_to(root).as_posix().startswith(skip)
-    }
-    return {
-        "head": git(root, "rev-parse", "HEAD"),
-        "tags": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags"),
-        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
-        "files": files,
-    }
-
-
-def edit(root: Path, *pairs: tuple[str, str]) -> None:
-    path = root / SPEC
-    text = path.read_text()
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path.write_text(text)
 
 
 def release(run, root: Path, bump: str, summary: str, affects: tuple[str, ...] = ()) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ from ruamel.yaml import YAML
 
 from labelspec.guidelines import spec_at
 from labelspec.workspace import Workspace
+from tests.helpers import edit, state
 
 SPEC = "guidelines/digits/spec.yaml"
 EXAMPLES = "guidelines/digits/examples"
@@ -32,30 +32,6 @@ def git(root: Path, *args: str, text: bool = True):
 def dvc(root: Path, *args: str) -> None:
     env = {**os.environ, "DVC_TEST": "1", "DVC_NO_ANALYTICS": "1"}
     subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, env=env, check=True)
-
-
-def state(root: Path) -> dict:
-    skip = (".git", ".labelspec", ".dvc/tmp", ".dvc/cache")
-    files = {
-        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.relative_to(root).as_posix().startswith(skip)
-    }
-    return {
-        "head": git(root, "rev-parse", "HEAD"),
-        "tags": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags"),
-        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
-        "files": files,
-    }
-
-
-def edit(root: Path, *pairs: tuple[str, str]) -> None:
-    path = root / SPEC
-    text = path.read_text()
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path.write_text(text)
 
 
 def release_patch(run, root: Path, summary: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -13,29 +12,16 @@ import pytest
 
 from labelspec.guidelines import digest_at, releases, working_digest
 from labelspec.workspace import Workspace
+from tests.helpers import edit, git, state
 
 SPEC = "guidelines/digits/spec.yaml"
 SEVEN_DEFINITION = "definition: A horizontal top bar joined to a diagonal stroke."
 NEW_SEVEN_DEFINITION = "definition: A top bar joined to a diagonal stroke, crossed or not."
 
 
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
 def commit_all(root: Path, message: str = "edit the guideline") -> None:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", message)
-
-
-def edit(root: Path, *pairs: tuple[str, str]) -> None:
-    path = root / SPEC
-    text = path.read_text()
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path.write_text(text)
 
 
 def add_pending(root: Path, summary: str, affects: tuple[str, ...] = (), relabel="none") -> None:
@@ -65,22 +51,6 @@ def rename_zero_to_nought(root: Path) -> None:
         ("label: zero,", "label: nought,"),
         ("decision: zero,", "decision: nought,"),
     )
-
-
-def state(root: Path) -> dict:
-    """Everything a refused command must leave alone: HEAD, tags, status and file contents."""
-    skip = (".git", ".labelspec", ".dvc/tmp", ".dvc/cache")
-    files = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and not rel.startswith(skip):
-            files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {
-        "head": git(root, "rev-parse", "HEAD"),
-        "tags": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags"),
-        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
-        "files": files,
-    }
 
 
 def tag_record(root: Path, tag: str) -> dict:

@@ -180,7 +180,7 @@ def build(root: Path, kind: str) -> None:
             import_labels(ws, "digits", path, "jsonl", "digits@1.0.0", source)
     elif kind == "multilabel":
         from labelspec.guidelines import release
-        from tests.store.conftest import git
+        from tests.helpers import git
 
         spec = ws.spec_path("digits")
         text = spec.read_text().replace("task: classification", "task: multilabel")

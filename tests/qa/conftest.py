@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from labelspec.workspace import Workspace
+from tests.helpers import git
 from tests.qa.builders import build
-from tests.store.conftest import git
 
 TEMPLATES = {
     "digits": "classification",

@@ -14,8 +14,8 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 from labelspec.errors import LabelspecError
 from labelspec.labels import import_labels
 from labelspec.qa.agreement import agreement
+from tests.helpers import state
 from tests.qa.builders import ILLEGIBLE, SETS, SETS_ILLEGIBLE, VOTES, write_jsonl
-from tests.store.conftest import state
 
 CLASSES = ["one", "seven", "four", "nine"]
 

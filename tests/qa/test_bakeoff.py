@@ -14,8 +14,9 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from labelspec.workspace import Workspace
+from tests.helpers import git, state
 from tests.qa.builders import DIGIT_ITEMS, TRUTH, VOTES
-from tests.store.conftest import git, state, write_jsonl
+from tests.store.conftest import write_jsonl
 
 CLASSES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 

@@ -7,10 +7,8 @@ same way ``make_workspace`` copies a pristine workspace.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from labelspec import digits
 from tests.conftest import copy_workspace
+from tests.helpers import git
 
 DIGITS = 20  # items d00.png .. d19.png, the first 20 digits of the UCI test set (0..9 twice)
 NEWS = {
@@ -25,27 +24,6 @@ NEWS = {
     "n02.txt": "The United Nations met in Geneva on Monday.",
     "n03.txt": "Paris Saint-Germain beat Marseille.",
 }
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def state(root: Path) -> dict:
-    """Everything a user could see change: HEAD, tags, git status and every file's bytes."""
-    skip = (".git/", ".labelspec/", ".dvc/tmp/")
-    files = {
-        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.relative_to(root).as_posix().startswith(skip)
-    }
-    return {
-        "head": git(root, "rev-parse", "HEAD"),
-        "tags": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags"),
-        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
-        "files": files,
-    }
 
 
 def item_id(index: int) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.conftest import digit_rows, git, write_jsonl
+from tests.helpers import git
+from tests.store.conftest import digit_rows, write_jsonl
 
 CHILD = r"""
 import os, signal, sys, time

@@ -12,15 +12,8 @@ from ruamel.yaml import YAML
 
 from labelspec.guidelines import get_release
 from labelspec.workspace import Workspace
-from tests.store.conftest import (
-    digit_class,
-    digit_rows,
-    git,
-    item_id,
-    set_training_policy,
-    state,
-    write_jsonl,
-)
+from tests.helpers import git, state
+from tests.store.conftest import digit_class, digit_rows, item_id, set_training_policy, write_jsonl
 
 DIGITS_AT = "digits@1.0.0"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from labelspec import digits
-from tests.store.conftest import git, state
+from tests.helpers import git, state
 
 ITEMS = "datasets/digits/items"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.store.conftest import digit_rows, git, write_jsonl
+from tests.helpers import git
+from tests.store.conftest import digit_rows, write_jsonl
 
 
 def test_a_fresh_clone_has_every_snapshot_after_pull(labeled_ws, run, tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from tests.store.conftest import DIGITS, digit_class, digit_rows, git, item_id, state, write_jsonl
+from tests.helpers import git, state
+from tests.store.conftest import DIGITS, digit_class, digit_rows, item_id, write_jsonl
 
 LINEAGE = (
     "item_id",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from tests.store.conftest import git
+from tests.helpers import git
 
 TRAINING = "labelers/training.yaml"
 

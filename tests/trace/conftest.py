@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from labelspec import digits
-from tests.store.conftest import git, set_training_policy, write_jsonl
+from tests.helpers import git
+from tests.store.conftest import set_training_policy, write_jsonl
 
 ITEMS = 20
 TEST = {2, 7, 12, 15}  # item indices in the test split

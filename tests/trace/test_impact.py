@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from tests.store.conftest import git, state
+from tests.helpers import git, state
 from tests.trace.conftest import SUSPECT, SUSPECT_ITEMS, TOTAL_LABELS, add_pending, edit, split_of
 
 CONTRACT = {

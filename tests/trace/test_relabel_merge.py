@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.store.conftest import git, state
+from tests.helpers import git, state
 from tests.trace.conftest import (
     SUSPECT,
     as_json,

@@ -6,7 +6,7 @@ import csv
 import json
 import re
 
-from tests.store.conftest import git
+from tests.helpers import git
 from tests.trace.conftest import SUSPECT, SUSPECT_ITEMS, make_plan
 
 # the oldest suspect label of each item (d03's by vC-01 is dated 2026-01-18)
