@@ -260,12 +260,12 @@ class Demo:
     # -- trace and relabel ------------------------------------------------------------------------
     def step_trace_and_relabel(self) -> None:
         self.say(
-            "9. Which labels did 1.1.0 make suspect? Ones, sevens (and twos, confusable with sevens)"
+            "11. Which labels did 1.1.0 make suspect? Ones, sevens (and twos, confusable with sevens)"
         )
         self.run("trace impact digits --guideline digits")
         self.run("trace labeler digits vB-02")
         self.say(
-            "10. Plan the relabel: model-disagreement first, as Label Studio tasks with the old labels"
+            "12. Plan the relabel: model-disagreement first, as Label Studio tasks with the old labels"
         )
         predictions = simulate.model_predictions(
             self.truth, self.ws / "deliveries/model-predictions.jsonl"
@@ -279,7 +279,7 @@ class Demo:
             "labeler train vA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed"
         )
         self.say(
-            "11. Retrained labelers relabel in Label Studio; the export is merged, except 10 items still open"
+            "13. Retrained labelers relabel in Label Studio; the export is merged, except 10 items still open"
         )
         relabelers = {"vA-01": 100, "vB-01": 101}
         users = self.ws / "deliveries/relabel-users.csv"
