@@ -22,7 +22,7 @@ N_ITEMS, BATCHES, PER_BATCH = 100_000, 100, 10_000
 
 
 def _setup():
-    from labelspec.qa.golden import add_golden
+    from labelspec.store.golden import add_golden
     from labelspec.workspace import Workspace
 
     root = fresh_workspace(OUT / "ws-qa")
@@ -41,7 +41,7 @@ def _setup():
 
 def bakeoff_baseline(ws) -> dict:
     from labelspec.qa import metrics
-    from labelspec.qa.golden import golden_labels
+    from labelspec.store.golden import golden_labels
     from labelspec.store.query import connect
 
     gold, _ = golden_labels(ws, "digits", "golden")

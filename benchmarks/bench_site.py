@@ -16,7 +16,7 @@ CLASSES, EXAMPLES = 100, 20
 def _guideline(root) -> None:
     from PIL import Image
 
-    from labelspec.scaffold import init
+    from labelspec.init import init
 
     if root.exists():
         shutil.rmtree(root)

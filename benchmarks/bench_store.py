@@ -46,9 +46,9 @@ union all select 'removed', "class", count(*) from a anti join b using (label_id
 
 
 def run(scale: float = 1.0) -> dict:
-    from labelspec.labels import diff, show
-    from labelspec.snapshots import batch_paths, load_manifest
+    from labelspec.labels.ingest import diff, show
     from labelspec.store.query import _sql_list
+    from labelspec.store.snapshots import batch_paths, load_manifest
     from labelspec.workspace import Workspace
 
     n_import = int(1_000_000 * scale)
@@ -65,7 +65,7 @@ def run(scale: float = 1.0) -> dict:
         f"import pyarrow.json as j; t = j.read_json({str(jsonl)!r}); assert t.num_rows == {n_import}"
     )
     ours = run_child(
-        "from labelspec.labels import import_labels; from labelspec.workspace import Workspace; "
+        "from labelspec.labels.ingest import import_labels; from labelspec.workspace import Workspace; "
         f"r = import_labels(Workspace({str(small)!r}), 'digits', {str(jsonl)!r}, 'jsonl', 'digits@1.0.0', 'bench'); "
         f"assert r.labels == {n_import}"
     )
@@ -86,7 +86,7 @@ def run(scale: float = 1.0) -> dict:
     history(big, batches, per_batch, n_items, training)
     small_jsonl = write_jsonl(OUT / "labels-10k.jsonl", 10_000, n_items, seed=5)
     code = (
-        "from labelspec.labels import import_labels; from labelspec.workspace import Workspace; "
+        "from labelspec.labels.ingest import import_labels; from labelspec.workspace import Workspace; "
         "import_labels(Workspace({ws!r}), 'digits', "
         + repr(str(small_jsonl))
         + ", 'jsonl', 'digits@1.0.0', 'bench')"

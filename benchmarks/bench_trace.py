@@ -39,9 +39,9 @@ def impact_baseline(files: str) -> tuple:
 
 
 def run() -> dict:
-    from labelspec.snapshots import batch_paths, load_manifest
+    from labelspec.lineage.trace import impact, trace_item
     from labelspec.store.query import _sql_list
-    from labelspec.trace import impact, trace_item
+    from labelspec.store.snapshots import batch_paths, load_manifest
     from labelspec.workspace import Workspace
 
     root = OUT / "ws-big"
@@ -59,7 +59,7 @@ def run() -> dict:
     t_ours = best_of(lambda: impact(ws, "digits", "digits", to="1.1.0"))
     t_base = best_of(lambda: impact_baseline(files))
     child = run_child(
-        "from labelspec.trace import impact; from labelspec.workspace import Workspace; "
+        "from labelspec.lineage.trace import impact; from labelspec.workspace import Workspace; "
         f"impact(Workspace({str(root)!r}), 'digits', 'digits', to='1.1.0')"
     )
     start = time.perf_counter()

@@ -72,8 +72,8 @@ def best_of(fn, repeat: int = 3) -> float:
 def fresh_workspace(path: Path) -> Path:
     """A workspace from `labelspec init` with digits released as 1.0.0 and 1.1.0 (seven changed)."""
     from labelspec import yamlio
-    from labelspec.guidelines import release
-    from labelspec.scaffold import init
+    from labelspec.guideline.releases import release
+    from labelspec.init import init
     from labelspec.workspace import Workspace
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ def fresh_workspace(path: Path) -> Path:
 def add_labelers(path: Path) -> dict[str, str]:
     """30 labelers across 3 vendors, trained on 1.0.0; returns labeler -> training id."""
     from labelspec import yamlio
-    from labelspec.labelers import _record_id
+    from labelspec.labelers.records import _record_id
 
     roster, records, ids = [], [], {}
     for labeler in LABELERS:
@@ -243,8 +243,9 @@ def history(
 ) -> None:
     """``batches`` batches of history, one snapshot each, committed at once (building 1,000
     snapshots through 1,000 imports would only measure the setup)."""
-    from labelspec.guidelines import releases
-    from labelspec.snapshots import (
+    from labelspec.guideline.releases import releases
+    from labelspec.store.batches import write_batch
+    from labelspec.store.snapshots import (
         BatchInfo,
         Manifest,
         Snapshot,
@@ -253,7 +254,6 @@ def history(
         manifest_path,
         tag_name,
     )
-    from labelspec.store.batches import write_batch
     from labelspec.vcs import Dvc, Git
     from labelspec.workspace import Workspace
     from labelspec.yamlio import atomic_write_text

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from labelspec import digits
+from labelspec.demo import digits
 
 OUT = (
     Path(__file__).resolve().parents[1]

@@ -46,7 +46,7 @@ def isolate(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory, isolate) -> Callable[[str], Path]:
     """One freshly initialised workspace per template, made once per session."""
-    from labelspec.scaffold import init
+    from labelspec.init import init
 
     made: dict[str, Path] = {}
 

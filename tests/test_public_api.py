@@ -28,7 +28,7 @@ def test_all_is_sorted():
 
 def test_workspace_labels_and_query(tmp_path, run):
     """The Python API over a real workspace: current labels as Arrow, a DuckDB connection."""
-    from labelspec import digits
+    from labelspec.demo import digits
 
     run("init", str(tmp_path / "ws"))
     root = tmp_path / "ws"

@@ -20,7 +20,7 @@ def check_command(path: str, as_json: bool) -> None:
       labelspec check
       labelspec check guidelines/digits --json
     """
-    from labelspec.check import check
+    from labelspec.guideline.check import check
 
     report = check(path)
     if as_json:

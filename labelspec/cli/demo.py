@@ -15,6 +15,6 @@ def demo_command(directory: str) -> None:
     Example:
       labelspec demo build/demo
     """
-    from labelspec.demo import run_demo
+    from labelspec.demo.story import run_demo
 
     run_demo(directory)

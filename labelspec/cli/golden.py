@@ -49,7 +49,7 @@ def add_command(dataset, file, fmt, name, guideline_ref, labeler, as_json) -> No
     Example:
       labelspec golden add digits expert.jsonl --format jsonl --name expert
     """
-    from labelspec.qa.golden import add_golden
+    from labelspec.store.golden import add_golden
     from labelspec.workspace import open_workspace
 
     result = add_golden(open_workspace(), dataset, file, fmt, name, guideline_ref, labeler)
@@ -71,7 +71,7 @@ def list_command(dataset, as_json) -> None:
     Example:
       labelspec golden list digits --json
     """
-    from labelspec.qa.golden import list_golden
+    from labelspec.store.golden import list_golden
     from labelspec.workspace import open_workspace
 
     rows = list_golden(open_workspace(), dataset)

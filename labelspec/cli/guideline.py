@@ -43,8 +43,8 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
       labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
     """
     from labelspec.errors import LabelspecError
-    from labelspec.guidelines import release
-    from labelspec.guidelines import tag_current as tag_current_version
+    from labelspec.guideline.releases import release
+    from labelspec.guideline.releases import tag_current as tag_current_version
     from labelspec.workspace import open_workspace
 
     ws = open_workspace()
@@ -83,7 +83,7 @@ def diff_command(name, a, b, as_json) -> None:
       labelspec guideline diff digits 1.0.0 1.1.0
       labelspec guideline diff digits 1.1.0 --json     # against your uncommitted edits
     """
-    from labelspec.guidelines import diff
+    from labelspec.guideline.releases import diff
     from labelspec.workspace import open_workspace
 
     result = diff(open_workspace(), name, a.removeprefix("v"), b.removeprefix("v") if b else None)
@@ -140,7 +140,7 @@ def log_command(name, as_json) -> None:
     Example:
       labelspec guideline log digits
     """
-    from labelspec.guidelines import log
+    from labelspec.guideline.releases import log
     from labelspec.workspace import open_workspace
 
     rows = log(open_workspace(), name)
@@ -177,7 +177,7 @@ def show_command(ref, as_json) -> None:
       labelspec guideline show digits@1.0.0
     """
     from labelspec.errors import NotFoundError
-    from labelspec.guidelines import parse_ref, releases, spec_at, spec_text_at
+    from labelspec.guideline.releases import parse_ref, releases, spec_at, spec_text_at
     from labelspec.workspace import open_workspace
 
     ws = open_workspace()

@@ -28,7 +28,7 @@ def init_command(directory: str, template: str, remote: str | None, as_json: boo
     Example:
       labelspec init my-labels --template detection
     """
-    from labelspec.scaffold import init
+    from labelspec.init import init
 
     result = init(directory, template=template, remote=remote)
     if as_json:

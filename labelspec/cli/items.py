@@ -34,7 +34,7 @@ def add_command(dataset, source, guideline, as_json) -> None:
       labelspec items add digits datasets/digits/items
       labelspec items add street manifests/street.csv --guideline shapes
     """
-    from labelspec.items import add_items
+    from labelspec.store.items import add_items
     from labelspec.workspace import open_workspace
 
     result = add_items(open_workspace(), dataset, source, guideline)
@@ -61,7 +61,7 @@ def list_command(dataset, limit, as_json) -> None:
     Example:
       labelspec items list digits --limit 5
     """
-    from labelspec.items import read_items
+    from labelspec.store.items import read_items
     from labelspec.workspace import open_workspace
 
     items = read_items(open_workspace(), dataset)

@@ -36,7 +36,7 @@ def add_command(labeler_id, vendor, team, as_json) -> None:
     Example:
       labelspec labeler add vendA-01 --vendor vendor-a --team night-shift
     """
-    from labelspec.labelers import add_labeler
+    from labelspec.labelers.records import add_labeler
 
     labeler = add_labeler(_ws(), labeler_id, vendor, team)
     if as_json:
@@ -55,7 +55,7 @@ def list_command(active_only, as_json) -> None:
     Example:
       labelspec labeler list --json
     """
-    from labelspec.labelers import list_labelers
+    from labelspec.labelers.records import list_labelers
 
     labelers = list_labelers(_ws(), include_inactive=not active_only)
     if as_json:
@@ -80,7 +80,7 @@ def deactivate_command(labeler_id) -> None:
     Example:
       labelspec labeler deactivate vendA-01
     """
-    from labelspec.labelers import deactivate_labeler
+    from labelspec.labelers.records import deactivate_labeler
 
     deactivate_labeler(_ws(), labeler_id)
     click.echo(f"Deactivated labeler {labeler_id}")
@@ -103,7 +103,7 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
       labelspec labeler train vendA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed
     """
     from labelspec.errors import LabelspecError
-    from labelspec.labelers import record_training
+    from labelspec.labelers.records import record_training
 
     if passed is None:
         raise LabelspecError("say whether the labeler --passed or --failed")
@@ -146,7 +146,7 @@ def quiz_command(name, version, count, seed, out, as_json) -> None:
     Example:
       labelspec labeler quiz digits --n 12 --out quizzes/digits-1.1.0
     """
-    from labelspec.quiz import build_quiz
+    from labelspec.labelers.quiz import build_quiz
 
     result = build_quiz(
         _ws(), name, out, version.removeprefix("v") if version else None, count, seed
@@ -179,7 +179,7 @@ def grade_command(quiz, answers, labeler_id, as_json) -> None:
     Example:
       labelspec labeler grade quizzes/digits-1.1.0 answers-vendA-01.json --labeler vendA-01
     """
-    from labelspec.quiz import grade
+    from labelspec.labelers.quiz import grade
 
     result = grade(_ws(), quiz, answers, labeler_id)
     if as_json:
@@ -209,7 +209,7 @@ def status_command(guideline, as_json) -> None:
     Example:
       labelspec labeler status --guideline digits
     """
-    from labelspec.labelers import status
+    from labelspec.labelers.records import status
 
     rows = status(_ws(), guideline)
     if as_json:

@@ -67,7 +67,7 @@ def import_command(
       labelspec labels import digits coco.json --format coco --guideline digits@1.0.0 \\
         --source vendor-b --labeler vB-01
     """
-    from labelspec.labels import import_labels
+    from labelspec.labels.ingest import import_labels
 
     result = import_labels(
         _ws(), dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label
@@ -97,7 +97,7 @@ def log_command(dataset, as_json) -> None:
     Example:
       labelspec labels log digits
     """
-    from labelspec.labels import log
+    from labelspec.labels.ingest import log
 
     rows = log(_ws(), dataset)
     if as_json:
@@ -132,7 +132,7 @@ def show_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec labels show digits --snapshot snap-2
     """
-    from labelspec.labels import show
+    from labelspec.labels.ingest import show
 
     result = show(_ws(), dataset, snapshot)
     if as_json:
@@ -158,7 +158,7 @@ def diff_command(dataset, a, b, as_json) -> None:
     Example:
       labelspec labels diff digits snap-1 snap-3
     """
-    from labelspec.labels import diff
+    from labelspec.labels.ingest import diff
 
     result = diff(_ws(), dataset, a, b)
     if as_json:
@@ -205,7 +205,7 @@ def export_command(dataset, fmt, snapshot, out, as_json) -> None:
     Example:
       labelspec labels export digits --format coco --out digits.coco.json
     """
-    from labelspec.labels import export
+    from labelspec.labels.ingest import export
 
     result = export(_ws(), dataset, fmt, out, snapshot)
     if as_json:

@@ -82,7 +82,7 @@ def plan_command(
       labelspec relabel plan digits --guideline digits --segment source=vendor-b --limit 200 \\
         --priority model --predictions preds.jsonl --out relabel/vendor-b
     """
-    from labelspec.relabel import plan
+    from labelspec.lineage.relabel import plan
 
     result = plan(
         _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, predictions, seed
@@ -120,7 +120,7 @@ def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, as_json
       labelspec relabel merge digits rp-20261128T101500Z-1a2b3c export.json --format labelstudio \\
         --labeler-map users.csv
     """
-    from labelspec.relabel import merge
+    from labelspec.lineage.relabel import merge
 
     result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler)
     if as_json:
@@ -142,7 +142,7 @@ def status_command(dataset, as_json) -> None:
     Example:
       labelspec relabel status digits
     """
-    from labelspec.relabel import status
+    from labelspec.lineage.relabel import status
 
     rows = status(_ws(), dataset)
     if as_json:

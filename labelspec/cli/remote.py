@@ -14,7 +14,7 @@ def push_command(as_json) -> None:
     Example:
       labelspec push && git push --follow-tags
     """
-    from labelspec.remote import push
+    from labelspec.store.remotes import push
     from labelspec.workspace import open_workspace
 
     result = push(open_workspace())
@@ -33,7 +33,7 @@ def pull_command(as_json) -> None:
     Example:
       git clone repo labels && cd labels && labelspec pull
     """
-    from labelspec.remote import pull
+    from labelspec.store.remotes import pull
     from labelspec.workspace import open_workspace
 
     result = pull(open_workspace())

@@ -14,6 +14,6 @@ def schema_command() -> None:
       labelspec schema > spec.schema.json
       # then in spec.yaml: # yaml-language-server: $schema=spec.schema.json
     """
-    from labelspec.spec import json_schema
+    from labelspec.guideline.spec import json_schema
 
     write_json(json_schema())

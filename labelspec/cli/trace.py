@@ -33,7 +33,7 @@ def item_command(dataset, item_id, as_json) -> None:
     Example:
       labelspec trace item digits digit-0001.png
     """
-    from labelspec.trace import trace_item
+    from labelspec.lineage.trace import trace_item
 
     result = trace_item(_ws(), dataset, item_id)
     if as_json:
@@ -87,7 +87,7 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
       labelspec trace impact digits --guideline digits --by split
       labelspec trace impact digits --guideline digits --preview    # before releasing an edit
     """
-    from labelspec.trace import impact
+    from labelspec.lineage.trace import impact
 
     result = impact(_ws(), dataset, guideline, from_, to, list(by), preview, snapshot)
     if as_json:
@@ -132,7 +132,7 @@ def labeler_command(dataset, labeler_id, as_json) -> None:
     Example:
       labelspec trace labeler digits vB-01
     """
-    from labelspec.trace import trace_labeler
+    from labelspec.lineage.trace import trace_labeler
 
     result = trace_labeler(_ws(), dataset, labeler_id)
     if as_json:

@@ -19,7 +19,7 @@ def verify_command(dataset, as_json) -> None:
       labelspec verify
     """
     from labelspec.errors import LabelspecError
-    from labelspec.verify import verify
+    from labelspec.labels.verify import verify
     from labelspec.workspace import open_workspace
 
     report = verify(open_workspace(), dataset)

@@ -2,7 +2,7 @@
 
 Readers only parse. Everything that needs the workspace (which item, which labeler, is the class
 in the spec, is the box inside the image, is the labeler trained) is checked afterwards in one
-vectorised pass (``labelspec.validate``), the same for every format.
+vectorised pass (``labelspec.labels.validate``), the same for every format.
 
 Item and labeler references are kept as the tool wrote them (``item_ref``, ``labeler_ref``);
 ``item_ref_kind`` says how to match the item: ``id`` (an item_id), ``path`` (a path, URL or file

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from labelspec.errors import LabelspecError
+from labelspec.guideline.spec import Spec
 from labelspec.qa import metrics, regions
 from labelspec.qa.current import Current, number, open_current, share
 from labelspec.qa.ratings import Ratings, build_latest, build_majority, load
-from labelspec.spec import Spec
 from labelspec.workspace import Workspace
 
 BY = ("class", "labeler", "source")

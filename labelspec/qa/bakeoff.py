@@ -279,9 +279,9 @@ def bakeoff(
     boot: int = 2000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    from labelspec.datasets import dataset_guideline
-    from labelspec.guidelines import spec_at
-    from labelspec.qa.golden import golden_labels
+    from labelspec.guideline.releases import spec_at
+    from labelspec.store.datasets import dataset_guideline
+    from labelspec.store.golden import golden_labels
     from labelspec.store.query import connect
 
     gold, version = golden_labels(ws, dataset, golden)

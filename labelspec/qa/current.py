@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError
-from labelspec.spec import Spec
+from labelspec.guideline.spec import Spec
 from labelspec.workspace import Workspace
 
 
@@ -36,11 +36,11 @@ class Current:
 
 def open_current(ws: Workspace, dataset: str, snapshot: str | int | None = None) -> Current:
     """The current labels of ``snapshot`` (the latest when None); refuses a snapshot without labels."""
-    from labelspec.datasets import dataset_guideline
-    from labelspec.guidelines import spec_at
+    from labelspec.guideline.releases import spec_at
     from labelspec.semver import Version
-    from labelspec.snapshots import load_manifest
+    from labelspec.store.datasets import dataset_guideline
     from labelspec.store.query import connect
+    from labelspec.store.snapshots import load_manifest
 
     guideline = dataset_guideline(ws, dataset)
     chosen = load_manifest(ws, dataset).resolve(snapshot)

@@ -39,7 +39,7 @@ def disagreements(
     self-confidence (ties: lowest margin), and per class and per labeler how many labels were
     scored, how many are suspicious and their mean self-confidence.
     """
-    from labelspec.relabel import load_predictions
+    from labelspec.lineage.relabel import load_predictions
 
     if top < 0:
         raise LabelspecError(f"top must be 0 or more, not {top}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelspec.spec import Spec
+from labelspec.guideline.spec import Spec
 from labelspec.workspace import Workspace
 
 
@@ -75,9 +75,9 @@ def _counter(spec: Spec, page: str, label: str) -> bool:
 def gaps(
     ws: Workspace, dataset: str, golden: str = "golden", top: int = 5, snapshot: str | None = None
 ) -> dict[str, Any]:
-    from labelspec.datasets import dataset_guideline
-    from labelspec.guidelines import releases, spec_at
+    from labelspec.guideline.releases import releases, spec_at
     from labelspec.qa.bakeoff import bakeoff
+    from labelspec.store.datasets import dataset_guideline
     from labelspec.store.query import connect
 
     guideline = dataset_guideline(ws, dataset)

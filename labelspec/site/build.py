@@ -102,7 +102,7 @@ def _publish_config(ws: Workspace, name: str, version: str, tmp: Path) -> Path:
     data["plugins"] = plugins
     spec_title = name
     with contextlib.suppress(LabelspecError):
-        from labelspec.guidelines import spec_at
+        from labelspec.guideline.releases import spec_at
 
         spec_title = spec_at(ws, name, version).title
     data["site_name"] = f"{spec_title}"
@@ -196,7 +196,7 @@ def publish(
     branch: str | None = "gh-pages",
 ) -> PublishResult:
     """Build guideline ``name`` as released at ``version`` and deploy it as a site version."""
-    from labelspec.guidelines import get_release, releases
+    from labelspec.guideline.releases import get_release, releases
     from labelspec.vcs import commit_directory, extract_branch
 
     released = releases(ws, name)

@@ -11,8 +11,8 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelspec.spec import BorderlineExample, CounterExample, Example, LabelClass, Spec
-from labelspec.specdiff import SpecDiff
+from labelspec.guideline.spec import BorderlineExample, CounterExample, Example, LabelClass, Spec
+from labelspec.guideline.diff import SpecDiff
 
 KIND_TITLES = {
     "positive": ("Typical examples", "Label these as {name}."),

@@ -27,7 +27,7 @@ class SiteSource:
 
 
 def _releases(ws: Workspace, name: str, spec, upto: str | None) -> tuple[list[Release], dict]:
-    from labelspec.guidelines import diff, releases
+    from labelspec.guideline.releases import diff, releases
     from labelspec.semver import Version
 
     tagged = {r.version: r for r in releases(ws, name)}
@@ -72,7 +72,7 @@ def _image_uri(guideline: str, image: str) -> str:
 
 
 def working_tree(ws: Workspace, name: str) -> SiteSource:
-    from labelspec.check import check_guideline
+    from labelspec.guideline.check import check_guideline
     from labelspec.errors import ProblemsError
 
     # Existence is what a build needs; opening every image is `labelspec check`'s job.
@@ -102,7 +102,7 @@ def working_tree(ws: Workspace, name: str) -> SiteSource:
 
 def at_release(ws: Workspace, name: str, version: str) -> SiteSource:
     """The guideline as released at ``version``: spec, prose and images from the tag."""
-    from labelspec.guidelines import get_release, spec_at
+    from labelspec.guideline.releases import get_release, spec_at
     from labelspec.vcs import Git, read_at
 
     release = get_release(ws, name, version)

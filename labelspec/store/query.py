@@ -25,8 +25,8 @@ def connect(
     ws: Workspace, dataset: str, snapshot: str | int | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``labels_all``, ``labels`` and ``items`` views for one snapshot."""
-    from labelspec.items import items_path
-    from labelspec.snapshots import batch_paths, load_manifest
+    from labelspec.store.items import items_path
+    from labelspec.store.snapshots import batch_paths, load_manifest
 
     manifest = load_manifest(ws, dataset)
     chosen = manifest.resolve(snapshot) if (snapshot is not None or manifest.snapshots) else None

@@ -84,7 +84,7 @@ def test_warnings_alone_exit_zero(workspace: Path, run):
 
 
 def test_a_large_image_tracked_by_dvc_is_fine(workspace: Path, run):
-    from labelspec.check import tracked_by_dvc
+    from labelspec.guideline.check import tracked_by_dvc
 
     examples = workspace / "guidelines/digits/examples"
     assert not tracked_by_dvc(examples / "one_typical_1.png", workspace)

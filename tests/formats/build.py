@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.spec import Spec
+from labelspec.guideline.spec import Spec
 from labelspec.store.schema import ITEM_BASE_SCHEMA, LABEL_SCHEMA
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from labelspec.spec import Spec
-from labelspec.specdiff import diff_specs, strongest_relabel
+from labelspec.guideline.diff import diff_specs, strongest_relabel
+from labelspec.guideline.spec import Spec
 from tests.helpers import edit, git
 
 SPEC = "guidelines/digits/spec.yaml"

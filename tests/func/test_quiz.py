@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from labelspec.guidelines import spec_at
+from labelspec.guideline.releases import spec_at
 from labelspec.workspace import Workspace
 from tests.helpers import edit, state
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspec.guidelines import digest_at, releases, working_digest
+from labelspec.guideline.releases import digest_at, releases, working_digest
 from labelspec.workspace import Workspace
 from tests.helpers import edit, git, state
 

@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from labelspec import digits, shapes
+from labelspec.demo import digits, shapes
 
 # -- classification: ten digit items, four labelers from three vendors ------------------------------
 DIGIT_ITEMS = [f"d{i:02d}.png" for i in range(10)]
@@ -159,9 +159,9 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 def build(root: Path, kind: str) -> None:
     """Items, labelers (training not enforced) and labels for ``kind`` in a pristine workspace."""
-    from labelspec.items import add_items
-    from labelspec.labelers import add_labeler
-    from labelspec.labels import import_labels
+    from labelspec.labelers.records import add_labeler
+    from labelspec.labels.ingest import import_labels
+    from labelspec.store.items import add_items
     from labelspec.workspace import Workspace
     from tests.store.conftest import set_training_policy
 
@@ -179,7 +179,7 @@ def build(root: Path, kind: str) -> None:
             path = write_jsonl(root.parent / f"{labeler}.jsonl", rows)
             import_labels(ws, "digits", path, "jsonl", "digits@1.0.0", source)
     elif kind == "multilabel":
-        from labelspec.guidelines import release
+        from labelspec.guideline.releases import release
         from tests.helpers import git
 
         spec = ws.spec_path("digits")
@@ -210,8 +210,8 @@ def build(root: Path, kind: str) -> None:
 
 
 def _import_by_source(ws, root: Path, dataset: str, guideline: str, by_source: dict) -> None:
-    from labelspec.labelers import add_labeler
-    from labelspec.labels import import_labels
+    from labelspec.labelers.records import add_labeler
+    from labelspec.labels.ingest import import_labels
 
     for source, rows in by_source.items():
         for labeler in sorted({row["labeler"] for row in rows}):

@@ -12,7 +12,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from labelspec.errors import LabelspecError
-from labelspec.labels import import_labels
+from labelspec.labels.ingest import import_labels
 from labelspec.qa.agreement import agreement
 from tests.helpers import state
 from tests.qa.builders import ILLEGIBLE, SETS, SETS_ILLEGIBLE, VOTES, write_jsonl

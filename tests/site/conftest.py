@@ -17,7 +17,7 @@ NEW_SEVEN = "A top bar at least half the digit's width, joined to a diagonal str
 
 
 def release_1_1_0(root: Path) -> None:
-    from labelspec.guidelines import release
+    from labelspec.guideline.releases import release
     from labelspec.workspace import Workspace
 
     spec = root / "guidelines/digits/spec.yaml"

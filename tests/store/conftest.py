@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspec import digits
+from labelspec.demo import digits
 from tests.conftest import copy_workspace
 from tests.helpers import git
 
@@ -64,9 +64,9 @@ def set_training_policy(root: Path, policy: str) -> None:
 
 
 def _build(root: Path, kind: str) -> None:
-    from labelspec import shapes
-    from labelspec.items import add_items
-    from labelspec.labelers import add_labeler, record_training
+    from labelspec.demo import shapes
+    from labelspec.labelers.records import add_labeler, record_training
+    from labelspec.store.items import add_items
     from labelspec.workspace import Workspace
 
     ws = Workspace(root)
@@ -96,7 +96,7 @@ def _build(root: Path, kind: str) -> None:
 @pytest.fixture(scope="session")
 def built(pristine, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """Populated workspaces by kind: digits, digits-labeled, shapes, news (built once)."""
-    from labelspec.labels import import_labels
+    from labelspec.labels.ingest import import_labels
     from labelspec.workspace import Workspace
 
     templates = {"digits": "classification", "shapes": "detection", "news": "ner"}

@@ -24,7 +24,7 @@ import labelspec
 import labelspec.store.batches
 import labelspec.vcs
 import labelspec.yamlio
-from labelspec.labels import import_labels
+from labelspec.labels.ingest import import_labels
 
 root, source, point = sys.argv[1:4]
 

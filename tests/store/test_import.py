@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from ruamel.yaml import YAML
 
-from labelspec.guidelines import get_release
+from labelspec.guideline.releases import get_release
 from labelspec.workspace import Workspace
 from tests.helpers import git, state
 from tests.store.conftest import digit_class, digit_rows, item_id, set_training_policy, write_jsonl

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from labelspec import digits
+from labelspec.demo import digits
 from tests.helpers import git, state
 
 ITEMS = "datasets/digits/items"

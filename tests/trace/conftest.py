@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspec import digits
+from labelspec.demo import digits
 from tests.helpers import git
 from tests.store.conftest import set_training_policy, write_jsonl
 
@@ -128,10 +128,10 @@ def add_pending(root: Path, summary: str, affects: list[str], relabel: str) -> N
 def _build(root: Path) -> None:
     import datetime as dt
 
-    from labelspec.guidelines import release
-    from labelspec.items import add_items
-    from labelspec.labelers import add_labeler, record_training
-    from labelspec.labels import import_labels
+    from labelspec.guideline.releases import release
+    from labelspec.labelers.records import add_labeler, record_training
+    from labelspec.labels.ingest import import_labels
+    from labelspec.store.items import add_items
     from labelspec.workspace import Workspace
 
     folder = root / "datasets/digits/items"

@@ -6,7 +6,7 @@ import json
 
 from ruamel.yaml import YAML
 
-from labelspec.guidelines import get_release
+from labelspec.guideline.releases import get_release
 from labelspec.workspace import Workspace
 from tests.trace.conftest import as_json
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from labelspec import yamlio
-from labelspec.check import validate_data
+from labelspec.guideline.check import validate_data
 
 BASE = {
     "guideline": "digits",
@@ -242,7 +242,7 @@ def test_unknown_affects_is_only_a_warning():
 
 
 def test_min_box_px_takes_the_strictest_rule():
-    from labelspec.spec import Spec
+    from labelspec.guideline.spec import Spec
 
     data = edited(task="detection")
     data["rules"] = [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelspec import digits
+from labelspec.demo import digits
 
 # The classic confusions: which digit a tired or under-instructed labeler writes instead.
 CONFUSIONS = {1: 7, 7: 1, 4: 9, 9: 4, 3: 8, 8: 3, 5: 6, 6: 5, 0: 6, 2: 7}

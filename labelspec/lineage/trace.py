@@ -27,7 +27,7 @@ def site_page(guideline: str, version: str, class_id: str) -> str:
 
 
 def _training_table(ws: Workspace) -> pa.Table:
-    from labelspec.labelers import training_records
+    from labelspec.labelers.records import training_records
 
     records = training_records(ws)
     return pa.Table.from_pylist(
@@ -57,8 +57,8 @@ def _training_table(ws: Workspace) -> pa.Table:
 
 # -- trace item ---------------------------------------------------------------------------------------
 def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
-    from labelspec.snapshots import load_manifest
     from labelspec.store.query import connect
+    from labelspec.store.snapshots import load_manifest
 
     manifest = load_manifest(ws, dataset)
     con = connect(ws, dataset)
@@ -171,7 +171,7 @@ def _suspect_classes(
     ws: Workspace, guideline: str, versions: list[str], to: str | None
 ) -> dict[str, dict[str, str]]:
     """version -> {class: why} for labels made under that version, judged against ``to``."""
-    from labelspec.guidelines import diff, spec_at
+    from labelspec.guideline.releases import diff, spec_at
 
     target = spec_at(ws, guideline, to)
     out: dict[str, dict[str, str]] = {}
@@ -194,7 +194,7 @@ def _suspect_classes(
 def _versions_between(
     ws: Workspace, guideline: str, present: list[str], from_: str | None, to: str | None
 ) -> list[str]:
-    from labelspec.guidelines import releases
+    from labelspec.guideline.releases import releases
     from labelspec.semver import Version
 
     released = {r.version for r in releases(ws, guideline)}
@@ -233,7 +233,7 @@ def find_suspects(
     preview: bool = False,
     snapshot: str | None = None,
 ) -> Suspects:
-    from labelspec.guidelines import releases
+    from labelspec.guideline.releases import releases
     from labelspec.store.query import connect
 
     released = releases(ws, guideline)

@@ -9,7 +9,7 @@ from pathlib import Path
 from string import Template
 
 from labelspec.errors import WorkspaceError
-from labelspec.guidelines import tag_current
+from labelspec.guideline.releases import tag_current
 from labelspec.vcs import Dvc, Git, git_root, is_ignored
 from labelspec.workspace import CONFIG_NAME, Workspace
 
@@ -91,7 +91,7 @@ def _render_files(root: Path, template: str, remote_url: str) -> dict[str, bytes
 def _shape_images(rel_dir: str) -> dict[str, bytes]:
     import io
 
-    from labelspec import shapes
+    from labelspec.demo import shapes
 
     out = {}
     for name, (kind, box, fill, seed) in shapes.SCENES.items():

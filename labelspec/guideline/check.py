@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from labelspec import yamlio
 from labelspec.errors import Problem, SpecError
-from labelspec.spec import Loc, Spec, cross_check
+from labelspec.guideline.spec import Loc, Spec, cross_check
 from labelspec.workspace import Workspace, find_root
 
 MIN_EXAMPLE_PX = 32
@@ -61,7 +61,7 @@ def key_path(loc: Loc) -> str:
 
 
 def _all_model_keys() -> list[str]:
-    from labelspec import spec as spec_module
+    from labelspec.guideline import spec as spec_module
 
     keys: set[str] = set()
     for obj in vars(spec_module).values():

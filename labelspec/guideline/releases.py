@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from labelspec import yamlio
 from labelspec.errors import NotFoundError, ReleaseError, SpecError
+from labelspec.guideline.diff import BUMP_RANK, SpecDiff, diff_specs, strongest_relabel
+from labelspec.guideline.spec import NEVER_RELEASED, UNRELEASED, Spec
 from labelspec.semver import BUMPS, Version
-from labelspec.spec import NEVER_RELEASED, UNRELEASED, Spec
-from labelspec.specdiff import BUMP_RANK, SpecDiff, diff_specs, strongest_relabel
 from labelspec.vcs import Git
 from labelspec.workspace import Workspace
 
@@ -225,7 +225,7 @@ def _tag_message(record: dict[str, Any], message: str | None) -> str:
 
 
 def _refuse_if_not_releasable(ws: Workspace, name: str, git: Git) -> Spec:
-    from labelspec.check import check_guideline
+    from labelspec.guideline.check import check_guideline
 
     report = check_guideline(ws, name)
     if report.errors:

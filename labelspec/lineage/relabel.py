@@ -128,13 +128,13 @@ def plan(
     seed: int = 0,
 ) -> PlanResult:
     """Write a relabel plan for the labels a release makes suspect, and the tool's task files."""
-    from labelspec.datasets import dataset_guideline
     from labelspec.formats import labelstudio
-    from labelspec.guidelines import spec_at
-    from labelspec.items import read_items
-    from labelspec.snapshots import load_manifest
+    from labelspec.guideline.releases import spec_at
+    from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
+    from labelspec.store.datasets import dataset_guideline
+    from labelspec.store.items import read_items
     from labelspec.store.schema import ITEM_BASE_COLUMNS
-    from labelspec.trace import SEGMENT_BASE, find_suspects
+    from labelspec.store.snapshots import load_manifest
     from labelspec.vcs import Git
     from labelspec.yamlio import atomic_write_text
 
@@ -355,13 +355,13 @@ def merge(
     """Import relabel results for a plan; each new annotation supersedes the item's old ones."""
     from labelspec.errors import ProblemsError
     from labelspec.formats import reader
-    from labelspec.items import read_items
-    from labelspec.labelers import list_labelers
-    from labelspec.labels import load_labeler_map, write_labels
-    from labelspec.snapshots import load_manifest
+    from labelspec.labelers.records import list_labelers
+    from labelspec.labels.ingest import load_labeler_map, write_labels
+    from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id
+    from labelspec.store.items import read_items
     from labelspec.store.query import connect
-    from labelspec.validate import ImportRequest, validate
+    from labelspec.store.snapshots import load_manifest
 
     record = load_plan(ws, dataset, plan_ref)
     plan_id = record["plan"]
@@ -476,8 +476,8 @@ def rows_word(n: int) -> str:
 
 
 def _done_items(ws: Workspace, dataset: str, plan_id: str, con=None) -> set[str]:
-    from labelspec.snapshots import load_manifest
     from labelspec.store.query import connect
+    from labelspec.store.snapshots import load_manifest
 
     batches = [b.id for b in load_manifest(ws, dataset).batches.values() if b.plan == plan_id]
     if not batches:
@@ -491,8 +491,8 @@ def _done_items(ws: Workspace, dataset: str, plan_id: str, con=None) -> set[str]
 
 def status(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
     """Per plan: how many items are done and open, and who did them."""
-    from labelspec.snapshots import load_manifest
     from labelspec.store.query import connect
+    from labelspec.store.snapshots import load_manifest
 
     manifest = load_manifest(ws, dataset)
     con = connect(ws, dataset) if manifest.snapshots else None

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from labelspec import yamlio
 from labelspec.errors import LabelspecError, NotFoundError, WorkspaceError
-from labelspec.guidelines import affected_between, get_release, releases
+from labelspec.guideline.releases import affected_between, get_release, releases
 from labelspec.semver import Version
 from labelspec.vcs import Git
 from labelspec.workspace import Workspace

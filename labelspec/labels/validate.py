@@ -17,9 +17,9 @@ import pyarrow as pa
 
 from labelspec.errors import LabelspecError, Problem
 from labelspec.formats.base import Staged
-from labelspec.guidelines import releases, spec_at
-from labelspec.labelers import Coverage, list_labelers
-from labelspec.spec import Spec
+from labelspec.guideline.releases import releases, spec_at
+from labelspec.guideline.spec import Spec
+from labelspec.labelers.records import Coverage, list_labelers
 from labelspec.store.engine import database
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.workspace import Workspace

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelspec.spec import LabelClass, Spec
+from labelspec.guideline.spec import LabelClass, Spec
 
 # Fields of a class whose change alters what labelers should do with its items.
 SEMANTIC_FIELDS = ("definition", "include", "exclude", "min_box_px", "confusable_with")

@@ -37,7 +37,7 @@ class VerifyReport:
 
 
 def _interrupted(ws: Workspace, dataset: str, manifest) -> list[str]:
-    from labelspec.snapshots import labels_dir, manifest_path
+    from labelspec.store.snapshots import labels_dir, manifest_path
     from labelspec.vcs import Git
 
     found = []
@@ -62,10 +62,10 @@ def _verify_dataset(
     ws: Workspace, dataset: str, report: VerifyReport, training_ids: set[str]
 ) -> None:
 
-    from labelspec.guidelines import digest_at, releases
-    from labelspec.snapshots import load_manifest
+    from labelspec.guideline.releases import digest_at, releases
     from labelspec.store.batches import file_sha256
     from labelspec.store.query import _sql_list
+    from labelspec.store.snapshots import load_manifest
     from labelspec.vcs import Dvc, Git
 
     manifest = load_manifest(ws, dataset)
@@ -162,7 +162,7 @@ def _verify_dataset(
 
 
 def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
-    from labelspec.labelers import training_records
+    from labelspec.labelers.records import training_records
 
     names = [dataset] if dataset else sorted(ws.config.datasets)
     if dataset and dataset not in ws.config.datasets:

@@ -117,12 +117,12 @@ def add_golden(
     labeler: str = "expert",
 ) -> dict[str, Any]:
     """Validate expert labels like an import (spec, items), then store them as a golden version."""
-    from labelspec.datasets import dataset_guideline
     from labelspec.formats import reader
-    from labelspec.guidelines import parse_ref, releases
-    from labelspec.items import read_items
+    from labelspec.guideline.releases import parse_ref, releases
+    from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id, write_batch
-    from labelspec.validate import ImportRequest, validate
+    from labelspec.store.datasets import dataset_guideline
+    from labelspec.store.items import read_items
     from labelspec.vcs import Dvc, Git
     from labelspec.yamlio import atomic_write_text
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import click
 
-from labelspec import simulate, yamlio
+from labelspec import yamlio
+from labelspec.demo import simulate
 
 ITEMS = 300
 GOLDEN = 150

@@ -259,8 +259,8 @@ def add_items(
     ws: Workspace, dataset: str, source: Path | str, guideline: str | None = None
 ) -> ItemsResult:
     """Register items from a folder or manifest; validate everything, then write and commit."""
-    from labelspec.datasets import ensure_dataset
     from labelspec.store.batches import write_parquet
+    from labelspec.store.datasets import ensure_dataset
     from labelspec.vcs import Dvc, Git
 
     source = Path(source).resolve()

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.guidelines import get_release, releases, spec_at
-from labelspec.labelers import TrainingRecord, get_labeler, record_training
+from labelspec.guideline.releases import get_release, releases, spec_at
+from labelspec.labelers.records import TrainingRecord, get_labeler, record_training
 from labelspec.vcs import read_at
 from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text

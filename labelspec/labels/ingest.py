@@ -106,8 +106,8 @@ def write_labels(
 ):
     """Write one batch and commit it as a new snapshot (the caller holds the workspace lock)."""
 
-    from labelspec.snapshots import BatchInfo, commit_snapshot, labels_dir, recover
     from labelspec.store.batches import write_batch
+    from labelspec.store.snapshots import BatchInfo, commit_snapshot, labels_dir, recover
     from labelspec.vcs import Git
 
     batch_id = table.column("batch_id")[0].as_py()
@@ -168,12 +168,12 @@ def import_labels(
 
     ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
     vendors bill per label by contract)."""
-    from labelspec.datasets import dataset_guideline
     from labelspec.formats import reader
-    from labelspec.guidelines import parse_ref, releases
-    from labelspec.items import read_items
+    from labelspec.guideline.releases import parse_ref, releases
+    from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id
-    from labelspec.validate import ImportRequest, validate
+    from labelspec.store.datasets import dataset_guideline
+    from labelspec.store.items import read_items
 
     path = Path(file)
     if not path.is_file():
@@ -271,7 +271,7 @@ def rows_word(n: int) -> str:
 
 # -- log / show / diff -------------------------------------------------------------------------------
 def log(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
-    from labelspec.snapshots import snapshots_with_commits, to_dict
+    from labelspec.store.snapshots import snapshots_with_commits, to_dict
 
     manifest = snapshots_with_commits(ws, dataset)
     rows = []
@@ -284,8 +284,8 @@ def log(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
 
 def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, Any]:
     """Counts of a snapshot's current labels by class, labeler, guideline version and source."""
-    from labelspec.snapshots import load_manifest
     from labelspec.store.query import connect
+    from labelspec.store.snapshots import load_manifest
 
     chosen = load_manifest(ws, dataset).resolve(snapshot)
     con = connect(ws, dataset, chosen.id)
@@ -367,8 +367,8 @@ union all select 'relabeled_same', old_class, count(*) from changes where kind =
 def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
     """What changed in the current labels from snapshot A to snapshot B, by class (in DuckDB)."""
 
-    from labelspec.snapshots import batch_paths, load_manifest
     from labelspec.store.query import _sql_list
+    from labelspec.store.snapshots import batch_paths, load_manifest
 
     manifest = load_manifest(ws, dataset)
     snap_a, snap_b = manifest.resolve(a), manifest.resolve(b)
@@ -435,12 +435,12 @@ def export(
     ws: Workspace, dataset: str, fmt: str, out: Path | str, snapshot: str | None = None
 ) -> dict[str, Any]:
     """Write the current labels of a snapshot for a tool or a training job."""
-    from labelspec.datasets import dataset_guideline
-    from labelspec.guidelines import spec_at
-    from labelspec.items import read_items
-    from labelspec.snapshots import load_manifest
+    from labelspec.guideline.releases import spec_at
     from labelspec.store.batches import write_parquet
+    from labelspec.store.datasets import dataset_guideline
+    from labelspec.store.items import read_items
     from labelspec.store.query import current_labels
+    from labelspec.store.snapshots import load_manifest
 
     if fmt not in EXPORT_FORMATS:
         raise LabelspecError(

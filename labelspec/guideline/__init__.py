@@ -1,0 +1,1 @@
+"""Guidelines: the spec models, YAML checks, diffs and releases."""

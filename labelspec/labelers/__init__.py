@@ -1,0 +1,1 @@
+"""Labelers: the roster, training records, coverage and quizzes."""

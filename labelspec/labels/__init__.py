@@ -1,0 +1,1 @@
+"""Labels: import (stage, validate, write), history, export and verify."""
