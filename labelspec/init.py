@@ -10,6 +10,7 @@ from string import Template
 
 from labelspec.errors import WorkspaceError
 from labelspec.guideline.releases import tag_current
+from labelspec.transaction import transaction
 from labelspec.vcs import Dvc, Git, git_root, is_ignored
 from labelspec.workspace import CONFIG_NAME, Workspace
 
@@ -23,8 +24,10 @@ COMMON_FILES = {
     "mkdocs.yml": "mkdocs.yml",
     "dvc.yaml": "dvc.yaml",
     "gitignore": ".gitignore",
-    "labelers/roster.yaml": "labelers/roster.yaml",
-    "labelers/training.yaml": "labelers/training.yaml",
+    "gitattributes": ".gitattributes",
+    "labelers/README.md": "labelers/README.md",
+    "labelers/roster.jsonl": "labelers/roster.jsonl",
+    "labelers/training.jsonl": "labelers/training.jsonl",
     "datasets/README.md": "datasets/README.md",
 }
 
@@ -127,26 +130,25 @@ def init(
     created_git = enclosing is None or is_ignored(enclosing, root)
     created_dvc = not (root / ".dvc").is_dir()
     git = Git.init(root) if created_git else Git(root)
+    git.close()
+    ws = Workspace(root)
     try:
         if created_dvc:
             Dvc.init(root, subdir=git.top != root).close()
-        for rel, content in files.items():
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        with Dvc(root) as dvc:
-            dvc.set_default_remote("storage", remote_url)
+            with Dvc(root) as dvc:
+                dvc.set_default_remote("storage", remote_url)
+        with transaction(ws, f"labelspec init: {template} workspace") as tx:
+            if created_dvc:
+                tx.adopt(*(root / p for p in (".dvc/config", ".dvc/.gitignore", ".dvcignore")))
+            for rel, content in files.items():
+                tx.write_bytes(root / rel, content)
         if "://" not in remote_url:
             Path(remote_url).mkdir(parents=True, exist_ok=True)
-        tracked = [*files, ".dvc/config", ".dvc/.gitignore", ".dvcignore"]
-        git.commit(f"labelspec init: {template} workspace", paths=tracked)
-        release = tag_current(Workspace(root), TEMPLATES[template][0])
+        release = tag_current(ws, TEMPLATES[template][0])
         commit = release.commit
     except BaseException:
-        _undo(root, files, created_git, created_dvc)
+        _undo(root, created_git, created_dvc)
         raise
-    finally:
-        git.close()
     guideline, dataset = TEMPLATES[template]
     return InitResult(
         root=root,
@@ -160,15 +162,9 @@ def init(
     )
 
 
-def _undo(root: Path, files: dict[str, bytes], created_git: bool, created_dvc: bool) -> None:
-    """Remove what a failed init wrote (none of it existed before: init checks for clashes)."""
-    for rel in files:
-        (root / rel).unlink(missing_ok=True)
-    for rel in sorted({str(Path(r).parent) for r in files}, key=len, reverse=True):
-        folder = root / rel
-        while folder != root and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
+def _undo(root: Path, created_git: bool, created_dvc: bool) -> None:
+    """Remove the repositories a failed init created (the transaction took back its files)."""
+    shutil.rmtree(root / ".labelspec", ignore_errors=True)
     if created_dvc:
         shutil.rmtree(root / ".dvc", ignore_errors=True)
         (root / ".dvcignore").unlink(missing_ok=True)

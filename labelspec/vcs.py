@@ -137,6 +137,14 @@ class Git:
             )
         return bool(out.strip())
 
+    def has_changes(self, paths: Sequence[Path | str]) -> bool:
+        """Whether any of ``paths`` differs from HEAD (or is new)."""
+        with _git_errors("status"):
+            out = self.repo.git.status(
+                "--porcelain", "--untracked-files=all", "--", *[self._rel(p) for p in paths]
+            )
+        return bool(out.strip())
+
     def dirty_files(self, path: Path | str = ".") -> list[str]:
         with _git_errors("status"):
             out = self.repo.git.status(
@@ -234,6 +242,129 @@ class Git:
         with _git_errors("reset"):
             self.repo.git.reset("--soft", "--quiet", rev)
 
+    def unstage(self, paths: Sequence[Path | str], rev: str | None) -> None:
+        """Take ``paths`` out of the index (back to ``rev``'s version, or untracked)."""
+        specs = [self._rel(p) for p in paths]
+        with _git_errors("reset"):
+            if rev:
+                self.repo.git.reset("-q", rev, "--", *specs)
+            else:
+                self.repo.git.rm("--cached", "-q", "--ignore-unmatch", "-r", "--", *specs)
+
+    def restore_from(self, rev: str, paths: Sequence[Path | str]) -> None:
+        """Put ``paths`` back as they are at ``rev`` (index and working tree)."""
+        with _git_errors("checkout"):
+            self.repo.git.checkout(rev, "--", *[self._rel(p) for p in paths])
+
+    def index_lock(self) -> Path:
+        return Path(self.repo.git_dir) / "index.lock"
+
+    # -- revisions, trees and blobs ------------------------------------------------------------
+    def rev_parse(self, ref: str) -> str | None:
+        """The commit ``ref`` names (a sha, branch, tag, ``HEAD~2`` ...), or None."""
+        git = _git()
+        try:
+            return self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
+        except git.GitCommandError:
+            return None
+
+    def ls_tree(self, rev: str, folder: Path | str) -> list[tuple[str, str]]:
+        """(path relative to ``folder``, blob sha) of every file under ``folder`` at ``rev``."""
+        rel = self.rel_to_top(folder)
+        with _git_errors("ls-tree"):
+            out = self.repo.git.ls_tree("-r", "-z", rev, "--", rel + "/")
+        found = []
+        for entry in out.split("\0"):
+            if not entry:
+                continue
+            info, _, path = entry.partition("\t")
+            _mode, kind, sha = info.split()
+            if kind == "blob":
+                found.append((path.removeprefix(rel + "/"), sha))
+        return found
+
+    def blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
+        """The content of many blobs through git's one long-running ``cat-file --batch``."""
+        out = {}
+        with _git_errors("cat-file"):
+            for sha in shas:
+                out[sha] = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        return out
+
+    def commits_adding(self, folder: Path | str, suffix: str) -> dict[str, tuple[str, str]]:
+        """path (relative to ``folder``) -> (commit, committer date) of the commit that added it,
+        for every file ending in ``suffix`` ever added under ``folder`` in HEAD's history."""
+        rel = self.rel_to_top(folder)
+        if self.head() is None:
+            return {}
+        with _git_errors("log"):
+            out = self.repo.git.log(
+                "--format=%x00%H %cI", "--diff-filter=A", "--name-only", "--", rel + "/"
+            )
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in out.split("\0")[1:]:
+            header, *names = chunk.strip().splitlines()
+            sha, date = header.split(" ", 1)
+            for name in names:
+                if name.endswith(suffix):
+                    found.setdefault(name.removeprefix(rel + "/"), (sha, date))
+        return found
+
+    def commit_info(self, rev: str) -> tuple[str, str, list[str]]:
+        """(subject, committer date, parents) of a commit."""
+        with _git_errors("show"):
+            commit = self.repo.commit(rev)
+        return (
+            commit.summary if isinstance(commit.summary, str) else commit.summary.decode(),
+            commit.committed_datetime.isoformat(),
+            [p.hexsha for p in commit.parents],
+        )
+
+    def branch(self) -> str | None:
+        """The checked-out branch, or None on a detached HEAD."""
+        try:
+            return self.repo.active_branch.name
+        except (TypeError, ValueError):
+            return None
+
+    # -- sharing -----------------------------------------------------------------------------------
+    def remote_names(self) -> list[str]:
+        return [r.name for r in self.repo.remotes]
+
+    def push(self, remote: str, branch: str) -> None:
+        """Push ``branch`` and every tag; a rejected push says what to do next."""
+        git = _git()
+        try:
+            self.repo.git.push("--porcelain", remote, f"refs/heads/{branch}", "--tags")
+        except git.GitCommandError as exc:
+            detail = (exc.stderr or exc.stdout or "").strip()
+            rejected = [
+                line for line in detail.splitlines() if "rejected" in line or line.startswith("!")
+            ]
+            raise VcsError(
+                f"git push to {remote} was rejected ({'; '.join(rejected) or detail}): "
+                "the remote has commits or tags you do not have. Run `labelspec pull`, then push again; "
+                "a tag rejected as `already exists` means two clones made the same release "
+                "(releases are made on the main branch after review)"
+            ) from exc
+
+    def pull(self, remote: str, branch: str) -> str:
+        """``git pull --no-rebase`` (a merge commit when both sides moved); conflicts are reported
+        with the files that hold them."""
+        git = _git()
+        try:
+            return self.repo.git.pull(
+                "--no-rebase", "--no-edit", remote, branch, env=self._identity()
+            )
+        except git.GitCommandError as exc:
+            conflicts = self.repo.git.diff("--name-only", "--diff-filter=U").split()
+            if conflicts:
+                raise VcsError(
+                    f"git pull from {remote} left conflicts in {', '.join(conflicts)}; resolve them as "
+                    "with code (`git status`), commit, then `labelspec pull` again"
+                ) from exc
+            raise VcsError(f"git pull from {remote} failed: {(exc.stderr or '').strip()}") from exc
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -317,6 +448,97 @@ class Dvc:
     def cache_path(self, md5: str) -> Path:
         """Where the DVC cache keeps an object (a file, or a directory listing ending in .dir)."""
         return Path(self.repo.cache.local.oid_to_path(md5))
+
+
+class DvcCache:
+    """DVC's local cache used directly for single files, the way ``dvc add`` stores them (DVC 3:
+    ``<cache>/files/md5/<2 hex>/<30 hex>``, read-only objects, a ``.dvc`` file beside the data).
+
+    ``dvc.repo.Repo.add`` collects every stage of the workspace first, which takes seconds once a
+    dataset has 1,000 batch files; writing one immutable file must cost the same at any history.
+    ``dvc status``, ``push``, ``pull`` and ``checkout`` read what this writes (tests run them).
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.dvc_dir = self.root / ".dvc"
+        if not self.dvc_dir.is_dir():
+            raise VcsError(f"{self.root} has no .dvc folder (run `labelspec init` or `dvc init`)")
+        self.dir = self._cache_dir()
+
+    def _cache_dir(self) -> Path:
+        from configobj import ConfigObj
+
+        found = self.dvc_dir / "cache"
+        for name in ("config", "config.local"):
+            path = self.dvc_dir / name
+            if path.is_file():
+                configured = (ConfigObj(str(path)).get("cache") or {}).get("dir")
+                if configured:
+                    found = (self.dvc_dir / configured).resolve()
+        return found
+
+    def object_path(self, md5: str) -> Path:
+        return self.dir / "files" / "md5" / md5[:2] / md5[2:]
+
+    def store(self, path: Path, md5: str) -> None:
+        """Copy ``path`` into the cache as object ``md5`` (read-only), unless it is there."""
+        import shutil
+        import uuid
+
+        target = self.object_path(md5)
+        if target.is_file():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            shutil.copyfile(path, tmp)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+def dvc_file_text(name: str, md5: str, size: int, meta: dict) -> str:
+    """A ``.dvc`` file as ``dvc add`` writes it, plus labelspec's record under ``meta`` (which DVC
+    keeps untouched). The record is one JSON line: valid YAML, and quick to parse."""
+    import json
+
+    record = json.dumps(meta, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
+    return (
+        f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {name}\n"
+        f"meta:\n  labelspec: {record}\n"
+    )
+
+
+def parse_dvc_file(text: str, source: str) -> tuple[str, int, dict]:
+    """(md5, size, labelspec meta) of a single-file ``.dvc`` file."""
+    from labelspec.yamlio import fast_load
+
+    try:
+        data = fast_load(text, source) or {}
+        out = data["outs"][0]
+        return (
+            str(out["md5"]),
+            int(out.get("size") or 0),
+            (data.get("meta") or {}).get("labelspec") or {},
+        )
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise VcsError(f"{source}: not a DVC file labelspec can read ({exc})") from exc
+
+
+def hash_file(path: Path) -> tuple[str, str, int]:
+    """(sha256, md5, size) of a file in one read: sha256 for labelspec's records, md5 for DVC."""
+    import hashlib
+
+    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), md5.hexdigest(), size
 
 
 def read_at(root: Path, rev: str, path: Path) -> bytes:

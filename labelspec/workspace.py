@@ -33,9 +33,13 @@ class Policies(BaseModel):
     training: Literal["error", "warn", "off"] = "error"
 
 
+LAYOUT = 2  # the store layout this labelspec writes (``labelspec upgrade`` moves 1 -> 2)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    workspace: int = 1
+    workspace: int = 2  # layout 1 files say `workspace: 1`
+    release_branch: str = "main"  # guideline releases are made here, after review
     name: str = Field(default="labelspec", min_length=1)
     datasets: dict[str, DatasetConfig] = {}
     remote: RemoteConfig = RemoteConfig()
@@ -74,6 +78,13 @@ class Workspace:
             raise WorkspaceError(f"{self.config_path}: {where}: {first['msg']}") from exc
 
     # -- paths ---------------------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """``.labelspec/``: the lock, the write journal and caches (git-ignored, per clone)."""
+        folder = self.root / ".labelspec"
+        folder.mkdir(exist_ok=True)
+        return folder
+
     @property
     def guidelines_dir(self) -> Path:
         return self.root / "guidelines"
@@ -137,8 +148,7 @@ class Workspace:
         """Serialise multi-step writes (files -> dvc add -> git commit) across processes."""
         from filelock import FileLock, Timeout
 
-        lock_dir = self.root / ".labelspec"
-        lock_dir.mkdir(exist_ok=True)
+        lock_dir = self.state_dir
         try:
             with FileLock(str(lock_dir / "lock"), timeout=timeout):
                 yield

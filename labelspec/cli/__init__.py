@@ -28,10 +28,12 @@ COMMANDS = {
     "pull": "labelspec.cli.remote:pull_command",
     "push": "labelspec.cli.remote:push_command",
     "qa": "labelspec.cli.qa:qa_group",
+    "recover": "labelspec.cli.verify:recover_command",
     "relabel": "labelspec.cli.relabel:relabel_group",
     "schema": "labelspec.cli.schema:schema_command",
     "site": "labelspec.cli.site:site_group",
     "trace": "labelspec.cli.trace:trace_group",
+    "upgrade": "labelspec.cli.verify:upgrade_command",
     "verify": "labelspec.cli.verify:verify_command",
 }
 

@@ -57,7 +57,8 @@ def add_command(dataset, file, fmt, name, guideline_ref, labeler, as_json) -> No
         write_json(result)
     else:
         click.echo(
-            f"Stored golden set {name} v{result['version']}: {result['labels']} labels on {result['items']} items ({dataset})"
+            f"Stored golden set {name} v{result['version']} ({result['batch']}): {result['labels']} labels "
+            f"on {result['items']} items ({dataset})"
         )
 
 

@@ -56,6 +56,8 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
         raise LabelspecError(
             "give --bump major|minor|patch (or --tag-current for an untagged version)"
         )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         write_json(result.to_dict())
         return

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import snapshot_option, version_option
 from labelspec.cli.output import json_option, note, table, write_json
 
 
@@ -36,7 +37,7 @@ def add_command(labeler_id, vendor, team, as_json) -> None:
     Example:
       labelspec labeler add vendA-01 --vendor vendor-a --team night-shift
     """
-    from labelspec.labelers.records import add_labeler
+    from labelspec.labelers.roster import add_labeler
 
     labeler = add_labeler(_ws(), labeler_id, vendor, team)
     if as_json:
@@ -55,7 +56,7 @@ def list_command(active_only, as_json) -> None:
     Example:
       labelspec labeler list --json
     """
-    from labelspec.labelers.records import list_labelers
+    from labelspec.labelers.roster import list_labelers
 
     labelers = list_labelers(_ws(), include_inactive=not active_only)
     if as_json:
@@ -80,16 +81,31 @@ def deactivate_command(labeler_id) -> None:
     Example:
       labelspec labeler deactivate vendA-01
     """
-    from labelspec.labelers.records import deactivate_labeler
+    from labelspec.labelers.roster import deactivate_labeler
 
     deactivate_labeler(_ws(), labeler_id)
     click.echo(f"Deactivated labeler {labeler_id}")
 
 
+@labeler_group.command("activate")
+@click.argument("labeler_id", metavar="ID")
+def activate_command(labeler_id) -> None:
+    """Mark an inactive labeler active again.
+
+    \b
+    Example:
+      labelspec labeler activate vendA-01
+    """
+    from labelspec.labelers.roster import set_active
+
+    set_active(_ws(), labeler_id, True)
+    click.echo(f"Activated labeler {labeler_id}")
+
+
 @labeler_group.command("train")
 @click.argument("labeler_id", metavar="ID")
 @click.option("--guideline", required=True, help="Guideline name.")
-@click.option("--version", required=True, help="Released version the training covered.")
+@version_option("--version", required=True, help="Released version the training covered.")
 @click.option("--method", type=click.Choice(["quiz", "session"]), required=True)
 @click.option("--score", type=float, required=True, help="Fraction correct, 0..1.")
 @click.option("--passed/--failed", default=None, help="The outcome.")
@@ -103,7 +119,7 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
       labelspec labeler train vendA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed
     """
     from labelspec.errors import LabelspecError
-    from labelspec.labelers.records import record_training
+    from labelspec.labelers.training import record_training
 
     if passed is None:
         raise LabelspecError("say whether the labeler --passed or --failed")
@@ -128,7 +144,7 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
 
 @labeler_group.command("quiz")
 @click.argument("name")
-@click.option("--version", help="Released version [default: the newest].")
+@version_option("--version", help="Released version [default: the newest].")
 @click.option("--n", "count", type=int, default=20, show_default=True, help="Number of questions.")
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Random seed for the choice and order."
@@ -209,7 +225,7 @@ def status_command(guideline, as_json) -> None:
     Example:
       labelspec labeler status --guideline digits
     """
-    from labelspec.labelers.records import status
+    from labelspec.labelers.coverage import status
 
     rows = status(_ws(), guideline)
     if as_json:
@@ -236,7 +252,7 @@ def status_command(guideline, as_json) -> None:
 @labeler_group.command("stats")
 @click.argument("dataset")
 @click.option("--golden", help="Golden set for accuracy [default: the only one, if one].")
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @json_option
 def stats_command(dataset, golden, snapshot, as_json) -> None:
     """Per labeler: throughput, accuracy on golden items, agreement with the others, training.

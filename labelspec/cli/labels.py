@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import snapshot_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.formats import FORMATS
 
@@ -77,7 +78,7 @@ def import_command(
         return
     click.echo(
         f"Imported {result.labels} label(s) in {result.annotations} annotation(s) on {result.items} item(s) "
-        f"from {source} -> {result.snapshot} ({result.tag}, batch {result.batch_id})"
+        f"from {source} -> batch {result.batch_id}, commit {result.commit[:10]}"
     )
     click.echo("  by class:   " + ", ".join(f"{k} {v}" for k, v in result.by_class.items()))
     click.echo("  by labeler: " + ", ".join(f"{k} {v}" for k, v in result.by_labeler.items()))
@@ -89,32 +90,39 @@ def import_command(
 
 @labels_group.command("log")
 @click.argument("dataset")
+@snapshot_option
 @json_option
-def log_command(dataset, as_json) -> None:
-    """List the snapshots of DATASET, newest first.
+def log_command(dataset, snapshot, as_json) -> None:
+    """List the batches of DATASET at a revision, newest first, with the commit of each.
+
+    Every commit is a snapshot: pass a commit, branch or tag (or a batch id) as --snapshot
+    to show, diff, export, trace or QA the labels as they were there.
 
     \b
     Example:
       labelspec labels log digits
+      labelspec labels show digits --snapshot HEAD~2
     """
-    from labelspec.labels.ingest import log
+    from labelspec.labels.history import log
 
-    rows = log(_ws(), dataset)
+    rows = log(_ws(), dataset, snapshot)
     if as_json:
         write_json(rows)
         return
     table(
         None,
-        ["snapshot", "created", "commit", "labels", "current", "sources", "message"],
+        ["commit", "date", "batch", "source", "format", "labels", "supersedes", "plan"],
         [
             (
-                r["name"],
-                r["created"],
-                (r["commit"] or "untagged")[:10],
+                (r["commit"] or "?")[:10]
+                + (f" ({r['snapshot_tag']})" if r["snapshot_tag"] else ""),
+                (r["date"] or "")[:19],
+                r["batch"],
+                r["source"],
+                r["format"],
                 r["labels"],
-                r["current_labels"],
-                ", ".join(r["sources"]),
-                r["message"],
+                r["supersedes"] or "",
+                r["plan"] or "",
             )
             for r in rows
         ],
@@ -123,16 +131,16 @@ def log_command(dataset, as_json) -> None:
 
 @labels_group.command("show")
 @click.argument("dataset")
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @json_option
 def show_command(dataset, snapshot, as_json) -> None:
     """Counts of the current labels by class, labeler, guideline version and source.
 
     \b
     Example:
-      labelspec labels show digits --snapshot snap-2
+      labelspec labels show digits --snapshot HEAD~1
     """
-    from labelspec.labels.ingest import show
+    from labelspec.labels.history import show
 
     result = show(_ws(), dataset, snapshot)
     if as_json:
@@ -152,13 +160,18 @@ def show_command(dataset, snapshot, as_json) -> None:
 @click.argument("b")
 @json_option
 def diff_command(dataset, a, b, as_json) -> None:
-    """What changed in the current labels between snapshots A and B, by class.
+    """What changed in the current labels between revisions A and B, by class.
+
+    A and B are any git revisions (commits, branches, tags, batch ids), on one line of history
+    or two. A label that replaced another (through any chain of relabels) is one change, so
+    "added - removed" is the change in current labels.
 
     \b
     Example:
-      labelspec labels diff digits snap-1 snap-3
+      labelspec labels diff digits HEAD~3 HEAD
+      labelspec labels diff digits main vendor-b-delivery
     """
-    from labelspec.labels.ingest import diff
+    from labelspec.labels.history import diff
 
     result = diff(_ws(), dataset, a, b)
     if as_json:
@@ -193,7 +206,7 @@ def diff_command(dataset, a, b, as_json) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["coco", "labelstudio", "jsonl", "parquet"]), required=True
 )
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file."
 )
@@ -205,7 +218,7 @@ def export_command(dataset, fmt, snapshot, out, as_json) -> None:
     Example:
       labelspec labels export digits --format coco --out digits.coco.json
     """
-    from labelspec.labels.ingest import export
+    from labelspec.labels.export import export
 
     result = export(_ws(), dataset, fmt, out, snapshot)
     if as_json:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
 
 
@@ -43,7 +44,7 @@ def _f(value, digits: int = 3) -> str:
 @click.option(
     "--iou", type=float, default=0.5, show_default=True, help="IoU threshold for box matches."
 )
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @click.option(
     "--report",
     "report_dir",
@@ -148,7 +149,7 @@ def bakeoff_command(dataset, golden, sources, weights, iou, snapshot, report_dir
 
 @qa_group.command("agreement")
 @click.argument("dataset")
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @click.option(
     "--by", type=click.Choice(["class", "labeler", "source"]), help="Break the figures down."
 )
@@ -205,7 +206,7 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
     help="Model class probabilities per item.",
 )
 @click.option("--top", type=int, default=20, show_default=True)
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @json_option
 def disagreements_command(dataset, predictions, top, snapshot, as_json) -> None:
     """Rank current labels by how strongly a model disagrees with them (self-confidence, margin).
@@ -256,7 +257,7 @@ def disagreements_command(dataset, predictions, top, snapshot, as_json) -> None:
     "--by", type=click.Choice(["labeler", "class", "source"]), help="Stratify the sample."
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -286,7 +287,7 @@ def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
 @click.option(
     "--top", type=int, default=5, show_default=True, help="How many confused class pairs."
 )
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @json_option
 def gaps_command(dataset, golden, top, snapshot, as_json) -> None:
     """The most confused class pairs held against the guideline, with what to add to it.

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import version_option
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.formats import FORMATS
 
@@ -40,7 +41,7 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
 @relabel_group.command("plan")
 @click.argument("dataset")
 @click.option("--guideline", required=True)
-@click.option("--to", help="Version to relabel under [default: the newest release].")
+@version_option("--to", help="Version to relabel under [default: the newest release].")
 @click.option(
     "--segment",
     "segment",
@@ -127,7 +128,7 @@ def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, as_json
         write_json(result)
         return
     click.echo(
-        f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> {result['snapshot']}; "
+        f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
         f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
     )
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import version_option
 from labelspec.cli.output import json_option, note, write_json
 
 
@@ -52,7 +53,7 @@ def build_command(out, as_json) -> None:
 
 @site_group.command("publish")
 @click.argument("name")
-@click.option("--version", help="Released version [default: the newest].")
+@version_option("--version", help="Released version [default: the newest].")
 @click.option(
     "--folder",
     type=click.Path(file_okay=False, path_type=Path),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import click
 
+from labelspec.cli.options import snapshot_option, version_option
 from labelspec.cli.output import json_option, table, write_json
 
 
@@ -25,9 +26,10 @@ def _ws():
 @trace_group.command("item")
 @click.argument("dataset")
 @click.argument("item_id")
+@snapshot_option
 @json_option
-def item_command(dataset, item_id, as_json) -> None:
-    """Every annotation ITEM_ID has had: batch, snapshot, labeler, training, guideline version.
+def item_command(dataset, item_id, snapshot, as_json) -> None:
+    """Every annotation ITEM_ID has had: batch, commit, labeler, training, guideline version.
 
     \b
     Example:
@@ -35,7 +37,7 @@ def item_command(dataset, item_id, as_json) -> None:
     """
     from labelspec.lineage.trace import trace_item
 
-    result = trace_item(_ws(), dataset, item_id)
+    result = trace_item(_ws(), dataset, item_id, snapshot)
     if as_json:
         write_json(result)
         return
@@ -52,7 +54,7 @@ def item_command(dataset, item_id, as_json) -> None:
             else "NO covering training"
         )
         click.echo(
-            f"      {a['snapshot']} batch {a['batch']} from {a['source']} ({a['format']}); labeler {a['labeler']}, "
+            f"      batch {a['batch']} (commit {(a['commit'] or 'uncommitted')[:10]}) from {a['source']} ({a['format']}); labeler {a['labeler']}, "
             f"training {trained}"
         )
         click.echo(
@@ -65,15 +67,15 @@ def item_command(dataset, item_id, as_json) -> None:
 @trace_group.command("impact")
 @click.argument("dataset")
 @click.option("--guideline", required=True, help="Guideline name.")
-@click.option("--from", "from_", help="Only labels made under this version or later.")
-@click.option("--to", help="Judge against this release [default: the newest].")
+@version_option("--from", "from_", help="Only labels made under this version or later.")
+@version_option("--to", help="Judge against this release [default: the newest].")
 @click.option(
     "--by", "by", multiple=True, help="Also segment by this item metadata column (repeatable)."
 )
 @click.option(
     "--preview", is_flag=True, help="Judge against the working tree: what would an edit cost?"
 )
-@click.option("--snapshot", help="snap-N [default: the latest].")
+@snapshot_option
 @json_option
 def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json) -> None:
     """Current labels made suspect by guideline changes, grouped into segments.
@@ -124,8 +126,9 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
 @trace_group.command("labeler")
 @click.argument("dataset")
 @click.argument("labeler_id", metavar="ID")
+@snapshot_option
 @json_option
-def labeler_command(dataset, labeler_id, as_json) -> None:
+def labeler_command(dataset, labeler_id, snapshot, as_json) -> None:
     """A labeler's current labels, split by whether their training covered the version used.
 
     \b
@@ -134,7 +137,7 @@ def labeler_command(dataset, labeler_id, as_json) -> None:
     """
     from labelspec.lineage.trace import trace_labeler
 
-    result = trace_labeler(_ws(), dataset, labeler_id)
+    result = trace_labeler(_ws(), dataset, labeler_id, snapshot)
     if as_json:
         write_json(result)
         return

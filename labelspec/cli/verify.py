@@ -9,10 +9,11 @@ from labelspec.cli.output import json_option, write_json
 @click.option("--dataset", help="Only this dataset.")
 @json_option
 def verify_command(dataset, as_json) -> None:
-    """Check that the label store matches its history; exit 1 with every problem otherwise.
+    """Check that the store at HEAD matches its history; exit 1 with every problem otherwise.
 
-    Every batch matches its sha256 in the snapshot manifest and is in the DVC cache; every
-    label's guideline version is a released tag with a matching digest; every training id exists.
+    Every batch, item manifest and golden version matches its record (md5 and sha256, in the
+    working copy and the DVC cache); every label's guideline version is a released tag with a
+    matching digest; every training id exists. Works the same on merged histories.
 
     \b
     Example:
@@ -26,14 +27,78 @@ def verify_command(dataset, as_json) -> None:
     if as_json:
         write_json(report.to_dict())
     else:
-        for problem in report.problems:
-            click.echo(f"problem: {problem}")
-        for warning in report.warnings:
-            click.echo(f"warning: {warning}")
-        checked = ", ".join(
-            f"{d}: {c['batches']} batches, {c['labels']} labels" for d, c in report.checked.items()
-        )
-        if report.ok:
-            click.echo(f"ok: {checked or 'no labels yet'}")
+        render(report)
     if not report.ok:
         raise LabelspecError(f"verify found {len(report.problems)} problem(s)")
+
+
+def render(report) -> None:
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    checked = ", ".join(
+        f"{d}: {c['batches']} batches, {c['labels']} labels"
+        for d, c in report.checked.items()
+        if c["batches"]
+    )
+    if report.ok:
+        click.echo(f"ok: {checked or 'no labels yet'}")
+
+
+@click.command("recover")
+@json_option
+def recover_command(as_json) -> None:
+    """Finish or undo a write that a killed labelspec process left half done.
+
+    Every write does this first anyway; run it when `verify` reports an interrupted write.
+
+    \b
+    Example:
+      labelspec recover
+    """
+    from labelspec.transaction import recover
+    from labelspec.workspace import open_workspace
+
+    ws = open_workspace()
+    with ws.lock():
+        done = recover(ws)
+    if as_json:
+        write_json({"repaired": done})
+    else:
+        click.echo("\n".join(done) if done else "nothing to recover")
+
+
+@click.command("upgrade")
+@json_option
+def upgrade_command(as_json) -> None:
+    """Move a workspace to the current store layout in one commit (verified after).
+
+    Layout 2 gives every label batch, item manifest and golden version its own .dvc record
+    and the labelers' records one line each, so clones that write at once merge with git.
+
+    \b
+    Example:
+      labelspec upgrade && labelspec verify
+    """
+    from labelspec.errors import LabelspecError
+    from labelspec.upgrade import upgrade
+    from labelspec.workspace import open_workspace
+
+    result = upgrade(open_workspace())
+    if as_json:
+        write_json(result.to_dict())
+    else:
+        for name, counts in result.datasets.items():
+            click.echo(
+                f"{name}: {counts['batches']} batches, {counts['items']} items, "
+                f"{counts['golden_versions']} golden versions"
+            )
+        click.echo(
+            f"labelers: {result.labelers}, training records: {result.training_records}; "
+            f"commit {(result.commit or '')[:10]}"
+        )
+    if not result.verify["ok"]:
+        raise LabelspecError(
+            "upgraded, but verify found problems: " + "; ".join(result.verify["problems"])
+        )

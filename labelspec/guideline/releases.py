@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -192,6 +192,7 @@ class ReleaseResult:
     commit: str
     digest: str
     diff: SpecDiff | None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +203,7 @@ class ReleaseResult:
             "commit": self.commit,
             "digest": self.digest,
             "diff": self.diff.to_dict() if self.diff else None,
+            "warnings": self.warnings,
         }
 
 
@@ -244,8 +246,10 @@ def _refuse_if_not_releasable(ws: Workspace, name: str, git: Git) -> Spec:
 
 def tag_current(ws: Workspace, name: str, message: str | None = None) -> ReleaseResult:
     """Tag the version spec.yaml already declares as released (a new workspace, an adopted spec)."""
-    with ws.lock(), Git(ws.root) as git:
-        spec = _refuse_if_not_releasable(ws, name, git)
+    from labelspec.transaction import transaction
+
+    with transaction(ws, f"tag guideline {name}") as tx:
+        spec = _refuse_if_not_releasable(ws, name, tx.git)
         if spec.pending:
             raise ReleaseError(
                 f"{name} has a pending `{UNRELEASED}` entry; use --bump to release it"
@@ -255,11 +259,11 @@ def tag_current(ws: Workspace, name: str, message: str | None = None) -> Release
                 f"{name} has never been released; add a `{UNRELEASED}` entry and use --bump"
             )
         tag = tag_name(name, spec.version)
-        if git.tag_exists(tag):
+        if tx.git.tag_exists(tag):
             raise ReleaseError(f"tag {tag} already exists: {name} {spec.version} is released")
         digest = working_digest(ws, name)
-        git.tag(tag, _tag_message(_release_record(spec, spec.version, digest), message))
-        return ReleaseResult(name, spec.version, None, tag, git.head() or "", digest, None)
+        tx.tag(tag, _tag_message(_release_record(spec, spec.version, digest), message))
+    return ReleaseResult(name, spec.version, None, tag, tx.commit or "", digest, None)
 
 
 def release(
@@ -269,10 +273,16 @@ def release(
     message: str | None = None,
     date: dt.date | None = None,
 ) -> ReleaseResult:
-    """Release the pending changelog entry as the next version: stamp, digest, commit, tag."""
+    """Release the pending changelog entry as the next version: stamp, digest, commit, tag.
+
+    Releases are global names, made on the main branch after review: off it, a warning is
+    returned (two branches releasing one version is what ``verify`` then reports)."""
+    from labelspec.transaction import transaction
+
     if bump not in BUMPS:
         raise ReleaseError(f"--bump must be one of {', '.join(BUMPS)}")
-    with ws.lock(), Git(ws.root) as git:
+    with transaction(ws, f"Release guideline {name}") as tx:
+        git = tx.git
         spec = _refuse_if_not_releasable(ws, name, git)
         pending = spec.pending
         if pending is None:
@@ -306,30 +316,27 @@ def release(
         entry["version"] = new_version
         # Right after `version`, so a blank line or comment that ends the entry stays at its end.
         _set_at(entry, 1, "date", date or dt.datetime.now(dt.UTC).date())
-        try:
-            doc.save()
-            digest = working_digest(ws, name)
-            _set_at(entry, 2, "digest", digest)
-            doc.save()
-            commit = git.commit(
-                f"Release guideline {name} v{new_version}: {pending.summary}"
-                + (f"\n\n{message}" if message else ""),
-                paths=[spec_path],
-            )
-        except BaseException:
-            git.restore([spec_path])
-            raise
-        try:
-            stamped = spec_at(ws, name, None)
-            git.tag(tag, _tag_message(_release_record(stamped, new_version, digest), message))
-        except BaseException:
-            # Never leave a release commit without its tag: undo the commit, keep other work.
-            git.reset_soft("HEAD~1")
-            git.restore([spec_path])
-            raise
-        if change is not None:
-            change.to_version = new_version
-        return ReleaseResult(name, new_version, previous, tag, commit, digest, change)
+        tx.write_text(spec_path, doc.dumps())
+        digest = working_digest(ws, name)
+        _set_at(entry, 2, "digest", digest)
+        tx.write_text(spec_path, doc.dumps())
+        tx.journal.message = f"Release guideline {name} v{new_version}: {pending.summary}" + (
+            f"\n\n{message}" if message else ""
+        )
+        stamped = spec_at(ws, name, None)
+        tx.tag(tag, _tag_message(_release_record(stamped, new_version, digest), message))
+        branch = git.branch()
+    if change is not None:
+        change.to_version = new_version
+    result = ReleaseResult(name, new_version, previous, tag, tx.commit or "", digest, change)
+    main = ws.config.release_branch
+    if branch != main:
+        result.warnings.append(
+            f"released on {branch or 'a detached HEAD'}, not on {main}: releases are global "
+            f"names, made on {main} after review; if {main} releases {new_version} too, "
+            "`labelspec verify` reports two releases of one version"
+        )
+    return result
 
 
 def _set_at(mapping, position: int, key: str, value: Any) -> None:

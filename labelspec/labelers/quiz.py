@@ -19,7 +19,8 @@ from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.guideline.releases import get_release, releases, spec_at
-from labelspec.labelers.records import TrainingRecord, get_labeler, record_training
+from labelspec.labelers.roster import get_labeler
+from labelspec.labelers.training import TrainingRecord, record_training
 from labelspec.vcs import read_at
 from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text

@@ -19,7 +19,8 @@ from labelspec.errors import LabelspecError, Problem
 from labelspec.formats.base import Staged
 from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
-from labelspec.labelers.records import Coverage, list_labelers
+from labelspec.labelers.coverage import Coverage
+from labelspec.labelers.roster import list_labelers
 from labelspec.store.engine import database
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.workspace import Workspace

@@ -1,15 +1,18 @@
-"""``labelspec verify``: prove the label store is what its history says it is.
+"""``labelspec verify``: prove the workspace is what its history says it is.
 
-Checks, per dataset: every batch's sha256 matches the snapshot manifest; the DVC cache holds
-every batch; every label's guideline version is a released tag whose content still has the
-digest the label carries; every training id exists; every snapshot has its tag. An interrupted
-write (left uncommitted) is reported as a warning: the last snapshot is still intact.
+At HEAD (a merge commit as much as a linear one), per dataset: every label batch, item manifest
+and golden version has its bytes (working copy or DVC cache) and they match both the md5 DVC
+recorded and the sha256 in labelspec's record, with the row count and batch id it records;
+every label's guideline version is a released tag whose content still has the digest the label
+carries (two divergent releases of one version are named with both commits); every training id
+exists; no item id was registered twice with different content; the roster has no clashing
+adds. A write that was interrupted is reported with the command that finishes or undoes it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError
@@ -36,139 +39,197 @@ class VerifyReport:
         }
 
 
-def _interrupted(ws: Workspace, dataset: str, manifest) -> list[str]:
-    from labelspec.store.snapshots import labels_dir, manifest_path
-    from labelspec.vcs import Git
+def _check_file(ws: Workspace, locator, record, what: str, report: VerifyReport) -> Path | None:
+    """The file of ``record`` if its bytes are whole (working copy and cache copy both checked)."""
+    from labelspec.vcs import hash_file
 
-    found = []
-    with Git(ws.root) as git:
-        for path in (manifest_path(ws, dataset), ws.dataset_dir(dataset) / "labels.dvc"):
-            if path.exists() and (not git.is_tracked(path) or git.is_dirty(path)):
-                found.append(f"{ws.relpath(path)} has uncommitted changes")
-    known = {b.file.removeprefix("labels/") for b in manifest.batches.values()}
-    folder = labels_dir(ws, dataset)
-    if folder.is_dir():
-        found += [
-            f"{ws.relpath(p)} is in no snapshot" for p in folder.iterdir() if p.name not in known
-        ]
-    if found:
-        return [
-            f"{dataset}: an interrupted write left {'; '.join(found)} (the next write rolls it back)"
-        ]
-    return []
-
-
-def _verify_dataset(
-    ws: Workspace, dataset: str, report: VerifyReport, training_ids: set[str]
-) -> None:
-
-    from labelspec.guideline.releases import digest_at, releases
-    from labelspec.store.batches import file_sha256
-    from labelspec.store.query import _sql_list
-    from labelspec.store.snapshots import load_manifest
-    from labelspec.vcs import Dvc, Git
-
-    manifest = load_manifest(ws, dataset)
-    if not manifest.snapshots:
-        return
-    report.warnings += _interrupted(ws, dataset, manifest)
-    folder = ws.dataset_dir(dataset)
-    # 1. the DVC cache holds every batch committed in labels.dvc
-    cached: dict[str, str] = {}
-    with Git(ws.root) as git, Dvc(ws.root) as dvc:
-        from labelspec import yamlio
-
-        record = yamlio.to_plain(
-            yamlio.parse(git.read_file("HEAD", folder / "labels.dvc").decode())
+    local, cached = ws.root / record.rel, locator.cache.object_path(record.md5)
+    copies = [p for p in (local, cached) if p.is_file()]
+    if not copies:
+        report.problems.append(
+            f"{what} {record.rel} is neither in the workspace nor in the DVC cache; run `labelspec pull`"
         )
-        listing_path = dvc.cache_path(record["outs"][0]["md5"])
-        if listing_path.is_file():
-            for entry in json.loads(listing_path.read_text()):
-                cached[entry["relpath"]] = entry["md5"]
-                if not dvc.cache_path(entry["md5"]).is_file():
-                    report.problems.append(
-                        f"{dataset}: the DVC cache lacks labels/{entry['relpath']}; run `labelspec pull`"
-                    )
-        else:
-            report.problems.append(
-                f"{dataset}: the DVC cache lacks the listing of labels/; run `labelspec pull`"
+        return None
+    if not cached.is_file():
+        report.problems.append(
+            f"{what} {record.rel} is not in the DVC cache, so `labelspec push` cannot share it; "
+            "restore the cache (`dvc commit` the file) or pull it again"
+        )
+    good = None
+    for path in copies:
+        sha256, md5, _size = hash_file(path)
+        where = "its DVC cache copy" if path == cached else "the working copy"
+        if md5 != record.md5 or sha256 != record.meta.get("sha256", sha256):
+            fix = (
+                "`labelspec pull` fetches it again"
+                if path == cached
+                else "`dvc checkout` restores it"
             )
-        # 2. every batch matches its manifest sha256
-        paths = []
-        for batch in manifest.batches.values():
-            path = folder / batch.file
-            name = batch.file.removeprefix("labels/")
-            if not path.is_file() and name in cached:
-                path = dvc.cache_path(cached[name])
-            if not path.is_file():
-                report.problems.append(
-                    f"{dataset}: batch {batch.id} is missing ({batch.file}); run `labelspec pull`"
-                )
-                continue
-            if file_sha256(path) != batch.sha256:
-                report.problems.append(
-                    f"{dataset}: batch {batch.id} ({batch.file}) does not match its sha256 in snapshots.yaml: "
-                    "it was modified after it was written; restore it with `dvc checkout` or `labelspec pull`"
-                )
-                continue
+            report.problems.append(
+                f"{what} {record.rel}: {where} does not match its record (md5/sha256): it was "
+                f"changed after it was written; {fix}"
+            )
+        else:
+            good = good or path
+    return good
+
+
+def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    found = (meta.metadata or {}).get(b"labelspec.batch_id", b"").decode()
+    if found and found != record.id:
+        report.problems.append(
+            f"batch {record.rel} holds batch {found}: a batch file was copied under another name"
+        )
+    if meta.num_rows != record.meta.get("rows", meta.num_rows):
+        report.problems.append(
+            f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has {meta.num_rows}"
+        )
+
+
+def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int:
+    from labelspec.guideline.releases import digest_at, releases
+    from labelspec.store.query import _sql_list
+    from labelspec.store.records import Record
+
+    paths = []
+    for batch in snap.batches:
+        record = Record(
+            batch.file, batch.md5 or "", 0, {"sha256": batch.sha256, "rows": batch.rows}
+        )
+        path = _check_file(ws, locator, record, f"{dataset}: batch", report)
+        if path is not None:
+            _check_batch_file(path, record, report)
             paths.append(path)
-        # 3. snapshot tags
-        tags = git.tags(f"dataset/{dataset}/")
-        for snapshot in manifest.snapshots:
-            if snapshot.tag in tags:
-                continue
-            if snapshot is manifest.latest():  # killed between commit and tag
-                report.warnings.append(
-                    f"{dataset}: {snapshot.name} has no tag {snapshot.tag} yet: an interrupted "
-                    "write (the next write tags it)"
-                )
-            else:
-                report.problems.append(f"{dataset}: {snapshot.name} has no tag {snapshot.tag}")
-    labels = 0
-    if paths:
-        con = database()
-        con.execute(f"create view l as select * from read_parquet({_sql_list(paths)})")
-        labels = con.execute("select count(*) from l").fetchall()[0][0]
-        # 4. guideline versions: released, and the label's digest is the release's digest
-        for guideline, version, digest, n in con.execute(
-            "select guideline, guideline_version, guideline_digest, count(*) from l group by all order by all"
-        ).fetchall():
-            release = next((r for r in releases(ws, guideline) if r.version == version), None)
-            if release is None:
-                report.problems.append(
-                    f"{dataset}: {n} label(s) name {guideline} {version}, which is not a released tag"
-                )
-            elif release.digest != digest:
-                report.problems.append(
-                    f"{dataset}: {n} label(s) of {guideline} {version} carry digest {digest}, the release records {release.digest}"
-                )
-            elif digest_at(ws, guideline, release.tag) != release.digest:
-                report.problems.append(
-                    f"{dataset}: the content of tag {release.tag} no longer has its recorded digest (was the tag moved?)"
-                )
-        # 5. training ids exist
-        for training_id, n in con.execute(
-            "select training_id, count(*) from l where training_id is not null group by 1"
-        ).fetchall():
-            if training_id not in training_ids:
-                report.problems.append(
-                    f"{dataset}: {n} label(s) cite training record {training_id}, which is not in labelers/training.yaml"
-                )
+    if not paths:
+        return 0
+    con = database()
+    con.execute(f"create view l as select * from read_parquet({_sql_list(paths)})")
+    labels = con.execute("select count(*) from l").fetchall()[0][0]
+    for guideline, version, digest, n in con.execute(
+        "select guideline, guideline_version, guideline_digest, count(*) from l group by all order by all"
+    ).fetchall():
+        release = next((r for r in releases(ws, guideline) if r.version == version), None)
+        if release is None:
+            report.problems.append(
+                f"{dataset}: {n} label(s) name {guideline} {version}, which is not a released tag"
+            )
+        elif release.digest != digest:
+            others = _release_commits(git, guideline, version, release.commit)
+            report.problems.append(
+                f"{dataset}: {n} label(s) of {guideline} {version} carry digest {digest}, but tag "
+                f"{release.tag} (commit {release.commit[:10]}) records {release.digest}: two "
+                f"different releases of {version} exist"
+                + (f" (the other: commit {', '.join(c[:10] for c in others)})" if others else "")
+                + "; keep one, release the other's changes as the next version, and re-import "
+                "its labels under that version"
+            )
+        elif digest_at(ws, guideline, release.tag) != release.digest:
+            report.problems.append(
+                f"{dataset}: the content of tag {release.tag} no longer has its recorded digest (was the tag moved?)"
+            )
+    for training_id, n in con.execute(
+        "select training_id, count(*) from l where training_id is not null group by 1 order by 1"
+    ).fetchall():
+        if training_id not in training_ids:
+            report.problems.append(
+                f"{dataset}: {n} label(s) cite training record {training_id}, which is not in "
+                "labelers/training.jsonl"
+            )
+    return labels
+
+
+def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str]:
+    """Release commits of ``guideline`` ``version`` other than the tagged one, on any branch."""
+    out = git.repo.git.log(
+        "--all", "--format=%H", f"--grep=^Release guideline {guideline} v{version}:", "-F"
+    )
+    return [c for c in out.split() if c != tagged]
+
+
+def _verify_items(ws, dataset, locator, report, git) -> int:
+    from labelspec.store.items import item_records
+
+    records = item_records(ws, dataset, git)
+    paths = [p for r in records if (p := _check_file(ws, locator, r, f"{dataset}: items", report))]
+    if len(paths) < 2:
+        return sum(r.meta.get("items", 0) for r in records)
+    from labelspec.store.query import _sql_list
+
+    clashes = (
+        database()
+        .execute(
+            f"""select item_id, count(distinct sha256) from read_parquet({_sql_list(paths)}, union_by_name = true)
+                group by 1 having count(distinct sha256) > 1 order by 1 limit 20"""
+        )
+        .fetchall()
+    )
+    for item_id, _n in clashes:
+        report.problems.append(
+            f"{dataset}: item {item_id!r} was registered twice with different content (two clones "
+            "added it at once?); register one of the files under a new item id"
+        )
+    return sum(r.meta.get("items", 0) for r in records)
+
+
+def _verify_golden(ws, dataset, locator, report, git) -> int:
+    from labelspec.store.golden import golden_dir
+    from labelspec.store.records import records_at
+
+    records = records_at(ws, git, git.head(), golden_dir(ws, dataset))
+    for record in records:
+        _check_file(ws, locator, record, f"{dataset}: golden", report)
+    return len(records)
+
+
+def _verify_dataset(ws, dataset, report, training_ids, git, locator) -> None:
+    from labelspec.store.snapshots import snapshot
+
+    snap = snapshot(ws, dataset, None, git)
+    if snap.layout == 1:
+        report.problems.append(
+            f"{dataset}: the workspace uses the old layout (one labels.dvc, snapshots.yaml) that "
+            "cannot merge across clones; run `labelspec upgrade` (one commit)"
+        )
+        return
+    labels = _verify_labels(ws, dataset, snap, locator, report, training_ids, git)
+    items = _verify_items(ws, dataset, locator, report, git)
+    golden = _verify_golden(ws, dataset, locator, report, git)
     report.checked[dataset] = {
-        "batches": len(manifest.batches),
-        "snapshots": len(manifest.snapshots),
+        "batches": len(snap.batches),
         "labels": labels,
+        "items": items,
+        "golden_versions": golden,
     }
 
 
 def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
-    from labelspec.labelers.records import training_records
+    from labelspec.labelers.roster import load_roster
+    from labelspec.labelers.training import training_records
+    from labelspec.store.datasets import declared
+    from labelspec.store.records import Locator
+    from labelspec.transaction import JOURNAL
+    from labelspec.vcs import Git
 
-    names = [dataset] if dataset else sorted(ws.config.datasets)
-    if dataset and dataset not in ws.config.datasets:
-        raise LabelspecError(f"no dataset {dataset!r} in labelspec.yaml")
-    training_ids = {r.id for r in training_records(ws)}
+    known = declared(ws)
+    names = [dataset] if dataset else sorted(known)
+    if dataset and dataset not in known:
+        raise LabelspecError(
+            f"no dataset {dataset!r} (known: {', '.join(sorted(known)) or 'none'})"
+        )
     report = VerifyReport()
-    for name in names:
-        _verify_dataset(ws, name, report, training_ids)
+    journal = ws.root / ".labelspec" / JOURNAL
+    if journal.exists():
+        report.warnings.append(
+            "an interrupted write left its journal (.labelspec/journal.json); the last commit is "
+            "intact, and the next write (or `labelspec recover`) finishes or undoes it"
+        )
+    training_ids = {r.id for r in training_records(ws)}
+    report.problems += load_roster(ws).clashes
+    locator = Locator(ws)
+    with Git(ws.root) as git:
+        for name in names:
+            _verify_dataset(ws, name, report, training_ids, git, locator)
     return report

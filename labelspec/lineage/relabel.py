@@ -134,8 +134,8 @@ def plan(
     from labelspec.store.datasets import dataset_guideline
     from labelspec.store.items import read_items
     from labelspec.store.schema import ITEM_BASE_COLUMNS
-    from labelspec.store.snapshots import load_manifest
-    from labelspec.vcs import Git
+    from labelspec.store.snapshots import snapshot as snapshot_at
+    from labelspec.transaction import transaction
     from labelspec.yamlio import atomic_write_text
 
     if priority not in PRIORITIES:
@@ -164,7 +164,7 @@ def plan(
         ws, dataset, guideline, to=to, by=[k for k in filters if k not in SEGMENT_BASE]
     )
     version = found.target
-    snapshot = load_manifest(ws, dataset).resolve(None)
+    snapshot = snapshot_at(ws, dataset)
     spec = spec_at(ws, guideline, version)
     con = found.con
     where = " and ".join(f'"{k}"::VARCHAR = ${i}' for i, k in enumerate(filters, 1)) or "true"
@@ -236,7 +236,7 @@ def plan(
         "dataset": dataset,
         "guideline": guideline,
         "version": version,
-        "snapshot": snapshot.name,
+        "snapshot": snapshot.commit,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "priority": priority,
         "segments": filters,
@@ -272,13 +272,10 @@ def plan(
     _annotate_tasks(out / "tasks.labelstudio.json", record)
     atomic_write_text(out / "labeling-config.xml", labelstudio.labeling_config(spec))
     atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
-    with ws.lock(), Git(ws.root) as git:
-        target = plans_dir(ws, dataset) / f"{plan_id}.json"
-        atomic_write_text(target, text)
-        commit = git.commit(
-            f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}",
-            paths=[target],
-        )
+    message = f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}"
+    with transaction(ws, message) as tx:
+        target = tx.write_text(plans_dir(ws, dataset) / f"{plan_id}.json", text)
+    commit = tx.commit
     files = ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml"]
     return PlanResult(plan_id, version, len(ordered), out, files, ws.relpath(target), commit)
 
@@ -355,13 +352,14 @@ def merge(
     """Import relabel results for a plan; each new annotation supersedes the item's old ones."""
     from labelspec.errors import ProblemsError
     from labelspec.formats import reader
-    from labelspec.labelers.records import list_labelers
+    from labelspec.labelers.roster import list_labelers
     from labelspec.labels.ingest import load_labeler_map, write_labels
     from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id
     from labelspec.store.items import read_items
     from labelspec.store.query import connect
-    from labelspec.store.snapshots import load_manifest
+    from labelspec.store.snapshots import snapshot as snapshot_at
+    from labelspec.transaction import transaction
 
     record = load_plan(ws, dataset, plan_ref)
     plan_id = record["plan"]
@@ -391,10 +389,11 @@ def merge(
         )
     if checked.table.num_rows == 0:
         raise LabelspecError(f"{path.name}: no labels to merge")
-    with ws.lock():
-        manifest = load_manifest(ws, dataset)
-        earlier = [b.id for b in manifest.batches.values() if b.plan == plan_id]
-        con = connect(ws, dataset)
+    message = f"relabel merge {plan_id}: {rows_word(checked.table.num_rows)} into {dataset}"
+    with transaction(ws, message) as tx:
+        snap = snapshot_at(ws, dataset, None, tx.git)
+        earlier = [b.id for b in snap.batches if b.plan == plan_id]
+        con = connect(ws, dataset, snap)
         con.register("new", checked.table)
         con.register(
             "plan_old",
@@ -410,7 +409,8 @@ def merge(
         con.register(
             "roster",
             pa.Table.from_pylist(
-                [{"id": lab.id, "vendor": lab.vendor} for lab in list_labelers(ws)]
+                [{"id": lab.id, "vendor": lab.vendor} for lab in list_labelers(ws)],
+                schema=pa.schema([("id", pa.string()), ("vendor", pa.string())]),
             ),
         )
         con.register(
@@ -444,28 +444,34 @@ def merge(
         superseded_annotations, superseded_labels = con.execute(
             "select count(*), coalesce(sum(labels), 0) from replaced"
         ).fetchall()[0]
-        snapshot, rows, annotations, items, _, by_labeler = write_labels(
+        tx.journal.message = (
+            f"relabel merge {plan_id}: {rows_word(table.num_rows)} on "
+            f"{len(table.column('item_id').unique())} item(s) of {dataset}"
+        )
+        written = write_labels(
+            tx,
             ws,
             dataset,
             table,
-            f"relabel merge {plan_id}: {rows_word(table.num_rows)} on {len(table.column('item_id').unique())} item(s)",
             "relabel",
             fmt,
             superseded=superseded_annotations,
             superseded_labels=superseded_labels,
             plan=plan_id,
         )
+    batch = written.batch
     done = _done_items(ws, dataset, plan_id)
     return {
         "plan": plan_id,
-        "snapshot": snapshot.name,
-        "tag": snapshot.tag,
-        "labels": rows,
-        "annotations": annotations,
-        "items": items,
+        "batch": batch.id,
+        "snapshot": (tx.commit or "")[:10],
+        "commit": tx.commit,
+        "labels": batch.rows,
+        "annotations": batch.annotations,
+        "items": batch.items,
         "superseded_annotations": superseded_annotations,
         "superseded_labels": superseded_labels,
-        "by_labeler": by_labeler,
+        "by_labeler": written.by_labeler,
         "done": len(done),
         "open": len(record["items"]) - len(done),
     }
@@ -477,29 +483,30 @@ def rows_word(n: int) -> str:
 
 def _done_items(ws: Workspace, dataset: str, plan_id: str, con=None) -> set[str]:
     from labelspec.store.query import connect
-    from labelspec.store.snapshots import load_manifest
+    from labelspec.store.snapshots import snapshot as snapshot_at
 
-    batches = [b.id for b in load_manifest(ws, dataset).batches.values() if b.plan == plan_id]
+    snap = snapshot_at(ws, dataset)
+    batches = [b.id for b in snap.batches if b.plan == plan_id]
     if not batches:
         return set()
-    con = con or connect(ws, dataset)
+    con = con or connect(ws, dataset, snap)
     rows = con.execute(
         "select distinct item_id from labels_all where batch_id in (select unnest(?))", [batches]
     ).fetchall()
     return {r[0] for r in rows}
 
 
-def status(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
+def status(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
     """Per plan: how many items are done and open, and who did them."""
     from labelspec.store.query import connect
-    from labelspec.store.snapshots import load_manifest
+    from labelspec.store.snapshots import snapshot as snapshot_at
 
-    manifest = load_manifest(ws, dataset)
-    con = connect(ws, dataset) if manifest.snapshots else None
+    snap = snapshot_at(ws, dataset, snapshot)
+    con = connect(ws, dataset, snap) if snap.batches else None
     rows = []
     for path in sorted(plans_dir(ws, dataset).glob("*.json")):
         record = load_plan(ws, dataset, path)
-        batches = [b.id for b in manifest.batches.values() if b.plan == record["plan"]]
+        batches = [b.id for b in snap.batches if b.plan == record["plan"]]
         by_labeler: dict[str, int] = {}
         done = 0
         if batches and con is not None:

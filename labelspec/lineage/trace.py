@@ -27,7 +27,7 @@ def site_page(guideline: str, version: str, class_id: str) -> str:
 
 
 def _training_table(ws: Workspace) -> pa.Table:
-    from labelspec.labelers.records import training_records
+    from labelspec.labelers.training import training_records
 
     records = training_records(ws)
     return pa.Table.from_pylist(
@@ -56,12 +56,18 @@ def _training_table(ws: Workspace) -> pa.Table:
 
 
 # -- trace item ---------------------------------------------------------------------------------------
-def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
+def trace_item(
+    ws: Workspace, dataset: str, item_id: str, snapshot: str | None = None
+) -> dict[str, Any]:
     from labelspec.store.query import connect
-    from labelspec.store.snapshots import load_manifest
+    from labelspec.store.snapshots import labels_dir
+    from labelspec.store.snapshots import snapshot as snapshot_at
+    from labelspec.vcs import Git
 
-    manifest = load_manifest(ws, dataset)
-    con = connect(ws, dataset)
+    with Git(ws.root) as git:
+        snap = snapshot_at(ws, dataset, snapshot, git)
+        added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
+    con = connect(ws, dataset, snap)
     item = (
         con.sql("select * from items where item_id = $id", params={"id": item_id})
         .to_arrow_table()
@@ -88,10 +94,7 @@ def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
         .to_arrow_table()
         .to_pylist()
     )
-    first_snapshot = {}
-    for snapshot in manifest.snapshots:
-        for batch_id in snapshot.added:
-            first_snapshot.setdefault(batch_id, snapshot.name)
+    commit_of = {b.id: added.get(f"{b.id}.parquet.dvc", (None, None))[0] for b in snap.batches}
     annotations: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = annotations.setdefault(
@@ -99,7 +102,7 @@ def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
             {
                 "annotation_id": row["annotation_id"],
                 "batch": row["batch_id"],
-                "snapshot": first_snapshot.get(row["batch_id"]),
+                "commit": commit_of.get(row["batch_id"]),
                 "source": row["source"],
                 "format": row["format"],
                 "labeler": row["labeler_id"],
@@ -131,13 +134,9 @@ def trace_item(ws: Workspace, dataset: str, item_id: str) -> dict[str, Any]:
                 "page": site_page(row["guideline"], row["guideline_version"], row["class"]),
             }
         )
-    order = {s.name: i for i, s in enumerate(manifest.snapshots)}
-    ordered = sorted(
-        annotations.values(),
-        key=lambda a: (order.get(a["snapshot"], len(order)), a["annotation_id"]),
-    )
+    ordered = sorted(annotations.values(), key=lambda a: (a["batch"], a["annotation_id"]))
     meta = {k: v for k, v in item[0].items() if k not in ("text",)}
-    return {"dataset": dataset, "item": meta, "annotations": ordered}
+    return {"dataset": dataset, "snapshot": snap.name, "item": meta, "annotations": ordered}
 
 
 # -- trace impact ---------------------------------------------------------------------------------------
@@ -360,10 +359,12 @@ def impact(
 
 
 # -- trace labeler --------------------------------------------------------------------------------------
-def trace_labeler(ws: Workspace, dataset: str, labeler: str) -> dict[str, Any]:
+def trace_labeler(
+    ws: Workspace, dataset: str, labeler: str, snapshot: str | None = None
+) -> dict[str, Any]:
     from labelspec.store.query import connect
 
-    con = connect(ws, dataset)
+    con = connect(ws, dataset, snapshot)
     con.register("training", _training_table(ws))
     rows = con.execute(
         """

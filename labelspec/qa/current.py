@@ -24,7 +24,7 @@ from labelspec.workspace import Workspace
 class Current:
     con: duckdb.DuckDBPyConnection
     dataset: str
-    snapshot: str  # snap-N
+    snapshot: str  # the revision as asked for, or its short commit
     guideline: str
     spec: Spec  # as released at the newest guideline version the current labels use
     class_ids: list[str]  # code -> class id
@@ -40,11 +40,11 @@ def open_current(ws: Workspace, dataset: str, snapshot: str | int | None = None)
     from labelspec.semver import Version
     from labelspec.store.datasets import dataset_guideline
     from labelspec.store.query import connect
-    from labelspec.store.snapshots import load_manifest
+    from labelspec.store.snapshots import snapshot as snapshot_at
 
     guideline = dataset_guideline(ws, dataset)
-    chosen = load_manifest(ws, dataset).resolve(snapshot)
-    con = connect(ws, dataset, chosen.id)
+    chosen = snapshot_at(ws, dataset, snapshot)
+    con = connect(ws, dataset, chosen)
     versions = [
         r[0] for r in con.execute("select distinct guideline_version from labels").fetchall()
     ]

@@ -11,7 +11,7 @@ from labelspec.workspace import Workspace
 def labeler_stats(
     ws: Workspace, dataset: str, golden: str | None = None, snapshot: str | None = None
 ) -> list[dict[str, Any]]:
-    from labelspec.labelers.records import status
+    from labelspec.labelers.coverage import status
     from labelspec.store.datasets import dataset_guideline
     from labelspec.store.golden import golden_labels, load_sets
     from labelspec.store.query import connect

@@ -114,7 +114,7 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         return "\n".join(lines) + "\n"
 
     def _labelers(self) -> str:
-        from labelspec.labelers.records import status
+        from labelspec.labelers.coverage import status
         from labelspec.site.pages import labelers_page
 
         names = [s.name for s in self.sources]

@@ -38,6 +38,15 @@ def new_batch_id(now: dt.datetime | None = None) -> str:
 
 def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None = None) -> str:
     """Write ``table`` to ``path`` via a temporary file and ``os.replace``; returns the sha256."""
+    return write_parquet_hashed(table, path, metadata)[0]
+
+
+def write_parquet_hashed(
+    table: pa.Table, path: Path, metadata: dict[str, str] | None = None
+) -> tuple[str, str, int]:
+    """``write_parquet`` returning (sha256, md5, size): both hashes in one read of the file."""
+    from labelspec.vcs import hash_file
+
     if metadata:
         merged = {
             **(table.schema.metadata or {}),
@@ -51,7 +60,7 @@ def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None =
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **WRITER_SETTINGS)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        digest = file_sha256(Path(tmp))
+        digest = hash_file(Path(tmp))
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -62,12 +71,12 @@ def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None =
 
 def write_batch(
     table: pa.Table, path: Path, metadata: dict[str, str], presorted: bool = False
-) -> str:
-    """Write one label batch in its sort order; returns its sha256. ``presorted``: the caller
-    sorted it already (validation sorts in DuckDB), so the check is skipped."""
+) -> tuple[str, str, int]:
+    """Write one label batch in its sort order; returns (sha256, md5, size). ``presorted``: the
+    caller sorted it already (validation sorts in DuckDB), so the check is skipped."""
     if not presorted and not _is_sorted(table):
         table = table.sort_by(LABEL_SORT)
-    return write_parquet(table, path, metadata)
+    return write_parquet_hashed(table, path, metadata)
 
 
 def _is_sorted(table: pa.Table) -> bool:

@@ -1,41 +1,64 @@
-"""Datasets declared in ``labelspec.yaml``: each binds a folder under ``datasets/`` to a guideline."""
+"""Datasets: each binds a folder under ``datasets/`` to the guideline it is labeled under.
+
+A dataset is declared by its own file, ``datasets/<name>/dataset.yaml`` (``guideline: NAME``), so
+two clones that each create a dataset add different files. Datasets listed under ``datasets:``
+in ``labelspec.yaml`` (what ``labelspec init`` writes for its example) count too.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
 
-from ruamel.yaml.comments import CommentedMap
-
-from labelspec import yamlio
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.vcs import Git
-from labelspec.workspace import Workspace
+from labelspec.workspace import DatasetConfig, Workspace
 
 DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+DECLARATION = "dataset.yaml"
+
+
+def declared(ws: Workspace) -> dict[str, DatasetConfig]:
+    """Every declared dataset: labelspec.yaml's, then one per ``datasets/*/dataset.yaml``."""
+    from pydantic import ValidationError
+
+    from labelspec.yamlio import fast_load
+
+    found = dict(ws.config.datasets)
+    if ws.datasets_dir.is_dir():
+        for path in sorted(ws.datasets_dir.glob(f"*/{DECLARATION}")):
+            try:
+                found.setdefault(
+                    path.parent.name, DatasetConfig.model_validate(fast_load(path.read_text()))
+                )
+            except ValidationError as exc:
+                raise LabelspecError(
+                    f"{ws.relpath(path)}: {exc.errors()[0]['msg']} (it holds `guideline: NAME`)"
+                ) from exc
+    return found
 
 
 def dataset_guideline(ws: Workspace, dataset: str) -> str:
     """The guideline a declared dataset is labeled under."""
-    config = ws.config
-    if dataset not in config.datasets:
-        known = ", ".join(sorted(config.datasets)) or "none"
+    known = declared(ws)
+    if dataset not in known:
+        close = difflib.get_close_matches(dataset, list(known), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise NotFoundError(
-            f"no dataset {dataset!r} in labelspec.yaml (known: {known}; `labelspec items add` declares one)"
+            f"no dataset {dataset!r} ({hint}known: {', '.join(sorted(known)) or 'none'}; "
+            "`labelspec items add DATASET SOURCE --guideline NAME` declares one)"
         )
-    return config.datasets[dataset].guideline
+    return known[dataset].guideline
 
 
-def ensure_dataset(
-    ws: Workspace, dataset: str, guideline: str | None, git: Git, commit: bool = True
-) -> str:
-    """Declare ``dataset`` in labelspec.yaml if needed; returns its guideline."""
+def ensure_dataset(ws: Workspace, dataset: str, guideline: str | None, tx) -> str:
+    """Declare ``dataset`` (inside the caller's transaction) if needed; returns its guideline."""
     if not DATASET_NAME.match(dataset):
         raise LabelspecError(
             f"dataset name {dataset!r}: use lower-case letters, digits, '-' and '_'"
         )
-    config = ws.config
-    if dataset in config.datasets:
-        bound = config.datasets[dataset].guideline
+    known = declared(ws)
+    if dataset in known:
+        bound = known[dataset].guideline
         if guideline and guideline != bound:
             raise LabelspecError(
                 f"dataset {dataset!r} is labeled under guideline {bound!r}, not {guideline!r}"
@@ -49,11 +72,8 @@ def ensure_dataset(
             )
         guideline = names[0]
     ws.spec_path(guideline)
-    doc = yamlio.Document.load(ws.config_path)
-    if doc.data.get("datasets") is None:
-        doc.data["datasets"] = CommentedMap()
-    doc.data["datasets"][dataset] = CommentedMap(guideline=guideline)
-    doc.save()
-    if commit:
-        git.commit(f"labelspec: declare dataset {dataset} ({guideline})", paths=[ws.config_path])
+    tx.write_text(
+        ws.dataset_dir(dataset) / DECLARATION,
+        f"# Declared by labelspec: the guideline this dataset is labeled under.\nguideline: {guideline}\n",
+    )
     return guideline

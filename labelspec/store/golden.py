@@ -1,39 +1,38 @@
 """Golden sets: expert labels kept beside the dataset's labels, never mixed into them.
 
-Each ``golden add`` writes one immutable Parquet batch under ``datasets/<name>/golden/<set>/``
-(tracked by DVC with the rest of the folder) and a new version of the set in
-``datasets/<name>/golden.yaml``; bake-offs read the newest version unless told ``SET@vN``.
+Each ``golden add`` writes one immutable Parquet file, ``datasets/<name>/golden/<set>/<batch>.parquet``
+with its ``.dvc`` record (labels, items, guideline version, who), so two clones adding versions
+add different files. Versions are numbered by creation time within the revision (``SET@v2``);
+the batch id (``SET@b-...``) names one for good. Bake-offs read the newest unless told.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from ruamel.yaml import YAML
 
 from labelspec.errors import LabelspecError, NotFoundError, ProblemsError
 from labelspec.workspace import Workspace
 
-MANIFEST = "golden.yaml"
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass
 class GoldenVersion:
-    version: int
+    version: int  # position by creation time, 1-based
     batch: str
-    file: str  # relative to the dataset folder
+    file: str  # relative to the workspace root
     sha256: str
     labels: int
     items: int
     guideline_version: str
     source: str
     created: str
+    md5: str = ""
 
 
 @dataclass
@@ -42,42 +41,45 @@ class GoldenSet:
     versions: list[GoldenVersion] = field(default_factory=list)
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    yaml.default_flow_style = None
-    return yaml
+def golden_dir(ws: Workspace, dataset: str) -> Path:
+    return ws.dataset_dir(dataset) / "golden"
 
 
-def _manifest_path(ws: Workspace, dataset: str) -> Path:
-    return ws.dataset_dir(dataset) / MANIFEST
+def load_sets(
+    ws: Workspace, dataset: str, git=None, rev: str | None = None
+) -> dict[str, GoldenSet]:
+    """Every golden set at ``rev`` (HEAD), its versions oldest first."""
+    from labelspec.store.records import records_at
+    from labelspec.vcs import Git
 
-
-def load_sets(ws: Workspace, dataset: str) -> dict[str, GoldenSet]:
-    path = _manifest_path(ws, dataset)
-    if not path.is_file():
-        return {}
-    data = _yaml().load(path.read_text()) or {}
-    return {
-        name: GoldenSet(name, [GoldenVersion(**v) for v in entry.get("versions", [])])
-        for name, entry in (data.get("sets") or {}).items()
-    }
-
-
-def _dump(sets: dict[str, GoldenSet]) -> str:
-    import io
-
-    out = io.StringIO()
-    out.write(
-        "# Written by labelspec: expert golden sets, one immutable batch per version. Do not edit.\n"
-    )
-    _yaml().dump(
-        {"sets": {n: {"versions": [asdict(v) for v in s.versions]} for n, s in sets.items()}}, out
-    )
-    return out.getvalue()
+    if git is None:
+        with Git(ws.root) as own:
+            return load_sets(ws, dataset, own, rev)
+    commit = git.rev_parse(rev or "HEAD")
+    records = records_at(ws, git, commit, golden_dir(ws, dataset)) if commit else []
+    sets: dict[str, GoldenSet] = {}
+    for record in sorted(records, key=lambda r: (r.meta.get("created", ""), r.id)):
+        name = record.meta.get("set") or Path(record.rel).parent.name
+        entry = sets.setdefault(name, GoldenSet(name))
+        entry.versions.append(
+            GoldenVersion(
+                version=len(entry.versions) + 1,
+                batch=record.id,
+                file=record.rel,
+                sha256=record.meta.get("sha256", ""),
+                labels=record.meta.get("labels", 0),
+                items=record.meta.get("items", 0),
+                guideline_version=record.meta.get("guideline_version", ""),
+                source=record.meta.get("source", ""),
+                created=record.meta.get("created", ""),
+                md5=record.md5,
+            )
+        )
+    return dict(sorted(sets.items()))
 
 
 def resolve(ws: Workspace, dataset: str, ref: str) -> tuple[GoldenSet, GoldenVersion]:
-    """``NAME`` (newest version) or ``NAME@vN``."""
+    """``NAME`` (newest version), ``NAME@vN`` or ``NAME@<batch id>``."""
     name, _, version = ref.partition("@")
     sets = load_sets(ws, dataset)
     if name not in sets:
@@ -89,21 +91,24 @@ def resolve(ws: Workspace, dataset: str, ref: str) -> tuple[GoldenSet, GoldenVer
     if not version:
         return chosen, chosen.versions[-1]
     number = version.removeprefix("v")
-    found = next((v for v in chosen.versions if str(v.version) == number), None)
+    found = next(
+        (v for v in chosen.versions if str(v.version) == number or v.batch == version), None
+    )
     if found is None:
-        raise NotFoundError(
-            f"golden set {name!r} has no version {version} (versions: {', '.join(f'v{v.version}' for v in chosen.versions)})"
-        )
+        listing = ", ".join(f"v{v.version} ({v.batch})" for v in chosen.versions)
+        raise NotFoundError(f"golden set {name!r} has no version {version} (versions: {listing})")
     return chosen, found
 
 
 def golden_labels(ws: Workspace, dataset: str, ref: str) -> tuple[pa.Table, GoldenVersion]:
     import pyarrow.parquet as pq
 
+    from labelspec.store.records import Locator, Record
+
     _, version = resolve(ws, dataset, ref)
-    path = ws.dataset_dir(dataset) / version.file
-    if not path.is_file():
-        raise NotFoundError(f"{ws.relpath(path)} is not in the workspace; run `labelspec pull`")
+    path = Locator(ws).path(Record(version.file, version.md5, 0, {}))
+    if path is None:
+        raise NotFoundError(f"{version.file} is not in the workspace; run `labelspec pull`")
     return pq.read_table(path), version
 
 
@@ -117,14 +122,16 @@ def add_golden(
     labeler: str = "expert",
 ) -> dict[str, Any]:
     """Validate expert labels like an import (spec, items), then store them as a golden version."""
+    import datetime as dt
+
     from labelspec.formats import reader
     from labelspec.guideline.releases import parse_ref, releases
     from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id, write_batch
     from labelspec.store.datasets import dataset_guideline
     from labelspec.store.items import read_items
-    from labelspec.vcs import Dvc, Git
-    from labelspec.yamlio import atomic_write_text
+    from labelspec.store.records import DATA_SUFFIX
+    from labelspec.transaction import transaction
 
     if not SET_NAME.match(name):
         raise LabelspecError(
@@ -165,72 +172,64 @@ def add_golden(
     table = checked.table
     if table.num_rows == 0:
         raise LabelspecError(f"{path.name}: no labels in the file")
-    with ws.lock(), Git(ws.root) as git:
-        sets = load_sets(ws, dataset)
-        entry = sets.setdefault(name, GoldenSet(name))
-        number = (entry.versions[-1].version + 1) if entry.versions else 1
-        folder = ws.dataset_dir(dataset) / "golden"
-        target = folder / name / f"v{number}-{batch_id}.parquet"
-        try:
-            sha = write_batch(
-                table,
-                target,
-                {"labelspec.golden": f"{name}@v{number}", "labelspec.dataset": dataset},
-            )
-            record = GoldenVersion(
-                version=number,
-                batch=batch_id,
-                file=target.relative_to(ws.dataset_dir(dataset)).as_posix(),
-                sha256=sha,
-                labels=table.num_rows,
-                items=len(table.column("item_id").unique()),
-                guideline_version=version,
-                source=labeler,
-                created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            )
-            entry.versions.append(record)
-            with Dvc(ws.root) as dvc:
-                dvc.add([folder])
-            atomic_write_text(_manifest_path(ws, dataset), _dump(sets))
-            commit = git.commit(
-                f"golden {name}@v{number} of {dataset}: {record.labels} expert labels on {record.items} items",
-                paths=[
-                    folder.with_name("golden.dvc"),
-                    ws.dataset_dir(dataset) / ".gitignore",
-                    _manifest_path(ws, dataset),
-                ],
-            )
-        except BaseException:
-            target.unlink(missing_ok=True)
-            for tracked in (folder.with_name("golden.dvc"), _manifest_path(ws, dataset)):
-                if git.is_tracked(tracked) and git.is_dirty(tracked):
-                    git.restore([tracked])
-                elif tracked.exists() and not git.is_tracked(tracked):
-                    tracked.unlink()
-            raise
-        git.tag(
-            f"golden/{dataset}/{name}/v{number}",
-            f"golden set {name} v{number} of {dataset}",
-            ref=commit,
+    sets = load_sets(ws, dataset)
+    number = len(sets[name].versions) + 1 if name in sets else 1
+    message = (
+        f"golden {name}@v{number} of {dataset}: {table.num_rows} expert labels on "
+        f"{len(table.column('item_id').unique())} items"
+    )
+    with transaction(ws, message) as tx:
+        target = tx.new_file(golden_dir(ws, dataset) / name / f"{batch_id}{DATA_SUFFIX}")
+        write_batch(
+            table, target, {"labelspec.golden": f"{name}@{batch_id}", "labelspec.dataset": dataset}
         )
-    return {"dataset": dataset, "name": name, **asdict(record), "commit": commit}
+        meta = tx.track(
+            target,
+            {
+                "kind": "golden",
+                "set": name,
+                "dataset": dataset,
+                "labels": table.num_rows,
+                "items": len(table.column("item_id").unique()),
+                "guideline_version": version,
+                "source": labeler,
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
+    record = GoldenVersion(
+        version=number,
+        batch=batch_id,
+        file=ws.relpath(target),
+        sha256=meta["sha256"],
+        labels=meta["labels"],
+        items=meta["items"],
+        guideline_version=version,
+        source=labeler,
+        created=meta["created"],
+        md5=meta["md5"],
+    )
+    return {"dataset": dataset, "name": name, **asdict(record), "commit": tx.commit}
 
 
 def list_golden(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
+    from labelspec.store.records import Locator, Record
+
     rows = []
+    locator = Locator(ws)
     for golden in load_sets(ws, dataset).values():
         newest = golden.versions[-1]
-        path = ws.dataset_dir(dataset) / newest.file
+        path = locator.path(Record(newest.file, newest.md5, 0, {}))
         classes: dict[str, int] = {}
-        if path.is_file():
+        if path is not None:
             counts = pq.read_table(path, columns=["class"]).column("class").value_counts()
             classes = {c["values"].as_py(): c["counts"].as_py() for c in counts}
         rows.append(
             {
                 "name": golden.name,
                 "versions": [v.version for v in golden.versions],
+                "batches": [v.batch for v in golden.versions],
                 "latest": newest.version,
                 "labels": newest.labels,
                 "items": newest.items,

@@ -48,21 +48,57 @@ class ItemsResult:
         }
 
 
-def items_path(ws: Workspace, dataset: str) -> Path:
-    return ws.dataset_dir(dataset) / "items.parquet"
+def manifests_dir(ws: Workspace, dataset: str) -> Path:
+    return ws.dataset_dir(dataset) / "manifests"
 
 
-def read_items(ws: Workspace, dataset: str, columns: list[str] | None = None):
-    """The item manifest as a pyarrow Table (empty with the base schema if none yet)."""
+def item_records(ws: Workspace, dataset: str, git=None, rev: str | None = None) -> list:
+    """The item manifests at ``rev`` (HEAD): one immutable Parquet file per ``items add``."""
+    from labelspec.store.records import records_at
+    from labelspec.vcs import Git
+
+    if git is None:
+        with Git(ws.root) as own:
+            return item_records(ws, dataset, own, rev)
+    commit = git.rev_parse(rev or "HEAD")
+    return records_at(ws, git, commit, manifests_dir(ws, dataset)) if commit else []
+
+
+def item_files(ws: Workspace, dataset: str, git=None, rev: str | None = None) -> list[Path]:
+    from labelspec.store.records import Locator
+
+    records = item_records(ws, dataset, git, rev)
+    return Locator(ws).paths(records, "item manifest") if records else []
+
+
+def items_sql(paths: list[Path]) -> str:
+    """A DuckDB query over manifest files: one row per item id (the first registration wins
+    when two clones registered the same id; ``verify`` reports it if their content differs)."""
+    listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return (
+        f"select * exclude (filename) from read_parquet([{listing}], union_by_name = true, filename = true) "
+        "qualify row_number() over (partition by item_id order by filename) = 1"
+    )
+
+
+def read_items(
+    ws: Workspace, dataset: str, columns: list[str] | None = None, git=None, rev: str | None = None
+):
+    """The items registered at ``rev`` (HEAD) as a pyarrow Table sorted by item_id (empty, with
+    the base schema, if none yet)."""
     import pyarrow.parquet as pq
 
     from labelspec.store.schema import ITEM_BASE_SCHEMA
 
-    path = items_path(ws, dataset)
-    if not path.is_file():
-        return ITEM_BASE_SCHEMA.empty_table()
-    # ParquetFile reads one known file; read_table would first discover it as a dataset.
-    return pq.ParquetFile(path).read(columns=columns)
+    paths = item_files(ws, dataset, git, rev)
+    if not paths:
+        empty = ITEM_BASE_SCHEMA.empty_table()
+        return empty.select(columns) if columns else empty
+    if len(paths) == 1:
+        # ParquetFile reads one known file; read_table would first discover it as a dataset.
+        return pq.ParquetFile(paths[0]).read(columns=columns)
+    table = database().sql(items_sql(paths) + " order by item_id").to_arrow_table()
+    return table.select(columns) if columns else table
 
 
 def _describe_file(path: Path) -> dict[str, Any]:
@@ -211,8 +247,8 @@ def _normalise(
     return rows, problems
 
 
-def _merge(existing, rows: list[dict[str, Any]], source: str):
-    """Existing items plus new ones; the same id with other content is a problem."""
+def _fresh(existing, rows: list[dict[str, Any]], source: str):
+    """The rows not registered yet; the same id with other content is a problem."""
     import pyarrow as pa
 
     from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
@@ -240,28 +276,21 @@ def _merge(existing, rows: list[dict[str, Any]], source: str):
                     path="sha256",
                 )
             )
-    meta_columns = sorted(
-        ({k for r in fresh for k in r} | set(existing.column_names)) - set(ITEM_BASE_COLUMNS)
-    )
+    meta_columns = sorted({k for r in fresh for k in r} - set(ITEM_BASE_COLUMNS))
     schema = pa.schema([*ITEM_BASE_FIELDS, *(pa.field(c, pa.string()) for c in meta_columns)])
     new = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in fresh], schema=schema)
-    old = existing
-    for column in meta_columns:
-        if column not in old.column_names:
-            old = old.append_column(
-                pa.field(column, pa.string()), pa.nulls(old.num_rows, pa.string())
-            )
-    merged = pa.concat_tables([old.select(schema.names).cast(schema), new])
-    return merged.sort_by("item_id"), problems, len(fresh), unchanged, meta_columns
+    all_meta = sorted(set(meta_columns) | (set(existing.column_names) - set(ITEM_BASE_COLUMNS)))
+    return new.sort_by("item_id"), problems, unchanged, all_meta
 
 
 def add_items(
     ws: Workspace, dataset: str, source: Path | str, guideline: str | None = None
 ) -> ItemsResult:
-    """Register items from a folder or manifest; validate everything, then write and commit."""
-    from labelspec.store.batches import write_parquet
+    """Register items from a folder or manifest; validate everything, then write one manifest
+    file of the new items (and track a folder of files under ``datasets/<name>/items/``)."""
     from labelspec.store.datasets import ensure_dataset
-    from labelspec.vcs import Dvc, Git
+    from labelspec.store.records import DATA_SUFFIX
+    from labelspec.transaction import transaction
 
     source = Path(source).resolve()
     if not source.exists():
@@ -271,7 +300,7 @@ def add_items(
         if source != ws.root and ws.root not in source.parents:
             raise LabelspecError(
                 f"{source} is outside the workspace; copy the files under "
-                f"datasets/{dataset}/items/ (tracked by DVC) and add that folder"
+                f"datasets/{dataset}/items/<folder>/ (tracked by DVC) and add that folder"
             )
         raw, base = _scan_folder(ws, source), ws.root
         if not raw:
@@ -285,12 +314,10 @@ def add_items(
             f"{display}: give a folder, or a manifest ending in {', '.join(sorted(MANIFEST_SUFFIXES))}"
         )
     rows, problems = _normalise(ws, raw, base, display)
-    with ws.lock(), Git(ws.root) as git:
-        declared = dataset in ws.config.datasets
-        ensure_dataset(ws, dataset, guideline, git, commit=False)
-        merged, merge_problems, added, unchanged, meta = _merge(
-            read_items(ws, dataset), rows, display
-        )
+    with transaction(ws, f"items add: {dataset} from {display}") as tx:
+        ensure_dataset(ws, dataset, guideline, tx)
+        existing = read_items(ws, dataset, git=tx.git)
+        fresh, merge_problems, unchanged, meta = _fresh(existing, rows, display)
         problems += merge_problems
         if problems:
             raise ProblemsError(
@@ -298,24 +325,50 @@ def add_items(
                 problems[:PROBLEM_CAP],
                 len(problems),
             )
-        if declared and not added:  # every item already registered: nothing to write or commit
-            return ItemsResult(dataset, 0, unchanged, merged.num_rows, meta)
-        target = items_path(ws, dataset)
-        write_parquet(merged, target)
-        tracked = [target]
-        items_folder = ws.dataset_dir(dataset) / "items"
-        if source.is_dir() and (source == items_folder or items_folder in source.parents):
-            tracked.append(items_folder)
-        with Dvc(ws.root) as dvc:
-            dvc.add(tracked)
-        paths = [
-            ws.config_path,
-            *(p.with_name(p.name + ".dvc") for p in tracked),
-            ws.dataset_dir(dataset) / ".gitignore",
-        ]
-        commit = git.commit(
-            f"items add: {added} new item(s) in {dataset} from {display}", paths=paths
+        total = existing.num_rows + fresh.num_rows
+        if not fresh.num_rows:  # every item already registered: nothing to write or commit
+            return ItemsResult(dataset, 0, unchanged, total, meta)
+        from labelspec.store.batches import new_batch_id, write_parquet
+
+        part_id = "i" + new_batch_id().removeprefix("b")
+        target = tx.new_file(manifests_dir(ws, dataset) / f"{part_id}{DATA_SUFFIX}")
+        write_parquet(fresh, target)
+        tx.track(
+            target,
+            {
+                "kind": "items",
+                "dataset": dataset,
+                "items": fresh.num_rows,
+                "columns": meta,
+                "source": display,
+                "created": part_id.split("-")[1],
+            },
         )
-    return ItemsResult(
-        dataset, added, unchanged, merged.num_rows, meta, [ws.relpath(p) for p in tracked], commit
-    )
+        tracked = [ws.relpath(target)]
+        folder = _folder_to_track(ws, dataset, source, tx.git)
+        if folder is not None:
+            tracked.append(_track_folder(ws, tx, folder))
+        tx.journal.message = f"items add: {fresh.num_rows} new item(s) in {dataset} from {display}"
+    return ItemsResult(dataset, fresh.num_rows, unchanged, total, meta, tracked, tx.commit)
+
+
+def _folder_to_track(ws: Workspace, dataset: str, source: Path, git) -> Path | None:
+    """A folder of files under ``datasets/<name>/items/`` that git does not track goes to DVC."""
+    items_folder = ws.dataset_dir(dataset) / "items"
+    if not source.is_dir() or not (source == items_folder or items_folder in source.parents):
+        return None
+    return None if git.tracked_files(source) else source
+
+
+def _track_folder(ws: Workspace, tx, folder: Path) -> str:
+    """``dvc add`` of a folder of item files: ``<folder>.dvc`` beside it. The workspace's
+    .gitignore already ignores ``datasets/*/items/?*/``, so DVC edits no .gitignore there; adding
+    files to an already tracked folder later rewrites its ``.dvc`` (use a new folder per
+    delivery of files, so that two clones adding items never touch the same file)."""
+    from labelspec.vcs import Dvc
+
+    record = folder.with_name(folder.name + ".dvc")
+    tx.will_change(record, folder.parent / ".gitignore")
+    with Dvc(ws.root) as dvc:
+        dvc.add([folder])
+    return ws.relpath(record)

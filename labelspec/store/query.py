@@ -1,8 +1,8 @@
 """DuckDB over a snapshot's batches: the views every query in labelspec starts from.
 
-``labels_all``   every label row of the snapshot's batches
-``labels``       the current labels: annotations no later batch supersedes
-``items``        the item manifest (with segment metadata columns)
+``labels_all``   every label row of the batches in the revision's tree
+``labels``       the current labels: annotations no batch in the same tree supersedes
+``items``        the items registered at that revision (with segment metadata columns)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from labelspec.store.engine import database
-from labelspec.store.schema import LABEL_SCHEMA
+from labelspec.store.schema import ITEM_BASE_SCHEMA, LABEL_SCHEMA
 from labelspec.workspace import Workspace
 
 
@@ -21,16 +21,22 @@ def _sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def connect(
-    ws: Workspace, dataset: str, snapshot: str | int | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with ``labels_all``, ``labels`` and ``items`` views for one snapshot."""
-    from labelspec.store.items import items_path
-    from labelspec.store.snapshots import batch_paths, load_manifest
+def connect(ws: Workspace, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with ``labels_all``, ``labels`` and ``items`` views for one snapshot
+    (a revision, or a ``Snapshot`` already resolved; HEAD by default)."""
+    from labelspec.store.items import item_files, items_sql
+    from labelspec.store.snapshots import Snapshot, batch_paths
+    from labelspec.store.snapshots import snapshot as snapshot_at
+    from labelspec.vcs import Git
 
-    manifest = load_manifest(ws, dataset)
-    chosen = manifest.resolve(snapshot) if (snapshot is not None or manifest.snapshots) else None
-    paths = batch_paths(ws, dataset, chosen, manifest) if chosen else []
+    with Git(ws.root) as git:
+        snap = (
+            snapshot if isinstance(snapshot, Snapshot) else snapshot_at(ws, dataset, snapshot, git)
+        )
+        # Items are append-only, so HEAD's include those of any revision older than the
+        # manifests (a layout 1 tree); a revision with manifests reads its own.
+        items = item_files(ws, dataset, git, snap.commit) or item_files(ws, dataset, git)
+    paths = batch_paths(ws, snap) if snap.batches else []
     con = database()
     if paths:
         con.execute(f"create view labels_all as select * from read_parquet({_sql_list(paths)})")
@@ -45,22 +51,15 @@ def connect(
           select * from labels_all anti join superseded using (annotation_id);
         """
     )
-    items = items_path(ws, dataset)
-    if items.is_file():
-        con.execute(f"create view items as select * from read_parquet('{_escape(items)}')")
+    if items:
+        con.execute(f"create view items as {items_sql(items)}")
     else:
-        from labelspec.store.schema import ITEM_BASE_SCHEMA
-
         con.register("empty_items", ITEM_BASE_SCHEMA.empty_table())
         con.execute("create view items as select * from empty_items")
     return con
 
 
-def _escape(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def current_labels(ws: Workspace, dataset: str, snapshot: str | int | None = None) -> pa.Table:
+def current_labels(ws: Workspace, dataset: str, snapshot=None) -> pa.Table:
     return (
         connect(ws, dataset, snapshot)
         .sql("select * from labels order by item_id, annotation_id, label_id")

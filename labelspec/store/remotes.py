@@ -1,5 +1,12 @@
-"""``labelspec push`` / ``pull``: move DVC-tracked data (label batches, items) to and from the
-workspace's DVC remote (``remote`` in labelspec.yaml; a local folder by default)."""
+"""``labelspec push`` / ``pull``: data travels with its commits.
+
+``push`` uploads the DVC objects of HEAD (batches are append-only, so HEAD's ``.dvc`` files name
+every batch, manifest and golden version of the history) to the workspace's DVC remote *first*,
+then pushes the branch and the tags to the git remote: a commit never reaches the remote before
+its data. ``pull`` runs ``git pull`` (a merge when both sides moved; record files merge by
+union), then fetches and checks out the data, then verifies. A fresh clone plus ``labelspec
+pull`` answers every question as the clones that wrote the data.
+"""
 
 from __future__ import annotations
 
@@ -9,35 +16,71 @@ from labelspec.errors import LabelspecError
 from labelspec.workspace import Workspace
 
 
-def _remote(ws: Workspace) -> str:
+def _dvc_remote(ws: Workspace) -> str:
     from labelspec.vcs import Dvc
 
     name = ws.config.remote.name
     with Dvc(ws.root) as dvc:
         remotes = dvc.repo.config.get("remote", {})
-        if name not in remotes:
-            raise LabelspecError(
-                f"DVC remote {name!r} (labelspec.yaml remote.name) is not configured; "
-                f"add it with `dvc remote add -d {name} URL`"
-            )
+    if name not in remotes:
+        raise LabelspecError(
+            f"DVC remote {name!r} (labelspec.yaml remote.name) is not configured; "
+            f"add it with `dvc remote add -d {name} URL`"
+        )
     return name
 
 
-def push(ws: Workspace) -> dict[str, Any]:
-    from labelspec.vcs import Dvc
+def _git_remote(git, remote: str | None) -> str | None:
+    names = git.remote_names()
+    if remote is not None and remote not in names:
+        raise LabelspecError(
+            f"no git remote {remote!r} (remotes: {', '.join(names) or 'none'}; `git remote add`)"
+        )
+    return remote or ("origin" if "origin" in names else (names[0] if names else None))
 
-    name = _remote(ws)
-    with ws.lock(), Dvc(ws.root) as dvc:
-        pushed = dvc.push(remote=name)
-    return {"remote": name, "pushed": pushed}
+
+def push(ws: Workspace, remote: str | None = None, git_only: bool = False) -> dict[str, Any]:
+    """DVC objects first, then commits and tags."""
+    from labelspec.vcs import Dvc, Git
+
+    name = _dvc_remote(ws)
+    with ws.lock(), Git(ws.root) as git:
+        pushed = 0
+        if not git_only:
+            with Dvc(ws.root) as dvc:
+                pushed = dvc.push(remote=name)
+        target = _git_remote(git, remote)
+        branch = git.branch()
+        if target and branch:
+            git.push(target, branch)
+    return {
+        "remote": name,
+        "pushed": pushed,
+        "git_remote": target,
+        "branch": branch,
+        "git_pushed": bool(target and branch),
+    }
 
 
-def pull(ws: Workspace) -> dict[str, Any]:
-    """Fetch and check out every DVC-tracked file of HEAD (batches are append-only, so HEAD's
-    labels folder holds every snapshot's batches)."""
-    from labelspec.vcs import Dvc
+def pull(ws: Workspace, remote: str | None = None, git: bool = True) -> dict[str, Any]:
+    """``git pull`` (merge), then the data of HEAD, then ``verify``."""
+    from labelspec.labels.verify import verify
+    from labelspec.vcs import Dvc, Git
 
-    name = _remote(ws)
-    with ws.lock(), Dvc(ws.root) as dvc:
-        fetched = dvc.pull(remote=name)
-    return {"remote": name, "pulled": fetched}
+    name = _dvc_remote(ws)
+    with ws.lock(), Git(ws.root) as repo:
+        target = _git_remote(repo, remote) if git else None
+        branch = repo.branch()
+        merged = None
+        if target and branch:
+            merged = repo.pull(target, branch)
+        with Dvc(ws.root) as dvc:
+            fetched = dvc.pull(remote=name)
+    report = verify(ws)
+    return {
+        "remote": name,
+        "pulled": fetched,
+        "git_remote": target,
+        "git": (merged or "").strip().splitlines()[-1:] if merged else [],
+        "verify": report.to_dict(),
+    }

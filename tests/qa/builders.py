@@ -159,7 +159,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 def build(root: Path, kind: str) -> None:
     """Items, labelers (training not enforced) and labels for ``kind`` in a pristine workspace."""
-    from labelspec.labelers.records import add_labeler
+    from labelspec.labelers.roster import add_labeler
     from labelspec.labels.ingest import import_labels
     from labelspec.store.items import add_items
     from labelspec.workspace import Workspace
@@ -210,7 +210,7 @@ def build(root: Path, kind: str) -> None:
 
 
 def _import_by_source(ws, root: Path, dataset: str, guideline: str, by_source: dict) -> None:
-    from labelspec.labelers.records import add_labeler
+    from labelspec.labelers.roster import add_labeler
     from labelspec.labels.ingest import import_labels
 
     for source, rows in by_source.items():

@@ -65,7 +65,8 @@ def set_training_policy(root: Path, policy: str) -> None:
 
 def _build(root: Path, kind: str) -> None:
     from labelspec.demo import shapes
-    from labelspec.labelers.records import add_labeler, record_training
+    from labelspec.labelers.roster import add_labeler
+    from labelspec.labelers.training import record_training
     from labelspec.store.items import add_items
     from labelspec.workspace import Workspace
 

@@ -129,7 +129,8 @@ def _build(root: Path) -> None:
     import datetime as dt
 
     from labelspec.guideline.releases import release
-    from labelspec.labelers.records import add_labeler, record_training
+    from labelspec.labelers.roster import add_labeler
+    from labelspec.labelers.training import record_training
     from labelspec.labels.ingest import import_labels
     from labelspec.store.items import add_items
     from labelspec.workspace import Workspace

@@ -1,0 +1,35 @@
+"""Options shared by several commands, defined once (as sqlite-utils' ``output_options``)."""
+
+from __future__ import annotations
+
+import click
+
+snapshot_option = click.option(
+    "--snapshot",
+    metavar="REV",
+    help="Any git revision (commit, branch, tag, HEAD~2), a batch id, or an old snap-N "
+    "[default: HEAD].",
+)
+
+
+def version_text(value: str | None) -> str | None:
+    """A version as users type it: ``1.1.0`` or ``v1.1.0``; a malformed one is refused here."""
+    if not value:
+        return value
+    from labelspec.semver import Version
+
+    text = value.removeprefix("v")
+    if not Version.is_valid(text):
+        raise click.BadParameter(f"{value!r} is not a version: write MAJOR.MINOR.PATCH, e.g. 1.1.0")
+    return text
+
+
+def version_option(*names: str, help: str, required: bool = False):
+    """A guideline version option (``--version 1.1.0`` or ``v1.1.0``)."""
+    return click.option(
+        *names,
+        required=required,
+        metavar="VERSION",
+        help=help,
+        callback=lambda _ctx, _param, value: version_text(value),
+    )

@@ -1,0 +1,97 @@
+"""Training records: who passed or failed which guideline version, when, and how.
+
+``labelers/training.jsonl`` holds one record per line, each with a unique id (random, so two
+clones never mint the same one), appended by ``labeler train`` and ``labeler grade``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.labelers.events import dumps, read_lines
+from labelspec.workspace import Workspace
+
+TRAINING = "labelers/training.jsonl"
+
+
+class TrainingRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    labeler: str
+    guideline: str
+    version: str
+    date: dt.date
+    method: Literal["quiz", "session"]
+    score: float = Field(ge=0, le=1)
+    passed: bool
+    quiz: str | None = None
+
+
+def training_records(ws: Workspace) -> list[TrainingRecord]:
+    """Every record, by date then id (duplicated lines from a merge count once)."""
+    records: dict[str, TrainingRecord] = {}
+    for number, data in read_lines(ws.root / TRAINING, TRAINING):
+        try:
+            record = TrainingRecord.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise WorkspaceError(f"{TRAINING}:{number}: {where}: {first['msg']}") from exc
+        records.setdefault(record.id, record)
+    return sorted(records.values(), key=lambda r: (r.date, r.id))
+
+
+def new_record_id(labeler: str, guideline: str, version: str, date: dt.date, method: str) -> str:
+    seed = f"{labeler}|{guideline}|{version}|{date}|{method}|{secrets.token_hex(8)}"
+    return "tr-" + hashlib.sha256(seed.encode()).hexdigest()[:12]
+
+
+def record_training(
+    ws: Workspace,
+    labeler_id: str,
+    guideline: str,
+    version: str,
+    method: str,
+    score: float,
+    passed: bool,
+    date: dt.date | None = None,
+    quiz: str | None = None,
+) -> TrainingRecord:
+    """Append one training record (the labeler and the released version must exist)."""
+    from labelspec.guideline.releases import get_release
+    from labelspec.labelers.roster import get_labeler
+    from labelspec.transaction import transaction
+
+    if not 0 <= score <= 1:
+        raise LabelspecError(
+            f"--score must be a fraction between 0 and 1 (got {score}); 92 % is 0.92"
+        )
+    verdict = "passed" if passed else "failed"
+    message = f"labelspec: {labeler_id} {verdict} {guideline} v{version} ({method} {score:.0%})"
+    with transaction(ws, message) as tx:
+        labeler = get_labeler(ws, labeler_id)
+        if not labeler.active:
+            raise LabelspecError(
+                f"labeler {labeler_id!r} is inactive; reactivate it with `labelspec labeler activate {labeler_id}`"
+            )
+        get_release(ws, guideline, version)
+        date = date or dt.date.today()
+        record = TrainingRecord(
+            id=new_record_id(labeler_id, guideline, version, date, method),
+            labeler=labeler_id,
+            guideline=guideline,
+            version=version,
+            date=date,
+            method=method,
+            score=round(score, 4),
+            passed=passed,
+            quiz=quiz,
+        )
+        tx.append_line(ws.root / TRAINING, dumps(record.model_dump(mode="json")))
+    return record

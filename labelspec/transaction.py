@@ -1,0 +1,323 @@
+"""The one write path: every command that changes the workspace does it inside ``transaction``.
+
+    with transaction(ws, "import 1200 labels from vendor-a") as tx:
+        tx.write_bytes(path, data)        # a new file, or a tracked one (temp file + os.replace)
+        tx.track(path, meta)              # DVC: cache object + ``<path>.dvc`` carrying ``meta``
+        tx.append_line(path, line)        # an append-only record file (merge=union)
+        tx.tag(name, message)             # made right after the commit
+    tx.commit                             # the commit's sha
+
+Steps, as dvc's ``@locked`` + ``scm_context`` do for its verbs: take the workspace lock; finish or
+undo what a killed writer left; write a journal that lists every path *before* it changes; make
+the changes; commit exactly those paths; tag; drop the journal. An error before the commit
+restores every journaled path (tracked files from the starting commit, new files deleted); the
+commit is the point of no return, so after it the tags are completed instead. A process killed at
+any step leaves its journal behind, and the next transaction (or ``labelspec recover``) does the
+same from it, including clearing the ``.git/index.lock`` a killed git left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelspec.errors import LabelspecError
+from labelspec.workspace import Workspace
+
+JOURNAL = "journal.json"
+
+
+@dataclass
+class Journal:
+    """What an open transaction is about to change; written before each change."""
+
+    message: str
+    head: str | None
+    paths: list[dict[str, Any]] = field(default_factory=list)  # {path, existed, tracked, commit}
+    tags: list[list[str]] = field(default_factory=list)  # [name, message]
+    folders: list[str] = field(default_factory=list)  # folders created (removed on undo)
+    state: str = "open"  # open | committing | committed
+    commit: str | None = None
+    pid: int = field(default_factory=os.getpid)
+    started: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
+
+    @classmethod
+    def load(cls, path: Path) -> Journal | None:
+        if not path.is_file():
+            return None
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            return None  # a journal torn by a kill while it was first written: nothing changed yet
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.__dict__, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+class Transaction:
+    """Changes to the workspace that land as one commit or not at all (see the module doc)."""
+
+    def __init__(self, ws: Workspace, git, message: str):
+        self.ws, self.git = ws, git
+        self.journal_path = ws.state_dir / JOURNAL
+        self.journal = Journal(message=message, head=git.head())
+        self.commit: str | None = None
+        self._cache = None
+        self.after_commit: list[Callable[[], None]] = []
+
+    # -- registering what will change (write-ahead) ----------------------------------------------
+    def _register(self, path: Path, commit: bool = True) -> Path:
+        """``commit``: the path goes into the commit (DVC data files do not: git ignores them)."""
+        path = Path(path).resolve()
+        rel = self.ws.relpath(path)
+        if not any(p["path"] == rel for p in self.journal.paths):
+            tracked = path.exists() and self.git.is_tracked(path)
+            if path.exists() and not tracked and not path.is_dir():
+                raise LabelspecError(
+                    f"{rel} exists but is not committed; labelspec will not overwrite it "
+                    "(commit it, or move it away)"
+                )
+            self.journal.paths.append(
+                {"path": rel, "existed": path.exists(), "tracked": tracked, "commit": commit}
+            )
+            self._ensure_folder(path.parent)
+            self.journal.save(self.journal_path)
+        return path
+
+    def _ensure_folder(self, folder: Path) -> None:
+        missing = []
+        while not folder.exists() and folder != self.ws.root:
+            missing.append(folder)
+            folder = folder.parent
+        for created in reversed(missing):
+            self.journal.folders.append(self.ws.relpath(created))
+            created.mkdir()
+
+    def adopt(self, *paths: Path) -> None:
+        """Commit files another tool just created (``dvc init``'s); an undo only unstages them."""
+        for path in paths:
+            rel = self.ws.relpath(Path(path).resolve())
+            self.journal.paths.append(
+                {"path": rel, "existed": True, "tracked": False, "commit": True}
+            )
+        self.journal.save(self.journal_path)
+
+    def will_change(self, *paths: Path, commit: bool = True) -> None:
+        """Journal paths that a tool (DVC, a YAML writer) is about to change."""
+        for path in paths:
+            self._register(path, commit=commit)
+
+    # -- changes ------------------------------------------------------------------------------------
+    def write_bytes(self, path: Path, data: bytes) -> Path:
+        path = self._register(path)
+        tmp = path.with_name(f".{path.name}.labelspec-tmp")
+        tmp.write_bytes(data)
+        os.chmod(tmp, _default_mode())
+        os.replace(tmp, path)
+        return path
+
+    def write_text(self, path: Path, text: str) -> Path:
+        return self.write_bytes(path, text.encode("utf-8"))
+
+    def append_line(self, path: Path, line: str) -> Path:
+        """One record appended to an append-only file (git merges these with ``merge=union``)."""
+        if "\n" in line:
+            raise ValueError("a record is one line")
+        path = self._register(path)
+        existing = path.read_bytes() if path.exists() else b""
+        if existing and not existing.endswith(b"\n"):
+            existing += b"\n"
+        return self.write_bytes(path, existing + line.encode("utf-8") + b"\n")
+
+    def new_file(self, path: Path, commit: bool = False) -> Path:
+        """Journal a new file that the caller writes itself (a Parquet writer); DVC data by
+        default, so not part of the commit."""
+        path = self._register(path, commit=commit)
+        if path.exists():
+            raise LabelspecError(f"{self.ws.relpath(path)} already exists")
+        return path
+
+    def track(self, path: Path, meta: dict[str, Any], sha256_md5_size=None) -> dict[str, Any]:
+        """Put the (already written, journaled) file ``path`` under DVC: its object in the cache
+        and ``<path>.dvc`` with ``meta`` as labelspec's record. Returns the record with the
+        file's sha256, md5 and size."""
+        from labelspec.vcs import DvcCache, dvc_file_text, hash_file
+
+        if self._cache is None:
+            self._cache = DvcCache(self.ws.root)
+        sha256, md5, size = sha256_md5_size or hash_file(path)
+        self._cache.store(path, md5)
+        record = {**meta, "sha256": sha256}
+        self.write_text(
+            path.with_name(path.name + ".dvc"), dvc_file_text(path.name, md5, size, record)
+        )
+        return {**record, "md5": md5, "size": size}
+
+    def record(self, path: Path, md5: str, size: int, meta: dict[str, Any]) -> None:
+        """Write ``<path>.dvc`` for data whose hashes are known (``labelspec upgrade``); the
+        object goes into the cache when the file is here and the cache lacks it."""
+        from labelspec.vcs import DvcCache, dvc_file_text
+
+        if self._cache is None:
+            self._cache = DvcCache(self.ws.root)
+        if path.is_file():
+            self._cache.store(path, md5)
+        self.write_text(
+            path.with_name(path.name + ".dvc"), dvc_file_text(path.name, md5, size, meta)
+        )
+
+    def remove(self, path: Path) -> None:
+        """Delete a tracked file in this commit (``labelspec upgrade``)."""
+        path = self._register(path)
+        path.unlink(missing_ok=True)
+
+    def tag(self, name: str, message: str) -> None:
+        self.journal.tags.append([name, message])
+        self.journal.save(self.journal_path)
+
+    # -- landing ------------------------------------------------------------------------------------
+    def _commit(self) -> None:
+        paths = [self.ws.root / p["path"] for p in self.journal.paths if p["commit"]]
+        changed = [p for p in paths if p.exists() or self.git.is_tracked(p)]
+        if not changed or not self.git.has_changes(changed):
+            self.commit = self.git.head()
+            return
+        self.journal.state = "committing"
+        self.journal.save(self.journal_path)
+        self.commit = self.git.commit(self.journal.message, paths=changed)
+        self.journal.state, self.journal.commit = "committed", self.commit
+        self.journal.save(self.journal_path)
+
+    def _tag(self) -> None:
+        for name, message in self.journal.tags:
+            if not self.git.tag_exists(name):
+                self.git.tag(name, message, ref=self.commit or "HEAD")
+
+
+def _default_mode() -> int:
+    from labelspec.yamlio import default_mode
+
+    return default_mode()
+
+
+@contextlib.contextmanager
+def transaction(ws: Workspace, message: str, upgrading: bool = False) -> Iterator[Transaction]:
+    """Lock, recover, journal, change, commit, tag: the one way labelspec writes."""
+    from labelspec.errors import WorkspaceError
+    from labelspec.vcs import Git
+    from labelspec.workspace import LAYOUT
+
+    if not upgrading and ws.config_path.is_file() and ws.config.workspace < LAYOUT:
+        raise WorkspaceError(
+            f"{ws.root} uses store layout {ws.config.workspace}, which cannot merge across clones; "
+            "run `labelspec upgrade` (one commit) before writing"
+        )
+    with ws.lock(), Git(ws.root) as git:
+        recover(ws, git)
+        tx = Transaction(ws, git, message)
+        tx.journal.save(tx.journal_path)
+        try:
+            yield tx
+            tx._commit()
+        except BaseException:
+            _undo(ws, git, tx.journal)
+            tx.journal_path.unlink(missing_ok=True)
+            raise
+        tx._tag()
+        for action in tx.after_commit:
+            action()
+        tx.journal_path.unlink(missing_ok=True)
+
+
+def recover(ws: Workspace, git=None) -> list[str]:
+    """Finish or undo the write a killed labelspec process left (the caller holds the lock).
+
+    Returns what was done, for ``labelspec recover`` and ``verify`` to report."""
+    from labelspec.vcs import Git
+
+    path = ws.state_dir / JOURNAL
+    if not path.exists():
+        return []
+    journal = Journal.load(path)
+    if git is None:
+        with Git(ws.root) as own:
+            return _recover(ws, own, path, journal)
+    return _recover(ws, git, path, journal)
+
+
+def _recover(ws: Workspace, git, path: Path, journal: Journal | None) -> list[str]:
+    done: list[str] = []
+    lock = git.index_lock()
+    if lock.exists():  # ours: the journal says a labelspec process died mid-write
+        lock.unlink()
+        done.append("removed the .git/index.lock a killed git left")
+    if journal is not None:
+        if _landed(git, journal):
+            journal.commit = git.head()
+            for name, message in journal.tags:
+                if not git.tag_exists(name):
+                    git.tag(name, message, ref=journal.commit)
+                    done.append(f"tagged {name}")
+            done.append(f"completed the interrupted write {journal.message!r}")
+        else:
+            done += _undo(ws, git, journal)
+            done.append(f"rolled back the interrupted write {journal.message!r}")
+    path.unlink(missing_ok=True)
+    return done
+
+
+def _landed(git, journal: Journal) -> bool:
+    """Whether the journaled commit was made (a kill can land between commit and journal)."""
+    head = git.head()
+    if journal.state == "committed" and journal.commit == head:
+        return True
+    if journal.state not in ("committing", "committed") or head is None or head == journal.head:
+        return False
+    subject, _date, parents = git.commit_info(head)
+    return parents == ([journal.head] if journal.head else []) and (
+        subject == journal.message.splitlines()[0]
+    )
+
+
+def _undo(ws: Workspace, git, journal: Journal) -> list[str]:
+    """Put every journaled path back as it was at the journal's starting commit."""
+    done = []
+    lock = git.index_lock()
+    if lock.exists():
+        lock.unlink()
+    tracked = [p["path"] for p in journal.paths if p["tracked"]]
+    created = [p["path"] for p in journal.paths if not p["existed"]]
+    adopted = [p["path"] for p in journal.paths if p["existed"] and not p["tracked"]]
+    if tracked and journal.head:
+        git.restore_from(journal.head, [ws.root / p for p in tracked])
+        done += [f"restored {p}" for p in tracked]
+    if created or adopted:
+        git.unstage([ws.root / p for p in created + adopted], journal.head)
+    for rel in created:
+        target = ws.root / rel
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        else:
+            continue
+        done.append(f"removed {rel}")
+    for entry in journal.paths:
+        target = ws.root / entry["path"]
+        target.with_name(f".{target.name}.labelspec-tmp").unlink(missing_ok=True)
+    for rel in reversed(journal.folders):
+        folder = ws.root / rel
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty: a folder the user filled meanwhile stays
+    return done

@@ -1,0 +1,297 @@
+"""``labelspec upgrade``: move a workspace from layout 1 to layout 2 in one commit.
+
+Layout 1 kept one ``labels.dvc`` over each labels folder, a ``snapshots.yaml`` manifest that
+every write rewrote, ``items.parquet`` and ``golden.yaml`` likewise, YAML roster and training
+files, and ``snap-N`` tags from a counter: two clones that wrote at once could not merge.
+Layout 2 gives every batch, item manifest and golden version its own ``.dvc`` file carrying its
+record, and the labelers' records one JSON line each (``merge=union``). The data files keep
+their bytes and names; old ``snap-N`` tags keep naming their commits, whose trees labelspec
+still reads. The store is checked before (every batch matches its sha256) and verified after.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.workspace import LAYOUT, Workspace
+
+STATIC_IGNORES = [
+    "/datasets/*/labels/*.parquet",
+    "/datasets/*/manifests/*.parquet",
+    "/datasets/*/golden/*/*.parquet",
+    "/datasets/*/items/?*/",  # not */: dulwich, which DVC asks, would match items/ itself
+]
+UNION_LINE = "labelers/*.jsonl merge=union"
+
+
+@dataclass
+class UpgradeResult:
+    datasets: dict[str, dict[str, int]] = field(default_factory=dict)
+    labelers: int = 0
+    training_records: int = 0
+    commit: str | None = None
+    verify: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__
+
+
+def upgrade(ws: Workspace) -> UpgradeResult:
+    from labelspec import yamlio
+    from labelspec.labels.verify import verify
+    from labelspec.store.datasets import declared
+    from labelspec.transaction import transaction
+
+    if ws.config.workspace >= LAYOUT:
+        raise WorkspaceError(f"{ws.root} already uses layout {LAYOUT}; nothing to upgrade")
+    result = UpgradeResult()
+    message = f"labelspec upgrade: layout {LAYOUT} (a record file per batch)"
+    with transaction(ws, message, upgrading=True) as tx:
+        for dataset in sorted(declared(ws)):
+            result.datasets[dataset] = _upgrade_dataset(ws, tx, dataset)
+        result.labelers, result.training_records = _upgrade_labelers(ws, tx)
+        _ensure_lines(tx, ws.root / ".gitignore", STATIC_IGNORES)
+        _ensure_lines(tx, ws.root / ".gitattributes", [UNION_LINE])
+        dvc_yaml = ws.root / "dvc.yaml"
+        if dvc_yaml.is_file():
+            text = dvc_yaml.read_text()
+            fixed = text.replace("/snapshots.yaml", "/labels").replace("/golden.yaml", "/golden")
+            if fixed != text:
+                tx.write_text(dvc_yaml, fixed)
+        doc = yamlio.Document.load(ws.config_path)
+        doc.data["workspace"] = LAYOUT
+        tx.write_text(ws.config_path, doc.dumps())
+    result.commit = tx.commit
+    result.verify = verify(ws).to_dict()
+    return result
+
+
+def _legacy_files(ws: Workspace, dataset: str) -> dict[str, str]:
+    """file name -> md5 of the layout 1 labels folder, from labels.dvc's directory listing."""
+    from labelspec.vcs import DvcCache, parse_dvc_file
+
+    record = ws.dataset_dir(dataset) / "labels.dvc"
+    if not record.is_file():
+        return {}
+    dir_md5, _size, _meta = parse_dvc_file(record.read_text(), str(record))
+    listing = DvcCache(ws.root).object_path(dir_md5)
+    if not listing.is_file():
+        raise LabelspecError(
+            f"{ws.relpath(record)}: its listing is not in the DVC cache; run `labelspec pull` first"
+        )
+    return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
+
+
+def _upgrade_dataset(ws: Workspace, tx, dataset: str) -> dict[str, int]:
+    from labelspec.vcs import DvcCache, hash_file, parse_dvc_file
+
+    folder = ws.dataset_dir(dataset)
+    cache = DvcCache(ws.root)
+    counts = {"batches": 0, "items": 0, "golden_versions": 0}
+    manifest = folder / "snapshots.yaml"
+    if manifest.is_file():
+        body = "\n".join(x for x in manifest.read_text().splitlines() if not x.startswith("#"))
+        data = json.loads(body) if body.strip() else {}
+        files = _legacy_files(ws, dataset)
+        current, message_of, superseded_of = 0, {}, {}
+        for snap in data.get("snapshots") or []:
+            for batch_id in snap["added"]:
+                message_of[batch_id] = snap["message"]
+            added = sum(b["rows"] for b in data["batches"] if b["id"] in snap["added"])
+            if len(snap["added"]) == 1:
+                superseded_of[snap["added"][0]] = current + added - snap["current"]
+            current = snap["current"]
+        for entry in data.get("batches") or []:
+            path = folder / entry["file"]
+            name = path.name
+            md5 = files.get(name)
+            if path.is_file():
+                sha256, md5_here, size = hash_file(path)
+                if sha256 != entry["sha256"]:
+                    raise LabelspecError(
+                        f"{ws.relpath(path)} does not match its sha256 in snapshots.yaml; restore it "
+                        "(`dvc checkout`) before upgrading"
+                    )
+                md5 = md5_here
+            elif md5 is None or not cache.object_path(md5).is_file():
+                raise LabelspecError(f"{ws.relpath(path)} is missing; run `labelspec pull` first")
+            else:
+                size = cache.object_path(md5).stat().st_size
+            meta = {
+                "kind": "labels",
+                "dataset": dataset,
+                **{
+                    k: entry.get(k)
+                    for k in (
+                        "rows",
+                        "annotations",
+                        "items",
+                        "source",
+                        "format",
+                        "versions",
+                        "sha256",
+                    )
+                },
+                "supersedes": entry.get("supersedes", 0),
+                "superseded_labels": superseded_of.get(entry["id"], 0),
+                "plan": entry.get("plan"),
+                "created": entry.get("created") or entry["id"].split("-")[1],
+                "message": message_of.get(entry["id"], ""),
+            }
+            tx.record(path, md5, size, meta)
+            counts["batches"] += 1
+        tx.remove(manifest)
+        tx.remove(folder / "labels.dvc")
+        _drop_ignore(tx, folder / ".gitignore", "/labels")
+    items = folder / "items.parquet"
+    record = folder / "items.parquet.dvc"
+    if record.is_file():
+        md5, size, _ = parse_dvc_file(record.read_text(), str(record))
+        source = items if items.is_file() else cache.object_path(md5)
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(source).metadata.num_rows
+        target = folder / "manifests" / f"i-upgrade-{md5[:8]}.parquet"
+        tx.new_file(target)
+        target.write_bytes(source.read_bytes())
+        sha256, _md5, _size = hash_file(target)
+        tx.record(
+            target,
+            md5,
+            size,
+            {
+                "kind": "items",
+                "dataset": dataset,
+                "items": rows,
+                "columns": [],
+                "source": "upgrade",
+                "created": "",
+                "sha256": sha256,
+            },
+        )
+        tx.remove(record)
+        if items.is_file():
+            items.unlink()
+        _drop_ignore(tx, folder / ".gitignore", "/items.parquet")
+        counts["items"] = rows
+    golden = folder / "golden.yaml"
+    if golden.is_file():
+        from labelspec.yamlio import fast_load
+
+        sets = (fast_load(golden.read_text()) or {}).get("sets") or {}
+        for name, entry in sets.items():
+            for v in entry.get("versions") or []:
+                path = folder / v["file"]
+                listing = _golden_listing(ws, folder)
+                md5 = listing.get(Path(v["file"]).relative_to("golden").as_posix())
+                if path.is_file():
+                    _sha, md5, size = hash_file(path)
+                elif md5 and cache.object_path(md5).is_file():
+                    size = cache.object_path(md5).stat().st_size
+                else:
+                    raise LabelspecError(
+                        f"{ws.relpath(path)} is missing; run `labelspec pull` first"
+                    )
+                meta = {
+                    "kind": "golden",
+                    "set": name,
+                    "batch": v["batch"],
+                    "dataset": dataset,
+                    **{
+                        k: v[k]
+                        for k in (
+                            "labels",
+                            "items",
+                            "guideline_version",
+                            "source",
+                            "created",
+                            "sha256",
+                        )
+                    },
+                }
+                tx.record(path, md5, size, meta)
+                counts["golden_versions"] += 1
+        tx.remove(golden)
+        if (folder / "golden.dvc").is_file():
+            tx.remove(folder / "golden.dvc")
+        _drop_ignore(tx, folder / ".gitignore", "/golden")
+    return counts
+
+
+def _golden_listing(ws: Workspace, folder: Path) -> dict[str, str]:
+    from labelspec.vcs import DvcCache, parse_dvc_file
+
+    record = folder / "golden.dvc"
+    if not record.is_file():
+        return {}
+    dir_md5, _size, _meta = parse_dvc_file(record.read_text(), str(record))
+    listing = DvcCache(ws.root).object_path(dir_md5)
+    return (
+        {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
+        if listing.is_file()
+        else {}
+    )
+
+
+def _drop_ignore(tx, path: Path, entry: str) -> None:
+    """Remove the line DVC appended for a folder it no longer tracks as a whole."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines()
+    kept = [line for line in lines if line.strip() != entry]
+    if kept != lines:
+        if kept:
+            tx.write_text(path, "\n".join(kept) + "\n")
+        else:
+            tx.remove(path)
+
+
+def _ensure_lines(tx, path: Path, wanted: list[str]) -> None:
+    text = path.read_text() if path.is_file() else ""
+    missing = [line for line in wanted if line not in text.splitlines()]
+    if missing:
+        head = text if not text or text.endswith("\n") else text + "\n"
+        tx.write_text(path, head + "\n".join(missing) + "\n")
+
+
+def _upgrade_labelers(ws: Workspace, tx) -> tuple[int, int]:
+    from labelspec.labelers.events import dumps
+    from labelspec.labelers.roster import ROSTER
+    from labelspec.labelers.training import TRAINING
+    from labelspec.yamlio import fast_load
+
+    roster_yaml, training_yaml = (
+        ws.root / "labelers/roster.yaml",
+        ws.root / "labelers/training.yaml",
+    )
+    lines, records = [], []
+    if roster_yaml.is_file():
+        for lab in (fast_load(roster_yaml.read_text()) or {}).get("labelers") or []:
+            at = f"{lab.get('added') or '1970-01-01'}T00:00:00+00:00"
+            lines.append(
+                dumps(
+                    {
+                        "event": "add",
+                        "id": lab["id"],
+                        "vendor": lab["vendor"],
+                        "team": lab.get("team"),
+                        "at": at,
+                    }
+                )
+            )
+            if lab.get("active") is False:
+                lines.append(dumps({"event": "deactivate", "id": lab["id"], "at": at}))
+        tx.remove(roster_yaml)
+    if training_yaml.is_file():
+        for rec in (fast_load(training_yaml.read_text()) or {}).get("records") or []:
+            rec["date"] = str(rec["date"])
+            records.append(dumps(rec))
+        tx.remove(training_yaml)
+    for path, new in ((ws.root / ROSTER, lines), (ws.root / TRAINING, records)):
+        existing = path.read_text() if path.is_file() else ""
+        tx.write_text(path, existing + "".join(line + "\n" for line in new))
+    return sum(1 for line in lines if '"add"' in line), len(records)
