@@ -103,8 +103,9 @@ def fresh_workspace(path: Path) -> Path:
 
 def add_labelers(path: Path) -> dict[str, str]:
     """30 labelers across 3 vendors, trained on 1.0.0; returns labeler -> training id."""
-    from labelspec import yamlio
     from labelspec.labelers.records import _record_id
+
+    from labelspec import yamlio
 
     roster, records, ids = [], [], {}
     for labeler in LABELERS:

@@ -73,6 +73,7 @@ class Transaction:
         self.journal_path = ws.state_dir / JOURNAL
         self.journal = Journal(message=message, head=git.head())
         self.commit: str | None = None
+        self.made_tags: list[str] = []
         self._cache = None
         self.after_commit: list[Callable[[], None]] = []
 
@@ -203,6 +204,7 @@ class Transaction:
         for name, message in self.journal.tags:
             if not self.git.tag_exists(name):
                 self.git.tag(name, message, ref=self.commit or "HEAD")
+                self.made_tags.append(name)
 
 
 def _default_mode() -> int:
@@ -230,11 +232,12 @@ def transaction(ws: Workspace, message: str, upgrading: bool = False) -> Iterato
         try:
             yield tx
             tx._commit()
+            tx._tag()
         except BaseException:
+            _rollback(git, tx)
             _undo(ws, git, tx.journal)
             tx.journal_path.unlink(missing_ok=True)
             raise
-        tx._tag()
         for action in tx.after_commit:
             action()
         tx.journal_path.unlink(missing_ok=True)
@@ -275,6 +278,18 @@ def _recover(ws: Workspace, git, path: Path, journal: Journal | None) -> list[st
             done.append(f"rolled back the interrupted write {journal.message!r}")
     path.unlink(missing_ok=True)
     return done
+
+
+def _rollback(git, tx: Transaction) -> None:
+    """An error after the commit (a tag refused): take back the tags and the commit too."""
+    for name in tx.made_tags:
+        git.delete_tag(name)
+    journal = tx.journal
+    if journal.state == "committed" and tx.commit and git.head() == tx.commit:
+        if journal.head:
+            git.reset_soft(journal.head)
+        else:
+            git.repo.git.update_ref("-d", "HEAD")
 
 
 def _landed(git, journal: Journal) -> bool:

@@ -174,9 +174,9 @@ def _upgrade_dataset(ws: Workspace, tx, dataset: str) -> dict[str, int]:
             },
         )
         tx.remove(record)
-        if items.is_file():
-            items.unlink()
-        _drop_ignore(tx, folder / ".gitignore", "/items.parquet")
+        if items.is_file():  # DVC data, not in the commit: removed once the commit landed
+            tx.after_commit.append(lambda: items.unlink(missing_ok=True))
+        # its .gitignore line stays: a kill after the commit may leave the old file behind
         counts["items"] = rows
     golden = folder / "golden.yaml"
     if golden.is_file():

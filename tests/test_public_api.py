@@ -74,5 +74,6 @@ def test_workspace_labels_and_query(tmp_path, run):
     table = ws.labels("digits")
     assert sorted(table.column("class").to_pylist()) == ["one", "two", "zero"]
     assert table.column("training_id").null_count == 0
-    con = ws.query("digits", snapshot="snap-1")
+    con = ws.query("digits", snapshot="HEAD")
     assert con.sql("select count(*) from labels join items using (item_id)").fetchall() == [(3,)]
+    assert ws.labels("digits", snapshot="HEAD~1").num_rows == 0  # before the import

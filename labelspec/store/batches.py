@@ -31,9 +31,10 @@ LABEL_SORT = [("item_id", "ascending"), ("annotation_id", "ascending"), ("label_
 
 
 def new_batch_id(now: dt.datetime | None = None) -> str:
-    """Sortable by time, unique without coordination: b-20261128T042200Z-3fa9c2d1."""
+    """Sortable by time, unique without coordination: b-20261128T042200Z-3e7c2d1a (the suffix
+    starts with the millisecond in 3 hex digits, then 5 random ones)."""
     now = now or dt.datetime.now(dt.UTC)
-    return f"b-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    return f"b-{now:%Y%m%dT%H%M%SZ}-{now.microsecond // 1000:03x}{secrets.token_hex(3)[:5]}"
 
 
 def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None = None) -> str:

@@ -22,7 +22,8 @@ from labelspec.store.records import Locator, Record, records_at
 from labelspec.workspace import Workspace
 
 BATCH_ID = re.compile(r"^b-\d{8}T\d{6}Z-[0-9a-f]{8}$")
-LEGACY_TAG = re.compile(r"^(?:dataset/(?P<dataset>[^/]+)/)?snap-(?P<n>\d+)$")
+# snap-N tags of layout 1 (and N alone, as the old API took it)
+LEGACY_TAG = re.compile(r"^(?:(?:dataset/(?P<dataset>[^/]+)/)?snap-)?(?P<n>\d+)$")
 
 
 @dataclass
@@ -101,22 +102,22 @@ def resolve(ws: Workspace, git, dataset: str, ref: str | None) -> str:
         if added is None:
             raise NotFoundError(f"no batch {ref} in the history of {dataset} (see `labels log`)")
         return added[0]
+    commit = git.rev_parse(ref)
+    if commit is not None:
+        return commit
     legacy = LEGACY_TAG.match(ref)
     if legacy:
         tag = f"dataset/{legacy.group('dataset') or dataset}/snap-{legacy.group('n')}"
-        commit = git.rev_parse(f"refs/tags/{tag}")
+        commit = git.rev_parse(f"refs/tags/{tag}") or git.rev_parse(f"snap-{legacy.group('n')}")
         if commit is None:
             raise NotFoundError(
                 f"no snapshot tag {tag} (snapshots are revisions: see `labels log`)"
             )
         return commit
-    commit = git.rev_parse(ref)
-    if commit is None:
-        raise NotFoundError(
-            f"{ref!r} is not a revision of this repository: give a commit, branch or tag, "
-            "a batch id (b-...) or an old snap-N (see `labelspec labels log`)"
-        )
-    return commit
+    raise NotFoundError(
+        f"{ref!r} is not a revision of this repository: give a commit, branch or tag, "
+        "a batch id (b-...) or an old snap-N (see `labelspec labels log`)"
+    )
 
 
 def snapshot(ws: Workspace, dataset: str, ref: str | None = None, git=None) -> Snapshot:
@@ -131,11 +132,11 @@ def snapshot(ws: Workspace, dataset: str, ref: str | None = None, git=None) -> S
     commit = resolve(ws, git, dataset, ref)
     records = records_at(ws, git, commit, labels_dir(ws, dataset))
     if records:
-        return Snapshot(dataset, commit, [Batch.from_record(r) for r in records], ref)
+        return Snapshot(dataset, commit, [Batch.from_record(r) for r in records], _text(ref))
     legacy = _legacy_batches(ws, git, dataset, commit)
     if legacy is not None:
-        return Snapshot(dataset, commit, legacy, ref, layout=1)
-    return Snapshot(dataset, commit, [], ref)
+        return Snapshot(dataset, commit, legacy, _text(ref), layout=1)
+    return Snapshot(dataset, commit, [], _text(ref))
 
 
 def batch_paths(ws: Workspace, snap: Snapshot, batches: list[Batch] | None = None) -> list[Path]:
@@ -203,3 +204,7 @@ def _legacy_listing(ws: Workspace, git, dataset: str, commit: str) -> dict[str, 
 def _legacy_paths(ws: Workspace, snap: Snapshot, batches: list[Batch]) -> list[Path]:
     records = [Record(b.file, b.md5 or "0" * 32, 0, {}) for b in batches]
     return Locator(ws).paths(records, "batch")
+
+
+def _text(ref) -> str | None:
+    return None if ref is None else str(ref)

@@ -19,8 +19,9 @@ def test_init_creates_a_committed_workspace(tmp_path: Path, run):
         "mkdocs.yml",
         "dvc.yaml",
         ".dvc/config",
-        "labelers/roster.yaml",
-        "labelers/training.yaml",
+        "labelers/roster.jsonl",
+        "labelers/training.jsonl",
+        ".gitattributes",
         "guidelines/digits/spec.yaml",
         "guidelines/digits/docs/index.md",
     ):
@@ -33,6 +34,8 @@ def test_init_creates_a_committed_workspace(tmp_path: Path, run):
         b.path for b in repo.head.commit.tree.traverse()
     }
     assert "remote = storage" in (root / ".dvc/config").read_text()
+    assert "labelers/*.jsonl merge=union" in (root / ".gitattributes").read_text()
+    assert "/datasets/*/labels/*.parquet" in (root / ".gitignore").read_text()
     assert (tmp_path / "labels.dvc-storage").is_dir()
     run("check", cwd=root)
 

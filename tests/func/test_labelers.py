@@ -7,17 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
-from tests.helpers import edit, git, state
+from tests.helpers import edit, git, jsonl, state
 
 SPEC = "guidelines/digits/spec.yaml"
-ROSTER = "labelers/roster.yaml"
-TRAINING = "labelers/training.yaml"
-
-
-def load_yaml(text: str):
-    return YAML(typ="safe", pure=True).load(text)
+ROSTER = "labelers/roster.jsonl"
+TRAINING = "labelers/training.jsonl"
 
 
 def release(run, root: Path, bump: str, summary: str, affects: tuple[str, ...] = ()) -> str:
@@ -71,12 +66,11 @@ def test_add_list_and_deactivate_are_stored_and_committed(workspace: Path, run):
     add(run, workspace, "vb-001", "vendor-b", "--team", "night")
     assert git(workspace, "status", "--porcelain") == ""
 
-    roster_text = (workspace / ROSTER).read_text()
-    assert roster_text.startswith("# Pseudonymous labeler ids only")
-    stored = load_yaml(roster_text)["labelers"]
-    assert [(x["id"], x["vendor"], x.get("team"), x["active"]) for x in stored] == [
-        ("va-017", "vendor-a", None, True),
-        ("vb-001", "vendor-b", "night", True),
+    # an append-only log of events, one JSON line each (merge=union)
+    stored = jsonl(workspace / ROSTER)
+    assert [(x["event"], x["id"], x["vendor"], x.get("team")) for x in stored] == [
+        ("add", "va-017", "vendor-a", None),
+        ("add", "vb-001", "vendor-b", "night"),
     ]
 
     listed = json.loads(run("labeler", "list", "--json", cwd=workspace).stdout)
@@ -89,12 +83,19 @@ def test_add_list_and_deactivate_are_stored_and_committed(workspace: Path, run):
     out = run("labeler", "deactivate", "va-017", cwd=workspace).stdout
     assert out.strip() == "Deactivated labeler va-017"
     assert git(workspace, "status", "--porcelain") == ""
+    assert [(x["event"], x["id"]) for x in jsonl(workspace / ROSTER)][-1] == (
+        "deactivate",
+        "va-017",
+    )
     listed = json.loads(run("labeler", "list", "--json", cwd=workspace).stdout)
     assert [(x["id"], x["active"]) for x in listed] == [("va-017", False), ("vb-001", True)]
     active = json.loads(run("labeler", "list", "--active", "--json", cwd=workspace).stdout)
     assert [x["id"] for x in active] == ["vb-001"]
     table = run("labeler", "list", cwd=workspace).stdout
     assert "va-017" in table and "night" in table
+    run("labeler", "activate", "va-017", cwd=workspace)
+    listed = json.loads(run("labeler", "list", "--json", cwd=workspace).stdout)
+    assert [(x["id"], x["active"]) for x in listed] == [("va-017", True), ("vb-001", True)]
 
 
 ADD_REFUSALS = {
@@ -125,12 +126,12 @@ def test_deactivate_refuses_unknown_and_inactive_labelers(workspace: Path, run):
     again = run("labeler", "deactivate", "va-017", cwd=workspace, expect=1)
     assert "labeler 'va-017' is already inactive" in again.stderr
     unknown = run("labeler", "deactivate", "nobody", cwd=workspace, expect=1)
-    assert "no labeler 'nobody' in labelers/roster.yaml" in unknown.stderr
+    assert "no labeler 'nobody' in labelers/roster.jsonl" in unknown.stderr
     assert state(workspace) == before
 
 
 # -- training records ------------------------------------------------------------------------------
-def test_training_records_are_committed_with_stable_ids(make_workspace, run):
+def test_training_records_are_committed_with_ids_no_two_clones_share(make_workspace, run):
     ids = []
     for name in ("one", "two"):
         root = make_workspace(name=name)
@@ -142,29 +143,30 @@ def test_training_records_are_committed_with_stable_ids(make_workspace, run):
         assert git(root, "log", "-1", "--format=%s").strip() == (
             "labelspec: va-017 passed digits v1.0.0 (session 95%)"
         )
-        stored = load_yaml((root / TRAINING).read_text())["records"]
+        stored = jsonl(root / TRAINING)
         assert [r["id"] for r in stored] == [first["id"], second["id"]]
         assert stored[1] == {
             "id": second["id"],
             "labeler": "va-017",
             "guideline": "digits",
             "version": "1.0.0",
-            "date": dt.date(2026, 2, 1),
+            "date": str(dt.date(2026, 2, 1)),
             "method": "session",
             "score": 0.95,
             "passed": True,
+            "quiz": None,
         }
-        assert (root / TRAINING).read_text().startswith("# Training records")
     (first, second), again = ids
     assert first != second and first.startswith("tr-")
-    assert ids[1] == again == (first, second), "the same history gives the same record ids"
+    # the same trainings recorded in two clones are two records: their union must not collide
+    assert not set(again) & {first, second}
 
 
 def test_train_prints_the_record(workspace: Path, run):
     add(run, workspace, "va-017")
     args = ("--guideline", "digits", "--version", "1.0.0", "--method", "quiz", "--score", "0.9")
     out = run("labeler", "train", "va-017", *args, "--passed", cwd=workspace).stdout
-    record_id = load_yaml((workspace / TRAINING).read_text())["records"][0]["id"]
+    record_id = jsonl(workspace / TRAINING)[0]["id"]
     assert out.strip() == f"Recorded {record_id}: va-017 passed digits v1.0.0 (90%)"
 
 

@@ -12,15 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
 from labelspec.guideline.releases import spec_at
 from labelspec.workspace import Workspace
-from tests.helpers import edit, state
+from tests.helpers import edit, jsonl, state
 
 SPEC = "guidelines/digits/spec.yaml"
 EXAMPLES = "guidelines/digits/examples"
-TRAINING = "labelers/training.yaml"
+TRAINING = "labelers/training.jsonl"
 TAG = "guideline/digits/v1.0.0"
 
 
@@ -83,7 +82,7 @@ def write_answers(path: Path, key: dict, given: dict[str, str], quiz: str | None
 
 
 def records(root: Path) -> list[dict]:
-    return YAML(typ="safe", pure=True).load((root / TRAINING).read_text())["records"]
+    return jsonl(root / TRAINING)
 
 
 # -- building quizzes ------------------------------------------------------------------------------
@@ -319,7 +318,7 @@ GRADE_REFUSALS = {
     "unknown labeler": (
         lambda key, tmp_path: write_answers(tmp_path / "a.json", key, answers(key)),
         "nobody",
-        "no labeler 'nobody' in labelers/roster.yaml",
+        "no labeler 'nobody' in labelers/roster.jsonl",
     ),
 }
 

@@ -30,7 +30,8 @@ VOTES: dict[str, tuple[str, dict[int, str]]] = {
 }
 # items each labeler marked not legible (only classes one and seven have the attribute)
 ILLEGIBLE = {"lab-a1": {3}, "lab-a2": {3, 5}, "lab-b1": set(), "lab-c1": {0}}
-# snapshots: snap-1 lab-a1 alone, snap-2 + lab-a2 (perfect agreement), snap-3 + lab-b1, snap-4 + lab-c1
+# imports, tagged snap-N: snap-1 lab-a1 alone, snap-2 + lab-a2 (perfect agreement), snap-3 + lab-b1,
+# snap-4 + lab-c1
 
 
 def vote_rows(labeler: str) -> list[dict]:
@@ -163,6 +164,7 @@ def build(root: Path, kind: str) -> None:
     from labelspec.labels.ingest import import_labels
     from labelspec.store.items import add_items
     from labelspec.workspace import Workspace
+    from tests.helpers import git
     from tests.store.conftest import set_training_policy
 
     ws = Workspace(root)
@@ -174,13 +176,13 @@ def build(root: Path, kind: str) -> None:
         add_items(ws, "digits", folder)
         for labeler, (source, _) in VOTES.items():
             add_labeler(ws, labeler, source)
-        for labeler, (source, _) in VOTES.items():
+        for n, (labeler, (source, _)) in enumerate(VOTES.items(), 1):
             rows = vote_rows(labeler)
             path = write_jsonl(root.parent / f"{labeler}.jsonl", rows)
             import_labels(ws, "digits", path, "jsonl", "digits@1.0.0", source)
+            git(root, "tag", f"snap-{n}")  # a snapshot is a commit; tags name them here
     elif kind == "multilabel":
         from labelspec.guideline.releases import release
-        from tests.helpers import git
 
         spec = ws.spec_path("digits")
         text = spec.read_text().replace("task: classification", "task: multilabel")

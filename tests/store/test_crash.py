@@ -1,7 +1,12 @@
-"""A killed import leaves the previous snapshot intact; concurrent imports queue on the lock.
+"""Every writer goes through one transaction: killed at any step, the workspace is restored (or,
+past the commit, completed); concurrent imports queue on the lock and both land.
 
-The importer runs in a child process that wraps one step of the write with a SIGKILL right
-after it, so nothing in labelspec gets a chance to clean up: the next write's recovery must.
+Each writer runs in a child process whose transaction machinery is wrapped to SIGKILL it at one
+step, so nothing in labelspec gets a chance to clean up: the next write (or `labelspec recover`)
+must. Steps: ``journaled`` (the first path written to the journal), ``changed`` (every file
+written, nothing committed), ``git-locked`` (a git killed mid-commit: files staged, the index
+lock left behind), ``committed`` (the commit made, the journal not yet told), ``tagged`` (for a
+release: the tag made, the journal not yet removed).
 """
 
 from __future__ import annotations
@@ -9,170 +14,273 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import git
+from tests.helpers import edit, git, head, state
 from tests.store.conftest import digit_rows, write_jsonl
+from tests.store.legacy import to_layout_1
 
 CHILD = r"""
 import os, signal, sys, time
 
-import pyarrow.parquet
-import labelspec
-import labelspec.store.batches
-import labelspec.vcs
-import labelspec.yamlio
-from labelspec.labels.ingest import import_labels
+import labelspec.transaction as tx
+import labelspec.vcs as vcs
+from labelspec.cli import main
 
-root, source, point = sys.argv[1:4]
-
-
-def after(owner, name, action, when=lambda *a, **k: True):
-    original = getattr(owner, name)
-
-    def wrapper(*args, **kwargs):
-        result = original(*args, **kwargs)
-        if when(*args, **kwargs):
-            action()
-        return result
-
-    setattr(owner, name, wrapper)
+root, point, *argv = sys.argv[1:]
+os.chdir(root)
 
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-if point == "half-written-batch":  # the temporary file is written, not yet renamed
-    after(pyarrow.parquet, "write_table", die)
-elif point == "batch-written":
-    after(labelspec.store.batches, "write_batch", die)
-elif point == "dvc-add":
-    after(labelspec.vcs.Dvc, "add", die)
-elif point == "manifest-written":
-    after(labelspec.yamlio, "atomic_write_text", die, lambda path, text: path.name == "snapshots.yaml")
-elif point == "committed-not-tagged":
-    after(labelspec.vcs.Git, "commit", die)
-elif point == "slow":  # hold the lock a while, so a second import has to wait for it
-    after(labelspec.store.batches, "write_batch", lambda: time.sleep(1))
+if point == "journaled":
+    save = tx.Journal.save
 
-ws = labelspec.open_workspace(root)
-result = import_labels(ws, "digits", source, "jsonl", "digits@1.0.0", "vendor-a")
-print(result.snapshot)
+    def journal_save(self, path):
+        save(self, path)
+        if self.paths:
+            die()
+
+    tx.Journal.save = journal_save
+elif point == "changed":
+    tx.Transaction._commit = lambda self: die()
+elif point == "git-locked":
+    def locked_commit(self, message, paths=None):
+        self.add(paths or ["."])
+        self.index_lock().write_text("")  # what a git killed while committing leaves behind
+        die()
+
+    vcs.Git.commit = locked_commit
+elif point == "committed":
+    commit = vcs.Git.commit
+
+    def killed_commit(self, *args, **kwargs):
+        commit(self, *args, **kwargs)
+        die()
+
+    vcs.Git.commit = killed_commit
+elif point == "tagged":
+    tag = vcs.Git.tag
+
+    def killed_tag(self, *args, **kwargs):
+        tag(self, *args, **kwargs)
+        die()
+
+    vcs.Git.tag = killed_tag
+elif point == "slow":  # hold the lock a while, so a second writer has to wait for it
+    commit = vcs.Git.commit
+
+    def slow_commit(self, *args, **kwargs):
+        time.sleep(1)
+        return commit(self, *args, **kwargs)
+
+    vcs.Git.commit = slow_commit
+main(argv)
 """
 
 
-def child(root: Path, source: Path, point: str) -> subprocess.Popen:
+def child(root: Path, point: str, argv: list[str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(root), str(source), point],
+        [sys.executable, "-c", CHILD, str(root), point, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def show(run, root: Path, *args: str) -> dict:
-    return json.loads(run("labels", "show", "digits", *args, "--json", cwd=root).stdout)
+def run_killed(root: Path, point: str, argv: list[str]) -> None:
+    killed = child(root, point, argv)
+    out, err = killed.communicate(timeout=120)
+    assert killed.returncode == -9, (point, out, err)
 
 
-def verify(run, root: Path) -> dict:
-    return json.loads(run("verify", "--json", cwd=root).stdout)
+# -- the writers: (setup, argv, subject of the commit it makes) ---------------------------------
+def _release_edit(root: Path) -> None:
+    edit(
+        root,
+        (
+            "definition: A horizontal top bar joined to a diagonal stroke.",
+            "definition: A top bar at least half the width, joined to a diagonal stroke.",
+        ),
+        (
+            "\n\nquality:",
+            "\n  - version: unreleased\n    summary: Sevens by the bar\n"
+            "    affects: [one, seven]\n    relabel: required\n\nquality:",
+        ),
+    )
+    git(root, "commit", "-q", "-am", "digits: sevens by the bar")
 
 
-def import_more(run, root: Path, tmp_path: Path, indices) -> dict:
-    source = write_jsonl(tmp_path / "next.jsonl", digit_rows(indices))
-    args = ["labels", "import", "digits", str(source), "--format", "jsonl"]
-    out = run(*args, "--guideline", "digits@1.0.0", "--source", "vendor-a", "--json", cwd=root)
-    return json.loads(out.stdout)
+def _released(run, root: Path) -> None:
+    _release_edit(root)
+    run("guideline", "release", "digits", "--bump", "minor", cwd=root)
 
 
-def snapshot_tags(root: Path) -> list[str]:
-    return git(root, "tag", "--list", "dataset/digits/*").split()
+def _planned(run, root: Path, tmp: Path) -> str:
+    _released(run, root)
+    run("relabel", "plan", "digits", "--guideline", "digits", "--out", str(tmp / "plan"), cwd=root)
+    train = ["--guideline", "digits", "--version", "1.1.0", "--method", "quiz", "--score", "1"]
+    run("labeler", "train", "vA-01", *train, "--passed", cwd=root)
+    return json.loads((tmp / "plan" / "plan.json").read_text())["plan"]
 
 
-@pytest.mark.parametrize(
-    "point", ["half-written-batch", "batch-written", "dvc-add", "manifest-written"]
-)
-def test_an_import_killed_before_its_commit_leaves_the_previous_snapshot(
-    labeled_ws, run, tmp_path, point
+def writer_import(run, root, tmp):
+    rows = write_jsonl(tmp / "rows.jsonl", digit_rows(range(5)))
+    argv = ["labels", "import", "digits", str(rows), "--format", "jsonl"]
+    return [*argv, "--guideline", "digits@1.0.0", "--source", "vendor-a"], "import 5 labels"
+
+
+def writer_items(run, root, tmp):
+    manifest = tmp / "remote.csv"
+    manifest.write_text("item_id,uri\nr1,s3://bucket/r1.png\nr2,s3://bucket/r2.png\n")
+    argv = ["items", "add", "other", str(manifest), "--guideline", "digits"]
+    return argv, "items add: 2 new item(s) in other"
+
+
+def writer_labeler(run, root, tmp):
+    return ["labeler", "add", "vC-01", "--vendor", "vendor-c"], "labelspec: add labeler vC-01"
+
+
+def writer_training(run, root, tmp):
+    args = ["--guideline", "digits", "--version", "1.0.0", "--method", "session", "--score", "1"]
+    return ["labeler", "train", "vB-01", *args, "--passed"], "labelspec: vB-01 passed digits"
+
+
+def writer_golden(run, root, tmp):
+    rows = write_jsonl(tmp / "golden.jsonl", digit_rows(range(4)))
+    argv = ["golden", "add", "digits", str(rows), "--format", "jsonl", "--name", "expert"]
+    return argv, "golden expert@v1 of digits"
+
+
+def writer_release(run, root, tmp):
+    _release_edit(root)
+    argv = ["guideline", "release", "digits", "--bump", "minor"]
+    return argv, "Release guideline digits v1.1.0"
+
+
+def writer_plan(run, root, tmp):
+    _released(run, root)
+    argv = ["relabel", "plan", "digits", "--guideline", "digits", "--out", str(tmp / "p")]
+    return argv, "relabel plan rp-"
+
+
+def writer_merge(run, root, tmp):
+    plan = _planned(run, root, tmp)
+    rows = [{**r, "guideline_version": "1.1.0"} for r in digit_rows([1, 7])]
+    results = write_jsonl(tmp / "results.jsonl", rows)
+    argv = ["relabel", "merge", "digits", plan, str(results), "--format", "jsonl"]
+    return argv, f"relabel merge {plan}"
+
+
+def writer_upgrade(run, root, tmp):
+    to_layout_1(root)
+    return ["upgrade"], "labelspec upgrade: layout 2"
+
+
+WRITERS: dict[str, Callable] = {
+    "import": writer_import,
+    "items": writer_items,
+    "labeler": writer_labeler,
+    "training": writer_training,
+    "golden": writer_golden,
+    "release": writer_release,
+    "plan": writer_plan,
+    "merge": writer_merge,
+    "upgrade": writer_upgrade,
+}
+BEFORE_COMMIT = ["journaled", "changed", "git-locked"]
+CASES = [(w, p) for w in WRITERS for p in [*BEFORE_COMMIT, "committed"]] + [("release", "tagged")]
+
+
+@pytest.mark.parametrize(("writer", "point"), CASES)
+def test_a_writer_killed_at_any_step_is_restored_or_completed(
+    labeled_ws, run, tmp_path, writer, point
 ):
-    head = git(labeled_ws, "rev-parse", "HEAD")
-    source = write_jsonl(tmp_path / "killed.jsonl", digit_rows(range(5)))
+    argv, subject = WRITERS[writer](run, labeled_ws, tmp_path)
+    before = state(labeled_ws, cache=False)
+    start = head(labeled_ws)
 
-    killed = child(labeled_ws, source, point)
-    killed.communicate(timeout=60)
+    run_killed(labeled_ws, point, argv)
 
-    assert killed.returncode == -9
-    assert git(labeled_ws, "rev-parse", "HEAD") == head
-    shown = show(run, labeled_ws)
-    assert (shown["snapshot"], shown["labels"]) == ("snap-1", 20)
-    report = verify(run, labeled_ws)
-    assert report["problems"] == []
-    assert report["checked"]["digits"] == {"batches": 1, "snapshots": 1, "labels": 20}
-    assert [w.split(": an interrupted write left")[0] for w in report["warnings"]] == ["digits"]
-
-    landed = import_more(run, labeled_ws, tmp_path, range(10, 13))
-
-    assert landed["snapshot"] == "snap-2"
-    assert snapshot_tags(labeled_ws) == ["dataset/digits/snap-1", "dataset/digits/snap-2"]
-    shown = show(run, labeled_ws)
-    assert (shown["snapshot"], shown["labels"]) == ("snap-2", 23)
-    assert verify(run, labeled_ws) == {
-        "ok": True,
-        "problems": [],
-        "warnings": [],
-        "checked": {"digits": {"batches": 2, "snapshots": 2, "labels": 23}},
-    }
-    assert len(list((labeled_ws / "datasets/digits/labels").iterdir())) == 2
+    # nothing a reader sees moved but what the point allows; reads still work
+    report = json.loads(run("verify", "--json", cwd=labeled_ws, expect=None).stdout)
+    assert any("interrupted write" in w for w in report["warnings"]), report
+    recovered = run("recover", "--json", cwd=labeled_ws).stdout
+    repaired = json.loads(recovered)["repaired"]
+    if point in BEFORE_COMMIT:
+        assert repaired[-1].startswith("rolled back the interrupted write"), repaired
+        assert state(labeled_ws, cache=False) == before
+    else:
+        assert repaired[-1].startswith("completed the interrupted write"), repaired
+        assert git(labeled_ws, "rev-parse", "HEAD~1").strip() == start
+        assert git(labeled_ws, "log", "-1", "--format=%s").startswith(subject)
+        assert git(labeled_ws, "status", "--porcelain") == ""
+        if writer == "release":
+            assert "guideline/digits/v1.1.0" in git(labeled_ws, "tag", "--list").split()
+    assert not (labeled_ws / ".git/index.lock").exists()
+    if writer == "upgrade" and point in BEFORE_COMMIT:
+        run("upgrade", cwd=labeled_ws)  # back at layout 1: upgrade again, for real
+    report = json.loads(run("verify", "--json", cwd=labeled_ws).stdout)
+    assert (report["problems"], report["warnings"]) == ([], [])
+    # and the workspace takes the next write
+    run("labeler", "add", "vZ-99", "--vendor", "vendor-z", cwd=labeled_ws)
     assert git(labeled_ws, "status", "--porcelain") == ""
 
 
-def test_an_import_killed_between_commit_and_tag_is_tagged_by_the_next_write(
-    labeled_ws, run, tmp_path
-):
-    source = write_jsonl(tmp_path / "killed.jsonl", digit_rows(range(5)))
+def test_the_next_write_recovers_by_itself(labeled_ws, run, tmp_path):
+    argv, _ = writer_import(run, labeled_ws, tmp_path)
+    run_killed(labeled_ws, "git-locked", argv)
+    assert (labeled_ws / ".git/index.lock").exists()
 
-    killed = child(labeled_ws, source, "committed-not-tagged")
-    killed.communicate(timeout=60)
+    out = json.loads(run(*argv, "--json", cwd=labeled_ws).stdout)
 
-    assert killed.returncode == -9
-    assert snapshot_tags(labeled_ws) == ["dataset/digits/snap-1"]
-    # the commit is the point of no return: snap-2 is there, only its tag is missing
-    assert show(run, labeled_ws)["labels"] == 25
-    assert show(run, labeled_ws, "--snapshot", "snap-1")["labels"] == 20
-    report = verify(run, labeled_ws)
-    assert report["problems"] == []
-    assert report["warnings"] == [
-        "digits: snap-2 has no tag dataset/digits/snap-2 yet: an interrupted write "
-        "(the next write tags it)"
-    ]
-
-    landed = import_more(run, labeled_ws, tmp_path, range(10, 13))
-
-    assert landed["snapshot"] == "snap-3"
-    assert snapshot_tags(labeled_ws) == [f"dataset/digits/snap-{n}" for n in (1, 2, 3)]
-    assert show(run, labeled_ws)["labels"] == 28
-    report = verify(run, labeled_ws)
-    assert (report["ok"], report["warnings"]) == (True, [])
+    assert out["labels"] == 5
+    shown = json.loads(run("labels", "show", "digits", "--json", cwd=labeled_ws).stdout)
+    assert shown["labels"] == 25
+    assert len(list((labeled_ws / "datasets/digits/labels").glob("*.parquet"))) == 2
     assert git(labeled_ws, "status", "--porcelain") == ""
+
+
+def test_an_error_after_the_commit_takes_the_commit_back(labeled_ws, run):
+    hook = labeled_ws / ".git" / "hooks" / "reference-transaction"
+    hook.write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = prepared ] || exit 0\n'
+        "while read old new ref; do\n"
+        '  case "$ref" in refs/tags/*) echo "tags are frozen" >&2; exit 1;; esac\n'
+        "done\n"
+    )
+    hook.chmod(0o755)
+    _release_edit(labeled_ws)
+    before = state(labeled_ws, cache=False)
+
+    result = run("guideline", "release", "digits", "--bump", "minor", cwd=labeled_ws, expect=1)
+
+    assert "tags are frozen" in result.stderr
+    assert state(labeled_ws, cache=False) == before
 
 
 def test_two_imports_started_at_once_both_land(labeled_ws, run, tmp_path):
     first = write_jsonl(tmp_path / "first.jsonl", digit_rows(range(0, 5)))
     second = write_jsonl(tmp_path / "second.jsonl", digit_rows(range(5, 12)))
+    argv = ["labels", "import", "digits", "--format", "jsonl", "--guideline", "digits@1.0.0"]
 
-    children = [child(labeled_ws, first, "slow"), child(labeled_ws, second, "slow")]
+    children = [
+        child(labeled_ws, "slow", [*argv, "--source", "vendor-a", str(path)])
+        for path in (first, second)
+    ]
     outputs = [c.communicate(timeout=120) for c in children]
 
     assert [c.returncode for c in children] == [0, 0], outputs
-    assert sorted(out.strip() for out, _ in outputs) == ["snap-2", "snap-3"]
     rows = json.loads(run("labels", "log", "digits", "--json", cwd=labeled_ws).stdout)
-    assert [r["name"] for r in rows] == ["snap-3", "snap-2", "snap-1"]
-    assert rows[0]["labels"] == 32
-    assert rows[1]["labels"] in (25, 27)  # either one may win the lock
-    assert snapshot_tags(labeled_ws) == [f"dataset/digits/snap-{n}" for n in (1, 2, 3)]
-    assert show(run, labeled_ws)["labels"] == 20 + 5 + 7
-    assert verify(run, labeled_ws)["warnings"] == []
+    assert sorted(r["labels"] for r in rows) == [5, 7, 20]
+    assert len({r["commit"] for r in rows}) == 3
+    shown = json.loads(run("labels", "show", "digits", "--json", cwd=labeled_ws).stdout)
+    assert shown["labels"] == 20 + 5 + 7
+    assert json.loads(run("verify", "--json", cwd=labeled_ws).stdout)["warnings"] == []
     assert git(labeled_ws, "status", "--porcelain") == ""

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from ruamel.yaml import YAML
 
 from labelspec.guideline.releases import get_release
 from labelspec.workspace import Workspace
-from tests.helpers import git, state
+from tests.helpers import git, head, state, training_id
 from tests.store.conftest import digit_class, digit_rows, item_id, set_training_policy, write_jsonl
 
 DIGITS_AT = "digits@1.0.0"
@@ -26,34 +25,32 @@ def digits_import(path: Path, fmt: str = "jsonl", source: str = "vendor-a") -> l
     return [*import_args("digits", path, DIGITS_AT, fmt), "--source", source]
 
 
-def training_id(root: Path, labeler: str) -> str:
-    records = YAML(typ="safe").load((root / "labelers/training.yaml").read_text())["records"]
-    return next(r["id"] for r in records if r["labeler"] == labeler)
-
-
 def batch_files(root: Path, dataset: str = "digits") -> list[Path]:
     folder = root / "datasets" / dataset / "labels"
     return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
 
 
 # -- happy paths ------------------------------------------------------------------------------------
-def test_jsonl_import_writes_one_sorted_zstd_batch_and_tags_a_snapshot(digits_ws, run, tmp_path):
+def test_jsonl_import_writes_one_sorted_zstd_batch_and_its_record_in_one_commit(
+    digits_ws, run, tmp_path
+):
     source = write_jsonl(tmp_path / "labels.jsonl", list(reversed(digit_rows())))
 
     result = run(*digits_import(source), cwd=digits_ws)
 
     lines = result.stdout.splitlines()
     assert re.fullmatch(
-        r"Imported 20 label\(s\) in 20 annotation\(s\) on 20 item\(s\) from vendor-a -> snap-1 "
-        r"\(dataset/digits/snap-1, batch (b-\d{8}T\d{6}Z-[0-9a-f]{8})\)",
+        r"Imported 20 label\(s\) in 20 annotation\(s\) on 20 item\(s\) from vendor-a -> "
+        r"batch (b-\d{8}T\d{6}Z-[0-9a-f]{8}), commit [0-9a-f]{10}",
         lines[0],
     )
-    batch_id = lines[0].rsplit("batch ", 1)[1].rstrip(")")
+    batch_id = lines[0].split("batch ", 1)[1].split(",")[0]
+    assert lines[0].endswith(head(digits_ws)[:10])
     assert lines[1] == (
         "  by class:   eight 2, five 2, four 2, nine 2, one 2, seven 2, six 2, three 2, two 2, zero 2"
     )
     assert lines[2] == "  by labeler: vA-01 20"
-    assert "dataset/digits/snap-1" in git(digits_ws, "tag", "--list", "dataset/*").split()
+    assert git(digits_ws, "tag", "--list", "dataset/*") == ""  # no counters to collide
     assert git(digits_ws, "status", "--porcelain") == ""
 
     [batch] = batch_files(digits_ws)
@@ -73,11 +70,12 @@ def test_jsonl_import_writes_one_sorted_zstd_batch_and_tags_a_snapshot(digits_ws
         assert label["batch_id"] == batch_id
         assert label["label_id"].startswith(batch_id)
         assert (label["source"], label["format"]) == ("vendor-a", "jsonl")
-    # the batch is in DVC, not git
-    tracked = git(digits_ws, "ls-files", "datasets/digits").split()
-    assert "datasets/digits/labels.dvc" in tracked
-    assert "datasets/digits/snapshots.yaml" in tracked
-    assert not any(p.endswith(".parquet") for p in tracked if "labels" in p)
+    # the batch is in DVC, not git: the commit adds its record and nothing else
+    added = git(digits_ws, "show", "--name-status", "--format=", "HEAD").split("\n")
+    assert added == [f"A\tdatasets/digits/labels/{batch_id}.parquet.dvc", ""]
+    record = (batch.parent / f"{batch.name}.dvc").read_text()
+    assert f"path: {batch.name}" in record and '"rows": 20' in record
+    assert '"source": "vendor-a"' in record and '"versions": ["1.0.0"]' in record
 
 
 def test_csv_import_with_attributes_and_numbers(digits_ws, run, tmp_path):
@@ -92,11 +90,7 @@ def test_csv_import_with_attributes_and_numbers(digits_ws, run, tmp_path):
     out = run(*digits_import(source, fmt="csv"), "--json", cwd=digits_ws).stdout
 
     result = json.loads(out)
-    assert (result["labels"], result["snapshot"], result["tag"]) == (
-        3,
-        "snap-1",
-        "dataset/digits/snap-1",
-    )
+    assert (result["labels"], result["commit"]) == (3, head(digits_ws))
     labels = {r["item_id"]: r for r in pq.read_table(batch_files(digits_ws)[0]).to_pylist()}
     assert labels["d01.png"]["attributes"] == '{"legible":true}'
     assert labels["d01.png"]["lead_time_s"] == 3.5
@@ -139,12 +133,12 @@ def test_detection_and_ner_imports_store_boxes_and_spans(make_store, run, tmp_pa
     assert span["bbox"] is None
 
 
-def test_a_second_import_lands_as_snap_2(labeled_ws, run, tmp_path):
+def test_a_second_import_adds_a_second_batch(labeled_ws, run, tmp_path):
     source = write_jsonl(tmp_path / "more.jsonl", digit_rows(range(5)))
 
     out = run(*digits_import(source, source="vendor-c"), "--json", cwd=labeled_ws).stdout
 
-    assert json.loads(out)["snapshot"] == "snap-2"
+    assert json.loads(out)["commit"] == head(labeled_ws)
     assert len(batch_files(labeled_ws)) == 2
     shown = json.loads(run("labels", "show", "digits", "--json", cwd=labeled_ws).stdout)
     assert shown["labels"] == 25
@@ -487,7 +481,7 @@ def test_policy_warn_imports_untrained_labels_with_a_warning(labeled_ws, run, tm
 
     result = run(*digits_import(source, source="vendor-b"), cwd=labeled_ws)
 
-    assert "-> snap-2" in result.stdout
+    assert f"commit {head(labeled_ws)[:10]}" in result.stdout
     assert result.stderr.splitlines() == [
         "  warning: 4 label(s) by labelers without a covering training record (vB-01)"
     ]
@@ -503,7 +497,7 @@ def test_policy_off_imports_untrained_labels_silently(labeled_ws, run, tmp_path)
 
     result = run(*digits_import(source, source="vendor-b"), cwd=labeled_ws)
 
-    assert "-> snap-2" in result.stdout
+    assert f"commit {head(labeled_ws)[:10]}" in result.stdout
     assert result.stderr == ""
     shown = json.loads(run("labels", "show", "digits", "--json", cwd=labeled_ws).stdout)
     assert shown["by_labeler"] == {"vA-01": 20, "vB-01": 4}

@@ -9,9 +9,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from labelspec.demo import digits
+from labelspec.store.items import read_items
+from labelspec.workspace import Workspace
 from tests.helpers import git, state
 
-ITEMS = "datasets/digits/items"
+ITEMS = "datasets/digits/items/batch-1"  # one folder per delivery of files
 
 
 def write_digits(root: Path, count: int, folder: str = ITEMS) -> list[Path]:
@@ -22,7 +24,11 @@ def write_digits(root: Path, count: int, folder: str = ITEMS) -> list[Path]:
 
 
 def items_table(root: Path, dataset: str = "digits") -> list[dict]:
-    return pq.read_table(root / f"datasets/{dataset}/items.parquet").to_pylist()
+    return read_items(Workspace(root), dataset).to_pylist()
+
+
+def manifests(root: Path, dataset: str = "digits") -> list[Path]:
+    return sorted((root / f"datasets/{dataset}/manifests").glob("*.parquet"))
 
 
 def test_add_folder_registers_every_image_with_its_digest_and_size(workspace, run):
@@ -32,7 +38,8 @@ def test_add_folder_registers_every_image_with_its_digest_and_size(workspace, ru
 
     result = json.loads(out)
     assert (result["added"], result["unchanged"], result["total"]) == (5, 0, 5)
-    assert result["dvc_tracked"] == ["datasets/digits/items.parquet", ITEMS]
+    [manifest] = manifests(workspace)
+    assert result["dvc_tracked"] == [workspace_rel(workspace, manifest), f"{ITEMS}.dvc"]
     rows = items_table(workspace)
     assert [r["item_id"] for r in rows] == [p.name for p in paths]
     first = rows[0]
@@ -45,10 +52,11 @@ def test_add_folder_registers_every_image_with_its_digest_and_size(workspace, ru
     assert git(workspace, "log", "-1", "--format=%s").strip() == (
         f"items add: 5 new item(s) in digits from {ITEMS}"
     )
-    tracked = git(workspace, "ls-files", "datasets/digits").split()
-    assert "datasets/digits/items.dvc" in tracked
-    assert "datasets/digits/items.parquet.dvc" in tracked
-    assert not any(p.endswith(".png") or p.endswith("items.parquet") for p in tracked)
+    added = git(workspace, "show", "--name-only", "--format=", "HEAD").split()
+    assert added == [f"{ITEMS}.dvc", f"{workspace_rel(workspace, manifest)}.dvc"]
+    assert pq.read_table(manifest).num_rows == 5
+    # the folder is ignored by the workspace's static pattern: DVC edited no .gitignore
+    assert not (workspace / "datasets/digits/items/.gitignore").exists()
     listed = json.loads(run("items", "list", "digits", "--json", cwd=workspace).stdout)
     assert listed["total"] == 5
 
@@ -136,7 +144,7 @@ def test_bad_manifest_rows_are_all_reported_and_nothing_is_registered(workspace,
         "  m.csv [row 4]: item_id: item_id 'a' appears twice (also row 1)",
     ]
     assert state(workspace) == before
-    assert not (workspace / "datasets/digits/items.parquet").exists()
+    assert manifests(workspace) == []
 
 
 def test_re_adding_unchanged_items_is_a_no_op(workspace, run):
@@ -160,13 +168,16 @@ def test_new_files_in_a_registered_folder_are_added(workspace, run):
     result = json.loads(out)
     assert (result["added"], result["unchanged"], result["total"]) == (1, 2, 3)
     assert git(workspace, "status", "--porcelain") == ""
+    # one manifest per add, each holding only what it added
+    assert [pq.read_table(m).num_rows for m in manifests(workspace)] == [2, 1]
+    assert [r["item_id"] for r in items_table(workspace)] == ["d00.png", "d01.png", "d07.png"]
 
 
 def test_same_id_with_other_content_is_refused(workspace, run):
     write_digits(workspace, 2)
     run("items", "add", "digits", ITEMS, cwd=workspace)
     digits.save_png(9, workspace / ITEMS / "d00.png")  # a different digit under the same name
-    registered = (workspace / "datasets/digits/items.parquet").read_bytes()
+    registered = manifests(workspace)
     head = git(workspace, "rev-parse", "HEAD")
 
     result = run("items", "add", "digits", ITEMS, cwd=workspace, expect=1)
@@ -176,7 +187,7 @@ def test_same_id_with_other_content_is_refused(workspace, run):
         f"  {ITEMS}: sha256: item 'd00.png' is already registered with other content; items are "
         "immutable (register the new file under a new item_id)",
     ]
-    assert (workspace / "datasets/digits/items.parquet").read_bytes() == registered
+    assert manifests(workspace) == registered
     assert git(workspace, "rev-parse", "HEAD") == head
 
 
@@ -189,7 +200,7 @@ def test_folder_outside_the_workspace_is_refused(workspace, run, tmp_path):
 
     assert result.stderr.strip() == (
         f"Error: {outside} is outside the workspace; copy the files under "
-        "datasets/digits/items/ (tracked by DVC) and add that folder"
+        "datasets/digits/items/<folder>/ (tracked by DVC) and add that folder"
     )
     assert state(workspace) == before
 
@@ -217,3 +228,20 @@ def test_remote_items_take_their_dimensions_from_the_manifest(workspace, run):
         "  bad.csv [row 1]: width: must be a whole number of pixels, got 'wide'",
     ]
     assert sorted(rows) == ["r1", "r2"]
+
+
+def test_a_whole_items_folder_can_be_added_and_extended(workspace, run):
+    whole = "datasets/digits/items"
+    write_digits(workspace, 2, folder=whole)
+
+    run("items", "add", "digits", whole, cwd=workspace)
+    digits.save_png(3, workspace / whole / "d03.png")
+    out = run("items", "add", "digits", whole, "--json", cwd=workspace).stdout
+
+    assert json.loads(out)["added"] == 1
+    assert git(workspace, "status", "--porcelain") == ""
+    assert "datasets/digits/items.dvc" in git(workspace, "ls-files", "datasets/digits").split()
+
+
+def workspace_rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()

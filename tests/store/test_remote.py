@@ -1,14 +1,14 @@
-"""`labelspec push` / `pull`: a fresh `git clone` plus `labelspec pull` restores every snapshot."""
+"""`labelspec push` / `pull`: a fresh `git clone` plus `labelspec pull` restores every revision."""
 
 from __future__ import annotations
 
 import json
 
-from tests.helpers import git
+from tests.helpers import git, head
 from tests.store.conftest import digit_rows, write_jsonl
 
 
-def test_a_fresh_clone_has_every_snapshot_after_pull(labeled_ws, run, tmp_path):
+def test_a_fresh_clone_has_every_revision_after_pull(labeled_ws, run, tmp_path):
     more = write_jsonl(tmp_path / "more.jsonl", digit_rows(range(5)))
     run(
         "labels", "import", "digits", str(more), "--format", "jsonl",
@@ -20,27 +20,31 @@ def test_a_fresh_clone_has_every_snapshot_after_pull(labeled_ws, run, tmp_path):
 
     assert pushed["remote"] == "storage"
     assert pushed["pushed"] > 0
+    assert pushed["git_pushed"] is False  # no git remote: only the data moved
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(labeled_ws), str(clone))
     (clone / ".dvc/config.local").write_text(remote)  # the same remote, as a teammate sets it up
-    assert not (clone / "datasets/digits/labels").exists()
+    assert not list((clone / "datasets/digits/labels").glob("*.parquet"))
 
     before = run("verify", cwd=clone, expect=1)
     assert "run `labelspec pull`" in before.stdout
     missing = run("labels", "show", "digits", cwd=clone, expect=1)
     assert missing.stderr.startswith(
-        "Error: 2 batch file(s) of snap-2 are neither in the workspace"
+        "Error: 1 item manifest file(s) are neither in the workspace nor in the DVC cache"
     )
+    assert missing.stderr.strip().endswith("run `labelspec pull`")
 
     pulled = json.loads(run("pull", "--json", cwd=clone).stdout)
 
     assert pulled["pulled"] > 0
+    assert pulled["verify"]["ok"] is True
     assert run("verify", cwd=clone).stdout.strip() == "ok: digits: 2 batches, 25 labels"
-    for snapshot, labels in (("snap-1", 20), ("snap-2", 25)):
+    for revision, labels in (("HEAD~1", 20), ("HEAD", 25)):
         shown = json.loads(
-            run("labels", "show", "digits", "--snapshot", snapshot, "--json", cwd=clone).stdout
+            run("labels", "show", "digits", "--snapshot", revision, "--json", cwd=clone).stdout
         )
         assert shown["labels"] == labels
+    assert head(clone) == head(labeled_ws)
     items = json.loads(run("items", "list", "digits", "--json", cwd=clone).stdout)
     assert items["total"] == 20
     assert git(clone, "status", "--porcelain") == ""

@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ruamel.yaml import YAML
+from tests.helpers import git, jsonl
 
-from tests.helpers import git
-
-TRAINING = "labelers/training.yaml"
+TRAINING = "labelers/training.jsonl"
 
 
 def batch_file(root: Path) -> Path:
     [path] = (root / "datasets/digits/labels").glob("*.parquet")
     return path
+
+
+def cache_object(root: Path, batch: Path) -> Path:
+    md5 = next(
+        line.split()[-1]
+        for line in batch.with_name(batch.name + ".dvc").read_text().splitlines()
+        if "md5:" in line
+    )
+    return root / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
 
 
 def verify_problems(run, root: Path) -> list[str]:
@@ -29,6 +36,13 @@ def test_a_clean_store_verifies(labeled_ws, run):
     out = run("verify", cwd=labeled_ws).stdout
 
     assert out.strip() == "ok: digits: 1 batches, 20 labels"
+    report = json.loads(run("verify", "--json", cwd=labeled_ws).stdout)
+    assert report["checked"]["digits"] == {
+        "batches": 1,
+        "labels": 20,
+        "items": 20,
+        "golden_versions": 0,
+    }
 
 
 def test_a_workspace_without_labels_verifies(digits_ws, run):
@@ -42,27 +56,50 @@ def test_a_tampered_batch_is_caught(labeled_ws, run):
 
     result = run("verify", cwd=labeled_ws, expect=1)
 
-    batch_id = batch.stem
     assert result.stdout.splitlines() == [
-        f"problem: digits: batch {batch_id} (labels/{batch.name}) does not match its sha256 in "
-        "snapshots.yaml: it was modified after it was written; restore it with `dvc checkout` "
-        "or `labelspec pull`"
+        f"problem: digits: batch datasets/digits/labels/{batch.name}: the working copy does not "
+        "match its record (md5/sha256): it was changed after it was written; `dvc checkout` "
+        "restores it"
     ]
     assert result.stderr.strip() == "Error: verify found 1 problem(s)"
 
 
-def test_a_training_record_removed_from_training_yaml_is_caught(labeled_ws, run):
+def test_a_flipped_byte_in_the_dvc_cache_copy_is_caught(labeled_ws, run):
+    batch = batch_file(labeled_ws)
+    cached = cache_object(labeled_ws, batch)
+    data = bytearray(cached.read_bytes())
+    data[100] ^= 0xFF
+    cached.chmod(0o644)
+    cached.write_bytes(bytes(data))
+
+    assert verify_problems(run, labeled_ws) == [
+        f"digits: batch datasets/digits/labels/{batch.name}: its DVC cache copy does not match "
+        "its record (md5/sha256): it was changed after it was written; `labelspec pull` fetches "
+        "it again"
+    ]
+
+
+def test_an_edited_row_count_in_the_record_is_caught(labeled_ws, run):
+    batch = batch_file(labeled_ws)
+    record = batch.with_name(batch.name + ".dvc")
+    record.write_text(record.read_text().replace('"rows": 20', '"rows": 21'))
+    git(labeled_ws, "commit", "-q", "-am", "edit a record")
+
+    assert verify_problems(run, labeled_ws) == [
+        f"batch datasets/digits/labels/{batch.name}: its record says 21 rows, the file has 20"
+    ]
+
+
+def test_a_training_record_removed_from_the_training_file_is_caught(labeled_ws, run):
     path = labeled_ws / TRAINING
-    yaml = YAML()
-    data = yaml.load(path)
-    [record] = [r for r in data["records"] if r["labeler"] == "vA-01"]
-    data["records"] = [r for r in data["records"] if r["id"] != record["id"]]
-    yaml.dump(data, path)
+    records = jsonl(path)
+    [record] = [r for r in records if r["labeler"] == "vA-01"]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records if r["id"] != record["id"]))
     git(labeled_ws, "commit", "-q", "-am", "drop a training record")
 
     assert verify_problems(run, labeled_ws) == [
         f"digits: 20 label(s) cite training record {record['id']}, which is not in "
-        "labelers/training.yaml"
+        "labelers/training.jsonl"
     ]
 
 
@@ -75,12 +112,38 @@ def test_a_deleted_release_tag_is_caught(labeled_ws, run):
 
 
 def test_a_batch_missing_from_the_dvc_cache_is_caught(labeled_ws, run):
-    cache = labeled_ws / ".dvc/cache/files/md5"
-    listing_md5 = YAML(typ="safe").load((labeled_ws / "datasets/digits/labels.dvc").read_text())
-    listing_md5 = listing_md5["outs"][0]["md5"]
-    [entry] = json.loads((cache / listing_md5[:2] / listing_md5[2:]).read_text())
-    (cache / entry["md5"][:2] / entry["md5"][2:]).unlink()
+    batch = batch_file(labeled_ws)
+    cache_object(labeled_ws, batch).unlink()
 
     assert verify_problems(run, labeled_ws) == [
-        f"digits: the DVC cache lacks labels/{entry['relpath']}; run `labelspec pull`"
+        f"digits: batch datasets/digits/labels/{batch.name} is not in the DVC cache, so "
+        "`labelspec push` cannot share it; restore the cache (`dvc commit` the file) or pull it again"
+    ]
+
+
+def test_a_batch_gone_from_both_places_says_to_pull(labeled_ws, run):
+    batch = batch_file(labeled_ws)
+    cache_object(labeled_ws, batch).unlink()
+    batch.unlink()
+
+    assert verify_problems(run, labeled_ws) == [
+        f"digits: batch datasets/digits/labels/{batch.name} is neither in the workspace nor in "
+        "the DVC cache; run `labelspec pull`"
+    ]
+
+
+def test_a_batch_copied_under_another_name_is_caught(labeled_ws, run, tmp_path):
+    batch = batch_file(labeled_ws)
+    other = "b-20990101T000000Z-00000000"
+    (batch.parent / f"{other}.parquet").write_bytes(batch.read_bytes())
+    record = batch.with_name(batch.name + ".dvc").read_text()
+    (batch.parent / f"{other}.parquet.dvc").write_text(
+        record.replace(batch.name, f"{other}.parquet")
+    )
+    git(labeled_ws, "add", ".")
+    git(labeled_ws, "commit", "-q", "-m", "copy a batch")
+
+    assert verify_problems(run, labeled_ws) == [
+        f"batch datasets/digits/labels/{other}.parquet holds batch {batch.stem}: a batch file was "
+        "copied under another name"
     ]

@@ -9,7 +9,7 @@ Built once per session with the library, then copied for every test (with its ow
   that only rewords a positive example of ``zero``;
 - labelers: vA-01 (vendor-a, trained on 1.0.0 and 1.1.0), vB-01 (vendor-b, 1.0.0 only),
   vC-01 (vendor-c, never trained), vC-02 (vendor-c, 1.0.0 only); ``policies.training: warn``;
-- snapshots (see SNAPSHOTS): snap-1 vA-01 under 1.0.0 on d00..d09; snap-2 vB-01 under 1.0.0 on
+- imports (see SNAPSHOTS), each tagged ``snap-N`` by the builder: snap-1 vA-01 under 1.0.0 on d00..d09; snap-2 vB-01 under 1.0.0 on
   d10..d14; snap-3 vA-01 under 1.1.0 on d15..d18 and 1.1.1 on d19; snap-4 vendor-c under 1.1.0
   (vC-01 on d07 and d17, vC-02 on d18) and 1.0.0 (vC-01 on d03, vC-02 on d08).
 
@@ -172,6 +172,7 @@ def _build(root: Path) -> None:
     for n, (source, version, rows) in enumerate(SNAPSHOTS, 1):
         path = write_jsonl(root.parent / f"snap{n}.jsonl", label_rows(rows))
         import_labels(Workspace(root), "digits", path, "jsonl", f"digits@{version}", source)
+        git(root, "tag", f"snap-{n}")  # a snapshot is a commit; tags give the tests names
 
 
 @pytest.fixture(scope="session")

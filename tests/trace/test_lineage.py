@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
-from ruamel.yaml import YAML
-
 from labelspec.guideline.releases import get_release
 from labelspec.workspace import Workspace
+from tests.helpers import commit_of, jsonl
 from tests.trace.conftest import as_json
 
 
 def training(root, labeler: str, version: str) -> dict:
-    records = YAML(typ="safe").load((root / "labelers/training.yaml").read_text())["records"]
+    records = jsonl(root / "labelers/training.jsonl")
     return next(r for r in records if r["labeler"] == labeler and r["version"] == version)
 
 
@@ -29,7 +28,7 @@ def test_trace_item_lists_every_annotation_across_snapshots_with_its_lineage(his
     assert first == {
         "annotation_id": first["annotation_id"],
         "batch": first["batch"],
-        "snapshot": "snap-1",
+        "commit": commit_of(history, "snap-1"),
         "source": "vendor-a",
         "format": "jsonl",
         "labeler": "vA-01",
@@ -58,8 +57,8 @@ def test_trace_item_lists_every_annotation_across_snapshots_with_its_lineage(his
         ],
     }
     # vC-01 was never trained: the label came in under `policies.training: warn`
-    assert (second["snapshot"], second["source"], second["labeler"]) == (
-        "snap-4",
+    assert (second["commit"], second["source"], second["labeler"]) == (
+        commit_of(history, "snap-4"),
         "vendor-c",
         "vC-01",
     )

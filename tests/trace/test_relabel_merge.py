@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.helpers import git, state
+from tests.helpers import commit_of, git, head, state
 from tests.trace.conftest import (
     SUSPECT,
     as_json,
@@ -63,8 +63,9 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
 
     assert merged == {
         "plan": plan["plan"],
-        "snapshot": "snap-5",
-        "tag": "dataset/digits/snap-5",
+        "batch": merged["batch"],
+        "snapshot": head(history)[:10],
+        "commit": head(history),
         "labels": 9,
         "annotations": 9,
         "items": 8,
@@ -74,8 +75,8 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
         "done": 8,
         "open": 0,
     }
-    assert git(history, "describe", "--tags", "--exact-match", "HEAD").strip() == (
-        "dataset/digits/snap-5"
+    assert git(history, "log", "-1", "--format=%s").strip() == (
+        f"relabel merge {plan['plan']}: 9 labels on 8 item(s) of digits"
     )
     assert git(history, "status", "--porcelain") == ""
     # nothing is suspect any more: the old labels are superseded, the new ones were made under
@@ -87,7 +88,8 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
     lineage = annotations(run, history, "d07.png")
     old = [a for a in lineage if a["annotation_id"] in before]
     new = [a for a in lineage if a["annotation_id"] not in before]
-    assert [a["snapshot"] for a in lineage] == ["snap-1", "snap-4", "snap-5", "snap-5"]
+    snap = {commit_of(history, f"snap-{n}"): f"snap-{n}" for n in (1, 4)} | {head(history): "merge"}
+    assert [snap[a["commit"]] for a in lineage] == ["snap-1", "snap-4", "merge", "merge"]
     assert [a["current"] for a in old] == [False, False]
     assert [a["current"] for a in new] == [True, True]
     assert sorted(a["labeler"] for a in new) == ["vA-01", "vB-01"]
@@ -113,7 +115,7 @@ def test_labels_show_counts_the_current_labels_after_a_merge(history, run, tmp_p
     merge(run, history, plan["plan"], export, labeler_map(tmp_path / "users.csv"))
 
     shown = as_json(run, history, "labels", "show", "digits")
-    assert (shown["snapshot"], shown["labels"], shown["superseded_labels"]) == ("snap-5", 25, 9)
+    assert (shown["commit"], shown["labels"], shown["superseded_labels"]) == (head(history), 25, 9)
     assert shown["items"] == 20
     assert shown["by_labeler"] == {"vA-01": 16, "vB-01": 8, "vC-02": 1}
     assert shown["by_guideline_version"] == {"1.0.0": 11, "1.1.0": 4, "1.1.1": 10}
@@ -134,7 +136,7 @@ def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan
         run, history, plan["plan"], labelstudio_export(tasks, first, tmp_path / "1.json"), users
     )
 
-    assert (one["snapshot"], one["done"], one["open"]) == ("snap-5", 3, 5)
+    assert (one["commit"], one["done"], one["open"]) == (head(history), 3, 5)
     assert one["superseded_annotations"] == 4  # d07 had two suspect annotations
     status = as_json(run, history, "relabel", "status", "digits")
     assert status == [
@@ -170,7 +172,7 @@ def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan
         run, history, plan["plan"], labelstudio_export(tasks, rest, tmp_path / "2.json"), users
     )
 
-    assert (two["snapshot"], two["labels"], two["done"], two["open"]) == ("snap-6", 6, 8, 0)
+    assert (two["commit"], two["labels"], two["done"], two["open"]) == (head(history), 6, 8, 0)
     assert two["superseded_annotations"] == 6
     status = as_json(run, history, "relabel", "status", "digits")[0]
     assert (status["done"], status["open"], status["merges"]) == (8, 0, 2)
@@ -178,10 +180,10 @@ def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan
     done = impact(run, history)
     assert (done["affected_labels"], done["affected_items"]) == (0, 0)
     d12 = annotations(run, history, "d12.png")
-    assert [(a["snapshot"], a["labeler"], a["current"]) for a in d12] == [
-        ("snap-2", "vB-01", False),
-        ("snap-5", "vB-01", False),
-        ("snap-6", "vA-01", True),
+    assert [(a["commit"], a["labeler"], a["current"]) for a in d12] == [
+        (commit_of(history, "snap-2"), "vB-01", False),
+        (one["commit"], "vB-01", False),
+        (two["commit"], "vA-01", True),
     ]
     assert d12[0]["superseded_by"] == d12_first["annotation_id"] == d12[1]["annotation_id"]
     assert d12[1]["supersedes"] == [d12[0]["annotation_id"]]

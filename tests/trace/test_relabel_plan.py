@@ -6,7 +6,7 @@ import csv
 import json
 import re
 
-from tests.helpers import git
+from tests.helpers import commit_of, git
 from tests.trace.conftest import SUSPECT, SUSPECT_ITEMS, make_plan
 
 # the oldest suspect label of each item (d03's by vC-01 is dated 2026-01-18)
@@ -76,7 +76,11 @@ def test_plan_records_a_manifest_and_commits_it(history, run, tmp_path):
     assert made["commit"] == git(history, "rev-parse", "HEAD").strip()
     assert git(history, "status", "--porcelain") == ""
     assert (plan["dataset"], plan["guideline"], plan["version"]) == ("digits", "digits", "1.1.1")
-    assert (plan["snapshot"], plan["priority"], plan["segments"]) == ("snap-4", "oldest", {})
+    assert (plan["snapshot"], plan["priority"], plan["segments"]) == (
+        commit_of(history, "snap-4"),
+        "oldest",
+        {},
+    )
     assert items(plan) == OLDEST_FIRST
     assert sorted(items(plan)) == SUSPECT_ITEMS
     assert [e["rank"] for e in plan["items"]] == list(range(1, 9))
@@ -117,7 +121,9 @@ def test_plan_tasks_point_at_the_items_with_current_labels_as_predictions(histor
         assert task["data"]["relabel_plan"] == plan["plan"]
         assert task["data"]["priority"] == rank
         assert "annotations" not in task
-        assert {p["model_version"] for p in task["predictions"]} == {"snap-4"}
+        assert {p["model_version"] for p in task["predictions"]} == {
+            commit_of(history, "snap-4")[:10]
+        }
     by_item = {t["data"]["item_id"]: t for t in tasks}
     # d07: both current annotations (vA-01 under 1.0.0, vC-01 under 1.1.0) as pre-annotations
     d07 = by_item["d07.png"]
