@@ -353,10 +353,23 @@ class Git:
         with the files that hold them."""
         git = _git()
         try:
+            # --tags: the releases (guideline tags) travel with the commits that made them
             return self.repo.git.pull(
-                "--no-rebase", "--no-edit", remote, branch, env=self._identity()
+                "--no-rebase", "--no-edit", "--tags", remote, branch, env=self._identity()
             )
         except git.GitCommandError as exc:
+            clobbered = [
+                line.split("]")[-1].strip()
+                for line in (exc.stderr or "").splitlines()
+                if "would clobber existing tag" in line
+            ]
+            if clobbered:
+                raise VcsError(
+                    f"git pull from {remote}: the remote has other commits under the tags "
+                    f"{', '.join(clobbered)}: two clones made the same release. Keep the remote's "
+                    "(`git fetch --tags --force`), release your changes as the next version, and "
+                    "`labelspec verify`"
+                ) from exc
             conflicts = self.repo.git.diff("--name-only", "--diff-filter=U").split()
             if conflicts:
                 raise VcsError(

@@ -99,3 +99,64 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return result
 
     return invoke
+
+
+@pytest.fixture
+def s3_server(tmp_path: Path):
+    """A real S3-compatible server (moto) on 127.0.0.1, started for the test and stopped by its
+    own PID; yields a function that makes a bucket and returns the DVC settings for it."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (tmp_path / "moto.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(endpoint, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto did not start: {(tmp_path / 'moto.log').read_text()}")
+
+        def bucket(name: str) -> dict[str, str]:
+            import boto3
+
+            client = boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+                region_name="us-east-1",
+            )
+            client.create_bucket(Bucket=name)
+            return {
+                "url": f"s3://{name}/labels",
+                "endpointurl": endpoint,
+                "access_key_id": "test",
+                "secret_access_key": "test",
+            }
+
+        yield bucket
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def use_remote(root: Path, settings: dict[str, str]) -> None:
+    """Point a clone's DVC remote `storage` at ``settings`` (in config.local: never in git)."""
+    lines = "".join(f"    {k} = {v}\n" for k, v in settings.items())
+    (root / ".dvc" / "config.local").write_text(f"['remote \"storage\"']\n{lines}")

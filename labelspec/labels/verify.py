@@ -143,9 +143,10 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int
 
 def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str]:
     """Release commits of ``guideline`` ``version`` other than the tagged one, on any branch."""
-    out = git.repo.git.log(
-        "--all", "--format=%H", f"--grep=^Release guideline {guideline} v{version}:", "-F"
-    )
+    import re
+
+    pattern = re.escape(f"Release guideline {guideline} v{version}:")
+    out = git.repo.git.log("--all", "--format=%H", f"--grep=^{pattern}")
     return [c for c in out.split() if c != tagged]
 
 
