@@ -337,12 +337,13 @@ class Git:
         try:
             self.repo.git.push("--porcelain", remote, f"refs/heads/{branch}", "--tags")
         except git.GitCommandError as exc:
-            detail = (exc.stderr or exc.stdout or "").strip()
-            rejected = [
-                line for line in detail.splitlines() if "rejected" in line or line.startswith("!")
-            ]
+            import re
+
+            out = f"{exc.stdout or ''}\n{exc.stderr or ''}"
+            found = re.findall(r":(refs/\S+)\s+\[rejected\] \(([^)]+)\)", out)
+            rejected = sorted({f"{ref.rsplit('/', 1)[-1]}: {why}" for ref, why in found})
             raise VcsError(
-                f"git push to {remote} was rejected ({'; '.join(rejected) or detail}): "
+                f"git push to {remote} was rejected ({'; '.join(rejected) or out.strip()[-300:]}): "
                 "the remote has commits or tags you do not have. Run `labelspec pull`, then push again; "
                 "a tag rejected as `already exists` means two clones made the same release "
                 "(releases are made on the main branch after review)"

@@ -116,7 +116,7 @@ def log_command(dataset, snapshot, as_json) -> None:
             (
                 (r["commit"] or "?")[:10]
                 + (f" ({r['snapshot_tag']})" if r["snapshot_tag"] else ""),
-                (r["date"] or "")[:19],
+                (r["date"] or "")[:16].replace("T", " "),
                 r["batch"],
                 r["source"],
                 r["format"],

@@ -240,15 +240,18 @@ def relabel_results(
     out: Path,
     skip: int = 0,
     seed: int = 5,
+    last: int | None = None,
 ) -> Path:
-    """Answer a plan's Label Studio tasks as retrained labelers would (and leave ``skip`` open)."""
+    """Answer a plan's Label Studio tasks as retrained labelers would: all but the last ``skip``,
+    or only the ``last`` ones (the tasks an earlier export left open)."""
     rng = np.random.default_rng(seed)
     digit_of = dict(truth)
     tasks = json.loads(tasks_file.read_text())
-    answered = tasks[: len(tasks) - skip] if skip else tasks
+    start = len(tasks) - last if last else 0
+    answered = tasks[start:] if last else (tasks[: len(tasks) - skip] if skip else tasks)
     users = list(labelers.values())
     export = []
-    for n, task in enumerate(answered, 1):
+    for n, task in enumerate(answered, start + 1):
         digit = digit_of[task["data"]["item_id"]]
         given = digit if rng.random() < 0.98 else CONFUSIONS[digit]
         export.append(

@@ -141,8 +141,9 @@ class Demo:
         self.say(
             f"4. Register {ITEMS} digit items, then take in three vendors' deliveries in three formats"
         )
-        self.truth = simulate.write_items(self.ws / "datasets/digits/items", ITEMS)
-        self.run("items add digits datasets/digits/items")
+        # One folder per delivery of files: each `items add` then writes files of its own.
+        self.truth = simulate.write_items(self.ws / "datasets/digits/items/uci-test", ITEMS)
+        self.run("items add digits datasets/digits/items/uci-test")
         deliveries = self.ws / "deliveries"
         user_ids = {labeler: 100 + i for i, labeler in enumerate(simulate.VENDORS[0].labelers)}
         (deliveries / "vendor-a-users.csv").parent.mkdir(parents=True, exist_ok=True)
@@ -181,10 +182,15 @@ class Demo:
         )
 
     def step_snapshots(self) -> None:
-        self.say("6. Snapshots with lineage: counts, a diff, a COCO export, and verify")
+        self.say(
+            "6. Every commit is a snapshot: the batches, counts, a diff, a COCO export, and verify"
+        )
         self.run("labels log digits")
         self.run("labels show digits")
-        self.run("labels diff digits snap-1 snap-3")
+        first = self._commit_of_import(0)
+        self.run(f"labels diff digits {first} HEAD")
+        self.shell("git tag delivered-1.0.0  # any revision names a snapshot; a tag you choose too")
+        self.run("labels show digits --snapshot HEAD~1")
         self.run("labels export digits --format coco --out exports/digits.coco.json")
         self.run("verify")
 
@@ -297,7 +303,7 @@ class Demo:
             f"--labeler-map {users.relative_to(self.ws)}"
         )
         self.run("relabel status digits")
-        self.run("labels diff digits snap-3 snap-4")
+        self.run("labels diff digits delivered-1.0.0 HEAD")
         self.run("trace impact digits --guideline digits")
         self.say("14. The old labels are superseded, not lost: an item's whole lineage")
         changed = self._a_changed_item()
@@ -317,6 +323,98 @@ class Demo:
             f"Browse it offline: `cd {self.ws} && labelspec site serve --folder site-versions` and open "
             "http://127.0.0.1:8000/digits/ (search 'seven', read 'What changed in 1.1.0', switch to 1.0.0)."
         )
+
+    # -- a team -----------------------------------------------------------------------------------
+    def step_team(self) -> None:
+        self.say("16. A team: two clones write at the same time and merge with a plain `git pull`")
+        origin = self.out / "origin.git"
+        if origin.exists():
+            shutil.rmtree(origin)
+        self.shell(f"git init -q --bare --initial-branch=main {origin}", cwd=self.out)
+        self.shell(f"git remote add origin {origin}")
+        self.run("push")
+        clones = {name: self.out / name for name in ("teammate-a", "teammate-b", "fresh-clone")}
+        for path in clones.values():
+            if path.exists():
+                shutil.rmtree(path)
+        a, b, fresh = clones.values()
+        for path in (a, b):
+            self.shell(f"git clone -q {origin} {path.name}", cwd=self.out)
+            self.run("pull", cwd=path, quiet=True)
+        self.echo("(two teammates cloned the workspace and ran `labelspec pull`)")
+        self.say("16a. Teammate A merges the 10 relabel answers still open")
+        plan_id = json.loads((self.ws / "relabel/1.1.0/plan.json").read_text())["plan"]
+        users = self.ws / "deliveries/relabel-users.csv"
+        results = simulate.relabel_results(
+            self.ws / "relabel/1.1.0/tasks.labelstudio.json",
+            self.truth,
+            {"vA-01": 100, "vB-01": 101},
+            a / "late-relabel-export.json",
+            last=10,
+        )
+        self.run(
+            f"relabel merge digits {plan_id} {results.name} --format labelstudio "
+            f"--labeler-map {users}",
+            cwd=a,
+        )
+        self.say(
+            "16b. Meanwhile teammate B trains vendor-c on 1.1.0, takes a second delivery, adds golden v2"
+        )
+        for labeler in ("vC-01", "vC-02"):
+            self.run(
+                f"labeler train {labeler} --guideline digits --version 1.1.0 --method session "
+                "--score 0.93 --passed",
+                cwd=b,
+            )
+        vendor_c = simulate.VENDORS[2]
+        labels = simulate.vendor_labels(vendor_c, self.truth[200:240], seed=21, accuracy_boost=0.1)
+        simulate.write_jsonl(labels, b / "vendor-c-second.jsonl")
+        self.run(
+            "labels import digits vendor-c-second.jsonl --format jsonl --guideline digits@1.1.0 "
+            "--source vendor-c",
+            cwd=b,
+        )
+        golden = simulate.write_golden(self.truth[:GOLDEN], b / "expert-golden-1.1.0.jsonl")
+        self.run(
+            f"golden add digits {golden.name} --format jsonl --name expert --guideline digits@1.1.0",
+            cwd=b,
+        )
+        self.say("16c. Both push: B's push waits for a pull, which merges with git, then lands")
+        self.run("push", cwd=a)
+        self.run("push", cwd=b, expect_fail=True)
+        self.run("pull", cwd=b)
+        self.run("push", cwd=b)
+        self.run("pull", cwd=a)
+        self.shell(f"git clone -q {origin} {fresh.name}", cwd=self.out)
+        self.run("pull", cwd=fresh)
+        shown = [self._shown(path) for path in (a, b, fresh)]
+        if not shown[0] == shown[1] == shown[2]:
+            raise click.ClickException("demo: the clones disagree about the labels")
+        self.echo(
+            f"A, B and a fresh clone agree: {shown[0]['labels']} current labels in "
+            f"{shown[0]['batches']} batches, {shown[0]['superseded_labels']} superseded; "
+            "verify is clean in each."
+        )
+        self.run("labels log digits", cwd=fresh)
+
+    def _shown(self, root: Path) -> dict:
+        from labelspec.labels.history import show
+        from labelspec.workspace import Workspace
+
+        out = show(Workspace(root), "digits")
+        return {k: v for k, v in out.items() if k not in ("snapshot", "commit")}
+
+    def _commit_of_import(self, index: int) -> str:
+        from labelspec.labels.history import log
+        from labelspec.workspace import Workspace
+
+        rows = sorted(log(Workspace(self.ws), "digits"), key=lambda r: r["date"])
+        return rows[index]["commit"][:10]
+
+    def shell(self, command: str, cwd: Path | None = None) -> None:
+        """A plain git command, echoed as typed."""
+        self.echo(click.style(f"$ {command}", fg="cyan"))
+        subprocess.run(command.split("  #")[0], shell=True, cwd=cwd or self.ws, check=True)
 
     def _a_changed_item(self) -> str:
         from labelspec.store.query import connect
@@ -340,6 +438,7 @@ class Demo:
         self.step_release()
         self.step_trace_and_relabel()
         self.step_site()
+        self.step_team()
         self.say("Done")
         self.echo(f"The workspace is in {self.ws}; try `cd {self.ws} && labelspec --help`.")
 

@@ -73,7 +73,9 @@ def pull(ws: Workspace, remote: str | None = None, git: bool = True) -> dict[str
         branch = repo.branch()
         merged = None
         if target and branch:
-            merged = repo.pull(target, branch)
+            before = repo.head()
+            repo.pull(target, branch)
+            merged = _pulled(repo, before, f"{target}/{branch}")
         with Dvc(ws.root) as dvc:
             fetched = dvc.pull(remote=name)
     report = verify(ws)
@@ -81,6 +83,16 @@ def pull(ws: Workspace, remote: str | None = None, git: bool = True) -> dict[str
         "remote": name,
         "pulled": fetched,
         "git_remote": target,
-        "git": (merged or "").strip().splitlines()[-1:] if merged else [],
+        "git": [merged] if merged else [],
         "verify": report.to_dict(),
     }
+
+
+def _pulled(repo, before: str | None, where: str) -> str:
+    after = repo.head()
+    if before == after or before is None:
+        return f"up to date with {where}"
+    new = int(repo.repo.git.rev_list("--count", f"{before}..{after}"))
+    # a fast-forward lands exactly on what was fetched; a merge makes a commit of its own
+    kind = "a fast-forward" if repo.rev_parse("FETCH_HEAD") == after else "a merge"
+    return f"{new} new commit(s) from {where} ({kind})"
