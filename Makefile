@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test: lint
+	scripts/ensure-test-tools
 	$(BIN)/python -m pytest
 
 format: $(STAMP)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import duckdb
 
 from benchmarks.common import (
@@ -46,9 +48,9 @@ union all select 'removed', "class", count(*) from a anti join b using (label_id
 
 
 def run(scale: float = 1.0) -> dict:
-    from labelspec.labels.ingest import diff, show
+    from labelspec.labels.history import diff, show
     from labelspec.store.query import _sql_list
-    from labelspec.store.snapshots import batch_paths, load_manifest
+    from labelspec.store.snapshots import batch_paths, snapshot
     from labelspec.workspace import Workspace
 
     n_import = int(1_000_000 * scale)
@@ -83,7 +85,10 @@ def run(scale: float = 1.0) -> dict:
     big = fresh_workspace(OUT / "ws-big")
     training = add_labelers(big)
     add_items(big, n_items)
-    history(big, batches, per_batch, n_items, training)
+    history(big, 10, per_batch, n_items, training)
+    subprocess.run(["git", "tag", "bench-10"], cwd=big, check=True)
+    history(big, batches - 10, per_batch, n_items, training, seed=3, first=11)
+    subprocess.run(["git", "tag", "bench-all"], cwd=big, check=True)
     small_jsonl = write_jsonl(OUT / "labels-10k.jsonl", 10_000, n_items, seed=5)
     code = (
         "from labelspec.labels.ingest import import_labels; from labelspec.workspace import Workspace; "
@@ -102,24 +107,21 @@ def run(scale: float = 1.0) -> dict:
 
     # -- show and diff over 10M labels in 1,000 batches ----------------------------------------------
     ws = Workspace(big)
-    manifest = load_manifest(ws, "digits")
-    files = _sql_list(batch_paths(ws, "digits", manifest.latest(), manifest))
-    ours_show = best_of(lambda: show(ws, "digits"))
+    head = snapshot(ws, "digits", "bench-all")  # the 1,000-batch history
+    files = _sql_list(batch_paths(ws, head))
+    ours_show = best_of(lambda: show(ws, "digits", "bench-all"))
     base_show = best_of(lambda: show_baseline(files))
-    half = manifest.resolve(batches // 2)
-    files_half = _sql_list(batch_paths(ws, "digits", half, manifest))
-    ours_diff = best_of(
-        lambda: diff(
-            ws, "digits", f"snap-{batches // 2}", None or "snap-" + str(manifest.latest().id)
-        )
-    )
+    # a diff across 990 batches: the 10-batch revision against the 1,000-batch one
+    older = snapshot(ws, "digits", "bench-10")
+    files_old = _sql_list(batch_paths(ws, older))
+    ours_diff = best_of(lambda: diff(ws, "digits", "bench-10", "bench-all"))
     base_diff = best_of(
-        lambda: duckdb.connect().execute(DIFF_BASELINE.format(a=files_half, b=files)).fetchall()
+        lambda: duckdb.connect().execute(DIFF_BASELINE.format(a=files_old, b=files)).fetchall()
     )
-    labels = show(ws, "digits")["labels"]
+    labels = show(ws, "digits", "bench-all")["labels"]
     results["show"] = {
         "labels": labels,
-        "batches": len(manifest.batches),
+        "batches": len(head.batches),
         "labelspec_s": round(ours_show, 3),
         "duckdb_s": round(base_show, 3),
         "ratio": round(ours_show / base_show, 2),

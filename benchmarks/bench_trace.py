@@ -41,14 +41,14 @@ def impact_baseline(files: str) -> tuple:
 def run() -> dict:
     from labelspec.lineage.trace import impact, trace_item
     from labelspec.store.query import _sql_list
-    from labelspec.store.snapshots import batch_paths, load_manifest
+    from labelspec.store.snapshots import batch_paths, snapshot
     from labelspec.workspace import Workspace
 
     root = OUT / "ws-big"
     ws = Workspace(root)
-    manifest = load_manifest(ws, "digits")
-    files = _sql_list(batch_paths(ws, "digits", manifest.latest(), manifest))
-    ours = impact(ws, "digits", "digits", to="1.1.0")
+    head = snapshot(ws, "digits", "bench-all")
+    files = _sql_list(batch_paths(ws, head))
+    ours = impact(ws, "digits", "digits", to="1.1.0", snapshot="bench-all")
     total, ((affected, items),), segments = impact_baseline(files)
     assert (ours.total_labels, ours.affected_labels, ours.affected_items) == (
         total[0][0],
@@ -56,11 +56,11 @@ def run() -> dict:
         items,
     ), "numbers differ"
     assert len(ours.segments) == len(segments)
-    t_ours = best_of(lambda: impact(ws, "digits", "digits", to="1.1.0"))
+    t_ours = best_of(lambda: impact(ws, "digits", "digits", to="1.1.0", snapshot="bench-all"))
     t_base = best_of(lambda: impact_baseline(files))
     child = run_child(
         "from labelspec.lineage.trace import impact; from labelspec.workspace import Workspace; "
-        f"impact(Workspace({str(root)!r}), 'digits', 'digits', to='1.1.0')"
+        f"impact(Workspace({str(root)!r}), 'digits', 'digits', to='1.1.0', snapshot='bench-all')"
     )
     start = time.perf_counter()
     lineage = trace_item(ws, "digits", "item-0000042")
@@ -74,7 +74,7 @@ def run() -> dict:
         "impact": {
             "labels": ours.total_labels,
             "affected_labels": ours.affected_labels,
-            "batches": len(manifest.batches),
+            "batches": len(head.batches),
             "labelspec_s": round(t_ours, 3),
             "duckdb_s": round(t_base, 3),
             "ratio": round(t_ours / t_base, 2),

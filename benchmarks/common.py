@@ -103,25 +103,28 @@ def fresh_workspace(path: Path) -> Path:
 
 def add_labelers(path: Path) -> dict[str, str]:
     """30 labelers across 3 vendors, trained on 1.0.0; returns labeler -> training id."""
-    from labelspec.labelers.records import _record_id
-
-    from labelspec import yamlio
+    import json
 
     roster, records, ids = [], [], {}
-    for labeler in LABELERS:
+    for n, labeler in enumerate(LABELERS):
         vendor = f"vendor-{labeler[1].lower()}"
-        roster.append(f"  - {{id: {labeler}, vendor: {vendor}, active: true, added: 2026-01-01}}")
-        rid = _record_id(labeler, "digits", "1.0.0", "2026-01-02", "session", 0)
+        roster.append(
+            {
+                "event": "add",
+                "id": labeler,
+                "vendor": vendor,
+                "team": None,
+                "at": "2026-01-01T00:00:00+00:00",
+            }
+        )
+        rid = f"tr-bench{n:06d}"
         ids[labeler] = rid
         records.append(
-            f"  - {{id: {rid}, labeler: {labeler}, guideline: digits, version: 1.0.0, date: 2026-01-02, method: session, score: 0.9, passed: true}}"
-        )
-    yamlio.atomic_write_text(
-        path / "labelers/roster.yaml", "labelers:\n" + "\n".join(roster) + "\n"
-    )
-    yamlio.atomic_write_text(
-        path / "labelers/training.yaml", "records:\n" + "\n".join(records) + "\n"
-    )
+            {"id": rid, "labeler": labeler, "guideline": "digits", "version": "1.0.0",
+             "date": "2026-01-02", "method": "session", "score": 0.9, "passed": True, "quiz": None}
+        )  # fmt: skip
+    for name, rows in (("roster", roster), ("training", records)):
+        (path / f"labelers/{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     subprocess.run(["git", "commit", "-qam", "bench: labelers"], cwd=path, check=True)
     return ids
 
@@ -130,7 +133,8 @@ def add_items(path: Path, n_items: int) -> None:
     """Register ``n_items`` remote items directly (registration speed is not what we measure)."""
     from labelspec.store.batches import write_parquet
     from labelspec.store.schema import ITEM_BASE_SCHEMA
-    from labelspec.vcs import Dvc, Git
+    from labelspec.transaction import transaction
+    from labelspec.workspace import Workspace
 
     ids = np.char.add("item-", np.char.zfill(np.arange(n_items).astype(str), 7))
     rng = np.random.default_rng(1)
@@ -148,14 +152,11 @@ def add_items(path: Path, n_items: int) -> None:
         },
         schema=ITEM_BASE_SCHEMA,
     ).append_column("split", pa.array(rng.choice(["train", "val", "test"], n_items)))
-    target = path / "datasets/digits/items.parquet"
-    write_parquet(table, target)
-    with Dvc(path) as dvc:
-        dvc.add([target])
-    with Git(path) as git:
-        git.commit(
-            "bench: items",
-            paths=[target.with_name("items.parquet.dvc"), target.parent / ".gitignore"],
+    with transaction(Workspace(path), "bench: items") as tx:
+        target = tx.new_file(path / "datasets/digits/manifests/i-20260101T000000Z-00000000.parquet")
+        write_parquet(table, target)
+        tx.track(
+            target, {"kind": "items", "dataset": "digits", "items": n_items, "columns": ["split"]}
         )
 
 
@@ -241,71 +242,36 @@ def history(
     n_items: int,
     training: dict[str, str],
     seed: int = 2,
+    first: int = 1,
 ) -> None:
-    """``batches`` batches of history, one snapshot each, committed at once (building 1,000
-    snapshots through 1,000 imports would only measure the setup)."""
+    """``batches`` batches of history with their records, committed at once (building 1,000 of
+    them through 1,000 imports would only measure the setup)."""
     from labelspec.guideline.releases import releases
     from labelspec.store.batches import write_batch
-    from labelspec.store.snapshots import (
-        BatchInfo,
-        Manifest,
-        Snapshot,
-        dump_manifest,
-        labels_dir,
-        manifest_path,
-        tag_name,
-    )
-    from labelspec.vcs import Dvc, Git
+    from labelspec.store.snapshots import labels_dir
+    from labelspec.transaction import transaction
     from labelspec.workspace import Workspace
-    from labelspec.yamlio import atomic_write_text
 
     ws = Workspace(path)
     digest = {r.version: r.digest for r in releases(ws, "digits")}
     rng = np.random.default_rng(seed)
-    manifest = Manifest("digits")
-    total = 0
-    for n in range(1, batches + 1):
-        batch_id = f"b-20260201T{n // 3600:02d}{n // 60 % 60:02d}{n % 60:02d}Z-{n:08x}"
-        version = "1.0.0" if n % 4 else "1.1.0"
-        table = label_batch(
-            batch_id, rows_per_batch, n_items, training, digest[version], rng, version
-        )
-        file = labels_dir(ws, "digits") / f"{batch_id}.parquet"
-        sha = write_batch(table, file, {"labelspec.batch_id": batch_id})
-        manifest.batches[batch_id] = BatchInfo(
-            batch_id,
-            f"labels/{file.name}",
-            sha,
-            rows_per_batch,
-            rows_per_batch,
-            rows_per_batch,
-            "bench",
-            "jsonl",
-            [version],
-        )
-        total += rows_per_batch
-        manifest.snapshots.append(
-            Snapshot(
-                n,
-                tag_name("digits", n),
-                "2026-02-01T10:00:00+00:00",
-                "bench",
-                [batch_id],
-                total,
-                total,
+    with transaction(ws, f"bench: {batches} batches") as tx:
+        for n in range(first, first + batches):
+            batch_id = f"b-20260201T{n // 3600:02d}{n // 60 % 60:02d}{n % 60:02d}Z-{n:08x}"
+            version = "1.0.0" if n % 4 else "1.1.0"
+            table = label_batch(
+                batch_id, rows_per_batch, n_items, training, digest[version], rng, version
             )
-        )
-    with Dvc(path) as dvc:
-        dvc.add([labels_dir(ws, "digits")])
-    atomic_write_text(manifest_path(ws, "digits"), dump_manifest(manifest))
-    with Git(path) as git:
-        folder = path / "datasets/digits"
-        commit = git.commit(
-            f"bench: {batches} batches",
-            paths=[folder / "labels.dvc", folder / ".gitignore", manifest_path(ws, "digits")],
-        )
-        for snapshot in manifest.snapshots:
-            git.repo.git.tag(snapshot.tag, commit)
+            file = tx.new_file(labels_dir(ws, "digits") / f"{batch_id}.parquet")
+            hashes = write_batch(table, file, {"labelspec.batch_id": batch_id})
+            meta = {
+                "kind": "labels", "dataset": "digits", "rows": rows_per_batch,
+                "annotations": rows_per_batch, "items": rows_per_batch, "source": "bench",
+                "format": "jsonl", "versions": [version], "supersedes": 0,
+                "superseded_labels": 0, "plan": None, "created": batch_id.split("-")[1],
+                "message": "bench",
+            }  # fmt: skip
+            tx.track(file, meta, hashes)
 
 
 def save(name: str, result: dict) -> None:

@@ -88,7 +88,36 @@ def _render_files(root: Path, template: str, remote_url: str) -> dict[str, bytes
     collect(guideline_root, f"guidelines/{guideline}")
     if template == "detection":
         files.update(_shape_images(f"guidelines/{guideline}/examples"))
+    if template == "classification":
+        files.update(_digit_sample("sample"))
     return files
+
+
+def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
+    """A tiny delivery to try the README's Quick start on: 12 real digits (UCI test set), a Label
+    Studio export of vendor-a's labels for them, and the map from tool user ids to labelers."""
+    import tempfile
+
+    from labelspec.demo import simulate
+
+    vendor = simulate.Vendor("vendor-a", ("vA-01",), 0.97, 0.9, 6.0, 0.04, "labelstudio")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        truth = simulate.write_items(folder / "items", count)
+        labels = simulate.vendor_labels(vendor, truth, seed=3)
+        simulate.write_labelstudio_export(labels, folder / "vendor-a.labelstudio.json", {"vA-01": 7})
+        (folder / "users.csv").write_text("7,vA-01\n")
+        (folder / "README.md").write_text(
+            "# A sample delivery\n\nTwelve handwritten digits (`items/`, from the UCI optdigits "
+            "test set), vendor-a's labels for them as a Label Studio JSON export, and `users.csv`, "
+            "which maps Label Studio user 7 to labeler vA-01. The README's Quick start imports "
+            "them; delete this folder when you are done.\n"
+        )
+        return {
+            f"{rel_dir}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
+        }
 
 
 def _shape_images(rel_dir: str) -> dict[str, bytes]:
