@@ -105,7 +105,9 @@ def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
         folder = Path(tmp)
         truth = simulate.write_items(folder / "items", count)
         labels = simulate.vendor_labels(vendor, truth, seed=3)
-        simulate.write_labelstudio_export(labels, folder / "vendor-a.labelstudio.json", {"vA-01": 7})
+        simulate.write_labelstudio_export(
+            labels, folder / "vendor-a.labelstudio.json", {"vA-01": 7}
+        )
         (folder / "users.csv").write_text("7,vA-01\n")
         (folder / "README.md").write_text(
             "# A sample delivery\n\nTwelve handwritten digits (`items/`, from the UCI optdigits "
