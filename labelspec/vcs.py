@@ -129,14 +129,6 @@ class Git:
         except ValueError:
             return None
 
-    def is_dirty(self, path: Path | str = ".") -> bool:
-        """Whether ``path`` has uncommitted or untracked changes."""
-        with _git_errors("status"):
-            out = self.repo.git.status(
-                "--porcelain", "--untracked-files=all", "--", self._rel(path)
-            )
-        return bool(out.strip())
-
     def has_changes(self, paths: Sequence[Path | str]) -> bool:
         """Whether any of ``paths`` differs from HEAD (or is new)."""
         with _git_errors("status"):
@@ -212,31 +204,12 @@ class Git:
         with _git_errors("ls-files"):
             return bool(self.repo.git.ls_files("--", self._rel(path)).strip())
 
-    def last_commit_touching(self, path: Path | str, message_prefix: str) -> str | None:
-        """The newest commit that changed ``path`` with a message starting ``message_prefix``."""
-        with _git_errors("log"):
-            out = self.repo.git.log("--format=%H %s", "-n", "50", "--", self._rel(path))
-        for line in out.splitlines():
-            sha, _, subject = line.partition(" ")
-            if subject.startswith(message_prefix):
-                return sha
-        return None
-
     def tracked_files(self, folder: Path | str) -> list[str]:
         """Files git tracks under ``folder`` (working-tree view), relative to ``folder``."""
         rel = self.rel_to_top(folder)
         with _git_errors("ls-files"):
             out = self.repo.git.ls_files("-z", "--", rel)
         return sorted(p.removeprefix(rel + "/") for p in out.split("\0") if p)
-
-    def restore(self, paths: Sequence[Path | str]) -> None:
-        """Put ``paths`` back to their committed state (undo a failed multi-step write)."""
-        with _git_errors("checkout"):
-            self.repo.git.checkout("HEAD", "--", *[self._rel(p) for p in paths])
-
-    def reset_hard(self, rev: str) -> None:
-        with _git_errors("reset"):
-            self.repo.git.reset("--hard", "--quiet", rev)
 
     def reset_soft(self, rev: str) -> None:
         with _git_errors("reset"):
@@ -454,10 +427,6 @@ class Dvc:
             if isinstance(result, dict)
             else 0
         )
-
-    def fetch(self, remote: str | None = None) -> int:
-        with _dvc_errors("fetch"):
-            return int(self.repo.fetch(remote=remote) or 0)
 
     def cache_path(self, md5: str) -> Path:
         """Where the DVC cache keeps an object (a file, or a directory listing ending in .dir)."""

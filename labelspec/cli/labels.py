@@ -6,7 +6,7 @@ import click
 
 from labelspec.cli.options import snapshot_option
 from labelspec.cli.output import json_option, table, write_json
-from labelspec.formats import FORMATS
+from labelspec.formats import EXPORT_FORMATS, FORMATS
 
 
 @click.group("labels")
@@ -203,9 +203,7 @@ def diff_command(dataset, a, b, as_json) -> None:
 
 @labels_group.command("export")
 @click.argument("dataset")
-@click.option(
-    "--format", "fmt", type=click.Choice(["coco", "labelstudio", "jsonl", "parquet"]), required=True
-)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @snapshot_option
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file."

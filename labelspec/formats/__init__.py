@@ -1,5 +1,8 @@
-"""Exchange formats of labeling tools: each module reads an export into staged rows (``base``)
-and writes current labels back out.
+"""Exchange formats of labeling tools behind one interface and one registry.
+
+Every format module offers ``read(path) -> Staged`` (parse only: validation is shared) and, if
+labels can be written in it, ``write(labels, items, spec, out, snapshot=None) -> int``. Imports
+and exports dispatch through ``get(name)``; modules load when first used.
 
 | format      | read                                  | write (``labels export``)       |
 | ----------- | ------------------------------------- | ------------------------------- |
@@ -7,24 +10,56 @@ and writes current labels back out.
 | coco        | COCO instances JSON                   | COCO instances JSON             |
 | cvat        | CVAT for images 1.1 XML, or its zip   | -                               |
 | jsonl, csv  | labelspec's own one-label-per-line    | jsonl                           |
+| parquet     | -                                     | the label rows, every column    |
 """
 
-READERS = {
-    "labelstudio": "labelspec.formats.labelstudio:read",
-    "coco": "labelspec.formats.coco:read",
-    "cvat": "labelspec.formats.cvat:read",
-    "jsonl": "labelspec.formats.jsonl:read_jsonl",
-    "csv": "labelspec.formats.jsonl:read_csv",
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Format(Protocol):
+    """What a format module provides (either function may be missing)."""
+
+    def read(self, path: Path) -> Any: ...
+
+    def write(self, labels, items, spec, out: Path, snapshot: str | None = None) -> int: ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    module: str
+    reads: bool = True
+    writes: bool = False
+
+    def load(self) -> Format:
+        return importlib.import_module(self.module)
+
+
+REGISTRY = {
+    "labelstudio": Entry("labelspec.formats.labelstudio", writes=True),
+    "coco": Entry("labelspec.formats.coco", writes=True),
+    "cvat": Entry("labelspec.formats.cvat"),
+    "jsonl": Entry("labelspec.formats.jsonl", writes=True),
+    "csv": Entry("labelspec.formats.csv"),
+    "parquet": Entry("labelspec.formats.parquet", reads=False, writes=True),
 }
-FORMATS = tuple(READERS)
+FORMATS = tuple(name for name, entry in REGISTRY.items() if entry.reads)
+EXPORT_FORMATS = tuple(name for name, entry in REGISTRY.items() if entry.writes)
+
+
+def get(name: str, writing: bool = False) -> Format:
+    """The format ``name``; a clear error when it does not exist (or cannot be written)."""
+    from labelspec.errors import LabelspecError
+
+    choices = EXPORT_FORMATS if writing else FORMATS
+    if name not in choices:
+        raise LabelspecError(f"unknown format {name!r}: choose one of {', '.join(choices)}")
+    return REGISTRY[name].load()
 
 
 def reader(name: str):
-    import importlib
-
-    from labelspec.errors import LabelspecError
-
-    if name not in READERS:
-        raise LabelspecError(f"unknown format {name!r}: choose one of {', '.join(FORMATS)}")
-    module, attr = READERS[name].split(":")
-    return getattr(importlib.import_module(module), attr)
+    return get(name).read

@@ -314,3 +314,11 @@ def write_jsonl(labels: pa.Table, out: Path) -> int:
     ).fetchall()
     atomic_write_text(out, "".join(f"{row[0]}\n" for row in rows))
     return len(rows)
+
+
+def read(path: Path) -> Staged:
+    return read_jsonl(path)
+
+
+def write(labels: pa.Table, items, spec, out: Path, snapshot: str | None = None) -> int:
+    return write_jsonl(labels, out)

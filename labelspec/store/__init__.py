@@ -1,2 +1,3 @@
-"""The label store: immutable Parquet batches under ``datasets/<name>/labels/`` (one DVC-tracked
-folder), the item manifest, and DuckDB views over them."""
+"""The store owns every record: label batches, item manifests, golden versions and datasets, each
+an immutable file with its own ``.dvc`` record; snapshots (the labels at a revision); remotes; and
+the DuckDB views every query starts from."""

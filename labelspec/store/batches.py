@@ -7,7 +7,6 @@ DVC deduplicates and sha256 in the snapshot manifest can vouch for it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import secrets
 import tempfile
@@ -94,11 +93,3 @@ def _is_sorted(table: pa.Table) -> bool:
     for before, after in zip(reversed(previous[:-1]), reversed(following[:-1]), strict=True):
         ordered = pc.or_(pc.less(before, after), pc.and_(pc.equal(before, after), ordered))
     return bool(pc.all(ordered).as_py())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -1,4 +1,6 @@
-"""``labelspec items add``: register the items of a dataset in ``datasets/<name>/items.parquet``.
+"""``labelspec items add``: register the items of a dataset, one immutable manifest file per add
+(``datasets/<name>/manifests/<id>.parquet`` and its ``.dvc`` record); the items at a revision
+are the union of its manifests.
 
 Items come from a folder (images or .txt files) or a CSV / JSONL manifest. Each gets its sha256,
 byte size, image width and height (read from the header, not decoded) or its text, and any extra

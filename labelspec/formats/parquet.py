@@ -1,0 +1,12 @@
+"""Parquet export: the current label rows with every lineage column, for training jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write(labels, items, spec, out: Path, snapshot: str | None = None) -> int:
+    from labelspec.store.batches import write_parquet
+
+    write_parquet(labels, Path(out))
+    return labels.num_rows
