@@ -10,6 +10,7 @@ and exports dispatch through ``get(name)``; modules load when first used.
 | coco        | COCO instances JSON                   | COCO instances JSON             |
 | cvat        | CVAT for images 1.1 XML, or its zip   | -                               |
 | jsonl, csv  | labelspec's own one-label-per-line    | jsonl                           |
+| yolo        | Ultralytics txt + data.yaml (a folder) | the same layout                 |
 | parquet     | -                                     | the label rows, every column    |
 """
 
@@ -45,6 +46,7 @@ REGISTRY = {
     "cvat": Entry("labelspec.formats.cvat"),
     "jsonl": Entry("labelspec.formats.jsonl", writes=True),
     "csv": Entry("labelspec.formats.csv"),
+    "yolo": Entry("labelspec.formats.yolo", writes=True),
     "parquet": Entry("labelspec.formats.parquet", reads=False, writes=True),
 }
 FORMATS = tuple(name for name, entry in REGISTRY.items() if entry.reads)

@@ -44,6 +44,10 @@ STAGED_SCHEMA = pa.schema(
         pa.field("guideline_version", pa.string()),
         pa.field("annotation_key", pa.string()),  # labels sharing it are one annotation
         pa.field("source_ids", pa.string()),  # the tool's own ids, JSON, for provenance
+        # "yolo": bbox_* are YOLO's normalised centre x, centre y, width, height (0..1), turned
+        # into pixels with the item's size during validation; NULL: pixels, top-left corner
+        pa.field("bbox_units", pa.string()),
+        pa.field("tool_fields", pa.string()),  # the tool's own fields (occluded, z_order ...), JSON
     ]
 )
 COLUMNS = STAGED_SCHEMA.names

@@ -52,7 +52,9 @@ select
   case when json_type(cost) in {NUMBER} then cost::DOUBLE end as cost,
   case when json_type(guideline_version) = 'VARCHAR' then guideline_version ->> '$' end as guideline_version,
   NULL::VARCHAR as annotation_key,
-  NULL::VARCHAR as source_ids
+  NULL::VARCHAR as source_ids,
+  NULL::VARCHAR as bbox_units,
+  NULL::VARCHAR as tool_fields
 from raw
 """
 
@@ -152,7 +154,8 @@ select rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind
   (span ->> '$[0]')::BIGINT as span_start, (span ->> '$[1]')::BIGINT as span_end,
   case when attributes is null or json_type(attributes) = 'NULL' then '{}' else attributes::VARCHAR end as attributes,
   try_cast(created_at as TIMESTAMPTZ) as created_at, lead_time_s, cost, guideline_version,
-  NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids
+  NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids,
+  NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields
 from typed
 """
 _FAST_DOUBTS = """

@@ -163,7 +163,7 @@ def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
         if between:
             new_paths = batch_paths(ws, newer, between)
             if not any(x.supersedes for x in between):  # plain imports: all of it is added
-                sql = f"select 'added', \"class\", count(*) from read_parquet({_sql_list(new_paths)}) group by all"
+                sql = f"select 'added', \"class\", count(*) from read_parquet({_sql_list(new_paths)}, union_by_name = true) group by all"
                 rows = con.execute(sql).fetchall()
             else:
                 old_paths = batch_paths(ws, older)
@@ -171,8 +171,8 @@ def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
                 # current: not superseded by the older side itself).
                 con.execute(
                     f"""
-                    create view fresh as select {_COLUMNS} from read_parquet({_sql_list(new_paths)});
-                    create view prior as select {_COLUMNS} from read_parquet({_sql_list(old_paths)});
+                    create view fresh as select {_COLUMNS} from read_parquet({_sql_list(new_paths)}, union_by_name = true);
+                    create view prior as select {_COLUMNS} from read_parquet({_sql_list(old_paths)}, union_by_name = true);
                     create temp table touched as select distinct unnest(supersedes) as annotation_id
                       from fresh where supersedes is not null;
                     create temp table sup_prior as select distinct unnest(supersedes) as annotation_id
@@ -188,8 +188,12 @@ def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
             rows = _reverse(rows)
     else:  # two lines of history: compare the whole current sets
         paths_a, paths_b = batch_paths(ws, snap_a), batch_paths(ws, snap_b)
-        con.execute(f"create view old as select {_COLUMNS} from read_parquet({_sql_list(paths_a)})")
-        con.execute(f"create view new as select {_COLUMNS} from read_parquet({_sql_list(paths_b)})")
+        con.execute(
+            f"create view old as select {_COLUMNS} from read_parquet({_sql_list(paths_a)}, union_by_name = true)"
+        )
+        con.execute(
+            f"create view new as select {_COLUMNS} from read_parquet({_sql_list(paths_b)}, union_by_name = true)"
+        )
         con.execute(_DIFF_SQL.format(edge_rows="select * from old union all select * from new"))
         rows = con.execute(_DIFF_COUNTS).fetchall()
     return _diff_result(dataset, snap_a, snap_b, rows)

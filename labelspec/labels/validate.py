@@ -240,7 +240,12 @@ _CHECKS = [
     ),
     (
         "bbox",
-        "r.v_task = 'detection' and r.bbox_x is null and r.item_id is not null",
+        "r.bbox_units = 'yolo' and r.item_id is not null and (r.width is null or r.height is null)",
+        "'a YOLO box is relative to the image size, and item ' || r.item_id || ' has no width and height (register it from the file, or give width and height in the items manifest)'",
+    ),
+    (
+        "bbox",
+        "r.v_task = 'detection' and r.bbox_x is null and r.item_id is not null and r.bbox_units is null",
         "'a box [x, y, w, h] is required: ' || $guideline || ' is a detection guideline'",
     ),
     (
@@ -396,7 +401,12 @@ def validate(
     run(
         f"""
         create temp table r as
-        select s.*, coalesce(s.guideline_version, $default_version) as version,
+        select s.* replace (
+            case when s.bbox_units = 'yolo' then (s.bbox_x - s.bbox_w / 2) * i.width else s.bbox_x end as bbox_x,
+            case when s.bbox_units = 'yolo' then (s.bbox_y - s.bbox_h / 2) * i.height else s.bbox_y end as bbox_y,
+            case when s.bbox_units = 'yolo' then s.bbox_w * i.width else s.bbox_w end as bbox_w,
+            case when s.bbox_units = 'yolo' then s.bbox_h * i.height else s.bbox_h end as bbox_h),
+          coalesce(s.guideline_version, $default_version) as version,
           m.item_id, m.n as item_matches, {labeler_expr} as labeler_id,
           i.width, i.height, length(i.text) as text_len
         from s
@@ -510,7 +520,7 @@ def validate(
               case when r.span_start is null then NULL else {'start': r.span_start, 'end': r.span_end} end as span,
               r.a_canonical as attributes, r.created_at, r.lead_time_s, r.cost,
               $source as source, $format as format, r.source_ids, $batch as batch_id,
-              NULL::VARCHAR[] as supersedes
+              NULL::VARCHAR[] as supersedes, r.tool_fields
             from j r
             -- the batch's sort order (store.batches.LABEL_SORT), done here by DuckDB's parallel sort
             order by item_id, annotation_id, label_id

@@ -106,7 +106,9 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int
     if not paths:
         return 0
     con = database()
-    con.execute(f"create view l as select * from read_parquet({_sql_list(paths)})")
+    con.execute(
+        f"create view l as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
+    )
     labels = con.execute("select count(*) from l").fetchall()[0][0]
     for guideline, version, digest, n in con.execute(
         "select guideline, guideline_version, guideline_digest, count(*) from l group by all order by all"

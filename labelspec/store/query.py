@@ -39,7 +39,9 @@ def connect(ws: Workspace, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnec
     paths = batch_paths(ws, snap) if snap.batches else []
     con = database()
     if paths:
-        con.execute(f"create view labels_all as select * from read_parquet({_sql_list(paths)})")
+        con.execute(
+            f"create view labels_all as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
+        )
     else:
         con.register("empty_labels", LABEL_SCHEMA.empty_table())
         con.execute("create view labels_all as select * from empty_labels")

@@ -32,6 +32,9 @@ LABEL_SCHEMA = pa.schema(
         pa.field("source_ids", pa.string()),  # the tool's own ids (JSON), for provenance
         pa.field("batch_id", pa.string(), nullable=False),
         pa.field("supersedes", pa.list_(pa.string())),  # annotation_ids this annotation replaces
+        # the tool's own fields (CVAT occluded / z_order, Label Studio origin / score ...), JSON;
+        # kept and queryable, never checked against the spec (batches before it lack the column)
+        pa.field("tool_fields", pa.string()),
     ]
 )
 
