@@ -96,6 +96,7 @@ def _render_files(root: Path, template: str, remote_url: str) -> dict[str, bytes
 def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
     """A tiny delivery to try the README's Quick start on: 12 real digits (UCI test set), a Label
     Studio export of vendor-a's labels for them, and the map from tool user ids to labelers."""
+    import datetime as dt
     import tempfile
 
     from labelspec.demo import simulate
@@ -104,7 +105,8 @@ def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         truth = simulate.write_items(folder / "items", count)
-        labels = simulate.vendor_labels(vendor, truth, seed=3)
+        delivered = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC)  # after the README's training
+        labels = simulate.vendor_labels(vendor, truth, seed=3, start=delivered)
         simulate.write_labelstudio_export(
             labels, folder / "vendor-a.labelstudio.json", {"vA-01": 7}
         )

@@ -51,11 +51,16 @@ def write_items(folder: Path, count: int, offset: int = 0) -> list[tuple[str, in
 
 
 def vendor_labels(
-    vendor: Vendor, truth: list[tuple[str, int]], seed: int, accuracy_boost: float = 0.0
+    vendor: Vendor,
+    truth: list[tuple[str, int]],
+    seed: int,
+    accuracy_boost: float = 0.0,
+    start: dt.datetime | None = None,
 ) -> list[dict]:
-    """One label per item, by one of the vendor's labelers, with the vendor's mistakes."""
+    """One label per item, by one of the vendor's labelers, with the vendor's mistakes, made
+    from ``start`` on (now by default: after the trainings the demo just recorded)."""
     rng = np.random.default_rng(seed)
-    start = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC)
+    start = start or dt.datetime.now(dt.UTC).replace(microsecond=0)
     labels, clock = [], start
     for i, (name, digit) in enumerate(truth):
         accuracy = vendor.one_seven_accuracy if digit in (1, 7) else vendor.accuracy
@@ -250,6 +255,7 @@ def relabel_results(
     start = len(tasks) - last if last else 0
     answered = tasks[start:] if last else (tasks[: len(tasks) - skip] if skip else tasks)
     users = list(labelers.values())
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     export = []
     for n, task in enumerate(answered, start + 1):
         digit = digit_of[task["data"]["item_id"]]
@@ -272,7 +278,7 @@ def relabel_results(
                             }
                         ],
                         "was_cancelled": False,
-                        "created_at": f"2026-03-0{1 + n % 5}T10:00:00Z",
+                        "created_at": (now + dt.timedelta(seconds=n)).isoformat(),
                         "lead_time": round(float(rng.lognormal(np.log(7.0), 0.3)), 2),
                     }
                 ],

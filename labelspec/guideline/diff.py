@@ -29,6 +29,9 @@ class SpecDiff:
     )
     decision_tree_changed: bool = False
     task_changed: bool = False
+    # applies_to of every added or removed rule: a scoped rule that appears or goes alters
+    # its classes as much as one that is edited
+    rule_scopes: dict[str, list[str]] = field(default_factory=dict)
     declared_affects: list[str] = field(default_factory=list)
     relabel: str = "none"
 
@@ -43,6 +46,8 @@ class SpecDiff:
                 found.add(class_id)
         for change in self.rules["changed"].values():
             found.update(change["classes"])
+        for classes in self.rule_scopes.values():
+            found.update(classes)
         return sorted(found)
 
     @property
@@ -216,6 +221,12 @@ def diff_specs(
     new_rules = {r.id: r for r in new.rules}
     result.rules["added"] = [r for r in new_rules if r not in old_rules]
     result.rules["removed"] = [r for r in old_rules if r not in new_rules]
+    result.rule_scopes = {
+        rule_id: sorted(rules[rule_id].applies_to)
+        for rules, ids in ((new_rules, result.rules["added"]), (old_rules, result.rules["removed"]))
+        for rule_id in ids
+        if rules[rule_id].applies_to
+    }
     for rule_id in (r for r in new_rules if r in old_rules):
         before, after = old_rules[rule_id].model_dump(), new_rules[rule_id].model_dump()
         fields = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}

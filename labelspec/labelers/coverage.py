@@ -3,6 +3,8 @@ who must be retrained after a release."""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +19,9 @@ from labelspec.workspace import Workspace
 class Coverage:
     """Answers "which passing record covers labeler L on version V" with cached release diffs.
 
-    A pass on version X covers version V when no release between them (either direction) changed
-    any class: the instructions the labeler learnt are still the ones in force.
+    A pass on version X covers version V when no release step between them (in either
+    direction) affects a class: every step counts, so a release that reverts an earlier change
+    is a change too. A record covers only labels made on or after its date.
     """
 
     def __init__(self, ws: Workspace, guideline: str, records: list[TrainingRecord] | None = None):
@@ -28,25 +31,44 @@ class Coverage:
         for record in records:
             if record.guideline == guideline and record.passed:
                 self.passed.setdefault(record.labeler, []).append(record)
-        self._affected: dict[tuple[str, str], list[str]] = {}
+        self.versions = [r.version for r in releases(ws, guideline)]
+        self._steps: dict[tuple[str, str], list[str]] = {}
 
     def affected(self, a: str, b: str) -> list[str]:
-        key = tuple(sorted((a, b)))
-        if key not in self._affected:
-            self._affected[key] = affected_between(self.ws, self.guideline, a, b)
-        return self._affected[key]
+        """Classes some release step between versions ``a`` and ``b`` affects (either order)."""
+        if a == b:
+            return []
+        lo, hi = sorted((a, b), key=Version.parse)
+        if lo not in self.versions or hi not in self.versions:
+            return affected_between(self.ws, self.guideline, lo, hi)  # names the unknown one
+        found: set[str] = set()
+        chain = self.versions[self.versions.index(lo) : self.versions.index(hi) + 1]
+        for step in itertools.pairwise(chain):
+            if step not in self._steps:
+                self._steps[step] = affected_between(self.ws, self.guideline, *step)
+            found.update(self._steps[step])
+        return sorted(found)
 
-    def record_for(self, labeler: str, version: str) -> TrainingRecord | None:
-        """The best passing record that covers ``version``: exact version first, newest first."""
-        candidates = sorted(
+    def covers(self, record: TrainingRecord, version: str) -> bool:
+        return record.version == version or not self.affected(record.version, version)
+
+    def candidates(self, labeler: str, version: str) -> list[TrainingRecord]:
+        """The passing records that cover ``version``, best first: the exact version, then the
+        newest version, then the newest date."""
+        ranked = sorted(
             self.passed.get(labeler, []),
             key=lambda r: (r.version == version, Version.parse(r.version), r.date),
             reverse=True,
         )
-        for record in candidates:
-            if record.version == version or not self.affected(record.version, version):
-                return record
-        return None
+        return [r for r in ranked if self.covers(r, version)]
+
+    def record_for(
+        self, labeler: str, version: str, on: dt.date | None = None
+    ) -> TrainingRecord | None:
+        """The best covering record dated on or before ``on`` (any date when None)."""
+        return next(
+            (r for r in self.candidates(labeler, version) if on is None or r.date <= on), None
+        )
 
 
 @dataclass
@@ -99,8 +121,9 @@ def status(ws: Workspace, guideline: str | None = None) -> list[StatusRow]:
                 key=lambda r: (Version.parse(r.version), r.date),
             )
             newest = passes[-1] if passes else None
-            covering = coverage.record_for(labeler.id, current) if current and newest else None
+            # judged on the newest pass and every release after it
             changed = coverage.affected(newest.version, current) if newest and current else []
+            covering = newest if newest and current and not changed else None
             rows.append(
                 StatusRow(
                     labeler=labeler.id,

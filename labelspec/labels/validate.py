@@ -158,21 +158,50 @@ def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
 
 
 def _coverage_table(ws: Workspace, con, guideline: str) -> pa.Table:
+    """Every (labeler, version, covering record, its date, preference rank): rows then pick the
+    best record dated on or before the label, in SQL."""
     pairs = con.execute(
         "select distinct labeler_id, version from r where labeler_id is not null"
     ).fetchall()
     coverage = Coverage(ws, guideline)
-    out: dict[str, list] = {"labeler_id": [], "version": [], "training_id": []}
+    out: dict[str, list] = {
+        "labeler_id": [],
+        "version": [],
+        "training_id": [],
+        "date": [],
+        "rank": [],
+    }
     for labeler_id, version in pairs:
-        record = None
         try:
-            record = coverage.record_for(labeler_id, version)
+            found = coverage.candidates(labeler_id, version)
         except LabelspecError:
-            record = None  # an unreleased version: reported on its own
-        out["labeler_id"].append(labeler_id)
-        out["version"].append(version)
-        out["training_id"].append(record.id if record else None)
-    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+            found = []  # an unreleased version: reported on its own
+        for rank, record in enumerate(found):
+            for key, value in zip(
+                out, (labeler_id, version, record.id, record.date, rank), strict=True
+            ):
+                out[key].append(value)
+    schema = pa.schema(
+        [
+            ("labeler_id", pa.string()),
+            ("version", pa.string()),
+            ("training_id", pa.string()),
+            ("date", pa.date32()),
+            ("rank", pa.int64()),
+        ]
+    )
+    return pa.table(out, schema=schema)
+
+
+# A record covers the labels made on or after its date (a label without a time: the import day).
+_COVERAGE_BY_ROW = """
+create temp table cov as
+select r.rec, arg_min(c.training_id, c.rank) filter (where c.date <= r.made_on) as training_id,
+       min(c.date) filter (where c.date > r.made_on) as later_date
+from (select rec, labeler_id, version, coalesce(created_at::DATE, current_date) as made_on from r) r
+join cover_all c on c.labeler_id = r.labeler_id and c.version = r.version
+group by r.rec
+"""
 
 
 _RESOLVE_ITEMS = """
@@ -302,7 +331,12 @@ _CHECKS = [
     ("attributes", "r.a_problem is not null", "r.a_problem"),
     (
         "training",
-        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null",
+        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is not null",
+        "'labeler ' || r.labeler_id || ' was trained on ' || $guideline || ' ' || r.version || ' only on ' || r.cov_later_date || ', after this label (' || coalesce(r.created_at::DATE::VARCHAR, 'today') || '): a training covers the labels made on or after its date'",
+    ),
+    (
+        "training",
+        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is null",
         "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)'",
     ),
     ("lead_time_s", "r.lead_time_s < 0", "'must not be negative'"),
@@ -325,7 +359,8 @@ create temp table j as
 select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1) as same_class,
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
-       a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id
+       a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
+       cov.later_date as cov_later_date
 {joins}
 """
 
@@ -338,7 +373,7 @@ left join roster ro on ro.id = r.labeler_id
 left join versions v on v.version = r.version
 left join classes c on c.version = r.version and c.class_id = r."class"
 left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
-left join cov on cov.labeler_id = r.labeler_id and cov.version = r.version
+left join cov on cov.rec = r.rec
 """
 
 
@@ -460,7 +495,8 @@ def validate(
         ),
     )
     con.register("attrs", _attributes_table(con, specs))
-    con.register("cov", _coverage_table(ws, con, request.guideline))
+    con.register("cover_all", _coverage_table(ws, con, request.guideline))
+    con.execute(_COVERAGE_BY_ROW)
     con.register(
         "plan_items",
         pa.table(

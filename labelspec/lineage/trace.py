@@ -19,6 +19,11 @@ from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.workspace import Workspace
 
 SEGMENT_BASE = ("guideline_version", "class", "source")
+# A label is covered by training when its record exists and is dated on or before the label.
+COVERED = (
+    "(l.training_id is not null and t.id is not null "
+    "and t.date::DATE <= coalesce(l.created_at::DATE, t.date::DATE))"
+)
 
 
 def site_page(guideline: str, version: str, class_id: str) -> str:
@@ -181,11 +186,14 @@ def _suspect_classes(
             continue
         older = spec_at(ws, guideline, version)
         reasons = dict.fromkeys(affected, "affected")
+        # confusable_with is symmetric: a pair listed on either side, in either version, counts
         for spec in (target, older):
-            for class_id in affected:
-                cls = spec.get_class(class_id)
-                for other in cls.confusable_with if cls else []:
-                    reasons.setdefault(other, "confusable")
+            for cls in spec.classes:
+                for other in cls.confusable_with:
+                    if cls.id in affected:
+                        reasons.setdefault(other, "confusable")
+                    if other in affected:
+                        reasons.setdefault(cls.id, "confusable")
         out[version] = reasons
     return out
 
@@ -286,13 +294,15 @@ def find_suspects(
         f"""
         create temp table suspect as
         select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at, a.kind,
-               (l.training_id is null or t.id is null) as untrained
+               (l.training_id is null or t.id is null
+                or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE)) as untrained
         from labels l
         left join aff a on a.version = l.guideline_version and a."class" = l."class"
         left join training t on t.id = l.training_id
         {join_items}
         where l.guideline = $g and l.guideline_version in (select unnest($since::VARCHAR[]))
-          and (a.kind is not null or l.training_id is null or t.id is null)
+          and (a.kind is not null or l.training_id is null or t.id is null
+               or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE))
         """,
         {"g": guideline, "since": since},
     )
@@ -367,8 +377,8 @@ def trace_labeler(
     con = connect(ws, dataset, snapshot)
     con.register("training", _training_table(ws))
     rows = con.execute(
-        """
-        select l.guideline, l.guideline_version, (l.training_id is not null and t.id is not null) as covered,
+        f"""
+        select l.guideline, l.guideline_version, {COVERED} as covered,
                l.training_id, l."class", count(*) as labels, count(distinct l.item_id) as items
         from labels l left join training t on t.id = l.training_id
         where l.labeler_id = ?
@@ -406,8 +416,8 @@ def trace_labeler(
         entry["by_class"][cls] = entry["by_class"].get(cls, 0) + labels
     for covered in (True, False):
         out["covered" if covered else "uncovered"]["items"] = con.execute(
-            """select count(distinct l.item_id) from labels l left join training t on t.id = l.training_id
-               where l.labeler_id = ? and ((l.training_id is not null and t.id is not null) = ?)""",
+            f"""select count(distinct l.item_id) from labels l left join training t on t.id = l.training_id
+               where l.labeler_id = ? and {COVERED} = ?""",
             [labeler, covered],
         ).fetchall()[0][0]
     out["by_version"] = [{**e, "training_ids": sorted(e["training_ids"])} for e in grouped.values()]

@@ -7,6 +7,7 @@ same way ``make_workspace`` copies a pristine workspace.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Callable
@@ -91,7 +92,9 @@ def _build(root: Path, kind: str) -> None:
     add_items(ws, dataset, folder)
     add_labeler(ws, "vA-01", "vendor-a")
     add_labeler(ws, "vB-01", "vendor-b")  # on the roster, never trained
-    record_training(ws, "vA-01", guideline, "1.0.0", "session", 0.9, True)
+    record_training(
+        ws, "vA-01", guideline, "1.0.0", "session", 0.9, True, dt.date(2026, 1, 15)
+    )  # before the labels the tests import (2026-02-01)
 
 
 @pytest.fixture(scope="session")

@@ -125,7 +125,7 @@ def _planned(run, root: Path, tmp: Path) -> str:
     _released(run, root)
     run("relabel", "plan", "digits", "--guideline", "digits", "--out", str(tmp / "plan"), cwd=root)
     train = ["--guideline", "digits", "--version", "1.1.0", "--method", "quiz", "--score", "1"]
-    run("labeler", "train", "vA-01", *train, "--passed", cwd=root)
+    run("labeler", "train", "vA-01", *train, "--passed", "--date", "2026-01-20", cwd=root)
     return json.loads((tmp / "plan" / "plan.json").read_text())["plan"]
 
 

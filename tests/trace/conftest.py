@@ -237,6 +237,8 @@ def retrain(run, root: Path, labeler: str, version: str = "1.1.1") -> None:
         "--score",
         "0.92",
         "--passed",
+        "--date",
+        "2026-03-01",  # before the relabel answers (2026-03-02)
         cwd=root,
     )
 
