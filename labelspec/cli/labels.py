@@ -28,7 +28,7 @@ def _ws():
 
 @labels_group.command("import")
 @click.argument("dataset")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Format of FILE.")
 @click.option(
     "--guideline",
@@ -67,6 +67,8 @@ def import_command(
         --guideline digits@1.0.0 --source vendor-a --labeler-map users.csv
       labelspec labels import digits coco.json --format coco --guideline digits@1.0.0 \\
         --source vendor-b --labeler vB-01
+      labelspec labels import shapes yolo-export/ --format yolo --guideline shapes@1.0.0 \\
+        --source vendor-c --labeler vC-01
     """
     from labelspec.labels.ingest import import_labels
 
@@ -206,11 +208,14 @@ def diff_command(dataset, a, b, as_json) -> None:
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @snapshot_option
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file."
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output file (a folder for yolo).",
 )
 @json_option
 def export_command(dataset, fmt, snapshot, out, as_json) -> None:
-    """Export the current labels of a snapshot (COCO, Label Studio, JSONL, Parquet).
+    """Export the current labels of a snapshot (COCO, Label Studio, YOLO, JSONL, Parquet).
 
     \b
     Example:

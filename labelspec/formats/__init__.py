@@ -10,7 +10,7 @@ and exports dispatch through ``get(name)``; modules load when first used.
 | coco        | COCO instances JSON                   | COCO instances JSON             |
 | cvat        | CVAT for images 1.1 XML, or its zip   | -                               |
 | jsonl, csv  | labelspec's own one-label-per-line    | jsonl                           |
-| yolo        | Ultralytics txt + data.yaml (a folder) | the same layout                 |
+| yolo        | Ultralytics, Label Studio or CVAT YOLO 1.1 (a folder or its zip) | data.yaml, classes.txt, images.txt, labels/ |
 | parquet     | -                                     | the label rows, every column    |
 """
 

@@ -177,8 +177,8 @@ def import_labels(
     from labelspec.transaction import transaction
 
     path = Path(file)
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such file")
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such file or folder")
     name, version = parse_ref(guideline)
     bound = dataset_guideline(ws, dataset)
     if name != bound:
