@@ -9,6 +9,7 @@ Every error a user can cause is a ``LabelspecError``; the CLI turns it into
     +-- SpecError             a spec.yaml that cannot be read or does not validate
     +-- ProblemsError         many problems found at once (check, import); carries them
     +-- ReleaseError          a guideline release refused
+    +-- VersionError          a text that is not a semantic version (also a ValueError)
     +-- NotFoundError         a named guideline, version, labeler, dataset ... does not exist
     +-- VcsError              git or DVC failed
     +-- LockError             another labelspec process holds the workspace lock
@@ -77,6 +78,10 @@ class ProblemsError(LabelspecError):
 
 class ReleaseError(LabelspecError):
     """Raised when a guideline release is refused."""
+
+
+class VersionError(LabelspecError, ValueError):
+    """Raised when a text is not a semantic version (MAJOR.MINOR.PATCH)."""
 
 
 class NotFoundError(LabelspecError):

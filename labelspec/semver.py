@@ -25,7 +25,9 @@ class Version:
     def parse(cls, text: str) -> Version:
         match = _SEMVER.match(str(text).strip())
         if not match:
-            raise ValueError(f"not a semantic version (MAJOR.MINOR.PATCH): {text!r}")
+            from labelspec.errors import VersionError
+
+            raise VersionError(f"{text!r} is not a version: write MAJOR.MINOR.PATCH, e.g. 1.1.0")
         major, minor, patch, pre = match.groups()
         return cls(int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else ())
 

@@ -140,8 +140,8 @@ _TYPED = {
     "span": "JSON",
     "attributes": "JSON",
     "created_at": "VARCHAR",
-    "lead_time_s": "DOUBLE",
-    "cost": "DOUBLE",
+    "lead_time_s": "JSON",  # JSON, so that "0.02" (a string) is seen rather than cast
+    "cost": "JSON",
     "guideline_version": "VARCHAR",
 }
 
@@ -153,7 +153,8 @@ select rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind
   (bbox ->> '$[2]')::DOUBLE as bbox_w, (bbox ->> '$[3]')::DOUBLE as bbox_h,
   (span ->> '$[0]')::BIGINT as span_start, (span ->> '$[1]')::BIGINT as span_end,
   case when attributes is null or json_type(attributes) = 'NULL' then '{}' else attributes::VARCHAR end as attributes,
-  try_cast(created_at as TIMESTAMPTZ) as created_at, lead_time_s, cost, guideline_version,
+  try_cast(created_at as TIMESTAMPTZ) as created_at, lead_time_s::DOUBLE as lead_time_s,
+  cost::DOUBLE as cost, guideline_version,
   NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids,
   NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields
 from typed
@@ -166,6 +167,8 @@ select count(*) from typed where item_id is null or "class" is null
       and json_array_length(span) = 2 and list_bool_and([json_type(span, '$[' || k || ']') in ('UBIGINT', 'BIGINT') for k in range(2)])))
   or (attributes is not null and json_type(attributes) not in ('OBJECT', 'NULL'))
   or (created_at is not null and try_cast(created_at as TIMESTAMPTZ) is null)
+  or (lead_time_s is not null and json_type(lead_time_s) not in ('UBIGINT', 'BIGINT', 'DOUBLE', 'NULL'))
+  or (cost is not null and json_type(cost) not in ('UBIGINT', 'BIGINT', 'DOUBLE', 'NULL'))
 """
 
 
@@ -184,6 +187,17 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table | None:
 
 
 def read_jsonl(path: Path) -> Staged:
+    from labelspec.formats.text import utf8_copy
+
+    path, _note, folder = utf8_copy(path, "your tool")
+    try:
+        return _read_jsonl(path)
+    finally:
+        if folder is not None:
+            folder.cleanup()
+
+
+def _read_jsonl(path: Path) -> Staged:
     con = database()
     lines = _LineIndex(path)
     table = _fast(con, path)
@@ -201,6 +215,17 @@ def read_jsonl(path: Path) -> Staged:
 
 
 def read_csv(path: Path) -> Staged:
+    from labelspec.formats.text import utf8_copy
+
+    path, _note, folder = utf8_copy(path, "your tool")
+    try:
+        return _read_csv(path)
+    finally:
+        if folder is not None:
+            folder.cleanup()
+
+
+def _read_csv(path: Path) -> Staged:
     con = database()
     try:
         names = set(

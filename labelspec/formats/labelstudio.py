@@ -46,22 +46,10 @@ CONTROL, IMAGE, TEXT = "label", "image", "text"  # the names our labeling config
 
 
 def load_json(path: Path, tool: str) -> Any:
-    """The parsed document, or a ProblemsError that points at the line and column."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LabelspecError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        message = f"truncated or invalid JSON at line {exc.lineno} col {exc.colno}: {exc.msg} (re-export the file from {tool})"
-        problem = Problem(message=message, file=str(path), line=exc.lineno, col=exc.colno)
-        raise ProblemsError(f"{path}: not valid JSON; nothing was imported", [problem]) from None
-    except UnicodeDecodeError:
-        problem = Problem(
-            message=f"not UTF-8 text (re-export the file from {tool})", file=str(path)
-        )
-        raise ProblemsError(f"{path}: not valid JSON; nothing was imported", [problem]) from None
+    """The parsed document (see ``labelspec.formats.text.load_json``)."""
+    from labelspec.formats.text import load_json as load
+
+    return load(path, tool)
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, Problem
+from labelspec.errors import Problem
 from labelspec.formats.base import Staged
 from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
@@ -26,6 +26,8 @@ from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.workspace import Workspace
 
 BOX_TOLERANCE_PX = 0.5  # tools round box corners; half a pixel past the edge is still inside
+MAX_LEAD_TIME_S = 30 * 24 * 3600  # longer is a unit mistake, and would swamp every speed figure
+MAX_COST = 10_000  # per label
 
 
 @dataclass
@@ -172,10 +174,9 @@ def _coverage_table(ws: Workspace, con, guideline: str) -> pa.Table:
         "rank": [],
     }
     for labeler_id, version in pairs:
-        try:
-            found = coverage.candidates(labeler_id, version)
-        except LabelspecError:
-            found = []  # an unreleased version: reported on its own
+        if version not in coverage.versions:
+            continue  # not a release (or not a version at all): reported on its own
+        found = coverage.candidates(labeler_id, version)
         for rank, record in enumerate(found):
             for key, value in zip(
                 out, (labeler_id, version, record.id, record.date, rank), strict=True
@@ -279,6 +280,11 @@ _CHECKS = [
     ),
     (
         "bbox",
+        "r.bbox_x is not null and not (isfinite(r.bbox_x) and isfinite(r.bbox_y) and isfinite(r.bbox_w) and isfinite(r.bbox_h))",
+        "'box values must be finite numbers, got [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || ']'",
+    ),
+    (
+        "bbox",
         "r.v_task = 'detection' and (r.bbox_w <= 0 or r.bbox_h <= 0)",
         "'box width and height must be positive (got ' || r.bbox_w || ' x ' || r.bbox_h || ')'",
     ),
@@ -339,8 +345,30 @@ _CHECKS = [
         "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is null",
         "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)'",
     ),
+    (
+        "created_at",
+        "r.created_at is not null and (not isfinite(r.created_at) or year(r.created_at) < 1990 "
+        "or r.created_at > now() + interval 2 days)",
+        "'must be a real time, not ' || r.created_at::VARCHAR || ' (a time in the past, ISO 8601 such as 2026-01-31T12:00:00Z)'",
+    ),
+    (
+        "lead_time_s",
+        "not isfinite(r.lead_time_s)",
+        "'must be a finite number of seconds, got ' || r.lead_time_s",
+    ),
     ("lead_time_s", "r.lead_time_s < 0", "'must not be negative'"),
+    (
+        "lead_time_s",
+        f"isfinite(r.lead_time_s) and r.lead_time_s > {MAX_LEAD_TIME_S}",
+        "'is ' || r.lead_time_s || ' s, more than 30 days for one label: milliseconds given as seconds?'",
+    ),
+    ("cost", "not isfinite(r.cost)", "'must be a finite number, got ' || r.cost"),
     ("cost", "r.cost < 0", "'must not be negative'"),
+    (
+        "cost",
+        f"isfinite(r.cost) and r.cost > {MAX_COST}",
+        f"'is ' || r.cost || ' for one label, more than {MAX_COST:,}: cents or a total given as a price per label?'",
+    ),
     (
         "item",
         "$plan is not null and r.item_id is not null and r.item_id not in (select item_id from plan_items)",
@@ -541,7 +569,7 @@ def validate(
                 f"{uncovered[0]} label(s) by labelers without a covering training record ({uncovered[1]})"
             )
     table = None
-    if total == 0:
+    if total == 0 and not staged.problems:  # parse problems refuse the file as much as these
         table = (
             con.sql(
                 """

@@ -1,0 +1,168 @@
+"""Reading delivery files safely: text that is UTF-8 (or says otherwise with a BOM), JSON without
+NaN or absurd nesting, and a clear word when the file is something else (a zip, a CSV export).
+Every failure is a ``ProblemsError`` naming the file and what to do; nothing here raises a
+third-party exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from labelspec.errors import LabelspecError, Problem, ProblemsError
+
+MAX_DEPTH = 64  # deeper JSON is not a labeling export, and would exhaust the parser's stack
+BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def refuse(path: Path, summary: str, message: str, line: int | None = None) -> ProblemsError:
+    return ProblemsError(
+        f"{path}: {summary}; nothing was imported",
+        [Problem(message=message, file=str(path), line=line)],
+    )
+
+
+def _kind(head: bytes) -> str | None:
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip file"
+    if head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"):
+        return "an image"
+    return None
+
+
+def encoding_of(path: Path, head: bytes) -> str:
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            return name
+    return "utf-8"
+
+
+def read_text(path: Path, tool: str) -> tuple[str, str | None]:
+    """The file's text and a note when it was not plain UTF-8 (a BOM said UTF-16, say)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LabelspecError(f"cannot read {path}: {exc.strerror}") from None
+    kind = _kind(raw[:4])
+    if kind:
+        raise refuse(
+            path,
+            f"{kind}, not text",
+            f"this is {kind}: extract the export inside it (or use a format that reads archives: cvat, yolo)",
+        )
+    encoding = encoding_of(path, raw[:4])
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise refuse(
+            path,
+            "not UTF-8 text",
+            f"byte {exc.start} (line {line}) is not {encoding.upper()}: re-export the file "
+            f"from {tool} as UTF-8",
+            line,
+        ) from None
+    text = text.removeprefix("\ufeff")
+    note = None if encoding == "utf-8" else f"{path.name} was read as {encoding} (from its BOM)"
+    return text, note
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings, without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(path: Path, tool: str) -> Any:
+    """The parsed document, or a ProblemsError that points at the line and column."""
+    text, _note = read_text(path, tool)
+    if text.lstrip()[:1] not in ("{", "["):
+        first = text.lstrip().splitlines()[0][:80] if text.strip() else ""
+        hint = (
+            "it looks like CSV: export as JSON"
+            if "," in first and not first.startswith(("{", "["))
+            else "a JSON document starts with { or ["
+        )
+        raise refuse(
+            path, "not JSON", f"not a JSON document ({hint}; re-export the file from {tool})", 1
+        )
+    if _depth(text) > MAX_DEPTH:
+        raise refuse(
+            path,
+            "not a labeling export",
+            f"JSON nested deeper than {MAX_DEPTH} levels: not an export of {tool}",
+        )
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        message = f"truncated or invalid JSON at line {exc.lineno} col {exc.colno}: {exc.msg} (re-export the file from {tool})"
+        problem = Problem(message=message, file=str(path), line=exc.lineno, col=exc.colno)
+        raise ProblemsError(f"{path}: not valid JSON; nothing was imported", [problem]) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise refuse(path, "not valid JSON", f"{exc}: numbers must be finite") from None
+
+
+def utf8_copy(path: Path, tool: str) -> tuple[Path, str | None, tempfile.TemporaryDirectory | None]:
+    """``path`` itself when it is plain UTF-8, else a UTF-8 copy in a temporary folder (for
+    readers that hand the file to DuckDB). The folder goes when the returned handle is cleaned."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if encoding_of(path, head) == "utf-8" and not _kind(head):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        lines = 1
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 22), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    where = offset + exc.start
+                    line = lines + chunk[: exc.start].count(b"\n")
+                    raise refuse(
+                        path,
+                        "not UTF-8 text",
+                        f"byte {where} (line {line}) is not UTF-8: re-export the file from {tool} as UTF-8",
+                        line,
+                    ) from None
+                offset += len(chunk)
+                lines += chunk.count(b"\n")
+        return path, None, None
+    text, note = read_text(path, tool)
+    folder = tempfile.TemporaryDirectory(prefix="labelspec-utf8-")
+    copy = Path(folder.name) / path.name
+    copy.write_text(text, encoding="utf-8")
+    return copy, note, folder
