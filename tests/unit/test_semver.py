@@ -21,7 +21,7 @@ def test_ordering_follows_semver():
 @pytest.mark.parametrize("text", ["1.0", "01.0.0", "v1.0.0", "1.0.0.0", "", "unreleased"])
 def test_invalid_versions_are_refused(text):
     assert not Version.is_valid(text)
-    with pytest.raises(ValueError, match="is not a version: write MAJOR.MINOR.PATCH"):
+    with pytest.raises(ValueError, match=r"is not a version: write MAJOR\.MINOR\.PATCH"):
         Version.parse(text)
 
 
