@@ -323,6 +323,9 @@ def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> Gu
         )
         result.errors += result.keep(file_errors)
         result.warnings += result.keep(file_warnings)
+        drifted = committed_change(ws, name)
+        if drifted is not None:
+            result.errors.append(drifted)
     return GuidelineReport(
         name=name,
         spec_file=display,
@@ -330,6 +333,51 @@ def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> Gu
         errors=sorted(result.errors, key=_by_line),
         warnings=sorted(result.warnings, key=_by_line),
     )
+
+
+def unreleased_change(ws: Workspace, name: str, spec, display: str, rev: str | None = None):
+    """A Problem when the guideline's content differs from its release of ``spec.version``
+    while the changelog has no pending entry: labels made under that version would carry a
+    digest that no longer describes the instructions. ``rev``: judge a commit, not the tree."""
+    from labelspec.guideline.releases import digest_at, releases, working_digest
+
+    if spec.pending is not None:
+        return None
+    release = next((r for r in releases(ws, name) if r.version == spec.version), None)
+    if release is None or release.digest is None:
+        return None
+    now = digest_at(ws, name, rev) if rev else working_digest(ws, name)
+    if now == release.digest:
+        return None
+    return Problem(
+        message=(
+            f"the content differs from release {spec.version} (tag {release.tag}) but the changelog "
+            "has no `version: unreleased` entry: add one (summary, affects, relabel) and release, "
+            "or restore the released content"
+        ),
+        file=display,
+        path="changelog",
+    )
+
+
+def committed_change(ws: Workspace, name: str):
+    """``unreleased_change`` of what HEAD holds: an edit still in the working tree is work in
+    progress, a commit without a pending entry is the mistake."""
+    from labelspec.errors import LabelspecError
+    from labelspec.guideline.releases import _parse_spec
+    from labelspec.vcs import Git
+
+    path = ws.spec_path(name)
+    with Git(ws.root) as git:
+        try:
+            text = git.read_file("HEAD", path).decode("utf-8")
+        except LabelspecError:
+            return None  # not committed yet
+    try:
+        spec = _parse_spec(text, ws.relpath(path))
+    except LabelspecError:
+        return None  # a spec that does not parse is reported as such
+    return unreleased_change(ws, name, spec, ws.relpath(path), rev="HEAD")
 
 
 def _by_line(problem: Problem) -> tuple[int, int]:

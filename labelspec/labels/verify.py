@@ -225,9 +225,9 @@ def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
     report = VerifyReport()
     journal = ws.root / ".labelspec" / JOURNAL
     if journal.exists():
-        report.warnings.append(
-            "an interrupted write left its journal (.labelspec/journal.json); the last commit is "
-            "intact, and the next write (or `labelspec recover`) finishes or undoes it"
+        report.problems.append(
+            "an interrupted write left its journal (.labelspec/journal.json): the last commit is "
+            "intact; run `labelspec recover` (or any write) to finish or undo it"
         )
     training_ids = {r.id for r in training_records(ws)}
     report.problems += load_roster(ws).clashes
@@ -235,4 +235,44 @@ def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
     with Git(ws.root) as git:
         for name in names:
             _verify_dataset(ws, name, report, training_ids, git, locator)
+            report.problems += _legacy_tags(ws, name, git)
+        if not dataset:
+            report.problems += _guideline_drift(ws, git)
     return report
+
+
+def _legacy_tags(ws: Workspace, dataset: str, git) -> list[str]:
+    """A ``dataset/<name>/snap-N`` tag (layout 1) must still name the commit of snapshot N:
+    the manifest committed there ends with that snapshot."""
+    import json
+
+    from labelspec.errors import VcsError
+
+    found = []
+    manifest = ws.dataset_dir(dataset) / "snapshots.yaml"
+    for name, tag in git.tags(f"dataset/{dataset}/snap-").items():
+        number = name.rsplit("-", 1)[-1]
+        try:
+            text = git.read_file(tag.commit, manifest).decode("utf-8")
+            body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+            last = (json.loads(body).get("snapshots") or [{}])[-1].get("id")
+        except (VcsError, ValueError, AttributeError):
+            last = None
+        if str(last) != number:
+            found.append(
+                f"{dataset}: tag {name} points at commit {tag.commit[:10]}, which is not snapshot "
+                f"{number} (was the tag moved?); put it back with `git tag -f {name} <commit>`"
+            )
+    return found
+
+
+def _guideline_drift(ws: Workspace, git) -> list[str]:
+    """Released content changed at HEAD without a pending changelog entry."""
+    from labelspec.guideline.check import committed_change
+
+    found = []
+    for name in ws.guideline_names():
+        problem = committed_change(ws, name)
+        if problem is not None:
+            found.append(f"guideline {name}: {problem.message}")
+    return found

@@ -208,8 +208,8 @@ def test_a_writer_killed_at_any_step_is_restored_or_completed(
     run_killed(labeled_ws, point, argv)
 
     # nothing a reader sees moved but what the point allows; reads still work
-    report = json.loads(run("verify", "--json", cwd=labeled_ws, expect=None).stdout)
-    assert any("interrupted write" in w for w in report["warnings"]), report
+    report = json.loads(run("verify", "--json", cwd=labeled_ws, expect=1).stdout)
+    assert any("interrupted write" in p and "labelspec recover" in p for p in report["problems"])
     recovered = run("recover", "--json", cwd=labeled_ws).stdout
     repaired = json.loads(recovered)["repaired"]
     if point in BEFORE_COMMIT:

@@ -147,3 +147,29 @@ def test_a_batch_copied_under_another_name_is_caught(labeled_ws, run, tmp_path):
         f"batch datasets/digits/labels/{other}.parquet holds batch {batch.stem}: a batch file was "
         "copied under another name"
     ]
+
+
+def test_a_moved_snapshot_tag_is_caught(labeled_ws, run, tmp_path):
+    from tests.store.legacy import to_layout_1
+
+    to_layout_1(labeled_ws)
+    run("upgrade", cwd=labeled_ws)
+    git(labeled_ws, "tag", "-f", "-a", "dataset/digits/snap-1", "-m", "moved", "HEAD")
+
+    [problem] = verify_problems(run, labeled_ws)
+
+    assert problem.startswith("digits: tag dataset/digits/snap-1 points at commit ")
+    assert "which is not snapshot 1 (was the tag moved?)" in problem
+
+
+def test_released_content_changed_without_a_release_is_caught(labeled_ws, run):
+    spec = labeled_ws / "guidelines/digits/spec.yaml"
+    spec.write_text(spec.read_text().replace("taller than it is wide", "of any width", 1))
+    git(labeled_ws, "commit", "-q", "-am", "a quiet edit")
+
+    [problem] = verify_problems(run, labeled_ws)
+
+    assert problem.startswith("guideline digits: the content differs from release 1.0.0")
+    assert "has no `version: unreleased` entry" in problem
+    checked = run("check", cwd=labeled_ws, expect=1)
+    assert "the content differs from release 1.0.0" in checked.stdout + checked.stderr
