@@ -24,6 +24,8 @@ STATIC_IGNORES = [
     "/datasets/*/manifests/*.parquet",
     "/datasets/*/golden/*/*.parquet",
     "/datasets/*/items/?*/",  # not */: dulwich, which DVC asks, would match items/ itself
+    "/datasets/*/deliveries/?*",  # the raw exports, kept beside their batches
+    "!/datasets/*/deliveries/?*.dvc",
 ]
 UNION_LINE = "labelers/*.jsonl merge=union"
 

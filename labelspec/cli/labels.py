@@ -51,9 +51,21 @@ def _ws():
     type=float,
     help="Cost of each label the export gives none for (the vendor's rate).",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Validate and count new / updated / unchanged; write nothing."
+)
 @json_option
 def import_command(
-    dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, as_json
+    dataset,
+    file,
+    fmt,
+    guideline_ref,
+    source,
+    labeler_map,
+    labeler,
+    cost_per_label,
+    dry_run,
+    as_json,
 ) -> None:
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
@@ -73,10 +85,26 @@ def import_command(
     from labelspec.labels.ingest import import_labels
 
     result = import_labels(
-        _ws(), dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label
+        _ws(),
+        dataset,
+        file,
+        fmt,
+        guideline_ref,
+        source,
+        labeler_map,
+        labeler,
+        cost_per_label,
+        dry_run,
     )
     if as_json:
         write_json(result.to_dict())
+        return
+    counts = (
+        f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged annotation(s)"
+    )
+    if result.dry_run or not result.batch_id:
+        verb = "Would import" if result.dry_run else "Nothing new to import"
+        click.echo(f"{verb}: {counts} in {file.name}" + ("" if result.dry_run else " (no commit)"))
         return
     click.echo(
         f"Imported {result.labels} label(s) in {result.annotations} annotation(s) on {result.items} item(s) "
@@ -84,6 +112,7 @@ def import_command(
     )
     click.echo("  by class:   " + ", ".join(f"{k} {v}" for k, v in result.by_class.items()))
     click.echo("  by labeler: " + ", ".join(f"{k} {v}" for k, v in result.by_labeler.items()))
+    click.echo(f"  annotations: {counts.removesuffix(' annotation(s)')}")
     if result.skipped:
         click.echo("  skipped:    " + ", ".join(f"{v} {k}" for k, v in result.skipped.items()))
     for warning in result.warnings:

@@ -109,12 +109,14 @@ def plan_command(
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--labeler-map", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--labeler", help="Attribute every label to this labeler.")
+@click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
 @json_option
-def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, as_json) -> None:
+def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, as_json) -> None:
     """Merge relabel RESULTS for PLAN: validate, supersede the old annotations, new snapshot.
 
     The same checks as `labels import`, and the labelers must be trained on the plan's version.
-    Plan items without a result stay open.
+    Plan items without a result stay open. A cumulative export merges incrementally: answers
+    already merged are left out; one edited in the tool supersedes its earlier version.
 
     \b
     Example:
@@ -123,14 +125,20 @@ def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, as_json
     """
     from labelspec.lineage.relabel import merge
 
-    result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler)
+    result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run)
     if as_json:
         write_json(result)
+        return
+    counts = f"{result['new']} new, {result['updated']} updated, {result['unchanged']} unchanged answer(s)"
+    if dry_run or not result.get("batch"):
+        verb = "Would merge" if dry_run else "Nothing new to merge"
+        click.echo(f"{verb}: {counts} for plan {result['plan']}")
         return
     click.echo(
         f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
         f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
     )
+    click.echo(f"  {counts}")
 
 
 @relabel_group.command("status")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import click
 
 from labelspec.cli.options import snapshot_option, version_option
@@ -54,7 +56,10 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
             else "NO covering training"
         )
         click.echo(
-            f"      batch {a['batch']} (commit {(a['commit'] or 'uncommitted')[:10]}) from {a['source']} ({a['format']}); labeler {a['labeler']}, "
+            f"      batch {a['batch']} (commit {(a['commit'] or 'uncommitted')[:10]}) from {a['source']} ({a['format']}"
+            + (f", {a['delivery']}" if a.get("delivery") else "")
+            + (f" {json.dumps(a['source_ids'], sort_keys=True)}" if a.get("source_ids") else "")
+            + f"); labeler {a['labeler']}, "
             f"training {trained}"
         )
         click.echo(

@@ -91,11 +91,25 @@ def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
     if not isinstance(annotations, list):
         rows.problem(where, "annotations", "must be a list of annotations")
         return
+    plan = task["data"].get("relabel_plan")  # tasks labelspec wrote for a relabel plan
     for a_index, annotation in enumerate(annotations, 1):
         found = _read_annotation(rows, where, task_id, a_index, annotation)
         if item is not None:
             for row in found:
-                rows.add(item_ref=item[0], item_ref_kind=item[1], **row)
+                tool = _tool_fields(annotation, plan)
+                rows.add(item_ref=item[0], item_ref_kind=item[1], tool_fields=tool, **row)
+
+
+def _tool_fields(annotation: dict, plan: Any) -> str | None:
+    """Label Studio's own fields worth keeping with the label (never checked against a spec)."""
+    kept = {
+        key: annotation[key]
+        for key in ("updated_at", "parent_prediction", "parent_annotation", "ground_truth")
+        if annotation.get(key) not in (None, False)
+    }
+    if plan is not None:
+        kept["relabel_plan"] = str(plan)
+    return json.dumps(kept, sort_keys=True, default=str) if kept else None
 
 
 def _read_annotation(

@@ -26,6 +26,11 @@ class ImportResult:
     by_labeler: dict[str, int]
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    new: int = 0  # annotations
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    delivery: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +45,11 @@ class ImportResult:
             "by_labeler": self.by_labeler,
             "skipped": self.skipped,
             "warnings": self.warnings,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+            "delivery": self.delivery,
         }
 
 
@@ -108,8 +118,10 @@ def write_labels(
     superseded_labels: int = 0,
     plan: str | None = None,
     presorted: bool = False,
+    delivery: Path | None = None,
 ) -> Written:
-    """Write one batch and its record inside the caller's transaction (which commits it)."""
+    """Write one batch and its record inside the caller's transaction (which commits it), with
+    the raw ``delivery`` it came from kept beside it under DVC."""
     from labelspec.semver import Version
     from labelspec.store.batches import write_batch
     from labelspec.store.records import DATA_SUFFIX, Record
@@ -130,10 +142,12 @@ def write_labels(
         {"labelspec.batch_id": batch_id, "labelspec.dataset": dataset, "labelspec.source": source},
         presorted=presorted,
     )
+    raw = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
     meta = tx.track(
         path,
         {
             "kind": "labels",
+            "delivery": raw,
             "dataset": dataset,
             "rows": rows,
             "annotations": annotations,
@@ -163,13 +177,16 @@ def import_labels(
     labeler_map: Path | str | None = None,
     labeler: str | None = None,
     cost_per_label: float | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
-    """Validate every label of an export, then write one batch and commit a snapshot.
+    """Validate every label of an export, then write what it adds to the history (new and
+    updated annotations) as one batch in one commit; ``dry_run`` only counts.
 
     ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
     vendors bill per label by contract)."""
     from labelspec.formats import reader
     from labelspec.guideline.releases import parse_ref, releases
+    from labelspec.labels.incremental import against_history
     from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id
     from labelspec.store.datasets import dataset_guideline
@@ -240,30 +257,58 @@ def import_labels(
     if checked.table.num_rows == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in staged.skipped.items()) or "none"
         raise LabelspecError(f"{path.name}: no labels to import (skipped: {skipped})")
-    message = f"import {rows_word(checked.table.num_rows)} into {dataset} from {source} ({fmt}, {path.name})"
+    result = ImportResult(
+        dataset=dataset,
+        batch_id="",
+        commit="",
+        labels=0,
+        annotations=0,
+        items=0,
+        by_class={},
+        by_labeler={},
+        skipped=staged.skipped,
+        warnings=checked.warnings,
+        dry_run=dry_run,
+    )
+    if dry_run:
+        from labelspec.vcs import Git
+
+        with Git(ws.root) as git:
+            fresh = against_history(ws, dataset, checked.table, git)
+        return _counted(result, fresh)
+    message = f"import into {dataset} from {source} ({fmt}, {path.name})"
     with transaction(ws, message) as tx:
+        fresh = against_history(ws, dataset, checked.table, tx.git)
+        _counted(result, fresh)
+        if fresh.table.num_rows == 0:
+            return result  # a re-export of what is stored: nothing to write, no commit
+        tx.journal.message = (
+            f"import {rows_word(fresh.table.num_rows)} into {dataset} from {source} ({fmt}, "
+            f"{path.name}): {fresh.new} new, {fresh.updated} updated, {fresh.unchanged} unchanged"
+        )
         written = write_labels(
             tx,
             ws,
             dataset,
-            checked.table,
+            fresh.table,
             source,
             fmt,
-            presorted=True,  # validate() returns rows in the batch order
+            superseded=fresh.superseded,
+            superseded_labels=fresh.superseded,
+            presorted=True,  # validate() and against_history() return rows in the batch order
+            delivery=path,
         )
     batch = written.batch
-    return ImportResult(
-        dataset=dataset,
-        batch_id=batch_id,
-        commit=tx.commit or "",
-        labels=batch.rows,
-        annotations=batch.annotations,
-        items=batch.items,
-        by_class=written.by_class,
-        by_labeler=written.by_labeler,
-        skipped=staged.skipped,
-        warnings=checked.warnings,
-    )
+    result.batch_id, result.commit = batch.id, tx.commit or ""
+    result.labels, result.annotations, result.items = batch.rows, batch.annotations, batch.items
+    result.by_class, result.by_labeler = written.by_class, written.by_labeler
+    result.delivery = (batch.extra.get("delivery") or {}).get("file")
+    return result
+
+
+def _counted(result: ImportResult, fresh) -> ImportResult:
+    result.new, result.updated, result.unchanged = fresh.new, fresh.updated, fresh.unchanged
+    return result
 
 
 def rows_word(n: int) -> str:
@@ -272,3 +317,44 @@ def rows_word(n: int) -> str:
 
 def problems_as_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
     return [p.to_dict() for p in problems]
+
+
+# ?* and not *: dulwich (which DVC asks) would match deliveries/ itself and skip the folder
+DELIVERY_IGNORES = ("/datasets/*/deliveries/?*", "!/datasets/*/deliveries/?*.dvc")
+
+
+def keep_delivery(tx, ws: Workspace, dataset: str, batch_id: str, source: Path) -> dict[str, str]:
+    """Store the raw export beside its batch (``deliveries/<batch>-<name>``, under DVC), so a
+    label can be traced to the bytes it came from. A folder is kept as a deterministic zip."""
+    import re
+
+    folder = ws.dataset_dir(dataset) / "deliveries"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name)[-80:] or "delivery"
+    target = tx.new_file(folder / f"{batch_id}-{safe}{'.zip' if source.is_dir() else ''}")
+    if source.is_dir():
+        _zip_folder(source, target)
+    else:
+        import shutil
+
+        shutil.copyfile(source, target)
+    ignore = ws.root / ".gitignore"
+    present = ignore.read_text().splitlines() if ignore.is_file() else []
+    for line in DELIVERY_IGNORES:  # workspaces made before raw deliveries were kept
+        if line not in present:
+            tx.append_line(ignore, line)
+    record = tx.track(
+        target, {"kind": "delivery", "dataset": dataset, "batch": batch_id, "name": source.name}
+    )
+    return {"file": ws.relpath(target), "name": source.name, "sha256": record["sha256"]}
+
+
+def _zip_folder(folder: Path, target: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(
+                path.relative_to(folder).as_posix(), date_time=(2000, 1, 1, 0, 0, 0)
+            )
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())

@@ -43,6 +43,7 @@ class ImportRequest:
     training_policy: str = "error"
     check_roster: bool = True  # golden sets come from experts outside the roster
     plan_id: str | None = None  # a relabel merge: only the plan's items, only its version
+    namespace: str | None = None  # what annotation keys are unique within [default: source]
     plan_items: list[str] | None = None
 
 
@@ -375,6 +376,12 @@ _CHECKS = [
         "'item ' || r.item_id || ' is not in relabel plan ' || $plan",
     ),
     (
+        "item",
+        "$plan is not null and json_extract_string(r.tool_fields, '$.relabel_plan') is distinct from $plan "
+        "and json_extract_string(r.tool_fields, '$.relabel_plan') is not null",
+        "'this task belongs to relabel plan ' || json_extract_string(r.tool_fields, '$.relabel_plan') || ', not ' || $plan || ': merge its export into that plan'",
+    ),
+    (
         "guideline_version",
         "$plan is not null and r.version <> $default_version",
         "'relabel plan ' || $plan || ' is labeled under ' || $default_version || ', not ' || r.version",
@@ -402,6 +409,41 @@ left join versions v on v.version = r.version
 left join classes c on c.version = r.version and c.class_id = r."class"
 left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
 left join cov on cov.rec = r.rec
+"""
+
+
+# The batch's rows. An annotation's id is a function of what it is (its namespace, the tool's
+# key for it, item, labeler and content), so re-importing an export makes the same ids and the
+# import can tell new, updated and unchanged annotations apart (labels.ingest). Rows without a
+# tool key (JSONL, CSV) are keyed by their content.
+_OUTPUT = """
+with keyed as (
+  select r.*, coalesce(r.annotation_key, 'row:' || md5(to_json({
+      'i': r.item_id, 'l': r.labeler_id, 'c': r."class", 'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w,
+      'h': r.bbox_h, 's': r.span_start, 'e': r.span_end, 'a': r.a_canonical, 't': r.created_at}))) as k
+  from j r
+),
+content as (
+  select k, item_id, labeler_id, md5(string_agg(to_json({
+      'c': "class", 'x': bbox_x, 'y': bbox_y, 'w': bbox_w, 'h': bbox_h, 's': span_start, 'e': span_end,
+      'a': a_canonical})::VARCHAR, ';' order by "class", bbox_x, bbox_y, bbox_w, bbox_h, span_start, span_end, a_canonical)) as digest
+  from keyed group by all
+)
+select
+  $batch || '-' || lpad(r.rec::VARCHAR, 8, '0') as label_id,
+  r.item_id, $dataset as dataset,
+  -- md5, not sha256: an id, not a security boundary, and 3x cheaper per row
+  'a-' || left(md5($ns || '|' || r.k || '|' || r.item_id || '|' || r.labeler_id || '|' || c.digest), 16) as annotation_id,
+  r.labeler_id, r.cov_training_id as training_id, $guideline as guideline, r.version as guideline_version,
+  r.v_digest as guideline_digest, r."class",
+  case when r.bbox_x is null then NULL else {'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h} end as bbox,
+  case when r.span_start is null then NULL else {'start': r.span_start, 'end': r.span_end} end as span,
+  r.a_canonical as attributes, r.created_at, r.lead_time_s, r.cost,
+  $source as source, $format as format, r.source_ids, $batch as batch_id,
+  NULL::VARCHAR[] as supersedes, r.tool_fields, $ns || ':' || r.k as annotation_key
+from keyed r join content c on c.k = r.k and c.item_id = r.item_id and c.labeler_id = r.labeler_id
+-- the batch's sort order (store.batches.LABEL_SORT), done here by DuckDB's parallel sort
+order by r.item_id, annotation_id, label_id
 """
 
 
@@ -572,25 +614,9 @@ def validate(
     if total == 0 and not staged.problems:  # parse problems refuse the file as much as these
         table = (
             con.sql(
-                """
-            select
-              $batch || '-' || lpad(r.rec::VARCHAR, 8, '0') as label_id,
-              r.item_id, $dataset as dataset,
-              -- md5, not sha256: an id, not a security boundary, and 3x cheaper per row
-              'a-' || left(md5($batch || '|' || coalesce(r.annotation_key, '') || '|' || r.item_id || '|' || r.labeler_id), 16) as annotation_id,
-              r.labeler_id, r.cov_training_id as training_id, $guideline as guideline, r.version as guideline_version,
-              r.v_digest as guideline_digest, r."class",
-              case when r.bbox_x is null then NULL else {'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h} end as bbox,
-              case when r.span_start is null then NULL else {'start': r.span_start, 'end': r.span_end} end as span,
-              r.a_canonical as attributes, r.created_at, r.lead_time_s, r.cost,
-              $source as source, $format as format, r.source_ids, $batch as batch_id,
-              NULL::VARCHAR[] as supersedes, r.tool_fields
-            from j r
-            -- the batch's sort order (store.batches.LABEL_SORT), done here by DuckDB's parallel sort
-            order by item_id, annotation_id, label_id
-            """,
+                _OUTPUT,
                 params={k: params[k] for k in ("batch", "dataset", "guideline", "source")}
-                | {"format": staged.format},
+                | {"format": staged.format, "ns": request.namespace or request.source},
             )
             .to_arrow_table()
             .cast(LABEL_SCHEMA)

@@ -348,11 +348,16 @@ def merge(
     fmt: str,
     labeler_map: Path | str | None = None,
     labeler: str | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Import relabel results for a plan; each new annotation supersedes the item's old ones."""
+    """Import relabel results for a plan; each new annotation supersedes the item's old ones.
+
+    Cumulative exports merge incrementally: answers already merged are left out, an answer
+    edited in the tool supersedes its earlier version (``labels.incremental``)."""
     from labelspec.errors import ProblemsError
     from labelspec.formats import reader
     from labelspec.labelers.roster import list_labelers
+    from labelspec.labels.incremental import against_history
     from labelspec.labels.ingest import load_labeler_map, write_labels
     from labelspec.labels.validate import ImportRequest, validate
     from labelspec.store.batches import new_batch_id
@@ -375,6 +380,7 @@ def merge(
         labeler_map_file=str(labeler_map) if labeler_map else None,
         training_policy="error",  # relabelers must be trained on the plan's version, always
         plan_id=plan_id,
+        namespace=f"relabel:{plan_id}",
         plan_items=[e["item_id"] for e in record["items"]],
     )
     staged = reader(fmt)(path)
@@ -389,12 +395,23 @@ def merge(
         )
     if checked.table.num_rows == 0:
         raise LabelspecError(f"{path.name}: no labels to merge")
+    if dry_run:
+        from labelspec.vcs import Git
+
+        with Git(ws.root) as git:
+            fresh = against_history(ws, dataset, checked.table, git)
+        return {"plan": plan_id, "dry_run": True, **fresh.counts()}
     message = f"relabel merge {plan_id}: {rows_word(checked.table.num_rows)} into {dataset}"
     with transaction(ws, message) as tx:
+        fresh = against_history(ws, dataset, checked.table, tx.git)
+        if fresh.table.num_rows == 0:
+            done = _done_items(ws, dataset, plan_id)
+            return {"plan": plan_id, "batch": None, "commit": None, **fresh.counts(),
+                    "labels": 0, "done": len(done), "open": len(record["items"]) - len(done)}  # fmt: skip
         snap = snapshot_at(ws, dataset, None, tx.git)
         earlier = [b.id for b in snap.batches if b.plan == plan_id]
         con = connect(ws, dataset, snap)
-        con.register("new", checked.table)
+        con.register("new", fresh.table)
         con.register(
             "plan_old",
             pa.Table.from_pylist(
@@ -431,7 +448,10 @@ def merge(
         table = (
             con.sql(
                 """
-            select n.* replace (coalesce(ro.vendor, n.source) as source, r.old as supersedes)
+            select n.* replace (coalesce(ro.vendor, n.source) as source,
+                                case when r.old is null then n.supersedes
+                                     else list_distinct(list_concat(coalesce(n.supersedes, []), r.old)) end
+                                  as supersedes)
             from new n
             left join roster ro on ro.id = n.labeler_id
             left join (select item_id, list(annotation_id order by annotation_id) as old from replaced group by 1) r
@@ -441,8 +461,12 @@ def merge(
             .to_arrow_table()
             .cast(checked.table.schema)
         )
+        # the plan's annotations, earlier answers, and earlier versions of edited answers
+        con.register("merged", table)
         superseded_annotations, superseded_labels = con.execute(
-            "select count(*), coalesce(sum(labels), 0) from replaced"
+            """with gone as (select distinct unnest(supersedes) as annotation_id from merged)
+               select (select count(*) from gone),
+                      (select count(*) from labels_all where annotation_id in (select annotation_id from gone))"""
         ).fetchall()[0]
         tx.journal.message = (
             f"relabel merge {plan_id}: {rows_word(table.num_rows)} on "
@@ -458,6 +482,7 @@ def merge(
             superseded=superseded_annotations,
             superseded_labels=superseded_labels,
             plan=plan_id,
+            delivery=path,
         )
     batch = written.batch
     done = _done_items(ws, dataset, plan_id)
@@ -472,6 +497,7 @@ def merge(
         "superseded_annotations": superseded_annotations,
         "superseded_labels": superseded_labels,
         "by_labeler": written.by_labeler,
+        **fresh.counts(),
         "done": len(done),
         "open": len(record["items"]) - len(done),
     }

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,7 @@ def trace_item(
         .to_pylist()
     )
     commit_of = {b.id: added.get(f"{b.id}.parquet.dvc", (None, None))[0] for b in snap.batches}
+    delivery_of = {b.id: (b.extra.get("delivery") or {}).get("file") for b in snap.batches}
     annotations: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = annotations.setdefault(
@@ -108,6 +110,8 @@ def trace_item(
                 "annotation_id": row["annotation_id"],
                 "batch": row["batch_id"],
                 "commit": commit_of.get(row["batch_id"]),
+                "delivery": delivery_of.get(row["batch_id"]),
+                "source_ids": json.loads(row["source_ids"]) if row["source_ids"] else None,
                 "source": row["source"],
                 "format": row["format"],
                 "labeler": row["labeler_id"],

@@ -35,6 +35,9 @@ LABEL_SCHEMA = pa.schema(
         # the tool's own fields (CVAT occluded / z_order, Label Studio origin / score ...), JSON;
         # kept and queryable, never checked against the spec (batches before it lack the column)
         pa.field("tool_fields", pa.string()),
+        # the annotation's identity across deliveries: "<source>:<the tool's key>" (a content
+        # hash when the format has none); an edited annotation keeps it and gets a new id
+        pa.field("annotation_key", pa.string()),
     ]
 )
 

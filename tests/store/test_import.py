@@ -70,9 +70,15 @@ def test_jsonl_import_writes_one_sorted_zstd_batch_and_its_record_in_one_commit(
         assert label["batch_id"] == batch_id
         assert label["label_id"].startswith(batch_id)
         assert (label["source"], label["format"]) == ("vendor-a", "jsonl")
-    # the batch is in DVC, not git: the commit adds its record and nothing else
+    # the batch and the raw delivery are in DVC, not git: the commit adds their records only
     added = git(digits_ws, "show", "--name-status", "--format=", "HEAD").split("\n")
-    assert added == [f"A\tdatasets/digits/labels/{batch_id}.parquet.dvc", ""]
+    assert added == [
+        f"A\tdatasets/digits/deliveries/{batch_id}-labels.jsonl.dvc",
+        f"A\tdatasets/digits/labels/{batch_id}.parquet.dvc",
+        "",
+    ]
+    raw = digits_ws / f"datasets/digits/deliveries/{batch_id}-labels.jsonl"
+    assert raw.read_bytes() == source.read_bytes()
     record = (batch.parent / f"{batch.name}.dvc").read_text()
     assert f"path: {batch.name}" in record and '"rows": 20' in record
     assert '"source": "vendor-a"' in record and '"versions": ["1.0.0"]' in record

@@ -53,7 +53,9 @@ def test_log_lists_batches_newest_first_with_the_commits_that_added_them(labeled
         (5, "vendor-c", "jsonl"),
         (20, "vendor-a", "jsonl"),
     ]
-    assert rows[0]["message"] == "import 5 labels into digits from vendor-c (jsonl, more.jsonl)"
+    assert rows[0]["message"] == (
+        "import 5 labels into digits from vendor-c (jsonl, more.jsonl): 5 new, 0 updated, 0 unchanged"
+    )
     human = run("labels", "log", "digits", cwd=labeled_ws).stdout
     assert human.index(second["commit"][:10]) < human.index(first[:10])
     # the log at an older revision lists what was there

@@ -70,7 +70,7 @@ def test_upgrade_moves_to_layout_2_in_one_commit_and_keeps_every_snapshot(
         assert show(run, root, "--snapshot", ref)["labels"] == labels, ref
     assert run("verify", cwd=root).stdout.strip() == "ok: digits: 2 batches, 25 labels"
     # and the workspace takes writes again
-    import_more(run, root, tmp_path, "after", range(3), source="vendor-a")
+    import_more(run, root, tmp_path, "after", range(3), source="vendor-d")
     assert show(run, root)["labels"] == 28
     again = run("upgrade", cwd=root, expect=1)
     assert "already uses layout 2" in again.stderr

@@ -23,12 +23,15 @@ def test_trace_item_lists_every_annotation_across_snapshots_with_its_lineage(his
     assert data["item"]["path"] == "datasets/digits/items/d07.png"
     assert data["item"]["split"] == "test"
     first, second = data["annotations"]
+    assert first["delivery"].startswith(f"datasets/digits/deliveries/{first['batch']}-snap1.jsonl")
     ws = Workspace(history)
     trained = training(history, "vA-01", "1.0.0")
     assert first == {
         "annotation_id": first["annotation_id"],
         "batch": first["batch"],
         "commit": commit_of(history, "snap-1"),
+        "delivery": first["delivery"],
+        "source_ids": None,
         "source": "vendor-a",
         "format": "jsonl",
         "labeler": "vA-01",

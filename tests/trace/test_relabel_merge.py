@@ -72,6 +72,9 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
         "superseded_annotations": 9,
         "superseded_labels": 9,
         "by_labeler": {"vA-01": 4, "vB-01": 5},
+        "new": 9,
+        "updated": 0,
+        "unchanged": 0,
         "done": 8,
         "open": 0,
     }
@@ -304,3 +307,38 @@ def test_a_plan_to_an_older_release_takes_labels_under_that_release_only(history
         if a["current"]
     }
     assert versions == {"vA-01": "1.1.0", "vC-01": "1.1.0"}
+
+
+def test_a_later_cumulative_export_merges_only_the_new_answers(history, run, tmp_path):
+    plan, tasks = planned(run, history, tmp_path)
+    users = labeler_map(tmp_path / "users.csv")
+    first = {k: ALL_ANSWERS[k] for k in ("d07.png", "d11.png", "d12.png")}
+    merge(run, history, plan["plan"], labelstudio_export(tasks, first, tmp_path / "1.json"), users)
+    before = as_json(run, history, "labels", "show", "digits")
+    more = {**first, **{k: ALL_ANSWERS[k] for k in ("d01.png", "d02.png")}}  # everything so far
+
+    later = merge(
+        run, history, plan["plan"], labelstudio_export(tasks, more, tmp_path / "2.json"), users
+    )
+    again = merge(
+        run, history, plan["plan"], labelstudio_export(tasks, more, tmp_path / "2.json"), users
+    )
+
+    assert (later["new"], later["updated"], later["unchanged"], later["labels"]) == (2, 0, 4, 2)
+    assert (again["new"], again["unchanged"], again["batch"]) == (0, 6, None)
+    after = as_json(run, history, "labels", "show", "digits")
+    assert after["labels"] == before["labels"]  # two answers replaced two suspect labels
+    assert after["superseded_labels"] == before["superseded_labels"] + 2
+
+
+def test_an_export_of_another_plans_tasks_is_refused(history, run, tmp_path):
+    plan, tasks = planned(run, history, tmp_path)
+    for task in tasks:
+        task["data"]["relabel_plan"] = "rp-20260101T000000Z-000000"
+    export = labelstudio_export(tasks, {"d07.png": ALL_ANSWERS["d07.png"]}, tmp_path / "x.json")
+    before = state(history)
+
+    refused = merge(run, history, plan["plan"], export, labeler_map(tmp_path / "u.csv"), expect=1)
+
+    assert "this task belongs to relabel plan rp-20260101T000000Z-000000, not " in refused.stderr
+    assert state(history) == before
