@@ -92,6 +92,22 @@ class RowBuilder:
         return Staged(table=table, problems=self.problems, skipped=self.skipped, format=self.format)
 
 
+# Fields labeling tools write on every shape. They are the tool's bookkeeping, not answers to
+# the guideline: kept with the label (``tool_fields``) and never refused as unknown attributes.
+# A spec that defines one of them as an attribute (``occluded``, say) still gets its value.
+TOOL_FIELDS = frozenset(
+    {
+        "occluded", "z_order", "rotation", "source", "keyframe", "outside", "group", "group_id",
+        "track_id", "iscrowd", "origin", "score", "parent_prediction",
+    }
+)  # fmt: skip
+
+
+def tool_fields_json(fields: dict[str, Any]) -> str | None:
+    kept = {k: v for k, v in fields.items() if v is not None}
+    return json.dumps(kept, sort_keys=True, default=str) if kept else None
+
+
 def attributes_json(attributes: dict[str, Any] | None) -> str:
     return json.dumps(attributes or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

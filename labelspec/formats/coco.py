@@ -19,7 +19,15 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, Problem, ProblemsError
-from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+from labelspec.formats.base import (
+    TOOL_FIELDS,
+    RowBuilder,
+    Staged,
+    attributes_json,
+    number,
+    parse_timestamp,
+    tool_fields_json,
+)
 from labelspec.formats.labelstudio import TIME_EXAMPLE, load_json
 
 SECTIONS = ("images", "annotations", "categories")
@@ -138,6 +146,9 @@ def _read_annotation(
         attributes=attributes_json(attributes),
         guideline_version=version,
         annotation_key=f"coco:{image_id}:{labeler_ref or ''}",
+        tool_fields=tool_fields_json(
+            {k: v for k, v in {**(attributes or {}), **annotation}.items() if k in TOOL_FIELDS}
+        ),
         source_ids=json.dumps(ids, sort_keys=True, separators=(",", ":")),
     )
 

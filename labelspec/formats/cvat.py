@@ -2,9 +2,13 @@
 
 Each ``<image name=...>`` is an item; its ``<box>`` children are boxes (``xtl ytl xbr ybr`` in
 pixels) and its ``<tag>`` children image-level classes, both with ``<attribute name=...>`` values.
-Other shapes (polygon, polyline, points, mask, ellipse, cuboid, skeleton) and video ``<track>``s
-are skipped and counted. CVAT 1.1 names no annotator per shape: the labeler is the job's or the
-task's assignee from ``<meta>`` when there is one, else left for ``--labeler``.
+A video ``<track>`` (CVAT for video 1.1) becomes one box per frame where the object is visible,
+on the item ``frame_NNNNNN`` (how CVAT names exported frames), keyed by its track id. CVAT's own
+fields (occluded, z_order, source, keyframe, outside, group_id, track_id) are kept as the
+label's ``tool_fields``, never refused. Shapes a box guideline cannot hold (polygon, polyline,
+points, mask, ellipse, cuboid, skeleton) are counted and reported once per kind. CVAT 1.1 names
+no annotator per shape: the labeler is the job's or the task's assignee from ``<meta>`` when
+there is one, else left for ``--labeler``.
 
 The XML is parsed as a stream with defusedxml and refuses any DTD: CVAT never writes one, and
 entity declarations can expand to gigabytes (billion laughs) or read local files.
@@ -26,7 +30,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from labelspec.errors import LabelspecError, Problem, ProblemsError
-from labelspec.formats.base import RowBuilder, Staged, attributes_json
+from labelspec.formats.base import RowBuilder, Staged, attributes_json, tool_fields_json
 
 MEMBER = "annotations.xml"
 MAX_MEMBER_BYTES = 2 * 1024**3
@@ -119,7 +123,7 @@ def _parse(rows: RowBuilder, stream: IO[bytes], shown: str) -> None:
                 images += 1
                 _read_image(rows, images, elem, labelers)
             elif elem.tag == "track":
-                rows.skip("unsupported:track")
+                _read_track(rows, elem, labelers)
             root.clear()  # keep memory flat on large exports
     except ParseError as exc:
         line, col = exc.position
@@ -182,6 +186,53 @@ def _read_image(
             labeler_ref=labeler,
             annotation_key=key,
             source_ids=json.dumps(ids, sort_keys=True, separators=(",", ":")),
+            tool_fields=_tool_fields(shape),
+            **fields,
+        )
+
+
+def _tool_fields(shape: Element, **more: Any) -> str | None:
+    found = {
+        k: shape.get(k)
+        for k in ("occluded", "z_order", "source", "keyframe", "outside", "group_id")
+    }
+    return tool_fields_json({**found, **more})
+
+
+def _read_track(
+    rows: RowBuilder, track: Element, labelers: tuple[str | None, dict[str, str]]
+) -> None:
+    """One box per frame where the tracked object is visible (``outside="0"``)."""
+    track_id, label = track.get("id"), track.get("label")
+    where = f"track {track_id}"
+    job, tasks = labelers
+    labeler = job or (next(iter(tasks.values())) if len(tasks) == 1 else None)
+    for box in track:
+        if box.tag != "box":
+            rows.skip(f"unsupported:{box.tag}")
+            continue
+        if box.get("outside") == "1":
+            rows.skip("outside")  # the object left the frame: nothing to label there
+            continue
+        frame = box.get("frame", "")
+        if not frame.isdigit():
+            rows.problem(where, "frame", f"a track's box needs its frame number, got {frame!r}")
+            continue
+        box.set("label", label or "")
+        try:
+            fields = _shape(box)
+        except _Bad as exc:
+            rows.problem(f"{where}, frame {frame}", exc.field, str(exc))
+            continue
+        ids = {"cvat_track": track_id, "cvat_frame": int(frame)}
+        rows.add(
+            where=f"{where}, frame {frame}",
+            item_ref=f"frame_{int(frame):06d}",
+            item_ref_kind="path",
+            labeler_ref=labeler,
+            annotation_key=f"cvat:frame:{int(frame)}",
+            source_ids=json.dumps(ids, sort_keys=True, separators=(",", ":")),
+            tool_fields=_tool_fields(box, track_id=track_id, group_id=track.get("group_id")),
             **fields,
         )
 

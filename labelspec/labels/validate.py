@@ -130,6 +130,16 @@ def _coerce_attributes(
     return attributes
 
 
+def _without_tool_fields(spec: Spec | None, class_id: str, attributes: dict[str, Any]) -> dict:
+    """A tool's bookkeeping field (occluded, z_order ...) is an attribute only when the class
+    defines it; otherwise it lives in ``tool_fields`` and is no attribute problem."""
+    from labelspec.formats.base import TOOL_FIELDS
+
+    cls = spec.get_class(class_id) if spec else None
+    defined = {a.id for a in cls.attributes} if cls else set()
+    return {k: v for k, v in attributes.items() if k in defined or k not in TOOL_FIELDS}
+
+
 def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
     combos = con.execute(
         'select distinct version, "class", attributes from r where attributes is not null and "class" is not null'
@@ -150,6 +160,7 @@ def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
         if not isinstance(parsed, dict):
             canonical, problem = None, "attributes must be a JSON object"
         else:
+            parsed = _without_tool_fields(spec, class_id, parsed)
             parsed = _coerce_attributes(spec, class_id, parsed)
             canonical = json.dumps(
                 parsed, sort_keys=True, ensure_ascii=False, separators=(",", ":")
@@ -213,18 +224,23 @@ create temp table item_keys as
     union all select path, 2, item_id from items where path is not null
     union all select uri, 2, item_id from items where uri is not null
     union all select regexp_extract(coalesce(path, uri), '[^/]+$'), 3, item_id from items where coalesce(path, uri) is not null
+    union all select regexp_replace(regexp_extract(coalesce(path, uri, item_id), '[^/]+$'), '\\.[^./]+$', ''), 4, item_id from items
   ) group by key, prio;
 create temp table ref_match as
 with refs as (select distinct item_ref, item_ref_kind from s where item_ref is not null),
 cand as (
   select r.item_ref, r.item_ref_kind, 1 as lvl, k.item_id, k.n from refs r join item_keys k
-    on k.prio = 1 and k.key = r.item_ref where r.item_ref_kind <> 'text'
+    on k.prio = 1 and k.key = ltrim(r.item_ref, '/') where r.item_ref_kind <> 'text'
   union all select r.item_ref, r.item_ref_kind, 2, k.item_id, k.n from refs r join item_keys k
     on k.prio = 2 and k.key = r.item_ref where r.item_ref_kind <> 'text'
   union all select r.item_ref, r.item_ref_kind, 3, k.item_id, k.n from refs r join item_keys k
     on k.prio = 3 and k.key = regexp_extract(r.item_ref, '[^/]+$') where r.item_ref_kind <> 'text'
   union all select r.item_ref, r.item_ref_kind, 4, k.item_id, k.n from refs r join item_keys k
     on k.prio = 3 and k.key = regexp_replace(regexp_extract(r.item_ref, '[^/]+$'), '^[0-9a-f]{8}-', '')
+    where r.item_ref_kind <> 'text'
+  -- a frame or file named without its extension (CVAT video frames, YOLO label files)
+  union all select r.item_ref, r.item_ref_kind, 6, k.item_id, k.n from refs r join item_keys k
+    on k.prio = 4 and k.key = regexp_replace(regexp_extract(r.item_ref, '[^/]+$'), '\\.[^./]+$', '')
     where r.item_ref_kind <> 'text'
   union all select r.item_ref, r.item_ref_kind, 5, i.item_id, 1 from refs r join items i
     on i.media = 'text' and i.sha256 = sha256(r.item_ref) where r.item_ref_kind = 'text'

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import labelspec
 from tests.helpers import git, head, state
 from tests.store.conftest import digit_class, digit_rows, item_id, write_jsonl
 
@@ -159,3 +160,76 @@ def test_the_raw_delivery_is_kept_beside_its_batch(digits_ws, run, tmp_path):
     )["annotations"]
     assert lineage[0]["delivery"] == result["delivery"]
     assert lineage[0]["source_ids"] == {"ls_annotation": 100, "ls_result": "r0", "ls_task": 0}
+
+
+def test_tool_fields_are_kept_not_refused(make_store, run, tmp_path):
+    """Datumaro writes occluded on every COCO annotation (and repeats annotation ids); CVAT
+    writes occluded, z_order and source on every shape: kept as tool_fields, never refused."""
+    digits = make_store("digits", "digits")
+    coco = tmp_path / "datumaro.json"
+    coco.write_text(
+        json.dumps(
+            {
+                "images": [{"id": n, "file_name": item_id(n)} for n in range(2)],
+                "annotations": [
+                    {"id": 1, "image_id": n, "category_id": n + 1, "image_level": True,
+                     "attributes": {"occluded": False}, "iscrowd": 0}
+                    for n in range(2)
+                ],
+                "categories": [{"id": n + 1, "name": digit_class(n)} for n in range(2)],
+            }
+        )
+    )  # fmt: skip
+    args = ["labels", "import", "digits", str(coco), "--format", "coco", "--guideline"]
+    args += ["digits@1.0.0", "--source", "vendor-d", "--labeler", "vA-01"]
+    run(*args, cwd=digits)
+    shapes = make_store("shapes", "shapes")
+    cvat = tmp_path / "cvat.xml"
+    cvat.write_text(
+        '<annotations><version>1.1</version><image id="0" name="circle_big.png" width="128" '
+        'height="128"><box label="circle" source="manual" occluded="1" xtl="24" ytl="24" '
+        'xbr="104" ybr="104" z_order="2"></box></image></annotations>'
+    )
+    args = ["labels", "import", "shapes", str(cvat), "--format", "cvat", "--guideline"]
+    run(*args, "shapes@1.0.0", "--source", "vendor-c", "--labeler", "vA-01", cwd=shapes)
+
+    con = labelspec.open_workspace(digits).query("digits")
+    stored = con.sql(
+        "select attributes, tool_fields from labels where source = 'vendor-d'"
+    ).fetchall()
+    assert stored == [("{}", '{"iscrowd": 0, "occluded": false}')] * 2
+    con = labelspec.open_workspace(shapes).query("shapes")
+    [(attributes, tool)] = con.sql("select attributes, tool_fields from labels").fetchall()
+    # the shapes guideline defines `occluded`: it is also the label's attribute
+    assert attributes == '{"occluded":true}'
+    assert json.loads(tool) == {"occluded": "1", "source": "manual", "z_order": "2"}
+
+
+def test_a_cvat_video_track_imports_as_boxes_per_frame(make_store, run, tmp_path):
+    shapes = make_store("shapes", "shapes")
+    frames = tmp_path / "frames.csv"
+    frames.write_text(
+        "item_id,uri,width,height\n"
+        + "".join(f"frame_{n:06d}.png,s3://v/frame_{n:06d}.png,128,128\n" for n in range(3))
+    )
+    run("items", "add", "shapes", str(frames), cwd=shapes)
+    video = tmp_path / "video.xml"
+    video.write_text(
+        '<annotations><version>1.1</version><track id="4" label="square" source="manual">'
+        '<box frame="0" keyframe="1" outside="0" occluded="0" xtl="10" ytl="10" xbr="50" ybr="50" z_order="0"/>'
+        '<box frame="1" keyframe="0" outside="0" occluded="1" xtl="12" ytl="10" xbr="52" ybr="50" z_order="0"/>'
+        '<box frame="2" keyframe="1" outside="1" occluded="0" xtl="12" ytl="10" xbr="52" ybr="50" z_order="0"/>'
+        "</track></annotations>"
+    )
+    args = ["labels", "import", "shapes", str(video), "--format", "cvat", "--guideline"]
+    out = run(
+        *args, "shapes@1.0.0", "--source", "vendor-c", "--labeler", "vA-01", "--json", cwd=shapes
+    )
+
+    result = json.loads(out.stdout)
+    assert (result["labels"], result["skipped"]) == (2, {"outside": 1})
+    con = labelspec.open_workspace(shapes).query("shapes")
+    rows = con.sql(
+        "select item_id, bbox.x, json_extract_string(tool_fields, '$.track_id') from labels order by 1"
+    ).fetchall()
+    assert rows == [("frame_000000.png", 10.0, "4"), ("frame_000001.png", 12.0, "4")]
