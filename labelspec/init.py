@@ -93,6 +93,18 @@ def _render_files(root: Path, template: str, remote_url: str) -> dict[str, bytes
     return files
 
 
+WORKFLOW = ("github-workflow-guidelines.yml", ".github/workflows/labelspec-guidelines.yml")
+
+
+def _workflow(root: Path, at_top: bool) -> dict[str, bytes]:
+    """The pull-request workflow (check + review). GitHub reads workflows at the repository top
+    only; copied as is (its ${{ }} are GitHub's). One the team already has is kept."""
+    source, target = WORKFLOW
+    if not at_top or (root / target).exists():
+        return {}
+    return {target: (resources.files("labelspec") / "templates" / "common" / source).read_bytes()}
+
+
 def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
     """A tiny delivery to try the README's Quick start on: 12 real digits (UCI test set), a Label
     Studio export of vendor-a's labels for them, and the map from tool user ids to labelers."""
@@ -161,6 +173,7 @@ def init(
     # A folder the enclosing repository ignores (a build/ folder, say) gets a repository of its
     # own: git and DVC could not track a workspace there.
     created_git = enclosing is None or is_ignored(enclosing, root)
+    files.update(_workflow(root, created_git or enclosing == root))
     created_dvc = not (root / ".dvc").is_dir()
     git = Git.init(root) if created_git else Git(root)
     git.close()

@@ -293,6 +293,16 @@ class Git:
             [p.hexsha for p in commit.parents],
         )
 
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The newest common ancestor of two revisions (what a pull request compares with)."""
+        git = _git()
+        try:
+            return self.repo.git.merge_base(a, b).strip() or None
+        except git.GitCommandError as exc:
+            if exc.status == 1:
+                return None  # no common ancestor
+            raise VcsError(f"git merge-base failed: {(exc.stderr or '').strip()}") from exc
+
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
         try:

@@ -136,6 +136,12 @@ class Workspace:
 
         return current_labels(self, dataset, snapshot)
 
+    def trainset(self, name: str):
+        """A pinned training set (``labelspec trainset create``) as a pyarrow Table."""
+        from labelspec.store.trainsets import load_trainset
+
+        return load_trainset(self, name)
+
     def query(self, dataset: str, snapshot: str | int | None = None):
         """A DuckDB connection with views ``labels`` (current), ``labels_all`` and ``items``."""
         from labelspec.store.query import connect

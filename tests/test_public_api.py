@@ -12,6 +12,7 @@ EXPORTED = [
     "Workspace",
     "WorkspaceError",
     "__version__",
+    "open_trainset",
     "open_workspace",
 ]
 

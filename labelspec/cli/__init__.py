@@ -33,6 +33,7 @@ COMMANDS = {
     "schema": "labelspec.cli.schema:schema_command",
     "site": "labelspec.cli.site:site_group",
     "trace": "labelspec.cli.trace:trace_group",
+    "trainset": "labelspec.cli.trainset:trainset_group",
     "upgrade": "labelspec.cli.verify:upgrade_command",
     "verify": "labelspec.cli.verify:verify_command",
 }

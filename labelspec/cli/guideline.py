@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from labelspec.cli.output import json_option, table, write_json
@@ -11,6 +13,7 @@ def guideline_group() -> None:
 
     \b
     Example:
+      labelspec guideline review digits --out review       # on a branch, before the PR
       labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
       labelspec guideline diff digits 1.0.0 1.1.0
     """
@@ -130,6 +133,60 @@ def describe_change(change: dict) -> str:
         edited = change["changed"]
         parts.append("~ " + ", ".join(edited if isinstance(edited, list) else edited.keys()))
     return f"{field}: {'; '.join(parts)}"
+
+
+@guideline_group.command("review")
+@click.argument("name")
+@click.option(
+    "--base",
+    metavar="REV",
+    help="Compare with this revision or released version [default: the merge base with the "
+    "release branch when on another branch, else the newest release].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html"]),
+    default="md",
+    show_default=True,
+    help="Markdown (a pull-request comment) or HTML (with the pictures).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write OUT/review.md|html and copy the example pictures to OUT/images/ "
+    "[default: print the Markdown].",
+)
+@json_option
+def review_command(name, base, fmt, out, as_json) -> None:
+    """Review the working tree's changes to guideline NAME, as a pull request needs them.
+
+    Shows the changed classes with word diffs, added, removed and changed examples before and
+    after, rule and decision-tree changes, the bump the release will need, the labels the change
+    makes suspect in every dataset labeled under NAME (the numbers of `trace impact --preview`)
+    with relabel cost and labeler hours from each source's recorded cost per label and lead
+    time, and the labelers who will need retraining.
+
+    \b
+    Example:
+      labelspec guideline review digits --base main --out review
+      labelspec guideline review digits --base 1.0.0 --format html --out review
+    """
+    from labelspec.errors import LabelspecError
+    from labelspec.guideline.review import review
+    from labelspec.guideline.review_report import write
+    from labelspec.workspace import open_workspace
+
+    if fmt == "html" and out is None:
+        raise LabelspecError("--format html needs --out DIR: the page refers to pictures beside it")
+    result = review(open_workspace(), name, base)
+    written = write(result, out, fmt)
+    if as_json:
+        write_json({**result.to_dict(), "written": written.to_dict()})
+    elif written.path is None:
+        click.echo(written.text, nl=False)
+    else:
+        click.echo(f"Wrote {written.path} ({written.images} picture(s) beside it)")
 
 
 @guideline_group.command("log")

@@ -145,71 +145,103 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
 @labeler_group.command("quiz")
 @click.argument("name")
 @version_option("--version", help="Released version [default: the newest].")
+@version_option(
+    "--changed-since",
+    help="A retraining quiz: only questions on the classes changed since this release, each of them asked.",
+)
 @click.option("--n", "count", type=int, default=20, show_default=True, help="Number of questions.")
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Random seed for the choice and order."
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The folder to send to labelers.",
+)
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the answer key goes [default: OUT.key.json, beside the folder].",
 )
 @json_option
-def quiz_command(name, version, count, seed, out, as_json) -> None:
+def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -> None:
     """Build a quiz from guideline NAME's examples, mostly the hard counter and borderline ones.
 
-    Writes OUT/quiz.html (self-contained: give it to labelers) and OUT/answer-key.json (keep it).
+    Writes OUT/quiz.html (self-contained: send the folder to labelers; each types their id and
+    saves their own answers file) and the answer key OUT.key.json beside it (keep it).
 
     \b
     Example:
       labelspec labeler quiz digits --n 12 --out quizzes/digits-1.1.0
+      labelspec labeler quiz digits --changed-since 1.0.0 --n 8 --out quizzes/retrain-1.1.0
     """
     from labelspec.labelers.quiz import build_quiz
 
-    result = build_quiz(
-        _ws(), name, out, version.removeprefix("v") if version else None, count, seed
-    )
+    result = build_quiz(_ws(), name, out, version, count, seed, changed_since, key)
     if as_json:
         write_json(result.to_dict())
         return
+    drawn = f", on {', '.join(result.classes)}" if result.classes else ""
     click.echo(
-        f"Quiz {result.quiz_id}: {result.questions} questions ({result.hard} hard) on {name} v{result.version}"
+        f"Quiz {result.quiz_id}: {result.questions} questions ({result.hard} hard{drawn}) on {name} v{result.version}"
     )
-    click.echo(f"  page  {result.page}")
-    click.echo(f"  key   {result.key}")
+    click.echo(f"  send  {result.page.parent}/")
+    click.echo(f"  keep  {result.key}")
     note(
-        "Labelers open the page, answer, and save an answers file; grade it with `labelspec labeler grade`."
+        "Labelers open quiz.html, type their id and save their answers; grade each file with "
+        "`labelspec labeler grade`."
     )
 
 
 @labeler_group.command("grade")
 @click.argument("quiz", type=click.Path(exists=True, path_type=Path))
 @click.argument("answers", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--labeler", "labeler_id", required=True, help="The labeler who answered.")
+@click.option(
+    "--labeler",
+    "labeler_id",
+    help="The labeler who answered [default: the id saved in ANSWERS].",
+)
+@click.option(
+    "--incomplete",
+    is_flag=True,
+    help="Grade answers with unanswered questions (they count as wrong) instead of refusing.",
+)
+@click.option(
+    "--feedback",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The feedback page for the labeler [default: ANSWERS.feedback.html beside it].",
+)
 @json_option
-def grade_command(quiz, answers, labeler_id, as_json) -> None:
-    """Grade ANSWERS against QUIZ's answer key and record the training record.
+def grade_command(quiz, answers, labeler_id, incomplete, feedback, as_json) -> None:
+    """Grade ANSWERS against QUIZ's answer key, record the training, write the feedback page.
 
-    QUIZ is the quiz folder (or its answer-key.json); ANSWERS is the JSON the quiz page saves, or
-    a CSV with columns question,answer. The pass mark is the spec's quality.training.pass_accuracy.
+    QUIZ is the quiz folder (its key OUT.key.json sits beside it) or the key file; ANSWERS is
+    the JSON the quiz page saves (it carries the labeler id), or a CSV with columns
+    question,answer and --labeler. The pass mark is the spec's quality.training.pass_accuracy.
+    The feedback page gives every question's right answer and the example's why.
 
     \b
     Example:
-      labelspec labeler grade quizzes/digits-1.1.0 answers-vendA-01.json --labeler vendA-01
+      labelspec labeler grade quizzes/digits-1.1.0 answers-quiz-3f2a1b0c9d-vendA-01.json
     """
     from labelspec.labelers.quiz import grade
 
-    result = grade(_ws(), quiz, answers, labeler_id)
+    result = grade(_ws(), quiz, answers, labeler_id, incomplete, feedback)
     if as_json:
         write_json(result.to_dict())
         return
     verdict = "PASSED" if result.record.passed else "FAILED"
+    missing = f", INCOMPLETE: {len(result.unanswered)} unanswered" if result.unanswered else ""
     click.echo(
-        f"{labeler_id}: {result.correct}/{result.total} = {result.score:.0%} "
-        f"(pass mark {result.pass_mark:.0%}) {verdict}; record {result.record.id}"
+        f"{result.labeler}: {result.correct}/{result.total} = {result.score:.0%} "
+        f"(pass mark {result.pass_mark:.0%}{missing}) {verdict}; record {result.record.id}"
     )
     for miss in result.wrong:
         click.echo(
             f"  {miss['question']}: expected {miss['expected']}, answered {miss['given'] or '-'}"
         )
+    note(f"Feedback for {result.labeler}: {result.feedback}")
 
 
 @labeler_group.command("status")

@@ -6,6 +6,7 @@ import click
 
 from labelspec.cli.options import snapshot_option
 from labelspec.cli.output import json_option, table, write_json
+from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.formats import EXPORT_FORMATS, FORMATS
 
 
@@ -242,20 +243,42 @@ def diff_command(dataset, a, b, as_json) -> None:
     required=True,
     help="Output file (a folder for yolo).",
 )
+@click.option(
+    "--resolve",
+    "resolve_method",
+    type=click.Choice(RESOLVE_METHODS),
+    help="Export one resolved label per item (see `labels resolve`) instead of every label.",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="With --resolve: leave out items below this confidence (or tied).",
+)
 @json_option
-def export_command(dataset, fmt, snapshot, out, as_json) -> None:
+def export_command(dataset, fmt, snapshot, out, resolve_method, min_confidence, as_json) -> None:
     """Export the current labels of a snapshot (COCO, Label Studio, YOLO, JSONL, Parquet).
 
     \b
     Example:
       labelspec labels export digits --format coco --out digits.coco.json
+      labelspec labels export digits --format jsonl --resolve dawid-skene --out train.jsonl
     """
     from labelspec.labels.export import export
 
-    result = export(_ws(), dataset, fmt, out, snapshot)
+    result = export(_ws(), dataset, fmt, out, snapshot, resolve_method, min_confidence)
     if as_json:
         write_json(result)
     else:
         click.echo(
             f"Wrote {result['labels']} label(s) of {dataset} {result['snapshot']} to {out} ({fmt})"
         )
+
+
+def _attach_resolve() -> None:
+    from labelspec.cli.resolve import resolve_command
+
+    labels_group.add_command(resolve_command)
+
+
+_attach_resolve()

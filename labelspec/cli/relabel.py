@@ -6,6 +6,7 @@ import click
 
 from labelspec.cli.options import version_option
 from labelspec.cli.output import json_option, note, table, write_json
+from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.formats import FORMATS
 
 
@@ -68,10 +69,22 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     required=True,
     help="Folder for the plan and the tool's task files.",
 )
+@click.option(
+    "--from-resolve",
+    type=click.Choice(RESOLVE_METHODS),
+    help="Relabel the items this resolution method cannot decide (ties, low confidence).",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="With --from-resolve: items resolved below this confidence are relabeled too.",
+)
 @json_option
 def plan_command(
-    dataset, guideline, to, segment, limit, priority, predictions, seed, out, as_json
-) -> None:
+    dataset, guideline, to, segment, limit, priority, predictions, seed, out,
+    from_resolve, min_confidence, as_json,
+) -> None:  # fmt: skip
     """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
 
     The tasks carry the current labels as pre-annotations (model_version = the snapshot), and
@@ -82,12 +95,15 @@ def plan_command(
     Example:
       labelspec relabel plan digits --guideline digits --segment source=vendor-b --limit 200 \\
         --priority model --predictions preds.jsonl --out relabel/vendor-b
+      labelspec relabel plan digits --guideline digits --from-resolve dawid-skene \\
+        --min-confidence 0.8 --out relabel/undecided
     """
     from labelspec.lineage.relabel import plan
 
     result = plan(
-        _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, predictions, seed
-    )
+        _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, predictions, seed,
+        from_resolve, min_confidence,
+    )  # fmt: skip
     if as_json:
         write_json(result.to_dict())
         return

@@ -17,7 +17,16 @@ def site_group() -> None:
       labelspec site build
       labelspec site publish digits --folder site-versions
       labelspec site serve
+      labelspec site pdf digits --out digits.pdf
     """
+
+
+labelers_option = click.option(
+    "--labelers",
+    metavar="all|VENDOR",
+    help="Add the Labelers page (who is trained on which version): for every vendor, or for "
+    "one vendor only [default: as mkdocs.yml says; none unless it opts in].",
+)
 
 
 def _ws():
@@ -32,19 +41,22 @@ def _ws():
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder [default: site/].",
 )
+@labelers_option
 @json_option
-def build_command(out, as_json) -> None:
+def build_command(out, labelers, as_json) -> None:
     """Build the site from the working tree (strict: a broken link or spec error fails).
 
-    For live editing, run `mkdocs serve` in the workspace instead: it reloads on every save.
+    Pages of unreleased edits say they are a draft. For live editing, run `mkdocs serve` in the
+    workspace instead: it reloads on every save.
 
     \b
     Example:
       labelspec site build --out build/site
+      labelspec site build --labelers vendor-a --out build/site-vendor-a
     """
     from labelspec.site.build import build
 
-    result = build(_ws(), out)
+    result = build(_ws(), out, labelers)
     if as_json:
         write_json(result.to_dict())
     else:
@@ -66,8 +78,9 @@ def build_command(out, as_json) -> None:
     help="Commit the deployed tree to this branch.",
 )
 @click.option("--no-branch", is_flag=True, help="Only deploy to --folder.")
+@labelers_option
 @json_option
-def publish_command(name, version, folder, branch, no_branch, as_json) -> None:
+def publish_command(name, version, folder, branch, no_branch, labelers, as_json) -> None:
     """Build guideline NAME as released at --version (from its git tag) and deploy it.
 
     Versions sit side by side in the mike layout (versions.json, a `latest` alias, the Material
@@ -80,7 +93,7 @@ def publish_command(name, version, folder, branch, no_branch, as_json) -> None:
     """
     from labelspec.site.build import publish
 
-    result = publish(_ws(), name, version, folder, None if no_branch else branch)
+    result = publish(_ws(), name, version, folder, None if no_branch else branch, labelers)
     if as_json:
         write_json(result.to_dict())
         return
@@ -103,6 +116,36 @@ def publish_command(name, version, folder, branch, no_branch, as_json) -> None:
         click.echo(f"  on {result.branch}: {listing(result.versions)}")
     if result.folder:
         click.echo(f"  in {result.folder}: {listing(result.folder_versions)}")
+
+
+@site_group.command("pdf")
+@click.argument("name")
+@version_option("--version", help="Released version [default: the working tree, as a draft].")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The PDF file to write.",
+)
+@json_option
+def pdf_command(name, version, out, as_json) -> None:
+    """Guideline NAME as one printable PDF, for vendors who want the instructions as a document.
+
+    It is the site's "Print or PDF" page printed by headless Chromium (Debian's `chromium`, or
+    Google Chrome, on PATH). Without Chromium, open that page of a built site and print it.
+
+    \b
+    Example:
+      labelspec site pdf digits --version 1.1.0 --out digits-1.1.0.pdf
+    """
+    from labelspec.site.build import pdf
+
+    result = pdf(_ws(), name, out, version)
+    if as_json:
+        write_json(result.to_dict())
+    else:
+        what = f"{name} {result.version}" if result.version else f"{name} (working tree, draft)"
+        click.echo(f"Wrote {result.out}: {what}, {result.bytes:,} bytes")
 
 
 @site_group.command("serve")

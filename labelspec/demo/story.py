@@ -85,7 +85,7 @@ class Demo:
         # Vendor deliveries, exports and reports stay out of git in the demo.
         with (self.ws / ".gitignore").open("a") as handle:
             handle.write(
-                "/deliveries/\n/exports/\n/quizzes/\n/relabel/\n/reports/\n/site-versions/\n"
+                "/deliveries/\n/exports/\n/quizzes/\n/relabel/\n/reports/\n/reviews/\n/site-versions/\n"
             )
         git(self.ws, "commit", "-qm", "demo: keep deliveries and reports out of git", ".gitignore")
         self.run("check")
@@ -114,11 +114,9 @@ class Demo:
         self.run("labeler list")
         self.run("labeler quiz digits --n 12 --out quizzes/digits-1.0.0")
         answers = self._answers(
-            self.ws / "quizzes/digits-1.0.0", wrong=1, out=self.ws / "quizzes/answers-vA-01.json"
+            self.ws / "quizzes/digits-1.0.0", 1, self.ws / "quizzes/answers-vA-01.json", "vA-01"
         )
-        self.run(
-            f"labeler grade quizzes/digits-1.0.0 {answers.relative_to(self.ws)} --labeler vA-01"
-        )
+        self.run(f"labeler grade quizzes/digits-1.0.0 {answers.relative_to(self.ws)}")
         for vendor in simulate.VENDORS:
             for labeler in vendor.labelers:
                 if labeler != "vA-01":
@@ -129,12 +127,16 @@ class Demo:
         self.echo("(recorded training sessions for the other five with `labelspec labeler train`)")
         self.run("labeler status")
 
-    def _answers(self, quiz: Path, wrong: int, out: Path) -> Path:
-        key = json.loads((quiz / "answer-key.json").read_text())
+    def _answers(self, quiz: Path, wrong: int, out: Path, labeler: str) -> Path:
+        """The file the quiz page saves when ``labeler`` answers (``wrong`` of them wrongly);
+        the answer key sits beside the quiz folder, never in it."""
+        key = json.loads(quiz.with_name(quiz.name + ".key.json").read_text())
         answers = {q["id"]: q["answer"] for q in key["questions"]}
         for question in key["questions"][:wrong]:
             answers[question["id"]] = next(o for o in key["options"] if o != question["answer"])
-        out.write_text(json.dumps({"quiz": key["quiz"], "answers": answers}, indent=2))
+        out.write_text(
+            json.dumps({"quiz": key["quiz"], "labeler": labeler, "answers": answers}, indent=2)
+        )
         return out
 
     def step_items_and_labels(self) -> None:
@@ -215,8 +217,10 @@ class Demo:
     # -- a guideline release --------------------------------------------------------------------
     def step_release(self) -> None:
         self.say(
-            "9. Clarify 1 vs 7 in the guideline (a rule, a decision-tree node) and release 1.1.0"
+            "9. Clarify 1 vs 7 on a branch (a rule, a decision-tree node), review it like a pull "
+            "request, merge, release 1.1.0"
         )
+        self.shell("git checkout -q -b clarify-1-7")
         spec_path = self.ws / "guidelines/digits/spec.yaml"
         doc = yamlio.Document.load(spec_path)
         classes = {c["id"]: c for c in doc.data["classes"]}
@@ -227,7 +231,9 @@ class Demo:
         classes["seven"]["definition"] = (
             "A top bar at least half the digit's width, joined to a diagonal stroke."
         )
-        doc.data["rules"].append({"id": "R4", "text": ONE_SEVEN_RULE})
+        doc.data["rules"].append(
+            {"id": "R4", "text": ONE_SEVEN_RULE, "applies_to": ["one", "seven"]}
+        )
         doc.data["decision_tree"].insert(
             0,
             {
@@ -251,17 +257,35 @@ class Demo:
         self.run("check")
         self.run("guideline diff digits 1.0.0")
         git(self.ws, "commit", "-qam", "digits: tell ones from sevens by the top bar")
+        self.say(
+            "9a. The review a pull request gets: word diffs, pictures, the bump, the impact "
+            "(equal to `trace impact --preview`), who to retrain"
+        )
+        self.run("guideline review digits")
+        self.run("guideline review digits --out reviews/1.1.0", quiet=True)
+        self.run("guideline review digits --format html --out reviews/1.1.0", quiet=True)
+        self.echo(
+            "(written with --out: reviews/1.1.0/review.md with its pictures, and review.html with "
+            "the pictures side by side)"
+        )
+        self.run("trace impact digits --guideline digits --preview")
+        self.shell(
+            "git checkout -q main && git merge -q --ff-only clarify-1-7  # the pull request is merged"
+        )
         self.run('guideline release digits --bump minor -m "From the February label review"')
         self.run("guideline log digits")
         self.run("labeler status --guideline digits")
-        self.say("10. Retrain: a quiz on 1.1.0, graded; the labeler becomes current")
-        self.run("labeler quiz digits --version 1.1.0 --n 12 --seed 7 --out quizzes/digits-1.1.0")
-        answers = self._answers(
-            self.ws / "quizzes/digits-1.1.0", wrong=0, out=self.ws / "quizzes/answers-vB-01.json"
+        self.say(
+            "10. Retrain: a quiz on what 1.1.0 changed, graded with feedback; the labeler is current"
         )
         self.run(
-            f"labeler grade quizzes/digits-1.1.0 {answers.relative_to(self.ws)} --labeler vB-01"
+            "labeler quiz digits --version 1.1.0 --changed-since 1.0.0 --n 8 --seed 7 "
+            "--out quizzes/digits-1.1.0"
         )
+        answers = self._answers(
+            self.ws / "quizzes/digits-1.1.0", 0, self.ws / "quizzes/answers-vB-01.json", "vB-01"
+        )
+        self.run(f"labeler grade quizzes/digits-1.1.0 {answers.relative_to(self.ws)}")
         self.run("labeler status --guideline digits")
 
     # -- trace and relabel ------------------------------------------------------------------------

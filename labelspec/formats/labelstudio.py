@@ -397,9 +397,12 @@ _CONTROL_TAGS = {
 }
 
 
-def labeling_config(spec) -> str:
+def labeling_config(spec, site_url: str | None = None) -> str:
     """The labeling config XML for a spec: one control ``label`` whose values are the class ids,
-    with the class definitions as hints, and one control per attribute named by its id."""
+    with the class definitions as hints (linking each class to its page in the published
+    guideline when ``site_url`` is known), and one control per attribute named by its id."""
+    from labelspec.guideline.instructions import label_studio_hint
+
     obj = TEXT if spec.task == "ner" else IMAGE
     tag, child, options = _CONTROL_TAGS[spec.task]
     lines = ["<View>"]
@@ -409,7 +412,7 @@ def labeling_config(spec) -> str:
         lines.append(f'  <Image name="{IMAGE}" value="$image"/>')
     lines.append(f'  <{tag} name="{CONTROL}" toName="{obj}"{options}>')
     for cls in spec.classes:
-        hint = f"{cls.name}: {cls.definition}"
+        hint = label_studio_hint(spec, cls, site_url)
         lines.append(f"    <{child} value={quoteattr(cls.id)} hint={quoteattr(hint)}/>")
     lines.append(f"  </{tag}>")
     lines += _attribute_controls(spec, obj)

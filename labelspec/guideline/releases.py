@@ -251,16 +251,24 @@ def tag_current(ws: Workspace, name: str, message: str | None = None) -> Release
     with transaction(ws, f"tag guideline {name}") as tx:
         spec = _refuse_if_not_releasable(ws, name, tx.git)
         if spec.pending:
+            # The working tree is no longer what that version said; release it as the next one
+            # (release works without a tag for the declared version, see `release`).
             raise ReleaseError(
-                f"{name} has a pending `{UNRELEASED}` entry; use --bump to release it"
+                f"{name} has a pending `{UNRELEASED}` entry, so the files are no longer "
+                f"{spec.version}; release them as a new version: "
+                f"`labelspec guideline release {name} --bump major|minor|patch`"
             )
         if spec.version == NEVER_RELEASED:
             raise ReleaseError(
-                f"{name} has never been released; add a `{UNRELEASED}` entry and use --bump"
+                f"{name} has never been released; add a `{UNRELEASED}` entry at the end of the "
+                f"changelog, then `labelspec guideline release {name} --bump major|minor|patch`"
             )
         tag = tag_name(name, spec.version)
         if tx.git.tag_exists(tag):
-            raise ReleaseError(f"tag {tag} already exists: {name} {spec.version} is released")
+            raise ReleaseError(
+                f"tag {tag} already exists: {name} {spec.version} is released; to release new "
+                f"edits, add a `{UNRELEASED}` entry and `labelspec guideline release {name} --bump ...`"
+            )
         digest = working_digest(ws, name)
         tx.tag(tag, _tag_message(_release_record(spec, spec.version, digest), message))
     return ReleaseResult(name, spec.version, None, tag, tx.commit or "", digest, None)
@@ -285,17 +293,21 @@ def release(
         git = tx.git
         spec = _refuse_if_not_releasable(ws, name, git)
         pending = spec.pending
+        declared = None if spec.version == NEVER_RELEASED else spec.version
+        untagged = declared is not None and not git.tag_exists(tag_name(name, declared))
+        if pending is None and untagged:
+            raise ReleaseError(
+                f"{name} declares version {declared}, which was never tagged, and has no pending "
+                f"changelog entry: tag it as it is with `labelspec guideline release {name} --tag-current`"
+            )
         if pending is None:
             raise ReleaseError(
                 f"{name} has no pending changelog entry: add one at the end of the changelog with "
                 f"`version: {UNRELEASED}`, a `summary`, the class ids it `affects` and a `relabel` policy"
             )
-        previous = None if spec.version == NEVER_RELEASED else spec.version
-        if previous is not None and not git.tag_exists(tag_name(name, previous)):
-            raise ReleaseError(
-                f"the current version {previous} of {name} was never tagged; "
-                f"run `labelspec guideline release {name} --tag-current` first"
-            )
+        # Judge the bump against the newest tagged release below the declared version: the
+        # declared one itself when it is tagged, an older one (or none) for a hand-written spec.
+        previous = _newest_tagged_below(ws, name, declared) if untagged else declared
         new_version = str(Version.parse(spec.version).bump(bump))
         tag = tag_name(name, new_version)
         if git.tag_exists(tag):
@@ -329,6 +341,12 @@ def release(
     if change is not None:
         change.to_version = new_version
     result = ReleaseResult(name, new_version, previous, tag, tx.commit or "", digest, change)
+    if untagged:
+        checked = f"checked against {previous}" if previous else "not checked against any release"
+        result.warnings.append(
+            f"version {declared} was never tagged, so labels and training cannot name it; "
+            f"{new_version} is released from it (the bump {checked})"
+        )
     main = ws.config.release_branch
     if branch != main:
         result.warnings.append(
@@ -337,6 +355,13 @@ def release(
             "`labelspec verify` reports two releases of one version"
         )
     return result
+
+
+def _newest_tagged_below(ws: Workspace, name: str, version: str) -> str | None:
+    below = [
+        r.version for r in releases(ws, name) if Version.parse(r.version) < Version.parse(version)
+    ]
+    return below[-1] if below else None
 
 
 def _set_at(mapping, position: int, key: str, value: Any) -> None:

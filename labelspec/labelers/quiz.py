@@ -1,7 +1,11 @@
 """Training quizzes built from a guideline's own examples, graded into training records.
 
-A quiz is mostly hard cases (counter and borderline examples), as a self-contained HTML page
-(images inlined, no network, no answers in the page) plus an answer key kept by the trainer.
+A quiz is mostly hard cases (counter and borderline examples). ``build_quiz`` writes the folder
+that is sent to labelers (``quiz.html``: images inlined, no network, no answers) and, outside
+it, the answer key the trainer keeps (``<folder>.key.json`` by default). Each labeler types
+their id into the page and saves ``answers-<quiz>-<labeler>.json``. ``grade`` refuses an
+incomplete answer file unless told to grade it as incomplete, records the training, and writes
+a feedback page with the right answer and the example's ``why`` for every question.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ import html
 import json
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.guideline.releases import get_release, releases, spec_at
-from labelspec.labelers.roster import get_labeler
+from labelspec.guideline.releases import affected_between, get_release, releases, spec_at
+from labelspec.labelers.roster import LABELER_ID, get_labeler
 from labelspec.labelers.training import TrainingRecord, record_training
 from labelspec.vcs import read_at
 from labelspec.workspace import Workspace
@@ -27,7 +31,7 @@ from labelspec.yamlio import atomic_write_text
 
 HARD_SHARE = 0.75
 NONE_OPTION = "none"
-KEY_FILE = "answer-key.json"
+LEGACY_KEY = "answer-key.json"  # quizzes made before the key moved out of the folder
 PAGE_FILE = "quiz.html"
 MIME = {
     ".png": "image/png",
@@ -36,6 +40,12 @@ MIME = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
+esc = html.escape
+
+
+def key_path_for(folder: Path) -> Path:
+    """Where the answer key of a quiz folder lives: beside the folder, never inside it."""
+    return folder.with_name(folder.name + ".key.json")
 
 
 @dataclass
@@ -47,6 +57,7 @@ class QuizResult:
     hard: int
     page: Path
     key: Path
+    classes: list[str] = field(default_factory=list)  # --changed-since: the classes drawn from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,9 +68,11 @@ class QuizResult:
             "hard": self.hard,
             "page": str(self.page),
             "key": str(self.key),
+            "classes": self.classes,
         }
 
 
+# -- choosing questions --------------------------------------------------------------------------
 def _candidates(spec) -> tuple[list[dict], list[dict]]:
     hard, easy = [], []
     for cls in spec.classes:
@@ -72,6 +85,7 @@ def _candidates(spec) -> tuple[list[dict], list[dict]]:
                 answer = example.decision
             item = {
                 "source": f"{cls.id}.{kind}[{i}]",
+                "class": cls.id,
                 "kind": kind,
                 "answer": answer,
                 "example": example,
@@ -80,22 +94,51 @@ def _candidates(spec) -> tuple[list[dict], list[dict]]:
     return hard, easy
 
 
-def _pick(hard: list[dict], easy: list[dict], n: int, seed: int) -> list[dict]:
+def _pick(hard: list[dict], easy: list[dict], n: int, seed: int, cover: list[str]) -> list[dict]:
+    """Mostly hard cases; with ``cover``, first one question about each of those classes (an
+    example of it, or one whose answer it is), hard ones first."""
     rng = random.Random(seed)
     rng.shuffle(hard)
     rng.shuffle(easy)
+    chosen: list[dict] = []
+    for class_id in cover[:n]:
+        about = [q for q in hard + easy if class_id in (q["class"], q["answer"])]
+        fresh = next((q for q in about if q not in chosen), None)
+        if fresh is not None:
+            chosen.append(fresh)
     want_hard = min(len(hard), math.ceil(n * HARD_SHARE))
-    chosen = hard[:want_hard] + easy[: n - want_hard]
-    chosen += hard[want_hard : want_hard + n - len(chosen)]
+    have_hard = sum(1 for q in chosen if q["kind"] != "positive")
+    chosen += [q for q in hard if q not in chosen][: max(0, want_hard - have_hard)]
+    chosen += [q for q in easy if q not in chosen][: max(0, n - len(chosen))]
+    chosen += [q for q in hard if q not in chosen][: max(0, n - len(chosen))]
     rng.shuffle(chosen)
-    return chosen
+    return chosen[:n]
 
 
 def build_quiz(
-    ws: Workspace, guideline: str, out: Path, version: str | None = None, n: int = 20, seed: int = 0
+    ws: Workspace,
+    guideline: str,
+    out: Path,
+    version: str | None = None,
+    n: int = 20,
+    seed: int = 0,
+    changed_since: str | None = None,
+    key: Path | None = None,
 ) -> QuizResult:
+    """Write the quiz page into ``out`` (the folder to send) and the answer key beside it.
+
+    ``changed_since``: draw only questions about the classes that changed since that release
+    (a retraining quiz), at least one about each of them."""
     if n < 1:
         raise LabelspecError("--n must be at least 1")
+    out, key = (
+        Path(out).resolve(),
+        Path(key).resolve() if key else key_path_for(Path(out).resolve()),
+    )
+    if out in key.parents:
+        raise LabelspecError(
+            f"--key {key} is inside {out}, the folder labelers get; put the answer key elsewhere"
+        )
     if version is None:
         released = releases(ws, guideline)
         if not released:
@@ -106,36 +149,42 @@ def build_quiz(
     release = get_release(ws, guideline, version)
     spec = spec_at(ws, guideline, version)
     hard, easy = _candidates(spec)
-    chosen = _pick(hard, easy, n, seed)
+    cover: list[str] = []
+    if changed_since is not None:
+        get_release(ws, guideline, changed_since)
+        cover = [
+            c for c in affected_between(ws, guideline, changed_since, version) if spec.get_class(c)
+        ]
+        if not cover:
+            raise LabelspecError(
+                f"no class of {guideline} changed between {changed_since} and {version}: "
+                "a quiz on the whole guideline needs no --changed-since"
+            )
+        hard = [q for q in hard if q["class"] in cover or q["answer"] in cover]
+        easy = [q for q in easy if q["class"] in cover]
+    chosen = _pick(hard, easy, n, seed, cover)
     if not chosen:
-        raise LabelspecError(
-            f"guideline {guideline} {version} has no examples to build a quiz from"
-        )
+        what = f"of {', '.join(cover)}" if cover else "to build a quiz from"
+        raise LabelspecError(f"guideline {guideline} {version} has no examples {what}")
     options = list(spec.class_ids) + (
         [NONE_OPTION] if any(q["answer"] == NONE_OPTION for q in hard) else []
     )
     names = {c.id: c.name for c in spec.classes} | {NONE_OPTION: "None of these classes"}
     fingerprint = json.dumps([guideline, version, seed, [q["source"] for q in chosen]])
     quiz_id = "quiz-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:10]
-    questions = []
-    for number, item in enumerate(chosen, 1):
-        example = item["example"]
-        question = {"id": f"q{number:02d}", "text": example.text, "image": None}
-        if example.image is not None:
-            # The image as released, even when DVC tracks it and it changed since.
-            data = read_at(ws.root, release.commit, ws.guideline_dir(guideline) / example.image)
-            mime = MIME.get(Path(example.image).suffix.lower(), "application/octet-stream")
-            question["image"] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-        questions.append(question)
+    questions = [
+        {"id": f"q{number:02d}", **_media(ws, guideline, release.commit, item["example"])}
+        for number, item in enumerate(chosen, 1)
+    ]
     out.mkdir(parents=True, exist_ok=True)
     page = out / PAGE_FILE
-    key = out / KEY_FILE
-    atomic_write_text(page, _render(quiz_id, spec, questions, options, names))
+    atomic_write_text(page, _quiz_page(quiz_id, spec, questions, options, names))
     key_data = {
         "quiz": quiz_id,
         "guideline": guideline,
         "version": version,
         "digest": release.digest,
+        "changed_since": changed_since,
         "options": options,
         "questions": [
             {
@@ -147,61 +196,127 @@ def build_quiz(
             for q, item in zip(questions, chosen, strict=True)
         ],
     }
+    key.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(key, json.dumps(key_data, indent=2) + "\n")
     n_hard = sum(1 for item in chosen if item["kind"] != "positive")
-    return QuizResult(quiz_id, guideline, version, len(chosen), n_hard, page, key)
+    return QuizResult(quiz_id, guideline, version, len(chosen), n_hard, page, key, cover)
 
 
-def _render(
-    quiz_id: str, spec, questions: list[dict], options: list[str], names: dict[str, str]
-) -> str:
-    esc = html.escape
+def _media(ws: Workspace, guideline: str, commit: str, example) -> dict[str, Any]:
+    if example.image is None:
+        return {"text": example.text, "image": None}
+    # The image as released, even when DVC tracks it and it changed since.
+    data = read_at(ws.root, commit, ws.guideline_dir(guideline) / example.image)
+    mime = MIME.get(Path(example.image).suffix.lower(), "application/octet-stream")
+    return {"text": None, "image": f"data:{mime};base64,{base64.b64encode(data).decode()}"}
+
+
+# -- the pages -------------------------------------------------------------------------------------
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
+    "fieldset{border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0}"
+    "legend{font-weight:600;padding:0 .3rem}.q img{border:1px solid #eee;display:block;margin:.3rem 0 .6rem}"
+    ".q label{display:inline-block;margin:.25rem .9rem .25rem 0}.text{font-size:1.2rem;background:#f6f6f6;padding:.5rem}"
+    "footer{position:sticky;bottom:0;background:#fff;padding:1rem 0;border-top:1px solid #ccc}"
+    ".who{display:flex;gap:.6rem;align-items:center}.who input{font-size:1rem;padding:.3rem}"
+    ".right{border-color:#2e7d32}.wrong{border-color:#c62828}.verdict{font-weight:600}"
+    ".right .verdict{color:#2e7d32}.wrong .verdict{color:#c62828}"
+)
+SCRIPT = """
+const quiz = document.body.dataset.quiz, total = Number(document.body.dataset.total);
+const who = document.getElementById('labeler'), save = document.getElementById('save');
+const pattern = new RegExp(who.getAttribute('pattern'));
+function collect() {
+  const a = {};
+  document.querySelectorAll('input[type=radio]:checked').forEach(i => { a[i.name] = i.value; });
+  return a;
+}
+function update() {
+  const answered = Object.keys(collect()).length, id = who.value.trim();
+  document.getElementById('count').textContent = answered;
+  const missing = total - answered;
+  document.getElementById('missing').textContent = missing ? missing + ' unanswered: your trainer will see the quiz as incomplete.' : '';
+  save.disabled = !pattern.test(id);
+}
+document.addEventListener('input', update);
+document.addEventListener('change', update);
+save.addEventListener('click', () => {
+  const labeler = who.value.trim(), answers = collect();
+  const data = {quiz: quiz, labeler: labeler, complete: Object.keys(answers).length === total, answers: answers};
+  const blob = new Blob([JSON.stringify(data, null, 2)], {type: 'application/json'});
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = 'answers-' + quiz + '-' + labeler + '.json';
+  link.click();
+});
+update();
+"""
+
+
+def _question_media(q: dict, number: int) -> str:
+    if q["image"]:
+        return f'<img src="{q["image"]}" alt="Question {number}: the item to label" width="160" height="160">'
+    return f'<blockquote class="text">{esc(q["text"] or "")}</blockquote>'
+
+
+def _quiz_page(quiz_id: str, spec, questions: list[dict], options: list[str], names: dict) -> str:
     blocks = []
-    for q in questions:
-        media = (
-            f'<img src="{q["image"]}" alt="example {esc(q["id"])}" width="160" height="160">'
-            if q["image"]
-            else f'<blockquote class="text">{esc(q["text"] or "")}</blockquote>'
-        )
+    for number, q in enumerate(questions, 1):
         choices = "".join(
             f'<label><input type="radio" name="{esc(q["id"])}" value="{esc(o)}"> {esc(names.get(o, o))}</label>'
             for o in options
         )
         blocks.append(
-            f'<section class="q" id="{esc(q["id"])}"><h2>{esc(q["id"])}</h2>{media}<div>{choices}</div></section>'
+            f'<fieldset class="q" id="{esc(q["id"])}"><legend>Question {number} of {len(questions)}</legend>'
+            f"{_question_media(q, number)}<div>{choices}</div></fieldset>"
         )
-    script = (
-        "const quiz=document.body.dataset.quiz;"
-        "function collect(){const a={};document.querySelectorAll('input[type=radio]:checked')"
-        ".forEach(i=>a[i.name]=i.value);return a;}"
-        "function update(){document.getElementById('count').textContent=Object.keys(collect()).length;}"
-        "document.addEventListener('change',update);"
-        "document.getElementById('save').addEventListener('click',()=>{"
-        "const blob=new Blob([JSON.stringify({quiz:quiz,answers:collect()},null,2)],{type:'application/json'});"
-        "const link=document.createElement('a');link.href=URL.createObjectURL(blob);"
-        "link.download='answers-'+quiz+'.json';link.click();});"
-    )
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}"
-        ".q{border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0}"
-        ".q img{image-rendering:auto;border:1px solid #eee}.q label{display:inline-block;margin:.25rem .75rem .25rem 0}"
-        ".text{font-size:1.2rem;background:#f6f6f6;padding:.5rem}"
-        "footer{position:sticky;bottom:0;background:#fff;padding:1rem 0;border-top:1px solid #ccc}"
-    )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Quiz: {esc(spec.title)} {esc(spec.version)}</title><style>{style}</style></head>"
-        f'<body data-quiz="{esc(quiz_id)}"><h1>{esc(spec.title)} — quiz for version {esc(spec.version)}</h1>'
-        f"<p>Quiz <code>{esc(quiz_id)}</code>: choose the class each example should be labeled as, "
-        "following the guideline. Then save your answers and send the file to your trainer.</p>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Quiz: {esc(spec.title)} {esc(spec.version)}</title><style>{STYLE}</style></head>"
+        f'<body data-quiz="{esc(quiz_id)}" data-total="{len(questions)}">'
+        f"<h1>{esc(spec.title)}: quiz for version {esc(spec.version)}</h1>"
+        f"<p>Quiz <code>{esc(quiz_id)}</code>. Choose the class each example should be labeled as, "
+        "following the guideline. Then type your labeler id, save your answers and send the file to your trainer.</p>"
         + "".join(blocks)
-        + f'<footer><span id="count">0</span> of {len(questions)} answered. '
-        '<button id="save" type="button">Save answers</button></footer>'
-        f"<script>{script}</script></body></html>\n"
+        + '<footer><p class="who"><label for="labeler">Your labeler id</label>'
+        f'<input id="labeler" name="labeler" required autocomplete="off" pattern="{esc(LABELER_ID.pattern)}" '
+        'placeholder="e.g. vendor-a-017">'
+        '<button id="save" type="button" disabled>Save answers</button></p>'
+        f'<p role="status"><span id="count">0</span> of {len(questions)} answered. <span id="missing"></span></p></footer>'
+        f"<script>{SCRIPT}</script></body></html>\n"
     )
 
 
-# -- grading ------------------------------------------------------------------------------------
+def _feedback_page(ws: Workspace, key: dict, given: dict[str, str], summary: str) -> str:
+    spec = spec_at(ws, key["guideline"], key["version"])
+    release = get_release(ws, key["guideline"], key["version"])
+    names = {c.id: c.name for c in spec.classes} | {NONE_OPTION: "None of these classes"}
+    blocks = []
+    for number, question in enumerate(key["questions"], 1):
+        class_id, rest = question["source"].split(".", 1)
+        kind, index = rest.rstrip("]").split("[")
+        example = getattr(spec.get_class(class_id).examples, kind)[int(index)]
+        answer, mine = question["answer"], given.get(question["id"])
+        right = mine == answer
+        verdict = "Right" if right else ("Not answered" if mine is None else "Not quite")
+        yours = esc(names.get(mine, mine)) if mine else "nothing"
+        blocks.append(
+            f'<fieldset class="q {"right" if right else "wrong"}"><legend>Question {number}</legend>'
+            f"{_question_media(_media(ws, key['guideline'], release.commit, example), number)}"
+            f'<p class="verdict">{verdict}.</p><p>You answered {yours}. The answer is '
+            f"<strong>{esc(names.get(answer, answer))}</strong>: {esc(example.why)}</p></fieldset>"
+        )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Quiz feedback: {esc(spec.title)} {esc(spec.version)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{esc(spec.title)} {esc(spec.version)}: your quiz</h1><p>{esc(summary)}</p>"
+        + "".join(blocks)
+        + "</body></html>\n"
+    )
+
+
+# -- grading ---------------------------------------------------------------------------------------
 @dataclass
 class GradeResult:
     quiz_id: str
@@ -211,6 +326,8 @@ class GradeResult:
     pass_mark: float
     wrong: list[dict[str, str | None]]
     record: TrainingRecord
+    unanswered: list[str] = field(default_factory=list)
+    feedback: Path | None = None
 
     @property
     def score(self) -> float:
@@ -225,24 +342,35 @@ class GradeResult:
             "score": round(self.score, 4),
             "pass_mark": self.pass_mark,
             "passed": self.record.passed,
+            "incomplete": bool(self.unanswered),
+            "unanswered": self.unanswered,
             "wrong": self.wrong,
             "record": self.record.model_dump(mode="json"),
+            "feedback": str(self.feedback) if self.feedback else None,
         }
 
 
 def _load_key(path: Path) -> dict[str, Any]:
-    key_path = path / KEY_FILE if path.is_dir() else path
+    if path.is_dir():
+        found = [p for p in (key_path_for(path.resolve()), path / LEGACY_KEY) if p.is_file()]
+        if not found:
+            raise NotFoundError(
+                f"{path}: no answer key for this quiz folder (looked for {key_path_for(path.resolve()).name} "
+                f"beside it); give the key file itself"
+            )
+        path = found[0]
     try:
-        return json.loads(key_path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise NotFoundError(
-            f"{key_path}: no answer key here (give the quiz folder or its {KEY_FILE})"
+            f"{path}: no answer key here (give the quiz folder or its key)"
         ) from exc
     except json.JSONDecodeError as exc:
-        raise LabelspecError(f"{key_path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
 
 
-def _load_answers(path: Path) -> tuple[str | None, dict[str, str]]:
+def _load_answers(path: Path) -> tuple[str | None, str | None, dict[str, str]]:
+    """(quiz id, labeler, answers) of an answers file: the page's JSON, or a CSV question,answer."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -251,31 +379,71 @@ def _load_answers(path: Path) -> tuple[str | None, dict[str, str]]:
         rows = list(csv.DictReader(text.splitlines()))
         if rows and not {"question", "answer"} <= set(rows[0]):
             raise LabelspecError(f"{path}: a CSV of answers needs the columns question,answer")
-        return None, {r["question"].strip(): r["answer"].strip() for r in rows}
+        return (
+            None,
+            None,
+            {r["question"].strip(): r["answer"].strip() for r in rows if r["answer"].strip()},
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):
-        return data.get("quiz"), {str(k): str(v) for k, v in data["answers"].items()}
+        labeler = data.get("labeler")
+        return data.get("quiz"), str(labeler) if labeler else None, _given(data["answers"])
     if isinstance(data, dict):
-        return None, {str(k): str(v) for k, v in data.items()}
-    raise LabelspecError(f'{path}: expected {{"quiz": ..., "answers": {{question: answer}}}}')
+        return None, None, _given(data)
+    raise LabelspecError(
+        f'{path}: expected {{"quiz": ..., "labeler": ..., "answers": {{question: answer}}}}'
+    )
 
 
-def grade(ws: Workspace, quiz: Path, answers: Path, labeler: str) -> GradeResult:
-    """Score answers against the key and record the training record (pass mark from the spec)."""
+def _given(answers: dict) -> dict[str, str]:
+    return {str(k): str(v) for k, v in answers.items() if v not in (None, "")}
+
+
+def grade(
+    ws: Workspace,
+    quiz: Path,
+    answers: Path,
+    labeler: str | None = None,
+    incomplete: bool = False,
+    feedback: Path | None = None,
+) -> GradeResult:
+    """Score answers against the key, record the training (pass mark from the spec) and write
+    the feedback page (``feedback``, or ``<answers>.feedback.html`` beside the answers).
+
+    The labeler comes from the answers file (the quiz page writes it) or ``labeler``; answers
+    with unanswered questions are refused unless ``incomplete`` says to count those as wrong."""
     key = _load_key(quiz)
-    quiz_in_answers, given = _load_answers(answers)
+    quiz_in_answers, labeler_in_answers, given = _load_answers(answers)
     if quiz_in_answers and quiz_in_answers != key["quiz"]:
         raise LabelspecError(
             f"{answers} answers quiz {quiz_in_answers}, but the key is for {key['quiz']}"
+        )
+    if labeler and labeler_in_answers and labeler != labeler_in_answers:
+        raise LabelspecError(
+            f"{answers} was saved by {labeler_in_answers}, not {labeler}; grade it as "
+            f"{labeler_in_answers} (or leave out --labeler)"
+        )
+    labeler = labeler or labeler_in_answers
+    if not labeler:
+        raise LabelspecError(
+            f"{answers} does not say who answered; give --labeler ID (files the quiz page saves carry it)"
         )
     expected = {q["id"]: q["answer"] for q in key["questions"]}
     unknown = sorted(set(given) - set(expected))
     if unknown:
         raise LabelspecError(
             f"{answers}: questions not in quiz {key['quiz']}: {', '.join(unknown)}"
+        )
+    unanswered = [qid for qid in expected if qid not in given]
+    if unanswered and not incomplete:
+        listing = ", ".join(unanswered[:10]) + (" ..." if len(unanswered) > 10 else "")
+        raise LabelspecError(
+            f"{answers} answers {len(expected) - len(unanswered)} of {len(expected)} questions "
+            f"(unanswered: {listing}); have {labeler} finish the quiz, or grade it as incomplete "
+            "with --incomplete (unanswered questions count as wrong)"
         )
     get_labeler(ws, labeler)
     wrong = [
@@ -287,6 +455,13 @@ def grade(ws: Workspace, quiz: Path, answers: Path, labeler: str) -> GradeResult
     pass_mark = spec.quality.training.pass_accuracy
     correct = len(expected) - len(wrong)
     score = correct / len(expected)
+    passed = score >= pass_mark
+    missing = f" ({len(unanswered)} unanswered)" if unanswered else ""
+    summary = (
+        f"{labeler}: {correct} of {len(expected)} right{missing}, {score:.0%}; the pass mark is "
+        f"{pass_mark:.0%}, so you {'passed' if passed else 'did not pass'}."
+    )
+    page = _feedback_page(ws, key, given, summary)  # rendered first: a failure records nothing
     record = record_training(
         ws,
         labeler,
@@ -294,7 +469,14 @@ def grade(ws: Workspace, quiz: Path, answers: Path, labeler: str) -> GradeResult
         key["version"],
         method="quiz",
         score=score,
-        passed=score >= pass_mark,
+        passed=passed,
         quiz=key["quiz"],
     )
-    return GradeResult(key["quiz"], labeler, correct, len(expected), pass_mark, wrong, record)
+    result = GradeResult(
+        key["quiz"], labeler, correct, len(expected), pass_mark, wrong, record, unanswered
+    )
+    result.feedback = (
+        Path(feedback) if feedback else answers.with_name(answers.stem + ".feedback.html")
+    )
+    atomic_write_text(result.feedback, page)
+    return result

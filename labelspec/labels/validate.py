@@ -430,19 +430,19 @@ left join cov on cov.rec = r.rec
 
 # The batch's rows. An annotation's id is a function of what it is (its namespace, the tool's
 # key for it, item, labeler and content), so re-importing an export makes the same ids and the
-# import can tell new, updated and unchanged annotations apart (labels.ingest). Rows without a
-# tool key (JSONL, CSV) are keyed by their content.
+# import can tell new, updated and unchanged annotations apart (labels.ingest). Formats without
+# a tool key (JSONL, CSV) make one annotation per item and labeler, as they always did.
 _OUTPUT = """
 with keyed as (
-  select r.*, coalesce(r.annotation_key, 'row:' || md5(to_json({
-      'i': r.item_id, 'l': r.labeler_id, 'c': r."class", 'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w,
-      'h': r.bbox_h, 's': r.span_start, 'e': r.span_end, 'a': r.a_canonical, 't': r.created_at}))) as k
+  select r.*, coalesce(r.annotation_key, 'item:' || md5(to_json([r.item_id, r.labeler_id]))) as k
   from j r
 ),
 content as (
+  -- what the labeler said (classes, shapes, attributes), under which version, and when
   select k, item_id, labeler_id, md5(string_agg(to_json({
       'c': "class", 'x': bbox_x, 'y': bbox_y, 'w': bbox_w, 'h': bbox_h, 's': span_start, 'e': span_end,
-      'a': a_canonical})::VARCHAR, ';' order by "class", bbox_x, bbox_y, bbox_w, bbox_h, span_start, span_end, a_canonical)) as digest
+      'a': a_canonical, 'v': version, 't': created_at})::VARCHAR, ';'
+      order by "class", bbox_x, bbox_y, bbox_w, bbox_h, span_start, span_end, a_canonical, created_at)) as digest
   from keyed group by all
 )
 select

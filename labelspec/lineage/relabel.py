@@ -126,8 +126,12 @@ def plan(
     priority: str = "oldest",
     predictions: Path | str | None = None,
     seed: int = 0,
+    from_resolve: str | None = None,
+    min_confidence: float = 0.0,
 ) -> PlanResult:
-    """Write a relabel plan for the labels a release makes suspect, and the tool's task files."""
+    """Write a relabel plan for the labels a release makes suspect (or, ``from_resolve``, the
+    items a resolution method could not decide with ``min_confidence``), and the tool's task
+    files."""
     from labelspec.formats import labelstudio
     from labelspec.guideline.releases import spec_at
     from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
@@ -168,12 +172,15 @@ def plan(
     spec = spec_at(ws, guideline, version)
     con = found.con
     where = " and ".join(f'"{k}"::VARCHAR = ${i}' for i, k in enumerate(filters, 1)) or "true"
+    if from_resolve:
+        _undecided_as_suspects(ws, dataset, con, from_resolve, min_confidence, snapshot.commit)
     suspects = (
         con.sql(
             f"""
         select item_id, annotation_id, "class", labeler_id, guideline_version, created_at,
           case when kind = 'affected' then 'class ' || "class" || ' changed since ' || guideline_version
                when kind = 'confusable' then 'class ' || "class" || ' is confusable with a changed class'
+               when kind = 'undecided' then 'labels disagree: no {from_resolve} resolution at confidence {min_confidence}'
                else 'labeler ' || labeler_id || ' was not trained on ' || guideline_version end as reason
         from suspect where {where} order by item_id, annotation_id
         """,
@@ -270,14 +277,49 @@ def plan(
         as_predictions=True,
     )
     _annotate_tasks(out / "tasks.labelstudio.json", record)
-    atomic_write_text(out / "labeling-config.xml", labelstudio.labeling_config(spec))
+    from labelspec.guideline import instructions
+
+    site_url = instructions.published_url(ws)
+    atomic_write_text(out / "labeling-config.xml", labelstudio.labeling_config(spec, site_url))
+    atomic_write_text(
+        out / "instructions.html", instructions.label_studio_instructions(spec, site_url)
+    )
+    atomic_write_text(out / "cvat-guide.md", instructions.cvat_guide(spec, site_url))
     atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
     message = f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}"
     with transaction(ws, message) as tx:
         target = tx.write_text(plans_dir(ws, dataset) / f"{plan_id}.json", text)
     commit = tx.commit
-    files = ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml"]
+    files = [
+        "plan.json",
+        "tasks.labelstudio.json",
+        "tasks.csv",
+        "labeling-config.xml",
+        "instructions.html",
+        "cvat-guide.md",
+    ]
     return PlanResult(plan_id, version, len(ordered), out, files, ws.relpath(target), commit)
+
+
+def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> None:
+    """Replace the suspects by the current labels of the items ``method`` leaves undecided."""
+    from labelspec.resolve import low_confidence_items
+
+    items = low_confidence_items(ws, dataset, method, min_confidence, snapshot=commit)
+    keys = list(con.sql("select * from suspect limit 0").columns)
+    con.execute(
+        "create or replace temp table undecided as select unnest($1::VARCHAR[]) as item_id", [items]
+    )
+    picked = ", ".join(
+        "'undecided' as kind"
+        if c == "kind"
+        else ("false as untrained" if c == "untrained" else f'l."{c}"')
+        for c in keys
+    )
+    con.execute(
+        f"create or replace temp table suspect as select {picked} from labels l "
+        "where l.item_id in (select item_id from undecided)"
+    )
 
 
 def _prioritise(

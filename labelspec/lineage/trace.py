@@ -32,7 +32,7 @@ def site_page(guideline: str, version: str, class_id: str) -> str:
     return f"{guideline}/{version}/classes/{class_id}/"
 
 
-def _training_table(ws: Workspace) -> pa.Table:
+def training_table(ws: Workspace) -> pa.Table:
     from labelspec.labelers.training import training_records
 
     records = training_records(ws)
@@ -81,7 +81,7 @@ def trace_item(
     )
     if not item:
         raise NotFoundError(f"no item {item_id!r} in dataset {dataset!r}")
-    con.register("training", _training_table(ws))
+    con.register("training", training_table(ws))
     rows = (
         con.sql(
             """
@@ -145,7 +145,15 @@ def trace_item(
         )
     ordered = sorted(annotations.values(), key=lambda a: (a["batch"], a["annotation_id"]))
     meta = {k: v for k, v in item[0].items() if k not in ("text",)}
-    return {"dataset": dataset, "snapshot": snap.name, "item": meta, "annotations": ordered}
+    from labelspec.store.trainsets import trainsets_of_item
+
+    return {
+        "dataset": dataset,
+        "snapshot": snap.name,
+        "item": meta,
+        "annotations": ordered,
+        "trainsets": trainsets_of_item(ws, dataset, item_id),
+    }
 
 
 # -- trace impact ---------------------------------------------------------------------------------------
@@ -175,7 +183,7 @@ class Impact:
         }
 
 
-def _suspect_classes(
+def suspect_classes(
     ws: Workspace, guideline: str, versions: list[str], to: str | None
 ) -> dict[str, dict[str, str]]:
     """version -> {class: why} for labels made under that version, judged against ``to``."""
@@ -202,7 +210,7 @@ def _suspect_classes(
     return out
 
 
-def _versions_between(
+def versions_between(
     ws: Workspace, guideline: str, present: list[str], from_: str | None, to: str | None
 ) -> list[str]:
     from labelspec.guideline.releases import releases
@@ -271,9 +279,9 @@ def find_suspects(
             "select distinct guideline_version from labels where guideline = ?", [guideline]
         ).fetchall()
     ]
-    versions = _versions_between(ws, guideline, present, from_, target)
-    since = _versions_between(ws, guideline, present, from_, None)  # --from bounds every reason
-    suspects = _suspect_classes(ws, guideline, versions, target)
+    versions = versions_between(ws, guideline, present, from_, target)
+    since = versions_between(ws, guideline, present, from_, None)  # --from bounds every reason
+    suspects = suspect_classes(ws, guideline, versions, target)
     affected_rows = [
         {"version": v, "class": c, "kind": k}
         for v, classes in suspects.items()
@@ -288,7 +296,7 @@ def find_suspects(
             ),
         ),
     )
-    con.register("training", _training_table(ws))
+    con.register("training", training_table(ws))
     keys = [*SEGMENT_BASE, *[c for c in by if c not in SEGMENT_BASE]]
     item_keys = [c for c in keys if c in item_columns and c not in (*SEGMENT_BASE, "labeler_id")]
     select_keys = ", ".join(f'i."{c}"' if c in item_keys else f'l."{c}"' for c in keys)
@@ -379,7 +387,7 @@ def trace_labeler(
     from labelspec.store.query import connect
 
     con = connect(ws, dataset, snapshot)
-    con.register("training", _training_table(ws))
+    con.register("training", training_table(ws))
     rows = con.execute(
         f"""
         select l.guideline, l.guideline_version, {COVERED} as covered,

@@ -10,7 +10,9 @@ import html
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from labelspec.site.safe import md_cell, md_text
 from labelspec.yamlio import atomic_write_text
 
 METRIC_KEYS = (
@@ -196,16 +198,18 @@ def write_report(
     golden = bake["golden"]
     title = f"Bake-off on {bake['dataset']}: golden set {golden['name']} v{golden['version']} ({golden['items']} items)"
     weights = ", ".join(f"{k} {v:.2f}" for k, v in bake["weights"].items())
+    # Source names come from deliveries: every cell is escaped, so a name cannot add HTML,
+    # links or columns to a report that is read on GitHub or in DVC Studio.
     md = [
-        f"# {title}",
+        f"# {md_text(title)}",
         "",
-        f"Ranking weights: {weights}.",
+        f"Ranking weights: {md_text(weights)}.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + " --- |" * len(header),
     ]
-    md += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-    md += ["", *[f"![{p.stem}]({p.name})" for p in plots], ""]
+    md += ["| " + " | ".join(md_cell(_fmt(v)) for v in row) + " |" for row in rows]
+    md += ["", *[f"![{md_text(p.stem)}]({quote(p.name)})" for p in plots], ""]
     atomic_write_text(out / "report.md", "\n".join(md))
     esc = html.escape
     table = "".join(

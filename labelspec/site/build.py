@@ -6,6 +6,8 @@
     <folder>/<guideline>/<version>/...      one complete site per release
     <folder>/<guideline>/latest/...         a copy of the newest release
     <folder>/<guideline>/index.html         redirects to latest/
+    <folder>/<guideline>/guideline.json     {"title": ...} of the newest release, for the root page
+    <folder>/index.html                     every guideline and its versions
 
 The same tree is committed to a branch (``gh-pages`` by default) for static hosting.
 """
@@ -29,6 +31,7 @@ from labelspec.workspace import Workspace
 
 DEFAULT_FOLDER = "site-versions"
 LATEST = "latest"
+GUIDELINE_FILE = "guideline.json"  # beside versions.json: the title the root page shows
 
 
 @contextlib.contextmanager
@@ -48,7 +51,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _mkdocs_build(config_file: Path, site_dir: Path, overrides: dict[str, Any] | None = None) -> None:
+def _mkdocs_build(
+    config_file: Path, site_dir: Path, overrides: dict[str, Any] | None = None
+) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, PluginError
@@ -58,7 +63,9 @@ def _mkdocs_build(config_file: Path, site_dir: Path, overrides: dict[str, Any] |
     logger.addHandler(collect)
     try:
         with _quiet_mkdocs():
-            config = load_config(str(config_file), site_dir=str(site_dir), strict=True, **(overrides or {}))
+            config = load_config(
+                str(config_file), site_dir=str(site_dir), strict=True, **(overrides or {})
+            )
             build(config)
     except (PluginError, ConfigurationError, Abort) as exc:
         details = "\n".join(collect.messages) or str(exc)
@@ -76,18 +83,42 @@ class BuildResult:
         return {"out": str(self.out), "pages": self.pages}
 
 
-def build(ws: Workspace, out: Path | str | None = None) -> BuildResult:
-    """Build the working tree's guidelines (strict: broken links and spec errors fail)."""
+def build(ws: Workspace, out: Path | str | None = None, labelers: str | None = None) -> BuildResult:
+    """Build the working tree's guidelines (strict: broken links and spec errors fail).
+
+    ``labelers``: ``"all"`` adds the Labelers page for every vendor, a vendor name adds it for
+    that vendor only; None keeps what mkdocs.yml says (no page unless it opts in)."""
     config_file = ws.root / "mkdocs.yml"
     if not config_file.is_file():
         raise LabelspecError(f"{config_file} not found; `labelspec init` writes one")
     target = Path(out).resolve() if out else ws.root / "site"
-    _mkdocs_build(config_file, target)
+    if labelers is None:
+        _mkdocs_build(config_file, target)
+    else:
+        with tempfile.TemporaryDirectory(prefix="labelspec-site-") as tmp:
+            options = {"workspace": str(ws.root), **_labelers_options(labelers)}
+            _mkdocs_build(_config_for(ws, Path(tmp), options), target)
     return BuildResult(target, sum(1 for _ in target.rglob("index.html")))
 
 
-def _publish_config(ws: Workspace, name: str, version: str, tmp: Path) -> Path:
-    """The workspace's mkdocs.yml, pointed at one guideline at one release, with the selector."""
+def _labelers_options(labelers: str | None) -> dict[str, Any]:
+    if labelers is None:
+        return {}
+    if labelers == "all":
+        return {"labelers_page": True}
+    return {"labelers_page": True, "labelers_vendor": labelers}
+
+
+def _config_for(
+    ws: Workspace,
+    tmp: Path,
+    options: dict[str, Any],
+    site_name: str | None = None,
+    extra: dict[str, Any] | None = None,
+    site_path: str | None = None,
+) -> Path:
+    """The workspace's mkdocs.yml with the labelspec plugin set to ``options`` (the plugin
+    replaces every page, so docs_dir can be an empty folder of our own)."""
     from labelspec import yamlio
 
     data = yamlio.to_plain(yamlio.load_plain(ws.root / "mkdocs.yml")) or {}
@@ -96,22 +127,47 @@ def _publish_config(ws: Workspace, name: str, version: str, tmp: Path) -> Path:
         for p in data.get("plugins", [])
         if (p if isinstance(p, str) else next(iter(p))) != "labelspec"
     ]
-    plugins.append(
-        {"labelspec": {"workspace": str(ws.root), "guideline": name, "version": version}}
+    found = next(
+        (
+            p["labelspec"]
+            for p in data.get("plugins", [])
+            if isinstance(p, dict) and "labelspec" in p
+        ),
+        None,
     )
+    plugins.append({"labelspec": {**(found or {}), **options}})
     data["plugins"] = plugins
-    spec_title = name
-    with contextlib.suppress(LabelspecError):
-        from labelspec.guideline.releases import spec_at
-
-        spec_title = spec_at(ws, name, version).title
-    data["site_name"] = f"{spec_title}"
+    if site_name:
+        data["site_name"] = site_name
+    if site_path and data.get("site_url"):
+        # Each published version lives under <site_url>/<guideline>/<version>/, as mike does it.
+        data["site_url"] = str(data["site_url"]).rstrip("/") + f"/{site_path}/"
     data["docs_dir"] = str((tmp / "empty").resolve())
-    (tmp / "empty").mkdir()
-    data.setdefault("extra", {})["version"] = {"provider": "mike", "default": LATEST}
+    (tmp / "empty").mkdir(exist_ok=True)
+    if extra:
+        data.setdefault("extra", {}).update(extra)
     config = tmp / "mkdocs.yml"
     config.write_text(yamlio.dumps(data))
     return config
+
+
+def _publish_config(
+    ws: Workspace, name: str, version: str, tmp: Path, labelers: str | None = None
+) -> Path:
+    """The workspace's mkdocs.yml, pointed at one guideline at one release, with the selector."""
+    title = name
+    with contextlib.suppress(LabelspecError):
+        from labelspec.guideline.releases import spec_at
+
+        title = spec_at(ws, name, version).title
+    options = {
+        "workspace": str(ws.root),
+        "guideline": name,
+        "version": version,
+        **_labelers_options(labelers),
+    }
+    extra = {"version": {"provider": "mike", "default": LATEST}}
+    return _config_for(ws, tmp, options, title, extra, f"{name}/{version}")
 
 
 def _deploy(site: Path, root: Path, name: str, version: str, title: str) -> list[dict[str, Any]]:
@@ -127,7 +183,7 @@ def _deploy(site: Path, root: Path, name: str, version: str, title: str) -> list
     versions_file = base / "versions.json"
     versions = json.loads(versions_file.read_text()) if versions_file.is_file() else []
     versions = [v for v in versions if v["version"] != version]
-    versions.append({"version": version, "title": title, "aliases": []})
+    versions.append({"version": version, "title": version, "aliases": []})
     versions.sort(key=lambda v: Version.parse(v["version"]), reverse=True)
     previous_latest = next((v["version"] for v in versions if LATEST in v["aliases"]), None)
     for entry in versions:
@@ -143,6 +199,8 @@ def _deploy(site: Path, root: Path, name: str, version: str, title: str) -> list
             shutil.rmtree(latest)
         shutil.copytree(base / versions[0]["version"], latest)
     versions_file.write_text(json.dumps(versions, indent=2) + "\n")
+    if versions[0]["version"] == version or not (base / GUIDELINE_FILE).is_file():
+        (base / GUIDELINE_FILE).write_text(json.dumps({"title": title}) + "\n")
     (base / "index.html").write_text(_redirect(f"{LATEST}/"))
     _write_root_index(root)
     return versions
@@ -157,12 +215,45 @@ def _redirect(target: str) -> str:
     )
 
 
+ROOT_STYLE = (
+    "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}"
+    "header{background:#4051b5;color:#fff;padding:1.2rem 2rem}header h1{margin:0;font-size:1.4rem;font-weight:500}"
+    "main{max-width:48rem;margin:1.5rem auto;padding:0 1rem}"
+    ".card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.2rem;margin:0 0 1rem}"
+    ".card h2{margin:0 0 .4rem;font-size:1.15rem}.card a{color:#4051b5}.versions{margin:.4rem 0 0;padding:0;list-style:none}"
+    ".versions li{display:inline-block;margin:0 .5rem .3rem 0}.badge{font-size:.75rem;background:#dafbe1;color:#116329;"
+    "border-radius:1rem;padding:.05rem .45rem;margin-left:.25rem}"
+)
+
+
 def _write_root_index(root: Path) -> None:
-    names = sorted(p.name for p in root.iterdir() if (p / "versions.json").is_file())
-    items = "".join(f'<li><a href="{html.escape(n)}/">{html.escape(n)}</a></li>' for n in names)
+    """The landing page of a published folder: every guideline, its versions, the latest first."""
+    esc = html.escape
+    cards = []
+    for folder in sorted(p for p in root.iterdir() if (p / "versions.json").is_file()):
+        versions = json.loads((folder / "versions.json").read_text())
+        about = folder / GUIDELINE_FILE
+        title = (
+            json.loads(about.read_text()).get("title", folder.name)
+            if about.is_file()
+            else folder.name
+        )
+        links = "".join(
+            f'<li><a href="{esc(folder.name)}/{esc(v["version"])}/">{esc(v["version"])}</a>'
+            + ('<span class="badge">latest</span>' if LATEST in v["aliases"] else "")
+            + "</li>"
+            for v in versions
+        )
+        cards.append(
+            f'<section class="card"><h2><a href="{esc(folder.name)}/">{esc(title)}</a></h2>'
+            f'<div><code>{esc(folder.name)}</code></div><ul class="versions">{links}</ul></section>'
+        )
     (root / "index.html").write_text(
-        f'<!doctype html><html><head><meta charset="utf-8"><title>Labeling guidelines</title></head>'
-        f"<body><h1>Labeling guidelines</h1><ul>{items}</ul></body></html>\n"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Labeling guidelines</title><style>{ROOT_STYLE}</style></head>"
+        "<body><header><h1>Labeling guidelines</h1></header><main>"
+        f"{''.join(cards)}</main></body></html>\n"
     )
 
 
@@ -194,8 +285,10 @@ def publish(
     version: str | None = None,
     folder: Path | str | None = None,
     branch: str | None = "gh-pages",
+    labelers: str | None = None,
 ) -> PublishResult:
-    """Build guideline ``name`` as released at ``version`` and deploy it as a site version."""
+    """Build guideline ``name`` as released at ``version`` and deploy it as a site version
+    (``labelers`` as for ``build``: a published site has no Labelers page unless asked)."""
     from labelspec.guideline.releases import get_release, releases
     from labelspec.vcs import commit_directory, extract_branch
 
@@ -212,20 +305,102 @@ def publish(
     commit = None
     with tempfile.TemporaryDirectory(prefix="labelspec-site-") as tmp_name:
         tmp = Path(tmp_name)
-        config = _publish_config(ws, name, version, tmp)
+        config = _publish_config(ws, name, version, tmp, labelers)
+        title = _site_title(config)
         built = tmp / "site"
         _mkdocs_build(config, built)
         if folder_path:
-            versions = folder_versions = _deploy(built, folder_path, name, version, version)
+            versions = folder_versions = _deploy(built, folder_path, name, version, title)
         if branch:
             with ws.lock():
                 pages = tmp / "pages"
                 extract_branch(ws.root, branch, pages)
                 pages.mkdir(exist_ok=True)
-                versions = _deploy(built, pages, name, version, version)
+                versions = _deploy(built, pages, name, version, title)
                 (pages / ".nojekyll").write_text("")
                 commit = commit_directory(ws.root, branch, pages, f"site: publish {name} {version}")
     return PublishResult(name, version, folder_path, branch, commit, versions, folder_versions)
+
+
+def _site_title(config: Path) -> str:
+    from labelspec import yamlio
+
+    return str((yamlio.load_plain(config) or {}).get("site_name", ""))
+
+
+# -- print / PDF -------------------------------------------------------------------------------------
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@dataclass
+class PdfResult:
+    guideline: str
+    version: str | None  # None: the working tree (a draft)
+    out: Path
+    bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "guideline": self.guideline,
+            "version": self.version,
+            "out": str(self.out),
+            "bytes": self.bytes,
+        }
+
+
+def pdf(ws: Workspace, name: str, out: Path | str, version: str | None = None) -> PdfResult:
+    """Guideline ``name`` (as released at ``version``, or the working tree) as one PDF: the
+    site's print page rendered by headless Chromium, the one renderer that draws the theme and
+    the pictures as the browser does. Without Chromium, open ``print/`` of a built site in a
+    browser and print it."""
+    import subprocess
+
+    browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
+    if browser is None:
+        raise LabelspecError(
+            "a PDF needs headless Chromium (`apt-get install chromium`, or Google Chrome) on PATH; "
+            "without it, `labelspec site build` and print the page print/ of your guideline from a browser"
+        )
+    if version is not None:
+        from labelspec.guideline.releases import get_release
+
+        get_release(ws, name, version)
+    ws.spec_path(name)
+    target = Path(out).resolve()
+    with tempfile.TemporaryDirectory(prefix="labelspec-pdf-") as tmp_name:
+        tmp = Path(tmp_name)
+        options = {"workspace": str(ws.root), "guideline": name}
+        if version:
+            options["version"] = version
+        built = tmp / "site"
+        _mkdocs_build(_config_for(ws, tmp, options), built)
+        page = built / "print" / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        done = subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                "--disable-background-networking",
+                f"--user-data-dir={tmp / 'profile'}",
+                f"--print-to-pdf={partial}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0 or not partial.is_file():
+            partial.unlink(missing_ok=True)
+            raise LabelspecError(
+                f"{browser} could not print the guideline: {done.stderr.strip()[-500:]}"
+            )
+        os.replace(partial, target)
+    return PdfResult(name, version, target, target.stat().st_size)
 
 
 def serve(folder: Path | str, host: str = "127.0.0.1", port: int = 8000):

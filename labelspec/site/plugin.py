@@ -5,6 +5,12 @@ the plugin replaces what mkdocs found in ``docs_dir`` with generated pages, copi
 images, builds the navigation, and watches the guidelines and the roster for live reload. With
 ``guideline`` and ``version`` set (``labelspec site publish``) it renders one guideline as
 released at that tag instead.
+
+Readers are protected from what specs and rosters contain: navigation titles and the site name
+are escaped (the theme prints them raw), every page body goes through ``safe.clean_html`` after
+every other plugin, and the theme override (``assets/main.html``) escapes the ``<title>``.
+The Labelers page is opt-in (``labelers_page: true``), optionally for one vendor only
+(``labelers_vendor``): a site sent to vendor A must not list vendor B's people.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from labelspec.errors import LabelspecError, ProblemsError
@@ -30,6 +36,11 @@ CDN_URL = re.compile(
     rb"fonts\.googleapis\.com|fonts\.gstatic\.com|api\.github\.com|gitlab\.com/api)/"
 )
 CSS_URI = "assets/labelspec.css"
+ASSETS = Path(__file__).parent / "assets"
+# Material's version selector keeps the reader's page by finding it in the other version's
+# sitemap.xml; it compares paths only (it swaps in the reader's own host), so a site without a
+# site_url gets a sitemap on this placeholder host.
+SITEMAP_HOST = "http://localhost/"
 REQUIRED_EXTENSIONS = ("admonition", "attr_list", "md_in_html", "tables", "toc")
 
 
@@ -37,7 +48,8 @@ class LabelspecConfig(Config):
     workspace = config_options.Optional(config_options.Type(str))
     guideline = config_options.Optional(config_options.Type(str))
     version = config_options.Optional(config_options.Type(str))
-    labelers_page = config_options.Type(bool, default=True)
+    labelers_page = config_options.Type(bool, default=False)
+    labelers_vendor = config_options.Optional(config_options.Type(str))
 
 
 class LabelspecPlugin(BasePlugin[LabelspecConfig]):
@@ -55,6 +67,12 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
             raise PluginError(f"labelspec: {exc}") from exc
         # Offline and private: no web fonts, ever (the theme would fetch them from Google).
         config.theme["font"] = False
+        # The override template: the outdated-version banner and an escaped <title>. It goes
+        # after the workspace's own custom_dir, if any, so that the team's overrides win.
+        if str(ASSETS) not in config.theme.dirs:
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(ASSETS))
+        config.site_name = esc_once(config.site_name)
+        self.urls: list[str] = []
         for extension in REQUIRED_EXTENSIONS:
             if extension not in config.markdown_extensions:
                 config.markdown_extensions.append(extension)
@@ -71,6 +89,10 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
             return [source.at_release(self.ws, self.config.guideline, self.config.version)]
         names = [self.config.guideline] if self.config.guideline else self.ws.guideline_names()
         return [source.working_tree(self.ws, name) for name in names]
+
+    @property
+    def labelers(self) -> bool:
+        return self.config.labelers_page or bool(self.config.labelers_vendor)
 
     @property
     def single(self) -> bool:
@@ -91,12 +113,12 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
                 out[prefix + uri] = content
         if not self.single:
             out["index.md"] = self._home()
-        if self.config.labelers_page:
+        if self.labelers:
             out["labelers.md"] = self._labelers()
         return out
 
     def _home(self) -> str:
-        from labelspec.site.pages import esc
+        from labelspec.site.pages import lit, md_field
 
         lines = [
             "# Labeling guidelines",
@@ -106,10 +128,11 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         ]
         for src in self.sources:
             spec = src.site.spec
+            version = f"draft after {spec.version}" if src.site.draft else spec.version
             lines.append(
-                f"| [{esc(spec.title)}]({src.name}/index.md) | {esc(spec.version)} | {spec.task} | {len(spec.classes)} |"
+                f"| [{md_field(spec.title, table=True)}]({src.name}/index.md) | {lit(version)} | {spec.task} | {len(spec.classes)} |"
             )
-        if self.config.labelers_page:
+        if self.labelers:
             lines += ["", "Who is trained on which version: [Labelers](labelers.md)."]
         return "\n".join(lines) + "\n"
 
@@ -117,18 +140,27 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         from labelspec.labelers.coverage import status
         from labelspec.site.pages import labelers_page
 
-        names = [s.name for s in self.sources]
-        rows = [r.to_dict() for name in names for r in status(self.ws, name)]
-        return labelers_page(rows)
+        vendor = self.config.labelers_vendor
+        rows = [
+            r.to_dict()
+            for src in self.sources
+            for r in status(self.ws, src.name)
+            if vendor is None or r.vendor == vendor
+        ]
+        return labelers_page(rows, vendor)
 
     def _nav(self) -> list:
+        """The navigation; mkdocs and the theme print its titles as HTML, so they are escaped."""
         from labelspec.semver import Version
+        from labelspec.site.pages import PRINT_URI, esc
 
         nav: list = [] if self.single else [{"Home": "index.md"}]
         for src in self.sources:
             spec, p = src.site.spec, self._prefix(src.name)
             section: list = [{"Overview": f"{p}index.md"}]
-            section.append({"Classes": [{c.name: f"{p}classes/{c.id}.md"} for c in spec.classes]})
+            section.append(
+                {"Classes": [{esc(c.name): f"{p}classes/{c.id}.md"} for c in spec.classes]}
+            )
             section.append({"Rules": f"{p}rules.md"})
             if spec.decision_tree:
                 section.append({"Decision tree": f"{p}decision-tree.md"})
@@ -136,7 +168,8 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
                 section.append(
                     {
                         "Guides": [
-                            {title: f"{p}guide/{slug}.md"} for slug, title, _ in src.site.guides
+                            {esc(title): f"{p}guide/{slug}.md"}
+                            for slug, title, _ in src.site.guides
                         ]
                     }
                 )
@@ -146,8 +179,9 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
                     {"What changed": [{f"In {v}": f"{p}changes/{v}.md"} for v in versions]}
                 )
             section.append({"Changelog": f"{p}changelog.md"})
-            nav.extend(section if self.single else [{spec.title: section}])
-        if self.config.labelers_page:
+            section.append({"Print or PDF": f"{p}{PRINT_URI}"})
+            nav.extend(section if self.single else [{esc(spec.title): section}])
+        if self.labelers:
             nav.append({"Labelers": "labelers.md"})
         return nav
 
@@ -155,11 +189,13 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         docs_dir = Path(config.docs_dir).resolve()
         # What mkdocs found in docs_dir (spec.yaml, docs/*.md, images) is replaced by the render;
         # theme assets (and anything a plugin added from elsewhere) stay.
+        # The override folder is a theme folder too: its stylesheet is added below instead.
         generated = Files(
             [
                 f
                 for f in files
-                if not f.abs_src_path or docs_dir not in Path(f.abs_src_path).resolve().parents
+                if not f.abs_src_path
+                or not {docs_dir, ASSETS.resolve()} & set(Path(f.abs_src_path).resolve().parents)
             ]
         )
         for uri, content in self._pages().items():
@@ -179,9 +215,42 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
                 server.watch(str(path))
         return server
 
+    @event_priority(-100)  # after every other plugin, GLightbox's captions included
+    def on_page_content(self, html, page, config, files):
+        from labelspec.site.safe import clean_html
+
+        return clean_html(html)
+
+    def on_page_context(self, context, page, config, nav):
+        self.urls.append(page.url)
+        return context
+
     def on_post_build(self, config):
         for path in Path(config.site_dir).rglob("*.js"):
             data = path.read_bytes()
             patched = CDN_URL.sub(b"./offline/", data)
             if patched != data:
                 path.write_bytes(patched)
+        if not config.site_url:
+            _write_sitemap(Path(config.site_dir) / "sitemap.xml", self.urls)
+
+
+def esc_once(text: str) -> str:
+    """The site name, escaped for the theme (which prints it raw); idempotent, because mkdocs
+    serve runs on_config again on the already escaped value."""
+    import html
+
+    return html.escape(html.unescape(text), quote=True)
+
+
+def _write_sitemap(path: Path, urls: list[str]) -> None:
+    from urllib.parse import quote
+    from xml.sax.saxutils import escape
+
+    entries = "".join(
+        f"<url><loc>{escape(SITEMAP_HOST + quote(url))}</loc></url>" for url in sorted(set(urls))
+    )
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>\n'
+    )

@@ -26,17 +26,22 @@ class SiteSource:
     watch: list[Path] = field(default_factory=list)
 
 
-def _releases(ws: Workspace, name: str, spec, upto: str | None) -> tuple[list[Release], dict]:
-    from labelspec.guideline.releases import diff, releases
+def _releases(ws: Workspace, name: str, spec, upto: str | None, source: SiteSource) -> None:
+    """The releases up to ``upto``, and for each one after a tagged one what changed, with the
+    pictures of both sides (added to the site under ``changes/<version>/before|after/``)."""
+    from labelspec.guideline.changes import Pictures, compare
+    from labelspec.guideline.releases import diff, releases, spec_at
     from labelspec.semver import Version
+    from labelspec.vcs import Git
 
+    site = source.site
     tagged = {r.version: r for r in releases(ws, name)}
     chosen = [
         e
         for e in spec.changelog
         if e.released and (upto is None or Version.parse(e.version) <= Version.parse(upto))
     ]
-    out = [
+    site.releases = [
         Release(
             e.version,
             str(e.date) if e.date else None,
@@ -47,19 +52,34 @@ def _releases(ws: Workspace, name: str, spec, upto: str | None) -> tuple[list[Re
         )
         for e in chosen
     ]
-    diffs = {}
-    for previous, current in itertools.pairwise(chosen):
-        if previous.version in tagged and current.version in tagged:
-            diffs[current.version] = diff(ws, name, previous.version, current.version)
-    return out, diffs
+    with Git(ws.root) as git:
+        for previous, current in itertools.pairwise(chosen):
+            if previous.version not in tagged or current.version not in tagged:
+                continue
+            version = current.version
+            site.diffs[version] = diff(ws, name, previous.version, version)
+            site.changes[version] = compare(
+                spec_at(ws, name, previous.version),
+                spec_at(ws, name, version),
+                Pictures(ws, name, tagged[previous.version].commit, git),
+                Pictures(ws, name, tagged[version].commit, git),
+            )
+            for change in site.changes[version].examples:
+                for side_name, side in (("before", change.before), ("after", change.after)):
+                    if side is not None and side.data is not None and side.image is not None:
+                        side.asset = f"changes/{version}/{side_name}/{_image_uri(name, side.image)}"
+                        source.files[side.asset] = side.data
 
 
 def _guide(rel: str, content: bytes) -> tuple[str, str, str]:
+    """(slug, title, markdown) of a guide; the title is plain text (the nav escapes it)."""
+    from labelspec.site.safe import markdown_without_html
+
     text = content.decode("utf-8")
     match = _HEADING.search(text)
     slug = rel.removeprefix("docs/").removesuffix(".md")
     title = match.group(1) if match else slug.replace("-", " ").replace("_", " ").capitalize()
-    return slug, title, text
+    return slug, title, markdown_without_html(text)
 
 
 def _image_uri(guideline: str, image: str) -> str:
@@ -71,9 +91,32 @@ def _image_uri(guideline: str, image: str) -> str:
     return normalised
 
 
+def _draft(ws: Workspace, name: str, spec) -> str | None:
+    """Why the working tree is not a release (None when it is exactly the declared release)."""
+    from labelspec.guideline.releases import releases, working_digest
+
+    released = releases(ws, name)  # oldest first
+    tagged = {r.version: r for r in released}
+    newest = released[-1].version if released else None
+    if spec.version not in tagged:
+        since = f"; the newest release is {newest}" if newest else ""
+        return f"Version {spec.version} of this guideline is not released yet{since}. Labelers work from a published release."
+    if spec.pending is not None:
+        return (
+            f"These pages show unreleased changes after {spec.version} ({spec.pending.summary}). "
+            "Labelers work from the published release."
+        )
+    if working_digest(ws, name) != tagged[spec.version].digest:
+        return (
+            f"These pages show edits made after release {spec.version} that no changelog entry "
+            "describes yet. Labelers work from the published release."
+        )
+    return None
+
+
 def working_tree(ws: Workspace, name: str) -> SiteSource:
-    from labelspec.guideline.check import check_guideline
     from labelspec.errors import ProblemsError
+    from labelspec.guideline.check import check_guideline
 
     # Existence is what a build needs; opening every image is `labelspec check`'s job.
     report = check_guideline(ws, name, inspect_images=False)
@@ -85,9 +128,9 @@ def working_tree(ws: Workspace, name: str) -> SiteSource:
         )
     spec = report.spec
     folder = ws.guideline_dir(name)
-    releases, diffs = _releases(ws, name, spec, None)
-    site = GuidelineSite(spec=spec, releases=releases, diffs=diffs)
+    site = GuidelineSite(spec=spec, draft=_draft(ws, name, spec))
     source = SiteSource(name=name, site=site, watch=[folder])
+    _releases(ws, name, spec, None, source)
     for path in sorted((folder / "docs").rglob("*.md")) if (folder / "docs").is_dir() else []:
         rel = path.relative_to(folder).as_posix()
         site.guides.append(_guide(rel, path.read_bytes()))
@@ -108,9 +151,9 @@ def at_release(ws: Workspace, name: str, version: str) -> SiteSource:
     release = get_release(ws, name, version)
     spec = spec_at(ws, name, version)
     folder = ws.guideline_dir(name)
-    releases, diffs = _releases(ws, name, spec, version)
-    site = GuidelineSite(spec=spec, releases=releases, diffs=diffs)
+    site = GuidelineSite(spec=spec)
     source = SiteSource(name=name, site=site)
+    _releases(ws, name, spec, version, source)
     with Git(ws.root) as git:
         tree = git.read_tree(release.commit, folder)
     for rel in sorted(tree):

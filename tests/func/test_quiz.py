@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
 import json
 import os
 import re
@@ -42,11 +43,15 @@ def release_patch(run, root: Path, summary: str) -> str:
     return json.loads(out)["version"]
 
 
+def key_file(out: Path) -> Path:
+    return out.with_name(out.name + ".key.json")
+
+
 def make_quiz(run, root: Path, out: Path, *args: str) -> tuple[dict, dict, str]:
     result = json.loads(
         run("labeler", "quiz", "digits", "--out", str(out), "--json", *args, cwd=root).stdout
     )
-    key = json.loads((out / "answer-key.json").read_text())
+    key = json.loads(key_file(out).read_text())
     return result, key, (out / "quiz.html").read_text()
 
 
@@ -133,7 +138,7 @@ def test_the_page_is_self_contained_and_holds_no_answers(workspace: Path, tmp_pa
         _, example = expected_answer(spec, question["source"])
         released = git(workspace, "show", f"{TAG}:guidelines/digits/{example.image}", text=False)
         assert image == released, question
-        assert f'<section class="q" id="{question["id"]}">' in page
+        assert f'<fieldset class="q" id="{question["id"]}">' in page
         for option in key["options"]:
             assert f'name="{question["id"]}" value="{option}"' in page
         assert question["source"] not in page
@@ -237,9 +242,12 @@ def test_grade_below_the_pass_mark_fails_and_lists_the_wrong_answers(
     folder, key = quiz
     given = answers(key, wrong=2, missing=1)
     saved = write_answers(tmp_path / "answers.json", key, given)
-    out = run("labeler", "grade", str(folder), str(saved), "--labeler", "va-017", cwd=workspace)
+    args = ("labeler", "grade", str(folder), str(saved), "--labeler", "va-017", "--incomplete")
+    out = run(*args, cwd=workspace)
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("va-017: 7/10 = 70% (pass mark 80%) FAILED; record tr-")
+    assert lines[0].startswith(
+        "va-017: 7/10 = 70% (pass mark 80%, INCOMPLETE: 1 unanswered) FAILED; record tr-"
+    )
     q1, q2, q3 = key["questions"][:3]
     assert lines[1:] == [
         f"  q01: expected {q1['answer']}, answered {given['q01']}",
@@ -253,7 +261,7 @@ def test_grade_below_the_pass_mark_fails_and_lists_the_wrong_answers(
 def test_grade_json_and_the_pass_mark_is_inclusive(workspace, quiz, tmp_path, run):
     folder, key = quiz
     saved = write_answers(tmp_path / "answers.json", key, answers(key, wrong=2))
-    args = ("labeler", "grade", str(folder / "answer-key.json"), str(saved), "--labeler", "va-017")
+    args = ("labeler", "grade", str(key_file(folder)), str(saved), "--labeler", "va-017")
     result = json.loads(run(*args, "--json", cwd=workspace).stdout)
     assert (result["correct"], result["total"], result["score"]) == (8, 10, 0.8)
     assert result["pass_mark"] == 0.8 and result["passed"] is True
@@ -344,4 +352,108 @@ def test_grade_without_an_answer_key_says_where_to_point(workspace, quiz, tmp_pa
     empty.mkdir()
     args = ("labeler", "grade", str(empty), str(saved), "--labeler", "va-017")
     result = run(*args, cwd=workspace, expect=1)
-    assert "no answer key here" in result.stderr
+    assert (
+        "no answer key for this quiz folder (looked for empty.key.json beside it)" in result.stderr
+    )
+
+
+# -- what is sent, who answered, incomplete answers, feedback -------------------------------------
+def test_the_folder_sent_to_labelers_holds_only_the_page(workspace: Path, tmp_path, run):
+    result, key, page = make_quiz(run, workspace, tmp_path / "send", "--n", "6")
+    assert [p.name for p in (tmp_path / "send").iterdir()] == ["quiz.html"]
+    assert result["key"] == str(key_file(tmp_path / "send")) and key["quiz"] == result["quiz"]
+    assert page.count("<fieldset") == 6 and page.count("<legend>Question ") == 6
+    assert '<label for="labeler">Your labeler id</label><input id="labeler"' in page
+    assert all(f'name="{q["id"]}"' in page for q in key["questions"])
+    inside = tmp_path / "send2"
+    refused = run("labeler", "quiz", "digits", "--out", str(inside), "--key", str(inside / "k.json"),
+                  cwd=workspace, expect=1)  # fmt: skip
+    assert "is inside" in refused.stderr and "put the answer key elsewhere" in refused.stderr
+
+
+def test_the_answers_file_says_who_answered(workspace, quiz, tmp_path, run):
+    folder, key = quiz
+    saved = tmp_path / "answers.json"
+    saved.write_text(
+        json.dumps({"quiz": key["quiz"], "labeler": "va-017", "answers": answers(key)})
+    )
+    result = json.loads(
+        run("labeler", "grade", str(folder), str(saved), "--json", cwd=workspace).stdout
+    )
+    assert result["labeler"] == "va-017" and records(workspace)[0]["labeler"] == "va-017"
+    run("labeler", "add", "vb-002", "--vendor", "vendor-b", cwd=workspace)
+    other = run(
+        "labeler", "grade", str(folder), str(saved), "--labeler", "vb-002", cwd=workspace, expect=1
+    )
+    assert "was saved by va-017, not vb-002" in other.stderr
+    anonymous = write_answers(tmp_path / "anonymous.json", key, answers(key))
+    nobody = run("labeler", "grade", str(folder), str(anonymous), cwd=workspace, expect=1)
+    assert "does not say who answered; give --labeler ID" in nobody.stderr
+
+
+def test_incomplete_answers_are_refused_unless_graded_as_incomplete(workspace, quiz, tmp_path, run):
+    folder, key = quiz
+    one = {key["questions"][0]["id"]: key["questions"][0]["answer"]}
+    saved = write_answers(tmp_path / "one.json", key, one)
+    before = state(workspace)
+    refused = run(
+        "labeler", "grade", str(folder), str(saved), "--labeler", "va-017", cwd=workspace, expect=1
+    )
+    assert "answers 1 of 10 questions (unanswered: q02, q03" in refused.stderr
+    assert (
+        "have va-017 finish the quiz, or grade it as incomplete with --incomplete" in refused.stderr
+    )
+    assert state(workspace) == before and records(workspace) == []
+    args = (
+        "labeler",
+        "grade",
+        str(folder),
+        str(saved),
+        "--labeler",
+        "va-017",
+        "--incomplete",
+        "--json",
+    )
+    result = json.loads(run(*args, cwd=workspace).stdout)
+    assert result["incomplete"] is True and len(result["unanswered"]) == 9
+    assert (result["correct"], result["passed"]) == (1, False)
+
+
+def test_grading_writes_a_feedback_page_with_the_answers_and_why(workspace, quiz, tmp_path, run):
+    folder, key = quiz
+    saved = write_answers(tmp_path / "answers-va-017.json", key, answers(key, wrong=1))
+    out = run("labeler", "grade", str(folder), str(saved), "--labeler", "va-017", cwd=workspace)
+    page_path = tmp_path / "answers-va-017.feedback.html"
+    assert f"Feedback for va-017: {page_path}" in out.stderr
+    page = page_path.read_text()
+    spec = spec_at(Workspace(workspace), "digits", "1.0.0")
+    assert (
+        page.count("<fieldset") == 10
+        and page.count("Not quite.") == 1
+        and page.count("Right.") == 9
+    )
+    for question in key["questions"]:
+        _, example = expected_answer(spec, question["source"])
+        assert html.escape(example.why) in page
+    assert "va-017: 9 of 10 right, 90%; the pass mark is 80%, so you passed." in page
+    assert len(page_images(page)) == 10 and not re.search(r"https?://", page)
+
+
+def test_a_retraining_quiz_asks_about_every_changed_class(workspace: Path, tmp_path, run):
+    edit(workspace, ("definition: A horizontal top bar joined to a diagonal stroke.",
+                     "definition: A top bar at least half the digit's width, joined to a diagonal stroke."))  # fmt: skip
+    entry = "  - version: unreleased\n    summary: Sevens\n    affects: [one, seven]\n    relabel: required\n"
+    edit(workspace, ("\n\nquality:", f"\n{entry}\nquality:"))
+    git(workspace, "commit", "-qam", "sevens")
+    run("guideline", "release", "digits", "--bump", "minor", cwd=workspace)
+    for seed in range(5):
+        result, key, _ = make_quiz(run, workspace, tmp_path / f"r{seed}", "--changed-since", "1.0.0",
+                                   "--n", "4", "--seed", str(seed))  # fmt: skip
+        assert result["classes"] == ["one", "seven"] and key["changed_since"] == "1.0.0"
+        about = [(q["source"].split(".")[0], q["answer"]) for q in key["questions"]]
+        assert all({"one", "seven"} & set(pair) for pair in about), about
+        assert all(any(c in pair for pair in about) for c in ("one", "seven")), about
+    release_patch(run, workspace, "Nothing that changes labels")
+    same = run("labeler", "quiz", "digits", "--changed-since", "1.1.0", "--out", str(tmp_path / "x"),
+               cwd=workspace, expect=1)  # fmt: skip
+    assert "no class of digits changed between 1.1.0 and 1.1.1" in same.stderr

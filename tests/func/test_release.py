@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -313,14 +315,110 @@ def test_tag_current_retags_an_untagged_version_with_the_same_digest(workspace: 
     assert tag_record(workspace, "guideline/digits/v1.0.0") == recorded
 
 
-def test_release_refuses_when_the_current_version_was_never_tagged(workspace: Path, run):
+def test_an_untagged_declared_version_is_released_from(workspace: Path, run):
     git(workspace, "tag", "-d", "guideline/digits/v1.0.0")
     clarify_seven(workspace)
-    before = state(workspace)
-    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace, expect=1)
-    assert "the current version 1.0.0 of digits was never tagged" in result.stderr
-    assert "labelspec guideline release digits --tag-current" in result.stderr
-    assert state(workspace) == before
+    out = run("guideline", "release", "digits", "--bump", "minor", "--json", cwd=workspace)
+    result = json.loads(out.stdout)
+    assert (result["version"], result["previous"]) == ("1.1.0", None)
+    assert result["warnings"] == [
+        "version 1.0.0 was never tagged, so labels and training cannot name it; 1.1.0 is released "
+        "from it (the bump not checked against any release)"
+    ]
+    assert [r.version for r in releases(Workspace(workspace), "digits")] == ["1.1.0"]
+
+
+# -- every honest starting point ends in a release ---------------------------------------------------
+def hand_written(root: Path, name: str = "cats") -> None:
+    """A guideline written by hand: it declares 1.0.0 with its changelog entry, was never
+    tagged, and already has a pending entry for the next change."""
+    folder = root / "guidelines" / name
+    shutil.copytree(root / "guidelines/digits", folder)
+    entry = "  - version: unreleased\n    summary: Clearer sevens\n    affects: [seven]\n    relabel: none\n"
+    text = (folder / "spec.yaml").read_text().replace("guideline: digits", f"guideline: {name}")
+    (folder / "spec.yaml").write_text(text.replace("\n\nquality:", f"\n{entry}\nquality:"))
+    commit_all(root, f"a hand-written {name} guideline")
+
+
+def _untagged_without_pending(root: Path) -> None:
+    git(root, "tag", "-d", "guideline/digits/v1.0.0")
+
+
+def _untagged_with_pending(root: Path) -> None:
+    git(root, "tag", "-d", "guideline/digits/v1.0.0")
+    clarify_seven(root)
+
+
+def _never_released(root: Path) -> None:
+    git(root, "tag", "-d", "guideline/digits/v1.0.0")
+    edit(root, ("version: 1.0.0\nowners", "version: 0.0.0\nowners"))
+    text = (root / SPEC).read_text()
+    start = text.index("  - version: 1.0.0\n")
+    end = text.index("\nquality:")
+    (root / SPEC).write_text(
+        text[:start]
+        + "  - version: unreleased\n    summary: First\n    affects: []\n    relabel: none\n"
+        + text[end:]
+    )
+    commit_all(root)
+
+
+def _declared_above_the_newest_tag(root: Path) -> None:
+    """1.0.0 is tagged; the spec says 1.0.1 (with its entry) but 1.0.1 was never tagged."""
+    add_pending(root, "Typo fixes")
+    text = (
+        (root / SPEC)
+        .read_text()
+        .replace("version: unreleased", "version: 1.0.1\n    date: 2026-01-20")
+    )
+    (root / SPEC).write_text(text.replace("version: 1.0.0\nowners", "version: 1.0.1\nowners"))
+    clarify_seven(root)
+
+
+STARTS = {
+    "tagged, pending entry": (lambda root: clarify_seven(root), "digits", "1.1.0"),
+    "tagged, nothing pending": (lambda root: None, "digits", None),
+    "untagged, nothing pending": (_untagged_without_pending, "digits", "1.0.0"),
+    "untagged, pending entry": (_untagged_with_pending, "digits", "1.1.0"),
+    "never released": (_never_released, "digits", "0.1.0"),
+    "declared above the newest tag": (_declared_above_the_newest_tag, "digits", "1.1.0"),
+    "hand-written guideline": (hand_written, "cats", "1.1.0"),
+}
+NAMED = re.compile(r"`labelspec (guideline release [^`]+)`")
+
+
+@pytest.mark.parametrize("start", list(STARTS))
+def test_release_works_from_any_honest_starting_point(workspace: Path, run, start):
+    """Release; when refused, run the one command the refusal names (a loop would never end)."""
+    prepare, name, expected = STARTS[start]
+    prepare(workspace)
+    args = ["guideline", "release", name, "--bump", "minor"]
+    for _attempt in range(3):
+        result = run(*args, cwd=workspace, expect=None)
+        if result.exit_code == 0:
+            break
+        assert result.stderr.startswith("Error: "), result.stderr
+        named = NAMED.findall(result.stderr)
+        if expected is None:  # nothing to release: the refusal says which entry to write
+            assert named == [] and "no pending changelog entry: add one" in result.stderr
+            return
+        assert len(named) == 1, f"a refusal names one action: {result.stderr}"
+        args = named[0].replace("major|minor|patch", "minor").split()
+    else:
+        pytest.fail(f"{start}: still refused after following the refusals")
+    assert git(workspace, "tag", "-l", f"guideline/{name}/v{expected}").strip()
+    run("check", cwd=workspace)
+
+
+def test_tag_current_of_a_pending_edit_names_the_release_that_works(workspace: Path, run):
+    hand_written(workspace)
+    refused = run("guideline", "release", "cats", "--tag-current", cwd=workspace, expect=1)
+    assert "so the files are no longer 1.0.0" in refused.stderr
+    assert "`labelspec guideline release cats --bump major|minor|patch`" in refused.stderr
+    result = json.loads(
+        run("guideline", "release", "cats", "--bump", "major", "--json", cwd=workspace).stdout
+    )
+    assert result["version"] == "2.0.0" and "1.0.0 was never tagged" in result["warnings"][0]
 
 
 def test_a_failed_tag_undoes_the_release_commit(workspace: Path, run):

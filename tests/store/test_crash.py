@@ -132,7 +132,7 @@ def _planned(run, root: Path, tmp: Path) -> str:
 def writer_import(run, root, tmp):
     rows = write_jsonl(tmp / "rows.jsonl", digit_rows(range(5), created_at="2026-02-02T09:00:00Z"))
     argv = ["labels", "import", "digits", str(rows), "--format", "jsonl"]
-    return [*argv, "--guideline", "digits@1.0.0", "--source", "vendor-a"], "import 5 labels"
+    return [*argv, "--guideline", "digits@1.0.0", "--source", "vendor-z"], "import 5 labels"
 
 
 def writer_items(run, root, tmp):
@@ -266,13 +266,15 @@ def test_an_error_after_the_commit_takes_the_commit_back(labeled_ws, run):
 
 
 def test_two_imports_started_at_once_both_land(labeled_ws, run, tmp_path):
-    later = {"created_at": "2026-02-03T10:00:00Z"}  # new labels, not a re-export of the first import
+    later = {
+        "created_at": "2026-02-03T10:00:00Z"
+    }  # new labels, not a re-export of the first import
     first = write_jsonl(tmp_path / "first.jsonl", digit_rows(range(0, 5), **later))
     second = write_jsonl(tmp_path / "second.jsonl", digit_rows(range(5, 12), **later))
     argv = ["labels", "import", "digits", "--format", "jsonl", "--guideline", "digits@1.0.0"]
 
     children = [
-        child(labeled_ws, "slow", [*argv, "--source", "vendor-a", str(path)])
+        child(labeled_ws, "slow", [*argv, "--source", "vendor-y", str(path)])
         for path in (first, second)
     ]
     outputs = [c.communicate(timeout=120) for c in children]

@@ -68,8 +68,10 @@ def test_plan_records_a_manifest_and_commits_it(history, run, tmp_path):
     assert made["plan"] == plan["plan"]
     assert (made["version"], made["items"]) == ("1.1.1", 8)
     assert sorted(made["files"]) == sorted(
-        ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml"]
-    )
+        ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml",
+         "instructions.html", "cvat-guide.md"]
+    )  # fmt: skip
+    assert "Seven" in (tmp_path / "q" / "instructions.html").read_text()
     assert made["plan_file"] == f"datasets/digits/relabel/{plan['plan']}.json"
     assert json.loads((history / made["plan_file"]).read_text()) == plan
     assert git(history, "rev-parse", "HEAD^").strip() == head.strip()

@@ -1,0 +1,291 @@
+"""Keeping strings from specs, rosters and deliveries inert wherever labelspec renders them.
+
+Three layers, because each output has its own rules:
+
+- ``esc`` for HTML text and attribute values;
+- ``md_text`` / ``md_cell`` for Markdown that must show a string as written (GitHub comments,
+  reports): HTML escaped, Markdown punctuation backslash-escaped, one line;
+  ``md_field`` for spec fields that *are* Markdown on the site: emphasis and links work, raw
+  HTML and attribute lists do not;
+- ``clean_html``, run over every rendered page body: an allowlist of tags and attributes, links
+  only to http(s) or relative targets, and lightbox captions escaped once more because
+  GLightbox inserts them as HTML. Whatever an escaping slip lets through stops here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_BLOCK_START = re.compile(r"^(\s*)(#{1,6}|[+\-])(?=\s|$)")
+_MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _md_inline(text: object) -> str:
+    value = html.escape(str(text).replace("\r", " ").replace("\n", " "), quote=False)
+    return _MD_INLINE.sub(r"\\\1", value)
+
+
+def md_text(text: object) -> str:
+    """A string shown literally inside a line of CommonMark / GitHub Markdown: HTML escaped,
+    the inline syntax characters backslash-escaped, and a start that could open a block
+    (a heading, list or quote) escaped too."""
+    value = _md_inline(text)
+    if _MD_ORDERED.match(value):
+        return _MD_ORDERED.sub(r"\1\\\2", value, count=1)  # "12\. x": escape the dot
+    return _MD_BLOCK_START.sub(r"\1\\\2", value, count=1)
+
+
+def md_code(text: object) -> str:
+    """A string as inline code. Backslashes do not escape inside a code span, so a string that
+    could end the span (a backtick) or leave the line becomes ``<code>`` with escaped text."""
+    value = _one_line(str(text))
+    if "`" not in value and value == str(text) and value.strip() == value and value:
+        return f"`{value}`"
+    return f"<code>{_md_inline(value)}</code>"
+
+
+def md_cell(text: object) -> str:
+    """A literal string in one Markdown table cell (where no block can start)."""
+    return _md_inline(_one_line(str(text))) or " "
+
+
+_LITERAL = {ord(c): f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~\"'"} | {
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+}
+
+
+def lit(text: object) -> str:
+    """A string shown literally in Markdown that also holds our raw HTML (the site's pages):
+    HTML escaped, and Markdown punctuation as numeric entities, which no Markdown reads as syntax."""
+    return str(text).translate(_LITERAL)
+
+
+def md_field(text: object, table: bool = False) -> str:
+    """A spec field rendered as Markdown on the site: emphasis and links work; raw HTML is
+    escaped, ``{...}`` attribute lists, table pipes and image syntax are turned into entities
+    (which Markdown leaves alone); ``clean_html`` later drops links that are not http(s) or
+    relative."""
+    value = html.escape(str(text), quote=True)
+    value = value.replace("{", "&#123;").replace("}", "&#125;").replace("|", "&#124;")
+    value = value.replace("![", "&#33;[")  # pictures come from the examples, not from prose
+    return _one_line(value) if table else value
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+def markdown_without_html(markdown: str) -> str:
+    """A Markdown document (a guide in ``docs/``) with its raw HTML and attribute lists shown as
+    text, as for spec fields; fenced code and code spans are left as written (Markdown already
+    shows them literally)."""
+    out, fence = [], None
+    for line in markdown.splitlines(keepends=True):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(1)[0] * 3
+        elif fence is not None and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            line = _outside_code(line)
+        out.append(line)
+    return "".join(out)
+
+
+def _outside_code(line: str) -> str:
+    def disarm(text: str) -> str:
+        return text.replace("<", "&lt;").replace("{", "&#123;").replace("}", "&#125;")
+
+    pieces, cursor = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        pieces += [disarm(line[cursor : span.start()]), span.group(0)]
+        cursor = span.end()
+    pieces.append(disarm(line[cursor:]))
+    return "".join(pieces)
+
+
+# -- the allowlist over rendered HTML ---------------------------------------------------------------
+ALLOWED_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+    ]
+)
+VOID_TAGS = frozenset({"br", "hr", "img"})
+# Dropped with everything inside them; other unknown tags are dropped and their text kept.
+DROP_CONTENT = frozenset(
+    [
+        "script",
+        "style",
+        "iframe",
+        "object",
+        "embed",
+        "template",
+        "noscript",
+        "textarea",
+        "select",
+        "svg",
+        "math",
+        "frame",
+        "frameset",
+        "applet",
+        "title",
+    ]
+)
+GLOBAL_ATTRS = frozenset({"class", "id", "title", "lang", "dir", "aria-label"})
+TAG_ATTRS = {
+    "a": {"href", "data-type", "data-width", "data-height", "data-title", "data-description"}
+    | {"data-desc-position", "data-gallery"},
+    "img": {"src", "alt", "width", "height", "loading", "data-title", "data-description"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan"},
+    "ol": {"start"},
+    "details": {"open"},
+}
+URL_ATTRS = frozenset({"href", "src"})  # href: http(s) or relative; src: relative
+# GLightbox puts these into the page with innerHTML: their value must be HTML-escaped text.
+LIGHTBOX_ATTRS = frozenset({"data-title", "data-description"})
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+
+
+def safe_url(url: str, remote: bool = True) -> bool:
+    """A relative target (a path, ``#anchor`` or ``?query``), or with ``remote`` an http(s) one:
+    never ``javascript:``, ``data:`` or any other scheme. Browsers ignore tabs, newlines and
+    leading controls in a scheme (``java\\tscript:``), so those are removed before looking."""
+    value = _CONTROL.sub("", url)
+    match = _SCHEME.match(value)
+    if match is None:
+        return remote or not value.startswith("//")  # "//host/x" is another host
+    return remote and match.group(1).lower() in ("http", "https")
+
+
+def lightbox_text(value: str) -> str:
+    """A caption as GLightbox wants it: escaped HTML, and never starting with "." (GLightbox
+    reads such a description as a CSS selector and shows that element's HTML instead)."""
+    escaped = esc(value)
+    return "&#46;" + escaped[1:] if escaped.startswith(".") else escaped
+
+
+class _Cleaner(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.dropping = 0  # depth inside a DROP_CONTENT element
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, closed=True)
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        if tag in DROP_CONTENT:
+            if not closed and tag not in VOID_TAGS:
+                self.dropping += 1
+            return
+        if self.dropping or tag not in ALLOWED_TAGS:
+            return
+        allowed = GLOBAL_ATTRS | TAG_ATTRS.get(tag, set())
+        kept = []
+        for name, value in attrs:
+            value = value or ""
+            # Links may leave the site; pictures may not (the site works offline, and a remote
+            # image would tell another host who reads the guideline).
+            if name not in allowed or (name in URL_ATTRS and not safe_url(value, name == "href")):
+                continue
+            if name in LIGHTBOX_ATTRS:
+                value = lightbox_text(value)
+            kept.append(f' {name}="{esc(value)}"')
+        self.out.append(f"<{tag}{''.join(kept)}>")
+        if tag not in VOID_TAGS and not closed:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in DROP_CONTENT:
+            self.dropping = max(0, self.dropping - 1)
+            return
+        if self.dropping or tag not in ALLOWED_TAGS or tag in VOID_TAGS or tag not in self.open:
+            return
+        while self.open:  # close what was left open inside it, as a browser would
+            inner = self.open.pop()
+            self.out.append(f"</{inner}>")
+            if inner == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            self.out.append(html.escape(data, quote=False))
+
+    def close(self) -> None:
+        super().close()
+        self.out.extend(f"</{tag}>" for tag in reversed(self.open))
+        self.open = []
+
+
+def clean_html(markup: str) -> str:
+    """Rendered HTML with only allowlisted tags and attributes and safe links (see module doc)."""
+    cleaner = _Cleaner()
+    cleaner.feed(markup)
+    cleaner.close()
+    return "".join(cleaner.out)
