@@ -398,7 +398,6 @@ def merge(
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
     from labelspec.errors import ProblemsError
     from labelspec.formats import reader
-    from labelspec.labelers.roster import list_labelers
     from labelspec.labels.incremental import against_history
     from labelspec.labels.ingest import load_labeler_map, write_labels
     from labelspec.labels.validate import ImportRequest, validate
@@ -466,13 +465,6 @@ def merge(
             ),
         )
         con.register(
-            "roster",
-            pa.Table.from_pylist(
-                [{"id": lab.id, "vendor": lab.vendor} for lab in list_labelers(ws)],
-                schema=pa.schema([("id", pa.string()), ("vendor", pa.string())]),
-            ),
-        )
-        con.register(
             "earlier",
             pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())])),
         )
@@ -487,15 +479,15 @@ def merge(
             group by all
             """
         )
+        # The answers keep source "relabel", as their batch record says: a relabel is its own work,
+        # never credited to the relabelers' vendors (a bake-off judges vendors on their deliveries).
         table = (
             con.sql(
                 """
-            select n.* replace (coalesce(ro.vendor, n.source) as source,
-                                case when r.old is null then n.supersedes
+            select n.* replace (case when r.old is null then n.supersedes
                                      else list_distinct(list_concat(coalesce(n.supersedes, []), r.old)) end
                                   as supersedes)
             from new n
-            left join roster ro on ro.id = n.labeler_id
             left join (select item_id, list(annotation_id order by annotation_id) as old from replaced group by 1) r
               on r.item_id = n.item_id
             """

@@ -1,22 +1,37 @@
 """Vendor bake-offs against a golden set: quality, speed and cost per source, and a ranking.
 
+Each source is judged on what it delivered (``labels='delivered'``, the default): every label of
+its own batches on golden items, minus what its own later deliveries replaced. A relabel is the
+work of source ``relabel``, not of the relabelers' vendors, and a relabel does not hide the
+errors it corrected. ``labels='current'`` scores the snapshot's current labels instead (then a
+relabelled vendor is scored on fewer items, and the result says so). The default sources are
+those that delivered batches; relabel answers are listed under ``not_ranked`` unless named.
+
 Every label a source made on a golden item counts as one prediction (two labelers of one vendor
 on the same item are two predictions). Quality is accuracy for classification, box or span F1
-for detection and ner; each comes with a 95 % percentile-bootstrap interval over annotations.
+for detection and ner (``labelspec.qa.scoring``), each with a 95 % percentile-bootstrap
+interval over annotations; the ranking and its interval are ``labelspec.qa.ranking``. Costs
+share one denominator: $/label = cost / priced labels, $/correct = cost / priced correct labels,
+so $/correct >= $/label. Labels per labeler-hour count the labels that have a lead time.
+
+A golden set made under another guideline version than a source's labels, with releases in
+between that changed some classes, gets a warning and a ``split``: the quality on the unaffected
+classes and on the affected ones.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError
-from labelspec.qa import metrics
+from labelspec.qa import ranking, scoring
 from labelspec.workspace import Workspace
 
 DEFAULT_WEIGHTS = {"accuracy": 0.6, "cost": 0.2, "speed": 0.2}
+TASKS = ("classification", "detection", "ner")
 
 
 def parse_weights(text: str | None) -> dict[str, float]:
@@ -39,233 +54,83 @@ def parse_weights(text: str | None) -> dict[str, float]:
     return {k: weights.get(k, 0.0) / total for k in DEFAULT_WEIGHTS}
 
 
-def _codes(con, classes: list[str]) -> None:
-    con.register("codes", pa.table({"class": classes, "code": list(range(len(classes)))}))
-
-
-def _classification(con, source: str, classes: list[str], boot: int, seed: int) -> dict[str, Any]:
-    truth, pred = (
-        con.execute(
-            """select tc.code, coalesce(pc.code, -1) from labels l join g on g.item_id = l.item_id
-               join codes tc on tc."class" = g."class" left join codes pc on pc."class" = l."class"
-               where l.source = ?""",
-            [source],
-        )
-        .fetchnumpy()
-        .values()
-    )
-    truth, pred = np.asarray(truth, dtype=np.int64), np.asarray(pred, dtype=np.int64)
-    k = len(classes)
-    pred = np.where(pred < 0, k, pred)  # a class the golden version does not know: always wrong
-    report = metrics.classification_report(truth, pred, k + 1)
-    correct = truth == pred
-    out = {
-        "n": int(truth.size),
-        "correct": int(correct.sum()),
-        "accuracy": float(report["accuracy"]),
-        "macro_f1": float(report["macro_f1"]),
-        "kappa": metrics.cohen_kappa(truth, pred, k + 1),
-        "accuracy_ci": list(metrics.bootstrap_ci(correct, n=boot, seed=seed)),
-        "per_class": {
-            c: {
-                "precision": float(report["precision"][i]),
-                "recall": float(report["recall"][i]),
-                "f1": float(report["f1"][i]),
-                "support": int(report["support"][i]),
-            }
-            for i, c in enumerate(classes)
-        },
-        "confusion": {"labels": classes, "matrix": report["confusion_matrix"][:k, :k].tolist()},
-    }
-    out["precision"] = float(
-        np.mean([v["precision"] for v in out["per_class"].values() if v["support"]] or [0.0])
-    )
-    out["recall"] = float(
-        np.mean([v["recall"] for v in out["per_class"].values() if v["support"]] or [0.0])
-    )
-    out["f1"] = out["macro_f1"]
-    return out
-
-
-def _detection(
-    con, source: str, classes: list[str], iou: float, boot: int, seed: int
-) -> dict[str, Any]:
-    con.execute(
-        """create or replace temp table anns as
-           select annotation_id, row_number() over (order by annotation_id) - 1 as image
-           from (select distinct l.annotation_id from labels l where l.source = ? and l.item_id in (select item_id from g))""",
+def speed_and_cost(con, source: str, correct_priced: int) -> dict[str, Any]:
+    """Lead times, throughput and costs of a source's scored labels on golden items."""
+    median, p90, timed, seconds, total, priced, first, last = con.execute(
+        """select median(lead_time_s), quantile_cont(lead_time_s, 0.9), count(lead_time_s),
+                  sum(lead_time_s), sum(cost), count(cost), min(created_at), max(created_at)
+           from scored where source = ? and item_id in (select item_id from g)""",
         [source],
-    )
-    gt = con.execute(
-        """select a.image, g.bbox.x, g.bbox.y, g.bbox.w, g.bbox.h, c.code from anns a
-           join (select distinct annotation_id, item_id from labels) l using (annotation_id)
-           join g on g.item_id = l.item_id join codes c on c."class" = g."class" where g.bbox is not null"""
-    ).fetchnumpy()
-    pr = con.execute(
-        """select a.image, l.bbox.x, l.bbox.y, l.bbox.w, l.bbox.h, coalesce(c.code, -1) from anns a
-           join labels l using (annotation_id) left join codes c on c."class" = l."class" where l.bbox is not null"""
-    ).fetchnumpy()
-    n_images = con.execute("select count(*) from anns").fetchall()[0][0]
-    gt_image, pr_image = (
-        np.asarray(gt["image"], dtype=np.int64),
-        np.asarray(pr["image"], dtype=np.int64),
-    )
-    gt_boxes = (
-        np.column_stack([gt[k] for k in list(gt)[1:5]]) if len(gt_image) else np.zeros((0, 4))
-    )
-    pr_boxes = (
-        np.column_stack([pr[k] for k in list(pr)[1:5]]) if len(pr_image) else np.zeros((0, 4))
-    )
-    gt_class, pr_class = (
-        np.asarray(list(gt.values())[5], dtype=np.int64),
-        np.asarray(list(pr.values())[5], dtype=np.int64),
-    )
-    gi, _pi, ious = metrics.match_boxes_grouped(
-        gt_image, gt_boxes, gt_class, pr_image, pr_boxes, pr_class, iou
-    )
-    tp = np.bincount(gt_image[gi], minlength=n_images)
-    n_gt = np.bincount(gt_image, minlength=n_images)
-    n_pr = np.bincount(pr_image, minlength=n_images)
-    total_tp, total_gt, total_pr = int(tp.sum()), int(n_gt.sum()), int(n_pr.sum())
-    k = len(classes)
-    tp_c = np.bincount(gt_class[gi], minlength=k)
-    gt_c = np.bincount(gt_class, minlength=k)
-    pr_c = np.bincount(pr_class[pr_class >= 0], minlength=k)
-    per_class = {
-        c: {
-            "precision": float(metrics._ratio(tp_c[i], pr_c[i])),
-            "recall": float(metrics._ratio(tp_c[i], gt_c[i])),
-            "f1": float(metrics._ratio(2 * tp_c[i], gt_c[i] + pr_c[i])),
-            "support": int(gt_c[i]),
-        }
-        for i, c in enumerate(classes)
-    }
-    f1 = float(metrics._ratio(2 * total_tp, total_gt + total_pr))
-    return {
-        "n": total_pr,
-        "annotations": int(n_images),
-        "correct": total_tp,
-        "accuracy": None,
-        "precision": float(metrics._ratio(total_tp, total_pr)),
-        "recall": float(metrics._ratio(total_tp, total_gt)),
-        "f1": f1,
-        "macro_f1": float(np.mean([v["f1"] for v in per_class.values() if v["support"]] or [0.0])),
-        "kappa": None,
-        "mean_iou": float(ious.mean()) if ious.size else None,
-        "iou_threshold": iou,
-        "f1_ci": list(metrics.bootstrap_ratio_ci(2 * tp, n_gt + n_pr, n=boot, seed=seed))
-        if n_images
-        else None,
-        "per_class": per_class,
-    }
-
-
-def _spans(con, source: str, classes: list[str], boot: int, seed: int) -> dict[str, Any]:
-    rows = con.execute(
-        """with mine as (select annotation_id, item_id, "class", span from labels where source = ? and span is not null
-                         and item_id in (select item_id from g)),
-                anns as (select distinct annotation_id, item_id from mine),
-                tp as (select m.annotation_id, count(*) as tp from mine m join g on g.item_id = m.item_id
-                        and g.span = m.span and g."class" = m."class" group by 1),
-                npred as (select annotation_id, count(*) as n from mine group by 1),
-                ngold as (select a.annotation_id, count(g.item_id) as n from anns a left join g on g.item_id = a.item_id
-                          and g.span is not null group by 1)
-           select a.annotation_id, coalesce(tp.tp, 0), coalesce(npred.n, 0), coalesce(ngold.n, 0)
-           from anns a left join tp using (annotation_id) left join npred using (annotation_id)
-           left join ngold using (annotation_id)""",
-        [source],
-    ).fetchall()
-    tp = np.array([r[1] for r in rows], dtype=np.float64)
-    n_pr = np.array([r[2] for r in rows], dtype=np.float64)
-    n_gt = np.array([r[3] for r in rows], dtype=np.float64)
-    per_class = {}
-    for c, tp_c, pr_c, gt_c in con.execute(
-        """with mine as (select annotation_id, item_id, "class", span from labels where source = ? and span is not null
-                         and item_id in (select item_id from g)),
-                anns as (select distinct annotation_id, item_id from mine)
-           select c."class",
-             (select count(*) from mine m join g on g.item_id = m.item_id and g.span = m.span and g."class" = m."class" where m."class" = c."class"),
-             (select count(*) from mine m where m."class" = c."class"),
-             (select count(*) from anns a join g on g.item_id = a.item_id where g."class" = c."class" and g.span is not null)
-           from codes c order by c.code""",
-        [source],
-    ).fetchall():
-        per_class[c] = {
-            "precision": float(metrics._ratio(tp_c, pr_c)),
-            "recall": float(metrics._ratio(tp_c, gt_c)),
-            "f1": float(metrics._ratio(2 * tp_c, gt_c + pr_c)),
-            "support": int(gt_c),
-        }
-    total_tp, total_pr, total_gt = tp.sum(), n_pr.sum(), n_gt.sum()
-    return {
-        "n": int(total_pr),
-        "annotations": len(rows),
-        "correct": int(total_tp),
-        "accuracy": None,
-        "precision": float(metrics._ratio(total_tp, total_pr)),
-        "recall": float(metrics._ratio(total_tp, total_gt)),
-        "f1": float(metrics._ratio(2 * total_tp, total_gt + total_pr)),
-        "macro_f1": float(np.mean([v["f1"] for v in per_class.values() if v["support"]] or [0.0])),
-        "kappa": None,
-        "f1_ci": list(metrics.bootstrap_ratio_ci(2 * tp, n_gt + n_pr, n=boot, seed=seed))
-        if rows
-        else None,
-        "per_class": per_class,
-    }
-
-
-def _speed_and_cost(con, source: str, correct: int) -> dict[str, Any]:
-    median, p90, n, seconds, total, priced = con.execute(
-        """select median(lead_time_s), quantile_cont(lead_time_s, 0.9), count(*), sum(lead_time_s), sum(cost), count(cost)
-           from labels where source = ? and item_id in (select item_id from g)""",
-        [source],
-    ).fetchall()[0]
-    first, last = con.execute(
-        "select min(created_at), max(created_at) from labels where source = ?", [source]
-    ).fetchall()[0]
+    ).fetchone()
     return {
         "lead_time_median_s": median,
         "lead_time_p90_s": p90,
-        "labels_per_labeler_hour": (n / (seconds / 3600)) if seconds else None,
+        "labels_per_labeler_hour": (timed / (seconds / 3600)) if seconds else None,
         "turnaround_s": (last - first).total_seconds() if first and last else None,
+        "priced_labels": priced,
         "cost_total": total if priced else None,
         "cost_per_label": (total / priced) if priced else None,
-        "cost_per_correct_label": (total / correct) if priced and correct else None,
+        "cost_per_correct_label": (total / correct_priced) if priced and correct_priced else None,
     }
 
 
-def rank(
-    sources: dict[str, dict[str, Any]], weights: dict[str, float], quality: str
-) -> list[dict[str, Any]]:
-    """Min-max normalise quality (higher better), cost per label and median lead time (lower
-    better) across sources, weight and sum; a missing figure scores 0 on its axis."""
-    axes = {
-        "accuracy": (quality, True),
-        "cost": ("cost_per_label", False),
-        "speed": ("lead_time_median_s", False),
-    }
-    scores = dict.fromkeys(sources, 0.0)
-    parts: dict[str, dict[str, float]] = {name: {} for name in sources}
-    for axis, (key, higher_better) in axes.items():
-        values = {n: s.get(key) for n, s in sources.items() if s.get(key) is not None}
-        low, high = (min(values.values()), max(values.values())) if values else (0, 0)
-        for name in sources:
-            value = values.get(name)
-            if value is None:
-                norm = 0.0
-            elif high == low:
-                norm = 1.0
-            else:
-                norm = (
-                    (value - low) / (high - low) if higher_better else (high - value) / (high - low)
-                )
-            parts[name][axis] = round(norm, 4)
-            scores[name] += weights[axis] * norm
-    ordered = sorted(sources, key=lambda n: (-scores[n], n))
-    return [
-        {"rank": i, "source": n, "score": round(scores[n], 4), "components": parts[n]}
-        for i, n in enumerate(ordered, 1)
-    ]
+def _score(con, task: str, source: str, classes: list[str], iou: float, boot: int, seed: int):
+    if task == "classification":
+        return scoring.classification(con, source, classes, boot, seed)
+    if task == "detection":
+        return scoring.detection(con, source, classes, iou, boot, seed)
+    return scoring.spans(con, source, classes, boot, seed)
+
+
+def _trend(units: scoring.Units, created: dict[str, str], key: str) -> list[dict[str, Any]]:
+    """The source's quality per delivery (batch), oldest first."""
+    out = []
+    for batch in sorted(set(units.batch.tolist())):
+        mine = units.batch == batch
+        den = units.den[mine].sum()
+        out.append(
+            {
+                "batch": batch,
+                "created": created.get(batch, ""),
+                "annotations": int(mine.sum()),
+                key: float(units.num[mine].sum() / den) if den else None,
+            }
+        )
+    return out
+
+
+def _version_warnings(
+    ws: Workspace, guideline: str, golden: dict[str, Any], results: dict, task: str, classes
+) -> list[str]:
+    """Warn when a source's labels follow other instructions than the golden set on some
+    classes, and split its quality into the unaffected and the affected classes."""
+    from labelspec.labelers.coverage import Coverage
+
+    steps = Coverage(ws, guideline, [])
+    made = golden["guideline_version"]
+    grouped: dict[tuple, list[str]] = {}
+    for source, result in results.items():
+        others = [v for v in result["guideline_versions"] if v != made]
+        affected = sorted({c for v in others for c in steps.affected(made, v)})
+        if not affected:
+            continue
+        result["split"] = {
+            "affected": scoring.split(result["per_class"], set(affected) & set(classes), task),
+            "unaffected": scoring.split(result["per_class"], set(classes) - set(affected), task),
+        }
+        grouped.setdefault((tuple(others), tuple(affected)), []).append(source)
+    warnings = []
+    for (others, affected), sources in grouped.items():
+        newest = others[-1]
+        warnings.append(
+            f"golden set {golden['name']} v{golden['version']} was made under {guideline} {made}, "
+            f"but labels of {', '.join(sources)} were made under {', '.join(others)}; the "
+            f"releases between them changed {', '.join(affected)}, so on those classes the "
+            "golden and the labels follow different instructions. The split scores them on the "
+            f"other classes; or add a golden version made under {newest} (`labelspec golden add "
+            f"... --guideline {guideline}@{newest}`) and score against it"
+        )
+    return warnings
 
 
 def bakeoff(
@@ -278,60 +143,140 @@ def bakeoff(
     snapshot: str | None = None,
     boot: int = 2000,
     seed: int = 0,
+    labels: str = "delivered",
 ) -> dict[str, Any]:
     from labelspec.guideline.releases import spec_at
+    from labelspec.progress import progress
+    from labelspec.qa import reviewed
+    from labelspec.qa.current import golden_at, open_scored
     from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.golden import golden_labels
-    from labelspec.store.query import connect
 
-    gold, version = golden_labels(ws, dataset, golden)
-    spec = spec_at(ws, dataset_guideline(ws, dataset), version.guideline_version)
-    con = connect(ws, dataset, snapshot)
+    scored = open_scored(ws, dataset, snapshot, labels)
+    con, snap = scored.con, scored.snapshot
+    gold, version = golden_at(ws, dataset, golden, snap.commit)
+    guideline = dataset_guideline(ws, dataset)
+    spec = spec_at(ws, guideline, version.guideline_version)
+    if spec.task not in TASKS:
+        raise LabelspecError(
+            "bake-offs of multilabel guidelines are not supported yet; score them as classification per class"
+        )
     con.register("g", gold)
-    _codes(con, spec.class_ids)
-    present = [
-        r[0]
-        for r in con.execute(
-            "select distinct source from labels where item_id in (select item_id from g) order by 1"
+    con.register("codes", pa.table({"class": spec.class_ids, "code": range(len(spec.class_ids))}))
+    present = {
+        s: {"labels": n, "items": items}
+        for s, n, items in con.execute(
+            """select source, count(*), count(distinct item_id) from scored
+               where item_id in (select item_id from g) group by 1 order by 1"""
         ).fetchall()
-    ]
-    chosen = sources or present
+    }
+    delivered = {b.source for b in snap.batches if not b.plan}
+    chosen = sources or [s for s in present if s in delivered]
     missing = [s for s in chosen if s not in present]
     if missing:
         raise LabelspecError(
             f"no labels on golden items from {', '.join(missing)} (sources with some: {', '.join(present) or 'none'})"
         )
     if not chosen:
+        hint = f" (only {', '.join(present)}: name them with --sources)" if present else ""
         raise LabelspecError(
-            f"no current labels on the {version.items} items of golden set {golden}"
+            f"no delivered labels on the {version.items} items of golden set {golden}{hint}"
         )
     weights = weights or dict(DEFAULT_WEIGHTS)
-    results: dict[str, dict[str, Any]] = {}
-    for source in chosen:
-        if spec.task in ("classification",):
-            quality = _classification(con, source, spec.class_ids, boot, seed)
-        elif spec.task == "detection":
-            quality = _detection(con, source, spec.class_ids, iou, boot, seed)
-        elif spec.task == "ner":
-            quality = _spans(con, source, spec.class_ids, boot, seed)
-        else:
-            raise LabelspecError(
-                "bake-offs of multilabel guidelines are not supported yet; score them as classification per class"
-            )
-        results[source] = {**quality, **_speed_and_cost(con, source, quality["correct"])}
     quality_key = "accuracy" if spec.task == "classification" else "f1"
+    created = {b.id: b.created for b in snap.batches}
+    reviews = reviewed.register(ws, con, dataset, snap.commit)
+    review_rates = reviewed.rates(con, ["source"]) if reviews else {}
+    results: dict[str, dict[str, Any]] = {}
+    units: dict[str, scoring.Units] = {}
+    with progress(f"bake-off of {len(chosen)} source(s)", total=len(chosen) + 1) as advance:
+        for source in chosen:
+            score = _score(con, spec.task, source, spec.class_ids, iou, boot, seed)
+            versions = [
+                r[0]
+                for r in con.execute(
+                    """select distinct guideline_version from scored
+                       where source = ? and item_id in (select item_id from g) order by 1""",
+                    [source],
+                ).fetchall()
+            ]
+            results[source] = {
+                **score.figures,
+                "items": present[source]["items"],
+                **speed_and_cost(con, source, score.correct_priced),
+                "guideline_versions": versions,
+                "trend": _trend(score.units, created, quality_key),
+                **review_rates.get((source,), reviewed.EMPTY),
+            }
+            units[source] = score.units
+            advance(1)
+        intervals = ranking.score_intervals(units, weights, n=boot, seed=seed)
+        advance(1)
+    golden_info = {
+        "name": golden.partition("@")[0],
+        "version": version.version,
+        "batch": version.batch,
+        "items": version.items,
+        "labels": version.labels,
+        "guideline_version": version.guideline_version,
+        "created": version.created,
+    }
+    ranked = ranking.rank(results, weights, quality_key)
+    for entry in ranked:
+        entry["score_ci"] = intervals.get(entry["source"])
+    order = [e["source"] for e in ranked]
+    by_quality = sorted(order, key=lambda s: -(results[s].get(quality_key) or 0.0))
+    quality_cis = {s: results[s].get(f"{quality_key}_ci") for s in order}
     return {
         "dataset": dataset,
-        "golden": {
-            "name": golden.partition("@")[0],
-            "version": version.version,
-            "items": version.items,
-            "labels": version.labels,
-            "guideline_version": version.guideline_version,
+        "snapshot": {"name": snap.name, "commit": snap.commit, "date": scored.date},
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "labels": labels,
+        "golden": golden_info,
+        "guideline": {
+            "name": guideline,
+            "versions": sorted({v for r in results.values() for v in r["guideline_versions"]}),
         },
         "task": spec.task,
         "quality": quality_key,
         "weights": weights,
+        "boot": boot,
+        "seed": seed,
+        "iou": iou if spec.task == "detection" else None,
+        "reviews": reviews,
         "sources": results,
-        "ranking": rank(results, weights, quality_key),
+        "not_ranked": {s: v for s, v in present.items() if s not in chosen},
+        "ranking": ranked,
+        "verdict": {
+            "score": ranking.verdict(order, intervals, "the ranking score"),
+            "quality": ranking.verdict(by_quality, quality_cis, quality_key),
+            "overlapping": ranking.overlapping(order, intervals),
+        },
+        "warnings": _version_warnings(
+            ws, guideline, golden_info, results, spec.task, spec.class_ids
+        ),
+        "notes": _notes(labels, present, chosen, results, version.items),
     }
+
+
+def _notes(labels: str, present: dict, chosen: list[str], results: dict, items: int) -> list[str]:
+    """What a reader must know to compare the rows fairly."""
+    notes = []
+    if labels == "current":
+        short = [s for s in chosen if results[s]["items"] < items]
+        notes.append(
+            "scored on the snapshot's current labels: labels a relabel superseded are not counted"
+            + (f" ({', '.join(short)} cover fewer than the {items} golden items)" if short else "")
+        )
+    else:
+        notes.append(
+            "each source is scored on the labels it delivered, including those a relabel "
+            "superseded since"
+        )
+    for source, seen in present.items():
+        if source not in chosen:
+            notes.append(
+                f"{source}: {seen['labels']} label(s) on {seen['items']} golden item(s) are not "
+                f"ranked (a second pass over chosen items is no delivery to compare); name it in "
+                "--sources to score it"
+            )
+    return notes

@@ -1,0 +1,295 @@
+"""One source's quality on a golden set, per task, with what the bake-off's bootstraps resample.
+
+Each scorer reads the ``scored`` view (``labelspec.qa.current.open_scored``) joined to the golden
+labels ``g`` and the ``codes`` table (class -> code, spec order), for one source, and returns a
+``Score``: the figures people read (quality, kappa, macro-F1, per-class precision / recall / F1
+with the counts behind them) and ``Units``, one per annotation (a labeler's pass over an item),
+which the intervals resample.
+
+classification  a label is correct when its class is the golden class of its item; a class the
+                golden version does not know is always wrong.
+detection       boxes match golden boxes one-to-one within class at IoU >= ``iou``
+                (``metrics.match_boxes_grouped``); F1 = 2 TP / (golden + labeled boxes).
+ner             a span is correct when start, end and class equal a golden span's.
+
+``correct_priced`` counts the correct labels that carry a cost, so that
+$/correct = cost / correct_priced is never below $/label = cost / priced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labelspec.qa import metrics
+
+
+@dataclass
+class Units:
+    """Per annotation: the quality ratio's parts, cost, and its labels' lead times."""
+
+    num: np.ndarray  # correct labels (classification) or 2 TP (boxes, spans)
+    den: np.ndarray  # labels (classification) or golden + labeled regions
+    cost: np.ndarray  # summed cost of the unit's priced labels
+    priced: np.ndarray  # how many of its labels carry a cost
+    lead: np.ndarray  # lead time of every label that has one
+    lead_unit: np.ndarray  # the unit each lead time belongs to
+    batch: np.ndarray  # the batch id of each unit (the trend over deliveries)
+
+    def __len__(self) -> int:
+        return len(self.num)
+
+
+@dataclass
+class Score:
+    figures: dict[str, Any]
+    units: Units
+    correct_priced: int
+
+
+def _floats(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+def _ints(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+def _timed(lead: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = ~np.isnan(lead)
+    return lead[keep], unit[keep]
+
+
+def _per_class(classes: list[str], tp, support, predicted) -> dict[str, dict[str, Any]]:
+    return {
+        c: {
+            "precision": float(metrics._ratio(tp[i], predicted[i])),
+            "recall": float(metrics._ratio(tp[i], support[i])),
+            "f1": float(metrics._ratio(2 * tp[i], support[i] + predicted[i])),
+            "support": int(support[i]),
+            "tp": int(tp[i]),
+            "predicted": int(predicted[i]),
+        }
+        for i, c in enumerate(classes)
+    }
+
+
+def _macro(per_class: dict[str, dict[str, Any]], key: str) -> float:
+    """The mean of ``key`` over the classes present in golden or labels (sklearn's macro)."""
+    present = [v[key] for v in per_class.values() if v["support"] or v["predicted"]]
+    return float(np.mean(present)) if present else 0.0
+
+
+def classification(con, source: str, classes: list[str], boot: int, seed: int) -> Score:
+    rows = con.execute(
+        """select tc.code, coalesce(pc.code, -1), s.cost, s.lead_time_s, s.batch_id
+           from scored s join g on g.item_id = s.item_id join codes tc on tc."class" = g."class"
+           left join codes pc on pc."class" = s."class" where s.source = ?
+           order by s.label_id""",
+        [source],
+    ).fetchnumpy()
+    truth, pred, cost, lead, batch = rows.values()
+    truth, pred = _ints(truth), _ints(pred)
+    cost, lead = _floats(cost), _floats(lead)
+    k = len(classes)
+    pred = np.where(pred < 0, k, pred)  # a class the golden version does not know: always wrong
+    report = metrics.classification_report(truth, pred, k + 1)
+    correct = truth == pred
+    confusion = report["confusion_matrix"]
+    per_class = _per_class(classes, np.diag(confusion), confusion.sum(1), confusion.sum(0))
+    priced = ~np.isnan(cost)
+    figures = {
+        "n": int(truth.size),
+        "annotations": int(truth.size),
+        "correct": int(correct.sum()),
+        "accuracy": float(report["accuracy"]),
+        "macro_f1": float(report["macro_f1"]),
+        "kappa": metrics.cohen_kappa(truth, pred, k + 1),
+        "accuracy_ci": list(metrics.bootstrap_ci(correct, n=boot, seed=seed)),
+        "per_class": per_class,
+        "confusion": {"labels": classes, "matrix": confusion[:k, :k].tolist()},
+        "precision": _macro(per_class, "precision"),
+        "recall": _macro(per_class, "recall"),
+    }
+    figures["f1"] = figures["macro_f1"]
+    timed, unit = _timed(lead, np.arange(truth.size))
+    units = Units(
+        num=correct.astype(np.float64),
+        den=np.ones(truth.size),
+        cost=np.where(priced, cost, 0.0),
+        priced=priced.astype(np.float64),
+        lead=timed,
+        lead_unit=unit,
+        batch=np.asarray(batch, dtype=object),
+    )
+    return Score(figures, units, int((correct & priced).sum()))
+
+
+def detection(con, source: str, classes: list[str], iou: float, boot: int, seed: int) -> Score:
+    con.execute(
+        """create or replace temp table anns as
+           select annotation_id, any_value(item_id) as item_id, any_value(batch_id) as batch_id,
+                  row_number() over (order by annotation_id) - 1 as image
+           from scored where source = ? and item_id in (select item_id from g) group by 1""",
+        [source],
+    )
+    gt = con.execute(
+        """select a.image, g.bbox.x, g.bbox.y, g.bbox.w, g.bbox.h, c.code from anns a
+           join g on g.item_id = a.item_id join codes c on c."class" = g."class"
+           where g.bbox is not null order by a.image"""
+    ).fetchnumpy()
+    pr = con.execute(
+        """select a.image, s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h, coalesce(c.code, -1),
+                  s.cost, s.lead_time_s
+           from anns a join scored s using (annotation_id) left join codes c on c."class" = s."class"
+           where s.bbox is not null order by a.image, s.label_id"""
+    ).fetchnumpy()
+    batch = con.execute("select batch_id from anns order by image").fetchnumpy()["batch_id"]
+    n_images = len(batch)
+    gt_cols, pr_cols = list(gt.values()), list(pr.values())
+    gt_image, pr_image = _ints(gt_cols[0]), _ints(pr_cols[0])
+    gt_boxes = np.column_stack([_floats(c) for c in gt_cols[1:5]]).reshape(-1, 4)
+    pr_boxes = np.column_stack([_floats(c) for c in pr_cols[1:5]]).reshape(-1, 4)
+    gt_class, pr_class = _ints(gt_cols[5]), _ints(pr_cols[5])
+    cost, lead = _floats(pr_cols[6]), _floats(pr_cols[7])
+    gi, pi, ious = metrics.match_boxes_grouped(
+        gt_image, gt_boxes, gt_class, pr_image, pr_boxes, pr_class, iou
+    )
+    tp = np.bincount(gt_image[gi], minlength=n_images)
+    n_gt = np.bincount(gt_image, minlength=n_images)
+    n_pr = np.bincount(pr_image, minlength=n_images)
+    k = len(classes)
+    per_class = _per_class(
+        classes,
+        np.bincount(gt_class[gi], minlength=k),
+        np.bincount(gt_class, minlength=k),
+        np.bincount(pr_class[pr_class >= 0], minlength=k),
+    )
+    total_tp, total_gt, total_pr = int(tp.sum()), int(n_gt.sum()), int(n_pr.sum())
+    priced = ~np.isnan(cost)
+    figures = {
+        "n": total_pr,
+        "annotations": int(n_images),
+        "correct": total_tp,
+        "accuracy": None,
+        "precision": float(metrics._ratio(total_tp, total_pr)),
+        "recall": float(metrics._ratio(total_tp, total_gt)),
+        "f1": float(metrics._ratio(2 * total_tp, total_gt + total_pr)),
+        "macro_f1": _macro(per_class, "f1"),
+        "kappa": None,
+        "mean_iou": float(ious.mean()) if ious.size else None,
+        "iou_threshold": iou,
+        "f1_ci": list(metrics.bootstrap_ratio_ci(2 * tp, n_gt + n_pr, n=boot, seed=seed))
+        if n_images
+        else None,
+        "per_class": per_class,
+    }
+    timed, unit = _timed(lead, pr_image)
+    units = Units(
+        num=2.0 * tp,
+        den=(n_gt + n_pr).astype(np.float64),
+        cost=np.bincount(pr_image, np.where(priced, cost, 0.0), minlength=n_images),
+        priced=np.bincount(pr_image, priced.astype(np.float64), minlength=n_images),
+        lead=timed,
+        lead_unit=unit,
+        batch=np.asarray(batch, dtype=object),
+    )
+    return Score(figures, units, int(priced[pi].sum()))
+
+
+_MINE = """with mine as (select annotation_id, item_id, "class", span, cost, lead_time_s, batch_id
+                 from scored where source = ? and span is not null
+                 and item_id in (select item_id from g))"""
+
+
+def spans(con, source: str, classes: list[str], boot: int, seed: int) -> Score:
+    con.execute(
+        f"""create or replace temp table mine_spans as {_MINE}
+            select m.*, exists (select 1 from g where g.item_id = m.item_id and g.span = m.span
+                                and g."class" = m."class") as hit
+            from mine m""",
+        [source],
+    )
+    rows = con.execute(
+        """with anns as (select annotation_id, any_value(item_id) as item_id,
+                                any_value(batch_id) as batch_id,
+                                count(*) filter (where hit) as tp, count(*) as n_pr,
+                                sum(cost) filter (where cost is not null) as cost,
+                                count(cost) as priced
+                         from mine_spans group by 1)
+           select a.annotation_id, a.tp, a.n_pr,
+                  (select count(*) from g where g.item_id = a.item_id and g.span is not null),
+                  coalesce(a.cost, 0), a.priced, a.batch_id
+           from anns a order by a.annotation_id"""
+    ).fetchnumpy()
+    ids, tp, n_pr, n_gt, cost, priced, batch = rows.values()
+    tp, n_pr, n_gt = _floats(tp), _floats(n_pr), _floats(n_gt)
+    counts = dict.fromkeys(classes, (0, 0, 0))
+    for c, tp_c, pr_c, gt_c in con.execute(
+        """select c."class",
+             (select count(*) from mine_spans m where m."class" = c."class" and m.hit),
+             (select count(*) from mine_spans m where m."class" = c."class"),
+             (select count(*) from (select distinct annotation_id, item_id from mine_spans) a
+                join g on g.item_id = a.item_id where g."class" = c."class" and g.span is not null)
+           from codes c order by c.code"""
+    ).fetchall():
+        counts[c] = (tp_c, gt_c, pr_c)
+    per_class = _per_class(classes, *(np.array(v) for v in zip(*counts.values(), strict=True)))
+    lead = con.execute(
+        """select a.unit, m.lead_time_s from mine_spans m
+           join (select annotation_id, row_number() over (order by annotation_id) - 1 as unit
+                 from (select distinct annotation_id from mine_spans)) a using (annotation_id)
+           where m.lead_time_s is not null"""
+    ).fetchnumpy()
+    correct_priced = con.execute(
+        "select count(*) from mine_spans where hit and cost is not null"
+    ).fetchone()[0]
+    # a golden span counts once per annotation of its item, as in the units
+    total_tp, total_pr, total_gt = tp.sum(), n_pr.sum(), n_gt.sum()
+    figures = {
+        "n": int(total_pr),
+        "annotations": len(ids),
+        "correct": int(total_tp),
+        "accuracy": None,
+        "precision": float(metrics._ratio(total_tp, total_pr)),
+        "recall": float(metrics._ratio(total_tp, total_gt)),
+        "f1": float(metrics._ratio(2 * total_tp, total_gt + total_pr)),
+        "macro_f1": _macro(per_class, "f1"),
+        "kappa": None,
+        "f1_ci": list(metrics.bootstrap_ratio_ci(2 * tp, n_gt + n_pr, n=boot, seed=seed))
+        if len(ids)
+        else None,
+        "per_class": per_class,
+    }
+    units = Units(
+        num=2 * tp,
+        den=n_gt + n_pr,
+        cost=_floats(cost),
+        priced=_floats(priced),
+        lead=_floats(lead["lead_time_s"]),
+        lead_unit=_ints(lead["unit"]),
+        batch=np.asarray(batch, dtype=object),
+    )
+    return Score(figures, units, int(correct_priced))
+
+
+def split(per_class: dict[str, dict[str, Any]], classes: set[str], task: str) -> dict[str, Any]:
+    """Quality over a subset of the golden classes, pooled from the per-class counts: accuracy
+    on the golden items of those classes (classification), else F1 = 2 TP / (golden + labeled)."""
+    chosen = [v for c, v in per_class.items() if c in classes]
+    tp = sum(v["tp"] for v in chosen)
+    support = sum(v["support"] for v in chosen)
+    predicted = sum(v["predicted"] for v in chosen)
+    if task == "classification":
+        return {"classes": sorted(classes), "n": support, "accuracy": _share(tp, support)}
+    return {
+        "classes": sorted(classes),
+        "n": support,
+        "f1": _share(2 * tp, support + predicted),
+    }
+
+
+def _share(part: float, whole: float) -> float | None:
+    return float(part) / float(whole) if whole else None
