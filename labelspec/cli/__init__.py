@@ -91,8 +91,14 @@ def group(name: str, help_text: str, lazy: dict[str, str]) -> LabelspecGroup:
 )
 @click.version_option(__version__, "--version", prog_name="labelspec")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug logs on errors.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress bars (none are drawn anyway when stderr is not a terminal).",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """Labeling guidelines as versioned docs, and labels with lineage, on git + DVC.
 
     \b
@@ -101,6 +107,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
       labelspec check
     """
     ctx.ensure_object(dict)["verbose"] = verbose
+    from labelspec.progress import set_quiet
+
+    set_quiet(quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,31 +33,81 @@ def _f(value, digits: int = 3) -> str:
     )
 
 
+def _sig(value, digits: int = 3) -> str:
+    """A figure as people read it: 3 significant digits (labels/h 567, not 566.995)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        from labelspec.qa.report import sig
+
+        return sig(value, digits)
+    return str(value)
+
+
+def _sig2(value) -> str:
+    return _sig(value, 2)
+
+
+def _about(result) -> str:
+    """Which snapshot, golden set and guideline versions a report judged, and when."""
+    snap = result.get("snapshot") or {}
+    golden = result.get("golden") or {}
+    guideline = result.get("guideline") or {}
+    parts = [f"snapshot {snap.get('name')} ({(snap.get('commit') or '')[:10]}, {snap.get('date')})"]
+    if golden:
+        parts.append(
+            f"golden {golden['name']} v{golden['version']} ({golden['items']} items, made under "
+            f"{golden['guideline_version']})"
+        )
+    if guideline:
+        parts.append(f"labels under {guideline['name']} {', '.join(guideline['versions'])}")
+    return "; ".join(parts)
+
+
 @qa_group.command("bakeoff")
 @click.argument("dataset")
 @click.option("--golden", default="golden", show_default=True, help="Golden set (NAME or NAME@vN).")
 @click.option(
     "--sources",
-    help="Comma-separated sources (vendors) [default: all with labels on golden items].",
+    help="Comma-separated sources (vendors) [default: every source that delivered labels on golden items].",
 )
 @click.option("--weights", help="Ranking weights, e.g. accuracy=0.6,cost=0.2,speed=0.2.")
 @click.option(
     "--iou", type=float, default=0.5, show_default=True, help="IoU threshold for box matches."
+)
+@click.option(
+    "--labels",
+    type=click.Choice(["delivered", "current"]),
+    default="delivered",
+    show_default=True,
+    help="Judge each source on the labels it delivered, or on the snapshot's current labels "
+    "(after a relabel, the superseded ones are gone).",
+)
+@click.option(
+    "--boot",
+    type=int,
+    default=2000,
+    show_default=True,
+    help="Bootstrap resamples for the intervals.",
 )
 @snapshot_option
 @click.option(
     "--report",
     "report_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write metrics.json, report.md/html and plots here.",
+    help="Write metrics.json, report.md, report.html, drill-down pages and plots here.",
 )
 @json_option
-def bakeoff_command(dataset, golden, sources, weights, iou, snapshot, report_dir, as_json) -> None:
-    """Compare sources (vendors) on a golden set: quality with 95 % CIs, speed, cost, ranking.
+def bakeoff_command(
+    dataset, golden, sources, weights, iou, labels, boot, snapshot, report_dir, as_json
+) -> None:
+    """Compare sources (vendors) on a golden set: quality with 95 % CIs, kappa, speed, cost,
+    a ranking with its bootstrap interval, and a verdict in plain words.
 
     \b
     Example:
       labelspec qa bakeoff digits --golden expert --weights accuracy=0.6,cost=0.2,speed=0.2 --report reports/qa
+      labelspec qa bakeoff digits --golden expert --labels current --snapshot delivered-1.0.0
     """
     from labelspec.qa.bakeoff import bakeoff, parse_weights
 
@@ -70,70 +120,71 @@ def bakeoff_command(dataset, golden, sources, weights, iou, snapshot, report_dir
         parse_weights(weights),
         iou,
         snapshot,
+        boot=boot,
+        labels=labels,
     )
     if report_dir:
+        from labelspec.errors import LabelspecError
         from labelspec.qa.agreement import agreement
         from labelspec.qa.report import write_report
 
         try:
-            agree = agreement(ws, dataset, snapshot)
-        except Exception:  # agreement needs 2+ labelers per item; the report goes without it
+            agree = agreement(ws, dataset, result["snapshot"]["commit"])
+        except LabelspecError:  # agreement needs 2+ labelers per item; the report goes without it
             agree = None
-        result["report"] = write_report(result, report_dir, agree)
+        result["report"] = write_report(result, report_dir, agree, ws=ws)
     if as_json:
         write_json(result)
         return
     key = result["quality"]
     golden_info = result["golden"]
     click.echo(
-        f"{dataset}: bake-off on golden set {golden_info['name']} v{golden_info['version']} ({golden_info['items']} items)"
+        f"{dataset}: bake-off on golden set {golden_info['name']} v{golden_info['version']} "
+        f"({golden_info['items']} items), {labels} labels"
     )
-    table(
-        None,
-        [
-            "rank",
-            "source",
-            "score",
-            "n",
-            key,
-            "95% CI",
-            "kappa",
-            "$/label",
-            "$/correct",
-            "median s",
-            "p90 s",
-            "labels/h",
-        ],
-        [
+    click.echo(f"  {_about(result)}")
+    src = result["sources"]
+    reviewed = bool(result.get("reviews"))
+    rows = []
+    for e in result["ranking"]:
+        r = src[e["source"]]
+        ci = r.get(f"{key}_ci")
+        rows.append(
             (
                 e["rank"],
                 e["source"],
-                _f(e["score"]),
-                result["sources"][e["source"]]["n"],
-                _f(result["sources"][e["source"]].get(key)),
-                "-"
-                if not result["sources"][e["source"]].get(f"{key}_ci")
-                else "{:.3f}-{:.3f}".format(*result["sources"][e["source"]][f"{key}_ci"]),
-                _f(result["sources"][e["source"]].get("kappa")),
-                _f(result["sources"][e["source"]].get("cost_per_label"), 4),
-                _f(result["sources"][e["source"]].get("cost_per_correct_label"), 4),
-                _f(result["sources"][e["source"]].get("lead_time_median_s"), 1),
-                _f(result["sources"][e["source"]].get("lead_time_p90_s"), 1),
-                _f(result["sources"][e["source"]].get("labels_per_labeler_hour"), 0),
+                _sig(e["score"]),
+                "-" if not e.get("score_ci") else "{}-{}".format(*map(_sig2, e["score_ci"])),
+                r["items"],
+                _sig(r.get(key)),
+                "-" if not ci else "{}-{}".format(*map(_sig2, ci)),
+                _sig(r.get("kappa")),
+                _sig(r.get("cost_per_label")),
+                _sig(r.get("cost_per_correct_label")),
+                _sig(r.get("lead_time_median_s")),
+                _sig(r.get("labels_per_labeler_hour")),
+                *(
+                    [f"{r['rejected']}/{r['reviewed']}" if r.get("reviewed") else "-"]
+                    if reviewed
+                    else []
+                ),
             )
-            for e in result["ranking"]
-        ],
-    )
-    for source, r in result["sources"].items():
+        )
+    columns = ["rank", "source", "score", "CI", "items", key, "CI", "kappa", "$/label"]
+    columns += ["$/correct", "median s", "labels/h", *(["rejected"] if reviewed else [])]
+    table(None, columns, rows)
+    click.echo(f"Verdict: {result['verdict']['score']}.")
+    click.echo(f"  on {key} alone: {result['verdict']['quality']}.")
+    for source, r in src.items():
         confusion = r.get("confusion")
         if not confusion:
             continue
-        labels, matrix = confusion["labels"], confusion["matrix"]
+        names, matrix = confusion["labels"], confusion["matrix"]
         worst = sorted(
             (
-                (matrix[i][j], labels[i], labels[j])
-                for i in range(len(labels))
-                for j in range(len(labels))
+                (matrix[i][j], names[i], names[j])
+                for i in range(len(names))
+                for j in range(len(names))
                 if i != j and matrix[i][j]
             ),
             reverse=True,
@@ -143,8 +194,21 @@ def bakeoff_command(dataset, golden, sources, weights, iou, snapshot, report_dir
                 f"  {source} most confused: "
                 + ", ".join(f"golden {a} labeled {b} x{n}" for n, a, b in worst)
             )
+    for source, r in src.items():
+        if r.get("split"):
+            parts = [
+                f"{part} classes ({', '.join(v['classes'])}) {_sig(v.get(key))} on {v['n']}"
+                for part, v in r["split"].items()
+            ]
+            click.echo(f"  {source} split: " + "; ".join(parts))
+    for text in result["notes"]:
+        note(f"Note: {text}")
+    for text in result["warnings"]:
+        note(f"Warning: {text}")
     if report_dir:
-        note(f"Report written to {report_dir} (report.html, report.md, metrics.json, plots)")
+        note(
+            f"Report written to {result['report']['html']} (with report.md, metrics.json, drill-down pages)"
+        )
 
 
 @qa_group.command("agreement")

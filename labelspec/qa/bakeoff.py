@@ -82,6 +82,29 @@ def _score(con, task: str, source: str, classes: list[str], iou: float, boot: in
     return scoring.spans(con, source, classes, boot, seed)
 
 
+ERRORS_SHOWN = 200  # wrong labels kept per confusion cell for the drill-down pages
+
+
+def _errors(con, source: str) -> list[dict[str, Any]]:
+    """The source's wrong labels on golden items (up to ``ERRORS_SHOWN`` per confusion cell),
+    for the report's drill-down pages: item, path, golden class, label class, labeler."""
+    return (
+        con.sql(
+            """select s.item_id, i.path, g."class" as golden, s."class" as labeled, s.labeler_id,
+                      s.guideline_version, s.label_id, s.batch_id
+               from scored s join g on g.item_id = s.item_id
+               left join items i on i.item_id = s.item_id
+               where s.source = ? and s."class" is distinct from g."class"
+               qualify row_number() over (partition by g."class", s."class"
+                                          order by s.item_id, s.label_id) <= ?
+               order by golden, labeled, s.item_id, s.label_id""",
+            params=[source, ERRORS_SHOWN],
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+
+
 def _trend(units: scoring.Units, created: dict[str, str], key: str) -> list[dict[str, Any]]:
     """The source's quality per delivery (batch), oldest first."""
     out = []
@@ -199,6 +222,8 @@ def bakeoff(
                     [source],
                 ).fetchall()
             ]
+            if spec.task == "classification":
+                score.figures["errors"] = _errors(con, source)
             results[source] = {
                 **score.figures,
                 "items": present[source]["items"],

@@ -91,13 +91,16 @@ def build(ws: Workspace, out: Path | str | None = None, labelers: str | None = N
     config_file = ws.root / "mkdocs.yml"
     if not config_file.is_file():
         raise LabelspecError(f"{config_file} not found; `labelspec init` writes one")
+    from labelspec.progress import progress
+
     target = Path(out).resolve() if out else ws.root / "site"
-    if labelers is None:
-        _mkdocs_build(config_file, target)
-    else:
-        with tempfile.TemporaryDirectory(prefix="labelspec-site-") as tmp:
-            options = {"workspace": str(ws.root), **_labelers_options(labelers)}
-            _mkdocs_build(_config_for(ws, Path(tmp), options), target)
+    with progress("building the site"):
+        if labelers is None:
+            _mkdocs_build(config_file, target)
+        else:
+            with tempfile.TemporaryDirectory(prefix="labelspec-site-") as tmp:
+                options = {"workspace": str(ws.root), **_labelers_options(labelers)}
+                _mkdocs_build(_config_for(ws, Path(tmp), options), target)
     return BuildResult(target, sum(1 for _ in target.rglob("index.html")))
 
 
@@ -299,6 +302,8 @@ def publish(
     get_release(ws, name, version)
     if folder is None and branch is None:
         raise LabelspecError("nowhere to publish: give --folder and/or --branch")
+    from labelspec.progress import progress
+
     folder_path = Path(folder).resolve() if folder else None
     versions: list[dict[str, Any]] = []
     folder_versions: list[dict[str, Any]] = []
@@ -308,7 +313,8 @@ def publish(
         config = _publish_config(ws, name, version, tmp, labelers)
         title = _site_title(config)
         built = tmp / "site"
-        _mkdocs_build(config, built)
+        with progress(f"building {name} {version}"):
+            _mkdocs_build(config, built)
         if folder_path:
             versions = folder_versions = _deploy(built, folder_path, name, version, title)
         if branch:

@@ -41,18 +41,21 @@ def _git_remote(git, remote: str | None) -> str | None:
 
 def push(ws: Workspace, remote: str | None = None, git_only: bool = False) -> dict[str, Any]:
     """DVC objects first, then commits and tags."""
+    from labelspec.progress import progress
     from labelspec.vcs import Dvc, Git
 
     name = _dvc_remote(ws)
-    with ws.lock(), Git(ws.root) as git:
+    with ws.lock(), Git(ws.root) as git, progress(f"push to {name}", total=2) as advance:
         pushed = 0
         if not git_only:
             with Dvc(ws.root) as dvc:
                 pushed = dvc.push(remote=name)
+        advance(1)
         target = _git_remote(git, remote)
         branch = git.branch()
         if target and branch:
             git.push(target, branch)
+        advance(1)
     return {
         "remote": name,
         "pushed": pushed,
@@ -65,20 +68,25 @@ def push(ws: Workspace, remote: str | None = None, git_only: bool = False) -> di
 def pull(ws: Workspace, remote: str | None = None, git: bool = True) -> dict[str, Any]:
     """``git pull`` (merge), then the data of HEAD, then ``verify``."""
     from labelspec.labels.verify import verify
+    from labelspec.progress import progress
     from labelspec.vcs import Dvc, Git
 
     name = _dvc_remote(ws)
-    with ws.lock(), Git(ws.root) as repo:
-        target = _git_remote(repo, remote) if git else None
-        branch = repo.branch()
-        merged = None
-        if target and branch:
-            before = repo.head()
-            repo.pull(target, branch)
-            merged = _pulled(repo, before, f"{target}/{branch}")
-        with Dvc(ws.root) as dvc:
-            fetched = dvc.pull(remote=name)
-    report = verify(ws)
+    with progress(f"pull from {name}", total=3) as advance:
+        with ws.lock(), Git(ws.root) as repo:
+            target = _git_remote(repo, remote) if git else None
+            branch = repo.branch()
+            merged = None
+            if target and branch:
+                before = repo.head()
+                repo.pull(target, branch)
+                merged = _pulled(repo, before, f"{target}/{branch}")
+            advance(1)
+            with Dvc(ws.root) as dvc:
+                fetched = dvc.pull(remote=name)
+            advance(1)
+        report = verify(ws)
+        advance(1)
     return {
         "remote": name,
         "pulled": fetched,
