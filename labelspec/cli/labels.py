@@ -255,18 +255,30 @@ def diff_command(dataset, a, b, as_json) -> None:
     default=0.0,
     help="With --resolve: leave out items below this confidence (or tied).",
 )
+@click.option(
+    "--labeler-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Label Studio: the import's labeler map (tool user id -> labeler), reversed for completed_by.",
+)
 @json_option
-def export_command(dataset, fmt, snapshot, out, resolve_method, min_confidence, as_json) -> None:
+def export_command(
+    dataset, fmt, snapshot, out, resolve_method, min_confidence, labeler_map, as_json
+) -> None:
     """Export the current labels of a snapshot (COCO, Label Studio, YOLO, JSONL, Parquet).
+
+    Label Studio gets its labeling config beside --out (<stem>.labeling-config.xml), each
+    annotation's labeler as completed_by (with --labeler-map), and dates and versions in the
+    task's meta.
 
     \b
     Example:
       labelspec labels export digits --format coco --out digits.coco.json
       labelspec labels export digits --format jsonl --resolve dawid-skene --out train.jsonl
+      labelspec labels export digits --format labelstudio --labeler-map users.csv --out ls.json
     """
     from labelspec.labels.export import export
 
-    result = export(_ws(), dataset, fmt, out, snapshot, resolve_method, min_confidence)
+    result = export(_ws(), dataset, fmt, out, snapshot, resolve_method, min_confidence, labeler_map)
     if as_json:
         write_json(result)
     else:

@@ -59,8 +59,29 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--predictions",
+    type=click.Choice(["none", "current", "model"]),
+    default="none",
+    show_default=True,
+    help="Pre-fill the tasks with nothing (no anchoring), the current labels, or the model's top class.",
+)
+@click.option(
+    "--model-predictions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Model class probabilities per item (for --priority model).",
+    help="Model class probabilities per item (for --priority model and --predictions model).",
+)
+@click.option(
+    "--image-url",
+    metavar="TEMPLATE",
+    help="Task image URL from the item: {path} (workspace path), {item_id}, {name}; e.g. https://files.example.com/{path}.",
+)
+@click.option(
+    "--labelstudio-local-files",
+    "local_files",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DOCUMENT_ROOT]",
+    help="Task images as Label Studio local files (/data/local-files/?d=...) under DOCUMENT_ROOT [default: the workspace].",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --priority random.")
 @click.option(
@@ -80,29 +101,37 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     default=0.0,
     help="With --from-resolve: items resolved below this confidence are relabeled too.",
 )
+@click.option(
+    "--from-review",
+    metavar="REVIEW|all",
+    help="Relabel the current labels a recorded review rejected (`labelspec qa review list`).",
+)
 @json_option
 def plan_command(
-    dataset, guideline, to, segment, limit, priority, predictions, seed, out,
-    from_resolve, min_confidence, as_json,
+    dataset, guideline, to, segment, limit, priority, predictions, model_predictions, image_url,
+    local_files, seed, out, from_resolve, min_confidence, from_review, as_json,
 ) -> None:  # fmt: skip
     """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
 
-    The tasks carry the current labels as pre-annotations (model_version = the snapshot), and
-    the reason and rank of each item. With --priority model, items whose labels a model disagrees
-    with most come first.
+    The tasks carry the reason and rank of each item, and no pre-annotation unless asked
+    (--predictions current: the current labels; model: the model's top class). With --priority
+    model, items whose labels a model disagrees with most come first.
 
     \b
     Example:
       labelspec relabel plan digits --guideline digits --segment source=vendor-b --limit 200 \\
-        --priority model --predictions preds.jsonl --out relabel/vendor-b
+        --priority model --model-predictions preds.jsonl --out relabel/vendor-b \\
+        --labelstudio-local-files
       labelspec relabel plan digits --guideline digits --from-resolve dawid-skene \\
         --min-confidence 0.8 --out relabel/undecided
+      labelspec relabel plan digits --guideline digits --from-review all --out relabel/reviewed
     """
     from labelspec.lineage.relabel import plan
 
     result = plan(
-        _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, predictions, seed,
-        from_resolve, min_confidence,
+        _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
+        seed, from_resolve, min_confidence, predictions=predictions, image_url=image_url,
+        local_files=local_files, from_review=from_review,
     )  # fmt: skip
     if as_json:
         write_json(result.to_dict())
@@ -153,6 +182,84 @@ def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run
     click.echo(
         f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
         f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
+    )
+    click.echo(f"  {counts}")
+
+
+@relabel_group.command("push")
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--labelstudio", "url", required=True, metavar="URL", help="The Label Studio server.")
+@click.option("--title", help="Project title [default: DATASET relabel PLAN-ID].")
+@json_option
+def push_command(plan_ref, url, title, as_json) -> None:
+    """Create or update PLAN's Label Studio project: config, instructions, tasks.
+
+    PLAN is the --out folder of `relabel plan` (or its plan.json). A second push updates the
+    config and instructions and adds only missing tasks. The token comes from
+    LABELSPEC_LABEL_STUDIO_TOKEN (or LABEL_STUDIO_TOKEN), else ~/.config/labelspec/config.toml;
+    the project's URL and id are recorded in the plan (no token).
+
+    \b
+    Example:
+      export LABELSPEC_LABEL_STUDIO_TOKEN=...   # Account & Settings -> Access Token
+      labelspec relabel push relabel/1.1.0 --labelstudio http://localhost:8080
+    """
+    from labelspec.lineage.labelstudio_sync import push
+
+    result = push(_ws(), plan_ref, url, title)
+    if as_json:
+        write_json(result)
+        return
+    verb = "Created" if result["created"] else "Updated"
+    click.echo(
+        f"{verb} Label Studio project {result['project']} for plan {result['plan']}: "
+        f"{result['tasks_added']} task(s) added, {result['tasks_present']} already there"
+    )
+    click.echo(f"  {result['project_url']}")
+    if result["local_storage"]:
+        click.echo(f"  local files storage: {result['local_storage']}")
+
+
+@relabel_group.command("pull")
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--labeler-map", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--labeler", help="Attribute every label to this labeler.")
+@click.option("--labelstudio", "url", metavar="URL", help="Server [default: the one pushed to].")
+@click.option(
+    "--keep",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the downloaded export to this file.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
+@json_option
+def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) -> None:
+    """Export PLAN's Label Studio project and merge the answers (as `relabel merge` does).
+
+    Incremental: answers already merged are left out, so pulling again adds nothing; cancelled
+    (skipped) annotations are counted, never merged. PLAN is a plan id or its --out folder.
+
+    \b
+    Example:
+      labelspec relabel pull rp-20261128T101500Z-1a2b3c --labeler-map users.csv
+    """
+    from labelspec.lineage.labelstudio_sync import pull
+
+    result = pull(_ws(), plan_ref, labeler_map, labeler, dry_run, url, keep)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"Project {result['project']}: {result['tasks']} task(s), {result['annotations']} "
+        f"annotation(s), {result['cancelled']} cancelled"
+    )
+    counts = f"{result['new']} new, {result['updated']} updated, {result['unchanged']} unchanged answer(s)"
+    if dry_run or not result.get("batch"):
+        verb = "Would merge" if dry_run else "Nothing new to merge"
+        click.echo(f"{verb}: {counts} for plan {result['plan']}")
+        return
+    click.echo(
+        f"Merged {result['labels']} label(s) on {result['items']} item(s) -> batch {result['batch']}, "
+        f"commit {result['snapshot']}; {result['open']} item(s) still open"
     )
     click.echo(f"  {counts}")
 

@@ -296,14 +296,14 @@ class Demo:
         self.run("trace impact digits --guideline digits")
         self.run("trace labeler digits vB-02")
         self.say(
-            "12. Plan the relabel: model-disagreement first, as Label Studio tasks with the old labels"
+            "12. Plan the relabel: model-disagreement first, as Label Studio tasks (nothing pre-filled)"
         )
         predictions = simulate.model_predictions(
             self.truth, self.ws / "deliveries/model-predictions.jsonl"
         )
         self.run(
             "relabel plan digits --guideline digits --priority model "
-            f"--predictions {predictions.relative_to(self.ws)} --out relabel/1.1.0"
+            f"--model-predictions {predictions.relative_to(self.ws)} --out relabel/1.1.0"
         )
         plan_id = json.loads((self.ws / "relabel/1.1.0/plan.json").read_text())["plan"]
         self.run(

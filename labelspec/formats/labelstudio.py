@@ -13,10 +13,17 @@ Reading keeps one staged row per class value:
 ``from_name``: of the region whose ``id`` they share, or, in a classification, of the class labels
 (one choice -> a string, several -> a list, textarea -> its first text, number/rating -> a number).
 
-Skipped and counted in ``Staged.skipped``: cancelled annotations, empty ones, predictions, result
-types labelspec does not hold (polygons, keypoints, relations ...) and task-level results beside
-regions. A result that cannot be parsed is a problem and gives no row; neither does an annotation
-whose own fields (completed_by, created_at, lead_time) are bad, nor a task without an item.
+Skipped and counted in ``Staged.skipped``: cancelled annotations, empty ones, predictions, and
+result types labelspec does not hold (polygons, keypoints, relations ..., with their per-region
+results). A result that cannot be parsed is a problem and gives no row, and so is an attribute
+result beside regions that shares no region's id (it cannot be placed: never dropped); neither
+does an annotation whose own fields (completed_by, created_at, lead_time) are bad give rows, nor
+a task without an item.
+
+An annotation that ``labels export`` wrote keeps its index in the task's ``meta.labelspec`` as
+Label Studio's ``import_id``: reading Label Studio's export of it takes the label's own date from
+there (Label Studio dates an imported annotation by the import) and keeps its labelspec
+annotation id in ``tool_fields``.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -43,6 +51,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".ti
 TIME_EXAMPLE = "an ISO 8601 time such as 2024-05-01T10:00:00Z"
 UPLOAD_PATH = re.compile(r".*/data/upload/\d+/([^/]+)")
 CONTROL, IMAGE, TEXT = "label", "image", "text"  # the names our labeling config uses
+REASON, GUIDE = "relabel_reason", "guideline"  # relabel tasks' data shown by the config
 
 
 def load_json(path: Path, tool: str) -> Any:
@@ -92,15 +101,31 @@ def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
         rows.problem(where, "annotations", "must be a list of annotations")
         return
     plan = task["data"].get("relabel_plan")  # tasks labelspec wrote for a relabel plan
+    written = _written(task)
     for a_index, annotation in enumerate(annotations, 1):
         found = _read_annotation(rows, where, task_id, a_index, annotation)
         if item is not None:
+            origin = (
+                written.get(annotation.get("import_id")) if isinstance(annotation, dict) else None
+            )
             for row in found:
-                tool = _tool_fields(annotation, plan)
+                if origin and origin.get("created_at"):
+                    # Label Studio dates an imported annotation by its import: labelspec's own is in meta
+                    row["created_at"] = parse_timestamp(origin["created_at"])
+                tool = _tool_fields(annotation, plan, origin)
                 rows.add(item_ref=item[0], item_ref_kind=item[1], tool_fields=tool, **row)
 
 
-def _tool_fields(annotation: dict, plan: Any) -> str | None:
+def _written(task: dict) -> dict[int, dict]:
+    """The annotations labelspec exported into this task (``labels export``), by the index
+    Label Studio keeps as each imported annotation's ``import_id``."""
+    meta = (task.get("meta") or {}).get("labelspec") if isinstance(task.get("meta"), dict) else None
+    if not isinstance(meta, list):
+        return {}
+    return {i: m for i, m in enumerate(meta, 1) if isinstance(m, dict)}
+
+
+def _tool_fields(annotation: dict, plan: Any, origin: dict | None = None) -> str | None:
     """Label Studio's own fields worth keeping with the label (never checked against a spec)."""
     kept = {
         key: annotation[key]
@@ -109,6 +134,8 @@ def _tool_fields(annotation: dict, plan: Any) -> str | None:
     }
     if plan is not None:
         kept["relabel_plan"] = str(plan)
+    if origin and origin.get("annotation_id"):
+        kept["labelspec_annotation"] = str(origin["annotation_id"])
     return json.dumps(kept, sort_keys=True, default=str) if kept else None
 
 
@@ -206,8 +233,15 @@ def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int
             task_level.append((index, result))
 
     if regions:
-        for _index, result in task_level:
-            rows.skip(f"task-level:{result.get('from_name')}")
+        for index, result in task_level:
+            # beside regions, an attribute belongs to a region: one tied to none cannot be placed
+            rows.problem(
+                f"{where}, result {index}",
+                "id",
+                f"{result.get('type')} result {result.get('from_name')!r} (id {result.get('id')!r}) "
+                "is tied to no region of this annotation, so it cannot become a label's attribute "
+                '(make its control perRegion="true", or remove the control)',
+            )
         found = []
         for index, result in regions:
             if result.get("id") in broken:
@@ -397,15 +431,24 @@ _CONTROL_TAGS = {
 }
 
 
-def labeling_config(spec, site_url: str | None = None) -> str:
+def labeling_config(spec, site_url: str | None = None, relabel: bool = False) -> str:
     """The labeling config XML for a spec: one control ``label`` whose values are the class ids,
     with the class definitions as hints (linking each class to its page in the published
-    guideline when ``site_url`` is known), and one control per attribute named by its id."""
+    guideline when ``site_url`` is known), and one control per attribute named by its id.
+
+    ``relabel``: the tasks of a relabel plan, which carry ``relabel_reason`` and (with a
+    ``site_url``) ``guideline``, the links to each class's page: both are shown above the item."""
     from labelspec.guideline.instructions import label_studio_hint
 
     obj = TEXT if spec.task == "ner" else IMAGE
     tag, child, options = _CONTROL_TAGS[spec.task]
     lines = ["<View>"]
+    if relabel:
+        title = f"Relabel under {spec.title or spec.guideline} {spec.version}: why this item"
+        lines.append(f'  <Header value={quoteattr(title)} size="5"/>')
+        lines.append(f'  <Text name="{REASON}" value="${REASON}"/>')
+        if site_url:
+            lines.append(f'  <HyperText name="{GUIDE}" value="${GUIDE}" inline="true"/>')
     if obj == TEXT:
         lines.append(f'  <Text name="{TEXT}" value="$text"/>')
     else:
@@ -427,7 +470,7 @@ def _attribute_controls(spec, obj: str) -> list[str]:
             found.setdefault(attr.id, (attr, []))[1].append(cls.id)
     lines = []
     for attr_id, (attr, classes) in found.items():
-        if attr_id in (CONTROL, IMAGE, TEXT):
+        if attr_id in (CONTROL, IMAGE, TEXT, REASON, GUIDE):
             raise LabelspecError(
                 f"attribute id {attr_id!r} clashes with a Label Studio control name; rename the attribute"
             )
@@ -455,56 +498,138 @@ def write(
     out: Path,
     snapshot: str | None = None,
     as_predictions: bool = False,
+    *,
+    results: bool = True,
+    image_source: Callable[[dict], str] | None = None,
+    completed_by: dict[str, int | str] | None = None,
 ) -> int:
-    """A Label Studio import JSON: one task per labeled item, one annotation (or prediction) per
-    labelspec annotation. Provenance goes to the task's ``meta.labelspec``, in annotation order."""
+    """A Label Studio import JSON: one task per labeled item, one annotation (or prediction,
+    ``as_predictions``; none at all without ``results``) per labelspec annotation.
+
+    Provenance goes to the task's ``meta.labelspec``, in annotation order, and each annotation's
+    ``id`` is its 1-based index there: Label Studio keeps it as ``import_id`` (and drops the
+    annotation's own ``created_at``), so the reader finds the label's date and version again.
+    ``completed_by`` maps labeler ids to Label Studio user ids (or emails), the labeler map
+    reversed; ``image_source(item)`` gives the task's image URL (default: the item's path)."""
     from labelspec.yamlio import atomic_write_text
 
     by_item: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for label in labels.to_pylist():
         by_item[label["item_id"]][label["annotation_id"]].append(label)
     known = {row["item_id"]: row for row in items.to_pylist()}
+    key = "predictions" if as_predictions else "annotations"
     tasks = []
     for item_id in sorted(by_item):
         item = known.get(item_id)
         if item is None:
             raise LabelspecError(f"item {item_id} has labels but is not in the item manifest")
-        key = "predictions" if as_predictions else "annotations"
-        task: dict[str, Any] = {"data": _task_data(item, spec), key: [], "meta": {"labelspec": []}}
-        for annotation_id in sorted(by_item[item_id]):
+        task: dict[str, Any] = {
+            "data": task_data(item, spec, image_source),
+            "meta": {"labelspec": []},
+        }
+        if results:
+            task[key] = []
+        for index, annotation_id in enumerate(sorted(by_item[item_id]), 1):
             group = sorted(by_item[item_id][annotation_id], key=lambda label: label["label_id"])
-            result = _result(group, item, spec)
-            if as_predictions:
-                # labels are not model outputs, so there is no confidence to give: 1.0
-                entry = {"model_version": snapshot or "labelspec", "score": 1.0, "result": result}
-            else:
-                entry = {"result": result, "was_cancelled": False, "ground_truth": False}
-                lead = next(
-                    (g["lead_time_s"] for g in group if g.get("lead_time_s") is not None), None
-                )
-                times = [g["created_at"] for g in group if g.get("created_at") is not None]
-                if lead is not None:
-                    entry["lead_time"] = lead
-                if times:
-                    entry["created_at"] = _iso(min(times))
-            task[key].append(entry)
             first = group[0]
-            task["meta"]["labelspec"].append(
-                {
-                    "annotation_id": annotation_id,
-                    "labeler_id": first["labeler_id"],
-                    "guideline_version": first["guideline_version"],
-                }
-            )
+            times = [g["created_at"] for g in group if g.get("created_at") is not None]
+            if results:
+                task[key].append(
+                    _entry(group, item, spec, snapshot, as_predictions, index, times, completed_by)
+                )
+            meta = {
+                "annotation_id": annotation_id,
+                "labeler_id": first["labeler_id"],
+                "guideline_version": first["guideline_version"],
+            }
+            if times:
+                meta["created_at"] = _iso(min(times))
+            for name in ("source", "batch_id"):
+                if first.get(name) is not None:
+                    meta[name] = first[name]
+            task["meta"]["labelspec"].append(meta)
         tasks.append(task)
     atomic_write_text(out, json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return len(tasks)
 
 
-def _task_data(item: dict, spec) -> dict:
+def _entry(group, item, spec, snapshot, as_predictions, index, times, completed_by) -> dict:
+    result = _result(group, item, spec)
+    if as_predictions:
+        # a labeler's label, not a model's output: no confidence score to show
+        return {"model_version": snapshot or "labelspec", "result": result}
+    entry: dict[str, Any] = {
+        "id": index,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": False,
+    }
+    lead = next((g["lead_time_s"] for g in group if g.get("lead_time_s") is not None), None)
+    if lead is not None:
+        entry["lead_time"] = lead
+    if times:
+        entry["created_at"] = _iso(min(times))
+    if completed_by is not None:
+        labeler = group[0]["labeler_id"]
+        if labeler not in completed_by:
+            known = ", ".join(sorted(completed_by)) or "none"
+            raise LabelspecError(
+                f"labeler {labeler} is not in the labeler map (mapped: {known}); add a line "
+                f"`<Label Studio user id>,{labeler}` (Label Studio -> Organization lists the users)"
+            )
+        user = completed_by[labeler]
+        entry["completed_by"] = {"email": user} if isinstance(user, str) and "@" in user else user
+    return entry
+
+
+def task_data(item: dict, spec, image_source: Callable[[dict], str] | None = None) -> dict:
+    """A task's ``data``: the image (or text) and the item id."""
     if spec.task == "ner":
         return {TEXT: item.get("text"), "item_id": item["item_id"]}
-    return {IMAGE: item.get("path") or item.get("uri"), "item_id": item["item_id"]}
+    image = image_source(item) if image_source else None
+    return {IMAGE: image or item.get("path") or item.get("uri"), "item_id": item["item_id"]}
+
+
+def image_sources(root: Path, url_template: str | None = None, local_files: Path | None = None):
+    """``image_source`` for ``write``: ``url_template`` with ``{path}`` (the item's workspace
+    path, URL-quoted), ``{item_id}`` and ``{name}``; or Label Studio's local-files URL
+    ``/data/local-files/?d=<path under the document root>``. None when neither is given."""
+    from urllib.parse import quote
+
+    if url_template and local_files is not None:
+        raise LabelspecError("give either --image-url or --labelstudio-local-files, not both")
+    if url_template:
+        unknown = set(re.findall(r"{([^{}]*)}", url_template)) - {"path", "item_id", "name"}
+        if unknown or "{" not in url_template:
+            raise LabelspecError(
+                f"--image-url {url_template!r}: use {{path}}, {{item_id}} or {{name}}, e.g. http://files.example.com/{{path}}"
+            )
+
+        def from_template(item: dict) -> str:
+            path = item.get("path") or ""
+            return url_template.format(
+                path=quote(path), item_id=quote(item["item_id"]), name=quote(Path(path).name)
+            )
+
+        return from_template
+    if local_files is None:
+        return None
+    document_root = Path(local_files).resolve()
+
+    def local(item: dict) -> str:
+        if not item.get("path"):
+            return item.get("uri")
+        full = (root / item["path"]).resolve()
+        try:
+            relative = full.relative_to(document_root)
+        except ValueError:
+            raise LabelspecError(
+                f"item {item['item_id']} ({item['path']}) is not under the Label Studio document "
+                f"root {document_root}: give --labelstudio-local-files a folder that holds it"
+            ) from None
+        return f"/data/local-files/?d={quote(relative.as_posix())}"
+
+    return local
 
 
 def _result(group: list[dict], item: dict, spec) -> list[dict]:
@@ -585,3 +710,19 @@ def _attribute_results(result_id: str, attributes: dict, spec, extra: dict) -> l
 
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def guideline_links(spec, site_url: str | None) -> str:
+    """HTML for a relabel task's ``guideline``: each class linked to its page in the published
+    version (empty without a site URL: relative links lead nowhere inside Label Studio)."""
+    from labelspec.guideline.instructions import class_url, page_url
+    from labelspec.site.safe import esc
+
+    if not site_url:
+        return ""
+    links = " · ".join(
+        f'<a href="{esc(class_url(site_url, spec, c))}" target="_blank" rel="noopener">{esc(c.name)}</a>'
+        for c in spec.classes
+    )
+    whole = esc(page_url(site_url, spec.guideline, spec.version))
+    return f'Guideline {esc(spec.version)}: {links} (<a href="{whole}" target="_blank" rel="noopener">all</a>)'

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from labelspec.errors import LabelspecError
 from labelspec.workspace import Workspace
 
 
@@ -16,9 +17,13 @@ def export(
     snapshot: str | None = None,
     resolve_method: str | None = None,
     min_confidence: float = 0.0,
+    labeler_map: Path | str | None = None,
 ) -> dict[str, Any]:
     """Write the current labels of a snapshot for a tool or a training job; with
-    ``resolve_method``, one resolved label per item (``labelspec.resolve``)."""
+    ``resolve_method``, one resolved label per item (``labelspec.resolve``).
+
+    Label Studio also gets its labeling config beside ``out`` (``<stem>.labeling-config.xml``)
+    and, with ``labeler_map`` (the one imports use, tool user id -> labeler), ``completed_by``."""
     from labelspec import formats
     from labelspec.guideline.releases import spec_at
     from labelspec.semver import Version
@@ -29,6 +34,10 @@ def export(
 
     writer = formats.get(fmt, writing=True)
     out = Path(out)
+    if labeler_map and fmt != "labelstudio":
+        raise LabelspecError(
+            "--labeler-map is for --format labelstudio (its completed_by user ids)"
+        )
     chosen = snapshot_at(ws, dataset, snapshot)
     if resolve_method:
         from labelspec.resolve import resolve
@@ -44,8 +53,20 @@ def export(
     latest = max(versions, key=Version.parse) if versions else None
     spec = spec_at(ws, dataset_guideline(ws, dataset), latest)
     items = read_items(ws, dataset, rev=chosen.commit)
-    count = writer.write(labels, items, spec, out, snapshot=chosen.name)
+    extra: dict[str, Any] = {}
+    files = [str(out)]
+    if fmt == "labelstudio":
+        from labelspec.guideline.instructions import published_url
+        from labelspec.yamlio import atomic_write_text
+
+        if labeler_map:
+            extra["completed_by"] = _reversed_map(Path(labeler_map))
+        config = out.parent / f"{out.stem}.labeling-config.xml"
+        atomic_write_text(config, writer.labeling_config(spec, published_url(ws)))
+        files.append(str(config))
+    count = writer.write(labels, items, spec, out, snapshot=chosen.name, **extra)
     return {
+        "files": files,
         "dataset": dataset,
         "snapshot": chosen.name,
         "format": fmt,
@@ -54,3 +75,14 @@ def export(
         "written": count,
         "resolved_by": resolve_method,
     }
+
+
+def _reversed_map(path: Path) -> dict[str, int | str]:
+    """labeler id -> the tool's user id (an int when it is one: Label Studio wants ids as
+    numbers), from a labeler map; a labeler with two tool ids gets the first."""
+    from labelspec.labels.ingest import load_labeler_map
+
+    reverse: dict[str, int | str] = {}
+    for user, labeler in load_labeler_map(path).items():
+        reverse.setdefault(labeler, int(user) if user.isdigit() else user)
+    return reverse

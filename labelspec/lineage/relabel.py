@@ -23,6 +23,9 @@ from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
 PRIORITIES = ("oldest", "random", "model")
+# What the relabel tasks show before the labeler answers. Default none: a pre-filled answer
+# anchors relabelers on the very label the plan doubts.
+PREDICTIONS = ("none", "current", "model")
 
 
 def plans_dir(ws: Workspace, dataset: str) -> Path:
@@ -124,14 +127,23 @@ def plan(
     segments: dict[str, str] | None = None,
     limit: int | None = None,
     priority: str = "oldest",
-    predictions: Path | str | None = None,
+    model_predictions: Path | str | None = None,
     seed: int = 0,
     from_resolve: str | None = None,
     min_confidence: float = 0.0,
+    *,
+    predictions: str = "none",
+    image_url: str | None = None,
+    local_files: Path | str | None = None,
+    from_review: str | None = None,
 ) -> PlanResult:
     """Write a relabel plan for the labels a release makes suspect (or, ``from_resolve``, the
     items a resolution method could not decide with ``min_confidence``), and the tool's task
-    files."""
+    files.
+
+    ``predictions``: what the tasks pre-fill (``none``; ``current``, the item's current labels;
+    ``model``, the top class of ``model_predictions``). ``image_url`` (a template with
+    ``{path}``) or ``local_files`` (Label Studio's document root) make the images load."""
     from labelspec.formats import labelstudio
     from labelspec.guideline.releases import spec_at
     from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
@@ -144,10 +156,19 @@ def plan(
 
     if priority not in PRIORITIES:
         raise LabelspecError(f"--priority must be one of {', '.join(PRIORITIES)}")
-    if priority == "model" and not predictions:
-        raise LabelspecError(
-            "--priority model needs --predictions FILE (model class probabilities per item)"
-        )
+    if predictions not in PREDICTIONS:
+        raise LabelspecError(f"--predictions must be one of {', '.join(PREDICTIONS)}")
+    for needs, wanted in (
+        ("--priority model", priority == "model"),
+        ("--predictions model", predictions == "model"),
+    ):
+        if wanted and not model_predictions:
+            raise LabelspecError(
+                f"{needs} needs --model-predictions FILE (model class probabilities per item)"
+            )
+    if local_files is not None:
+        local_files = Path(local_files).resolve() if str(local_files) else ws.root.resolve()
+    image_source = labelstudio.image_sources(ws.root, image_url, local_files)
     if dataset_guideline(ws, dataset) != guideline:
         raise LabelspecError(
             f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
@@ -174,6 +195,8 @@ def plan(
     where = " and ".join(f'"{k}"::VARCHAR = ${i}' for i, k in enumerate(filters, 1)) or "true"
     if from_resolve:
         _undecided_as_suspects(ws, dataset, con, from_resolve, min_confidence, snapshot.commit)
+    if from_review:
+        _rejected_as_suspects(ws, dataset, con, from_review, snapshot.commit)
     suspects = (
         con.sql(
             f"""
@@ -181,6 +204,7 @@ def plan(
           case when kind = 'affected' then 'class ' || "class" || ' changed since ' || guideline_version
                when kind = 'confusable' then 'class ' || "class" || ' is confusable with a changed class'
                when kind = 'undecided' then 'labels disagree: no {from_resolve} resolution at confidence {min_confidence}'
+               when kind = 'rejected' then 'class ' || "class" || ' rejected in review'
                else 'labeler ' || labeler_id || ' was not trained on ' || guideline_version end as reason
         from suspect where {where} order by item_id, annotation_id
         """,
@@ -193,8 +217,14 @@ def plan(
         raise LabelspecError(
             f"nothing to relabel: no suspect labels{' in segment ' + str(filters) if filters else ''} (see `labelspec trace impact`)"
         )
+    if predictions == "model" and spec.task not in ("classification", "multilabel"):
+        raise LabelspecError(
+            f"--predictions model pre-fills a class per item from class probabilities; a {spec.task} "
+            "guideline needs boxes or spans: use --predictions current or none"
+        )
+    if model_predictions and (priority == "model" or predictions == "model"):
+        con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
     if priority == "model":
-        con.register("pred", load_predictions(Path(predictions), spec.class_ids))
         con.register(
             "chosen",
             pa.Table.from_pylist(
@@ -247,6 +277,13 @@ def plan(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "priority": priority,
         "segments": filters,
+        "predictions": predictions,
+        **(
+            {"model_predictions": _file_record(Path(model_predictions))}
+            if model_predictions
+            else {}
+        ),
+        "images": _images_record(image_url, local_files),
         "items": [
             {
                 "item_id": e["item_id"],
@@ -273,14 +310,25 @@ def plan(
         items_table,
         spec,
         out / "tasks.labelstudio.json",
-        snapshot=snapshot.name,
+        snapshot=f"labelspec current labels, {snapshot.name}",
         as_predictions=True,
+        results=predictions == "current",
+        image_source=image_source,
     )
-    _annotate_tasks(out / "tasks.labelstudio.json", record)
     from labelspec.guideline import instructions
 
     site_url = instructions.published_url(ws)
-    atomic_write_text(out / "labeling-config.xml", labelstudio.labeling_config(spec, site_url))
+    model = _model_choices(con, spec) if predictions == "model" else None
+    _annotate_tasks(
+        out / "tasks.labelstudio.json",
+        record,
+        labelstudio.guideline_links(spec, site_url),
+        model,
+        Path(model_predictions).name if model_predictions else None,
+    )
+    atomic_write_text(
+        out / "labeling-config.xml", labelstudio.labeling_config(spec, site_url, relabel=True)
+    )
     atomic_write_text(
         out / "instructions.html", instructions.label_studio_instructions(spec, site_url)
     )
@@ -322,6 +370,31 @@ def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> 
     )
 
 
+def _rejected_as_suspects(ws, dataset, con, review, commit) -> None:
+    """Replace the suspects by the current labels a review rejected (``review``: a review id,
+    or ``all`` for every recorded review; ``labelspec.store.reviews``)."""
+    from labelspec.store.reviews import rejected_labels
+
+    rejected = rejected_labels(ws, dataset, commit, None if review == "all" else review)
+    if rejected.num_rows == 0:
+        raise LabelspecError(
+            f"nothing to relabel: no current label is rejected in {'any review' if review == 'all' else review}"
+            " (see `labelspec qa review list`)"
+        )
+    con.register("rejected", rejected.select(["label_id"]))
+    keys = list(con.sql("select * from suspect limit 0").columns)
+    picked = ", ".join(
+        "'rejected' as kind"
+        if c == "kind"
+        else ("false as untrained" if c == "untrained" else f'l."{c}"')
+        for c in keys
+    )
+    con.execute(
+        f"create or replace temp table suspect as select {picked} from labels l "
+        "where l.label_id in (select label_id from rejected)"
+    )
+
+
 def _prioritise(
     entries: list[dict[str, Any]], priority: str, scores: dict[str, float], seed: int
 ) -> list[dict[str, Any]]:
@@ -343,8 +416,48 @@ def _prioritise(
     return sorted(entries, key=lambda e: (e["oldest"] or far_future, e["item_id"]))
 
 
-def _annotate_tasks(path: Path, record: dict[str, Any]) -> None:
-    """Add the plan id, rank and reasons to each task's data, for the labeler to see."""
+def _file_record(path: Path) -> dict[str, str]:
+    import hashlib
+
+    return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _images_record(image_url: str | None, local_files: Path | str | None) -> dict[str, str]:
+    if image_url:
+        return {"mode": "url", "template": image_url}
+    if local_files is not None:
+        return {
+            "mode": "labelstudio-local-files",
+            "document_root": str(Path(local_files).resolve()),
+        }
+    return {"mode": "path"}
+
+
+def _model_choices(con, spec) -> dict[str, tuple[list[str], float]]:
+    """item -> (classes, score) from the model's class probabilities: the top class (multilabel:
+    every class at 0.5 or more, else the top one), scored by its probability."""
+    rows = con.execute(
+        'select item_id, "class", p from pred where p is not null order by item_id, p desc, "class"'
+    ).fetchall()
+    found: dict[str, tuple[list[str], float]] = {}
+    for item_id, cls, p in rows:
+        if item_id not in found:
+            found[item_id] = ([cls], float(p))
+        elif spec.task == "multilabel" and p >= 0.5 and found[item_id][1] >= 0.5:
+            found[item_id][0].append(cls)
+    return found
+
+
+def _annotate_tasks(
+    path: Path,
+    record: dict[str, Any],
+    guideline: str = "",
+    model: dict[str, tuple[list[str], float]] | None = None,
+    model_version: str | None = None,
+) -> None:
+    """Add the plan id, rank, reasons (and the guideline's links) to each task's data, for the
+    labeler to see; with ``model``, the model's classes as the task's prediction."""
+    from labelspec.formats.labelstudio import CONTROL, GUIDE, IMAGE, REASON
     from labelspec.yamlio import atomic_write_text
 
     by_item = {e["item_id"]: e for e in record["items"]}
@@ -353,8 +466,27 @@ def _annotate_tasks(path: Path, record: dict[str, Any]) -> None:
         entry = by_item.get(task.get("data", {}).get("item_id"))
         if entry:
             task["data"]["relabel_plan"] = record["plan"]
-            task["data"]["relabel_reason"] = "; ".join(entry["reasons"])
+            task["data"][REASON] = "; ".join(entry["reasons"])
             task["data"]["priority"] = entry["rank"]
+            if guideline:
+                task["data"][GUIDE] = guideline
+        if model is not None:
+            found = model.get(task["data"]["item_id"])
+            task["predictions"] = []
+            if found:
+                result = {
+                    "from_name": CONTROL,
+                    "to_name": IMAGE,
+                    "type": "choices",
+                    "value": {"choices": found[0]},
+                }
+                task["predictions"].append(
+                    {
+                        "model_version": model_version or "model",
+                        "score": found[1],
+                        "result": [result],
+                    }
+                )
     tasks.sort(key=lambda t: t.get("data", {}).get("priority", 0))
     atomic_write_text(path, json.dumps(tasks, indent=1) + "\n")
 
@@ -396,11 +528,10 @@ def merge(
 
     Cumulative exports merge incrementally: answers already merged are left out, an answer
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
-    from labelspec.errors import ProblemsError
     from labelspec.formats import reader
     from labelspec.labels.incremental import against_history
     from labelspec.labels.ingest import load_labeler_map, write_labels
-    from labelspec.labels.validate import ImportRequest, validate
+    from labelspec.labels.validate import ImportRequest, refuse_problems, validate
     from labelspec.store.batches import new_batch_id
     from labelspec.store.items import read_items
     from labelspec.store.query import connect
@@ -427,13 +558,7 @@ def merge(
     staged = reader(fmt)(path)
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
-    total = len(staged.problems) + checked.total_problems
-    if total:
-        raise ProblemsError(
-            f"{path.name}: {total} problem(s); nothing was merged",
-            (staged.problems + checked.problems)[:50],
-            total,
-        )
+    refuse_problems(path.name, staged, checked, "nothing was merged")
     if checked.table.num_rows == 0:
         raise LabelspecError(f"{path.name}: no labels to merge")
     if dry_run:

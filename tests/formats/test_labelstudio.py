@@ -22,7 +22,11 @@ def test_detection_export_gives_pixel_boxes_attributes_and_provenance():
     staged = labelstudio.read(FIXTURES / "ls_detection.json")
     rows = rows_of(staged)
     assert staged.format == "labelstudio"
-    assert staged.problems == []
+    # an image-level "quality" beside the boxes belongs to no box: an error, never dropped
+    (problem,) = staged.problems
+    assert problem.record == "task 1 (id 17), annotation 1 (id 5), result 8"
+    assert problem.file.endswith("ls_detection.json")
+    assert "'quality' (id 'q1') is tied to no region" in problem.message
     assert [(r["item_ref"], r["item_ref_kind"], r["labeler_ref"], r["class"]) for r in rows] == [
         ("ab12cd34-street.jpg", "path", "2", "car"),
         ("ab12cd34-street.jpg", "path", "2", "person"),
@@ -63,7 +67,6 @@ def test_detection_export_gives_pixel_boxes_attributes_and_provenance():
         "prediction": 1,
         "unsupported:polygonlabels": 1,  # its per-region "color" goes with it
         "unsupported:relation": 1,
-        "task-level:quality": 1,
         "cancelled": 1,
         "empty": 1,
     }
@@ -337,10 +340,15 @@ def test_detection_write_then_read_round_trips(tmp_path):
         {"image": "street/0001.jpg", "item_id": "i1"},
         {"image": "s3://bucket/0002.jpg", "item_id": "i2"},
     ]
-    assert tasks[0]["meta"]["labelspec"] == [
-        {"annotation_id": "a1", "labeler_id": "ann", "guideline_version": "1.2.0"},
-        {"annotation_id": "a2", "labeler_id": "bob", "guideline_version": "1.1.0"},
+    meta = tasks[0]["meta"]["labelspec"]
+    assert [(m["annotation_id"], m["labeler_id"], m["guideline_version"]) for m in meta] == [
+        ("a1", "ann", "1.2.0"),
+        ("a2", "bob", "1.1.0"),
     ]
+    assert meta[0]["created_at"] == "2024-05-01T10:00:00Z"
+    # each annotation's id is its index in meta: Label Studio keeps it as import_id
+    assert [a["id"] for a in tasks[0]["annotations"]] == [1, 2]
+    assert "completed_by" not in tasks[0]["annotations"][0]  # no labeler map: the importer
     first = tasks[0]["annotations"][0]
     assert (first["lead_time"], first["created_at"]) == (7.5, "2024-05-01T10:00:00Z")
     region = first["result"][0]
@@ -456,7 +464,8 @@ def test_predictions_carry_the_snapshot_and_are_skipped_on_read(tmp_path):
     (task,) = json.loads(out.read_text())
     assert "annotations" not in task
     (prediction,) = task["predictions"]
-    assert (prediction["model_version"], prediction["score"]) == ("snap-7", 1.0)
+    # a labeler's label is no model output: no made-up confidence of 1.0
+    assert prediction["model_version"] == "snap-7" and "score" not in prediction
     staged = labelstudio.read(out)
     assert staged.table.num_rows == 0 and staged.skipped == {"prediction": 1}
 
@@ -487,3 +496,136 @@ def test_percent_pixel_conversion_round_trips(width, height, fractions):
         list(labelstudio.to_percent(box, width, height).values()), width, height
     )
     assert back == pytest.approx(box, abs=1e-6, rel=0)
+
+
+# -- Label Studio in the loop: what a project's export of labelspec's own tasks gives back ------
+def test_completed_by_comes_from_the_reversed_labeler_map(tmp_path):
+    table = labels(
+        [
+            {"item_id": "i1", "annotation_id": "a1", "class": "car", "bbox": _box(1, 2, 3, 4)},
+            {
+                "item_id": "i1",
+                "annotation_id": "a2",
+                "class": "car",
+                "bbox": _box(1, 2, 3, 4),
+                "labeler_id": "bob",
+            },
+        ]
+    )
+    out = tmp_path / "tasks.json"
+    spec = make_spec("detection")
+    labelstudio.write(table, IMAGES, spec, out, completed_by={"ann": 7, "bob": "bob@example.com"})
+    (task,) = json.loads(out.read_text())
+    assert [a["completed_by"] for a in task["annotations"]] == [7, {"email": "bob@example.com"}]
+    with pytest.raises(LabelspecError, match=r"labeler bob is not in the labeler map .*,bob`"):
+        labelstudio.write(table, IMAGES, spec, out, completed_by={"ann": 7})
+
+
+def test_an_exported_annotation_gets_its_date_and_id_back_from_task_meta(tmp_path):
+    """Label Studio re-dates imported annotations and keeps their index as ``import_id``."""
+    table = labels(
+        [
+            {"item_id": "i1", "annotation_id": "a1", "class": "car", "created_at": T0},
+            {"item_id": "i1", "annotation_id": "a2", "class": "person", "labeler_id": "bob"},
+        ]
+    )
+    out = tmp_path / "tasks.json"
+    labelstudio.write(table, IMAGES, make_spec("classification"), out)
+    (task,) = json.loads(out.read_text())
+    # what Label Studio exports after importing it: its own ids and dates, import_id = our index
+    task["id"] = 41
+    for n, annotation in enumerate(task["annotations"], 1):
+        annotation.update(
+            import_id=annotation.pop("id"),
+            id=300 + n,
+            completed_by=n,
+            created_at="2026-12-02T03:04:45.580696Z",
+        )
+    exported = tmp_path / "export.json"
+    exported.write_text(json.dumps([task]))
+    rows = rows_of(labelstudio.read(exported))
+    assert [(r["class"], r["labeler_ref"], r["annotation_key"]) for r in rows] == [
+        ("car", "1", "ls:41:301"),
+        ("person", "2", "ls:41:302"),
+    ]
+    assert rows[0]["created_at"] == T0  # from meta, not the import time
+    assert rows[1]["created_at"] == dt.datetime(2026, 12, 2, 3, 4, 45, 580696, tzinfo=UTC)
+    assert [json.loads(r["tool_fields"])["labelspec_annotation"] for r in rows] == ["a1", "a2"]
+
+
+def test_a_region_attribute_tied_to_no_region_is_an_error(tmp_path):
+    box = {"x": 1, "y": 1, "width": 5, "height": 5, "rectanglelabels": ["car"]}
+    task = {
+        "id": 3,
+        "data": {"image": "street/0001.jpg"},
+        "annotations": [
+            {
+                "id": 9,
+                "completed_by": 1,
+                "result": [
+                    {
+                        "id": "box1",
+                        "type": "rectanglelabels",
+                        "from_name": "label",
+                        "to_name": "image",
+                        "original_width": 640,
+                        "original_height": 480,
+                        "value": box,
+                    },
+                    {
+                        "id": "box1",
+                        "type": "choices",
+                        "from_name": "uncertain",
+                        "value": {"choices": ["true"]},
+                    },
+                    {
+                        "id": "gone",
+                        "type": "choices",
+                        "from_name": "uncertain",
+                        "value": {"choices": ["false"]},
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task]))
+    staged = labelstudio.read(path)
+    (row,) = rows_of(staged)
+    assert json.loads(row["attributes"]) == {"uncertain": "true"}
+    ((record, field, message),) = problems_of(staged)
+    assert (record, field) == ("task 1 (id 3), annotation 1 (id 9), result 3", "id")
+    assert "'uncertain' (id 'gone') is tied to no region" in message
+    assert staged.problems[0].file == str(path)
+
+
+def test_image_sources_from_a_url_template_or_label_studio_local_files(tmp_path):
+    item = {"item_id": "d 01.png", "path": "datasets/digits/items/d 01.png"}
+    url = labelstudio.image_sources(tmp_path, "https://files.example.com/{path}?id={item_id}")
+    assert url(item) == ("https://files.example.com/datasets/digits/items/d%2001.png?id=d%2001.png")
+    local = labelstudio.image_sources(tmp_path, local_files=tmp_path / "datasets")
+    assert local(item) == "/data/local-files/?d=digits/items/d%2001.png"
+    assert labelstudio.local_name(local(item)) == "digits/items/d 01.png"
+    outside = labelstudio.image_sources(tmp_path, local_files=tmp_path / "elsewhere")
+    with pytest.raises(LabelspecError, match="not under the Label Studio document root"):
+        outside(item)
+    with pytest.raises(LabelspecError, match=r"use \{path\}"):
+        labelstudio.image_sources(tmp_path, "https://files.example.com/{file}")
+    with pytest.raises(LabelspecError, match="not both"):
+        labelstudio.image_sources(tmp_path, "https://x/{path}", tmp_path)
+    assert labelstudio.image_sources(tmp_path) is None
+
+
+def test_relabel_config_shows_the_reason_and_links_the_guideline():
+    spec = make_spec("classification")
+    view = SafeET.fromstring(
+        labelstudio.labeling_config(spec, "https://guide.example.com/", relabel=True)
+    )
+    texts = {(e.tag, e.get("name"), e.get("value")) for e in view}
+    assert ("Text", "relabel_reason", "$relabel_reason") in texts
+    assert ("HyperText", "guideline", "$guideline") in texts
+    links = labelstudio.guideline_links(spec, "https://guide.example.com/")
+    assert 'href="https://guide.example.com/streets/1.2.0/classes/car/"' in links
+    assert labelstudio.guideline_links(spec, None) == ""
+    plain = SafeET.fromstring(labelstudio.labeling_config(spec, None, relabel=True))
+    assert "HyperText" not in {e.tag for e in plain}  # no site: no links leading nowhere

@@ -6,6 +6,8 @@ import csv
 import json
 import re
 
+import pytest
+
 from tests.helpers import commit_of, git
 from tests.trace.conftest import SUSPECT, SUSPECT_ITEMS, make_plan
 
@@ -112,7 +114,8 @@ def test_plan_records_a_manifest_and_commits_it(history, run, tmp_path):
 
 
 def test_plan_tasks_point_at_the_items_with_current_labels_as_predictions(history, run, tmp_path):
-    plan = make_plan(run, history, tmp_path / "q")
+    plan = make_plan(run, history, tmp_path / "q", "--predictions", "current")
+    assert plan["predictions"] == "current"
 
     tasks = json.loads((tmp_path / "q" / "tasks.labelstudio.json").read_text())
 
@@ -124,8 +127,9 @@ def test_plan_tasks_point_at_the_items_with_current_labels_as_predictions(histor
         assert task["data"]["priority"] == rank
         assert "annotations" not in task
         assert {p["model_version"] for p in task["predictions"]} == {
-            commit_of(history, "snap-4")[:10]
+            f"labelspec current labels, {commit_of(history, 'snap-4')[:10]}"
         }
+        assert all("score" not in p for p in task["predictions"])  # no made-up confidence
     by_item = {t["data"]["item_id"]: t for t in tasks}
     # d07: both current annotations (vA-01 under 1.0.0, vC-01 under 1.1.0) as pre-annotations
     d07 = by_item["d07.png"]
@@ -207,7 +211,7 @@ def test_model_priority_orders_by_disagreement_with_the_current_label(history, r
     predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
     plan = make_plan(
-        run, history, tmp_path / "q", "--priority", "model", "--predictions", str(predictions)
+        run, history, tmp_path / "q", "--priority", "model", "--model-predictions", str(predictions)
     )
 
     # items without a prediction cannot be ranked by it: they come last
@@ -234,7 +238,7 @@ def test_model_priority_reads_one_probability_column_per_class(history, run, tmp
         tmp_path / "q",
         "--priority",
         "model",
-        "--predictions",
+        "--model-predictions",
         str(predictions),
         "--limit",
         "4",
@@ -265,7 +269,7 @@ def test_model_priority_needs_predictions(history, run, tmp_path):
         expect=1,
     )
 
-    assert "--predictions" in result.stderr
+    assert "--model-predictions" in result.stderr
     assert not (tmp_path / "q").exists()
 
 
@@ -338,3 +342,39 @@ def test_a_bad_segment_is_refused_and_nothing_is_recorded(history, run, tmp_path
     assert git(history, "rev-parse", "HEAD") == head
     assert not (history / "datasets/digits/relabel").exists()
     assert not (tmp_path / "q").exists()
+
+
+def test_plan_pre_fills_nothing_by_default_or_the_models_top_class(history, run, tmp_path):
+    plan = make_plan(run, history, tmp_path / "none")
+    tasks = json.loads((tmp_path / "none" / "tasks.labelstudio.json").read_text())
+    assert plan["predictions"] == "none" and plan["images"] == {"mode": "path"}
+    assert all("predictions" not in t and "annotations" not in t for t in tasks)
+    assert all(t["meta"]["labelspec"] for t in tasks)  # the current labels stay as provenance
+
+    predictions = tmp_path / "preds.jsonl"
+    lines = [
+        {"item_id": item, "probs": {cls: p, "zero": round(1 - p, 4)}}
+        for item, (cls, p) in PROBS.items()
+    ]
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    plan = make_plan(
+        run, history, tmp_path / "model", "--predictions", "model", "--model-predictions", str(predictions),
+        "--image-url", "https://files.example.com/{path}",
+    )  # fmt: skip
+    assert plan["predictions"] == "model"
+    assert plan["model_predictions"]["file"] == "preds.jsonl"
+    assert plan["images"] == {"mode": "url", "template": "https://files.example.com/{path}"}
+    tasks = {
+        t["data"]["item_id"]: t
+        for t in json.loads((tmp_path / "model" / "tasks.labelstudio.json").read_text())
+    }
+    task = tasks["d11.png"]
+    assert task["data"]["image"] == "https://files.example.com/datasets/digits/items/d11.png"
+    (prediction,) = task["predictions"]
+    cls, p = PROBS["d11.png"]
+    top = (cls, p) if p >= 0.5 else ("zero", round(1 - p, 4))
+    assert prediction["result"][0]["value"]["choices"] == [top[0]]
+    assert prediction["score"] == pytest.approx(top[1])
+    assert prediction["model_version"] == "preds.jsonl"
+    config = (tmp_path / "model" / "labeling-config.xml").read_text()
+    assert '<Text name="relabel_reason" value="$relabel_reason"/>' in config

@@ -1,0 +1,217 @@
+"""``relabel push`` and ``relabel pull``: a relabel plan's project in a Label Studio server.
+
+``push`` creates the project (labeling config, instructions from the spec, the plan's tasks) or,
+when the plan already names one on that server, updates its config and instructions and adds
+only the tasks it lacks. The project's URL and id are recorded in the plan (committed; no
+token). ``pull`` downloads the project's JSON export and merges it (``relabel.merge``), so a
+second pull adds nothing. The token comes from ``labelstudio_api.token_for``, never from git.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.workspace import Workspace
+
+TASK_FILES = ("tasks.labelstudio.json", "labeling-config.xml", "instructions.html")
+
+
+def find_plan(ws: Workspace, ref: str | Path) -> tuple[dict[str, Any], Path | None]:
+    """A plan (its committed record) and its ``--out`` folder when ``ref`` is that folder or its
+    plan.json; ``ref`` may also be a plan id, in any dataset."""
+    from labelspec.lineage.relabel import load_plan
+
+    path = Path(ref)
+    folder = path if path.is_dir() else (path.parent if path.is_file() else None)
+    if folder is not None:
+        written = folder / "plan.json"
+        if not written.is_file():
+            raise NotFoundError(f"{folder}: no plan.json (give the --out folder of `relabel plan`)")
+        record = json.loads(written.read_text(encoding="utf-8"))
+        return load_plan(ws, record.get("dataset"), record.get("plan")), folder
+    found = sorted(ws.datasets_dir.glob(f"*/relabel/{ref}.json"))
+    if not found:
+        raise NotFoundError(
+            f"no relabel plan {ref!r} (give its id, or the --out folder of `relabel plan`; see `labelspec relabel status DATASET`)"
+        )
+    record = json.loads(found[0].read_text(encoding="utf-8"))
+    return load_plan(ws, record["dataset"], record["plan"]), None
+
+
+def _client(url: str):
+    from labelspec.formats.labelstudio_api import Client, token_for
+
+    return Client(url, token_for(url))
+
+
+def push(ws: Workspace, plan_ref: str | Path, url: str, title: str | None = None) -> dict[str, Any]:
+    """Create or update the plan's Label Studio project; record it in the plan."""
+    record, folder = find_plan(ws, plan_ref)
+    if folder is None:
+        raise LabelspecError(
+            "relabel push needs the plan's task files: give the --out folder of `relabel plan` (or its plan.json)"
+        )
+    missing = [name for name in TASK_FILES if not (folder / name).is_file()]
+    if missing:
+        raise NotFoundError(
+            f"{folder}: missing {', '.join(missing)} (run `labelspec relabel plan` again)"
+        )
+    tasks = json.loads((folder / "tasks.labelstudio.json").read_text(encoding="utf-8"))
+    config = (folder / "labeling-config.xml").read_text(encoding="utf-8")
+    instructions = (folder / "instructions.html").read_text(encoding="utf-8")
+    client = _client(url)
+    known = record.get("labelstudio") or {}
+    project = None
+    if known.get("url", "").rstrip("/") == client.url and known.get("project") is not None:
+        project = client.project(known["project"])
+    fields = {
+        "label_config": config,
+        "expert_instruction": instructions,
+        "show_instruction": True,
+        "description": f"labelspec relabel plan {record['plan']}: {record['dataset']} under "
+        f"{record['guideline']} {record['version']}",
+    }
+    created = project is None
+    if created:
+        name = title or f"{record['dataset']} relabel {record['plan']}"
+        project = client.create_project(title=_title(name), **fields)
+        present: set[str] = set()
+    else:
+        client.update_project(project["id"], **fields)
+        present = {
+            str(t.get("data", {}).get("item_id"))
+            for t in client.export(project["id"], all_tasks=True)
+        }
+    fresh = [t for t in tasks if str(t.get("data", {}).get("item_id")) not in present]
+    if fresh:
+        client.import_tasks(project["id"], fresh)
+    storage = _local_storage(client, project["id"], record, ws)
+    link = {"url": client.url, "project": project["id"]}
+    if known != link:
+        _record_project(ws, record, folder, link)
+    return {
+        "plan": record["plan"],
+        "url": client.url,
+        "project": project["id"],
+        "project_url": f"{client.url}/projects/{project['id']}/data",
+        "created": created,
+        "tasks_added": len(fresh),
+        "tasks_present": len(present),
+        "local_storage": storage,
+    }
+
+
+def _title(name: str) -> str:
+    """Label Studio titles are 3 to 50 characters."""
+    name = " ".join(name.split())
+    return (name if len(name) <= 50 else name[:49] + "…").ljust(3, "_")
+
+
+def _local_storage(client, project_id: int, record: dict, ws: Workspace) -> str | None:
+    """For local-files tasks, the project's Local Files storage that lets Label Studio serve
+    them (the items' folder); added once."""
+    images = record.get("images") or {}
+    if images.get("mode") != "labelstudio-local-files":
+        return None
+    from labelspec.store.items import read_items
+
+    wanted = {e["item_id"] for e in record["items"]}
+    items = [r for r in read_items(ws, record["dataset"]).to_pylist() if r["item_id"] in wanted]
+    folders = {str((ws.root / r["path"]).resolve().parent) for r in items if r.get("path")}
+    if not folders:
+        return None
+    import os
+
+    path = os.path.commonpath(sorted(folders))
+    existing = client.request("GET", "/api/storages/localfiles", query={"project": project_id})
+    if not any(s.get("path") == path for s in existing or []):
+        client.request(
+            "POST",
+            "/api/storages/localfiles",
+            {
+                "project": project_id,
+                "path": path,
+                "title": "labelspec items",
+                "use_blob_urls": False,
+            },
+        )
+    return path
+
+
+def _record_project(ws: Workspace, record: dict, folder: Path, link: dict) -> None:
+    from labelspec.lineage.relabel import plans_dir
+    from labelspec.transaction import transaction
+    from labelspec.yamlio import atomic_write_text
+
+    record = {**record, "labelstudio": link}
+    text = json.dumps(record, indent=1, default=str) + "\n"
+    message = (
+        f"relabel push {record['plan']}: Label Studio project {link['project']} at {link['url']}"
+    )
+    with transaction(ws, message) as tx:
+        tx.write_text(plans_dir(ws, record["dataset"]) / f"{record['plan']}.json", text)
+    atomic_write_text(folder / "plan.json", text)
+
+
+def pull(
+    ws: Workspace,
+    plan_ref: str | Path,
+    labeler_map: Path | str | None = None,
+    labeler: str | None = None,
+    dry_run: bool = False,
+    url: str | None = None,
+    keep: Path | str | None = None,
+) -> dict[str, Any]:
+    """Export the plan's project and merge it (incrementally: a second pull adds nothing).
+
+    The export is what Label Studio's Export -> JSON gives; merge keeps it as the raw delivery.
+    ``keep``: also write it to this file."""
+    from labelspec.lineage.relabel import merge
+
+    record, _folder = find_plan(ws, plan_ref)
+    link = record.get("labelstudio") or {}
+    if not link.get("project"):
+        raise LabelspecError(
+            f"plan {record['plan']} has no Label Studio project: run `labelspec relabel push` first"
+        )
+    client = _client(url or link["url"])
+    tasks = client.export(link["project"])
+    annotations = [a for t in tasks for a in t.get("annotations") or []]
+    cancelled = sum(1 for a in annotations if a.get("was_cancelled"))
+    summary = {
+        "url": client.url,
+        "project": link["project"],
+        "tasks": len(tasks),
+        "annotations": len(annotations),
+        "cancelled": cancelled,
+    }
+    if not annotations:
+        return {
+            "plan": record["plan"],
+            **summary,
+            "new": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "batch": None,
+        }
+    text = json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
+    if keep:
+        Path(keep).write_text(text, encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="labelspec-pull-") as tmp:
+        export = Path(tmp) / f"labelstudio-project-{link['project']}.json"
+        export.write_text(text, encoding="utf-8")
+        merged = merge(
+            ws,
+            record["dataset"],
+            record["plan"],
+            export,
+            "labelstudio",
+            labeler_map,
+            labeler,
+            dry_run,
+        )
+    return {**merged, **summary}

@@ -1,0 +1,115 @@
+"""The relabel loop against a real Label Studio 1.23 server: plan, push, two annotators answer
+through the API (one cancels), pull and merge, pull again for nothing new, then trace and verify."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import git
+from tests.trace.conftest import SUSPECT, as_json, make_plan, retrain
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def answer(server, task: dict, user: int, cls: str | None, cancelled: bool = False) -> dict:
+    result = (
+        []
+        if cancelled
+        else [
+            {
+                "from_name": "label",
+                "to_name": "image",
+                "type": "choices",
+                "value": {"choices": [cls]},
+            }
+        ]
+    )
+    return server.api(
+        "POST",
+        f"/api/tasks/{task['id']}/annotations/",
+        {"result": result, "completed_by": user, "was_cancelled": cancelled, "lead_time": 4.5},
+    )
+
+
+def test_push_annotate_pull_merge_pull_again(label_studio, history, run, tmp_path, monkeypatch):
+    server = label_studio
+    monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", server.token)
+    retrain(run, history, "vA-01")
+    retrain(run, history, "vB-01")
+    out = tmp_path / "queue"
+    plan = make_plan(run, history, out, "--labelstudio-local-files", str(server.document_root))
+    assert plan["predictions"] == "none"
+    assert plan["images"]["mode"] == "labelstudio-local-files"
+    items = sorted({suspect[0] for suspect in SUSPECT})
+    assert sorted(e["item_id"] for e in plan["items"]) == items
+
+    pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
+    assert pushed["created"] is True
+    assert pushed["tasks_added"] == len(items)
+    project = pushed["project"]
+    # the project is recorded in the committed plan, without any token
+    record = (history / f"datasets/digits/relabel/{plan['plan']}.json").read_text()
+    assert json.loads(record)["labelstudio"] == {"url": server.url, "project": project}
+    assert server.token not in git(history, "log", "-p", "--all")
+    assert git(history, "status", "--porcelain") == ""
+
+    # pushing again updates the project and adds no task twice
+    again = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
+    assert (again["created"], again["project"], again["tasks_added"]) == (False, project, 0)
+
+    config = server.api("GET", f"/api/projects/{project}")
+    assert '<Text name="relabel_reason" value="$relabel_reason"/>' in config["label_config"]
+    assert "<h2>" in config["expert_instruction"] and config["show_instruction"] is True
+    tasks = server.api(
+        "GET", f"/api/projects/{project}/export?exportType=JSON&download_all_tasks=true"
+    )
+    assert len(tasks) == len(items)
+    by_item = {t["data"]["item_id"]: t for t in tasks}
+    assert all(t["data"]["relabel_reason"] for t in tasks)
+    assert all(t["total_predictions"] == 0 for t in tasks)  # --predictions none: nothing pre-filled
+    # the image of a task loads from Label Studio's local files
+    status, body = server.get_bytes(by_item["d07.png"]["data"]["image"])
+    assert status == 200 and body.startswith(PNG)
+
+    # two annotators, created through the API
+    ann1 = server.api(
+        "POST", "/api/users/", {"email": "ann1@labelspec.invalid", "username": "ann1"}
+    )
+    ann2 = server.api(
+        "POST", "/api/users/", {"email": "ann2@labelspec.invalid", "username": "ann2"}
+    )
+    users = tmp_path / "users.csv"
+    users.write_text(f"{ann1['id']},vA-01\n{ann2['id']},vB-01\n")
+    answer(server, by_item["d01.png"], ann1["id"], "one")
+    answer(server, by_item["d07.png"], ann1["id"], "seven")
+    answer(server, by_item["d07.png"], ann2["id"], "one")
+    answer(server, by_item["d12.png"], ann2["id"], "two")
+    answer(server, by_item["d18.png"], ann2["id"], None, cancelled=True)  # skipped
+
+    pulled = as_json(run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users))
+    assert (pulled["annotations"], pulled["cancelled"]) == (5, 1)
+    assert (pulled["new"], pulled["updated"], pulled["unchanged"]) == (4, 0, 0)
+    assert pulled["labels"] == 4 and pulled["items"] == 3
+    assert pulled["by_labeler"] == {"vA-01": 2, "vB-01": 2}
+    assert pulled["open"] == len(items) - 3
+
+    second = as_json(run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users))
+    assert (second["new"], second["updated"], second["unchanged"]) == (0, 0, 4)
+    assert second["batch"] is None
+
+    traced = as_json(run, history, "trace", "item", "digits", "d07.png")
+    current = [a for a in traced["annotations"] if a["current"]]
+    assert sorted((a["labeler"], a["labels"][0]["class"]) for a in current) == [
+        ("vA-01", "seven"),
+        ("vB-01", "one"),
+    ]
+    for found in current:
+        assert found["source"] == "relabel" and found["guideline_version"] == plan["version"]
+        assert found["delivery"].endswith(f"labelstudio-project-{project}.json")
+        assert found["source_ids"]["ls_task"] == by_item["d07.png"]["id"]
+        # the plan's old annotations of the item are superseded, not deleted
+        assert set(found["supersedes"]) >= set(
+            next(e for e in plan["items"] if e["item_id"] == "d07.png")["annotations"]
+        )
+    assert any(not a["current"] for a in traced["annotations"])
+    run("verify", cwd=history)
