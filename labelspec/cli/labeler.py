@@ -312,6 +312,7 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
             "labels/h",
             "golden acc.",
             "agrees with others",
+            "review errors",
             "certified",
             "current",
         ],
@@ -323,6 +324,7 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
                 r["labels_per_hour"] or "-",
                 pct(r["golden_accuracy"]),
                 pct(r["consensus_agreement"]),
+                f"{pct(r['review_error_rate'])} of {r['reviewed']}" if r.get("reviewed") else "-",
                 r["certified"] or "-",
                 "yes" if r["training_current"] else "NO",
             )

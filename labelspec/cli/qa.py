@@ -144,7 +144,6 @@ def bakeoff_command(
     )
     click.echo(f"  {_about(result)}")
     src = result["sources"]
-    reviewed = bool(result.get("reviews"))
     rows = []
     for e in result["ranking"]:
         r = src[e["source"]]
@@ -163,16 +162,18 @@ def bakeoff_command(
                 _sig(r.get("cost_per_correct_label")),
                 _sig(r.get("lead_time_median_s")),
                 _sig(r.get("labels_per_labeler_hour")),
-                *(
-                    [f"{r['rejected']}/{r['reviewed']}" if r.get("reviewed") else "-"]
-                    if reviewed
-                    else []
-                ),
             )
         )
     columns = ["rank", "source", "score", "CI", "items", key, "CI", "kappa", "$/label"]
-    columns += ["$/correct", "median s", "labels/h", *(["rejected"] if reviewed else [])]
+    columns += ["$/correct", "median s", "labels/h"]
     table(None, columns, rows)
+    rejected = [
+        f"{s} {r['rejected']}/{r['reviewed']} ({_sig(r['review_error_rate'])})"
+        for s, r in src.items()
+        if r.get("reviewed")
+    ]
+    if rejected:
+        click.echo("Rejected in review (of the labels reviewed): " + ", ".join(rejected))
     click.echo(f"Verdict: {result['verdict']['score']}.")
     click.echo(f"  on {key} alone: {result['verdict']['quality']}.")
     for source, r in src.items():
@@ -384,3 +385,84 @@ def gaps_command(dataset, golden, top, snapshot, as_json) -> None:
             click.echo(f"    -> {suggestion}")
     if not result["suggestions"]:
         click.echo("  no gaps found: the guideline covers the confused pairs")
+
+
+@qa_group.group("review")
+def review_group() -> None:
+    """Reviews of labels: import the file the sample gallery saves, list the recorded ones.
+
+    \b
+    Example:
+      labelspec qa sample digits --n 40 --out reports/sample.html   # accept / reject, save
+      labelspec qa review import ~/Downloads/review-digits-rev-01-20260301T100000Z.json
+      labelspec relabel plan digits --guideline digits --from-review all --out relabel/reviewed
+    """
+
+
+@review_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dataset", help="The dataset reviewed [default: the one the file names].")
+@click.option("--reviewer", help="Who reviewed, when the file does not say.")
+@json_option
+def review_import_command(file, dataset, reviewer, as_json) -> None:
+    """Record a review file (who accepted or rejected which label, the right class, when) in
+    the history, one commit; importing the same file again adds nothing.
+
+    \b
+    Example:
+      labelspec qa review import review-digits-rev-01.json
+    """
+    from labelspec.store.reviews import import_review
+
+    result = import_review(_ws(), dataset, file, reviewer)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    if result.already:
+        click.echo(f"Review {result.review} is recorded already: nothing changed")
+        return
+    click.echo(
+        f"Recorded review {result.review} of {result.dataset} by {result.reviewer}: "
+        f"{result.labels} label(s), {result.accepted} accepted, {result.rejected} rejected "
+        f"({result.corrected} with the right class)"
+    )
+    if result.rejected:
+        note(
+            f"Relabel the rejected ones: labelspec relabel plan {result.dataset} --guideline GUIDELINE "
+            f"--from-review {result.review} --out relabel/{result.review}"
+        )
+
+
+@review_group.command("list")
+@click.argument("dataset")
+@snapshot_option
+@json_option
+def review_list_command(dataset, snapshot, as_json) -> None:
+    """The reviews recorded for a dataset, oldest first.
+
+    \b
+    Example:
+      labelspec qa review list digits
+    """
+    from labelspec.store.reviews import list_reviews
+
+    rows = list_reviews(_ws(), dataset, snapshot)
+    if as_json:
+        write_json(rows)
+        return
+    table(
+        f"{dataset}: {len(rows)} review(s)",
+        ["review", "reviewer", "labels", "accepted", "rejected", "corrected", "saved"],
+        [
+            (
+                r["review"],
+                r["reviewer"],
+                r["labels"],
+                r["accepted"],
+                r["rejected"],
+                r["corrected"],
+                r["saved"],
+            )
+            for r in rows
+        ],
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import itertools
+import json
 from collections import Counter
 from html import escape
 from typing import Any
@@ -58,6 +59,10 @@ main { display: flex; flex-wrap: wrap; gap: 12px; padding: 16px 20px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 8px; margin: 0; }
 dt { color: #777; } dd { margin: 0; overflow-wrap: anywhere; }
 [hidden] { display: none !important; }
+.review { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; margin-top: 6px;
+  padding-top: 6px; border-top: 1px dashed #ddd; font-size: 13px; }
+.review.accept { background: #e8f5e9; } .review.reject { background: #fdecea; }
+#reviewbar { display: flex; gap: 8px; align-items: center; margin-top: 8px; }
 """ + "".join(
     f".c{i} {{ background: #{r:02x}{g:02x}{b:02x}55; }}\n" for i, (r, g, b) in enumerate(PALETTE)
 )
@@ -89,6 +94,63 @@ SCRIPT = """
   });
   query.addEventListener("input", apply);
   apply();
+
+  // Review: accept or reject each label (a reject may name the right class), then save a
+  // review file for `labelspec qa review import`. Everything stays in this page.
+  var about = JSON.parse(document.getElementById("review-about").textContent);
+  var reviews = Array.prototype.slice.call(document.querySelectorAll(".review"));
+  var saveButton = document.getElementById("save-review");
+  var reviewed = document.getElementById("reviewed");
+  function verdictOf(row) {
+    var picked = row.querySelector("input[type=radio]:checked");
+    return picked ? picked.value : null;
+  }
+  function refresh() {
+    var n = 0;
+    reviews.forEach(function (row) {
+      var v = verdictOf(row);
+      row.classList.toggle("accept", v === "accept");
+      row.classList.toggle("reject", v === "reject");
+      if (v) { n += 1; }
+    });
+    reviewed.textContent = n + " of " + reviews.length + " labels reviewed";
+    saveButton.disabled = n === 0;
+  }
+  reviews.forEach(function (row) {
+    row.addEventListener("change", function (event) {
+      var select = row.querySelector("select");
+      if (event.target === select && select.value) {
+        var wanted = select.value === row.dataset.cls ? "accept" : "reject";
+        row.querySelector("input[value=" + wanted + "]").checked = true;
+      }
+      if (event.target.value === "accept") { select.value = ""; }
+      refresh();
+    });
+  });
+  saveButton.addEventListener("click", function () {
+    var reviewer = document.getElementById("reviewer").value.trim();
+    if (!reviewer) { document.getElementById("reviewer").focus(); alert("Who reviews? Fill in your reviewer id."); return; }
+    var verdicts = [];
+    reviews.forEach(function (row) {
+      var v = verdictOf(row);
+      if (!v) { return; }
+      var right = row.querySelector("select").value;
+      var entry = {label_id: row.dataset.label, verdict: v};
+      if (v === "reject" && right) { entry.correct_class = right; }
+      verdicts.push(entry);
+    });
+    var saved = new Date().toISOString().replace(/\\.\\d+Z$/, "Z");
+    var file = {kind: "labelspec-review", dataset: about.dataset, snapshot: about.snapshot,
+                reviewer: reviewer, saved: saved, verdicts: verdicts};
+    var blob = new Blob([JSON.stringify(file, null, 1) + "\\n"], {type: "application/json"});
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "review-" + about.dataset + "-" + reviewer + "-" + saved.replace(/[-:]/g, "") + ".json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+  refresh();
 })();
 """
 
@@ -98,6 +160,9 @@ def render(
 ) -> tuple[str, int]:
     """The page for the drawn annotations, and how many cards lack their image or text."""
     bodies = [_card(ws, current, card, by) for card in cards]
+    review_about = json.dumps({"dataset": current.dataset, "snapshot": current.commit}).replace(
+        "<", "\\u003c"
+    )
     missing = sum(1 for _, lacking in bodies if lacking)
     groups = Counter(card["grp"] for card in cards)
     buttons = ""
@@ -118,7 +183,11 @@ def render(
         f"<header><h1>{escape(title)}</h1><div>{escape(about)}</div>"
         f'<div id="filters">{buttons}'
         '<input id="q" type="search" placeholder="filter: class, labeler, item ..." '
-        'aria-label="filter cards"></div><div id="count"></div></header>\n'
+        'aria-label="filter cards"></div><div id="count"></div>'
+        '<div id="reviewbar"><label>reviewer <input id="reviewer" placeholder="your id, e.g. rev-01" '
+        'aria-label="reviewer id"></label><button id="save-review" disabled>Save review file</button>'
+        '<span id="reviewed"></span></div></header>\n'
+        f'<script type="application/json" id="review-about">{review_about}</script>\n'
         f'<main id="cards">\n{"".join(body for body, _ in bodies)}</main>\n'
         f"<script>{SCRIPT}</script>\n</body></html>\n"
     ), missing
@@ -152,9 +221,27 @@ def _card(ws: Workspace, current: Current, card: dict[str, Any], by: str | None)
     search = " ".join(str(value) for _, value in fields).lower()
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in fields)
     group = f' data-group="{escape(card["grp"])}"' if by else ""
+    review = "".join(_review(label, current.class_ids) for label in labels)
     return (
-        f'<article class="card"{group} data-search="{escape(search)}">{media}<dl>{rows}</dl></article>\n',
+        f'<article class="card"{group} data-search="{escape(search)}">{media}<dl>{rows}</dl>'
+        f"{review}</article>\n",
         lacking,
+    )
+
+
+def _review(label: dict[str, Any], classes: list[str]) -> str:
+    """Accept / reject buttons for one label, and the right class to pick on a reject."""
+    ident, cls = escape(str(label.get("label_id"))), escape(str(label["class"]))
+    options = "".join(
+        f'<option value="{escape(c)}">{escape(c)}</option>' for c in classes if c != label["class"]
+    )
+    return (
+        f'<div class="review" data-label="{ident}" data-cls="{cls}">'
+        f"<span>{cls}:</span>"
+        f'<label><input type="radio" name="v-{ident}" value="accept"> accept</label>'
+        f'<label><input type="radio" name="v-{ident}" value="reject"> reject</label>'
+        f'<select aria-label="right class"><option value="">right class…</option>{options}</select>'
+        "</div>"
     )
 
 

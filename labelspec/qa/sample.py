@@ -85,7 +85,7 @@ def sample(
               qualify row_number() over (partition by grp order by draw) <= q.quota
             )
             select c.*, i.path, i.media, i.text,
-                   list({'class': l."class", 'code': k.code, 'bbox': l.bbox, 'span': l.span,
+                   list({'label_id': l.label_id, 'class': l."class", 'code': k.code, 'bbox': l.bbox, 'span': l.span,
                          'attributes': l.attributes} order by l.label_id) as labels
             from chosen c join labels l using (annotation_id) join classes k on k."class" = l."class"
             left join items i on i.item_id = c.item_id

@@ -1,5 +1,7 @@
 """``labeler stats``: per labeler throughput, accuracy on golden items, agreement with the
-consensus of the other labelers, and whether their training is current."""
+consensus of the other labelers, review-based error rates, and whether their training is
+current. Sources are attributed by batch, as everywhere (a relabel answer is source
+``relabel``)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,18 @@ def labeler_stats(
     ws: Workspace, dataset: str, golden: str | None = None, snapshot: str | None = None
 ) -> list[dict[str, Any]]:
     from labelspec.labelers.coverage import status
+    from labelspec.qa import reviewed
+    from labelspec.qa.current import golden_at, open_scored
     from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.golden import golden_labels, load_sets
-    from labelspec.store.query import connect
+    from labelspec.store.golden import load_sets
 
-    con = connect(ws, dataset, snapshot)
+    scored = open_scored(ws, dataset, snapshot, "current")
+    con = scored.con
     sets = load_sets(ws, dataset)
     if golden is None and sets:
         golden = sorted(sets)[0] if len(sets) == 1 else None
     if golden:
-        table, _ = golden_labels(ws, dataset, golden)
+        table, _ = golden_at(ws, dataset, golden, scored.snapshot.commit)
         con.register("g", table)
     else:
         con.execute("""create temp table g as select * from labels where false""")
@@ -39,12 +43,17 @@ def labeler_stats(
                sum(l.lead_time_s) as seconds,
                count(go.item_id) as golden_labels, count(*) filter (where go."class" = l."class") as golden_correct,
                count(c.label_id) as consensus_labels, count(*) filter (where c."class" = l."class") as consensus_agree,
-               min(l.source) as source
+               string_agg(distinct l.source, ', ' order by l.source) as source
         from labels l left join golden go on go.item_id = l.item_id left join consensus c on c.label_id = l.label_id
         group by 1 order by 1
         """
     ).fetchall()
     current = {r.labeler: r for r in status(ws, dataset_guideline(ws, dataset))}
+    rates = (
+        reviewed.rates(con, ["labeler_id"])
+        if reviewed.register(ws, con, dataset, scored.snapshot.commit)
+        else {}
+    )
     out = []
     for labeler, labels, items, seconds, g_n, g_ok, c_n, c_ok, source in rows:
         state = current.get(labeler)
@@ -62,6 +71,7 @@ def labeler_stats(
                 "consensus_agreement": (c_ok / c_n) if c_n else None,
                 "certified": state.certified if state else None,
                 "training_current": bool(state and state.covered),
+                **rates.get((labeler,), reviewed.EMPTY),
             }
         )
     return out

@@ -125,14 +125,26 @@ def _reviewer(data: dict[str, Any], given: str | None, path: Path) -> str:
 
 # -- import --------------------------------------------------------------------------------------------
 def import_review(
-    ws: Workspace, dataset: str, file: Path | str, reviewer: str | None = None
+    ws: Workspace, dataset: str | None, file: Path | str, reviewer: str | None = None
 ) -> ReviewResult:
-    """Check a review file against the dataset's history, then record it (one commit)."""
+    """Check a review file against the dataset's history, then record it (one commit).
+    ``dataset`` None: the one the file names."""
     from labelspec.store.query import connect
     from labelspec.vcs import Git
 
     path = Path(file)
     data, raw = _load(path)
+    if dataset is None:
+        dataset = str(data.get("dataset") or "")
+        if (
+            not dataset
+            or "/" in dataset
+            or dataset.startswith(".")
+            or not ws.dataset_dir(dataset).is_dir()
+        ):
+            raise NotFoundError(
+                f"{path} reviews dataset {dataset!r}, which this workspace does not have"
+            )
     if data.get("dataset") != dataset:
         raise LabelspecError(f"{path} reviews dataset {data.get('dataset')!r}, not {dataset!r}")
     who = _reviewer(data, reviewer, path)
