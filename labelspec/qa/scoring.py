@@ -50,7 +50,8 @@ class Score:
 
 
 def _floats(values) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64)
+    """Floats with nan for SQL NULL (``fetchnumpy`` gives masked arrays for NULLs)."""
+    return np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
 
 
 def _ints(values) -> np.ndarray:
