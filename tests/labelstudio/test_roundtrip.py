@@ -113,3 +113,62 @@ def test_push_annotate_pull_merge_pull_again(label_studio, history, run, tmp_pat
         )
     assert any(not a["current"] for a in traced["annotations"])
     run("verify", cwd=history)
+
+
+def test_labels_export_imports_into_label_studio_and_comes_back_the_same(
+    label_studio, history, run, tmp_path
+):
+    """`labels export --format labelstudio` -> a Label Studio project -> its JSON export -> the
+    same labels: items, classes, labelers (completed_by through the labeler map) and dates."""
+    from labelspec.formats import labelstudio
+    from labelspec.store.query import current_labels
+    from labelspec.workspace import Workspace
+
+    server = label_studio
+    labelers = ("vA-01", "vB-01", "vC-01", "vC-02")
+    ids = {
+        labeler: server.api(
+            "POST", "/api/users/", {"email": f"x-{labeler}@labelspec.invalid", "username": labeler}
+        )["id"]
+        for labeler in labelers
+    }
+    users = tmp_path / "users.csv"
+    users.write_text("".join(f"{uid},{labeler}\n" for labeler, uid in ids.items()))
+    out = tmp_path / "digits.labelstudio.json"
+    exported = as_json(
+        run, history, "labels", "export", "digits", "--format", "labelstudio",
+        "--labeler-map", str(users), "--out", str(out),
+    )  # fmt: skip
+    config = tmp_path / "digits.labelstudio.labeling-config.xml"
+    assert exported["files"] == [str(out), str(config)]
+
+    project = server.api(
+        "POST", "/api/projects", {"title": "digits export", "label_config": config.read_text()}
+    )
+    tasks = json.loads(out.read_text())
+    done = server.api("POST", f"/api/projects/{project['id']}/import", tasks)
+    assert (done["task_count"], done["annotation_count"]) == (
+        len(tasks),
+        sum(len(t["annotations"]) for t in tasks),
+    )
+    back = tmp_path / "from-label-studio.json"
+    back.write_text(
+        json.dumps(server.api("GET", f"/api/projects/{project['id']}/export?exportType=JSON"))
+    )
+
+    staged = labelstudio.read(back)
+    assert staged.problems == []
+    by_user = {str(uid): labeler for labeler, uid in ids.items()}
+    got = sorted(
+        (r["item_ref"], r["class"], by_user[r["labeler_ref"]], r["created_at"])
+        for r in staged.table.to_pylist()
+    )
+    labels = current_labels(Workspace(history), "digits").to_pylist()
+    want = sorted((r["item_id"], r["class"], r["labeler_id"], r["created_at"]) for r in labels)
+    assert got == want
+    # and it imports, every row valid
+    run(
+        "labels", "import", "digits", str(back), "--format", "labelstudio",
+        "--guideline", "digits@1.1.1", "--source", "label-studio", "--labeler-map", str(users),
+        "--dry-run", cwd=history,
+    )  # fmt: skip
