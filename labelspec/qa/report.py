@@ -518,7 +518,7 @@ def write_report(
 
 
 def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
+    return text + "."  # not capitalised: it starts with a source name
 
 
 def _markdown(bake, out, title, about, weights, header, rows, plots) -> None:
