@@ -249,17 +249,41 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
             ["class", "specific agreement", "pairs"],
             [(c, _f(v.get("specific_agreement")), v.get("pairs")) for c, v in per_class.items()],
         )
-    breakdown = result.get("by")
-    if isinstance(breakdown, dict) and by in ("labeler", "source"):
-        rows = breakdown.get("rows") if "rows" in breakdown else breakdown
-        if isinstance(rows, dict):
-            first = next(iter(rows.values()), {})
-            if isinstance(first, dict):
-                table(
-                    f"by {by}",
-                    [by, *first],
-                    [(k, *(_f(x) for x in v.values())) for k, v in rows.items()],
-                )
+    breakdown = result.get("by") or {}
+    if by == "labeler":
+        groups = breakdown.get("groups") or {}
+        table(
+            "by labeler",
+            ["labeler", "items", "pairs", "agrees with others", "mean kappa"],
+            [
+                (k, v.get("items"), v.get("pairs"), _sig(v.get("agreement_with_others")),
+                 _sig(v.get("mean_kappa")))
+                for k, v in groups.items()
+            ],
+        )  # fmt: skip
+    elif by == "source":
+        note_text = breakdown.get("note")
+        click.echo(
+            f"by source ({note_text}): {breakdown.get('items')} items; Krippendorff's alpha "
+            f"{_sig(breakdown.get('krippendorff_alpha'))}, Fleiss' kappa {_sig(breakdown.get('fleiss_kappa'))}"
+        )
+        pairwise = breakdown.get("pairwise_cohen_kappa") or {}
+        names, matrix = pairwise.get("sources") or [], pairwise.get("matrix") or []
+        if names:
+            table(
+                "Cohen's kappa between sources",
+                ["source", *names],
+                [(a, *(_sig(v) for v in row)) for a, row in zip(names, matrix, strict=True)],
+            )
+    elif by == "class" and not per_class:
+        groups = breakdown.get("groups") or {}
+        if groups:
+            first = next(iter(groups.values()))
+            table(
+                "by class",
+                ["class", *first],
+                [(k, *(_sig(x) for x in v.values())) for k, v in groups.items()],
+            )
 
 
 @qa_group.command("disagreements")
@@ -272,17 +296,30 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
 )
 @click.option("--top", type=int, default=20, show_default=True)
 @snapshot_option
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the top labels as an offline gallery page with their items.",
+)
 @json_option
-def disagreements_command(dataset, predictions, top, snapshot, as_json) -> None:
+def disagreements_command(dataset, predictions, top, snapshot, html_out, as_json) -> None:
     """Rank current labels by how strongly a model disagrees with them (self-confidence, margin).
 
     \b
     Example:
-      labelspec qa disagreements digits --predictions preds.jsonl --top 30
+      labelspec qa disagreements digits --predictions preds.jsonl --top 30 --html reports/suspicious.html
     """
-    from labelspec.qa.disagreements import disagreements
+    from labelspec.qa.disagreements import disagreements, disagreements_html
 
-    result = disagreements(_ws(), dataset, predictions, top=top, snapshot=snapshot)
+    ws = _ws()
+    result = disagreements(ws, dataset, predictions, top=top, snapshot=snapshot)
+    if html_out:
+        from labelspec.yamlio import atomic_write_text
+
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(html_out, disagreements_html(ws, result))
+        note(f"Wrote {html_out}")
     if as_json:
         write_json(result)
         return
@@ -353,17 +390,30 @@ def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
     "--top", type=int, default=5, show_default=True, help="How many confused class pairs."
 )
 @snapshot_option
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the gaps as an offline HTML page with pictures of the items.",
+)
 @json_option
-def gaps_command(dataset, golden, top, snapshot, as_json) -> None:
+def gaps_command(dataset, golden, top, snapshot, html_out, as_json) -> None:
     """The most confused class pairs held against the guideline, with what to add to it.
 
     \b
     Example:
-      labelspec qa gaps digits --golden expert
+      labelspec qa gaps digits --golden expert --html reports/gaps.html
     """
-    from labelspec.qa.gaps import gaps
+    from labelspec.qa.gaps import gaps, gaps_html
 
-    result = gaps(_ws(), dataset, golden, top, snapshot)
+    ws = _ws()
+    result = gaps(ws, dataset, golden, top, snapshot)
+    if html_out:
+        from labelspec.yamlio import atomic_write_text
+
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(html_out, gaps_html(ws, result))
+        note(f"Wrote {html_out}")
     if as_json:
         write_json(result)
         return

@@ -61,11 +61,12 @@ def disagreements(
     con.register("scores", scores)
     columns = """l.item_id, l.label_id, l.annotation_id, l."class", c."class" as predicted,
                  s.p_label, s.p_predicted, s.margin, l.labeler_id as labeler, l.source,
-                 l.guideline_version"""
+                 l.guideline_version, i.path"""
     ranked = (
         con.sql(
             f"""select {columns} from scored l join scores s using (row)
                 join classes c on c.code = s.predicted
+                left join items i on i.item_id = l.item_id
                 order by s.p_label, s.margin, l.item_id, l.label_id limit {int(top)}"""
         )
         .to_arrow_table()
@@ -186,3 +187,24 @@ def _grouped(con, key: str, order: str) -> dict[str, dict]:
         }
         for name, labels, suspicious, _, mean in rows
     }
+
+
+def disagreements_html(ws: Workspace, result: dict[str, Any]) -> str:
+    """The most suspicious labels as an offline gallery page (``labelspec.qa.drill``)."""
+    from labelspec.qa.current import number
+    from labelspec.qa.drill import page
+
+    rows = [
+        {
+            **r,
+            "labeled": r["class"],
+            "labeler_id": r["labeler"],
+            "predicted": f"{r['predicted']} (p(label) {number(r['p_label']):.3g})",
+        }
+        for r in result["top"]
+    ]
+    title = f"{len(rows)} labels a model disagrees with most in {result['dataset']}"
+    about = (
+        f"Snapshot {result['snapshot']}; predictions {result['predictions']}; lowest p(label) first"
+    )
+    return page(ws, title, about, rows)

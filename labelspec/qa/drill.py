@@ -31,6 +31,7 @@ FIELDS = (
     ("item", "item_id"),
     ("golden", "golden"),
     ("labeled", "labeled"),
+    ("model says", "predicted"),
     ("labeler", "labeler_id"),
     ("source", "source"),
     ("guideline", "guideline_version"),

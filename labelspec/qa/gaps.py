@@ -28,6 +28,32 @@ def _golden_confusions(bake: dict[str, Any]) -> dict[tuple[str, str], dict[str, 
     return found
 
 
+EXAMPLES = 24  # items shown per pair and kind on the HTML page
+
+
+def _disagreeing_items(con, a: str, b: str) -> list[dict[str, Any]]:
+    """Items two labelers labeled ``a`` and ``b``, with every label of theirs on the item."""
+    return (
+        con.sql(
+            """with pairs as (
+                 select distinct x.item_id from labels x join labels y
+                   on x.item_id = y.item_id and x.labeler_id < y.labeler_id
+                 where least(x."class", y."class") = $a and greatest(x."class", y."class") = $b
+                 order by 1 limit $n)
+               select p.item_id, any_value(i.path) as path,
+                      string_agg(l."class" || ' (' || l.labeler_id || ')', ', '
+                                 order by l.labeler_id) as labeled,
+                      string_agg(distinct l.source, ', ') as source,
+                      string_agg(distinct l.guideline_version, ', ') as guideline_version
+               from pairs p join labels l using (item_id) left join items i using (item_id)
+               group by 1 order by 1""",
+            params={"a": min(a, b), "b": max(a, b), "n": EXAMPLES},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+
+
 def _labeler_disagreements(con) -> dict[tuple[str, str], int]:
     """Unordered class pairs two labelers gave the same item (classification), counted once per pair."""
     rows = con.execute(
@@ -84,7 +110,8 @@ def gaps(
     spec = spec_at(ws, guideline, releases(ws, guideline)[-1].version)
     bake = bakeoff(ws, dataset, golden, snapshot=snapshot, boot=200)
     directed = _golden_confusions(bake)
-    between = _labeler_disagreements(connect(ws, dataset, snapshot))
+    con = connect(ws, dataset, bake["snapshot"]["commit"])
+    between = _labeler_disagreements(con)
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (truth, given), per_source in directed.items():
         key = tuple(sorted((truth, given)))
@@ -137,9 +164,17 @@ def gaps(
                 f"add a rule (with borderline examples) that decides between `{a}` and `{b}`"
             )
         suggestions += mine
+        examples = [
+            {**row, "source": source}
+            for source, result in bake["sources"].items()
+            for row in result.get("errors") or []
+            if {row["golden"], row["labeled"]} == {a, b}
+        ][:EXAMPLES]
         out_pairs.append(
             {
                 "classes": [a, b],
+                "golden_examples": examples,
+                "disagreement_examples": _disagreeing_items(con, a, b),
                 "golden_confusions": info["golden"],
                 "labeler_disagreements": info["labelers"],
                 "guideline": state,
@@ -151,6 +186,53 @@ def gaps(
         "guideline": guideline,
         "version": spec.version,
         "golden": bake["golden"],
+        "snapshot": bake["snapshot"],
         "pairs": out_pairs,
         "suggestions": suggestions,
     }
+
+
+def gaps_html(ws: Workspace, result: dict[str, Any]) -> str:
+    """``qa gaps`` as one offline page: per pair, what the guideline says, the suggestions, and
+    pictures of the golden items vendors got wrong and of the items labelers disagree on."""
+    from html import escape
+
+    from labelspec.qa.drill import PAGE_STYLE, card
+
+    snap, golden = result["snapshot"], result["golden"]
+    about = (
+        f"Guideline {result['guideline']} {result['version']}; golden set {golden['name']} "
+        f"v{golden['version']} ({golden['items']} items); snapshot {snap['name']} "
+        f"({snap['commit'][:10]}, {snap['date']})"
+    )
+    sections = []
+    for pair in result["pairs"]:
+        a, b = pair["classes"]
+        confusions = "; ".join(
+            f"{direction}: " + ", ".join(f"{s} {v['count']} of {v['of']}" for s, v in per.items())
+            for direction, per in pair["golden_confusions"].items()
+        )
+        rules = ", ".join(pair["guideline"]["deciding_rules"]) or "nothing"
+        tips = "".join(f"<li>{escape(t)}</li>" for t in pair["suggestions"])
+        wrong = "".join(card(ws, row) for row in pair["golden_examples"])
+        split = "".join(card(ws, row) for row in pair["disagreement_examples"])
+        sections.append(
+            f'<section class="pair"><h2>{escape(a)} / {escape(b)}</h2>'
+            f"<p>Golden confusions: {escape(confusions or 'none')}. Labelers disagree on "
+            f"{pair['labeler_disagreements']} pair(s) of labels. What decides between them in "
+            f"the guideline: {escape(rules)}.</p>"
+            + (f"<h3>Add to the guideline</h3><ul>{tips}</ul>" if tips else "")
+            + (f"<h3>Golden items labeled wrong</h3><main>{wrong}</main>" if wrong else "")
+            + (f"<h3>Items labelers disagree on</h3><main>{split}</main>" if split else "")
+            + "</section>"
+        )
+    title = f"Guideline gaps in {result['dataset']}"
+    body = "".join(sections) or "<p>No confused class pairs.</p>"
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{PAGE_STYLE}"
+        ".pair{background:#fff;margin:16px 20px;padding:4px 16px;border:1px solid #ddd}"
+        ".pair main{padding:8px 0}</style></head><body>"
+        f"<header><h1>{escape(title)}</h1><div>{escape(about)}</div></header>{body}</body></html>\n"
+    )
