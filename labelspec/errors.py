@@ -13,6 +13,7 @@ Every error a user can cause is a ``LabelspecError``; the CLI turns it into
     +-- NotFoundError         a named guideline, version, labeler, dataset ... does not exist
     +-- VcsError              git or DVC failed
     +-- LockError             another labelspec process holds the workspace lock
+    +-- ToolError             a labeling tool's server refused a request or cannot be reached
 """
 
 from __future__ import annotations
@@ -94,3 +95,12 @@ class VcsError(LabelspecError):
 
 class LockError(LabelspecError):
     """Raised when another labelspec process holds the workspace lock for too long."""
+
+
+class ToolError(LabelspecError):
+    """Raised when a labeling tool's server (Label Studio) refuses a request, ``status`` its
+    HTTP status, or cannot be reached (``status`` None)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status

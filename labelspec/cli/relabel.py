@@ -143,7 +143,9 @@ def plan_command(
     for name in result.files:
         click.echo(f"  {out / name}")
     note(
-        "Import tasks.labelstudio.json into Label Studio (with labeling-config.xml); merge the export with `labelspec relabel merge`."
+        f"Send it to Label Studio with `labelspec relabel push {out} --labelstudio URL` and merge the answers "
+        f"with `labelspec relabel pull {result.plan_id}` (or import tasks.labelstudio.json with "
+        "labeling-config.xml by hand and `labelspec relabel merge` the export)."
     )
 
 
@@ -218,6 +220,8 @@ def push_command(plan_ref, url, title, as_json) -> None:
     click.echo(f"  {result['project_url']}")
     if result["local_storage"]:
         click.echo(f"  local files storage: {result['local_storage']}")
+    for warning in result["warnings"]:
+        note(f"Warning: {warning}")
 
 
 @relabel_group.command("pull")

@@ -29,13 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError
+from labelspec.errors import ToolError as LabelStudioError
 
 TOKEN_ENV = ("LABELSPEC_LABEL_STUDIO_TOKEN", "LABEL_STUDIO_TOKEN", "LABEL_STUDIO_API_KEY")
 TIMEOUT_S = 120  # an export of a large project takes a while
-
-
-class LabelStudioError(LabelspecError):
-    """Raised when Label Studio refuses a request or cannot be reached."""
 
 
 def config_path() -> Path:
@@ -63,7 +60,7 @@ def token_for(url: str) -> str:
             return token.strip()
     raise LabelspecError(
         f"no Label Studio token for {url}: set LABELSPEC_LABEL_STUDIO_TOKEN (Label Studio: "
-        f"Account & Settings -> Personal Access Token) or add it to {path} under [labelstudio]"
+        f"Account & Settings -> Personal Access Token or Legacy Token) or add it to {path} under [labelstudio]"
     )
 
 
@@ -84,7 +81,7 @@ class Client:
         if self._auth is None:
             if self._token.count(".") == 2:  # a personal access token (JWT refresh token)
                 access = self._send(
-                    "POST", "/api/token/refresh", {"refresh": self._token}, auth=None
+                    "POST", "/api/token/refresh/", {"refresh": self._token}, auth=None
                 )
                 self._auth = f"Bearer {access['access']}"
             else:
@@ -92,7 +89,13 @@ class Client:
         return self._auth
 
     def request(self, method: str, path: str, body: Any = None, query: dict | None = None) -> Any:
-        return self._send(method, path, body, query=query, auth=self._authorization())
+        try:
+            return self._send(method, path, body, query=query, auth=self._authorization())
+        except LabelStudioError as exc:
+            if exc.status != 401 or not (self._auth or "").startswith("Bearer "):
+                raise
+            self._auth = None  # the short-lived access token expired: refresh it once
+            return self._send(method, path, body, query=query, auth=self._authorization())
 
     def _send(self, method, path, body, query=None, auth: str | None = None) -> Any:
         url = self.url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
@@ -114,7 +117,7 @@ class Client:
                 404: " (no such project? check the URL and the project id)",
             }.get(exc.code, "")
             raise LabelStudioError(
-                f"Label Studio {method} {path}: HTTP {exc.code}{hint}: {detail}"
+                f"Label Studio {method} {path}: HTTP {exc.code}{hint}: {detail}", exc.code
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -133,7 +136,7 @@ class Client:
         try:
             return self.request("GET", f"/api/projects/{int(project_id)}")
         except LabelStudioError as exc:
-            if "HTTP 404" in str(exc):
+            if exc.status == 404:
                 return None
             raise
 

@@ -102,7 +102,18 @@ def push(ws: Workspace, plan_ref: str | Path, url: str, title: str | None = None
         "tasks_added": len(fresh),
         "tasks_present": len(present),
         "local_storage": storage,
+        "warnings": _warnings(record),
     }
+
+
+def _warnings(record: dict) -> list[str]:
+    images = (record.get("images") or {}).get("mode", "path")
+    if images == "path" and record.get("items"):
+        return [
+            "task images are workspace paths, which Label Studio cannot load: plan with "
+            "--labelstudio-local-files or --image-url TEMPLATE (see README, Label Studio)"
+        ]
+    return []
 
 
 def _title(name: str) -> str:

@@ -172,3 +172,13 @@ def test_labels_export_imports_into_label_studio_and_comes_back_the_same(
         "--guideline", "digits@1.1.1", "--source", "label-studio", "--labeler-map", str(users),
         "--dry-run", cwd=history,
     )  # fmt: skip
+
+
+def test_a_personal_access_token_is_exchanged_for_an_access_token(label_studio):
+    from labelspec.formats.labelstudio_api import Client
+
+    server = label_studio
+    pat = server.api("POST", "/api/token/", {})["token"]  # a JWT refresh token
+    client = Client(server.url, pat)
+    assert client.request("GET", "/api/current-user/whoami")["email"] == "admin@labelspec.invalid"
+    assert client._auth.startswith("Bearer ")
