@@ -295,3 +295,33 @@ def write_golden(truth: list[tuple[str, int]], out: Path) -> Path:
         for name, digit in truth:
             handle.write(json.dumps({"item_id": name, "class": digits.CLASS_IDS[digit]}) + "\n")
     return out
+
+
+def review_from_gallery(
+    gallery: Path, truth: dict[str, int], reviewer: str, out: Path, saved: str | None = None
+) -> Path:
+    """The review file the sample gallery's Save button writes, for a reviewer who knows the
+    true digits: accept every right label, reject the wrong ones naming the right class."""
+    import html
+    import re
+
+    page = gallery.read_text()
+    about = json.loads(re.search(r'id="review-about">(.*?)</script>', page, re.S).group(1))
+    verdicts = []
+    for card in re.findall(r'<article class="card".*?</article>', page, re.S):
+        item = html.unescape(re.search(r"<dt>item</dt><dd>(.*?)</dd>", card).group(1))
+        right = digits.CLASS_IDS[truth[item]]
+        for label, cls in re.findall(
+            r'class="review" data-label="([^"]+)" data-cls="([^"]+)"', card
+        ):
+            label, cls = html.unescape(label), html.unescape(cls)
+            verdicts.append(
+                {"label_id": label, "verdict": "accept"}
+                if cls == right
+                else {"label_id": label, "verdict": "reject", "correct_class": right}
+            )
+    stamp = saved or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = {"kind": "labelspec-review", **about, "reviewer": reviewer, "saved": stamp,
+            "verdicts": verdicts}  # fmt: skip
+    out.write_text(json.dumps(data, indent=1) + "\n")
+    return out

@@ -209,7 +209,7 @@ class Demo:
         self.say(
             "8. Where do labelers disagree, and what should the guideline say? (vendor-b mixes up 1 and 7)"
         )
-        self.run("qa gaps digits --golden expert --top 3")
+        self.run("qa gaps digits --golden expert --top 3 --html reports/gaps.html")
         self.run("qa agreement digits")
         self.run("labeler stats digits --golden expert")
         self.run("qa sample digits --n 30 --by source --out reports/sample.html")
@@ -333,7 +333,80 @@ class Demo:
         changed = self._a_changed_item()
         self.run(f"trace item digits {changed}")
         self.run("verify")
-        self.run("qa bakeoff digits --golden expert")
+        self.step_fair_bakeoff()
+
+    # -- a fair bake-off after the relabel, and reviews ---------------------------------------
+    def step_fair_bakeoff(self) -> None:
+        from labelspec.qa.bakeoff import bakeoff
+        from labelspec.workspace import Workspace
+
+        self.say(
+            "14a. The bake-off after the relabel: each vendor is still judged on what it "
+            "delivered (the relabel is its own source), on all 150 golden items"
+        )
+        self.run("qa bakeoff digits --golden expert --report reports/qa-after-relabel")
+        result = bakeoff(Workspace(self.ws), "digits", "expert", boot=200)
+        order = [e["source"] for e in result["ranking"]]
+        items = {s: r["items"] for s, r in result["sources"].items()}
+        if order[-1] != "vendor-b" or set(items.values()) != {GOLDEN}:
+            raise click.ClickException(
+                f"demo: after the relabel the bake-off ranks {order} on {items} golden items; "
+                f"expected vendor-b last on all {GOLDEN}"
+            )
+        for source, r in result["sources"].items():
+            if r["cost_per_correct_label"] < r["cost_per_label"]:
+                raise click.ClickException(f"demo: {source}'s $/correct is below its $/label")
+        report = self.ws / "reports/qa-after-relabel"
+        page = (report / "report.html").read_text()
+        drill = sorted((report / "drill").glob("*.html"))
+        if 'id="verdict"' not in page or not drill or "drill/" not in page:
+            raise click.ClickException("demo: the report lacks its verdict or drill-down pages")
+        self.echo(
+            f"vendor-b is last on {GOLDEN} golden items; the report has a verdict and "
+            f"{len(drill)} drill-down pages (reports/qa-after-relabel/drill/)"
+        )
+        self.say(
+            "14b. Scored on the current labels instead (--labels current), the relabelled "
+            "vendors cover fewer golden items and their superseded mistakes are gone: not a "
+            "comparison of deliveries, which is why it is not the default"
+        )
+        self.run("qa bakeoff digits --golden expert --labels current")
+
+    def step_review(self) -> None:
+        self.say(
+            "14c. A reviewer accepts or rejects sampled labels in the gallery and saves a review "
+            "file (here written as the page's Save button writes it); it is recorded, and the "
+            "rejected labels become a relabel plan"
+        )
+        self.run("qa sample digits --n 40 --by source --seed 3 --out reports/review-sample.html")
+        review = simulate.review_from_gallery(
+            self.ws / "reports/review-sample.html",
+            dict(self.truth),
+            "rev-01",
+            self.ws / "deliveries/review-rev-01.json",
+        )
+        verdicts = json.loads(review.read_text())["verdicts"]
+        rejected = sorted({v["label_id"] for v in verdicts if v["verdict"] == "reject"})
+        self.run(f"qa review import {review.relative_to(self.ws)}")
+        self.run("qa review list digits")
+        review_id = self._newest_review()
+        self.run(
+            f"relabel plan digits --guideline digits --from-review {review_id} --out relabel/review"
+        )
+        plan = json.loads((self.ws / "relabel/review/plan.json").read_text())
+        planned = {a for item in plan["items"] for a in item["annotations"]}
+        if not rejected or len(planned) != len(rejected):
+            raise click.ClickException(
+                f"demo: {len(rejected)} label(s) rejected in review but {len(planned)} planned"
+            )
+        self.echo(f"{len(rejected)} rejected label(s) -> {len(plan['items'])} item(s) to relabel")
+        self.run("labeler stats digits --golden expert")
+
+    def _newest_review(self) -> str:
+        from labelspec.store.reviews import list_reviews
+        from labelspec.workspace import Workspace
+
+        return list_reviews(Workspace(self.ws), "digits")[-1]["review"]
 
     # -- the instruction site -------------------------------------------------------------------
     def step_site(self) -> None:
@@ -420,6 +493,11 @@ class Demo:
             "verify is clean in each."
         )
         self.run("labels log digits", cwd=fresh)
+        self.say(
+            "17. Golden v2 was made under 1.1.0, the vendors labeled under 1.0.0: the bake-off "
+            "warns, and splits each vendor's accuracy into the classes 1.1.0 changed and the rest"
+        )
+        self.run("qa bakeoff digits --golden expert", cwd=fresh)
 
     def _shown(self, root: Path) -> dict:
         from labelspec.labels.history import show
@@ -461,6 +539,7 @@ class Demo:
         self.step_qa()
         self.step_release()
         self.step_trace_and_relabel()
+        self.step_review()
         self.step_site()
         self.step_team()
         self.say("Done")
