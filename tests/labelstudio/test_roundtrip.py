@@ -83,7 +83,7 @@ def test_push_annotate_pull_merge_pull_again(label_studio, history, run, tmp_pat
     answer(server, by_item["d01.png"], ann1["id"], "one")
     answer(server, by_item["d07.png"], ann1["id"], "seven")
     answer(server, by_item["d07.png"], ann2["id"], "one")
-    answer(server, by_item["d12.png"], ann2["id"], "two")
+    d12 = answer(server, by_item["d12.png"], ann2["id"], "two")
     answer(server, by_item["d18.png"], ann2["id"], None, cancelled=True)  # skipped
 
     pulled = as_json(run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users))
@@ -96,6 +96,20 @@ def test_push_annotate_pull_merge_pull_again(label_studio, history, run, tmp_pat
     second = as_json(run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users))
     assert (second["new"], second["updated"], second["unchanged"]) == (0, 0, 4)
     assert second["batch"] is None
+
+    # an answer edited in Label Studio supersedes its earlier version on the next pull
+    edited = [{**d12["result"][0], "value": {"choices": ["seven"]}}]
+    server.api("PATCH", f"/api/annotations/{d12['id']}", {"result": edited})
+    before = git(history, "rev-parse", "HEAD")
+    dry = as_json(
+        run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users), "--dry-run"
+    )
+    assert (dry["new"], dry["updated"], dry["unchanged"]) == (0, 1, 3)
+    assert git(history, "rev-parse", "HEAD") == before  # a dry run writes nothing
+    third = as_json(run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users))
+    assert (third["new"], third["updated"], third["unchanged"], third["labels"]) == (0, 1, 3, 1)
+    d12_now = as_json(run, history, "trace", "item", "digits", "d12.png")
+    assert [a["labels"][0]["class"] for a in d12_now["annotations"] if a["current"]] == ["seven"]
 
     traced = as_json(run, history, "trace", "item", "digits", "d07.png")
     current = [a for a in traced["annotations"] if a["current"]]
