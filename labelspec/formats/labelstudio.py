@@ -106,14 +106,35 @@ def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
         found = _read_annotation(rows, where, task_id, a_index, annotation)
         if item is not None:
             origin = (
-                written.get(annotation.get("import_id")) if isinstance(annotation, dict) else None
+                _origin(rows, f"{where}, annotation {a_index}", annotation, written)
+                if found
+                else None
             )
             for row in found:
                 if origin and origin.get("created_at"):
                     # Label Studio dates an imported annotation by its import: labelspec's own is in meta
-                    row["created_at"] = parse_timestamp(origin["created_at"])
+                    row["created_at"] = origin["created_at"]
                 tool = _tool_fields(annotation, plan, origin)
                 rows.add(item_ref=item[0], item_ref_kind=item[1], tool_fields=tool, **row)
+
+
+def _origin(rows: RowBuilder, where: str, annotation: dict, written: dict) -> dict | None:
+    """The ``meta.labelspec`` entry of an annotation labelspec exported (by its ``import_id``),
+    its date parsed; None for any other annotation."""
+    key = annotation.get("import_id")
+    if isinstance(key, bool) or not isinstance(key, int) or key not in written:
+        return None
+    origin = dict(written[key])
+    try:
+        origin["created_at"] = parse_timestamp(origin.get("created_at"))
+    except (ValueError, TypeError, OverflowError, OSError):
+        rows.problem(
+            where,
+            "meta.labelspec",
+            f"created_at must be {TIME_EXAMPLE}, got {origin.get('created_at')!r}",
+        )
+        origin["created_at"] = None
+    return origin
 
 
 def _written(task: dict) -> dict[int, dict]:

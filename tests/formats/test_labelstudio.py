@@ -629,3 +629,30 @@ def test_relabel_config_shows_the_reason_and_links_the_guideline():
     assert labelstudio.guideline_links(spec, None) == ""
     plain = SafeET.fromstring(labelstudio.labeling_config(spec, None, relabel=True))
     assert "HyperText" not in {e.tag for e in plain}  # no site: no links leading nowhere
+
+
+def test_a_bad_date_in_task_meta_is_a_problem_and_odd_import_ids_are_ignored(tmp_path):
+    result = {"type": "choices", "from_name": "label", "value": {"choices": ["car"]}}
+    task = {
+        "id": 5,
+        "data": {"item_id": "i1"},
+        "meta": {"labelspec": [{"annotation_id": "a1", "created_at": "yesterday"}]},
+        "annotations": [
+            {"id": 1, "import_id": 1, "completed_by": 1, "result": [result]},
+            {"id": 2, "import_id": [1], "completed_by": 1, "result": [result]},
+        ],
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task]))
+    staged = labelstudio.read(path)
+    assert problems_of(staged) == [
+        (
+            "task 1 (id 5), annotation 1",
+            "meta.labelspec",
+            "created_at must be an ISO 8601 time such as 2024-05-01T10:00:00Z, got 'yesterday'",
+        )
+    ]
+    assert [r.get("tool_fields") for r in rows_of(staged)] == [
+        '{"labelspec_annotation": "a1"}',
+        None,
+    ]

@@ -79,6 +79,11 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
         "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(document_root),
         "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        # hermetic: no version check against PyPI, no analytics, no error reports to Sentry
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
     }
     log_path = base / "label-studio.log"
     log = log_path.open("w")
