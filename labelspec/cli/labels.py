@@ -36,7 +36,7 @@ def _ws():
     "guideline_ref",
     required=True,
     metavar="NAME@VERSION",
-    help="Guideline version the labels were made under.",
+    help="Guideline version the labels were made under (NAME@latest: the newest release).",
 )
 @click.option("--source", required=True, help="Vendor or tool the labels came from.")
 @click.option(
@@ -55,19 +55,16 @@ def _ws():
 @click.option(
     "--dry-run", is_flag=True, help="Validate and count new / updated / unchanged; write nothing."
 )
+@click.option(
+    "--class-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object or 2-column CSV: the tool's class names (Seven) -> class ids (seven).",
+)
 @json_option
 def import_command(
-    dataset,
-    file,
-    fmt,
-    guideline_ref,
-    source,
-    labeler_map,
-    labeler,
-    cost_per_label,
-    dry_run,
-    as_json,
-) -> None:
+    dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, dry_run,
+    class_map, as_json,
+) -> None:  # fmt: skip
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
     Each label is checked against the spec as released at its version, the item manifest,
@@ -96,6 +93,7 @@ def import_command(
         labeler,
         cost_per_label,
         dry_run,
+        class_map,
     )
     if as_json:
         write_json(result.to_dict())

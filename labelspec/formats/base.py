@@ -57,11 +57,15 @@ COLUMNS = STAGED_SCHEMA.names
 class Staged:
     """What a reader returns: the rows, and problems found while parsing (file, record, field)."""
 
-    table: pa.Table
+    table: pa.Table | None  # the rows, unless a DuckDB connection holds them (below)
     problems: list[Problem] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (cancelled, empty ...)
     format: str = ""
     line_of: Callable[[int], int] | None = None  # record -> file line, for line-based formats
+    # formats DuckDB parses (JSONL, CSV) leave the rows in its temp table ``relation`` of ``con``,
+    # so that validation and the batch writer stream them: memory bounded by DuckDB's limit
+    con: Any = None
+    relation: str | None = None
 
 
 class RowBuilder:

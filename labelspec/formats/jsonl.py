@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
-from labelspec.store.engine import database
+from labelspec.store.engine import database, import_database, out_of_memory
 
 KEYS = (
     "item_id",
@@ -128,8 +128,16 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, line_of, fmt: str) -> Sta
         for rec, field, message in found
     ]
     columns = ", ".join(f'"{name}"' for name in STAGED_SCHEMA.names)
-    table = con.sql(f"select {columns} from staged order by rec").to_arrow_table()
-    return Staged(table=table.cast(STAGED_SCHEMA), problems=problems, format=fmt, line_of=line_of)
+    con.execute(f"create temp table staged_rows as select {columns} from staged")
+    con.execute("drop table staged; drop table raw")
+    return Staged(
+        table=None,
+        problems=problems,
+        format=fmt,
+        line_of=line_of,
+        con=con,
+        relation="staged_rows",
+    )
 
 
 _TYPED = {
@@ -172,18 +180,24 @@ select count(*) from typed where item_id is null or "class" is null
 """
 
 
-def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table | None:
+def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Whether the fast path staged the file (as ``staged_rows``)."""
     try:
         con.execute(
             "create temp table typed as select row_number() over () as rec, * from "
             "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
             [str(path), _TYPED],
         )
+    except duckdb.OutOfMemoryException:
+        raise out_of_memory(str(path)) from None
     except duckdb.Error:
-        return None
+        return False
     if con.execute(_FAST_DOUBTS).fetchall()[0][0]:
-        return None
-    return con.sql(f"select * from ({_FAST}) order by rec").to_arrow_table()
+        con.execute("drop table typed")
+        return False
+    con.execute(f"create temp table staged_rows as {_FAST}")
+    con.execute("drop table typed")
+    return True
 
 
 def read_jsonl(path: Path) -> Staged:
@@ -198,17 +212,20 @@ def read_jsonl(path: Path) -> Staged:
 
 
 def _read_jsonl(path: Path) -> Staged:
-    con = database()
+    con = import_database()
     lines = _LineIndex(path)
-    table = _fast(con, path)
-    if table is not None:
-        return Staged(table=table.cast(STAGED_SCHEMA), format="jsonl", line_of=lines.line_of)
+    if _fast(con, path):
+        return Staged(
+            table=None, format="jsonl", line_of=lines.line_of, con=con, relation="staged_rows"
+        )
     try:
         con.execute(
             "create temp table raw as select row_number() over () as rec, * from "
             "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
             [str(path), dict.fromkeys(KEYS, "JSON")],
         )
+    except duckdb.OutOfMemoryException:
+        raise out_of_memory(str(path)) from None
     except duckdb.Error:
         raise _malformed(path) from None
     return _stage(con, path, lines.line_of, "jsonl")
@@ -226,7 +243,7 @@ def read_csv(path: Path) -> Staged:
 
 
 def _read_csv(path: Path) -> Staged:
-    con = database()
+    con = import_database()
     try:
         names = set(
             con.sql(

@@ -152,9 +152,36 @@ def spec_at(ws: Workspace, name: str, version: str | None) -> Spec:
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
-    """``NAME@VERSION`` -> (name, version); ``NAME`` -> (name, None)."""
+    """``NAME@VERSION`` -> (name, version); ``NAME`` -> (name, None); ``NAME@latest`` keeps
+    ``latest`` for the caller to resolve. A version that is not one is refused here."""
     name, _, version = ref.partition("@")
-    return name, (version.removeprefix("v") or None)
+    version = version.removeprefix("v") or None
+    if version is not None and version != "latest":
+        Version.parse(version)  # a VersionError that says how to write one
+    return name, version
+
+
+def resolve_ref(
+    ws: Workspace, ref: str, what: str = "the labels were made under"
+) -> tuple[str, str]:
+    """``NAME@X.Y.Z`` or ``NAME@latest`` -> (name, version): lineage is never guessed, so a
+    bare name is refused with the versions to choose from."""
+    name, version = parse_ref(ref)
+    released = releases(ws, name)
+    if not released:
+        raise NotFoundError(f"guideline {name!r} has no release yet; release it first")
+    if version is None:
+        raise ReleaseError(
+            f"--guideline {ref}: say which version {what}: {name}@{released[-1].version} "
+            f"(released: {', '.join(r.version for r in released)}), or {name}@latest for the newest"
+        )
+    if version == "latest":
+        return name, released[-1].version
+    if version not in {r.version for r in released}:
+        raise NotFoundError(
+            f"guideline {name!r} has no release {version} (released: {', '.join(r.version for r in released)})"
+        )
+    return name, version
 
 
 # -- diffs and what a range of releases affects ---------------------------------------------------

@@ -16,37 +16,43 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from labelspec.store.engine import database
+from labelspec.store.engine import Rows, database
 from labelspec.workspace import Workspace
 
 
 @dataclass
 class Incremental:
-    table: pa.Table  # the rows to store, with key-based supersedes filled in
+    rows: Rows  # the rows to store, with key-based supersedes filled in (held by DuckDB)
     new: int  # annotations
     updated: int
     unchanged: int
     superseded: int  # earlier versions the updates replace
+
+    @property
+    def table(self) -> pa.Table:
+        from labelspec.store.schema import LABEL_SCHEMA
+
+        return self.rows.arrow(LABEL_SCHEMA, "item_id, annotation_id, label_id")
 
     def counts(self) -> dict[str, int]:
         return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged}
 
 
 _SPLIT = """
-create temp table incoming_keys as select distinct annotation_key from incoming;
-create temp table incoming_ids as select distinct annotation_id from incoming;
-create temp table known as
+create or replace temp table incoming_keys as select distinct annotation_key from incoming;
+create or replace temp table incoming_ids as select distinct annotation_id from incoming;
+create or replace temp table known as
   select annotation_id, annotation_key from history
   where annotation_key in (select annotation_key from incoming_keys)
      or annotation_id in (select annotation_id from incoming_ids);
-create temp table gone as
+create or replace temp table gone as
   select distinct unnest(supersedes) as annotation_id from history where supersedes is not null;
-create temp table current_by_key as
+create or replace temp table current_by_key as
   select annotation_key, list(distinct annotation_id order by annotation_id) as ids from known
   where annotation_id not in (select annotation_id from gone)
     and annotation_id not in (select annotation_id from incoming_ids)
   group by 1;
-create temp table kept as
+create or replace temp table kept as
   select i.* replace (
       case when c.ids is null then i.supersedes
            else list_distinct(list_concat(coalesce(i.supersedes, []), c.ids)) end as supersedes)
@@ -55,24 +61,34 @@ create temp table kept as
 """
 
 
-def against_history(ws: Workspace, dataset: str, table: pa.Table, git) -> Incremental:
-    """Split ``table`` (a validated batch) into what the history already holds and the rest."""
+def against_history(ws: Workspace, dataset: str, incoming: Rows | pa.Table, git) -> Incremental:
+    """Split ``incoming`` (a validated batch) into what the history already holds and the rest;
+    the rest stays in DuckDB (``Incremental.rows``), so a large delivery never enters Python."""
+    import duckdb
+
     from labelspec.store.query import _sql_list
     from labelspec.store.snapshots import batch_paths, snapshot
 
+    if not isinstance(incoming, Rows):
+        con = database()
+        con.register("given", incoming)
+        con.execute("create or replace temp table given_rows as select * from given")
+        incoming = Rows(con, "given_rows")
+    con = incoming.con
+    con.execute(f"create or replace temp view incoming as select * from {incoming.name}")
     snap = snapshot(ws, dataset, None, git)
-    con = database()
-    con.register("incoming", table)
+    history = "select annotation_id, annotation_key, supersedes from incoming limit 0"
     if snap.batches:
         paths = _sql_list(batch_paths(ws, snap))
-        con.execute(
-            "create view history as select annotation_id, annotation_key, supersedes "
+        history = (
+            "select annotation_id, annotation_key, supersedes "
             f"from read_parquet({paths}, union_by_name = true)"
         )
-    else:
-        con.register(
-            "history", table.select(["annotation_id", "annotation_key", "supersedes"]).slice(0, 0)
-        )
+        try:
+            con.execute(f"create or replace temp view history as {history}")
+        except duckdb.BinderException:  # batches from before annotation keys (no later one)
+            history = history.replace("annotation_key,", "NULL::VARCHAR as annotation_key,")
+    con.execute(f"create or replace temp view history as {history}")
     con.execute(_SPLIT)
     (unchanged,) = con.execute(
         "select count(distinct annotation_id) from incoming where annotation_id in (select annotation_id from known)"
@@ -83,5 +99,5 @@ def against_history(ws: Workspace, dataset: str, table: pa.Table, git) -> Increm
            join current_by_key c using (annotation_key)"""
     ).fetchall()[0]
     (total,) = con.execute("select count(distinct annotation_id) from kept").fetchall()[0]
-    kept = con.sql("select * from kept order by item_id, annotation_id, label_id").to_arrow_table()
-    return Incremental(kept.cast(table.schema), total - updated, updated, unchanged, superseded)
+    con.execute(f"drop view incoming; drop table {incoming.name}")  # kept holds what is stored
+    return Incremental(Rows(con, "kept"), total - updated, updated, unchanged, superseded)

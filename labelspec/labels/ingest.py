@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
+from labelspec.errors import LabelspecError, NotFoundError, Problem
 from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
@@ -53,35 +53,41 @@ class ImportResult:
         }
 
 
-def load_labeler_map(path: Path) -> dict[str, str]:
+def load_class_map(path: Path) -> dict[str, str]:
+    """A JSON object or a two-column CSV: the tool's class name -> class id."""
+    return load_labeler_map(path, "class map", ("class", "class_id"), "tool class name, class id")
+
+
+def load_labeler_map(
+    path: Path,
+    what: str = "labeler map",
+    header: tuple[str, ...] = ("labeler", "labeler_id"),
+    columns: str = "tool user id, labeler id",
+) -> dict[str, str]:
     """A JSON object or a two-column CSV: the tool's user id -> labeler id."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise NotFoundError(f"{path}: labeler map not found") from exc
+        raise NotFoundError(f"{path}: {what} not found") from exc
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
         if not isinstance(data, dict):
-            raise LabelspecError(
-                f'{path}: a labeler map is a JSON object {{"tool user id": "labeler id"}}'
-            )
+            raise LabelspecError(f"{path}: a {what} is a JSON object {{{columns}}}")
         return {str(k): str(v) for k, v in data.items()}
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if (
         rows
         and len(rows[0]) == 2
         and not rows[0][0].strip().isdigit()
-        and rows[0][1].strip() in ("labeler", "labeler_id")
+        and rows[0][1].strip() in header
     ):
         rows = rows[1:]  # a header row
     bad = [i for i, r in enumerate(rows, 1) if len(r) != 2]
     if bad:
-        raise LabelspecError(
-            f"{path}: line {bad[0]}: a labeler map CSV has two columns: tool user id, labeler id"
-        )
+        raise LabelspecError(f"{path}: line {bad[0]}: a {what} CSV has two columns: {columns}")
     return {r[0].strip(): r[1].strip() for r in rows}
 
 
@@ -123,25 +129,33 @@ def write_labels(
     """Write one batch and its record inside the caller's transaction (which commits it), with
     the raw ``delivery`` it came from kept beside it under DVC."""
     from labelspec.semver import Version
-    from labelspec.store.batches import write_batch
+    from labelspec.store.batches import write_batch, write_batch_rows
+    from labelspec.store.engine import Rows
     from labelspec.store.records import DATA_SUFFIX, Record
     from labelspec.store.snapshots import Batch, labels_dir
 
-    batch_id = table.column("batch_id")[0].as_py()
-    con = database()
-    con.register("batch", table)
+    if isinstance(table, Rows):  # held by DuckDB: counted there, streamed to the file
+        con = table.con
+        con.execute(f"create or replace temp view batch as select * from {table.name}")
+    else:
+        con = database()
+        con.register("batch", table)
+    (batch_id,) = con.execute("select any_value(batch_id) from batch").fetchall()[0]
     rows, annotations, items, by_class, by_labeler = _summary_counts(con)
     versions = sorted(
         (r[0] for r in con.execute("select distinct guideline_version from batch").fetchall()),
         key=Version.parse,
     )
     path = tx.new_file(labels_dir(ws, dataset) / f"{batch_id}{DATA_SUFFIX}")
-    hashes = write_batch(
-        table,
-        path,
-        {"labelspec.batch_id": batch_id, "labelspec.dataset": dataset, "labelspec.source": source},
-        presorted=presorted,
-    )
+    metadata = {
+        "labelspec.batch_id": batch_id,
+        "labelspec.dataset": dataset,
+        "labelspec.source": source,
+    }
+    if isinstance(table, Rows):
+        hashes = write_batch_rows(table, path, metadata)
+    else:
+        hashes = write_batch(table, path, metadata, presorted=presorted)
     raw = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
     meta = tx.track(
         path,
@@ -178,16 +192,44 @@ def import_labels(
     labeler: str | None = None,
     cost_per_label: float | None = None,
     dry_run: bool = False,
+    class_map: Path | str | None = None,
 ) -> ImportResult:
     """Validate every label of an export, then write what it adds to the history (new and
     updated annotations) as one batch in one commit; ``dry_run`` only counts.
 
     ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
-    vendors bill per label by contract)."""
+    vendors bill per label by contract). The delivery stays in DuckDB from parse to batch file
+    (``store.engine.Rows``): memory is bounded by ``LABELSPEC_IMPORT_MEMORY_LIMIT``."""
+    import duckdb
+
+    from labelspec.store.engine import out_of_memory
+
+    try:
+        return _import_labels(
+            ws, dataset, file, fmt, guideline, source, labeler_map, labeler, cost_per_label,
+            dry_run, class_map,
+        )  # fmt: skip
+    except duckdb.OutOfMemoryException:
+        raise out_of_memory(str(file)) from None
+
+
+def _import_labels(
+    ws: Workspace,
+    dataset: str,
+    file: Path | str,
+    fmt: str,
+    guideline: str,
+    source: str,
+    labeler_map: Path | str | None = None,
+    labeler: str | None = None,
+    cost_per_label: float | None = None,
+    dry_run: bool = False,
+    class_map: Path | str | None = None,
+) -> ImportResult:
     from labelspec.formats import reader
-    from labelspec.guideline.releases import parse_ref, releases
+    from labelspec.guideline.releases import parse_ref, resolve_ref
     from labelspec.labels.incremental import against_history
-    from labelspec.labels.validate import ImportRequest, validate
+    from labelspec.labels.validate import ImportRequest, refuse_problems, validate
     from labelspec.store.batches import new_batch_id
     from labelspec.store.datasets import dataset_guideline
     from labelspec.store.items import read_items
@@ -196,19 +238,12 @@ def import_labels(
     path = Path(file)
     if not path.exists():
         raise NotFoundError(f"{path}: no such file or folder")
-    name, version = parse_ref(guideline)
     bound = dataset_guideline(ws, dataset)
-    if name != bound:
+    if parse_ref(guideline)[0] != bound:
         raise LabelspecError(
-            f"dataset {dataset!r} is labeled under guideline {bound!r}, not {name!r}"
+            f"dataset {dataset!r} is labeled under guideline {bound!r}, not {parse_ref(guideline)[0]!r}"
         )
-    if version is None:
-        released = releases(ws, name)
-        if not released:
-            raise NotFoundError(
-                f"guideline {name!r} has no release yet; release it before importing labels"
-            )
-        version = released[-1].version
+    name, version = resolve_ref(ws, guideline)
     if not source.strip():
         raise LabelspecError("--source (the vendor or tool the labels came from) must not be empty")
     items = read_items(ws, dataset)
@@ -228,33 +263,15 @@ def import_labels(
         labeler_map=mapping,
         labeler_map_file=str(labeler_map) if labeler_map else None,
         training_policy=ws.config.policies.training,
+        class_map=load_class_map(Path(class_map)) if class_map else None,
+        cost_per_label=None if cost_per_label is None else float(cost_per_label),
     )
+    if cost_per_label is not None and cost_per_label < 0:
+        raise LabelspecError("--cost-per-label must not be negative")
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, items)
-    # in file order (parse problems first on a line); line-less formats keep their order
-    problems = sorted(staged.problems + checked.problems, key=lambda p: p.line or 0)
-    total = len(staged.problems) + checked.total_problems
-    if total:
-        counts = dict(checked.problem_counts)
-        for problem in staged.problems:
-            counts[problem.path] = counts.get(problem.path, 0) + 1
-        breakdown = ", ".join(
-            f"{n} {field}" for field, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        )
-        raise ProblemsError(
-            f"{path.name}: {total} problem(s) ({breakdown}); nothing was imported",
-            problems[:50],
-            total,
-        )
-    if cost_per_label is not None:
-        if cost_per_label < 0:
-            raise LabelspecError("--cost-per-label must not be negative")
-        import pyarrow.compute as pc
-
-        index = checked.table.schema.get_field_index("cost")
-        filled = pc.fill_null(checked.table.column("cost"), float(cost_per_label))
-        checked.table = checked.table.set_column(index, checked.table.schema.field("cost"), filled)
-    if checked.table.num_rows == 0:
+    refuse_problems(path.name, staged, checked, "nothing was imported")
+    if checked.rows.num_rows == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in staged.skipped.items()) or "none"
         raise LabelspecError(f"{path.name}: no labels to import (skipped: {skipped})")
     result = ImportResult(
@@ -274,28 +291,27 @@ def import_labels(
         from labelspec.vcs import Git
 
         with Git(ws.root) as git:
-            fresh = against_history(ws, dataset, checked.table, git)
+            fresh = against_history(ws, dataset, checked.rows, git)
         return _counted(result, fresh)
     message = f"import into {dataset} from {source} ({fmt}, {path.name})"
     with transaction(ws, message) as tx:
-        fresh = against_history(ws, dataset, checked.table, tx.git)
+        fresh = against_history(ws, dataset, checked.rows, tx.git)
         _counted(result, fresh)
-        if fresh.table.num_rows == 0:
+        if fresh.rows.num_rows == 0:
             return result  # a re-export of what is stored: nothing to write, no commit
         tx.journal.message = (
-            f"import {rows_word(fresh.table.num_rows)} into {dataset} from {source} ({fmt}, "
+            f"import {rows_word(fresh.rows.num_rows)} into {dataset} from {source} ({fmt}, "
             f"{path.name}): {fresh.new} new, {fresh.updated} updated, {fresh.unchanged} unchanged"
         )
         written = write_labels(
             tx,
             ws,
             dataset,
-            fresh.table,
+            fresh.rows,
             source,
             fmt,
             superseded=fresh.superseded,
             superseded_labels=fresh.superseded,
-            presorted=True,  # validate() and against_history() return rows in the batch order
             delivery=path,
         )
     batch = written.batch

@@ -9,7 +9,9 @@ the version; policy ``error`` | ``warn`` | ``off``). Work that depends on values
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,7 @@ from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import list_labelers
-from labelspec.store.engine import database
+from labelspec.store.engine import Rows, database
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.workspace import Workspace
 
@@ -44,16 +46,91 @@ class ImportRequest:
     check_roster: bool = True  # golden sets come from experts outside the roster
     plan_id: str | None = None  # a relabel merge: only the plan's items, only its version
     namespace: str | None = None  # what annotation keys are unique within [default: source]
+    class_map: dict[str, str] | None = None  # the tool's class names -> class ids
     plan_items: list[str] | None = None
+    cost_per_label: float | None = None  # the cost of labels whose export carries none
 
 
 @dataclass
 class Validated:
-    table: pa.Table
+    rows: Rows | None  # the batch's rows, held by DuckDB (None when there were problems)
     problems: list[Problem]
     total_problems: int
     problem_counts: dict[str, int]
+    problem_groups: int = 0  # distinct (field, message): one listed line each
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> pa.Table | None:
+        """The rows as one Arrow table in batch order (golden sets, merges: small deliveries)."""
+        if self.rows is None:
+            return None
+        return self.rows.arrow(LABEL_SCHEMA, "item_id, annotation_id, label_id")
+
+
+SHOWN_RECORDS = 5  # rows named in a grouped problem
+
+
+def _where(staged: Staged, where: str | None, first: int, n: int, recs: list[int]) -> str:
+    if n == 1:
+        return where or ("" if staged.line_of else f"record {first}")
+    if staged.line_of:
+        shown = ", ".join(str(staged.line_of(r)) for r in recs)
+        return f"{n} rows, lines {shown}{' ...' if n > len(recs) else ''}"
+    return f"{n} records{f', first {where}' if where else ''}"
+
+
+class Hints:
+    """Turns a raw problem into what a colleague would say: did you mean, and the fix that fits
+    the cause (a class map for display names, a labeler map line for a tool user id)."""
+
+    CLASS = re.compile(r"^unknown class (.+) in \S+ \S+ \(known: (.*)\)$")
+    LABELER = re.compile(r"^unknown labeler (\S+) ")
+
+    def __init__(self, ws: Workspace, request: ImportRequest, specs: dict[str, Spec]):
+        self.request, self.specs = request, specs
+        self._roster: list[str] | None = None
+        self.ws = ws
+
+    def roster(self) -> list[str]:
+        if self._roster is None:
+            self._roster = [lab.id for lab in list_labelers(self.ws)]
+        return self._roster
+
+    def improve(self, field: str, message: str, n: int) -> str:
+        found = self.CLASS.match(message)
+        if field == "class" and found:
+            return self._class(found.group(1), found.group(2).split(", "), message)
+        found = self.LABELER.match(message)
+        if field == "labeler" and found:
+            return self._labeler(found.group(1), message)
+        return message
+
+    def _class(self, given: str, known: list[str], message: str) -> str:
+        names = {c.name.lower(): c.id for spec in self.specs.values() for c in spec.classes}
+        by_name = names.get(given.lower())
+        close = difflib.get_close_matches(given.lower(), known, n=1, cutoff=0.6)
+        guess = by_name or (close[0] if close else None)
+        if guess is None:
+            return message
+        return f"{message}; did you mean {guess}? (map the tool's names to class ids with --class-map FILE)"
+
+    def _labeler(self, labeler: str, message: str) -> str:
+        close = difflib.get_close_matches(labeler, self.roster(), n=1, cutoff=0.6)
+        mapped = self.request.labeler_map is not None
+        if mapped:
+            tool = next((k for k, v in self.request.labeler_map.items() if v == labeler), "?")
+            where = f"the labeler map {self.request.labeler_map_file} maps tool user {tool} to {labeler}"
+            fix = f"did you mean {close[0]}? fix that line" if close else "fix that line"
+            return f"{where}, which is not on the roster: {fix}, or `labelspec labeler add {labeler} --vendor VENDOR`"
+        if labeler.isdigit() and self.request.labeler is None:
+            return (
+                f"{labeler} looks like a tool's user id, not a labeler: pass --labeler-map FILE "
+                f"with a line `{labeler},<labeler id>` (a JSON object or two-column CSV)"
+            )
+        if close:
+            return f"{message.split(' (')[0]}: did you mean {close[0]}? (or `labelspec labeler add {labeler} --vendor VENDOR`)"
+        return message
 
 
 def _versions_table(
@@ -360,7 +437,9 @@ _CHECKS = [
     (
         "training",
         "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is null",
-        "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)'",
+        "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || "
+        "case when $plan is not null then ' (a relabel merge always needs it: train them with `labelspec labeler quiz` / `labeler train`)' "
+        "else ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)' end",
     ),
     (
         "created_at",
@@ -432,34 +511,36 @@ left join cov on cov.rec = r.rec
 # key for it, item, labeler and content), so re-importing an export makes the same ids and the
 # import can tell new, updated and unchanged annotations apart (labels.ingest). Formats without
 # a tool key (JSONL, CSV) make one annotation per item and labeler, as they always did.
-_OUTPUT = """
-with keyed as (
-  select r.*, coalesce(r.annotation_key, 'item:' || md5(to_json([r.item_id, r.labeler_id]))) as k
-  from j r
+_KEY = "coalesce(r.annotation_key, 'item:' || md5(to_json([r.item_id, r.labeler_id])))"
+# what the labeler said (classes, shapes, attributes), under which version, and when
+_SAID = """to_json({'c': r."class", 'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h,
+  's': r.span_start, 'e': r.span_end, 'a': r.a_canonical, 'v': r.version, 't': r.created_at})::VARCHAR"""
+_OUTPUT = f"""
+create temp table validated as
+with several as (
+  -- annotations of more than one label digest all of them in order; the rest (most) digest
+  -- their one label without a grouping pass over every row
+  select {_KEY} as k, r.item_id, r.labeler_id, md5(string_agg({_SAID}, ';'
+      order by r."class", r.bbox_x, r.bbox_y, r.bbox_w, r.bbox_h, r.span_start, r.span_end,
+               r.a_canonical, r.created_at, {_SAID})) as digest
+  from j r where r.group_size > 1 group by all
 ),
-content as (
-  -- what the labeler said (classes, shapes, attributes), under which version, and when
-  select k, item_id, labeler_id, md5(string_agg(to_json({
-      'c': "class", 'x': bbox_x, 'y': bbox_y, 'w': bbox_w, 'h': bbox_h, 's': span_start, 'e': span_end,
-      'a': a_canonical, 'v': version, 't': created_at})::VARCHAR, ';'
-      order by "class", bbox_x, bbox_y, bbox_w, bbox_h, span_start, span_end, a_canonical, created_at)) as digest
-  from keyed group by all
-)
+keyed as (select r.*, {_KEY} as k from j r)
 select
   $batch || '-' || lpad(r.rec::VARCHAR, 8, '0') as label_id,
   r.item_id, $dataset as dataset,
   -- md5, not sha256: an id, not a security boundary, and 3x cheaper per row
-  'a-' || left(md5($ns || '|' || r.k || '|' || r.item_id || '|' || r.labeler_id || '|' || c.digest), 16) as annotation_id,
+  'a-' || left(md5($ns || '|' || r.k || '|' || r.item_id || '|' || r.labeler_id || '|'
+                   || coalesce(c.digest, md5({_SAID}))), 16) as annotation_id,
   r.labeler_id, r.cov_training_id as training_id, $guideline as guideline, r.version as guideline_version,
   r.v_digest as guideline_digest, r."class",
-  case when r.bbox_x is null then NULL else {'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h} end as bbox,
-  case when r.span_start is null then NULL else {'start': r.span_start, 'end': r.span_end} end as span,
-  r.a_canonical as attributes, r.created_at, r.lead_time_s, r.cost,
+  case when r.bbox_x is null then NULL else {{'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h}} end as bbox,
+  case when r.span_start is null then NULL else {{'start': r.span_start, 'end': r.span_end}} end as span,
+  r.a_canonical as attributes, r.created_at, r.lead_time_s, coalesce(r.cost, $cost_per_label) as cost,
   $source as source, $format as format, r.source_ids, $batch as batch_id,
   NULL::VARCHAR[] as supersedes, r.tool_fields, $ns || ':' || r.k as annotation_key
-from keyed r join content c on c.k = r.k and c.item_id = r.item_id and c.labeler_id = r.labeler_id
--- the batch's sort order (store.batches.LABEL_SORT), done here by DuckDB's parallel sort
-order by r.item_id, annotation_id, label_id
+from keyed r left join several c on r.group_size > 1 and c.k = r.k and c.item_id = r.item_id
+  and c.labeler_id = r.labeler_id
 """
 
 
@@ -471,8 +552,12 @@ def validate(
     items: pa.Table,
     max_listed: int = 50,
 ) -> Validated:
-    con = database()
-    con.register("s", staged.table)
+    if staged.con is not None:  # parsed by DuckDB: the rows never leave it
+        con = staged.con
+        con.execute(f"create or replace temp view s as select * from {staged.relation}")
+    else:
+        con = database()
+        con.register("s", staged.table)
     con.register(
         "items",
         items.select(
@@ -495,6 +580,14 @@ def validate(
         pa.table(
             {"ref": list(labeler_map), "labeler_id": list(labeler_map.values())},
             schema=pa.schema([("ref", pa.string()), ("labeler_id", pa.string())]),
+        ),
+    )
+    class_map = request.class_map or {}
+    con.register(
+        "cmap",
+        pa.table(
+            {"name": list(class_map), "class_id": list(class_map.values())},
+            schema=pa.schema([("name", pa.string()), ("class_id", pa.string())]),
         ),
     )
     labeler_expr = (
@@ -523,6 +616,7 @@ def validate(
         f"""
         create temp table r as
         select s.* replace (
+            coalesce(cm.class_id, s."class") as "class",
             case when s.bbox_units = 'yolo' then (s.bbox_x - s.bbox_w / 2) * i.width else s.bbox_x end as bbox_x,
             case when s.bbox_units = 'yolo' then (s.bbox_y - s.bbox_h / 2) * i.height else s.bbox_y end as bbox_y,
             case when s.bbox_units = 'yolo' then s.bbox_w * i.width else s.bbox_w end as bbox_w,
@@ -532,6 +626,7 @@ def validate(
           i.width, i.height, length(i.text) as text_len
         from s
         left join ref_match m on m.item_ref = s.item_ref and m.item_ref_kind = s.item_ref_kind
+        left join cmap cm on cm.name = s."class"
         left join items i on i.item_id = m.item_id
         {"left join lmap m on m.ref = s.labeler_ref" if request.labeler_map is not None and not request.labeler else ""}
         """
@@ -591,7 +686,10 @@ def validate(
     )
 
     con.execute(_JOINED.format(joins=_JOINS))
-    con.execute("drop table r")  # j holds everything r did: keep one copy of a million rows
+    # j holds everything r and the staged rows did: keep one copy of a million rows
+    con.execute("drop table r")
+    if staged.con is not None:
+        con.execute(f"drop view s; drop table {staged.relation}")
     checks = " union all ".join(
         f"select r.rec, r.\"where\", '{field}' as field, {message} as message from j r where {condition}"
         for field, condition, message in _CHECKS
@@ -603,18 +701,25 @@ def validate(
             "select field, count(*) from found group by field order by 2 desc, 1"
         ).fetchall()
     )
+    (groups,) = con.execute(
+        "select count(*) from (select distinct field, message from found)"
+    ).fetchall()[0]
+    # One problem per distinct message: fifty rows with the same wrong class are one line, counted.
     listed = con.execute(
-        f'select rec, "where", field, message from found order by rec, field limit {int(max_listed)}'
+        f"""select min(rec) as first, arg_min("where", rec), field, message, count(*) as n,
+                   list(rec order by rec)[1:{SHOWN_RECORDS}] as recs
+            from found group by field, message order by first, field limit {int(max_listed)}"""
     ).fetchall()
+    hints = Hints(ws, request, specs)
     problems = [
         Problem(
-            message=message,
+            message=hints.improve(field, message, n),
             file=request.file,
-            line=staged.line_of(rec) if staged.line_of else None,
-            record=where or ("" if staged.line_of else f"record {rec}"),
+            line=staged.line_of(first) if staged.line_of else None,
+            record=_where(staged, where, first, n, recs),
             path=field,
         )
-        for rec, where, field, message in listed
+        for first, where, field, message, n, recs in listed
     ]
     warnings = []
     if request.training_policy == "warn":
@@ -626,21 +731,47 @@ def validate(
             warnings.append(
                 f"{uncovered[0]} label(s) by labelers without a covering training record ({uncovered[1]})"
             )
-    table = None
+    rows = None
     if total == 0 and not staged.problems:  # parse problems refuse the file as much as these
-        table = (
-            con.sql(
-                _OUTPUT,
-                params={k: params[k] for k in ("batch", "dataset", "guideline", "source")}
-                | {"format": staged.format, "ns": request.namespace or request.source},
-            )
-            .to_arrow_table()
-            .cast(LABEL_SCHEMA)
+        con.execute(
+            _OUTPUT,
+            {k: params[k] for k in ("batch", "dataset", "guideline", "source")}
+            | {
+                "format": staged.format,
+                "ns": request.namespace or request.source,
+                "cost_per_label": request.cost_per_label,
+            },
         )
+        con.execute("drop table j")
+        rows = Rows(con, "validated")
     return Validated(
-        table=table,
+        rows=rows,
         problems=problems,
         total_problems=total,
         problem_counts=counts,
+        problem_groups=groups,
         warnings=warnings,
+    )
+
+
+def refuse_problems(name: str, staged: Staged, checked: Validated, outcome: str) -> None:
+    """Raise one ProblemsError for everything a delivery got wrong (parse and validation), in
+    file order, counted by field; ``outcome`` says what did not happen ("nothing was imported")."""
+    from labelspec.errors import ProblemsError
+
+    total = len(staged.problems) + checked.total_problems
+    if not total:
+        return
+    counts = dict(checked.problem_counts)
+    for problem in staged.problems:
+        counts[problem.path] = counts.get(problem.path, 0) + 1
+    breakdown = ", ".join(
+        f"{n} {field}" for field, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    # in file order (parse problems first on a line); line-less formats keep their order
+    problems = sorted(staged.problems + checked.problems, key=lambda p: p.line or 0)
+    raise ProblemsError(
+        f"{name}: {total} problem(s) ({breakdown}); {outcome}",
+        problems[:50],
+        len(staged.problems) + checked.problem_groups,
     )

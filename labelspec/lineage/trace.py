@@ -188,12 +188,17 @@ def suspect_classes(
 ) -> dict[str, dict[str, str]]:
     """version -> {class: why} for labels made under that version, judged against ``to``."""
     from labelspec.guideline.releases import diff, spec_at
+    from labelspec.labelers.coverage import Coverage
 
     target = spec_at(ws, guideline, to)
+    # every release step between the label's version and the target counts (lineage rule 2):
+    # a release that reverts an earlier change is a change; a preview adds the working tree's
+    steps = Coverage(ws, guideline, records=[])
+    newest = steps.versions[-1] if steps.versions else None
+    pending = set(diff(ws, guideline, newest, None).affects) if to is None and newest else set()
     out: dict[str, dict[str, str]] = {}
     for version in versions:
-        change = diff(ws, guideline, version, to)
-        affected = set(change.affects)
+        affected = set(steps.affected(version, to or newest or version)) | pending
         if not affected:
             continue
         older = spec_at(ws, guideline, version)

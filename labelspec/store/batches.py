@@ -45,19 +45,28 @@ def write_parquet_hashed(
     table: pa.Table, path: Path, metadata: dict[str, str] | None = None
 ) -> tuple[str, str, int]:
     """``write_parquet`` returning (sha256, md5, size): both hashes in one read of the file."""
-    from labelspec.vcs import hash_file
-
     if metadata:
         merged = {
             **(table.schema.metadata or {}),
             **{k.encode(): v.encode() for k, v in metadata.items()},
         }
         table = table.replace_schema_metadata(merged)
+    return _written(
+        path,
+        lambda tmp: pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **WRITER_SETTINGS),
+    )
+
+
+def _written(path: Path, write) -> tuple[str, str, int]:
+    """Run ``write(tmp)`` on a temporary file beside ``path``, fsync it, hash it, then move it
+    into place; (sha256, md5, size)."""
+    from labelspec.vcs import hash_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **WRITER_SETTINGS)
+        write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         digest = hash_file(Path(tmp))
@@ -77,6 +86,37 @@ def write_batch(
     if not presorted and not _is_sorted(table):
         table = table.sort_by(LABEL_SORT)
     return write_parquet_hashed(table, path, metadata)
+
+
+def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, str, int]:
+    """``write_batch`` for rows DuckDB holds (``store.engine.Rows``): sorted by DuckDB (out of
+    core), streamed to the file one row group at a time. Row groups are cut at exactly
+    ``ROW_GROUP_SIZE`` rows whatever the chunk size, so the bytes equal ``write_batch``'s."""
+    from labelspec.store.schema import LABEL_SCHEMA
+
+    order = ", ".join(f'"{name}"' for name, _ in LABEL_SORT)
+    schema = LABEL_SCHEMA.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+
+    def write(tmp: str) -> None:
+        with pq.ParquetWriter(tmp, schema, **WRITER_SETTINGS) as writer:
+            pending: list[pa.RecordBatch] = []
+            held = 0
+            for batch in rows.batches(LABEL_SCHEMA, order):
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= ROW_GROUP_SIZE:
+                    table = pa.Table.from_batches(pending, LABEL_SCHEMA)
+                    writer.write_table(
+                        table.slice(0, ROW_GROUP_SIZE).combine_chunks(), ROW_GROUP_SIZE
+                    )
+                    rest = table.slice(ROW_GROUP_SIZE)
+                    pending, held = rest.to_batches(), rest.num_rows
+            if held:
+                writer.write_table(
+                    pa.Table.from_batches(pending, LABEL_SCHEMA).combine_chunks(), ROW_GROUP_SIZE
+                )
+
+    return _written(path, write)
 
 
 def _is_sorted(table: pa.Table) -> bool:

@@ -1,8 +1,8 @@
 """One place that opens DuckDB, with bounded memory.
 
 DuckDB would otherwise take up to 80 % of RAM and spill next to the current directory (inside a
-workspace). ``LABELSPEC_MEMORY_LIMIT`` (default 1GB) caps it; larger joins spill to the system's
-temporary folder instead.
+workspace). ``LABELSPEC_MEMORY_LIMIT`` (default 1GB) caps it; larger joins spill to a folder of
+the connection's own in the system's temporary folder instead.
 """
 
 from __future__ import annotations
@@ -15,9 +15,91 @@ import duckdb
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
-def database() -> duckdb.DuckDBPyConnection:
+# Imports hold a whole delivery in DuckDB: a lower limit, so the process (DuckDB, plus the
+# Arrow chunks on their way to the batch file) stays under 1 GB; past it DuckDB spills to disk.
+DEFAULT_IMPORT_MEMORY_LIMIT = "448MB"
+
+
+_spill_parent: str | None = None
+
+
+def _spill_folder() -> str:
+    """A spill folder of this connection's own: DuckDB names its temporary files alike in every
+    instance, so two processes (or two connections) spilling into one folder would clash."""
+    global _spill_parent
+    if _spill_parent is None:
+        import atexit
+        import shutil
+
+        _spill_parent = tempfile.mkdtemp(prefix="labelspec-duckdb-")
+        atexit.register(shutil.rmtree, _spill_parent, True)
+    return tempfile.mkdtemp(dir=_spill_parent)
+
+
+def import_database() -> duckdb.DuckDBPyConnection:
+    """The connection an import parses, validates and writes a delivery in
+    (``LABELSPEC_IMPORT_MEMORY_LIMIT``, default 448MB)."""
+    return database(os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT))
+
+
+def out_of_memory(what: str):
+    """The error for a DuckDB that ran out of its memory limit: which setting to raise."""
+    from labelspec.errors import LabelspecError
+
+    limit = os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT)
+    return LabelspecError(
+        f"{what}: DuckDB ran out of memory within LABELSPEC_IMPORT_MEMORY_LIMIT={limit}; "
+        "nothing was written. Raise it (e.g. LABELSPEC_IMPORT_MEMORY_LIMIT=2GB) and run again"
+    )
+
+
+def database(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    limit = os.environ.get("LABELSPEC_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
-    spill = os.path.join(tempfile.gettempdir(), "labelspec-duckdb")
-    con.execute(f"set memory_limit = '{limit}'; set temp_directory = '{spill}'")
+    limit = memory_limit or os.environ.get("LABELSPEC_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    spill = _spill_folder()
+    # no progress bar of DuckDB's own: it would write into --json output (labelspec.progress draws)
+    con.execute(
+        f"set memory_limit = '{limit}'; set temp_directory = '{spill}'; "
+        "set enable_progress_bar = false"
+    )
     return con
+
+
+DEFAULT_CHUNK_ROWS = 64 * 1024
+
+
+def chunk_rows() -> int:
+    """Rows per chunk that crosses from DuckDB into Python (``LABELSPEC_CHUNK_ROWS``): what bounds
+    an import's Python-side memory, whatever the delivery's size."""
+    value = os.environ.get("LABELSPEC_CHUNK_ROWS", "")
+    return max(1, int(value)) if value.strip().isdigit() else DEFAULT_CHUNK_ROWS
+
+
+class Rows:
+    """Rows held by DuckDB as the temp table ``name`` of ``con``: a delivery of any size stays in
+    DuckDB's buffer manager (which spills past the memory limit), not in Python's memory."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str):
+        self.con = con
+        self.name = name
+        self._count: int | None = None
+
+    @property
+    def num_rows(self) -> int:
+        if self._count is None:
+            self._count = self.con.execute(f"select count(*) from {self.name}").fetchall()[0][0]
+        return self._count
+
+    def arrow(self, schema=None, order_by: str | None = None):
+        """All rows as one Arrow table (for the small tables of golden sets and merges)."""
+        order = f" order by {order_by}" if order_by else ""
+        table = self.con.sql(f"select * from {self.name}{order}").to_arrow_table()
+        return table.cast(schema) if schema is not None else table
+
+    def batches(self, schema, order_by: str):
+        """The rows in ``order_by`` order as Arrow record batches of ``chunk_rows()`` rows."""
+        reader = self.con.sql(f"select * from {self.name} order by {order_by}").to_arrow_reader(
+            chunk_rows()
+        )
+        for batch in reader:
+            yield batch.cast(schema) if batch.schema != schema else batch

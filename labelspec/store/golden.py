@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, NotFoundError, ProblemsError
+from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.workspace import Workspace
 
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -125,8 +125,8 @@ def add_golden(
     import datetime as dt
 
     from labelspec.formats import reader
-    from labelspec.guideline.releases import parse_ref, releases
-    from labelspec.labels.validate import ImportRequest, validate
+    from labelspec.guideline.releases import parse_ref, resolve_ref
+    from labelspec.labels.validate import ImportRequest, refuse_problems, validate
     from labelspec.store.batches import new_batch_id, write_batch
     from labelspec.store.datasets import dataset_guideline
     from labelspec.store.items import read_items
@@ -138,16 +138,12 @@ def add_golden(
             f"golden set name {name!r}: use lower-case letters, digits, '-' and '_'"
         )
     bound = dataset_guideline(ws, dataset)
-    gname, version = parse_ref(guideline or bound)
-    if gname != bound:
+    if parse_ref(guideline or bound)[0] != bound:
         raise LabelspecError(
-            f"dataset {dataset!r} is labeled under guideline {bound!r}, not {gname!r}"
+            f"dataset {dataset!r} is labeled under guideline {bound!r}, not {parse_ref(guideline)[0]!r}"
         )
-    if version is None:
-        released = releases(ws, gname)
-        if not released:
-            raise NotFoundError(f"guideline {gname!r} has no release yet")
-        version = released[-1].version
+    # the experts' version defaults to the newest release, and the record says which it was
+    gname, version = resolve_ref(ws, guideline or f"{bound}@latest", "the experts followed")
     path = Path(file)
     staged = reader(fmt)(path)
     request = ImportRequest(
@@ -162,13 +158,7 @@ def add_golden(
     )
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
-    total = len(staged.problems) + checked.total_problems
-    if total:
-        raise ProblemsError(
-            f"{path.name}: {total} problem(s); the golden set was not stored",
-            (staged.problems + checked.problems)[:50],
-            total,
-        )
+    refuse_problems(path.name, staged, checked, "the golden set was not stored")
     table = checked.table
     if table.num_rows == 0:
         raise LabelspecError(f"{path.name}: no labels in the file")

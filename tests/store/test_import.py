@@ -324,7 +324,7 @@ def test_two_classes_for_one_item_by_one_labeler_are_refused(labeled_ws, run, tm
         labeled_ws,
         digits_import(source),
         "twice.jsonl: 2 problem(s) (2 class); nothing was imported",
-        [f"{source}:1: class: {message}", f"{source}:3: class: {message}"],
+        [f"{source}:1 [2 rows, lines 1, 3]: class: {message}"],  # one line per distinct problem
     )
 
 

@@ -122,8 +122,9 @@ def test_labels_show_counts_the_current_labels_after_a_merge(history, run, tmp_p
     assert shown["items"] == 20
     assert shown["by_labeler"] == {"vA-01": 16, "vB-01": 8, "vC-02": 1}
     assert shown["by_guideline_version"] == {"1.0.0": 11, "1.1.0": 4, "1.1.1": 10}
-    # merged labels take the labeler's vendor as their source
-    assert shown["by_source"] == {"vendor-a": 16, "vendor-b": 8, "vendor-c": 1}
+    # a relabel is its own work: the 9 merged answers keep source "relabel", never the
+    # relabelers' vendors (a bake-off judges each vendor on what it delivered)
+    assert shown["by_source"] == {"relabel": 9, "vendor-a": 12, "vendor-b": 3, "vendor-c": 1}
     earlier = as_json(run, history, "labels", "show", "digits", "--snapshot", "snap-4")
     assert (earlier["labels"], earlier["superseded_labels"]) == (25, 0)
 

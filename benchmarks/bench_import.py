@@ -1,0 +1,142 @@
+"""Import benchmarks (the streaming-import issue), each beside its floor measured in the same run:
+
+- a whole-process import of 1M and of 5M labels (JSONL; the raw delivery kept) vs the floor:
+  DuckDB's JSON -> zstd Parquet copy of the same file, plus a plain ``dvc add`` + ``git commit``
+  of the raw file in a bare git + DVC repository (target <= 1.5x; peak RSS < 1 GB);
+- ``items add`` of 100,000 small images (whole CLI process) vs ``sha256sum`` over the same
+  files (target <= 1.5x);
+- ``trace item`` as a whole CLI process on the 10M-label workspace of ``bench_store`` (< 1 s).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from benchmarks.common import (
+    OUT,
+    Measure,
+    add_items,
+    add_labelers,
+    fresh_workspace,
+    run_child,
+    save,
+    write_jsonl,
+)
+
+N_ITEMS = 200_000  # 5M labels = 25 distinct labelers per item (one annotation each)
+
+
+def _timed_shell(script: str, cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(["bash", "-ec", script], cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def floor(jsonl: Path) -> dict:
+    """DuckDB's copy to zstd Parquet, and versioning the raw file with DVC alone."""
+    out = OUT / "floor.parquet"
+    copy = run_child(
+        "import duckdb; duckdb.connect().execute("
+        f"\"copy (select * from read_json('{jsonl}')) to '{out}' (format parquet, compression zstd)\")"
+    )
+    repo = OUT / "floor-repo"
+    shutil.rmtree(repo, ignore_errors=True)
+    repo.mkdir()
+    dvc = shutil.which("dvc") or str(Path(os.sys.executable).with_name("dvc"))
+    subprocess.run(
+        ["bash", "-ec", f"git init -q && {dvc} init -q && git commit -qm init"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+    shutil.copyfile(jsonl, repo / jsonl.name)
+    versioned = _timed_shell(
+        f"{dvc} add -q {jsonl.name} && git add {jsonl.name}.dvc .gitignore && git commit -qm raw",
+        repo,
+    )
+    out.unlink(missing_ok=True)
+    return {"duckdb_copy_s": round(copy.seconds, 2), "dvc_add_commit_s": round(versioned, 2),
+            "floor_s": round(copy.seconds + versioned, 2), "duckdb_rss_mb": round(copy.peak_rss_mb)}  # fmt: skip
+
+
+def one_import(base: Path, jsonl: Path, n: int) -> Measure:
+    ws = OUT / "ws-import-run"
+    shutil.rmtree(ws, ignore_errors=True)
+    shutil.rmtree(ws.with_name(ws.name + ".dvc-storage"), ignore_errors=True)
+    shutil.copytree(base, ws, symlinks=True)
+    code = (
+        "from labelspec.labels.ingest import import_labels; from labelspec.workspace import Workspace; "
+        f"r = import_labels(Workspace({str(ws)!r}), 'digits', {str(jsonl)!r}, 'jsonl', 'digits@1.0.0', 'bench'); "
+        f"assert r.labels == {n}, r.labels"
+    )
+    return run_child(code)
+
+
+def items_add(n: int) -> dict:
+    """``labelspec items add`` of ``n`` small PNGs vs ``sha256sum`` over them."""
+    from PIL import Image
+
+    ws = fresh_workspace(OUT / "ws-items")
+    folder = ws / "datasets/digits/items/batch-1"
+    folder.mkdir(parents=True)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        pixels = rng.integers(0, 255, (16, 16), dtype=np.uint8)
+        Image.fromarray(pixels, "L").save(folder / f"img-{i:06d}.png")
+    hashed = _timed_shell(f"find {folder} -type f -print0 | xargs -0 sha256sum > /dev/null", ws)
+    ours = run_child(
+        "from labelspec.cli import main\n"
+        "try:\n    main(['--quiet', 'items', 'add', 'digits', 'datasets/digits/items/batch-1'])\n"
+        "except SystemExit as e:\n    assert not e.code, e.code",
+        cwd=ws,
+    )
+    return {"items": n, "labelspec_s": round(ours.seconds, 2), "sha256sum_s": round(hashed, 2),
+            "ratio": round(ours.seconds / hashed, 2), "target_ratio": 1.5,
+            "peak_rss_mb": round(ours.peak_rss_mb)}  # fmt: skip
+
+
+def run(scale: float = 1.0) -> dict:
+    results: dict = {}
+    base = fresh_workspace(OUT / "ws-import")
+    add_labelers(base)
+    add_items(base, N_ITEMS)
+    for n in (int(1_000_000 * scale), int(5_000_000 * scale)):
+        jsonl = write_jsonl(OUT / f"labels-{n}.jsonl", n, N_ITEMS, seed=7)
+        low = floor(jsonl)
+        ours = one_import(base, jsonl, n)
+        results[f"import_{n}"] = {
+            "labels": n,
+            "file_mb": round(jsonl.stat().st_size / 2**20),
+            **low,
+            "labelspec_s": round(ours.seconds, 2),
+            "ratio": round(ours.seconds / low["floor_s"], 2),
+            "target_ratio": 1.5,
+            "labelspec_rss_mb": round(ours.peak_rss_mb),
+            "target_rss_mb": 1024,
+        }
+        jsonl.unlink()
+    results["items_add"] = items_add(int(100_000 * scale))
+    big = OUT / "ws-big"
+    if big.exists():  # built by bench_store
+        cli = run_child(
+            "from labelspec.cli import main\n"
+            "try:\n    main(['trace', 'item', 'digits', 'item-0000042', '--json'])\n"
+            "except SystemExit:\n    pass",
+            cwd=big,
+        )
+        results["trace_item_process"] = {"seconds": round(cli.seconds, 2), "target_s": 1.0}
+    save("import", results)
+    return results
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2))
