@@ -89,6 +89,12 @@ def push(ws: Workspace, plan_ref: str | Path, url: str, title: str | None = None
     fresh = [t for t in tasks if str(t.get("data", {}).get("item_id")) not in present]
     if fresh:
         client.import_tasks(project["id"], fresh)
+    versions = sorted({p.get("model_version") for t in tasks for p in t.get("predictions") or []})
+    if versions:
+        # pre-annotations show only for the project's model version (set once they exist)
+        client.update_project(
+            project["id"], model_version=versions[0], show_collab_predictions=True
+        )
     storage = _local_storage(client, project["id"], record, ws)
     link = {"url": client.url, "project": project["id"]}
     if known != link:

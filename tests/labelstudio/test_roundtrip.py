@@ -196,3 +196,26 @@ def test_a_personal_access_token_is_exchanged_for_an_access_token(label_studio):
     client = Client(server.url, pat)
     assert client.request("GET", "/api/current-user/whoami")["email"] == "admin@labelspec.invalid"
     assert client._auth.startswith("Bearer ")
+
+
+def test_pushed_pre_annotations_are_the_projects_model_version(
+    label_studio, history, run, tmp_path, monkeypatch
+):
+    server = label_studio
+    monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", server.token)
+    out = tmp_path / "current"
+    make_plan(
+        run, history, out, "--predictions", "current", "--image-url", "http://files.invalid/{path}"
+    )
+    pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
+    project = server.api("GET", f"/api/projects/{pushed['project']}")
+    assert project["model_version"].startswith("labelspec current labels, ")
+    assert project["show_collab_predictions"] is True
+    tasks = server.api(
+        "GET", f"/api/projects/{pushed['project']}/export?exportType=JSON&download_all_tasks=true"
+    )
+    assert all(t["total_predictions"] >= 1 for t in tasks)
+    assert all(
+        t["data"]["image"].startswith("http://files.invalid/datasets/digits/items/") for t in tasks
+    )
+    assert pushed["warnings"] == [] and pushed["local_storage"] is None
