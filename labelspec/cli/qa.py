@@ -53,7 +53,9 @@ def _about(result) -> str:
     snap = result.get("snapshot") or {}
     golden = result.get("golden") or {}
     guideline = result.get("guideline") or {}
-    parts = [f"snapshot {snap.get('name')} ({(snap.get('commit') or '')[:10]}, {snap.get('date')})"]
+    name, commit = str(snap.get("name")), str(snap.get("commit") or "")
+    named = name if commit.startswith(name) else f"{name} ({commit[:10]})"
+    parts = [f"snapshot {named} of {snap.get('date')}"]
     if golden:
         parts.append(
             f"golden {golden['name']} v{golden['version']} ({golden['items']} items, made under "
