@@ -370,7 +370,9 @@ def disagreements_command(dataset, predictions, top, snapshot, html_out, as_json
 )
 @json_option
 def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
-    """A static, filterable HTML gallery of sampled labels drawn on their items.
+    """A static, filterable HTML gallery of sampled labels drawn on their items, where a
+    reviewer accepts or rejects each label and saves a review file (`qa review import` records
+    it).
 
     \b
     Example:

@@ -56,3 +56,17 @@ def test_quiet_is_a_global_flag_and_progress_stays_off_stdout(graded, run):
     assert quiet.stdout.lstrip().startswith("{") and quiet.stderr == ""
     assert progress.enabled() is False
     progress.set_quiet(False)
+
+
+def test_the_bakeoff_at_an_old_snapshot_names_it(graded, run):
+    import json
+
+    old = json.loads(
+        run("qa", "bakeoff", "digits", "--snapshot", "snap-3", "--json", cwd=graded.root).stdout
+    )
+    # snap-3: lab-a1, lab-a2 (vendor-a) and lab-b1 (vendor-b); lab-c1 came with snap-4
+    assert sorted(old["sources"]) == ["vendor-a", "vendor-b"]
+    assert old["snapshot"]["name"] == "snap-3" and old["snapshot"]["date"]
+    assert old["golden"]["guideline_version"] == "1.0.0"
+    human = run("qa", "bakeoff", "digits", "--snapshot", "snap-3", cwd=graded.root).stdout
+    assert "snapshot snap-3 (" in human and "golden golden v1 (10 items, made under 1.0.0)" in human
