@@ -423,7 +423,8 @@ def _split_html(bake: dict[str, Any]) -> str:
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}"
     "table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}"
-    "th{background:#f3f3f3}td:nth-child(2),th:nth-child(2){text-align:left}"
+    "th{background:#f3f3f3;text-align:center}table.ranking td:nth-child(2){text-align:left;white-space:nowrap}"
+    "table.costs td:first-child,table.per-class td:first-child{text-align:left;white-space:nowrap}"
     "table.confusion td{min-width:2rem;text-align:center}table.confusion td.diag{background:#e3ecfa}"
     "table.confusion td.err{background:#fde2e2}table.confusion td.err a{color:#b00020;font-weight:600}"
     ".verdict{font-size:1.15rem;background:#fff8e1;border-left:4px solid #f9a825;padding:.6rem 1rem}"
@@ -480,7 +481,7 @@ def write_report(
         verdict = bake["verdict"]
         about = _about_text(bake)
         _markdown(bake, out, title, about, weights, header, rows, plots)
-        notes = "".join(f"<p>{escape(n)}</p>" for n in bake["notes"])
+        notes = "".join(f'<p class="note">Note: {escape(n)}</p>' for n in bake["notes"])
         warnings = "".join(f'<p class="warning">{escape(w)}</p>' for w in bake["warnings"])
         details = "".join(
             _confusion_html(s, r, links.get(s, {})) + _per_class_html(s, r)
@@ -501,7 +502,9 @@ def write_report(
             f"{warnings}<h2>Ranking</h2><p>Ranking weights: {escape(weights)}. Each axis is "
             "scaled from the worst vendor (0) to the best (1): higher quality, lower cost per "
             "label and shorter median lead time rank higher.</p>"
-            + _html_table(header, rows, "ranking")
+            + _html_table(header[:10], [row[:10] for row in rows], "ranking")
+            + "<h3>Speed and cost</h3>"
+            + _html_table(header[1:2] + header[10:], [row[1:2] + row[10:] for row in rows], "costs")
             + notes
             + f"{images}<h2>Trend over deliveries</h2>{_trend_html(bake)}{_split_html(bake)}"
             + f"<h2>Per vendor</h2>{details}</body></html>\n"
