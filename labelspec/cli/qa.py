@@ -238,7 +238,8 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
         write_json(result)
         return
     click.echo(
-        f"{dataset}: {result.get('items')} items with 2+ labelers, {len(result.get('labelers') or [])} labelers; "
+        f"{dataset} at snapshot {result['snapshot']}, labels under {result['guideline']}: "
+        f"{result.get('items')} items with 2+ labelers, {len(result.get('labelers') or [])} labelers; "
         f"Krippendorff's alpha {_f(result.get('krippendorff_alpha'))}, Fleiss' kappa {_f(result.get('fleiss_kappa'))}"
     )
     for key in ("boxes", "spans"):
@@ -421,8 +422,11 @@ def gaps_command(dataset, golden, top, snapshot, html_out, as_json) -> None:
     if as_json:
         write_json(result)
         return
+    golden_info, snap = result["golden"], result["snapshot"]
     click.echo(
-        f"{dataset}: most confused class pairs, against guideline {result['guideline']} {result['version']}"
+        f"{dataset}: most confused class pairs, against guideline {result['guideline']} "
+        f"{result['version']}; golden {golden_info['name']} v{golden_info['version']} (made under "
+        f"{golden_info['guideline_version']}); snapshot {snap['name']} of {snap['date']}"
     )
     for pair in result["pairs"]:
         a, b = pair["classes"]

@@ -73,6 +73,7 @@ def agreement(
     result: dict[str, Any] = {
         "dataset": dataset,
         "snapshot": current.snapshot,
+        "commit": current.commit,
         "task": task,
         "guideline": f"{current.guideline}@{current.spec.version}",
         "items": ratings.n_items,
