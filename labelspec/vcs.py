@@ -492,6 +492,50 @@ class DvcCache:
             tmp.unlink(missing_ok=True)
             raise
 
+    def store_folder(
+        self, folder: Path, md5_of: dict[str, str] | None = None
+    ) -> tuple[str, int, int]:
+        """Put every file under ``folder`` into the cache as ``dvc add`` does, with its ``.dir``
+        object (the sorted JSON list of ``{"md5", "relpath"}``); (dir md5, size, files).
+        ``md5_of`` (relpath -> md5) spares a second read of files the caller already hashed."""
+        import concurrent.futures
+        import hashlib
+        import json
+
+        known = md5_of or {}
+        files = sorted(
+            (Path(dirpath) / name).relative_to(folder).as_posix()
+            for dirpath, dirnames, names in os.walk(folder)
+            for name in names
+        )
+
+        def stored(relpath: str) -> tuple[str, int]:
+            path = folder / relpath
+            md5 = known.get(relpath) or hash_file(path)[1]
+            self.store(path, md5)
+            return md5, path.stat().st_size
+
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(8, (os.cpu_count() or 2) * 2)
+        ) as pool:
+            done = list(pool.map(stored, files))
+        tree = [{"md5": md5, "relpath": rel} for rel, (md5, _) in zip(files, done, strict=True)]
+        data = json.dumps(tree, sort_keys=True).encode("utf-8")
+        dir_md5 = hashlib.md5(data).hexdigest() + ".dir"
+        target = self.object_path(dir_md5)
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(data)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        return dir_md5, sum(size for _, size in done), len(files)
+
+
+def dvc_folder_text(name: str, md5: str, size: int, nfiles: int) -> str:
+    """The ``.dvc`` file ``dvc add`` writes for a folder."""
+    return f"outs:\n- md5: {md5}\n  size: {size}\n  nfiles: {nfiles}\n  hash: md5\n  path: {name}\n"
+
 
 def dvc_file_text(name: str, md5: str, size: int, meta: dict) -> str:
     """A ``.dvc`` file as ``dvc add`` writes it, plus labelspec's record under ``meta`` (which DVC

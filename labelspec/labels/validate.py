@@ -294,6 +294,19 @@ group by r.rec
 """
 
 
+# Most deliveries name items by id: those match with one join. Only the references left over
+# pay for the keys by path, file name and stem of every registered item.
+_MATCH_BY_ID = """
+create temp table ref_match as
+with refs as (select distinct item_ref, item_ref_kind from s
+              where item_ref is not null and item_ref_kind <> 'text')
+select r.item_ref, r.item_ref_kind, i.item_id, 1::BIGINT as n
+from refs r join items i on i.item_id = ltrim(r.item_ref, '/');
+"""
+_UNMATCHED = """
+select count(*) from (select distinct item_ref, item_ref_kind from s where item_ref is not null) r
+where not exists (select 1 from ref_match m where m.item_ref = r.item_ref and m.item_ref_kind = r.item_ref_kind)
+"""
 _RESOLVE_ITEMS = """
 create temp table item_keys as
   select key, prio, min(item_id) as item_id, count(distinct item_id) as n from (
@@ -303,8 +316,10 @@ create temp table item_keys as
     union all select regexp_extract(coalesce(path, uri), '[^/]+$'), 3, item_id from items where coalesce(path, uri) is not null
     union all select regexp_replace(regexp_extract(coalesce(path, uri, item_id), '[^/]+$'), '\\.[^./]+$', ''), 4, item_id from items
   ) group by key, prio;
-create temp table ref_match as
-with refs as (select distinct item_ref, item_ref_kind from s where item_ref is not null),
+insert into ref_match
+with refs as (select distinct item_ref, item_ref_kind from s r where item_ref is not null
+              and not exists (select 1 from ref_match m where m.item_ref = r.item_ref
+                              and m.item_ref_kind = r.item_ref_kind)),
 cand as (
   select r.item_ref, r.item_ref_kind, 1 as lvl, k.item_id, k.n from refs r join item_keys k
     on k.prio = 1 and k.key = ltrim(r.item_ref, '/') where r.item_ref_kind <> 'text'
@@ -568,7 +583,9 @@ def validate(
             ]
         ),
     )
-    con.execute(_RESOLVE_ITEMS)
+    con.execute(_MATCH_BY_ID)
+    if con.execute(_UNMATCHED).fetchall()[0][0]:
+        con.execute(_RESOLVE_ITEMS)
     roster = list_labelers(ws)
     con.register(
         "roster",

@@ -32,6 +32,22 @@ def site_page(guideline: str, version: str, class_id: str) -> str:
     return f"{guideline}/{version}/classes/{class_id}/"
 
 
+def register_training(con, ws: Workspace) -> None:
+    """The training records as the ``training`` table of ``con``, inserted by DuckDB itself:
+    building an Arrow table from Python objects imports pandas (a second on a CLI call)."""
+    from labelspec.labelers.training import training_records
+
+    con.execute(
+        "create temp table training (id VARCHAR, date VARCHAR, method VARCHAR, score DOUBLE, "
+        "passed BOOLEAN, version VARCHAR)"
+    )
+    rows = [
+        (r.id, str(r.date), r.method, r.score, r.passed, r.version) for r in training_records(ws)
+    ]
+    if rows:
+        con.executemany("insert into training values (?, ?, ?, ?, ?, ?)", rows)
+
+
 def training_table(ws: Workspace) -> pa.Table:
     from labelspec.labelers.training import training_records
 
@@ -62,9 +78,17 @@ def training_table(ws: Workspace) -> pa.Table:
 
 
 # -- trace item ---------------------------------------------------------------------------------------
+def _dicts(relation) -> list[dict[str, Any]]:
+    columns = relation.columns
+    return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+
+
 def trace_item(
     ws: Workspace, dataset: str, item_id: str, snapshot: str | None = None
 ) -> dict[str, Any]:
+    import dataclasses
+
+    from labelspec.store.item_index import batches_of_item
     from labelspec.store.query import connect
     from labelspec.store.snapshots import labels_dir
     from labelspec.store.snapshots import snapshot as snapshot_at
@@ -73,16 +97,17 @@ def trace_item(
     with Git(ws.root) as git:
         snap = snapshot_at(ws, dataset, snapshot, git)
         added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
-    con = connect(ws, dataset, snap)
-    item = (
-        con.sql("select * from items where item_id = $id", params={"id": item_id})
-        .to_arrow_table()
-        .to_pylist()
+    # only the batches holding the item: a supersedes names an annotation of the same item
+    con = connect(
+        ws, dataset, dataclasses.replace(snap, batches=batches_of_item(ws, dataset, snap, item_id))
     )
+    # rows as dicts through DuckDB itself: Arrow's to_pylist imports pandas (a second per call)
+    con.execute("set TimeZone = 'UTC'")
+    item = _dicts(con.sql("select * from items where item_id = $id", params={"id": item_id}))
     if not item:
         raise NotFoundError(f"no item {item_id!r} in dataset {dataset!r}")
-    con.register("training", training_table(ws))
-    rows = (
+    register_training(con, ws)
+    rows = _dicts(
         con.sql(
             """
         with mine as materialized (select * from labels_all where item_id = $id),
@@ -97,8 +122,6 @@ def trace_item(
         """,
             params={"id": item_id},
         )
-        .to_arrow_table()
-        .to_pylist()
     )
     commit_of = {b.id: added.get(f"{b.id}.parquet.dvc", (None, None))[0] for b in snap.batches}
     delivery_of = {b.id: (b.extra.get("delivery") or {}).get("file") for b in snap.batches}

@@ -105,11 +105,16 @@ def read_items(
 
 def _describe_file(path: Path) -> dict[str, Any]:
     """sha256, size and (images) width/height from the header, or (text) the text."""
-    digest = hashlib.sha256()
+    digest, md5 = hashlib.sha256(), hashlib.md5()  # md5: DVC's object id, from the same read
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    info: dict[str, Any] = {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+            md5.update(chunk)
+    info: dict[str, Any] = {
+        "sha256": digest.hexdigest(),
+        "bytes": path.stat().st_size,
+        "_md5": md5.hexdigest(),
+    }
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         info.update(media="text", text=path.read_text(encoding="utf-8"))
@@ -182,7 +187,7 @@ def _normalise(
                     Problem(f"file not found: {row['path']}", source, record=where, path="path")
                 )
                 continue
-            row["path"] = ws.relpath(resolved)
+            row["path"] = resolved.relative_to(ws.root).as_posix()  # resolved once, above
             to_describe.append((len(rows), resolved))
         elif row.get("text") is not None:
             text = row["text"]
@@ -316,6 +321,8 @@ def add_items(
             f"{display}: give a folder, or a manifest ending in {', '.join(sorted(MANIFEST_SUFFIXES))}"
         )
     rows, problems = _normalise(ws, raw, base, display)
+    prefix = f"{display}/"  # rows' paths are workspace-relative: the folder's files start so
+    md5s = {r["path"].removeprefix(prefix): r.pop("_md5") for r in rows if r.get("_md5")}
     with transaction(ws, f"items add: {dataset} from {display}") as tx:
         ensure_dataset(ws, dataset, guideline, tx)
         existing = read_items(ws, dataset, git=tx.git)
@@ -349,7 +356,7 @@ def add_items(
         tracked = [ws.relpath(target)]
         folder = _folder_to_track(ws, dataset, source, tx.git)
         if folder is not None:
-            tracked.append(_track_folder(ws, tx, folder))
+            tracked.append(_track_folder(ws, tx, folder, md5s))
         tx.journal.message = f"items add: {fresh.num_rows} new item(s) in {dataset} from {display}"
     return ItemsResult(dataset, fresh.num_rows, unchanged, total, meta, tracked, tx.commit)
 
@@ -362,15 +369,18 @@ def _folder_to_track(ws: Workspace, dataset: str, source: Path, git) -> Path | N
     return None if git.tracked_files(source) else source
 
 
-def _track_folder(ws: Workspace, tx, folder: Path) -> str:
-    """``dvc add`` of a folder of item files: ``<folder>.dvc`` beside it. The workspace's
-    .gitignore already ignores ``datasets/*/items/?*/``, so DVC edits no .gitignore there; adding
-    files to an already tracked folder later rewrites its ``.dvc`` (use a new folder per
-    delivery of files, so that two clones adding items never touch the same file)."""
-    from labelspec.vcs import Dvc
+def _track_folder(ws: Workspace, tx, folder: Path, md5s: dict[str, str]) -> str:
+    """Track a folder of item files as ``dvc add`` would (``<folder>.dvc`` beside it, every file
+    in the DVC cache), written directly: ``dvc add`` hashes every file a second time and
+    collects every stage first. The workspace's .gitignore already ignores
+    ``datasets/*/items/?*/``; adding files to an already tracked folder later rewrites its
+    ``.dvc`` (use a new folder per delivery of files, so that two clones adding items never touch
+    the same file)."""
+    from labelspec.vcs import DvcCache, dvc_folder_text, is_ignored
 
     record = folder.with_name(folder.name + ".dvc")
-    tx.will_change(record, folder.parent / ".gitignore")
-    with Dvc(ws.root) as dvc:
-        dvc.add([folder])
+    if not is_ignored(ws.root, folder):  # the items folder itself: ignored beside it, as DVC does
+        tx.append_line(folder.parent / ".gitignore", f"/{folder.name}")
+    md5, size, nfiles = DvcCache(ws.root).store_folder(folder, md5s)
+    tx.write_text(record, dvc_folder_text(folder.name, md5, size, nfiles))
     return ws.relpath(record)
