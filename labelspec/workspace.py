@@ -103,8 +103,15 @@ class Workspace:
     def spec_path(self, name: str) -> Path:
         path = self.guideline_dir(name) / "spec.yaml"
         if not path.is_file():
-            known = ", ".join(self.guideline_names()) or "none"
-            raise NotFoundError(f"no guideline {name!r} in {self.guidelines_dir} (known: {known})")
+            import difflib
+
+            names = self.guideline_names()
+            close = difflib.get_close_matches(name.partition("@")[0], names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            known = ", ".join(names) or "none"
+            raise NotFoundError(
+                f"no guideline {name!r} in {self.guidelines_dir} ({hint}known: {known})"
+            )
         return path
 
     def guideline_names(self) -> list[str]:

@@ -55,6 +55,18 @@ class LabelspecGroup(click.Group):
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """Click suggests close names only among commands it has loaded: lazy ones too here."""
+        import difflib
+
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1, cutoff=0.6)
+            if close and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message} Did you mean {close[0]!r}?"
+            raise
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)

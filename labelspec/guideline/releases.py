@@ -169,6 +169,7 @@ def resolve_ref(
     name, version = parse_ref(ref)
     released = releases(ws, name)
     if not released:
+        ws.spec_path(name)  # an unknown name: "did you mean", the known ones
         raise NotFoundError(f"guideline {name!r} has no release yet; release it first")
     if version is None:
         raise ReleaseError(

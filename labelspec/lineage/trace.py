@@ -285,6 +285,7 @@ def find_suspects(
 
     released = releases(ws, guideline)
     if not released:
+        ws.spec_path(guideline)  # an unknown name: "did you mean", the known ones
         raise NotFoundError(f"guideline {guideline!r} has no release")
     if preview and to:
         raise LabelspecError("--preview compares against the working tree; leave out --to")
