@@ -378,7 +378,7 @@ class Demo:
             "file (here written as the page's Save button writes it); it is recorded, and the "
             "rejected labels become a relabel plan"
         )
-        self.run("qa sample digits --n 40 --by source --seed 3 --out reports/review-sample.html")
+        self.run("qa sample digits --n 150 --by source --seed 3 --out reports/review-sample.html")
         review = simulate.review_from_gallery(
             self.ws / "reports/review-sample.html",
             dict(self.truth),
