@@ -156,9 +156,16 @@ def plan_command(
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--labeler-map", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--labeler", help="Attribute every label to this labeler.")
+@click.option(
+    "--class-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object or 2-column CSV: the tool's class names (Seven) -> class ids (seven).",
+)
 @click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
 @json_option
-def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, as_json) -> None:
+def merge_command(
+    dataset, plan_ref, results, fmt, labeler_map, labeler, class_map, dry_run, as_json
+) -> None:
     """Merge relabel RESULTS for PLAN: validate, supersede the old annotations, new snapshot.
 
     The same checks as `labels import`, and the labelers must be trained on the plan's version.
@@ -172,7 +179,7 @@ def merge_command(dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run
     """
     from labelspec.lineage.relabel import merge
 
-    result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run)
+    result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map)
     if as_json:
         write_json(result)
         return

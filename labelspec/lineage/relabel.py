@@ -523,6 +523,7 @@ def merge(
     labeler_map: Path | str | None = None,
     labeler: str | None = None,
     dry_run: bool = False,
+    class_map: Path | str | None = None,
 ) -> dict[str, Any]:
     """Import relabel results for a plan; each new annotation supersedes the item's old ones.
 
@@ -530,7 +531,7 @@ def merge(
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
     from labelspec.formats import reader
     from labelspec.labels.incremental import against_history
-    from labelspec.labels.ingest import load_labeler_map, write_labels
+    from labelspec.labels.ingest import load_class_map, load_labeler_map, write_labels
     from labelspec.labels.validate import ImportRequest, refuse_problems, validate
     from labelspec.store.batches import new_batch_id
     from labelspec.store.items import read_items
@@ -554,6 +555,7 @@ def merge(
         plan_id=plan_id,
         namespace=f"relabel:{plan_id}",
         plan_items=[e["item_id"] for e in record["items"]],
+        class_map=load_class_map(Path(class_map)) if class_map else None,
     )
     staged = reader(fmt)(path)
     batch_id = new_batch_id()

@@ -523,3 +523,28 @@ def test_policy_warn_still_refuses_unknown_labelers(labeled_ws, run, tmp_path):
             "(add it with `labelspec labeler add vZ-99 --vendor vendor-a`)"
         ],
     )
+
+
+def test_identical_problems_are_one_counted_line_and_a_class_map_fixes_them(
+    digits_ws, run, tmp_path
+):
+    # the tool exported display names: 20 rows, 10 distinct names, each wrong the same way twice
+    rows = [{**row, "class": row["class"].capitalize()} for row in digit_rows()]
+    source = write_jsonl(tmp_path / "display.jsonl", rows)
+    before = state(digits_ws)
+
+    refused = run(*digits_import(source), cwd=digits_ws, expect=1)
+
+    assert "display.jsonl: 20 problem(s) (20 class); nothing was imported" in refused.stderr
+    seven = [line for line in refused.stderr.splitlines() if "class Seven " in line]
+    assert len(seven) == 1, refused.stderr  # two rows, one line
+    assert "[2 rows, lines 8, 18]" in seven[0] and "did you mean seven?" in seven[0]
+    assert "--class-map" in seven[0]
+    assert state(digits_ws) == before
+
+    names = tmp_path / "classes.csv"
+    names.write_text("".join(f"{r['class']},{r['class'].lower()}\n" for r in rows))
+    imported = run(*digits_import(source), "--class-map", str(names), "--json", cwd=digits_ws)
+    result = json.loads(imported.stdout)
+    assert result["labels"] == 20
+    assert result["by_class"]["seven"] == 2
