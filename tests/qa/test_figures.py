@@ -250,3 +250,35 @@ def test_a_source_superseding_its_own_labels_is_judged_on_the_newer_ones():
     con.execute("create view labels_all as select * from stored")
     scored_view(con, "delivered")
     assert con.execute("select label_id from scored").fetchall() == [("l2",)]
+
+
+def test_a_detection_bakeoff_by_hand(shapes_boxes, copy_of, run):
+    """Golden boxes: circle_big circle, square_big square, triangle_up triangle, circle_small
+    circle. vendor-a's 7 annotations match all 7 golden boxes and add one stray circle: TP 7,
+    golden 7, labeled 8, F1 = 14 / 15. vendor-b calls the big circle a square and misplaces the
+    square (IoU 2500/7300 < 0.5): F1 = 0."""
+    import json
+
+    from tests.store.conftest import write_jsonl
+
+    ws = copy_of(shapes_boxes)
+    occ = {"attributes": {"occluded": False}}
+    golden = [
+        {"item_id": "circle_big.png", "class": "circle", "bbox": [24, 24, 80, 80], **occ},
+        {"item_id": "square_big.png", "class": "square", "bbox": [30, 30, 70, 70], **occ},
+        {"item_id": "triangle_up.png", "class": "triangle", "bbox": [24, 20, 80, 80], **occ},
+        {"item_id": "circle_small.png", "class": "circle", "bbox": [70, 20, 30, 30], **occ},
+    ]
+    path = write_jsonl(ws.root.parent / "golden.jsonl", golden)
+    run("golden", "add", "shapes", str(path), "--format", "jsonl", cwd=ws.root)
+    result = json.loads(run("qa", "bakeoff", "shapes", "--json", cwd=ws.root).stdout)
+    a, b = result["sources"]["vendor-a"], result["sources"]["vendor-b"]
+    assert result["quality"] == "f1"
+    assert (a["annotations"], a["correct"], a["n"]) == (7, 7, 8)
+    assert a["f1"] == pytest.approx(14 / 15)
+    assert (a["precision"], a["recall"]) == (pytest.approx(7 / 8), 1.0)
+    assert a["per_class"]["circle"]["precision"] == pytest.approx(3 / 4)
+    assert a["per_class"]["circle"]["recall"] == 1.0
+    assert (b["correct"], b["f1"]) == (0, 0.0)
+    assert [e["source"] for e in result["ranking"]] == ["vendor-a", "vendor-b"]
+    assert a["cost_per_label"] is None and a["cost_per_correct_label"] is None
