@@ -282,3 +282,36 @@ def test_a_detection_bakeoff_by_hand(shapes_boxes, copy_of, run):
     assert (b["correct"], b["f1"]) == (0, 0.0)
     assert [e["source"] for e in result["ranking"]] == ["vendor-a", "vendor-b"]
     assert a["cost_per_label"] is None and a["cost_per_correct_label"] is None
+
+
+def test_an_ner_bakeoff_by_hand(news_spans, copy_of, run):
+    """Golden spans: n01 Ada Lovelace, Charles Babbage (person), London (location); n02 United
+    Nations (organization), Geneva (location). vendor-a, 4 annotations: 3/3, 2/3 (London as an
+    organization), 2/2, 1/2 ("The United Nations"): TP 8 of 10 labeled, 10 golden, F1 0.8.
+    vendor-b ("Ada" alone): TP 2 of 3, F1 4/6."""
+    import json
+
+    from tests.qa.builders import span
+    from tests.store.conftest import write_jsonl
+
+    ws = copy_of(news_spans)
+    golden = [
+        span("n01.txt", "expert", "person", "Ada Lovelace"),
+        span("n01.txt", "expert", "person", "Charles Babbage"),
+        span("n01.txt", "expert", "location", "London"),
+        span("n02.txt", "expert", "organization", "United Nations"),
+        span("n02.txt", "expert", "location", "Geneva"),
+    ]
+    rows = [{k: v for k, v in row.items() if k != "labeler"} for row in golden]
+    path = write_jsonl(ws.root.parent / "golden.jsonl", rows)
+    run("golden", "add", "news", str(path), "--format", "jsonl", cwd=ws.root)
+    result = json.loads(run("qa", "bakeoff", "news", "--json", cwd=ws.root).stdout)
+    a, b = result["sources"]["vendor-a"], result["sources"]["vendor-b"]
+    assert (a["annotations"], a["correct"], a["n"]) == (4, 8, 10)
+    assert a["f1"] == pytest.approx(0.8)
+    assert b["f1"] == pytest.approx(4 / 6)
+    per_class = {c: (v["precision"], v["recall"]) for c, v in a["per_class"].items()}
+    assert per_class["person"] == (1.0, 1.0)
+    assert per_class["location"] == (1.0, pytest.approx(0.75))
+    assert per_class["organization"] == (pytest.approx(1 / 3), pytest.approx(0.5))
+    assert [e["source"] for e in result["ranking"]] == ["vendor-a", "vendor-b"]
