@@ -105,6 +105,35 @@ def _errors(con, source: str) -> list[dict[str, Any]]:
     )
 
 
+def _box_errors(con, units: scoring.Units) -> list[dict[str, Any]]:
+    """Annotations (from ``scoring.detection``'s ``anns``) whose boxes do not all match golden
+    ones (missed, extra, misplaced or of another class), up to ``ERRORS_SHOWN``, with their
+    boxes, for a drill-down page."""
+    imperfect = [int(i) for i in (units.num < units.den).nonzero()[0]]
+    con.register("imperfect", pa.table({"image": pa.array(imperfect, pa.int64())}))
+    rows = (
+        con.sql(
+            """with gold as (select item_id, string_agg("class", ', ' order by "class") as golden
+                             from g group by 1)
+               select a.item_id, any_value(i.path) as path, any_value(go.golden) as golden,
+                      string_agg(s."class", ', ' order by s."class") as labeled,
+                      any_value(s.labeler_id) as labeler_id,
+                      any_value(s.guideline_version) as guideline_version,
+                      list({'class': s."class", 'bbox': s.bbox} order by s.label_id) as boxes
+               from anns a join scored s using (annotation_id)
+               left join items i on i.item_id = a.item_id
+               left join gold go on go.item_id = a.item_id
+               where a.image in (select image from imperfect)
+               group by a.image, a.item_id order by a.item_id, a.image limit $n""",
+            params={"n": ERRORS_SHOWN},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    con.unregister("imperfect")
+    return rows
+
+
 def _trend(units: scoring.Units, created: dict[str, str], key: str) -> list[dict[str, Any]]:
     """The source's quality per delivery (batch), oldest first."""
     out = []
@@ -224,6 +253,8 @@ def bakeoff(
             ]
             if spec.task == "classification":
                 score.figures["errors"] = _errors(con, source)
+            elif spec.task == "detection":
+                score.figures["errors"] = _box_errors(con, score.units)
             results[source] = {
                 **score.figures,
                 "items": present[source]["items"],

@@ -49,7 +49,12 @@ def card(ws: Workspace | None, row: dict[str, Any]) -> str:
     if ws is None:
         media = f'<div class="placeholder">{escape(NO_IMAGE)}</div>'
     else:
-        media, _lacking = _image(ws, row.get("path"), [], str(row.get("item_id")))
+        boxes = [
+            {"class": box["class"], "bbox": box["bbox"], "code": i}
+            for i, box in enumerate(row.get("boxes") or [])
+            if box.get("bbox")
+        ]
+        media, _lacking = _image(ws, row.get("path"), boxes, str(row.get("item_id")))
     rows = []
     for name, key in FIELDS:
         if row.get(key) is None:

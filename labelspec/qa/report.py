@@ -256,6 +256,14 @@ def drill_pages(ws: Workspace | None, bake: dict[str, Any], out: Path) -> dict[s
         for row in result.get("errors") or []:
             cells.setdefault((row["golden"], row["labeled"]), []).append({**row, "source": source})
         labels = (result.get("confusion") or {}).get("labels") or []
+        if not labels and result.get("errors"):  # boxes: one page of the imperfect annotations
+            folder.mkdir(parents=True, exist_ok=True)
+            rows = [{**row, "source": source} for row in result["errors"]]
+            name = f"{number}-{_safe(source)}-boxes.html"
+            title = f"{source}: {len(rows)} annotation(s) with missed, extra or misplaced boxes"
+            atomic_write_text(folder / name, page(ws, title, about, rows, back="../report.html"))
+            made.setdefault(source, {})[BOXES] = f"drill/{name}"
+            continue
         code = {c: i for i, c in enumerate(labels)}
         for (golden, labeled), rows in cells.items():
             folder.mkdir(parents=True, exist_ok=True)
@@ -268,6 +276,9 @@ def drill_pages(ws: Workspace | None, bake: dict[str, Any], out: Path) -> dict[s
             atomic_write_text(folder / name, page(ws, title, about, rows, back="../report.html"))
             made.setdefault(source, {})[(golden, labeled)] = f"drill/{name}"
     return made
+
+
+BOXES = ("*", "boxes")  # the key of a detection source's drill-down page
 
 
 def _cell(result: dict[str, Any], golden: str, labeled: str) -> int | None:
@@ -363,7 +374,13 @@ def _html_table(header: list[str], rows: list[list[Any]], cls: str = "") -> str:
 def _confusion_html(source: str, result: dict[str, Any], links: dict) -> str:
     confusion = result.get("confusion")
     if not confusion:
-        return ""
+        link = links.get(BOXES)
+        return (
+            f'<p><a href="{escape(quote(link))}">The items where {escape(source)} missed, added '
+            "or misplaced boxes</a></p>"
+            if link
+            else ""
+        )
     labels, matrix = confusion["labels"], confusion["matrix"]
     head = "<th>golden \\ labeled</th>" + "".join(f"<th>{escape(c)}</th>" for c in labels)
     body = []

@@ -282,6 +282,21 @@ def test_a_detection_bakeoff_by_hand(shapes_boxes, copy_of, run):
     assert (b["correct"], b["f1"]) == (0, 0.0)
     assert [e["source"] for e in result["ranking"]] == ["vendor-a", "vendor-b"]
     assert a["cost_per_label"] is None and a["cost_per_correct_label"] is None
+    # the drill-down pages: det-1's stray circle on triangle_up; both of det-3's annotations
+    assert [(e["item_id"], e["labeled"]) for e in a["errors"]] == [
+        ("triangle_up.png", "circle, triangle")
+    ]
+    assert [(e["item_id"], e["golden"], e["labeled"]) for e in b["errors"]] == [
+        ("circle_big.png", "circle", "square"),
+        ("square_big.png", "square", "square"),
+    ]
+    out = ws.root.parent / "report"
+    run("qa", "bakeoff", "shapes", "--report", str(out), cwd=ws.root)
+    [page] = (out / "drill").glob("*vendor-b-boxes.html")
+    text = page.read_text()
+    assert "vendor-b: 2 annotation(s) with missed, extra or misplaced boxes" in text
+    assert text.count('<img src="data:image/png;base64,') == 2
+    assert f'href="drill/{page.name}"' in (out / "report.html").read_text()
 
 
 def test_an_ner_bakeoff_by_hand(news_spans, copy_of, run):
