@@ -458,6 +458,7 @@ class DvcCache:
         if not self.dvc_dir.is_dir():
             raise VcsError(f"{self.root} has no .dvc folder (run `labelspec init` or `dvc init`)")
         self.dir = self._cache_dir()
+        self._made: set[str] = set()  # object folders known to exist
 
     def _cache_dir(self) -> Path:
         from configobj import ConfigObj
@@ -492,33 +493,62 @@ class DvcCache:
             tmp.unlink(missing_ok=True)
             raise
 
+    def store_bytes(self, data: bytes, md5: str) -> None:
+        """``store`` for bytes already read (``items add`` hashes and caches from one read);
+        string paths and a made-once folder: it runs once per item file."""
+        import threading
+
+        folder = os.path.join(self.dir, "files", "md5", md5[:2])
+        target = os.path.join(folder, md5[2:])
+        if os.path.isfile(target):
+            return
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        tmp = f"{folder}/.{md5[2:]}.{os.getpid()}-{threading.get_ident()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o444)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
     def store_folder(
-        self, folder: Path, md5_of: dict[str, str] | None = None
+        self, folder: Path, stored: dict[str, tuple[str, int]] | None = None
     ) -> tuple[str, int, int]:
         """Put every file under ``folder`` into the cache as ``dvc add`` does, with its ``.dir``
         object (the sorted JSON list of ``{"md5", "relpath"}``); (dir md5, size, files).
-        ``md5_of`` (relpath -> md5) spares a second read of files the caller already hashed."""
+        ``stored`` (relpath -> (md5, size)) names files the caller hashed and cached already."""
         import concurrent.futures
         import hashlib
         import json
 
-        known = md5_of or {}
+        known = stored or {}
         files = sorted(
-            (Path(dirpath) / name).relative_to(folder).as_posix()
-            for dirpath, dirnames, names in os.walk(folder)
+            f"{rel}/{name}" if rel else name
+            for dirpath, _, names in os.walk(folder)
+            for rel in [os.path.relpath(dirpath, folder).replace(os.sep, "/").removeprefix(".")]
             for name in names
         )
+        # sorted as plain strings, as DVC does ("a-b/x" before "a.txt" before "a/x")
 
-        def stored(relpath: str) -> tuple[str, int]:
+        def stored_file(relpath: str) -> tuple[str, int]:
             path = folder / relpath
-            md5 = known.get(relpath) or hash_file(path)[1]
+            md5 = hash_file(path)[1]
             self.store(path, md5)
             return md5, path.stat().st_size
 
+        rest = [f for f in files if f not in known]
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=min(8, (os.cpu_count() or 2) * 2)
         ) as pool:
-            done = list(pool.map(stored, files))
+            found = dict(zip(rest, pool.map(stored_file, rest), strict=True))
+        done = [known.get(f) or found[f] for f in files]
         tree = [{"md5": md5, "relpath": rel} for rel, (md5, _) in zip(files, done, strict=True)]
         data = json.dumps(tree, sort_keys=True).encode("utf-8")
         dir_md5 = hashlib.md5(data).hexdigest() + ".dir"

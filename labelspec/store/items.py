@@ -10,7 +10,6 @@ leave it. Items are immutable: re-adding the same id with other content is refus
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -19,10 +18,10 @@ from typing import Any
 
 from labelspec.errors import LabelspecError, Problem, ProblemsError
 from labelspec.store.engine import database
+from labelspec.store.filemeta import TEXT_SUFFIXES, describe_files
 from labelspec.workspace import Workspace
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-TEXT_SUFFIXES = {".txt"}
 MANIFEST_SUFFIXES = {".csv", ".jsonl", ".ndjson"}
 RESERVED = {"item_id", "path", "uri", "sha256", "bytes", "media", "width", "height", "text"}
 PROBLEM_CAP = 50
@@ -103,39 +102,28 @@ def read_items(
     return table.select(columns) if columns else table
 
 
-def _describe_file(path: Path) -> dict[str, Any]:
-    """sha256, size and (images) width/height from the header, or (text) the text."""
-    digest, md5 = hashlib.sha256(), hashlib.md5()  # md5: DVC's object id, from the same read
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            md5.update(chunk)
-    info: dict[str, Any] = {
-        "sha256": digest.hexdigest(),
-        "bytes": path.stat().st_size,
-        "_md5": md5.hexdigest(),
-    }
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        info.update(media="text", text=path.read_text(encoding="utf-8"))
-    else:
-        from PIL import Image
-
-        with Image.open(path) as image:  # lazy: reads the header only
-            info.update(media="image", width=image.width, height=image.height)
-    return info
-
-
 def _scan_folder(ws: Workspace, folder: Path) -> list[dict[str, Any]]:
+    """Every image and text file under ``folder``, by ``os.scandir``; a regular file found so is
+    inside the workspace (``_inside``), a symbolic link is checked like a manifest's path."""
     rows = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if path.suffix.lower() in IMAGE_SUFFIXES | TEXT_SUFFIXES:
-                rows.append(
-                    {"item_id": path.relative_to(folder).as_posix(), "path": ws.relpath(path)}
-                )
+    top = ws.relpath(folder)
+
+    def walk(path: str, rel: str) -> None:
+        with os.scandir(path) as entries:
+            ordered = sorted(entries, key=lambda e: e.name)
+        for entry in ordered:
+            if entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                continue
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, child)
+            elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES | TEXT_SUFFIXES:
+                row = {"item_id": child, "path": f"{top}/{child}"}
+                if not entry.is_symlink():
+                    row["_inside"] = True
+                rows.append(row)
+
+    walk(str(folder), "")
     return rows
 
 
@@ -161,16 +149,19 @@ def _read_manifest(path: Path) -> list[dict[str, Any]]:
 
 
 def _normalise(
-    ws: Workspace, raw: list[dict[str, Any]], base: Path, source: str
+    ws: Workspace, raw: list[dict[str, Any]], base: Path, source: str, cache=None
 ) -> tuple[list[dict], list[Problem]]:
-    """Resolve paths against ``base``, keep them inside the workspace, describe every file."""
+    """Resolve paths against ``base``, keep them inside the workspace, describe every file (and
+    store it in ``cache``, a ``vcs.DvcCache``, from the same read)."""
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
     to_describe: list[tuple[int, Path]] = []
     for index, item in enumerate(raw, 1):
         row = {k: (None if v is None else str(v)) for k, v in item.items()}
         where = f"row {index}"
-        if row.get("path"):
+        if row.pop("_inside", False):  # a regular file of a scanned folder in the workspace
+            to_describe.append((len(rows), ws.root / row["path"]))
+        elif row.get("path"):
             resolved = (base / row["path"]).resolve()
             if resolved != ws.root and ws.root not in resolved.parents:
                 problems.append(
@@ -221,22 +212,20 @@ def _normalise(
         row["_where"] = where
         rows.append(row)
 
-    def describe(job: tuple[int, Path]) -> tuple[int, dict[str, Any] | str]:
-        index, path = job
-        try:
-            return index, _describe_file(path)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            return index, f"cannot read {ws.relpath(path)}: {exc}"
-
-    with concurrent.futures.ThreadPoolExecutor(
-        max_workers=min(8, (os.cpu_count() or 2) * 2)
-    ) as pool:
-        for index, info in pool.map(describe, to_describe):
-            if isinstance(info, str):
-                problems.append(Problem(info, source, record=rows[index]["_where"], path="path"))
-                rows[index]["_bad"] = True
-            else:
-                rows[index].update(info)
+    described = describe_files([path for _, path in to_describe], cache.root if cache else None)
+    for (index, path), info in zip(to_describe, described, strict=True):
+        if isinstance(info, str):
+            problems.append(
+                Problem(
+                    f"cannot read {ws.relpath(path)}: {info}",
+                    source,
+                    record=rows[index]["_where"],
+                    path="path",
+                )
+            )
+            rows[index]["_bad"] = True
+        else:
+            rows[index].update(info)
     rows = [r for r in rows if not r.pop("_bad", False)]
     seen: dict[str, str] = {}
     for row in rows:
@@ -320,9 +309,17 @@ def add_items(
         raise LabelspecError(
             f"{display}: give a folder, or a manifest ending in {', '.join(sorted(MANIFEST_SUFFIXES))}"
         )
-    rows, problems = _normalise(ws, raw, base, display)
+    from labelspec.vcs import DvcCache, Git
+
+    with Git(ws.root) as git:
+        folder = _folder_to_track(ws, dataset, source, git)
+    # a folder DVC will track is cached from the same read that hashes its files
+    cache = DvcCache(ws.root) if folder is not None else None
+    rows, problems = _normalise(ws, raw, base, display, cache)
     prefix = f"{display}/"  # rows' paths are workspace-relative: the folder's files start so
-    md5s = {r["path"].removeprefix(prefix): r.pop("_md5") for r in rows if r.get("_md5")}
+    stored = {
+        r["path"].removeprefix(prefix): (r.pop("_md5"), r["bytes"]) for r in rows if r.get("_md5")
+    }
     with transaction(ws, f"items add: {dataset} from {display}") as tx:
         ensure_dataset(ws, dataset, guideline, tx)
         existing = read_items(ws, dataset, git=tx.git)
@@ -354,9 +351,8 @@ def add_items(
             },
         )
         tracked = [ws.relpath(target)]
-        folder = _folder_to_track(ws, dataset, source, tx.git)
         if folder is not None:
-            tracked.append(_track_folder(ws, tx, folder, md5s))
+            tracked.append(_track_folder(ws, tx, folder, stored if cache else {}))
         tx.journal.message = f"items add: {fresh.num_rows} new item(s) in {dataset} from {display}"
     return ItemsResult(dataset, fresh.num_rows, unchanged, total, meta, tracked, tx.commit)
 
@@ -369,7 +365,7 @@ def _folder_to_track(ws: Workspace, dataset: str, source: Path, git) -> Path | N
     return None if git.tracked_files(source) else source
 
 
-def _track_folder(ws: Workspace, tx, folder: Path, md5s: dict[str, str]) -> str:
+def _track_folder(ws: Workspace, tx, folder: Path, stored: dict[str, tuple[str, int]]) -> str:
     """Track a folder of item files as ``dvc add`` would (``<folder>.dvc`` beside it, every file
     in the DVC cache), written directly: ``dvc add`` hashes every file a second time and
     collects every stage first. The workspace's .gitignore already ignores
@@ -381,6 +377,6 @@ def _track_folder(ws: Workspace, tx, folder: Path, md5s: dict[str, str]) -> str:
     record = folder.with_name(folder.name + ".dvc")
     if not is_ignored(ws.root, folder):  # the items folder itself: ignored beside it, as DVC does
         tx.append_line(folder.parent / ".gitignore", f"/{folder.name}")
-    md5, size, nfiles = DvcCache(ws.root).store_folder(folder, md5s)
+    md5, size, nfiles = DvcCache(ws.root).store_folder(folder, stored)
     tx.write_text(record, dvc_folder_text(folder.name, md5, size, nfiles))
     return ws.relpath(record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -245,3 +246,28 @@ def test_a_whole_items_folder_can_be_added_and_extended(workspace, run):
 
 def workspace_rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def test_the_folder_record_items_add_writes_is_the_one_dvc_add_writes(tmp_path):
+    """labelspec writes a folder's DVC record itself: same .dir object id, size and file count
+    as `dvc add`, on names whose string order differs from their path-part order."""
+    import subprocess
+    import sys
+
+    from labelspec.vcs import DvcCache
+
+    repo = tmp_path / "repo"
+    for rel, text in {"a/x": "1", "a-b/x": "2", "a.txt": "3", "deep/er/z.png": "4"}.items():
+        (repo / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "data" / rel).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    dvc = [sys.executable, "-m", "dvc"]
+    subprocess.run([*dvc, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*dvc, "add", "-q", "data"], cwd=repo, check=True)
+    record = (repo / "data.dvc").read_text()
+
+    shutil.rmtree(repo / ".dvc" / "cache")
+    md5, size, nfiles = DvcCache(repo).store_folder((repo / "data").resolve())
+    assert f"md5: {md5}\n" in record and f"size: {size}\n" in record
+    assert f"nfiles: {nfiles}\n" in record and nfiles == 4
+    assert DvcCache(repo).object_path(md5).is_file()
