@@ -25,7 +25,7 @@ WRITER_SETTINGS = {
     "version": "2.6",
     "data_page_size": 1 << 20,
 }
-ROW_GROUP_SIZE = 256 * 1024
+ROW_GROUP_SIZE = 128 * 1024
 LABEL_SORT = [("item_id", "ascending"), ("annotation_id", "ascending"), ("label_id", "ascending")]
 
 

@@ -17,7 +17,7 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 
 # Imports hold a whole delivery in DuckDB: a lower limit, so the process (DuckDB, plus the
 # Arrow chunks on their way to the batch file) stays under 1 GB; past it DuckDB spills to disk.
-DEFAULT_IMPORT_MEMORY_LIMIT = "448MB"
+DEFAULT_IMPORT_MEMORY_LIMIT = "320MB"
 
 
 _spill_parent: str | None = None
@@ -38,7 +38,7 @@ def _spill_folder() -> str:
 
 def import_database() -> duckdb.DuckDBPyConnection:
     """The connection an import parses, validates and writes a delivery in
-    (``LABELSPEC_IMPORT_MEMORY_LIMIT``, default 448MB)."""
+    (``LABELSPEC_IMPORT_MEMORY_LIMIT``, default 320MB)."""
     return database(os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT))
 
 
@@ -65,7 +65,7 @@ def database(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-DEFAULT_CHUNK_ROWS = 64 * 1024
+DEFAULT_CHUNK_ROWS = 32 * 1024
 
 
 def chunk_rows() -> int:
