@@ -183,16 +183,7 @@ def merge_command(
     if as_json:
         write_json(result)
         return
-    counts = f"{result['new']} new, {result['updated']} updated, {result['unchanged']} unchanged answer(s)"
-    if dry_run or not result.get("batch"):
-        verb = "Would merge" if dry_run else "Nothing new to merge"
-        click.echo(f"{verb}: {counts} for plan {result['plan']}")
-        return
-    click.echo(
-        f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
-        f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
-    )
-    click.echo(f"  {counts}")
+    _echo_merge(result, dry_run)
 
 
 @relabel_group.command("push")
@@ -263,16 +254,7 @@ def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) ->
         f"Project {result['project']}: {result['tasks']} task(s), {result['annotations']} "
         f"annotation(s), {result['cancelled']} cancelled"
     )
-    counts = f"{result['new']} new, {result['updated']} updated, {result['unchanged']} unchanged answer(s)"
-    if dry_run or not result.get("batch"):
-        verb = "Would merge" if dry_run else "Nothing new to merge"
-        click.echo(f"{verb}: {counts} for plan {result['plan']}")
-        return
-    click.echo(
-        f"Merged {result['labels']} label(s) on {result['items']} item(s) -> batch {result['batch']}, "
-        f"commit {result['snapshot']}; {result['open']} item(s) still open"
-    )
-    click.echo(f"  {counts}")
+    _echo_merge(result, dry_run)
 
 
 @relabel_group.command("status")
@@ -306,3 +288,17 @@ def status_command(dataset, as_json) -> None:
             for r in rows
         ],
     )
+
+
+def _echo_merge(result: dict, dry_run: bool) -> None:
+    """What a merge (or a pull, which merges) did, in one line."""
+    counts = f"{result['new']} new, {result['updated']} updated, {result['unchanged']} unchanged answer(s)"
+    if dry_run or not result.get("batch"):
+        verb = "Would merge" if dry_run else "Nothing new to merge"
+        click.echo(f"{verb}: {counts} for plan {result['plan']}")
+        return
+    click.echo(
+        f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
+        f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
+    )
+    click.echo(f"  {counts}")

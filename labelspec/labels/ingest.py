@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem
-from labelspec.store.engine import database
+from labelspec.store.engine import database, names_out_of_memory
 from labelspec.workspace import Workspace
 
 
@@ -181,6 +181,7 @@ def write_labels(
     return Written(batch, by_class, by_labeler)
 
 
+@names_out_of_memory
 def import_labels(
     ws: Workspace,
     dataset: str,
@@ -200,32 +201,6 @@ def import_labels(
     ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
     vendors bill per label by contract). The delivery stays in DuckDB from parse to batch file
     (``store.engine.Rows``): memory is bounded by ``LABELSPEC_IMPORT_MEMORY_LIMIT``."""
-    import duckdb
-
-    from labelspec.store.engine import out_of_memory
-
-    try:
-        return _import_labels(
-            ws, dataset, file, fmt, guideline, source, labeler_map, labeler, cost_per_label,
-            dry_run, class_map,
-        )  # fmt: skip
-    except duckdb.OutOfMemoryException:
-        raise out_of_memory(str(file)) from None
-
-
-def _import_labels(
-    ws: Workspace,
-    dataset: str,
-    file: Path | str,
-    fmt: str,
-    guideline: str,
-    source: str,
-    labeler_map: Path | str | None = None,
-    labeler: str | None = None,
-    cost_per_label: float | None = None,
-    dry_run: bool = False,
-    class_map: Path | str | None = None,
-) -> ImportResult:
     from labelspec.formats import reader
     from labelspec.guideline.releases import parse_ref, resolve_ref
     from labelspec.labels.incremental import against_history

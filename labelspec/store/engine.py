@@ -53,6 +53,21 @@ def out_of_memory(what: str):
     )
 
 
+def names_out_of_memory(write):
+    """Turn DuckDB running out of memory inside ``write(ws, dataset, file, ...)`` into the
+    error that names the setting (the transaction has undone the write by then)."""
+    import functools
+
+    @functools.wraps(write)
+    def guarded(ws, dataset, file, *args, **kwargs):
+        try:
+            return write(ws, dataset, file, *args, **kwargs)
+        except duckdb.OutOfMemoryException:
+            raise out_of_memory(str(file)) from None
+
+    return guarded
+
+
 def database(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     limit = memory_limit or os.environ.get("LABELSPEC_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)

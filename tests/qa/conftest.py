@@ -14,7 +14,8 @@ import pytest
 
 from labelspec.workspace import Workspace
 from tests.helpers import git
-from tests.qa.builders import build
+from tests.qa.builders import DIGIT_ITEMS, TRUTH, build
+from tests.store.conftest import write_jsonl
 
 TEMPLATES = {
     "digits": "classification",
@@ -74,3 +75,13 @@ def copy_of(tmp_path: Path) -> Callable[[Workspace], Workspace]:
         return Workspace(root)
 
     return copy
+
+
+@pytest.fixture
+def graded(digits_votes: Workspace, copy_of, run) -> Workspace:
+    """The digits votes workspace with a golden set of the true classes."""
+    ws = copy_of(digits_votes)
+    rows = [{"item_id": item, "class": cls} for item, cls in zip(DIGIT_ITEMS, TRUTH, strict=True)]
+    golden = write_jsonl(ws.root.parent / "golden.jsonl", rows)
+    run("golden", "add", "digits", str(golden), "--format", "jsonl", cwd=ws.root)
+    return ws

@@ -21,15 +21,6 @@ from tests.store.conftest import write_jsonl
 CLASSES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
-@pytest.fixture
-def graded(digits_votes: Workspace, copy_of, run) -> Workspace:
-    ws = copy_of(digits_votes)
-    rows = [{"item_id": item, "class": cls} for item, cls in zip(DIGIT_ITEMS, TRUTH, strict=True)]
-    golden = write_jsonl(ws.root.parent / "golden.jsonl", rows)
-    run("golden", "add", "digits", str(golden), "--format", "jsonl", cwd=ws.root)
-    return ws
-
-
 def test_golden_sets_are_versioned_and_never_mixed_into_labels(graded: Workspace, run):
     def shown() -> dict:
         out = json.loads(run("labels", "show", "digits", "--json", cwd=graded.root).stdout)

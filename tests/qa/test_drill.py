@@ -6,21 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from labelspec.workspace import Workspace
-from tests.qa.builders import DIGIT_ITEMS, TRUTH
-from tests.store.conftest import write_jsonl
-
-
-@pytest.fixture
-def graded(digits_votes: Workspace, copy_of, run) -> Workspace:
-    ws = copy_of(digits_votes)
-    rows = [{"item_id": item, "class": cls} for item, cls in zip(DIGIT_ITEMS, TRUTH, strict=True)]
-    golden = write_jsonl(ws.root.parent / "golden.jsonl", rows)
-    run("golden", "add", "digits", str(golden), "--format", "jsonl", cwd=ws.root)
-    return ws
-
 
 def test_gaps_as_html_show_the_items_behind_each_pair(graded, run, tmp_path):
     out = tmp_path / "gaps.html"

@@ -11,20 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from labelspec.workspace import Workspace
-from tests.qa.builders import DIGIT_ITEMS, TRUTH
-from tests.store.conftest import write_jsonl
+from tests.qa.builders import DIGIT_ITEMS
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-
-
-@pytest.fixture
-def graded(digits_votes: Workspace, copy_of, run) -> Workspace:
-    ws = copy_of(digits_votes)
-    rows = [{"item_id": item, "class": cls} for item, cls in zip(DIGIT_ITEMS, TRUTH, strict=True)]
-    golden = write_jsonl(ws.root.parent / "golden.jsonl", rows)
-    run("golden", "add", "digits", str(golden), "--format", "jsonl", cwd=ws.root)
-    return ws
 
 
 @pytest.fixture

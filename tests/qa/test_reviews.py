@@ -7,22 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from labelspec.store.query import connect
 from labelspec.workspace import Workspace
 from tests.helpers import git, state
-from tests.qa.builders import DIGIT_ITEMS, TRUTH
-from tests.store.conftest import write_jsonl
-
-
-@pytest.fixture
-def graded(digits_votes: Workspace, copy_of, run) -> Workspace:
-    ws = copy_of(digits_votes)
-    rows = [{"item_id": item, "class": cls} for item, cls in zip(DIGIT_ITEMS, TRUTH, strict=True)]
-    golden = write_jsonl(ws.root.parent / "golden.jsonl", rows)
-    run("golden", "add", "digits", str(golden), "--format", "jsonl", cwd=ws.root)
-    return ws
+from tests.qa.builders import DIGIT_ITEMS
 
 
 def label_of(ws: Workspace, labeler: str, item: str) -> str:
