@@ -2,7 +2,7 @@
 default).
 
 Workspaces are generated under $LABELSPEC_BENCH_DIR (default: the system temp folder); results
-land in benchmarks/results/*.json. ``trace`` reuses the 10M-label workspace ``store`` builds.
+land in benchmarks/results/*.json. ``trace`` and ``import`` reuse the 10M-label workspace ``store`` builds.
 Not part of the test suite: timings belong beside their baselines, measured in the same run.
 """
 
