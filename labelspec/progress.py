@@ -59,16 +59,25 @@ def progress(description: str, total: float | None = None) -> Iterator[Callable[
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         SpinnerColumn,
         TextColumn,
         TimeElapsedColumn,
     )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        """Steps per second (rows, files), once there is a rate to show."""
+
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.0f}/s" if task.speed else "")
 
     bars = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        Rate(),
         TimeElapsedColumn(),
         console=Console(file=sys.stderr),
         transient=True,

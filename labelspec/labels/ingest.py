@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem
+from labelspec.progress import progress
 from labelspec.store.engine import database, names_out_of_memory
 from labelspec.workspace import Workspace
 
@@ -227,7 +228,8 @@ def import_labels(
             f"dataset {dataset!r} has no items yet; register them with `labelspec items add {dataset} FOLDER`"
         )
     mapping = load_labeler_map(Path(labeler_map)) if labeler_map else None
-    staged = reader(fmt)(path)
+    with progress(f"reading {path.name}"):
+        staged = reader(fmt)(path)
     request = ImportRequest(
         dataset=dataset,
         guideline=name,
@@ -244,7 +246,8 @@ def import_labels(
     if cost_per_label is not None and cost_per_label < 0:
         raise LabelspecError("--cost-per-label must not be negative")
     batch_id = new_batch_id()
-    checked = validate(ws, request, staged, batch_id, items)
+    with progress(f"validating {path.name}"):
+        checked = validate(ws, request, staged, batch_id, items)
     refuse_problems(path.name, staged, checked, "nothing was imported")
     if checked.rows.num_rows == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in staged.skipped.items()) or "none"
@@ -270,7 +273,8 @@ def import_labels(
         return _counted(result, fresh)
     message = f"import into {dataset} from {source} ({fmt}, {path.name})"
     with transaction(ws, message) as tx:
-        fresh = against_history(ws, dataset, checked.rows, tx.git)
+        with progress("comparing with the history"):
+            fresh = against_history(ws, dataset, checked.rows, tx.git)
         _counted(result, fresh)
         if fresh.rows.num_rows == 0:
             return result  # a re-export of what is stored: nothing to write, no commit

@@ -98,10 +98,16 @@ def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, s
     schema = LABEL_SCHEMA.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
 
     def write(tmp: str) -> None:
-        with pq.ParquetWriter(tmp, schema, **WRITER_SETTINGS) as writer:
+        from labelspec.progress import progress
+
+        with (
+            pq.ParquetWriter(tmp, schema, **WRITER_SETTINGS) as writer,
+            progress("writing labels", total=rows.num_rows) as advance,
+        ):
             pending: list[pa.RecordBatch] = []
             held = 0
             for batch in rows.batches(LABEL_SCHEMA, order):
+                advance(batch.num_rows)
                 pending.append(batch)
                 held += batch.num_rows
                 while held >= ROW_GROUP_SIZE:

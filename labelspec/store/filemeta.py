@@ -99,11 +99,12 @@ def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
 def describe_chunk(paths: list[str], root: str | None) -> list[dict[str, Any] | str]:
     """``describe_file`` over many files: a description, or why a file could not be read.
     ``root``: the workspace whose DVC cache receives the files, if any."""
+    from labelspec.progress import track
     from labelspec.vcs import DvcCache
 
     cache = DvcCache(Path(root)) if root else None
     out: list[dict[str, Any] | str] = []
-    for name in paths:
+    for name in track(paths, "hashing items"):
         path = Path(name)
         try:
             out.append(describe_file(path, path.suffix.lower() in TEXT_SUFFIXES, cache))

@@ -49,3 +49,17 @@ def test_nothing_is_drawn_off_a_terminal(monkeypatch):
     with progress.progress("pushing", total=None) as advance:
         advance(1)
     assert pipe.getvalue() == ""
+
+
+def test_a_bar_shows_its_rate(capsys, monkeypatch):
+    import time
+
+    with capsys.disabled():
+        screen = Terminal()
+        monkeypatch.setattr(sys, "stderr", screen)
+        with progress.progress("writing labels", total=50_000) as advance:
+            for _ in range(5):
+                advance(10_000)
+                time.sleep(0.05)
+        monkeypatch.undo()
+    assert "writing labels" in screen.getvalue() and "/s" in screen.getvalue()
