@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import images_were_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.formats import FORMATS
 
@@ -41,18 +42,25 @@ def golden_group() -> None:
     show_default=True,
     help="Who made the labels (need not be in the roster).",
 )
+@images_were_option
 @json_option
-def add_command(dataset, file, fmt, name, guideline_ref, labeler, as_json) -> None:
+def add_command(dataset, file, fmt, name, guideline_ref, labeler, images_were, as_json) -> None:
     """Validate expert labels like an import and store them as a new golden-set version.
+
+    An expert's "no objects here" (an empty answer: see `labels import --help`) makes the item a
+    golden negative: every box a vendor draws on it is an extra box.
 
     \b
     Example:
       labelspec golden add digits expert.jsonl --format jsonl --name expert
+      labelspec golden add street expert.coco.json --format coco --images-were all
     """
     from labelspec.store.golden import add_golden
     from labelspec.workspace import open_workspace
 
-    result = add_golden(open_workspace(), dataset, file, fmt, name, guideline_ref, labeler)
+    result = add_golden(
+        open_workspace(), dataset, file, fmt, name, guideline_ref, labeler, images_were
+    )
     if as_json:
         write_json(result)
     else:

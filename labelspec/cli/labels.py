@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import snapshot_option
+from labelspec.cli.options import images_were_option, snapshot_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.formats import EXPORT_FORMATS, FORMATS
@@ -60,16 +60,23 @@ def _ws():
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON object or 2-column CSV: the tool's class names (Seven) -> class ids (seven).",
 )
+@images_were_option
 @json_option
 def import_command(
     dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, dry_run,
-    class_map, as_json,
+    class_map, images_were, as_json,
 ) -> None:  # fmt: skip
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
     Each label is checked against the spec as released at its version, the item manifest,
     the roster and the training records. All problems are listed (file, record or line,
     field, message) and NOTHING is written if there is any.
+
+    A labeler's explicit "no objects here" (detection, ner, multilabel) is kept as an empty
+    answer, distinct from an item nobody labeled and from a cancelled task: Label Studio's
+    submitted empty result, CVAT's image without shapes, YOLO's empty label file, a JSONL line
+    {"item_id": ..., "labeler": ..., "empty": true}, or a COCO image without annotations when
+    --images-were all says the vendor was given every image of the file.
 
     \b
     Example:
@@ -94,6 +101,7 @@ def import_command(
         cost_per_label,
         dry_run,
         class_map,
+        images_were,
     )
     if as_json:
         write_json(result.to_dict())
@@ -110,6 +118,8 @@ def import_command(
         f"from {source} -> batch {result.batch_id}, commit {result.commit[:10]}"
     )
     click.echo("  by class:   " + ", ".join(f"{k} {v}" for k, v in result.by_class.items()))
+    if result.empty_answers:
+        click.echo(f"  empty:      {result.empty_answers} annotation(s) with no objects")
     click.echo("  by labeler: " + ", ".join(f"{k} {v}" for k, v in result.by_labeler.items()))
     click.echo(f"  annotations: {counts.removesuffix(' annotation(s)')}")
     if result.skipped:
@@ -176,8 +186,11 @@ def show_command(dataset, snapshot, as_json) -> None:
     if as_json:
         write_json(result)
         return
+    empty = (
+        f", {result['empty_answers']} of them empty (no objects)" if result["empty_answers"] else ""
+    )
     click.echo(
-        f"{dataset} {result['snapshot']}: {result['labels']} current labels in {result['annotations']} annotations "
+        f"{dataset} {result['snapshot']}: {result['labels']} current labels in {result['annotations']} annotations{empty} "
         f"on {result['items']} items by {result['labelers']} labelers ({result['superseded_labels']} superseded)"
     )
     for key in ("by_class", "by_labeler", "by_guideline_version", "by_source"):

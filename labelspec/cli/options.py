@@ -33,3 +33,11 @@ def version_option(*names: str, help: str, required: bool = False):
         help=help,
         callback=lambda _ctx, _param, value: version_text(value),
     )
+
+
+images_were_option = click.option(
+    "--images-were",
+    type=click.Choice(["annotated", "all"]),
+    help="COCO only: 'all' when the vendor was given (and labeled) every image of the file, so "
+    "an image without annotations is their explicit 'no objects here' [default: annotated].",
+)

@@ -38,6 +38,7 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
       labelspec trace item digits digit-0001.png
     """
     from labelspec.lineage.trace import trace_item
+    from labelspec.store.schema import NO_OBJECTS
 
     result = trace_item(_ws(), dataset, item_id, snapshot)
     if as_json:
@@ -47,7 +48,7 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
     click.echo(f"{dataset} / {item_id}  ({item.get('path') or item.get('uri') or ''})")
     for a in result["annotations"]:
         state = "current" if a["current"] else f"superseded by {a['superseded_by']}"
-        classes = ", ".join(label["class"] for label in a["labels"])
+        classes = ", ".join(label["class"] or NO_OBJECTS for label in a["labels"])
         click.echo(f"  {a['annotation_id']}  {classes:<12} {state}")
         training = a["training"]
         trained = (

@@ -65,3 +65,23 @@ def get(name: str, writing: bool = False) -> Format:
 
 def reader(name: str):
     return get(name).read
+
+
+def read(name: str, path: Path, images_were: str | None = None) -> Any:
+    """Stage ``path`` in format ``name``. ``images_were="all"``: the delivery lists every image
+    the vendor was given, so an image without annotations is an explicit empty answer (COCO)."""
+    from labelspec.errors import LabelspecError
+
+    if images_were is None:
+        return reader(name)(path)
+    if name != "coco":
+        raise LabelspecError(
+            f"--images-were applies to COCO files, which list images nobody annotated; {name} "
+            "deliveries say "
+            + {
+                "labelstudio": "no objects with an empty result",
+                "cvat": "no objects with an image without shapes",
+                "yolo": "no objects with an empty label file",
+            }.get(name, 'no objects with {"empty": true}')
+        )
+    return reader(name)(path, images_were=images_were)

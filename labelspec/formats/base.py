@@ -8,6 +8,11 @@ Item and labeler references are kept as the tool wrote them (``item_ref``, ``lab
 ``item_ref_kind`` says how to match the item: ``id`` (an item_id), ``path`` (a path, URL or file
 name, matched by path, then file name, then a Label Studio upload name ``<hash>-name``) or
 ``text`` (the text itself, matched by its sha256).
+
+An explicit empty answer ("no objects here": a Label Studio annotation with an empty result, a
+YOLO label file without lines, a CVAT image without shapes, a COCO image a vendor was given and
+left unannotated, a JSONL line with ``"empty": true``) is one row with ``empty`` true and no
+class, box or span. It stays distinct from an item nobody labeled and from a cancelled task.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ STAGED_SCHEMA = pa.schema(
         # into pixels with the item's size during validation; NULL: pixels, top-left corner
         pa.field("bbox_units", pa.string()),
         pa.field("tool_fields", pa.string()),  # the tool's own fields (occluded, z_order ...), JSON
+        # an explicit "no objects here" answer: the labeler saw the item and found nothing to box
+        # or tag (class, box and span stay NULL); NULL or false on every other row
+        pa.field("empty", pa.bool_()),
     ]
 )
 COLUMNS = STAGED_SCHEMA.names

@@ -6,6 +6,15 @@ with ``"image_level": true`` (what ``write`` emits for classification) is a clas
 Crowd annotations (``iscrowd: 1``) mark a group of objects, not one, and are skipped and counted.
 The keys ``write`` adds to each annotation (``labeler``, ``created_at``, ``lead_time_s``, ``cost``,
 ``guideline_version``, ``attributes``) are read when present, so an export round-trips.
+
+Empty answers ("no objects here"). COCO lists every image of a dataset, annotated or not, so an
+image without annotations says nothing by itself: it may be a background image or one nobody
+looked at. ``images_were="all"`` (``labels import --images-were all``) declares that the vendor
+was given, and labeled, every image of the file: each image without annotations becomes an empty
+answer (its labeler from ``--labeler``, or the image's own ``labeler`` key). An image entry may
+also carry ``empty_answers``, a list of ``{labeler, created_at, lead_time_s, cost,
+guideline_version}`` objects: what ``write`` emits for the empty answers it exports, so an
+export round-trips whatever ``images_were`` says.
 """
 
 from __future__ import annotations
@@ -31,9 +40,10 @@ from labelspec.formats.base import (
 from labelspec.formats.labelstudio import TIME_EXAMPLE, load_json
 
 SECTIONS = ("images", "annotations", "categories")
+IMAGES_WERE = ("annotated", "all")  # which images the vendor was given: see the docstring
 
 
-def read(path: Path) -> Staged:
+def read(path: Path, images_were: str = "annotated") -> Staged:
     doc = load_json(path, "the labeling tool")
     missing = [
         key for key in SECTIONS if not isinstance(doc, dict) or not isinstance(doc.get(key), list)
@@ -41,12 +51,80 @@ def read(path: Path) -> Staged:
     if missing:
         message = f"not COCO instances JSON: needs the lists {', '.join(SECTIONS)} (missing: {', '.join(missing)})"
         raise ProblemsError(f"{path}: not a COCO file", [Problem(message=message, file=str(path))])
+    if images_were not in IMAGES_WERE:
+        raise LabelspecError(f"--images-were must be one of {', '.join(IMAGES_WERE)}")
     rows = RowBuilder(path, "coco")
     categories = _index(rows, doc["categories"], "category", "name")
     images = _index(rows, doc["images"], "image", "file_name")
+    annotated = set()
     for index, annotation in enumerate(doc["annotations"], 1):
         _read_annotation(rows, index, annotation, images, categories)
+        if isinstance(annotation, dict):
+            annotated.add(_key(annotation.get("image_id")))
+    _read_empty_answers(rows, doc["images"], images, annotated, images_were == "all")
     return rows.build()
+
+
+def _read_empty_answers(
+    rows: RowBuilder, entries: list, images: dict, annotated: set, all_given: bool
+) -> None:
+    """The empty answers an image entry carries (``empty_answers``), and, when every image was
+    given to the vendor, one for each image without annotations."""
+    for index, entry in enumerate(entries, 1):
+        image_id = _key(entry.get("id")) if isinstance(entry, dict) else None
+        if image_id is None or images.get(image_id) is None:
+            continue  # reported by _index
+        where = f"image {index} (id {image_id})"
+        answers = entry.get("empty_answers")
+        if answers is None and all_given and image_id not in annotated:
+            answers = [{"labeler": entry.get("labeler")}]
+        if answers is None:
+            continue
+        if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+            rows.problem(where, "empty_answers", "must be a list of objects {labeler, created_at}")
+            continue
+        for answer in answers:
+            _read_empty_answer(rows, where, image_id, images[image_id], answer)
+
+
+def _read_empty_answer(
+    rows: RowBuilder, where: str, image_id, file_name: str, answer: dict
+) -> None:
+    fields: dict[str, Any] = {}
+    ok = True
+    for name, parse, expected in (
+        ("created_at", parse_timestamp, TIME_EXAMPLE),
+        ("lead_time_s", number, "a number of seconds"),
+        ("cost", number, "a number"),
+    ):
+        try:
+            fields[name] = parse(answer.get(name))
+        except (ValueError, TypeError, OverflowError, OSError):
+            rows.problem(where, name, f"must be {expected}, got {answer.get(name)!r}")
+            ok = False
+    labeler = answer.get("labeler")
+    if labeler is not None and (isinstance(labeler, bool) or not isinstance(labeler, (int, str))):
+        rows.problem(where, "labeler", f"must be a labeler id, got {labeler!r}")
+        ok = False
+    version = answer.get("guideline_version")
+    if version is not None and not isinstance(version, str):
+        rows.problem(where, "guideline_version", f"must be a version string, got {version!r}")
+        ok = False
+    if not ok:
+        return
+    labeler_ref = None if labeler is None else str(labeler)
+    rows.add(
+        where=where,
+        item_ref=file_name,
+        item_ref_kind="path",
+        labeler_ref=labeler_ref,
+        empty=True,
+        attributes="{}",
+        guideline_version=version,
+        annotation_key=f"coco:{image_id}:{labeler_ref or ''}",
+        source_ids=json.dumps({"coco_image": image_id}, separators=(",", ":")),
+        **fields,
+    )
 
 
 def _key(value: Any) -> int | str | None:
@@ -161,7 +239,9 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     """COCO instances JSON of image labels; returns the number of annotations.
 
     Categories are the spec's classes in spec order (ids 1..n); images are the labeled items in
-    item_id order. Classification labels get a whole-image box and ``"image_level": true``.
+    item_id order. Classification labels get a whole-image box and ``"image_level": true``; an
+    empty answer puts its image in ``images`` with an ``empty_answers`` entry and no annotation
+    (a background image for a detector).
     """
     from labelspec.yamlio import atomic_write_text
 
@@ -173,7 +253,7 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     rows = sorted(
         labels.to_pylist(), key=lambda r: (r["item_id"], r["annotation_id"], r["label_id"])
     )
-    unknown = sorted({r["class"] for r in rows} - set(category_ids))
+    unknown = sorted({r["class"] for r in rows if r["class"] is not None} - set(category_ids))
     if unknown:
         raise LabelspecError(
             f"labels use classes that {spec.guideline} {spec.version} does not have: {', '.join(unknown)} "
@@ -198,6 +278,9 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
                     "height": item.get("height"),
                 }
             )
+        if label["class"] is None:  # "no objects here": a background image, said on its entry
+            images[-1].setdefault("empty_answers", []).append(_empty_answer(label))
+            continue
         annotations.append(
             _annotation(len(annotations) + 1, label, item, image_ids, category_ids, spec)
         )
@@ -217,6 +300,20 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     }
     atomic_write_text(out, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     return len(annotations)
+
+
+def _empty_answer(label: dict) -> dict[str, Any]:
+    created = label.get("created_at")
+    return {
+        "labeler": label["labeler_id"],
+        "guideline_version": label["guideline_version"],
+        "created_at": created.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        if created
+        else None,
+        "lead_time_s": label.get("lead_time_s"),
+        "cost": label.get("cost"),
+        "annotation_id": label["annotation_id"],
+    }
 
 
 def _annotation(

@@ -8,7 +8,8 @@ fields (occluded, z_order, source, keyframe, outside, group_id, track_id) are ke
 label's ``tool_fields``, never refused. Shapes a box guideline cannot hold (polygon, polyline,
 points, mask, ellipse, cuboid, skeleton) are counted and reported once per kind. CVAT 1.1 names
 no annotator per shape: the labeler is the job's or the task's assignee from ``<meta>`` when
-there is one, else left for ``--labeler``.
+there is one, else left for ``--labeler``. An ``<image>`` without any shape is the labeler's
+explicit "no objects here" (export finished jobs: CVAT lists every image of the task).
 
 The XML is parsed as a stream with defusedxml and refuses any DTD: CVAT never writes one, and
 entity declarations can expand to gigabytes (billion laughs) or read local files.
@@ -168,6 +169,18 @@ def _read_image(
     # image ids restart per task in a project export, so the task joins the key there
     key = f"cvat:{image_id}" if task_id is None else f"cvat:{task_id}:{image_id}"
     source_image = int(image_id) if image_id and image_id.isdigit() else image_id
+    if len(image) == 0:  # an image of the job with no shape: the labeler's "no objects here"
+        rows.add(
+            where=where,
+            item_ref=name,
+            item_ref_kind="path",
+            labeler_ref=labeler,
+            annotation_key=key,
+            source_ids=json.dumps({"cvat_image": source_image}, separators=(",", ":")),
+            empty=True,
+            attributes="{}",
+        )
+        return
     for shape_index, shape in enumerate(image):
         swhere = f"{where}, shape {shape_index + 1} ({shape.tag})"
         if shape.tag not in ("box", "tag"):

@@ -1,8 +1,10 @@
 """labelspec's own exchange format: one label per line, as JSON Lines or CSV.
 
 Keys: ``item_id, labeler, class, bbox ([x, y, w, h] px), span ([start, end]), attributes ({}),
-created_at (ISO 8601), lead_time_s, cost``, optional ``guideline_version``. Parsing, type checks
-and conversion all run in DuckDB, so a million lines take about a second.
+created_at (ISO 8601), lead_time_s, cost``, optional ``guideline_version``. A labeler's explicit
+"no objects here" on an item is one line with ``"empty": true`` and no class, box or span
+(CSV: an ``empty`` column holding ``true``). Parsing, type checks and conversion all run in
+DuckDB, so a million lines take about a second.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ KEYS = (
     "lead_time_s",
     "cost",
     "guideline_version",
+    "empty",
 )
 MAX_LISTED = 50
 NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
@@ -54,7 +57,8 @@ select
   NULL::VARCHAR as annotation_key,
   NULL::VARCHAR as source_ids,
   NULL::VARCHAR as bbox_units,
-  NULL::VARCHAR as tool_fields
+  NULL::VARCHAR as tool_fields,
+  case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty
 from raw
 """
 
@@ -73,8 +77,13 @@ _CHECKS = [
     ),
     (
         "class",
-        "json_type(s.raw_class) is distinct from 'VARCHAR'",
-        "required: a class id (a string)",
+        "json_type(s.raw_class) is distinct from 'VARCHAR' and s.empty is not true",
+        'required: a class id (a string), or {"empty": true} for a labeler\'s "no objects here"',
+    ),
+    (
+        "empty",
+        f"{_present('empty')} and s.empty is null",
+        "must be true (an explicit empty answer) or false",
     ),
     (
         "labeler",
@@ -151,6 +160,7 @@ _TYPED = {
     "lead_time_s": "JSON",  # JSON, so that "0.02" (a string) is seen rather than cast
     "cost": "JSON",
     "guideline_version": "VARCHAR",
+    "empty": "BOOLEAN",
 }
 
 # The fast path: a well-formed file parses straight into typed columns. Any row it cannot vouch
@@ -164,11 +174,11 @@ select rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind
   try_cast(created_at as TIMESTAMPTZ) as created_at, lead_time_s::DOUBLE as lead_time_s,
   cost::DOUBLE as cost, guideline_version,
   NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids,
-  NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields
+  NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields, empty
 from typed
 """
 _FAST_DOUBTS = """
-select count(*) from typed where item_id is null or "class" is null
+select count(*) from typed where item_id is null or ("class" is null and empty is not true)
   or (bbox is not null and json_type(bbox) <> 'NULL' and not (json_type(bbox) = 'ARRAY'
       and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in ('UBIGINT', 'BIGINT', 'DOUBLE') for k in range(4)])))
   or (span is not null and json_type(span) <> 'NULL' and not (json_type(span) = 'ARRAY'
@@ -254,13 +264,14 @@ def _read_csv(path: Path) -> Staged:
         raise ProblemsError(
             f"{path}: not a readable CSV file", [Problem(str(exc).splitlines()[0], str(path))]
         ) from None
-    missing = {"item_id", "class"} - names
+    missing = {"item_id", "class"} - names - ({"class"} if "empty" in names else set())
     if missing:
         raise ProblemsError(
             f"{path}: missing column(s) {', '.join(sorted(missing))}",
             [
                 Problem(
-                    f"the header needs {', '.join(KEYS)} (item_id and class required)",
+                    f"the header needs {', '.join(KEYS)} (item_id and class required; an "
+                    "`empty` column marks rows that say 'no objects here' and need no class)",
                     str(path),
                     line=1,
                 )
@@ -276,11 +287,17 @@ def _read_csv(path: Path) -> Staged:
         col = f'"{key}"'
         if kind == "number":
             return f"case when coalesce({col}, '') = '' then NULL else coalesce(try_cast({col} as DOUBLE)::JSON, to_json({col})) end"
+        if kind == "boolean":
+            return (
+                f"case when coalesce({col}, '') = '' then NULL "
+                f"else coalesce(try_cast(lower({col}) as BOOLEAN)::JSON, to_json({col})) end"
+            )
         if kind == "json":
             return f"case when coalesce({col}, '') = '' then NULL else coalesce(try_cast({col} as JSON), to_json({col})) end"
         return f"case when coalesce({col}, '') = '' then NULL else to_json({col}) end"
 
     kinds = {
+        "empty": "boolean",
         "bbox": "json",
         "span": "json",
         "attributes": "json",
@@ -352,7 +369,8 @@ def write_jsonl(labels: pa.Table, out: Path) -> int:
           created_at: strftime(created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),
           lead_time_s: lead_time_s, cost: cost, guideline_version: guideline_version,
           label_id: label_id, annotation_id: annotation_id, training_id: training_id,
-          source: source, batch_id: batch_id
+          source: source, batch_id: batch_id,
+          empty: case when "class" is null then true end
         })::VARCHAR
         from labels order by item_id, annotation_id, label_id
         """

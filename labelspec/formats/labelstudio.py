@@ -13,7 +13,10 @@ Reading keeps one staged row per class value:
 ``from_name``: of the region whose ``id`` they share, or, in a classification, of the class labels
 (one choice -> a string, several -> a list, textarea -> its first text, number/rating -> a number).
 
-Skipped and counted in ``Staged.skipped``: cancelled annotations, empty ones, predictions, and
+An annotation submitted with an empty result is the labeler's explicit "no objects here" (one
+row with ``empty`` set; a cancelled one is no answer at all).
+
+Skipped and counted in ``Staged.skipped``: cancelled annotations, predictions, and
 result types labelspec does not hold (polygons, keypoints, relations ..., with their per-region
 results). A result that cannot be parsed is a problem and gives no row, and so is an attribute
 result beside regions that shares no region's id (it cannot be placed: never dropped); neither
@@ -174,10 +177,7 @@ def _read_annotation(
         rows.skip("cancelled")
         return []
     results = annotation.get("result")
-    if not results:
-        rows.skip("empty")
-        return []
-    if not isinstance(results, list):
+    if results is not None and not isinstance(results, list):
         rows.problem(where, "result", "must be a list of results")
         return []
 
@@ -193,6 +193,11 @@ def _read_annotation(
         except (ValueError, TypeError, OverflowError, OSError):
             rows.problem(where, key, f"must be {expected}, got {annotation.get(key)!r}")
             ok = False
+    if not results:  # submitted with nothing drawn or chosen: the labeler's "no objects here"
+        ids = {"ls_task": task_id, "ls_annotation": annotation_id}
+        empty = {**common, "empty": True, "attributes": "{}", "where": where}
+        empty["source_ids"] = json.dumps(ids, sort_keys=True, separators=(",", ":"))
+        return [empty] if ok else []
     found = []
     for result_index, result_id, fields in _read_results(rows, where, results):
         ids = {"ls_task": task_id, "ls_annotation": annotation_id, "ls_result": result_id}
@@ -656,6 +661,8 @@ def image_sources(root: Path, url_template: str | None = None, local_files: Path
 def _result(group: list[dict], item: dict, spec) -> list[dict]:
     obj = TEXT if spec.task == "ner" else IMAGE
     base = {"from_name": CONTROL, "to_name": obj}
+    if all(label["class"] is None for label in group):
+        return []  # the labeler's "no objects here": Label Studio's submitted empty result
     if spec.task in ("classification", "multilabel"):
         attributes: dict[str, Any] = {}
         for label in group:

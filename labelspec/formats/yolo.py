@@ -5,7 +5,9 @@ of CVAT's "YOLO 1.1" (``obj.names``, ``obj.data``, ``obj_<subset>_data/``).
 Each label file holds the boxes of one image, one ``class cx cy w h`` line per box: an index into
 the class names, then the box's centre, width and height as fractions of the image size. Rows
 are staged in those units (``bbox_units="yolo"``); validation turns them into pixels with the
-item's size. One label file is one annotation. YOLO names no labeler: pass ``--labeler``.
+item's size. One label file is one annotation; a label file without a line is the labeler's
+explicit "no objects here" (an image without a label file is not labeled). YOLO names no
+labeler: pass ``--labeler``.
 
 YOLO ties a label file to its image by name alone (Ultralytics swaps the last ``images/`` of the
 image's path for ``labels/`` and its suffix for ``.txt``; darknet keeps the two side by side), so
@@ -14,7 +16,8 @@ the image is found the same way among the export's files and in the image lists 
 images folder. ``data.yaml``'s ``path`` names a folder on the training machine and is ignored.
 
 Writing (detection guidelines only): ``data.yaml`` and ``classes.txt`` (the spec's classes in
-order), ``images.txt`` (where each image goes) and ``labels/<item>.txt``; images are not copied.
+order), ``images.txt`` (where each image goes) and ``labels/<item>.txt`` (empty for an item
+whose answer is "no objects here": a background image); images are not copied.
 """
 
 from __future__ import annotations
@@ -509,10 +512,8 @@ def _read_file(rows: RowBuilder, export: _Export, rel: str) -> None:
             "which a detection guideline cannot hold: export plain YOLO boxes (class cx cy w h)"
         )
         bad(first, "shape", message)
-    if not boxes:
-        if len(rows.problems) == before:
-            rows.skip("empty")  # an image with no objects
-        return
+    if not boxes and len(rows.problems) != before:
+        return  # no box read because every line was bad: not an empty answer
     label = rel[len(export.root) :]
     images = export.images.get(rel, set())
     if len(images) != 1:
@@ -526,6 +527,17 @@ def _read_file(rows: RowBuilder, export: _Export, rel: str) -> None:
         bad(None, "image", message)
         return
     item = export.item_name(next(iter(images)))
+    if not boxes:  # a label file without a box: the labeler's "no objects here"
+        rows.add(
+            where=label,
+            item_ref=item,
+            item_ref_kind="path",
+            empty=True,
+            attributes="{}",
+            annotation_key=f"yolo:{label}",
+            source_ids='{"yolo_file":' + json.dumps(label) + "}",
+        )
+        return
     ids = '{"yolo_file":' + json.dumps(label) + ',"yolo_line":'  # made once per file: it is hot
     for number, (class_name, box) in boxes:
         rows.add(
@@ -627,7 +639,7 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     rows = sorted(
         labels.to_pylist(), key=lambda r: (r["item_id"], r["annotation_id"], r["label_id"])
     )
-    unknown = sorted({r["class"] for r in rows} - set(index))
+    unknown = sorted({r["class"] for r in rows if r["class"] is not None} - set(index))
     if unknown:
         raise LabelspecError(
             f"labels use classes that {spec.guideline} {spec.version} does not have: {', '.join(unknown)} "
@@ -685,7 +697,7 @@ def _label_lines(
         if not width or not height:
             sizeless.append(item_id)
             continue
-        if label["bbox"] is None:
+        if label["bbox"] is None and label["class"] is not None:
             raise LabelspecError(f"label {label['label_id']} of a detection guideline has no box")
         name = _image_name(item)
         path = _label_paths("images/" + name)[0]
@@ -694,9 +706,11 @@ def _label_lines(
                 f"items {owner[path]} and {item_id} would share {path}: YOLO pairs an image "
                 "with its labels by name without the suffix (register one under another id)"
             )
+        lines = files.setdefault(path, (name, []))[1]
+        if label["class"] is None:
+            continue  # "no objects here": a background image, an empty label file
         cx, cy, w, h = _to_yolo(label["bbox"], width, height)
-        line = f"{index[label['class']]} {' '.join(_fraction(v) for v in (cx, cy, w, h))}\n"
-        files.setdefault(path, (name, []))[1].append(line)
+        lines.append(f"{index[label['class']]} {' '.join(_fraction(v) for v in (cx, cy, w, h))}\n")
     if sizeless:
         listed = ", ".join(sorted(set(sizeless))[:5])
         raise LabelspecError(

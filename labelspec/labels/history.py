@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelspec.store.engine import database
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
 
@@ -58,11 +59,16 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
     snap = snapshot_at(ws, dataset, snapshot)
     con = connect(ws, dataset, snap)
     # One scan for every breakdown (the empty grouping set is the total), one for distinct counts.
+    # An explicit empty answer ("no objects here") is an annotation without a label: it counts
+    # in annotations, items, labelers and versions, and under its own name among the classes.
     grouped = con.execute(
         """
-        select "class", labeler_id, guideline_version, source, count(*)
-        from labels group by grouping sets (("class"), (labeler_id), (guideline_version), (source), ())
-        """
+        select coalesce("class", $empty), labeler_id, guideline_version, source, count(*)
+        from labels
+        group by grouping sets ((coalesce("class", $empty)), (labeler_id), (guideline_version),
+                                (source), ())
+        """,
+        {"empty": NO_OBJECTS},
     ).fetchall()
     annotations, items = con.execute(
         "select count(distinct annotation_id), count(distinct item_id) from labels"
@@ -80,12 +86,14 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
             by[found[0][0]][found[0][1]] = n
         else:
             total = n
+    empty = by["class"].pop(NO_OBJECTS, 0)
     return {
         "dataset": dataset,
         "snapshot": snap.name,
         "commit": snap.commit,
         "batches": len(snap.batches),
-        "labels": total,
+        "labels": total - empty,
+        "empty_answers": empty,
         "annotations": annotations,
         "items": items,
         "labelers": len(by["labeler"]),
@@ -130,12 +138,14 @@ create temp table matched as
               row_number() over (partition by new_id order by same_class desc, dist, old_id) as rank_new
     from pairs) where rank_old = 1 and rank_new = 1;
 """
-_DIFF_COUNTS = """
-select 'added' as kind, "class", count(*) from added anti join (select new_id as label_id from matched) using (label_id) group by all
-union all select 'removed', "class", count(*) from removed anti join (select old_id as label_id from matched) using (label_id) group by all
-union all select case when old_class <> new_class then 'changed_class'
+_DIFF_COUNTS = f"""
+select 'added' as kind, coalesce("class", '{NO_OBJECTS}'), count(*) from added anti join (select new_id as label_id from matched) using (label_id) group by all
+union all select 'removed', coalesce("class", '{NO_OBJECTS}'), count(*) from removed anti join (select old_id as label_id from matched) using (label_id) group by all
+union all select case when old_class is distinct from new_class then 'changed_class'
                       when old_box is distinct from new_box then 'moved_box' else 'relabeled_same' end,
-                 case when old_class <> new_class then old_class || ' -> ' || new_class else old_class end,
+                 case when old_class is distinct from new_class
+                      then coalesce(old_class, '{NO_OBJECTS}') || ' -> ' || coalesce(new_class, '{NO_OBJECTS}')
+                      else coalesce(old_class, '{NO_OBJECTS}') end,
                  count(*) from matched group by all
 """
 _COLUMNS = 'label_id, annotation_id, item_id, "class", bbox, supersedes'
@@ -163,7 +173,10 @@ def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
         if between:
             new_paths = batch_paths(ws, newer, between)
             if not any(x.supersedes for x in between):  # plain imports: all of it is added
-                sql = f"select 'added', \"class\", count(*) from read_parquet({_sql_list(new_paths)}, union_by_name = true) group by all"
+                sql = (
+                    f"select 'added', coalesce(\"class\", '{NO_OBJECTS}'), count(*) "
+                    f"from read_parquet({_sql_list(new_paths)}, union_by_name = true) group by all"
+                )
                 rows = con.execute(sql).fetchall()
             else:
                 old_paths = batch_paths(ws, older)

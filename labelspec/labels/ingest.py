@@ -12,6 +12,7 @@ from typing import Any
 from labelspec.errors import LabelspecError, NotFoundError, Problem
 from labelspec.progress import progress
 from labelspec.store.engine import database, names_out_of_memory
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
 
@@ -26,6 +27,7 @@ class ImportResult:
     by_class: dict[str, int]
     by_labeler: dict[str, int]
     skipped: dict[str, int] = field(default_factory=dict)
+    empty_answers: int = 0  # annotations that say "no objects here" (not in by_class)
     warnings: list[str] = field(default_factory=list)
     new: int = 0  # annotations
     updated: int = 0
@@ -44,6 +46,7 @@ class ImportResult:
             "items": self.items,
             "by_class": self.by_class,
             "by_labeler": self.by_labeler,
+            "empty_answers": self.empty_answers,
             "skipped": self.skipped,
             "warnings": self.warnings,
             "new": self.new,
@@ -97,7 +100,10 @@ def _summary_counts(con) -> tuple[int, int, int, dict[str, int], dict[str, int]]
         "select count(*), count(distinct annotation_id), count(distinct item_id) from batch"
     ).fetchall()[0]
     by_class = dict(
-        con.execute('select "class", count(*) from batch group by 1 order by 1').fetchall()
+        con.execute(
+            'select coalesce("class", $empty), count(*) from batch group by 1 order by 1',
+            {"empty": NO_OBJECTS},
+        ).fetchall()
     )
     by_labeler = dict(
         con.execute("select labeler_id, count(*) from batch group by 1 order by 1").fetchall()
@@ -195,6 +201,7 @@ def import_labels(
     cost_per_label: float | None = None,
     dry_run: bool = False,
     class_map: Path | str | None = None,
+    images_were: str | None = None,
 ) -> ImportResult:
     """Validate every label of an export, then write what it adds to the history (new and
     updated annotations) as one batch in one commit; ``dry_run`` only counts.
@@ -202,7 +209,7 @@ def import_labels(
     ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
     vendors bill per label by contract). The delivery stays in DuckDB from parse to batch file
     (``store.engine.Rows``): memory is bounded by ``LABELSPEC_IMPORT_MEMORY_LIMIT``."""
-    from labelspec.formats import reader
+    from labelspec.formats import read
     from labelspec.guideline.releases import parse_ref, resolve_ref
     from labelspec.labels.incremental import against_history
     from labelspec.labels.validate import ImportRequest, refuse_problems, validate
@@ -229,7 +236,7 @@ def import_labels(
         )
     mapping = load_labeler_map(Path(labeler_map)) if labeler_map else None
     with progress(f"reading {path.name}"):
-        staged = reader(fmt)(path)
+        staged = read(fmt, path, images_were)
     request = ImportRequest(
         dataset=dataset,
         guideline=name,
@@ -295,7 +302,9 @@ def import_labels(
         )
     batch = written.batch
     result.batch_id, result.commit = batch.id, tx.commit or ""
-    result.labels, result.annotations, result.items = batch.rows, batch.annotations, batch.items
+    result.empty_answers = written.by_class.pop(NO_OBJECTS, 0)
+    result.labels = batch.rows - result.empty_answers  # an empty answer is no label
+    result.annotations, result.items = batch.annotations, batch.items
     result.by_class, result.by_labeler = written.by_class, written.by_labeler
     result.delivery = (batch.extra.get("delivery") or {}).get("file")
     return result

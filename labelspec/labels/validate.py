@@ -383,8 +383,28 @@ _CHECKS = [
         "'a YOLO box is relative to the image size, and item ' || r.item_id || ' has no width and height (register it from the file, or give width and height in the items manifest)'",
     ),
     (
+        "empty",
+        'r.empty and (r."class" is not null or r.bbox_x is not null or r.span_start is not null)',
+        "'an empty answer (\"no objects here\") has no class, box or span: give either the empty answer or the objects'",
+    ),
+    (
+        "empty",
+        "r.empty and r.v_task = 'classification'",
+        "'an empty answer (\"no objects here\") is no answer under ' || $guideline || ', a classification guideline: every item gets one class (cancel or skip the task in the tool instead)'",
+    ),
+    (
+        "empty",
+        "r.empty and r.attributes is not null and r.attributes <> '{}'",
+        "'an empty answer (\"no objects here\") carries no attributes'",
+    ),
+    (
+        "empty",
+        "r.empty and r.mx_objects is not null",
+        "'labeler ' || r.labeler_id || ' gave item ' || r.item_id || ' both an empty answer (\"no objects here\") and ' || r.mx_objects || ' object(s) in this delivery: keep one of them'",
+    ),
+    (
         "bbox",
-        "r.v_task = 'detection' and r.bbox_x is null and r.item_id is not null and r.bbox_units is null",
+        "r.v_task = 'detection' and r.bbox_x is null and r.item_id is not null and r.bbox_units is null and not coalesce(r.empty, false)",
         "'a box [x, y, w, h] is required: ' || $guideline || ' is a detection guideline'",
     ),
     (
@@ -415,7 +435,7 @@ _CHECKS = [
     ),
     (
         "span",
-        "r.v_task = 'ner' and r.span_start is null and r.item_id is not null",
+        "r.v_task = 'ner' and r.span_start is null and r.item_id is not null and not coalesce(r.empty, false)",
         "'a span [start, end] is required: ' || $guideline || ' is an ner guideline'",
     ),
     (
@@ -505,7 +525,7 @@ select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1)
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
        a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
-       cov.later_date as cov_later_date
+       cov.later_date as cov_later_date, mx.objects as mx_objects
 {joins}
 """
 
@@ -519,6 +539,7 @@ left join versions v on v.version = r.version
 left join classes c on c.version = r.version and c.class_id = r."class"
 left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
 left join cov on cov.rec = r.rec
+left join mixed mx on r.empty and mx.item_id = r.item_id and mx.labeler_id = r.labeler_id
 """
 
 
@@ -551,7 +572,7 @@ select
   r.v_digest as guideline_digest, r."class",
   case when r.bbox_x is null then NULL else {{'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h}} end as bbox,
   case when r.span_start is null then NULL else {{'start': r.span_start, 'end': r.span_end}} end as span,
-  r.a_canonical as attributes, r.created_at, r.lead_time_s, coalesce(r.cost, $cost_per_label) as cost,
+  coalesce(r.a_canonical, '{{}}') as attributes, r.created_at, r.lead_time_s, coalesce(r.cost, $cost_per_label) as cost,
   $source as source, $format as format, r.source_ids, $batch as batch_id,
   NULL::VARCHAR[] as supersedes, r.tool_fields, $ns || ':' || r.k as annotation_key
 from keyed r left join several c on r.group_size > 1 and c.k = r.k and c.item_id = r.item_id
@@ -658,6 +679,10 @@ def validate(
         create temp table repeats as
           select coalesce(annotation_key, '') as k, item_id, labeler_id, "class", count(*) as same_class
           from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
+        create temp table mixed as
+          select item_id, labeler_id, count(*) filter (where not coalesce(empty, false)) as objects
+          from r where item_id is not null and labeler_id is not null group by all
+          having bool_or(coalesce(empty, false)) and bool_or(not coalesce(empty, false));
         """
     )
     versions = [

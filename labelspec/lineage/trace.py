@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
 SEGMENT_BASE = ("guideline_version", "class", "source")
@@ -163,7 +164,9 @@ def trace_item(
                 "bbox": row["bbox"],
                 "span": row["span"],
                 "attributes": row["attributes"],
-                "page": site_page(row["guideline"], row["guideline_version"], row["class"]),
+                "page": site_page(row["guideline"], row["guideline_version"], row["class"])
+                if row["class"] is not None
+                else None,  # an empty answer ("no objects here") has no class page
             }
         )
     ordered = sorted(annotations.values(), key=lambda a: (a["batch"], a["annotation_id"]))
@@ -334,15 +337,19 @@ def find_suspects(
     con.execute(
         f"""
         create temp table suspect as
-        select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at, a.kind,
+        select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at,
+               coalesce(a.kind, e.kind) as kind,
                (l.training_id is null or t.id is null
                 or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE)) as untrained
         from labels l
         left join aff a on a.version = l.guideline_version and a."class" = l."class"
+        -- an empty answer says no class is on the item: any changed class makes it suspect
+        left join (select version, 'affected' as kind from aff where kind = 'affected'
+                   group by 1) e on l."class" is null and e.version = l.guideline_version
         left join training t on t.id = l.training_id
         {join_items}
         where l.guideline = $g and l.guideline_version in (select unnest($since::VARCHAR[]))
-          and (a.kind is not null or l.training_id is null or t.id is null
+          and (a.kind is not null or e.kind is not null or l.training_id is null or t.id is null
                or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE))
         """,
         {"g": guideline, "since": since},
@@ -420,12 +427,13 @@ def trace_labeler(
     rows = con.execute(
         f"""
         select l.guideline, l.guideline_version, {COVERED} as covered,
-               l.training_id, l."class", count(*) as labels, count(distinct l.item_id) as items
+               l.training_id, coalesce(l."class", $empty) as "class", count(*) as labels,
+               count(distinct l.item_id) as items
         from labels l left join training t on t.id = l.training_id
-        where l.labeler_id = ?
+        where l.labeler_id = $labeler
         group by all order by 1, 2, 3 desc, 5
         """,
-        [labeler],
+        {"labeler": labeler, "empty": NO_OBJECTS},
     ).fetchall()
     if not rows:
         raise NotFoundError(f"labeler {labeler!r} has no current labels in dataset {dataset!r}")

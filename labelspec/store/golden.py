@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -120,11 +121,13 @@ def add_golden(
     name: str = "golden",
     guideline: str | None = None,
     labeler: str = "expert",
+    images_were: str | None = None,
 ) -> dict[str, Any]:
-    """Validate expert labels like an import (spec, items), then store them as a golden version."""
+    """Validate expert labels like an import (spec, items), then store them as a golden version.
+    An expert's "no objects here" (an empty answer) makes the item a golden negative."""
     import datetime as dt
 
-    from labelspec.formats import reader
+    from labelspec.formats import read
     from labelspec.guideline.releases import parse_ref, resolve_ref
     from labelspec.labels.validate import ImportRequest, refuse_problems, validate
     from labelspec.store.batches import new_batch_id, write_batch
@@ -145,7 +148,7 @@ def add_golden(
     # the experts' version defaults to the newest release, and the record says which it was
     gname, version = resolve_ref(ws, guideline or f"{bound}@latest", "the experts followed")
     path = Path(file)
-    staged = reader(fmt)(path)
+    staged = read(fmt, path, images_were)
     request = ImportRequest(
         dataset=dataset,
         guideline=gname,
@@ -214,7 +217,9 @@ def list_golden(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
         classes: dict[str, int] = {}
         if path is not None:
             counts = pq.read_table(path, columns=["class"]).column("class").value_counts()
-            classes = {c["values"].as_py(): c["counts"].as_py() for c in counts}
+            classes = {
+                c["values"].as_py() or NO_OBJECTS: c["counts"].as_py() for c in counts
+            }  # an expert's "no objects here" (a golden negative) under its own name
         rows.append(
             {
                 "name": golden.name,

@@ -20,7 +20,9 @@ LABEL_SCHEMA = pa.schema(
         pa.field("guideline", pa.string(), nullable=False),
         pa.field("guideline_version", pa.string(), nullable=False),
         pa.field("guideline_digest", pa.string(), nullable=False),
-        pa.field("class", pa.string(), nullable=False),
+        # NULL only on an explicit empty answer ("no objects here", detection / ner / multilabel):
+        # one row per such annotation, with no bbox and no span either
+        pa.field("class", pa.string()),
         pa.field("bbox", BBOX),  # pixels, detection only
         pa.field("span", SPAN),  # characters, ner only
         pa.field("attributes", pa.string(), nullable=False),  # JSON object, keys sorted
@@ -40,6 +42,10 @@ LABEL_SCHEMA = pa.schema(
         pa.field("annotation_key", pa.string()),
     ]
 )
+
+# How an explicit empty answer (a row whose class is NULL) is named wherever classes are listed;
+# no class id can take this name (ids are slugs).
+NO_OBJECTS = "(no objects)"
 
 ITEM_BASE_FIELDS = [
     pa.field("item_id", pa.string(), nullable=False),

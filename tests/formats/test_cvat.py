@@ -20,6 +20,13 @@ def test_task_export_parses_boxes_tags_and_attributes():
     staged = cvat.read(TASK_XML)
     assert staged.format == "cvat" and staged.problems == []
     rows = rows_of(staged)
+    empty = rows.pop()  # image 3 has no shape: the labeler's explicit "no objects here"
+    assert (empty["where"], empty["item_ref"], empty["empty"]) == (
+        "image 3 (id 2, street/0003.jpg)",
+        "street/0003.jpg",
+        True,
+    )
+    assert "class" not in empty and "bbox_x" not in empty
     assert [(r["where"], r["item_ref"], r["class"]) for r in rows] == [
         ("image 1 (id 0, street/0001.jpg), shape 1 (box)", "street/0001.jpg", "car"),
         ("image 1 (id 0, street/0001.jpg), shape 3 (box)", "street/0001.jpg", "person"),

@@ -27,6 +27,20 @@ def test_detection_export_gives_pixel_boxes_attributes_and_provenance():
     assert problem.record == "task 1 (id 17), annotation 1 (id 5), result 8"
     assert problem.file.endswith("ls_detection.json")
     assert "'quality' (id 'q1') is tied to no region" in problem.message
+    # annotation 7 was submitted with nothing drawn: the labeler's "no objects here", kept
+    empty = rows.pop(2)
+    assert empty == {
+        "rec": 3,
+        "where": "task 2 (id 18), annotation 2 (id 7)",
+        "item_ref": "photos/dogs park/dog.png",
+        "item_ref_kind": "path",
+        "labeler_ref": "3",
+        "attributes": "{}",
+        "lead_time_s": 2.0,
+        "annotation_key": "ls:18:7",
+        "source_ids": '{"ls_annotation":7,"ls_task":18}',
+        "empty": True,
+    }
     assert [(r["item_ref"], r["item_ref_kind"], r["labeler_ref"], r["class"]) for r in rows] == [
         ("ab12cd34-street.jpg", "path", "2", "car"),
         ("ab12cd34-street.jpg", "path", "2", "person"),
@@ -68,7 +82,6 @@ def test_detection_export_gives_pixel_boxes_attributes_and_provenance():
         "unsupported:polygonlabels": 1,  # its per-region "color" goes with it
         "unsupported:relation": 1,
         "cancelled": 1,
-        "empty": 1,
     }
 
 

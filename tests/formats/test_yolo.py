@@ -32,6 +32,7 @@ def boxes_of(staged) -> list[tuple[str, str, tuple[float, ...]]]:
     return [
         (r["item_ref"], r["class"], (r["bbox_x"], r["bbox_y"], r["bbox_w"], r["bbox_h"]))
         for r in rows_of(staged)
+        if not r.get("empty")
     ]
 
 
@@ -73,6 +74,15 @@ def test_ultralytics_dataset_stages_normalised_centre_boxes():
         ("triangle_up.png", "triangle", (0.5, 0.46875, 0.625, 0.625)),
     ]
     rows = rows_of(staged)
+    # ellipse_wide.txt has no line: the labeler's explicit "no objects here" on its image
+    (empty,) = [r for r in rows if r.get("empty")]
+    assert (empty["item_ref"], empty["where"], empty["annotation_key"]) == (
+        "ellipse_wide.png",
+        "labels/val/ellipse_wide.txt",
+        "yolo:labels/val/ellipse_wide.txt",
+    )
+    assert "class" not in empty and "bbox_x" not in empty
+    rows = [r for r in rows if not r.get("empty")]
     assert {r["bbox_units"] for r in rows} == {"yolo"}
     assert {r["item_ref_kind"] for r in rows} == {"path"}
     assert all("labeler_ref" not in r for r in rows)  # YOLO names no labeler: --labeler does
@@ -84,7 +94,7 @@ def test_ultralytics_dataset_stages_normalised_centre_boxes():
         "yolo_line": 2,
     }
     assert square["attributes"] == "{}"
-    assert staged.skipped == {"empty": 1}  # ellipse_wide.txt: an image without objects
+    assert staged.skipped == {}
 
 
 def test_label_studio_export_keeps_the_upload_names():
@@ -119,7 +129,7 @@ def test_a_zip_reads_like_its_folder_even_below_a_top_folder(tmp_path):
     export = zipped(tmp_path / "export.zip", files)
     from_zip, from_folder = yolo.read(export), yolo.read(YOLO / "ultralytics")
     assert from_zip.table.equals(from_folder.table)  # keys and ids are relative to the export
-    assert from_zip.skipped == {"empty": 1}
+    assert from_zip.skipped == {} and from_zip.table.num_rows == 4  # 3 boxes, 1 empty answer
 
 
 @pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip-with-a-top-folder"])
@@ -617,14 +627,15 @@ def test_import_stores_pixel_boxes_and_export_gives_them_back(make_store, run, t
     export = zipped(tmp_path / "cvat.zip", folder_files(YOLO / "cvat"))
 
     result = _import(run, root, YOLO / "ultralytics" / "data.yaml", "1.1.0")
-    assert result.stdout.startswith("Imported 3 label(s) in 3 annotation(s) on 3 item(s)")
-    assert "  skipped:    1 empty" in result.stdout.splitlines()
+    assert result.stdout.startswith("Imported 3 label(s) in 4 annotation(s) on 4 item(s)")
+    assert "  empty:      1 annotation(s) with no objects" in result.stdout.splitlines()
     _import(run, root, export, "1.1.0")
     _import(run, root, YOLO / "labelstudio" / "classes.txt", "1.1.0")  # <hash>-name uploads
 
     batches = sorted((root / "datasets/shapes/labels").glob("*.parquet"))
     stored = [r for b in batches for r in pq.read_table(b).to_pylist()]
     assert {r["item_id"]: (r["class"], r["bbox"]) for r in stored} == {
+        "ellipse_wide.png": (None, None),  # an empty label file: "no objects here"
         "circle_big.png": ("circle", _box(24.0, 24.0, 80.0, 80.0)),
         "square_big.png": ("square", _box(30.0, 30.0, 70.0, 70.0)),
         "triangle_up.png": ("triangle", _box(24.0, 20.0, 80.0, 80.0)),
@@ -646,7 +657,10 @@ def test_import_stores_pixel_boxes_and_export_gives_them_back(make_store, run, t
     ).read_text() == "0 0.15625 0.546875 0.3125 0.46875\n"
     assert set(ultralytics_view(out / "data.yaml")) == {r["item_id"] for r in stored}
     assert f"`cp -r datasets/shapes/items/. {out}/images/`" in (out / "README.txt").read_text()
+    assert (out / "labels/ellipse_wide.txt").read_text() == ""  # a background image
+    assert "./images/ellipse_wide.png" in (out / "images.txt").read_text().splitlines()
     exported = {item: (cls, box) for item, cls, box in boxes_of(yolo.read(out))}
+    stored = [r for r in stored if r["class"] is not None]
     assert set(exported) == {r["item_id"] for r in stored}
     for r in stored:  # the 128 x 128 px boxes as fractions, to the six digits YOLO tools write
         x, y, w, h = r["bbox"].values()

@@ -308,7 +308,8 @@ def test_csv_without_a_class_column_is_refused(labeled_ws, run, tmp_path):
         f"{source}: missing column(s) class",
         [
             f"{source}:1: the header needs item_id, labeler, class, bbox, span, attributes, "
-            "created_at, lead_time_s, cost, guideline_version (item_id and class required)"
+            "created_at, lead_time_s, cost, guideline_version, empty (item_id and class required; "
+            "an `empty` column marks rows that say 'no objects here' and need no class)"
         ],
     )
 
