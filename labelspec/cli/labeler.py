@@ -287,7 +287,10 @@ def status_command(guideline, as_json) -> None:
 @snapshot_option
 @json_option
 def stats_command(dataset, golden, snapshot, as_json) -> None:
-    """Per labeler: throughput, accuracy on golden items, agreement with the others, training.
+    """Per labeler: throughput, quality on golden items, agreement with the others, training.
+
+    Golden quality is accuracy (classification) or box / span F1 (detection, ner), each labeler
+    judged on the labels they delivered exactly as `qa bakeoff` judges vendors.
 
     \b
     Example:
@@ -303,6 +306,7 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
     def pct(value):
         return "-" if value is None else f"{value:.1%}"
 
+    regions = any("golden_f1" in r for r in rows)  # boxes and spans: F1, as the bake-off
     table(
         None,
         [
@@ -310,7 +314,7 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
             "source",
             "labels",
             "labels/h",
-            "golden acc.",
+            "golden F1" if regions else "golden acc.",
             "agrees with others",
             "review errors",
             "certified",
@@ -322,7 +326,9 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
                 r["source"],
                 r["labels"],
                 r["labels_per_hour"] or "-",
-                pct(r["golden_accuracy"]),
+                f"{r['golden_f1']:.3f}"
+                if r.get("golden_f1") is not None
+                else pct(r["golden_accuracy"]),
                 pct(r["consensus_agreement"]),
                 f"{pct(r['review_error_rate'])} of {r['reviewed']}" if r.get("reviewed") else "-",
                 r["certified"] or "-",

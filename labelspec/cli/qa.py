@@ -112,6 +112,8 @@ def bakeoff_command(
       labelspec qa bakeoff digits --golden expert --labels current --snapshot delivered-1.0.0
     """
     from labelspec.qa.bakeoff import bakeoff, parse_weights
+    from labelspec.qa.report import boxes_sentence
+    from labelspec.qa.scoring import BACKGROUND
 
     ws = _ws()
     result = bakeoff(
@@ -188,7 +190,8 @@ def bakeoff_command(
                 (matrix[i][j], names[i], names[j])
                 for i in range(len(names))
                 for j in range(len(names))
-                if i != j and matrix[i][j]
+                # misses and extra boxes (the background) are told in words below
+                if i != j and matrix[i][j] and BACKGROUND not in (names[i], names[j])
             ),
             reverse=True,
         )[:3]
@@ -197,6 +200,8 @@ def bakeoff_command(
                 f"  {source} most confused: "
                 + ", ".join(f"golden {a} labeled {b} x{n}" for n, a, b in worst)
             )
+        if boxes_sentence(r):
+            click.echo(f"  {source}: {boxes_sentence(r)}")
     for source, r in src.items():
         if r.get("split"):
             parts = [
@@ -244,7 +249,14 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
     )
     for key in ("boxes", "spans"):
         if result.get(key):
-            click.echo(f"  {key}: " + ", ".join(f"{k} {_f(v)}" for k, v in result[key].items()))
+            found = result[key]
+            scalars = {k: v for k, v in found.items() if not isinstance(v, dict | list)}
+            click.echo(f"  {key}: " + ", ".join(f"{k} {_f(v)}" for k, v in scalars.items()))
+            for pair in found.get("confusions") or []:
+                a, b = pair["classes"]
+                click.echo(
+                    f"  objects boxed as {a} by one labeler and {b} by another: {pair['objects']}"
+                )
     per_class = result.get("per_class") or {}
     if per_class:
         table(
@@ -295,7 +307,21 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
     "--predictions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
-    help="Model class probabilities per item.",
+    help="Class probabilities per item (JSONL, CSV, Parquet), or for a detection dataset a "
+    "detector's boxes: JSONL (item_id, class, bbox, score; optional probs) or COCO results.",
+)
+@click.option(
+    "--coco-images",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The COCO file that names the image_id and category_id of COCO results (e.g. what "
+    "`labels export --format coco` writes).",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Detection: predicted boxes at least this confident can raise an issue.",
 )
 @click.option("--top", type=int, default=20, show_default=True)
 @snapshot_option
@@ -303,20 +329,29 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
     "--html",
     "html_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the top labels as an offline gallery page with their items.",
+    help="Also write the top labels (detection: items, boxes drawn) as an offline page.",
 )
 @json_option
-def disagreements_command(dataset, predictions, top, snapshot, html_out, as_json) -> None:
-    """Rank current labels by how strongly a model disagrees with them (self-confidence, margin).
+def disagreements_command(
+    dataset, predictions, coco_images, min_score, top, snapshot, html_out, as_json
+) -> None:
+    """Rank current labels by how strongly a model disagrees with them: class labels by
+    self-confidence and margin; boxes by missing, extra, wrong-class and badly placed boxes
+    against a detector's predictions (lower score = more likely wrong).
 
     \b
     Example:
       labelspec qa disagreements digits --predictions preds.jsonl --top 30 --html reports/suspicious.html
+      labelspec qa disagreements shapes --predictions detections.jsonl --html reports/boxes.html
+      labelspec qa disagreements shapes --predictions results.json --coco-images export.coco.json
     """
     from labelspec.qa.disagreements import disagreements, disagreements_html
 
     ws = _ws()
-    result = disagreements(ws, dataset, predictions, top=top, snapshot=snapshot)
+    result = disagreements(
+        ws, dataset, predictions, top=top, snapshot=snapshot, coco_images=coco_images,
+        min_score=min_score,
+    )  # fmt: skip
     if html_out:
         from labelspec.yamlio import atomic_write_text
 
@@ -325,6 +360,9 @@ def disagreements_command(dataset, predictions, top, snapshot, html_out, as_json
         note(f"Wrote {html_out}")
     if as_json:
         write_json(result)
+        return
+    if result["task"] == "detection":
+        _box_disagreements(result, top)
         return
     click.echo(
         f"{dataset}: {result['labels_scored']} labels scored ({result['labels_without_prediction']} without a prediction)"
@@ -353,6 +391,48 @@ def disagreements_command(dataset, predictions, top, snapshot, html_out, as_json
             for k, v in result["by_labeler"].items()
         ],
     )
+
+
+def _box_disagreements(result, top: int) -> None:
+    kinds = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result["by_kind"].items())
+    click.echo(
+        f"{result['dataset']}: {result['boxes_scored']} labeled boxes on {result['items_scored']} "
+        f"items scored against {result['confident_predictions']} confident predicted boxes "
+        f"({result['items_without_prediction']} labeled items not predicted on); "
+        f"{result['issues']} issues below {result['issue_below']}: {kinds}"
+    )
+
+    def box(value) -> str:
+        return "-" if value is None else "[" + ", ".join(f"{v:g}" for v in value) + "]"
+
+    table(
+        f"top {top} box issues (lower score = more likely wrong)",
+        ["item", "kind", "score", "labeled", "box", "model says", "model box", "labeler"],
+        [
+            (
+                r["item_id"],
+                r["kind"].replace("_", " "),
+                _f(r["score"]),
+                r["class"] or "-",
+                box(r["bbox"]),
+                "-" if r["predicted_class"] is None
+                else f"{r['predicted_class']} {r['predicted_score']:.2f}",
+                box(r["predicted_bbox"]),
+                r["labeler"],
+            )
+            for r in result["top"]
+        ],
+    )  # fmt: skip
+    headers = ["issues", "missing", "extra", "wrong class", "badly placed"]
+    for name, groups in (("by labeler", result["by_labeler"]), ("by class", result["by_class"])):
+        table(
+            name,
+            [name.removeprefix("by "), "boxes", *headers],
+            [
+                (k, v["boxes"], v["issues"], *(v[kind] for kind in result["by_kind"]))
+                for k, v in groups.items()
+            ],
+        )
 
 
 @qa_group.command("sample")
@@ -451,7 +531,7 @@ def review_group() -> None:
 
     \b
     Example:
-      labelspec qa sample digits --n 40 --out reports/sample.html   # accept / reject, save
+      labelspec qa sample digits --n 40 --out reports/sample.html   # judge each label, save
       labelspec qa review import ~/Downloads/review-digits-rev-01-20260301T100000Z.json
       labelspec relabel plan digits --guideline digits --from-review all --out relabel/reviewed
     """
@@ -463,8 +543,9 @@ def review_group() -> None:
 @click.option("--reviewer", help="Who reviewed, when the file does not say.")
 @json_option
 def review_import_command(file, dataset, reviewer, as_json) -> None:
-    """Record a review file (who accepted or rejected which label, the right class, when) in
-    the history, one commit; importing the same file again adds nothing.
+    """Record a review file (each label accepted, or its wrong class, misplaced box, box that
+    should not be there; objects missing from an annotation; who, when) in the history, one
+    commit; importing the same file again adds nothing.
 
     \b
     Example:
@@ -479,14 +560,20 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
     if result.already:
         click.echo(f"Review {result.review} is recorded already: nothing changed")
         return
+    kinds = [
+        f"{result.corrected} with the right class",
+        *([f"{result.misplaced} misplaced"] if result.misplaced else []),
+        *([f"{result.not_an_object} should not be there"] if result.not_an_object else []),
+    ]
+    missing = f"; {result.missing_objects} missing object(s)" if result.missing_objects else ""
     click.echo(
         f"Recorded review {result.review} of {result.dataset} by {result.reviewer}: "
         f"{result.labels} label(s), {result.accepted} accepted, {result.rejected} rejected "
-        f"({result.corrected} with the right class)"
+        f"({', '.join(kinds)}){missing}"
     )
-    if result.rejected:
+    if result.rejected or result.missing_objects:
         note(
-            f"Relabel the rejected ones: labelspec relabel plan {result.dataset} --guideline GUIDELINE "
+            f"Relabel what it found: labelspec relabel plan {result.dataset} --guideline GUIDELINE "
             f"--from-review {result.review} --out relabel/{result.review}"
         )
 
@@ -496,7 +583,8 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
 @snapshot_option
 @json_option
 def review_list_command(dataset, snapshot, as_json) -> None:
-    """The reviews recorded for a dataset, oldest first.
+    """The reviews recorded for a dataset, oldest first: labels judged, accepted and rejected
+    (of those, with the right class, misplaced, should not be there) and missing objects.
 
     \b
     Example:
@@ -508,19 +596,12 @@ def review_list_command(dataset, snapshot, as_json) -> None:
     if as_json:
         write_json(rows)
         return
+    columns = {"review": "review", "reviewer": "reviewer", "labels": "labels"}
+    columns |= {"accepted": "accepted", "rejected": "rejected", "corrected": "corrected"}
+    columns |= {"misplaced": "misplaced", "not_an_object": "not there"}
+    columns |= {"missing_objects": "missing", "saved": "saved"}
     table(
         f"{dataset}: {len(rows)} review(s)",
-        ["review", "reviewer", "labels", "accepted", "rejected", "corrected", "saved"],
-        [
-            (
-                r["review"],
-                r["reviewer"],
-                r["labels"],
-                r["accepted"],
-                r["rejected"],
-                r["corrected"],
-                r["saved"],
-            )
-            for r in rows
-        ],
+        list(columns.values()),
+        [tuple(r[key] for key in columns) for r in rows],
     )

@@ -7,7 +7,9 @@ classification  each rating's class: Krippendorff's alpha (nominal), Fleiss' kap
                 of every labeler pair and class-specific agreement.
 multilabel      each class as a yes/no question per item: alpha, Fleiss' and Cohen's kappa per
                 class, averaged over the classes where they are defined (said in ``note``).
-detection       boxes matched one-to-one within class at IoU >= 0.5 (``boxes``; no alpha).
+detection       boxes matched one-to-one at IoU >= 0.5, same class first, then across classes
+                (``boxes``: agreement, the class pairs raters confused, empty answers; no
+                alpha).
 ner             exact spans (``spans``: pairwise span F1; no alpha).
 
 Attributes (nominal, ordinal, boolean; text is skipped) get Krippendorff's alpha over the values
@@ -39,8 +41,10 @@ NOTES = {
         "where they are defined (per_class has each class's alpha)"
     ),
     "detection": (
-        "detection: class agreement is measured on boxes matched within class at IoU >= 0.5 "
-        "(see boxes); alpha and kappa on classes do not apply"
+        "detection: agreement is measured on boxes matched one-to-one at IoU >= 0.5, same class "
+        "first (see boxes: confusions are objects two labelers boxed with different classes; "
+        "both_empty and one_empty count explicit 'no objects here' answers); alpha and kappa on "
+        "classes do not apply"
     ),
     "ner": (
         "ner: agreement is the exact-span F1 between every two labelers (see spans); alpha and "
@@ -106,9 +110,19 @@ def _figures(current: Current, ratings: Ratings, raters_key: str) -> dict[str, A
             "fleiss_raters": None,
             "pairwise_cohen_kappa": None,
             "per_class": regions.per_class(compared, current.class_ids),
-            "boxes" if task == "detection" else "spans": regions.summary(
-                compared, task, raters_key
-            ),
+            "boxes" if task == "detection" else "spans": {
+                **regions.summary(compared, task, raters_key),
+                **(
+                    {
+                        "confusions": [
+                            {"classes": list(pair), "objects": n}
+                            for pair, n in regions.confusions(compared, current.class_ids).items()
+                        ]
+                    }
+                    if task == "detection"
+                    else {}
+                ),
+            },
             "groups": regions.per_rater(compared, ratings.items_per_rater),
         }
     if task == "multilabel":

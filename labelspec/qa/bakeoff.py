@@ -105,33 +105,58 @@ def _errors(con, source: str) -> list[dict[str, Any]]:
     )
 
 
-def _box_errors(con, units: scoring.Units) -> list[dict[str, Any]]:
-    """Annotations (from ``scoring.detection``'s ``anns``) whose boxes do not all match golden
-    ones (missed, extra, misplaced or of another class), up to ``ERRORS_SHOWN``, with their
-    boxes, for a drill-down page."""
-    imperfect = [int(i) for i in (units.num < units.den).nonzero()[0]]
-    con.register("imperfect", pa.table({"image": pa.array(imperfect, pa.int64())}))
-    rows = (
-        con.sql(
-            """with gold as (select item_id, string_agg("class", ', ' order by "class") as golden
-                             from g group by 1)
-               select a.item_id, any_value(i.path) as path, any_value(go.golden) as golden,
-                      string_agg(s."class", ', ' order by s."class") as labeled,
-                      any_value(s.labeler_id) as labeler_id,
-                      any_value(s.guideline_version) as guideline_version,
-                      list({'class': s."class", 'bbox': s.bbox} order by s.label_id) as boxes
-               from anns a join scored s using (annotation_id)
-               left join items i on i.item_id = a.item_id
-               left join gold go on go.item_id = a.item_id
-               where a.image in (select image from imperfect)
-               group by a.image, a.item_id order by a.item_id, a.image limit $n""",
-            params={"n": ERRORS_SHOWN},
-        )
-        .to_arrow_table()
-        .to_pylist()
-    )
-    con.unregister("imperfect")
-    return rows
+_BOX_ERRORS = """
+with wrong as (
+  select image, label_id, golden_class as golden, "class" as labeled, outcome, NULL::DOUBLE as iou
+  from pr where outcome <> 'hit'
+  union all
+  select image, NULL, "class", $background, outcome, iou from gt where outcome in ('missed', 'mislocated')
+),
+capped as (
+  select * from wrong
+  qualify row_number() over (partition by golden, labeled order by image, label_id) <= $n
+),
+boxes as (
+  select image, list({'class': "class", 'bbox': bbox, 'outcome': outcome, 'label_id': label_id}
+                     order by label_id) as boxes
+  from pr where image in (select image from capped) group by 1
+),
+golden as (
+  select image, list({'class': "class", 'bbox': bbox, 'outcome': outcome} order by label_id)
+         as golden_boxes
+  from gt where image in (select image from capped) group by 1
+)
+select c.golden, c.labeled, c.outcome, c.iou, c.label_id, a.item_id, i.path, a.labeler_id,
+       a.batch_id, v.guideline_version, b.boxes, go.golden_boxes
+from capped c join box_anns a using (image)
+left join items i on i.item_id = a.item_id
+left join (select annotation_id, any_value(guideline_version) as guideline_version
+           from scored group by 1) v on v.annotation_id = a.annotation_id
+left join boxes b using (image) left join golden go using (image)
+order by c.golden = $background, c.golden, c.labeled = $background, c.labeled, a.item_id,
+         c.label_id
+"""
+
+
+def _box_errors(con, outcomes: scoring.BoxOutcomes) -> list[dict[str, Any]]:
+    """Every box that is not a hit, as a confusion-matrix cell (golden class, labeled class;
+    ``(background)`` for an extra box's golden side and a missed box's labeled side), up to
+    ``ERRORS_SHOWN`` per cell, with the annotation's golden and labeled boxes and their
+    outcomes, for the drill-down pages that draw them."""
+    con.register("gt", outcomes.gt)
+    con.register("pr", outcomes.pr)
+    con.register("box_anns", outcomes.anns)
+    rows = con.sql(
+        _BOX_ERRORS, params={"n": ERRORS_SHOWN, "background": scoring.BACKGROUND}
+    ).to_arrow_table()
+    for name in ("gt", "pr", "box_anns"):
+        con.unregister(name)
+    out = []
+    for row in rows.to_pylist():
+        if row["outcome"] == "mislocated" and row["iou"] is not None:
+            row["outcome"] = f"mislocated (IoU {row['iou']:.2f})"
+        out.append({k: v for k, v in row.items() if k != "iou"})
+    return out
 
 
 def _trend(units: scoring.Units, created: dict[str, str], key: str) -> list[dict[str, Any]]:
@@ -254,7 +279,7 @@ def bakeoff(
             if spec.task == "classification":
                 score.figures["errors"] = _errors(con, source)
             elif spec.task == "detection":
-                score.figures["errors"] = _box_errors(con, score.units)
+                score.figures["errors"] = _box_errors(con, score.boxes)
             results[source] = {
                 **score.figures,
                 "items": present[source]["items"],

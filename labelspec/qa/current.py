@@ -60,7 +60,12 @@ def open_current(ws: Workspace, dataset: str, snapshot: str | int | None = None)
             f"dataset {dataset!r} has no current labels in {chosen.name} (import labels first)"
         )
     spec = spec_at(ws, guideline, str(max(Version.parse(v) for v in versions)))
-    used = [r[0] for r in con.execute('select distinct "class" from labels order by 1').fetchall()]
+    used = [
+        r[0]
+        for r in con.execute(
+            'select distinct "class" from labels where "class" is not null order by 1'
+        ).fetchall()
+    ]
     class_ids = spec.class_ids + [c for c in used if c not in spec.class_ids]
     con.register(
         "classes_arrow",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from labelspec.qa.draw import boxes_image
 from labelspec.workspace import Workspace
 
 PAGE_STYLE = """
@@ -25,12 +26,14 @@ main { display: flex; flex-wrap: wrap; gap: 12px; padding: 16px 20px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 8px; margin: 0; }
 dt { color: #777; } dd { margin: 0; overflow-wrap: anywhere; }
 .wrong { color: #b00020; font-weight: 600; }
+.legend { margin: 0 0 6px; padding-left: 18px; font-size: 13px; }
 """
 
 FIELDS = (
     ("item", "item_id"),
     ("golden", "golden"),
     ("labeled", "labeled"),
+    ("what", "outcome"),
     ("model says", "predicted"),
     ("labeler", "labeler_id"),
     ("source", "source"),
@@ -46,8 +49,15 @@ def card(ws: Workspace | None, row: dict[str, Any]) -> str:
     """One label on its item: image (or placeholder), then the fields of ``row`` it has."""
     from labelspec.qa.gallery import _image
 
+    legend = ""
     if ws is None:
         media = f'<div class="placeholder">{escape(NO_IMAGE)}</div>'
+    elif row.get("golden_boxes") is not None or row.get("outcome"):
+        # detection: golden and labeled boxes both drawn, each numbered, with a legend
+        media, legend = boxes_image(
+            ws, row.get("path"), row.get("golden_boxes") or [], row.get("boxes") or [],
+            str(row.get("item_id")),
+        )  # fmt: skip
     else:
         boxes = [
             {"class": box["class"], "bbox": box["bbox"], "code": i}
@@ -65,7 +75,7 @@ def card(ws: Workspace | None, row: dict[str, Any]) -> str:
             else ""
         )
         rows.append(f"<dt>{escape(name)}</dt><dd{mark}>{escape(str(row[key]))}</dd>")
-    return f'<article class="card">{media}<dl>{"".join(rows)}</dl></article>\n'
+    return f'<article class="card">{media}{legend}<dl>{"".join(rows)}</dl></article>\n'
 
 
 def page(

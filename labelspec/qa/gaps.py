@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from labelspec.guideline.spec import Spec
+from labelspec.qa import regions
+from labelspec.qa.current import open_current
+from labelspec.qa.ratings import build_latest, load
+from labelspec.qa.scoring import BACKGROUND
 from labelspec.workspace import Workspace
 
 
@@ -20,7 +26,8 @@ def _golden_confusions(bake: dict[str, Any]) -> dict[tuple[str, str], dict[str, 
         for i, truth in enumerate(labels):
             row_total = sum(matrix[i])
             for j, given in enumerate(labels):
-                if i != j and matrix[i][j]:
+                # a missed or an extra box (the background row and column) is no class confusion
+                if i != j and matrix[i][j] and BACKGROUND not in (truth, given):
                     found.setdefault((truth, given), {})[source] = {
                         "count": matrix[i][j],
                         "of": row_total,
@@ -62,6 +69,55 @@ def _labeler_disagreements(con) -> dict[tuple[str, str], int]:
            where a."class" <> b."class" group by 1, 2"""
     ).fetchall()
     return {(a, b): n for a, b, n in rows}
+
+
+_BOX_ITEMS = """
+with confused as (
+  select p.item_idx, least(ca.class_a, ca.class_b) as a, greatest(ca.class_a, ca.class_b) as b
+  from confused_arrow ca join labeler_pairs p using (pair)
+),
+chosen as (
+  select r.item_idx, x.item_id, x.rater, x."class", x.bbox
+  from labeler_chosen x join labeler_rated r using (item_id, rater)
+)
+select c.a, c.b, x.item_id, any_value(i.path) as path,
+       string_agg(distinct x."class" || ' (' || x.rater || ')', ', ') as labeled,
+       list({'class': x."class", 'bbox': x.bbox} order by x.rater, x."class")
+         filter (where x.bbox is not null) as boxes
+from (select distinct * from confused) c join chosen x using (item_idx)
+left join items i on i.item_id = x.item_id
+group by c.a, c.b, x.item_id order by c.a, c.b, x.item_id
+"""
+
+
+def _box_disagreements(ws: Workspace, dataset: str, commit: str):
+    """Detection: objects two labelers boxed with different classes (boxes matched as everywhere,
+    ``qa.objects``), counted per unordered class pair, with the items (and their boxes)."""
+    current = open_current(ws, dataset, commit)
+    con = current.con
+    build_latest(con, "labeler", "labeler_id", "detection")
+    ratings = load(con, "labeler", len(current.class_ids))
+    if ratings.n_items == 0:
+        return {}, {}
+    compared = regions.compare(con, "labeler", ratings.raters, ratings.k, "detection")
+    counts = regions.confusions(compared, current.class_ids)
+    names = pa.array(current.class_ids)
+    con.register(
+        "confused_arrow",
+        pa.table(
+            {
+                "pair": compared.confused_pair,
+                "class_a": names.take(pa.array(compared.confused_a)),
+                "class_b": names.take(pa.array(compared.confused_b)),
+            }
+        ),
+    )
+    items: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in con.sql(_BOX_ITEMS).to_arrow_table().to_pylist():
+        found = items.setdefault((row.pop("a"), row.pop("b")), [])
+        if len(found) < EXAMPLES:
+            found.append(row)
+    return counts, items
 
 
 def _decides(spec: Spec, rule_id: str | None, a: str, b: str) -> bool:
@@ -111,7 +167,10 @@ def gaps(
     bake = bakeoff(ws, dataset, golden, snapshot=snapshot, boot=200)
     directed = _golden_confusions(bake)
     con = connect(ws, dataset, bake["snapshot"]["commit"])
-    between = _labeler_disagreements(con)
+    if bake["task"] == "detection":
+        between, box_items = _box_disagreements(ws, dataset, bake["snapshot"]["commit"])
+    else:
+        between, box_items = _labeler_disagreements(con), None
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (truth, given), per_source in directed.items():
         key = tuple(sorted((truth, given)))
@@ -174,7 +233,9 @@ def gaps(
             {
                 "classes": [a, b],
                 "golden_examples": examples,
-                "disagreement_examples": _disagreeing_items(con, a, b),
+                "disagreement_examples": box_items.get((a, b), [])
+                if box_items is not None
+                else _disagreeing_items(con, a, b),
                 "golden_confusions": info["golden"],
                 "labeler_disagreements": info["labelers"],
                 "guideline": state,

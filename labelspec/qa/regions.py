@@ -1,23 +1,27 @@
 """Agreement on boxes (detection) and spans (ner): every pair of raters on an item, compared.
 
 For each item and each pair of its raters (a, b), a's regions are matched one-to-one to b's:
-boxes within the same class at IoU >= 0.5 (greedy by IoU, ``metrics.match_boxes``), spans when
-start, end and class are all equal (duplicate spans in one annotation count once). With M
-matches and n_a + n_b regions, the agreement is 2M / (n_a + n_b), pooled over all comparisons:
-for spans this is the exact-span F1 of one rater against the other (symmetric), for boxes the
-share of boxes that found a partner. Every item with several raters is matched at once, keyed
-by (rater pair on the item, class), with no loop over items.
+boxes as everywhere in labelspec (``labelspec.qa.objects``: same class at IoU >= 0.5 first,
+then across classes), spans when start, end and class are all equal (duplicate spans in one
+annotation count once). With M same-class matches and n_a + n_b regions, the agreement is
+2M / (n_a + n_b), pooled over all comparisons: for spans this is the exact-span F1 of one rater
+against the other (symmetric), for boxes the share of boxes that found a partner of their
+class. Boxes two raters put on the same object with different classes are ``confusions``, by
+class pair. A rater's explicit "no objects here" is a rating with no region: two such raters
+agree (``both_empty``); against a rater who drew regions it is a disagreement
+(``one_empty``). Every item with several raters is matched at once, keyed by (rater pair on
+the item, class), with no loop over items.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from labelspec.qa import metrics
+from labelspec.qa import objects
 from labelspec.qa.current import number, share
 
 IOU_THRESHOLD = 0.5
@@ -36,6 +40,11 @@ class Comparisons:
     match_pair: np.ndarray  # comparison of each match
     match_code: np.ndarray
     match_iou: np.ndarray
+    # boxes of one object two raters gave different classes (detection): comparison, codes
+    confused_pair: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    confused_a: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    confused_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    one_empty: int = 0  # comparisons where one rater drew regions and the other none
 
 
 def compare(con: duckdb.DuckDBPyConnection, t: str, raters: list[str], k: int, task: str):
@@ -69,22 +78,32 @@ def compare(con: duckdb.DuckDBPyConnection, t: str, raters: list[str], k: int, t
     pairs = con.execute(f"select ra, rb from {t}_pairs order by pair").fetchnumpy()
     a = con.execute(f"select * from {t}_side_a").fetchnumpy()
     b = con.execute(f"select * from {t}_side_b").fetchnumpy()
+    confused = {}
     if task == "detection":
         boxes = ["x", "y", "w", "h"]
-        found, ious = metrics.match_boxes(
+        m = objects.match_objects(
+            _ints(a["pair"]),
             np.column_stack([np.asarray(a[c], dtype=float) for c in boxes]).reshape(-1, 4),
+            _ints(a["code"]),
+            _ints(b["pair"]),
             np.column_stack([np.asarray(b[c], dtype=float) for c in boxes]).reshape(-1, 4),
-            _ints(a["pair"]) * k + _ints(a["code"]),
-            _ints(b["pair"]) * k + _ints(b["code"]),
+            _ints(b["code"]),
             IOU_THRESHOLD,
         )
-        ia, ib = found[:, 0], found[:, 1]
+        ia = np.flatnonzero(m.gt_outcome == objects.HIT)
+        ib = m.gt_partner[ia]
         matched = {
             "pair": _ints(a["pair"])[ia],
             "code": _ints(a["code"])[ia],
-            "iou": ious,
+            "iou": m.gt_iou[ia],
             "label_a": np.asarray(a["label_id"], dtype=object)[ia],
             "label_b": np.asarray(b["label_id"], dtype=object)[ib],
+        }
+        ca = np.flatnonzero(m.gt_outcome == objects.CONFUSED)
+        confused = {
+            "confused_pair": _ints(a["pair"])[ca],
+            "confused_a": _ints(a["code"])[ca],
+            "confused_b": _ints(b["code"])[m.gt_partner[ca]],
         }
     else:
         matched = con.execute(
@@ -92,6 +111,9 @@ def compare(con: duckdb.DuckDBPyConnection, t: str, raters: list[str], k: int, t
                 from {t}_side_a a join {t}_side_b b using (pair, code, s, e)
                 order by a.pair, a.code, a.s, a.e"""
         ).fetchnumpy()
+    n_pairs = len(pairs["ra"])
+    per_a = np.bincount(_ints(a["pair"]), minlength=n_pairs)
+    per_b = np.bincount(_ints(b["pair"]), minlength=n_pairs)
     n = len(matched["pair"])
     unit = np.arange(n)
     con.register(
@@ -118,6 +140,8 @@ def compare(con: duckdb.DuckDBPyConnection, t: str, raters: list[str], k: int, t
         match_pair=_ints(matched["pair"]),
         match_code=_ints(matched["code"]),
         match_iou=np.asarray(matched["iou"], dtype=float),
+        one_empty=int(((per_a == 0) != (per_b == 0)).sum()),
+        **confused,
     )
 
 
@@ -141,17 +165,34 @@ def summary(c: Comparisons, task: str, raters_key: str = "labelers") -> dict:
         [share(num[i, j], den[i, j]) if i != j else None for j in range(size)] for i in range(size)
     ]
     figure = "matched_agreement" if task == "detection" else "f1"
+    sides = np.bincount(c.side_pair, minlength=n_pairs)  # regions per comparison
     out = {
         figure: share(2 * matches, regions),
         "matches": matches,
         "boxes" if task == "detection" else "spans": regions,
         "comparisons": n_pairs,
+        "both_empty": int((sides == 0).sum()),
+        "one_empty": c.one_empty,
     }
     if task == "detection":
         out["mean_iou"] = number(c.match_iou.mean()) if matches else None
         out["iou_threshold"] = IOU_THRESHOLD
     out["pairwise"] = {raters_key: c.raters, "matrix": matrix}
     return out
+
+
+def confusions(c: Comparisons, class_ids: list[str]) -> dict[tuple[str, str], int]:
+    """Unordered class pair (names in alphabetical order, as ``qa gaps`` keys its pairs) -> how
+    many objects two raters boxed with those two classes."""
+    low, high = np.minimum(c.confused_a, c.confused_b), np.maximum(c.confused_a, c.confused_b)
+    pairs, counts = np.unique(
+        np.column_stack([low, high]).reshape(-1, 2), axis=0, return_counts=True
+    )
+    found = {
+        tuple(sorted((class_ids[a], class_ids[b]))): int(n)
+        for (a, b), n in zip(pairs.tolist(), counts.tolist(), strict=True)
+    }
+    return dict(sorted(found.items()))
 
 
 def per_class(c: Comparisons, class_ids: list[str]) -> dict[str, dict]:

@@ -402,14 +402,38 @@ def _confusion_html(source: str, result: dict[str, Any], links: dict) -> str:
     )
 
 
+def boxes_sentence(result: dict[str, Any]) -> str | None:
+    """Detection: what became of every golden and labeled box (``qa.objects``), in words."""
+    boxes, empty = result.get("boxes"), result.get("golden_empty")
+    if not boxes:
+        return None
+    text = (
+        f"Of {boxes['golden']} golden boxes, {boxes['hit']} were hit, {boxes['confused']} "
+        f"boxed with another class, {boxes['mislocated']} mislocated (IoU from "
+        f"{boxes['mislocated_iou']} to the match threshold) and {boxes['missed']} missed; "
+        f"{boxes['extra']} of {boxes['labeled']} labeled boxes are extra."
+    )
+    if empty and empty["annotations"]:
+        text += (
+            f" On golden items with no objects, {empty['answered_empty']} of "
+            f"{empty['annotations']} annotations said so; {empty['extra_boxes']} extra box(es) "
+            "were drawn there."
+        )
+    return text
+
+
 def _per_class_html(source: str, result: dict[str, Any]) -> str:
+    sentence = boxes_sentence(result)
+    boxes = f"<p>{escape(sentence)}</p>" if sentence else ""
     per_class = result.get("per_class") or {}
     rows = [
         [c, sig(v["precision"]), sig(v["recall"]), sig(v["f1"]), v["support"]]
         for c, v in per_class.items()
     ]
-    return f"<h3>Per class: {escape(source)}</h3>" + _html_table(
-        ["class", "precision", "recall", "F1", "golden support"], rows, "per-class"
+    return (
+        boxes
+        + f"<h3>Per class: {escape(source)}</h3>"
+        + _html_table(["class", "precision", "recall", "F1", "golden support"], rows, "per-class")
     )
 
 

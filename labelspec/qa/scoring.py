@@ -8,8 +8,10 @@ which the intervals resample.
 
 classification  a label is correct when its class is the golden class of its item; a class the
                 golden version does not know is always wrong.
-detection       boxes match golden boxes one-to-one within class at IoU >= ``iou``
-                (``metrics.match_boxes_grouped``); F1 = 2 TP / (golden + labeled boxes).
+detection       boxes match golden boxes one-to-one across classes (``labelspec.qa.objects``):
+                each golden box is a hit, a confusion, mislocated or missed, each labeled box
+                a hit, a confusion, mislocated or extra; F1 = 2 hits / (golden + labeled
+                boxes), and a confusion matrix with a background row and column.
 ner             a span is correct when start, end and class equal a golden span's.
 
 ``correct_priced`` counts the correct labels that carry a cost, so that
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from labelspec.qa import metrics
+from labelspec.qa import metrics, objects
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Score:
     figures: dict[str, Any]
     units: Units
     correct_priced: int
+    boxes: Any = None  # detection: BoxOutcomes
 
 
 def _floats(values) -> np.ndarray:
@@ -128,48 +131,73 @@ def classification(con, source: str, classes: list[str], boot: int, seed: int) -
     return Score(figures, units, int((correct & priced).sum()))
 
 
-def detection(con, source: str, classes: list[str], iou: float, boot: int, seed: int) -> Score:
+BACKGROUND = "(background)"  # the confusion matrix's row of extra boxes and column of misses
+
+
+@dataclass
+class BoxOutcomes:
+    """Every golden and labeled box of one scoring, with its outcome (``qa.objects``): what the
+    drill-down pages draw."""
+
+    anns: Any  # pyarrow Table: image, annotation_id, item_id, labeler_id, batch_id
+    gt: Any  # pyarrow Table: image, label_id, class, bbox, outcome, iou
+    pr: Any  # pyarrow Table: image, label_id, class, bbox, outcome, iou, golden_class
+
+
+def detection(
+    con, source: str, classes: list[str], iou: float, boot: int, seed: int, by: str = "source"
+) -> Score:
+    """Box quality of the annotations whose ``by`` column is ``source`` (a source, or a labeler
+    for ``labeler stats``): one definition of detection quality (``labelspec.qa.objects``)."""
+    import pyarrow as pa
+
     con.execute(
-        """create or replace temp table anns as
+        f"""create or replace temp table anns as
            select annotation_id, any_value(item_id) as item_id, any_value(batch_id) as batch_id,
+                  any_value(labeler_id) as labeler_id,
                   row_number() over (order by annotation_id) - 1 as image
-           from scored where source = ? and item_id in (select item_id from g) group by 1""",
+           from scored where {by} = ? and item_id in (select item_id from g) group by 1""",
         [source],
     )
     gt = con.execute(
-        """select a.image, g.bbox.x, g.bbox.y, g.bbox.w, g.bbox.h, c.code from anns a
-           join g on g.item_id = a.item_id join codes c on c."class" = g."class"
-           where g.bbox is not null order by a.image"""
+        """select a.image, g.bbox.x, g.bbox.y, g.bbox.w, g.bbox.h, c.code, g.label_id
+           from anns a join g on g.item_id = a.item_id join codes c on c."class" = g."class"
+           where g.bbox is not null order by a.image, g.label_id"""
     ).fetchnumpy()
     pr = con.execute(
         """select a.image, s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h, coalesce(c.code, -1),
-                  s.cost, s.lead_time_s
+                  s.cost, s.lead_time_s, s.label_id, s."class"
            from anns a join scored s using (annotation_id) left join codes c on c."class" = s."class"
            where s.bbox is not null order by a.image, s.label_id"""
     ).fetchnumpy()
-    batch = con.execute("select batch_id from anns order by image").fetchnumpy()["batch_id"]
-    n_images = len(batch)
+    anns = con.sql(
+        "select image, annotation_id, item_id, labeler_id, batch_id from anns order by image"
+    ).to_arrow_table()
+    n_images = anns.num_rows
     gt_cols, pr_cols = list(gt.values()), list(pr.values())
     gt_image, pr_image = _ints(gt_cols[0]), _ints(pr_cols[0])
     gt_boxes = np.column_stack([_floats(c) for c in gt_cols[1:5]]).reshape(-1, 4)
     pr_boxes = np.column_stack([_floats(c) for c in pr_cols[1:5]]).reshape(-1, 4)
     gt_class, pr_class = _ints(gt_cols[5]), _ints(pr_cols[5])
     cost, lead = _floats(pr_cols[6]), _floats(pr_cols[7])
-    gi, pi, ious = metrics.match_boxes_grouped(
-        gt_image, gt_boxes, gt_class, pr_image, pr_boxes, pr_class, iou
-    )
-    tp = np.bincount(gt_image[gi], minlength=n_images)
+    m = objects.match_objects(gt_image, gt_boxes, gt_class, pr_image, pr_boxes, pr_class, iou)
+    hit = m.gt_outcome == objects.HIT
+    tp = np.bincount(gt_image[hit], minlength=n_images)
     n_gt = np.bincount(gt_image, minlength=n_images)
     n_pr = np.bincount(pr_image, minlength=n_images)
     k = len(classes)
     per_class = _per_class(
         classes,
-        np.bincount(gt_class[gi], minlength=k),
+        np.bincount(gt_class[hit], minlength=k),
         np.bincount(gt_class, minlength=k),
         np.bincount(pr_class[pr_class >= 0], minlength=k),
     )
+    matrix = objects.confusion(m, gt_class, pr_class, k)
     total_tp, total_gt, total_pr = int(tp.sum()), int(n_gt.sum()), int(n_pr.sum())
+    golden_empty = np.bincount(gt_image, minlength=n_images) == 0
+    extra = m.pr_outcome == objects.EXTRA
     priced = ~np.isnan(cost)
+    hit_iou = m.gt_iou[hit]
     figures = {
         "n": total_pr,
         "annotations": int(n_images),
@@ -180,12 +208,27 @@ def detection(con, source: str, classes: list[str], iou: float, boot: int, seed:
         "f1": float(metrics._ratio(2 * total_tp, total_gt + total_pr)),
         "macro_f1": _macro(per_class, "f1"),
         "kappa": None,
-        "mean_iou": float(ious.mean()) if ious.size else None,
+        "mean_iou": float(hit_iou.mean()) if hit_iou.size else None,
         "iou_threshold": iou,
         "f1_ci": list(metrics.bootstrap_ratio_ci(2 * tp, n_gt + n_pr, n=boot, seed=seed))
-        if n_images
+        if n_images and boot
         else None,
         "per_class": per_class,
+        "confusion": {"labels": [*classes, BACKGROUND], "matrix": matrix.tolist()},
+        "boxes": {
+            "golden": total_gt,
+            "labeled": total_pr,
+            **m.counts(),
+            "mislocated_iou": objects.MISLOCATED_IOU,
+        },
+        # golden negatives: the annotations of items the experts found nothing on
+        "golden_empty": {
+            "annotations": int(golden_empty.sum()),
+            "answered_empty": int((golden_empty & (n_pr == 0)).sum()),
+            "extra_boxes": int(
+                np.bincount(pr_image[extra], minlength=n_images)[golden_empty].sum()
+            ),
+        },
     }
     timed, unit = _timed(lead, pr_image)
     units = Units(
@@ -195,19 +238,53 @@ def detection(con, source: str, classes: list[str], iou: float, boot: int, seed:
         priced=np.bincount(pr_image, priced.astype(np.float64), minlength=n_images),
         lead=timed,
         lead_unit=unit,
-        batch=np.asarray(batch, dtype=object),
+        batch=np.asarray(anns.column("batch_id").to_pylist(), dtype=object),
     )
-    return Score(figures, units, int(priced[pi].sum()))
+    names = pa.array([*classes, BACKGROUND])
+    # the confusion-matrix cell of each labeled box: a mislocated one counts as background's
+    paired = (m.pr_outcome == objects.HIT) | (m.pr_outcome == objects.CONFUSED)
+    partner_class = np.full(len(pr_class), k, np.int64)
+    partner_class[paired] = gt_class[m.pr_partner[paired]]
+    outcomes = BoxOutcomes(
+        anns=anns,
+        gt=pa.table(
+            {
+                "image": gt_image,
+                "label_id": gt_cols[6],
+                "class": names.take(pa.array(gt_class)),
+                "bbox": _struct_boxes(gt_boxes),
+                "outcome": pa.array(objects.OUTCOMES).take(pa.array(m.gt_outcome)),
+                "iou": m.gt_iou,
+            }
+        ),
+        pr=pa.table(
+            {
+                "image": pr_image,
+                "label_id": pr_cols[8],
+                "class": pa.array(pr_cols[9].tolist(), pa.string()),
+                "bbox": _struct_boxes(pr_boxes),
+                "outcome": pa.array(objects.LABELED_OUTCOMES).take(pa.array(m.pr_outcome)),
+                "golden_class": names.take(pa.array(partner_class)),
+            }
+        ),
+    )
+    return Score(figures, units, int(priced[m.gt_partner[hit]].sum()), outcomes)
+
+
+def _struct_boxes(boxes: np.ndarray):
+    import pyarrow as pa
+
+    return pa.StructArray.from_arrays([boxes[:, i] for i in range(4)], names=["x", "y", "w", "h"])
 
 
 _MINE = """with mine as (select annotation_id, item_id, "class", span, cost, lead_time_s, batch_id
-                 from scored where source = ? and span is not null
+                 from scored where {by} = ? and span is not null
                  and item_id in (select item_id from g))"""
 
 
-def spans(con, source: str, classes: list[str], boot: int, seed: int) -> Score:
+def spans(con, source: str, classes: list[str], boot: int, seed: int, by: str = "source") -> Score:
     con.execute(
-        f"""create or replace temp table mine_spans as {_MINE}
+        f"""create or replace temp table mine_spans as {_MINE.format(by=by)}
             select m.*, exists (select 1 from g where g.item_id = m.item_id and g.span = m.span
                                 and g."class" = m."class") as hit
             from mine m""",
@@ -260,7 +337,7 @@ def spans(con, source: str, classes: list[str], boot: int, seed: int) -> Score:
         "macro_f1": _macro(per_class, "f1"),
         "kappa": None,
         "f1_ci": list(metrics.bootstrap_ratio_ci(2 * tp, n_gt + n_pr, n=boot, seed=seed))
-        if len(ids)
+        if len(ids) and boot
         else None,
         "per_class": per_class,
     }

@@ -177,19 +177,29 @@ def _classification(
 def _sets(current, rule: str, golden: pa.Table | None, flags, iou: float):
     import pyarrow.compute as pc
 
-    from labelspec.resolve import regions
+    from labelspec.resolve import objects, regions
     from labelspec.resolve.golden import region_rows
     from labelspec.store.engine import database
 
     marks = regions.load_marks(current.con, _class_list(current, golden), flags)
-    cands = regions.candidates(marks, current.task, iou)
-    decide = {
-        "majority": regions.majority,
-        "latest": regions.latest,
-        "dawid-skene": regions.dawid_skene_decision,
-    }[rule]
-    decision = decide(marks, cands)
-    table = regions.table(marks, cands, decision, current.task)
+    if current.task == "detection":  # objects across classes, each with a class vote
+        found = objects.candidates(marks, iou)
+        decide_objects = {
+            "majority": objects.majority,
+            "latest": objects.latest,
+            "dawid-skene": objects.dawid_skene_decision,
+        }[rule]
+        decision, codes = decide_objects(marks, found)
+        table = objects.table(marks, found, decision, codes)
+    else:
+        cands = regions.candidates(marks, current.task, iou)
+        decide = {
+            "majority": regions.majority,
+            "latest": regions.latest,
+            "dawid-skene": regions.dawid_skene_decision,
+        }[rule]
+        decision = decide(marks, cands)
+        table = regions.table(marks, cands, decision, current.task)
     if golden is None:
         return table, decision
     expert_ids = pc.unique(golden.column("item_id"))

@@ -66,9 +66,13 @@ def fit(
     max_iter: int = MAX_ITER,
     tol: float = TOL,
     known: np.ndarray | None = None,
+    agreement_prior: float = 0.0,
 ) -> Fit:
     """EM over the votes (every item in ``range(n_items)`` has at least one). ``known``: a true
-    class per item, or -1 (golden labels); known items keep that class throughout."""
+    class per item, or -1 (golden labels); known items keep that class throughout.
+    ``agreement_prior``: pseudo-votes added to the diagonal of every labeler's confusion matrix
+    in each M-step (a Dirichlet prior that labelers say the truth more often than not), which
+    keeps EM from swapping the meaning of two categories; 0 is the classic estimator."""
     by_item = np.argsort(item, kind="stable")
     item_starts = _starts(item[by_item])
     cell = labeler.astype(np.int64) * k + label  # (labeler, observed) of each vote
@@ -83,23 +87,27 @@ def fit(
     log_likelihood, converged, iterations = -np.inf, False, 0
     while iterations < max_iter and not converged:
         priors, confusion = _m_step(
-            posteriors, item_of_cell_order, cell_starts, cells, n_labelers, k
+            posteriors, item_of_cell_order, cell_starts, cells, n_labelers, k, agreement_prior
         )
         updated, total = _e_step(priors, confusion, by_item, item_starts, cell, k)
         updated = _clamp(updated, known)
         iterations += 1
         converged = float(np.abs(updated - posteriors).max()) < tol
         posteriors, log_likelihood = updated, total / len(item)
-    priors, confusion = _m_step(posteriors, item_of_cell_order, cell_starts, cells, n_labelers, k)
+    priors, confusion = _m_step(
+        posteriors, item_of_cell_order, cell_starts, cells, n_labelers, k, agreement_prior
+    )
     return Fit(posteriors, priors, confusion, iterations, converged, float(log_likelihood))
 
 
-def _m_step(posteriors, item_of_cell_order, cell_starts, cells, n_labelers, k):
+def _m_step(posteriors, item_of_cell_order, cell_starts, cells, n_labelers, k, prior=0.0):
     priors = posteriors.mean(axis=0)
     sums = segment_sum(posteriors, item_of_cell_order, cell_starts)  # (cells, K true)
     table = np.zeros((n_labelers * k, k))
     table[cells] = sums
     confusion = table.reshape(n_labelers, k, k).transpose(0, 2, 1)  # [labeler, true, observed]
+    if prior:
+        confusion = confusion + prior * np.eye(k)[None, :, :]
     confusion = np.clip(confusion, EPS, None)
     confusion /= confusion.sum(axis=2, keepdims=True)
     return priors, confusion

@@ -93,16 +93,21 @@ class Resolved:
             "select count(distinct item_id), count(distinct item_id) filter (where status = 'tie'), "
             "count(distinct item_id) filter (where suspect) from decisions"
         ).fetchall()[0]
-        labels, labeled = con.execute(
-            "select count(*), count(distinct item_id) from chosen"
+        # a resolved "no objects here" (class null: a background image) is an item, not a label
+        labels, labeled, empty = con.execute(
+            'select count("class"), count(distinct item_id), '
+            'count(distinct item_id) filter (where "class" is null) from chosen'
         ).fetchall()[0]
         by_class = dict(
-            con.execute('select "class", count(*) from chosen group by 1 order by 1').fetchall()
+            con.execute(
+                'select "class", count(*) from chosen where "class" is not null group by 1 order by 1'
+            ).fetchall()
         )
         return {
             "items": items,
             "labels": labels,
             "resolved_items": labeled,
+            "no_objects_items": empty,
             "ties": ties,
             "low_confidence": len(self.low_confidence),
             "suspect_items": suspect,

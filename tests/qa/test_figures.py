@@ -255,8 +255,9 @@ def test_a_source_superseding_its_own_labels_is_judged_on_the_newer_ones():
 def test_a_detection_bakeoff_by_hand(shapes_boxes, copy_of, run):
     """Golden boxes: circle_big circle, square_big square, triangle_up triangle, circle_small
     circle. vendor-a's 7 annotations match all 7 golden boxes and add one stray circle: TP 7,
-    golden 7, labeled 8, F1 = 14 / 15. vendor-b calls the big circle a square and misplaces the
-    square (IoU 2500/7300 < 0.5): F1 = 0."""
+    golden 7, labeled 8, F1 = 14 / 15; the stray circle is an extra box (golden background).
+    vendor-b calls the big circle a square (same box: a confusion, circle -> square) and
+    misplaces the square (IoU 2500/7300 = 0.34: between 0.1 and 0.5, mislocated): F1 = 0."""
     import json
 
     from tests.store.conftest import write_jsonl
@@ -282,20 +283,35 @@ def test_a_detection_bakeoff_by_hand(shapes_boxes, copy_of, run):
     assert (b["correct"], b["f1"]) == (0, 0.0)
     assert [e["source"] for e in result["ranking"]] == ["vendor-a", "vendor-b"]
     assert a["cost_per_label"] is None and a["cost_per_correct_label"] is None
-    # the drill-down pages: det-1's stray circle on triangle_up; both of det-3's annotations
-    assert [(e["item_id"], e["labeled"]) for e in a["errors"]] == [
-        ("triangle_up.png", "circle, triangle")
+    # every golden box is a hit, a confusion, mislocated or missed; every labeled box a hit, a
+    # confusion, mislocated or extra
+    outcomes = ("hit", "confused", "mislocated", "missed", "extra")
+    assert [a["boxes"][k] for k in outcomes] == [7, 0, 0, 0, 1]
+    assert [b["boxes"][k] for k in outcomes] == [0, 1, 1, 0, 0]
+    # rows golden, columns labeled; the last of each is the background
+    assert a["confusion"] == {
+        "labels": ["circle", "square", "triangle", "(background)"],
+        "matrix": [[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 0]],
+    }
+    assert b["confusion"]["matrix"] == [[0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 1, 0, 0]]
+    # the drill-down rows: one per box that is not a hit, by confusion cell
+    assert [(e["item_id"], e["golden"], e["labeled"], e["outcome"]) for e in a["errors"]] == [
+        ("triangle_up.png", "(background)", "circle", "extra")
     ]
-    assert [(e["item_id"], e["golden"], e["labeled"]) for e in b["errors"]] == [
-        ("circle_big.png", "circle", "square"),
-        ("square_big.png", "square", "square"),
+    assert [(e["item_id"], e["golden"], e["labeled"], e["outcome"]) for e in b["errors"]] == [
+        ("circle_big.png", "circle", "square", "confused"),
+        ("square_big.png", "square", "(background)", "mislocated (IoU 0.34)"),
+        ("square_big.png", "(background)", "square", "mislocated"),
     ]
+    circle = b["errors"][0]
+    assert [g["class"] for g in circle["golden_boxes"]] == ["circle"]
+    assert [(x["class"], x["outcome"]) for x in circle["boxes"]] == [("square", "confused")]
     out = ws.root.parent / "report"
     run("qa", "bakeoff", "shapes", "--report", str(out), cwd=ws.root)
-    [page] = (out / "drill").glob("*vendor-b-boxes.html")
+    page = out / "drill" / "1-vendor-b-0-1.html"  # vendor-b, golden circle, labeled square
     text = page.read_text()
-    assert "vendor-b: 2 annotation(s) with missed, extra or misplaced boxes" in text
-    assert text.count('<img src="data:image/png;base64,') == 2
+    assert "vendor-b: golden circle labeled square (1 labels)" in text
+    assert text.count('<img src="data:image/png;base64,') == 1
     assert f'href="drill/{page.name}"' in (out / "report.html").read_text()
 
 
