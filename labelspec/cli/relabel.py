@@ -67,7 +67,13 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--model-predictions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Model class probabilities per item (for --priority model and --predictions model).",
+    help="Model class probabilities per item (for --priority model and --predictions model); "
+    "for a detection guideline a detector's boxes (JSONL, or COCO results with --coco-images).",
+)
+@click.option(
+    "--coco-images",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The COCO file naming the image_id and category_id of COCO results in --model-predictions.",
 )
 @click.option(
     "--image-url",
@@ -108,14 +114,16 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
 )
 @json_option
 def plan_command(
-    dataset, guideline, to, segment, limit, priority, predictions, model_predictions, image_url,
-    local_files, seed, out, from_resolve, min_confidence, from_review, as_json,
+    dataset, guideline, to, segment, limit, priority, predictions, model_predictions, coco_images,
+    image_url, local_files, seed, out, from_resolve, min_confidence, from_review, as_json,
 ) -> None:  # fmt: skip
     """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
 
     The tasks carry the reason and rank of each item, and no pre-annotation unless asked
     (--predictions current: the current labels; model: the model's top class). With --priority
-    model, items whose labels a model disagrees with most come first.
+    model, items whose labels a model disagrees with most come first: by 1 - p(current class),
+    or for boxes by the item's label quality score against a detector (lowest first; the kind
+    of its worst box, missing, extra, wrong class or badly placed, in the reasons).
 
     \b
     Example:
@@ -131,7 +139,7 @@ def plan_command(
     result = plan(
         _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
         seed, from_resolve, min_confidence, predictions=predictions, image_url=image_url,
-        local_files=local_files, from_review=from_review,
+        local_files=local_files, from_review=from_review, coco_images=coco_images,
     )  # fmt: skip
     if as_json:
         write_json(result.to_dict())

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.store.engine import database
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
 PRIORITIES = ("oldest", "random", "model")
@@ -52,6 +53,17 @@ def load_plan(ws: Workspace, dataset: str, ref: str | Path) -> dict[str, Any]:
 
 
 # -- model predictions, for --priority model ---------------------------------------------------------
+def _box_item_scores(dataset, con, spec, path, coco_images):
+    """item -> (label quality score, kind of its worst box, that box's score) of the current
+    labels against a detector's boxes (``labelspec.qa.box_issues``)."""
+    from labelspec.qa import box_issues
+    from labelspec.qa.predictions import load_box_predictions
+
+    found = load_box_predictions(con, Path(path), spec, dataset, coco_images, "nothing was planned")
+    box_issues.judge(con, found, spec.class_ids)
+    return box_issues.item_scores(con)
+
+
 def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
     """(item_id, class, p) rows from JSONL/CSV/Parquet: a ``probs`` object or one column per class."""
     import duckdb
@@ -71,6 +83,11 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
         ) from exc
     if "item_id" not in columns:
         raise LabelspecError(f"{path}: predictions need an item_id column")
+    if "bbox" in columns and "probs" not in columns:
+        raise LabelspecError(
+            f"{path} holds boxes, but this guideline is judged on class probabilities per item: "
+            "give a `probs` object or one probability column per class"
+        )
     if "probs" in columns:
         table = con.sql(
             f"select item_id::VARCHAR as item_id, unnest(map_keys(probs::MAP(VARCHAR, DOUBLE))) as class, "
@@ -136,6 +153,7 @@ def plan(
     image_url: str | None = None,
     local_files: Path | str | None = None,
     from_review: str | None = None,
+    coco_images: Path | str | None = None,
 ) -> PlanResult:
     """Write a relabel plan for the labels a release makes suspect (or, ``from_resolve``, the
     items a resolution method could not decide with ``min_confidence``), and the tool's task
@@ -143,7 +161,12 @@ def plan(
 
     ``predictions``: what the tasks pre-fill (``none``; ``current``, the item's current labels;
     ``model``, the top class of ``model_predictions``). ``image_url`` (a template with
-    ``{path}``) or ``local_files`` (Label Studio's document root) make the images load."""
+    ``{path}``) or ``local_files`` (Label Studio's document root) make the images load.
+
+    ``priority="model"``: class labels rank items by 1 - p(current label), highest first; boxes
+    (``model_predictions`` a detector's boxes, ``coco_images`` naming COCO results' ids) rank
+    items by their label quality score, lowest first, the kind of the worst box in the reasons
+    (``labelspec.qa.box_issues``)."""
     from labelspec.formats import labelstudio
     from labelspec.guideline.releases import spec_at
     from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
@@ -164,7 +187,8 @@ def plan(
     ):
         if wanted and not model_predictions:
             raise LabelspecError(
-                f"{needs} needs --model-predictions FILE (model class probabilities per item)"
+                f"{needs} needs --model-predictions FILE (model class probabilities per item, "
+                "or a detector's boxes for a detection guideline)"
             )
     if local_files is not None:
         local_files = Path(local_files).resolve() if str(local_files) else ws.root.resolve()
@@ -204,7 +228,7 @@ def plan(
           case when kind = 'affected' then 'class ' || "class" || ' changed since ' || guideline_version
                when kind = 'confusable' then 'class ' || "class" || ' is confusable with a changed class'
                when kind = 'undecided' then 'labels disagree: no {from_resolve} resolution at confidence {min_confidence}'
-               when kind = 'rejected' then 'class ' || "class" || ' rejected in review'
+               when starts_with(kind, 'review: ') then substr(kind, 9)
                else 'labeler ' || labeler_id || ' was not trained on ' || guideline_version end as reason
         from suspect where {where} order by item_id, annotation_id
         """,
@@ -222,9 +246,20 @@ def plan(
             f"--predictions model pre-fills a class per item from class probabilities; a {spec.task} "
             "guideline needs boxes or spans: use --predictions current or none"
         )
+    if coco_images is not None and spec.task != "detection":
+        raise LabelspecError(
+            f"--coco-images names the images and categories of detector boxes; {guideline} is a "
+            f"{spec.task} guideline, ranked by class probabilities"
+        )
+    worst: dict[str, tuple[float, str | None, float | None]] = {}
     if model_predictions and (priority == "model" or predictions == "model"):
-        con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
-    if priority == "model":
+        if spec.task == "detection":
+            worst = _box_item_scores(dataset, con, spec, model_predictions, coco_images)
+        else:
+            con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
+    if priority == "model" and spec.task == "detection":
+        scores = {item: score for item, (score, _, _) in worst.items()}
+    elif priority == "model":
         con.register(
             "chosen",
             pa.Table.from_pylist(
@@ -264,7 +299,12 @@ def plan(
         )
         if row["created_at"] and (entry["oldest"] is None or row["created_at"] < entry["oldest"]):
             entry["oldest"] = row["created_at"]
-    ordered = _prioritise(list(items.values()), priority, scores, seed)
+    for item_id, (_, kind, low) in worst.items():
+        if item_id in items and kind is not None:
+            items[item_id]["reasons"].add(f"model: {kind.replace('_', ' ')} (score {low:.2f})")
+    ordered = _prioritise(
+        list(items.values()), priority, scores, seed, lowest_first=spec.task == "detection"
+    )
     if limit is not None:
         ordered = ordered[:limit]
     plan_id = f"rp-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -371,33 +411,54 @@ def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> 
 
 
 def _rejected_as_suspects(ws, dataset, con, review, commit) -> None:
-    """Replace the suspects by the current labels a review rejected (``review``: a review id,
-    or ``all`` for every recorded review; ``labelspec.store.reviews``)."""
+    """Replace the suspects by what reviews found wrong (``review``: a review id, or ``all``
+    for every recorded review; ``labelspec.store.reviews.rejected_labels``): each current label
+    with a verdict other than accept, and for a missing object one label of its annotation, so
+    the item is relabeled though no label is rejected. A label's reasons, joined, ride in
+    ``kind`` as "review: ..." for ``plan`` to show."""
     from labelspec.store.reviews import rejected_labels
 
     rejected = rejected_labels(ws, dataset, commit, None if review == "all" else review)
     if rejected.num_rows == 0:
         raise LabelspecError(
-            f"nothing to relabel: no current label is rejected in {'any review' if review == 'all' else review}"
-            " (see `labelspec qa review list`)"
+            "nothing to relabel: no current label is rejected and no missing object reported in "
+            f"{'any review' if review == 'all' else review} (see `labelspec qa review list`)"
         )
-    con.register("rejected", rejected.select(["label_id"]))
+    con.register("rejected", rejected.select(["label_id", "annotation_id", "reason"]))
     keys = list(con.sql("select * from suspect limit 0").columns)
     picked = ", ".join(
-        "'rejected' as kind"
+        "'review: ' || r.reasons as kind"
         if c == "kind"
         else ("false as untrained" if c == "untrained" else f'l."{c}"')
         for c in keys
     )
     con.execute(
-        f"create or replace temp table suspect as select {picked} from labels l "
-        "where l.label_id in (select label_id from rejected)"
+        f"""
+        create or replace temp table suspect as
+        with found as (
+          select coalesce(r.label_id, a.first_label) as label_id, r.reason
+          from rejected r
+          left join (select annotation_id, min(label_id) as first_label from labels group by 1) a
+            using (annotation_id)
+        ),
+        per_label as (
+          select label_id, string_agg(distinct reason, '; ' order by reason) as reasons
+          from found group by label_id
+        )
+        select {picked} from labels l join per_label r using (label_id)
+        """
     )
 
 
 def _prioritise(
-    entries: list[dict[str, Any]], priority: str, scores: dict[str, float], seed: int
+    entries: list[dict[str, Any]],
+    priority: str,
+    scores: dict[str, float],
+    seed: int,
+    lowest_first: bool = False,
 ) -> list[dict[str, Any]]:
+    """Items in plan order. ``model``: by score, highest first (1 - p(label)), or lowest first
+    (a label quality score, ``lowest_first``); items without a score last."""
     import random
 
     entries.sort(key=lambda e: e["item_id"])
@@ -405,13 +466,13 @@ def _prioritise(
         random.Random(seed).shuffle(entries)
         return entries
     if priority == "model":
-        return sorted(
-            entries,
-            key=lambda e: (
-                -(scores.get(e["item_id"]) if scores.get(e["item_id"]) is not None else -1),
-                e["item_id"],
-            ),
-        )
+        sign = 1 if lowest_first else -1
+
+        def key(entry):
+            score = scores.get(entry["item_id"])
+            return (score is None, 0.0 if score is None else sign * score, entry["item_id"])
+
+        return sorted(entries, key=key)
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(entries, key=lambda e: (e["oldest"] or far_future, e["item_id"]))
 
@@ -504,7 +565,7 @@ def _plan_csv(record: dict[str, Any], items: pa.Table) -> str:
                 e["rank"],
                 e["item_id"],
                 paths.get(e["item_id"]) or "",
-                " ".join(sorted({c["class"] for c in e["current"]})),
+                " ".join(sorted({c["class"] or NO_OBJECTS for c in e["current"]})),
                 " ".join(sorted({c["labeler"] for c in e["current"]})),
                 "" if e["score"] is None else f"{e['score']:.4f}",
                 "; ".join(e["reasons"]),

@@ -1,6 +1,7 @@
-"""Suspicious labels: where a model's class probabilities disagree with the current labels.
+"""Suspicious labels: where a model's predictions disagree with the current labels.
 
-Every current label (classification or multilabel) whose item has a prediction is scored by
+Detection datasets are judged box by box against a detector's boxes (``labelspec.qa.box_issues``,
+predictions read by ``labelspec.qa.predictions``). For class labels, every current label (classification or multilabel) whose item has a prediction is scored by
 ``p_label``, the self-confidence p(labeled class) (Cleanlab's label quality score), and
 ``margin`` = p(label) - max p(any other class), negative when the model prefers another class.
 Lower is more suspicious on both; a label is counted as ``suspicious`` when its self-confidence
@@ -17,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.qa import metrics
-from labelspec.qa.current import number, open_current, share
+from labelspec.qa import box_issues, metrics
+from labelspec.qa.current import Current, number, open_current, share
+from labelspec.qa.predictions import load_box_predictions
 from labelspec.workspace import Workspace
 
 SUSPICIOUS = 0.5
@@ -31,28 +33,41 @@ def disagreements(
     predictions: Path | str,
     top: int = 20,
     snapshot: str | int | None = None,
+    coco_images: Path | str | None = None,
+    min_score: float = box_issues.MIN_SCORE,
 ) -> dict[str, Any]:
     """Score every current label against model predictions and rank the most suspicious.
 
-    ``predictions``: JSONL, CSV or Parquet with ``item_id`` and either a ``probs`` object
-    {class: p} or one column per class id. Returns the ``top`` labels with the lowest
-    self-confidence (ties: lowest margin), and per class and per labeler how many labels were
-    scored, how many are suspicious and their mean self-confidence.
+    Class labels: ``predictions`` is JSONL, CSV or Parquet with ``item_id`` and either a
+    ``probs`` object {class: p} or one column per class id. Returns the ``top`` labels with the
+    lowest self-confidence (ties: lowest margin), and per class and per labeler how many labels
+    were scored, how many are suspicious and their mean self-confidence.
+
+    Boxes: ``predictions`` is a detector's boxes (``labelspec.qa.predictions``: JSONL, or COCO
+    results with ``coco_images``); returns the ``top`` box issues and items, and counts per
+    kind, class and labeler (``labelspec.qa.box_issues``).
     """
     from labelspec.lineage.relabel import load_predictions
 
     if top < 0:
         raise LabelspecError(f"top must be 0 or more, not {top}")
     current = open_current(ws, dataset, snapshot)
-    if current.task not in ("classification", "multilabel"):
-        raise LabelspecError(
-            f"qa disagreements compares class labels with class probabilities, but dataset "
-            f"{dataset!r} is labeled under {current.guideline!r}, a {current.task} guideline; "
-            "use `labelspec qa agreement` for boxes and spans"
-        )
     path = Path(predictions)
     if not path.is_file():
         raise NotFoundError(f"{path}: no such predictions file")
+    if current.task == "detection":
+        return _box_disagreements(current, path, top, coco_images, min_score)
+    if current.task not in ("classification", "multilabel"):
+        raise LabelspecError(
+            f"qa disagreements compares labels with a model's predictions, but dataset "
+            f"{dataset!r} is labeled under {current.guideline!r}, a {current.task} guideline; "
+            "use `labelspec qa agreement` for spans"
+        )
+    if coco_images is not None:
+        raise LabelspecError(
+            "--coco-images names the images and categories of detector boxes (COCO results); "
+            f"{current.guideline!r} is a {current.task} guideline, judged on class probabilities"
+        )
     con = current.con
     con.register("pred", load_predictions(path, current.class_ids))
     ignored = _check_predictions(con, path)
@@ -87,6 +102,24 @@ def disagreements(
         "top": ranked,
         "by_class": _grouped(con, '"class"', "min(code), 1"),
         "by_labeler": _grouped(con, "labeler_id", "suspicious_share desc, 1"),
+    }
+
+
+def _box_disagreements(
+    current: Current, path: Path, top: int, coco_images: Path | str | None, min_score: float
+) -> dict[str, Any]:
+    found = load_box_predictions(
+        current.con, path, current.spec, current.dataset, coco_images, "no report was made"
+    )
+    box_issues.judge(current.con, found, current.class_ids, min_score)
+    return {
+        "dataset": current.dataset,
+        "snapshot": current.snapshot,
+        "task": current.task,
+        "predictions": str(path),
+        "format": found.format,
+        "coco_images": found.coco_images,
+        **box_issues.box_report(current.con, top, min_score),
     }
 
 
@@ -190,9 +223,15 @@ def _grouped(con, key: str, order: str) -> dict[str, dict]:
 
 
 def disagreements_html(ws: Workspace, result: dict[str, Any]) -> str:
-    """The most suspicious labels as an offline gallery page (``labelspec.qa.drill``)."""
-    from labelspec.qa.current import number
+    """The most suspicious labels as an offline gallery page (``labelspec.qa.drill``); for
+    boxes, the items with the worst issues, labeled and predicted boxes drawn
+    (``labelspec.qa.box_page``)."""
     from labelspec.qa.drill import page
+
+    if result["task"] == "detection":
+        from labelspec.qa.box_page import render
+
+        return render(ws, result)
 
     rows = [
         {

@@ -148,8 +148,9 @@ def test_a_missing_predictions_file_is_not_found(digits_votes, tmp_path):
         disagreements(digits_votes, "digits", tmp_path / "nope.jsonl")
 
 
-def test_detection_and_ner_are_refused(shapes_boxes, news_spans, jsonl):
-    with pytest.raises(LabelspecError, match="a detection guideline"):
+def test_ner_is_refused_and_detection_wants_boxes(shapes_boxes, news_spans, jsonl):
+    # detection is judged against a detector's boxes (tests/qa/test_box_disagreements.py)
+    with pytest.raises(LabelspecError, match="holds class probabilities per item"):
         disagreements(shapes_boxes, "shapes", jsonl)
     with pytest.raises(LabelspecError, match="a ner guideline"):
         disagreements(news_spans, "news", jsonl)
