@@ -18,6 +18,8 @@ import pyarrow as pa
 
 from labelspec.errors import LabelspecError
 from labelspec.qa.current import open_current
+from labelspec.qa.gallery import render
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
 BY = {"labeler": "labeler_id", "source": "source", "class": "primary_class"}
@@ -35,9 +37,10 @@ def sample(
     """Draw about ``n`` annotations (stratified by ``by``) and write them as an HTML gallery.
 
     Returns ``out``, the number of ``labels`` and ``annotations`` shown, and ``groups``: the
-    annotations drawn per group value (empty without ``by``).
+    annotations drawn per group value (empty without ``by``). Boxes and spans are numbered in
+    reading order (top to bottom, left to right; spans by start), on the item and in the
+    review rows.
     """
-    from labelspec.qa.gallery import render
     from labelspec.yamlio import atomic_write_text
 
     if n < 1:
@@ -57,9 +60,10 @@ def sample(
         with per_class as (
           select annotation_id, "class", count(*) as n from labels group by all
         ),
-        main_class as (
-          select annotation_id, "class" as primary_class from per_class join classes using ("class")
-          qualify row_number() over (partition by annotation_id order by n desc, code) = 1
+        main_class as (  -- an explicit "no objects" answer (class null) is its own group
+          select annotation_id, coalesce("class", $empty) as primary_class
+          from per_class left join classes using ("class")
+          qualify row_number() over (partition by annotation_id order by n desc, code nulls last) = 1
         )
         select l.annotation_id, any_value(l.item_id) as item_id,
                any_value(l.labeler_id) as labeler_id, any_value(l.source) as source,
@@ -70,7 +74,7 @@ def sample(
         from labels l join main_class m using (annotation_id)
         group by l.annotation_id
         """,
-        {"seed": str(seed)},
+        {"seed": str(seed), "empty": NO_OBJECTS},
     )
     sizes = dict(
         con.execute("select grp, count(*) from annotations group by 1 order by 1").fetchall()
@@ -86,8 +90,10 @@ def sample(
             )
             select c.*, i.path, i.media, i.text,
                    list({'label_id': l.label_id, 'class': l."class", 'code': k.code, 'bbox': l.bbox, 'span': l.span,
-                         'attributes': l.attributes} order by l.label_id) as labels
-            from chosen c join labels l using (annotation_id) join classes k on k."class" = l."class"
+                         'attributes': l.attributes}
+                        order by l.span.start, l.bbox.y, l.bbox.x, l.label_id) as labels
+            from chosen c join labels l using (annotation_id)
+            left join classes k on k."class" = l."class"
             left join items i on i.item_id = c.item_id
             group by all order by c.grp, c.item_id, c.annotation_id
             """

@@ -1,19 +1,47 @@
-"""Label reviews: who accepted or rejected which label, with the right class, and when.
+"""Reviews: what a reviewer found right or wrong in labels, box by box, and when.
 
-The sample gallery (``labelspec qa sample``) saves a review file (JSON, ``FORMAT`` below);
-``import_review`` checks it against the history and stores it as one immutable record,
-``datasets/<name>/reviews/<review id>.parquet`` with its ``.dvc`` file, in one commit. The id is
-a function of the file (its save time and sha256), so importing a file twice, or in two clones,
-adds the same record once and histories merge with a plain ``git pull``.
+The sample gallery (``labelspec qa sample``) saves a review file (JSON, below);
+``import_review`` checks it against the history (``labelspec.store.review_checks``) and stores
+it as one immutable record, ``datasets/<name>/reviews/<review id>.parquet`` with its ``.dvc``
+file, in one commit. The id is a function of the file (its save time and sha256), so importing a
+file twice, or in two clones, adds the same record once and histories merge with a plain
+``git pull``.
+
+A verdict is about one label (``label_id``) or, for ``missing_object``, about one annotation
+(``annotation_id``: the item as one labeler labeled it):
+
+==================  ========================================================================
+``accept``          the label is right (an explicit "no objects" answer too)
+``reject``          the label is wrong, the right class not given (classification)
+``wrong_class``     the right class is ``correct_class``, one of the spec's classes (a
+                    ``reject`` with a ``correct_class``, as files saved before these kinds say)
+``misplaced``       the box (span) is on the object but badly placed ("misplaced box")
+``not_an_object``   nothing there should be boxed (marked) at all ("should not be boxed")
+``missing_object``  the annotation misses an object: at ``point`` [x, y] or in ``box``
+                    [x, y, w, h] (image pixels) or at ``span`` [start, end) (characters); its
+                    ``class`` optional; several per annotation
+==================  ========================================================================
 
 A label's verdict is its newest review (by review time, then review id): a second reviewer's
-accept overrides a first reviewer's reject. ``rejected_labels`` lists the current labels whose
-verdict is a reject, for ``relabel plan --from-review``.
+accept overrides a first reviewer's reject. A missing object stands while its annotation is
+current, unless a newer review accepts that annotation's "no objects" answer.
+``rejected_labels`` lists what reviews found wrong in the current labels (every verdict but
+``accept``, and the missing objects), each with its reason, for ``relabel plan --from-review``.
 
-    {"kind": "labelspec-review", "dataset": "digits", "snapshot": "<commit>",
+    {"kind": "labelspec-review", "dataset": "shapes", "snapshot": "<commit>",
      "reviewer": "rev-01", "saved": "2026-03-01T10:00:00Z",
-     "verdicts": [{"label_id": "l-...", "verdict": "reject", "correct_class": "one",
-                   "note": "flag shorter than half the width"}, ...]}
+     "verdicts": [{"label_id": "l-1", "verdict": "accept"},
+                  {"label_id": "l-2", "verdict": "wrong_class", "correct_class": "square"},
+                  {"label_id": "l-3", "verdict": "misplaced", "note": "cuts the top off"},
+                  {"label_id": "l-4", "verdict": "not_an_object"},
+                  {"annotation_id": "a-1", "verdict": "missing_object", "point": [40.5, 12]},
+                  {"annotation_id": "a-1", "verdict": "missing_object",
+                   "box": [10, 20, 30, 15], "class": "circle"}, ...]}
+
+Each entry may carry a ``note`` and its own ``at`` time (else the file's ``saved``). Records
+written before the verdict kinds lack the ``point``, ``bbox`` and ``span`` columns and may say
+``reject`` with a ``correct_class``: ``reviews_at`` reads them as the same table, with that
+verdict as ``wrong_class``.
 """
 
 from __future__ import annotations
@@ -28,20 +56,27 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
+from labelspec.store.review_checks import MISSING, VERDICTS, checked_rows, parse_time
+from labelspec.store.schema import BBOX, SPAN
 from labelspec.workspace import Workspace
 
 KIND = "labelspec-review"
-VERDICTS = ("accept", "reject")
+POINT = pa.struct([("x", pa.float64()), ("y", pa.float64())])
 IGNORE = "/datasets/*/reviews/*.parquet"  # the records' data: DVC keeps it, git the .dvc files
 SCHEMA = pa.schema(
     [
         pa.field("review_id", pa.string(), nullable=False),
-        pa.field("label_id", pa.string(), nullable=False),
+        pa.field("label_id", pa.string()),  # null for a missing_object
         pa.field("annotation_id", pa.string(), nullable=False),
         pa.field("item_id", pa.string(), nullable=False),
         pa.field("reviewer", pa.string(), nullable=False),
-        pa.field("verdict", pa.string(), nullable=False),
-        pa.field("correct_class", pa.string()),  # what the label should have said (a reject)
+        pa.field("verdict", pa.string(), nullable=False),  # one of VERDICTS
+        # the right class: of a wrong_class label, or of a missing object (when given)
+        pa.field("correct_class", pa.string()),
+        # where a missing object is: one of a point or a box (image pixels), or a span
+        pa.field("point", POINT),
+        pa.field("bbox", BBOX),
+        pa.field("span", SPAN),
         pa.field("note", pa.string()),
         pa.field("reviewed_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("snapshot", pa.string()),  # the commit the reviewer looked at
@@ -59,10 +94,13 @@ class ReviewResult:
     dataset: str
     review: str
     reviewer: str
-    labels: int
+    labels: int  # labels judged
     accepted: int
-    rejected: int
-    corrected: int  # rejects that name the right class
+    rejected: int  # labels with any verdict but accept
+    corrected: int  # wrong_class: rejects that name the right class
+    misplaced: int
+    not_an_object: int
+    missing_objects: int  # objects reported missing (not labels: not in ``labels``)
     file: str
     commit: str | None
     already: bool = False  # the same file was imported before: nothing written
@@ -91,19 +129,6 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
             "`labelspec qa sample` writes"
         )
     return data, raw
-
-
-def _time(value: Any, where: str, problems: list[Problem], file: str) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        problems.append(Problem(f"{value!r} is not an ISO 8601 time", file, path=where))
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    if parsed > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
-        problems.append(Problem(f"{value} is in the future", file, path=where))
-    return parsed.astimezone(dt.UTC)
 
 
 def _reviewer(data: dict[str, Any], given: str | None, path: Path) -> str:
@@ -149,12 +174,12 @@ def import_review(
         raise LabelspecError(f"{path} reviews dataset {data.get('dataset')!r}, not {dataset!r}")
     who = _reviewer(data, reviewer, path)
     problems: list[Problem] = []
-    saved = _time(data.get("saved"), "saved", problems, path.name)
+    saved = parse_time(data.get("saved"), "saved", problems, path.name)
     verdicts = data.get("verdicts")
     if not isinstance(verdicts, list) or not verdicts:
-        raise LabelspecError(f"{path}: no verdicts; accept or reject some labels, then save")
+        raise LabelspecError(f"{path}: no verdicts; judge some labels in the gallery, then save")
     con = connect(ws, dataset)
-    rows = _checked(ws, con, verdicts, path.name, problems)
+    rows = checked_rows(ws, con, verdicts, path.name, problems)
     if problems:
         raise ProblemsError(
             f"{path.name}: {len(problems)} problem(s); no review was recorded",
@@ -170,11 +195,24 @@ def import_review(
             reviewed_at=row.pop("at") or saved,
             snapshot=str(data.get("snapshot") or "") or None,
         )
-    table = pa.Table.from_pylist(rows, schema=SCHEMA).sort_by([("label_id", "ascending")])
-    rejected = sum(1 for r in rows if r["verdict"] == "reject")
-    corrected = sum(1 for r in rows if r["verdict"] == "reject" and r["correct_class"])
+    table = pa.Table.from_pylist(rows, schema=SCHEMA).sort_by(
+        [("label_id", "ascending"), ("annotation_id", "ascending")]
+    )
+    kinds = {kind: sum(1 for r in rows if r["verdict"] == kind) for kind in VERDICTS}
+    labels = len(rows) - kinds[MISSING]
     result = ReviewResult(
-        dataset, review_id, who, len(rows), len(rows) - rejected, rejected, corrected, "", None
+        dataset,
+        review_id,
+        who,
+        labels=labels,
+        accepted=kinds["accept"],
+        rejected=labels - kinds["accept"],
+        corrected=kinds["wrong_class"],
+        misplaced=kinds["misplaced"],
+        not_an_object=kinds["not_an_object"],
+        missing_objects=kinds[MISSING],
+        file="",
+        commit=None,
     )
     target = reviews_dir(ws, dataset) / f"{review_id}.parquet"
     result.file = ws.relpath(target)
@@ -186,99 +224,13 @@ def import_review(
     return result
 
 
-def _checked(ws: Workspace, con, verdicts: list, file: str, problems: list[Problem]) -> list[dict]:
-    """One row per verdict, or a problem per bad field (every one, not only the first)."""
-    from labelspec.guideline.releases import spec_at
-
-    ids = [v.get("label_id") for v in verdicts if isinstance(v, dict)]
-    con.register("wanted", pa.table({"label_id": pa.array([str(i) for i in ids], pa.string())}))
-    known = {
-        r[0]: r[1:]
-        for r in con.execute(
-            """select label_id, annotation_id, item_id, "class", guideline, guideline_version
-               from labels_all semi join wanted using (label_id)"""
-        ).fetchall()
-    }
-    specs: dict[tuple[str, str], set[str]] = {}
-    seen: set[str] = set()
-    rows = []
-    for n, entry in enumerate(verdicts, 1):
-        where = f"verdicts[{n - 1}]"
-        if not isinstance(entry, dict):
-            problems.append(
-                Problem("a verdict is an object with label_id and verdict", file, path=where)
-            )
-            continue
-        label = str(entry.get("label_id") or "")
-        if label in seen:
-            problems.append(
-                Problem(f"label {label} is reviewed twice in one file", file, path=where)
-            )
-        seen.add(label)
-        if label not in known:
-            problems.append(
-                Problem(f"no label {label!r} in the dataset's history", file, path=where)
-            )
-            continue
-        annotation, item, cls, guideline, version = known[label]
-        verdict = entry.get("verdict")
-        if verdict not in VERDICTS:
-            problems.append(
-                Problem(f"verdict {verdict!r}: use accept or reject", file, path=f"{where}.verdict")
-            )
-        right = entry.get("correct_class") or None
-        if right is not None:
-            classes = specs.get((guideline, version))
-            if classes is None:
-                classes = specs[(guideline, version)] = set(
-                    spec_at(ws, guideline, version).class_ids
-                )
-            if right not in classes:
-                problems.append(
-                    Problem(
-                        f"class {right!r} is not in {guideline} {version} (classes: {', '.join(sorted(classes))})",
-                        file,
-                        path=f"{where}.correct_class",
-                    )
-                )
-            elif verdict == "accept" and right != cls:
-                problems.append(
-                    Problem(
-                        f"accepted as {cls} but corrected to {right}: reject it, or drop the class",
-                        file,
-                        path=where,
-                    )
-                )
-            elif verdict == "reject" and right == cls:
-                problems.append(
-                    Problem(
-                        f"rejected, yet the right class is the label's own ({cls}): accept it, or pick another class",
-                        file,
-                        path=where,
-                    )
-                )
-        at = entry.get("at")
-        rows.append(
-            {
-                "label_id": label,
-                "annotation_id": annotation,
-                "item_id": item,
-                "verdict": verdict,
-                "correct_class": right if verdict == "reject" else None,
-                "note": str(entry["note"]) if entry.get("note") else None,
-                "at": _time(at, f"{where}.at", problems, file) if at else None,
-            }
-        )
-    return rows
-
-
 def _write(ws, dataset, table, target, result, data, sha, name) -> str | None:
     from labelspec.store.batches import write_parquet_hashed
     from labelspec.transaction import transaction
 
     message = (
         f"review {result.review} of {dataset} by {result.reviewer}: {result.labels} label(s), "
-        f"{result.rejected} rejected"
+        f"{result.rejected} rejected, {result.missing_objects} missing object(s)"
     )
     with transaction(ws, message) as tx:
         path = tx.new_file(target)
@@ -296,6 +248,9 @@ def _write(ws, dataset, table, target, result, data, sha, name) -> str | None:
                 "accepted": result.accepted,
                 "rejected": result.rejected,
                 "corrected": result.corrected,
+                "misplaced": result.misplaced,
+                "not_an_object": result.not_an_object,
+                "missing_objects": result.missing_objects,
                 "saved": str(data.get("saved")),
                 "snapshot": data.get("snapshot"),
                 "file": name,
@@ -309,7 +264,9 @@ def _write(ws, dataset, table, target, result, data, sha, name) -> str | None:
 
 # -- reading the records ---------------------------------------------------------------------------------
 def reviews_at(ws: Workspace, dataset: str, commit: str | None = None, git=None) -> pa.Table:
-    """Every review recorded at ``commit`` (HEAD), one row per reviewed label (``SCHEMA``)."""
+    """Every review recorded at ``commit`` (HEAD), one row per verdict (``SCHEMA``; records
+    made before the verdict kinds read with their new columns null, a corrected reject as
+    ``wrong_class``)."""
     import pyarrow.parquet as pq
 
     from labelspec.store.records import Locator, records_at
@@ -323,22 +280,82 @@ def reviews_at(ws: Workspace, dataset: str, commit: str | None = None, git=None)
     if not records:
         return SCHEMA.empty_table()
     paths = Locator(ws).paths(records, "review")
-    return pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in paths])
+    return _as_kinds(pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in paths]))
+
+
+def _as_kinds(table: pa.Table) -> pa.Table:
+    """A ``reject`` naming the right class, as records made before the kinds say it, is a
+    ``wrong_class``."""
+    import pyarrow.compute as pc
+
+    verdict = table.column("verdict")
+    corrected = pc.and_(pc.equal(verdict, "reject"), pc.is_valid(table.column("correct_class")))
+    return table.set_column(
+        table.schema.get_field_index("verdict"),
+        SCHEMA.field("verdict"),
+        pc.if_else(corrected, "wrong_class", verdict),
+    )
 
 
 def verdicts_sql(reviews: str = "reviews") -> str:
     """SQL for each label's verdict: its newest review (review time, then review id)."""
-    return f"""select * from {reviews}
+    return f"""select * from {reviews} where verdict <> '{MISSING}'
                qualify row_number() over (partition by label_id
                                           order by reviewed_at desc, review_id desc) = 1"""
+
+
+def missing_sql(reviews: str = "reviews", labels: str = "labels") -> str:
+    """SQL for the missing objects that stand: every one reported, but those on an annotation
+    whose "no objects" answer (a label of ``labels`` without a class) a newer review accepted."""
+    return f"""
+        with accepted_empty as (
+          select l.annotation_id, v.reviewed_at, v.review_id
+          from ({verdicts_sql(reviews)}) v join {labels} l using (label_id)
+          where l."class" is null and v.verdict = 'accept'
+        )
+        select m.* from {reviews} m
+        where m.verdict = '{MISSING}' and not exists (
+          select 1 from accepted_empty a
+          where a.annotation_id = m.annotation_id
+            and (a.reviewed_at > m.reviewed_at
+                 or (a.reviewed_at = m.reviewed_at and a.review_id > m.review_id)))"""
+
+
+def _xy(x: str, y: str) -> str:
+    return f"'(' || round({x})::BIGINT || ', ' || round({y})::BIGINT || ')'"
+
+
+# What a relabel plan says about each kind of verdict (labelspec.lineage.relabel). A label is
+# named by its class and place (a box's corner, a span's characters); a classification reject
+# keeps the words it had before the kinds.
+_LABEL = f"""case when l."class" is null then 'the "no objects" answer'
+                  when l.bbox is not null then l."class" || ' box at ' || {_xy("l.bbox.x", "l.bbox.y")}
+                  when l.span is not null then l."class" || ' span at ' || l.span.start || '-' || l.span."end"
+                  else 'class ' || l."class" end"""
+LABEL_REASON = f"""{_LABEL} || case v.verdict
+      when 'wrong_class' then case when l.bbox is null and l.span is null then ' rejected'
+                                   else ' has the wrong class' end
+      when 'misplaced' then ' misplaced'
+      when 'not_an_object' then case when l.span is not null then ' should not be marked'
+                                     else ' should not be boxed' end
+      else ' rejected' end || ' in review'"""
+MISSING_REASON = f"""'missing ' || coalesce(m.correct_class, 'object') || ' reported at ' ||
+    case when m.point is not null then {_xy("m.point.x", "m.point.y")}
+         when m.bbox is not null then {_xy("m.bbox.x", "m.bbox.y")} || '-' ||
+                                      {_xy("m.bbox.x + m.bbox.w", "m.bbox.y + m.bbox.h")}
+         else 'characters ' || m.span.start || '-' || m.span."end" end || ' in review'"""
 
 
 def rejected_labels(
     ws: Workspace, dataset: str, snapshot: str | None = None, review: str | None = None
 ) -> pa.Table:
-    """The current labels of ``snapshot`` whose verdict is a reject (only ``review``'s, if
-    given): item_id, annotation_id, label_id, class, correct_class, labeler_id,
-    guideline_version, created_at, reviewer, review_id, reviewed_at, note; by item."""
+    """What reviews found wrong in the current labels of ``snapshot`` (only ``review``'s, if
+    given), by item: each label whose verdict is not ``accept``, and each standing missing
+    object of a current annotation (``label_id`` and ``class`` null; its class in
+    ``correct_class``, its place in ``missing_point`` / ``missing_bbox`` / ``missing_span``).
+    Columns: item_id, annotation_id, label_id, class, verdict, correct_class, missing_point,
+    missing_bbox, missing_span, labeler_id, guideline_version, created_at, reviewer,
+    review_id, reviewed_at, note, reason (what a relabel plan shows)."""
     from labelspec.store.query import connect
     from labelspec.store.snapshots import snapshot as snapshot_at
     from labelspec.vcs import Git
@@ -352,16 +369,39 @@ def rejected_labels(
         )
     con = connect(ws, dataset, snap)
     con.register("reviews", table)
-    only = "and v.review_id = $review" if review else ""
+    only = "and {}.review_id = $review" if review else ""
     return con.sql(
-        f"""select l.item_id, l.annotation_id, l.label_id, l."class", v.correct_class,
-                   l.labeler_id, l.guideline_version, l.created_at, v.reviewer, v.review_id,
-                   v.reviewed_at, v.note
-            from ({verdicts_sql()}) v join labels l using (label_id)
-            where v.verdict = 'reject' {only}
-            order by l.item_id, l.annotation_id, l.label_id""",
+        f"""
+        with annotations as (
+          select annotation_id, any_value(item_id) as item_id,
+                 any_value(labeler_id) as labeler_id,
+                 any_value(guideline_version) as guideline_version,
+                 min(created_at) as created_at
+          from labels group by annotation_id
+        )
+        select l.item_id, l.annotation_id, l.label_id, l."class", v.verdict, v.correct_class,
+               null::{POINT_SQL} as missing_point, null::{BBOX_SQL} as missing_bbox,
+               null::{SPAN_SQL} as missing_span, l.labeler_id, l.guideline_version,
+               l.created_at, v.reviewer, v.review_id, v.reviewed_at, v.note,
+               {LABEL_REASON} as reason
+        from ({verdicts_sql()}) v join labels l using (label_id)
+        where v.verdict <> 'accept' {only.format("v")}
+        union all
+        select a.item_id, m.annotation_id, null, null, m.verdict, m.correct_class,
+               m.point, m.bbox, m.span, a.labeler_id, a.guideline_version, a.created_at,
+               m.reviewer, m.review_id, m.reviewed_at, m.note, {MISSING_REASON}
+        from ({missing_sql()}) m join annotations a using (annotation_id)
+        where true {only.format("m")}
+        order by item_id, annotation_id, label_id nulls last, reason""",
         params={"review": review} if review else None,
     ).to_arrow_table()
+
+
+POINT_SQL = "STRUCT(x DOUBLE, y DOUBLE)"
+BBOX_SQL = "STRUCT(x DOUBLE, y DOUBLE, w DOUBLE, h DOUBLE)"
+SPAN_SQL = 'STRUCT(start BIGINT, "end" BIGINT)'
+COUNTS = ("labels", "accepted", "rejected", "corrected")
+KIND_COUNTS = ("misplaced", "not_an_object", "missing_objects")  # 0 in records made before them
 
 
 def list_reviews(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
@@ -373,5 +413,14 @@ def list_reviews(ws: Workspace, dataset: str, snapshot: str | None = None) -> li
     with Git(ws.root) as git:
         commit = resolve(ws, git, dataset, snapshot)
         records = records_at(ws, git, commit, reviews_dir(ws, dataset))
-    keys = ("reviewer", "labels", "accepted", "rejected", "corrected", "saved", "file")
-    return [{"review": r.id, **{k: r.meta.get(k) for k in keys}} for r in records]
+    return [
+        {
+            "review": r.id,
+            "reviewer": r.meta.get("reviewer"),
+            **{k: r.meta.get(k) for k in COUNTS},
+            **{k: r.meta.get(k, 0) for k in KIND_COUNTS},
+            "saved": r.meta.get("saved"),
+            "file": r.meta.get("file"),
+        }
+        for r in records
+    ]

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from labelspec.store.query import connect
+from labelspec.store.reviews import reviews_at
 from labelspec.workspace import Workspace
 from tests.helpers import git, state
 from tests.qa.builders import DIGIT_ITEMS
@@ -53,6 +54,11 @@ def test_a_review_is_recorded_once_and_feeds_a_relabel_plan(graded: Workspace, r
         1,
     )
     assert result["reviewer"] == "rev-01" and not result["already"]
+    assert (result["misplaced"], result["not_an_object"], result["missing_objects"]) == (0, 0, 0)
+    # a file saved before the verdict kinds: its reject naming the right class is a wrong_class
+    recorded = {r["label_id"]: r for r in reviews_at(graded, "digits").to_pylist()}
+    assert (recorded[wrong]["verdict"], recorded[wrong]["correct_class"]) == ("wrong_class", "one")
+    assert recorded[wrong]["note"] == "no flag" and recorded[right]["verdict"] == "accept"
     assert git(graded.root, "status", "--porcelain") == ""
     assert result["review"] in git(graded.root, "log", "-1", "--format=%s")
     again = json.loads(run("qa", "review", "import", str(file), "--json", cwd=graded.root).stdout)
@@ -65,6 +71,7 @@ def test_a_review_is_recorded_once_and_feeds_a_relabel_plan(graded: Workspace, r
     )
     b1 = next(r for r in stats if r["labeler"] == "lab-b1")
     assert (b1["reviewed"], b1["rejected"], b1["review_error_rate"]) == (2, 1, 0.5)
+    assert (b1["review_verdicts"]["accept"], b1["review_verdicts"]["wrong_class"]) == (1, 1)
     a1 = next(r for r in stats if r["labeler"] == "lab-a1")
     assert (a1["reviewed"], a1["review_error_rate"]) == (0, None)
     bake = json.loads(run("qa", "bakeoff", "digits", "--json", cwd=graded.root).stdout)
@@ -97,7 +104,7 @@ def test_a_later_accept_overrides_an_earlier_reject(graded: Workspace, run, tmp_
     run("qa", "review", "import", str(second), cwd=graded.root)
     result = run("relabel", "plan", "digits", "--guideline", "digits", "--from-review", "all",
                  "--out", str(tmp_path / "plan"), cwd=graded.root, expect=1)  # fmt: skip
-    assert "no current label is rejected" in result.stderr
+    assert "no current label is rejected and no missing object reported" in result.stderr
 
 
 def test_a_bad_review_file_is_refused_whole(graded: Workspace, run, tmp_path):
@@ -121,3 +128,12 @@ def test_a_bad_review_file_is_refused_whole(graded: Workspace, run, tmp_path):
     not_review.write_text('{"kind": "something"}')
     result = run("qa", "review", "import", str(not_review), cwd=graded.root, expect=1)
     assert "not a review file" in result.stderr
+
+
+def test_a_plain_reject_stays_a_reject(graded: Workspace, run, tmp_path):
+    wrong = label_of(graded, "lab-b1", DIGIT_ITEMS[1])
+    file = review_file(tmp_path / "r.json", [{"label_id": wrong, "verdict": "reject"}])
+    result = json.loads(run("qa", "review", "import", str(file), "--json", cwd=graded.root).stdout)
+    assert (result["rejected"], result["corrected"]) == (1, 0)
+    [row] = reviews_at(graded, "digits").to_pylist()
+    assert (row["verdict"], row["correct_class"]) == ("reject", None)

@@ -17,6 +17,15 @@ from labelspec.qa.sample import sample
 
 CARD = re.compile(r'<article class="card".*?</article>', re.S)
 IMAGE = re.compile(r'<img src="data:image/png;base64,([^"]+)"')
+BOX = re.compile(
+    r'<g class="box" data-n="(\d+)"><title>([^<]*)</title><rect class="halo" [^>]*/>'
+    r'<rect class="edge" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" '
+    r'stroke="(#\w+)"/><rect class="tag" [^>]*/><text [^>]*>(\d+)</text></g>'
+)
+ROW = re.compile(
+    r'<div class="review" data-label="([^"]+)" data-cls="([^"]*)" data-kind="(\w+)"'
+    r'(?: data-n="(\d+)")?'
+)
 
 
 def cards(path: Path) -> list[str]:
@@ -97,7 +106,41 @@ def test_images_are_embedded_png_data_uris_and_nothing_is_fetched(digits_votes, 
     assert " src=" not in IMAGE.sub("", html)  # no other source of any kind
 
 
-def test_boxes_are_drawn_on_the_image(shapes_boxes, tmp_path):
+def test_boxes_are_numbered_in_an_svg_layer_over_the_untouched_image(shapes_boxes, tmp_path):
+    out = tmp_path / "shapes.html"
+    sample(shapes_boxes, "shapes", out, n=100, by="labeler")
+    [card] = [
+        c
+        for c in cards(out)
+        if field(c, "labeler") == "det-1" and field(c, "item") == "triangle_up.png"
+    ]
+    assert set(field(card, "class").split(", ")) == {"triangle", "circle"}
+    # the picture is the scene itself, scaled by 1.5 (nearest): no box is burned into it
+    scene = Image.open(shapes_boxes.root / "datasets/shapes/items/triangle_up.png").convert("RGB")
+    shown = png(IMAGE.search(card).group(1)).convert("RGB")
+    assert shown.tobytes() == scene.resize((192, 192), Image.Resampling.NEAREST).tobytes()
+    # the layer is in image pixels (128 px), so it scales with the picture; 1 screen px = 128/192
+    assert (
+        '<svg class="overlay" viewBox="0 0 128 128" preserveAspectRatio="none" data-unit="0.67"'
+        in card
+    )
+    # numbered in reading order: the circle [0, 0, 10, 10] above the triangle [24, 20, 80, 80]
+    assert BOX.findall(card) == [
+        ("1", "1 circle", "0", "0", "10", "10", f"#{bytes(PALETTE[0]).hex()}", "1"),
+        ("2", "2 triangle", "24", "20", "80", "80", f"#{bytes(PALETTE[2]).hex()}", "2"),
+    ]
+    # the tag's font is 11 screen px: 11 / 1.5 = 7.33 image px
+    assert card.count('font-size="7.33"') == 2
+    rows = ROW.findall(card)
+    assert [(cls, kind, n) for _, cls, kind, n in rows] == [
+        ("circle", "box", "1"),
+        ("triangle", "box", "2"),
+    ]
+    assert '<span class="num c0">1</span><span class="what">circle</span>' in card
+    assert '<span class="num c2">2</span><span class="what">triangle</span>' in card
+
+
+def test_a_box_row_offers_the_box_verdicts_and_the_other_classes(shapes_boxes, tmp_path):
     out = tmp_path / "shapes.html"
     sample(shapes_boxes, "shapes", out, n=100, by="labeler")
     [card] = [
@@ -105,31 +148,66 @@ def test_boxes_are_drawn_on_the_image(shapes_boxes, tmp_path):
         for c in cards(out)
         if field(c, "labeler") == "det-1" and field(c, "item") == "circle_big.png"
     ]
-    assert field(card, "class") == "circle"
-    image = png(IMAGE.search(card).group(1)).convert("RGB")
-    assert image.size == (192, 192)  # 128 px scenes, scaled by 1.5
-    # the box [24, 24, 80, 80] -> bottom edge at y = 104 * 1.5 = 156, in the circle's colour
-    assert image.getpixel((96, 155)) == PALETTE[0]
-    [triangle] = [
-        c
-        for c in cards(out)
-        if field(c, "labeler") == "det-1" and field(c, "item") == "triangle_up.png"
+    [row] = re.findall(r'<div class="review".*?</div>', card)
+    assert re.findall(r'value="(\w+)"> ([^<]+)</label>', row) == [
+        ("accept", "accept"),
+        ("wrong_class", "wrong class"),
+        ("misplaced", "misplaced box"),
+        ("not_an_object", "should not be boxed"),
     ]
-    assert set(field(triangle, "class").split(", ")) == {"triangle", "circle"}
+    assert re.findall(r'<option value="(\w*)">', row) == ["", "square", "triangle"]
+    annotation = field(card, "annotation")
+    assert (
+        f'<div class="missing" data-annotation="{annotation}" data-place="image" '
+        'data-width="128" data-height="128">'
+    ) in card
 
 
-def test_text_is_escaped_and_spans_marked(news_spans, tmp_path):
+def test_classification_rows_keep_accept_and_reject(digits_votes, tmp_path):
+    out = tmp_path / "digits.html"
+    sample(digits_votes, "digits", out, n=3)
+    for card in cards(out):
+        [row] = re.findall(r'<div class="review".*?</div>', card)
+        assert 'data-kind="class"' in row and "data-n=" not in row
+        assert re.findall(r'type="radio" name="[^"]+" value="(\w+)"', row) == ["accept", "reject"]
+        assert "<svg" not in card and 'class="missing"' not in card
+
+
+def test_text_is_escaped_and_spans_numbered(news_spans, tmp_path):
     out = tmp_path / "news.html"
     result = sample(news_spans, "news", out, n=100)
     html = out.read_text()
     assert result["annotations"] == 6  # ner-1, ner-2 on n01 and n02; ner-3 on n01; ner-1 on n04
     assert "<script>alert(1)</script>" not in html
-    assert html.count("<script>") == 1  # the page's own filter script
+    assert html.count("<script>") == 1  # the page's own script
     [card] = [c for c in cards(out) if field(c, "item") == "n04.txt"]
-    assert '<mark class="c0" title="person">Eve</mark>' in card
+    assert (
+        '<mark class="c0" data-n="1" title="1 person">Eve</mark>'
+        '<sup class="tag" data-n="1">1 person</sup>'
+    ) in card
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card
-    assert '<mark class="c1" title="organization">Bob &amp; Co</mark>' in card
+    assert (
+        '<mark class="c1" data-n="2" title="2 organization">Bob &amp; Co</mark>'
+        '<sup class="tag" data-n="2">2 organization</sup>'
+    ) in card
+    assert [(cls, kind, n) for _, cls, kind, n in ROW.findall(card)] == [
+        ("person", "span", "1"),
+        ("organization", "span", "2"),
+    ]
+    assert "misplaced span" in card and "should not be marked" in card
+    assert 'data-place="text"' in card
     assert "http://" not in html and "https://" not in html
+
+
+def test_overlapping_spans_list_every_number(news_spans, tmp_path):
+    out = tmp_path / "news.html"
+    sample(news_spans, "news", out, n=100)
+    [card] = [
+        c for c in cards(out) if field(c, "item") == "n02.txt" and field(c, "labeler") == "ner-2"
+    ]
+    # "The United Nations" (1) then "Geneva" (2): no overlap, each piece its own number
+    assert '<mark class="c1" data-n="1" title="1 organization">The United Nations</mark>' in card
+    assert '<mark class="c2" data-n="2" title="2 location">Geneva</mark>' in card
 
 
 def test_missing_images_get_a_placeholder(digits_votes, copy_of, tmp_path):
