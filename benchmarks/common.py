@@ -230,6 +230,8 @@ def label_batch(
             "source_ids": pa.nulls(rows, pa.string()),
             "batch_id": np.full(rows, batch_id),
             "supersedes": pa.nulls(rows, LABEL_SCHEMA.field("supersedes").type),
+            "tool_fields": pa.nulls(rows, pa.string()),
+            "annotation_key": np.char.add("bench:", annotation_ids),
         },
         schema=LABEL_SCHEMA,
     )
