@@ -160,7 +160,7 @@ _TYPED = {
     "lead_time_s": "JSON",  # JSON, so that "0.02" (a string) is seen rather than cast
     "cost": "JSON",
     "guideline_version": "VARCHAR",
-    "empty": "BOOLEAN",
+    "empty": "JSON",  # JSON, so that "yes" (a string) is seen rather than cast to true
 }
 
 # The fast path: a well-formed file parses straight into typed columns. Any row it cannot vouch
@@ -174,11 +174,14 @@ select rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind
   try_cast(created_at as TIMESTAMPTZ) as created_at, lead_time_s::DOUBLE as lead_time_s,
   cost::DOUBLE as cost, guideline_version,
   NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids,
-  NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields, empty
+  NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields,
+  case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty
 from typed
 """
 _FAST_DOUBTS = """
-select count(*) from typed where item_id is null or ("class" is null and empty is not true)
+select count(*) from typed where item_id is null
+  or ("class" is null and (empty is null or json_type(empty) <> 'BOOLEAN' or not empty::BOOLEAN))
+  or (empty is not null and json_type(empty) not in ('BOOLEAN', 'NULL'))
   or (bbox is not null and json_type(bbox) <> 'NULL' and not (json_type(bbox) = 'ARRAY'
       and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in ('UBIGINT', 'BIGINT', 'DOUBLE') for k in range(4)])))
   or (span is not null and json_type(span) <> 'NULL' and not (json_type(span) = 'ARRAY'
