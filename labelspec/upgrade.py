@@ -1,4 +1,5 @@
-"""``labelspec upgrade``: move a workspace from layout 1 to layout 2 in one commit.
+"""``labelspec upgrade``: move a workspace from layout 1 to layout 2 in one commit, and give every
+registered item file that does not travel a home in DVC.
 
 Layout 1 kept one ``labels.dvc`` over each labels folder, a ``snapshots.yaml`` manifest that
 every write rewrote, ``items.parquet`` and ``golden.yaml`` likewise, YAML roster and training
@@ -7,6 +8,12 @@ Layout 2 gives every batch, item manifest and golden version its own ``.dvc`` fi
 record, and the labelers' records one JSON line each (``merge=union``). The data files keep
 their bytes and names; old ``snap-N`` tags keep naming their commits, whose trees labelspec
 still reads. The store is checked before (every batch matches its sha256) and verified after.
+
+Item files: ``items add`` of a manifest once registered items whose files went neither to git
+nor to DVC. Upgrade tracks the ones present (as ``items add`` does now: ``store.itemfiles``) and
+lists those missing, those a record holds but that are not pulled, and those whose bytes
+changed since they were registered. An item whose file is copied is registered again, same id
+and sha256, with the copy's path (the items reader takes the newest path of the same content).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.store.itemfiles import FILES_IGNORE, Placed, Tracking, classify, place, plan_files
+from labelspec.store.items import item_files, items_sql, manifest_table, new_add_id, write_manifest
 from labelspec.workspace import LAYOUT, Workspace
 
 STATIC_IGNORES = [
@@ -24,6 +33,7 @@ STATIC_IGNORES = [
     "/datasets/*/manifests/*.parquet",
     "/datasets/*/golden/*/*.parquet",
     "/datasets/*/items/?*/",  # not */: dulwich, which DVC asks, would match items/ itself
+    FILES_IGNORE,  # item files copied to be tracked, one folder per add
     "/datasets/*/deliveries/?*",  # the raw exports, kept beside their batches
     "!/datasets/*/deliveries/?*.dvc",
 ]
@@ -37,9 +47,42 @@ class UpgradeResult:
     training_records: int = 0
     commit: str | None = None
     verify: dict[str, Any] | None = None
+    item_files: dict[str, ItemFiles] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.__dict__
+        return {
+            **self.__dict__,
+            "item_files": {name: r.to_dict() for name, r in self.item_files.items()},
+        }
+
+
+@dataclass
+class ItemFiles:
+    """What upgrade did with one dataset's item files, and what it could not do."""
+
+    files: Placed = field(default_factory=Placed)
+    reregistered: int = 0
+    missing: list[str] = field(default_factory=list)  # item ids: no file anywhere
+    not_pulled: list[str] = field(default_factory=list)  # a record holds them; `labelspec pull`
+    changed: list[str] = field(default_factory=list)  # here, with other bytes than registered
+
+    @property
+    def tracked(self) -> int:
+        return sum(self.files.in_place.values()) + self.files.moved + self.files.copied
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.tracked or self.missing or self.not_pulled or self.changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tracked": self.tracked,
+            "files": self.files.to_dict(),
+            "reregistered": self.reregistered,
+            "missing": self.missing,
+            "not_pulled": self.not_pulled,
+            "changed": self.changed,
+        }
 
 
 def upgrade(ws: Workspace) -> UpgradeResult:
@@ -47,29 +90,111 @@ def upgrade(ws: Workspace) -> UpgradeResult:
     from labelspec.labels.verify import verify
     from labelspec.store.datasets import declared
     from labelspec.transaction import transaction
+    from labelspec.vcs import DvcCache
 
-    if ws.config.workspace >= LAYOUT:
-        raise WorkspaceError(f"{ws.root} already uses layout {LAYOUT}; nothing to upgrade")
+    legacy = ws.config.workspace < LAYOUT
     result = UpgradeResult()
-    message = f"labelspec upgrade: layout {LAYOUT} (a record file per batch)"
+    message = (
+        f"labelspec upgrade: layout {LAYOUT} (a record file per batch)"
+        if legacy
+        else "labelspec upgrade: track the item files"
+    )
     with transaction(ws, message, upgrading=True) as tx:
+        cache = DvcCache(ws.root)
+        tracking = Tracking(ws, tx.git, cache)
+        upgraded: dict[str, list[Path]] = {}  # dataset -> its items manifest from layout 1
+        if legacy:
+            for dataset in sorted(declared(ws)):
+                result.datasets[dataset] = _upgrade_dataset(ws, tx, dataset, upgraded)
+            _upgrade_workspace(ws, tx, result, yamlio)
         for dataset in sorted(declared(ws)):
-            result.datasets[dataset] = _upgrade_dataset(ws, tx, dataset)
-        result.labelers, result.training_records = _upgrade_labelers(ws, tx)
-        _ensure_lines(tx, ws.root / ".gitignore", STATIC_IGNORES)
-        _ensure_lines(tx, ws.root / ".gitattributes", [UNION_LINE])
-        dvc_yaml = ws.root / "dvc.yaml"
-        if dvc_yaml.is_file():
-            text = dvc_yaml.read_text()
-            fixed = text.replace("/snapshots.yaml", "/labels").replace("/golden.yaml", "/golden")
-            if fixed != text:
-                tx.write_text(dvc_yaml, fixed)
-        doc = yamlio.Document.load(ws.config_path)
-        doc.data["workspace"] = LAYOUT
-        tx.write_text(ws.config_path, doc.dumps())
+            done = _track_item_files(ws, tx, dataset, upgraded.get(dataset, []), tracking)
+            if done.anything:
+                result.item_files[dataset] = done
+        if not legacy and not result.item_files:
+            raise WorkspaceError(
+                f"{ws.root} already uses layout {LAYOUT} and every item file travels; "
+                "nothing to upgrade"
+            )
+        if not legacy:
+            tracked = sum(r.tracked for r in result.item_files.values())
+            tx.journal.message = f"labelspec upgrade: track {tracked} item file(s)"
     result.commit = tx.commit
     result.verify = verify(ws).to_dict()
     return result
+
+
+def _upgrade_workspace(ws: Workspace, tx, result: UpgradeResult, yamlio) -> None:
+    """Layout 1 -> 2 outside the datasets: labelers, static ignores, union merges, dvc.yaml."""
+    result.labelers, result.training_records = _upgrade_labelers(ws, tx)
+    _ensure_lines(tx, ws.root / ".gitignore", STATIC_IGNORES)
+    _ensure_lines(tx, ws.root / ".gitattributes", [UNION_LINE])
+    dvc_yaml = ws.root / "dvc.yaml"
+    if dvc_yaml.is_file():
+        text = dvc_yaml.read_text()
+        fixed = text.replace("/snapshots.yaml", "/labels").replace("/golden.yaml", "/golden")
+        if fixed != text:
+            tx.write_text(dvc_yaml, fixed)
+    doc = yamlio.Document.load(ws.config_path)
+    doc.data["workspace"] = LAYOUT
+    tx.write_text(ws.config_path, doc.dumps())
+
+
+def _track_item_files(
+    ws: Workspace, tx, dataset: str, upgraded: list[Path], tracking: Tracking
+) -> ItemFiles:
+    """Give the registered files present but in no record a home (``itemfiles.place``), and
+    register again, with the copy's path, the items whose file was copied."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from labelspec.store.engine import database
+    from labelspec.store.filemeta import describe_files
+    from labelspec.store.schema import ITEM_BASE_COLUMNS
+
+    done = ItemFiles()
+    manifests = item_files(ws, dataset, tx.git) + upgraded
+    if not manifests:
+        return done
+    items = database().sql(items_sql(manifests)).to_arrow_table()
+    states = classify(ws, tracking, items)
+
+    def ids(state: str) -> list[str]:
+        return states.filter(pc.equal(states.column("state"), state)).column("item_id").to_pylist()
+
+    done.missing, done.not_pulled = ids("gone"), ids("pull")
+    homeless = items.filter(
+        pc.is_in(items.column("item_id"), value_set=pa.array(ids("untracked"), pa.string()))
+    )
+    if not homeless.num_rows:
+        return done
+    rows = homeless.to_pylist()
+    paths = sorted({r["path"] for r in rows})
+    described = dict(
+        zip(paths, describe_files([ws.root / p for p in paths], tracking.cache), strict=True)
+    )
+    good = []
+    for row in rows:
+        info = described[row["path"]]
+        if isinstance(info, str) or info["sha256"] != row["sha256"]:
+            done.changed.append(row["item_id"])
+        else:
+            good.append(row)
+    files = {r["path"]: (described[r["path"]]["_md5"], described[r["path"]]["bytes"]) for r in good}
+    if not files:
+        return done
+    add_id = new_add_id()
+    plan = plan_files(tracking, dataset, files)
+    done.files = place(ws, tx, dataset, add_id, plan, files, tracking.cache)
+    moved = done.files.new_paths
+    again = [{**r, "path": moved[r["path"]]} for r in good if r["path"] in moved]
+    if again:
+        table = manifest_table(again)
+        meta = sorted(set(table.column_names) - set(ITEM_BASE_COLUMNS))
+        record = {"items": 0, "columns": meta, "source": "upgrade", "reregistered": len(again)}
+        write_manifest(ws, tx, dataset, add_id, table, record)
+        done.reregistered = len(again)
+    return done
 
 
 def _legacy_files(ws: Workspace, dataset: str) -> dict[str, str]:
@@ -88,7 +213,9 @@ def _legacy_files(ws: Workspace, dataset: str) -> dict[str, str]:
     return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
 
 
-def _upgrade_dataset(ws: Workspace, tx, dataset: str) -> dict[str, int]:
+def _upgrade_dataset(
+    ws: Workspace, tx, dataset: str, upgraded: dict[str, list[Path]]
+) -> dict[str, int]:
     from labelspec.vcs import DvcCache, hash_file, parse_dvc_file
 
     folder = ws.dataset_dir(dataset)
@@ -159,6 +286,7 @@ def _upgrade_dataset(ws: Workspace, tx, dataset: str) -> dict[str, int]:
         rows = pq.ParquetFile(source).metadata.num_rows
         target = folder / "manifests" / f"i-upgrade-{md5[:8]}.parquet"
         tx.new_file(target)
+        upgraded[dataset] = [target]
         target.write_bytes(source.read_bytes())
         sha256, _md5, _size = hash_file(target)
         tx.record(

@@ -459,6 +459,7 @@ class DvcCache:
             raise VcsError(f"{self.root} has no .dvc folder (run `labelspec init` or `dvc init`)")
         self.dir = self._cache_dir()
         self._made: set[str] = set()  # object folders known to exist
+        self.created: list[str] = []  # objects this instance wrote (``discard_created``)
 
     def _cache_dir(self) -> Path:
         from configobj import ConfigObj
@@ -492,6 +493,7 @@ class DvcCache:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        self.created.append(str(target))
 
     def store_bytes(self, data: bytes, md5: str) -> None:
         """``store`` for bytes already read (``items add`` hashes and caches from one read);
@@ -517,6 +519,7 @@ class DvcCache:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        self.created.append(target)
 
     def store_folder(
         self, folder: Path, stored: dict[str, tuple[str, int]] | None = None
@@ -560,6 +563,24 @@ class DvcCache:
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
         return dir_md5, sum(size for _, size in done), len(files)
+
+    def discard_created(self) -> None:
+        """Remove the objects this instance wrote: ``items add`` caches files from the read that
+        hashes them, before it knows whether the add is valid; a refused add leaves none."""
+        for path in self.created:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        self.created.clear()
+
+    def listing(self, md5: str) -> list[dict[str, str]] | None:
+        """The entries (``md5``, ``relpath``) of a folder's ``.dir`` object, or None when the
+        cache does not hold it (not pulled yet)."""
+        import json
+
+        path = self.object_path(md5)
+        if not path.is_file():
+            return None
+        return json.loads(path.read_bytes())
 
 
 def dvc_folder_text(name: str, md5: str, size: int, nfiles: int) -> str:

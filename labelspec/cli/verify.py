@@ -12,7 +12,9 @@ def verify_command(dataset, as_json) -> None:
     """Check that the store at HEAD matches its history; exit 1 with every problem otherwise.
 
     Every batch, item manifest and golden version matches its record (md5 and sha256, in the
-    working copy and the DVC cache); every label's guideline version is a released tag with a
+    working copy and the DVC cache); every registered item file is committed to git or listed
+    by a DVC record whose bytes are here (`labelspec pull` fetches them, `labelspec upgrade`
+    tracks files left untracked); every label's guideline version is a released tag with a
     matching digest; every training id exists. Works the same on merged histories.
 
     \b
@@ -72,15 +74,19 @@ def recover_command(as_json) -> None:
 @click.command("upgrade")
 @json_option
 def upgrade_command(as_json) -> None:
-    """Move a workspace to the current store layout in one commit (verified after).
+    """Move a workspace to the current store layout and track its item files, in one commit
+    (verified after).
 
     Layout 2 gives every label batch, item manifest and golden version its own .dvc record
     and the labelers' records one line each, so clones that write at once merge with git.
+    Registered item files present in the workspace but neither in git nor in a DVC record are
+    tracked as `items add` tracks them now; missing ones are listed.
 
     \b
     Example:
       labelspec upgrade && labelspec verify
     """
+    from labelspec.cli.items import files_lines
     from labelspec.errors import LabelspecError
     from labelspec.upgrade import upgrade
     from labelspec.workspace import open_workspace
@@ -94,10 +100,22 @@ def upgrade_command(as_json) -> None:
                 f"{name}: {counts['batches']} batches, {counts['items']} items, "
                 f"{counts['golden_versions']} golden versions"
             )
-        click.echo(
-            f"labelers: {result.labelers}, training records: {result.training_records}; "
-            f"commit {(result.commit or '')[:10]}"
-        )
+        if result.datasets:
+            click.echo(f"labelers: {result.labelers}, training records: {result.training_records}")
+        for name, done in result.item_files.items():
+            for line in files_lines(done.files):
+                click.echo(f"{name}: item files: {line}")
+            if done.reregistered:
+                click.echo(f"{name}: {done.reregistered} item(s) registered again at their copy")
+            for ids, what in (
+                (done.missing, "missing (re-add the files)"),
+                (done.not_pulled, "not pulled (`labelspec pull`)"),
+                (done.changed, "changed since registered (restore them, or register them anew)"),
+            ):
+                if ids:
+                    shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+                    click.echo(f"{name}: {len(ids)} item file(s) {what}: {shown}")
+        click.echo(f"commit {(result.commit or '')[:10]}")
     if not result.verify["ok"]:
         raise LabelspecError(
             "upgraded, but verify found problems: " + "; ".join(result.verify["problems"])

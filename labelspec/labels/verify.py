@@ -3,6 +3,8 @@
 At HEAD (a merge commit as much as a linear one), per dataset: every label batch, item manifest
 and golden version has its bytes (working copy or DVC cache) and they match both the md5 DVC
 recorded and the sha256 in labelspec's record, with the row count and batch id it records;
+every registered item's file is committed to git or listed by a DVC record whose bytes are here
+(names, listings and the DVC cache are compared; no image is read again);
 every label's guideline version is a released tag whose content still has the digest the label
 carries (two divergent releases of one version are named with both commits); every training id
 exists; no item id was registered twice with different content; the roster has no clashing
@@ -17,7 +19,20 @@ from typing import Any
 
 from labelspec.errors import LabelspecError
 from labelspec.store.engine import database
+from labelspec.store.itemfiles import Tracking, classify
+from labelspec.store.items import item_records, items_sql
 from labelspec.workspace import Workspace
+
+EXAMPLES = 5  # item ids a grouped problem names
+# one line per kind of item-file problem, with the repair
+ITEM_FILE_PROBLEMS = {
+    "pull": "{n} item file(s) are in DVC records but neither in the working tree nor in the DVC "
+    "cache ({ids}); run `labelspec pull`",
+    "untracked": "{n} item file(s) are in the workspace but neither committed to git nor in a "
+    "DVC record, so `labelspec push` does not share them ({ids}); run `labelspec upgrade`",
+    "gone": "{n} item file(s) are gone: not in the workspace, git or a DVC record ({ids}); "
+    "re-add the file(s) (`labelspec items add`)",
+}
 
 
 @dataclass
@@ -152,13 +167,16 @@ def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str
     return [c for c in out.split() if c != tagged]
 
 
-def _verify_items(ws, dataset, locator, report, git) -> int:
-    from labelspec.store.items import item_records
-
+def _verify_items(ws, dataset, locator, report, git, tracking: Tracking) -> int:
     records = item_records(ws, dataset, git)
     paths = [p for r in records if (p := _check_file(ws, locator, r, f"{dataset}: items", report))]
+    count = sum(r.meta.get("items", 0) for r in records)
+    if paths and len(paths) == len(records):  # every manifest is here: the items are known
+        items = database().sql(f"select item_id, path from ({items_sql(paths)})").to_arrow_table()
+        count = items.num_rows
+        report.problems += item_file_problems(ws, dataset, tracking, items)
     if len(paths) < 2:
-        return sum(r.meta.get("items", 0) for r in records)
+        return count
     from labelspec.store.query import _sql_list
 
     clashes = (
@@ -174,7 +192,25 @@ def _verify_items(ws, dataset, locator, report, git) -> int:
             f"{dataset}: item {item_id!r} was registered twice with different content (two clones "
             "added it at once?); register one of the files under a new item id"
         )
-    return sum(r.meta.get("items", 0) for r in records)
+    return count
+
+
+def item_file_problems(ws: Workspace, dataset: str, tracking: Tracking, items) -> list[str]:
+    """One line per kind of item file that does not travel, counted, naming the first ids."""
+    import pyarrow.compute as pc
+
+    states = classify(ws, tracking, items)
+    found = []
+    for state, text in ITEM_FILE_PROBLEMS.items():
+        ids = states.filter(pc.equal(states.column("state"), state)).column("item_id")
+        if len(ids):
+            found.append(f"{dataset}: " + text.format(n=len(ids), ids=examples(ids.to_pylist())))
+    return found
+
+
+def examples(ids: list[str]) -> str:
+    shown = ", ".join(ids[:EXAMPLES])
+    return f"items {shown}" + (f" and {len(ids) - EXAMPLES} more" if len(ids) > EXAMPLES else "")
 
 
 def _verify_golden(ws, dataset, locator, report, git) -> int:
@@ -187,7 +223,7 @@ def _verify_golden(ws, dataset, locator, report, git) -> int:
     return len(records)
 
 
-def _verify_dataset(ws, dataset, report, training_ids, git, locator) -> None:
+def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -> None:
     from labelspec.store.snapshots import snapshot
 
     snap = snapshot(ws, dataset, None, git)
@@ -198,7 +234,7 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator) -> None:
         )
         return
     labels = _verify_labels(ws, dataset, snap, locator, report, training_ids, git)
-    items = _verify_items(ws, dataset, locator, report, git)
+    items = _verify_items(ws, dataset, locator, report, git, tracking)
     golden = _verify_golden(ws, dataset, locator, report, git)
     report.checked[dataset] = {
         "batches": len(snap.batches),
@@ -233,8 +269,9 @@ def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
     report.problems += load_roster(ws).clashes
     locator = Locator(ws)
     with Git(ws.root) as git:
+        tracking = Tracking(ws, git, locator.cache)
         for name in names:
-            _verify_dataset(ws, name, report, training_ids, git, locator)
+            _verify_dataset(ws, name, report, training_ids, git, locator, tracking)
             report.problems += _legacy_tags(ws, name, git)
         if not dataset:
             report.problems += _guideline_drift(ws, git)

@@ -1,6 +1,6 @@
 """What ``items add`` learns from one read of an item file: sha256 (the item's identity), md5 (its
 DVC object id), size, and an image's width and height from its header, or a text's text. With a
-DVC cache given, the same bytes become the file's cache object, so a folder is read once.
+DVC cache given, the same bytes become the file's cache object, so a file is read once.
 
 Image sizes come from the header bytes already read (PNG, GIF, BMP, WebP, JPEG); other formats
 ask Pillow, which also reads only the header.
@@ -96,25 +96,26 @@ def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
     return info
 
 
-def describe_chunk(paths: list[str], root: str | None) -> list[dict[str, Any] | str]:
-    """``describe_file`` over many files: a description, or why a file could not be read.
-    ``root``: the workspace whose DVC cache receives the files, if any."""
-    from labelspec.progress import track
-    from labelspec.vcs import DvcCache
+def describe_files(
+    paths: list[Path], cache=None, store: list[bool] | None = None
+) -> list[dict[str, Any] | str]:
+    """``describe_file`` over many files: a description, or why a file could not be read. With
+    ``cache`` (a ``vcs.DvcCache``), the files whose ``store`` flag is set (all when ``store`` is
+    None) become cache objects from the same read.
 
-    cache = DvcCache(Path(root)) if root else None
+    One file after the other: the work is system calls (read, write, rename into the cache),
+    which neither threads nor processes sped up on this project's machines (benchmarks/README.md).
+    """
+    from labelspec.progress import track
+
+    flags = store if store is not None else [True] * len(paths)
     out: list[dict[str, Any] | str] = []
-    for name in track(paths, "hashing items"):
-        path = Path(name)
+    pairs = zip(paths, flags, strict=True)
+    for path, keep in track(pairs, "hashing items", total=len(paths)):
         try:
-            out.append(describe_file(path, path.suffix.lower() in TEXT_SUFFIXES, cache))
+            out.append(
+                describe_file(path, path.suffix.lower() in TEXT_SUFFIXES, cache if keep else None)
+            )
         except (OSError, UnicodeDecodeError, ValueError, struct.error) as exc:
             out.append(str(exc) or type(exc).__name__)
     return out
-
-
-def describe_files(paths: list[Path], root: Path | None) -> list[dict[str, Any] | str]:
-    """Describe every file, one after the other: the work is system calls (read, write,
-    rename into the cache), which neither threads nor processes sped up on this project's
-    machines (benchmarks/README.md)."""
-    return describe_chunk([str(p) for p in paths], str(root) if root else None)

@@ -2,10 +2,12 @@
 (``datasets/<name>/manifests/<id>.parquet`` and its ``.dvc`` record); the items at a revision
 are the union of its manifests.
 
-Items come from a folder (images or .txt files) or a CSV / JSONL manifest. Each gets its sha256,
-byte size, image width and height (read from the header, not decoded) or its text, and any extra
-manifest columns as segment metadata. Paths are stored relative to the workspace and may not
-leave it. Items are immutable: re-adding the same id with other content is refused.
+Items come from a folder (images or .txt files), a CSV / JSONL manifest, or a list of item files.
+Each gets its sha256, byte size, image width and height (read from the header, not decoded) or
+its text, and any extra manifest columns as segment metadata. Paths are stored relative to the
+workspace and may not leave it. Items are immutable: re-adding the same id with other content is
+refused. Every item file travels with the workspace (git, or a DVC record: ``itemfiles``); a
+file copied to be tracked is registered with the copy's path.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from typing import Any
 from labelspec.errors import LabelspecError, Problem, ProblemsError
 from labelspec.store.engine import database
 from labelspec.store.filemeta import TEXT_SUFFIXES, describe_files
+from labelspec.store.itemfiles import Placed, Tracking, confirm, place, plan_files
 from labelspec.workspace import Workspace
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 MANIFEST_SUFFIXES = {".csv", ".jsonl", ".ndjson"}
 RESERVED = {"item_id", "path", "uri", "sha256", "bytes", "media", "width", "height", "text"}
+ITEM_SUFFIXES = IMAGE_SUFFIXES | TEXT_SUFFIXES
 PROBLEM_CAP = 50
+EXAMPLES = 5  # item ids an output names of a longer list
 
 
 @dataclass
@@ -36,6 +41,10 @@ class ItemsResult:
     metadata_columns: list[str]
     tracked: list[str] = field(default_factory=list)
     commit: str | None = None
+    files: Placed = field(default_factory=Placed)
+    reregistered: int = 0  # registered items whose file now resolves to a tracked copy
+    remote: int = 0  # items with a uri only: not stored in the workspace
+    remote_examples: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +54,9 @@ class ItemsResult:
             "total": self.total,
             "metadata_columns": self.metadata_columns,
             "dvc_tracked": self.tracked,
+            "files": self.files.to_dict(),
+            "reregistered": self.reregistered,
+            "remote": {"items": self.remote, "examples": self.remote_examples},
             "commit": self.commit,
         }
 
@@ -54,7 +66,8 @@ def manifests_dir(ws: Workspace, dataset: str) -> Path:
 
 
 def item_records(ws: Workspace, dataset: str, git=None, rev: str | None = None) -> list:
-    """The item manifests at ``rev`` (HEAD): one immutable Parquet file per ``items add``."""
+    """The item manifests at ``rev`` (HEAD), oldest first: one immutable Parquet file per
+    ``items add`` (a layout 1 workspace's upgraded manifest, with no date, first)."""
     from labelspec.store.records import records_at
     from labelspec.vcs import Git
 
@@ -62,10 +75,12 @@ def item_records(ws: Workspace, dataset: str, git=None, rev: str | None = None) 
         with Git(ws.root) as own:
             return item_records(ws, dataset, own, rev)
     commit = git.rev_parse(rev or "HEAD")
-    return records_at(ws, git, commit, manifests_dir(ws, dataset)) if commit else []
+    records = records_at(ws, git, commit, manifests_dir(ws, dataset)) if commit else []
+    return sorted(records, key=lambda r: (r.meta.get("created") or "", r.rel))
 
 
 def item_files(ws: Workspace, dataset: str, git=None, rev: str | None = None) -> list[Path]:
+    """The manifest files at ``rev``, oldest first (working copy or DVC cache object)."""
     from labelspec.store.records import Locator
 
     records = item_records(ws, dataset, git, rev)
@@ -73,13 +88,25 @@ def item_files(ws: Workspace, dataset: str, git=None, rev: str | None = None) ->
 
 
 def items_sql(paths: list[Path]) -> str:
-    """A DuckDB query over manifest files: one row per item id (the first registration wins
-    when two clones registered the same id; ``verify`` reports it if their content differs)."""
-    listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-    return (
-        f"select * exclude (filename) from read_parquet([{listing}], union_by_name = true, filename = true) "
-        "qualify row_number() over (partition by item_id order by filename) = 1"
-    )
+    """A DuckDB query over manifest files (``paths`` oldest first): one row per item id. The
+    first registration of an id wins (``verify`` reports a later one with other content); a
+    later registration of the same content moves the item's file only (``items add`` and
+    ``upgrade`` register a copy DVC tracks so), so the path is the newest such one."""
+    listing = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return f"""
+        with registered as (
+          select *, list_position({listing}, filename) as _order
+          from read_parquet({listing}, union_by_name = true, filename = true)
+        ), earliest as (
+          select * from registered
+          qualify row_number() over (partition by item_id order by _order) = 1
+        ), newest as (
+          select r.item_id, r.path from registered r
+            join earliest f on r.item_id = f.item_id and r.sha256 is not distinct from f.sha256
+          qualify row_number() over (partition by r.item_id order by r._order desc) = 1
+        )
+        select earliest.* exclude (filename, _order) replace (newest.path as path)
+        from earliest join newest using (item_id)"""
 
 
 def read_items(
@@ -148,17 +175,17 @@ def _read_manifest(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _normalise(
-    ws: Workspace, raw: list[dict[str, Any]], base: Path, source: str, cache=None
-) -> tuple[list[dict], list[Problem]]:
-    """Resolve paths against ``base``, keep them inside the workspace, describe every file (and
-    store it in ``cache``, a ``vcs.DvcCache``, from the same read)."""
+def _resolve(
+    ws: Workspace, raw: list[dict[str, Any]], base: Path, source: str
+) -> tuple[list[dict], list[Problem], list[tuple[int, Path]]]:
+    """Resolve paths against ``base`` and keep them inside the workspace; (rows, problems, the
+    files to read: (row index, path))."""
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
     to_describe: list[tuple[int, Path]] = []
     for index, item in enumerate(raw, 1):
         row = {k: (None if v is None else str(v)) for k, v in item.items()}
-        where = f"row {index}"
+        where = row.pop("_where", None) or f"row {index}"
         if row.pop("_inside", False):  # a regular file of a scanned folder in the workspace
             to_describe.append((len(rows), ws.root / row["path"]))
         elif row.get("path"):
@@ -211,8 +238,23 @@ def _normalise(
             continue
         row["_where"] = where
         rows.append(row)
+    return rows, problems, to_describe
 
-    described = describe_files([path for _, path in to_describe], cache.root if cache else None)
+
+def _describe(
+    ws: Workspace,
+    rows: list[dict[str, Any]],
+    to_describe: list[tuple[int, Path]],
+    source: str,
+    cache,
+    store: list[bool],
+) -> tuple[list[dict], list[Problem], dict[str, str]]:
+    """Read every file once: its description joins its row, and the files whose ``store`` flag
+    is set become objects of ``cache`` (a ``vcs.DvcCache``) from the same read. (rows, problems,
+    path -> md5)."""
+    problems: list[Problem] = []
+    md5s: dict[str, str] = {}
+    described = describe_files([path for _, path in to_describe], cache, store)
     for (index, path), info in zip(to_describe, described, strict=True):
         if isinstance(info, str):
             problems.append(
@@ -225,6 +267,7 @@ def _normalise(
             )
             rows[index]["_bad"] = True
         else:
+            md5s[rows[index]["path"]] = info.pop("_md5")
             rows[index].update(info)
     rows = [r for r in rows if not r.pop("_bad", False)]
     seen: dict[str, str] = {}
@@ -240,29 +283,26 @@ def _normalise(
                 )
             )
         seen[row["item_id"]] = where
-    return rows, problems
+    return rows, problems, md5s
 
 
-def _fresh(existing, rows: list[dict[str, Any]], source: str):
-    """The rows not registered yet; the same id with other content is a problem."""
+def _split(existing, rows: list[dict[str, Any]], source: str):
+    """(rows not registered yet, rows registered with the same content, problems): the same id
+    with other content is a problem."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
-
-    known = dict(
-        zip(
-            existing.column("item_id").to_pylist(),
-            existing.column("sha256").to_pylist(),
-            strict=True,
-        )
+    ids = pa.array([r["item_id"] for r in rows], pa.string())
+    known_rows = existing.select(["item_id", "sha256"]).filter(
+        pc.is_in(existing.column("item_id"), value_set=ids)
     )
-    problems, fresh, unchanged = [], [], 0
+    known = dict(zip(*known_rows.to_pydict().values(), strict=True))
+    problems, fresh, unchanged = [], [], []
     for row in rows:
-        old = known.get(row["item_id"])
         if row["item_id"] not in known:
             fresh.append(row)
-        elif old == row.get("sha256"):
-            unchanged += 1
+        elif known[row["item_id"]] == row.get("sha256"):
+            unchanged.append(row)
         else:
             problems.append(
                 Problem(
@@ -272,58 +312,134 @@ def _fresh(existing, rows: list[dict[str, Any]], source: str):
                     path="sha256",
                 )
             )
-    meta_columns = sorted({k for r in fresh for k in r} - set(ITEM_BASE_COLUMNS))
+    return fresh, unchanged, problems
+
+
+def manifest_table(rows: list[dict[str, Any]]):
+    """The rows of one manifest file, sorted by item_id: the base columns, then the segment
+    metadata columns (strings) the rows carry."""
+    import pyarrow as pa
+
+    from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
+
+    meta_columns = sorted({k for r in rows for k in r} - set(ITEM_BASE_COLUMNS))
     schema = pa.schema([*ITEM_BASE_FIELDS, *(pa.field(c, pa.string()) for c in meta_columns)])
-    new = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in fresh], schema=schema)
-    all_meta = sorted(set(meta_columns) | (set(existing.column_names) - set(ITEM_BASE_COLUMNS)))
-    return new.sort_by("item_id"), problems, unchanged, all_meta
+    table = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
+    return table.sort_by("item_id")
 
 
-def add_items(
-    ws: Workspace, dataset: str, source: Path | str, guideline: str | None = None
-) -> ItemsResult:
-    """Register items from a folder or manifest; validate everything, then write one manifest
-    file of the new items (and track a folder of files under ``datasets/<name>/items/``)."""
-    from labelspec.store.datasets import ensure_dataset
+def new_add_id() -> str:
+    """i-<time>-<random>: the id of one add's manifest and of the folder its copies go to."""
+    from labelspec.store.batches import new_batch_id
+
+    return "i" + new_batch_id().removeprefix("b")
+
+
+def write_manifest(ws: Workspace, tx, dataset: str, add_id: str, table, record: dict) -> str:
+    """Write one immutable manifest file and its ``.dvc`` record inside ``tx``."""
+    from labelspec.store.batches import write_parquet
     from labelspec.store.records import DATA_SUFFIX
-    from labelspec.transaction import transaction
 
-    source = Path(source).resolve()
-    if not source.exists():
-        raise LabelspecError(f"{source}: no such file or folder")
-    display = ws.relpath(source)
-    if source.is_dir():
-        if source != ws.root and ws.root not in source.parents:
+    target = tx.new_file(manifests_dir(ws, dataset) / f"{add_id}{DATA_SUFFIX}")
+    write_parquet(table, target)
+    meta = {"kind": "items", "dataset": dataset, **record, "created": add_id.split("-")[1]}
+    tx.track(target, meta)
+    return ws.relpath(target)
+
+
+def _sources(ws: Workspace, dataset: str, sources: list[Path]):
+    """(raw rows, the folder their paths are relative to, the name shown for them, the folder
+    whose layout copies keep): one folder, one manifest, or item files."""
+    paths = [Path(s).resolve() for s in sources]
+    if not paths:
+        raise LabelspecError("give a folder, a manifest or item files to add")
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise LabelspecError(f"{missing[0]}: no such file or folder")
+    first = paths[0]
+    display = ws.relpath(first)
+    if len(paths) == 1 and first.is_dir():
+        if first != ws.root and ws.root not in first.parents:
             raise LabelspecError(
-                f"{source} is outside the workspace; copy the files under "
+                f"{first} is outside the workspace; copy the files under "
                 f"datasets/{dataset}/items/<folder>/ (tracked by DVC) and add that folder"
             )
-        raw, base = _scan_folder(ws, source), ws.root
+        raw = _scan_folder(ws, first)
         if not raw:
             raise LabelspecError(
                 f"{display}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) or .txt files found"
             )
-    elif source.suffix.lower() in MANIFEST_SUFFIXES:
-        raw, base = _read_manifest(source), source.parent
-    else:
+        return raw, ws.root, display, display
+    if len(paths) == 1 and first.suffix.lower() in MANIFEST_SUFFIXES:
+        return _read_manifest(first), first.parent, display, None
+    others = [p for p in paths if p.is_dir() or p.suffix.lower() not in ITEM_SUFFIXES]
+    if others:
         raise LabelspecError(
-            f"{display}: give a folder, or a manifest ending in {', '.join(sorted(MANIFEST_SUFFIXES))}"
+            f"{ws.relpath(others[0])}: give one folder, one manifest ending in "
+            f"{', '.join(sorted(MANIFEST_SUFFIXES))}, or item files "
+            f"({', '.join(sorted(ITEM_SUFFIXES))})"
         )
+    # item ids as a folder add of the files' common folder would give them (`add DS dir/*.png`
+    # and `add DS dir` agree)
+    common = Path(os.path.commonpath([p.parent for p in paths]))
+    raw = [
+        {"item_id": p.relative_to(common).as_posix(), "path": str(p), "_where": ws.relpath(p)}
+        for p in paths
+    ]
+    return raw, ws.root, display if len(paths) == 1 else f"{len(paths)} files", None
+
+
+def add_items(
+    ws: Workspace, dataset: str, source: Path | str | list[Path | str], guideline: str | None = None
+) -> ItemsResult:
+    """Register items from a folder, a manifest, or item files; validate everything, then write
+    one manifest file of the new items and give every item file that does not travel yet a
+    home in DVC (``itemfiles``)."""
     from labelspec.vcs import DvcCache, Git
 
+    sources = [source] if isinstance(source, (str, Path)) else list(source)
+    raw, base, display, layout = _sources(ws, dataset, [Path(s) for s in sources])
+    rows, problems, to_describe = _resolve(ws, raw, base, display)
+    cache = DvcCache(ws.root)
     with Git(ws.root) as git:
-        folder = _folder_to_track(ws, dataset, source, git)
-    # a folder DVC will track is cached from the same read that hashes its files
-    cache = DvcCache(ws.root) if folder is not None else None
-    rows, problems = _normalise(ws, raw, base, display, cache)
-    prefix = f"{display}/"  # rows' paths are workspace-relative: the folder's files start so
-    stored = {
-        r["path"].removeprefix(prefix): (r.pop("_md5"), r["bytes"]) for r in rows if r.get("_md5")
-    }
+        tracking = Tracking(ws, git, cache)
+        paths = [rows[i]["path"] for i, _ in to_describe]
+        plan = plan_files(tracking, dataset, paths)
+        # files git or DVC may hold already are not cached: the rest are, from the same read
+        store = [not plan.stays(p) for p in paths]
+        rows, read_problems, md5s = _describe(ws, rows, to_describe, display, cache, store)
+        problems += read_problems
+        confirm(plan, tracking, md5s)
+        try:
+            return _register(
+                ws, dataset, guideline, (rows, problems, md5s), display, layout, tracking, plan
+            )
+        except BaseException:
+            cache.discard_created()  # content-addressed, but a refused add leaves nothing
+            raise
+
+
+def _register(ws, dataset, guideline, read, display, layout, tracking: Tracking, plan):
+    """The write: under the lock, against the registered items and the records as they are
+    then. ``read``: (rows, problems, path -> md5) of the files, read before the lock."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from labelspec.store.datasets import ensure_dataset
+    from labelspec.store.schema import ITEM_BASE_COLUMNS
+    from labelspec.transaction import transaction
+
+    rows, problems, md5s = read
+    cache = tracking.cache
     with transaction(ws, f"items add: {dataset} from {display}") as tx:
+        if tx.git.head() != tracking.head:  # another writer landed while the files were read
+            tracking = Tracking(ws, tx.git, cache)
+            read_plan, plan = plan, plan_files(tracking, dataset, list(plan.kinds))
+            confirm(plan, tracking, md5s)
+            plan.uncached |= {p for p in read_plan.kinds if read_plan.stays(p)}
         ensure_dataset(ws, dataset, guideline, tx)
         existing = read_items(ws, dataset, git=tx.git)
-        fresh, merge_problems, unchanged, meta = _fresh(existing, rows, display)
+        fresh, unchanged, merge_problems = _split(existing, rows, display)
         problems += merge_problems
         if problems:
             raise ProblemsError(
@@ -331,52 +447,71 @@ def add_items(
                 problems[:PROBLEM_CAP],
                 len(problems),
             )
-        total = existing.num_rows + fresh.num_rows
-        if not fresh.num_rows:  # every item already registered: nothing to write or commit
-            return ItemsResult(dataset, 0, unchanged, total, meta)
-        from labelspec.store.batches import new_batch_id, write_parquet
-
-        part_id = "i" + new_batch_id().removeprefix("b")
-        target = tx.new_file(manifests_dir(ws, dataset) / f"{part_id}{DATA_SUFFIX}")
-        write_parquet(fresh, target)
-        tx.track(
-            target,
-            {
-                "kind": "items",
-                "dataset": dataset,
-                "items": fresh.num_rows,
-                "columns": meta,
-                "source": display,
-                "created": part_id.split("-")[1],
-            },
+        registered = existing.filter(
+            pc.is_in(
+                existing.column("item_id"),
+                value_set=pa.array([r["item_id"] for r in unchanged], pa.string()),
+            )
         )
-        tracked = [ws.relpath(target)]
-        if folder is not None:
-            tracked.append(_track_folder(ws, tx, folder, stored if cache else {}))
-        tx.journal.message = f"items add: {fresh.num_rows} new item(s) in {dataset} from {display}"
-    return ItemsResult(dataset, fresh.num_rows, unchanged, total, meta, tracked, tx.commit)
+        registered_path = dict(
+            zip(*registered.select(["item_id", "path"]).to_pydict().values(), strict=True)
+        )
+        # a registered item whose file does not travel gets one (registered again if it moves)
+        homeless = [
+            r
+            for r in unchanged
+            if r.get("path") and not _travels(registered_path[r["item_id"]], r, plan, tracking)
+        ]
+        remote = [r["item_id"] for r in rows if not r.get("path") and r.get("text") is None]
+        old_meta = set(existing.column_names) - set(ITEM_BASE_COLUMNS)
+        result = ItemsResult(
+            dataset,
+            len(fresh),
+            len(unchanged),
+            existing.num_rows + len(fresh),
+            sorted(old_meta),
+            remote=len(remote),
+            remote_examples=remote[:EXAMPLES],
+        )
+        if not fresh and not homeless:  # every item registered, every file travels: no write
+            return result
+        add_id = new_add_id()
+        files = {
+            r["path"]: (md5s[r["path"]], r["bytes"]) for r in [*fresh, *homeless] if r.get("path")
+        }
+        result.files = place(ws, tx, dataset, add_id, plan, files, cache, layout)
+        moved = result.files.new_paths
+        for row in fresh:
+            if row.get("path"):
+                row["path"] = moved.get(row["path"], row["path"])
+        again = [
+            {**r, "path": moved.get(r["path"], r["path"])}
+            for r in homeless
+            if moved.get(r["path"], r["path"]) != registered_path[r["item_id"]]
+        ]
+        result.reregistered = len(again)
+        if fresh or again:
+            table = manifest_table(fresh + again)
+            meta = sorted(set(table.column_names) - set(ITEM_BASE_COLUMNS))
+            result.metadata_columns = sorted(old_meta | set(meta))
+            record = {"items": len(fresh), "columns": meta, "source": display}
+            if again:
+                record["reregistered"] = len(again)
+            result.tracked.append(write_manifest(ws, tx, dataset, add_id, table, record))
+        result.tracked += result.files.records
+        tx.journal.message = (
+            f"items add: {len(fresh)} new item(s) in {dataset} from {display}"
+            if fresh
+            else f"items add: track the files of {len(homeless)} item(s) of {dataset} from {display}"
+        )
+    result.commit = tx.commit
+    return result
 
 
-def _folder_to_track(ws: Workspace, dataset: str, source: Path, git) -> Path | None:
-    """A folder of files under ``datasets/<name>/items/`` that git does not track goes to DVC."""
-    items_folder = ws.dataset_dir(dataset) / "items"
-    if not source.is_dir() or not (source == items_folder or items_folder in source.parents):
-        return None
-    return None if git.tracked_files(source) else source
-
-
-def _track_folder(ws: Workspace, tx, folder: Path, stored: dict[str, tuple[str, int]]) -> str:
-    """Track a folder of item files as ``dvc add`` would (``<folder>.dvc`` beside it, every file
-    in the DVC cache), written directly: ``dvc add`` hashes every file a second time and
-    collects every stage first. The workspace's .gitignore already ignores
-    ``datasets/*/items/?*/``; adding files to an already tracked folder later rewrites its
-    ``.dvc`` (use a new folder per delivery of files, so that two clones adding items never touch
-    the same file)."""
-    from labelspec.vcs import DvcCache, dvc_folder_text, is_ignored
-
-    record = folder.with_name(folder.name + ".dvc")
-    if not is_ignored(ws.root, folder):  # the items folder itself: ignored beside it, as DVC does
-        tx.append_line(folder.parent / ".gitignore", f"/{folder.name}")
-    md5, size, nfiles = DvcCache(ws.root).store_folder(folder, stored)
-    tx.write_text(record, dvc_folder_text(folder.name, md5, size, nfiles))
-    return ws.relpath(record)
+def _travels(registered: str | None, row: dict[str, Any], plan, tracking: Tracking) -> bool:
+    """Whether the file of a registered item travels (its path as registered)."""
+    if registered is None:  # registered without a file (inline text)
+        return True
+    if registered == row.get("path"):
+        return plan.stays(registered)
+    return tracking.travels(registered)

@@ -146,9 +146,9 @@ def _build(root: Path) -> None:
             for i in range(ITEMS)
         )
     )
-    add_items(Workspace(root), "digits", manifest)
     git(root, "add", "datasets/digits/items")
     git(root, "commit", "-q", "-m", "digit images")
+    add_items(Workspace(root), "digits", manifest)  # committed files stay where they are
     for labeler, vendor in LABELERS.items():
         add_labeler(Workspace(root), labeler, vendor)
     for labeler in ("vA-01", "vB-01", "vC-02"):
