@@ -87,10 +87,10 @@ def _about(result) -> str:
 )
 @click.option(
     "--boot",
-    type=int,
+    type=click.IntRange(0, 100_000),
     default=2000,
     show_default=True,
-    help="Bootstrap resamples for the intervals.",
+    help="Bootstrap resamples for the intervals (0: no intervals).",
 )
 @snapshot_option
 @click.option(

@@ -11,6 +11,7 @@ every image. Every step is the real ``labelspec`` command, echoed as typed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import shutil
@@ -197,7 +198,8 @@ class DetectionAct(Demo):
             self.scenes,
             user_ids,
             self.ws / "deliveries/relabel-export.json",
-            "2026-03-02T09:00:00Z",
+            # answered after the retraining just recorded (a training covers later labels)
+            (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat(timespec="seconds"),
         )
         self.run(
             f"relabel merge streets {plan_id} {answers.relative_to(self.ws)} --format labelstudio "

@@ -63,7 +63,10 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
     # in annotations, items, labelers and versions, and under its own name among the classes.
     grouped = con.execute(
         """
-        select coalesce("class", $empty), labeler_id, guideline_version, source, count(*)
+        select coalesce("class", $empty), labeler_id, guideline_version, source,
+               -- the class breakdown counts empty answers under their name; the others labels
+               case when grouping(coalesce("class", $empty)) = 0 then count(*)
+                    else count("class") end
         from labels
         group by grouping sets ((coalesce("class", $empty)), (labeler_id), (guideline_version),
                                 (source), ())
@@ -92,12 +95,12 @@ def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, 
         "snapshot": snap.name,
         "commit": snap.commit,
         "batches": len(snap.batches),
-        "labels": total - empty,
+        "labels": total,
         "empty_answers": empty,
         "annotations": annotations,
         "items": items,
         "labelers": len(by["labeler"]),
-        "superseded_labels": snap.labels - total,
+        "superseded_labels": snap.labels - total - empty,
         "by_class": dict(sorted(by["class"].items())),
         "by_labeler": dict(sorted(by["labeler"].items())),
         "by_guideline_version": dict(sorted(by["guideline_version"].items())),

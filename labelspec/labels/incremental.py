@@ -5,8 +5,10 @@ Labeling tools export everything each time. An annotation's id is a function of 
 own key for it, its item, labeler and content. Against every batch in HEAD's tree:
 
 - an annotation whose id is known is **unchanged** and left out (a re-export adds nothing);
-- one whose key is known under another id was **updated** in the tool: it is stored and
-  supersedes the current versions of that key (the old ones stay in their batches);
+- one whose key is known, for the same labeler, under another id was **updated** in the tool:
+  it is stored and supersedes the current versions of that key (the old ones stay in their
+  batches). The labeler is part of the identity: formats without an annotator (COCO, YOLO)
+  give the same tool key to every labeler's export of an image, told apart by ``--labeler``;
 - anything else is **new**.
 """
 
@@ -42,21 +44,22 @@ _SPLIT = """
 create or replace temp table incoming_keys as select distinct annotation_key from incoming;
 create or replace temp table incoming_ids as select distinct annotation_id from incoming;
 create or replace temp table known as
-  select annotation_id, annotation_key from history
+  select annotation_id, annotation_key, labeler_id from history
   where annotation_key in (select annotation_key from incoming_keys)
      or annotation_id in (select annotation_id from incoming_ids);
 create or replace temp table gone as
   select distinct unnest(supersedes) as annotation_id from history where supersedes is not null;
 create or replace temp table current_by_key as
-  select annotation_key, list(distinct annotation_id order by annotation_id) as ids from known
+  select annotation_key, labeler_id, list(distinct annotation_id order by annotation_id) as ids
+  from known
   where annotation_id not in (select annotation_id from gone)
     and annotation_id not in (select annotation_id from incoming_ids)
-  group by 1;
+  group by 1, 2;
 create or replace temp table kept as
   select i.* replace (
       case when c.ids is null then i.supersedes
            else list_distinct(list_concat(coalesce(i.supersedes, []), c.ids)) end as supersedes)
-  from incoming i left join current_by_key c using (annotation_key)
+  from incoming i left join current_by_key c using (annotation_key, labeler_id)
   where i.annotation_id not in (select annotation_id from known);
 """
 
@@ -77,11 +80,11 @@ def against_history(ws: Workspace, dataset: str, incoming: Rows | pa.Table, git)
     con = incoming.con
     con.execute(f"create or replace temp view incoming as select * from {incoming.name}")
     snap = snapshot(ws, dataset, None, git)
-    history = "select annotation_id, annotation_key, supersedes from incoming limit 0"
+    history = "select annotation_id, annotation_key, supersedes, labeler_id from incoming limit 0"
     if snap.batches:
         paths = _sql_list(batch_paths(ws, snap))
         history = (
-            "select annotation_id, annotation_key, supersedes "
+            "select annotation_id, annotation_key, supersedes, labeler_id "
             f"from read_parquet({paths}, union_by_name = true)"
         )
         try:
@@ -95,8 +98,8 @@ def against_history(ws: Workspace, dataset: str, incoming: Rows | pa.Table, git)
     ).fetchall()[0]
     updated, superseded = con.execute(
         """select count(distinct k.annotation_id), coalesce(sum(len(c.ids)), 0) from
-           (select distinct annotation_id, annotation_key from kept) k
-           join current_by_key c using (annotation_key)"""
+           (select distinct annotation_id, annotation_key, labeler_id from kept) k
+           join current_by_key c using (annotation_key, labeler_id)"""
     ).fetchall()[0]
     (total,) = con.execute("select count(distinct annotation_id) from kept").fetchall()[0]
     con.execute(f"drop view incoming; drop table {incoming.name}")  # kept holds what is stored

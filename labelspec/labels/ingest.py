@@ -105,8 +105,8 @@ def _summary_counts(con) -> tuple[int, int, int, dict[str, int], dict[str, int]]
             {"empty": NO_OBJECTS},
         ).fetchall()
     )
-    by_labeler = dict(
-        con.execute("select labeler_id, count(*) from batch group by 1 order by 1").fetchall()
+    by_labeler = dict(  # labels: an empty answer counts apart (by_class's NO_OBJECTS)
+        con.execute('select labeler_id, count("class") from batch group by 1 order by 1').fetchall()
     )
     return (*totals, by_class, by_labeler)
 

@@ -225,7 +225,9 @@ def plan(
         con.sql(
             f"""
         select item_id, annotation_id, "class", labeler_id, guideline_version, created_at,
-          case when kind = 'affected' then 'class ' || "class" || ' changed since ' || guideline_version
+          case when kind = 'affected' and "class" is null
+                 then 'no objects here, said under ' || guideline_version || ': classes changed since'
+               when kind = 'affected' then 'class ' || "class" || ' changed since ' || guideline_version
                when kind = 'confusable' then 'class ' || "class" || ' is confusable with a changed class'
                when kind = 'undecided' then 'labels disagree: no {from_resolve} resolution at confidence {min_confidence}'
                when starts_with(kind, 'review: ') then substr(kind, 9)

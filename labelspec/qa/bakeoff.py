@@ -290,7 +290,8 @@ def bakeoff(
             }
             units[source] = score.units
             advance(1)
-        intervals = ranking.score_intervals(units, weights, n=boot, seed=seed)
+        # boot=0: the figures without their intervals (no resampling at all)
+        intervals = ranking.score_intervals(units, weights, n=boot, seed=seed) if boot else {}
         advance(1)
     golden_info = {
         "name": golden.partition("@")[0],

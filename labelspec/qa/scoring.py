@@ -111,7 +111,9 @@ def classification(con, source: str, classes: list[str], boot: int, seed: int) -
         "accuracy": float(report["accuracy"]),
         "macro_f1": float(report["macro_f1"]),
         "kappa": metrics.cohen_kappa(truth, pred, k + 1),
-        "accuracy_ci": list(metrics.bootstrap_ci(correct, n=boot, seed=seed)),
+        "accuracy_ci": list(metrics.bootstrap_ci(correct, n=boot, seed=seed))
+        if boot and truth.size
+        else None,
         "per_class": per_class,
         "confusion": {"labels": classes, "matrix": confusion[:k, :k].tolist()},
         "precision": _macro(per_class, "precision"),

@@ -160,3 +160,28 @@ def test_jsonl_export_writes_the_empty_answer_back(make_store, run, tmp_path):  
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     (line,) = [x for x in lines if x["item_id"] == "ellipse_wide.png"]
     assert (line["empty"], line["class"], line["bbox"]) == (True, None, None)
+
+
+def test_two_labelers_exports_of_the_same_images_do_not_replace_each_other(
+    make_store,  # noqa: F811
+    run,
+    tmp_path,
+):
+    """COCO names no annotator: each labeler's export of the same images carries the same tool
+    keys, told apart by --labeler. The second is new work, not an edit of the first."""
+    root = make_store("shapes")
+    doc = {
+        "images": [{"id": 1, "file_name": "circle_big.png"}, {"id": 2, "file_name": "ellipse_wide.png"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [24, 24, 80, 80],
+                         "attributes": {"occluded": False}}],
+        "categories": [{"id": 1, "name": "circle"}],
+    }  # fmt: skip
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(doc))
+    args = [*SHAPES, str(path), "--format", "coco", "--guideline", "shapes@1.0.0",
+            "--images-were", "all"]  # fmt: skip
+    run(*args, "--source", "vendor-a", "--labeler", "vA-01", cwd=root)
+    run("labeler", "train", "vB-01", "--guideline", "shapes", "--version", "1.0.0",
+        "--method", "session", "--score", "0.9", "--passed", "--date", "2026-01-01", cwd=root)  # fmt: skip
+    second = run(*args, "--source", "vendor-a", "--labeler", "vB-01", "--dry-run", cwd=root)
+    assert "2 new, 0 updated, 0 unchanged" in second.stdout
