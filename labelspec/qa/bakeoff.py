@@ -24,7 +24,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from labelspec.errors import LabelspecError
 from labelspec.qa import ranking, scoring
@@ -138,14 +140,50 @@ order by c.golden = $background, c.golden, c.labeled = $background, c.labeled, a
 """
 
 
+def _shown_images(outcomes: scoring.BoxOutcomes) -> np.ndarray:
+    """The images holding the first ``ERRORS_SHOWN`` wrong boxes of every confusion cell."""
+    gt, pr = outcomes.gt, outcomes.pr
+    wrong_pr = pc.not_equal(pr.column("outcome"), "hit")
+    wrong_gt = pc.is_in(gt.column("outcome"), pa.array(["missed", "mislocated"]))
+    cells = pa.concat_arrays(
+        [
+            pc.binary_join_element_wise(
+                pr.column("golden_class").combine_chunks(),
+                pr.column("class").combine_chunks(),
+                "\t",
+            ).filter(wrong_pr.combine_chunks()),
+            pc.binary_join_element_wise(
+                gt.column("class").combine_chunks(), pa.scalar(scoring.BACKGROUND), "\t"
+            ).filter(wrong_gt.combine_chunks()),
+        ]
+    )
+    image = np.concatenate(
+        [
+            pr.column("image").filter(wrong_pr).to_numpy(),
+            gt.column("image").filter(wrong_gt).to_numpy(),
+        ]
+    )
+    if not len(image):
+        return image
+    codes = np.unique(cells.to_numpy(zero_copy_only=False), return_inverse=True)[1].reshape(-1)
+    order = np.lexsort((image, codes))
+    starts = np.searchsorted(codes[order], np.arange(codes.max() + 1))
+    rank = np.arange(len(order)) - starts[codes[order]]
+    return np.unique(image[order][rank < ERRORS_SHOWN])
+
+
 def _box_errors(con, outcomes: scoring.BoxOutcomes) -> list[dict[str, Any]]:
     """Every box that is not a hit, as a confusion-matrix cell (golden class, labeled class;
     ``(background)`` for an extra box's golden side and a missed box's labeled side), up to
     ``ERRORS_SHOWN`` per cell, with the annotation's golden and labeled boxes and their
     outcomes, for the drill-down pages that draw them."""
-    con.register("gt", outcomes.gt)
-    con.register("pr", outcomes.pr)
-    con.register("box_anns", outcomes.anns)
+    # only the images of the boxes a drill-down page can show are read further: at most
+    # ERRORS_SHOWN per cell, the first by image and label (what the SQL below keeps too)
+    images = _shown_images(outcomes)
+    keep = pa.array(images, pa.int64())
+    con.register("gt", outcomes.gt.filter(pc.is_in(outcomes.gt.column("image"), keep)))
+    con.register("pr", outcomes.pr.filter(pc.is_in(outcomes.pr.column("image"), keep)))
+    con.register("box_anns", outcomes.anns.filter(pc.is_in(outcomes.anns.column("image"), keep)))
     rows = con.sql(
         _BOX_ERRORS, params={"n": ERRORS_SHOWN, "background": scoring.BACKGROUND}
     ).to_arrow_table()
@@ -239,6 +277,13 @@ def bakeoff(
         )
     con.register("g", gold)
     con.register("codes", pa.table({"class": spec.class_ids, "code": range(len(spec.class_ids))}))
+    # every figure below is about golden items: their labels are read (and the supersedes
+    # resolved) once, not in each of the dozen queries per source
+    con.execute(
+        """create temp table scored_on_golden as
+           select * from scored semi join (select distinct item_id from g) using (item_id);
+           create or replace temp view scored as select * from scored_on_golden"""
+    )
     present = {
         s: {"labels": n, "items": items}
         for s, n, items in con.execute(

@@ -161,22 +161,23 @@ def detection(
            from scored where {by} = ? and item_id in (select item_id from g) group by 1""",
         [source],
     )
-    gt = con.execute(
+    # Arrow, not numpy: ids and class names stay Arrow strings (no Python objects per box)
+    gt = con.sql(
         """select a.image, g.bbox.x, g.bbox.y, g.bbox.w, g.bbox.h, c.code, g.label_id
            from anns a join g on g.item_id = a.item_id join codes c on c."class" = g."class"
            where g.bbox is not null order by a.image, g.label_id"""
-    ).fetchnumpy()
-    pr = con.execute(
-        """select a.image, s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h, coalesce(c.code, -1),
+    ).to_arrow_table()
+    pr = con.sql(
+        """select a.image, s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h, coalesce(c.code, -1) as code,
                   s.cost, s.lead_time_s, s.label_id, s."class"
            from anns a join scored s using (annotation_id) left join codes c on c."class" = s."class"
            where s.bbox is not null order by a.image, s.label_id"""
-    ).fetchnumpy()
+    ).to_arrow_table()
     anns = con.sql(
         "select image, annotation_id, item_id, labeler_id, batch_id from anns order by image"
     ).to_arrow_table()
     n_images = anns.num_rows
-    gt_cols, pr_cols = list(gt.values()), list(pr.values())
+    gt_cols, pr_cols = [_numpy(c) for c in gt.columns[:6]], [_numpy(c) for c in pr.columns[:8]]
     gt_image, pr_image = _ints(gt_cols[0]), _ints(pr_cols[0])
     gt_boxes = np.column_stack([_floats(c) for c in gt_cols[1:5]]).reshape(-1, 4)
     pr_boxes = np.column_stack([_floats(c) for c in pr_cols[1:5]]).reshape(-1, 4)
@@ -252,7 +253,7 @@ def detection(
         gt=pa.table(
             {
                 "image": gt_image,
-                "label_id": gt_cols[6],
+                "label_id": gt.column(6),
                 "class": names.take(pa.array(gt_class)),
                 "bbox": _struct_boxes(gt_boxes),
                 "outcome": pa.array(objects.OUTCOMES).take(pa.array(m.gt_outcome)),
@@ -262,8 +263,8 @@ def detection(
         pr=pa.table(
             {
                 "image": pr_image,
-                "label_id": pr_cols[8],
-                "class": pa.array(pr_cols[9].tolist(), pa.string()),
+                "label_id": pr.column(8),
+                "class": pr.column(9),
                 "bbox": _struct_boxes(pr_boxes),
                 "outcome": pa.array(objects.LABELED_OUTCOMES).take(pa.array(m.pr_outcome)),
                 "golden_class": names.take(pa.array(partner_class)),
@@ -271,6 +272,11 @@ def detection(
         ),
     )
     return Score(figures, units, int(priced[m.gt_partner[hit]].sum()), outcomes)
+
+
+def _numpy(column) -> np.ndarray:
+    """A numeric Arrow column as numpy, nulls as nan."""
+    return column.to_numpy(zero_copy_only=False)
 
 
 def _struct_boxes(boxes: np.ndarray):

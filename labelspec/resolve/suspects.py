@@ -49,18 +49,25 @@ def register(con, ws: Workspace, guideline: str, present: list[str]) -> Rule:
             schema=pa.schema([("version", pa.string()), ("class", pa.string())]),
         ),
     )
+    # an empty answer ("no objects here") is suspect when any class changed (lineage rule 6)
+    changed = [v for v, classes in rules.items() if "affected" in classes.values()]
+    con.register(
+        "r_empty", pa.table({"version": changed}, schema=pa.schema([("version", pa.string())]))
+    )
     con.register("r_training", training_table(ws).select(["id", "date"]))
     con.register("r_since", pa.table({"guideline": [guideline] * len(since), "version": since}))
     # joins to tables of a few rows only: cheaper in a 10M-row scan than IN (subquery)
     return Rule(
         joins=(
             'left join r_affected ra on ra.version = l.guideline_version and ra."class" = l."class" '
+            'left join r_empty re on l."class" is null and re.version = l.guideline_version '
             "left join r_training rt on rt.id = l.training_id "
             "left join r_since rs on rs.guideline = l.guideline and rs.version = l.guideline_version"
         ),
         # untrained: no covering record, or one dated after the label (trace's COVERED)
         flag=(
-            "(rs.version is not null and (ra.version is not null or rt.id is null "
+            "(rs.version is not null and (ra.version is not null or re.version is not null "
+            "or rt.id is null "
             "or rt.date::DATE > coalesce(l.created_at::DATE, rt.date::DATE)))"
         ),
     )
