@@ -18,6 +18,7 @@ labeler's `labeler stats` are the same judgement of the same labels.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -128,13 +129,18 @@ def story(tmp_path_factory: pytest.TempPathFactory, pristine) -> Path:
     return root
 
 
-def cli(root: Path, *args: str) -> dict | list:
+def invoke(root: Path, *args: str):
+    """Run labelspec in ``root``; the result, whatever its exit code."""
     here = os.getcwd()
     os.chdir(root)
     try:
-        result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
     finally:
         os.chdir(here)
+
+
+def cli(root: Path, *args: str) -> dict | list:
+    result = invoke(root, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -217,8 +223,7 @@ def test_a_changed_class_makes_empty_answers_suspect(story, tmp_path):
         "definition: A long yellow bus with", "definition: A long bus, of any colour, with"
     )
     spec.write_text(
-        text
-        + "  - version: unreleased\n    summary: School buses need not be yellow\n"
+        text + "  - version: unreleased\n    summary: School buses need not be yellow\n"
         "    affects: [school_bus]\n    relabel: required\n"
     )
     subprocess.run(["git", "commit", "-qam", "any colour"], cwd=root, check=True)
@@ -227,3 +232,60 @@ def test_a_changed_class_makes_empty_answers_suspect(story, tmp_path):
     assert (impact["total_labels"], impact["affected_labels"]) == (30, 30)
     assert impact["by_reason"]["affected"] == 15 + 6
     assert impact["by_reason"]["confusable"] == 9
+
+
+def test_a_teammates_fresh_clone_holds_every_image(story, tmp_path):
+    """The scenes were added from a CSV manifest: after `labelspec push`, a fresh clone's
+    `labelspec pull` brings every image back and verifies; a clone that loses one image's
+    bytes fails `verify`, which names the repair."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "ws"
+    shutil.copytree(story, root, symlinks=True)
+    (root / ".dvc/config.local").write_text(
+        (story / ".dvc/config.local").read_text().replace(str(story), str(root))
+    )
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=root, check=True)
+    cli(root, "push")
+    fresh = tmp_path / "teammate"
+    subprocess.run(["git", "clone", "-q", str(origin), str(fresh)], check=True)
+    (fresh / ".dvc/config.local").write_text((root / ".dvc/config.local").read_text())
+    cli(fresh, "pull")
+    manifests = sorted((fresh / "datasets/streets/manifests").glob("*.parquet"))
+    paths = [p for m in manifests for p in pq.read_table(m).column("path").to_pylist()]
+    assert len(paths) == len(SCENES)
+    assert all((fresh / p).read_bytes() == (root / p).read_bytes() for p in paths)
+    assert invoke(fresh, "verify").exit_code == 0
+    lost = fresh / paths[0]
+    md5 = hashlib.md5(lost.read_bytes()).hexdigest()
+    lost.unlink()
+    (fresh / ".dvc/cache/files/md5" / md5[:2] / md5[2:]).unlink()
+    failed = invoke(fresh, "verify")
+    assert failed.exit_code != 0
+    assert "labelspec pull" in failed.output and "s0.png" in failed.output
+
+
+def test_a_detector_ranks_southbounds_planted_errors_first(story, tmp_path):
+    """A detector that sees every true object (score 0.95): southbound's three pickups boxed as
+    buses (wrong class), the bus it missed on s6 (missing box) and its box on the empty s3
+    (extra box) are the five lowest-scored issues."""
+    lines = [
+        {"item_id": s.item_id, "class": cls, "bbox": list(box), "score": 0.95}
+        for s in SCENES
+        for cls, box in s.objects
+    ] + [{"item_id": s.item_id, "empty": True} for s in SCENES if not s.objects]
+    predictions = write_jsonl(tmp_path / "detector.jsonl", lines)
+    found = cli(story, "qa", "disagreements", "streets", "--predictions", str(predictions),
+                "--top", "5")  # fmt: skip
+    top = {(i["item_id"], i["kind"], i["labeler"]) for i in found["top"]}
+    assert top == {
+        ("s1.png", "wrong_class", "sB-01"),
+        ("s2.png", "wrong_class", "sB-01"),
+        ("s4.png", "wrong_class", "sB-01"),
+        ("s6.png", "missing_box", "sB-01"),
+        ("s3.png", "extra_box", "sB-01"),
+    }
