@@ -1,4 +1,8 @@
-"""``labelspec init``: create a workspace (git + DVC + layout + example guideline) in one commit."""
+"""``labelspec init``: create a workspace (git + DVC + layout + example guideline) in one commit.
+
+``--empty`` leaves out the example: no guideline, no dataset, no sample, for a team that starts
+its own with ``guideline new`` and ``dataset add``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from string import Template
 
 from labelspec.errors import WorkspaceError
 from labelspec.guideline.releases import tag_current
+from labelspec.store.datasets import declaration_files
 from labelspec.transaction import transaction
 from labelspec.vcs import Dvc, Git, git_root, is_ignored
 from labelspec.workspace import CONFIG_NAME, Workspace
@@ -29,15 +34,18 @@ COMMON_FILES = {
     "labelers/roster.jsonl": "labelers/roster.jsonl",
     "labelers/training.jsonl": "labelers/training.jsonl",
     "datasets/README.md": "datasets/README.md",
+    # keeps guidelines/ (the site's docs_dir) in every clone, with or without a guideline
+    "guidelines/README.md": "guidelines/README.md",
 }
+EMPTY = "empty"  # the name an empty workspace's commit and result give its template
 
 
 @dataclass
 class InitResult:
     root: Path
     template: str
-    guideline: str
-    dataset: str
+    guideline: str | None  # None: an empty workspace
+    dataset: str | None
     remote_url: str
     created_git: bool
     commit: str
@@ -61,20 +69,20 @@ def default_remote(root: Path) -> Path:
     return root.parent / f"{root.name}.dvc-storage"
 
 
-def _render_files(root: Path, template: str, remote_url: str) -> dict[str, bytes]:
+def _render_files(root: Path, template: str | None, remote_url: str) -> dict[str, bytes]:
     """Every file of the new workspace, in memory, so nothing is written before all is known."""
-    guideline, dataset = TEMPLATES[template]
     package = resources.files("labelspec") / "templates"
-    values = {
-        "name": root.name,
-        "guideline": guideline,
-        "dataset": dataset,
-        "remote_url": remote_url,
-    }
+    values = {"name": root.name, "remote_url": remote_url}
     files: dict[str, bytes] = {}
     for source, target in COMMON_FILES.items():
         text = (package / "common" / source).read_text(encoding="utf-8")
         files[target] = Template(text).substitute(values).encode()
+    if template is None:
+        return files
+    guideline, dataset = TEMPLATES[template]
+    files.update(
+        {rel: text.encode() for rel, text in declaration_files(dataset, guideline).items()}
+    )
     guideline_root = package / template / "guidelines" / guideline
 
     def collect(node, rel: str) -> None:
@@ -150,10 +158,13 @@ def _shape_images(rel_dir: str) -> dict[str, bytes]:
 
 
 def init(
-    path: Path | str = ".", template: str = "classification", remote: str | None = None
+    path: Path | str = ".", template: str | None = "classification", remote: str | None = None
 ) -> InitResult:
-    """Create a workspace in ``path``: git (or the enclosing repo), DVC, layout, first commit."""
-    if template not in TEMPLATES:
+    """Create a workspace in ``path``: git (or the enclosing repo), DVC, layout, first commit.
+
+    ``template`` None makes an empty workspace: no guideline, no dataset (``labelspec init
+    --empty``)."""
+    if template is not None and template not in TEMPLATES:
         raise WorkspaceError(f"unknown template {template!r}: choose one of {', '.join(TEMPLATES)}")
     root = Path(path).resolve()
     if (root / CONFIG_NAME).exists():
@@ -178,27 +189,26 @@ def init(
     git = Git.init(root) if created_git else Git(root)
     git.close()
     ws = Workspace(root)
+    guideline, dataset = TEMPLATES[template] if template else (None, None)
     try:
         if created_dvc:
             Dvc.init(root, subdir=git.top != root).close()
             with Dvc(root) as dvc:
                 dvc.set_default_remote("storage", remote_url)
-        with transaction(ws, f"labelspec init: {template} workspace") as tx:
+        with transaction(ws, f"labelspec init: {template or EMPTY} workspace") as tx:
             if created_dvc:
                 tx.adopt(*(root / p for p in (".dvc/config", ".dvc/.gitignore", ".dvcignore")))
             for rel, content in files.items():
                 tx.write_bytes(root / rel, content)
         if "://" not in remote_url:
             Path(remote_url).mkdir(parents=True, exist_ok=True)
-        release = tag_current(ws, TEMPLATES[template][0])
-        commit = release.commit
+        commit = tag_current(ws, guideline).commit if guideline else tx.commit or ""
     except BaseException:
         _undo(root, created_git, created_dvc)
         raise
-    guideline, dataset = TEMPLATES[template]
     return InitResult(
         root=root,
-        template=template,
+        template=template or EMPTY,
         guideline=guideline,
         dataset=dataset,
         remote_url=remote_url,

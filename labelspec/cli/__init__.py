@@ -18,6 +18,7 @@ from labelspec.errors import LabelspecError, ProblemsError
 # command name -> "module:attribute"; imported only when the command runs or help lists it.
 COMMANDS = {
     "check": "labelspec.cli.check:check_command",
+    "dataset": "labelspec.cli.dataset:dataset_group",
     "demo": "labelspec.cli.demo:demo_command",
     "golden": "labelspec.cli.golden:golden_group",
     "guideline": "labelspec.cli.guideline:guideline_group",

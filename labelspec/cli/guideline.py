@@ -4,19 +4,92 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.output import json_option, table, write_json
+from labelspec.cli.output import json_option, note, table, write_json
 
 
 @click.group("guideline")
 def guideline_group() -> None:
-    """Release guidelines, diff and browse their versions.
+    """Start, release, review, diff and browse guidelines.
 
     \b
     Example:
+      labelspec guideline new school-buses --task detection --classes school_bus,pickup_truck
       labelspec guideline review digits --out review       # on a branch, before the PR
       labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
       labelspec guideline diff digits 1.0.0 1.1.0
     """
+
+
+@guideline_group.command("new")
+@click.argument("name")
+@click.option(
+    "--task",
+    type=click.Choice(["detection", "classification", "multilabel", "ner"]),
+    required=True,
+    help="What labelers do: draw boxes, choose one class, choose every class that applies, "
+    "or mark spans of text.",
+)
+@click.option("--classes", required=True, metavar="A,B,...", help="The class ids, comma-separated.")
+@click.option("--title", help="The title labelers see [default: NAME in words].")
+@json_option
+def new_command(name, task, classes, title, as_json) -> None:
+    """Start guideline NAME: a spec that `labelspec check` passes, a docs page, example slots.
+
+    Writes guidelines/NAME/spec.yaml (version 0.0.0, each class with a placeholder definition and
+    empty example lists, a rule R1, a pending first-release entry), docs/index.md and examples/,
+    and commits them. Replace every TODO, add example pictures, commit; then `labelspec guideline
+    release NAME` makes 1.0.0 (it warns while a TODO is left).
+
+    \b
+    Example:
+      labelspec guideline new school-buses --task detection --classes school_bus,pickup_truck
+      labelspec guideline new reviews --task multilabel --classes price,quality,delivery
+    """
+    from labelspec.guideline.scaffold import new_guideline
+    from labelspec.workspace import open_workspace
+
+    result = new_guideline(open_workspace(), name, task, classes, title)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    click.echo(f"Created guideline {name} ({task}: {', '.join(result.classes)})")
+    for path in result.files:
+        click.echo(f"  {path}")
+    click.echo(f"  commit  {(result.commit or '')[:10]}")
+    note(
+        f"Next: replace the {len(result.placeholders)} TODO(s) in guidelines/{name}/spec.yaml and "
+        f"docs/index.md, add examples, `labelspec check`, commit, then "
+        f"`labelspec guideline release {name}` (1.0.0); "
+        f"`labelspec dataset add DATASET --guideline {name}` for its items and labels."
+    )
+
+
+@guideline_group.command("remove")
+@click.argument("name")
+@json_option
+def remove_command(name, as_json) -> None:
+    """Remove guideline NAME (the template `init` made, a false start) in one commit.
+
+    Refused while a dataset is labeled under it, a training record names it, or one of its
+    releases has left this clone (pushed or fetched): those name its releases, which are global.
+    Release tags only this clone has are deleted with the folder, so the name can be used again.
+
+    \b
+    Example:
+      labelspec dataset remove digits && labelspec guideline remove digits
+    """
+    from labelspec.guideline.scaffold import remove_guideline
+    from labelspec.workspace import open_workspace
+
+    result = remove_guideline(open_workspace(), name)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    tags = f"; deleted tag(s) {', '.join(result.tags)}" if result.tags else ""
+    click.echo(
+        f"Removed guideline {name}: {len(result.files)} file(s){tags}; "
+        f"commit {(result.commit or '')[:10]}"
+    )
 
 
 @guideline_group.command("release")
@@ -24,7 +97,7 @@ def guideline_group() -> None:
 @click.option(
     "--bump",
     type=click.Choice(["major", "minor", "patch"]),
-    help="Which part of the version to bump.",
+    help="Which part of the version to bump (every release after the first names one).",
 )
 @click.option("-m", "--message", help="Extra release notes for the commit and the tag.")
 @click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Release date [default: today].")
@@ -41,11 +114,14 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
     definitions or rules need minor), stamps version and date, records the content digest,
     commits and tags guideline/NAME/vX.Y.Z.
 
+    The first release needs no --bump: a guideline made by `guideline new` (version 0.0.0 and a
+    pending entry) becomes 1.0.0, and a hand-written spec is tagged at the version it declares.
+
     \b
     Example:
+      labelspec guideline release school-buses             # the first release: 1.0.0
       labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
     """
-    from labelspec.errors import LabelspecError
     from labelspec.guideline.releases import release
     from labelspec.guideline.releases import tag_current as tag_current_version
     from labelspec.workspace import open_workspace
@@ -53,12 +129,8 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
     ws = open_workspace()
     if tag_current:
         result = tag_current_version(ws, name, message)
-    elif bump:
-        result = release(ws, name, bump, message, date.date() if date else None)
     else:
-        raise LabelspecError(
-            "give --bump major|minor|patch (or --tag-current for an untagged version)"
-        )
+        result = release(ws, name, bump, message, date.date() if date else None)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

@@ -29,6 +29,11 @@ def add_command(dataset, sources, guideline, as_json) -> None:
     files; the manifest's item_id column); extra manifest columns become segment metadata
     (source, camera, region, split ...). Paths may not leave the workspace.
 
+    A manifest's paths are relative to the manifest's own folder (as in a web page or a
+    Markdown file), not to the workspace or the current folder: manifests/day1.csv names
+    datasets/street/items/day1/a.jpg as ../datasets/street/items/day1/a.jpg. Absolute paths
+    work too.
+
     Every item file travels with the workspace: files committed to git or listed by a DVC
     record stay; an untracked folder under datasets/DATASET/items/ is tracked in place; other
     files are copied (moved, from inside datasets/DATASET/items/) to

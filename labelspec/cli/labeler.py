@@ -147,7 +147,8 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
 @version_option("--version", help="Released version [default: the newest].")
 @version_option(
     "--changed-since",
-    help="A retraining quiz: only questions on the classes changed since this release, each of them asked.",
+    help="A retraining quiz: only questions on what changed since this release (each changed class "
+    "asked, then the examples of changed rules and the changed examples).",
 )
 @click.option("--n", "count", type=int, default=20, show_default=True, help="Number of questions.")
 @click.option(
@@ -168,7 +169,8 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
 def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -> None:
     """Build a quiz from guideline NAME's examples, mostly the hard counter and borderline ones.
 
-    Writes OUT/quiz.html (self-contained: send the folder to labelers; each types their id and
+    On a detection guideline, an example with its answer drawn asks about boxes: which drawn
+    box is right, or whether the one drawn is. Writes OUT/quiz.html (self-contained: send the folder to labelers; each types their id and
     saves their own answers file) and the answer key OUT.key.json beside it (keep it).
 
     \b
@@ -183,8 +185,12 @@ def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -
         write_json(result.to_dict())
         return
     drawn = f", on {', '.join(result.classes)}" if result.classes else ""
+    if result.examples:
+        drawn += f", {len(result.examples)} example(s) of changed rules or changed themselves"
+    boxes = f", {result.boxes} about boxes" if result.boxes else ""
     click.echo(
-        f"Quiz {result.quiz_id}: {result.questions} questions ({result.hard} hard{drawn}) on {name} v{result.version}"
+        f"Quiz {result.quiz_id}: {result.questions} questions ({result.hard} hard{boxes}{drawn}) "
+        f"on {name} v{result.version}"
     )
     click.echo(f"  send  {result.page.parent}/")
     click.echo(f"  keep  {result.key}")

@@ -208,9 +208,23 @@ class DetectionAct(Demo):
         self.run("qa bakeoff streets --golden expert --labels current")
         self.run("verify")
 
+    def step_trainset(self) -> None:
+        self.say(
+            "D10. From labels to a model: split by the scenes' own column, the golden scenes as "
+            "eval (never trained on); northside's 1.0.0 boxes are suspect under 1.1.0: kept, and "
+            "flagged"
+        )
+        self.run(
+            "trainset create streets-v1 --dataset streets --method dawid-skene "
+            "--min-confidence 0.8 --split-by split --suspect include"
+        )
+        self.run("trainset show streets-v1")
+        self.run("trainset export streets-v1 --format yolo --out exports/streets-v1")
+        self.run("trainset card streets-v1 --out reports/streets-v1.card.md")
+
     def step_team(self) -> None:
         self.say(
-            "D10. A teammate's fresh clone gets every image (from the DVC remote) and verifies"
+            "D11. A teammate's fresh clone gets every image (from the DVC remote) and verifies"
         )
         origin = self.out / "streets-origin.git"
         if origin.exists():
@@ -244,6 +258,7 @@ class DetectionAct(Demo):
         self.step_model()
         self.step_release()
         self.step_relabel()
+        self.step_trainset()
         self.step_team()
         self.say("Done: the detection story")
         self.echo(f"The workspace is in {self.ws}; reports in {self.ws / 'reports'}.")

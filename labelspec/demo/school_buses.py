@@ -25,6 +25,8 @@ rules:
   - id: R2
     text: A bus cut by the image border is boxed up to the border.
     applies_to: [school_bus]
+    where: {touches_border: true}   # the labels this rule can change: a change to it is
+                                    # judged on the boxes at the border, not every bus
 
 classes:
   - id: school_bus
@@ -37,9 +39,17 @@ classes:
       - {id: occluded, type: boolean, required: false}
     examples:
       positive:
-        - {image: examples/bus.png, why: "Long, yellow, a row of windows and a black stripe."}
+        - image: examples/bus.png
+          why: "Long, yellow, a row of windows and a black stripe: one tight box, wheels included."
+          boxes: [{class: school_bus, x: 80, y: 118, w: 150, h: 56}]
+          wrong_boxes: [{class: school_bus, x: 64, y: 100, w: 190, h: 90}]   # too loose (R1)
       borderline:
-        - {image: examples/bus_cut.png, decision: school_bus, rule: R2, why: "Cut by the border: still a bus, boxed up to the border."}
+        - image: examples/bus_cut.png
+          decision: school_bus
+          rule: R2
+          why: "Cut by the border: still a bus, boxed up to the border."
+          boxes: [{class: school_bus, x: 0, y: 118, w: 80, h: 56}]
+          wrong_boxes: [{class: school_bus, x: 14, y: 118, w: 66, h: 56}]   # stops short of the border
 
   - id: pickup_truck
     name: Pickup truck
@@ -49,7 +59,10 @@ classes:
       - {id: occluded, type: boolean, required: false}
     examples:
       positive:
-        - {image: examples/pickup.png, why: "A cab and an open bed: a pickup, even when yellow."}
+        - image: examples/pickup.png
+          why: "A cab and an open bed: a pickup, even when yellow."
+          boxes: [{class: pickup_truck, x: 120, y: 112, w: 84, h: 40}]
+          wrong_boxes: [{class: school_bus, x: 120, y: 112, w: 84, h: 40}]   # yellow, but no bus
 
 changelog:
   - version: 1.0.0
@@ -67,6 +80,7 @@ row of passenger windows and a black stripe; a pickup is short, with a cab and a
 When there is nothing to box, submit the image empty: that is an answer too ("no objects here").
 """
 
+# The scenes the example pictures are drawn from; the boxes in SPEC are their ``objects``.
 EXAMPLES = {
     "bus.png": Scene("ex-000.png", [("school_bus", (80.0, 118.0, 150.0, 56.0))]),
     "bus_cut.png": Scene("ex-001.png", [("school_bus", (-70.0, 118.0, 150.0, 56.0))]),

@@ -105,6 +105,10 @@ class ExampleSide:
     asset: str | None = None  # where a renderer put the picture (relative to its page)
     data: bytes | None = field(default=None, repr=False)  # the picture, never serialized
     missing: str | None = None  # why the picture could not be read
+    # the answer drawn on the picture: {"boxes": [...] or None, "wrong_boxes": [...]} as in the
+    # spec (None: nothing drawn); ``drawing_asset``: where a renderer put the standalone drawing
+    drawn: dict[str, Any] | None = None
+    drawing_asset: str | None = None
 
 
 @dataclass
@@ -243,6 +247,10 @@ def _side(example: Example, class_name: str, names: dict, pictures: Pictures) ->
     shown = ExampleSide(
         example.image, example.text, example.why, verdict(example, class_name, names)
     )
+    if example.boxes is not None or example.wrong_boxes:
+        shown.drawn = example.model_dump(
+            mode="json", by_alias=True, include={"boxes", "wrong_boxes"}
+        )
     if example.image is not None:
         try:
             shown.data = pictures.read(example.image)
@@ -272,7 +280,7 @@ def _examples(
                     continue
                 what = [
                     f
-                    for f in ("why", "label", "decision", "rule", "spans")
+                    for f in ("why", "label", "decision", "rule", "spans", "boxes", "wrong_boxes")
                     if getattr(previous, f, None) != getattr(example, f, None)
                 ]
                 if example.image is not None and old_pictures.fingerprint(

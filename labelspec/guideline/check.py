@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from labelspec import yamlio
-from labelspec.errors import Problem, SpecError
-from labelspec.guideline.spec import Loc, Spec, cross_check
+from labelspec.errors import LabelspecError, Problem, SpecError
+from labelspec.guideline.scope import BORDER_TOLERANCE_PX
+from labelspec.guideline.spec import Example, Loc, Spec, cross_check
 from labelspec.workspace import Workspace, find_root
 
 MIN_EXAMPLE_PX = 32
@@ -66,7 +67,7 @@ def _all_model_keys() -> list[str]:
     keys: set[str] = set()
     for obj in vars(spec_module).values():
         if isinstance(obj, type) and issubclass(obj, spec_module._Model):
-            keys.update(obj.model_fields)
+            keys.update(f.alias or name for name, f in obj.model_fields.items())
     return sorted(keys)
 
 
@@ -278,13 +279,20 @@ def check_files(
                 )
                 errors.append(problem(loc, f"file not found: {ex.image} ({hint})"))
                 continue
-            if not inspect_images:
+            drawn = ex.boxes is not None or bool(ex.wrong_boxes)
+            if not inspect_images and not drawn:
                 continue
             try:
-                with Image.open(path) as img:
+                with Image.open(path) as img:  # the header only: the size is all a drawing needs
                     width, height = img.size
             except (UnidentifiedImageError, OSError):
                 errors.append(problem(loc, f"{ex.image} is not an image Pillow can read"))
+                continue
+            errors += [
+                problem((*loc[:-1], *where), message)
+                for where, message in drawn_box_problems(spec, ex, width, height)
+            ]
+            if not inspect_images:
                 continue
             if min(width, height) < MIN_EXAMPLE_PX:
                 warnings.append(
@@ -307,6 +315,42 @@ def check_files(
     return errors, warnings
 
 
+def drawn_box_problems(
+    spec: Spec, example: Example, width: int, height: int
+) -> list[tuple[Loc, str]]:
+    """Boxes drawn on an example against its picture: inside it (with the half pixel
+    ``labels import`` allows) and, for the answer's boxes, at least the class's minimum size.
+    A "not this" box may be too small: that can be the mistake it shows."""
+    found: list[tuple[Loc, str]] = []
+    tolerance = BORDER_TOLERANCE_PX
+    for kind, boxes in (("boxes", example.boxes or []), ("wrong_boxes", example.wrong_boxes)):
+        for b_i, box in enumerate(boxes):
+            loc: Loc = (kind, b_i)
+            if (
+                box.x < -tolerance
+                or box.y < -tolerance
+                or box.x + box.w > width + tolerance
+                or box.y + box.h > height + tolerance
+            ):
+                found.append(
+                    (
+                        loc,
+                        f"box [{box.x:g}, {box.y:g}, {box.w:g}, {box.h:g}] (x, y, w, h) is outside "
+                        f"the {width}x{height} image {example.image}",
+                    )
+                )
+            minimum = spec.min_box_px(box.class_id)
+            if kind == "boxes" and minimum and min(box.w, box.h) < minimum:
+                found.append(
+                    (
+                        loc,
+                        f"box is {box.w:g}x{box.h:g} px, smaller than the {minimum} px minimum "
+                        f"for {box.class_id} (a labeler could not submit it)",
+                    )
+                )
+    return found
+
+
 def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> GuidelineReport:
     path = ws.spec_path(name)
     display = ws.relpath(path)
@@ -323,6 +367,21 @@ def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> Gu
         )
         result.errors += result.keep(file_errors)
         result.warnings += result.keep(file_warnings)
+        result.warnings += [
+            Problem(
+                message=m, file=display, line=line, col=col, path=key_path(loc), severity="warning"
+            )
+            for loc, m in declared_beyond_scope(ws, name, result.spec)
+            for line, col in [result.lines.locate(loc)]
+        ]
+        column_errors = unknown_item_columns(ws, name, result.spec)
+        result.errors += result.keep(
+            [
+                Problem(message=m, file=display, line=line, col=col, path=key_path(loc))
+                for loc, m in column_errors
+                for line, col in [result.lines.locate(loc)]
+            ]
+        )
         drifted = committed_change(ws, name)
         if drifted is not None:
             result.errors.append(drifted)
@@ -333,6 +392,89 @@ def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> Gu
         errors=sorted(result.errors, key=_by_line),
         warnings=sorted(result.warnings, key=_by_line),
     )
+
+
+def declared_beyond_scope(ws: Workspace, name: str, spec: Spec) -> list[tuple[Loc, str]]:
+    """The pending entry's ``affects`` naming a class that the change alters only within a
+    rule's ``where``: declared, every label of it becomes suspect, which is rarely meant."""
+    from labelspec.guideline.releases import diff, releases
+
+    pending = spec.pending
+    if pending is None or not pending.affects:
+        return []
+    released = releases(ws, name)
+    if not released:
+        return []
+    try:
+        change = diff(ws, name, released[-1].version, None)
+    except LabelspecError:
+        return []  # the working tree does not parse as a release would: reported elsewhere
+    whole = change.detected_whole()
+    scoped: dict[str, list[str]] = {}
+    for scope in change.scoped:
+        scoped.setdefault(scope.class_id, []).append(scope.rule)
+    index = spec.changelog.index(pending)
+    return [
+        (
+            ("changelog", index, "affects", j),
+            f"{class_id!r} changes here only where rule {', '.join(sorted(set(scoped[class_id])))} "
+            f"applies (its `where`): declared, every {class_id} label becomes suspect; leave it "
+            "out to judge only the labels the rule selects",
+        )
+        for j, class_id in enumerate(pending.affects)
+        if class_id in scoped and class_id not in whole
+    ]
+
+
+def unknown_item_columns(ws: Workspace, name: str, spec: Spec) -> list[tuple[Loc, str]]:
+    """Item columns a rule's ``where.items`` names that no dataset labeled under the guideline
+    has. Knowable only for datasets whose item manifests are here; others are not judged."""
+    wanted = [
+        (r_i, column)
+        for r_i, rule in enumerate(spec.rules)
+        if rule.where is not None
+        for column in rule.where.items
+    ]
+    if not wanted:
+        return []
+    columns = item_columns(ws, name)
+    if not columns:
+        return []
+    known = sorted(set().union(*columns.values()))
+    found = []
+    for r_i, column in wanted:
+        if all(column not in have for have in columns.values()):
+            close = difflib.get_close_matches(column, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            found.append(
+                (
+                    ("rules", r_i, "where", "items", column),
+                    f"no item column {column!r} in {', '.join(sorted(columns))} "
+                    f"({hint}columns: {', '.join(known)})",
+                )
+            )
+    return found
+
+
+def item_columns(ws: Workspace, name: str) -> dict[str, set[str]]:
+    """dataset -> its item columns, for every dataset labeled under guideline ``name`` whose
+    item manifests are in the workspace."""
+    import pyarrow.parquet as pq
+
+    from labelspec.store.datasets import declared
+    from labelspec.store.items import item_files
+
+    out: dict[str, set[str]] = {}
+    for dataset, config in declared(ws).items():
+        if config.guideline != name:
+            continue
+        try:
+            paths = item_files(ws, dataset)
+        except LabelspecError:
+            continue  # manifests not pulled: nothing to judge against
+        if paths:  # the schemas only: a manifest's rows are not needed
+            out[dataset] = set().union(*(pq.read_schema(path).names for path in paths))
+    return out
 
 
 def unreleased_change(ws: Workspace, name: str, spec, display: str, rev: str | None = None):

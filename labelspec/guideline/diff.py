@@ -5,13 +5,48 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelspec.guideline.spec import LabelClass, Spec
+from labelspec.guideline.spec import (
+    BorderlineExample,
+    LabelClass,
+    Rule,
+    Selector,
+    Spec,
+)
 
 # Fields of a class whose change alters what labelers should do with its items.
 SEMANTIC_FIELDS = ("definition", "include", "exclude", "min_box_px", "confusable_with")
 LIST_FIELDS = ("include", "exclude", "synonyms", "confusable_with")
 RELABEL_STRENGTH = {"none": 0, "recommended": 1, "required": 2}
 BUMP_RANK = {"patch": 0, "minor": 1, "major": 2}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The labels of one class a change can alter when it is not the whole class: those that a
+    rule's ``where`` selects (the rule changed, or a borderline example citing it did)."""
+
+    class_id: str
+    rule: str
+    where: Selector
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "where": self.where.model_dump(exclude_defaults=True)}
+
+
+def merge_scopes(
+    found: dict[str, list[Scope] | None], more: dict[str, list[Scope] | None]
+) -> dict[str, list[Scope] | None]:
+    """The union of two class -> scopes maps (None: the whole class, which absorbs scopes)."""
+    out = dict(found)
+    for class_id, scopes in more.items():
+        if class_id in out and out[class_id] is None:
+            continue
+        if scopes is None:
+            out[class_id] = None
+            continue
+        have = list(out.get(class_id) or [])
+        out[class_id] = have + [s for s in scopes if s not in have]
+    return out
 
 
 @dataclass
@@ -29,30 +64,50 @@ class SpecDiff:
     )
     decision_tree_changed: bool = False
     task_changed: bool = False
-    # applies_to of every added or removed rule: a scoped rule that appears or goes alters
-    # its classes as much as one that is edited
-    rule_scopes: dict[str, list[str]] = field(default_factory=dict)
+    # whole classes that rules and borderline examples alter (rules without `where`), and the
+    # scopes of those with one: see ``rule_effects``
+    rule_classes: set[str] = field(default_factory=set)
+    scoped: list[Scope] = field(default_factory=list)
     declared_affects: list[str] = field(default_factory=list)
     relabel: str = "none"
 
-    @property
-    def detected_affects(self) -> list[str]:
-        """Classes whose labels the change can alter, read off the diff itself."""
+    def detected_whole(self) -> set[str]:
+        """Classes the diff shows changed as a whole (the declared ones aside)."""
         found = (
             set(self.removed) | {r["from"] for r in self.renamed} | {r["to"] for r in self.renamed}
         )
         for class_id, changes in self.changed.items():
-            if any(_is_semantic(c) for c in changes):
+            # borderline examples count through ``scoped`` / ``rule_classes`` (rule_effects)
+            if any(_is_semantic(c) and c["field"] != "examples.borderline" for c in changes):
                 found.add(class_id)
-        for change in self.rules["changed"].values():
-            found.update(change["classes"])
-        for classes in self.rule_scopes.values():
-            found.update(classes)
-        return sorted(found)
+        return found | self.rule_classes
+
+    @property
+    def whole_affects(self) -> list[str]:
+        """Classes every label of which the change can alter: the declared ones, and those the
+        diff shows changed as a class (definitions, thresholds, counterexamples, rules and
+        borderline examples without a `where` ...)."""
+        return sorted(self.detected_whole() | set(self.declared_affects))
+
+    @property
+    def detected_affects(self) -> list[str]:
+        """Classes whose labels the change can alter, read off the diff itself (some of them
+        only within a rule's `where`: ``scopes``)."""
+        return sorted(self.detected_whole() | {s.class_id for s in self.scoped})
 
     @property
     def affects(self) -> list[str]:
+        """Every class the change touches, wholly or within a scope (training coverage, the
+        site's "changed in")."""
         return sorted(set(self.declared_affects) | set(self.detected_affects))
+
+    def scopes(self) -> dict[str, list[Scope] | None]:
+        """class -> the labels of it the change can alter: None for all of them, else the
+        scopes whose `where` selects them (lineage rule 7)."""
+        found: dict[str, list[Scope] | None] = dict.fromkeys(self.whole_affects)
+        for scope in self.scoped:
+            found = merge_scopes(found, {scope.class_id: [scope]})
+        return found
 
     @property
     def empty(self) -> bool:
@@ -107,6 +162,11 @@ class SpecDiff:
             "affects": self.affects,
             "affects_declared": sorted(self.declared_affects),
             "affects_detected": self.detected_affects,
+            "affects_scoped": {
+                class_id: [s.to_dict() for s in scopes]
+                for class_id, scopes in sorted(self.scopes().items())
+                if scopes is not None
+            },
             "relabel": self.relabel,
             "required_bump": self.required_bump()[0],
         }
@@ -221,21 +281,100 @@ def diff_specs(
     new_rules = {r.id: r for r in new.rules}
     result.rules["added"] = [r for r in new_rules if r not in old_rules]
     result.rules["removed"] = [r for r in old_rules if r not in new_rules]
-    result.rule_scopes = {
-        rule_id: sorted(rules[rule_id].applies_to)
-        for rules, ids in ((new_rules, result.rules["added"]), (old_rules, result.rules["removed"]))
-        for rule_id in ids
-        if rules[rule_id].applies_to
-    }
+    for rule_id in result.rules["added"]:
+        _add_effects(result, rule_effects(old, new, None, new_rules[rule_id]))
+    for rule_id in result.rules["removed"]:
+        _add_effects(result, rule_effects(old, new, old_rules[rule_id], None))
     for rule_id in (r for r in new_rules if r in old_rules):
-        before, after = old_rules[rule_id].model_dump(), new_rules[rule_id].model_dump()
+        before, after = _rule_fields(old_rules[rule_id]), _rule_fields(new_rules[rule_id])
         fields = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
         if fields:
-            # A rule scoped with applies_to alters those classes; a global rule is left to `affects`.
-            touched = set(before["applies_to"]) | set(after["applies_to"])
+            whole, scoped = rule_effects(old, new, old_rules[rule_id], new_rules[rule_id])
+            touched = whole | {s.class_id for s in scoped}
             result.rules["changed"][rule_id] = {"fields": fields, "classes": sorted(touched)}
+            _add_effects(result, (whole, scoped))
+    for old_id, new_id in pairs:
+        _add_effects(result, _borderline_effects(old, new, old_id, new_id))
     result.decision_tree_changed = old.decision_tree != new.decision_tree
     return result
+
+
+def _add_effects(result: SpecDiff, effects: tuple[set[str], list[Scope]]) -> None:
+    whole, scoped = effects
+    result.rule_classes |= whole
+    result.scoped += [s for s in scoped if s not in result.scoped]
+
+
+def rule_effects(
+    old: Spec, new: Spec, before: Rule | None, after: Rule | None
+) -> tuple[set[str], list[Scope]]:
+    """(whole classes, scopes) a rule added (``before`` None), removed (``after`` None) or
+    edited can alter: each side's classes (``applies_to``, or every class when it has a
+    `where`), within its `where` when it has one. A rule with neither is global and left to the
+    author's declared ``affects`` (it would make every label suspect).
+
+    A `where` given on the newer side only describes the rule as it always was, so it scopes the
+    older side too, and a change that only adds one alters nothing; a `where` removed widens
+    the rule to its whole classes."""
+    if (
+        before is not None
+        and after is not None
+        and before.where is None
+        and after.where is not None
+        and before == after.model_copy(update={"where": None})
+    ):
+        return set(), []
+    every = list(dict.fromkeys([*old.class_ids, *new.class_ids]))
+    whole: set[str] = set()
+    scoped: list[Scope] = []
+    for rule in (before, after):
+        if rule is None:
+            continue
+        where = rule.where
+        if where is None and rule is before and after is not None:
+            where = after.where
+        if not (rule.applies_to or where):
+            continue  # a global rule
+        classes = rule.applies_to or every
+        if where is None:
+            whole.update(classes)
+        else:
+            scoped += [s for c in classes if (s := Scope(c, rule.id, where)) not in scoped]
+    return whole, scoped
+
+
+def _rule_fields(rule: Rule) -> dict[str, Any]:
+    fields = rule.model_dump()
+    fields["where"] = rule.where.model_dump(exclude_defaults=True) if rule.where else None
+    return fields
+
+
+def _borderline_effects(
+    old: Spec, new: Spec, old_id: str, new_id: str
+) -> tuple[set[str], list[Scope]]:
+    """A borderline example added, removed or edited alters its class; within the `where` of
+    the rule it cites when that rule has one (it illustrates that rule)."""
+    before = {_example_key(e): e for e in old.get_class(old_id).examples.borderline}
+    after = {_example_key(e): e for e in new.get_class(new_id).examples.borderline}
+    whole: set[str] = set()
+    scoped: list[Scope] = []
+    changed = [(before.get(k), after.get(k)) for k in dict.fromkeys([*before, *after])]
+    for old_example, new_example in changed:
+        if old_example == new_example:
+            continue
+        for spec, example in ((old, old_example), (new, new_example)):
+            if example is None:
+                continue
+            rule = _cited(spec, example)
+            if rule is None or rule.where is None:
+                whole.add(new_id)
+            elif (scope := Scope(new_id, rule.id, rule.where)) not in scoped:
+                scoped.append(scope)
+    return whole, scoped
+
+
+def _cited(spec: Spec, example: BorderlineExample):
+    return spec.get_rule(example.rule) if example.rule else None
 
 
 def strongest_relabel(policies: list[str]) -> str:

@@ -19,6 +19,14 @@ from typing import Any
 from labelspec import yamlio
 from labelspec.errors import LabelspecError, NotFoundError, ProblemsError, SpecError, VcsError
 from labelspec.guideline.changes import Changes, Pictures, compare, empty_spec
+from labelspec.guideline.review_labels import (
+    Revision,
+    base_tip,
+    choose,
+    declared_at,
+    head_revision,
+    training_missing,
+)
 from labelspec.guideline.spec import Spec
 from labelspec.workspace import Workspace
 
@@ -47,6 +55,9 @@ class DatasetImpact:
     impact: dict[str, Any] | None  # ``trace impact --preview --json`` of the dataset
     sources: list[SourceCost] = field(default_factory=list)
     unavailable: str | None = None  # why there are no numbers (labels not pulled, say)
+    labels_at: str | None = None  # the revision whose labels the numbers count ("main")
+    labels_commit: str | None = None
+    labels_why: str | None = None  # why that revision (the newest label history)
 
     @property
     def cost(self) -> float | None:
@@ -86,6 +97,7 @@ class Review:
     problems: list[str] = field(default_factory=list)  # what stands between this and a release
     impacts: list[DatasetImpact] = field(default_factory=list)
     retraining: list[Retraining] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the labels the impact counts
 
     def to_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
@@ -205,55 +217,95 @@ def review(ws: Workspace, name: str, base: str | None = None) -> Review:
                 f"no `unreleased` changelog entry: add one (summary, affects, relabel) or "
                 f"`guideline release {name}` will refuse"
             )
-        result.impacts = impacts(ws, name)
+        result.impacts, result.warnings = impacts(ws, name, base, released)
         result.retraining = retraining(ws, name, result.affects)
     return result
 
 
 # -- impact, cost and retraining ----------------------------------------------------------------------
-def impacts(ws: Workspace, name: str) -> list[DatasetImpact]:
-    """``trace impact --preview`` of every dataset labeled under ``name``, with estimates."""
-    from labelspec.lineage.trace import impact
+def impacts(
+    ws: Workspace, name: str, base: str | None = None, released=()
+) -> tuple[list[DatasetImpact], list[str]]:
+    """``trace impact --preview`` of every dataset labeled under ``name``, with estimates, on
+    the newest label history of the base and HEAD (``review_labels``); and the warnings about
+    those labels (a branch behind the base, datasets or training records only the base has)."""
     from labelspec.store.datasets import declared
+    from labelspec.vcs import Git
 
+    with Git(ws.root) as git:
+        tip, head = base_tip(ws, git, base, released), head_revision(git)
+        used = {
+            dataset: choose(ws, git, dataset, tip, head)
+            for dataset, config in sorted(declared(ws).items())
+            if config.guideline == name
+        }
+        warnings = [w for found in used.values() for w in found.warnings]
+        if tip is not None and tip.commit != head.commit:
+            warnings += _only_at_base(ws, git, name, tip, set(declared(ws)), used)
     out = []
-    for dataset, config in sorted(declared(ws).items()):
-        if config.guideline != name:
-            continue
-        try:
-            found = impact(ws, dataset, name, preview=True)
-            rates = _recorded_rates(ws, dataset, name)
-        except LabelspecError as exc:
-            out.append(DatasetImpact(dataset, None, unavailable=str(exc)))
-            continue
-        suspect: dict[str, int] = {}
-        for segment in found.segments:
-            source = segment["key"]["source"]
-            suspect[source] = suspect.get(source, 0) + segment["labels"]
-        sources = []
-        for source, labels in sorted(suspect.items(), key=lambda s: (-s[1], s[0])):
-            cost, lead = rates.get(source, (None, None))
-            sources.append(
-                SourceCost(
-                    source,
-                    labels,
-                    cost,
-                    lead,
-                    labels * cost if cost is not None else None,
-                    labels * lead / 3600 if lead is not None else None,
-                )
+    for dataset, labels in used.items():
+        found = _impact(ws, dataset, name, labels.revision)
+        found.labels_at, found.labels_commit = labels.revision.name, labels.revision.commit
+        found.labels_why = labels.why
+        out.append(found)
+    return out, warnings
+
+
+def _only_at_base(ws: Workspace, git, name: str, tip: Revision, here: set[str], used) -> list[str]:
+    """What the base has that an estimate made on this branch cannot see."""
+    out = []
+    missing = sorted(d for d, g in declared_at(ws, git, tip).items() if g == name and d not in here)
+    if missing:
+        out.append(
+            f"dataset(s) {', '.join(missing)} are labeled under {name} on {tip.name} but not "
+            f"declared on this branch, so their impact is not shown: merge {tip.name} to see it"
+        )
+    if any(u.revision == tip for u in used.values()):
+        absent = training_missing(ws, git, tip)
+        if absent:
+            out.append(
+                f"{len(absent)} training record(s) on {tip.name} are not on this branch: labels "
+                f"of those trainings count as untrained in this estimate; merge {tip.name} "
+                "for the exact figure"
             )
-        out.append(DatasetImpact(dataset, found.to_dict(), sources))
     return out
 
 
-def _recorded_rates(ws: Workspace, dataset: str, name: str) -> dict[str, tuple]:
+def _impact(ws: Workspace, dataset: str, name: str, labels: Revision) -> DatasetImpact:
+    from labelspec.lineage.trace import impact
+
+    try:
+        found = impact(ws, dataset, name, preview=True, snapshot=labels.commit)
+        rates = _recorded_rates(ws, dataset, name, labels.commit)
+    except LabelspecError as exc:
+        return DatasetImpact(dataset, None, unavailable=str(exc))
+    suspect: dict[str, int] = {}
+    for segment in found.segments:
+        source = segment["key"]["source"]
+        suspect[source] = suspect.get(source, 0) + segment["labels"]
+    sources = []
+    for source, count in sorted(suspect.items(), key=lambda s: (-s[1], s[0])):
+        cost, lead = rates.get(source, (None, None))
+        sources.append(
+            SourceCost(
+                source,
+                count,
+                cost,
+                lead,
+                count * cost if cost is not None else None,
+                count * lead / 3600 if lead is not None else None,
+            )
+        )
+    return DatasetImpact(dataset, found.to_dict(), sources)
+
+
+def _recorded_rates(ws: Workspace, dataset: str, name: str, snapshot: str) -> dict[str, tuple]:
     """source -> (cost per label, lead time per label in s), over every label it delivered
     under the guideline (superseded ones too: they were paid for); None where none recorded."""
     from labelspec.store.query import connect
 
     rows = (
-        connect(ws, dataset)
+        connect(ws, dataset, snapshot)
         .execute(
             """select source, sum(cost) / nullif(count(cost), 0),
                   sum(lead_time_s) / nullif(count(lead_time_s), 0)

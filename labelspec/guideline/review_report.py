@@ -17,6 +17,7 @@ from urllib.parse import quote
 from labelspec.guideline.changes import KIND_WORDS, ExampleChange, ExampleSide
 from labelspec.guideline.review import Review
 from labelspec.guideline.wordiff import to_html, to_markdown
+from labelspec.site import drawing
 from labelspec.site.safe import esc, md_cell, md_code, md_text
 from labelspec.yamlio import atomic_write_text
 
@@ -54,12 +55,31 @@ def write(review: Review, out: Path | None, fmt: str = "md") -> Written:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(side.data)
                 images += 1
+                images += _write_drawing(out, side)
     text = markdown(review) if fmt == "md" else html_page(review)
     path = None
     if out is not None:
         path = out / f"review.{fmt}"
         atomic_write_text(path, text)
     return Written(path, images, text)
+
+
+def _write_drawing(out: Path, side: ExampleSide) -> int:
+    """The picture with its drawn answer as a standalone SVG beside it (what the Markdown
+    shows: a comment cannot lay boxes over a picture); 1 when written."""
+    size = drawing.size_of(side.data) if side.drawn is not None and side.data else None
+    if size is None:
+        return 0
+    found = drawing.recorded_marks(side.drawn)
+    svg = drawing.standalone(found, side.data, drawing.mime(side.image), *size, side.verdict)
+    side.drawing_asset = f"{side.asset}.svg"
+    atomic_write_text(out / side.drawing_asset, svg)
+    return 1
+
+
+def _legend(review: Review, side: ExampleSide) -> list[str]:
+    found = drawing.recorded_marks(side.drawn)
+    return drawing.legend(found, review.changes.names, (side.drawn or {}).get("boxes") == [])
 
 
 def _class(review: Review, class_id: str) -> str:
@@ -111,6 +131,7 @@ def markdown(review: Review) -> str:
     lines += _md_examples(r)
     lines += _md_rules_and_tree(r)
     lines += _md_impact(r)
+    lines += _md_labels(r)
     lines += _md_retraining(r)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -132,17 +153,22 @@ def _md_texts(r: Review) -> list[str]:
     return lines
 
 
-def _md_side(side: ExampleSide | None) -> str:
+def _md_side(side: ExampleSide | None, review: Review | None = None) -> str:
     if side is None:
         return "–"
+    legend = ""
+    if side.drawn is not None and review is not None:
+        legend = "".join(f"<br>{md_cell(line)}" for line in _legend(review, side))
     if side.image is not None:
-        if side.asset:
+        if side.drawing_asset:
+            media = f"![{md_text(side.verdict)}]({quote(side.drawing_asset)})"
+        elif side.asset:
             media = f"![{md_text(side.verdict)}]({quote(side.asset)})"
         else:
             media = md_code(side.image) + (" (not available)" if side.missing else "")
     else:
         media = md_code(side.text or "")
-    return f"{media}<br>**{md_cell(side.verdict)}.** {md_cell(side.why)}"
+    return f"{media}<br>**{md_cell(side.verdict)}.** {md_cell(side.why)}{legend}"
 
 
 def _md_examples(r: Review) -> list[str]:
@@ -151,7 +177,7 @@ def _md_examples(r: Review) -> list[str]:
     lines = ["### Examples", "", "| Example | Before | After |", "| --- | --- | --- |"]
     for change in r.changes.examples:
         lines.append(
-            f"| {_md_example_title(change)} | {_md_side(change.before)} | {_md_side(change.after)} |"
+            f"| {_md_example_title(change)} | {_md_side(change.before, r)} | {_md_side(change.after, r)} |"
         )
     return [*lines, ""]
 
@@ -236,7 +262,8 @@ def _md_retraining(r: Review) -> list[str]:
 
 
 # -- HTML ------------------------------------------------------------------------------------------------
-STYLE = """
+STYLE = (
+    """
 body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1f2328;line-height:1.45}
 h1{font-size:1.6rem}h2{border-bottom:1px solid #d0d7de;padding-bottom:.3rem;margin-top:2rem}
 del{background:#ffebe9;color:#82071e}ins{background:#dafbe1;color:#116329;text-decoration:none}
@@ -248,7 +275,10 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;pad
 .pair figcaption{font-size:.85rem;margin-top:.3rem}.side{font-size:.75rem;text-transform:uppercase;color:#656d76}
 .warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
 .badge{font-size:.75rem;padding:.05rem .45rem;border-radius:1rem;background:#eaeef2}
+.pair .legend{margin:.3rem 0 0;padding-left:1.2rem}
 """
+    + drawing.CSS
+)
 
 
 def _li(items: list[str]) -> str:
@@ -306,9 +336,10 @@ def html_page(review: Review) -> str:
             )
     if r.changes.examples:
         body.append("<h2>Examples</h2>")
-        body += [_html_pair(change) for change in r.changes.examples]
+        body += [_html_pair(change, r) for change in r.changes.examples]
     body += _html_rules_and_tree(r)
     body += _html_impact(r)
+    body += _html_labels(r)
     if r.retraining:
         rows = "".join(
             f"<tr><td><code>{esc(x.labeler)}</code></td><td>{esc(x.vendor)}</td><td>{esc(x.certified or '-')}</td><td>{esc(x.why)}</td></tr>"
@@ -326,10 +357,21 @@ def html_page(review: Review) -> str:
     )
 
 
-def _html_side(label: str, side: ExampleSide | None) -> str:
+def _html_side(label: str, side: ExampleSide | None, review: Review | None = None) -> str:
     if side is None:
         return f'<figure><div class="side">{label}</div><p class="none">none</p></figure>'
-    if side.image is not None and side.asset:
+    size = drawing.size_of(side.data) if side.drawn is not None and side.data else None
+    legend = ""
+    if side.image is not None and side.asset and size is not None and review is not None:
+        lines = _legend(review, side)
+        picture = f'<img src="{esc(quote(side.asset))}" alt="{esc(side.verdict)}">'
+        found = drawing.recorded_marks(side.drawn)
+        boxes = drawing.overlay(found, *size, " ".join([side.verdict, *lines]))
+        media = f'<span class="ls-drawn">{picture}{boxes}</span>'
+        legend = (
+            '<ol class="legend">' + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ol>"
+        )
+    elif side.image is not None and side.asset:
         media = f'<img src="{esc(quote(side.asset))}" alt="{esc(side.verdict)}">'
     elif side.image is not None:
         media = f'<p class="none">{esc(side.image)} is not available{": " + esc(side.missing) if side.missing else ""}</p>'
@@ -337,16 +379,16 @@ def _html_side(label: str, side: ExampleSide | None) -> str:
         media = f"<blockquote>{esc(side.text or '')}</blockquote>"
     return (
         f'<figure><div class="side">{label}</div>{media}'
-        f"<figcaption><strong>{esc(side.verdict)}.</strong> {esc(side.why)}</figcaption></figure>"
+        f"<figcaption><strong>{esc(side.verdict)}.</strong> {esc(side.why)}{legend}</figcaption></figure>"
     )
 
 
-def _html_pair(change: ExampleChange) -> str:
+def _html_pair(change: ExampleChange, review: Review | None = None) -> str:
     what = f" ({esc(', '.join(change.what))})" if change.what else ""
     return (
         f'<section class="pair"><h3>{esc(change.class_name)} · {KIND_WORDS[change.kind]} · '
         f"{STATUS_WORDS[change.status]}{what}</h3>"
-        f"{_html_side('before', change.before)}{_html_side('after', change.after)}</section>"
+        f"{_html_side('before', change.before, review)}{_html_side('after', change.after, review)}</section>"
     )
 
 
@@ -409,4 +451,40 @@ def _html_impact(r: Review) -> list[str]:
             "<table><tr><th>Dataset</th><th>Source</th><th>Suspect labels</th><th>Cost per label</th><th>Relabel cost</th>"
             f"<th>Lead time per label</th><th>Labeler hours</th></tr>{sources}</table>"
         )
+    return out
+
+
+# -- which labels the impact counts (guideline/review_labels.py) -----------------------------------
+def _labels_lines(r: Review) -> list[tuple[str, str, str, str]]:
+    """(dataset, revision, commit, why) of every dataset whose impact was estimated."""
+    return [
+        (f.dataset, f.labels_at, f.labels_commit or "", f.labels_why or "")
+        for f in r.impacts
+        if f.labels_at
+    ]
+
+
+def _md_labels(r: Review) -> list[str]:
+    counted = _labels_lines(r)
+    if not counted and not r.warnings:
+        return []
+    lines = [
+        f"Labels counted in `{md_cell(d)}`: those at **{md_text(at)}** (`{commit[:10]}`), "
+        f"{md_text(why)}.  "
+        for d, at, commit, why in counted
+    ]
+    if r.warnings:
+        lines += ["", "> [!WARNING]", *[f"> {md_text(w)}  " for w in r.warnings]]
+    return [*lines, ""]
+
+
+def _html_labels(r: Review) -> list[str]:
+    counted = _labels_lines(r)
+    out = [
+        f"<p>Labels counted in <code>{esc(d)}</code>: those at <strong>{esc(at)}</strong> "
+        f"(<code>{esc(commit[:10])}</code>), {esc(why)}.</p>"
+        for d, at, commit, why in counted
+    ]
+    if r.warnings:
+        out.append('<div class="warn">' + _li([esc(w) for w in r.warnings]) + "</div>")
     return out

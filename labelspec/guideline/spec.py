@@ -8,8 +8,9 @@ pydantic-style ``loc`` tuples so ``check`` can turn them into file:line.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,12 +28,126 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Scalar = bool | str | int | float
+
+
+def _as_list(value: Any) -> Any:
+    """``occluded: true`` reads as ``occluded: [true]``: one value or a list of them."""
+    return value if isinstance(value, list) else [value]
+
+
+class Range(_Model):
+    """Inclusive bounds; either may be left out."""
+
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Range:
+        if self.min is None and self.max is None:
+            raise ValueError("a range needs `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"`min` {self.min:g} is above `max` {self.max:g}")
+        return self
+
+
+# What each range measures, and the values it can take: (lowest allowed, highest allowed).
+RANGE_LIMITS = {
+    "area_px": ("box area in square pixels (w x h)", 0.0, math.inf),
+    "relative_area": ("box area over image area", 0.0, 1.0),
+    "aspect_ratio": ("box width over height", 0.0, math.inf),
+    "span_chars": ("span length in characters", 0.0, math.inf),
+}
+GEOMETRY = ("touches_border", "area_px", "relative_area", "aspect_ratio")  # detection only
+
+
+class Selector(_Model):
+    """The labels a rule can change, beyond its ``applies_to`` classes (every condition given
+    must hold; a list of values means any of them). ``guideline.scope`` evaluates it."""
+
+    touches_border: bool | None = Field(
+        default=None, description="boxes within half a pixel of an image edge (true) or not"
+    )
+    area_px: Range | None = None
+    relative_area: Range | None = None
+    aspect_ratio: Range | None = None
+    span_chars: Range | None = None
+    attributes: dict[Slug, list[Scalar]] = Field(
+        default={}, description="attribute id -> value(s) the label carries"
+    )
+    items: dict[str, list[Scalar]] = Field(
+        default={}, description="item metadata column (city, split ...) -> value(s)"
+    )
+
+    @field_validator("attributes", "items", mode="before")
+    @classmethod
+    def _values_as_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _as_list(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _meaningful(self) -> Selector:
+        if not self.model_dump(exclude_defaults=True):
+            raise ValueError("`where` needs at least one condition (or leave it out)")
+        for name, (what, low, high) in RANGE_LIMITS.items():
+            bounds = getattr(self, name)
+            for value in (bounds.min, bounds.max) if bounds else ():
+                if value is not None and not low <= value <= high:
+                    top = "" if math.isinf(high) else f" and {high:g}"
+                    raise ValueError(f"{name} ({what}) must be between {low:g}{top}, got {value:g}")
+        for kind in ("attributes", "items"):
+            for key, values in getattr(self, kind).items():
+                if not values:
+                    raise ValueError(f"{kind}.{key} lists no value")
+        return self
+
+    @property
+    def geometry(self) -> list[str]:
+        return [name for name in GEOMETRY if getattr(self, name) is not None]
+
+    def describe(self) -> str:
+        """In words, for pages and reasons: "touches the image border, occluded: true"."""
+        parts = []
+        if self.touches_border is not None:
+            parts.append(
+                "touches the image border" if self.touches_border else "inside the image border"
+            )
+        for name in ("area_px", "relative_area", "aspect_ratio", "span_chars"):
+            bounds = getattr(self, name)
+            if bounds is not None:
+                low = f"{bounds.min:g} <= " if bounds.min is not None else ""
+                high = f" <= {bounds.max:g}" if bounds.max is not None else ""
+                parts.append(f"{low}{RANGE_LIMITS[name][0]}{high}")
+        for kind in ("attributes", "items"):
+            for key, values in getattr(self, kind).items():
+                shown = " or ".join(_shown(v) for v in values)
+                parts.append(f"{key}: {shown}")
+        return ", ".join(parts)
+
+
+def _shown(value: Scalar) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 class Rule(_Model):
     id: RuleId
     text: str = Field(min_length=1)
     applies_to: list[Slug] = []
+    where: Selector | None = Field(
+        default=None, description="the labels the rule can change (impact honours it)"
+    )
     min_box_px: int | None = Field(default=None, ge=1)
     min_span_chars: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _thresholds_are_class_wide(self) -> Rule:
+        if self.where is not None and (self.min_box_px or self.min_span_chars):
+            raise ValueError(
+                "a rule with `where` cannot set min_box_px or min_span_chars (thresholds hold "
+                "for whole classes): put the threshold in a rule without `where`"
+            )
+        return self
 
 
 class Attribute(_Model):
@@ -66,10 +181,31 @@ class Span(_Model):
         return self
 
 
+class DrawnBox(_Model):
+    """A box drawn on an example picture, in its pixels: (x, y) is the top-left corner."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    class_id: Slug = Field(alias="class")
+    x: float = Field(allow_inf_nan=False)
+    y: float = Field(allow_inf_nan=False)
+    w: float = Field(gt=0, allow_inf_nan=False)
+    h: float = Field(gt=0, allow_inf_nan=False)
+    attributes: dict[Slug, Scalar] = {}
+
+
 class Example(_Model):
     image: str | None = None
     text: str | None = None
     spans: list[Span] = []
+    boxes: list[DrawnBox] | None = Field(
+        default=None,
+        description="detection: the answer drawn on the picture, every object to box "
+        "([] says there is nothing to box); left out, the picture carries no drawing",
+    )
+    wrong_boxes: list[DrawnBox] = Field(
+        default=[], description='detection: boxes drawn as mistakes to avoid ("not this")'
+    )
     why: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -78,6 +214,8 @@ class Example(_Model):
             raise ValueError("an example has exactly one of `image` or `text`")
         if self.spans and self.text is None:
             raise ValueError("`spans` need a `text` example")
+        if (self.boxes is not None or self.wrong_boxes) and self.image is None:
+            raise ValueError("`boxes` and `wrong_boxes` are drawn on an `image` example")
         for span in self.spans:
             if self.text is not None and span.end > len(self.text):
                 raise ValueError(
@@ -256,6 +394,8 @@ def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]
         ):
             errors.append(((*base, "attributes", a_i, "id"), "duplicate attribute id"))
         for kind, i, ex in cls.examples.all():
+            errors.extend(_drawn_problems(spec, cls, (*base, "examples", kind, i), ex))
+        for kind, i, ex in cls.examples.all():
             loc: Loc = (*base, "examples", kind, i)
             if spec.task == "ner" and ex.text is None:
                 errors.append(
@@ -284,6 +424,12 @@ def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]
                 if ex.rule is not None and ex.rule not in rule_ids:
                     errors.append(((*loc, "rule"), f"rule {ex.rule!r} is not defined in `rules`"))
 
+    for r_i, rule in enumerate(spec.rules):
+        if rule.where is not None:
+            found_errors, found_warnings = _selector_problems(spec, rule, ("rules", r_i, "where"))
+            errors += found_errors
+            warnings += found_warnings
+
     node_ids = {n.id for n in spec.decision_tree}
     for n_i, node in enumerate(spec.decision_tree):
         if node.id in class_ids:
@@ -299,6 +445,147 @@ def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]
     errors.extend(_tree_cycles(spec))
 
     _check_changelog(spec, errors, warnings)
+    return errors, warnings
+
+
+# -- drawn answers and rule scopes --------------------------------------------------------------------
+def attribute_problem(
+    cls: LabelClass, attributes: dict[str, Any], require: bool = True
+) -> tuple[str, str] | None:
+    """(attribute id, what is wrong) with ``attributes`` given for a box of ``cls``, or None."""
+    defined = {a.id: a for a in cls.attributes}
+    for key in attributes:
+        if key not in defined:
+            allowed = ", ".join(defined) or "none"
+            return key, f"unknown attribute {key!r} for class {cls.id!r} (allowed: {allowed})"
+    for attr in cls.attributes:
+        value = attributes.get(attr.id)
+        if value is None:
+            if attr.required and require:
+                return attr.id, f"attribute {attr.id!r} is required for class {cls.id!r}"
+            continue
+        problem = _value_problem(attr, value)
+        if problem:
+            return attr.id, problem
+    return None
+
+
+def _value_problem(attr: Attribute, value: Scalar) -> str | None:
+    if attr.type == "boolean" and not isinstance(value, bool):
+        return f"attribute {attr.id!r} is true or false, not {value!r}"
+    if attr.type in ("nominal", "ordinal") and value not in attr.values:
+        return f"attribute {attr.id!r} is one of {', '.join(attr.values)}, not {value!r}"
+    if attr.type == "text" and not isinstance(value, str):
+        return f"attribute {attr.id!r} is text, not {value!r}"
+    return None
+
+
+def _drawn_problems(spec: Spec, cls: LabelClass, loc: Loc, ex: Example) -> list[tuple[Loc, str]]:
+    """What the drawn answer of an example says against the spec and against its own verdict
+    (``check`` adds what needs the picture: inside the image, minimum size)."""
+    if ex.boxes is None and not ex.wrong_boxes:
+        return []
+    if spec.task != "detection":
+        field = "boxes" if ex.boxes is not None else "wrong_boxes"
+        return [
+            (
+                (*loc, field),
+                f"boxes are drawn on detection examples; this is a {spec.task} guideline",
+            )
+        ]
+    found: list[tuple[Loc, str]] = []
+    for field, boxes, require in (
+        ("boxes", ex.boxes or [], True),
+        ("wrong_boxes", ex.wrong_boxes, False),
+    ):
+        for b_i, box in enumerate(boxes):
+            target = spec.get_class(box.class_id)
+            if target is None:
+                known = ", ".join(spec.class_ids)
+                found.append(
+                    (
+                        (*loc, field, b_i, "class"),
+                        f"box class {box.class_id!r} is not a class id (known: {known})",
+                    )
+                )
+                continue
+            problem = attribute_problem(target, box.attributes, require)
+            if problem:
+                found.append(((*loc, field, b_i, "attributes", problem[0]), problem[1]))
+    right = {b.class_id for b in ex.boxes or []}
+    for b_i, box in enumerate(ex.wrong_boxes):
+        if box in (ex.boxes or []):
+            found.append(
+                ((*loc, "wrong_boxes", b_i), "this box is drawn as right (in `boxes`) and as wrong")
+            )
+    if ex.boxes is None:
+        return found
+    expected = _drawn_class(cls, ex)
+    if isinstance(ex, CounterExample) and cls.id in right:
+        found.append(
+            (
+                (*loc, "boxes"),
+                f"a counterexample of {cls.id!r} boxes no {cls.id!r} in its answer (draw that box under `wrong_boxes`)",
+            )
+        )
+    if expected is not None and expected not in right:
+        found.append(
+            ((*loc, "boxes"), f"the answer must box the {expected!r} the example is about")
+        )
+    return found
+
+
+def _drawn_class(cls: LabelClass, ex: Example) -> str | None:
+    """The class an example's answer must box: its own, the counterexample's label, the
+    borderline decision (None: a counterexample of none of the classes)."""
+    if isinstance(ex, CounterExample):
+        return ex.label
+    if isinstance(ex, BorderlineExample):
+        return ex.decision
+    return cls.id
+
+
+def scope_classes(spec: Spec, rule: Rule) -> list[str]:
+    """The classes a rule is about: its ``applies_to``, or every class."""
+    return list(rule.applies_to) or spec.class_ids
+
+
+def _selector_problems(spec: Spec, rule: Rule, loc: Loc) -> tuple[list, list]:
+    where = rule.where
+    errors: list[tuple[Loc, str]] = []
+    warnings: list[tuple[Loc, str]] = []
+    for name in where.geometry:
+        if spec.task != "detection":
+            errors.append(((*loc, name), f"{name} selects boxes; this is a {spec.task} guideline"))
+    if where.span_chars is not None and spec.task != "ner":
+        errors.append(
+            ((*loc, "span_chars"), f"span_chars selects spans; this is a {spec.task} guideline")
+        )
+    classes = [spec.get_class(c) for c in scope_classes(spec, rule) if spec.get_class(c)]
+    for key, values in where.attributes.items():
+        defining = [c for c in classes if any(a.id == key for a in c.attributes)]
+        if not defining:
+            names = ", ".join(c.id for c in classes)
+            errors.append(
+                (
+                    (*loc, "attributes", key),
+                    f"no class the rule applies to ({names}) has an attribute {key!r}",
+                )
+            )
+            continue
+        missing = [c.id for c in classes if c not in defining]
+        if missing:
+            warnings.append(
+                (
+                    (*loc, "attributes", key),
+                    f"{', '.join(missing)} has no attribute {key!r}: the rule never selects its labels",
+                )
+            )
+        attr = next(a for a in defining[0].attributes if a.id == key)
+        for value in values:
+            problem = _value_problem(attr, value)
+            if problem:
+                errors.append(((*loc, "attributes", key), problem))
     return errors, warnings
 
 

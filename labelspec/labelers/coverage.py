@@ -8,7 +8,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelspec.guideline.releases import affected_between, releases
+from labelspec.guideline.diff import Scope, SpecDiff, merge_scopes
+from labelspec.guideline.releases import diff, releases
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import TrainingRecord, training_records
 from labelspec.semver import Version
@@ -32,22 +33,33 @@ class Coverage:
             if record.guideline == guideline and record.passed:
                 self.passed.setdefault(record.labeler, []).append(record)
         self.versions = [r.version for r in releases(ws, guideline)]
-        self._steps: dict[tuple[str, str], list[str]] = {}
+        self._steps: dict[tuple[str, str], SpecDiff] = {}
 
-    def affected(self, a: str, b: str) -> list[str]:
-        """Classes some release step between versions ``a`` and ``b`` affects (either order)."""
+    def _diffs(self, a: str, b: str) -> list[SpecDiff]:
+        """The diff of every release step between versions ``a`` and ``b`` (either order)."""
         if a == b:
             return []
         lo, hi = sorted((a, b), key=Version.parse)
         if lo not in self.versions or hi not in self.versions:
-            return affected_between(self.ws, self.guideline, lo, hi)  # names the unknown one
-        found: set[str] = set()
+            return [diff(self.ws, self.guideline, lo, hi)]  # names the unknown one
         chain = self.versions[self.versions.index(lo) : self.versions.index(hi) + 1]
         for step in itertools.pairwise(chain):
             if step not in self._steps:
-                self._steps[step] = affected_between(self.ws, self.guideline, *step)
-            found.update(self._steps[step])
-        return sorted(found)
+                self._steps[step] = diff(self.ws, self.guideline, *step)
+        return [self._steps[step] for step in itertools.pairwise(chain)]
+
+    def affected(self, a: str, b: str) -> list[str]:
+        """Classes some release step between versions ``a`` and ``b`` affects (either order),
+        wholly or within a rule's `where`: a labeler must learn either."""
+        return sorted({c for step in self._diffs(a, b) for c in step.affects})
+
+    def scopes(self, a: str, b: str) -> dict[str, list[Scope] | None]:
+        """class -> what of it changed between versions ``a`` and ``b``: None for the whole
+        class, else the rule scopes, united over every release step (lineage rules 2 and 7)."""
+        found: dict[str, list[Scope] | None] = {}
+        for step in self._diffs(a, b):
+            found = merge_scopes(found, step.scopes())
+        return found
 
     def covers(self, record: TrainingRecord, version: str) -> bool:
         return record.version == version or not self.affected(record.version, version)
@@ -81,6 +93,9 @@ class StatusRow:
     record: str | None
     covered: bool
     changed_since: list[str] = field(default_factory=list)
+    # class -> the rules whose scope is all that changed of it (a class changed as a whole is
+    # not listed): what a retraining should be about
+    changed_within: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def action(self) -> str:
@@ -100,6 +115,7 @@ class StatusRow:
             "record": self.record,
             "covered": self.covered,
             "changed_since": self.changed_since,
+            "changed_within": self.changed_within,
             "action": self.action,
         }
 
@@ -124,6 +140,12 @@ def status(ws: Workspace, guideline: str | None = None) -> list[StatusRow]:
             # judged on the newest pass and every release after it
             changed = coverage.affected(newest.version, current) if newest and current else []
             covering = newest if newest and current and not changed else None
+            scopes = coverage.scopes(newest.version, current) if changed else {}
+            within = {
+                c: sorted({s.rule for s in found})
+                for c, found in scopes.items()
+                if found is not None
+            }
             rows.append(
                 StatusRow(
                     labeler=labeler.id,
@@ -134,6 +156,7 @@ def status(ws: Workspace, guideline: str | None = None) -> list[StatusRow]:
                     record=(covering or newest).id if newest else None,
                     covered=covering is not None,
                     changed_since=changed,
+                    changed_within=within,
                 )
             )
     return rows

@@ -22,9 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.guideline.releases import affected_between, get_release, releases, spec_at
+from labelspec.guideline.diff import diff_class
+from labelspec.guideline.releases import diff, get_release, releases, spec_at
+from labelspec.labelers import box_questions
+from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import LABELER_ID, get_labeler
 from labelspec.labelers.training import TrainingRecord, record_training
+from labelspec.semver import Version
+from labelspec.site import drawing
 from labelspec.vcs import read_at
 from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text
@@ -33,13 +38,7 @@ HARD_SHARE = 0.75
 NONE_OPTION = "none"
 LEGACY_KEY = "answer-key.json"  # quizzes made before the key moved out of the folder
 PAGE_FILE = "quiz.html"
-MIME = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-}
+MIME = drawing.MIME
 esc = html.escape
 
 
@@ -58,6 +57,9 @@ class QuizResult:
     page: Path
     key: Path
     classes: list[str] = field(default_factory=list)  # --changed-since: the classes drawn from
+    # --changed-since: the examples about a changed rule, or changed themselves
+    examples: list[str] = field(default_factory=list)
+    boxes: int = 0  # box questions (detection: which drawn box is right, is this box right)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,14 +68,18 @@ class QuizResult:
             "version": self.version,
             "questions": self.questions,
             "hard": self.hard,
+            "box_questions": self.boxes,
             "page": str(self.page),
             "key": str(self.key),
             "classes": self.classes,
+            "examples": self.examples,
         }
 
 
 # -- choosing questions --------------------------------------------------------------------------
-def _candidates(spec) -> tuple[list[dict], list[dict]]:
+def _candidates(spec, seed: int) -> tuple[list[dict], list[dict]]:
+    """(hard, easy) questions: one per example, about its drawn boxes when a detection example
+    has a drawing to ask about (``box_questions``), else about its class."""
     hard, easy = [], []
     for cls in spec.classes:
         for kind, i, example in cls.examples.all():
@@ -83,25 +89,39 @@ def _candidates(spec) -> tuple[list[dict], list[dict]]:
                 answer = example.label or NONE_OPTION
             else:
                 answer = example.decision
+            source = f"{cls.id}.{kind}[{i}]"
             item = {
-                "source": f"{cls.id}.{kind}[{i}]",
+                "source": source,
                 "class": cls.id,
                 "kind": kind,
                 "answer": answer,
                 "example": example,
+                "box": None,
             }
+            if spec.task == "detection":
+                item["box"] = box_questions.box_question(example, source, seed)
+                if item["box"] is not None:
+                    item["answer"] = item["box"]["answer"]
             (easy if kind == "positive" else hard).append(item)
     return hard, easy
 
 
-def _pick(hard: list[dict], easy: list[dict], n: int, seed: int, cover: list[str]) -> list[dict]:
-    """Mostly hard cases; with ``cover``, first one question about each of those classes (an
-    example of it, or one whose answer it is), hard ones first."""
+def _pick(
+    hard: list[dict],
+    easy: list[dict],
+    n: int,
+    seed: int,
+    cover: list[str],
+    first: list[str] | None = None,
+) -> list[dict]:
+    """Mostly hard cases; ``first``: these examples (sources) before all; with ``cover``, then
+    one question about each of those classes (an example of it, or one whose answer it is),
+    hard ones first."""
     rng = random.Random(seed)
     rng.shuffle(hard)
     rng.shuffle(easy)
-    chosen: list[dict] = []
-    for class_id in cover[:n]:
+    chosen: list[dict] = [q for q in hard + easy if q["source"] in (first or [])][:n]
+    for class_id in cover[: max(0, n - len(chosen))]:
         about = [q for q in hard + easy if class_id in (q["class"], q["answer"])]
         fresh = next((q for q in about if q not in chosen), None)
         if fresh is not None:
@@ -148,32 +168,37 @@ def build_quiz(
         version = released[-1].version
     release = get_release(ws, guideline, version)
     spec = spec_at(ws, guideline, version)
-    hard, easy = _candidates(spec)
+    hard, easy = _candidates(spec, seed)
     cover: list[str] = []
+    picked: list[str] = []
     if changed_since is not None:
         get_release(ws, guideline, changed_since)
-        cover = [
-            c for c in affected_between(ws, guideline, changed_since, version) if spec.get_class(c)
-        ]
-        if not cover:
+        cover, picked = _changed(ws, guideline, spec, release.commit, changed_since, version)
+        if not cover and not picked:
             raise LabelspecError(
-                f"no class of {guideline} changed between {changed_since} and {version}: "
-                "a quiz on the whole guideline needs no --changed-since"
+                f"no class, rule or example of {guideline} changed between {changed_since} and "
+                f"{version}: a quiz on the whole guideline needs no --changed-since"
             )
-        hard = [q for q in hard if q["class"] in cover or q["answer"] in cover]
-        easy = [q for q in easy if q["class"] in cover]
-    chosen = _pick(hard, easy, n, seed, cover)
+        hard = [
+            q for q in hard if q["class"] in cover or q["answer"] in cover or q["source"] in picked
+        ]
+        easy = [q for q in easy if q["class"] in cover or q["source"] in picked]
+    chosen = _pick(hard, easy, n, seed, cover, picked)
     if not chosen:
         what = f"of {', '.join(cover)}" if cover else "to build a quiz from"
         raise LabelspecError(f"guideline {guideline} {version} has no examples {what}")
     options = list(spec.class_ids) + (
-        [NONE_OPTION] if any(q["answer"] == NONE_OPTION for q in hard) else []
+        [NONE_OPTION] if any(q["answer"] == NONE_OPTION and q["box"] is None for q in hard) else []
     )
     names = {c.id: c.name for c in spec.classes} | {NONE_OPTION: "None of these classes"}
     fingerprint = json.dumps([guideline, version, seed, [q["source"] for q in chosen]])
     quiz_id = "quiz-" + hashlib.sha256(fingerprint.encode()).hexdigest()[:10]
     questions = [
-        {"id": f"q{number:02d}", **_media(ws, guideline, release.commit, item["example"])}
+        {
+            "id": f"q{number:02d}",
+            "box": item["box"],
+            **_media(ws, guideline, release.commit, item["example"]),
+        }
         for number, item in enumerate(chosen, 1)
     ]
     out.mkdir(parents=True, exist_ok=True)
@@ -192,6 +217,8 @@ def build_quiz(
                 "answer": item["answer"],
                 "kind": item["kind"],
                 "source": item["source"],
+                "type": item["box"]["type"] if item["box"] else "class",
+                **({k: item["box"][k] for k in ("options", "candidates")} if item["box"] else {}),
             }
             for q, item in zip(questions, chosen, strict=True)
         ],
@@ -199,16 +226,68 @@ def build_quiz(
     key.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(key, json.dumps(key_data, indent=2) + "\n")
     n_hard = sum(1 for item in chosen if item["kind"] != "positive")
-    return QuizResult(quiz_id, guideline, version, len(chosen), n_hard, page, key, cover)
+    n_boxes = sum(1 for item in chosen if item["box"])
+    return QuizResult(
+        quiz_id, guideline, version, len(chosen), n_hard, page, key, cover, picked, n_boxes
+    )
+
+
+def _changed(
+    ws: Workspace, guideline: str, spec, commit: str, since: str, version: str
+) -> tuple[list[str], list[str]]:
+    """(classes changed as a whole, sources of the examples about what changed otherwise)
+    between releases ``since`` and ``version``: the examples about a rule added, edited or
+    removed, or scoped by a change (``box_questions.about_rules``), and the examples added or
+    edited themselves."""
+    scopes = Coverage(ws, guideline, records=[]).scopes(since, version)
+    cover = [c for c, found in scopes.items() if found is None and spec.get_class(c)]
+    lo, hi = sorted((since, version), key=Version.parse)
+    change = diff(ws, guideline, lo, hi)
+    rules = {*change.rules["added"], *change.rules["removed"], *change.rules["changed"]}
+    rules |= {s.rule for found in scopes.values() for s in found or []}
+    sizes = {
+        ex.image: size
+        for cls in spec.classes
+        for _k, _i, ex in cls.examples.all()
+        if drawing.drawn(ex)
+        and (size := drawing.size_of(_media_bytes(ws, guideline, commit, ex.image))) is not None
+    }
+    picked = box_questions.about_rules(spec, rules, sizes)
+    older = spec_at(ws, guideline, since)
+    for cls in spec.classes:
+        before = older.get_class(cls.id)
+        edits = diff_class(before, cls) if before is not None else []
+        touched = {
+            (entry["field"].removeprefix("examples."), key)
+            for entry in edits
+            if entry["field"].startswith("examples.")
+            for key in [*entry["added"], *entry["changed"]]
+        }
+        for kind, i, ex in cls.examples.all():
+            source = f"{cls.id}.{kind}[{i}]"
+            if (
+                kind,
+                ex.image if ex.image is not None else ex.text,
+            ) in touched and source not in picked:
+                picked.append(source)
+    return cover, picked
+
+
+def _media_bytes(ws: Workspace, guideline: str, commit: str, image: str) -> bytes:
+    # The image as released, even when DVC tracks it and it changed since.
+    return read_at(ws.root, commit, ws.guideline_dir(guideline) / image)
 
 
 def _media(ws: Workspace, guideline: str, commit: str, example) -> dict[str, Any]:
     if example.image is None:
-        return {"text": example.text, "image": None}
-    # The image as released, even when DVC tracks it and it changed since.
-    data = read_at(ws.root, commit, ws.guideline_dir(guideline) / example.image)
+        return {"text": example.text, "image": None, "size": None}
+    data = _media_bytes(ws, guideline, commit, example.image)
     mime = MIME.get(Path(example.image).suffix.lower(), "application/octet-stream")
-    return {"text": None, "image": f"data:{mime};base64,{base64.b64encode(data).decode()}"}
+    return {
+        "text": None,
+        "image": f"data:{mime};base64,{base64.b64encode(data).decode()}",
+        "size": drawing.size_of(data),
+    }
 
 
 # -- the pages -------------------------------------------------------------------------------------
@@ -221,6 +300,9 @@ STYLE = (
     ".who{display:flex;gap:.6rem;align-items:center}.who input{font-size:1rem;padding:.3rem}"
     ".right{border-color:#2e7d32}.wrong{border-color:#c62828}.verdict{font-weight:600}"
     ".right .verdict{color:#2e7d32}.wrong .verdict{color:#c62828}"
+    ".q .ls-drawn{margin:.3rem 0}.q .ls-drawn img{width:320px;height:auto;max-width:100%;display:block;"
+    "image-rendering:pixelated;border:1px solid #eee}.legend{margin:.2rem 0 .4rem;padding-left:1.2rem}"
+    ".prompt{font-weight:600;margin:.4rem 0}" + drawing.CSS
 )
 SCRIPT = """
 const quiz = document.body.dataset.quiz, total = Number(document.body.dataset.total);
@@ -253,22 +335,33 @@ update();
 """
 
 
-def _question_media(q: dict, number: int) -> str:
+def _question_media(q: dict, number: int, names: dict | None = None, reveal: bool = False) -> str:
+    if q.get("box") and q["image"] and q.get("size"):
+        return box_questions.media(q["box"], q["image"], q["size"], names or {}, number, reveal)
     if q["image"]:
         return f'<img src="{q["image"]}" alt="Question {number}: the item to label" width="160" height="160">'
     return f'<blockquote class="text">{esc(q["text"] or "")}</blockquote>'
 
 
+def _prompt(q: dict) -> str:
+    if q.get("box"):
+        return box_questions.PROMPTS[q["box"]["type"]]
+    return "Which class should it be labeled as?"
+
+
 def _quiz_page(quiz_id: str, spec, questions: list[dict], options: list[str], names: dict) -> str:
     blocks = []
     for number, q in enumerate(questions, 1):
+        words = box_questions.option_words(q["box"], names) if q.get("box") else names
+        listed = q["box"]["options"] if q.get("box") else options
         choices = "".join(
-            f'<label><input type="radio" name="{esc(q["id"])}" value="{esc(o)}"> {esc(names.get(o, o))}</label>'
-            for o in options
+            f'<label><input type="radio" name="{esc(q["id"])}" value="{esc(o)}"> {esc(words.get(o, o))}</label>'
+            for o in listed
         )
         blocks.append(
             f'<fieldset class="q" id="{esc(q["id"])}"><legend>Question {number} of {len(questions)}</legend>'
-            f"{_question_media(q, number)}<div>{choices}</div></fieldset>"
+            f'{_question_media(q, number, names)}<p class="prompt">{esc(_prompt(q))}</p>'
+            f"<div>{choices}</div></fieldset>"
         )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -276,8 +369,9 @@ def _quiz_page(quiz_id: str, spec, questions: list[dict], options: list[str], na
         f"<title>Quiz: {esc(spec.title)} {esc(spec.version)}</title><style>{STYLE}</style></head>"
         f'<body data-quiz="{esc(quiz_id)}" data-total="{len(questions)}">'
         f"<h1>{esc(spec.title)}: quiz for version {esc(spec.version)}</h1>"
-        f"<p>Quiz <code>{esc(quiz_id)}</code>. Choose the class each example should be labeled as, "
-        "following the guideline. Then type your labeler id, save your answers and send the file to your trainer.</p>"
+        f"<p>Quiz <code>{esc(quiz_id)}</code>. Answer each question as the guideline says: the class "
+        "an example should be labeled as, or, where boxes are drawn, which box is right. Then type "
+        "your labeler id, save your answers and send the file to your trainer.</p>"
         + "".join(blocks)
         + '<footer><p class="who"><label for="labeler">Your labeler id</label>'
         f'<input id="labeler" name="labeler" required autocomplete="off" pattern="{esc(LABELER_ID.pattern)}" '
@@ -300,12 +394,17 @@ def _feedback_page(ws: Workspace, key: dict, given: dict[str, str], summary: str
         answer, mine = question["answer"], given.get(question["id"])
         right = mine == answer
         verdict = "Right" if right else ("Not answered" if mine is None else "Not quite")
-        yours = esc(names.get(mine, mine)) if mine else "nothing"
+        shown = {**_media(ws, key["guideline"], release.commit, example), "box": None}
+        words = names
+        if question.get("type", "class") != "class":
+            shown["box"] = question
+            words = box_questions.option_words(question, names)
+        yours = esc(words.get(mine, mine)) if mine else "nothing"
         blocks.append(
             f'<fieldset class="q {"right" if right else "wrong"}"><legend>Question {number}</legend>'
-            f"{_question_media(_media(ws, key['guideline'], release.commit, example), number)}"
+            f"{_question_media(shown, number, names, reveal=True)}"
             f'<p class="verdict">{verdict}.</p><p>You answered {yours}. The answer is '
-            f"<strong>{esc(names.get(answer, answer))}</strong>: {esc(example.why)}</p></fieldset>"
+            f"<strong>{esc(words.get(answer, answer))}</strong>: {esc(example.why)}</p></fieldset>"
         )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.lineage import suspicion
 from labelspec.store.schema import NO_OBJECTS
 from labelspec.workspace import Workspace
 
@@ -189,6 +190,9 @@ class Impact:
     from_version: str | None
     to_version: str
     affected_classes: dict[str, list[str]]  # version -> classes suspect for labels made under it
+    # version -> class -> the rule scopes its suspect labels are in, for classes suspect only
+    # within a rule's `where` (lineage rule 7)
+    scopes: dict[str, dict[str, list[dict[str, Any]]]]
     total_labels: int
     affected_labels: int
     affected_items: int
@@ -201,6 +205,7 @@ class Impact:
             "from": self.from_version,
             "to": self.to_version,
             "affected_classes": self.affected_classes,
+            "scopes": self.scopes,
             "total_labels": self.total_labels,
             "affected_labels": self.affected_labels,
             "affected_items": self.affected_items,
@@ -212,33 +217,10 @@ class Impact:
 def suspect_classes(
     ws: Workspace, guideline: str, versions: list[str], to: str | None
 ) -> dict[str, dict[str, str]]:
-    """version -> {class: why} for labels made under that version, judged against ``to``."""
-    from labelspec.guideline.releases import diff, spec_at
-    from labelspec.labelers.coverage import Coverage
-
-    target = spec_at(ws, guideline, to)
-    # every release step between the label's version and the target counts (lineage rule 2):
-    # a release that reverts an earlier change is a change; a preview adds the working tree's
-    steps = Coverage(ws, guideline, records=[])
-    newest = steps.versions[-1] if steps.versions else None
-    pending = set(diff(ws, guideline, newest, None).affects) if to is None and newest else set()
-    out: dict[str, dict[str, str]] = {}
-    for version in versions:
-        affected = set(steps.affected(version, to or newest or version)) | pending
-        if not affected:
-            continue
-        older = spec_at(ws, guideline, version)
-        reasons = dict.fromkeys(affected, "affected")
-        # confusable_with is symmetric: a pair listed on either side, in either version, counts
-        for spec in (target, older):
-            for cls in spec.classes:
-                for other in cls.confusable_with:
-                    if cls.id in affected:
-                        reasons.setdefault(other, "confusable")
-                    if other in affected:
-                        reasons.setdefault(cls.id, "confusable")
-        out[version] = reasons
-    return out
+    """version -> {class: why} for labels made under that version, judged against ``to``; a
+    class suspect only within a rule's ``where`` is listed too (``suspicion.suspicions`` says
+    which of its labels)."""
+    return suspicion.class_kinds(suspicion.suspicions(ws, guideline, versions, to))
 
 
 def versions_between(
@@ -264,13 +246,15 @@ def versions_between(
 class Suspects:
     """A DuckDB connection holding temp table ``suspect``: one row per suspect current label,
     with the segment ``keys``, item_id, label_id, annotation_id, labeler_id, created_at, ``kind``
-    (affected | confusable | NULL) and ``untrained``."""
+    (affected | confusable | NULL) and ``untrained``; and ``suspect_scope``: (label_id, scope)
+    of those suspect only within a rule's ``where``, scope naming the rules."""
 
     con: Any
     keys: list[str]
     target: str | None  # None: the working tree (preview)
     affected_classes: dict[str, dict[str, str]]
     total_labels: int
+    suspicions: suspicion.Suspicions
 
 
 def find_suspects(
@@ -313,21 +297,8 @@ def find_suspects(
     ]
     versions = versions_between(ws, guideline, present, from_, target)
     since = versions_between(ws, guideline, present, from_, None)  # --from bounds every reason
-    suspects = suspect_classes(ws, guideline, versions, target)
-    affected_rows = [
-        {"version": v, "class": c, "kind": k}
-        for v, classes in suspects.items()
-        for c, k in classes.items()
-    ]
-    con.register(
-        "aff",
-        pa.Table.from_pylist(
-            affected_rows,
-            schema=pa.schema(
-                [("version", pa.string()), ("class", pa.string()), ("kind", pa.string())]
-            ),
-        ),
-    )
+    found = suspicion.suspicions(ws, guideline, versions, target)
+    rules = suspicion.register(con, found, item_columns)
     con.register("training", training_table(ws))
     keys = [*SEGMENT_BASE, *[c for c in by if c not in SEGMENT_BASE]]
     item_keys = [c for c in keys if c in item_columns and c not in (*SEGMENT_BASE, "labeler_id")]
@@ -336,28 +307,32 @@ def find_suspects(
     join_items = "left join items i on i.item_id = l.item_id" if item_keys else ""
     con.execute(
         f"""
-        create temp table suspect as
-        select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at,
-               coalesce(a.kind, e.kind) as kind,
-               (l.training_id is null or t.id is null
-                or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE)) as untrained
-        from labels l
-        left join aff a on a.version = l.guideline_version and a."class" = l."class"
-        -- an empty answer says no class is on the item: any changed class makes it suspect
-        left join (select version, 'affected' as kind from aff where kind = 'affected'
-                   group by 1) e on l."class" is null and e.version = l.guideline_version
-        left join training t on t.id = l.training_id
-        {join_items}
-        where l.guideline = $g and l.guideline_version in (select unnest($since::VARCHAR[]))
-          and (a.kind is not null or e.kind is not null or l.training_id is null or t.id is null
-               or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE))
+        create temp table suspect_scoped as
+        select * from (
+          select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at,
+                 {rules.kind} as kind, {rules.scope} as scope,
+                 (l.training_id is null or t.id is null
+                  or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE)) as untrained
+          from labels l
+          {rules.joins}
+          left join training t on t.id = l.training_id
+          {join_items}
+          where l.guideline = $g and l.guideline_version in (select unnest($since::VARCHAR[]))
+        ) where kind is not null or untrained
         """,
         {"g": guideline, "since": since},
     )
+    # ``suspect`` keeps the columns callers rebuild it from; the rule scopes sit beside it
+    con.execute("create temp table suspect as select * exclude (scope) from suspect_scoped")
+    con.execute(
+        "create temp table suspect_scope as select label_id, scope from suspect_scoped "
+        "where scope is not null"
+    )
+    con.execute("drop table suspect_scoped")
     total = con.execute("select count(*) from labels where guideline = ?", [guideline]).fetchall()[
         0
     ][0]
-    return Suspects(con, keys, target, suspects, total)
+    return Suspects(con, keys, target, suspicion.class_kinds(found), total, found)
 
 
 def impact(
@@ -408,6 +383,7 @@ def impact(
         from_version=from_,
         to_version=found.target or "working tree",
         affected_classes={v: sorted(c) for v, c in found.affected_classes.items()},
+        scopes=suspicion.scoped_only(found.suspicions),
         total_labels=found.total_labels,
         affected_labels=affected_labels,
         affected_items=affected_items,

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from labelspec.guideline.changes import Changes, verdict
 from labelspec.guideline.diff import SpecDiff
 from labelspec.guideline.spec import BorderlineExample, CounterExample, Example, LabelClass, Spec
+from labelspec.site import drawing
 from labelspec.site.safe import esc, lit, md_field
 
 KIND_TITLES = {
@@ -46,6 +47,9 @@ class GuidelineSite:
     changes: dict[str, Changes] = field(default_factory=dict)  # version -> words and pictures
     guides: list[tuple[str, str, str]] = field(default_factory=list)  # (slug, title, markdown)
     images: dict[str, str] = field(default_factory=dict)  # spec image path -> uri inside the site
+    # (class, kind, index) of an example with a drawn answer -> (uri of the standalone drawing
+    # the lightbox shows, picture width, height)
+    drawings: dict[tuple[str, str, int], tuple[str, int, int]] = field(default_factory=dict)
     draft: str | None = None  # why these pages are not a release, when they are not
 
     @property
@@ -100,7 +104,52 @@ def _attr(value: str) -> str:
     return lit(_one_line(value))
 
 
-def _media(site: GuidelineSite, page: str, example: Example, alt: str, eager: bool) -> str:
+def drawn_picture(
+    page: str,
+    src: str,
+    lightbox: str,
+    size: tuple[int, int],
+    found: list[drawing.Mark],
+    alt: str,
+    why: str,
+    lines: list[str],
+    eager: bool = False,
+) -> str:
+    """The picture with its drawn boxes: an SVG over it, and a link to the standalone drawing
+    for the lightbox (the picture alone would lose the boxes there), whose caption carries the
+    legend in words."""
+    width, height = size
+    loading = "eager" if eager else "lazy"
+    image = (
+        f"![{lit(_one_line(alt))}](<{quote(rel(page, src), safe='/._-~')}>)"
+        f"{{ loading={loading} width={width} height={height} }}"
+    )
+    described = " ".join([why, *lines])
+    link = (
+        f"[{image}](<{quote(rel(page, lightbox), safe='/._-~')}>)"
+        f'{{ .glightbox data-type="image" data-title="{_attr(alt)}" '
+        f'data-description="{_attr(described)}" }}'
+    )
+    label = f"{alt}. " + " ".join(lines)
+    return f'<span class="ls-drawn">{link}{drawing.overlay(found, width, height, label)}</span>'
+
+
+def _media(
+    site: GuidelineSite,
+    page: str,
+    example: Example,
+    alt: str,
+    eager: bool,
+    where: tuple[str, str, int] | None = None,
+) -> str:
+    if example.image is not None and where in site.drawings:
+        lightbox, width, height = site.drawings[where]
+        found = drawing.marks(example)
+        lines = drawing.legend(found, site.names, nothing=example.boxes == [])
+        return drawn_picture(
+            page, site.images[example.image], lightbox, (width, height), found, alt,
+            example.why, lines, eager,
+        )  # fmt: skip
     if example.image is not None:
         return picture(rel(page, site.images[example.image]), alt, example.why, eager)
     text = example.text or ""
@@ -125,11 +174,24 @@ def _caption(site: GuidelineSite, page: str, example: Example) -> str:
     return why
 
 
-def _figure(site: GuidelineSite, page: str, cls: LabelClass, example: Example, eager: bool) -> str:
+def _figure(
+    site: GuidelineSite,
+    page: str,
+    cls: LabelClass,
+    example: Example,
+    eager: bool,
+    where: tuple[str, str, int] | None = None,
+) -> str:
     alt = verdict(example, cls.name, site.names)
+    caption = _caption(site, page, example)
+    if where in site.drawings:
+        lines = drawing.legend(drawing.marks(example), site.names, nothing=example.boxes == [])
+        caption += " " + "".join(
+            f'<span class="ls-legend-line">{lit(line)}</span>' for line in lines
+        )
     return (
-        f'<figure markdown="span">\n{_media(site, page, example, alt, eager)}\n'
-        f'<figcaption markdown="span">{_caption(site, page, example)}</figcaption>\n</figure>'
+        f'<figure markdown="span">\n{_media(site, page, example, alt, eager, where)}\n'
+        f'<figcaption markdown="span">{caption}</figcaption>\n</figure>'
     )
 
 
@@ -201,12 +263,16 @@ def class_page(site: GuidelineSite, cls: LabelClass, page: str | None = None) ->
         title, intro = KIND_TITLES[kind]
         lines += [f"### {title}", "", intro.format(name=lit(cls.name)), ""]
         lines += [f'<div class="ls-gallery {kind}" markdown>', ""]
-        for example in examples:
-            lines += [_figure(site, page, cls, example, eager), ""]
+        for i, example in enumerate(examples):
+            lines += [_figure(site, page, cls, example, eager, (cls.id, kind, i)), ""]
         lines += ["</div>", ""]
     if own:
         lines += [f"## Rules for {lit(cls.name)}", ""]
-        lines += [f"- **{rule_link(page, r.id)}** {md_field(r.text)}" for r in own]
+        lines += [
+            f"- **{rule_link(page, r.id)}** {md_field(r.text)}"
+            + (f" *(only for: {lit(r.where.describe())})*" if r.where is not None else "")
+            for r in own
+        ]
         lines.append("")
     if general:
         links = ", ".join(rule_link(page, r.id) for r in general)
@@ -289,6 +355,8 @@ def rules_page(site: GuidelineSite, page: str = "rules.md") -> str:
                 "Applies to: " + ", ".join(class_link(site, page, c) for c in rule.applies_to),
                 "",
             ]
+        if rule.where is not None:
+            lines += [f"Only for: {lit(rule.where.describe())}.", ""]
         if rule.min_box_px:
             lines += [f"Minimum box size: **{rule.min_box_px} px**.", ""]
         if rule.min_span_chars:

@@ -79,7 +79,26 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         if CSS_URI not in config.extra_css:
             config.extra_css.append(CSS_URI)
         config.nav = self._nav()
+        self._edit_links(config)
         return config
+
+    def _edit_links(self, config) -> None:
+        """ "Suggest a change": where each page's source is edited on the team's git host."""
+        from labelspec.site.edit import edit_links
+        from labelspec.vcs import Git
+
+        self.edit = edit_links(self.ws, config.repo_url, _configured_edit_uri(config))
+        if self.edit.repo_url and not config.repo_url:
+            config.repo_url = self.edit.repo_url
+        if self.edit.pattern is None:
+            return
+        features = config.theme.get("features") or []
+        if "content.action.edit" not in features:
+            config.theme["features"] = [*features, "content.action.edit"]
+        with Git(self.ws.root) as git:
+            self.folders = {
+                src.name: git.rel_to_top(self.ws.guideline_dir(src.name)) for src in self.sources
+            }
 
     # -- content -----------------------------------------------------------------------------------
     def _load(self):
@@ -223,7 +242,21 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
     def on_page_context(self, context, page, config, nav):
         self.urls.append(page.url)
+        page.edit_url = self._edit_url(page.file.src_uri)
         return context
+
+    def _edit_url(self, uri: str) -> str | None:
+        """The edit address of the file a page shows (None: a page of no one file)."""
+        from labelspec.site.edit import page_source
+
+        if self.edit.pattern is None or uri == "labelers.md":
+            return None
+        for src in self.sources:
+            prefix = self._prefix(src.name)
+            if uri.startswith(prefix):
+                inside = page_source(uri.removeprefix(prefix), "guide/")
+                return self.edit.url(f"{self.folders[src.name]}/{inside}")
+        return None  # the home page of several guidelines
 
     def on_post_build(self, config):
         for path in Path(config.site_dir).rglob("*.js"):
@@ -233,6 +266,18 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
                 path.write_bytes(patched)
         if not config.site_url:
             _write_sitemap(Path(config.site_dir) / "sitemap.xml", self.urls)
+
+
+def _configured_edit_uri(config) -> str | None:
+    """``edit_uri`` as mkdocs.yml writes it: mkdocs fills in a default of its own for GitHub
+    and GitLab, which points into a docs/ folder that the generated pages do not come from."""
+    from labelspec import yamlio
+
+    if not config.config_file_path:
+        return None
+    found = yamlio.load_plain(Path(config.config_file_path)) or {}
+    value = found.get("edit_uri") if isinstance(found, dict) else None
+    return str(value) if value else None
 
 
 def esc_once(text: str) -> str:

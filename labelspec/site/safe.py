@@ -9,7 +9,8 @@ Three layers, because each output has its own rules:
   HTML and attribute lists do not;
 - ``clean_html``, run over every rendered page body: an allowlist of tags and attributes, links
   only to http(s) or relative targets, and lightbox captions escaped once more because
-  GLightbox inserts them as HTML. Whatever an escaping slip lets through stops here.
+  GLightbox inserts them as HTML; inside ``<svg>`` only the rectangles and numbers of a drawn
+  example, with numeric geometry. Whatever an escaping slip lets through stops here.
 """
 
 from __future__ import annotations
@@ -171,6 +172,20 @@ ALLOWED_TAGS = frozenset(
     ]
 )
 VOID_TAGS = frozenset({"br", "hr", "img"})
+# The drawn answers on example pictures (``site.drawing``): an <svg> of rectangles and numbers.
+# Nothing in it can name a URL or run a script (no <use>, <image>, <a>, <animate>, <style>,
+# <foreignObject>, no href or style attribute), and its geometry must be plain numbers.
+SVG_TAGS = frozenset({"svg", "g", "rect", "text"})
+SVG_ATTRS = {
+    "svg": {"viewbox", "preserveaspectratio", "role", "width", "height"},
+    "g": set(),
+    "rect": {"x", "y", "width", "height"},
+    "text": {"x", "y", "font-size"},
+}
+NUMERIC_ATTRS = frozenset({"x", "y", "width", "height", "font-size"})
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_VIEWBOX = re.compile(r"^-?\d+(\.\d+)?( -?\d+(\.\d+)?){3}$")
+_ASPECT = re.compile(r"^(none|x(Min|Mid|Max)Y(Min|Mid|Max)( meet| slice)?)$", re.IGNORECASE)
 # Dropped with everything inside them; other unknown tags are dropped and their text kept.
 DROP_CONTENT = frozenset(
     [
@@ -183,8 +198,8 @@ DROP_CONTENT = frozenset(
         "noscript",
         "textarea",
         "select",
-        "svg",
         "math",
+        "foreignobject",
         "frame",
         "frameset",
         "applet",
@@ -244,9 +259,11 @@ class _Cleaner(HTMLParser):
             if not closed and tag not in VOID_TAGS:
                 self.dropping += 1
             return
-        if self.dropping or tag not in ALLOWED_TAGS:
+        inside_svg = "svg" in self.open
+        svg = tag in SVG_TAGS and (tag == "svg" or inside_svg)
+        if self.dropping or (tag not in ALLOWED_TAGS and not svg) or (inside_svg and not svg):
             return
-        allowed = GLOBAL_ATTRS | TAG_ATTRS.get(tag, set())
+        allowed = GLOBAL_ATTRS | (SVG_ATTRS[tag] if svg else TAG_ATTRS.get(tag, set()))
         kept = []
         for name, value in attrs:
             value = value or ""
@@ -254,9 +271,14 @@ class _Cleaner(HTMLParser):
             # image would tell another host who reads the guideline).
             if name not in allowed or (name in URL_ATTRS and not safe_url(value, name == "href")):
                 continue
+            if svg and not _svg_value(name, value):
+                continue
             if name in LIGHTBOX_ATTRS:
                 value = lightbox_text(value)
             kept.append(f' {name}="{esc(value)}"')
+        if svg and closed:  # in SVG, <rect> without "/>" would hold everything after it
+            self.out.append(f"<{tag}{''.join(kept)}/>")
+            return
         self.out.append(f"<{tag}{''.join(kept)}>")
         if tag not in VOID_TAGS and not closed:
             self.open.append(tag)
@@ -265,7 +287,8 @@ class _Cleaner(HTMLParser):
         if tag in DROP_CONTENT:
             self.dropping = max(0, self.dropping - 1)
             return
-        if self.dropping or tag not in ALLOWED_TAGS or tag in VOID_TAGS or tag not in self.open:
+        known = tag in SVG_TAGS if "svg" in self.open else tag in ALLOWED_TAGS
+        if self.dropping or not known or tag in VOID_TAGS or tag not in self.open:
             return
         while self.open:  # close what was left open inside it, as a browser would
             inner = self.open.pop()
@@ -281,6 +304,18 @@ class _Cleaner(HTMLParser):
         super().close()
         self.out.extend(f"</{tag}>" for tag in reversed(self.open))
         self.open = []
+
+
+def _svg_value(name: str, value: str) -> bool:
+    """Drawing attributes hold numbers only (the parser lowercases names; browsers read
+    ``viewbox`` in SVG as ``viewBox``)."""
+    if name in NUMERIC_ATTRS:
+        return bool(_NUMBER.match(value))
+    if name == "viewbox":
+        return bool(_VIEWBOX.match(value))
+    if name == "preserveaspectratio":
+        return bool(_ASPECT.match(value))
+    return True
 
 
 def clean_html(markup: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelspec.errors import LabelspecError
+from labelspec.site import drawing
 from labelspec.site.pages import GuidelineSite, Release
 from labelspec.workspace import Workspace
 
@@ -69,6 +70,7 @@ def _releases(ws: Workspace, name: str, spec, upto: str | None, source: SiteSour
                     if side is not None and side.data is not None and side.image is not None:
                         side.asset = f"changes/{version}/{side_name}/{_image_uri(name, side.image)}"
                         source.files[side.asset] = side.data
+                        _add_side_drawing(source, side)
 
 
 def _guide(rel: str, content: bytes) -> tuple[str, str, str]:
@@ -135,11 +137,14 @@ def working_tree(ws: Workspace, name: str) -> SiteSource:
         rel = path.relative_to(folder).as_posix()
         site.guides.append(_guide(rel, path.read_bytes()))
     for cls in spec.classes:
-        for _kind, _i, example in cls.examples.all():
+        for kind, i, example in cls.examples.all():
             if example.image is not None:
                 uri = _image_uri(name, example.image)
                 site.images[example.image] = uri
                 source.files[uri] = (folder / example.image).resolve()
+                if drawing.drawn(example):
+                    data = (folder / example.image).read_bytes()
+                    _add_drawing(source, cls, (kind, i), example, data)
     return source
 
 
@@ -160,11 +165,40 @@ def at_release(ws: Workspace, name: str, version: str) -> SiteSource:
         if rel.startswith("docs/") and rel.endswith(".md"):
             site.guides.append(_guide(rel, tree[rel]))
     for cls in spec.classes:
-        for _kind, _i, example in cls.examples.all():
+        for kind, i, example in cls.examples.all():
             if example.image is not None:
                 uri = _image_uri(name, example.image)
                 site.images[example.image] = uri
                 source.files[uri] = tree.get(posixpath.normpath(example.image)) or read_at(
                     ws.root, release.commit, folder / example.image
                 )
+                if drawing.drawn(example):
+                    _add_drawing(source, cls, (kind, i), example, source.files[uri])
     return source
+
+
+def _add_side_drawing(source: SiteSource, side) -> None:
+    """The standalone drawing of one side of a changed example, beside its picture."""
+    size = drawing.size_of(side.data) if side.drawn is not None else None
+    if size is None:
+        return
+    found = drawing.recorded_marks(side.drawn)
+    svg = drawing.standalone(found, side.data, drawing.mime(side.image), *size, side.verdict)
+    side.drawing_asset = f"{side.asset}.svg"
+    source.files[side.drawing_asset] = svg.encode("utf-8")
+
+
+def _add_drawing(source: SiteSource, cls, where: tuple[str, int], example, data: bytes) -> None:
+    """The standalone drawing of an example (picture and boxes) the lightbox shows."""
+    from labelspec.guideline.changes import verdict
+
+    size = drawing.size_of(data)
+    if size is None:
+        return  # `check` reports a picture Pillow cannot read
+    kind, i = where
+    uri = f"drawn/{cls.id}/{kind}-{i}.svg"
+    found = drawing.marks(example)
+    label = verdict(example, cls.name, source.site.names)
+    svg = drawing.standalone(found, data, drawing.mime(example.image), *size, label)
+    source.files[uri] = svg.encode("utf-8")
+    source.site.drawings[(cls.id, kind, i)] = (uri, *size)

@@ -7,7 +7,16 @@ from __future__ import annotations
 from labelspec.guideline.changes import KIND_WORDS, Changes, ExampleSide
 from labelspec.guideline.diff import SpecDiff
 from labelspec.guideline.wordiff import to_html
-from labelspec.site.pages import GuidelineSite, Release, class_link, picture, rel, rule_link
+from labelspec.site import drawing
+from labelspec.site.pages import (
+    GuidelineSite,
+    Release,
+    class_link,
+    drawn_picture,
+    picture,
+    rel,
+    rule_link,
+)
 from labelspec.site.safe import esc, lit, md_field
 
 
@@ -15,10 +24,20 @@ def _diff_cell(pieces) -> str:
     return " ".join(to_html(pieces).split())
 
 
-def _pair_side(page: str, label: str, side: ExampleSide | None) -> str:
+def _pair_side(site: GuidelineSite, page: str, label: str, side: ExampleSide | None) -> str:
     if side is None:
         return f'<figure markdown="span">\n<span class="ls-side">{label}</span> <span class="ls-none">none</span>\n</figure>'
-    if side.asset:
+    legend = ""
+    size = drawing.size_of(side.data) if side.drawing_asset and side.data else None
+    if side.asset and size is not None:
+        found = drawing.recorded_marks(side.drawn)
+        nothing = (side.drawn or {}).get("boxes") == []
+        lines = drawing.legend(found, site.names, nothing)
+        media = drawn_picture(
+            page, side.asset, side.drawing_asset, size, found, side.verdict, side.why, lines
+        )
+        legend = " " + "".join(f'<span class="ls-legend-line">{lit(line)}</span>' for line in lines)
+    elif side.asset:
         media = picture(rel(page, side.asset), side.verdict, side.why)
     elif side.image is not None:
         media = f'<span class="ls-none">{lit(side.image)} is not available</span>'
@@ -26,7 +45,7 @@ def _pair_side(page: str, label: str, side: ExampleSide | None) -> str:
         media = f'<span class="ls-text-example">{lit(side.text or "")}</span>'
     return (
         f'<figure markdown="span">\n<span class="ls-side">{label}</span> {media}\n'
-        f'<figcaption markdown="span"><strong>{lit(side.verdict)}.</strong> {lit(side.why)}</figcaption>\n</figure>'
+        f'<figcaption markdown="span"><strong>{lit(side.verdict)}.</strong> {lit(side.why)}{legend}</figcaption>\n</figure>'
     )
 
 
@@ -40,9 +59,9 @@ def _changed_examples(site: GuidelineSite, page: str, changes: Changes) -> list[
             f'<p class="ls-pair-title"><strong>{lit(change.class_name)}</strong> · '
             f"{KIND_WORDS[change.kind]} · {change.status}{what}</p>",
             "",
-            _pair_side(page, "before", change.before),
+            _pair_side(site, page, "before", change.before),
             "",
-            _pair_side(page, "after", change.after),
+            _pair_side(site, page, "after", change.after),
             "",
             "</div>",
             "",
@@ -67,9 +86,18 @@ def changes_page(
             "",
         ]
     if change.affects:
+        scopes = change.scopes()
+
+        def within(class_id: str) -> str:
+            found = scopes.get(class_id)
+            if not found:
+                return ""
+            shown = "; ".join(f"{s.where.describe()} (rule {s.rule})" for s in found)
+            return f" (only labels: {lit(shown)})"
+
         lines += [
             "Classes whose labels this can change: "
-            + ", ".join(class_link(site, page, c) for c in change.affects),
+            + ", ".join(class_link(site, page, c) + within(c) for c in change.affects),
             "",
         ]
     words = words or Changes()

@@ -183,6 +183,8 @@ def _resolve(
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
     to_describe: list[tuple[int, Path]] = []
+    missing: list[tuple[str, str, Path]] = []  # (row, path as given, where it was looked for)
+    missing_at = 0
     for index, item in enumerate(raw, 1):
         row = {k: (None if v is None else str(v)) for k, v in item.items()}
         where = row.pop("_where", None) or f"row {index}"
@@ -201,9 +203,8 @@ def _resolve(
                 )
                 continue
             if not resolved.is_file():
-                problems.append(
-                    Problem(f"file not found: {row['path']}", source, record=where, path="path")
-                )
+                missing_at = len(problems) if not missing else missing_at
+                missing.append((where, row["path"], resolved))
                 continue
             row["path"] = resolved.relative_to(ws.root).as_posix()  # resolved once, above
             to_describe.append((len(rows), resolved))
@@ -238,7 +239,42 @@ def _resolve(
             continue
         row["_where"] = where
         rows.append(row)
+    if missing:  # one line for them all, where the first one would have been listed
+        problems.insert(missing_at, _not_found(ws, base, source, missing))
     return rows, problems, to_describe
+
+
+def _not_found(ws: Workspace, base: Path, source: str, missing: list[tuple[str, str, Path]]):
+    """One problem for every manifest path that names no file: which rows, where the paths
+    were looked for (the manifest's folder), and the fix when they name files from elsewhere."""
+    where, given, looked = missing[0]
+    shown = ", ".join(w.removeprefix("row ") for w, _, _ in missing[:5])
+    rows = f"{len(missing)} rows: {shown}{' ...' if len(missing) > 5 else ''}"
+    folder = ws.relpath(base)
+    message = (
+        f"file not found: {given} (and {len(missing) - 1} more)"
+        if len(missing) > 1
+        else f"file not found: {given}"
+    )
+    if base == ws.root:
+        return Problem(
+            f"{message}; a manifest's paths are relative to its own folder, here the workspace root",
+            source,
+            record=rows if len(missing) > 1 else where,
+            path="path",
+        )
+    message += (
+        f"; a manifest's paths are relative to its own folder ({folder}/), so it was looked "
+        f"for at {ws.relpath(looked)}"
+    )
+    from_root = (ws.root / given).resolve()
+    if from_root.is_file() and ws.root in from_root.parents:
+        message += (
+            f"; it is at {ws.relpath(from_root)} from the workspace root: write the paths as "
+            f"{os.path.relpath(from_root, base)} (relative to {folder}/) or as absolute paths, "
+            "or move the manifest to the workspace root"
+        )
+    return Problem(message, source, record=rows if len(missing) > 1 else where, path="path")
 
 
 def _describe(

@@ -8,6 +8,10 @@ from pathlib import Path
 import git
 import pytest
 
+from labelspec import yamlio
+from labelspec.store.datasets import declared
+from labelspec.workspace import Workspace
+
 
 def test_init_creates_a_committed_workspace(tmp_path: Path, run):
     result = run("init", "labels", "--json", cwd=tmp_path)
@@ -92,3 +96,50 @@ def test_init_in_a_folder_the_enclosing_repo_ignores_gets_its_own_repo(tmp_path:
     assert (tmp_path / "project/build/demo/.git").is_dir()
     run("check", cwd=tmp_path / "project/build/demo")
     assert not outer.is_dirty(untracked_files=True)
+
+
+def test_init_declares_the_template_dataset_in_its_own_folder(tmp_path: Path, run):
+    run("init", "ws", "--template", "detection", cwd=tmp_path)
+    root = tmp_path / "ws"
+    folder = root / "datasets/shapes"
+    assert (folder / "dataset.yaml").read_text().endswith("guideline: shapes\n")
+    assert (
+        "labelspec qa bakeoff shapes --golden golden --report reports/qa/shapes"
+        in (folder / "dvc.yaml").read_text()
+    )
+    assert (folder / "README.md").read_text().startswith("# shapes\n")
+    assert "datasets" not in yamlio.load_plain(root / "labelspec.yaml")
+    assert list(yamlio.load_plain(root / "dvc.yaml")["stages"]) == ["check"]
+    assert {n: c.guideline for n, c in declared(Workspace(root)).items()} == {"shapes": "shapes"}
+
+
+def test_init_empty_makes_a_workspace_without_guideline_or_dataset(tmp_path: Path, run):
+    info = json.loads(run("init", "own", "--empty", "--json", cwd=tmp_path).stdout)
+    root = tmp_path / "own"
+    assert (info["template"], info["guideline"], info["dataset"]) == ("empty", None, None)
+    repo = git.Repo(root)
+    assert repo.head.commit.message.strip() == "labelspec init: empty workspace"
+    assert repo.head.commit.hexsha == info["commit"] and not repo.is_dirty(untracked_files=True)
+    assert repo.tags == []
+    committed = {b.path for b in repo.head.commit.tree.traverse() if b.type == "blob"}
+    assert not any(p.startswith("sample/") for p in committed)
+    assert {p for p in committed if p.startswith("guidelines/")} == {"guidelines/README.md"}
+    assert {p for p in committed if p.startswith("datasets/")} == {"datasets/README.md"}
+    for rel in ("labelspec.yaml", "mkdocs.yml", "dvc.yaml", "labelers/roster.jsonl"):
+        assert rel in committed, rel
+    out = run("check", cwd=root).stdout
+    assert "ok: 0 error(s), 0 warning(s) in 0 guideline(s)" in out
+    built = run("site", "build", "--out", str(tmp_path / "site"), cwd=root).stdout
+    assert built.startswith("Built 1 page(s)"), "guidelines/ exists: the site builds, empty"
+
+
+def test_init_empty_says_what_comes_next(tmp_path: Path, run):
+    result = run("init", "own", "--empty", cwd=tmp_path)
+    assert result.stdout.startswith("Created an empty workspace in ")
+    assert "labelspec guideline new NAME --task" in result.stderr
+
+
+def test_init_takes_a_template_or_empty_not_both(tmp_path: Path, run):
+    result = run("init", "own", "--empty", "--template", "ner", cwd=tmp_path, expect=2)
+    assert "give --template NAME or --empty, not both" in result.stderr
+    assert not (tmp_path / "own").exists()

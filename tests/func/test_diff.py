@@ -24,6 +24,7 @@ JSON_KEYS = {
     "affects",
     "affects_declared",
     "affects_detected",
+    "affects_scoped",
     "relabel",
     "required_bump",
 }

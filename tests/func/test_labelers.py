@@ -224,6 +224,7 @@ def test_status_on_the_first_release(workspace: Path, run):
         "record": rows["certified"]["record"],
         "covered": True,
         "changed_since": [],
+        "changed_within": {},
         "action": "ok",
     }
     assert rows["certified"]["record"].startswith("tr-")

@@ -456,4 +456,4 @@ def test_a_retraining_quiz_asks_about_every_changed_class(workspace: Path, tmp_p
     release_patch(run, workspace, "Nothing that changes labels")
     same = run("labeler", "quiz", "digits", "--changed-since", "1.1.0", "--out", str(tmp_path / "x"),
                cwd=workspace, expect=1)  # fmt: skip
-    assert "no class of digits changed between 1.1.0 and 1.1.1" in same.stderr
+    assert "no class, rule or example of digits changed between 1.1.0 and 1.1.1" in same.stderr

@@ -491,3 +491,79 @@ def test_show_reads_the_released_spec_and_leaves_the_working_tree_alone(workspac
 def test_show_an_unknown_version_lists_the_released_ones(workspace: Path, run):
     result = run("guideline", "show", "digits@9.9.9", cwd=workspace, expect=1)
     assert "guideline 'digits' has no release 9.9.9 (released: 1.0.0)" in result.stderr
+
+
+# -- the first release needs no --bump ------------------------------------------------------------
+def _hand_written_as_declared(root: Path) -> None:
+    """A spec written by hand that declares 1.0.0 with its entry and nothing pending."""
+    folder = root / "guidelines/cats"
+    shutil.copytree(root / "guidelines/digits", folder)
+    text = (folder / "spec.yaml").read_text().replace("guideline: digits", "guideline: cats")
+    (folder / "spec.yaml").write_text(text)
+    commit_all(root, "a hand-written cats guideline")
+
+
+FIRST = {
+    # start: (prepare, guideline, version released, or a fragment of the refusal)
+    "never released": (_never_released, "digits", "1.0.0"),
+    "declared, untagged, nothing pending": (_untagged_without_pending, "digits", "1.0.0"),
+    "hand-written as declared": (_hand_written_as_declared, "cats", "1.0.0"),
+    "hand-written with a pending entry": (
+        hand_written,
+        "cats",
+        "give --bump major|minor|patch: cats declares 1.0.0, never tagged, and has a pending "
+        "entry, so this release is 1.0.0 bumped: `labelspec guideline release cats --bump "
+        "major|minor|patch`",
+    ),
+    "released before": (
+        clarify_seven,
+        "digits",
+        "give --bump major|minor|patch: digits 1.0.0 is released, and this change needs at "
+        "least --bump minor (definitions changed for: seven)",
+    ),
+    "released, nothing pending": (
+        lambda root: None,
+        "digits",
+        "digits has no pending changelog entry: add one",
+    ),
+}
+
+
+@pytest.mark.parametrize("start", list(FIRST))
+def test_release_without_bump_makes_a_first_release_and_only_that(workspace: Path, run, start):
+    prepare, name, expected = FIRST[start]
+    prepare(workspace)
+    before = state(workspace)
+    result = run("guideline", "release", name, "--json", cwd=workspace, expect=None)
+    if not expected[0].isdigit():
+        assert result.exit_code == 1 and expected in result.stderr, result.stderr
+        assert state(workspace) == before
+        return
+    assert result.exit_code == 0, result.stderr
+    released = json.loads(result.stdout)
+    assert (released["version"], released["previous"]) == (expected, None)
+    tag = f"guideline/{name}/v{expected}"
+    assert released["tag"] == tag and tag_record(workspace, tag)["digest"] == released["digest"]
+    assert released["digest"] == working_digest(Workspace(workspace), name)
+    assert git(workspace, "rev-list", "-n1", tag).strip() == released["commit"]
+    run("check", cwd=workspace)
+
+
+def test_a_first_release_tagged_as_declared_commits_nothing(workspace: Path, run):
+    _untagged_without_pending(workspace)
+    before = git(workspace, "rev-parse", "HEAD").strip()
+    out = run("guideline", "release", "digits", cwd=workspace).stdout
+    assert out.startswith("Released digits v1.0.0\n")
+    assert git(workspace, "rev-parse", "HEAD").strip() == before
+    assert git(workspace, "rev-list", "-n1", "guideline/digits/v1.0.0").strip() == before
+
+
+def test_tag_current_of_a_never_released_guideline_names_its_first_release(workspace: Path, run):
+    _never_released(workspace)
+    before = state(workspace)
+    result = run("guideline", "release", "digits", "--tag-current", cwd=workspace, expect=1)
+    assert (
+        "digits has never been released, so there is no version to tag: make its first release, "
+        "1.0.0, with `labelspec guideline release digits`" in result.stderr
+    )
+    assert state(workspace) == before

@@ -116,3 +116,49 @@ def browser():
         )
         yield launched
         launched.close()
+
+
+# -- the school-bus guideline, with answers drawn on its examples ----------------------------------
+BUS_CUT_BOX_OLD = "boxes: [{class: school_bus, x: 0, y: 118, w: 80, h: 56}]"
+BUS_CUT_BOX_NEW = "boxes: [{class: school_bus, x: 0, y: 118, w: 82, h: 56}]"  # the stop arm too
+
+
+@pytest.fixture(scope="session")
+def buses_workspace(tmp_path_factory, pristine) -> Path:
+    """A detection workspace with school-buses released as 1.0.0 (drawn examples, R2 scoped to
+    boxes at the border) and 1.1.0, whose cut-off bus is boxed 2 px wider (the stop arm)."""
+    from labelspec.demo import school_buses
+    from labelspec.guideline.releases import release, tag_current
+    from labelspec.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("buses-site") / "ws"
+    shutil.copytree(pristine("detection"), root, symlinks=True)
+    school_buses.write(root / "guidelines" / school_buses.NAME)
+    subprocess.run(["git", "add", "guidelines"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "school-buses"], cwd=root, check=True)
+    tag_current(Workspace(root), school_buses.NAME)
+    spec = root / "guidelines" / school_buses.NAME / "spec.yaml"
+    text = spec.read_text()
+    assert BUS_CUT_BOX_OLD in text
+    spec.write_text(
+        text.replace(BUS_CUT_BOX_OLD, BUS_CUT_BOX_NEW)
+        + "  - version: unreleased\n    summary: Box the stop arm too\n    affects: []\n"
+        "    relabel: none\n"
+    )
+    subprocess.run(["git", "commit", "-qam", "the stop arm"], cwd=root, check=True)
+    release(Workspace(root), school_buses.NAME, "minor")
+    return root
+
+
+@pytest.fixture(scope="session")
+def buses_served(buses_workspace: Path, tmp_path_factory):
+    from labelspec.demo import school_buses
+    from labelspec.site.build import publish
+    from labelspec.workspace import Workspace
+
+    folder = tmp_path_factory.mktemp("buses-published")
+    publish(Workspace(buses_workspace), school_buses.NAME, "1.1.0", folder=folder, branch=None)
+    server, url = serve_folder(folder)
+    yield f"{url}/{school_buses.NAME}/latest"
+    server.shutdown()
+    server.server_close()

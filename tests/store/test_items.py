@@ -139,7 +139,8 @@ def test_bad_manifest_rows_are_all_reported_and_nothing_is_registered(workspace,
 
     assert result.stderr.splitlines() == [
         "Error: m.csv: 3 problem(s); nothing was registered",
-        f"  m.csv [row 2]: path: file not found: {ITEMS}/missing.png",
+        f"  m.csv [row 2]: path: file not found: {ITEMS}/missing.png; a manifest's paths are "
+        "relative to its own folder, here the workspace root",
         f"  m.csv [row 3]: path: path '../outside.png' escapes the workspace {workspace} "
         "(copy the file inside it)",
         "  m.csv [row 4]: item_id: item_id 'a' appears twice (also row 1)",

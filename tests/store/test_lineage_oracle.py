@@ -4,6 +4,11 @@ Hypothesis draws guideline releases (definitions changed and reverted, scoped ru
 removed, global rules, confusable lists cut on one side), training records with dates, and
 imports under any released version on any date. The model below implements the README's rules
 in plain Python; `trace impact`, `labeler status` and the current labels must agree with it.
+
+The second model adds rules with a scope (``where``: boxes at the image border, occluded boxes,
+items of one city) on a detection guideline, widened, removed and mixed with class-level
+changes, and boxes drawn at and away from the border: `trace impact` must count what the model
+reads off each scope's definition.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -242,4 +248,233 @@ def test_impact_status_and_current_labels_match_the_model(built, run, drawn):
             assert row["action"] == ("ok" if not changed else "retrain")
         shown = json.loads(run("labels", "show", "digits", "--json", cwd=root).stdout)
         assert shown["labels"] == sum(len(r) for r in by_version.values())
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# -- rules with a scope (lineage rule 7) ------------------------------------------------------------
+# The school-bus guideline (labelspec.demo.school_buses): R2 applies to school_bus where a box
+# touches the image border; school_bus and pickup_truck are confusable with each other. Each step
+# changes what a scope covers; the model keeps, per step, its effects as (class, scope) pairs,
+# scope None for the whole class, and reads each scope literally below.
+SCOPED_STEPS = (
+    "edit_r2", "widen_r2", "occluded_rule", "lima_rule", "remove_rule", "redefine", "global_rule"
+)  # fmt: skip
+BUS, PICKUP = "school_bus", "pickup_truck"
+PARTNER = {BUS: PICKUP, PICKUP: BUS}
+SCENES = 10  # street-000 .. street-009, 320 x 200, cities lagos and lima in turn
+SIZES = [(84.0, 40.0), (150.0, 56.0), (20.0, 20.0)]
+R2_TEXT = "    text: A bus cut by the image border is boxed up to the border."
+R2_WHERE = (
+    "    where: {touches_border: true}   # the labels this rule can change: a change to it is\n"
+    "                                    # judged on the boxes at the border, not every bus\n"
+)
+PICKUP_DEFINITION = "definition: A short truck with a cab and an open bed behind it, of any colour."
+
+
+def city(item: int) -> str:
+    return ("lagos", "lima")[item % 2]
+
+
+def in_scope(scope: str | None, box: dict | None, item: int) -> bool:
+    """Whether a label (``box`` None: an empty answer) is within a scope, by its definition."""
+    if scope is None:
+        return True
+    if scope == "lima":
+        return city(item) == "lima"
+    if box is None:
+        return True  # an empty answer: only item conditions judge it
+    if scope == "border":
+        x, y, w, h = box["bbox"]
+        return x <= 0.5 or y <= 0.5 or x + w >= 319.5 or y + h >= 199.5
+    return box.get("attributes", {}).get("occluded", False) is True  # "occluded"
+
+
+@dataclass
+class ScopedModel:
+    r2_bordered: bool = True
+    r2_text: str = R2_TEXT
+    pickup_redefined: int = 0  # the step that last reworded the pickup's definition
+    rules: list[tuple[str, str]] = field(default_factory=list)  # (rule line, scope)
+    versions: list[str] = field(default_factory=lambda: ["1.0.0"])
+    steps: list[list[tuple[str, str | None]]] = field(default_factory=list)
+
+    def effects(self, version: str) -> list[tuple[str, str | None]]:
+        return [e for step in self.steps[self.versions.index(version) :] for e in step]
+
+    def apply(self, step: str, n: int) -> list[tuple[str, str]]:
+        """The spec edits of one step; records its effects."""
+        if step == "widen_r2" and not self.r2_bordered:
+            step = "edit_r2"
+        if step == "remove_rule" and not self.rules:
+            step = "occluded_rule"
+        if step == "edit_r2":
+            self.steps.append([(BUS, "border" if self.r2_bordered else None)])
+            old, self.r2_text = self.r2_text, f"{R2_TEXT[:-1]} (v{n})."
+            return [(old, self.r2_text)]
+        if step == "widen_r2":  # the where removed: the rule now covers every bus
+            self.r2_bordered = False
+            self.steps.append([(BUS, None)])
+            return [(R2_WHERE, "")]
+        if step in ("occluded_rule", "lima_rule"):
+            scope = "occluded" if step == "occluded_rule" else "lima"
+            line = (
+                f"  - {{id: R{10 + n}, text: Occluded pickups ({n})., applies_to: [pickup_truck], "
+                "where: {attributes: {occluded: true}}}\n"
+                if scope == "occluded"
+                else f"  - {{id: R{10 + n}, text: Lima streets ({n})., where: {{items: {{city: lima}}}}}}\n"
+            )
+            self.rules.append((line, scope))
+            self.steps.append(self._rule_effects(scope))
+            return [("\nclasses:", f"\n{line}classes:")]
+        if step == "remove_rule":
+            line, scope = self.rules.pop()
+            self.steps.append(self._rule_effects(scope))
+            return [(line, "")]
+        if step == "redefine":
+            self.steps.append([(PICKUP, None)])
+            old = PICKUP_DEFINITION
+            if self.pickup_redefined:
+                old = PICKUP_DEFINITION.replace("colour.", f"colour ({self.pickup_redefined}).")
+            self.pickup_redefined = n
+            return [(old, PICKUP_DEFINITION.replace("colour.", f"colour ({n})."))]
+        self.steps.append([])  # a global rule: the author's declaration, none here
+        return [("\nclasses:", f"\n  - {{id: G{n}, text: Look twice ({n}).}}\nclasses:")]
+
+    @staticmethod
+    def _rule_effects(scope: str) -> list[tuple[str, str | None]]:
+        return [(PICKUP, scope)] if scope == "occluded" else [(BUS, scope), (PICKUP, scope)]
+
+    def kind(self, version: str, box: dict | None, item: int) -> str | None:
+        changed = self.effects(version)
+        if box is None:
+            return "affected" if any(in_scope(s, None, item) for _c, s in changed) else None
+        if any(c == box["class"] and in_scope(s, box, item) for c, s in changed):
+            return "affected"
+        if any(c == PARTNER[box["class"]] and in_scope(s, box, item) for c, s in changed):
+            return "confusable"
+        return None
+
+
+def box_strategy():
+    def made(cls, size, x_at, y_at, occluded):
+        w, h = size
+        x = {"left": 0.0, "middle": 60.0, "right": 320.0 - w}[x_at]
+        y = {"top": 0.0, "middle": 100.0, "bottom": 200.0 - h}[y_at]
+        box = {"class": cls, "bbox": [x, y, w, h]}
+        if occluded is not None:
+            box["attributes"] = {"occluded": occluded}
+        return box
+
+    return st.builds(
+        made,
+        st.sampled_from([BUS, PICKUP]),
+        st.sampled_from(SIZES),
+        st.sampled_from(["left", "middle", "middle", "right"]),
+        st.sampled_from(["top", "middle", "middle", "bottom"]),
+        st.sampled_from([True, False, None]),
+    )
+
+
+scoped_history = st.fixed_dictionaries(
+    {
+        "releases": st.lists(st.sampled_from(SCOPED_STEPS), min_size=1, max_size=3),
+        "labels": st.lists(
+            st.tuples(
+                st.integers(0, SCENES - 1),
+                st.sampled_from(LABELERS),
+                st.integers(0, 3),
+                st.lists(box_strategy(), max_size=2),  # [] is an empty answer
+            ),
+            min_size=1,
+            max_size=10,
+        ),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def streets_base(tmp_path_factory, pristine) -> Path:
+    """The school-bus guideline released as 1.0.0, ten street scenes with a city column, two
+    labelers trained on 1.0.0."""
+    from labelspec.demo import school_buses, streets
+    from labelspec.guideline.releases import tag_current
+    from labelspec.labelers.roster import add_labeler
+    from labelspec.labelers.training import record_training
+    from labelspec.store.items import add_items
+    from labelspec.workspace import Workspace
+    from tests.helpers import git
+
+    root = copy_workspace(pristine("detection"), tmp_path_factory.mktemp("scoped") / "ws")
+    ws = Workspace(root)
+    school_buses.write(root / "guidelines" / school_buses.NAME)
+    git(root, "add", "guidelines")
+    git(root, "commit", "-qm", "school-buses")
+    tag_current(ws, school_buses.NAME)
+    scenes = [streets.Scene(f"street-{i:03d}.png", city=city(i)) for i in range(SCENES)]
+    streets.write_items(root / "photos", scenes, root / "photos" / "manifest.csv")
+    add_items(ws, "streets", root / "photos" / "manifest.csv", guideline=school_buses.NAME)
+    for labeler in LABELERS:
+        add_labeler(ws, labeler, "vendor-a")
+        record_training(ws, labeler, school_buses.NAME, "1.0.0", "session", 1.0, True, DAYS[0])
+    set_training_policy(root, "warn")
+    return root
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=scoped_history)
+def test_scoped_rule_impact_matches_the_model(streets_base, run, drawn):
+    from labelspec.demo import school_buses
+    from labelspec.guideline.releases import release
+    from labelspec.labels.ingest import import_labels
+    from labelspec.workspace import Workspace
+    from tests.helpers import git
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_workspace(streets_base, Path(tmp) / "ws")
+        ws = Workspace(root)
+        spec = root / "guidelines" / school_buses.NAME / "spec.yaml"
+        model = ScopedModel()
+        for n, step in enumerate(drawn["releases"], 1):
+            body = spec.read_text()
+            for old, new in model.apply(step, n):
+                assert old in body, (step, old)
+                body = body.replace(old, new, 1)
+            body += f"  - version: unreleased\n    summary: step {n}\n    affects: []\n    relabel: none\n"
+            spec.write_text(body)
+            git(root, "commit", "-q", "-am", f"step {n}")
+            model.versions.append(release(ws, school_buses.NAME, "minor").version)
+        by_version: dict[str, list[dict]] = {}
+        labeled: list[tuple[str, int, dict | None]] = []  # (version, item, box or None)
+        seen = set()
+        for item, labeler, index, boxes in drawn["labels"]:
+            version = model.versions[min(index, len(model.versions) - 1)]
+            if (item, labeler) in seen:  # a later answer of the same labeler would supersede it
+                continue
+            seen.add((item, labeler))
+            base = {"item_id": f"street-{item:03d}.png", "labeler": labeler,
+                    "created_at": "2026-02-01T12:00:00Z"}  # fmt: skip
+            rows = [{**base, **box} for box in boxes] or [{**base, "empty": True}]
+            by_version.setdefault(version, []).extend(rows)
+            labeled += [(version, item, box) for box in boxes] or [(version, item, None)]
+        for version, rows in by_version.items():
+            path = write_jsonl(Path(tmp) / f"{version}.jsonl", rows)
+            import_labels(
+                ws, "streets", path, "jsonl", f"{school_buses.NAME}@{version}", "vendor-a"
+            )
+
+        kinds = [model.kind(version, box, item) for version, item, box in labeled]
+        out = run(
+            "trace", "impact", "streets", "--guideline", school_buses.NAME, "--json", cwd=root
+        )
+        found = json.loads(out.stdout)
+        assert found["total_labels"] == len(labeled)
+        assert (found["by_reason"]["affected"], found["by_reason"]["confusable"]) == (
+            kinds.count("affected"),
+            kinds.count("confusable"),
+        ), (model.steps, labeled, kinds)
         shutil.rmtree(root, ignore_errors=True)

@@ -43,8 +43,10 @@ def expected_segments(suspects, by_split: bool = False) -> dict[tuple, tuple[int
 def test_impact_json_has_the_documented_keys_and_the_known_answer(history, run):
     data = impact(run, history)
 
-    # the contract of the issue, plus two documented extras: counts by reason, overall and per segment
-    assert set(data) == CONTRACT | {"by_reason"}
+    # the contract of the issue, plus documented extras: counts by reason, overall and per
+    # segment, and the rule scopes of classes suspect only within a rule's `where` (none here)
+    assert set(data) == CONTRACT | {"by_reason", "scopes"}
+    assert data["scopes"] == {}
     assert all(set(s) == {"key", "labels", "items", "reasons"} for s in data["segments"])
     assert data["guideline"] == "digits"
     assert (data["from"], data["to"]) == (None, "1.1.1")
