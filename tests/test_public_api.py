@@ -8,6 +8,7 @@ EXPORTED = [
     "ProblemsError",
     "ReleaseError",
     "SpecError",
+    "TrainingSet",
     "VcsError",
     "Workspace",
     "WorkspaceError",

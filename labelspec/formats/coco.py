@@ -241,7 +241,9 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     Categories are the spec's classes in spec order (ids 1..n); images are the labeled items in
     item_id order. Classification labels get a whole-image box and ``"image_level": true``; an
     empty answer puts its image in ``images`` with an ``empty_answers`` entry and no annotation
-    (a background image for a detector).
+    (a background image for a detector). Resolved labels (``labels export --resolve``, training
+    sets) carry a ``resolution``: confidence, method, suspect, labelers and the guideline
+    version of every label they came from (``guideline_version`` is the newest of those).
     """
     from labelspec.yamlio import atomic_write_text
 
@@ -313,7 +315,15 @@ def _empty_answer(label: dict) -> dict[str, Any]:
         "lead_time_s": label.get("lead_time_s"),
         "cost": label.get("cost"),
         "annotation_id": label["annotation_id"],
+        **_resolution(label),
     }
+
+
+def _resolution(label: dict) -> dict[str, Any]:
+    """A resolved label's lineage (``labelspec.resolve.export``), kept on its annotation."""
+    if label.get("format") != "resolve" or not label.get("tool_fields"):
+        return {}
+    return {"resolution": json.loads(label["tool_fields"])}
 
 
 def _annotation(
@@ -346,5 +356,6 @@ def _annotation(
         else None,
         lead_time_s=label.get("lead_time_s"),
         cost=label.get("cost"),
+        **_resolution(label),
     )
     return found

@@ -17,7 +17,10 @@ images folder. ``data.yaml``'s ``path`` names a folder on the training machine a
 
 Writing (detection guidelines only): ``data.yaml`` and ``classes.txt`` (the spec's classes in
 order), ``images.txt`` (where each image goes) and ``labels/<item>.txt`` (empty for an item
-whose answer is "no objects here": a background image); images are not copied.
+whose answer is "no objects here": a background image); images are not copied. Given each
+item's split (a training set), ``<split>.txt`` lists the images of each split and ``data.yaml``
+names them: ``train``, ``val`` and ``test`` as Ultralytics reads them, ``eval`` (the golden
+items) beside them for ``yolo val split=eval``; without a val split, ``val`` is the train list.
 """
 
 from __future__ import annotations
@@ -58,7 +61,6 @@ _INDEX = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SLACK = 1e-9  # tools round 1.0 to 1.0000000000000002; anything more is a real overflow
 MARK = "# YOLO dataset written by labelspec:"
-OWN_FILES = ("data.yaml", "classes.txt", "images.txt", "README.txt")
 
 
 # -- the files of an export: a folder or a zip --------------------------------------------------
@@ -623,12 +625,20 @@ def _fraction(value: float) -> str:
     return format(value, ".6g")
 
 
-def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | None = None) -> int:
+def write(
+    labels: pa.Table,
+    items: pa.Table,
+    spec,
+    out: Path,
+    snapshot: str | None = None,
+    splits: dict[str, str] | None = None,
+) -> int:
     """A YOLO dataset folder of the boxes of a detection guideline; returns the boxes written.
 
     Items are named by their item_id (a path below the images folder, kept with its folders);
-    an id without a suffix takes its file's. Refused before anything is written when a label's
-    class is not in the spec, an item has no size or two items would share a label file."""
+    an id without a suffix takes its file's. ``splits`` (item_id -> split) adds a list of
+    images per split. Refused before anything is written when a label's class is not in the
+    spec, an item has no size or two items would share a label file."""
     out = Path(out)
     if spec.task != "detection":
         raise LabelspecError(
@@ -653,13 +663,15 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
         raise LabelspecError(
             f"{out} is not empty and holds no labelspec YOLO export: choose a new or empty folder"
         )
+    lists = _split_lists(files, splits) if splits is not None else {}
     texts = {
-        "data.yaml": _data_yaml_text(spec, snapshot),
+        "data.yaml": _data_yaml_text(spec, snapshot, list(lists)),
         "classes.txt": "".join(f"{cls.id}\n" for cls in spec.classes),
-        "images.txt": "".join(f"./images/{name}\n" for name, _ in files.values()),
+        "images.txt": "".join(f"./images/{name}\n" for name, _, _ in files.values()),
         "README.txt": _readme(
-            spec, snapshot, out, _source_folder(known, {r["item_id"] for r in rows})
+            spec, snapshot, out, _source_folder(known, {r["item_id"] for r in rows}), list(lists)
         ),
+        **{f"{split}.txt": text for split, text in lists.items()},
     }
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -669,7 +681,7 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
             for name, text in texts.items():
                 (staging / name).write_text(text, encoding="utf-8")
             (staging / "labels").mkdir()
-            for label, (_, lines) in files.items():
+            for label, (_, lines, _) in files.items():
                 target = staging / label
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text("".join(lines), encoding="utf-8")
@@ -678,14 +690,26 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
             shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise LabelspecError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return sum(len(lines) for _, lines in files.values())
+    return sum(len(lines) for _, lines, _ in files.values())
+
+
+SPLIT_KEYS = ("train", "val", "test")  # what Ultralytics' data.yaml names
+
+
+def _split_lists(files: dict[str, tuple[str, list[str], str]], splits: dict[str, str]) -> dict:
+    """<split> -> its image list (./images/<name> lines), train, val, test first."""
+    lists: dict[str, list[str]] = {}
+    for name, _, item_id in files.values():
+        lists.setdefault(splits[item_id], []).append(f"./images/{name}\n")
+    order = [s for s in SPLIT_KEYS if s in lists] + sorted(set(lists) - set(SPLIT_KEYS))
+    return {split: "".join(lists[split]) for split in order}
 
 
 def _label_lines(
     rows: list[dict], items: dict[str, dict], index: dict[str, int]
-) -> dict[str, tuple[str, list[str]]]:
-    """labels/<name>.txt -> (the image's name, its lines), in item order."""
-    files: dict[str, tuple[str, list[str]]] = {}
+) -> dict[str, tuple[str, list[str], str]]:
+    """labels/<name>.txt -> (the image's name, its lines, the item id), in item order."""
+    files: dict[str, tuple[str, list[str], str]] = {}
     owner: dict[str, str] = {}
     sizeless = []
     for label in rows:
@@ -706,7 +730,7 @@ def _label_lines(
                 f"items {owner[path]} and {item_id} would share {path}: YOLO pairs an image "
                 "with its labels by name without the suffix (register one under another id)"
             )
-        lines = files.setdefault(path, (name, []))[1]
+        lines = files.setdefault(path, (name, [], item_id))[1]
         if label["class"] is None:
             continue  # "no objects here": a background image, an empty label file
         cx, cy, w, h = _to_yolo(label["bbox"], width, height)
@@ -745,13 +769,31 @@ def _image_name(item: dict) -> str:
     return name
 
 
-def _data_yaml_text(spec, snapshot: str | None) -> str:
+def _data_yaml_text(spec, snapshot: str | None, splits: list[str] | None = None) -> str:
     made = f"{spec.guideline} {spec.version}" + (f", snapshot {snapshot}" if snapshot else "")
+    if not splits:
+        lists = [
+            "train: images.txt",
+            "val: images.txt  # one list for both: split it for a held-out validation set",
+        ]
+    else:
+        lists = [f"train: {'train' if 'train' in splits else splits[0]}.txt"]
+        if "val" in splits:
+            lists.append("val: val.txt")
+        else:
+            lists.append(
+                f"val: {lists[0].split(': ')[1]}  # no val split: pin one with "
+                "`trainset create --split train=0.9,val=0.1`"
+            )
+        for split in splits:
+            if split not in ("train", "val"):
+                note = "  # the golden items: evaluate, never train" if split == "eval" else ""
+                key = split if split in (*SPLIT_KEYS, "eval") else json.dumps(split)
+                lists.append(f"{key}: {split}.txt{note}")
     lines = [
         f"{MARK} {made}".replace("\n", " "),
         "# Ultralytics reads it as is once the images are in place (see README.txt).",
-        "train: images.txt",
-        "val: images.txt  # one list for both: split it for a held-out validation set",
+        *lists,
         f"nc: {len(spec.classes)}",
         "names:",
         # quoted: YAML 1.1, which Ultralytics reads, takes a bare yes/no/null for other types
@@ -772,19 +814,27 @@ def _source_folder(known: dict[str, dict], exported: set[str]) -> str | None:
     return folders.pop() if len(folders) == 1 else None
 
 
-def _readme(spec, snapshot: str | None, out: Path, folder: str | None) -> str:
+def _readme(
+    spec, snapshot: str | None, out: Path, folder: str | None, splits: list[str] | None = None
+) -> str:
     made = f"{spec.guideline} {spec.version}" + (f" (snapshot {snapshot})" if snapshot else "")
     copy = (
         f"in the workspace, `cp -r {folder}/. {out}/images/` does it"
         if folder
         else "items registered from a folder keep their paths inside it"
     )
+    lists = (
+        "".join(f"{split + '.txt':<13}the images of the {split} split\n" for split in splits)
+        if splits
+        else ""
+    )
+    listed = "the split lists" if splits else "images.txt for train and val"
     return f"""YOLO detection labels of {made}, written by labelspec.
 
-data.yaml    the Ultralytics dataset file: class names, and images.txt for train and val
+data.yaml    the Ultralytics dataset file: class names, and {listed}
 classes.txt  the class names, one per line, line 1 being class 0
 images.txt   where each image goes: ./images/<item id>
-labels/      one <item id>.txt per labeled image: class cx cy w h, fractions of its size
+{lists}labels/      one <item id>.txt per labeled image: class cx cy w h, fractions of its size
 
 The images are not copied: put each item's image where images.txt says
 ({copy}), then train, for example
@@ -817,6 +867,7 @@ def _place(staging: Path, out: Path) -> None:
         if (stale / "labels").exists():
             os.replace(stale / "labels", out / "labels")  # the earlier export stays whole
         raise
-    for name in OWN_FILES:
-        os.replace(staging / name, out / name)
+    for path in staging.iterdir():  # data.yaml, classes.txt, the image lists, README.txt
+        if path.name != "labels":
+            os.replace(path, out / path.name)
     shutil.rmtree(stale, ignore_errors=True)

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError
-from labelspec.resolve.result import RESOLVED_SCHEMA, TRAINSET_SCHEMA, Resolved
+from labelspec.resolve.result import LABELS_SCHEMA, RESOLVED_SCHEMA, TRAINSET_SCHEMA, Resolved
 from labelspec.workspace import Workspace
 
 METHODS = ("majority", "dawid-skene", "latest", "golden-first")
@@ -30,6 +30,7 @@ IOU_THRESHOLD = 0.55  # ensemble-boxes' default for weighted boxes fusion
 __all__ = [
     "FALLBACKS",
     "IOU_THRESHOLD",
+    "LABELS_SCHEMA",
     "METHODS",
     "RESOLVED_SCHEMA",
     "TRAINSET_SCHEMA",
@@ -83,6 +84,10 @@ def resolve(
         table, decision = _classification(current, rule, gold, flags, batch_ids, superseding)
     else:
         table, decision = _sets(current, rule, gold, flags, iou)
+    classes = [
+        r[0] for r in current.con.execute('select "class" from classes order by code').fetchall()
+    ]
+    names = {cls.id: cls.name for cls in current.spec.classes}
     return Resolved(
         dataset=dataset,
         snapshot=snap.name,
@@ -95,6 +100,8 @@ def resolve(
         min_confidence=min_confidence,
         labeler_quality=decision.quality or {},
         diagnostics=decision.diagnostics or {},
+        classes=classes,
+        class_names={c: names.get(c, c) for c in classes},
     )
 
 
@@ -181,7 +188,9 @@ def _sets(current, rule: str, golden: pa.Table | None, flags, iou: float):
     from labelspec.resolve.golden import region_rows
     from labelspec.store.engine import database
 
-    marks = regions.load_marks(current.con, _class_list(current, golden), flags)
+    marks = regions.load_marks(
+        current.con, _class_list(current, golden), flags, current.task == "detection"
+    )
     if current.task == "detection":  # objects across classes, each with a class vote
         found = objects.candidates(marks, iou)
         decide_objects = {

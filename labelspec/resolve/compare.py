@@ -2,7 +2,8 @@
 
 An item's labels are compared as a whole: its class (classification), or the set of its
 classes, boxes (corners to a millionth of a pixel) and spans. ``class_changes`` counts
-"old -> new" for the items each side gives exactly one label.
+"old -> new" for the items each side gives exactly one label. Two training sets also say which
+items moved split (``split_changes``, "train -> val"): none, when both split the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ select count(*) filter (where b.item_id is null) as only_a,
        count(*) filter (where a.item_id = b.item_id and a.labels is distinct from b.labels) as changed
 from a_sets a full join b_sets b using (item_id)
 """
+_MOVED = """
+with a_split as (select distinct item_id, split from a_full),
+     b_split as (select distinct item_id, split from b_full)
+select a.split || ' -> ' || b.split as change, count(*) as n, min(item_id) as example
+from a_split a join b_split b using (item_id)
+where a.split <> b.split
+group by 1 order by n desc, change
+"""
 _CHANGES = """
 select a.one_class || ' -> ' || b.one_class as change, count(*) as n
 from a_sets a join b_sets b using (item_id)
@@ -46,6 +55,14 @@ def compare(a: pa.Table, b: pa.Table, examples: int = 10) -> dict[str, Any]:
         con.execute(_SETS.format(t=name))
     only_a, only_b, same, changed = con.execute(_COUNTS).fetchall()[0]
     changes = dict(con.execute(_CHANGES).fetchall())
+    moved: dict[str, int] = {}
+    moved_examples: list[str] = []
+    if "split" in a.column_names and "split" in b.column_names:
+        con.register("a_full", a.select(["item_id", "split"]))
+        con.register("b_full", b.select(["item_id", "split"]))
+        found = con.execute(_MOVED).fetchall()
+        moved = {change: n for change, n, _ in found}
+        moved_examples = sorted(example for _, _, example in found)[:examples]
     sample = [
         r[0]
         for r in con.execute(
@@ -61,4 +78,7 @@ def compare(a: pa.Table, b: pa.Table, examples: int = 10) -> dict[str, Any]:
         "changed": changed,
         "class_changes": changes,
         "changed_examples": sample,
+        "moved_split": sum(moved.values()),
+        "split_changes": moved,
+        "moved_examples": moved_examples,
     }

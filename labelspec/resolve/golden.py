@@ -1,16 +1,27 @@
-"""Golden labels for ``golden-first``: the chosen golden version as it is at the snapshot."""
+"""Golden labels for ``golden-first`` and for a training set's ``eval`` split: the chosen golden
+version as it is at the snapshot, its labels as resolved rows, and which of them a newer
+guideline release makes suspect."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.guideline.releases import releases
+from labelspec.resolve import classes
+from labelspec.resolve.result import RESOLVED_SCHEMA
+from labelspec.store.engine import database
 from labelspec.workspace import Workspace
 
 
-def golden_at(ws: Workspace, dataset: str, ref: str | None, commit: str) -> tuple[pa.Table, str]:
+def golden_at(
+    ws: Workspace, dataset: str, ref: str | None, commit: str, purpose: str = "golden-first"
+) -> tuple[pa.Table, str]:
     """The labels of golden set ``ref`` (``NAME``, ``NAME@vN`` or ``NAME@<batch>``; the only set
-    when None) in the tree of ``commit``, and the exact version used (``NAME@<batch>``)."""
+    when None) in the tree of ``commit``, and the exact version used (``NAME@<batch>``).
+    ``purpose`` names what needs it in the messages."""
     import pyarrow.parquet as pq
 
     from labelspec.store.golden import load_sets
@@ -19,13 +30,14 @@ def golden_at(ws: Workspace, dataset: str, ref: str | None, commit: str) -> tupl
     sets = load_sets(ws, dataset, rev=commit)
     if not sets:
         raise NotFoundError(
-            f"golden-first needs a golden set, and dataset {dataset!r} has none at {commit[:10]} "
+            f"{purpose} needs a golden set, and dataset {dataset!r} has none at {commit[:10]} "
             "(add one with `labelspec golden add`, or pick another --method)"
         )
     if ref is None:
         if len(sets) > 1:
             raise LabelspecError(
-                f"dataset {dataset!r} has golden sets {', '.join(sets)}: say which with --golden NAME"
+                f"dataset {dataset!r} has golden sets {', '.join(sets)}: say which {purpose} "
+                "uses with --golden NAME"
             )
         ref = next(iter(sets))
     name, _, wanted = ref.partition("@")
@@ -73,3 +85,53 @@ def region_rows(con, golden: pa.Table, task: str) -> pa.Table:
         group="g.label_id, g.bbox, g.span" if task != "multilabel" else "bbox, span",
     )
     return con.sql(sql).to_arrow_table()
+
+
+def expert_rows(golden: pa.Table, task: str, class_ids: list[str]) -> pa.Table:
+    """RESOLVED_SCHEMA rows of a golden set's labels, method ``golden``, confidence 1: an item's
+    class by the experts' majority (classification), every box, span or class as drawn (the
+    rest), an empty answer as a ``no objects`` row. ``suspect`` is false: ``golden_suspects``."""
+    con = database()
+    if task == "classification":
+        con.register("labels", golden)
+        con.register("classes", pa.table({"class": class_ids, "code": range(len(class_ids))}))
+        votes = classes.load_votes(con, class_ids, pc.unique(golden["batch_id"]).to_pylist())
+        decided = classes.majority(votes)
+        decided.method = "golden"
+        return classes.table(votes, decided, np.ones(votes.n_items, bool))
+    rows = region_rows(con, golden, task)
+    con.register("expert", rows)
+    table = con.sql(
+        "select *, false as suspect from expert "
+        'order by item_id, "class", bbox.x, bbox.y, bbox.w, bbox.h, span.start, span."end"'
+    ).to_arrow_table()
+    return table.select(RESOLVED_SCHEMA.names).cast(RESOLVED_SCHEMA)
+
+
+def golden_suspects(con, ws: Workspace, guideline: str, golden: pa.Table) -> pa.Array:
+    """Item ids of the golden labels the newest guideline release makes suspect, by the lineage
+    rules of ``trace impact`` (``labelspec.lineage.suspicion``: a changed class, one confusable
+    with it, a rule's ``where``, an empty answer after a change); experts have no training
+    records, so the training rule does not apply. ``con`` holds the snapshot's ``items``."""
+    from labelspec.lineage import suspicion  # as resolve.suspects does
+    from labelspec.lineage.trace import versions_between
+
+    released = releases(ws, guideline)
+    if not released:
+        return pa.array([], pa.string())
+    target = released[-1].version
+    versions = pc.unique(golden["guideline_version"]).to_pylist()
+    older = versions_between(ws, guideline, versions, None, target)
+    found = suspicion.suspicions(ws, guideline, older, target)
+    item_columns = set(con.sql("select * from items limit 0").columns)
+    sql = suspicion.register(con, found, item_columns, prefix="g")
+    con.register("g_labels", golden)
+    return (
+        con.sql(
+            f"select distinct l.item_id from g_labels l {sql.joins} "
+            f"where ({sql.kind}) is not null order by 1"
+        )
+        .to_arrow_table()
+        .column("item_id")
+        .combine_chunks()
+    )

@@ -21,7 +21,8 @@ Only a class somebody drew on a candidate, or background, can be decided. A cand
 that drew it as confidence, so a reviewer sees it); a decided class is ``resolved``, its box the
 weighted mean of the boxes of that class. An item whose votes resolve no object gets one
 ``no objects`` row (class and box null), resolved with the confidence that each of its rejected
-candidates is not real (1 when nobody drew anything): a background image for a training set.
+candidates is not real (1 when nobody drew anything), citing the explicit empty answers on it:
+a background image for a training set.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def table(marks: Marks, objs: Objects, d: Decision, code: np.ndarray) -> pa.Tabl
             "method": pa.array(np.full(m, d.method)),
             "voters": pa.array(voters[empty_items], pa.int32()),
             "labelers": _silent(marks, empty_items),
-            "label_ids": pa.array([[] for _ in range(m)], pa.list_(pa.string())),
+            "label_ids": _empty_answers(marks, empty_items),
             "suspect": pa.array(marks.suspect[empty_items], pa.bool_()),
         },
         schema=RESOLVED_SCHEMA,
@@ -264,6 +265,16 @@ def pc_take(names: pa.Array, codes: np.ndarray) -> pa.Array:
     """Class names for codes; -1 (a draw between classes) is null."""
     taken = names.take(pa.array(np.maximum(codes, 0)))
     return pc.if_else(pa.array(codes < 0), pa.scalar(None, pa.string()), taken)
+
+
+def _empty_answers(marks: Marks, items: np.ndarray) -> pa.ListArray:
+    """Per item in ``items`` (sorted): the explicit empty answers on it, its lineage."""
+    on = np.flatnonzero(np.isin(marks.empty_item, items))
+    row = np.searchsorted(items, marks.empty_item[on])
+    offsets = np.r_[0, np.cumsum(np.bincount(row, minlength=len(items)))]
+    return pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()), marks.empty_label_id.take(pa.array(on, pa.int64()))
+    )
 
 
 def _silent(marks: Marks, items: np.ndarray) -> pa.ListArray:

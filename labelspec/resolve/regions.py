@@ -19,7 +19,7 @@ decided from which of the item's labelers marked it:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -57,6 +57,16 @@ from labels l join r_latest r on r.item_id = l.item_id and r.labeler_id = l.labe
      join classes c on c."class" = l."class"
 order by v.i, c.code, s, e, w.j, l.label_id
 """
+# explicit empty answers ("no objects here") of each labeler's newest delivery: the labels a
+# resolved "no objects" row comes from
+_EMPTY = """
+select v.i, l.label_id
+from labels l join r_latest r on r.item_id = l.item_id and r.labeler_id = l.labeler_id
+                             and r.batch = l.batch_id
+     join r_items v on v.item_id = l.item_id join r_labelers w on w.labeler_id = l.labeler_id
+where l."class" is null and l.bbox is null and l.span is null
+order by v.i, w.j, l.label_id
+"""
 
 
 @dataclass
@@ -75,16 +85,24 @@ class Marks:
     span: np.ndarray  # (marks, 2) start, end (ner)
     label_id: pa.Array
     suspect: np.ndarray  # per item: a current label of it is suspect
+    empty_item: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sorted
+    empty_label_id: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
 
 
-def load_marks(con, class_ids: list[str], rule=None) -> Marks:
-    """The marks of the ``labels`` view (``rule`` flags suspect labels, ``suspects.Rule``)."""
+def load_marks(con, class_ids: list[str], rule=None, empty_answers: bool = False) -> Marks:
+    """The marks of the ``labels`` view (``rule`` flags suspect labels, ``suspects.Rule``);
+    ``empty_answers``: the explicit empty answers too (detection cites them)."""
     from labelspec.resolve.suspects import NONE
 
     rule = rule or NONE
     con.execute(_MARKS_SQL)
     voters = con.sql(_VOTERS).to_arrow_table()
     marks = con.sql(_MARKS).to_arrow_table()
+    empty = (
+        con.sql(_EMPTY).to_arrow_table()
+        if empty_answers
+        else pa.table({"i": pa.array([], pa.int64()), "label_id": pa.array([], pa.string())})
+    )
     flagged = con.sql(
         f"select distinct v.i from labels l join r_items v on v.item_id = l.item_id "
         f"{rule.joins} where {rule.flag}"
@@ -115,6 +133,8 @@ def load_marks(con, class_ids: list[str], rule=None) -> Marks:
         span=np.nan_to_num(np.column_stack([numbers(marks, "s"), numbers(marks, "e")])),
         label_id=marks.column("label_id").combine_chunks(),
         suspect=suspect,
+        empty_item=numbers(empty, "i", np.int64),
+        empty_label_id=empty.column("label_id").combine_chunks(),
     )
 
 

@@ -35,8 +35,37 @@ RESOLVED_SCHEMA = pa.schema(
         pa.field("suspect", pa.bool_(), nullable=False),  # under the newest guideline release
     ]
 )
-# A training set holds resolved rows only, so it does without ``status``.
-TRAINSET_SCHEMA = pa.schema([f for f in RESOLVED_SCHEMA if f.name != "status"])
+# The resolved rows of ``Resolved.labels`` (what goes into a training set) do without ``status``.
+LABELS_SCHEMA = pa.schema([f for f in RESOLVED_SCHEMA if f.name != "status"])
+
+# A pinned training set: everything a loader needs, one row per item (classification), per
+# object (detection; one row with a null class for a background image) or per span / class.
+TRAINSET_SCHEMA = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field(
+            "split", pa.string(), nullable=False
+        ),  # train | val | test | eval | a column's value
+        pa.field("path", pa.string()),  # the item's file, relative to the workspace (git or DVC)
+        pa.field("width", pa.int32()),  # pixels (images)
+        pa.field("height", pa.int32()),
+        pa.field("class", pa.string()),  # the class id; null: "no objects" (a background image)
+        pa.field("class_index", pa.int32()),  # 0-based, in the record's ``classes`` order
+        pa.field("class_name", pa.string()),  # the spec's display name
+        pa.field("bbox", BBOX),  # pixels: top-left x, y, width, height (COCO's convention)
+        pa.field("span", SPAN),  # characters, end exclusive
+        pa.field("attributes", pa.string(), nullable=False),  # JSON: the majority per attribute
+        pa.field("attribute_ties", pa.list_(pa.string()), nullable=False),  # no majority: left out
+        pa.field("confidence", pa.float64(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),  # golden on the eval split's rows
+        pa.field("voters", pa.int32(), nullable=False),
+        pa.field("labelers", pa.list_(pa.string()), nullable=False),
+        pa.field("label_ids", pa.list_(pa.string()), nullable=False),
+        pa.field("label_versions", pa.list_(pa.string()), nullable=False),  # per label id
+        pa.field("guideline_version", pa.string()),  # the newest of ``label_versions``
+        pa.field("suspect", pa.bool_(), nullable=False),
+    ]
+)
 
 
 @dataclass
@@ -52,6 +81,8 @@ class Resolved:
     min_confidence: float = 0.0
     labeler_quality: dict[str, float] = field(default_factory=dict)  # dawid-skene estimates
     diagnostics: dict[str, Any] = field(default_factory=dict)  # dawid-skene: iterations, converged
+    classes: list[str] = field(default_factory=list)  # class ids, spec order, then others used
+    class_names: dict[str, str] = field(default_factory=dict)  # id -> the spec's display name
 
     def _low_mask(self) -> pa.ChunkedArray:
         status, confidence = self.table.column("status"), self.table.column("confidence")
@@ -81,7 +112,7 @@ class Resolved:
             pc.equal(self.table.column("status"), "resolved"),
             pc.invert(pc.is_in(self.table.column("item_id"), value_set=low)),
         )
-        return self.table.filter(keep).select(TRAINSET_SCHEMA.names)
+        return self.table.filter(keep).select(LABELS_SCHEMA.names)
 
     def counts(self) -> dict[str, Any]:
         from labelspec.store.engine import database

@@ -1,16 +1,19 @@
 """Pinned training sets: a resolution of a dataset's labels, stored once under a name.
 
-``trainsets/<name>/<id>.parquet`` holds the resolved labels (one row per item, or per box or
-span; ``labelspec.resolve.TRAINSET_SCHEMA``), its bytes in DVC like a label batch, beside a
-committed ``<id>.parquet.dvc`` whose ``meta`` is the set's record: the revision resolved, the
-method and its parameters, the file's sha256 and the counts. The tag ``trainset/<name>`` points
-at the commit that added it and carries the same record, so a model card that names the set
-names one file, for good. Names are the users' (one per model run, say): an existing name is
-refused, never overwritten. ``trainsets/.gitignore`` keeps the data out of git with one static
-pattern, the same in every clone.
+``trainsets/<name>/<id>.parquet`` holds everything a loader needs (one row per item, or per box
+or span, with its split, item path and size, class index, provenance:
+``labelspec.resolve.TRAINSET_SCHEMA``, shaped by ``labelspec.resolve.trainset``), its bytes in
+DVC like a label batch, beside a committed ``<id>.parquet.dvc`` whose ``meta`` is the set's
+record: the revision resolved, the method and its parameters, the split, what was left out and
+why, the file's sha256 and the counts. The tag ``trainset/<name>`` points at the commit that
+added it and carries the same record, so a model card that names the set names one file, for
+good. Names are the users' (one per model run, say): an existing name is refused, never
+overwritten. ``trainsets/.gitignore`` keeps the data out of git with one static pattern, the
+same in every clone.
 
-``open_trainset`` reads a set where training runs, without a clone or a ``dvc pull``: git (or a
-folder) resolves the tag, DVC's API reads just that file from the DVC remote.
+``read_pinned`` reads a set where training runs, without a clone or a ``dvc pull``: git (or a
+folder) resolves the tag, DVC's API reads just that file from the DVC remote
+(``labelspec.loaders.open_trainset`` builds the loaders on it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError, VcsError
+from labelspec.resolve import IOU_THRESHOLD, splits
+from labelspec.resolve.trainset import build
 from labelspec.workspace import Workspace
 
 FOLDER = "trainsets"
@@ -64,6 +69,25 @@ class Trainset:
     size: int = 0
     commit: str | None = None  # the commit that added the set (the tag's)
     tagged: bool = False
+    # how it was split and what was left out (sets pinned before splits have the defaults)
+    split: dict[str, Any] = field(default_factory=lambda: {"by": "none"})
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    golden_into: str = "train"
+    golden_set: str | None = None
+    golden_items: int = 0
+    suspect_policy: str = "include"
+    suspect_release: str | None = None
+    suspect_kept: int = 0  # suspect items in the set
+    left_out: dict[str, int] = field(default_factory=dict)  # reason -> items
+    left_out_examples: dict[str, list[str]] = field(default_factory=dict)
+    classes: list[str] = field(default_factory=list)  # class_index -> class id
+    class_names: list[str] = field(default_factory=list)
+    guideline_versions: dict[str, int] = field(default_factory=dict)  # of the labels cited
+    labelers: dict[str, int] = field(default_factory=dict)
+    vendors: dict[str, int] = field(default_factory=dict)  # the labelers' vendors -> labels
+    sources: dict[str, int] = field(default_factory=dict)  # label source -> labels cited
+    attribute_ties: int = 0  # rows with an attribute left out on a draw
+    unlabeled_items: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # fields later releases add
 
     @classmethod
@@ -72,6 +96,11 @@ class Trainset:
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         extra = {k: v for k, v in values.items() if k not in known and k != "kind"}
         return cls(**{k: v for k, v in values.items() if k in known}, extra=extra)
+
+    def ordered_splits(self) -> list[tuple[str, dict[str, Any]]]:
+        """The splits as they are listed (train, val, test, eval, then others): records keep
+        their keys sorted."""
+        return [(name, self.splits[name]) for name in splits.ordered(self.splits)]
 
     @property
     def id(self) -> str:
@@ -111,31 +140,33 @@ def create_trainset(
     fallback: str = "majority",
     iou: float | None = None,
     message: str | None = None,
+    split: str | None = None,
+    seed: int = 0,
+    split_by: str | None = None,
+    golden_into: str = "eval",
+    suspect: str = "exclude",
 ) -> Trainset:
     """Resolve ``dataset`` at ``snapshot`` by ``method`` and pin the result as ``name``: one file,
     its record, one commit and the tag ``trainset/<name>``. Items below ``min_confidence`` (or
-    tied) stay out and are counted."""
-    from labelspec.resolve import IOU_THRESHOLD, resolve
+    tied), and by default items suspect under the newest release, stay out and are counted;
+    golden items form the ``eval`` split (``labelspec.resolve.trainset``); the rest are split
+    by ``split`` (``train=0.8,val=0.2``) and ``seed``, or by the item column ``split_by``."""
     from labelspec.store.batches import new_batch_id, write_parquet_hashed
     from labelspec.store.records import DATA_SUFFIX
     from labelspec.transaction import transaction
     from labelspec.vcs import Git
 
     check_name(name)
+    plan = splits.plan(split, seed, split_by)
     with Git(ws.root) as git:
         _refuse_existing(ws, git, name)
-    resolved = resolve(
+    built = build(
         ws, dataset, method, snapshot, min_confidence, golden, fallback,
-        IOU_THRESHOLD if iou is None else iou,
+        IOU_THRESHOLD if iou is None else iou, plan, golden_into, suspect,
     )  # fmt: skip
-    labels = resolved.labels
+    resolved, table = built.resolved, built.table
+    figures = built.figures
     counts = resolved.counts()
-    if labels.num_rows == 0:
-        raise LabelspecError(
-            f"no label of {dataset} at {resolved.snapshot} resolves by {method} with confidence "
-            f">= {min_confidence} ({counts['low_confidence']} low-confidence items): lower "
-            "--min-confidence, or relabel them first"
-        )
     record = {
         "kind": "trainset",
         "name": name,
@@ -147,15 +178,13 @@ def create_trainset(
         "min_confidence": min_confidence,
         "snapshot": resolved.snapshot,
         "revision": resolved.commit,
-        "rows": counts["labels"],
-        "items": counts["resolved_items"],
         "decided_items": counts["items"],
         "ties": counts["ties"],
         "low_confidence": counts["low_confidence"],
         "suspect_items": counts["suspect_items"],
-        "by_class": counts["by_class"],
         "labeler_quality": resolved.labeler_quality,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **figures,
     }
     summary = (
         f"trainset {name}: {record['rows']} labels on {record['items']} items of {dataset}, "
@@ -169,7 +198,7 @@ def create_trainset(
         set_id = "t" + new_batch_id()[1:]
         path = tx.new_file(folder / name / f"{set_id}{DATA_SUFFIX}")
         hashes = write_parquet_hashed(
-            labels, path, {"labelspec.trainset": name, "labelspec.dataset": dataset}
+            table, path, {"labelspec.trainset": name, "labelspec.dataset": dataset}
         )
         meta = tx.track(path, record, hashes)
         tx.tag(tag_name(name), f"{summary}\n\n{json.dumps(meta, sort_keys=True)}\n")
@@ -288,6 +317,9 @@ def _checked_table(data: bytes, sha256: str, name: str) -> pa.Table:
     return pq.read_table(pa.BufferReader(data))
 
 
+SUMMARY = ("name", "dataset", "method", "revision", "rows", "split")
+
+
 # -- diff and lineage ------------------------------------------------------------------------------
 def diff_trainsets(ws: Workspace, a: str, b: str) -> dict[str, Any]:
     """How two training sets differ, item by item (``labelspec.resolve.compare.compare``)."""
@@ -296,8 +328,8 @@ def diff_trainsets(ws: Workspace, a: str, b: str) -> dict[str, Any]:
     first, second = get_trainset(ws, a), get_trainset(ws, b)
     result = compare(load_trainset(ws, a), load_trainset(ws, b))
     return {
-        "a": {k: getattr(first, k) for k in ("name", "dataset", "method", "revision", "rows")},
-        "b": {k: getattr(second, k) for k in ("name", "dataset", "method", "revision", "rows")},
+        "a": {k: getattr(first, k) for k in SUMMARY},
+        "b": {k: getattr(second, k) for k in SUMMARY},
         **result,
     }
 
@@ -345,29 +377,40 @@ def trainsets_of_item(ws: Workspace, dataset: str, item_id: str) -> list[dict[st
 
 
 # -- read where training runs ------------------------------------------------------------------------
-def open_trainset(
+SOURCE_REMOTE = "labelspec-trainset-source"  # the name a remote_config gets in DVC's config
+
+
+def dvc_filesystem(
+    url: str, rev: str, remote: str | None = None, remote_config: dict[str, Any] | None = None
+):
+    """DVC's file system over the repository ``url`` at ``rev``, reading DVC-tracked files from
+    its DVC remote (``remote``, a remote named in its config) or the one ``remote_config``
+    describes (the settings of ``dvc remote add``)."""
+    from dvc.api import DVCFileSystem
+
+    if remote_config and remote is None:
+        # a remote of its own: merged into the committed one, an S3 config would inherit
+        # the local folder remote's settings, which DVC then refuses
+        remote = SOURCE_REMOTE
+    return DVCFileSystem(url, rev=rev, remote=remote, remote_config=remote_config)
+
+
+def read_pinned(
     url_or_path: str | Path,
     name: str,
     rev: str | None = None,
     remote: str | None = None,
     remote_config: dict[str, Any] | None = None,
-) -> pa.Table:
-    """A training set read from a git URL or a workspace folder, with no clone of your own and no
-    ``dvc pull``: the tag ``trainset/<name>`` (or ``rev``) names the commit, DVC's API reads the
-    one file from the workspace's DVC remote, or from ``remote`` (a remote named in its DVC
-    config), or from the remote ``remote_config`` describes (``{"url": "s3://bucket/labels",
-    "endpointurl": ...}``, the settings of ``dvc remote add``). Checked against its sha256."""
-    from dvc.api import DVCFileSystem
-
+) -> tuple[Trainset, pa.Table]:
+    """A training set's record and table, read from a git URL or a workspace folder with no
+    clone of your own and no ``dvc pull``: the tag ``trainset/<name>`` (or ``rev``) names the
+    commit, DVC's API reads the one file from the DVC remote (``dvc_filesystem``). Checked
+    against its sha256."""
     check_name(name)
     url, rev = str(url_or_path), rev or tag_name(name)
     folder = f"{FOLDER}/{name}"
-    if remote_config and remote is None:
-        # a remote of its own: merged into the committed one, an S3 config would inherit
-        # the local folder remote's settings, which DVC then refuses
-        remote = "labelspec-trainset-source"
-    with _dvc_errors(url, rev):
-        fs = DVCFileSystem(url, rev=rev, remote=remote, remote_config=remote_config)
+    with dvc_errors(url, rev):
+        fs = dvc_filesystem(url, rev, remote, remote_config)
         try:
             try:
                 listing = fs.ls(folder, detail=False, dvcfiles=True)
@@ -385,11 +428,12 @@ def open_trainset(
                 data = handle.read()
         finally:
             fs.close()
-    return _checked_table(data, meta.get("sha256", ""), name)
+    table = _checked_table(data, meta.get("sha256", ""), name)
+    return Trainset.from_meta(meta, file=records[0].removesuffix(".dvc").lstrip("/")), table
 
 
 @contextlib.contextmanager
-def _dvc_errors(url: str, rev: str) -> Iterator[None]:
+def dvc_errors(url: str, rev: str) -> Iterator[None]:
     """DVC's and git's failures as ``VcsError`` (what ``labelspec.vcs`` does for the workspace)."""
     from dvc.exceptions import DvcException
     from scmrepo.exceptions import SCMError

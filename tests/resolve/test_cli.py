@@ -66,15 +66,21 @@ def test_errors_exit_non_zero_with_what_to_do(digits_votes, invoke):
 
 def test_trainset_commands(digits_votes, copy_of, invoke):
     ws = copy_of(digits_votes)
-    made = invoke(ws, "trainset", "create", "v1", "--dataset", "digits", "--min-confidence", "0.7")
+    made = invoke(ws, "trainset", "create", "v1", "--dataset", "digits", "--min-confidence", "0.7",
+                  "--suspect", "include")  # fmt: skip
     assert "Pinned training set v1: 7 label(s) on 7 item(s) of digits" in made.stdout
-    assert "left out: 3 low-confidence item(s) (1 tie(s))" in made.stdout
+    assert "splits: train 7 item(s)" in made.stdout
+    assert (
+        "left out: 3 item(s): low confidence (a tie, or below --min-confidence), 1 tie(s)"
+        in made.stdout
+    )
     record = json.loads(
         invoke(ws, "trainset", "create", "v2", "--dataset", "digits", "--method", "dawid-skene",
-               "--json").stdout
+               "--suspect", "include", "--json").stdout
     )  # fmt: skip
     assert (record["name"], record["rows"], record["tagged"]) == ("v2", 10, True)
-    again = invoke(ws, "trainset", "create", "v1", "--dataset", "digits", expect=1)
+    again = invoke(ws, "trainset", "create", "v1", "--dataset", "digits", "--suspect", "include",
+                   expect=1)  # fmt: skip
     assert "exists already" in again.stderr
     shown = json.loads(invoke(ws, "trainset", "show", "v1", "--json").stdout)
     assert (shown["min_confidence"], shown["low_confidence"]) == (0.7, 3)
@@ -84,14 +90,14 @@ def test_trainset_commands(digits_votes, copy_of, invoke):
     assert "v2" in invoke(ws, "trainset", "list", "--dataset", "digits").stdout
     diff = invoke(ws, "trainset", "diff", "v1", "v2")
     # v1 left out d04, d06, d09 (0.7); v2 resolved all ten, the seven shared ones alike
-    assert "7 item(s) the same, 0 changed, 0 only in v1, 3 only in v2" in diff.stdout
+    assert "7 item(s) the same, 0 changed, 0 only in v1, 3 only in v2; 0 moved split" in diff.stdout
 
 
 def test_every_command_has_help_with_an_example():
     for args in (
         ["resolve"],
         ["trainset"],
-        *(["trainset", c] for c in ("create", "show", "list", "diff")),
+        *(["trainset", c] for c in ("create", "show", "list", "diff", "export", "card")),
     ):
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Example:" in result.stdout, args

@@ -9,7 +9,7 @@ import pytest
 
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.resolve import resolve
-from labelspec.resolve.result import RESOLVED_SCHEMA, TRAINSET_SCHEMA
+from labelspec.resolve.result import LABELS_SCHEMA, RESOLVED_SCHEMA
 from labelspec.store.golden import add_golden
 from tests.helpers import state
 from tests.store.conftest import write_jsonl
@@ -43,7 +43,7 @@ def test_majority_reports_the_tie_and_every_share(digits_votes):
     d04 = next(r for r in resolved.table.to_pylist() if r["item_id"] == "d04.png")
     assert d04["labelers"] == ["lab-a1", "lab-a2", "lab-b1", "lab-c1"]  # a tie cites every vote
     assert resolved.low_confidence == ["d04.png"]
-    assert resolved.labels.num_rows == 9 and resolved.labels.schema == TRAINSET_SCHEMA
+    assert resolved.labels.num_rows == 9 and resolved.labels.schema == LABELS_SCHEMA
 
 
 def test_label_ids_lead_back_to_the_labels(digits_votes):
