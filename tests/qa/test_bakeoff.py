@@ -191,7 +191,7 @@ def test_dvc_repro_runs_the_qa_stage_and_dvc_metrics_show_reads_it(graded: Works
         "NO_MKDOCS_2_WARNING": "1",
     }
     done = subprocess.run(
-        [str(bin_dir / "dvc"), "repro", "qa"],
+        [str(bin_dir / "dvc"), "repro", "datasets/digits/dvc.yaml:qa"],  # a dvc.yaml per dataset
         cwd=graded.root,
         env=env,
         capture_output=True,
@@ -207,7 +207,7 @@ def test_dvc_repro_runs_the_qa_stage_and_dvc_metrics_show_reads_it(graded: Works
         check=True,
     )
     metrics = json.loads(shown.stdout)
-    data = next(iter(metrics.values()))["data"]["reports/qa/metrics.json"]["data"]
+    data = next(iter(metrics.values()))["data"]["reports/qa/digits/metrics.json"]["data"]
     assert data["vendor-a"]["accuracy"] == 1.0
 
 
