@@ -113,6 +113,7 @@ def batch(batch_id, items, labeler, code, training, digest, b) -> pa.Table:
             "batch_id": np.full(rows, batch_id),
             "supersedes": pa.nulls(rows, LABEL_SCHEMA.field("supersedes").type),
             "tool_fields": pa.nulls(rows, pa.string()),
+            "annotation_key": np.char.add(f"bench:a-{b:02d}-", seq),
         },
         schema=LABEL_SCHEMA,
     )

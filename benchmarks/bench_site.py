@@ -16,7 +16,9 @@ CLASSES, EXAMPLES = 100, 20
 def _guideline(root) -> None:
     from PIL import Image
 
+    from labelspec.guideline.releases import tag_current
     from labelspec.init import init
+    from labelspec.workspace import Workspace
 
     if root.exists():
         shutil.rmtree(root)
@@ -61,6 +63,13 @@ def _guideline(root) -> None:
             old.unlink()
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-qm", "bench guideline"], cwd=root, check=True)
+    # this spec is the guideline's 1.0.0, not an edit of the template's: committed content that
+    # differs from its release is an error (a release of the edit would list the template's
+    # decision tree as removed, on a page the site links to a tree it no longer has)
+    subprocess.run(
+        ["git", "tag", "-d", "guideline/digits/v1.0.0"], cwd=root, check=True, capture_output=True
+    )
+    tag_current(Workspace(root), "digits")
 
 
 def _plain_copy(root, plain) -> None:

@@ -155,6 +155,12 @@ class Workspace:
 
         return connect(self, dataset, snapshot)
 
+    def manifest(self, dataset: str, snapshot: str | None = None):
+        """What engines need to read a snapshot's labels (``labelspec.store.manifest``)."""
+        from labelspec.store.manifest import manifest
+
+        return manifest(self, dataset, snapshot)
+
     # -- the write lock ------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:

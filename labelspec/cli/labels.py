@@ -305,3 +305,96 @@ def _attach_resolve() -> None:
 
 
 _attach_resolve()
+
+
+MANIFEST_SHOWN = 20  # batches listed by the human output (--json lists all)
+
+
+@labels_group.command("manifest")
+@click.argument("dataset")
+@snapshot_option
+@json_option
+def manifest_command(dataset, snapshot, as_json) -> None:
+    """What any engine needs to read a revision's labels, without opening them.
+
+    The commit, the rule that defines the current labels, the canonical schema (columns that
+    older batches lack read as NULL), and per batch its md5, rows, supersedes count and URLs:
+    the DVC cache object and the object in each configured DVC remote (local or s3://). With
+    --json, for Spark, Daft, Ray, DuckDB or a script; see docs/scale.md.
+
+    \b
+    Example:
+      labelspec labels manifest digits --json > manifest.json
+      labelspec labels manifest digits --snapshot HEAD~3
+    """
+    from labelspec.store.manifest import ADDED_COLUMNS, RULE, manifest
+    from labelspec.store.schema import LABEL_SCHEMA
+
+    found = manifest(_ws(), dataset, snapshot)
+    if as_json:
+        write_json(found.to_dict())
+        return
+    click.echo(
+        f"{dataset} {found.ref or found.commit[:10]} (commit {found.commit[:10]}): "
+        f"{len(found.batches)} batches, {found.rows} labels, {found.superseding} superseded "
+        f"annotation(s); digest {found.digest[:16]}"
+    )
+    click.echo(f"  rule: {RULE}")
+    click.echo(
+        f"  schema: labelspec.store.schema.LABEL_SCHEMA ({len(LABEL_SCHEMA)} columns; older "
+        f"batches lack {' and '.join(ADDED_COLUMNS)}, read as NULL)"
+    )
+    for remote in found.remotes:
+        click.echo(f"  remote {remote.name}{' (default)' if remote.default else ''}: {remote.url}")
+    if found.compacted is not None:
+        click.echo(
+            f"  compacted: {found.compacted.rows} current labels in "
+            f"{len(found.compacted.parts)} part(s), made from {found.compacted.commit[:10]}"
+        )
+    table(
+        None,
+        ["batch", "rows", "supersedes", "source", "md5"],
+        [
+            (b.id, b.rows, b.supersedes or "", b.source, b.md5)
+            for b in found.batches[:MANIFEST_SHOWN]
+        ],
+    )
+    if len(found.batches) > MANIFEST_SHOWN:
+        click.echo(f"  ... and {len(found.batches) - MANIFEST_SHOWN} more (--json lists all)")
+
+
+@labels_group.command("compact")
+@click.argument("dataset")
+@snapshot_option
+@json_option
+def compact_command(dataset, snapshot, as_json) -> None:
+    """Write a revision's current labels as a few large files sorted by item, for engines.
+
+    Many small batches cost a cluster one read each and an anti join; the compacted copy is
+    read instead while the batches stay what they are. It is keyed by the revision's manifest
+    digest (used only while the batches are the same), tracked by DVC and committed as a record,
+    so `labelspec push` sends it to the remote; `labelspec verify` checks it against the
+    batches it came from. Compacting the same batches again does nothing.
+
+    \b
+    Example:
+      labelspec labels compact digits --snapshot HEAD && labelspec push
+    """
+    from labelspec.store.compaction import compact
+
+    result = compact(_ws(), dataset, snapshot)
+    if as_json:
+        write_json(result.to_dict())
+        return
+    if not result.written:
+        click.echo(
+            f"{dataset} {result.snapshot}: already compacted ({result.rows} current labels, "
+            f"digest {result.digest[:16]})"
+        )
+        return
+    click.echo(
+        f"Compacted {dataset} {result.snapshot}: {result.rows} current labels of "
+        f"{result.batches} batches -> {len(result.parts)} part(s), {result.bytes} bytes, "
+        f"commit {(result.commit or '')[:10]}"
+    )
+    click.echo("  `labelspec push` sends it to the DVC remote")

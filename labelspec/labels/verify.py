@@ -8,7 +8,9 @@ every registered item's file is committed to git or listed by a DVC record whose
 every label's guideline version is a released tag whose content still has the digest the label
 carries (two divergent releases of one version are named with both commits); every training id
 exists; no item id was registered twice with different content; the roster has no clashing
-adds. A write that was interrupted is reported with the command that finishes or undoes it.
+adds; a compacted copy of a revision's labels (``labels compact``) has the digest of that
+revision's batches and the same rows as their current labels. A write that was interrupted is
+reported with the command that finishes or undoes it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError
+from labelspec.store import compaction
 from labelspec.store.engine import database
 from labelspec.store.itemfiles import Tracking, classify
 from labelspec.store.items import item_records, items_sql
@@ -242,6 +245,13 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -
         "items": items,
         "golden_versions": golden,
     }
+    # a compacted copy is derived data: it must equal the current labels of its batches
+    compacted, found = compaction.problems(
+        ws, git, dataset, lambda record, what: _check_file(ws, locator, record, what, report)
+    )
+    report.problems += found
+    if compacted:
+        report.checked[dataset]["compacted"] = compacted
 
 
 def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
