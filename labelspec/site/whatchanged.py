@@ -126,7 +126,10 @@ def changes_page(
         lines += [
             "## Decision tree",
             "",
-            f"The [decision tree]({rel(page, 'decision-tree.md')}) changed at these questions:",
+            # a release that removes the whole tree leaves no page to link to
+            f"The [decision tree]({rel(page, 'decision-tree.md')}) changed at these questions:"
+            if site.spec.decision_tree
+            else "The decision tree changed at these questions (this version has none):",
             "",
             "| Question | Before | After |",
             "| --- | --- | --- |",

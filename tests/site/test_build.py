@@ -418,3 +418,27 @@ def test_mkdocs_serve_reloads_when_the_spec_changes(site_workspace: Path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_release_that_removes_the_decision_tree_still_builds(
+    site_workspace: Path, run, tmp_path: Path
+):
+    """1.1.0 added the tree's first question; 1.2.0 drops the whole tree: its "what changed"
+    page says the tree changed, and links no page that no longer exists."""
+    import subprocess
+
+    from labelspec import yamlio
+
+    spec = site_workspace / "guidelines/digits/spec.yaml"
+    doc = yamlio.Document.load(spec)
+    doc.data["decision_tree"] = []
+    doc.data["changelog"].append(
+        {"version": "unreleased", "summary": "No decision tree", "affects": [], "relabel": "none"}
+    )
+    doc.save()
+    subprocess.run(["git", "commit", "-qam", "no tree"], cwd=site_workspace, check=True)
+    run("guideline", "release", "digits", "--bump", "minor", cwd=site_workspace)
+    out = tmp_path / "site"
+    run("site", "build", "--out", str(out), cwd=site_workspace)
+    page = (out / "digits/changes/1.2.0/index.html").read_text()
+    assert "this version has none" in page and "decision-tree/" not in page
