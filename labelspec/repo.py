@@ -1,16 +1,32 @@
-"""The workspace: root discovery, ``labelspec.yaml``, well-known paths and the write lock."""
+"""The Repo: one labelspec workspace, opened once per command (DVC's ``Repo`` is the model).
+
+It holds what every verb of a command needs and must not load twice: the parsed
+``labelspec.yaml``, one git handle (``git``), the write lock and the one reentrant transaction
+(``transaction``), and per-command caches of what the verbs read from history (``memo``): the
+guideline tags listed once, specs parsed once per (guideline, version), snapshots, item
+manifests, the roster and the training records. Library verbs take the Repo as their first
+argument; the CLI opens one per invocation. The caches are per instance and are emptied when a
+transaction takes the lock and when it commits (``reset``), as dvc resets its Repo under
+``@locked``.
+
+``labelspec.workspace.Workspace`` is the same class (its historical name, kept for the public
+API and for code that types against it).
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from labelspec import yamlio
 from labelspec.errors import LockError, NotFoundError, WorkspaceError
+from labelspec.vcs import Git
+
+T = TypeVar("T")
 
 CONFIG_NAME = "labelspec.yaml"
 LOCK_TIMEOUT_S = 600
@@ -57,18 +73,70 @@ def find_root(start: Path | str = ".") -> Path:
     )
 
 
-class Workspace:
-    """A labelspec workspace on disk; cheap to create, reads files on demand."""
+class Repo:
+    """A labelspec workspace, opened once per command (see the module docstring)."""
 
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_NAME
+        self._git: Git | None = None
+        self._lock = None  # one FileLock per Repo: reentrant, so nested writers share it
+        self._memo: dict[Any, Any] = {}
+        self.transaction_open = None  # the open transaction, when one is (reentrancy)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
 
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the git handle (its helper processes); the Repo reopens it when used again."""
+        if self._git is not None:
+            self._git.close()
+            self._git = None
+
+    # -- what a command loads once -----------------------------------------------------------
+    @property
+    def git(self) -> Git:
+        """The one git handle of this Repo (GitPython keeps its helper processes alive)."""
+        if self._git is None:
+            self._git = Git(self.root)
+        return self._git
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``key`` for the life of this Repo (or until ``reset``)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def reset(self) -> None:
+        """Forget what was read: the history changed (a commit, a tag, a pull)."""
+        self._memo.clear()
+
+    @staticmethod
+    def stamp(*paths: Path) -> tuple:
+        """What tells a file's content changed without reading it (size, mtime): part of the memo
+        key of anything read from the working tree, so a Repo kept across commands (a notebook,
+        a test) never serves what another process has since rewritten."""
+        found = []
+        for path in paths:
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                found.append(None)
+            else:
+                found.append((info.st_size, info.st_mtime_ns))
+        return tuple(found)
+
     @property
     def config(self) -> Config:
+        return self.memo(("config", self.stamp(self.config_path)), self._read_config)
+
+    def _read_config(self) -> Config:
         data = yamlio.to_plain(yamlio.load_plain(self.config_path)) or {}
         try:
             return Config.model_validate(data)
@@ -164,12 +232,15 @@ class Workspace:
     # -- the write lock ------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-        """Serialise multi-step writes (files -> dvc add -> git commit) across processes."""
+        """Serialise multi-step writes (files -> dvc add -> git commit) across processes; held
+        again by the same Repo it just counts (filelock's locks are reentrant)."""
         from filelock import FileLock, Timeout
 
         lock_dir = self.state_dir
+        if self._lock is None:
+            self._lock = FileLock(str(lock_dir / "lock"), timeout=timeout)
         try:
-            with FileLock(str(lock_dir / "lock"), timeout=timeout):
+            with self._lock:
                 yield
         except Timeout as exc:
             raise LockError(
@@ -177,7 +248,20 @@ class Workspace:
                 "wait for it to finish (or remove the lock file if no labelspec process is running)"
             ) from exc
 
+    def transaction(self, message: str, upgrading: bool = False):
+        """The one write path (``labelspec.transaction``): reentrant, so a writer called inside
+        another's transaction adds its changes to the same commit."""
+        from labelspec.transaction import transaction
 
-def open_workspace(path: Path | str = ".") -> Workspace:
+        return transaction(self, message, upgrading)
+
+
+Workspace = Repo  # the historical name: the public API and the library's type hints use it
+
+
+def open_repo(path: Path | str = ".") -> Repo:
     """Open the workspace that contains ``path`` (the current directory by default)."""
-    return Workspace(find_root(path))
+    return Repo(find_root(path))
+
+
+open_workspace = open_repo

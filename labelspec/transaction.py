@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError
-from labelspec.workspace import Workspace
+from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.repo import LAYOUT, Workspace
 
 JOURNAL = "journal.json"
 
@@ -94,6 +94,7 @@ class Transaction:
             )
             self._ensure_folder(path.parent)
             self.journal.save(self.journal_path)
+        self.ws.reset()  # the file is about to change: nothing read before may be reused
         return path
 
     def _ensure_folder(self, folder: Path) -> None:
@@ -215,20 +216,25 @@ def _default_mode() -> int:
 
 @contextlib.contextmanager
 def transaction(ws: Workspace, message: str, upgrading: bool = False) -> Iterator[Transaction]:
-    """Lock, recover, journal, change, commit, tag: the one way labelspec writes."""
-    from labelspec.errors import WorkspaceError
-    from labelspec.vcs import Git
-    from labelspec.workspace import LAYOUT
+    """Lock, recover, journal, change, commit, tag: the one way labelspec writes.
 
+    Reentrant: inside an open transaction of the same Repo, a writer joins it (its changes go
+    into the outer commit, its tags are made with the outer ones) instead of committing alone."""
+    if ws.transaction_open is not None:
+        yield ws.transaction_open
+        return
     if not upgrading and ws.config_path.is_file() and ws.config.workspace < LAYOUT:
         raise WorkspaceError(
             f"{ws.root} uses store layout {ws.config.workspace}, which cannot merge across clones; "
             "run `labelspec upgrade` (one commit) before writing"
         )
-    with ws.lock(), Git(ws.root) as git:
+    with ws.lock():
+        git = ws.git
         recover(ws, git)
+        ws.reset()  # another process may have written before the lock was ours
         tx = Transaction(ws, git, message)
         tx.journal.save(tx.journal_path)
+        ws.transaction_open = tx
         try:
             yield tx
             tx._commit()
@@ -238,6 +244,9 @@ def transaction(ws: Workspace, message: str, upgrading: bool = False) -> Iterato
             _undo(ws, git, tx.journal)
             tx.journal_path.unlink(missing_ok=True)
             raise
+        finally:
+            ws.transaction_open = None
+            ws.reset()  # what was read before describes the history before this write
         for action in tx.after_commit:
             action()
         tx.journal_path.unlink(missing_ok=True)
@@ -247,16 +256,10 @@ def recover(ws: Workspace, git=None) -> list[str]:
     """Finish or undo the write a killed labelspec process left (the caller holds the lock).
 
     Returns what was done, for ``labelspec recover`` and ``verify`` to report."""
-    from labelspec.vcs import Git
-
     path = ws.state_dir / JOURNAL
     if not path.exists():
         return []
-    journal = Journal.load(path)
-    if git is None:
-        with Git(ws.root) as own:
-            return _recover(ws, own, path, journal)
-    return _recover(ws, git, path, journal)
+    return _recover(ws, git or ws.git, path, Journal.load(path))
 
 
 def _recover(ws: Workspace, git, path: Path, journal: Journal | None) -> list[str]:

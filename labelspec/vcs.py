@@ -6,6 +6,7 @@ message that says what went wrong and what to try.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import os
@@ -20,6 +21,8 @@ from labelspec.errors import VcsError
 if TYPE_CHECKING:
     import git
     from dvc.repo import Repo as DvcRepo
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 # DVC would otherwise try to phone home from a machine that may have no network.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -78,6 +81,8 @@ class Git:
         with _git_errors("open"):
             self.repo: git.Repo = git.Repo(self.root, search_parent_directories=True)
         self.top = Path(self.repo.working_tree_dir).resolve()
+        self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
+        self._trees: dict[str, list[tuple[str, str]]] = {}  # commit -> every (path, blob sha)
 
     @classmethod
     def init(cls, root: Path) -> Git:
@@ -126,9 +131,11 @@ class Git:
 
     def head(self) -> str | None:
         try:
-            return self.repo.head.commit.hexsha
+            sha = self.repo.head.commit.hexsha
         except ValueError:
             return None
+        self._commits.add(sha)  # a commit HEAD names exists: rev-parse need not check it
+        return sha
 
     def has_changes(self, paths: Sequence[Path | str]) -> bool:
         """Whether any of ``paths`` differs from HEAD (or is new)."""
@@ -164,6 +171,17 @@ class Git:
     def delete_tag(self, name: str) -> None:
         with _git_errors("tag -d"):
             self.repo.git.tag("-d", name)
+
+    def tag_refs(self, prefix: str) -> tuple[tuple[str, str], ...]:
+        """(name, object sha) of the tags starting with ``prefix``, from the refs on disk
+        (packed and loose; no git process): what tells whether the tags changed."""
+        return tuple(
+            sorted(
+                (ref.name, ref.object.hexsha)
+                for ref in self.repo.tags
+                if ref.name.startswith(prefix)
+            )
+        )
 
     def tags(self, prefix: str) -> dict[str, Tag]:
         """Tags whose name starts with ``prefix``: name -> (commit sha, annotation message)."""
@@ -235,26 +253,47 @@ class Git:
 
     # -- revisions, trees and blobs ------------------------------------------------------------
     def rev_parse(self, ref: str) -> str | None:
-        """The commit ``ref`` names (a sha, branch, tag, ``HEAD~2`` ...), or None."""
+        """The commit ``ref`` names (a sha, branch, tag, ``HEAD~2`` ...), or None. A full commit
+        sha names itself for good: it is checked once per handle."""
+        if ref in self._commits:
+            return ref
         git = _git()
         try:
-            return self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
+            found = self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
         except git.GitCommandError:
             return None
+        self._commits.add(found)
+        return found
 
     def ls_tree(self, rev: str, folder: Path | str) -> list[tuple[str, str]]:
-        """(path relative to ``folder``, blob sha) of every file under ``folder`` at ``rev``."""
-        rel = self.rel_to_top(folder)
-        with _git_errors("ls-tree"):
-            out = self.repo.git.ls_tree("-r", "-z", rev, "--", rel + "/")
+        """(path relative to ``folder``, blob sha) of every file under ``folder`` at ``rev``. A
+        commit's tree never changes: its whole listing is read once per handle, and each folder
+        asked for is a slice of it."""
+        top = self.rel_to_top(folder)
+        rel = "" if top == "." else top + "/"
+        commit = self.rev_parse(rev) if not FULL_SHA.match(rev) else rev
+        if commit is None:
+            with _git_errors("ls-tree"):
+                self.repo.git.ls_tree(rev)  # the error says what is wrong with ``rev``
+        if commit not in self._trees:
+            with _git_errors("ls-tree"):
+                out = self.repo.git.ls_tree("-r", "-z", commit)
+            listing = []
+            for entry in out.split("\0"):
+                if not entry:
+                    continue
+                info, _, path = entry.partition("\t")
+                _mode, kind, sha = info.split()
+                if kind == "blob":
+                    listing.append((path, sha))
+            self._trees[commit] = sorted(listing)
+        listing = self._trees[commit]
+        start = bisect.bisect_left(listing, (rel,))
         found = []
-        for entry in out.split("\0"):
-            if not entry:
-                continue
-            info, _, path = entry.partition("\t")
-            _mode, kind, sha = info.split()
-            if kind == "blob":
-                found.append((path.removeprefix(rel + "/"), sha))
+        for path, sha in listing[start:]:
+            if not path.startswith(rel):
+                break
+            found.append((path.removeprefix(rel), sha))
         return found
 
     def blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
@@ -654,53 +693,52 @@ def hash_file(path: Path) -> tuple[str, str, int]:
     return sha.hexdigest(), md5.hexdigest(), size
 
 
-def read_at(root: Path, rev: str, path: Path) -> bytes:
+def read_at(root: Path, rev: str, path: Path, git: Git | None = None) -> bytes:
     """A file as it was at ``rev``: from git, or through the ``.dvc`` file committed at ``rev``
-    that tracks it (or a folder above it) and the DVC cache. Never touches the working tree."""
-    import json
-
-    from ruamel.yaml import YAML
-
+    that tracks it (or a folder above it) and the DVC cache. Never touches the working tree.
+    ``git``: the caller's open handle (a Repo's), else one is opened for this read."""
+    if git is None:
+        with Git(root) as own:
+            return read_at(root, rev, path, own)
     root = Path(root).resolve()
     path = Path(path).resolve()
-    with Git(root) as git:
+    try:
+        return git.read_file(rev, path)
+    except VcsError:
+        pass
+    for owner in (path, *path.parents):
+        if owner == root or root not in owner.parents:
+            break
         try:
-            return git.read_file(rev, path)
+            record = git.read_file(rev, owner.with_name(owner.name + ".dvc"))
         except VcsError:
-            pass
-        for owner in (path, *path.parents):
-            if owner == root or root not in owner.parents:
-                break
-            try:
-                record = YAML(typ="safe").load(
-                    git.read_file(rev, owner.with_name(owner.name + ".dvc"))
-                )
-            except VcsError:
-                continue
-            md5 = str(record["outs"][0]["md5"])
-            with Dvc(root) as dvc:
-                if owner == path:
-                    target = dvc.cache_path(md5)
-                else:
-                    listing_path = dvc.cache_path(md5)
-                    if not listing_path.is_file():
-                        raise VcsError(
-                            f"{owner.name} at {rev[:10]} is not in the DVC cache; run `labelspec pull`"
-                        )
-                    rel = path.relative_to(owner).as_posix()
-                    entry = next(
-                        (e for e in json.loads(listing_path.read_text()) if e["relpath"] == rel),
-                        None,
-                    )
-                    if entry is None:
-                        raise VcsError(f"{path.name} is not in {owner.name} at {rev[:10]}")
-                    target = dvc.cache_path(entry["md5"])
-                if not target.is_file():
-                    raise VcsError(
-                        f"{path.name} at {rev[:10]} is tracked by DVC but not in the cache; run `labelspec pull`"
-                    )
-                return target.read_bytes()
+            continue
+        md5, _size, _meta = parse_dvc_file(record.decode("utf-8"), owner.name + ".dvc")
+        return _cached_bytes(DvcCache(root), md5, owner, path, rev)
     raise VcsError(f"{path} does not exist at {rev[:10]} (neither in git nor tracked by DVC)")
+
+
+def _cached_bytes(cache: DvcCache, md5: str, owner: Path, path: Path, rev: str) -> bytes:
+    """``path``'s bytes from the DVC cache: ``owner``'s object, or its entry in the folder
+    listing ``owner``'s object is (DVC's cache layout, read without opening a DVC repo)."""
+    import json
+
+    target = cache.object_path(md5)
+    if owner != path:
+        if not target.is_file():
+            raise VcsError(
+                f"{owner.name} at {rev[:10]} is not in the DVC cache; run `labelspec pull`"
+            )
+        rel = path.relative_to(owner).as_posix()
+        entry = next((e for e in json.loads(target.read_text()) if e["relpath"] == rel), None)
+        if entry is None:
+            raise VcsError(f"{path.name} is not in {owner.name} at {rev[:10]}")
+        target = cache.object_path(entry["md5"])
+    if not target.is_file():
+        raise VcsError(
+            f"{path.name} at {rev[:10]} is tracked by DVC but not in the cache; run `labelspec pull`"
+        )
+    return target.read_bytes()
 
 
 def extract_branch(root: Path, branch: str, dest: Path) -> bool:

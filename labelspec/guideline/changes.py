@@ -54,6 +54,7 @@ class Pictures:
 
     def __init__(self, ws: Workspace, name: str, commit: str | None, git=None):
         self.root, self.folder, self.commit = ws.root, ws.guideline_dir(name), commit
+        self.ws = ws
         self.blobs: dict[str, str] = {}
         if commit is not None and git is not None:
             try:
@@ -65,7 +66,9 @@ class Pictures:
         from labelspec.vcs import read_at
 
         path = self.folder / image
-        return path.read_bytes() if self.commit is None else read_at(self.root, self.commit, path)
+        if self.commit is None:
+            return path.read_bytes()
+        return read_at(self.root, self.commit, path, self.ws.git)
 
     def fingerprint(self, image: str) -> str | None:
         recorded = self.blobs.get(Path(image).as_posix())

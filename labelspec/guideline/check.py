@@ -507,14 +507,13 @@ def committed_change(ws: Workspace, name: str):
     progress, a commit without a pending entry is the mistake."""
     from labelspec.errors import LabelspecError
     from labelspec.guideline.releases import _parse_spec
-    from labelspec.vcs import Git
 
     path = ws.spec_path(name)
-    with Git(ws.root) as git:
-        try:
-            text = git.read_file("HEAD", path).decode("utf-8")
-        except LabelspecError:
-            return None  # not committed yet
+    git = ws.git
+    try:
+        text = git.read_file("HEAD", path).decode("utf-8")
+    except LabelspecError:
+        return None  # not committed yet
     try:
         spec = _parse_spec(text, ws.relpath(path))
     except LabelspecError:

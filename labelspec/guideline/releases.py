@@ -71,8 +71,8 @@ def digest_files(files: dict[str, bytes]) -> str:
 def working_digest(ws: Workspace, name: str) -> str:
     """The digest of the guideline as it is on disk (files git tracks there)."""
     folder = ws.guideline_dir(name)
-    with Git(ws.root) as git:
-        rels = git.tracked_files(folder)
+    git = ws.git
+    rels = git.tracked_files(folder)
     return digest_files(
         {rel: (folder / rel).read_bytes() for rel in rels if (folder / rel).is_file()}
     )
@@ -80,8 +80,8 @@ def working_digest(ws: Workspace, name: str) -> str:
 
 def digest_at(ws: Workspace, name: str, rev: str) -> str:
     """The digest of the guideline as committed at ``rev`` (a tag or commit)."""
-    with Git(ws.root) as git:
-        return digest_files(git.read_tree(rev, ws.guideline_dir(name)))
+    git = ws.git
+    return digest_files(git.read_tree(rev, ws.guideline_dir(name)))
 
 
 # -- reading released versions -------------------------------------------------------------------
@@ -112,10 +112,16 @@ def _parse_record(message: str) -> dict[str, Any]:
 
 
 def releases(ws: Workspace, name: str) -> list[Release]:
-    """Every tagged release of a guideline, oldest first."""
+    """Every tagged release of a guideline, oldest first. The tags' annotations are read once
+    per Repo while the tag refs (listed from disk, no git process) stay the same."""
+    refs = ws.git.tag_refs(f"{TAG_PREFIX}/")
+    everything = ws.memo(("tags", refs), lambda: ws.git.tags(f"{TAG_PREFIX}/"))
     prefix = f"{TAG_PREFIX}/{name}/v"
-    with Git(ws.root) as git:
-        tags = git.tags(prefix)
+    return ws.memo(("releases", name, refs), lambda: _releases(everything, name, prefix))
+
+
+def _releases(everything: dict, name: str, prefix: str) -> list[Release]:
+    tags = {k: v for k, v in everything.items() if k.startswith(prefix)}
     found = []
     for tag in tags.values():
         version = tag.name.removeprefix(prefix)
@@ -134,8 +140,12 @@ def get_release(ws: Workspace, name: str, version: str) -> Release:
 
 def spec_text_at(ws: Workspace, name: str, version: str) -> str:
     release = get_release(ws, name, version)
-    with Git(ws.root) as git:
-        return git.read_file(release.commit, ws.guideline_dir(name) / "spec.yaml").decode("utf-8")
+    return ws.memo(
+        ("spec_text", name, version, release.commit),
+        lambda: ws.git.read_file(release.commit, ws.guideline_dir(name) / "spec.yaml").decode(
+            "utf-8"
+        ),
+    )
 
 
 @lru_cache(maxsize=256)

@@ -173,7 +173,6 @@ def review(ws: Workspace, name: str, base: str | None = None) -> Review:
     """Compare guideline ``name`` in the working tree with ``base`` (see ``resolve_base``)."""
     from labelspec.guideline.check import check_guideline
     from labelspec.guideline.releases import diff, releases
-    from labelspec.vcs import Git
 
     report = check_guideline(ws, name, inspect_images=False)
     if report.spec is None:
@@ -184,13 +183,13 @@ def review(ws: Workspace, name: str, base: str | None = None) -> Review:
         )
     head = report.spec
     released = releases(ws, name)
-    with Git(ws.root) as git:
-        found = resolve_base(ws, name, git, base, released)
-        old = _spec_at_commit(ws, name, git, found.commit, head.task)
-        found.version = found.version or (old.version if old.classes else None)
-        branch, commit = git.branch(), git.head()
-        dirty = bool(git.dirty_files(ws.guideline_dir(name)))
-        old_pictures = Pictures(ws, name, found.commit, git)
+    git = ws.git
+    found = resolve_base(ws, name, git, base, released)
+    old = _spec_at_commit(ws, name, git, found.commit, head.task)
+    found.version = found.version or (old.version if old.classes else None)
+    branch, commit = git.branch(), git.head()
+    dirty = bool(git.dirty_files(ws.guideline_dir(name)))
+    old_pictures = Pictures(ws, name, found.commit, git)
     where = f" on {branch}" if branch else ""
     at = f" ({commit[:10]}{', with uncommitted edits' if dirty else ''})" if commit else ""
     pending = head.pending
@@ -230,18 +229,17 @@ def impacts(
     the newest label history of the base and HEAD (``review_labels``); and the warnings about
     those labels (a branch behind the base, datasets or training records only the base has)."""
     from labelspec.store.datasets import declared
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        tip, head = base_tip(ws, git, base, released), head_revision(git)
-        used = {
-            dataset: choose(ws, git, dataset, tip, head)
-            for dataset, config in sorted(declared(ws).items())
-            if config.guideline == name
-        }
-        warnings = [w for found in used.values() for w in found.warnings]
-        if tip is not None and tip.commit != head.commit:
-            warnings += _only_at_base(ws, git, name, tip, set(declared(ws)), used)
+    git = ws.git
+    tip, head = base_tip(ws, git, base, released), head_revision(git)
+    used = {
+        dataset: choose(ws, git, dataset, tip, head)
+        for dataset, config in sorted(declared(ws).items())
+        if config.guideline == name
+    }
+    warnings = [w for found in used.values() for w in found.warnings]
+    if tip is not None and tip.commit != head.commit:
+        warnings += _only_at_base(ws, git, name, tip, set(declared(ws)), used)
     out = []
     for dataset, labels in used.items():
         found = _impact(ws, dataset, name, labels.revision)

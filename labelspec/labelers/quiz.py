@@ -275,7 +275,7 @@ def _changed(
 
 def _media_bytes(ws: Workspace, guideline: str, commit: str, image: str) -> bytes:
     # The image as released, even when DVC tracks it and it changed since.
-    return read_at(ws.root, commit, ws.guideline_dir(guideline) / image)
+    return read_at(ws.root, commit, ws.guideline_dir(guideline) / image, ws.git)
 
 
 def _media(ws: Workspace, guideline: str, commit: str, example) -> dict[str, Any]:

@@ -55,6 +55,11 @@ def validate_labeler_id(labeler_id: str) -> None:
 
 
 def load_roster(ws: Workspace) -> Roster:
+    """The roster, read once per Repo (a write empties the Repo's memo)."""
+    return ws.memo(("roster", ws.stamp(ws.root / ROSTER)), lambda: _load_roster(ws))
+
+
+def _load_roster(ws: Workspace) -> Roster:
     events = read_lines(ws.root / ROSTER, ROSTER)
     roster = Roster()
     for number, event in sorted(events, key=lambda e: (str(e[1].get("at", "")), e[0])):

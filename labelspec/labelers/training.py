@@ -34,7 +34,12 @@ class TrainingRecord(BaseModel):
 
 
 def training_records(ws: Workspace) -> list[TrainingRecord]:
-    """Every record, by date then id (duplicated lines from a merge count once)."""
+    """Every record, by date then id (duplicated lines from a merge count once); read once per
+    Repo."""
+    return ws.memo(("training", ws.stamp(ws.root / TRAINING)), lambda: _training_records(ws))
+
+
+def _training_records(ws: Workspace) -> list[TrainingRecord]:
     records: dict[str, TrainingRecord] = {}
     for number, data in read_lines(ws.root / TRAINING, TRAINING):
         try:

@@ -21,12 +21,11 @@ def log(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[s
     """Every batch at the revision (HEAD), newest first, with the commit that added it."""
     from labelspec.store.snapshots import labels_dir
     from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        snap = snapshot_at(ws, dataset, snapshot, git)
-        added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
-        legacy = {t.commit: name for name, t in git.tags(f"dataset/{dataset}/snap-").items()}
+    git = ws.git
+    snap = snapshot_at(ws, dataset, snapshot, git)
+    added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
+    legacy = {t.commit: name for name, t in git.tags(f"dataset/{dataset}/snap-").items()}
     rows = []
     for batch in sorted(snap.batches, key=lambda b: (b.created, b.id), reverse=True):
         commit, date = added.get(f"{batch.id}.parquet.dvc", (None, None))
@@ -159,10 +158,9 @@ def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
     from labelspec.store.query import _sql_list
     from labelspec.store.snapshots import batch_paths
     from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        snap_a, snap_b = snapshot_at(ws, dataset, a, git), snapshot_at(ws, dataset, b, git)
+    git = ws.git
+    snap_a, snap_b = snapshot_at(ws, dataset, a, git), snapshot_at(ws, dataset, b, git)
     ids_a, ids_b = {x.id for x in snap_a.batches}, {x.id for x in snap_b.batches}
     # Read only what can differ: along one line of history the batches in between, plus the
     # older side's rows only where those batches supersede them.

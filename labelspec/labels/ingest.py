@@ -273,10 +273,8 @@ def import_labels(
         dry_run=dry_run,
     )
     if dry_run:
-        from labelspec.vcs import Git
-
-        with Git(ws.root) as git:
-            fresh = against_history(ws, dataset, checked.rows, git)
+        git = ws.git
+        fresh = against_history(ws, dataset, checked.rows, git)
         return _counted(result, fresh)
     message = f"import into {dataset} from {source} ({fmt}, {path.name})"
     with transaction(ws, message) as tx:

@@ -260,7 +260,6 @@ def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
     from labelspec.store.datasets import declared
     from labelspec.store.records import Locator
     from labelspec.transaction import JOURNAL
-    from labelspec.vcs import Git
 
     known = declared(ws)
     names = [dataset] if dataset else sorted(known)
@@ -278,13 +277,13 @@ def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
     training_ids = {r.id for r in training_records(ws)}
     report.problems += load_roster(ws).clashes
     locator = Locator(ws)
-    with Git(ws.root) as git:
-        tracking = Tracking(ws, git, locator.cache)
-        for name in names:
-            _verify_dataset(ws, name, report, training_ids, git, locator, tracking)
-            report.problems += _legacy_tags(ws, name, git)
-        if not dataset:
-            report.problems += _guideline_drift(ws, git)
+    git = ws.git
+    tracking = Tracking(ws, git, locator.cache)
+    for name in names:
+        _verify_dataset(ws, name, report, training_ids, git, locator, tracking)
+        report.problems += _legacy_tags(ws, name, git)
+    if not dataset:
+        report.problems += _guideline_drift(ws, git)
     return report
 
 

@@ -627,10 +627,8 @@ def merge(
     if checked.table.num_rows == 0:
         raise LabelspecError(f"{path.name}: no labels to merge")
     if dry_run:
-        from labelspec.vcs import Git
-
-        with Git(ws.root) as git:
-            fresh = against_history(ws, dataset, checked.table, git)
+        git = ws.git
+        fresh = against_history(ws, dataset, checked.table, git)
         return {"plan": plan_id, "dry_run": True, **fresh.counts()}
     message = f"relabel merge {plan_id}: {rows_word(checked.table.num_rows)} into {dataset}"
     with transaction(ws, message) as tx:

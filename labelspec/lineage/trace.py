@@ -94,11 +94,10 @@ def trace_item(
     from labelspec.store.query import connect
     from labelspec.store.snapshots import labels_dir
     from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        snap = snapshot_at(ws, dataset, snapshot, git)
-        added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
+    git = ws.git
+    snap = snapshot_at(ws, dataset, snapshot, git)
+    added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
     # only the batches holding the item: a supersedes names an annotation of the same item
     con = connect(
         ws, dataset, dataclasses.replace(snap, batches=batches_of_item(ws, dataset, snap, item_id))

@@ -144,11 +144,10 @@ def open_scored(
     and the ``scored`` view (``scored_view``)."""
     from labelspec.store.query import connect
     from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        chosen = snapshot_at(ws, dataset, snapshot, git)
-        date = git.commit_info(chosen.commit)[1]
+    git = ws.git
+    chosen = snapshot_at(ws, dataset, snapshot, git)
+    date = git.commit_info(chosen.commit)[1]
     con = connect(ws, dataset, chosen)
     attribute_sources(con, chosen.batches)
     scored_view(con, labels)

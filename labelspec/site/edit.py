@@ -68,8 +68,8 @@ def edit_links(ws: Workspace, repo_url: str | None, edit_uri: str | None) -> Edi
     from labelspec.vcs import Git
 
     if not repo_url:
-        with Git(ws.root) as git:
-            remotes = git.remote_urls()
+        git = ws.git
+        remotes = git.remote_urls()
         remote = remotes.get("origin") or next(iter(remotes.values()), None)
         repo_url = web_url(remote) if remote else None
     if not repo_url:

@@ -95,10 +95,10 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         features = config.theme.get("features") or []
         if "content.action.edit" not in features:
             config.theme["features"] = [*features, "content.action.edit"]
-        with Git(self.ws.root) as git:
-            self.folders = {
-                src.name: git.rel_to_top(self.ws.guideline_dir(src.name)) for src in self.sources
-            }
+        git = self.ws.git
+        self.folders = {
+            src.name: git.rel_to_top(self.ws.guideline_dir(src.name)) for src in self.sources
+        }
 
     # -- content -----------------------------------------------------------------------------------
     def _load(self):

@@ -53,24 +53,24 @@ def _releases(ws: Workspace, name: str, spec, upto: str | None, source: SiteSour
         )
         for e in chosen
     ]
-    with Git(ws.root) as git:
-        for previous, current in itertools.pairwise(chosen):
-            if previous.version not in tagged or current.version not in tagged:
-                continue
-            version = current.version
-            site.diffs[version] = diff(ws, name, previous.version, version)
-            site.changes[version] = compare(
-                spec_at(ws, name, previous.version),
-                spec_at(ws, name, version),
-                Pictures(ws, name, tagged[previous.version].commit, git),
-                Pictures(ws, name, tagged[version].commit, git),
-            )
-            for change in site.changes[version].examples:
-                for side_name, side in (("before", change.before), ("after", change.after)):
-                    if side is not None and side.data is not None and side.image is not None:
-                        side.asset = f"changes/{version}/{side_name}/{_image_uri(name, side.image)}"
-                        source.files[side.asset] = side.data
-                        _add_side_drawing(source, side)
+    git = ws.git
+    for previous, current in itertools.pairwise(chosen):
+        if previous.version not in tagged or current.version not in tagged:
+            continue
+        version = current.version
+        site.diffs[version] = diff(ws, name, previous.version, version)
+        site.changes[version] = compare(
+            spec_at(ws, name, previous.version),
+            spec_at(ws, name, version),
+            Pictures(ws, name, tagged[previous.version].commit, git),
+            Pictures(ws, name, tagged[version].commit, git),
+        )
+        for change in site.changes[version].examples:
+            for side_name, side in (("before", change.before), ("after", change.after)):
+                if side is not None and side.data is not None and side.image is not None:
+                    side.asset = f"changes/{version}/{side_name}/{_image_uri(name, side.image)}"
+                    source.files[side.asset] = side.data
+                    _add_side_drawing(source, side)
 
 
 def _guide(rel: str, content: bytes) -> tuple[str, str, str]:
@@ -159,8 +159,8 @@ def at_release(ws: Workspace, name: str, version: str) -> SiteSource:
     site = GuidelineSite(spec=spec)
     source = SiteSource(name=name, site=site)
     _releases(ws, name, spec, version, source)
-    with Git(ws.root) as git:
-        tree = git.read_tree(release.commit, folder)
+    git = ws.git
+    tree = git.read_tree(release.commit, folder)
     for rel in sorted(tree):
         if rel.startswith("docs/") and rel.endswith(".md"):
             site.guides.append(_guide(rel, tree[rel]))
@@ -170,7 +170,7 @@ def at_release(ws: Workspace, name: str, version: str) -> SiteSource:
                 uri = _image_uri(name, example.image)
                 site.images[example.image] = uri
                 source.files[uri] = tree.get(posixpath.normpath(example.image)) or read_at(
-                    ws.root, release.commit, folder / example.image
+                    ws.root, release.commit, folder / example.image, ws.git
                 )
                 if drawing.drawn(example):
                     _add_drawing(source, cls, (kind, i), example, source.files[uri])

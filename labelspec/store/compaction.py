@@ -91,12 +91,11 @@ def compact(
     from labelspec.store.batches import write_batch_rows
     from labelspec.store.engine import Rows, database
     from labelspec.transaction import transaction
-    from labelspec.vcs import Git
 
     if part_rows < 1:
         raise LabelspecError(f"part rows {part_rows}: give a positive number of labels per part")
-    with Git(ws.root) as git:
-        found = manifest(ws, dataset, snapshot, git)
+    git = ws.git
+    found = manifest(ws, dataset, snapshot, git)
     name = found.ref or found.commit[:10]
     if not found.batches:
         raise LabelspecError(f"{dataset} has no label batches at {name}: nothing to compact")

@@ -42,7 +42,14 @@ DEPENDENTS = {
 
 
 def declared(ws: Workspace) -> dict[str, DatasetConfig]:
-    """Every declared dataset: labelspec.yaml's, then one per ``datasets/*/dataset.yaml``."""
+    """Every declared dataset: labelspec.yaml's, then one per ``datasets/*/dataset.yaml`` (read
+    once per Repo)."""
+    files = sorted(ws.datasets_dir.glob(f"*/{DECLARATION}")) if ws.datasets_dir.is_dir() else []
+    key = ("datasets", ws.stamp(ws.config_path, *files), tuple(files))
+    return ws.memo(key, lambda: _declared(ws))
+
+
+def _declared(ws: Workspace) -> dict[str, DatasetConfig]:
     from pydantic import ValidationError
 
     found = dict(ws.config.datasets)

@@ -51,11 +51,10 @@ def load_sets(
 ) -> dict[str, GoldenSet]:
     """Every golden set at ``rev`` (HEAD), its versions oldest first."""
     from labelspec.store.records import records_at
-    from labelspec.vcs import Git
 
     if git is None:
-        with Git(ws.root) as own:
-            return load_sets(ws, dataset, own, rev)
+        own = ws.git
+        return load_sets(ws, dataset, own, rev)
     commit = git.rev_parse(rev or "HEAD")
     records = records_at(ws, git, commit, golden_dir(ws, dataset)) if commit else []
     sets: dict[str, GoldenSet] = {}

@@ -69,11 +69,10 @@ def item_records(ws: Workspace, dataset: str, git=None, rev: str | None = None) 
     """The item manifests at ``rev`` (HEAD), oldest first: one immutable Parquet file per
     ``items add`` (a layout 1 workspace's upgraded manifest, with no date, first)."""
     from labelspec.store.records import records_at
-    from labelspec.vcs import Git
 
     if git is None:
-        with Git(ws.root) as own:
-            return item_records(ws, dataset, own, rev)
+        own = ws.git
+        return item_records(ws, dataset, own, rev)
     commit = git.rev_parse(rev or "HEAD")
     records = records_at(ws, git, commit, manifests_dir(ws, dataset)) if commit else []
     return sorted(records, key=lambda r: (r.meta.get("created") or "", r.rel))
@@ -113,7 +112,13 @@ def read_items(
     ws: Workspace, dataset: str, columns: list[str] | None = None, git=None, rev: str | None = None
 ):
     """The items registered at ``rev`` (HEAD) as a pyarrow Table sorted by item_id (empty, with
-    the base schema, if none yet)."""
+    the base schema, if none yet); read once per Repo."""
+    commit = (git or ws.git).rev_parse(rev or "HEAD") if rev else ws.git.head()
+    key = ("items", dataset, commit, rev, tuple(columns) if columns else None)
+    return ws.memo(key, lambda: _read_items(ws, dataset, columns, git, rev))
+
+
+def _read_items(ws: Workspace, dataset: str, columns, git, rev):
     import pyarrow.parquet as pq
 
     from labelspec.store.schema import ITEM_BASE_SCHEMA
@@ -431,28 +436,28 @@ def add_items(
     """Register items from a folder, a manifest, or item files; validate everything, then write
     one manifest file of the new items and give every item file that does not travel yet a
     home in DVC (``itemfiles``)."""
-    from labelspec.vcs import DvcCache, Git
+    from labelspec.vcs import DvcCache
 
     sources = [source] if isinstance(source, (str, Path)) else list(source)
     raw, base, display, layout = _sources(ws, dataset, [Path(s) for s in sources])
     rows, problems, to_describe = _resolve(ws, raw, base, display)
     cache = DvcCache(ws.root)
-    with Git(ws.root) as git:
-        tracking = Tracking(ws, git, cache)
-        paths = [rows[i]["path"] for i, _ in to_describe]
-        plan = plan_files(tracking, dataset, paths)
-        # files git or DVC may hold already are not cached: the rest are, from the same read
-        store = [not plan.stays(p) for p in paths]
-        rows, read_problems, md5s = _describe(ws, rows, to_describe, display, cache, store)
-        problems += read_problems
-        confirm(plan, tracking, md5s)
-        try:
-            return _register(
-                ws, dataset, guideline, (rows, problems, md5s), display, layout, tracking, plan
-            )
-        except BaseException:
-            cache.discard_created()  # content-addressed, but a refused add leaves nothing
-            raise
+    git = ws.git
+    tracking = Tracking(ws, git, cache)
+    paths = [rows[i]["path"] for i, _ in to_describe]
+    plan = plan_files(tracking, dataset, paths)
+    # files git or DVC may hold already are not cached: the rest are, from the same read
+    store = [not plan.stays(p) for p in paths]
+    rows, read_problems, md5s = _describe(ws, rows, to_describe, display, cache, store)
+    problems += read_problems
+    confirm(plan, tracking, md5s)
+    try:
+        return _register(
+            ws, dataset, guideline, (rows, problems, md5s), display, layout, tracking, plan
+        )
+    except BaseException:
+        cache.discard_created()  # content-addressed, but a refused add leaves nothing
+        raise
 
 
 def _register(ws, dataset, guideline, read, display, layout, tracking: Tracking, plan):

@@ -230,12 +230,12 @@ def manifest(ws: Workspace, dataset: str, snapshot: str | None = None, git=None)
     """The manifest of ``dataset`` at revision ``snapshot`` (HEAD by default)."""
     from labelspec.store.compaction import find
     from labelspec.store.datasets import dataset_guideline
-    from labelspec.vcs import DvcCache, Git
+    from labelspec.vcs import DvcCache
 
     dataset_guideline(ws, dataset)  # a clear error for an unknown dataset
     if git is None:
-        with Git(ws.root) as own:
-            return manifest(ws, dataset, snapshot, own)
+        own = ws.git
+        return manifest(ws, dataset, snapshot, own)
     commit = resolve(ws, git, dataset, snapshot)
     records = records_at(ws, git, commit, labels_dir(ws, dataset))
     if not records and (ws.dataset_dir(dataset) / "snapshots.yaml").is_file():

@@ -27,15 +27,12 @@ def connect(ws: Workspace, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnec
     from labelspec.store.items import item_files, items_sql
     from labelspec.store.snapshots import Snapshot, batch_paths
     from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        snap = (
-            snapshot if isinstance(snapshot, Snapshot) else snapshot_at(ws, dataset, snapshot, git)
-        )
-        # Items are append-only, so HEAD's include those of any revision older than the
-        # manifests (a layout 1 tree); a revision with manifests reads its own.
-        items = item_files(ws, dataset, git, snap.commit) or item_files(ws, dataset, git)
+    git = ws.git
+    snap = snapshot if isinstance(snapshot, Snapshot) else snapshot_at(ws, dataset, snapshot, git)
+    # Items are append-only, so HEAD's include those of any revision older than the
+    # manifests (a layout 1 tree); a revision with manifests reads its own.
+    items = item_files(ws, dataset, git, snap.commit) or item_files(ws, dataset, git)
     paths = batch_paths(ws, snap) if snap.batches else []
     con = database()
     if paths:

@@ -40,7 +40,12 @@ def _cache_file(ws: Workspace, key: str) -> Path:
 
 
 def records_at(ws: Workspace, git, commit: str, folder: Path) -> list[Record]:
-    """Every record under ``folder`` in the tree of ``commit``, sorted by path (ids sort by time)."""
+    """Every record under ``folder`` in the tree of ``commit``, sorted by path (ids sort by time);
+    read once per Repo."""
+    return ws.memo(("records", commit, str(folder)), lambda: _records_at(ws, git, commit, folder))
+
+
+def _records_at(ws: Workspace, git, commit: str, folder: Path) -> list[Record]:
     from labelspec.vcs import parse_dvc_file
 
     entries = [

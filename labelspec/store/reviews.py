@@ -155,7 +155,6 @@ def import_review(
     """Check a review file against the dataset's history, then record it (one commit).
     ``dataset`` None: the one the file names."""
     from labelspec.store.query import connect
-    from labelspec.vcs import Git
 
     path = Path(file)
     data, raw = _load(path)
@@ -216,10 +215,10 @@ def import_review(
     )
     target = reviews_dir(ws, dataset) / f"{review_id}.parquet"
     result.file = ws.relpath(target)
-    with Git(ws.root) as git:
-        if git.is_tracked(target.with_name(target.name + ".dvc")):
-            result.already, result.commit = True, git.head()
-            return result
+    git = ws.git
+    if git.is_tracked(target.with_name(target.name + ".dvc")):
+        result.already, result.commit = True, git.head()
+        return result
     result.commit = _write(ws, dataset, table, target, result, data, sha, path.name)
     return result
 
@@ -270,11 +269,10 @@ def reviews_at(ws: Workspace, dataset: str, commit: str | None = None, git=None)
     import pyarrow.parquet as pq
 
     from labelspec.store.records import Locator, records_at
-    from labelspec.vcs import Git
 
     if git is None:
-        with Git(ws.root) as own:
-            return reviews_at(ws, dataset, commit, own)
+        own = ws.git
+        return reviews_at(ws, dataset, commit, own)
     rev = git.rev_parse(commit or "HEAD")
     records = records_at(ws, git, rev, reviews_dir(ws, dataset)) if rev else []
     if not records:
@@ -358,11 +356,10 @@ def rejected_labels(
     review_id, reviewed_at, note, reason (what a relabel plan shows)."""
     from labelspec.store.query import connect
     from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        snap = snapshot_at(ws, dataset, snapshot, git)
-        table = reviews_at(ws, dataset, snap.commit, git)
+    git = ws.git
+    snap = snapshot_at(ws, dataset, snapshot, git)
+    table = reviews_at(ws, dataset, snap.commit, git)
     if review is not None and review not in set(table.column("review_id").to_pylist()):
         raise NotFoundError(
             f"no review {review!r} of dataset {dataset!r} in {snap.name} (see `labelspec qa review list {dataset}`)"
@@ -408,11 +405,10 @@ def list_reviews(ws: Workspace, dataset: str, snapshot: str | None = None) -> li
     """The reviews recorded at ``snapshot`` (HEAD), oldest first, with their counts."""
     from labelspec.store.records import records_at
     from labelspec.store.snapshots import resolve
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        commit = resolve(ws, git, dataset, snapshot)
-        records = records_at(ws, git, commit, reviews_dir(ws, dataset))
+    git = ws.git
+    commit = resolve(ws, git, dataset, snapshot)
+    records = records_at(ws, git, commit, reviews_dir(ws, dataset))
     return [
         {
             "review": r.id,

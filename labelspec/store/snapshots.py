@@ -121,15 +121,20 @@ def resolve(ws: Workspace, git, dataset: str, ref: str | None) -> str:
 
 
 def snapshot(ws: Workspace, dataset: str, ref: str | None = None, git=None) -> Snapshot:
-    """The batches of ``dataset`` at the revision ``ref`` (HEAD by default)."""
+    """The batches of ``dataset`` at the revision ``ref`` (HEAD by default), read once per
+    Repo."""
     from labelspec.store.datasets import dataset_guideline
-    from labelspec.vcs import Git
 
     dataset_guideline(ws, dataset)  # a clear error for an unknown dataset
-    if git is None:
-        with Git(ws.root) as own:
-            return snapshot(ws, dataset, ref, own)
-    commit = resolve(ws, git, dataset, ref)
+    # keyed by the commit the ref names now: a branch that moved is read again
+    commit = resolve(ws, ws.git, dataset, ref)
+    return ws.memo(
+        ("snapshot", dataset, commit, _text(ref)), lambda: _snapshot(ws, dataset, ref, commit)
+    )
+
+
+def _snapshot(ws: Workspace, dataset: str, ref: str | None, commit: str) -> Snapshot:
+    git = ws.git
     records = records_at(ws, git, commit, labels_dir(ws, dataset))
     if records:
         return Snapshot(dataset, commit, [Batch.from_record(r) for r in records], _text(ref))

@@ -154,12 +154,11 @@ def create_trainset(
     from labelspec.store.batches import new_batch_id, write_parquet_hashed
     from labelspec.store.records import DATA_SUFFIX
     from labelspec.transaction import transaction
-    from labelspec.vcs import Git
 
     check_name(name)
     plan = splits.plan(split, seed, split_by)
-    with Git(ws.root) as git:
-        _refuse_existing(ws, git, name)
+    git = ws.git
+    _refuse_existing(ws, git, name)
     built = build(
         ws, dataset, method, snapshot, min_confidence, golden, fallback,
         IOU_THRESHOLD if iou is None else iou, plan, golden_into, suspect,
@@ -219,33 +218,31 @@ def _refuse_existing(ws: Workspace, git, name: str) -> None:
 # -- read: records, tables -------------------------------------------------------------------------
 def list_trainsets(ws: Workspace, dataset: str | None = None) -> list[Trainset]:
     """Every training set: those in HEAD's tree and those only a tag names, oldest first."""
-    from labelspec.vcs import Git
 
     found: dict[str, Trainset] = {}
-    with Git(ws.root) as git:
-        tags = git.tags(TAG_PREFIX)
-        head = git.head()
-        for record in _records(ws, git, head, trainsets_dir(ws)) if head else []:
-            tag = tags.get(tag_name(record.meta.get("name", "")))
-            found[record.meta.get("name", record.id)] = _from_record(record, tag)
-        for tag in tags.values():
-            name = tag.name.removeprefix(TAG_PREFIX)
-            if name not in found:
-                records = _records(ws, git, tag.commit, trainsets_dir(ws) / name)
-                if records:
-                    found[name] = _from_record(records[0], tag)
+    git = ws.git
+    tags = git.tags(TAG_PREFIX)
+    head = git.head()
+    for record in _records(ws, git, head, trainsets_dir(ws)) if head else []:
+        tag = tags.get(tag_name(record.meta.get("name", "")))
+        found[record.meta.get("name", record.id)] = _from_record(record, tag)
+    for tag in tags.values():
+        name = tag.name.removeprefix(TAG_PREFIX)
+        if name not in found:
+            records = _records(ws, git, tag.commit, trainsets_dir(ws) / name)
+            if records:
+                found[name] = _from_record(records[0], tag)
     chosen = [t for t in found.values() if dataset is None or t.dataset == dataset]
     return sorted(chosen, key=lambda t: (t.created, t.id))
 
 
 def get_trainset(ws: Workspace, name: str) -> Trainset:
     """The record of one training set (from its tag, else from HEAD's tree)."""
-    from labelspec.vcs import Git
 
-    with Git(ws.root) as git:
-        tag = git.tags(tag_name(name)).get(tag_name(name))
-        commit = tag.commit if tag else git.head()
-        records = _records(ws, git, commit, trainsets_dir(ws) / name) if commit else []
+    git = ws.git
+    tag = git.tags(tag_name(name)).get(tag_name(name))
+    commit = tag.commit if tag else git.head()
+    records = _records(ws, git, commit, trainsets_dir(ws) / name) if commit else []
     if not records:
         known = ", ".join(t.name for t in list_trainsets(ws)) or "none"
         raise NotFoundError(
