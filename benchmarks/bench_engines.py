@@ -190,7 +190,7 @@ def engines_bench(
 
     from labelspec.engines import spark as engine
     from labelspec.engines import spark_queries as queries
-    from labelspec.resolve import resolve
+    from labelspec.resolve.resolution import resolve
     from labelspec.store.compaction import compact
     from labelspec.store.manifest import manifest
     from labelspec.store.query import connect

@@ -168,7 +168,7 @@ def duckdb_query(sql: str, files: str, memory: str | None = None) -> tuple:
 
 
 def run() -> dict:
-    from labelspec.resolve import resolve
+    from labelspec.resolve.resolution import resolve
     from labelspec.store.query import _sql_list
     from labelspec.store.snapshots import batch_paths, snapshot
     from labelspec.workspace import Workspace

@@ -16,7 +16,7 @@ CLASSES, EXAMPLES = 100, 20
 def _guideline(root) -> None:
     from PIL import Image
 
-    from labelspec.guideline.releases import tag_current
+    from labelspec.guideline.release import tag_current
     from labelspec.init import init
     from labelspec.workspace import Workspace
 

@@ -72,7 +72,7 @@ def best_of(fn, repeat: int = 3) -> float:
 def fresh_workspace(path: Path) -> Path:
     """A workspace from `labelspec init` with digits released as 1.0.0 and 1.1.0 (seven changed)."""
     from labelspec import yamlio
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.init import init
     from labelspec.workspace import Workspace
 

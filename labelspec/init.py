@@ -6,18 +6,22 @@ its own with ``guideline new`` and ``dataset add``.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import shutil
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
 
+from labelspec.demo import shapes, simulate
 from labelspec.errors import WorkspaceError
-from labelspec.guideline.releases import tag_current
+from labelspec.guideline.release import tag_current
+from labelspec.repo import CONFIG_NAME, Repo
 from labelspec.store.datasets import declaration_files
 from labelspec.transaction import transaction
 from labelspec.vcs import Dvc, Git, git_root, is_ignored
-from labelspec.workspace import CONFIG_NAME, Workspace
 
 TEMPLATES = {
     "classification": ("digits", "digits"),
@@ -116,10 +120,6 @@ def _workflow(root: Path, at_top: bool) -> dict[str, bytes]:
 def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
     """A tiny delivery to try the README's Quick start on: 12 real digits (UCI test set), a Label
     Studio export of vendor-a's labels for them, and the map from tool user ids to labelers."""
-    import datetime as dt
-    import tempfile
-
-    from labelspec.demo import simulate
 
     vendor = simulate.Vendor("vendor-a", ("vA-01",), 0.97, 0.9, 6.0, 0.04, "labelstudio")
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,9 +145,6 @@ def _digit_sample(rel_dir: str, count: int = 12) -> dict[str, bytes]:
 
 
 def _shape_images(rel_dir: str) -> dict[str, bytes]:
-    import io
-
-    from labelspec.demo import shapes
 
     out = {}
     for name, (kind, box, fill, seed) in shapes.SCENES.items():
@@ -188,7 +185,7 @@ def init(
     created_dvc = not (root / ".dvc").is_dir()
     git = Git.init(root) if created_git else Git(root)
     git.close()
-    ws = Workspace(root)
+    ws = Repo(root)
     guideline, dataset = TEMPLATES[template] if template else (None, None)
     try:
         if created_dvc:

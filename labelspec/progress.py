@@ -18,6 +18,18 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
 T = TypeVar("T")
 
 _quiet = False
@@ -54,17 +66,6 @@ def progress(description: str, total: float | None = None) -> Iterator[Callable[
         finally:
             bars.remove_task(task)
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-    from rich.text import Text
 
     class Rate(ProgressColumn):
         """Steps per second (rows, files), once there is a rate to show."""

@@ -9,17 +9,19 @@ argument; the CLI opens one per invocation. The caches are per instance and are 
 transaction takes the lock and when it commits (``reset``), as dvc resets its Repo under
 ``@locked``.
 
-``labelspec.workspace.Workspace`` is the same class (its historical name, kept for the public
-API and for code that types against it).
+The Repo is the bottom of the library: it imports nothing above ``vcs``. The public API's
+``labelspec.workspace.Workspace`` is a Repo with conveniences that read labels.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from labelspec import yamlio
@@ -82,7 +84,7 @@ class Repo:
         self._git: Git | None = None
         self._lock = None  # one FileLock per Repo: reentrant, so nested writers share it
         self._memo: dict[Any, Any] = {}
-        self.transaction_open = None  # the open transaction, when one is (reentrancy)
+        self.transaction_open = None  # the open transaction (labelspec.transaction: reentrancy)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -171,8 +173,6 @@ class Repo:
     def spec_path(self, name: str) -> Path:
         path = self.guideline_dir(name) / "spec.yaml"
         if not path.is_file():
-            import difflib
-
             names = self.guideline_names()
             close = difflib.get_close_matches(name.partition("@")[0], names, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -204,37 +204,11 @@ class Repo:
             raise WorkspaceError(f"path {str(path)!r} escapes the workspace {self.root}")
         return resolved
 
-    # -- labels ------------------------------------------------------------------------------------
-    def labels(self, dataset: str, snapshot: str | int | None = None):
-        """The current labels of a snapshot (the latest by default) as a pyarrow Table."""
-        from labelspec.store.query import current_labels
-
-        return current_labels(self, dataset, snapshot)
-
-    def trainset(self, name: str):
-        """A pinned training set (``labelspec trainset create``) as a pyarrow Table."""
-        from labelspec.store.trainsets import load_trainset
-
-        return load_trainset(self, name)
-
-    def query(self, dataset: str, snapshot: str | int | None = None):
-        """A DuckDB connection with views ``labels`` (current), ``labels_all`` and ``items``."""
-        from labelspec.store.query import connect
-
-        return connect(self, dataset, snapshot)
-
-    def manifest(self, dataset: str, snapshot: str | None = None):
-        """What engines need to read a snapshot's labels (``labelspec.store.manifest``)."""
-        from labelspec.store.manifest import manifest
-
-        return manifest(self, dataset, snapshot)
-
     # -- the write lock ------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
         """Serialise multi-step writes (files -> dvc add -> git commit) across processes; held
         again by the same Repo it just counts (filelock's locks are reentrant)."""
-        from filelock import FileLock, Timeout
 
         lock_dir = self.state_dir
         if self._lock is None:
@@ -248,20 +222,7 @@ class Repo:
                 "wait for it to finish (or remove the lock file if no labelspec process is running)"
             ) from exc
 
-    def transaction(self, message: str, upgrading: bool = False):
-        """The one write path (``labelspec.transaction``): reentrant, so a writer called inside
-        another's transaction adds its changes to the same commit."""
-        from labelspec.transaction import transaction
-
-        return transaction(self, message, upgrading)
-
-
-Workspace = Repo  # the historical name: the public API and the library's type hints use it
-
 
 def open_repo(path: Path | str = ".") -> Repo:
     """Open the workspace that contains ``path`` (the current directory by default)."""
     return Repo(find_root(path))
-
-
-open_workspace = open_repo

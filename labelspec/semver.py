@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
+from labelspec.errors import VersionError
+
 _SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
@@ -25,8 +27,6 @@ class Version:
     def parse(cls, text: str) -> Version:
         match = _SEMVER.match(str(text).strip())
         if not match:
-            from labelspec.errors import VersionError
-
             raise VersionError(f"{text!r} is not a version: write MAJOR.MINOR.PATCH, e.g. 1.1.0")
         major, minor, patch, pre = match.groups()
         return cls(int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else ())

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, WorkspaceError
-from labelspec.repo import LAYOUT, Workspace
+from labelspec.repo import LAYOUT, Repo
+from labelspec.vcs import DvcCache, dvc_file_text, hash_file
+from labelspec.yamlio import default_mode
 
 JOURNAL = "journal.json"
 
@@ -68,7 +70,7 @@ class Journal:
 class Transaction:
     """Changes to the workspace that land as one commit or not at all (see the module doc)."""
 
-    def __init__(self, ws: Workspace, git, message: str):
+    def __init__(self, ws: Repo, git, message: str):
         self.ws, self.git = ws, git
         self.journal_path = ws.state_dir / JOURNAL
         self.journal = Journal(message=message, head=git.head())
@@ -154,7 +156,6 @@ class Transaction:
         """Put the (already written, journaled) file ``path`` under DVC: its object in the cache
         and ``<path>.dvc`` with ``meta`` as labelspec's record. Returns the record with the
         file's sha256, md5 and size."""
-        from labelspec.vcs import DvcCache, dvc_file_text, hash_file
 
         if self._cache is None:
             self._cache = DvcCache(self.ws.root)
@@ -169,7 +170,6 @@ class Transaction:
     def record(self, path: Path, md5: str, size: int, meta: dict[str, Any]) -> None:
         """Write ``<path>.dvc`` for data whose hashes are known (``labelspec upgrade``); the
         object goes into the cache when the file is here and the cache lacks it."""
-        from labelspec.vcs import DvcCache, dvc_file_text
 
         if self._cache is None:
             self._cache = DvcCache(self.ws.root)
@@ -209,13 +209,12 @@ class Transaction:
 
 
 def _default_mode() -> int:
-    from labelspec.yamlio import default_mode
 
     return default_mode()
 
 
 @contextlib.contextmanager
-def transaction(ws: Workspace, message: str, upgrading: bool = False) -> Iterator[Transaction]:
+def transaction(ws: Repo, message: str, upgrading: bool = False) -> Iterator[Transaction]:
     """Lock, recover, journal, change, commit, tag: the one way labelspec writes.
 
     Reentrant: inside an open transaction of the same Repo, a writer joins it (its changes go
@@ -252,7 +251,7 @@ def transaction(ws: Workspace, message: str, upgrading: bool = False) -> Iterato
         tx.journal_path.unlink(missing_ok=True)
 
 
-def recover(ws: Workspace, git=None) -> list[str]:
+def recover(ws: Repo, git=None) -> list[str]:
     """Finish or undo the write a killed labelspec process left (the caller holds the lock).
 
     Returns what was done, for ``labelspec recover`` and ``verify`` to report."""
@@ -262,7 +261,7 @@ def recover(ws: Workspace, git=None) -> list[str]:
     return _recover(ws, git or ws.git, path, Journal.load(path))
 
 
-def _recover(ws: Workspace, git, path: Path, journal: Journal | None) -> list[str]:
+def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
     done: list[str] = []
     lock = git.index_lock()
     if lock.exists():  # ours: the journal says a labelspec process died mid-write
@@ -308,7 +307,7 @@ def _landed(git, journal: Journal) -> bool:
     )
 
 
-def _undo(ws: Workspace, git, journal: Journal) -> list[str]:
+def _undo(ws: Repo, git, journal: Journal) -> list[str]:
     """Put every journaled path back as it was at the journal's starting commit."""
     done = []
     lock = git.index_lock()

@@ -23,10 +23,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from labelspec import yamlio
 from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.labelers.events import dumps
+from labelspec.labelers.roster import ROSTER
+from labelspec.labelers.training import TRAINING
+from labelspec.labels.verify import verify
+from labelspec.repo import LAYOUT, Repo
+from labelspec.store.datasets import declared
+from labelspec.store.engine import database
+from labelspec.store.filemeta import describe_files
 from labelspec.store.itemfiles import FILES_IGNORE, Placed, Tracking, classify, place, plan_files
 from labelspec.store.items import item_files, items_sql, manifest_table, new_add_id, write_manifest
-from labelspec.workspace import LAYOUT, Workspace
+from labelspec.store.schema import ITEM_BASE_COLUMNS
+from labelspec.transaction import transaction
+from labelspec.vcs import DvcCache, hash_file, parse_dvc_file
+from labelspec.yamlio import fast_load
 
 STATIC_IGNORES = [
     "/datasets/*/labels/*.parquet",
@@ -85,12 +101,7 @@ class ItemFiles:
         }
 
 
-def upgrade(ws: Workspace) -> UpgradeResult:
-    from labelspec import yamlio
-    from labelspec.labels.verify import verify
-    from labelspec.store.datasets import declared
-    from labelspec.transaction import transaction
-    from labelspec.vcs import DvcCache
+def upgrade(ws: Repo) -> UpgradeResult:
 
     legacy = ws.config.workspace < LAYOUT
     result = UpgradeResult()
@@ -124,7 +135,7 @@ def upgrade(ws: Workspace) -> UpgradeResult:
     return result
 
 
-def _upgrade_workspace(ws: Workspace, tx, result: UpgradeResult, yamlio) -> None:
+def _upgrade_workspace(ws: Repo, tx, result: UpgradeResult, yamlio) -> None:
     """Layout 1 -> 2 outside the datasets: labelers, static ignores, union merges, dvc.yaml."""
     result.labelers, result.training_records = _upgrade_labelers(ws, tx)
     _ensure_lines(tx, ws.root / ".gitignore", STATIC_IGNORES)
@@ -141,16 +152,10 @@ def _upgrade_workspace(ws: Workspace, tx, result: UpgradeResult, yamlio) -> None
 
 
 def _track_item_files(
-    ws: Workspace, tx, dataset: str, upgraded: list[Path], tracking: Tracking
+    ws: Repo, tx, dataset: str, upgraded: list[Path], tracking: Tracking
 ) -> ItemFiles:
     """Give the registered files present but in no record a home (``itemfiles.place``), and
     register again, with the copy's path, the items whose file was copied."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from labelspec.store.engine import database
-    from labelspec.store.filemeta import describe_files
-    from labelspec.store.schema import ITEM_BASE_COLUMNS
 
     done = ItemFiles()
     manifests = item_files(ws, dataset, tx.git) + upgraded
@@ -197,9 +202,8 @@ def _track_item_files(
     return done
 
 
-def _legacy_files(ws: Workspace, dataset: str) -> dict[str, str]:
+def _legacy_files(ws: Repo, dataset: str) -> dict[str, str]:
     """file name -> md5 of the layout 1 labels folder, from labels.dvc's directory listing."""
-    from labelspec.vcs import DvcCache, parse_dvc_file
 
     record = ws.dataset_dir(dataset) / "labels.dvc"
     if not record.is_file():
@@ -213,10 +217,7 @@ def _legacy_files(ws: Workspace, dataset: str) -> dict[str, str]:
     return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
 
 
-def _upgrade_dataset(
-    ws: Workspace, tx, dataset: str, upgraded: dict[str, list[Path]]
-) -> dict[str, int]:
-    from labelspec.vcs import DvcCache, hash_file, parse_dvc_file
+def _upgrade_dataset(ws: Repo, tx, dataset: str, upgraded: dict[str, list[Path]]) -> dict[str, int]:
 
     folder = ws.dataset_dir(dataset)
     cache = DvcCache(ws.root)
@@ -281,7 +282,6 @@ def _upgrade_dataset(
     if record.is_file():
         md5, size, _ = parse_dvc_file(record.read_text(), str(record))
         source = items if items.is_file() else cache.object_path(md5)
-        import pyarrow.parquet as pq
 
         rows = pq.ParquetFile(source).metadata.num_rows
         target = folder / "manifests" / f"i-upgrade-{md5[:8]}.parquet"
@@ -310,8 +310,6 @@ def _upgrade_dataset(
         counts["items"] = rows
     golden = folder / "golden.yaml"
     if golden.is_file():
-        from labelspec.yamlio import fast_load
-
         sets = (fast_load(golden.read_text()) or {}).get("sets") or {}
         for name, entry in sets.items():
             for v in entry.get("versions") or []:
@@ -352,8 +350,7 @@ def _upgrade_dataset(
     return counts
 
 
-def _golden_listing(ws: Workspace, folder: Path) -> dict[str, str]:
-    from labelspec.vcs import DvcCache, parse_dvc_file
+def _golden_listing(ws: Repo, folder: Path) -> dict[str, str]:
 
     record = folder / "golden.dvc"
     if not record.is_file():
@@ -388,11 +385,7 @@ def _ensure_lines(tx, path: Path, wanted: list[str]) -> None:
         tx.write_text(path, head + "\n".join(missing) + "\n")
 
 
-def _upgrade_labelers(ws: Workspace, tx) -> tuple[int, int]:
-    from labelspec.labelers.events import dumps
-    from labelspec.labelers.roster import ROSTER
-    from labelspec.labelers.training import TRAINING
-    from labelspec.yamlio import fast_load
+def _upgrade_labelers(ws: Repo, tx) -> tuple[int, int]:
 
     roster_yaml, training_yaml = (
         ws.root / "labelers/roster.yaml",

@@ -7,19 +7,31 @@ message that says what went wrong and what to try.
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import contextlib
+import hashlib
+import io
+import json
 import logging
 import os
 import re
+import shutil
+import tarfile
+import tempfile
+import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from configobj import ConfigObj
+
 from labelspec.errors import VcsError
+from labelspec.yamlio import fast_load
 
 if TYPE_CHECKING:
-    import git
+    import git  # lazy: GitPython, only for commits
     from dvc.repo import Repo as DvcRepo
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -29,7 +41,7 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 
 def _git():
-    import git
+    import git  # lazy: GitPython, only for commits
 
     return git
 
@@ -370,8 +382,6 @@ class Git:
         try:
             self.repo.git.push("--porcelain", remote, f"refs/heads/{branch}", "--tags")
         except git.GitCommandError as exc:
-            import re
-
             out = f"{exc.stdout or ''}\n{exc.stderr or ''}"
             found = re.findall(r":(refs/\S+)\s+\[rejected\] \(([^)]+)\)", out)
             rejected = sorted({f"{ref.rsplit('/', 1)[-1]}: {why}" for ref, why in found})
@@ -421,7 +431,7 @@ class Tag:
 
 
 def _dvc_repo_class():
-    from dvc.repo import Repo
+    from dvc.repo import Repo  # lazy: dvc takes ~1 s to import
 
     logging.getLogger("dvc").setLevel(logging.WARNING)
     return Repo
@@ -429,7 +439,7 @@ def _dvc_repo_class():
 
 @contextlib.contextmanager
 def _dvc_errors(what: str) -> Iterator[None]:
-    from dvc.exceptions import DvcException
+    from dvc.exceptions import DvcException  # lazy: see above
 
     try:
         yield
@@ -512,7 +522,6 @@ class DvcCache:
         self.created: list[str] = []  # objects this instance wrote (``discard_created``)
 
     def _cache_dir(self) -> Path:
-        from configobj import ConfigObj
 
         found = self.dvc_dir / "cache"
         for name in ("config", "config.local"):
@@ -528,8 +537,6 @@ class DvcCache:
 
     def store(self, path: Path, md5: str) -> None:
         """Copy ``path`` into the cache as object ``md5`` (read-only), unless it is there."""
-        import shutil
-        import uuid
 
         target = self.object_path(md5)
         if target.is_file():
@@ -548,7 +555,6 @@ class DvcCache:
     def store_bytes(self, data: bytes, md5: str) -> None:
         """``store`` for bytes already read (``items add`` hashes and caches from one read);
         string paths and a made-once folder: it runs once per item file."""
-        import threading
 
         folder = os.path.join(self.dir, "files", "md5", md5[:2])
         target = os.path.join(folder, md5[2:])
@@ -577,9 +583,6 @@ class DvcCache:
         """Put every file under ``folder`` into the cache as ``dvc add`` does, with its ``.dir``
         object (the sorted JSON list of ``{"md5", "relpath"}``); (dir md5, size, files).
         ``stored`` (relpath -> (md5, size)) names files the caller hashed and cached already."""
-        import concurrent.futures
-        import hashlib
-        import json
 
         known = stored or {}
         files = sorted(
@@ -625,7 +628,6 @@ class DvcCache:
     def listing(self, md5: str) -> list[dict[str, str]] | None:
         """The entries (``md5``, ``relpath``) of a folder's ``.dir`` object, or None when the
         cache does not hold it (not pulled yet)."""
-        import json
 
         path = self.object_path(md5)
         if not path.is_file():
@@ -641,7 +643,6 @@ def dvc_folder_text(name: str, md5: str, size: int, nfiles: int) -> str:
 def dvc_file_text(name: str, md5: str, size: int, meta: dict) -> str:
     """A ``.dvc`` file as ``dvc add`` writes it, plus labelspec's record under ``meta`` (which DVC
     keeps untouched). The record is one JSON line: valid YAML, and quick to parse."""
-    import json
 
     record = json.dumps(meta, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
     return (
@@ -660,9 +661,6 @@ _WRITTEN = re.compile(
 
 def parse_dvc_file(text: str, source: str) -> tuple[str, int, dict]:
     """(md5, size, labelspec meta) of a single-file ``.dvc`` file."""
-    import json
-
-    from labelspec.yamlio import fast_load
 
     written = _WRITTEN.fullmatch(text)
     if written:
@@ -682,7 +680,6 @@ def parse_dvc_file(text: str, source: str) -> tuple[str, int, dict]:
 
 def hash_file(path: Path) -> tuple[str, str, int]:
     """(sha256, md5, size) of a file in one read: sha256 for labelspec's records, md5 for DVC."""
-    import hashlib
 
     sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
     with open(path, "rb") as handle:
@@ -721,7 +718,6 @@ def read_at(root: Path, rev: str, path: Path, git: Git | None = None) -> bytes:
 def _cached_bytes(cache: DvcCache, md5: str, owner: Path, path: Path, rev: str) -> bytes:
     """``path``'s bytes from the DVC cache: ``owner``'s object, or its entry in the folder
     listing ``owner``'s object is (DVC's cache layout, read without opening a DVC repo)."""
-    import json
 
     target = cache.object_path(md5)
     if owner != path:
@@ -743,8 +739,6 @@ def _cached_bytes(cache: DvcCache, md5: str, owner: Path, path: Path, rev: str) 
 
 def extract_branch(root: Path, branch: str, dest: Path) -> bool:
     """Write the tree of ``branch`` into ``dest`` (no checkout); False if the branch is absent."""
-    import io
-    import tarfile
 
     with Git(root) as git:
         if branch not in [h.name for h in git.repo.heads]:
@@ -760,7 +754,6 @@ def extract_branch(root: Path, branch: str, dest: Path) -> bool:
 def commit_directory(root: Path, branch: str, directory: Path, message: str) -> str:
     """Commit the whole of ``directory`` as the tree of ``branch`` (created if needed), without
     touching the working tree or the index: a temporary index, write-tree, commit-tree."""
-    import tempfile
 
     with Git(root) as git, tempfile.TemporaryDirectory() as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **git._identity()}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -178,7 +179,6 @@ def to_plain(data: Any) -> Any:
 def _fast_loader():
     """PyYAML's libyaml loader, with YAML 1.2 booleans: only true/false, so that a decision
     tree's ``yes:`` and ``no:`` stay keys (YAML 1.1 would read them as booleans)."""
-    import yaml
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -203,7 +203,6 @@ _FAST_LOADER = None
 def fast_load(text: str, source: str = "<string>") -> Any:
     """Plain data through libyaml, for reading only: many times faster than round-trip parsing
     on large specs; ``Lines`` supplies line numbers when a message needs them."""
-    import yaml
 
     global _FAST_LOADER
     if _FAST_LOADER is None:

@@ -9,7 +9,7 @@ import sys
 import click
 import pytest
 
-from labelspec.cli import cli
+from labelspec.cli import COMMANDS, cli
 
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
@@ -30,6 +30,14 @@ def test_every_command_has_help_with_an_example(path, command, run):
     result = run(*path, "--help")
     assert "Example:" in result.stdout, f"`labelspec {' '.join(path)} --help` shows no example"
     assert command.get_short_help_str()
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_help_line_of_a_command_is_its_own(name):
+    """`labelspec --help` lists commands from the registry, without importing them: the lines
+    must be the commands' own first help lines."""
+    command = cli.get_command(click.Context(cli), name)
+    assert COMMANDS[name][1] == command.get_short_help_str(limit=120)
 
 
 def test_help_does_not_import_heavy_libraries():

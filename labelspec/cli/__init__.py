@@ -6,6 +6,7 @@ library (``LabelspecError``) become ``Error: ...`` on stderr and a non-zero exit
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 import traceback
@@ -14,36 +15,99 @@ import click
 
 from labelspec import __version__
 from labelspec.errors import LabelspecError, ProblemsError
+from labelspec.progress import set_quiet
 
-# command name -> "module:attribute"; imported only when the command runs or help lists it.
+# command name -> where it lives ("module:attribute", imported only when it runs) and the line
+# `labelspec --help` shows for it, so listing the commands imports none of them (each command
+# module imports the library, and with it duckdb, pyarrow and dvc, at module level).
 COMMANDS = {
-    "check": "labelspec.cli.check:check_command",
-    "dataset": "labelspec.cli.dataset:dataset_group",
-    "demo": "labelspec.cli.demo:demo_command",
-    "golden": "labelspec.cli.golden:golden_group",
-    "guideline": "labelspec.cli.guideline:guideline_group",
-    "init": "labelspec.cli.init:init_command",
-    "items": "labelspec.cli.items:items_group",
-    "labeler": "labelspec.cli.labeler:labeler_group",
-    "labels": "labelspec.cli.labels:labels_group",
-    "pull": "labelspec.cli.remote:pull_command",
-    "push": "labelspec.cli.remote:push_command",
-    "qa": "labelspec.cli.qa:qa_group",
-    "recover": "labelspec.cli.verify:recover_command",
-    "relabel": "labelspec.cli.relabel:relabel_group",
-    "schema": "labelspec.cli.schema:schema_command",
-    "site": "labelspec.cli.site:site_group",
-    "trace": "labelspec.cli.trace:trace_group",
-    "trainset": "labelspec.cli.trainset:trainset_group",
-    "upgrade": "labelspec.cli.verify:upgrade_command",
-    "verify": "labelspec.cli.verify:verify_command",
+    "check": (
+        "labelspec.cli.check:check_command",
+        "Validate every guideline of the workspace and list all problems at once.",
+    ),
+    "dataset": (
+        "labelspec.cli.dataset:dataset_group",
+        "Declare the datasets of the workspace, each labeled under one guideline.",
+    ),
+    "demo": (
+        "labelspec.cli.demo:demo_command",
+        "Build demo workspaces in DIRECTORY and run the main flows end to end.",
+    ),
+    "golden": (
+        "labelspec.cli.golden:golden_group",
+        "Expert golden sets, kept beside the labels and never mixed into them.",
+    ),
+    "guideline": (
+        "labelspec.cli.guideline:guideline_group",
+        "Start, release, review, diff and browse guidelines.",
+    ),
+    "init": (
+        "labelspec.cli.init:init_command",
+        "Create a labelspec workspace: git, DVC, layout, an example guideline, one commit.",
+    ),
+    "items": (
+        "labelspec.cli.items:items_group",
+        "Register the items (images, texts) of a dataset.",
+    ),
+    "labeler": (
+        "labelspec.cli.labeler:labeler_group",
+        "Labelers, their training records, quizzes, and who must be retrained.",
+    ),
+    "labels": (
+        "labelspec.cli.labels:labels_group",
+        "Import labels with lineage; browse, diff and export snapshots.",
+    ),
+    "pull": (
+        "labelspec.cli.remote:pull_command",
+        "`git pull` (merge), then download the data of HEAD, then verify.",
+    ),
+    "push": (
+        "labelspec.cli.remote:push_command",
+        "Upload the data to the DVC remote, then push the branch and tags to the git remote.",
+    ),
+    "qa": (
+        "labelspec.cli.qa:qa_group",
+        "Trust but verify: vendor bake-offs, agreement, disagreements, samples, guideline gaps.",
+    ),
+    "recover": (
+        "labelspec.cli.verify:recover_command",
+        "Finish or undo a write that a killed labelspec process left half done.",
+    ),
+    "relabel": (
+        "labelspec.cli.relabel:relabel_group",
+        "Plan relabeling after a guideline change, and merge the results back.",
+    ),
+    "schema": (
+        "labelspec.cli.schema:schema_command",
+        "Print the JSON Schema of spec.yaml, for editor completion and validation.",
+    ),
+    "site": (
+        "labelspec.cli.site:site_group",
+        "The instruction site for labelers: build, publish one version per release, serve.",
+    ),
+    "trace": (
+        "labelspec.cli.trace:trace_group",
+        "Lineage of labels, and the impact of a guideline change.",
+    ),
+    "trainset": (
+        "labelspec.cli.trainset:trainset_group",
+        "Pinned training sets: resolved labels under a name a model card can cite.",
+    ),
+    "upgrade": (
+        "labelspec.cli.verify:upgrade_command",
+        "Move a workspace to the current store layout and track its item files, in one commit (verified after).",
+    ),
+    "verify": (
+        "labelspec.cli.verify:verify_command",
+        "Check that the store at HEAD matches its history; exit 1 with every problem otherwise.",
+    ),
 }
 
 
 class LabelspecGroup(click.Group):
     """A click group that loads subcommands lazily and maps library errors to exit codes."""
 
-    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
 
@@ -52,13 +116,24 @@ class LabelspecGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
-            module, attr = self.lazy[name].split(":")
+            module, attr = self.lazy[name][0].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the registry's lines: no command module is imported."""
+        rows = [(name, help_text) for name, (_, help_text) in sorted(self.lazy.items())]
+        rows += [
+            (name, command.get_short_help_str(limit=formatter.width))
+            for name, command in sorted(self.commands.items())
+            if name not in self.lazy and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def resolve_command(self, ctx: click.Context, args: list[str]):
         """Click suggests close names only among commands it has loaded: lazy ones too here."""
-        import difflib
 
         try:
             return super().resolve_command(ctx, args)
@@ -94,11 +169,6 @@ class _CliError(click.ClickException):
                 click.echo(f"  ... and {hidden} more", file=stream)
 
 
-def group(name: str, help_text: str, lazy: dict[str, str]) -> LabelspecGroup:
-    """A lazily loaded command group (``labelspec guideline ...``)."""
-    return LabelspecGroup(name=name, help=help_text, lazy=lazy)
-
-
 @click.group(
     cls=LabelspecGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
 )
@@ -120,7 +190,6 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
       labelspec check
     """
     ctx.ensure_object(dict)["verbose"] = verbose
-    from labelspec.progress import set_quiet
 
     set_quiet(quiet)
 

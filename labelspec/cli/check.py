@@ -4,6 +4,7 @@ import click
 
 from labelspec.cli.output import json_option, write_json
 from labelspec.errors import LabelspecError
+from labelspec.guideline.check import check
 
 
 @click.command("check")
@@ -20,7 +21,6 @@ def check_command(path: str, as_json: bool) -> None:
       labelspec check
       labelspec check guidelines/digits --json
     """
-    from labelspec.guideline.check import check
 
     report = check(path)
     if as_json:

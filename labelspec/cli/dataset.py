@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import click
 
+from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, write_json
+from labelspec.store.datasets import add_dataset, remove_dataset
 
 
 @click.group("dataset")
@@ -34,10 +36,8 @@ def add_command(name, guideline, description, as_json) -> None:
     Example:
       labelspec dataset add streets --guideline school-buses --description "Street scenes"
     """
-    from labelspec.store.datasets import add_dataset
-    from labelspec.workspace import open_workspace
 
-    result = add_dataset(open_workspace(), name, guideline, description)
+    result = add_dataset(current_repo(), name, guideline, description)
     if as_json:
         write_json(result.to_dict())
         return
@@ -65,10 +65,8 @@ def remove_command(name, as_json) -> None:
     Example:
       labelspec dataset remove digits && labelspec guideline remove digits
     """
-    from labelspec.store.datasets import remove_dataset
-    from labelspec.workspace import open_workspace
 
-    result = remove_dataset(open_workspace(), name)
+    result = remove_dataset(current_repo(), name)
     if as_json:
         write_json(result.to_dict())
         return

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import click
 
+from labelspec.demo.detection import run_detection
+from labelspec.demo.story import run_demo
+
 TASKS = ("all", "classification", "detection")
 
 
@@ -26,8 +29,6 @@ def demo_command(directory: str, task: str) -> None:
       labelspec demo build/demo
       labelspec demo build/demo --task detection
     """
-    from labelspec.demo.detection import run_detection
-    from labelspec.demo.story import run_demo
 
     if task in ("all", "classification"):
         run_demo(directory)

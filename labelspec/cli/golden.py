@@ -4,9 +4,10 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import images_were_option
+from labelspec.cli.options import current_repo, images_were_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.formats import FORMATS
+from labelspec.store.golden import add_golden, list_golden
 
 
 @click.group("golden")
@@ -55,11 +56,9 @@ def add_command(dataset, file, fmt, name, guideline_ref, labeler, images_were, a
       labelspec golden add digits expert.jsonl --format jsonl --name expert
       labelspec golden add street expert.coco.json --format coco --images-were all
     """
-    from labelspec.store.golden import add_golden
-    from labelspec.workspace import open_workspace
 
     result = add_golden(
-        open_workspace(), dataset, file, fmt, name, guideline_ref, labeler, images_were
+        current_repo(), dataset, file, fmt, name, guideline_ref, labeler, images_were
     )
     if as_json:
         write_json(result)
@@ -80,10 +79,8 @@ def list_command(dataset, as_json) -> None:
     Example:
       labelspec golden list digits --json
     """
-    from labelspec.store.golden import list_golden
-    from labelspec.workspace import open_workspace
 
-    rows = list_golden(open_workspace(), dataset)
+    rows = list_golden(current_repo(), dataset)
     if as_json:
         write_json(rows)
         return

@@ -4,7 +4,15 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, table, write_json
+from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.guideline.release import release
+from labelspec.guideline.release import tag_current as tag_current_version
+from labelspec.guideline.releases import diff, log, parse_ref, releases, spec_at, spec_text_at
+from labelspec.guideline.review import review
+from labelspec.guideline.review_report import write
+from labelspec.guideline.scaffold import new_guideline, remove_guideline
 
 
 @click.group("guideline")
@@ -45,10 +53,8 @@ def new_command(name, task, classes, title, as_json) -> None:
       labelspec guideline new school-buses --task detection --classes school_bus,pickup_truck
       labelspec guideline new reviews --task multilabel --classes price,quality,delivery
     """
-    from labelspec.guideline.scaffold import new_guideline
-    from labelspec.workspace import open_workspace
 
-    result = new_guideline(open_workspace(), name, task, classes, title)
+    result = new_guideline(current_repo(), name, task, classes, title)
     if as_json:
         write_json(result.to_dict())
         return
@@ -78,10 +84,8 @@ def remove_command(name, as_json) -> None:
     Example:
       labelspec dataset remove digits && labelspec guideline remove digits
     """
-    from labelspec.guideline.scaffold import remove_guideline
-    from labelspec.workspace import open_workspace
 
-    result = remove_guideline(open_workspace(), name)
+    result = remove_guideline(current_repo(), name)
     if as_json:
         write_json(result.to_dict())
         return
@@ -122,11 +126,8 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
       labelspec guideline release school-buses             # the first release: 1.0.0
       labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
     """
-    from labelspec.guideline.releases import release
-    from labelspec.guideline.releases import tag_current as tag_current_version
-    from labelspec.workspace import open_workspace
 
-    ws = open_workspace()
+    ws = current_repo()
     if tag_current:
         result = tag_current_version(ws, name, message)
     else:
@@ -160,10 +161,8 @@ def diff_command(name, a, b, as_json) -> None:
       labelspec guideline diff digits 1.0.0 1.1.0
       labelspec guideline diff digits 1.1.0 --json     # against your uncommitted edits
     """
-    from labelspec.guideline.releases import diff
-    from labelspec.workspace import open_workspace
 
-    result = diff(open_workspace(), name, a.removeprefix("v"), b.removeprefix("v") if b else None)
+    result = diff(current_repo(), name, a.removeprefix("v"), b.removeprefix("v") if b else None)
     if as_json:
         write_json(result.to_dict())
         return
@@ -244,14 +243,10 @@ def review_command(name, base, fmt, out, as_json) -> None:
       labelspec guideline review digits --base main --out review
       labelspec guideline review digits --base 1.0.0 --format html --out review
     """
-    from labelspec.errors import LabelspecError
-    from labelspec.guideline.review import review
-    from labelspec.guideline.review_report import write
-    from labelspec.workspace import open_workspace
 
     if fmt == "html" and out is None:
         raise LabelspecError("--format html needs --out DIR: the page refers to pictures beside it")
-    result = review(open_workspace(), name, base)
+    result = review(current_repo(), name, base)
     written = write(result, out, fmt)
     if as_json:
         write_json({**result.to_dict(), "written": written.to_dict()})
@@ -271,10 +266,8 @@ def log_command(name, as_json) -> None:
     Example:
       labelspec guideline log digits
     """
-    from labelspec.guideline.releases import log
-    from labelspec.workspace import open_workspace
 
-    rows = log(open_workspace(), name)
+    rows = log(current_repo(), name)
     if as_json:
         write_json(rows)
         return
@@ -307,11 +300,8 @@ def show_command(ref, as_json) -> None:
     Example:
       labelspec guideline show digits@1.0.0
     """
-    from labelspec.errors import NotFoundError
-    from labelspec.guideline.releases import parse_ref, releases, spec_at, spec_text_at
-    from labelspec.workspace import open_workspace
 
-    ws = open_workspace()
+    ws = current_repo()
     name, version = parse_ref(ref)
     if version is None:
         released = releases(ws, name)

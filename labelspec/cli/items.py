@@ -4,7 +4,9 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, table, write_json
+from labelspec.store.items import add_items, read_items
 
 
 @click.group("items")
@@ -46,10 +48,8 @@ def add_command(dataset, sources, guideline, as_json) -> None:
       labelspec items add street manifests/street.csv --guideline shapes
       labelspec items add digits scans/a.png scans/b.png
     """
-    from labelspec.store.items import add_items
-    from labelspec.workspace import open_workspace
 
-    result = add_items(open_workspace(), dataset, list(sources), guideline)
+    result = add_items(current_repo(), dataset, list(sources), guideline)
     if as_json:
         write_json(result.to_dict())
         return
@@ -101,10 +101,8 @@ def list_command(dataset, limit, as_json) -> None:
     Example:
       labelspec items list digits --limit 5
     """
-    from labelspec.store.items import read_items
-    from labelspec.workspace import open_workspace
 
-    items = read_items(open_workspace(), dataset)
+    items = read_items(current_repo(), dataset)
     rows = (
         items.slice(0, limit)
         .drop_columns([c for c in ("text",) if c in items.column_names])

@@ -4,8 +4,14 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import snapshot_option, version_option
+from labelspec.cli.options import current_repo, snapshot_option, version_option
 from labelspec.cli.output import json_option, note, table, write_json
+from labelspec.errors import LabelspecError
+from labelspec.labelers.coverage import status
+from labelspec.labelers.quiz import build_quiz, grade
+from labelspec.labelers.roster import add_labeler, deactivate_labeler, list_labelers, set_active
+from labelspec.labelers.training import record_training
+from labelspec.qa.stats import labeler_stats
 
 
 @click.group("labeler")
@@ -17,12 +23,6 @@ def labeler_group() -> None:
       labelspec labeler add vendA-01 --vendor vendor-a
       labelspec labeler status
     """
-
-
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
 
 
 @labeler_group.command("add")
@@ -37,9 +37,8 @@ def add_command(labeler_id, vendor, team, as_json) -> None:
     Example:
       labelspec labeler add vendA-01 --vendor vendor-a --team night-shift
     """
-    from labelspec.labelers.roster import add_labeler
 
-    labeler = add_labeler(_ws(), labeler_id, vendor, team)
+    labeler = add_labeler(current_repo(), labeler_id, vendor, team)
     if as_json:
         write_json(labeler.model_dump(mode="json"))
     else:
@@ -56,9 +55,8 @@ def list_command(active_only, as_json) -> None:
     Example:
       labelspec labeler list --json
     """
-    from labelspec.labelers.roster import list_labelers
 
-    labelers = list_labelers(_ws(), include_inactive=not active_only)
+    labelers = list_labelers(current_repo(), include_inactive=not active_only)
     if as_json:
         write_json([lab.model_dump(mode="json") for lab in labelers])
         return
@@ -81,9 +79,8 @@ def deactivate_command(labeler_id) -> None:
     Example:
       labelspec labeler deactivate vendA-01
     """
-    from labelspec.labelers.roster import deactivate_labeler
 
-    deactivate_labeler(_ws(), labeler_id)
+    deactivate_labeler(current_repo(), labeler_id)
     click.echo(f"Deactivated labeler {labeler_id}")
 
 
@@ -96,9 +93,8 @@ def activate_command(labeler_id) -> None:
     Example:
       labelspec labeler activate vendA-01
     """
-    from labelspec.labelers.roster import set_active
 
-    set_active(_ws(), labeler_id, True)
+    set_active(current_repo(), labeler_id, True)
     click.echo(f"Activated labeler {labeler_id}")
 
 
@@ -118,13 +114,11 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
     Example:
       labelspec labeler train vendA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed
     """
-    from labelspec.errors import LabelspecError
-    from labelspec.labelers.training import record_training
 
     if passed is None:
         raise LabelspecError("say whether the labeler --passed or --failed")
     record = record_training(
-        _ws(),
+        current_repo(),
         labeler_id,
         guideline,
         version.removeprefix("v"),
@@ -178,9 +172,8 @@ def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -
       labelspec labeler quiz digits --n 12 --out quizzes/digits-1.1.0
       labelspec labeler quiz digits --changed-since 1.0.0 --n 8 --out quizzes/retrain-1.1.0
     """
-    from labelspec.labelers.quiz import build_quiz
 
-    result = build_quiz(_ws(), name, out, version, count, seed, changed_since, key)
+    result = build_quiz(current_repo(), name, out, version, count, seed, changed_since, key)
     if as_json:
         write_json(result.to_dict())
         return
@@ -231,9 +224,8 @@ def grade_command(quiz, answers, labeler_id, incomplete, feedback, as_json) -> N
     Example:
       labelspec labeler grade quizzes/digits-1.1.0 answers-quiz-3f2a1b0c9d-vendA-01.json
     """
-    from labelspec.labelers.quiz import grade
 
-    result = grade(_ws(), quiz, answers, labeler_id, incomplete, feedback)
+    result = grade(current_repo(), quiz, answers, labeler_id, incomplete, feedback)
     if as_json:
         write_json(result.to_dict())
         return
@@ -263,9 +255,8 @@ def status_command(guideline, as_json) -> None:
     Example:
       labelspec labeler status --guideline digits
     """
-    from labelspec.labelers.coverage import status
 
-    rows = status(_ws(), guideline)
+    rows = status(current_repo(), guideline)
     if as_json:
         write_json([row.to_dict() for row in rows])
         return
@@ -302,9 +293,8 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
     Example:
       labelspec labeler stats digits --golden expert
     """
-    from labelspec.qa.stats import labeler_stats
 
-    rows = labeler_stats(_ws(), dataset, golden, snapshot)
+    rows = labeler_stats(current_repo(), dataset, golden, snapshot)
     if as_json:
         write_json(rows)
         return

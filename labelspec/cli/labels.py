@@ -4,10 +4,17 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import images_were_option, snapshot_option
+from labelspec.cli.options import current_repo, images_were_option, snapshot_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
+from labelspec.cli.resolve import resolve_command
 from labelspec.formats import EXPORT_FORMATS, FORMATS
+from labelspec.labels.export import export
+from labelspec.labels.history import diff, log, show
+from labelspec.labels.ingest import import_labels
+from labelspec.store.compaction import compact
+from labelspec.store.manifest import ADDED_COLUMNS, RULE, manifest
+from labelspec.store.schema import LABEL_SCHEMA
 
 
 @click.group("labels")
@@ -19,12 +26,6 @@ def labels_group() -> None:
       labelspec labels import digits export.json --format labelstudio --guideline digits@1.0.0 --source vendor-a
       labelspec labels show digits
     """
-
-
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
 
 
 @labels_group.command("import")
@@ -87,10 +88,9 @@ def import_command(
       labelspec labels import shapes yolo-export/ --format yolo --guideline shapes@1.0.0 \\
         --source vendor-c --labeler vC-01
     """
-    from labelspec.labels.ingest import import_labels
 
     result = import_labels(
-        _ws(),
+        current_repo(),
         dataset,
         file,
         fmt,
@@ -143,9 +143,8 @@ def log_command(dataset, snapshot, as_json) -> None:
       labelspec labels log digits
       labelspec labels show digits --snapshot HEAD~2
     """
-    from labelspec.labels.history import log
 
-    rows = log(_ws(), dataset, snapshot)
+    rows = log(current_repo(), dataset, snapshot)
     if as_json:
         write_json(rows)
         return
@@ -180,9 +179,8 @@ def show_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec labels show digits --snapshot HEAD~1
     """
-    from labelspec.labels.history import show
 
-    result = show(_ws(), dataset, snapshot)
+    result = show(current_repo(), dataset, snapshot)
     if as_json:
         write_json(result)
         return
@@ -214,9 +212,8 @@ def diff_command(dataset, a, b, as_json) -> None:
       labelspec labels diff digits HEAD~3 HEAD
       labelspec labels diff digits main vendor-b-delivery
     """
-    from labelspec.labels.history import diff
 
-    result = diff(_ws(), dataset, a, b)
+    result = diff(current_repo(), dataset, a, b)
     if as_json:
         write_json(result)
         return
@@ -287,9 +284,10 @@ def export_command(
       labelspec labels export digits --format jsonl --resolve dawid-skene --out train.jsonl
       labelspec labels export digits --format labelstudio --labeler-map users.csv --out ls.json
     """
-    from labelspec.labels.export import export
 
-    result = export(_ws(), dataset, fmt, out, snapshot, resolve_method, min_confidence, labeler_map)
+    result = export(
+        current_repo(), dataset, fmt, out, snapshot, resolve_method, min_confidence, labeler_map
+    )
     if as_json:
         write_json(result)
     else:
@@ -299,7 +297,6 @@ def export_command(
 
 
 def _attach_resolve() -> None:
-    from labelspec.cli.resolve import resolve_command
 
     labels_group.add_command(resolve_command)
 
@@ -327,10 +324,8 @@ def manifest_command(dataset, snapshot, as_json) -> None:
       labelspec labels manifest digits --json > manifest.json
       labelspec labels manifest digits --snapshot HEAD~3
     """
-    from labelspec.store.manifest import ADDED_COLUMNS, RULE, manifest
-    from labelspec.store.schema import LABEL_SCHEMA
 
-    found = manifest(_ws(), dataset, snapshot)
+    found = manifest(current_repo(), dataset, snapshot)
     if as_json:
         write_json(found.to_dict())
         return
@@ -380,9 +375,8 @@ def compact_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec labels compact digits --snapshot HEAD && labelspec push
     """
-    from labelspec.store.compaction import compact
 
-    result = compact(_ws(), dataset, snapshot)
+    result = compact(current_repo(), dataset, snapshot)
     if as_json:
         write_json(result.to_dict())
         return

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from labelspec.repo import open_repo
+from labelspec.semver import Version
+
 snapshot_option = click.option(
     "--snapshot",
     metavar="REV",
@@ -16,7 +19,6 @@ def version_text(value: str | None) -> str | None:
     """A version as users type it: ``1.1.0`` or ``v1.1.0``; a malformed one is refused here."""
     if not value:
         return value
-    from labelspec.semver import Version
 
     text = value.removeprefix("v")
     if not Version.is_valid(text):
@@ -41,3 +43,16 @@ images_were_option = click.option(
     help="COCO only: 'all' when the vendor was given (and labeled) every image of the file, so "
     "an image without annotations is their explicit 'no objects here' [default: annotated].",
 )
+
+
+def current_repo():
+    """The Repo of this invocation: opened the first time a command asks for it, closed when
+    the command ends, so every call a command makes shares one git handle and one set of
+    caches (dvc's ``CmdBase`` opens its ``Repo`` the same way)."""
+
+    root = click.get_current_context().find_root()
+    state = root.ensure_object(dict)
+    if state.get("repo") is None:
+        state["repo"] = open_repo()
+        root.call_on_close(state["repo"].close)
+    return state["repo"]

@@ -4,8 +4,18 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import snapshot_option
+from labelspec.cli.options import current_repo, snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
+from labelspec.errors import LabelspecError
+from labelspec.qa.agreement import agreement
+from labelspec.qa.bakeoff import bakeoff, parse_weights
+from labelspec.qa.disagreements import disagreements, disagreements_html
+from labelspec.qa.gaps import gaps, gaps_html
+from labelspec.qa.report import boxes_sentence, sig, write_report
+from labelspec.qa.sample import sample
+from labelspec.qa.scoring import BACKGROUND
+from labelspec.store.reviews import import_review, list_reviews
+from labelspec.yamlio import atomic_write_text
 
 
 @click.group("qa")
@@ -17,12 +27,6 @@ def qa_group() -> None:
       labelspec qa bakeoff digits --golden expert --report reports/qa
       labelspec qa gaps digits --golden expert
     """
-
-
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
 
 
 def _f(value, digits: int = 3) -> str:
@@ -38,8 +42,6 @@ def _sig(value, digits: int = 3) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        from labelspec.qa.report import sig
-
         return sig(value, digits)
     return str(value)
 
@@ -111,11 +113,8 @@ def bakeoff_command(
       labelspec qa bakeoff digits --golden expert --weights accuracy=0.6,cost=0.2,speed=0.2 --report reports/qa
       labelspec qa bakeoff digits --golden expert --labels current --snapshot delivered-1.0.0
     """
-    from labelspec.qa.bakeoff import bakeoff, parse_weights
-    from labelspec.qa.report import boxes_sentence
-    from labelspec.qa.scoring import BACKGROUND
 
-    ws = _ws()
+    ws = current_repo()
     result = bakeoff(
         ws,
         dataset,
@@ -128,10 +127,6 @@ def bakeoff_command(
         labels=labels,
     )
     if report_dir:
-        from labelspec.errors import LabelspecError
-        from labelspec.qa.agreement import agreement
-        from labelspec.qa.report import write_report
-
         try:
             agree = agreement(ws, dataset, result["snapshot"]["commit"])
         except LabelspecError:  # agreement needs 2+ labelers per item; the report goes without it
@@ -236,9 +231,8 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
     Example:
       labelspec qa agreement digits --by labeler
     """
-    from labelspec.qa.agreement import agreement
 
-    result = agreement(_ws(), dataset, snapshot, by)
+    result = agreement(current_repo(), dataset, snapshot, by)
     if as_json:
         write_json(result)
         return
@@ -345,16 +339,13 @@ def disagreements_command(
       labelspec qa disagreements shapes --predictions detections.jsonl --html reports/boxes.html
       labelspec qa disagreements shapes --predictions results.json --coco-images export.coco.json
     """
-    from labelspec.qa.disagreements import disagreements, disagreements_html
 
-    ws = _ws()
+    ws = current_repo()
     result = disagreements(
         ws, dataset, predictions, top=top, snapshot=snapshot, coco_images=coco_images,
         min_score=min_score,
     )  # fmt: skip
     if html_out:
-        from labelspec.yamlio import atomic_write_text
-
         html_out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(html_out, disagreements_html(ws, result))
         note(f"Wrote {html_out}")
@@ -459,9 +450,8 @@ def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
     Example:
       labelspec qa sample digits --n 60 --by labeler --out reports/sample.html
     """
-    from labelspec.qa.sample import sample
 
-    result = sample(_ws(), dataset, out, n=count, by=by, seed=seed, snapshot=snapshot)
+    result = sample(current_repo(), dataset, out, n=count, by=by, seed=seed, snapshot=snapshot)
     if as_json:
         write_json(result)
     else:
@@ -489,13 +479,10 @@ def gaps_command(dataset, golden, top, snapshot, html_out, as_json) -> None:
     Example:
       labelspec qa gaps digits --golden expert --html reports/gaps.html
     """
-    from labelspec.qa.gaps import gaps, gaps_html
 
-    ws = _ws()
+    ws = current_repo()
     result = gaps(ws, dataset, golden, top, snapshot)
     if html_out:
-        from labelspec.yamlio import atomic_write_text
-
         html_out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(html_out, gaps_html(ws, result))
         note(f"Wrote {html_out}")
@@ -551,9 +538,8 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
     Example:
       labelspec qa review import review-digits-rev-01.json
     """
-    from labelspec.store.reviews import import_review
 
-    result = import_review(_ws(), dataset, file, reviewer)
+    result = import_review(current_repo(), dataset, file, reviewer)
     if as_json:
         write_json(result.to_dict())
         return
@@ -590,9 +576,8 @@ def review_list_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec qa review list digits
     """
-    from labelspec.store.reviews import list_reviews
 
-    rows = list_reviews(_ws(), dataset, snapshot)
+    rows = list_reviews(current_repo(), dataset, snapshot)
     if as_json:
         write_json(rows)
         return

@@ -4,10 +4,13 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import version_option
+from labelspec.cli.options import current_repo, version_option
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
+from labelspec.errors import LabelspecError
 from labelspec.formats import FORMATS
+from labelspec.lineage.labelstudio_sync import pull, push
+from labelspec.lineage.relabel import merge, plan, status
 
 
 @click.group("relabel")
@@ -21,14 +24,7 @@ def relabel_group() -> None:
     """
 
 
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
-
-
 def _segments(values: tuple[str, ...]) -> dict[str, str]:
-    from labelspec.errors import LabelspecError
 
     out = {}
     for value in values:
@@ -134,10 +130,9 @@ def plan_command(
         --min-confidence 0.8 --out relabel/undecided
       labelspec relabel plan digits --guideline digits --from-review all --out relabel/reviewed
     """
-    from labelspec.lineage.relabel import plan
 
     result = plan(
-        _ws(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
+        current_repo(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
         seed, from_resolve, min_confidence, predictions=predictions, image_url=image_url,
         local_files=local_files, from_review=from_review, coco_images=coco_images,
     )  # fmt: skip
@@ -185,9 +180,10 @@ def merge_command(
       labelspec relabel merge digits rp-20261128T101500Z-1a2b3c export.json --format labelstudio \\
         --labeler-map users.csv
     """
-    from labelspec.lineage.relabel import merge
 
-    result = merge(_ws(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map)
+    result = merge(
+        current_repo(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map
+    )
     if as_json:
         write_json(result)
         return
@@ -212,9 +208,8 @@ def push_command(plan_ref, url, title, as_json) -> None:
       export LABELSPEC_LABEL_STUDIO_TOKEN=...   # Account & Settings -> Access Token
       labelspec relabel push relabel/1.1.0 --labelstudio http://localhost:8080
     """
-    from labelspec.lineage.labelstudio_sync import push
 
-    result = push(_ws(), plan_ref, url, title)
+    result = push(current_repo(), plan_ref, url, title)
     if as_json:
         write_json(result)
         return
@@ -252,9 +247,8 @@ def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) ->
     Example:
       labelspec relabel pull rp-20261128T101500Z-1a2b3c --labeler-map users.csv
     """
-    from labelspec.lineage.labelstudio_sync import pull
 
-    result = pull(_ws(), plan_ref, labeler_map, labeler, dry_run, url, keep)
+    result = pull(current_repo(), plan_ref, labeler_map, labeler, dry_run, url, keep)
     if as_json:
         write_json(result)
         return
@@ -275,9 +269,8 @@ def status_command(dataset, as_json) -> None:
     Example:
       labelspec relabel status digits
     """
-    from labelspec.lineage.relabel import status
 
-    rows = status(_ws(), dataset)
+    rows = status(current_repo(), dataset)
     if as_json:
         write_json(rows)
         return

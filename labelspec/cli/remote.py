@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import click
 
+from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, write_json
+from labelspec.cli.verify import render
+from labelspec.errors import LabelspecError
+from labelspec.labels.verify import VerifyReport
+from labelspec.store.remotes import pull, push
 
 
 @click.command("push")
@@ -18,10 +23,8 @@ def push_command(remote, as_json) -> None:
     Example:
       labelspec push
     """
-    from labelspec.store.remotes import push
-    from labelspec.workspace import open_workspace
 
-    result = push(open_workspace(), remote)
+    result = push(current_repo(), remote)
     if as_json:
         write_json(result)
         return
@@ -43,19 +46,14 @@ def pull_command(remote, no_git, as_json) -> None:
     Example:
       git clone URL labels && cd labels && labelspec pull
     """
-    from labelspec.cli.verify import render
-    from labelspec.errors import LabelspecError
-    from labelspec.store.remotes import pull
-    from labelspec.workspace import open_workspace
 
-    result = pull(open_workspace(), remote, git=not no_git)
+    result = pull(current_repo(), remote, git=not no_git)
     if as_json:
         write_json(result)
     else:
         for line in result["git"]:
             click.echo(f"git: {line}")
         click.echo(f"Pulled {result['pulled']} file(s) from DVC remote {result['remote']}")
-        from labelspec.labels.verify import VerifyReport
 
         render(
             VerifyReport(**{k: result["verify"][k] for k in ("problems", "warnings", "checked")})

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import snapshot_option
+from labelspec.cli.options import current_repo, snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
+from labelspec.resolve.resolution import resolve
+from labelspec.resolve.result import write_table
 
 METHODS = ("majority", "dawid-skene", "latest", "golden-first")  # labelspec.resolve.METHODS
 SHOWN = 20  # low-confidence items listed for people; --json lists all
@@ -66,12 +68,9 @@ def resolve_command(dataset, method, snapshot, min_confidence, golden, fallback,
       labelspec labels resolve digits --method dawid-skene --min-confidence 0.8 --out resolved.parquet
       labelspec labels resolve digits --method golden-first --golden expert --json
     """
-    from labelspec.resolve import resolve
-    from labelspec.resolve.result import write_table
-    from labelspec.workspace import open_workspace
 
     resolved = resolve(
-        open_workspace(), dataset, method, snapshot, min_confidence, golden, fallback, iou
+        current_repo(), dataset, method, snapshot, min_confidence, golden, fallback, iou
     )
     if out is not None:
         written = write_table(resolved.table, out)

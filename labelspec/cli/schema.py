@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from labelspec.cli.output import write_json
+from labelspec.guideline.spec import json_schema
 
 
 @click.command("schema")
@@ -14,6 +15,5 @@ def schema_command() -> None:
       labelspec schema > spec.schema.json
       # then in spec.yaml: # yaml-language-server: $schema=spec.schema.json
     """
-    from labelspec.guideline.spec import json_schema
 
     write_json(json_schema())

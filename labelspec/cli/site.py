@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
 
-from labelspec.cli.options import version_option
+from labelspec.cli.options import current_repo, version_option
 from labelspec.cli.output import json_option, note, write_json
+from labelspec.errors import LabelspecError
+from labelspec.site.build import build, pdf, publish, serve
+from labelspec.vcs import extract_branch
 
 
 @click.group("site")
@@ -29,12 +33,6 @@ labelers_option = click.option(
 )
 
 
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
-
-
 @site_group.command("build")
 @click.option(
     "--out",
@@ -54,9 +52,8 @@ def build_command(out, labelers, as_json) -> None:
       labelspec site build --out build/site
       labelspec site build --labelers vendor-a --out build/site-vendor-a
     """
-    from labelspec.site.build import build
 
-    result = build(_ws(), out, labelers)
+    result = build(current_repo(), out, labelers)
     if as_json:
         write_json(result.to_dict())
     else:
@@ -91,9 +88,8 @@ def publish_command(name, version, folder, branch, no_branch, labelers, as_json)
       labelspec site publish digits --version 1.0.0 --folder site-versions --no-branch
       labelspec site publish digits                   # newest release -> gh-pages
     """
-    from labelspec.site.build import publish
 
-    result = publish(_ws(), name, version, folder, None if no_branch else branch, labelers)
+    result = publish(current_repo(), name, version, folder, None if no_branch else branch, labelers)
     if as_json:
         write_json(result.to_dict())
         return
@@ -138,9 +134,8 @@ def pdf_command(name, version, out, as_json) -> None:
     Example:
       labelspec site pdf digits --version 1.1.0 --out digits-1.1.0.pdf
     """
-    from labelspec.site.build import pdf
 
-    result = pdf(_ws(), name, out, version)
+    result = pdf(current_repo(), name, out, version)
     if as_json:
         write_json(result.to_dict())
     else:
@@ -163,13 +158,8 @@ def serve_command(folder, branch, port) -> None:
     Example:
       labelspec site serve --port 8000
     """
-    import tempfile
 
-    from labelspec.errors import LabelspecError
-    from labelspec.site.build import serve
-    from labelspec.vcs import extract_branch
-
-    ws = _ws()
+    ws = current_repo()
     with tempfile.TemporaryDirectory(prefix="labelspec-serve-") as tmp:
         if folder is None:
             if not extract_branch(ws.root, branch, Path(tmp)):

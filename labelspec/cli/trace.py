@@ -4,8 +4,10 @@ import json
 
 import click
 
-from labelspec.cli.options import snapshot_option, version_option
+from labelspec.cli.options import current_repo, snapshot_option, version_option
 from labelspec.cli.output import json_option, table, write_json
+from labelspec.lineage.trace import impact, trace_item, trace_labeler
+from labelspec.store.schema import NO_OBJECTS
 
 
 @click.group("trace")
@@ -17,12 +19,6 @@ def trace_group() -> None:
       labelspec trace impact digits --guideline digits
       labelspec trace item digits digit-0001.png
     """
-
-
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
 
 
 @trace_group.command("item")
@@ -37,10 +33,8 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
     Example:
       labelspec trace item digits digit-0001.png
     """
-    from labelspec.lineage.trace import trace_item
-    from labelspec.store.schema import NO_OBJECTS
 
-    result = trace_item(_ws(), dataset, item_id, snapshot)
+    result = trace_item(current_repo(), dataset, item_id, snapshot)
     if as_json:
         write_json(result)
         return
@@ -95,9 +89,8 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
       labelspec trace impact digits --guideline digits --by split
       labelspec trace impact digits --guideline digits --preview    # before releasing an edit
     """
-    from labelspec.lineage.trace import impact
 
-    result = impact(_ws(), dataset, guideline, from_, to, list(by), preview, snapshot)
+    result = impact(current_repo(), dataset, guideline, from_, to, list(by), preview, snapshot)
     if as_json:
         write_json(result.to_dict())
         return
@@ -141,9 +134,8 @@ def labeler_command(dataset, labeler_id, snapshot, as_json) -> None:
     Example:
       labelspec trace labeler digits vB-01
     """
-    from labelspec.lineage.trace import trace_labeler
 
-    result = trace_labeler(_ws(), dataset, labeler_id, snapshot)
+    result = trace_labeler(current_repo(), dataset, labeler_id, snapshot)
     if as_json:
         write_json(result)
         return

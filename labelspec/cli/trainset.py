@@ -6,8 +6,13 @@ from pathlib import Path
 
 import click
 
+from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import resolution_options
+from labelspec.resolve.card import trainset_card
+from labelspec.resolve.export import write_exports
+from labelspec.resolve.pin import create_trainset
+from labelspec.store.trainsets import diff_trainsets, get_trainset, list_trainsets
 
 LEFT_OUT = {
     "low_confidence": "low confidence (a tie, or below --min-confidence)",
@@ -25,12 +30,6 @@ def trainset_group() -> None:
       labelspec trainset create digits-v1 --dataset digits --method dawid-skene
       labelspec trainset show digits-v1
     """
-
-
-def _ws():
-    from labelspec.workspace import open_workspace
-
-    return open_workspace()
 
 
 @trainset_group.command("create")
@@ -72,10 +71,9 @@ def create_command(
           --min-confidence 0.8 --split train=0.8,val=0.1,test=0.1 --seed 7
       labelspec trainset create streets-v2 --dataset streets --split-by split
     """
-    from labelspec.store.trainsets import create_trainset
 
     made = create_trainset(
-        _ws(), name, dataset, method, snapshot, min_confidence, golden, fallback, iou, message,
+        current_repo(), name, dataset, method, snapshot, min_confidence, golden, fallback, iou, message,
         split=split, seed=seed, split_by=split_by, golden_into=golden_into, suspect=suspect,
     )  # fmt: skip
     if as_json:
@@ -120,9 +118,8 @@ def show_command(name, as_json) -> None:
     Example:
       labelspec trainset show digits-v1 --json
     """
-    from labelspec.store.trainsets import get_trainset
 
-    found = get_trainset(_ws(), name)
+    found = get_trainset(current_repo(), name)
     if as_json:
         write_json(found.to_dict())
         return
@@ -187,9 +184,8 @@ def list_command(dataset, as_json) -> None:
     Example:
       labelspec trainset list --dataset digits
     """
-    from labelspec.store.trainsets import list_trainsets
 
-    found = list_trainsets(_ws(), dataset)
+    found = list_trainsets(current_repo(), dataset)
     if as_json:
         write_json([t.to_dict() for t in found])
         return
@@ -219,9 +215,8 @@ def diff_command(a, b, as_json) -> None:
     Example:
       labelspec trainset diff digits-v1 digits-v2
     """
-    from labelspec.store.trainsets import diff_trainsets
 
-    result = diff_trainsets(_ws(), a, b)
+    result = diff_trainsets(current_repo(), a, b)
     if as_json:
         write_json(result)
         return
@@ -260,9 +255,8 @@ def export_command(name, fmt, out, as_json) -> None:
     Example:
       labelspec trainset export streets-v1 --format yolo --out build/streets-v1
     """
-    from labelspec.resolve.export import write_exports
 
-    result = write_exports(_ws(), name, fmt, out)
+    result = write_exports(current_repo(), name, fmt, out)
     if as_json:
         write_json(result)
         return
@@ -286,9 +280,8 @@ def card_command(name, out) -> None:
     Example:
       labelspec trainset card streets-v1 --out cards/streets-v1.md
     """
-    from labelspec.resolve.card import trainset_card
 
-    text = trainset_card(_ws(), name, out)
+    text = trainset_card(current_repo(), name, out)
     if out is None:
         click.echo(text, nl=False)
     else:

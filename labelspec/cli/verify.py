@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import click
 
+from labelspec.cli.items import files_lines
+from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, write_json
+from labelspec.errors import LabelspecError
+from labelspec.labels.verify import verify
+from labelspec.transaction import recover
+from labelspec.upgrade import upgrade
 
 
 @click.command("verify")
@@ -21,11 +27,8 @@ def verify_command(dataset, as_json) -> None:
     Example:
       labelspec verify
     """
-    from labelspec.errors import LabelspecError
-    from labelspec.labels.verify import verify
-    from labelspec.workspace import open_workspace
 
-    report = verify(open_workspace(), dataset)
+    report = verify(current_repo(), dataset)
     if as_json:
         write_json(report.to_dict())
     else:
@@ -59,10 +62,8 @@ def recover_command(as_json) -> None:
     Example:
       labelspec recover
     """
-    from labelspec.transaction import recover
-    from labelspec.workspace import open_workspace
 
-    ws = open_workspace()
+    ws = current_repo()
     with ws.lock():
         done = recover(ws)
     if as_json:
@@ -86,12 +87,8 @@ def upgrade_command(as_json) -> None:
     Example:
       labelspec upgrade && labelspec verify
     """
-    from labelspec.cli.items import files_lines
-    from labelspec.errors import LabelspecError
-    from labelspec.upgrade import upgrade
-    from labelspec.workspace import open_workspace
 
-    result = upgrade(open_workspace())
+    result = upgrade(current_repo())
     if as_json:
         write_json(result.to_dict())
     else:

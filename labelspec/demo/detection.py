@@ -22,6 +22,8 @@ import click
 from labelspec import yamlio
 from labelspec.demo import school_buses, streets
 from labelspec.demo.story import Demo, git
+from labelspec.repo import Repo
+from labelspec.store.items import read_items
 
 SCENES = 40
 GOLDEN = 20  # the experts label the first 20 scenes, two empty streets among them
@@ -237,10 +239,8 @@ class DetectionAct(Demo):
         fresh = clones / "teammate"
         self.shell(f"git clone -q {origin} {fresh}", cwd=clones)
         self.run("pull", cwd=fresh)
-        from labelspec.store.items import read_items
-        from labelspec.workspace import Workspace
 
-        items = read_items(Workspace(fresh), "streets")
+        items = read_items(Repo(fresh), "streets")
         present = sum((fresh / p).is_file() for p in items.column("path").to_pylist() if p)
         if present != items.num_rows:
             raise click.ClickException(

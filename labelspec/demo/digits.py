@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageFilter
 
 CLASS_IDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 IMAGE_PX = 96
@@ -29,7 +30,6 @@ def load() -> tuple[np.ndarray, np.ndarray]:
 
 def render(pixels: np.ndarray, size: int = IMAGE_PX):
     """Dark ink on white paper, smoothly upscaled from 8x8 (a Pillow image)."""
-    from PIL import Image, ImageFilter
 
     ink = (255 - pixels.astype(np.float64) * (255 / 16)).clip(0, 255).astype(np.uint8)
     small = Image.fromarray(ink, mode="L")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 SIZE = 128
 
@@ -24,7 +25,6 @@ SCENES: dict[str, tuple[str, tuple[int, int, int, int], int, int]] = {
 
 
 def draw(kind: str, box: tuple[int, int, int, int], fill: int, seed: int):
-    from PIL import Image, ImageDraw
 
     rng = np.random.default_rng(seed)
     noise = rng.normal(215, 12, size=(SIZE, SIZE)).clip(0, 255).astype(np.uint8)

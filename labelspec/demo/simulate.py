@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -302,8 +304,6 @@ def review_from_gallery(
 ) -> Path:
     """The review file the sample gallery's Save button writes, for a reviewer who knows the
     true digits: accept every right label, reject the wrong ones naming the right class."""
-    import html
-    import re
 
     page = gallery.read_text()
     about = json.loads(re.search(r'id="review-about">(.*?)</script>', page, re.S).group(1))

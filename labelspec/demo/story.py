@@ -19,7 +19,13 @@ from pathlib import Path
 import click
 
 from labelspec import yamlio
+from labelspec.cli import cli
 from labelspec.demo import simulate
+from labelspec.labels.history import log, show
+from labelspec.qa.bakeoff import bakeoff
+from labelspec.repo import Repo
+from labelspec.store.query import connect
+from labelspec.store.reviews import list_reviews
 
 ITEMS = 300
 GOLDEN = 150
@@ -50,7 +56,6 @@ class Demo:
         self, command: str, expect_fail: bool = False, cwd: Path | None = None, quiet: bool = False
     ) -> int:
         """Run one labelspec command in-process, echoed as typed (``quiet`` hides its output)."""
-        from labelspec.cli import cli
 
         if not quiet:
             self.echo(click.style(f"$ labelspec {command}", fg="cyan"))
@@ -337,15 +342,13 @@ class Demo:
 
     # -- a fair bake-off after the relabel, and reviews ---------------------------------------
     def step_fair_bakeoff(self) -> None:
-        from labelspec.qa.bakeoff import bakeoff
-        from labelspec.workspace import Workspace
 
         self.say(
             "14a. The bake-off after the relabel: each vendor is still judged on what it "
             "delivered (the relabel is its own source), on all 150 golden items"
         )
         self.run("qa bakeoff digits --golden expert --report reports/qa-after-relabel")
-        result = bakeoff(Workspace(self.ws), "digits", "expert", boot=200)
+        result = bakeoff(Repo(self.ws), "digits", "expert", boot=200)
         order = [e["source"] for e in result["ranking"]]
         items = {s: r["items"] for s, r in result["sources"].items()}
         if order[-1] != "vendor-b" or set(items.values()) != {GOLDEN}:
@@ -403,10 +406,8 @@ class Demo:
         self.run("labeler stats digits --golden expert")
 
     def _newest_review(self) -> str:
-        from labelspec.store.reviews import list_reviews
-        from labelspec.workspace import Workspace
 
-        return list_reviews(Workspace(self.ws), "digits")[-1]["review"]
+        return list_reviews(Repo(self.ws), "digits")[-1]["review"]
 
     # -- the instruction site -------------------------------------------------------------------
     def step_site(self) -> None:
@@ -500,17 +501,13 @@ class Demo:
         self.run("qa bakeoff digits --golden expert", cwd=fresh)
 
     def _shown(self, root: Path) -> dict:
-        from labelspec.labels.history import show
-        from labelspec.workspace import Workspace
 
-        out = show(Workspace(root), "digits")
+        out = show(Repo(root), "digits")
         return {k: v for k, v in out.items() if k not in ("snapshot", "commit")}
 
     def _commit_of_import(self, index: int) -> str:
-        from labelspec.labels.history import log
-        from labelspec.workspace import Workspace
 
-        rows = sorted(log(Workspace(self.ws), "digits"), key=lambda r: r["date"])
+        rows = sorted(log(Repo(self.ws), "digits"), key=lambda r: r["date"])
         return rows[index]["commit"][:10]
 
     def shell(self, command: str, cwd: Path | None = None) -> None:
@@ -519,10 +516,8 @@ class Demo:
         subprocess.run(command.split("  #")[0], shell=True, cwd=cwd or self.ws, check=True)
 
     def _a_changed_item(self) -> str:
-        from labelspec.store.query import connect
-        from labelspec.workspace import Workspace
 
-        con = connect(Workspace(self.ws), "digits")
+        con = connect(Repo(self.ws), "digits")
         row = con.execute(
             """select n.item_id from labels n join labels_all o on list_contains(n.supersedes, o.annotation_id)
                where n."class" <> o."class" order by n.item_id limit 1"""

@@ -9,10 +9,13 @@ and an open bed), some scenes with a bus cut by the image border, some with noth
 from __future__ import annotations
 
 import csv
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 WIDTH, HEIGHT = 320, 200
 CLASSES = ("school_bus", "pickup_truck")
@@ -76,7 +79,6 @@ def _clip(box: tuple[float, float, float, float]) -> tuple[float, float, float, 
 
 def draw(scene: Scene, seed: int = 0):
     """The scene as an RGB image (Pillow)."""
-    from PIL import Image, ImageDraw
 
     # the buildings behind the street differ per scene, the same on every run
     rng = np.random.default_rng([seed, *scene.item_id.encode()])
@@ -130,7 +132,6 @@ def write_items(folder: Path, found: list[Scene], manifest: Path) -> Path:
 
 
 def _relative(path: Path, start: Path) -> str:
-    import os
 
     return os.path.relpath(path, start)
 
@@ -190,7 +191,6 @@ def write_coco(answers: list[dict], found: list[Scene], out: Path, start: str) -
     """A COCO export listing every scene given to the vendor (an image without annotations is
     the vendor's "no objects here": import it with ``--images-were all``), one labeler per
     annotation (``labeler``)."""
-    import json
 
     images = [
         {"id": i, "file_name": s.item_id, "width": WIDTH, "height": HEIGHT}
@@ -230,7 +230,6 @@ def write_coco(answers: list[dict], found: list[Scene], out: Path, start: str) -
 def write_labelstudio(answers: list[dict], out: Path, user_ids: dict[str, int], start: str) -> Path:
     """A Label Studio JSON export: one task per scene, one annotation per labeler; an empty
     result is that labeler's "no objects here"."""
-    import json
 
     tasks: dict[str, dict] = {}
     for n, answer in enumerate(answers, 1):
@@ -281,7 +280,6 @@ def write_labelstudio(answers: list[dict], out: Path, user_ids: dict[str, int], 
 
 def write_golden(found: list[Scene], out: Path) -> Path:
     """The experts' answers as JSONL: every box, and ``"empty": true`` for an empty street."""
-    import json
 
     lines = []
     for scene in found:
@@ -300,7 +298,6 @@ def write_golden(found: list[Scene], out: Path) -> Path:
 def detector_predictions(found: list[Scene], out: Path, seed: int = 5) -> Path:
     """A trained detector's output (JSONL, one box per line with a score): the true objects,
     slightly off and confidently scored, plus a few low-score false alarms."""
-    import json
 
     rng = np.random.default_rng(seed)
     lines = []
@@ -322,7 +319,6 @@ def relabel_answers(
 ) -> Path:
     """Answer a relabel plan's Label Studio tasks as the retrained labelers would: the true
     boxes and classes (an empty result where the street is empty), as a Label Studio export."""
-    import json
 
     truth = {scene.item_id: scene for scene in found}
     tasks = json.loads(tasks_file.read_text())

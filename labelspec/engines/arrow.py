@@ -16,6 +16,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from labelspec.errors import NotFoundError
+from labelspec.store.engine import database
 from labelspec.store.manifest import RULE_SQL, Entry, Manifest, remote_settings
 from labelspec.store.schema import LABEL_SCHEMA
 
@@ -101,7 +102,6 @@ def current_labels(manifest: Manifest, remote: str | None = None) -> pa.Table:
     it is here, else DuckDB's anti join over the batches' dataset."""
     if compacted_here(manifest, remote):
         return compacted_dataset(manifest, remote).to_table()
-    from labelspec.store.engine import database
 
     con = database()
     con.register("labels_all", batches_dataset(manifest, remote))

@@ -25,7 +25,9 @@ no join at all. A compacted copy (``store.compaction``), when present, is read i
 
 from __future__ import annotations
 
-from labelspec.engines.arrow import compacted_here, local_paths, s3_options
+import pyarrow.parquet as pq
+
+from labelspec.engines.arrow import compacted_here, conform, local_paths, s3_filesystem, s3_options
 from labelspec.errors import LabelspecError
 from labelspec.store.manifest import Entry, Manifest, remote_settings
 from labelspec.store.schema import LABEL_SCHEMA
@@ -35,7 +37,7 @@ READERS = ("auto", "arrow", "s3a")
 
 
 def spark_schema():
-    from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql.pandas.types import from_arrow_schema  # lazy: pyspark is optional
 
     return from_arrow_schema(LABEL_SCHEMA)
 
@@ -65,9 +67,6 @@ def _s3_reader(options: dict[str, str]):
     """The task that reads its share of the object paths with pyarrow (runs on the workers)."""
 
     def read_files(batches):
-        import pyarrow.parquet as pq
-
-        from labelspec.engines.arrow import conform, s3_filesystem
 
         filesystem = s3_filesystem(options)
         for batch in batches:
@@ -94,7 +93,7 @@ def current(manifest: Manifest, spark, remote=None, reader="auto", broadcast_max
 def current_of(rows, superseding: int, broadcast_max: int = BROADCAST_MAX):
     """``rows`` less the annotations any of them supersedes; ``superseding``: the manifest's
     count of superseded annotations, which picks the join."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is optional
 
     if not superseding:
         return rows

@@ -15,14 +15,17 @@ Each takes the DataFrames of ``engines.spark`` and returns plain Python values (
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.guideline.releases import releases
+from labelspec.lineage.trace import SEGMENT_BASE, suspect_classes, training_table, versions_between
+from labelspec.repo import Repo
 from labelspec.store.manifest import Manifest
 from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
 
 EMPTY = "'" + NO_OBJECTS.replace("'", "''") + "'"  # a SQL literal: grouping sets take no parameters
 
@@ -96,22 +99,14 @@ where a.kind is not null or e.kind is not null or l.training_id is null or t.id 
 
 def impact(
     spark,
-    ws: Workspace,
+    ws: Repo,
     current,
     guideline: str,
     from_: str | None = None,
     to: str | None = None,
 ) -> dict[str, Any]:
     """``trace impact`` (segments by version, class and source; no preview, no --by)."""
-    from pyspark.sql import functions as F
-
-    from labelspec.guideline.releases import releases
-    from labelspec.lineage.trace import (
-        SEGMENT_BASE,
-        suspect_classes,
-        training_table,
-        versions_between,
-    )
+    from pyspark.sql import functions as F  # lazy: pyspark is optional
 
     released = releases(ws, guideline)
     if not released:
@@ -196,7 +191,6 @@ def impact(
 
 def _day(date: str) -> int:
     """Days since 1970-01-01 of an ISO date: compared with the label's UTC day, as DuckDB does."""
-    import datetime as dt
 
     return (dt.date.fromisoformat(date[:10]) - dt.date(1970, 1, 1)).days
 
@@ -254,7 +248,7 @@ def accuracy(
     """source -> labels and items on golden items, correct labels, accuracy. ``rows``: every
     batch row; ``labels``: ``delivered`` (a source's own later deliveries replace its earlier
     ones, nobody else's do) or ``current``."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is optional
 
     if labels not in ("delivered", "current"):
         raise LabelspecError(f"labels must be delivered or current, not {labels!r}")
@@ -302,7 +296,7 @@ def accuracy(
 def _attributed(spark, manifest: Manifest, frame):
     """Labels with the source of their batch record when a relabel merge is among the batches
     (merges from before labelspec kept a merge's source stored the relabelers' vendors)."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is optional
 
     if not any(b.plan for b in manifest.batches):
         return frame

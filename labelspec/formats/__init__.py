@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from labelspec.errors import LabelspecError
+
 
 class Format(Protocol):
     """What a format module provides (either function may be missing)."""
@@ -55,7 +57,6 @@ EXPORT_FORMATS = tuple(name for name, entry in REGISTRY.items() if entry.writes)
 
 def get(name: str, writing: bool = False) -> Format:
     """The format ``name``; a clear error when it does not exist (or cannot be written)."""
-    from labelspec.errors import LabelspecError
 
     choices = EXPORT_FORMATS if writing else FORMATS
     if name not in choices:
@@ -70,7 +71,6 @@ def reader(name: str):
 def read(name: str, path: Path, images_were: str | None = None) -> Any:
     """Stage ``path`` in format ``name``. ``images_were="all"``: the delivery lists every image
     the vendor was given, so an image without annotations is an explicit empty answer (COCO)."""
-    from labelspec.errors import LabelspecError
 
     if images_were is None:
         return reader(name)(path)

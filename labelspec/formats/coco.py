@@ -38,6 +38,7 @@ from labelspec.formats.base import (
     tool_fields_json,
 )
 from labelspec.formats.labelstudio import TIME_EXAMPLE, load_json
+from labelspec.yamlio import atomic_write_text
 
 SECTIONS = ("images", "annotations", "categories")
 IMAGES_WERE = ("annotated", "all")  # which images the vendor was given: see the docstring
@@ -245,7 +246,6 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     sets) carry a ``resolution``: confidence, method, suspect, labelers and the guideline
     version of every label they came from (``guideline_version`` is the newest of those).
     """
-    from labelspec.yamlio import atomic_write_text
 
     if spec.task == "ner":
         raise LabelspecError(

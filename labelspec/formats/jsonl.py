@@ -17,7 +17,9 @@ import pyarrow as pa
 
 from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
+from labelspec.formats.text import utf8_copy
 from labelspec.store.engine import database, import_database, out_of_memory
+from labelspec.yamlio import atomic_write_text
 
 KEYS = (
     "item_id",
@@ -214,7 +216,6 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 
 def read_jsonl(path: Path) -> Staged:
-    from labelspec.formats.text import utf8_copy
 
     path, _note, folder = utf8_copy(path, "your tool")
     try:
@@ -245,7 +246,6 @@ def _read_jsonl(path: Path) -> Staged:
 
 
 def read_csv(path: Path) -> Staged:
-    from labelspec.formats.text import utf8_copy
 
     path, _note, folder = utf8_copy(path, "your tool")
     try:
@@ -358,7 +358,6 @@ def _malformed(path: Path) -> ProblemsError:
 
 def write_jsonl(labels: pa.Table, out: Path) -> int:
     """Current labels as labelspec JSONL (what ``read_jsonl`` reads back), with lineage columns."""
-    from labelspec.yamlio import atomic_write_text
 
     con = database()
     con.register("labels", labels)

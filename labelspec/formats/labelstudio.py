@@ -39,13 +39,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from xml.sax.saxutils import quoteattr
 
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, Problem, ProblemsError
 from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+from labelspec.formats.text import load_json as load
+from labelspec.guideline.instructions import class_url, label_studio_hint, page_url
+from labelspec.site.safe import esc
+from labelspec.yamlio import atomic_write_text
 
 CLASS_CONTROLS = ("class", "label", "labels", "choice")
 REGION_TYPES = ("rectanglelabels", "labels")
@@ -59,7 +63,6 @@ REASON, GUIDE = "relabel_reason", "guideline"  # relabel tasks' data shown by th
 
 def load_json(path: Path, tool: str) -> Any:
     """The parsed document (see ``labelspec.formats.text.load_json``)."""
-    from labelspec.formats.text import load_json as load
 
     return load(path, tool)
 
@@ -464,7 +467,6 @@ def labeling_config(spec, site_url: str | None = None, relabel: bool = False) ->
 
     ``relabel``: the tasks of a relabel plan, which carry ``relabel_reason`` and (with a
     ``site_url``) ``guideline``, the links to each class's page: both are shown above the item."""
-    from labelspec.guideline.instructions import label_studio_hint
 
     obj = TEXT if spec.task == "ner" else IMAGE
     tag, child, options = _CONTROL_TAGS[spec.task]
@@ -537,7 +539,6 @@ def write(
     annotation's own ``created_at``), so the reader finds the label's date and version again.
     ``completed_by`` maps labeler ids to Label Studio user ids (or emails), the labeler map
     reversed; ``image_source(item)`` gives the task's image URL (default: the item's path)."""
-    from labelspec.yamlio import atomic_write_text
 
     by_item: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for label in labels.to_pylist():
@@ -620,7 +621,6 @@ def image_sources(root: Path, url_template: str | None = None, local_files: Path
     """``image_source`` for ``write``: ``url_template`` with ``{path}`` (the item's workspace
     path, URL-quoted), ``{item_id}`` and ``{name}``; or Label Studio's local-files URL
     ``/data/local-files/?d=<path under the document root>``. None when neither is given."""
-    from urllib.parse import quote
 
     if url_template and local_files is not None:
         raise LabelspecError("give either --image-url or --labelstudio-local-files, not both")
@@ -743,8 +743,6 @@ def _iso(value: dt.datetime) -> str:
 def guideline_links(spec, site_url: str | None) -> str:
     """HTML for a relabel task's ``guideline``: each class linked to its page in the published
     version (empty without a site URL: relative links lead nowhere inside Label Studio)."""
-    from labelspec.guideline.instructions import class_url, page_url
-    from labelspec.site.safe import esc
 
     if not site_url:
         return ""

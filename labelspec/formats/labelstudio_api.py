@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,8 +48,6 @@ def token_for(url: str) -> str:
             return os.environ[name].strip()
     path = config_path()
     if path.is_file():
-        import tomllib
-
         try:
             config = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labelspec.store.batches import write_parquet
+
 
 def write(labels, items, spec, out: Path, snapshot: str | None = None) -> int:
-    from labelspec.store.batches import write_parquet
 
     write_parquet(labels, Path(out))
     return labels.num_rows

@@ -44,6 +44,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from labelspec import yamlio
 from labelspec.errors import LabelspecError, Problem, ProblemsError
 from labelspec.formats.base import RowBuilder, Staged
 
@@ -359,7 +360,6 @@ def _data_yaml(
     tree: _Tree, rel: str, text: str, problems: list[Problem]
 ) -> tuple[dict[int, str] | None, list[str], list[str]]:
     """(class names, split folders, image list files) of an Ultralytics dataset YAML."""
-    from labelspec import yamlio
 
     shown = tree.shown(rel)
     doc = yamlio.parse(text, shown)  # a SpecError with the line when it is not YAML

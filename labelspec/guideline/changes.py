@@ -18,7 +18,8 @@ from labelspec.errors import VcsError
 from labelspec.guideline.diff import diff_class, diff_specs
 from labelspec.guideline.spec import BorderlineExample, CounterExample, Example, Spec
 from labelspec.guideline.wordiff import Piece, word_diff
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.vcs import read_at
 
 KIND_WORDS = {"positive": "typical", "counter": "counterexample", "borderline": "borderline"}
 
@@ -52,7 +53,7 @@ class Pictures:
     Pictures committed to git compare by blob id without being read; those tracked by DVC (or on
     disk) are read to compare."""
 
-    def __init__(self, ws: Workspace, name: str, commit: str | None, git=None):
+    def __init__(self, ws: Repo, name: str, commit: str | None, git=None):
         self.root, self.folder, self.commit = ws.root, ws.guideline_dir(name), commit
         self.ws = ws
         self.blobs: dict[str, str] = {}
@@ -63,7 +64,6 @@ class Pictures:
                 self.blobs = {}  # no guideline at that commit
 
     def read(self, image: str) -> bytes:
-        from labelspec.vcs import read_at
 
         path = self.folder / image
         if self.commit is None:

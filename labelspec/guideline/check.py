@@ -8,13 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+from PIL import Image, UnidentifiedImageError
 from pydantic import ValidationError
 
 from labelspec import yamlio
 from labelspec.errors import LabelspecError, Problem, SpecError
+from labelspec.guideline import spec as spec_module
+from labelspec.guideline.releases import _parse_spec, diff, digest_at, releases, working_digest
 from labelspec.guideline.scope import BORDER_TOLERANCE_PX
 from labelspec.guideline.spec import Example, Loc, Spec, cross_check
-from labelspec.workspace import Workspace, find_root
+from labelspec.repo import Repo, find_root
+from labelspec.store.datasets import declared
+from labelspec.store.items import item_files
 
 MIN_EXAMPLE_PX = 32
 LARGE_FILE_BYTES = 1024 * 1024
@@ -62,7 +68,6 @@ def key_path(loc: Loc) -> str:
 
 
 def _all_model_keys() -> list[str]:
-    from labelspec.guideline import spec as spec_module
 
     keys: set[str] = set()
     for obj in vars(spec_module).values():
@@ -239,7 +244,6 @@ def check_files(
 ) -> tuple[list, list]:
     """Example files exist and stay inside the workspace; with ``inspect_images`` also that they
     are readable images, big enough, and tracked by DVC when large (warnings)."""
-    from PIL import Image, UnidentifiedImageError
 
     errors: list[Problem] = []
     warnings: list[Problem] = []
@@ -351,7 +355,7 @@ def drawn_box_problems(
     return found
 
 
-def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> GuidelineReport:
+def check_guideline(ws: Repo, name: str, inspect_images: bool = True) -> GuidelineReport:
     path = ws.spec_path(name)
     display = ws.relpath(path)
     result = load_spec(path, display)
@@ -394,10 +398,9 @@ def check_guideline(ws: Workspace, name: str, inspect_images: bool = True) -> Gu
     )
 
 
-def declared_beyond_scope(ws: Workspace, name: str, spec: Spec) -> list[tuple[Loc, str]]:
+def declared_beyond_scope(ws: Repo, name: str, spec: Spec) -> list[tuple[Loc, str]]:
     """The pending entry's ``affects`` naming a class that the change alters only within a
     rule's ``where``: declared, every label of it becomes suspect, which is rarely meant."""
-    from labelspec.guideline.releases import diff, releases
 
     pending = spec.pending
     if pending is None or not pending.affects:
@@ -426,7 +429,7 @@ def declared_beyond_scope(ws: Workspace, name: str, spec: Spec) -> list[tuple[Lo
     ]
 
 
-def unknown_item_columns(ws: Workspace, name: str, spec: Spec) -> list[tuple[Loc, str]]:
+def unknown_item_columns(ws: Repo, name: str, spec: Spec) -> list[tuple[Loc, str]]:
     """Item columns a rule's ``where.items`` names that no dataset labeled under the guideline
     has. Knowable only for datasets whose item manifests are here; others are not judged."""
     wanted = [
@@ -456,13 +459,9 @@ def unknown_item_columns(ws: Workspace, name: str, spec: Spec) -> list[tuple[Loc
     return found
 
 
-def item_columns(ws: Workspace, name: str) -> dict[str, set[str]]:
+def item_columns(ws: Repo, name: str) -> dict[str, set[str]]:
     """dataset -> its item columns, for every dataset labeled under guideline ``name`` whose
     item manifests are in the workspace."""
-    import pyarrow.parquet as pq
-
-    from labelspec.store.datasets import declared
-    from labelspec.store.items import item_files
 
     out: dict[str, set[str]] = {}
     for dataset, config in declared(ws).items():
@@ -477,11 +476,10 @@ def item_columns(ws: Workspace, name: str) -> dict[str, set[str]]:
     return out
 
 
-def unreleased_change(ws: Workspace, name: str, spec, display: str, rev: str | None = None):
+def unreleased_change(ws: Repo, name: str, spec, display: str, rev: str | None = None):
     """A Problem when the guideline's content differs from its release of ``spec.version``
     while the changelog has no pending entry: labels made under that version would carry a
     digest that no longer describes the instructions. ``rev``: judge a commit, not the tree."""
-    from labelspec.guideline.releases import digest_at, releases, working_digest
 
     if spec.pending is not None:
         return None
@@ -502,11 +500,9 @@ def unreleased_change(ws: Workspace, name: str, spec, display: str, rev: str | N
     )
 
 
-def committed_change(ws: Workspace, name: str):
+def committed_change(ws: Repo, name: str):
     """``unreleased_change`` of what HEAD holds: an edit still in the working tree is work in
     progress, a commit without a pending entry is the mistake."""
-    from labelspec.errors import LabelspecError
-    from labelspec.guideline.releases import _parse_spec
 
     path = ws.spec_path(name)
     git = ws.git
@@ -528,7 +524,7 @@ def _by_line(problem: Problem) -> tuple[int, int]:
 def check(path: Path | str = ".") -> CheckReport:
     """Check the workspace containing ``path``, or only the guideline ``path`` points into."""
     target = Path(path).resolve()
-    ws = Workspace(find_root(target))
+    ws = Repo(find_root(target))
     names = ws.guideline_names()
     if (
         target != ws.root

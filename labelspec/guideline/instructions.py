@@ -9,16 +9,16 @@ labelers inside the tool's own pages.
 
 from __future__ import annotations
 
+from labelspec import yamlio
 from labelspec.guideline.spec import LabelClass, Spec
+from labelspec.repo import Repo
 from labelspec.site.safe import esc, md_text, safe_url
-from labelspec.workspace import Workspace
 
 HINT_CHARS = 400  # a hint is a tooltip: longer text does not fit on screen
 
 
-def published_url(ws: Workspace) -> str | None:
+def published_url(ws: Repo) -> str | None:
     """The site's address, from ``site_url`` in mkdocs.yml (None when unset or not http(s))."""
-    from labelspec import yamlio
 
     config = ws.root / "mkdocs.yml"
     if not config.is_file():

@@ -16,9 +16,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from labelspec import yamlio
 from labelspec.errors import LabelspecError, NotFoundError, ProblemsError, SpecError, VcsError
 from labelspec.guideline.changes import Changes, Pictures, compare, empty_spec
+from labelspec.guideline.check import check_guideline
+from labelspec.guideline.releases import diff, releases
 from labelspec.guideline.review_labels import (
     Revision,
     base_tip,
@@ -28,7 +32,11 @@ from labelspec.guideline.review_labels import (
     training_missing,
 )
 from labelspec.guideline.spec import Spec
-from labelspec.workspace import Workspace
+from labelspec.labelers.coverage import status
+from labelspec.lineage.trace import impact
+from labelspec.repo import Repo
+from labelspec.store.datasets import declared
+from labelspec.store.query import connect
 
 
 # -- the result ---------------------------------------------------------------------------------------
@@ -109,13 +117,13 @@ class Review:
 
         data = plain(asdict(self))
         data["changes"].pop("names")
-        for impact, found in zip(data["impacts"], self.impacts, strict=True):
-            impact.update(cost=found.cost, hours=found.hours, unpriced_labels=found.unpriced)
+        for entry, found in zip(data["impacts"], self.impacts, strict=True):
+            entry.update(cost=found.cost, hours=found.hours, unpriced_labels=found.unpriced)
         return data
 
 
 # -- finding the base --------------------------------------------------------------------------------
-def resolve_base(ws: Workspace, name: str, git, rev: str | None, released) -> Base:
+def resolve_base(ws: Repo, name: str, git, rev: str | None, released) -> Base:
     """The revision to compare with: a released version, any git revision (its merge base with
     HEAD, as a pull request compares), or by default the merge base with the release branch when
     on another branch, else the newest release."""
@@ -151,9 +159,8 @@ def resolve_base(ws: Workspace, name: str, git, rev: str | None, released) -> Ba
     )
 
 
-def _spec_at_commit(ws: Workspace, name: str, git, commit: str, task: str) -> Spec:
+def _spec_at_commit(ws: Repo, name: str, git, commit: str, task: str) -> Spec:
     """The spec committed at ``commit``; an empty one when the guideline did not exist there."""
-    from pydantic import ValidationError
 
     try:
         text = git.read_file(commit, ws.spec_path(name)).decode("utf-8")
@@ -169,10 +176,8 @@ def _spec_at_commit(ws: Workspace, name: str, git, commit: str, task: str) -> Sp
 
 
 # -- building the review -----------------------------------------------------------------------------
-def review(ws: Workspace, name: str, base: str | None = None) -> Review:
+def review(ws: Repo, name: str, base: str | None = None) -> Review:
     """Compare guideline ``name`` in the working tree with ``base`` (see ``resolve_base``)."""
-    from labelspec.guideline.check import check_guideline
-    from labelspec.guideline.releases import diff, releases
 
     report = check_guideline(ws, name, inspect_images=False)
     if report.spec is None:
@@ -223,12 +228,11 @@ def review(ws: Workspace, name: str, base: str | None = None) -> Review:
 
 # -- impact, cost and retraining ----------------------------------------------------------------------
 def impacts(
-    ws: Workspace, name: str, base: str | None = None, released=()
+    ws: Repo, name: str, base: str | None = None, released=()
 ) -> tuple[list[DatasetImpact], list[str]]:
     """``trace impact --preview`` of every dataset labeled under ``name``, with estimates, on
     the newest label history of the base and HEAD (``review_labels``); and the warnings about
     those labels (a branch behind the base, datasets or training records only the base has)."""
-    from labelspec.store.datasets import declared
 
     git = ws.git
     tip, head = base_tip(ws, git, base, released), head_revision(git)
@@ -249,7 +253,7 @@ def impacts(
     return out, warnings
 
 
-def _only_at_base(ws: Workspace, git, name: str, tip: Revision, here: set[str], used) -> list[str]:
+def _only_at_base(ws: Repo, git, name: str, tip: Revision, here: set[str], used) -> list[str]:
     """What the base has that an estimate made on this branch cannot see."""
     out = []
     missing = sorted(d for d, g in declared_at(ws, git, tip).items() if g == name and d not in here)
@@ -269,8 +273,7 @@ def _only_at_base(ws: Workspace, git, name: str, tip: Revision, here: set[str], 
     return out
 
 
-def _impact(ws: Workspace, dataset: str, name: str, labels: Revision) -> DatasetImpact:
-    from labelspec.lineage.trace import impact
+def _impact(ws: Repo, dataset: str, name: str, labels: Revision) -> DatasetImpact:
 
     try:
         found = impact(ws, dataset, name, preview=True, snapshot=labels.commit)
@@ -297,10 +300,9 @@ def _impact(ws: Workspace, dataset: str, name: str, labels: Revision) -> Dataset
     return DatasetImpact(dataset, found.to_dict(), sources)
 
 
-def _recorded_rates(ws: Workspace, dataset: str, name: str, snapshot: str) -> dict[str, tuple]:
+def _recorded_rates(ws: Repo, dataset: str, name: str, snapshot: str) -> dict[str, tuple]:
     """source -> (cost per label, lead time per label in s), over every label it delivered
     under the guideline (superseded ones too: they were paid for); None where none recorded."""
-    from labelspec.store.query import connect
 
     rows = (
         connect(ws, dataset, snapshot)
@@ -315,10 +317,9 @@ def _recorded_rates(ws: Workspace, dataset: str, name: str, snapshot: str) -> di
     return {source: (cost, lead) for source, cost, lead in rows}
 
 
-def retraining(ws: Workspace, name: str, affects: list[str]) -> list[Retraining]:
+def retraining(ws: Repo, name: str, affects: list[str]) -> list[Retraining]:
     """Active labelers who will need training once this is released: those already not covered,
     and, when the change affects a class, everyone whose pass covers the current release."""
-    from labelspec.labelers.coverage import status
 
     out = []
     for row in status(ws, name):

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from labelspec import yamlio
 from labelspec.errors import VcsError
 from labelspec.labelers.training import TRAINING, training_records
+from labelspec.repo import CONFIG_NAME, Repo
 from labelspec.store.records import records_at
 from labelspec.store.snapshots import labels_dir
-from labelspec.workspace import CONFIG_NAME, Workspace
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class LabelsUsed:
     warnings: list[str]
 
 
-def base_tip(ws: Workspace, git, base: str | None, released) -> Revision | None:
+def base_tip(ws: Repo, git, base: str | None, released) -> Revision | None:
     """The tip of the base's label history: ``--base REV`` itself (not its merge base), or the
     release branch; None when there is neither (a repository without that branch)."""
     if base and base.removeprefix("v") not in {r.version for r in released}:
@@ -71,7 +71,7 @@ def head_revision(git) -> Revision:
     return Revision(f"{branch} (HEAD)" if branch else "HEAD", git.head() or "")
 
 
-def choose(ws: Workspace, git, dataset: str, base: Revision | None, head: Revision) -> LabelsUsed:
+def choose(ws: Repo, git, dataset: str, base: Revision | None, head: Revision) -> LabelsUsed:
     """The newest label history of ``dataset`` among the base's and HEAD's (see the module doc)."""
     if base is None or base.commit == head.commit:
         return LabelsUsed(head, "the labels on this branch", [])
@@ -109,7 +109,7 @@ def choose(ws: Workspace, git, dataset: str, base: Revision | None, head: Revisi
     return LabelsUsed(base, why, warnings)
 
 
-def training_missing(ws: Workspace, git, revision: Revision) -> list[str]:
+def training_missing(ws: Repo, git, revision: Revision) -> list[str]:
     """Training record ids at ``revision`` that the working tree lacks: labels that name them
     count as untrained in an estimate made here (the records are read from the working tree)."""
     try:
@@ -121,7 +121,7 @@ def training_missing(ws: Workspace, git, revision: Revision) -> list[str]:
     return sorted(i for i in there - here if i)
 
 
-def declared_at(ws: Workspace, git, revision: Revision) -> dict[str, str]:
+def declared_at(ws: Repo, git, revision: Revision) -> dict[str, str]:
     """dataset -> guideline, as declared in the tree of ``revision``."""
     found: dict[str, str] = {}
     try:

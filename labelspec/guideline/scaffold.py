@@ -21,12 +21,13 @@ from typing import Any
 
 from labelspec.errors import LabelspecError, WorkspaceError
 from labelspec.guideline.check import check_guideline
-from labelspec.guideline.releases import FIRST_VERSION, PLACEHOLDER, placeholders, releases
+from labelspec.guideline.release import FIRST_VERSION, PLACEHOLDER, placeholders
+from labelspec.guideline.releases import releases
 from labelspec.guideline.spec import NEVER_RELEASED, TASKS, UNRELEASED
 from labelspec.labelers.training import training_records
+from labelspec.repo import Repo
 from labelspec.store.datasets import declared
 from labelspec.transaction import transaction
-from labelspec.workspace import Workspace
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 IMAGE_EXAMPLE = "{image: examples/<file>.png, why: ...}"
@@ -166,7 +167,7 @@ def examples_text(name: str) -> str:
 
 
 def new_guideline(
-    ws: Workspace, name: str, task: str, classes: str | list[str], title: str | None = None
+    ws: Repo, name: str, task: str, classes: str | list[str], title: str | None = None
 ) -> NewGuideline:
     """Write ``guidelines/NAME/`` (spec.yaml, docs/index.md, examples/) and commit it."""
     if not NAME.match(name):
@@ -234,7 +235,7 @@ class RemovedGuideline:
         }
 
 
-def _refusals(ws: Workspace, name: str, git, released) -> list[tuple[str, bool]]:
+def _refusals(ws: Repo, name: str, git, released) -> list[tuple[str, bool]]:
     """Why ``name`` cannot go: (reason, whether it lasts); a dataset can be removed first."""
     why: list[tuple[str, bool]] = []
     datasets = sorted(d for d, c in declared(ws).items() if c.guideline == name)
@@ -272,7 +273,7 @@ def _refusals(ws: Workspace, name: str, git, released) -> list[tuple[str, bool]]
     return why
 
 
-def remove_guideline(ws: Workspace, name: str) -> RemovedGuideline:
+def remove_guideline(ws: Repo, name: str) -> RemovedGuideline:
     """Delete ``guidelines/NAME/`` in one commit, and the release tags only this clone has."""
     folder = ws.guideline_dir(name)
     ws.spec_path(name)  # an unknown name: "did you mean", the known ones

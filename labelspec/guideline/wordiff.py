@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from labelspec.site.safe import lit, md_text
+
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 Piece = tuple[str, str]
 
@@ -75,7 +77,6 @@ def _render(pieces: list[Piece], escape) -> str:
 def to_html(pieces: list[Piece]) -> str:
     """HTML with ``<del>`` and ``<ins>`` around the changes; every piece escaped, Markdown
     punctuation included, so the same HTML can sit in a Markdown page and read as written."""
-    from labelspec.site.safe import lit
 
     return _render(pieces, lit)
 
@@ -83,6 +84,5 @@ def to_html(pieces: list[Piece]) -> str:
 def to_markdown(pieces: list[Piece]) -> str:
     """Markdown on one line, every piece escaped. Changes are ``<del>``/``<ins>`` tags, which
     GitHub renders, rather than ``~~``/``**``, whose flanking rules fail next to punctuation."""
-    from labelspec.site.safe import md_text
 
     return _render(pieces, md_text)

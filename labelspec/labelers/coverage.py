@@ -12,8 +12,8 @@ from labelspec.guideline.diff import Scope, SpecDiff, merge_scopes
 from labelspec.guideline.releases import diff, releases
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import TrainingRecord, training_records
+from labelspec.repo import Repo
 from labelspec.semver import Version
-from labelspec.workspace import Workspace
 
 
 # -- coverage: does a training record cover the version a label was made under? -----------------
@@ -25,7 +25,7 @@ class Coverage:
     is a change too. A record covers only labels made on or after its date.
     """
 
-    def __init__(self, ws: Workspace, guideline: str, records: list[TrainingRecord] | None = None):
+    def __init__(self, ws: Repo, guideline: str, records: list[TrainingRecord] | None = None):
         self.ws, self.guideline = ws, guideline
         records = training_records(ws) if records is None else records
         self.passed: dict[str, list[TrainingRecord]] = {}
@@ -120,7 +120,7 @@ class StatusRow:
         }
 
 
-def status(ws: Workspace, guideline: str | None = None) -> list[StatusRow]:
+def status(ws: Repo, guideline: str | None = None) -> list[StatusRow]:
     """For each active labeler and guideline: newest pass, whether it covers the current release."""
     names = [guideline] if guideline else ws.guideline_names()
     if guideline:

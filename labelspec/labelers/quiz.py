@@ -28,10 +28,10 @@ from labelspec.labelers import box_questions
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import LABELER_ID, get_labeler
 from labelspec.labelers.training import TrainingRecord, record_training
+from labelspec.repo import Repo
 from labelspec.semver import Version
 from labelspec.site import drawing
 from labelspec.vcs import read_at
-from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text
 
 HARD_SHARE = 0.75
@@ -136,7 +136,7 @@ def _pick(
 
 
 def build_quiz(
-    ws: Workspace,
+    ws: Repo,
     guideline: str,
     out: Path,
     version: str | None = None,
@@ -233,7 +233,7 @@ def build_quiz(
 
 
 def _changed(
-    ws: Workspace, guideline: str, spec, commit: str, since: str, version: str
+    ws: Repo, guideline: str, spec, commit: str, since: str, version: str
 ) -> tuple[list[str], list[str]]:
     """(classes changed as a whole, sources of the examples about what changed otherwise)
     between releases ``since`` and ``version``: the examples about a rule added, edited or
@@ -273,12 +273,12 @@ def _changed(
     return cover, picked
 
 
-def _media_bytes(ws: Workspace, guideline: str, commit: str, image: str) -> bytes:
+def _media_bytes(ws: Repo, guideline: str, commit: str, image: str) -> bytes:
     # The image as released, even when DVC tracks it and it changed since.
     return read_at(ws.root, commit, ws.guideline_dir(guideline) / image, ws.git)
 
 
-def _media(ws: Workspace, guideline: str, commit: str, example) -> dict[str, Any]:
+def _media(ws: Repo, guideline: str, commit: str, example) -> dict[str, Any]:
     if example.image is None:
         return {"text": example.text, "image": None, "size": None}
     data = _media_bytes(ws, guideline, commit, example.image)
@@ -382,7 +382,7 @@ def _quiz_page(quiz_id: str, spec, questions: list[dict], options: list[str], na
     )
 
 
-def _feedback_page(ws: Workspace, key: dict, given: dict[str, str], summary: str) -> str:
+def _feedback_page(ws: Repo, key: dict, given: dict[str, str], summary: str) -> str:
     spec = spec_at(ws, key["guideline"], key["version"])
     release = get_release(ws, key["guideline"], key["version"])
     names = {c.id: c.name for c in spec.classes} | {NONE_OPTION: "None of these classes"}
@@ -502,7 +502,7 @@ def _given(answers: dict) -> dict[str, str]:
 
 
 def grade(
-    ws: Workspace,
+    ws: Repo,
     quiz: Path,
     answers: Path,
     labeler: str | None = None,

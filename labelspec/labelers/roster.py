@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.labelers.events import dumps, read_lines
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.transaction import transaction
 
 LABELER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ROSTER = "labelers/roster.jsonl"
@@ -54,12 +55,12 @@ def validate_labeler_id(labeler_id: str) -> None:
         )
 
 
-def load_roster(ws: Workspace) -> Roster:
+def load_roster(ws: Repo) -> Roster:
     """The roster, read once per Repo (a write empties the Repo's memo)."""
     return ws.memo(("roster", ws.stamp(ws.root / ROSTER)), lambda: _load_roster(ws))
 
 
-def _load_roster(ws: Workspace) -> Roster:
+def _load_roster(ws: Repo) -> Roster:
     events = read_lines(ws.root / ROSTER, ROSTER)
     roster = Roster()
     for number, event in sorted(events, key=lambda e: (str(e[1].get("at", "")), e[0])):
@@ -86,11 +87,11 @@ def _load_roster(ws: Workspace) -> Roster:
     return roster
 
 
-def list_labelers(ws: Workspace, include_inactive: bool = True) -> list[Labeler]:
+def list_labelers(ws: Repo, include_inactive: bool = True) -> list[Labeler]:
     return [lab for lab in load_roster(ws).labelers.values() if include_inactive or lab.active]
 
 
-def get_labeler(ws: Workspace, labeler_id: str) -> Labeler:
+def get_labeler(ws: Repo, labeler_id: str) -> Labeler:
     labelers = load_roster(ws).labelers
     if labeler_id in labelers:
         return labelers[labeler_id]
@@ -106,8 +107,7 @@ def _event(kind: str, labeler_id: str, **fields) -> str:
     return dumps({"event": kind, "id": labeler_id, "at": at, **fields})
 
 
-def add_labeler(ws: Workspace, labeler_id: str, vendor: str, team: str | None = None) -> Labeler:
-    from labelspec.transaction import transaction
+def add_labeler(ws: Repo, labeler_id: str, vendor: str, team: str | None = None) -> Labeler:
 
     validate_labeler_id(labeler_id)
     if not vendor.strip():
@@ -119,8 +119,7 @@ def add_labeler(ws: Workspace, labeler_id: str, vendor: str, team: str | None = 
     return Labeler(id=labeler_id, vendor=vendor, team=team, active=True, added=dt.date.today())
 
 
-def set_active(ws: Workspace, labeler_id: str, active: bool) -> Labeler:
-    from labelspec.transaction import transaction
+def set_active(ws: Repo, labeler_id: str, active: bool) -> Labeler:
 
     verb = "activate" if active else "deactivate"
     with transaction(ws, f"labelspec: {verb} labeler {labeler_id}") as tx:
@@ -133,5 +132,5 @@ def set_active(ws: Workspace, labeler_id: str, active: bool) -> Labeler:
     return labeler.model_copy(update={"active": active})
 
 
-def deactivate_labeler(ws: Workspace, labeler_id: str) -> Labeler:
+def deactivate_labeler(ws: Repo, labeler_id: str) -> Labeler:
     return set_active(ws, labeler_id, False)

@@ -14,8 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.guideline.releases import get_release
 from labelspec.labelers.events import dumps, read_lines
-from labelspec.workspace import Workspace
+from labelspec.labelers.roster import get_labeler
+from labelspec.repo import Repo
+from labelspec.transaction import transaction
 
 TRAINING = "labelers/training.jsonl"
 
@@ -33,13 +36,13 @@ class TrainingRecord(BaseModel):
     quiz: str | None = None
 
 
-def training_records(ws: Workspace) -> list[TrainingRecord]:
+def training_records(ws: Repo) -> list[TrainingRecord]:
     """Every record, by date then id (duplicated lines from a merge count once); read once per
     Repo."""
     return ws.memo(("training", ws.stamp(ws.root / TRAINING)), lambda: _training_records(ws))
 
 
-def _training_records(ws: Workspace) -> list[TrainingRecord]:
+def _training_records(ws: Repo) -> list[TrainingRecord]:
     records: dict[str, TrainingRecord] = {}
     for number, data in read_lines(ws.root / TRAINING, TRAINING):
         try:
@@ -58,7 +61,7 @@ def new_record_id(labeler: str, guideline: str, version: str, date: dt.date, met
 
 
 def record_training(
-    ws: Workspace,
+    ws: Repo,
     labeler_id: str,
     guideline: str,
     version: str,
@@ -69,9 +72,6 @@ def record_training(
     quiz: str | None = None,
 ) -> TrainingRecord:
     """Append one training record (the labeler and the released version must exist)."""
-    from labelspec.guideline.releases import get_release
-    from labelspec.labelers.roster import get_labeler
-    from labelspec.transaction import transaction
 
     if not 0 <= score <= 1:
         raise LabelspecError(

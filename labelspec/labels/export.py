@@ -5,12 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from labelspec import formats
 from labelspec.errors import LabelspecError
-from labelspec.workspace import Workspace
+from labelspec.guideline.instructions import published_url
+from labelspec.guideline.releases import spec_at
+from labelspec.labels.ingest import load_labeler_map
+from labelspec.repo import Repo
+from labelspec.resolve.export import as_labels
+from labelspec.resolve.resolution import resolve
+from labelspec.semver import Version
+from labelspec.store.datasets import dataset_guideline
+from labelspec.store.items import read_items
+from labelspec.store.query import current_labels
+from labelspec.store.snapshots import snapshot as snapshot_at
+from labelspec.yamlio import atomic_write_text
 
 
 def export(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     fmt: str,
     out: Path | str,
@@ -24,13 +36,6 @@ def export(
 
     Label Studio also gets its labeling config beside ``out`` (``<stem>.labeling-config.xml``)
     and, with ``labeler_map`` (the one imports use, tool user id -> labeler), ``completed_by``."""
-    from labelspec import formats
-    from labelspec.guideline.releases import spec_at
-    from labelspec.semver import Version
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.items import read_items
-    from labelspec.store.query import current_labels
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     writer = formats.get(fmt, writing=True)
     out = Path(out)
@@ -40,9 +45,6 @@ def export(
         )
     chosen = snapshot_at(ws, dataset, snapshot)
     if resolve_method:
-        from labelspec.resolve import resolve
-        from labelspec.resolve.export import as_labels
-
         resolved = resolve(
             ws, dataset, resolve_method, snapshot=chosen.commit, min_confidence=min_confidence
         )
@@ -56,9 +58,6 @@ def export(
     extra: dict[str, Any] = {}
     files = [str(out)]
     if fmt == "labelstudio":
-        from labelspec.guideline.instructions import published_url
-        from labelspec.yamlio import atomic_write_text
-
         if labeler_map:
             extra["completed_by"] = _reversed_map(Path(labeler_map))
         config = out.parent / f"{out.stem}.labeling-config.xml"
@@ -80,7 +79,6 @@ def export(
 def _reversed_map(path: Path) -> dict[str, int | str]:
     """labeler id -> the tool's user id (an int when it is one: Label Studio wants ids as
     numbers), from a labeler map; a labeler with two tool ids gets the first."""
-    from labelspec.labels.ingest import load_labeler_map
 
     reverse: dict[str, int | str] = {}
     for user, labeler in load_labeler_map(path).items():

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelspec.repo import Repo
 from labelspec.store.engine import database
+from labelspec.store.query import _sql_list, connect
 from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
+from labelspec.store.snapshots import batch_paths, labels_dir
+from labelspec.store.snapshots import snapshot as snapshot_at
 
 
 # -- log ---------------------------------------------------------------------------------------------
-def log(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
+def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
     """Every batch at the revision (HEAD), newest first, with the commit that added it."""
-    from labelspec.store.snapshots import labels_dir
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     git = ws.git
     snap = snapshot_at(ws, dataset, snapshot, git)
@@ -50,10 +51,8 @@ def log(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[s
 
 
 # -- show ----------------------------------------------------------------------------------------------
-def show(ws: Workspace, dataset: str, snapshot: str | None = None) -> dict[str, Any]:
+def show(ws: Repo, dataset: str, snapshot: str | None = None) -> dict[str, Any]:
     """Counts of a snapshot's current labels by class, labeler, guideline version and source."""
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     snap = snapshot_at(ws, dataset, snapshot)
     con = connect(ws, dataset, snap)
@@ -153,11 +152,8 @@ union all select case when old_class is distinct from new_class then 'changed_cl
 _COLUMNS = 'label_id, annotation_id, item_id, "class", bbox, supersedes'
 
 
-def diff(ws: Workspace, dataset: str, a: str, b: str) -> dict[str, Any]:
+def diff(ws: Repo, dataset: str, a: str, b: str) -> dict[str, Any]:
     """What changed in the current labels from revision A to revision B, by class (in DuckDB)."""
-    from labelspec.store.query import _sql_list
-    from labelspec.store.snapshots import batch_paths
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     git = ws.git
     snap_a, snap_b = snapshot_at(ws, dataset, a, git), snapshot_at(ws, dataset, b, git)

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 
+from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database
-from labelspec.workspace import Workspace
+from labelspec.store.query import _sql_list
+from labelspec.store.schema import LABEL_SCHEMA
+from labelspec.store.snapshots import batch_paths, snapshot
 
 
 @dataclass
@@ -32,7 +36,6 @@ class Incremental:
 
     @property
     def table(self) -> pa.Table:
-        from labelspec.store.schema import LABEL_SCHEMA
 
         return self.rows.arrow(LABEL_SCHEMA, "item_id, annotation_id, label_id")
 
@@ -64,13 +67,9 @@ create or replace temp table kept as
 """
 
 
-def against_history(ws: Workspace, dataset: str, incoming: Rows | pa.Table, git) -> Incremental:
+def against_history(ws: Repo, dataset: str, incoming: Rows | pa.Table, git) -> Incremental:
     """Split ``incoming`` (a validated batch) into what the history already holds and the rest;
     the rest stays in DuckDB (``Incremental.rows``), so a large delivery never enters Python."""
-    import duckdb
-
-    from labelspec.store.query import _sql_list
-    from labelspec.store.snapshots import batch_paths, snapshot
 
     if not isinstance(incoming, Rows):
         con = database()

@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem
+from labelspec.formats import read
+from labelspec.guideline.releases import parse_ref, resolve_ref
+from labelspec.labels.incremental import against_history
+from labelspec.labels.validate import ImportRequest, refuse_problems, validate
 from labelspec.progress import progress
-from labelspec.store.engine import database, names_out_of_memory
+from labelspec.repo import Repo
+from labelspec.semver import Version
+from labelspec.store.batches import new_batch_id, write_batch, write_batch_rows
+from labelspec.store.datasets import dataset_guideline
+from labelspec.store.engine import Rows, database, names_out_of_memory
+from labelspec.store.items import read_items
+from labelspec.store.records import DATA_SUFFIX, Record
 from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
+from labelspec.store.snapshots import Batch, labels_dir
+from labelspec.transaction import transaction
 
 
 @dataclass
@@ -122,7 +136,7 @@ class Written:
 
 def write_labels(
     tx,
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     table,
     source: str,
@@ -135,11 +149,6 @@ def write_labels(
 ) -> Written:
     """Write one batch and its record inside the caller's transaction (which commits it), with
     the raw ``delivery`` it came from kept beside it under DVC."""
-    from labelspec.semver import Version
-    from labelspec.store.batches import write_batch, write_batch_rows
-    from labelspec.store.engine import Rows
-    from labelspec.store.records import DATA_SUFFIX, Record
-    from labelspec.store.snapshots import Batch, labels_dir
 
     if isinstance(table, Rows):  # held by DuckDB: counted there, streamed to the file
         con = table.con
@@ -190,7 +199,7 @@ def write_labels(
 
 @names_out_of_memory
 def import_labels(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     file: Path | str,
     fmt: str,
@@ -209,14 +218,6 @@ def import_labels(
     ``cost_per_label`` fills the cost of labels whose export carries none (most tools don't:
     vendors bill per label by contract). The delivery stays in DuckDB from parse to batch file
     (``store.engine.Rows``): memory is bounded by ``LABELSPEC_IMPORT_MEMORY_LIMIT``."""
-    from labelspec.formats import read
-    from labelspec.guideline.releases import parse_ref, resolve_ref
-    from labelspec.labels.incremental import against_history
-    from labelspec.labels.validate import ImportRequest, refuse_problems, validate
-    from labelspec.store.batches import new_batch_id
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.items import read_items
-    from labelspec.transaction import transaction
 
     path = Path(file)
     if not path.exists():
@@ -325,10 +326,9 @@ def problems_as_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
 DELIVERY_IGNORES = ("/datasets/*/deliveries/?*", "!/datasets/*/deliveries/?*.dvc")
 
 
-def keep_delivery(tx, ws: Workspace, dataset: str, batch_id: str, source: Path) -> dict[str, str]:
+def keep_delivery(tx, ws: Repo, dataset: str, batch_id: str, source: Path) -> dict[str, str]:
     """Store the raw export beside its batch (``deliveries/<batch>-<name>``, under DVC), so a
     label can be traced to the bytes it came from. A folder is kept as a deterministic zip."""
-    import re
 
     folder = ws.dataset_dir(dataset) / "deliveries"
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name)[-80:] or "delivery"
@@ -336,8 +336,6 @@ def keep_delivery(tx, ws: Workspace, dataset: str, batch_id: str, source: Path) 
     if source.is_dir():
         _zip_folder(source, target)
     else:
-        import shutil
-
         shutil.copyfile(source, target)
     ignore = ws.root / ".gitignore"
     present = ignore.read_text().splitlines() if ignore.is_file() else []
@@ -351,7 +349,6 @@ def keep_delivery(tx, ws: Workspace, dataset: str, batch_id: str, source: Path) 
 
 
 def _zip_folder(folder: Path, target: Path) -> None:
-    import zipfile
 
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):

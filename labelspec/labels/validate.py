@@ -17,15 +17,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import Problem
-from labelspec.formats.base import Staged
+from labelspec.errors import Problem, ProblemsError
+from labelspec.formats.base import TOOL_FIELDS, Staged
 from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import list_labelers
+from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database
 from labelspec.store.schema import LABEL_SCHEMA
-from labelspec.workspace import Workspace
 
 BOX_TOLERANCE_PX = 0.5  # tools round box corners; half a pixel past the edge is still inside
 MAX_LEAD_TIME_S = 30 * 24 * 3600  # longer is a unit mistake, and would swamp every speed figure
@@ -87,7 +87,7 @@ class Hints:
     CLASS = re.compile(r"^unknown class (.+) in \S+ \S+ \(known: (.*)\)$")
     LABELER = re.compile(r"^unknown labeler (\S+) ")
 
-    def __init__(self, ws: Workspace, request: ImportRequest, specs: dict[str, Spec]):
+    def __init__(self, ws: Repo, request: ImportRequest, specs: dict[str, Spec]):
         self.request, self.specs = request, specs
         self._roster: list[str] | None = None
         self.ws = ws
@@ -134,7 +134,7 @@ class Hints:
 
 
 def _versions_table(
-    ws: Workspace, guideline: str, versions: list[str]
+    ws: Repo, guideline: str, versions: list[str]
 ) -> tuple[list[dict[str, Any]], dict[str, Spec]]:
     released = {r.version: r for r in releases(ws, guideline)}
     rows, specs = [], {}
@@ -210,7 +210,6 @@ def _coerce_attributes(
 def _without_tool_fields(spec: Spec | None, class_id: str, attributes: dict[str, Any]) -> dict:
     """A tool's bookkeeping field (occluded, z_order ...) is an attribute only when the class
     defines it; otherwise it lives in ``tool_fields`` and is no attribute problem."""
-    from labelspec.formats.base import TOOL_FIELDS
 
     cls = spec.get_class(class_id) if spec else None
     defined = {a.id for a in cls.attributes} if cls else set()
@@ -248,7 +247,7 @@ def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
     return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
 
 
-def _coverage_table(ws: Workspace, con, guideline: str) -> pa.Table:
+def _coverage_table(ws: Repo, con, guideline: str) -> pa.Table:
     """Every (labeler, version, covering record, its date, preference rank): rows then pick the
     best record dated on or before the label, in SQL."""
     pairs = con.execute(
@@ -581,7 +580,7 @@ from keyed r left join several c on r.group_size > 1 and c.k = r.k and c.item_id
 
 
 def validate(
-    ws: Workspace,
+    ws: Repo,
     request: ImportRequest,
     staged: Staged,
     batch_id: str,
@@ -799,7 +798,6 @@ def validate(
 def refuse_problems(name: str, staged: Staged, checked: Validated, outcome: str) -> None:
     """Raise one ProblemsError for everything a delivery got wrong (parse and validation), in
     file order, counted by field; ``outcome`` says what did not happen ("nothing was imported")."""
-    from labelspec.errors import ProblemsError
 
     total = len(staged.problems) + checked.total_problems
     if not total:

@@ -15,16 +15,32 @@ reported with the command that finishes or undoes it.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from labelspec.errors import LabelspecError, VcsError
+from labelspec.guideline.check import committed_change
+from labelspec.guideline.releases import digest_at, releases
+from labelspec.labelers.roster import load_roster
+from labelspec.labelers.training import training_records
+from labelspec.repo import Repo
 from labelspec.store import compaction
+from labelspec.store.datasets import declared
 from labelspec.store.engine import database
+from labelspec.store.golden import golden_dir
 from labelspec.store.itemfiles import Tracking, classify
 from labelspec.store.items import item_records, items_sql
-from labelspec.workspace import Workspace
+from labelspec.store.query import _sql_list
+from labelspec.store.records import Locator, Record, records_at
+from labelspec.store.snapshots import snapshot
+from labelspec.transaction import JOURNAL
+from labelspec.vcs import hash_file
 
 EXAMPLES = 5  # item ids a grouped problem names
 # one line per kind of item-file problem, with the repair
@@ -57,9 +73,8 @@ class VerifyReport:
         }
 
 
-def _check_file(ws: Workspace, locator, record, what: str, report: VerifyReport) -> Path | None:
+def _check_file(ws: Repo, locator, record, what: str, report: VerifyReport) -> Path | None:
     """The file of ``record`` if its bytes are whole (working copy and cache copy both checked)."""
-    from labelspec.vcs import hash_file
 
     local, cached = ws.root / record.rel, locator.cache.object_path(record.md5)
     copies = [p for p in (local, cached) if p.is_file()]
@@ -93,7 +108,6 @@ def _check_file(ws: Workspace, locator, record, what: str, report: VerifyReport)
 
 
 def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
-    import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
     found = (meta.metadata or {}).get(b"labelspec.batch_id", b"").decode()
@@ -108,9 +122,6 @@ def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
 
 
 def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int:
-    from labelspec.guideline.releases import digest_at, releases
-    from labelspec.store.query import _sql_list
-    from labelspec.store.records import Record
 
     paths = []
     for batch in snap.batches:
@@ -163,7 +174,6 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int
 
 def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str]:
     """Release commits of ``guideline`` ``version`` other than the tagged one, on any branch."""
-    import re
 
     pattern = re.escape(f"Release guideline {guideline} v{version}:")
     out = git.repo.git.log("--all", "--format=%H", f"--grep=^{pattern}")
@@ -180,7 +190,6 @@ def _verify_items(ws, dataset, locator, report, git, tracking: Tracking) -> int:
         report.problems += item_file_problems(ws, dataset, tracking, items)
     if len(paths) < 2:
         return count
-    from labelspec.store.query import _sql_list
 
     clashes = (
         database()
@@ -198,9 +207,8 @@ def _verify_items(ws, dataset, locator, report, git, tracking: Tracking) -> int:
     return count
 
 
-def item_file_problems(ws: Workspace, dataset: str, tracking: Tracking, items) -> list[str]:
+def item_file_problems(ws: Repo, dataset: str, tracking: Tracking, items) -> list[str]:
     """One line per kind of item file that does not travel, counted, naming the first ids."""
-    import pyarrow.compute as pc
 
     states = classify(ws, tracking, items)
     found = []
@@ -217,8 +225,6 @@ def examples(ids: list[str]) -> str:
 
 
 def _verify_golden(ws, dataset, locator, report, git) -> int:
-    from labelspec.store.golden import golden_dir
-    from labelspec.store.records import records_at
 
     records = records_at(ws, git, git.head(), golden_dir(ws, dataset))
     for record in records:
@@ -227,7 +233,6 @@ def _verify_golden(ws, dataset, locator, report, git) -> int:
 
 
 def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -> None:
-    from labelspec.store.snapshots import snapshot
 
     snap = snapshot(ws, dataset, None, git)
     if snap.layout == 1:
@@ -254,12 +259,7 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -
         report.checked[dataset]["compacted"] = compacted
 
 
-def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
-    from labelspec.labelers.roster import load_roster
-    from labelspec.labelers.training import training_records
-    from labelspec.store.datasets import declared
-    from labelspec.store.records import Locator
-    from labelspec.transaction import JOURNAL
+def verify(ws: Repo, dataset: str | None = None) -> VerifyReport:
 
     known = declared(ws)
     names = [dataset] if dataset else sorted(known)
@@ -287,12 +287,9 @@ def verify(ws: Workspace, dataset: str | None = None) -> VerifyReport:
     return report
 
 
-def _legacy_tags(ws: Workspace, dataset: str, git) -> list[str]:
+def _legacy_tags(ws: Repo, dataset: str, git) -> list[str]:
     """A ``dataset/<name>/snap-N`` tag (layout 1) must still name the commit of snapshot N:
     the manifest committed there ends with that snapshot."""
-    import json
-
-    from labelspec.errors import VcsError
 
     found = []
     manifest = ws.dataset_dir(dataset) / "snapshots.yaml"
@@ -312,9 +309,8 @@ def _legacy_tags(ws: Workspace, dataset: str, git) -> list[str]:
     return found
 
 
-def _guideline_drift(ws: Workspace, git) -> list[str]:
+def _guideline_drift(ws: Repo, git) -> list[str]:
     """Released content changed at HEAD without a pending changelog entry."""
-    from labelspec.guideline.check import committed_change
 
     found = []
     for name in ws.guideline_names():

@@ -10,20 +10,25 @@ second pull adds nothing. The token comes from ``labelstudio_api.token_for``, ne
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.workspace import Workspace
+from labelspec.formats.labelstudio_api import Client, token_for
+from labelspec.lineage.relabel import load_plan, merge, plans_dir
+from labelspec.repo import Repo
+from labelspec.store.items import read_items
+from labelspec.transaction import transaction
+from labelspec.yamlio import atomic_write_text
 
 TASK_FILES = ("tasks.labelstudio.json", "labeling-config.xml", "instructions.html")
 
 
-def find_plan(ws: Workspace, ref: str | Path) -> tuple[dict[str, Any], Path | None]:
+def find_plan(ws: Repo, ref: str | Path) -> tuple[dict[str, Any], Path | None]:
     """A plan (its committed record) and its ``--out`` folder when ``ref`` is that folder or its
     plan.json; ``ref`` may also be a plan id, in any dataset."""
-    from labelspec.lineage.relabel import load_plan
 
     path = Path(ref)
     folder = path if path.is_dir() else (path.parent if path.is_file() else None)
@@ -43,12 +48,11 @@ def find_plan(ws: Workspace, ref: str | Path) -> tuple[dict[str, Any], Path | No
 
 
 def _client(url: str):
-    from labelspec.formats.labelstudio_api import Client, token_for
 
     return Client(url, token_for(url))
 
 
-def push(ws: Workspace, plan_ref: str | Path, url: str, title: str | None = None) -> dict[str, Any]:
+def push(ws: Repo, plan_ref: str | Path, url: str, title: str | None = None) -> dict[str, Any]:
     """Create or update the plan's Label Studio project; record it in the plan."""
     record, folder = find_plan(ws, plan_ref)
     if folder is None:
@@ -128,20 +132,18 @@ def _title(name: str) -> str:
     return (name if len(name) <= 50 else name[:49] + "…").ljust(3, "_")
 
 
-def _local_storage(client, project_id: int, record: dict, ws: Workspace) -> str | None:
+def _local_storage(client, project_id: int, record: dict, ws: Repo) -> str | None:
     """For local-files tasks, the project's Local Files storage that lets Label Studio serve
     them (the items' folder); added once."""
     images = record.get("images") or {}
     if images.get("mode") != "labelstudio-local-files":
         return None
-    from labelspec.store.items import read_items
 
     wanted = {e["item_id"] for e in record["items"]}
     items = [r for r in read_items(ws, record["dataset"]).to_pylist() if r["item_id"] in wanted]
     folders = {str((ws.root / r["path"]).resolve().parent) for r in items if r.get("path")}
     if not folders:
         return None
-    import os
 
     path = os.path.commonpath(sorted(folders))
     existing = client.request("GET", "/api/storages/localfiles", query={"project": project_id})
@@ -159,10 +161,7 @@ def _local_storage(client, project_id: int, record: dict, ws: Workspace) -> str 
     return path
 
 
-def _record_project(ws: Workspace, record: dict, folder: Path, link: dict) -> None:
-    from labelspec.lineage.relabel import plans_dir
-    from labelspec.transaction import transaction
-    from labelspec.yamlio import atomic_write_text
+def _record_project(ws: Repo, record: dict, folder: Path, link: dict) -> None:
 
     record = {**record, "labelstudio": link}
     text = json.dumps(record, indent=1, default=str) + "\n"
@@ -175,7 +174,7 @@ def _record_project(ws: Workspace, record: dict, folder: Path, link: dict) -> No
 
 
 def pull(
-    ws: Workspace,
+    ws: Repo,
     plan_ref: str | Path,
     labeler_map: Path | str | None = None,
     labeler: str | None = None,
@@ -187,7 +186,6 @@ def pull(
 
     The export is what Label Studio's Export -> JSON gives; merge keeps it as the raw delivery.
     ``keep``: also write it to this file."""
-    from labelspec.lineage.relabel import merge
 
     record, _folder = find_plan(ws, plan_ref)
     link = record.get("labelstudio") or {}

@@ -9,19 +9,41 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
+import random
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.formats import labelstudio, reader
+from labelspec.formats.labelstudio import CONTROL, GUIDE, IMAGE, REASON
+from labelspec.guideline import instructions
+from labelspec.guideline.releases import spec_at
+from labelspec.labels.incremental import against_history
+from labelspec.labels.ingest import load_class_map, load_labeler_map, write_labels
+from labelspec.labels.validate import ImportRequest, refuse_problems, validate
+from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
+from labelspec.qa import box_issues
+from labelspec.qa.predictions import load_box_predictions
+from labelspec.repo import Repo
+from labelspec.resolve.resolution import low_confidence_items
+from labelspec.store.batches import new_batch_id
+from labelspec.store.datasets import dataset_guideline
 from labelspec.store.engine import database
-from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
+from labelspec.store.items import read_items
+from labelspec.store.query import connect
+from labelspec.store.reviews import rejected_labels
+from labelspec.store.schema import ITEM_BASE_COLUMNS, NO_OBJECTS
+from labelspec.store.snapshots import snapshot as snapshot_at
+from labelspec.transaction import transaction
+from labelspec.yamlio import atomic_write_text
 
 PRIORITIES = ("oldest", "random", "model")
 # What the relabel tasks show before the labeler answers. Default none: a pre-filled answer
@@ -29,11 +51,11 @@ PRIORITIES = ("oldest", "random", "model")
 PREDICTIONS = ("none", "current", "model")
 
 
-def plans_dir(ws: Workspace, dataset: str) -> Path:
+def plans_dir(ws: Repo, dataset: str) -> Path:
     return ws.dataset_dir(dataset) / "relabel"
 
 
-def load_plan(ws: Workspace, dataset: str, ref: str | Path) -> dict[str, Any]:
+def load_plan(ws: Repo, dataset: str, ref: str | Path) -> dict[str, Any]:
     """A plan by id (rp-...), or by the path of a plan.json written by ``relabel plan``."""
     path = Path(ref)
     if not path.is_file():
@@ -56,8 +78,6 @@ def load_plan(ws: Workspace, dataset: str, ref: str | Path) -> dict[str, Any]:
 def _box_item_scores(dataset, con, spec, path, coco_images):
     """item -> (label quality score, kind of its worst box, that box's score) of the current
     labels against a detector's boxes (``labelspec.qa.box_issues``)."""
-    from labelspec.qa import box_issues
-    from labelspec.qa.predictions import load_box_predictions
 
     found = load_box_predictions(con, Path(path), spec, dataset, coco_images, "nothing was planned")
     box_issues.judge(con, found, spec.class_ids)
@@ -66,7 +86,6 @@ def _box_item_scores(dataset, con, spec, path, coco_images):
 
 def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
     """(item_id, class, p) rows from JSONL/CSV/Parquet: a ``probs`` object or one column per class."""
-    import duckdb
 
     suffix = path.suffix.lower()
     source = {
@@ -136,7 +155,7 @@ def _matches(segment: dict[str, Any], filters: dict[str, str]) -> bool:
 
 
 def plan(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     guideline: str,
     out: Path | str,
@@ -167,15 +186,6 @@ def plan(
     (``model_predictions`` a detector's boxes, ``coco_images`` naming COCO results' ids) rank
     items by their label quality score, lowest first, the kind of the worst box in the reasons
     (``labelspec.qa.box_issues``)."""
-    from labelspec.formats import labelstudio
-    from labelspec.guideline.releases import spec_at
-    from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.items import read_items
-    from labelspec.store.schema import ITEM_BASE_COLUMNS
-    from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.transaction import transaction
-    from labelspec.yamlio import atomic_write_text
 
     if priority not in PRIORITIES:
         raise LabelspecError(f"--priority must be one of {', '.join(PRIORITIES)}")
@@ -357,7 +367,6 @@ def plan(
         results=predictions == "current",
         image_source=image_source,
     )
-    from labelspec.guideline import instructions
 
     site_url = instructions.published_url(ws)
     model = _model_choices(con, spec) if predictions == "model" else None
@@ -393,7 +402,6 @@ def plan(
 
 def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> None:
     """Replace the suspects by the current labels of the items ``method`` leaves undecided."""
-    from labelspec.resolve import low_confidence_items
 
     items = low_confidence_items(ws, dataset, method, min_confidence, snapshot=commit)
     keys = list(con.sql("select * from suspect limit 0").columns)
@@ -418,7 +426,6 @@ def _rejected_as_suspects(ws, dataset, con, review, commit) -> None:
     with a verdict other than accept, and for a missing object one label of its annotation, so
     the item is relabeled though no label is rejected. A label's reasons, joined, ride in
     ``kind`` as "review: ..." for ``plan`` to show."""
-    from labelspec.store.reviews import rejected_labels
 
     rejected = rejected_labels(ws, dataset, commit, None if review == "all" else review)
     if rejected.num_rows == 0:
@@ -461,7 +468,6 @@ def _prioritise(
 ) -> list[dict[str, Any]]:
     """Items in plan order. ``model``: by score, highest first (1 - p(label)), or lowest first
     (a label quality score, ``lowest_first``); items without a score last."""
-    import random
 
     entries.sort(key=lambda e: e["item_id"])
     if priority == "random":
@@ -480,7 +486,6 @@ def _prioritise(
 
 
 def _file_record(path: Path) -> dict[str, str]:
-    import hashlib
 
     return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
@@ -520,8 +525,6 @@ def _annotate_tasks(
 ) -> None:
     """Add the plan id, rank, reasons (and the guideline's links) to each task's data, for the
     labeler to see; with ``model``, the model's classes as the task's prediction."""
-    from labelspec.formats.labelstudio import CONTROL, GUIDE, IMAGE, REASON
-    from labelspec.yamlio import atomic_write_text
 
     by_item = {e["item_id"]: e for e in record["items"]}
     tasks = json.loads(path.read_text())
@@ -578,7 +581,7 @@ def _plan_csv(record: dict[str, Any], items: pa.Table) -> str:
 
 # -- merge --------------------------------------------------------------------------------------------
 def merge(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     plan_ref: str | Path,
     results: Path | str,
@@ -592,15 +595,6 @@ def merge(
 
     Cumulative exports merge incrementally: answers already merged are left out, an answer
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
-    from labelspec.formats import reader
-    from labelspec.labels.incremental import against_history
-    from labelspec.labels.ingest import load_class_map, load_labeler_map, write_labels
-    from labelspec.labels.validate import ImportRequest, refuse_problems, validate
-    from labelspec.store.batches import new_batch_id
-    from labelspec.store.items import read_items
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
-    from labelspec.transaction import transaction
 
     record = load_plan(ws, dataset, plan_ref)
     plan_id = record["plan"]
@@ -729,9 +723,7 @@ def rows_word(n: int) -> str:
     return f"{n} label{'s' if n != 1 else ''}"
 
 
-def _done_items(ws: Workspace, dataset: str, plan_id: str, con=None) -> set[str]:
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
+def _done_items(ws: Repo, dataset: str, plan_id: str, con=None) -> set[str]:
 
     snap = snapshot_at(ws, dataset)
     batches = [b.id for b in snap.batches if b.plan == plan_id]
@@ -744,10 +736,8 @@ def _done_items(ws: Workspace, dataset: str, plan_id: str, con=None) -> set[str]
     return {r[0] for r in rows}
 
 
-def status(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
+def status(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
     """Per plan: how many items are done and open, and who did them."""
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     snap = snapshot_at(ws, dataset, snapshot)
     con = connect(ws, dataset, snap) if snap.batches else None

@@ -15,19 +15,19 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from labelspec.guideline.diff import Scope, merge_scopes
+from labelspec.guideline.releases import diff, spec_at
 from labelspec.guideline.scope import needs_items, where_sql
-from labelspec.workspace import Workspace
+from labelspec.labelers.coverage import Coverage
+from labelspec.repo import Repo
 
 AFFECTED, CONFUSABLE = "affected", "confusable"
 # version -> class -> {"affected" | "confusable": the scopes (None: every label of the class)}
 Suspicions = dict[str, dict[str, dict[str, list[Scope] | None]]]
 
 
-def suspicions(ws: Workspace, guideline: str, versions: list[str], to: str | None) -> Suspicions:
+def suspicions(ws: Repo, guideline: str, versions: list[str], to: str | None) -> Suspicions:
     """For labels made under each of ``versions``, judged against release ``to`` (None: the
     working tree, after the newest release): the classes whose labels are suspect, and how."""
-    from labelspec.guideline.releases import diff, spec_at
-    from labelspec.labelers.coverage import Coverage
 
     target = spec_at(ws, guideline, to)
     # every release step between the label's version and the target counts (lineage rule 2):

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,17 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.guideline.releases import releases
+from labelspec.labelers.training import training_records
 from labelspec.lineage import suspicion
+from labelspec.repo import Repo
+from labelspec.semver import Version
+from labelspec.store.item_index import batches_of_item
+from labelspec.store.query import connect
 from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
+from labelspec.store.snapshots import labels_dir
+from labelspec.store.snapshots import snapshot as snapshot_at
+from labelspec.store.trainsets import trainsets_of_item
 
 SEGMENT_BASE = ("guideline_version", "class", "source")
 # A label is covered by training when its record exists and is dated on or before the label.
@@ -34,10 +43,9 @@ def site_page(guideline: str, version: str, class_id: str) -> str:
     return f"{guideline}/{version}/classes/{class_id}/"
 
 
-def register_training(con, ws: Workspace) -> None:
+def register_training(con, ws: Repo) -> None:
     """The training records as the ``training`` table of ``con``, inserted by DuckDB itself:
     building an Arrow table from Python objects imports pandas (a second on a CLI call)."""
-    from labelspec.labelers.training import training_records
 
     con.execute(
         "create temp table training (id VARCHAR, date VARCHAR, method VARCHAR, score DOUBLE, "
@@ -50,8 +58,7 @@ def register_training(con, ws: Workspace) -> None:
         con.executemany("insert into training values (?, ?, ?, ?, ?, ?)", rows)
 
 
-def training_table(ws: Workspace) -> pa.Table:
-    from labelspec.labelers.training import training_records
+def training_table(ws: Repo) -> pa.Table:
 
     records = training_records(ws)
     return pa.Table.from_pylist(
@@ -85,15 +92,7 @@ def _dicts(relation) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def trace_item(
-    ws: Workspace, dataset: str, item_id: str, snapshot: str | None = None
-) -> dict[str, Any]:
-    import dataclasses
-
-    from labelspec.store.item_index import batches_of_item
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import labels_dir
-    from labelspec.store.snapshots import snapshot as snapshot_at
+def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None) -> dict[str, Any]:
 
     git = ws.git
     snap = snapshot_at(ws, dataset, snapshot, git)
@@ -171,7 +170,6 @@ def trace_item(
         )
     ordered = sorted(annotations.values(), key=lambda a: (a["batch"], a["annotation_id"]))
     meta = {k: v for k, v in item[0].items() if k not in ("text",)}
-    from labelspec.store.trainsets import trainsets_of_item
 
     return {
         "dataset": dataset,
@@ -214,7 +212,7 @@ class Impact:
 
 
 def suspect_classes(
-    ws: Workspace, guideline: str, versions: list[str], to: str | None
+    ws: Repo, guideline: str, versions: list[str], to: str | None
 ) -> dict[str, dict[str, str]]:
     """version -> {class: why} for labels made under that version, judged against ``to``; a
     class suspect only within a rule's ``where`` is listed too (``suspicion.suspicions`` says
@@ -223,10 +221,8 @@ def suspect_classes(
 
 
 def versions_between(
-    ws: Workspace, guideline: str, present: list[str], from_: str | None, to: str | None
+    ws: Repo, guideline: str, present: list[str], from_: str | None, to: str | None
 ) -> list[str]:
-    from labelspec.guideline.releases import releases
-    from labelspec.semver import Version
 
     released = {r.version for r in releases(ws, guideline)}
     upper = Version.parse(to) if to else None
@@ -257,7 +253,7 @@ class Suspects:
 
 
 def find_suspects(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     guideline: str,
     from_: str | None = None,
@@ -266,8 +262,6 @@ def find_suspects(
     preview: bool = False,
     snapshot: str | None = None,
 ) -> Suspects:
-    from labelspec.guideline.releases import releases
-    from labelspec.store.query import connect
 
     released = releases(ws, guideline)
     if not released:
@@ -335,7 +329,7 @@ def find_suspects(
 
 
 def impact(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     guideline: str,
     from_: str | None = None,
@@ -393,9 +387,8 @@ def impact(
 
 # -- trace labeler --------------------------------------------------------------------------------------
 def trace_labeler(
-    ws: Workspace, dataset: str, labeler: str, snapshot: str | None = None
+    ws: Repo, dataset: str, labeler: str, snapshot: str | None = None
 ) -> dict[str, Any]:
-    from labelspec.store.query import connect
 
     con = connect(ws, dataset, snapshot)
     con.register("training", training_table(ws))

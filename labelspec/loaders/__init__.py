@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.loaders.rows import safe_path, starts
+from labelspec.repo import Repo
 from labelspec.resolve.splits import ordered
 from labelspec.store.trainsets import (
     Trainset,
@@ -42,7 +44,6 @@ from labelspec.store.trainsets import (
     load_trainset,
     read_pinned,
 )
-from labelspec.workspace import Workspace
 
 IMAGE_TASKS = ("classification", "multilabel", "detection")
 
@@ -68,9 +69,7 @@ def open_trainset(
     return TrainingSet(record, table, source, _cache(cache_dir, record))
 
 
-def workspace_trainset(
-    ws: Workspace, name: str, cache_dir: str | Path | None = None
-) -> TrainingSet:
+def workspace_trainset(ws: Repo, name: str, cache_dir: str | Path | None = None) -> TrainingSet:
     """Training set ``name`` of a workspace (``ws.trainset(name)`` as a table)."""
     record = get_trainset(ws, name)
     source = FileSource(str(ws.root), record.revision, None, None, ws.root)
@@ -210,12 +209,12 @@ class TrainingSet:
         category, area} for detection, ``label`` for classification, ``labels`` for
         multilabel). Needs the optional ``datasets`` package."""
         try:
-            import datasets
+            import datasets  # lazy: optional dependency
         except ImportError:
             raise LabelspecError(
                 "to_hf() needs Hugging Face datasets, an optional dependency: pip install datasets"
             ) from None
-        from labelspec.loaders.hf import split_dataset
+        from labelspec.loaders.hf import split_dataset  # lazy: needs the optional datasets
 
         self._image_task("to_hf()")
         chosen = splits or self.splits
@@ -227,7 +226,7 @@ class TrainingSet:
         ``ds[i]`` = ``(image, target)`` (see the module doc; ``transform(image, target)``, the
         torchvision.transforms.v2 convention, is applied when given). Detection batches need
         ``collate_fn=ItemDataset.collate``."""
-        from labelspec.loaders.pytorch import ItemDataset
+        from labelspec.loaders.pytorch import ItemDataset  # lazy: imports torch when installed
 
         self._image_task("torch_dataset()")
         return ItemDataset(self, split, transform)
@@ -246,24 +245,3 @@ class TrainingSet:
                 f"{name!r} column the loaders need: pin it again (`labelspec trainset create`)"
             )
         return self.table.column(name)
-
-
-def starts(item_ids: pa.ChunkedArray) -> np.ndarray:
-    """True on the first row of each item (an item's rows are consecutive)."""
-    if len(item_ids) == 0:
-        return np.zeros(0, bool)
-    changed = pc.not_equal(item_ids[1:], item_ids[:-1]).to_numpy(zero_copy_only=False)
-    return np.r_[True, changed]
-
-
-def safe_path(path: str | None) -> str:
-    """A workspace-relative path that stays inside the cache folder."""
-    if path is None:
-        raise LabelspecError(
-            "an item of the training set has no file in the workspace, only a uri: fetch it "
-            "from its uri"
-        )
-    parts = PurePosixPath(path).parts
-    if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
-        raise LabelspecError(f"item path {path!r} is not relative to the workspace")
-    return path

@@ -5,13 +5,13 @@ in the layout of the Hub's detection sets (cppe-5's ``objects`` of lists). Impor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 import datasets
-from labelspec.loaders import TrainingSet
 from labelspec.store.engine import database
 
 # one row per item of a split: its rows' classes and boxes as lists, in the table's order
@@ -23,6 +23,9 @@ select item_id, any_value(width) as width, any_value(height) as height,
        coalesce(list(bbox.w * bbox.h order by _r) filter (where "class" is not null), []) as area
 from rows group by item_id order by min(_r)
 """
+
+if TYPE_CHECKING:
+    from labelspec.loaders import TrainingSet  # the loaders package imports this module
 
 
 def features(trainset: TrainingSet) -> datasets.Features:

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow.compute as pc
+from PIL import Image
 
-from labelspec.loaders import TrainingSet, safe_path, starts
+from labelspec.loaders.rows import safe_path, starts
+
+if TYPE_CHECKING:
+    from labelspec.loaders import TrainingSet  # the loaders package imports this module
 
 
 def _torch():
     """torch, when it is installed (never imported otherwise)."""
     if importlib.util.find_spec("torch") is None:
         return None
-    import torch
+    import torch  # lazy: optional dependency
 
     return torch
 
@@ -99,7 +103,6 @@ class ItemDataset:
         return target
 
     def _image(self, index: int):
-        from PIL import Image
 
         rel = self._paths[index]
         if rel not in self._files:

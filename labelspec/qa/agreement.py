@@ -30,7 +30,7 @@ from labelspec.guideline.spec import Spec
 from labelspec.qa import metrics, regions
 from labelspec.qa.current import Current, number, open_current, share
 from labelspec.qa.ratings import Ratings, build_latest, build_majority, load
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
 
 BY = ("class", "labeler", "source")
 
@@ -54,7 +54,7 @@ NOTES = {
 
 
 def agreement(
-    ws: Workspace, dataset: str, snapshot: str | int | None = None, by: str | None = None
+    ws: Repo, dataset: str, snapshot: str | int | None = None, by: str | None = None
 ) -> dict[str, Any]:
     """How much labelers agree on the items they labeled in common (see the module docstring).
 

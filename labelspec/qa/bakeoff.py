@@ -29,8 +29,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspec.errors import LabelspecError
-from labelspec.qa import ranking, scoring
-from labelspec.workspace import Workspace
+from labelspec.guideline.releases import spec_at
+from labelspec.labelers.coverage import Coverage
+from labelspec.progress import progress
+from labelspec.qa import ranking, reviewed, scoring
+from labelspec.qa.current import golden_at, open_scored
+from labelspec.repo import Repo
+from labelspec.store.datasets import dataset_guideline
 
 DEFAULT_WEIGHTS = {"accuracy": 0.6, "cost": 0.2, "speed": 0.2}
 TASKS = ("classification", "detection", "ner")
@@ -215,11 +220,10 @@ def _trend(units: scoring.Units, created: dict[str, str], key: str) -> list[dict
 
 
 def _version_warnings(
-    ws: Workspace, guideline: str, golden: dict[str, Any], results: dict, task: str, classes
+    ws: Repo, guideline: str, golden: dict[str, Any], results: dict, task: str, classes
 ) -> list[str]:
     """Warn when a source's labels follow other instructions than the golden set on some
     classes, and split its quality into the unaffected and the affected classes."""
-    from labelspec.labelers.coverage import Coverage
 
     steps = Coverage(ws, guideline, [])
     made = golden["guideline_version"]
@@ -249,7 +253,7 @@ def _version_warnings(
 
 
 def bakeoff(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     golden: str = "golden",
     sources: list[str] | None = None,
@@ -260,11 +264,6 @@ def bakeoff(
     seed: int = 0,
     labels: str = "delivered",
 ) -> dict[str, Any]:
-    from labelspec.guideline.releases import spec_at
-    from labelspec.progress import progress
-    from labelspec.qa import reviewed
-    from labelspec.qa.current import golden_at, open_scored
-    from labelspec.store.datasets import dataset_guideline
 
     scored = open_scored(ws, dataset, snapshot, labels)
     con, snap = scored.con, scored.snapshot

@@ -15,8 +15,10 @@ import io
 from html import escape
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
+
 from labelspec.errors import LabelspecError
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
 
 SHOWN_PX = 384  # the longest side of a drawn item
 LABELED = "#1f4e9c"
@@ -39,7 +41,7 @@ td.issue { font-weight: 600; }
 """
 
 
-def render(ws: Workspace | None, result: dict[str, Any]) -> str:
+def render(ws: Repo | None, result: dict[str, Any]) -> str:
     """The page for a box ``qa disagreements`` result (``box_issues.box_report``)."""
     title = f"Items whose boxes a detector disagrees with most in {result['dataset']}"
     kinds = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result["by_kind"].items())
@@ -78,7 +80,7 @@ def _legend() -> str:
     )
 
 
-def _card(ws: Workspace | None, item: dict[str, Any], issue_below: float) -> str:
+def _card(ws: Repo | None, item: dict[str, Any], issue_below: float) -> str:
     annotations: dict[str, list[dict[str, Any]]] = {}
     for box in item["boxes"]:
         annotations.setdefault(box["annotation_id"], []).append(box)
@@ -182,9 +184,8 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-def _image_uri(ws: Workspace | None, path: str | None) -> str | None:
+def _image_uri(ws: Repo | None, path: str | None) -> str | None:
     """The item's image as a PNG data URI, at most SHOWN_PX on its longest side, or None."""
-    from PIL import Image, UnidentifiedImageError
 
     if ws is None or not path:
         return None

@@ -19,10 +19,18 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.guideline.releases import spec_at
 from labelspec.guideline.spec import Spec
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.semver import Version
+from labelspec.store.datasets import dataset_guideline
+from labelspec.store.golden import load_sets, resolve
+from labelspec.store.query import connect
+from labelspec.store.records import Locator, Record
+from labelspec.store.snapshots import snapshot as snapshot_at
 
 
 @dataclass
@@ -40,13 +48,8 @@ class Current:
         return self.spec.task
 
 
-def open_current(ws: Workspace, dataset: str, snapshot: str | int | None = None) -> Current:
+def open_current(ws: Repo, dataset: str, snapshot: str | int | None = None) -> Current:
     """The current labels of ``snapshot`` (the latest when None); refuses a snapshot without labels."""
-    from labelspec.guideline.releases import spec_at
-    from labelspec.semver import Version
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     guideline = dataset_guideline(ws, dataset)
     chosen = snapshot_at(ws, dataset, snapshot)
@@ -138,12 +141,10 @@ class Scored:
 
 
 def open_scored(
-    ws: Workspace, dataset: str, snapshot: str | int | None = None, labels: str = "delivered"
+    ws: Repo, dataset: str, snapshot: str | int | None = None, labels: str = "delivered"
 ) -> Scored:
     """``labels_all``, ``labels`` and ``items`` of ``snapshot`` with sources attributed by batch,
     and the ``scored`` view (``scored_view``)."""
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     git = ws.git
     chosen = snapshot_at(ws, dataset, snapshot, git)
@@ -167,14 +168,10 @@ def share(part: float, whole: float) -> float | None:
     return float(part) / float(whole) if whole else None
 
 
-def golden_at(ws: Workspace, dataset: str, ref: str, commit: str) -> tuple[pa.Table, Any]:
+def golden_at(ws: Repo, dataset: str, ref: str, commit: str) -> tuple[pa.Table, Any]:
     """Golden set ``ref`` (``NAME``, ``NAME@vN``, ``NAME@<batch>``) as the snapshot's commit
     had it, so a report at an old snapshot uses the expert answers of that time; a set added
     after the snapshot is read as HEAD has it (golden versions are append-only)."""
-    import pyarrow.parquet as pq
-
-    from labelspec.store.golden import load_sets, resolve
-    from labelspec.store.records import Locator, Record
 
     name, _, wanted = ref.partition("@")
     sets = load_sets(ws, dataset, rev=commit)

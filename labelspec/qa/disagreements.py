@@ -18,17 +18,20 @@ import numpy as np
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.lineage.relabel import load_predictions
 from labelspec.qa import box_issues, metrics
+from labelspec.qa.box_page import render
 from labelspec.qa.current import Current, number, open_current, share
+from labelspec.qa.drill import page
 from labelspec.qa.predictions import load_box_predictions
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
 
 SUSPICIOUS = 0.5
 SHOWN = 5  # bad values listed in an error message
 
 
 def disagreements(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     predictions: Path | str,
     top: int = 20,
@@ -47,7 +50,6 @@ def disagreements(
     results with ``coco_images``); returns the ``top`` box issues and items, and counts per
     kind, class and labeler (``labelspec.qa.box_issues``).
     """
-    from labelspec.lineage.relabel import load_predictions
 
     if top < 0:
         raise LabelspecError(f"top must be 0 or more, not {top}")
@@ -222,15 +224,12 @@ def _grouped(con, key: str, order: str) -> dict[str, dict]:
     }
 
 
-def disagreements_html(ws: Workspace, result: dict[str, Any]) -> str:
+def disagreements_html(ws: Repo, result: dict[str, Any]) -> str:
     """The most suspicious labels as an offline gallery page (``labelspec.qa.drill``); for
     boxes, the items with the worst issues, labeled and predicted boxes drawn
     (``labelspec.qa.box_page``)."""
-    from labelspec.qa.drill import page
 
     if result["task"] == "detection":
-        from labelspec.qa.box_page import render
-
         return render(ws, result)
 
     rows = [

@@ -13,8 +13,10 @@ import io
 from html import escape
 from typing import Any
 
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
 from labelspec.errors import LabelspecError
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
 
 THUMB_PX = 256  # small images are scaled up to this (nearest: crisp pixels)
 MAX_PX = 384  # large ones down to this
@@ -28,14 +30,13 @@ GOLDEN_DASH = 6  # px on, px off
 
 
 def boxes_image(
-    ws: Workspace, path: str | None, golden: list[dict], labeled: list[dict], item_id: str
+    ws: Repo, path: str | None, golden: list[dict], labeled: list[dict], item_id: str
 ) -> tuple[str, str]:
     """(an <img> with both box sets drawn, or a placeholder saying why not; the legend)."""
     legend = _legend(golden, labeled)
     image = _load(ws, path)
     if isinstance(image, str):
         return f'<div class="placeholder">{escape(image)}</div>', legend
-    from PIL import ImageDraw
 
     image, scale = _scaled(image)
     pen = ImageDraw.Draw(image)
@@ -70,8 +71,7 @@ def _legend(golden: list[dict], labeled: list[dict]) -> str:
     return f'<ul class="legend">{"".join(items)}</ul>'
 
 
-def _load(ws: Workspace, path: str | None):
-    from PIL import Image, UnidentifiedImageError
+def _load(ws: Repo, path: str | None):
 
     if not path:
         return "image not in the workspace (labelspec pull)"
@@ -89,7 +89,6 @@ def _load(ws: Workspace, path: str | None):
 
 
 def _scaled(image):
-    from PIL import Image
 
     longest = max(image.size)
     if THUMB_PX <= longest <= MAX_PX:
@@ -130,7 +129,6 @@ def _dashed(pen, corners: tuple[float, float, float, float]) -> None:
 
 
 def _tag(pen, corners, text: str, colour, below: bool = False) -> None:
-    from PIL import ImageFont
 
     font = ImageFont.load_default()
     x0, y0, _, y1 = corners

@@ -12,7 +12,8 @@ from html import escape
 from typing import Any
 
 from labelspec.qa.draw import boxes_image
-from labelspec.workspace import Workspace
+from labelspec.qa.gallery import _image
+from labelspec.repo import Repo
 
 PAGE_STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #f4f4f4; }
@@ -45,9 +46,8 @@ FIELDS = (
 NO_IMAGE = "no workspace to read the image from"
 
 
-def card(ws: Workspace | None, row: dict[str, Any]) -> str:
+def card(ws: Repo | None, row: dict[str, Any]) -> str:
     """One label on its item: image (or placeholder), then the fields of ``row`` it has."""
-    from labelspec.qa.gallery import _image
 
     legend = ""
     if ws is None:
@@ -79,7 +79,7 @@ def card(ws: Workspace | None, row: dict[str, Any]) -> str:
 
 
 def page(
-    ws: Workspace | None,
+    ws: Repo | None,
     title: str,
     about: str,
     rows: list[dict[str, Any]],

@@ -32,10 +32,12 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
 from labelspec.errors import LabelspecError
 from labelspec.qa.current import Current
+from labelspec.repo import Repo
 from labelspec.store.schema import NO_OBJECTS  # what an explicit empty answer shows
-from labelspec.workspace import Workspace
 
 THUMB_PX = 192  # smaller images are scaled up to this
 MAX_PX = 384  # larger images are scaled down to this
@@ -97,7 +99,7 @@ SCRIPT = _asset("sample-gallery.js")
 
 
 def render(
-    ws: Workspace, current: Current, cards: list[dict[str, Any]], by: str | None, seed: int
+    ws: Repo, current: Current, cards: list[dict[str, Any]], by: str | None, seed: int
 ) -> tuple[str, int]:
     """The page for the drawn annotations, and how many cards lack their image or text."""
     bodies = [_card(ws, current, card, by) for card in cards]
@@ -154,7 +156,7 @@ def _numbered(labels: list[dict[str, Any]]) -> list[tuple[int | None, dict[str, 
     return [(next(counter) if _kind(label) in ("box", "span") else None, label) for label in labels]
 
 
-def _card(ws: Workspace, current: Current, card: dict[str, Any], by: str | None):
+def _card(ws: Repo, current: Current, card: dict[str, Any], by: str | None):
     labels = _numbered(card["labels"])
     placed = current.task in ("detection", "ner")
     size = None
@@ -260,9 +262,8 @@ def _placeholder(message: str) -> str:
     return f'<div class="placeholder">{escape(message)}</div>'
 
 
-def _opened(ws: Workspace, path: str | None):
+def _opened(ws: Repo, path: str | None):
     """The item's image as RGB, or (None, why there is none)."""
-    from PIL import Image, UnidentifiedImageError
 
     if not path:
         return None, NOT_PULLED
@@ -289,7 +290,7 @@ def _img(image, item_id: str) -> str:
     )
 
 
-def _image(ws: Workspace, path: str | None, labels: list[dict], item_id: str) -> tuple[str, bool]:
+def _image(ws: Repo, path: str | None, labels: list[dict], item_id: str) -> tuple[str, bool]:
     """An <img> with the labels' boxes drawn into it, or a placeholder saying why there is none
     (the drill-down pages, ``labelspec.qa.drill``)."""
     image, why = _opened(ws, path)
@@ -301,7 +302,7 @@ def _image(ws: Workspace, path: str | None, labels: list[dict], item_id: str) ->
 
 
 def _picture(
-    ws: Workspace, path: str | None, labels: list[tuple[int | None, dict]], item_id: str
+    ws: Repo, path: str | None, labels: list[tuple[int | None, dict]], item_id: str
 ) -> tuple[str, bool, tuple[int, int] | None]:
     """The item's image with its numbered boxes in an SVG layer over it (in image pixels, so
     it scales with the image; the page outlines a box from its review row), or a placeholder.
@@ -346,7 +347,6 @@ def _svg_box(n: int, label: dict[str, Any], scale: float) -> str:
 
 def _scaled(image):
     """Scale up to THUMB_PX (nearest: crisp pixels) or down to MAX_PX (bicubic)."""
-    from PIL import Image
 
     longest = max(image.size)
     if longest < THUMB_PX:
@@ -362,7 +362,6 @@ def _scaled(image):
 
 
 def _draw_boxes(image, scale: float, boxes: list[dict]) -> None:
-    from PIL import ImageDraw, ImageFont
 
     pen = ImageDraw.Draw(image)
     font = ImageFont.load_default()

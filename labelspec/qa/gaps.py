@@ -3,16 +3,22 @@ about them, with concrete suggestions for the guideline's authors."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import pyarrow as pa
 
+from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.qa import regions
+from labelspec.qa.bakeoff import bakeoff
 from labelspec.qa.current import open_current
+from labelspec.qa.drill import PAGE_STYLE, card
 from labelspec.qa.ratings import build_latest, load
 from labelspec.qa.scoring import BACKGROUND
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.store.datasets import dataset_guideline
+from labelspec.store.query import connect
 
 
 def _golden_confusions(bake: dict[str, Any]) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
@@ -90,7 +96,7 @@ group by c.a, c.b, x.item_id order by c.a, c.b, x.item_id
 """
 
 
-def _box_disagreements(ws: Workspace, dataset: str, commit: str):
+def _box_disagreements(ws: Repo, dataset: str, commit: str):
     """Detection: objects two labelers boxed with different classes (boxes matched as everywhere,
     ``qa.objects``), counted per unordered class pair, with the items (and their boxes)."""
     current = open_current(ws, dataset, commit)
@@ -155,12 +161,8 @@ def _counter(spec: Spec, page: str, label: str) -> bool:
 
 
 def gaps(
-    ws: Workspace, dataset: str, golden: str = "golden", top: int = 5, snapshot: str | None = None
+    ws: Repo, dataset: str, golden: str = "golden", top: int = 5, snapshot: str | None = None
 ) -> dict[str, Any]:
-    from labelspec.guideline.releases import releases, spec_at
-    from labelspec.qa.bakeoff import bakeoff
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.query import connect
 
     guideline = dataset_guideline(ws, dataset)
     spec = spec_at(ws, guideline, releases(ws, guideline)[-1].version)
@@ -253,12 +255,9 @@ def gaps(
     }
 
 
-def gaps_html(ws: Workspace, result: dict[str, Any]) -> str:
+def gaps_html(ws: Repo, result: dict[str, Any]) -> str:
     """``qa gaps`` as one offline page: per pair, what the guideline says, the suggestions, and
     pictures of the golden items vendors got wrong and of the items labelers disagree on."""
-    from html import escape
-
-    from labelspec.qa.drill import PAGE_STYLE, card
 
     snap, golden = result["snapshot"], result["golden"]
     about = (

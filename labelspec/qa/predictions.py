@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
@@ -154,7 +155,6 @@ def _drop(con) -> None:
 
 # -- staging: every row with its item and class as given ----------------------------------------------
 def _stage_jsonl(con, path: Path) -> None:
-    import duckdb
 
     try:
         con.execute(
@@ -186,7 +186,6 @@ def _stage_jsonl(con, path: Path) -> None:
 
 
 def _stage_coco(con, results: Path, coco: Path) -> None:
-    import duckdb
 
     images, categories = _coco_names(coco)
     con.register("bp_images_arrow", images)

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from labelspec.progress import progress
+from labelspec.qa.drill import page
+from labelspec.repo import Repo
 from labelspec.site.safe import md_cell, md_text
-from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text
 
 METRIC_KEYS = (
@@ -68,10 +70,10 @@ def _interval(ci: list[float] | None) -> str:
 
 
 def _plt():
-    import matplotlib
+    import matplotlib  # lazy: 0.5 s, only for charts
 
     matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: see above
 
     return plt
 
@@ -82,7 +84,7 @@ def _safe(name: str) -> str:
 
 # -- plots -----------------------------------------------------------------------------------------
 def plot_quality_vs_cost(bake: dict[str, Any], out: Path) -> tuple[Path, str]:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator  # lazy: see above
 
     plt = _plt()
     key = bake["quality"]
@@ -244,9 +246,8 @@ def plot_agreement(agreement: dict[str, Any], out: Path) -> tuple[Path, str] | N
 
 
 # -- drill-down pages ----------------------------------------------------------------------------------
-def drill_pages(ws: Workspace | None, bake: dict[str, Any], out: Path) -> dict[str, dict]:
+def drill_pages(ws: Repo | None, bake: dict[str, Any], out: Path) -> dict[str, dict]:
     """One page per non-empty off-diagonal confusion cell; source -> {(golden, labeled): file}."""
-    from labelspec.qa.drill import page
 
     folder = out / "drill"
     made: dict[str, dict] = {}
@@ -478,11 +479,10 @@ def write_report(
     bake: dict[str, Any],
     out: Path,
     agreement: dict[str, Any] | None = None,
-    ws: Workspace | None = None,
+    ws: Repo | None = None,
 ) -> dict[str, Any]:
     """Write metrics.json, report.md, report.html, the plots and the drill-down pages (their
     pictures come from ``ws``; without one the cards say the image is not there)."""
-    from labelspec.progress import progress
 
     bake = {**REPORT_DEFAULTS, **bake}
     out.mkdir(parents=True, exist_ok=True)

@@ -14,15 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from labelspec.qa.current import share
+from labelspec.repo import Repo
 from labelspec.store.review_checks import LABEL_VERDICTS, MISSING
-from labelspec.workspace import Workspace
+from labelspec.store.reviews import missing_sql, reviews_at, verdicts_sql
 
 KINDS = (*LABEL_VERDICTS, MISSING)
 
 
-def register(ws: Workspace, con, dataset: str, commit: str) -> int:
+def register(ws: Repo, con, dataset: str, commit: str) -> int:
     """Register the snapshot's reviews as the ``reviews`` table of ``con``; how many rows."""
-    from labelspec.store.reviews import reviews_at
 
     table = reviews_at(ws, dataset, commit)
     con.register("reviews", table)
@@ -33,7 +33,6 @@ def rates(con, keys: list[str]) -> dict[tuple, dict[str, Any]]:
     """Per value of ``keys`` (columns of ``scored``): ``reviewed`` labels, ``rejected`` ones,
     the ``review_error_rate`` (rejected / reviewed) and ``review_verdicts`` (kind -> count; a
     missing object counts for the annotation's labeler and source)."""
-    from labelspec.store.reviews import missing_sql, verdicts_sql
 
     columns = ", ".join(f"s.{k}" for k in keys)
     per_kind = ", ".join(f"count(*) filter (where verdict = '{kind}')" for kind in KINDS)

@@ -19,14 +19,15 @@ import pyarrow as pa
 from labelspec.errors import LabelspecError
 from labelspec.qa.current import open_current
 from labelspec.qa.gallery import render
+from labelspec.repo import Repo
 from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
+from labelspec.yamlio import atomic_write_text
 
 BY = {"labeler": "labeler_id", "source": "source", "class": "primary_class"}
 
 
 def sample(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     out: Path | str,
     n: int = 50,
@@ -41,7 +42,6 @@ def sample(
     reading order (top to bottom, left to right; spans by start), on the item and in the
     review rows.
     """
-    from labelspec.yamlio import atomic_write_text
 
     if n < 1:
         raise LabelspecError(f"n must be at least 1, not {n}")

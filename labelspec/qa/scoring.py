@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from labelspec.qa import metrics, objects
 
@@ -151,7 +152,6 @@ def detection(
 ) -> Score:
     """Box quality of the annotations whose ``by`` column is ``source`` (a source, or a labeler
     for ``labeler stats``): one definition of detection quality (``labelspec.qa.objects``)."""
-    import pyarrow as pa
 
     con.execute(
         f"""create or replace temp table anns as
@@ -280,7 +280,6 @@ def _numpy(column) -> np.ndarray:
 
 
 def _struct_boxes(boxes: np.ndarray):
-    import pyarrow as pa
 
     return pa.StructArray.from_arrays([boxes[:, i] for i in range(4)], names=["x", "y", "w", "h"])
 

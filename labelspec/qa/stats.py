@@ -20,9 +20,9 @@ from labelspec.labelers.coverage import status
 from labelspec.qa import regions, reviewed, scoring
 from labelspec.qa.current import golden_at, open_current, scored_view
 from labelspec.qa.ratings import build_latest, load
+from labelspec.repo import Repo
 from labelspec.store.datasets import dataset_guideline
 from labelspec.store.golden import load_sets
-from labelspec.workspace import Workspace
 
 IOU = 0.5  # the bake-off's default box overlap
 
@@ -50,7 +50,7 @@ from scored s join golden go using (item_id) group by 1
 
 
 def labeler_stats(
-    ws: Workspace, dataset: str, golden: str | None = None, snapshot: str | None = None
+    ws: Repo, dataset: str, golden: str | None = None, snapshot: str | None = None
 ) -> list[dict[str, Any]]:
     current = open_current(ws, dataset, snapshot)
     con, task = current.con, current.task
@@ -103,7 +103,7 @@ def _no_golden(task: str) -> dict[str, Any]:
 
 
 def _golden_quality(
-    ws: Workspace, current, golden: str, labelers: list[str]
+    ws: Repo, current, golden: str, labelers: list[str]
 ) -> dict[str, dict[str, Any]]:
     """Per labeler, their delivered labels on golden items scored as the bake-off scores."""
     con, task = current.con, current.task

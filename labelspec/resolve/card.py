@@ -15,9 +15,9 @@ from typing import Any
 from labelspec.errors import LabelspecError
 from labelspec.labelers.roster import list_labelers
 from labelspec.qa.bakeoff import bakeoff
+from labelspec.repo import Repo
 from labelspec.store.golden import load_sets
 from labelspec.store.trainsets import Trainset, get_trainset
-from labelspec.workspace import Workspace
 from labelspec.yamlio import atomic_write_text
 
 REASONS = {
@@ -27,7 +27,7 @@ REASONS = {
 }
 
 
-def trainset_card(ws: Workspace, name: str, out: Path | str | None = None) -> str:
+def trainset_card(ws: Repo, name: str, out: Path | str | None = None) -> str:
     """The card of training set ``name`` as Markdown (also written to ``out`` when given)."""
 
     record = get_trainset(ws, name)
@@ -156,7 +156,7 @@ def _labelers(t: Trainset, vendors: dict[str, str]) -> str:
     return "## Labelers and vendors\n\n" + _table(["labeler", "vendor", "labels", "share"], rows)
 
 
-def _bakeoff(ws: Workspace, t: Trainset) -> str:
+def _bakeoff(ws: Repo, t: Trainset) -> str:
     sets = load_sets(ws, t.dataset, rev=t.revision)
     golden = t.golden_set or (next(iter(sets)) if len(sets) == 1 else None)
     title = "## Vendors on the golden set\n\n"

@@ -21,6 +21,8 @@ import pyarrow as pa
 
 from labelspec.errors import LabelspecError
 from labelspec.resolve import dawid_skene
+from labelspec.resolve.result import RESOLVED_SCHEMA
+from labelspec.resolve.suspects import NONE
 
 DENSE_CELLS = 1 << 24  # items x classes up to this: count in a dense matrix, else sort
 TIE = 1e-9  # posteriors this close are a tie
@@ -94,7 +96,6 @@ def load_votes(
     scan skips the ``labels`` view's anti-join (half the time of a 10M-label read).
     ``registry``: number items from the ``items`` view (the manifest, a fraction of the labels'
     size) instead of a pass over the labels."""
-    from labelspec.resolve.suspects import NONE
 
     rule = rule or NONE
     source = "labels" if superseding else "labels_all"
@@ -248,7 +249,6 @@ def _starts(sorted_keys: np.ndarray) -> np.ndarray:
 
 def table(votes: Votes, decision: Decision, keep: np.ndarray) -> pa.Table:
     """RESOLVED_SCHEMA rows for the items where ``keep`` is true."""
-    from labelspec.resolve.result import RESOLVED_SCHEMA
 
     rows = np.flatnonzero(keep)
     winner = decision.winner[rows]

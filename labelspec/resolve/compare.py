@@ -12,6 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from labelspec.store.engine import database
+
 _SETS = """
 create temp table {t}_sets as
 select item_id,
@@ -47,7 +49,6 @@ group by 1 order by n desc, change
 def compare(a: pa.Table, b: pa.Table, examples: int = 10) -> dict[str, Any]:
     """Counts of items only in ``a``, only in ``b``, labeled the same and labeled differently
     (tables with item_id, class, bbox and span: resolved labels or training sets)."""
-    from labelspec.store.engine import database
 
     con = database()
     for name, table in (("a", a), ("b", b)):

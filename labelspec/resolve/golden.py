@@ -7,25 +7,26 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.guideline.releases import releases
+from labelspec.lineage import suspicion
+from labelspec.lineage.trace import versions_between
+from labelspec.repo import Repo
 from labelspec.resolve import classes
 from labelspec.resolve.result import RESOLVED_SCHEMA
 from labelspec.store.engine import database
-from labelspec.workspace import Workspace
+from labelspec.store.golden import load_sets
+from labelspec.store.records import Locator, Record
 
 
 def golden_at(
-    ws: Workspace, dataset: str, ref: str | None, commit: str, purpose: str = "golden-first"
+    ws: Repo, dataset: str, ref: str | None, commit: str, purpose: str = "golden-first"
 ) -> tuple[pa.Table, str]:
     """The labels of golden set ``ref`` (``NAME``, ``NAME@vN`` or ``NAME@<batch>``; the only set
     when None) in the tree of ``commit``, and the exact version used (``NAME@<batch>``).
     ``purpose`` names what needs it in the messages."""
-    import pyarrow.parquet as pq
-
-    from labelspec.store.golden import load_sets
-    from labelspec.store.records import Locator, Record
 
     sets = load_sets(ws, dataset, rev=commit)
     if not sets:
@@ -108,13 +109,11 @@ def expert_rows(golden: pa.Table, task: str, class_ids: list[str]) -> pa.Table:
     return table.select(RESOLVED_SCHEMA.names).cast(RESOLVED_SCHEMA)
 
 
-def golden_suspects(con, ws: Workspace, guideline: str, golden: pa.Table) -> pa.Array:
+def golden_suspects(con, ws: Repo, guideline: str, golden: pa.Table) -> pa.Array:
     """Item ids of the golden labels the newest guideline release makes suspect, by the lineage
     rules of ``trace impact`` (``labelspec.lineage.suspicion``: a changed class, one confusable
     with it, a rule's ``where``, an empty answer after a change); experts have no training
     records, so the training rule does not apply. ``con`` holds the snapshot's ``items``."""
-    from labelspec.lineage import suspicion  # as resolve.suspects does
-    from labelspec.lineage.trace import versions_between
 
     released = releases(ws, guideline)
     if not released:

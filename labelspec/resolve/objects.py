@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from labelspec.resolve import boxes, dawid_skene
 from labelspec.resolve.classes import TIE
 from labelspec.resolve.regions import Decision, Marks, _distinct_lists
+from labelspec.resolve.result import RESOLVED_SCHEMA
 
 # One pseudo-vote of agreement per category and labeler: with background as a category, plain
 # EM can swap what "pickup" and "background" mean when two careful labelers face two sloppy ones.
@@ -183,7 +184,6 @@ def _members(marks: Marks, objs: Objects, code: np.ndarray, status: np.ndarray) 
 def table(marks: Marks, objs: Objects, d: Decision, code: np.ndarray) -> pa.Table:
     """RESOLVED_SCHEMA rows: one per candidate object, plus one ``no objects`` row per item whose
     votes resolve no object; sorted by item, class and box."""
-    from labelspec.resolve.result import RESOLVED_SCHEMA
 
     n = len(objs.item)
     members = np.flatnonzero(d.member)

@@ -26,6 +26,8 @@ import pyarrow as pa
 
 from labelspec.resolve import boxes, dawid_skene
 from labelspec.resolve.classes import OLDEST, TIE
+from labelspec.resolve.result import RESOLVED_SCHEMA
+from labelspec.resolve.suspects import NONE
 
 _MARKS_SQL = """
 create temp table r_latest as
@@ -92,7 +94,6 @@ class Marks:
 def load_marks(con, class_ids: list[str], rule=None, empty_answers: bool = False) -> Marks:
     """The marks of the ``labels`` view (``rule`` flags suspect labels, ``suspects.Rule``);
     ``empty_answers``: the explicit empty answers too (detection cites them)."""
-    from labelspec.resolve.suspects import NONE
 
     rule = rule or NONE
     con.execute(_MARKS_SQL)
@@ -246,7 +247,6 @@ def latest(marks: Marks, cands: Candidates) -> Decision:
 
 def table(marks: Marks, cands: Candidates, d: Decision, task: str):
     """RESOLVED_SCHEMA rows, one per candidate, sorted by item, class and region."""
-    from labelspec.resolve.result import RESOLVED_SCHEMA
 
     n = len(cands.item)
     members = np.flatnonzero(d.member)

@@ -11,13 +11,17 @@ image's boxes would teach a detector that the other objects are background.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from labelspec.store.engine import database
 from labelspec.store.schema import BBOX, SPAN
 
 RESOLVED_SCHEMA = pa.schema(
@@ -115,7 +119,6 @@ class Resolved:
         return self.table.filter(keep).select(LABELS_SCHEMA.names)
 
     def counts(self) -> dict[str, Any]:
-        from labelspec.store.engine import database
 
         con = database()
         con.register("decisions", self.table)
@@ -166,10 +169,6 @@ class Resolved:
 def write_table(table: pa.Table, path) -> str:
     """Write a resolution or training set to ``path``: JSON lines for ``.jsonl``, else Parquet.
     Returns the format written."""
-    import json
-    from pathlib import Path
-
-    import pyarrow.parquet as pq
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

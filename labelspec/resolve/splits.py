@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from labelspec.errors import LabelspecError
 from labelspec.store.schema import ITEM_BASE_COLUMNS
@@ -131,7 +132,6 @@ def assign_sql(plan_: SplitPlan, column: str = "segment") -> str:
 
 def check_values(plan_: SplitPlan, values: pa.ChunkedArray, item_ids: pa.ChunkedArray) -> None:
     """Refuse items with no value in the ``--split-by`` column, and a value ``eval``."""
-    import pyarrow.compute as pc
 
     if plan_.by != "column":
         return

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from labelspec.workspace import Workspace
+from labelspec.guideline.releases import releases
+from labelspec.lineage import suspicion
+from labelspec.lineage.trace import training_table, versions_between
+from labelspec.repo import Repo
 
 
 @dataclass
@@ -28,11 +31,8 @@ class Rule:
 NONE = Rule("", "false")
 
 
-def register(con, ws: Workspace, guideline: str, present: list[str]) -> Rule:
+def register(con, ws: Repo, guideline: str, present: list[str]) -> Rule:
     """Register the rules for labels of ``guideline`` made under the versions ``present``."""
-    from labelspec.guideline.releases import releases
-    from labelspec.lineage import suspicion
-    from labelspec.lineage.trace import training_table, versions_between
 
     released = releases(ws, guideline)
     if not released:

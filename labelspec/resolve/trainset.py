@@ -30,14 +30,15 @@ import pyarrow.compute as pc
 from labelspec.errors import LabelspecError
 from labelspec.guideline.releases import releases
 from labelspec.labelers.roster import list_labelers
-from labelspec.resolve import IOU_THRESHOLD, resolve, splits
+from labelspec.repo import Repo
+from labelspec.resolve import IOU_THRESHOLD, splits
 from labelspec.resolve.golden import expert_rows, golden_at, golden_suspects
 from labelspec.resolve.provenance import provenance
+from labelspec.resolve.resolution import resolve
 from labelspec.resolve.result import TRAINSET_SCHEMA, Resolved
 from labelspec.semver import Version
 from labelspec.store.golden import load_sets
 from labelspec.store.query import connect
-from labelspec.workspace import Workspace
 
 GOLDEN_INTO = ("eval", "train")
 SUSPECT = ("exclude", "include", "only")
@@ -53,7 +54,7 @@ class Built:
 
 
 def build(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     method: str = "majority",
     snapshot: str | None = None,
@@ -116,7 +117,7 @@ def _check(golden_into: str, suspect: str) -> None:
         raise LabelspecError(f"--suspect {suspect}: choose one of {', '.join(SUSPECT)}")
 
 
-def _golden(ws: Workspace, resolved: Resolved, golden: str | None, golden_into: str):
+def _golden(ws: Repo, resolved: Resolved, golden: str | None, golden_into: str):
     """The golden set's labels for the eval split, and its exact version (none: no eval)."""
     if golden_into != "eval" or not load_sets(ws, resolved.dataset, rev=resolved.commit):
         return None, None
@@ -235,7 +236,7 @@ group by 1 order by 1
 """
 
 
-def _figures(ws: Workspace, con, table: pa.Table, plan: splits.SplitPlan) -> dict[str, Any]:
+def _figures(ws: Repo, con, table: pa.Table, plan: splits.SplitPlan) -> dict[str, Any]:
     """Per split: items, labels, background images, labels per class; who and which guideline
     versions the labels that went in come from."""
     con.register("t_final", table)
@@ -296,6 +297,6 @@ def _unlabeled(con, decisions: pa.Table) -> int:
     ]
 
 
-def _newest_release(ws: Workspace, guideline: str) -> str | None:
+def _newest_release(ws: Repo, guideline: str) -> str | None:
     released = releases(ws, guideline)
     return released[-1].version if released else None

@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import LabelspecError
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.progress import progress
+from labelspec import yamlio
+from labelspec.guideline.releases import spec_at
+from labelspec.semver import Version
+from labelspec.guideline.releases import get_release, releases
+from labelspec.vcs import commit_directory, extract_branch
+from labelspec.guideline.releases import get_release
+import subprocess
+import functools
 
 DEFAULT_FOLDER = "site-versions"
 LATEST = "latest"
@@ -54,9 +63,9 @@ class _Collect(logging.Handler):
 def _mkdocs_build(
     config_file: Path, site_dir: Path, overrides: dict[str, Any] | None = None
 ) -> None:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+    from mkdocs.commands.build import build  # lazy: mkdocs only to build
+    from mkdocs.config import load_config  # lazy: see above
+    from mkdocs.exceptions import Abort, ConfigurationError, PluginError  # lazy: see above
 
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
@@ -83,7 +92,7 @@ class BuildResult:
         return {"out": str(self.out), "pages": self.pages}
 
 
-def build(ws: Workspace, out: Path | str | None = None, labelers: str | None = None) -> BuildResult:
+def build(ws: Repo, out: Path | str | None = None, labelers: str | None = None) -> BuildResult:
     """Build the working tree's guidelines (strict: broken links and spec errors fail).
 
     ``labelers``: ``"all"`` adds the Labelers page for every vendor, a vendor name adds it for
@@ -91,7 +100,6 @@ def build(ws: Workspace, out: Path | str | None = None, labelers: str | None = N
     config_file = ws.root / "mkdocs.yml"
     if not config_file.is_file():
         raise LabelspecError(f"{config_file} not found; `labelspec init` writes one")
-    from labelspec.progress import progress
 
     target = Path(out).resolve() if out else ws.root / "site"
     with progress("building the site"):
@@ -113,7 +121,7 @@ def _labelers_options(labelers: str | None) -> dict[str, Any]:
 
 
 def _config_for(
-    ws: Workspace,
+    ws: Repo,
     tmp: Path,
     options: dict[str, Any],
     site_name: str | None = None,
@@ -122,7 +130,6 @@ def _config_for(
 ) -> Path:
     """The workspace's mkdocs.yml with the labelspec plugin set to ``options`` (the plugin
     replaces every page, so docs_dir can be an empty folder of our own)."""
-    from labelspec import yamlio
 
     data = yamlio.to_plain(yamlio.load_plain(ws.root / "mkdocs.yml")) or {}
     plugins = [
@@ -155,12 +162,11 @@ def _config_for(
 
 
 def _publish_config(
-    ws: Workspace, name: str, version: str, tmp: Path, labelers: str | None = None
+    ws: Repo, name: str, version: str, tmp: Path, labelers: str | None = None
 ) -> Path:
     """The workspace's mkdocs.yml, pointed at one guideline at one release, with the selector."""
     title = name
     with contextlib.suppress(LabelspecError):
-        from labelspec.guideline.releases import spec_at
 
         title = spec_at(ws, name, version).title
     options = {
@@ -176,7 +182,6 @@ def _publish_config(
 def _deploy(site: Path, root: Path, name: str, version: str, title: str) -> list[dict[str, Any]]:
     """Copy a built site into the mike layout under ``root/name`` and update versions.json;
     ``latest`` always points at the newest version deployed."""
-    from labelspec.semver import Version
 
     base = root / name
     target = base / version
@@ -283,7 +288,7 @@ class PublishResult:
 
 
 def publish(
-    ws: Workspace,
+    ws: Repo,
     name: str,
     version: str | None = None,
     folder: Path | str | None = None,
@@ -292,8 +297,6 @@ def publish(
 ) -> PublishResult:
     """Build guideline ``name`` as released at ``version`` and deploy it as a site version
     (``labelers`` as for ``build``: a published site has no Labelers page unless asked)."""
-    from labelspec.guideline.releases import get_release, releases
-    from labelspec.vcs import commit_directory, extract_branch
 
     released = releases(ws, name)
     if not released:
@@ -302,7 +305,6 @@ def publish(
     get_release(ws, name, version)
     if folder is None and branch is None:
         raise LabelspecError("nowhere to publish: give --folder and/or --branch")
-    from labelspec.progress import progress
 
     folder_path = Path(folder).resolve() if folder else None
     versions: list[dict[str, Any]] = []
@@ -329,7 +331,6 @@ def publish(
 
 
 def _site_title(config: Path) -> str:
-    from labelspec import yamlio
 
     return str((yamlio.load_plain(config) or {}).get("site_name", ""))
 
@@ -354,12 +355,11 @@ class PdfResult:
         }
 
 
-def pdf(ws: Workspace, name: str, out: Path | str, version: str | None = None) -> PdfResult:
+def pdf(ws: Repo, name: str, out: Path | str, version: str | None = None) -> PdfResult:
     """Guideline ``name`` (as released at ``version``, or the working tree) as one PDF: the
     site's print page rendered by headless Chromium, the one renderer that draws the theme and
     the pictures as the browser does. Without Chromium, open ``print/`` of a built site in a
     browser and print it."""
-    import subprocess
 
     browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
     if browser is None:
@@ -368,7 +368,6 @@ def pdf(ws: Workspace, name: str, out: Path | str, version: str | None = None) -
             "without it, `labelspec site build` and print the page print/ of your guideline from a browser"
         )
     if version is not None:
-        from labelspec.guideline.releases import get_release
 
         get_release(ws, name, version)
     ws.spec_path(name)
@@ -411,7 +410,6 @@ def pdf(ws: Workspace, name: str, out: Path | str, version: str | None = None) -
 
 def serve(folder: Path | str, host: str = "127.0.0.1", port: int = 8000):
     """A static HTTP server over a published folder (the version selector needs HTTP)."""
-    import functools
 
     root = Path(folder).resolve()
     if not root.is_dir():

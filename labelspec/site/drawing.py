@@ -20,6 +20,8 @@ from typing import Any
 from labelspec.guideline.scope import text as value_text
 from labelspec.guideline.spec import DrawnBox
 from labelspec.site.safe import esc
+from pathlib import PurePosixPath
+from PIL import Image, UnidentifiedImageError
 
 LIGHTBOX_PX = 640  # a standalone drawing is scaled up to this longest side (crisp pixels)
 MIME = {
@@ -103,14 +105,12 @@ def legend(found: list[Mark], names: dict[str, str], nothing: bool = False) -> l
 
 
 def mime(path: str) -> str:
-    from pathlib import PurePosixPath
 
     return MIME.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
 
 
 def size_of(data: bytes) -> tuple[int, int] | None:
     """A picture's (width, height) from its header; None when Pillow cannot read it."""
-    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:

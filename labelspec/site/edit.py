@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.vcs import Git
 
 # host (a part of its name) -> how it edits a file: {branch} and {path} are filled in
 EDIT_PATHS = {
@@ -62,10 +63,9 @@ class EditLinks:
         return self.pattern.replace("{path}", quote(path))
 
 
-def edit_links(ws: Workspace, repo_url: str | None, edit_uri: str | None) -> EditLinks:
+def edit_links(ws: Repo, repo_url: str | None, edit_uri: str | None) -> EditLinks:
     """Where pages point to: ``repo_url`` / ``edit_uri`` as mkdocs.yml gives them, else the
     remote's host and the release branch."""
-    from labelspec.vcs import Git
 
     if not repo_url:
         git = ws.git

@@ -27,6 +27,22 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from labelspec.errors import LabelspecError, ProblemsError
+from labelspec.repo import Repo, find_root
+from labelspec.site.edit import edit_links
+from labelspec.vcs import Git
+from labelspec.site import source
+from labelspec.site.assemble import guideline_pages
+from labelspec.site.pages import lit, md_field
+from labelspec.labelers.coverage import status
+from labelspec.site.pages import labelers_page
+from labelspec.semver import Version
+from labelspec.site.pages import PRINT_URI, esc
+from labelspec.site.safe import clean_html
+from labelspec.site.edit import page_source
+from labelspec import yamlio
+import html
+from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 log = logging.getLogger("mkdocs.plugins.labelspec")
 # Theme and lightbox bundles carry CDN fallbacks (mermaid, plyr, a polyfill) that load only on
@@ -54,11 +70,10 @@ class LabelspecConfig(Config):
 
 class LabelspecPlugin(BasePlugin[LabelspecConfig]):
     def on_config(self, config):
-        from labelspec.workspace import Workspace, find_root
 
         root = self.config.workspace or str(Path(config.config_file_path or ".").resolve().parent)
         try:
-            self.ws = Workspace(find_root(root))
+            self.ws = Repo(find_root(root))
             self.sources = self._load()
         except ProblemsError as exc:
             listing = "\n".join(f"  {p}" for p in exc.problems)
@@ -84,8 +99,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
     def _edit_links(self, config) -> None:
         """ "Suggest a change": where each page's source is edited on the team's git host."""
-        from labelspec.site.edit import edit_links
-        from labelspec.vcs import Git
 
         self.edit = edit_links(self.ws, config.repo_url, _configured_edit_uri(config))
         if self.edit.repo_url and not config.repo_url:
@@ -102,7 +115,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
     # -- content -----------------------------------------------------------------------------------
     def _load(self):
-        from labelspec.site import source
 
         if self.config.guideline and self.config.version:
             return [source.at_release(self.ws, self.config.guideline, self.config.version)]
@@ -121,12 +133,11 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         return "" if self.single else f"{name}/"
 
     def _pages(self) -> dict[str, str | bytes | Path]:
-        from labelspec.site import pages
 
         out: dict[str, str | bytes | Path] = {}
         for src in self.sources:
             prefix = self._prefix(src.name)
-            for uri, markdown in pages.guideline_pages(src.site).items():
+            for uri, markdown in guideline_pages(src.site).items():
                 out[prefix + uri] = markdown
             for uri, content in src.files.items():
                 out[prefix + uri] = content
@@ -137,7 +148,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         return out
 
     def _home(self) -> str:
-        from labelspec.site.pages import lit, md_field
 
         lines = [
             "# Labeling guidelines",
@@ -156,8 +166,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
         return "\n".join(lines) + "\n"
 
     def _labelers(self) -> str:
-        from labelspec.labelers.coverage import status
-        from labelspec.site.pages import labelers_page
 
         vendor = self.config.labelers_vendor
         rows = [
@@ -170,8 +178,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
     def _nav(self) -> list:
         """The navigation; mkdocs and the theme print its titles as HTML, so they are escaped."""
-        from labelspec.semver import Version
-        from labelspec.site.pages import PRINT_URI, esc
 
         nav: list = [] if self.single else [{"Home": "index.md"}]
         for src in self.sources:
@@ -236,7 +242,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
     @event_priority(-100)  # after every other plugin, GLightbox's captions included
     def on_page_content(self, html, page, config, files):
-        from labelspec.site.safe import clean_html
 
         return clean_html(html)
 
@@ -247,7 +252,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
     def _edit_url(self, uri: str) -> str | None:
         """The edit address of the file a page shows (None: a page of no one file)."""
-        from labelspec.site.edit import page_source
 
         if self.edit.pattern is None or uri == "labelers.md":
             return None
@@ -271,7 +275,6 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 def _configured_edit_uri(config) -> str | None:
     """``edit_uri`` as mkdocs.yml writes it: mkdocs fills in a default of its own for GitHub
     and GitLab, which points into a docs/ folder that the generated pages do not come from."""
-    from labelspec import yamlio
 
     if not config.config_file_path:
         return None
@@ -283,14 +286,11 @@ def _configured_edit_uri(config) -> str | None:
 def esc_once(text: str) -> str:
     """The site name, escaped for the theme (which prints it raw); idempotent, because mkdocs
     serve runs on_config again on the already escaped value."""
-    import html
 
     return html.escape(html.unescape(text), quote=True)
 
 
 def _write_sitemap(path: Path, urls: list[str]) -> None:
-    from urllib.parse import quote
-    from xml.sax.saxutils import escape
 
     entries = "".join(
         f"<url><loc>{escape(SITEMAP_HOST + quote(url))}</loc></url>" for url in sorted(set(urls))

@@ -12,7 +12,18 @@ from pathlib import Path
 from labelspec.errors import LabelspecError
 from labelspec.site import drawing
 from labelspec.site.pages import GuidelineSite, Release
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.guideline.changes import Pictures, compare
+from labelspec.guideline.releases import diff, releases, spec_at
+from labelspec.semver import Version
+from labelspec.vcs import Git
+from labelspec.site.safe import markdown_without_html
+from labelspec.guideline.releases import releases, working_digest
+from labelspec.errors import ProblemsError
+from labelspec.guideline.check import check_guideline
+from labelspec.guideline.releases import get_release, spec_at
+from labelspec.vcs import Git, read_at
+from labelspec.guideline.changes import verdict
 
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -27,13 +38,9 @@ class SiteSource:
     watch: list[Path] = field(default_factory=list)
 
 
-def _releases(ws: Workspace, name: str, spec, upto: str | None, source: SiteSource) -> None:
+def _releases(ws: Repo, name: str, spec, upto: str | None, source: SiteSource) -> None:
     """The releases up to ``upto``, and for each one after a tagged one what changed, with the
     pictures of both sides (added to the site under ``changes/<version>/before|after/``)."""
-    from labelspec.guideline.changes import Pictures, compare
-    from labelspec.guideline.releases import diff, releases, spec_at
-    from labelspec.semver import Version
-    from labelspec.vcs import Git
 
     site = source.site
     tagged = {r.version: r for r in releases(ws, name)}
@@ -75,7 +82,6 @@ def _releases(ws: Workspace, name: str, spec, upto: str | None, source: SiteSour
 
 def _guide(rel: str, content: bytes) -> tuple[str, str, str]:
     """(slug, title, markdown) of a guide; the title is plain text (the nav escapes it)."""
-    from labelspec.site.safe import markdown_without_html
 
     text = content.decode("utf-8")
     match = _HEADING.search(text)
@@ -93,9 +99,8 @@ def _image_uri(guideline: str, image: str) -> str:
     return normalised
 
 
-def _draft(ws: Workspace, name: str, spec) -> str | None:
+def _draft(ws: Repo, name: str, spec) -> str | None:
     """Why the working tree is not a release (None when it is exactly the declared release)."""
-    from labelspec.guideline.releases import releases, working_digest
 
     released = releases(ws, name)  # oldest first
     tagged = {r.version: r for r in released}
@@ -116,9 +121,7 @@ def _draft(ws: Workspace, name: str, spec) -> str | None:
     return None
 
 
-def working_tree(ws: Workspace, name: str) -> SiteSource:
-    from labelspec.errors import ProblemsError
-    from labelspec.guideline.check import check_guideline
+def working_tree(ws: Repo, name: str) -> SiteSource:
 
     # Existence is what a build needs; opening every image is `labelspec check`'s job.
     report = check_guideline(ws, name, inspect_images=False)
@@ -148,10 +151,8 @@ def working_tree(ws: Workspace, name: str) -> SiteSource:
     return source
 
 
-def at_release(ws: Workspace, name: str, version: str) -> SiteSource:
+def at_release(ws: Repo, name: str, version: str) -> SiteSource:
     """The guideline as released at ``version``: spec, prose and images from the tag."""
-    from labelspec.guideline.releases import get_release, spec_at
-    from labelspec.vcs import Git, read_at
 
     release = get_release(ws, name, version)
     spec = spec_at(ws, name, version)
@@ -190,7 +191,6 @@ def _add_side_drawing(source: SiteSource, side) -> None:
 
 def _add_drawing(source: SiteSource, cls, where: tuple[str, int], example, data: bytes) -> None:
     """The standalone drawing of an example (picture and boxes) the lightbox shows."""
-    from labelspec.guideline.changes import verdict
 
     size = drawing.size_of(data)
     if size is None:

@@ -13,8 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from labelspec.progress import progress
+from labelspec.store.schema import LABEL_SCHEMA
+from labelspec.vcs import hash_file
 from labelspec.yamlio import default_mode
 
 WRITER_SETTINGS = {
@@ -60,7 +64,6 @@ def write_parquet_hashed(
 def _written(path: Path, write) -> tuple[str, str, int]:
     """Run ``write(tmp)`` on a temporary file beside ``path``, fsync it, hash it, then move it
     into place; (sha256, md5, size)."""
-    from labelspec.vcs import hash_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -92,13 +95,11 @@ def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, s
     """``write_batch`` for rows DuckDB holds (``store.engine.Rows``): sorted by DuckDB (out of
     core), streamed to the file one row group at a time. Row groups are cut at exactly
     ``ROW_GROUP_SIZE`` rows whatever the chunk size, so the bytes equal ``write_batch``'s."""
-    from labelspec.store.schema import LABEL_SCHEMA
 
     order = ", ".join(f'"{name}"' for name, _ in LABEL_SORT)
     schema = LABEL_SCHEMA.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
 
     def write(tmp: str) -> None:
-        from labelspec.progress import progress
 
         with (
             pq.ParquetWriter(tmp, schema, **WRITER_SETTINGS) as writer,
@@ -128,7 +129,6 @@ def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, s
 def _is_sorted(table: pa.Table) -> bool:
     """Whether rows are already in LABEL_SORT order (validation sorts in DuckDB), checked in O(n)
     vectorised comparisons instead of paying for a second sort."""
-    import pyarrow.compute as pc
 
     if table.num_rows < 2:
         return True

@@ -19,52 +19,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError
-from labelspec.store.manifest import RULE_SQL, Compacted, Entry, Manifest, manifest
-from labelspec.store.records import Record, records_at
+from labelspec.engines.arrow import batches_dataset, local_paths
+from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.repo import Repo
+from labelspec.store.batches import write_batch_rows
+from labelspec.store.engine import Rows, database
+from labelspec.store.manifest import (
+    KIND,
+    RULE_SQL,
+    Entry,
+    Manifest,
+    compacted_dir,
+    compacted_records,
+    manifest,
+)
+from labelspec.store.query import _sql_list
+from labelspec.store.records import Record
 from labelspec.store.schema import LABEL_SCHEMA
-from labelspec.workspace import Workspace
+from labelspec.transaction import transaction
 
 PART_ROWS = 16 * 1024 * 1024  # labels per part: ~0.5-0.6 GB at the measured 29-36 bytes per label
-KIND = "compacted"
 COLUMNS = ", ".join(f'"{f.name}"' for f in LABEL_SCHEMA)
-
-
-def compacted_dir(ws: Workspace, dataset: str) -> Path:
-    return ws.dataset_dir(dataset) / "compacted"
-
-
-def _entry(record: Record) -> Entry:
-    return Entry(
-        id=record.id,
-        file=record.rel,
-        md5=record.md5,
-        sha256=record.meta.get("sha256", ""),
-        rows=int(record.meta.get("rows", 0)),
-        bytes=record.size,
-    )
-
-
-def records(ws: Workspace, git, dataset: str) -> dict[str, list[Record]]:
-    """digest -> the part records committed at HEAD, in part order."""
-    head = git.head()
-    if head is None:
-        return {}
-    found: dict[str, list[Record]] = {}
-    for record in records_at(ws, git, head, compacted_dir(ws, dataset)):
-        if record.meta.get("kind") == KIND:
-            found.setdefault(str(record.meta.get("digest")), []).append(record)
-    for parts in found.values():
-        parts.sort(key=lambda r: int(r.meta.get("part", 0)))
-    return found
-
-
-def find(ws: Workspace, git, dataset: str, digest: str) -> Compacted | None:
-    """The compaction made for ``digest``, when HEAD records one."""
-    parts = records(ws, git, dataset).get(digest)
-    if not parts:
-        return None
-    return Compacted(digest, str(parts[0].meta.get("commit")), [_entry(r) for r in parts])
 
 
 @dataclass
@@ -84,13 +59,9 @@ class CompactResult:
 
 
 def compact(
-    ws: Workspace, dataset: str, snapshot: str | None = None, part_rows: int = PART_ROWS
+    ws: Repo, dataset: str, snapshot: str | None = None, part_rows: int = PART_ROWS
 ) -> CompactResult:
     """Write the compacted copy of ``dataset``'s current labels at ``snapshot`` (HEAD)."""
-    from labelspec.engines.arrow import batches_dataset, local_paths
-    from labelspec.store.batches import write_batch_rows
-    from labelspec.store.engine import Rows, database
-    from labelspec.transaction import transaction
 
     if part_rows < 1:
         raise LabelspecError(f"part rows {part_rows}: give a positive number of labels per part")
@@ -179,9 +150,6 @@ def _result(found: Manifest, name: str, parts: list[Entry], written: bool) -> Co
 def differences(found: Manifest, part_paths: list[Path]) -> int:
     """Rows in the compacted parts or in the batches' current labels but not in both (a
     multiset difference both ways over every column)."""
-    from labelspec.engines.arrow import batches_dataset
-    from labelspec.store.engine import database
-    from labelspec.store.query import _sql_list
 
     con = database()
     con.register("labels_all", batches_dataset(found))
@@ -200,14 +168,13 @@ def commit_of(record: Record) -> str:
     return str(record.meta.get("commit") or "")
 
 
-def problems(ws: Workspace, git, dataset: str, check_file) -> tuple[int, list[str]]:
+def problems(ws: Repo, git, dataset: str, check_file) -> tuple[int, list[str]]:
     """``verify``'s check of every compaction HEAD records: made for the batches of its revision
     (same digest), whole files (``check_file(record, what)`` -> path or None), and the same rows
     as the current labels of those batches. (compactions checked, problems)"""
-    from labelspec.errors import NotFoundError
 
     found: list[str] = []
-    made = records(ws, git, dataset)
+    made = compacted_records(ws, git, dataset)
     for digest, parts in sorted(made.items()):
         what = f"{dataset}: compacted copy {digest[:16]}"
         folder = Path(parts[0].rel).parent.as_posix()

@@ -18,9 +18,12 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from pydantic import ValidationError
+
 from labelspec import yamlio
 from labelspec.errors import LabelspecError, NotFoundError, WorkspaceError
-from labelspec.workspace import DatasetConfig, Workspace
+from labelspec.repo import DatasetConfig, Repo
+from labelspec.transaction import transaction
 
 DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DECLARATION = "dataset.yaml"
@@ -41,7 +44,7 @@ DEPENDENTS = {
 }
 
 
-def declared(ws: Workspace) -> dict[str, DatasetConfig]:
+def declared(ws: Repo) -> dict[str, DatasetConfig]:
     """Every declared dataset: labelspec.yaml's, then one per ``datasets/*/dataset.yaml`` (read
     once per Repo)."""
     files = sorted(ws.datasets_dir.glob(f"*/{DECLARATION}")) if ws.datasets_dir.is_dir() else []
@@ -49,8 +52,7 @@ def declared(ws: Workspace) -> dict[str, DatasetConfig]:
     return ws.memo(key, lambda: _declared(ws))
 
 
-def _declared(ws: Workspace) -> dict[str, DatasetConfig]:
-    from pydantic import ValidationError
+def _declared(ws: Repo) -> dict[str, DatasetConfig]:
 
     found = dict(ws.config.datasets)
     if ws.datasets_dir.is_dir():
@@ -67,7 +69,7 @@ def _declared(ws: Workspace) -> dict[str, DatasetConfig]:
     return found
 
 
-def dataset_guideline(ws: Workspace, dataset: str) -> str:
+def dataset_guideline(ws: Repo, dataset: str) -> str:
     """The guideline a declared dataset is labeled under."""
     known = declared(ws)
     if dataset not in known:
@@ -117,7 +119,7 @@ def _check_name(dataset: str) -> None:
         )
 
 
-def _choose_guideline(ws: Workspace, dataset: str, guideline: str | None) -> str:
+def _choose_guideline(ws: Repo, dataset: str, guideline: str | None) -> str:
     names = ws.guideline_names()
     if guideline is None:
         if len(names) != 1:
@@ -131,7 +133,7 @@ def _choose_guideline(ws: Workspace, dataset: str, guideline: str | None) -> str
     return guideline
 
 
-def ensure_dataset(ws: Workspace, dataset: str, guideline: str | None, tx) -> str:
+def ensure_dataset(ws: Repo, dataset: str, guideline: str | None, tx) -> str:
     """Declare ``dataset`` (inside the caller's transaction) if needed; returns its guideline."""
     _check_name(dataset)
     known = declared(ws)
@@ -171,11 +173,10 @@ class DatasetChange:
 
 
 def add_dataset(
-    ws: Workspace, dataset: str, guideline: str | None = None, description: str | None = None
+    ws: Repo, dataset: str, guideline: str | None = None, description: str | None = None
 ) -> DatasetChange:
     """Declare a new dataset: ``dataset.yaml``, its ``dvc.yaml`` quality stage and its
     ``README.md``, in one commit. Items and labels come later (``items add``, ``labels import``)."""
-    from labelspec.transaction import transaction
 
     _check_name(dataset)
     with transaction(ws, f"dataset add: {dataset}") as tx:
@@ -197,7 +198,7 @@ def add_dataset(
     return DatasetChange(dataset, guideline, sorted(files), tx.commit)
 
 
-def dependents(ws: Workspace, git, dataset: str) -> dict[str, list[str]]:
+def dependents(ws: Repo, git, dataset: str) -> dict[str, list[str]]:
     """What a dataset folder holds besides its declaration, as committed: kind -> paths."""
     folder = ws.dataset_dir(dataset)
     found: dict[str, list[str]] = {}
@@ -225,10 +226,9 @@ def _counted(kind: str, paths: list[str]) -> str:
     return f"{len(paths)} {kind}"
 
 
-def remove_dataset(ws: Workspace, dataset: str) -> DatasetChange:
+def remove_dataset(ws: Repo, dataset: str) -> DatasetChange:
     """Take back what ``dataset add`` (or ``init``'s template) declared, in one commit; refused
     while the dataset holds anything else (items, labels, golden sets, plans, reviews)."""
-    from labelspec.transaction import transaction
 
     known = declared(ws)
     if dataset not in known:
@@ -258,7 +258,7 @@ def remove_dataset(ws: Workspace, dataset: str) -> DatasetChange:
     return DatasetChange(dataset, guideline, changed, tx.commit, kept)
 
 
-def _remove_declaration(ws: Workspace, tx, dataset: str) -> list[str]:
+def _remove_declaration(ws: Repo, tx, dataset: str) -> list[str]:
     """Delete the dataset's own files, its entry in labelspec.yaml and, in a workspace made
     before datasets had their own ``dvc.yaml``, its stages in the top ``dvc.yaml``."""
     changed = []

@@ -7,10 +7,15 @@ the connection's own in the system's temporary folder instead.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import tempfile
 
 import duckdb
+
+from labelspec.errors import LabelspecError
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 
@@ -28,9 +33,6 @@ def _spill_folder() -> str:
     instance, so two processes (or two connections) spilling into one folder would clash."""
     global _spill_parent
     if _spill_parent is None:
-        import atexit
-        import shutil
-
         _spill_parent = tempfile.mkdtemp(prefix="labelspec-duckdb-")
         atexit.register(shutil.rmtree, _spill_parent, True)
     return tempfile.mkdtemp(dir=_spill_parent)
@@ -44,7 +46,6 @@ def import_database() -> duckdb.DuckDBPyConnection:
 
 def out_of_memory(what: str):
     """The error for a DuckDB that ran out of its memory limit: which setting to raise."""
-    from labelspec.errors import LabelspecError
 
     limit = os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT)
     return LabelspecError(
@@ -56,7 +57,6 @@ def out_of_memory(what: str):
 def names_out_of_memory(write):
     """Turn DuckDB running out of memory inside ``write(ws, dataset, file, ...)`` into the
     error that names the setting (the transaction has undone the write by then)."""
-    import functools
 
     @functools.wraps(write)
     def guarded(ws, dataset, file, *args, **kwargs):

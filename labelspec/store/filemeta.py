@@ -14,6 +14,10 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
+from labelspec.progress import track
+
 WHOLE_READ = 8 << 20  # files up to this size are hashed (and cached) from one read into memory
 TEXT_SUFFIXES = {".txt"}
 
@@ -88,8 +92,6 @@ def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
         return info
     found = image_size(data)
     if found is None:
-        from PIL import Image
-
         with Image.open(path) as image:  # lazy: reads the header only
             found = image.size
     info.update(media="image", width=found[0], height=found[1])
@@ -106,7 +108,6 @@ def describe_files(
     One file after the other: the work is system calls (read, write, rename into the cache),
     which neither threads nor processes sped up on this project's machines (benchmarks/README.md).
     """
-    from labelspec.progress import track
 
     flags = store if store is not None else [True] * len(paths)
     out: list[dict[str, Any] | str] = []

@@ -8,16 +8,26 @@ the batch id (``SET@b-...``) names one for good. Bake-offs read the newest unles
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.formats import read
+from labelspec.guideline.releases import parse_ref, resolve_ref
+from labelspec.labels.validate import ImportRequest, refuse_problems, validate
+from labelspec.repo import Repo
+from labelspec.store.batches import new_batch_id, write_batch
+from labelspec.store.datasets import dataset_guideline
+from labelspec.store.items import read_items
+from labelspec.store.records import DATA_SUFFIX, Locator, Record, records_at
 from labelspec.store.schema import NO_OBJECTS
-from labelspec.workspace import Workspace
+from labelspec.transaction import transaction
 
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -42,15 +52,12 @@ class GoldenSet:
     versions: list[GoldenVersion] = field(default_factory=list)
 
 
-def golden_dir(ws: Workspace, dataset: str) -> Path:
+def golden_dir(ws: Repo, dataset: str) -> Path:
     return ws.dataset_dir(dataset) / "golden"
 
 
-def load_sets(
-    ws: Workspace, dataset: str, git=None, rev: str | None = None
-) -> dict[str, GoldenSet]:
+def load_sets(ws: Repo, dataset: str, git=None, rev: str | None = None) -> dict[str, GoldenSet]:
     """Every golden set at ``rev`` (HEAD), its versions oldest first."""
-    from labelspec.store.records import records_at
 
     if git is None:
         own = ws.git
@@ -78,7 +85,7 @@ def load_sets(
     return dict(sorted(sets.items()))
 
 
-def resolve(ws: Workspace, dataset: str, ref: str) -> tuple[GoldenSet, GoldenVersion]:
+def resolve(ws: Repo, dataset: str, ref: str) -> tuple[GoldenSet, GoldenVersion]:
     """``NAME`` (newest version), ``NAME@vN`` or ``NAME@<batch id>``."""
     name, _, version = ref.partition("@")
     sets = load_sets(ws, dataset)
@@ -100,10 +107,7 @@ def resolve(ws: Workspace, dataset: str, ref: str) -> tuple[GoldenSet, GoldenVer
     return chosen, found
 
 
-def golden_labels(ws: Workspace, dataset: str, ref: str) -> tuple[pa.Table, GoldenVersion]:
-    import pyarrow.parquet as pq
-
-    from labelspec.store.records import Locator, Record
+def golden_labels(ws: Repo, dataset: str, ref: str) -> tuple[pa.Table, GoldenVersion]:
 
     _, version = resolve(ws, dataset, ref)
     path = Locator(ws).path(Record(version.file, version.md5, 0, {}))
@@ -113,7 +117,7 @@ def golden_labels(ws: Workspace, dataset: str, ref: str) -> tuple[pa.Table, Gold
 
 
 def add_golden(
-    ws: Workspace,
+    ws: Repo,
     dataset: str,
     file: Path | str,
     fmt: str,
@@ -124,16 +128,6 @@ def add_golden(
 ) -> dict[str, Any]:
     """Validate expert labels like an import (spec, items), then store them as a golden version.
     An expert's "no objects here" (an empty answer) makes the item a golden negative."""
-    import datetime as dt
-
-    from labelspec.formats import read
-    from labelspec.guideline.releases import parse_ref, resolve_ref
-    from labelspec.labels.validate import ImportRequest, refuse_problems, validate
-    from labelspec.store.batches import new_batch_id, write_batch
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.store.items import read_items
-    from labelspec.store.records import DATA_SUFFIX
-    from labelspec.transaction import transaction
 
     if not SET_NAME.match(name):
         raise LabelspecError(
@@ -203,10 +197,7 @@ def add_golden(
     return {"dataset": dataset, "name": name, **asdict(record), "commit": tx.commit}
 
 
-def list_golden(ws: Workspace, dataset: str) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    from labelspec.store.records import Locator, Record
+def list_golden(ws: Repo, dataset: str) -> list[dict[str, Any]]:
 
     rows = []
     locator = Locator(ws)

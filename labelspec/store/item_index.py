@@ -18,14 +18,16 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from labelspec.repo import Repo
 from labelspec.store.engine import database
-from labelspec.workspace import Workspace
+from labelspec.store.query import _sql_list
+from labelspec.store.snapshots import batch_paths
 
 MAX_SEGMENTS = 16
 BATCHES_KEY = b"labelspec.batches"
 
 
-def index_dir(ws: Workspace, dataset: str) -> Path:
+def index_dir(ws: Repo, dataset: str) -> Path:
     folder = ws.state_dir / "item-index" / dataset
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -48,10 +50,8 @@ def _write_segment(folder: Path, con, select: str, batch_ids: list[str]) -> None
     os.replace(tmp, folder / name)
 
 
-def batches_of_item(ws: Workspace, dataset: str, snap, item_id: str) -> list:
+def batches_of_item(ws: Repo, dataset: str, snap, item_id: str) -> list:
     """The snapshot's batches that hold labels of ``item_id``."""
-    from labelspec.store.query import _sql_list
-    from labelspec.store.snapshots import batch_paths
 
     if not snap.batches:
         return []

@@ -30,7 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.workspace import Workspace
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from labelspec.repo import Repo
+from labelspec.store.engine import database
+from labelspec.vcs import dvc_folder_text, is_ignored
 from labelspec.yamlio import fast_load
 
 FILES = "files"
@@ -45,7 +50,7 @@ class Tracking:
     workspace) and the outputs of the committed ``.dvc`` records, read lazily (a record's folder
     listing comes from the DVC cache)."""
 
-    def __init__(self, ws: Workspace, git, cache):
+    def __init__(self, ws: Repo, git, cache):
         self.ws, self.git, self.cache = ws, git, cache
         self.head = git.head()
         self.blobs: dict[str, str] = dict(git.ls_tree(self.head, ws.root)) if self.head else {}
@@ -213,7 +218,7 @@ class Placed:
 
 
 def place(
-    ws: Workspace,
+    ws: Repo,
     tx,
     dataset: str,
     add_id: str,
@@ -254,7 +259,6 @@ def place(
 
 
 def _copy(ws, tx, dataset, add_id, sources, files, cache, base, placed: Placed) -> None:
-    from labelspec.vcs import dvc_folder_text
 
     top = (
         base
@@ -286,7 +290,7 @@ def common_folder(paths: list[str]) -> str:
     return "" if "" in parents else posixpath.commonpath(parents)
 
 
-def ensure_ignored(ws: Workspace, tx) -> None:
+def ensure_ignored(ws: Repo, tx) -> None:
     """Workspaces made before ``files/`` existed get its static pattern (the same line in every
     clone, so appending it merges)."""
     ignore = ws.root / ".gitignore"
@@ -295,13 +299,12 @@ def ensure_ignored(ws: Workspace, tx) -> None:
         tx.append_line(ignore, FILES_IGNORE)
 
 
-def track_folder(ws: Workspace, tx, folder: Path, stored: dict[str, tuple[str, int]], cache) -> str:
+def track_folder(ws: Repo, tx, folder: Path, stored: dict[str, tuple[str, int]], cache) -> str:
     """Track a folder of item files as ``dvc add`` would (``<folder>.dvc`` beside it, every file
     in the DVC cache), written directly: ``dvc add`` hashes every file a second time and
     collects every stage first. ``stored`` (relpath -> (md5, size)): files read and cached
     already. The workspace's .gitignore already ignores ``datasets/*/items/?*/``; the whole
     ``items`` folder gets the line DVC would write beside it."""
-    from labelspec.vcs import dvc_folder_text, is_ignored
 
     record = folder.with_name(folder.name + ".dvc")
     if not is_ignored(ws.root, folder):
@@ -315,17 +318,13 @@ def track_folder(ws: Workspace, tx, folder: Path, stored: dict[str, tuple[str, i
 STATES = ("git", "dvc", "pull", "untracked", "gone")
 
 
-def classify(ws: Workspace, tracking: Tracking, items):
+def classify(ws: Repo, tracking: Tracking, items):
     """``item_id``, ``path`` and ``state`` of every item of ``items`` (a pyarrow Table) that
     has a file: git (committed), dvc (listed by a record, and its bytes are in the working tree
     or the DVC cache; under a record whose listing is not in the cache, in the working tree),
     pull (a record holds it, its bytes are not here), untracked (here, but in no record) or
     gone. Names, directory listings and the cache objects of files absent from
     the working tree: no file is read."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from labelspec.store.engine import database
 
     items = items.select(["item_id", "path"]).filter(pc.is_valid(items.column("path")))
     committed = pa.array(list(tracking.blobs), pa.string())

@@ -18,11 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.repo import Repo
+from labelspec.store.batches import new_batch_id, write_parquet
+from labelspec.store.datasets import ensure_dataset
 from labelspec.store.engine import database
 from labelspec.store.filemeta import TEXT_SUFFIXES, describe_files
 from labelspec.store.itemfiles import Placed, Tracking, confirm, place, plan_files
-from labelspec.workspace import Workspace
+from labelspec.store.records import DATA_SUFFIX, Locator, records_at
+from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS, ITEM_BASE_SCHEMA
+from labelspec.transaction import transaction
+from labelspec.vcs import DvcCache
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 MANIFEST_SUFFIXES = {".csv", ".jsonl", ".ndjson"}
@@ -61,14 +72,13 @@ class ItemsResult:
         }
 
 
-def manifests_dir(ws: Workspace, dataset: str) -> Path:
+def manifests_dir(ws: Repo, dataset: str) -> Path:
     return ws.dataset_dir(dataset) / "manifests"
 
 
-def item_records(ws: Workspace, dataset: str, git=None, rev: str | None = None) -> list:
+def item_records(ws: Repo, dataset: str, git=None, rev: str | None = None) -> list:
     """The item manifests at ``rev`` (HEAD), oldest first: one immutable Parquet file per
     ``items add`` (a layout 1 workspace's upgraded manifest, with no date, first)."""
-    from labelspec.store.records import records_at
 
     if git is None:
         own = ws.git
@@ -78,9 +88,8 @@ def item_records(ws: Workspace, dataset: str, git=None, rev: str | None = None) 
     return sorted(records, key=lambda r: (r.meta.get("created") or "", r.rel))
 
 
-def item_files(ws: Workspace, dataset: str, git=None, rev: str | None = None) -> list[Path]:
+def item_files(ws: Repo, dataset: str, git=None, rev: str | None = None) -> list[Path]:
     """The manifest files at ``rev``, oldest first (working copy or DVC cache object)."""
-    from labelspec.store.records import Locator
 
     records = item_records(ws, dataset, git, rev)
     return Locator(ws).paths(records, "item manifest") if records else []
@@ -109,7 +118,7 @@ def items_sql(paths: list[Path]) -> str:
 
 
 def read_items(
-    ws: Workspace, dataset: str, columns: list[str] | None = None, git=None, rev: str | None = None
+    ws: Repo, dataset: str, columns: list[str] | None = None, git=None, rev: str | None = None
 ):
     """The items registered at ``rev`` (HEAD) as a pyarrow Table sorted by item_id (empty, with
     the base schema, if none yet); read once per Repo."""
@@ -118,10 +127,7 @@ def read_items(
     return ws.memo(key, lambda: _read_items(ws, dataset, columns, git, rev))
 
 
-def _read_items(ws: Workspace, dataset: str, columns, git, rev):
-    import pyarrow.parquet as pq
-
-    from labelspec.store.schema import ITEM_BASE_SCHEMA
+def _read_items(ws: Repo, dataset: str, columns, git, rev):
 
     paths = item_files(ws, dataset, git, rev)
     if not paths:
@@ -134,7 +140,7 @@ def _read_items(ws: Workspace, dataset: str, columns, git, rev):
     return table.select(columns) if columns else table
 
 
-def _scan_folder(ws: Workspace, folder: Path) -> list[dict[str, Any]]:
+def _scan_folder(ws: Repo, folder: Path) -> list[dict[str, Any]]:
     """Every image and text file under ``folder``, by ``os.scandir``; a regular file found so is
     inside the workspace (``_inside``), a symbolic link is checked like a manifest's path."""
     rows = []
@@ -160,7 +166,6 @@ def _scan_folder(ws: Workspace, folder: Path) -> list[dict[str, Any]]:
 
 
 def _read_manifest(path: Path) -> list[dict[str, Any]]:
-    import duckdb
 
     reader = (
         "read_csv(?, all_varchar=true, header=true)"
@@ -181,7 +186,7 @@ def _read_manifest(path: Path) -> list[dict[str, Any]]:
 
 
 def _resolve(
-    ws: Workspace, raw: list[dict[str, Any]], base: Path, source: str
+    ws: Repo, raw: list[dict[str, Any]], base: Path, source: str
 ) -> tuple[list[dict], list[Problem], list[tuple[int, Path]]]:
     """Resolve paths against ``base`` and keep them inside the workspace; (rows, problems, the
     files to read: (row index, path))."""
@@ -249,7 +254,7 @@ def _resolve(
     return rows, problems, to_describe
 
 
-def _not_found(ws: Workspace, base: Path, source: str, missing: list[tuple[str, str, Path]]):
+def _not_found(ws: Repo, base: Path, source: str, missing: list[tuple[str, str, Path]]):
     """One problem for every manifest path that names no file: which rows, where the paths
     were looked for (the manifest's folder), and the fix when they name files from elsewhere."""
     where, given, looked = missing[0]
@@ -283,7 +288,7 @@ def _not_found(ws: Workspace, base: Path, source: str, missing: list[tuple[str, 
 
 
 def _describe(
-    ws: Workspace,
+    ws: Repo,
     rows: list[dict[str, Any]],
     to_describe: list[tuple[int, Path]],
     source: str,
@@ -330,8 +335,6 @@ def _describe(
 def _split(existing, rows: list[dict[str, Any]], source: str):
     """(rows not registered yet, rows registered with the same content, problems): the same id
     with other content is a problem."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     ids = pa.array([r["item_id"] for r in rows], pa.string())
     known_rows = existing.select(["item_id", "sha256"]).filter(
@@ -359,9 +362,6 @@ def _split(existing, rows: list[dict[str, Any]], source: str):
 def manifest_table(rows: list[dict[str, Any]]):
     """The rows of one manifest file, sorted by item_id: the base columns, then the segment
     metadata columns (strings) the rows carry."""
-    import pyarrow as pa
-
-    from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
 
     meta_columns = sorted({k for r in rows for k in r} - set(ITEM_BASE_COLUMNS))
     schema = pa.schema([*ITEM_BASE_FIELDS, *(pa.field(c, pa.string()) for c in meta_columns)])
@@ -371,15 +371,12 @@ def manifest_table(rows: list[dict[str, Any]]):
 
 def new_add_id() -> str:
     """i-<time>-<random>: the id of one add's manifest and of the folder its copies go to."""
-    from labelspec.store.batches import new_batch_id
 
     return "i" + new_batch_id().removeprefix("b")
 
 
-def write_manifest(ws: Workspace, tx, dataset: str, add_id: str, table, record: dict) -> str:
+def write_manifest(ws: Repo, tx, dataset: str, add_id: str, table, record: dict) -> str:
     """Write one immutable manifest file and its ``.dvc`` record inside ``tx``."""
-    from labelspec.store.batches import write_parquet
-    from labelspec.store.records import DATA_SUFFIX
 
     target = tx.new_file(manifests_dir(ws, dataset) / f"{add_id}{DATA_SUFFIX}")
     write_parquet(table, target)
@@ -388,7 +385,7 @@ def write_manifest(ws: Workspace, tx, dataset: str, add_id: str, table, record: 
     return ws.relpath(target)
 
 
-def _sources(ws: Workspace, dataset: str, sources: list[Path]):
+def _sources(ws: Repo, dataset: str, sources: list[Path]):
     """(raw rows, the folder their paths are relative to, the name shown for them, the folder
     whose layout copies keep): one folder, one manifest, or item files."""
     paths = [Path(s).resolve() for s in sources]
@@ -431,12 +428,11 @@ def _sources(ws: Workspace, dataset: str, sources: list[Path]):
 
 
 def add_items(
-    ws: Workspace, dataset: str, source: Path | str | list[Path | str], guideline: str | None = None
+    ws: Repo, dataset: str, source: Path | str | list[Path | str], guideline: str | None = None
 ) -> ItemsResult:
     """Register items from a folder, a manifest, or item files; validate everything, then write
     one manifest file of the new items and give every item file that does not travel yet a
     home in DVC (``itemfiles``)."""
-    from labelspec.vcs import DvcCache
 
     sources = [source] if isinstance(source, (str, Path)) else list(source)
     raw, base, display, layout = _sources(ws, dataset, [Path(s) for s in sources])
@@ -463,12 +459,6 @@ def add_items(
 def _register(ws, dataset, guideline, read, display, layout, tracking: Tracking, plan):
     """The write: under the lock, against the registered items and the records as they are
     then. ``read``: (rows, problems, path -> md5) of the files, read before the lock."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from labelspec.store.datasets import ensure_dataset
-    from labelspec.store.schema import ITEM_BASE_COLUMNS
-    from labelspec.transaction import transaction
 
     rows, problems, md5s = read
     cache = tracking.cache

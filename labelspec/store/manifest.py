@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from configobj import ConfigObj
+
 from labelspec.errors import LabelspecError
+from labelspec.repo import Repo
+from labelspec.store.datasets import dataset_guideline
 from labelspec.store.records import DATA_SUFFIX, Record, records_at
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.store.snapshots import labels_dir, resolve
-from labelspec.workspace import Workspace
+from labelspec.vcs import DvcCache
 
 RULE = (
     "current labels: the rows of every batch listed here whose annotation_id is in no row's "
@@ -181,19 +185,19 @@ class Manifest:
     def to_arrow_dataset(self, remote: str | None = None):
         """Every row of the batches (``labels_all``) as a pyarrow dataset in the canonical schema;
         ``remote``: read the DVC remote's objects instead of this clone's."""
-        from labelspec.engines.arrow import batches_dataset
+        from labelspec.engines.arrow import batches_dataset  # lazy: the engines import this module
 
         return batches_dataset(self, remote)
 
     def current_labels(self, remote: str | None = None):
         """The current labels as a pyarrow Table (from the compacted copy when there is one)."""
-        from labelspec.engines.arrow import current_labels
+        from labelspec.engines.arrow import current_labels  # lazy: the engines import this module
 
         return current_labels(self, remote)
 
     def to_spark(self, spark, remote: str | None = None, reader: str = "auto"):
         """The current labels as a Spark DataFrame (``labelspec.engines.spark.current``)."""
-        from labelspec.engines.spark import current
+        from labelspec.engines.spark import current  # lazy: the engines import this module
 
         return current(self, spark, remote, reader)
 
@@ -226,16 +230,11 @@ def entry_of(record: Record) -> Entry:
     )
 
 
-def manifest(ws: Workspace, dataset: str, snapshot: str | None = None, git=None) -> Manifest:
+def manifest(ws: Repo, dataset: str, snapshot: str | None = None, git=None) -> Manifest:
     """The manifest of ``dataset`` at revision ``snapshot`` (HEAD by default)."""
-    from labelspec.store.compaction import find
-    from labelspec.store.datasets import dataset_guideline
-    from labelspec.vcs import DvcCache
 
     dataset_guideline(ws, dataset)  # a clear error for an unknown dataset
-    if git is None:
-        own = ws.git
-        return manifest(ws, dataset, snapshot, own)
+    git = git or ws.git
     commit = resolve(ws, git, dataset, snapshot)
     records = records_at(ws, git, commit, labels_dir(ws, dataset))
     if not records and (ws.dataset_dir(dataset) / "snapshots.yaml").is_file():
@@ -252,14 +251,55 @@ def manifest(ws: Workspace, dataset: str, snapshot: str | None = None, git=None)
         root=ws.root,
         remotes=remotes(ws.root),
     )
-    found.compacted = find(ws, git, dataset, found.digest)
+    found.compacted = find_compacted(ws, git, dataset, found.digest)
     return found
+
+
+# -- compacted copies (written by labelspec.store.compaction) -------------------------------------
+KIND = "compacted"
+
+
+def compacted_dir(ws: Repo, dataset: str) -> Path:
+    return ws.dataset_dir(dataset) / "compacted"
+
+
+def _entry(record: Record) -> Entry:
+    return Entry(
+        id=record.id,
+        file=record.rel,
+        md5=record.md5,
+        sha256=record.meta.get("sha256", ""),
+        rows=int(record.meta.get("rows", 0)),
+        bytes=record.size,
+    )
+
+
+def compacted_records(ws: Repo, git, dataset: str) -> dict[str, list[Record]]:
+    """digest -> the compacted part records committed at HEAD (``labelspec.store.compaction``),
+    in part order."""
+    head = git.head()
+    if head is None:
+        return {}
+    found: dict[str, list[Record]] = {}
+    for record in records_at(ws, git, head, compacted_dir(ws, dataset)):
+        if record.meta.get("kind") == KIND:
+            found.setdefault(str(record.meta.get("digest")), []).append(record)
+    for parts in found.values():
+        parts.sort(key=lambda r: int(r.meta.get("part", 0)))
+    return found
+
+
+def find_compacted(ws: Repo, git, dataset: str, digest: str) -> Compacted | None:
+    """The compaction made for ``digest``, when HEAD records one."""
+    parts = compacted_records(ws, git, dataset).get(digest)
+    if not parts:
+        return None
+    return Compacted(digest, str(parts[0].meta.get("commit")), [_entry(r) for r in parts])
 
 
 # -- DVC remotes -----------------------------------------------------------------------------------
 def _dvc_config(root: Path) -> dict[str, dict[str, str]]:
     """The sections of ``.dvc/config`` with ``config.local`` over them (as DVC merges them)."""
-    from configobj import ConfigObj
 
     merged: dict[str, dict[str, str]] = {}
     for name in ("config", "config.local"):

@@ -12,21 +12,21 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from labelspec.repo import Repo
 from labelspec.store.engine import database
+from labelspec.store.items import item_files, items_sql
 from labelspec.store.schema import ITEM_BASE_SCHEMA, LABEL_SCHEMA
-from labelspec.workspace import Workspace
+from labelspec.store.snapshots import Snapshot, batch_paths
+from labelspec.store.snapshots import snapshot as snapshot_at
 
 
 def _sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def connect(ws: Workspace, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
+def connect(ws: Repo, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``labels_all``, ``labels`` and ``items`` views for one snapshot
     (a revision, or a ``Snapshot`` already resolved; HEAD by default)."""
-    from labelspec.store.items import item_files, items_sql
-    from labelspec.store.snapshots import Snapshot, batch_paths
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     git = ws.git
     snap = snapshot if isinstance(snapshot, Snapshot) else snapshot_at(ws, dataset, snapshot, git)
@@ -58,7 +58,7 @@ def connect(ws: Workspace, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnec
     return con
 
 
-def current_labels(ws: Workspace, dataset: str, snapshot=None) -> pa.Table:
+def current_labels(ws: Repo, dataset: str, snapshot=None) -> pa.Table:
     return (
         connect(ws, dataset, snapshot)
         .sql("select * from labels order by item_id, annotation_id, label_id")

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelspec.workspace import Workspace
+from labelspec.errors import NotFoundError
+from labelspec.repo import Repo
+from labelspec.vcs import DvcCache, parse_dvc_file
 
 DATA_SUFFIX = ".parquet"
 RECORD_SUFFIX = DATA_SUFFIX + ".dvc"
@@ -33,20 +35,19 @@ class Record:
         return Path(self.rel).name.removesuffix(DATA_SUFFIX)
 
 
-def _cache_file(ws: Workspace, key: str) -> Path:
+def _cache_file(ws: Repo, key: str) -> Path:
     folder = ws.state_dir / "cache" / "records"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{key}.json"
 
 
-def records_at(ws: Workspace, git, commit: str, folder: Path) -> list[Record]:
+def records_at(ws: Repo, git, commit: str, folder: Path) -> list[Record]:
     """Every record under ``folder`` in the tree of ``commit``, sorted by path (ids sort by time);
     read once per Repo."""
     return ws.memo(("records", commit, str(folder)), lambda: _records_at(ws, git, commit, folder))
 
 
-def _records_at(ws: Workspace, git, commit: str, folder: Path) -> list[Record]:
-    from labelspec.vcs import parse_dvc_file
+def _records_at(ws: Repo, git, commit: str, folder: Path) -> list[Record]:
 
     entries = [
         (rel, sha) for rel, sha in git.ls_tree(commit, folder) if rel.endswith(RECORD_SUFFIX)
@@ -75,8 +76,7 @@ def _records_at(ws: Workspace, git, commit: str, folder: Path) -> list[Record]:
 class Locator:
     """Where the bytes of a record are: the working copy, else the DVC cache object."""
 
-    def __init__(self, ws: Workspace):
-        from labelspec.vcs import DvcCache
+    def __init__(self, ws: Repo):
 
         self.ws = ws
         self.cache = DvcCache(ws.root)
@@ -90,7 +90,6 @@ class Locator:
 
     def paths(self, records: list[Record], what: str) -> list[Path]:
         """Paths of all ``records``; a clear error naming the fix when any is missing."""
-        from labelspec.errors import NotFoundError
 
         found = [self.path(r) for r in records]
         missing = [r for r, p in zip(records, found, strict=True) if p is None]

@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from labelspec.errors import LabelspecError
-from labelspec.workspace import Workspace
+from labelspec.labels.verify import verify
+from labelspec.progress import progress
+from labelspec.repo import Repo
+from labelspec.vcs import Dvc, Git
 
 
-def _dvc_remote(ws: Workspace) -> str:
-    from labelspec.vcs import Dvc
+def _dvc_remote(ws: Repo) -> str:
 
     name = ws.config.remote.name
     with Dvc(ws.root) as dvc:
@@ -39,10 +41,8 @@ def _git_remote(git, remote: str | None) -> str | None:
     return remote or ("origin" if "origin" in names else (names[0] if names else None))
 
 
-def push(ws: Workspace, remote: str | None = None, git_only: bool = False) -> dict[str, Any]:
+def push(ws: Repo, remote: str | None = None, git_only: bool = False) -> dict[str, Any]:
     """DVC objects first, then commits and tags."""
-    from labelspec.progress import progress
-    from labelspec.vcs import Dvc, Git
 
     name = _dvc_remote(ws)
     with ws.lock(), Git(ws.root) as git, progress(f"push to {name}", total=2) as advance:
@@ -65,11 +65,8 @@ def push(ws: Workspace, remote: str | None = None, git_only: bool = False) -> di
     }
 
 
-def pull(ws: Workspace, remote: str | None = None, git: bool = True) -> dict[str, Any]:
+def pull(ws: Repo, remote: str | None = None, git: bool = True) -> dict[str, Any]:
     """``git pull`` (merge), then the data of HEAD, then ``verify``."""
-    from labelspec.labels.verify import verify
-    from labelspec.progress import progress
-    from labelspec.vcs import Dvc, Git
 
     name = _dvc_remote(ws)
     with progress(f"pull from {name}", total=3) as advance:

@@ -16,7 +16,8 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import Problem
-from labelspec.workspace import Workspace
+from labelspec.guideline.releases import spec_at
+from labelspec.repo import Repo
 
 # A verdict on one label, then the one on an annotation (the image as one labeler labeled it).
 LABEL_VERDICTS = ("accept", "reject", "wrong_class", "misplaced", "not_an_object")
@@ -39,7 +40,7 @@ class _Lookups:
 
 
 def checked_rows(
-    ws: Workspace, con, verdicts: list, file: str, problems: list[Problem]
+    ws: Repo, con, verdicts: list, file: str, problems: list[Problem]
 ) -> list[dict[str, Any]]:
     """One record row per verdict (``labelspec.store.reviews.SCHEMA`` without the review's own
     columns, plus ``at``); every bad field appended to ``problems``."""
@@ -146,9 +147,8 @@ def _lookups(con, verdicts: list) -> _Lookups:
     )
 
 
-def _spec_classes(ws: Workspace, look: _Lookups, guideline: str, version: str):
+def _spec_classes(ws: Repo, look: _Lookups, guideline: str, version: str):
     """(task, class ids) of the guideline as released at ``version``, read once."""
-    from labelspec.guideline.releases import spec_at
 
     key = (guideline, version)
     if key not in look.classes:

@@ -54,11 +54,20 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
+from labelspec.labelers.roster import validate_labeler_id
+from labelspec.repo import Repo
+from labelspec.store.batches import write_parquet_hashed
+from labelspec.store.query import connect
+from labelspec.store.records import Locator, records_at
 from labelspec.store.review_checks import MISSING, VERDICTS, checked_rows, parse_time
 from labelspec.store.schema import BBOX, SPAN
-from labelspec.workspace import Workspace
+from labelspec.store.snapshots import resolve
+from labelspec.store.snapshots import snapshot as snapshot_at
+from labelspec.transaction import transaction
 
 KIND = "labelspec-review"
 POINT = pa.struct([("x", pa.float64()), ("y", pa.float64())])
@@ -85,7 +94,7 @@ SCHEMA = pa.schema(
 SHOWN = 50  # problems listed
 
 
-def reviews_dir(ws: Workspace, dataset: str) -> Path:
+def reviews_dir(ws: Repo, dataset: str) -> Path:
     return ws.dataset_dir(dataset) / "reviews"
 
 
@@ -132,7 +141,6 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
 
 
 def _reviewer(data: dict[str, Any], given: str | None, path: Path) -> str:
-    from labelspec.labelers.roster import validate_labeler_id
 
     saved = data.get("reviewer")
     if given and saved and given != saved:
@@ -150,11 +158,10 @@ def _reviewer(data: dict[str, Any], given: str | None, path: Path) -> str:
 
 # -- import --------------------------------------------------------------------------------------------
 def import_review(
-    ws: Workspace, dataset: str | None, file: Path | str, reviewer: str | None = None
+    ws: Repo, dataset: str | None, file: Path | str, reviewer: str | None = None
 ) -> ReviewResult:
     """Check a review file against the dataset's history, then record it (one commit).
     ``dataset`` None: the one the file names."""
-    from labelspec.store.query import connect
 
     path = Path(file)
     data, raw = _load(path)
@@ -224,8 +231,6 @@ def import_review(
 
 
 def _write(ws, dataset, table, target, result, data, sha, name) -> str | None:
-    from labelspec.store.batches import write_parquet_hashed
-    from labelspec.transaction import transaction
 
     message = (
         f"review {result.review} of {dataset} by {result.reviewer}: {result.labels} label(s), "
@@ -262,13 +267,10 @@ def _write(ws, dataset, table, target, result, data, sha, name) -> str | None:
 
 
 # -- reading the records ---------------------------------------------------------------------------------
-def reviews_at(ws: Workspace, dataset: str, commit: str | None = None, git=None) -> pa.Table:
+def reviews_at(ws: Repo, dataset: str, commit: str | None = None, git=None) -> pa.Table:
     """Every review recorded at ``commit`` (HEAD), one row per verdict (``SCHEMA``; records
     made before the verdict kinds read with their new columns null, a corrected reject as
     ``wrong_class``)."""
-    import pyarrow.parquet as pq
-
-    from labelspec.store.records import Locator, records_at
 
     if git is None:
         own = ws.git
@@ -284,7 +286,6 @@ def reviews_at(ws: Workspace, dataset: str, commit: str | None = None, git=None)
 def _as_kinds(table: pa.Table) -> pa.Table:
     """A ``reject`` naming the right class, as records made before the kinds say it, is a
     ``wrong_class``."""
-    import pyarrow.compute as pc
 
     verdict = table.column("verdict")
     corrected = pc.and_(pc.equal(verdict, "reject"), pc.is_valid(table.column("correct_class")))
@@ -345,7 +346,7 @@ MISSING_REASON = f"""'missing ' || coalesce(m.correct_class, 'object') || ' repo
 
 
 def rejected_labels(
-    ws: Workspace, dataset: str, snapshot: str | None = None, review: str | None = None
+    ws: Repo, dataset: str, snapshot: str | None = None, review: str | None = None
 ) -> pa.Table:
     """What reviews found wrong in the current labels of ``snapshot`` (only ``review``'s, if
     given), by item: each label whose verdict is not ``accept``, and each standing missing
@@ -354,8 +355,6 @@ def rejected_labels(
     Columns: item_id, annotation_id, label_id, class, verdict, correct_class, missing_point,
     missing_bbox, missing_span, labeler_id, guideline_version, created_at, reviewer,
     review_id, reviewed_at, note, reason (what a relabel plan shows)."""
-    from labelspec.store.query import connect
-    from labelspec.store.snapshots import snapshot as snapshot_at
 
     git = ws.git
     snap = snapshot_at(ws, dataset, snapshot, git)
@@ -401,10 +400,8 @@ COUNTS = ("labels", "accepted", "rejected", "corrected")
 KIND_COUNTS = ("misplaced", "not_an_object", "missing_objects")  # 0 in records made before them
 
 
-def list_reviews(ws: Workspace, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
+def list_reviews(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
     """The reviews recorded at ``snapshot`` (HEAD), oldest first, with their counts."""
-    from labelspec.store.records import records_at
-    from labelspec.store.snapshots import resolve
 
     git = ws.git
     commit = resolve(ws, git, dataset, snapshot)

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import NotFoundError, VcsError
+from labelspec.repo import Repo
+from labelspec.store.datasets import dataset_guideline
 from labelspec.store.records import Locator, Record, records_at
-from labelspec.workspace import Workspace
+from labelspec.vcs import DvcCache, parse_dvc_file
+from labelspec.yamlio import fast_load
 
 BATCH_ID = re.compile(r"^b-\d{8}T\d{6}Z-[0-9a-f]{8}$")
 # snap-N tags of layout 1 (and N alone, as the old API took it)
@@ -84,11 +87,11 @@ class Snapshot:
         return sum(b.rows for b in self.batches)
 
 
-def labels_dir(ws: Workspace, dataset: str) -> Path:
+def labels_dir(ws: Repo, dataset: str) -> Path:
     return ws.dataset_dir(dataset) / "labels"
 
 
-def resolve(ws: Workspace, git, dataset: str, ref: str | None) -> str:
+def resolve(ws: Repo, git, dataset: str, ref: str | None) -> str:
     """The commit a snapshot reference names (see the module doc)."""
     if ref is None or ref == "":
         head = git.head()
@@ -120,10 +123,9 @@ def resolve(ws: Workspace, git, dataset: str, ref: str | None) -> str:
     )
 
 
-def snapshot(ws: Workspace, dataset: str, ref: str | None = None, git=None) -> Snapshot:
+def snapshot(ws: Repo, dataset: str, ref: str | None = None, git=None) -> Snapshot:
     """The batches of ``dataset`` at the revision ``ref`` (HEAD by default), read once per
     Repo."""
-    from labelspec.store.datasets import dataset_guideline
 
     dataset_guideline(ws, dataset)  # a clear error for an unknown dataset
     # keyed by the commit the ref names now: a branch that moved is read again
@@ -133,7 +135,7 @@ def snapshot(ws: Workspace, dataset: str, ref: str | None = None, git=None) -> S
     )
 
 
-def _snapshot(ws: Workspace, dataset: str, ref: str | None, commit: str) -> Snapshot:
+def _snapshot(ws: Repo, dataset: str, ref: str | None, commit: str) -> Snapshot:
     git = ws.git
     records = records_at(ws, git, commit, labels_dir(ws, dataset))
     if records:
@@ -144,7 +146,7 @@ def _snapshot(ws: Workspace, dataset: str, ref: str | None, commit: str) -> Snap
     return Snapshot(dataset, commit, [], _text(ref))
 
 
-def batch_paths(ws: Workspace, snap: Snapshot, batches: list[Batch] | None = None) -> list[Path]:
+def batch_paths(ws: Repo, snap: Snapshot, batches: list[Batch] | None = None) -> list[Path]:
     """The Parquet files of a snapshot's batches: working copies, else DVC cache objects."""
     chosen = snap.batches if batches is None else batches
     if snap.layout == 1:
@@ -154,8 +156,7 @@ def batch_paths(ws: Workspace, snap: Snapshot, batches: list[Batch] | None = Non
 
 
 # -- layout 1: snapshots.yaml + one labels.dvc over the folder -------------------------------------
-def _legacy_batches(ws: Workspace, git, dataset: str, commit: str) -> list[Batch] | None:
-    from labelspec.yamlio import fast_load
+def _legacy_batches(ws: Repo, git, dataset: str, commit: str) -> list[Batch] | None:
 
     manifest = ws.dataset_dir(dataset) / "snapshots.yaml"
     try:
@@ -191,9 +192,8 @@ def _legacy_batches(ws: Workspace, git, dataset: str, commit: str) -> list[Batch
     return batches
 
 
-def _legacy_listing(ws: Workspace, git, dataset: str, commit: str) -> dict[str, str]:
+def _legacy_listing(ws: Repo, git, dataset: str, commit: str) -> dict[str, str]:
     """file name -> md5, from the ``labels.dvc`` directory record committed at ``commit``."""
-    from labelspec.vcs import DvcCache, parse_dvc_file
 
     try:
         text = git.read_file(commit, ws.dataset_dir(dataset) / "labels.dvc").decode("utf-8")
@@ -206,7 +206,7 @@ def _legacy_listing(ws: Workspace, git, dataset: str, commit: str) -> dict[str, 
     return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
 
 
-def _legacy_paths(ws: Workspace, snap: Snapshot, batches: list[Batch]) -> list[Path]:
+def _legacy_paths(ws: Repo, snap: Snapshot, batches: list[Batch]) -> list[Path]:
     records = [Record(b.file, b.md5 or "0" * 32, 0, {}) for b in batches]
     return Locator(ws).paths(records, "batch")
 

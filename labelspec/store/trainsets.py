@@ -19,7 +19,6 @@ folder) resolves the tag, DVC's API reads just that file from the DVC remote
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import re
@@ -29,11 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from labelspec.errors import LabelspecError, NotFoundError, VcsError
-from labelspec.resolve import IOU_THRESHOLD, splits
-from labelspec.resolve.trainset import build
-from labelspec.workspace import Workspace
+from labelspec.repo import Repo
+from labelspec.resolve import splits
+from labelspec.resolve.compare import compare
+from labelspec.store.engine import database
+from labelspec.store.query import _sql_list
+from labelspec.store.records import RECORD_SUFFIX, Locator, Record
+from labelspec.vcs import parse_dvc_file
 
 FOLDER = "trainsets"
 TAG_PREFIX = "trainset/"
@@ -112,7 +116,7 @@ class Trainset:
         return {**{k: v for k, v in data.items() if k != "extra"}, **self.extra}
 
 
-def trainsets_dir(ws: Workspace) -> Path:
+def trainsets_dir(ws: Repo) -> Path:
     return ws.root / FOLDER
 
 
@@ -128,83 +132,7 @@ def check_name(name: str) -> None:
         )
 
 
-# -- create ------------------------------------------------------------------------------------------
-def create_trainset(
-    ws: Workspace,
-    name: str,
-    dataset: str,
-    method: str = "majority",
-    snapshot: str | None = None,
-    min_confidence: float = 0.0,
-    golden: str | None = None,
-    fallback: str = "majority",
-    iou: float | None = None,
-    message: str | None = None,
-    split: str | None = None,
-    seed: int = 0,
-    split_by: str | None = None,
-    golden_into: str = "eval",
-    suspect: str = "exclude",
-) -> Trainset:
-    """Resolve ``dataset`` at ``snapshot`` by ``method`` and pin the result as ``name``: one file,
-    its record, one commit and the tag ``trainset/<name>``. Items below ``min_confidence`` (or
-    tied), and by default items suspect under the newest release, stay out and are counted;
-    golden items form the ``eval`` split (``labelspec.resolve.trainset``); the rest are split
-    by ``split`` (``train=0.8,val=0.2``) and ``seed``, or by the item column ``split_by``."""
-    from labelspec.store.batches import new_batch_id, write_parquet_hashed
-    from labelspec.store.records import DATA_SUFFIX
-    from labelspec.transaction import transaction
-
-    check_name(name)
-    plan = splits.plan(split, seed, split_by)
-    git = ws.git
-    _refuse_existing(ws, git, name)
-    built = build(
-        ws, dataset, method, snapshot, min_confidence, golden, fallback,
-        IOU_THRESHOLD if iou is None else iou, plan, golden_into, suspect,
-    )  # fmt: skip
-    resolved, table = built.resolved, built.table
-    figures = built.figures
-    counts = resolved.counts()
-    record = {
-        "kind": "trainset",
-        "name": name,
-        "dataset": dataset,
-        "guideline": resolved.guideline,
-        "task": resolved.task,
-        "method": method,
-        "parameters": resolved.parameters,
-        "min_confidence": min_confidence,
-        "snapshot": resolved.snapshot,
-        "revision": resolved.commit,
-        "decided_items": counts["items"],
-        "ties": counts["ties"],
-        "low_confidence": counts["low_confidence"],
-        "suspect_items": counts["suspect_items"],
-        "labeler_quality": resolved.labeler_quality,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        **figures,
-    }
-    summary = (
-        f"trainset {name}: {record['rows']} labels on {record['items']} items of {dataset}, "
-        f"{method} at {resolved.snapshot}"
-    )
-    folder = trainsets_dir(ws)
-    with transaction(ws, summary + (f"\n\n{message}" if message else "")) as tx:
-        _refuse_existing(ws, tx.git, name)  # another writer may have taken it meanwhile
-        if not (folder / ".gitignore").is_file():
-            tx.write_text(folder / ".gitignore", IGNORE)
-        set_id = "t" + new_batch_id()[1:]
-        path = tx.new_file(folder / name / f"{set_id}{DATA_SUFFIX}")
-        hashes = write_parquet_hashed(
-            table, path, {"labelspec.trainset": name, "labelspec.dataset": dataset}
-        )
-        meta = tx.track(path, record, hashes)
-        tx.tag(tag_name(name), f"{summary}\n\n{json.dumps(meta, sort_keys=True)}\n")
-    return Trainset.from_meta(meta, file=ws.relpath(path), commit=tx.commit, tagged=True)
-
-
-def _refuse_existing(ws: Workspace, git, name: str) -> None:
+def refuse_existing(ws: Repo, git, name: str) -> None:
     head = git.head()
     here = _records(ws, git, head, trainsets_dir(ws) / name) if head else []
     if git.tag_exists(tag_name(name)) or here:
@@ -216,7 +144,7 @@ def _refuse_existing(ws: Workspace, git, name: str) -> None:
 
 
 # -- read: records, tables -------------------------------------------------------------------------
-def list_trainsets(ws: Workspace, dataset: str | None = None) -> list[Trainset]:
+def list_trainsets(ws: Repo, dataset: str | None = None) -> list[Trainset]:
     """Every training set: those in HEAD's tree and those only a tag names, oldest first."""
 
     found: dict[str, Trainset] = {}
@@ -236,7 +164,7 @@ def list_trainsets(ws: Workspace, dataset: str | None = None) -> list[Trainset]:
     return sorted(chosen, key=lambda t: (t.created, t.id))
 
 
-def get_trainset(ws: Workspace, name: str) -> Trainset:
+def get_trainset(ws: Repo, name: str) -> Trainset:
     """The record of one training set (from its tag, else from HEAD's tree)."""
 
     git = ws.git
@@ -251,10 +179,8 @@ def get_trainset(ws: Workspace, name: str) -> Trainset:
     return _from_record(records[0], tag)
 
 
-def _records(ws: Workspace, git, commit: str, folder: Path) -> list:
+def _records(ws: Repo, git, commit: str, folder: Path) -> list:
     """The training-set records under ``folder`` in the tree of ``commit``, sorted by path."""
-    from labelspec.store.records import RECORD_SUFFIX, Record
-    from labelspec.vcs import parse_dvc_file
 
     entries = [(r, sha) for r, sha in git.ls_tree(commit, folder) if r.endswith(RECORD_SUFFIX)]
     blobs = git.blobs([sha for _, sha in entries])
@@ -270,7 +196,6 @@ def _records(ws: Workspace, git, commit: str, folder: Path) -> list:
 def record_meta(text: str) -> dict[str, Any]:
     """labelspec's record in a ``.dvc`` file, read as the one JSON line ``vcs.dvc_file_text``
     writes: read as YAML 1.1 (libyaml), a float such as 1e-06 would come back as a string."""
-    from labelspec.vcs import parse_dvc_file
 
     for line in text.splitlines():
         key, _, value = line.strip().partition(": ")
@@ -290,9 +215,8 @@ def _from_record(record, tag) -> Trainset:
     )
 
 
-def load_trainset(ws: Workspace, name: str) -> pa.Table:
+def load_trainset(ws: Repo, name: str) -> pa.Table:
     """The labels of a training set as a pyarrow Table, checked against its sha256."""
-    from labelspec.store.records import Locator, Record
 
     chosen = get_trainset(ws, name)
     path = Locator(ws).path(Record(chosen.file, chosen.md5, chosen.size, {}))
@@ -304,7 +228,6 @@ def load_trainset(ws: Workspace, name: str) -> pa.Table:
 
 
 def _checked_table(data: bytes, sha256: str, name: str) -> pa.Table:
-    import pyarrow.parquet as pq
 
     if sha256 and hashlib.sha256(data).hexdigest() != sha256:
         raise VcsError(
@@ -318,9 +241,8 @@ SUMMARY = ("name", "dataset", "method", "revision", "rows", "split")
 
 
 # -- diff and lineage ------------------------------------------------------------------------------
-def diff_trainsets(ws: Workspace, a: str, b: str) -> dict[str, Any]:
+def diff_trainsets(ws: Repo, a: str, b: str) -> dict[str, Any]:
     """How two training sets differ, item by item (``labelspec.resolve.compare.compare``)."""
-    from labelspec.resolve.compare import compare
 
     first, second = get_trainset(ws, a), get_trainset(ws, b)
     result = compare(load_trainset(ws, a), load_trainset(ws, b))
@@ -331,12 +253,9 @@ def diff_trainsets(ws: Workspace, a: str, b: str) -> dict[str, Any]:
     }
 
 
-def trainsets_of_item(ws: Workspace, dataset: str, item_id: str) -> list[dict[str, Any]]:
+def trainsets_of_item(ws: Repo, dataset: str, item_id: str) -> list[dict[str, Any]]:
     """Every training set of ``dataset`` an item's label went into, with how it was resolved
     (for ``trace item``). A set whose file is not here says so (``available: false``)."""
-    from labelspec.store.engine import database
-    from labelspec.store.query import _sql_list
-    from labelspec.store.records import Locator, Record
 
     sets = list_trainsets(ws, dataset)
     locator = Locator(ws)
@@ -383,7 +302,7 @@ def dvc_filesystem(
     """DVC's file system over the repository ``url`` at ``rev``, reading DVC-tracked files from
     its DVC remote (``remote``, a remote named in its config) or the one ``remote_config``
     describes (the settings of ``dvc remote add``)."""
-    from dvc.api import DVCFileSystem
+    from dvc.api import DVCFileSystem  # lazy: dvc takes ~1 s to import
 
     if remote_config and remote is None:
         # a remote of its own: merged into the committed one, an S3 config would inherit
@@ -432,8 +351,8 @@ def read_pinned(
 @contextlib.contextmanager
 def dvc_errors(url: str, rev: str) -> Iterator[None]:
     """DVC's and git's failures as ``VcsError`` (what ``labelspec.vcs`` does for the workspace)."""
-    from dvc.exceptions import DvcException
-    from scmrepo.exceptions import SCMError
+    from dvc.exceptions import DvcException  # lazy: see above
+    from scmrepo.exceptions import SCMError  # lazy: see above
 
     try:
         yield

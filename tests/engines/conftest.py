@@ -88,7 +88,7 @@ def strip_delivery_fields(root: Path, batch_id: str) -> None:
 
 
 def _build(root: Path, scratch: Path) -> None:
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.labelers.roster import add_labeler
     from labelspec.labelers.training import record_training
     from labelspec.labels.ingest import import_labels

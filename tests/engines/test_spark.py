@@ -96,7 +96,7 @@ def test_trace_impact_counts(read, spark):
 
 
 def test_majority_resolution(read, spark):
-    from labelspec.resolve import resolve
+    from labelspec.resolve.resolution import resolve
 
     columns = [
         "item_id",

@@ -594,7 +594,7 @@ def test_pixel_boxes_round_trip_through_yolo(width, height, fractions):
 # -- the command line, on a real workspace ----------------------------------------------------------
 def _occlusion_optional(root: Path) -> None:
     """Release shapes 1.1.0 without required attributes: YOLO carries none (and train vA-01)."""
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.labelers.training import record_training
     from labelspec.workspace import Workspace
 

@@ -36,7 +36,7 @@ WRONG = {
 
 @pytest.fixture(scope="module")
 def buses(tmp_path_factory, pristine) -> Path:
-    from labelspec.guideline.releases import tag_current
+    from labelspec.guideline.release import tag_current
     from labelspec.labelers.roster import add_labeler
     from labelspec.workspace import Workspace
 

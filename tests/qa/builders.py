@@ -182,7 +182,7 @@ def build(root: Path, kind: str) -> None:
             import_labels(ws, "digits", path, "jsonl", "digits@1.0.0", source)
             git(root, "tag", f"snap-{n}")  # a snapshot is a commit; tags name them here
     elif kind == "multilabel":
-        from labelspec.guideline.releases import release
+        from labelspec.guideline.release import release
 
         spec = ws.spec_path("digits")
         text = spec.read_text().replace("task: classification", "task: multilabel")

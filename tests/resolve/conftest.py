@@ -126,7 +126,7 @@ def add_scenes(ws: Workspace, names: dict[str, list], manifest: str) -> None:
 def redefine_the_school_bus(ws: Workspace) -> None:
     """Release 1.1.0: school buses need not be yellow (affects school_bus; pickup_truck is
     confusable with it, and empty answers follow any changed class)."""
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
 
     spec = ws.root / "guidelines" / school_buses.NAME / "spec.yaml"
     text = spec.read_text().replace(
@@ -141,7 +141,7 @@ def redefine_the_school_bus(ws: Workspace) -> None:
 
 
 def build_streets(root: Path) -> None:
-    from labelspec.guideline.releases import tag_current
+    from labelspec.guideline.release import tag_current
     from labelspec.labelers.roster import add_labeler
     from labelspec.labelers.training import record_training
     from labelspec.store.golden import add_golden

@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from labelspec import resolve as library
 from labelspec.cli import LabelspecGroup
 from labelspec.cli.resolve import METHODS, resolve_command
 from labelspec.cli.trainset import trainset_group
+from labelspec.resolve import resolution as library
 from tests.helpers import state
 
 cli = LabelspecGroup(

@@ -15,7 +15,7 @@ from labelspec.demo.streets import YELLOW
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.loaders import workspace_trainset
 from labelspec.loaders.pytorch import ItemDataset
-from labelspec.store.trainsets import create_trainset
+from labelspec.resolve.pin import create_trainset
 
 ROAD = (92, 92, 96)
 NO_TORCH = importlib.util.find_spec("torch") is None

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.resolve import resolve
+from labelspec.resolve.resolution import resolve
 from labelspec.resolve.result import LABELS_SCHEMA, RESOLVED_SCHEMA
 from labelspec.store.golden import add_golden
 from tests.helpers import state

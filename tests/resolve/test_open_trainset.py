@@ -12,7 +12,8 @@ import pytest
 import labelspec
 from labelspec.demo.streets import YELLOW
 from labelspec.errors import NotFoundError
-from labelspec.store.trainsets import create_trainset, load_trainset
+from labelspec.resolve.pin import create_trainset
+from labelspec.store.trainsets import load_trainset
 from tests.conftest import use_remote
 from tests.helpers import git
 

@@ -13,7 +13,7 @@ import yaml
 from labelspec.errors import LabelspecError
 from labelspec.resolve.card import trainset_card
 from labelspec.resolve.export import write_exports
-from labelspec.store.trainsets import create_trainset
+from labelspec.resolve.pin import create_trainset
 
 VAL = ["n03.png", "n07.png", "n09.png"]
 TRAIN = ["n00.png", "n01.png", "n02.png", "n04.png", "n05.png", "n06.png", "n08.png", "n11.png"]
@@ -106,8 +106,8 @@ def test_an_export_into_a_file_is_refused(pinned, tmp_path):
 
 
 def test_resolved_labels_export_keeps_attributes_versions_and_background(streets):
-    from labelspec.resolve import resolve
     from labelspec.resolve.export import as_labels
+    from labelspec.resolve.resolution import resolve
 
     rows = {
         (r["item_id"], r["class"]): r

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from labelspec.errors import LabelspecError
-from labelspec.store.trainsets import create_trainset, diff_trainsets, load_trainset
+from labelspec.resolve.pin import create_trainset
+from labelspec.store.trainsets import diff_trainsets, load_trainset
 from tests.helpers import state
 
 BUS, PICKUP = "school_bus", "pickup_truck"
@@ -205,7 +206,7 @@ def test_bad_split_options_pin_nothing(streets, options, message):
 def test_golden_labels_made_before_a_change_are_suspect_too(streets):
     import subprocess
 
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
 
     create_trainset(streets, "before", "streets")
     assert not any(r["suspect"] for r in load_trainset(streets, "before").to_pylist())

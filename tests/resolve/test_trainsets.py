@@ -14,7 +14,8 @@ import pytest
 from labelspec.demo import digits
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.labels.verify import verify
-from labelspec.resolve import TRAINSET_SCHEMA, resolve
+from labelspec.resolve.resolution import resolve
+from labelspec.resolve.result import TRAINSET_SCHEMA
 from labelspec.store.trainsets import (
     create_trainset,
     diff_trainsets,
@@ -140,7 +141,7 @@ def test_untrained_labels_are_suspect_and_kept_out_by_default(ws):
 
 
 def test_suspect_items_follow_the_newest_release(labeled_ws):
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.lineage.trace import find_suspects
     from labelspec.workspace import Workspace
     from tests.helpers import edit

@@ -55,7 +55,7 @@ def edit_1_1_0(root: Path) -> None:
 
 
 def release_1_1_0(root: Path) -> None:
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.workspace import Workspace
 
     edit_1_1_0(root)
@@ -128,7 +128,7 @@ def buses_workspace(tmp_path_factory, pristine) -> Path:
     """A detection workspace with school-buses released as 1.0.0 (drawn examples, R2 scoped to
     boxes at the border) and 1.1.0, whose cut-off bus is boxed 2 px wider (the stop arm)."""
     from labelspec.demo import school_buses
-    from labelspec.guideline.releases import release, tag_current
+    from labelspec.guideline.release import release, tag_current
     from labelspec.workspace import Workspace
 
     root = tmp_path_factory.mktemp("buses-site") / "ws"

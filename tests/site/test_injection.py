@@ -75,7 +75,7 @@ def inject(root: Path, summary: str) -> None:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, pristine) -> dict[str, Path]:
     """Built and published sites, and a review, of a guideline full of payloads."""
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.guideline.review import review
     from labelspec.guideline.review_report import write
     from labelspec.labelers.roster import add_labeler

@@ -141,7 +141,7 @@ def _tag_confusables(spec: Path) -> dict[str, set[str]]:
 )
 @given(drawn=history)
 def test_impact_status_and_current_labels_match_the_model(built, run, drawn):
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.labelers.training import record_training
     from labelspec.labels.ingest import import_labels
     from labelspec.workspace import Workspace
@@ -397,7 +397,7 @@ def streets_base(tmp_path_factory, pristine) -> Path:
     """The school-bus guideline released as 1.0.0, ten street scenes with a city column, two
     labelers trained on 1.0.0."""
     from labelspec.demo import school_buses, streets
-    from labelspec.guideline.releases import tag_current
+    from labelspec.guideline.release import tag_current
     from labelspec.labelers.roster import add_labeler
     from labelspec.labelers.training import record_training
     from labelspec.store.items import add_items
@@ -429,7 +429,7 @@ def streets_base(tmp_path_factory, pristine) -> Path:
 @given(drawn=scoped_history)
 def test_scoped_rule_impact_matches_the_model(streets_base, run, drawn):
     from labelspec.demo import school_buses
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.labels.ingest import import_labels
     from labelspec.workspace import Workspace
     from tests.helpers import git

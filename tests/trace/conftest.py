@@ -128,7 +128,7 @@ def add_pending(root: Path, summary: str, affects: list[str], relabel: str) -> N
 def _build(root: Path) -> None:
     import datetime as dt
 
-    from labelspec.guideline.releases import release
+    from labelspec.guideline.release import release
     from labelspec.labelers.roster import add_labeler
     from labelspec.labelers.training import record_training
     from labelspec.labels.ingest import import_labels

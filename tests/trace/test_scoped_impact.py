@@ -75,7 +75,7 @@ def cli(root: Path, run, *args: str, expect: int = 0):
 
 @pytest.fixture(scope="module")
 def labeled(tmp_path_factory, pristine) -> Path:
-    from labelspec.guideline.releases import tag_current
+    from labelspec.guideline.release import tag_current
     from labelspec.labelers.roster import add_labeler
     from labelspec.labelers.training import record_training
     from labelspec.labels.ingest import import_labels
@@ -252,7 +252,7 @@ def test_the_review_and_the_relabel_plan_count_the_same_scope(streets_ws, run, t
 
 def test_resolution_flags_the_items_within_the_scope(streets_ws, run):
     release(streets_ws, run, "A third of a bus", (R2_OLD, R2_NEW))
-    from labelspec.resolve import resolve
+    from labelspec.resolve.resolution import resolve
     from labelspec.workspace import Workspace
 
     resolved = resolve(Workspace(streets_ws), "streets", "majority")
