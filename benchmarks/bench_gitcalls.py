@@ -11,6 +11,7 @@ before the one-Repo restructure, or ``LABELSPEC_GITCALLS_BASELINE``) is exported
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from benchmarks.common import OUT, ROOT, save
 
 REPO = ROOT.parent
 BASELINE = os.environ.get("LABELSPEC_GITCALLS_BASELINE", "")
+RUNS = int(os.environ.get("LABELSPEC_GITCALLS_RUNS", "3"))  # wall time: the best of these
 # the commands of issue 23 with their figures on the demo workspace before the restructure
 COMMANDS = {
     "guideline review": ["guideline", "review", "digits", "--base", "1.0.0"],
@@ -65,9 +67,15 @@ def _export(revision: str, dest: Path) -> Path:
         ["git", "archive", revision, "labelspec"], cwd=REPO, check=True, capture_output=True
     ).stdout
     dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     return dest
+
+
+def _best(ws: Path, args: list[str], pythonpath: Path | None, tmp: Path) -> dict:
+    """Git processes (the same every run) and the best wall time of ``RUNS`` runs."""
+    runs = [_run(ws, args, pythonpath, tmp) for _ in range(RUNS)]
+    return {"git_processes": runs[0]["git_processes"], "seconds": min(r["seconds"] for r in runs)}
 
 
 def _run(ws: Path, args: list[str], pythonpath: Path | None, tmp: Path) -> dict:
@@ -98,9 +106,9 @@ def run() -> dict:
         tmp = Path(folder)
         old = _export(BASELINE, tmp / "baseline") if BASELINE else None
         for name, args in COMMANDS.items():
-            row = {"issue_23_figure": ISSUE_FIGURES[name], **_run(ws, args, None, tmp)}
+            row = {"issue_23_figure": ISSUE_FIGURES[name], **_best(ws, args, None, tmp)}
             if old:
-                before = _run(ws, args, old, tmp)
+                before = _best(ws, args, old, tmp)
                 row["baseline_git_processes"] = before["git_processes"]
                 row["baseline_seconds"] = before["seconds"]
             row["target"] = ISSUE_FIGURES[name] // 3

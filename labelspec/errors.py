@@ -1,19 +1,25 @@
 """The exception tree of labelspec.
 
 Every error a user can cause is a ``LabelspecError``; the CLI turns it into
-``Error: <message>`` on stderr and a non-zero exit code in one place
-(``labelspec.cli.LabelspecGroup``).
+``Error: <message>`` on stderr and the exit code of its class in one place
+(``labelspec.cli.LabelspecGroup``). Scripts branch on the code, so each family has its own
+(click's own usage errors exit 2):
 
-    LabelspecError
-    +-- WorkspaceError        not a workspace, already a workspace, bad labelspec.yaml
-    +-- SpecError             a spec.yaml that cannot be read or does not validate
-    +-- ProblemsError         many problems found at once (check, import); carries them
-    +-- ReleaseError          a guideline release refused
-    +-- VersionError          a text that is not a semantic version (also a ValueError)
-    +-- NotFoundError         a named guideline, version, labeler, dataset ... does not exist
-    +-- VcsError              git or DVC failed
-    +-- LockError             another labelspec process holds the workspace lock
-    +-- ToolError             a labeling tool's server refused a request or cannot be reached
+    LabelspecError                                                        exit
+    +-- InputError            bad input: an argument, option, file or row    1
+    |   +-- WorkspaceError    not a workspace, bad labelspec.yaml            1
+    |   +-- SpecError         a spec.yaml that cannot be read or validated   1
+    |   +-- ProblemsError     many problems found at once; carries them      1
+    |   +-- ReleaseError      a guideline release refused                    1
+    |   +-- VersionError      not a semantic version (also a ValueError)     1
+    +-- NotFoundError         a named guideline, version, labeler ... absent 3
+    |   +-- DataMissingError  a file at a revision not here (also a VcsError) 3
+    +-- ConflictError         exists already, or the workspace state forbids 4
+    |   +-- LockError         another labelspec process holds the lock       4
+    +-- VerifyError           verify found the store inconsistent            5
+    +-- ExternalError         a tool outside labelspec failed                6
+        +-- VcsError          git or DVC failed                              6
+        +-- ToolError         a labeling tool's server refused or is down    6
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ class Problem:
         where = f"{self.path}: " if self.path else ""
         return f"{self.location()}: {where}{self.message}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         found = {"file": self.file, "line": self.line, "col": self.col, "path": self.path}
         if self.record:
             found["record"] = self.record
@@ -60,15 +66,19 @@ class LabelspecError(Exception):
     exit_code = 1
 
 
-class WorkspaceError(LabelspecError):
+class InputError(LabelspecError):
+    """Raised for bad input: an argument, option, file, row or field the user can correct."""
+
+
+class WorkspaceError(InputError):
     """Raised when the workspace is missing, already exists, or its config is invalid."""
 
 
-class SpecError(LabelspecError):
+class SpecError(InputError):
     """Raised when a spec.yaml cannot be parsed or validated."""
 
 
-class ProblemsError(LabelspecError):
+class ProblemsError(InputError):
     """Raised when a check or import found problems; carries all of them."""
 
     def __init__(self, summary: str, problems: list[Problem], total: int | None = None):
@@ -77,27 +87,52 @@ class ProblemsError(LabelspecError):
         super().__init__(summary)
 
 
-class ReleaseError(LabelspecError):
+class ReleaseError(InputError):
     """Raised when a guideline release is refused."""
 
 
-class VersionError(LabelspecError, ValueError):
+class VersionError(InputError, ValueError):
     """Raised when a text is not a semantic version (MAJOR.MINOR.PATCH)."""
 
 
 class NotFoundError(LabelspecError):
     """Raised when a named guideline, version, labeler, dataset or snapshot does not exist."""
 
+    exit_code = 3
 
-class VcsError(LabelspecError):
+
+class ConflictError(LabelspecError):
+    """Raised when something exists already or the workspace's state forbids the change."""
+
+    exit_code = 4
+
+
+class VerifyError(LabelspecError):
+    """Raised when verify finds the store inconsistent with its history."""
+
+    exit_code = 5
+
+
+class ExternalError(LabelspecError):
+    """Raised when a tool outside labelspec (git, DVC, a labeling tool's server) fails."""
+
+    exit_code = 6
+
+
+class VcsError(ExternalError):
     """Raised when a git or DVC operation fails."""
 
 
-class LockError(LabelspecError):
+class LockError(ConflictError):
     """Raised when another labelspec process holds the workspace lock for too long."""
 
 
-class ToolError(LabelspecError):
+class DataMissingError(NotFoundError, VcsError):
+    """Raised when a file as committed at a revision is not here: in neither git nor the DVC
+    cache (run ``labelspec pull``). A ``VcsError`` too, for callers that fall back on one."""
+
+
+class ToolError(ExternalError):
     """Raised when a labeling tool's server (Label Studio) refuses a request, ``status`` its
     HTTP status, or cannot be reached (``status`` None)."""
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from string import Template
 
 from labelspec.demo import shapes, simulate
-from labelspec.errors import WorkspaceError
-from labelspec.guideline.release import tag_current
+from labelspec.errors import ConflictError, WorkspaceError
+from labelspec.guideline.release import tag_written
 from labelspec.repo import CONFIG_NAME, Repo
 from labelspec.store.datasets import declaration_files
-from labelspec.transaction import transaction
+from labelspec.transaction import JOURNAL, recover, transaction
 from labelspec.vcs import Dvc, Git, git_root, is_ignored
 
 TEMPLATES = {
@@ -55,7 +55,7 @@ class InitResult:
     commit: str
     files: list[str]
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "root": str(self.root),
             "template": self.template,
@@ -164,15 +164,16 @@ def init(
     if template is not None and template not in TEMPLATES:
         raise WorkspaceError(f"unknown template {template!r}: choose one of {', '.join(TEMPLATES)}")
     root = Path(path).resolve()
+    _finish_interrupted(root)
     if (root / CONFIG_NAME).exists():
-        raise WorkspaceError(
+        raise ConflictError(
             f"{root} is already a labelspec workspace ({CONFIG_NAME} exists); nothing changed"
         )
     remote_url = remote or str(default_remote(root))
     files = _render_files(root, template, remote_url)
     clashes = sorted(rel for rel in files if (root / rel).exists())
     if clashes:
-        raise WorkspaceError(
+        raise ConflictError(
             f"{root} already has {', '.join(clashes[:5])}{' ...' if len(clashes) > 5 else ''}; "
             "init would overwrite them (choose an empty folder); nothing changed"
         )
@@ -193,13 +194,17 @@ def init(
             with Dvc(root) as dvc:
                 dvc.set_default_remote("storage", remote_url)
         with transaction(ws, f"labelspec init: {template or EMPTY} workspace") as tx:
-            if created_dvc:
-                tx.adopt(*(root / p for p in (".dvc/config", ".dvc/.gitignore", ".dvcignore")))
+            # DVC's files are new to the history when DVC was set up here or by an init
+            # killed before its commit
+            dvc_files = [root / p for p in (".dvc/config", ".dvc/.gitignore", ".dvcignore")]
+            tx.adopt(*(p for p in dvc_files if p.exists() and not tx.git.in_head(p)))
             for rel, content in files.items():
                 tx.write_bytes(root / rel, content)
-        if "://" not in remote_url:
-            Path(remote_url).mkdir(parents=True, exist_ok=True)
-        commit = tag_current(ws, guideline).commit if guideline else tx.commit or ""
+            if guideline:
+                tag_written(ws, guideline, tx)
+            if "://" not in remote_url:
+                tx.after_commit.append(lambda: Path(remote_url).mkdir(parents=True, exist_ok=True))
+        commit = tx.commit or ""
     except BaseException:
         _undo(root, created_git, created_dvc)
         raise
@@ -213,6 +218,16 @@ def init(
         commit=commit,
         files=sorted(files),
     )
+
+
+def _finish_interrupted(root: Path) -> list[str]:
+    """An init killed mid-write left its journal: undo it (or, past its commit, complete it)
+    the way every transaction does, before this init looks at the folder."""
+    if not (root / ".labelspec" / JOURNAL).is_file():
+        return []
+    ws = Repo(root)
+    with ws.lock():
+        return recover(ws)
 
 
 def _undo(root: Path, created_git: bool, created_dvc: bool) -> None:

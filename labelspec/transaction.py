@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.errors import ConflictError, WorkspaceError
 from labelspec.repo import LAYOUT, Repo
 from labelspec.vcs import DvcCache, dvc_file_text, hash_file
 from labelspec.yamlio import default_mode
@@ -46,6 +46,8 @@ class Journal:
     tags: list[list[str]] = field(default_factory=list)  # [name, message]
     folders: list[str] = field(default_factory=list)  # folders created (removed on undo)
     state: str = "open"  # open | committing | committed
+    kind: str = "write"  # write: a transaction; pull: `labelspec pull` merging and fetching
+    branch: list[str] = field(default_factory=list)  # [name, sha before] a write moves directly
     commit: str | None = None
     pid: int = field(default_factory=os.getpid)
     started: str = field(
@@ -87,7 +89,7 @@ class Transaction:
         if not any(p["path"] == rel for p in self.journal.paths):
             tracked = path.exists() and self.git.is_tracked(path)
             if path.exists() and not tracked and not path.is_dir():
-                raise LabelspecError(
+                raise ConflictError(
                     f"{rel} exists but is not committed; labelspec will not overwrite it "
                     "(commit it, or move it away)"
                 )
@@ -149,7 +151,7 @@ class Transaction:
         default, so not part of the commit."""
         path = self._register(path, commit=commit)
         if path.exists():
-            raise LabelspecError(f"{self.ws.relpath(path)} already exists")
+            raise ConflictError(f"{self.ws.relpath(path)} already exists")
         return path
 
     def track(self, path: Path, meta: dict[str, Any], sha256_md5_size=None) -> dict[str, Any]:
@@ -183,6 +185,12 @@ class Transaction:
         """Delete a tracked file in this commit (``labelspec upgrade``)."""
         path = self._register(path)
         path.unlink(missing_ok=True)
+
+    def moving_branch(self, name: str) -> None:
+        """Journal that this write moves branch ``name`` itself (``site publish``'s gh-pages
+        commit, one atomic ref update), so recovery can tell whether it landed."""
+        self.journal.branch = [name, self.git.rev_parse(f"refs/heads/{name}") or ""]
+        self.journal.save(self.journal_path)
 
     def tag(self, name: str, message: str) -> None:
         self.journal.tags.append([name, message])
@@ -252,13 +260,31 @@ def transaction(ws: Repo, message: str, upgrading: bool = False) -> Iterator[Tra
 
 
 def recover(ws: Repo, git=None) -> list[str]:
-    """Finish or undo the write a killed labelspec process left (the caller holds the lock).
+    """Finish or undo the write a killed labelspec process left, under the workspace lock
+    (taken here; a transaction already holds it, and the lock is reentrant).
 
     Returns what was done, for ``labelspec recover`` and ``verify`` to report."""
     path = ws.state_dir / JOURNAL
     if not path.exists():
         return []
-    return _recover(ws, git or ws.git, path, Journal.load(path))
+    with ws.lock():
+        if not path.exists():  # the process we waited for finished it
+            return []
+        done = _recover(ws, git or ws.git, path, Journal.load(path))
+        ws.reset()
+        return done
+
+
+@contextlib.contextmanager
+def pulling(ws: Repo, git, message: str) -> Iterator[None]:
+    """Journal ``labelspec pull`` (the caller holds the lock): a pull killed mid-merge leaves a
+    journal that ``recover`` (or the next write) repairs like an interrupted write."""
+    path = ws.state_dir / JOURNAL
+    Journal(message, git.head(), kind="pull").save(path)
+    try:
+        yield
+    finally:  # an error is reported, not interrupted: a conflicted merge stays for the user
+        path.unlink(missing_ok=True)
 
 
 def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
@@ -267,7 +293,13 @@ def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
     if lock.exists():  # ours: the journal says a labelspec process died mid-write
         lock.unlink()
         done.append("removed the .git/index.lock a killed git left")
-    if journal is not None:
+    if journal is not None and journal.kind == "pull":
+        done += _recover_pull(git, journal)
+    elif journal is not None and journal.branch and _branch_moved(git, journal):
+        done.append(
+            f"completed the interrupted write {journal.message!r} (branch {journal.branch[0]} moved)"
+        )
+    elif journal is not None:
         if _landed(git, journal):
             journal.commit = git.head()
             for name, message in journal.tags:
@@ -282,6 +314,24 @@ def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
     return done
 
 
+def _recover_pull(git, journal: Journal) -> list[str]:
+    """A pull killed before its merge commit: abort the merge (files it had written go back to
+    HEAD, the user's own edits stay). Killed after: the merge stands; the data fetch is what
+    remains, and a fetch can always run again."""
+    if git.head() == journal.head:
+        git.abort_merge()
+        return [f"rolled back the interrupted {journal.message!r}"]
+    return [
+        f"completed the interrupted {journal.message!r} (its merge landed); "
+        "run `labelspec pull` again to fetch the data the merge names"
+    ]
+
+
+def _branch_moved(git, journal: Journal) -> bool:
+    name, before = journal.branch
+    return (git.rev_parse(f"refs/heads/{name}") or "") != before
+
+
 def _rollback(git, tx: Transaction) -> None:
     """An error after the commit (a tag refused): take back the tags and the commit too."""
     for name in tx.made_tags:
@@ -291,7 +341,7 @@ def _rollback(git, tx: Transaction) -> None:
         if journal.head:
             git.reset_soft(journal.head)
         else:
-            git.repo.git.update_ref("-d", "HEAD")
+            git.unborn()
 
 
 def _landed(git, journal: Journal) -> bool:

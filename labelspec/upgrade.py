@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labelspec import yamlio
-from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.errors import InputError, NotFoundError, WorkspaceError
 from labelspec.labelers.events import dumps
 from labelspec.labelers.roster import ROSTER
 from labelspec.labelers.training import TRAINING
@@ -65,10 +65,10 @@ class UpgradeResult:
     verify: dict[str, Any] | None = None
     item_files: dict[str, ItemFiles] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             **self.__dict__,
-            "item_files": {name: r.to_dict() for name, r in self.item_files.items()},
+            "item_files": {name: r.to_json() for name, r in self.item_files.items()},
         }
 
 
@@ -90,10 +90,10 @@ class ItemFiles:
     def anything(self) -> bool:
         return bool(self.tracked or self.missing or self.not_pulled or self.changed)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "tracked": self.tracked,
-            "files": self.files.to_dict(),
+            "files": self.files.to_json(),
             "reregistered": self.reregistered,
             "missing": self.missing,
             "not_pulled": self.not_pulled,
@@ -131,7 +131,7 @@ def upgrade(ws: Repo) -> UpgradeResult:
             tracked = sum(r.tracked for r in result.item_files.values())
             tx.journal.message = f"labelspec upgrade: track {tracked} item file(s)"
     result.commit = tx.commit
-    result.verify = verify(ws).to_dict()
+    result.verify = verify(ws).to_json()
     return result
 
 
@@ -211,7 +211,7 @@ def _legacy_files(ws: Repo, dataset: str) -> dict[str, str]:
     dir_md5, _size, _meta = parse_dvc_file(record.read_text(), str(record))
     listing = DvcCache(ws.root).object_path(dir_md5)
     if not listing.is_file():
-        raise LabelspecError(
+        raise NotFoundError(
             f"{ws.relpath(record)}: its listing is not in the DVC cache; run `labelspec pull` first"
         )
     return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
@@ -242,13 +242,13 @@ def _upgrade_dataset(ws: Repo, tx, dataset: str, upgraded: dict[str, list[Path]]
             if path.is_file():
                 sha256, md5_here, size = hash_file(path)
                 if sha256 != entry["sha256"]:
-                    raise LabelspecError(
+                    raise InputError(
                         f"{ws.relpath(path)} does not match its sha256 in snapshots.yaml; restore it "
                         "(`dvc checkout`) before upgrading"
                     )
                 md5 = md5_here
             elif md5 is None or not cache.object_path(md5).is_file():
-                raise LabelspecError(f"{ws.relpath(path)} is missing; run `labelspec pull` first")
+                raise NotFoundError(f"{ws.relpath(path)} is missing; run `labelspec pull` first")
             else:
                 size = cache.object_path(md5).stat().st_size
             meta = {
@@ -321,7 +321,7 @@ def _upgrade_dataset(ws: Repo, tx, dataset: str, upgraded: dict[str, list[Path]]
                 elif md5 and cache.object_path(md5).is_file():
                     size = cache.object_path(md5).stat().st_size
                 else:
-                    raise LabelspecError(
+                    raise NotFoundError(
                         f"{ws.relpath(path)} is missing; run `labelspec pull` first"
                     )
                 meta = {

@@ -4,6 +4,7 @@ cycles, so what depends on what can be read off the imports (docs/architecture.m
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import labelspec
@@ -168,3 +169,55 @@ def test_a_package_importing_its_own_module_is_no_cycle():
     for module, edges in graph.items():
         found[module].top = edges
     assert cycles(module_graph(found)) == []
+
+
+VCS_PACKAGES = {"git", "dvc", "dvc_data", "dvc_objects", "scmrepo"}
+# the demo drives git as its user would (`git clone`, `git pull`), from the outside
+VCS_OUTSIDERS = {"labelspec.demo.story"}
+
+
+def vcs_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        found += [n for n in names if n.split(".")[0] in VCS_PACKAGES]
+    if re.search(r'\[\s*"git"\s*,', path.read_text()):  # an argv: ["git", "log", ...]
+        found.append("git as a process")
+    return found
+
+
+def test_only_vcs_talks_to_git_and_dvc():
+    reaching = {
+        name: imports
+        for name, path in MODULES.items()
+        if not name.startswith("labelspec.vcs")
+        and name not in VCS_OUTSIDERS
+        and (imports := vcs_imports(path))
+    }
+    assert reaching == {}
+    # nor through the handles vcs.py returns
+    past = [
+        f"{name}: {line.strip()}"
+        for name, path in MODULES.items()
+        if not name.startswith("labelspec.vcs")
+        for line in path.read_text().splitlines()
+        if any(f".repo.{attr}" in line for attr in ("git.", "config", "heads", "cache", "index"))
+    ]
+    assert past == []
+
+
+def test_no_error_is_the_bare_base_class():
+    """Each error says its family (and so its exit code): bad input, not found, conflict ..."""
+    bare = [
+        f"{name}:{node.lineno}"
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "LabelspecError"
+    ]
+    assert bare == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from labelspec.cli.output import json_option, write_json
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.guideline.check import check
 
 
@@ -24,7 +24,7 @@ def check_command(path: str, as_json: bool) -> None:
 
     report = check(path)
     if as_json:
-        write_json(report.to_dict())
+        write_json(report.to_json())
     else:
         for problem in report.errors:
             click.echo(str(problem))
@@ -35,6 +35,6 @@ def check_command(path: str, as_json: bool) -> None:
         f"in {len(report.guidelines)} guideline(s)"
     )
     if not report.ok:
-        raise LabelspecError(f"check failed: {summary}")
+        raise InputError(f"check failed: {summary}")
     if not as_json:
         click.echo(f"ok: {summary}")

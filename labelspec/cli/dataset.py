@@ -39,7 +39,7 @@ def add_command(name, guideline, description, as_json) -> None:
 
     result = add_dataset(current_repo(), name, guideline, description)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(f"Added dataset {name}, labeled under {result.guideline}")
     for path in result.files:
@@ -68,7 +68,7 @@ def remove_command(name, as_json) -> None:
 
     result = remove_dataset(current_repo(), name)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(
         f"Removed dataset {name}: {', '.join(result.files)}; commit {(result.commit or '')[:10]}"

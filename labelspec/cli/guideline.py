@@ -6,7 +6,7 @@ import click
 
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, table, write_json
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.release import release
 from labelspec.guideline.release import tag_current as tag_current_version
 from labelspec.guideline.releases import diff, log, parse_ref, releases, spec_at, spec_text_at
@@ -56,7 +56,7 @@ def new_command(name, task, classes, title, as_json) -> None:
 
     result = new_guideline(current_repo(), name, task, classes, title)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(f"Created guideline {name} ({task}: {', '.join(result.classes)})")
     for path in result.files:
@@ -87,7 +87,7 @@ def remove_command(name, as_json) -> None:
 
     result = remove_guideline(current_repo(), name)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     tags = f"; deleted tag(s) {', '.join(result.tags)}" if result.tags else ""
     click.echo(
@@ -135,7 +135,7 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     previous = f" (from {result.previous})" if result.previous else ""
     click.echo(f"Released {name} v{result.version}{previous}")
@@ -164,7 +164,7 @@ def diff_command(name, a, b, as_json) -> None:
 
     result = diff(current_repo(), name, a.removeprefix("v"), b.removeprefix("v") if b else None)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(f"{name}: {result.from_version} -> {result.to_version}")
     if result.empty:
@@ -245,11 +245,11 @@ def review_command(name, base, fmt, out, as_json) -> None:
     """
 
     if fmt == "html" and out is None:
-        raise LabelspecError("--format html needs --out DIR: the page refers to pictures beside it")
+        raise InputError("--format html needs --out DIR: the page refers to pictures beside it")
     result = review(current_repo(), name, base)
     written = write(result, out, fmt)
     if as_json:
-        write_json({**result.to_dict(), "written": written.to_dict()})
+        write_json({**result.to_json(), "written": written.to_json()})
     elif written.path is None:
         click.echo(written.text, nl=False)
     else:

@@ -43,7 +43,7 @@ def init_command(
         directory, template=None if empty else template or "classification", remote=remote
     )
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(f"Created {_article(result.template)} {result.template} workspace in {result.root}")
     if result.guideline:

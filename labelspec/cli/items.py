@@ -51,7 +51,7 @@ def add_command(dataset, sources, guideline, as_json) -> None:
 
     result = add_items(current_repo(), dataset, list(sources), guideline)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(
         f"{dataset}: {result.added} new item(s), {result.unchanged} unchanged, {result.total} in all"

@@ -6,7 +6,7 @@ import click
 
 from labelspec.cli.options import current_repo, snapshot_option, version_option
 from labelspec.cli.output import json_option, note, table, write_json
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.labelers.coverage import status
 from labelspec.labelers.quiz import build_quiz, grade
 from labelspec.labelers.roster import add_labeler, deactivate_labeler, list_labelers, set_active
@@ -116,7 +116,7 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
     """
 
     if passed is None:
-        raise LabelspecError("say whether the labeler --passed or --failed")
+        raise InputError("say whether the labeler --passed or --failed")
     record = record_training(
         current_repo(),
         labeler_id,
@@ -175,7 +175,7 @@ def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -
 
     result = build_quiz(current_repo(), name, out, version, count, seed, changed_since, key)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     drawn = f", on {', '.join(result.classes)}" if result.classes else ""
     if result.examples:
@@ -227,7 +227,7 @@ def grade_command(quiz, answers, labeler_id, incomplete, feedback, as_json) -> N
 
     result = grade(current_repo(), quiz, answers, labeler_id, incomplete, feedback)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     verdict = "PASSED" if result.record.passed else "FAILED"
     missing = f", INCOMPLETE: {len(result.unanswered)} unanswered" if result.unanswered else ""
@@ -258,7 +258,7 @@ def status_command(guideline, as_json) -> None:
 
     rows = status(current_repo(), guideline)
     if as_json:
-        write_json([row.to_dict() for row in rows])
+        write_json([row.to_json() for row in rows])
         return
     table(
         None,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, images_were_option, snapshot_option
+from labelspec.cli.options import current_repo, image_options, images_were_option, snapshot_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.cli.resolve import resolve_command
@@ -61,11 +61,16 @@ def labels_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON object or 2-column CSV: the tool's class names (Seven) -> class ids (seven).",
 )
+@click.option(
+    "--attribute-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object or 2-column CSV: the tool's attribute names (choices) -> attribute ids (uncertain).",
+)
 @images_were_option
 @json_option
 def import_command(
     dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, dry_run,
-    class_map, images_were, as_json,
+    class_map, attribute_map, images_were, as_json,
 ) -> None:  # fmt: skip
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
@@ -102,9 +107,10 @@ def import_command(
         dry_run,
         class_map,
         images_were,
+        attribute_map,
     )
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     counts = (
         f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged annotation(s)"
@@ -268,9 +274,19 @@ def diff_command(dataset, a, b, as_json) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Label Studio: the import's labeler map (tool user id -> labeler), reversed for completed_by.",
 )
+@image_options
 @json_option
 def export_command(
-    dataset, fmt, snapshot, out, resolve_method, min_confidence, labeler_map, as_json
+    dataset,
+    fmt,
+    snapshot,
+    out,
+    resolve_method,
+    min_confidence,
+    labeler_map,
+    image_url,
+    local_files,
+    as_json,
 ) -> None:
     """Export the current labels of a snapshot (COCO, Label Studio, YOLO, JSONL, Parquet).
 
@@ -283,10 +299,20 @@ def export_command(
       labelspec labels export digits --format coco --out digits.coco.json
       labelspec labels export digits --format jsonl --resolve dawid-skene --out train.jsonl
       labelspec labels export digits --format labelstudio --labeler-map users.csv --out ls.json
+      labelspec labels export digits --format labelstudio --labelstudio-local-files --out ls.json
     """
 
     result = export(
-        current_repo(), dataset, fmt, out, snapshot, resolve_method, min_confidence, labeler_map
+        current_repo(),
+        dataset,
+        fmt,
+        out,
+        snapshot,
+        resolve_method,
+        min_confidence,
+        labeler_map,
+        image_url=image_url,
+        local_files=local_files,
     )
     if as_json:
         write_json(result)
@@ -327,7 +353,7 @@ def manifest_command(dataset, snapshot, as_json) -> None:
 
     found = manifest(current_repo(), dataset, snapshot)
     if as_json:
-        write_json(found.to_dict())
+        write_json(found.to_json())
         return
     click.echo(
         f"{dataset} {found.ref or found.commit[:10]} (commit {found.commit[:10]}): "
@@ -378,7 +404,7 @@ def compact_command(dataset, snapshot, as_json) -> None:
 
     result = compact(current_repo(), dataset, snapshot)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     if not result.written:
         click.echo(

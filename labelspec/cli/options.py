@@ -56,3 +56,21 @@ def current_repo():
         state["repo"] = open_repo()
         root.call_on_close(state["repo"].close)
     return state["repo"]
+
+
+def image_options(command):
+    """Where Label Studio finds a task's image: a URL template, or its local-files root."""
+    command = click.option(
+        "--labelstudio-local-files",
+        "local_files",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[DOCUMENT_ROOT]",
+        help="Task images as Label Studio local files (/data/local-files/?d=...) under DOCUMENT_ROOT [default: the workspace].",
+    )(command)
+    return click.option(
+        "--image-url",
+        metavar="TEMPLATE",
+        help="Task image URL from the item: {path} (workspace path), {item_id}, {name}; e.g. https://files.example.com/{path}.",
+    )(command)

@@ -18,6 +18,9 @@ json_option = click.option(
 
 
 def write_json(data: Any) -> None:
+    """``--json``: a verb's result as its ``to_json()`` says (plain data as it is)."""
+    if hasattr(data, "to_json"):
+        data = data.to_json()
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 

@@ -6,12 +6,11 @@ import click
 
 from labelspec.cli.options import current_repo, snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
-from labelspec.errors import LabelspecError
 from labelspec.qa.agreement import agreement
 from labelspec.qa.bakeoff import bakeoff, parse_weights
 from labelspec.qa.disagreements import disagreements, disagreements_html
 from labelspec.qa.gaps import gaps, gaps_html
-from labelspec.qa.report import boxes_sentence, sig, write_report
+from labelspec.qa.report import bakeoff_report, boxes_sentence, sig
 from labelspec.qa.sample import sample
 from labelspec.qa.scoring import BACKGROUND
 from labelspec.store.reviews import import_review, list_reviews
@@ -127,11 +126,7 @@ def bakeoff_command(
         labels=labels,
     )
     if report_dir:
-        try:
-            agree = agreement(ws, dataset, result["snapshot"]["commit"])
-        except LabelspecError:  # agreement needs 2+ labelers per item; the report goes without it
-            agree = None
-        result["report"] = write_report(result, report_dir, agree, ws=ws)
+        result["report"] = bakeoff_report(ws, dataset, result, report_dir)
     if as_json:
         write_json(result)
         return
@@ -541,7 +536,7 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
 
     result = import_review(current_repo(), dataset, file, reviewer)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     if result.already:
         click.echo(f"Review {result.review} is recorded already: nothing changed")

@@ -4,13 +4,15 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, version_option
+from labelspec.cli.options import current_repo, image_options, version_option
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.formats import FORMATS
 from labelspec.lineage.labelstudio_sync import pull, push
-from labelspec.lineage.relabel import merge, plan, status
+from labelspec.lineage.merge import merge
+from labelspec.lineage.plans import status
+from labelspec.lineage.relabel import plan
 
 
 @click.group("relabel")
@@ -30,7 +32,7 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         key, sep, val = value.partition("=")
         if not sep or not key:
-            raise LabelspecError(f"--segment {value!r}: use KEY=VALUE, e.g. --segment class=seven")
+            raise InputError(f"--segment {value!r}: use KEY=VALUE, e.g. --segment class=seven")
         out[key] = val
     return out
 
@@ -71,20 +73,7 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The COCO file naming the image_id and category_id of COCO results in --model-predictions.",
 )
-@click.option(
-    "--image-url",
-    metavar="TEMPLATE",
-    help="Task image URL from the item: {path} (workspace path), {item_id}, {name}; e.g. https://files.example.com/{path}.",
-)
-@click.option(
-    "--labelstudio-local-files",
-    "local_files",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[DOCUMENT_ROOT]",
-    help="Task images as Label Studio local files (/data/local-files/?d=...) under DOCUMENT_ROOT [default: the workspace].",
-)
+@image_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --priority random.")
 @click.option(
     "--out",
@@ -137,7 +126,7 @@ def plan_command(
         local_files=local_files, from_review=from_review, coco_images=coco_images,
     )  # fmt: skip
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     click.echo(
         f"Plan {result.plan_id}: {result.items} item(s) to relabel under {guideline} {result.version}"
@@ -194,14 +183,21 @@ def merge_command(
 @click.argument("plan_ref", metavar="PLAN")
 @click.option("--labelstudio", "url", required=True, metavar="URL", help="The Label Studio server.")
 @click.option("--title", help="Project title [default: DATASET relabel PLAN-ID].")
+@click.option(
+    "--no-image-check",
+    is_flag=True,
+    help="Do not fetch a task's image first (images only the labelers' machines can reach).",
+)
 @json_option
-def push_command(plan_ref, url, title, as_json) -> None:
+def push_command(plan_ref, url, title, no_image_check, as_json) -> None:
     """Create or update PLAN's Label Studio project: config, instructions, tasks.
 
     PLAN is the --out folder of `relabel plan` (or its plan.json). A second push updates the
     config and instructions and adds only missing tasks. The token comes from
     LABELSPEC_LABEL_STUDIO_TOKEN (or LABEL_STUDIO_TOKEN), else ~/.config/labelspec/config.toml;
-    the project's URL and id are recorded in the plan (no token).
+    the project's URL and id are recorded in the plan (no token). Before any task goes in, one
+    task's image is fetched as the labeling screen would; a push whose images do not load fails
+    with the fix (the server's document root, local files serving, the URL).
 
     \b
     Example:
@@ -209,7 +205,7 @@ def push_command(plan_ref, url, title, as_json) -> None:
       labelspec relabel push relabel/1.1.0 --labelstudio http://localhost:8080
     """
 
-    result = push(current_repo(), plan_ref, url, title)
+    result = push(current_repo(), plan_ref, url, title, check_image=not no_image_check)
     if as_json:
         write_json(result)
         return

@@ -5,8 +5,7 @@ import click
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, write_json
 from labelspec.cli.verify import render
-from labelspec.errors import LabelspecError
-from labelspec.labels.verify import VerifyReport
+from labelspec.errors import VerifyError
 from labelspec.store.remotes import pull, push
 
 
@@ -28,9 +27,9 @@ def push_command(remote, as_json) -> None:
     if as_json:
         write_json(result)
         return
-    click.echo(f"Pushed {result['pushed']} file(s) to DVC remote {result['remote']}")
-    if result["git_pushed"]:
-        click.echo(f"Pushed {result['branch']} and tags to git remote {result['git_remote']}")
+    click.echo(f"Pushed {result.pushed} file(s) to DVC remote {result.remote}")
+    if result.git_pushed:
+        click.echo(f"Pushed {result.branch} and tags to git remote {result.git_remote}")
     else:
         click.echo("No git remote (or a detached HEAD): commits were not pushed", err=True)
 
@@ -51,14 +50,9 @@ def pull_command(remote, no_git, as_json) -> None:
     if as_json:
         write_json(result)
     else:
-        for line in result["git"]:
+        for line in result.git:
             click.echo(f"git: {line}")
-        click.echo(f"Pulled {result['pulled']} file(s) from DVC remote {result['remote']}")
-
-        render(
-            VerifyReport(**{k: result["verify"][k] for k in ("problems", "warnings", "checked")})
-        )
-    if not result["verify"]["ok"]:
-        raise LabelspecError(
-            f"verify found {len(result['verify']['problems'])} problem(s) after the pull"
-        )
+        click.echo(f"Pulled {result.pulled} file(s) from DVC remote {result.remote}")
+        render(result.verify)
+    if result.verify.problems:
+        raise VerifyError(f"verify found {len(result.verify.problems)} problem(s) after the pull")

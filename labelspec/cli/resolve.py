@@ -75,7 +75,7 @@ def resolve_command(dataset, method, snapshot, min_confidence, golden, fallback,
     if out is not None:
         written = write_table(resolved.table, out)
         note(f"Wrote {resolved.table.num_rows} decision(s) to {out} ({written})")
-    summary = resolved.to_dict()
+    summary = resolved.to_json()
     if as_json:
         write_json(summary)
         return

@@ -7,7 +7,7 @@ import click
 
 from labelspec.cli.options import current_repo, version_option
 from labelspec.cli.output import json_option, note, write_json
-from labelspec.errors import LabelspecError
+from labelspec.errors import NotFoundError
 from labelspec.site.build import build, pdf, publish, serve
 from labelspec.vcs import extract_branch
 
@@ -55,7 +55,7 @@ def build_command(out, labelers, as_json) -> None:
 
     result = build(current_repo(), out, labelers)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
     else:
         click.echo(f"Built {result.pages} page(s) into {result.out}")
 
@@ -91,7 +91,7 @@ def publish_command(name, version, folder, branch, no_branch, labelers, as_json)
 
     result = publish(current_repo(), name, version, folder, None if no_branch else branch, labelers)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     where = " and ".join(
         x
@@ -137,7 +137,7 @@ def pdf_command(name, version, out, as_json) -> None:
 
     result = pdf(current_repo(), name, out, version)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
     else:
         what = f"{name} {result.version}" if result.version else f"{name} (working tree, draft)"
         click.echo(f"Wrote {result.out}: {what}, {result.bytes:,} bytes")
@@ -163,7 +163,7 @@ def serve_command(folder, branch, port) -> None:
     with tempfile.TemporaryDirectory(prefix="labelspec-serve-") as tmp:
         if folder is None:
             if not extract_branch(ws.root, branch, Path(tmp)):
-                raise LabelspecError(
+                raise NotFoundError(
                     f"no branch {branch!r}: publish first (`labelspec site publish NAME`) or pass --folder"
                 )
             folder = Path(tmp)

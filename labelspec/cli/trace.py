@@ -92,7 +92,7 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
 
     result = impact(current_repo(), dataset, guideline, from_, to, list(by), preview, snapshot)
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
         return
     share = result.affected_labels / result.total_labels if result.total_labels else 0
     click.echo(

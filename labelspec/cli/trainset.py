@@ -77,7 +77,7 @@ def create_command(
         split=split, seed=seed, split_by=split_by, golden_into=golden_into, suspect=suspect,
     )  # fmt: skip
     if as_json:
-        write_json(made.to_dict())
+        write_json(made.to_json())
         return
     click.echo(
         f"Pinned training set {made.name}: {made.rows} label(s) on {made.items} item(s) of "
@@ -121,7 +121,7 @@ def show_command(name, as_json) -> None:
 
     found = get_trainset(current_repo(), name)
     if as_json:
-        write_json(found.to_dict())
+        write_json(found.to_json())
         return
     golden = (
         f"{found.golden_items} item(s) of {found.golden_set} in eval (--golden-into eval)"
@@ -187,7 +187,7 @@ def list_command(dataset, as_json) -> None:
 
     found = list_trainsets(current_repo(), dataset)
     if as_json:
-        write_json([t.to_dict() for t in found])
+        write_json([t.to_json() for t in found])
         return
     table(
         None,

@@ -5,7 +5,7 @@ import click
 from labelspec.cli.items import files_lines
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, write_json
-from labelspec.errors import LabelspecError
+from labelspec.errors import VerifyError
 from labelspec.labels.verify import verify
 from labelspec.transaction import recover
 from labelspec.upgrade import upgrade
@@ -30,11 +30,11 @@ def verify_command(dataset, as_json) -> None:
 
     report = verify(current_repo(), dataset)
     if as_json:
-        write_json(report.to_dict())
+        write_json(report.to_json())
     else:
         render(report)
     if not report.ok:
-        raise LabelspecError(f"verify found {len(report.problems)} problem(s)")
+        raise VerifyError(f"verify found {len(report.problems)} problem(s)")
 
 
 def render(report) -> None:
@@ -63,9 +63,7 @@ def recover_command(as_json) -> None:
       labelspec recover
     """
 
-    ws = current_repo()
-    with ws.lock():
-        done = recover(ws)
+    done = recover(current_repo())
     if as_json:
         write_json({"repaired": done})
     else:
@@ -90,7 +88,7 @@ def upgrade_command(as_json) -> None:
 
     result = upgrade(current_repo())
     if as_json:
-        write_json(result.to_dict())
+        write_json(result.to_json())
     else:
         for name, counts in result.datasets.items():
             click.echo(
@@ -114,6 +112,6 @@ def upgrade_command(as_json) -> None:
                     click.echo(f"{name}: {len(ids)} item file(s) {what}: {shown}")
         click.echo(f"commit {(result.commit or '')[:10]}")
     if not result.verify["ok"]:
-        raise LabelspecError(
+        raise VerifyError(
             "upgraded, but verify found problems: " + "; ".join(result.verify["problems"])
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from labelspec.engines.arrow import compacted_here, conform, local_paths, s3_filesystem, s3_options
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.store.manifest import Entry, Manifest, remote_settings
 from labelspec.store.schema import LABEL_SCHEMA
 
@@ -45,7 +45,7 @@ def spark_schema():
 def read(manifest: Manifest, spark, entries: list[Entry], remote=None, reader="auto"):
     """The rows of ``entries`` (batches or compacted parts) as one DataFrame."""
     if reader not in READERS:
-        raise LabelspecError(f"reader {reader!r}: choose one of {', '.join(READERS)}")
+        raise InputError(f"reader {reader!r}: choose one of {', '.join(READERS)}")
     schema = spark_schema()
     if not entries:
         return spark.createDataFrame([], schema)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
 from labelspec.lineage.trace import SEGMENT_BASE, suspect_classes, training_table, versions_between
 from labelspec.repo import Repo
@@ -251,7 +251,7 @@ def accuracy(
     from pyspark.sql import functions as F  # lazy: pyspark is optional
 
     if labels not in ("delivered", "current"):
-        raise LabelspecError(f"labels must be delivered or current, not {labels!r}")
+        raise InputError(f"labels must be delivered or current, not {labels!r}")
     if labels == "current":
         scored = _attributed(spark, manifest, current)
     else:

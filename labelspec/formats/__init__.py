@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 
 
 class Format(Protocol):
@@ -60,7 +60,7 @@ def get(name: str, writing: bool = False) -> Format:
 
     choices = EXPORT_FORMATS if writing else FORMATS
     if name not in choices:
-        raise LabelspecError(f"unknown format {name!r}: choose one of {', '.join(choices)}")
+        raise InputError(f"unknown format {name!r}: choose one of {', '.join(choices)}")
     return REGISTRY[name].load()
 
 
@@ -75,7 +75,7 @@ def read(name: str, path: Path, images_were: str | None = None) -> Any:
     if images_were is None:
         return reader(name)(path)
     if name != "coco":
-        raise LabelspecError(
+        raise InputError(
             f"--images-were applies to COCO files, which list images nobody annotated; {name} "
             "deliveries say "
             + {

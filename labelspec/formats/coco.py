@@ -22,12 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.formats.base import (
     TOOL_FIELDS,
     RowBuilder,
@@ -45,7 +46,7 @@ IMAGES_WERE = ("annotated", "all")  # which images the vendor was given: see the
 
 
 def read(path: Path, images_were: str = "annotated") -> Staged:
-    doc = load_json(path, "the labeling tool")
+    doc = _document(Path(path))
     missing = [
         key for key in SECTIONS if not isinstance(doc, dict) or not isinstance(doc.get(key), list)
     ]
@@ -53,7 +54,7 @@ def read(path: Path, images_were: str = "annotated") -> Staged:
         message = f"not COCO instances JSON: needs the lists {', '.join(SECTIONS)} (missing: {', '.join(missing)})"
         raise ProblemsError(f"{path}: not a COCO file", [Problem(message=message, file=str(path))])
     if images_were not in IMAGES_WERE:
-        raise LabelspecError(f"--images-were must be one of {', '.join(IMAGES_WERE)}")
+        raise InputError(f"--images-were must be one of {', '.join(IMAGES_WERE)}")
     rows = RowBuilder(path, "coco")
     categories = _index(rows, doc["categories"], "category", "name")
     images = _index(rows, doc["images"], "image", "file_name")
@@ -64,6 +65,41 @@ def read(path: Path, images_were: str = "annotated") -> Staged:
             annotated.add(_key(annotation.get("image_id")))
     _read_empty_answers(rows, doc["images"], images, annotated, images_were == "all")
     return rows.build()
+
+
+MAX_JSON_BYTES = 4 * 1024**3  # one instances file inside a zip; a bomb stops here
+
+
+def _document(path: Path) -> Any:
+    """The COCO document: the file, or the one instances JSON of a zip (what CVAT, Datumaro
+    and Label Studio download), read without unpacking it."""
+    if not zipfile.is_zipfile(path):
+        return load_json(path, "the labeling tool")
+    with zipfile.ZipFile(path) as archive:
+        found = [
+            m
+            for m in archive.infolist()
+            if m.filename.lower().endswith(".json")
+            and not m.is_dir()
+            and not m.filename.startswith("__MACOSX/")
+        ]
+        instances = [m for m in found if "instances" in m.filename.rsplit("/", 1)[-1]]
+        chosen = instances if len(instances) == 1 else found
+        if len(chosen) != 1:
+            listed = ", ".join(m.filename for m in found[:10]) or "none"
+            raise ProblemsError(
+                f"{path}: a COCO zip holds one annotations JSON",
+                [Problem(
+                    message=f"found {len(found)} JSON file(s) ({listed}): keep one instances "
+                    "file in the zip, or import the JSON itself",
+                    file=str(path),
+                )],
+            )  # fmt: skip
+        member = chosen[0]
+        if member.file_size > MAX_JSON_BYTES:
+            raise InputError(f"{path}: {member.filename} is over {MAX_JSON_BYTES:,} bytes")
+        raw = archive.read(member)
+    return load_json(Path(f"{path}!{member.filename}"), "the labeling tool", raw)
 
 
 def _read_empty_answers(
@@ -248,7 +284,7 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     """
 
     if spec.task == "ner":
-        raise LabelspecError(
+        raise InputError(
             f"{spec.guideline} is an ner guideline: COCO holds image labels (export as labelstudio or jsonl)"
         )
     category_ids = {cls.id: n for n, cls in enumerate(spec.classes, 1)}
@@ -257,7 +293,7 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     )
     unknown = sorted({r["class"] for r in rows if r["class"] is not None} - set(category_ids))
     if unknown:
-        raise LabelspecError(
+        raise InputError(
             f"labels use classes that {spec.guideline} {spec.version} does not have: {', '.join(unknown)} "
             "(export with the guideline version they were made under)"
         )
@@ -267,9 +303,7 @@ def write(labels: pa.Table, items: pa.Table, spec, out: Path, snapshot: str | No
     for label in rows:
         item = known.get(label["item_id"])
         if item is None:
-            raise LabelspecError(
-                f"item {label['item_id']} has labels but is not in the item manifest"
-            )
+            raise InputError(f"item {label['item_id']} has labels but is not in the item manifest")
         if label["item_id"] not in image_ids:
             image_ids[label["item_id"]] = len(image_ids) + 1
             images.append(
@@ -337,7 +371,7 @@ def _annotation(
     if spec.task == "detection":
         box = label["bbox"]
         if box is None:
-            raise LabelspecError(f"label {label['label_id']} of a detection guideline has no box")
+            raise InputError(f"label {label['label_id']} of a detection guideline has no box")
         found.update(
             bbox=[box["x"], box["y"], box["w"], box["h"]], area=box["w"] * box["h"], iscrowd=0
         )

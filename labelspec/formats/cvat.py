@@ -30,7 +30,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.formats.base import RowBuilder, Staged, attributes_json, tool_fields_json
 
 MEMBER = "annotations.xml"
@@ -57,13 +57,13 @@ def _open(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     try:
         is_zip = zipfile.is_zipfile(path)
     except OSError as exc:
-        raise LabelspecError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
     if not is_zip:
         try:
             with path.open("rb") as stream:
                 yield stream, str(path)
         except OSError as exc:
-            raise LabelspecError(f"cannot read {path}: {exc.strerror}") from None
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
         return
     try:
         archive = zipfile.ZipFile(path)

@@ -1,4 +1,7 @@
-"""Label Studio: read a JSON export into staged rows; write an import JSON and a labeling config.
+"""Label Studio: read a JSON export into staged rows; write an import JSON (tasks).
+
+The project around the tasks (its labeling config, image URLs, relabel links) is
+``labelspec.formats.labelstudio_config``.
 
 Reading keeps one staged row per class value:
 
@@ -39,16 +42,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
-from xml.sax.saxutils import quoteattr
+from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.errors import InputError, Problem, ProblemsError
+from labelspec.formats import labelstudio_min
 from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+from labelspec.formats.labelstudio_config import CONTROL, IMAGE, TEXT
 from labelspec.formats.text import load_json as load
-from labelspec.guideline.instructions import class_url, label_studio_hint, page_url
-from labelspec.site.safe import esc
 from labelspec.yamlio import atomic_write_text
 
 CLASS_CONTROLS = ("class", "label", "labels", "choice")
@@ -57,14 +59,12 @@ ATTRIBUTE_TYPES = ("choices", "textarea", "number", "rating")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 TIME_EXAMPLE = "an ISO 8601 time such as 2024-05-01T10:00:00Z"
 UPLOAD_PATH = re.compile(r".*/data/upload/\d+/([^/]+)")
-CONTROL, IMAGE, TEXT = "label", "image", "text"  # the names our labeling config uses
-REASON, GUIDE = "relabel_reason", "guideline"  # relabel tasks' data shown by the config
 
 
-def load_json(path: Path, tool: str) -> Any:
+def load_json(path: Path, tool: str, raw: bytes | None = None) -> Any:
     """The parsed document (see ``labelspec.formats.text.load_json``)."""
 
-    return load(path, tool)
+    return load(path, tool, raw)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -72,9 +72,11 @@ def load_json(path: Path, tool: str) -> Any:
 
 def read(path: Path) -> Staged:
     tasks = load_json(path, "Label Studio")
+    if labelstudio_min.is_min(tasks):
+        tasks = labelstudio_min.as_tasks(tasks)
     if not isinstance(tasks, list):
         problem = Problem(
-            message="expected a list of tasks (export the project as JSON, not JSON-MIN or CSV)",
+            message="expected a list of tasks (export the project as JSON or JSON-MIN, not CSV)",
             file=str(path),
         )
         raise ProblemsError(f"{path}: not a Label Studio JSON export", [problem])
@@ -229,13 +231,21 @@ def _labeler(value: Any) -> str | None:
     return str(value)
 
 
+def _result_id(result: dict) -> str | int | None:
+    """A result's region id; anything but text or a number ties it to no region."""
+    value = result.get("id")
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
 def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int, Any, dict]]:
     """(result index, result id, row fields) for every class value in one annotation."""
     # Per-region results share their region's id; anything that is not an attribute type is a region.
     region_ids = {
-        r.get("id")
+        _result_id(r)
         for r in results
-        if isinstance(r, dict) and r.get("type") not in ATTRIBUTE_TYPES and r.get("id") is not None
+        if isinstance(r, dict)
+        and r.get("type") not in ATTRIBUTE_TYPES
+        and _result_id(r) is not None
     }
     regions: list[tuple[int, dict]] = []
     region_attributes: dict[Any, dict[str, Any]] = defaultdict(dict)
@@ -251,13 +261,13 @@ def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int
             regions.append((index, result))
         elif kind not in ATTRIBUTE_TYPES:
             rows.skip(f"unsupported:{kind}")
-        elif result.get("id") in region_ids:
+        elif _result_id(result) in region_ids:
             try:
                 name, value = _attribute(result)
-                region_attributes[result["id"]][name] = value
+                region_attributes[_result_id(result)][name] = value
             except ValueError as exc:
                 rows.problem(rwhere, "value", str(exc))
-                broken.add(result["id"])
+                broken.add(_result_id(result))
         else:
             task_level.append((index, result))
 
@@ -273,15 +283,16 @@ def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int
             )
         found = []
         for index, result in regions:
-            if result.get("id") in broken:
+            region = _result_id(result)
+            if region is not None and region in broken:
                 continue
-            attributes = region_attributes.get(result.get("id"), {})
+            attributes = region_attributes.get(region, {}) if region is not None else {}
             try:
                 for fields in _region(result):
                     found.append(
                         (
                             index,
-                            result.get("id"),
+                            region,
                             {**fields, "attributes": attributes_json(attributes)},
                         )
                     )
@@ -320,7 +331,7 @@ def _classification(
         return []
     fields = {"attributes": attributes_json(attributes)}
     return (
-        [(class_index, class_result.get("id"), {**fields, "class": v}) for v in values]
+        [(class_index, _result_id(class_result), {**fields, "class": v}) for v in values]
         if ok
         else []
     )
@@ -452,72 +463,6 @@ def to_percent(
 
 # -- writing ------------------------------------------------------------------------------------
 
-_CONTROL_TAGS = {
-    "classification": ("Choices", "Choice", ' choice="single" showInline="true"'),
-    "multilabel": ("Choices", "Choice", ' choice="multiple" showInline="true"'),
-    "detection": ("RectangleLabels", "Label", ""),
-    "ner": ("Labels", "Label", ""),
-}
-
-
-def labeling_config(spec, site_url: str | None = None, relabel: bool = False) -> str:
-    """The labeling config XML for a spec: one control ``label`` whose values are the class ids,
-    with the class definitions as hints (linking each class to its page in the published
-    guideline when ``site_url`` is known), and one control per attribute named by its id.
-
-    ``relabel``: the tasks of a relabel plan, which carry ``relabel_reason`` and (with a
-    ``site_url``) ``guideline``, the links to each class's page: both are shown above the item."""
-
-    obj = TEXT if spec.task == "ner" else IMAGE
-    tag, child, options = _CONTROL_TAGS[spec.task]
-    lines = ["<View>"]
-    if relabel:
-        title = f"Relabel under {spec.title or spec.guideline} {spec.version}: why this item"
-        lines.append(f'  <Header value={quoteattr(title)} size="5"/>')
-        lines.append(f'  <Text name="{REASON}" value="${REASON}"/>')
-        if site_url:
-            lines.append(f'  <HyperText name="{GUIDE}" value="${GUIDE}" inline="true"/>')
-    if obj == TEXT:
-        lines.append(f'  <Text name="{TEXT}" value="$text"/>')
-    else:
-        lines.append(f'  <Image name="{IMAGE}" value="$image"/>')
-    lines.append(f'  <{tag} name="{CONTROL}" toName="{obj}"{options}>')
-    for cls in spec.classes:
-        hint = label_studio_hint(spec, cls, site_url)
-        lines.append(f"    <{child} value={quoteattr(cls.id)} hint={quoteattr(hint)}/>")
-    lines.append(f"  </{tag}>")
-    lines += _attribute_controls(spec, obj)
-    lines.append("</View>")
-    return "\n".join(lines) + "\n"
-
-
-def _attribute_controls(spec, obj: str) -> list[str]:
-    found: dict[str, tuple[Any, list[str]]] = {}
-    for cls in spec.classes:
-        for attr in cls.attributes:
-            found.setdefault(attr.id, (attr, []))[1].append(cls.id)
-    lines = []
-    for attr_id, (attr, classes) in found.items():
-        if attr_id in (CONTROL, IMAGE, TEXT, REASON, GUIDE):
-            raise LabelspecError(
-                f"attribute id {attr_id!r} clashes with a Label Studio control name; rename the attribute"
-            )
-        if spec.task in ("detection", "ner"):
-            when = f' perRegion="true" visibleWhen="region-selected" whenLabelValue={quoteattr(",".join(classes))}'
-        else:
-            when = f' visibleWhen="choice-selected" whenTagName="{CONTROL}" whenChoiceValue={quoteattr(",".join(classes))}'
-        lines.append(f"  <Header value={quoteattr(attr.name or attr.id)}/>")
-        if attr.type == "text":
-            lines.append(f'  <TextArea name="{attr.id}" toName="{obj}" maxSubmissions="1"{when}/>')
-            continue
-        lines.append(
-            f'  <Choices name="{attr.id}" toName="{obj}" choice="single" showInline="true"{when}>'
-        )
-        for value in attr.values or ["true", "false"]:
-            lines.append(f"    <Choice value={quoteattr(value)}/>")
-        lines.append("  </Choices>")
-    return lines
-
 
 def write(
     labels: pa.Table,
@@ -549,7 +494,7 @@ def write(
     for item_id in sorted(by_item):
         item = known.get(item_id)
         if item is None:
-            raise LabelspecError(f"item {item_id} has labels but is not in the item manifest")
+            raise InputError(f"item {item_id} has labels but is not in the item manifest")
         task: dict[str, Any] = {
             "data": task_data(item, spec, image_source),
             "meta": {"labelspec": []},
@@ -600,7 +545,7 @@ def _entry(group, item, spec, snapshot, as_predictions, index, times, completed_
         labeler = group[0]["labeler_id"]
         if labeler not in completed_by:
             known = ", ".join(sorted(completed_by)) or "none"
-            raise LabelspecError(
+            raise InputError(
                 f"labeler {labeler} is not in the labeler map (mapped: {known}); add a line "
                 f"`<Label Studio user id>,{labeler}` (Label Studio -> Organization lists the users)"
             )
@@ -615,47 +560,6 @@ def task_data(item: dict, spec, image_source: Callable[[dict], str] | None = Non
         return {TEXT: item.get("text"), "item_id": item["item_id"]}
     image = image_source(item) if image_source else None
     return {IMAGE: image or item.get("path") or item.get("uri"), "item_id": item["item_id"]}
-
-
-def image_sources(root: Path, url_template: str | None = None, local_files: Path | None = None):
-    """``image_source`` for ``write``: ``url_template`` with ``{path}`` (the item's workspace
-    path, URL-quoted), ``{item_id}`` and ``{name}``; or Label Studio's local-files URL
-    ``/data/local-files/?d=<path under the document root>``. None when neither is given."""
-
-    if url_template and local_files is not None:
-        raise LabelspecError("give either --image-url or --labelstudio-local-files, not both")
-    if url_template:
-        unknown = set(re.findall(r"{([^{}]*)}", url_template)) - {"path", "item_id", "name"}
-        if unknown or "{" not in url_template:
-            raise LabelspecError(
-                f"--image-url {url_template!r}: use {{path}}, {{item_id}} or {{name}}, e.g. http://files.example.com/{{path}}"
-            )
-
-        def from_template(item: dict) -> str:
-            path = item.get("path") or ""
-            return url_template.format(
-                path=quote(path), item_id=quote(item["item_id"]), name=quote(Path(path).name)
-            )
-
-        return from_template
-    if local_files is None:
-        return None
-    document_root = Path(local_files).resolve()
-
-    def local(item: dict) -> str:
-        if not item.get("path"):
-            return item.get("uri")
-        full = (root / item["path"]).resolve()
-        try:
-            relative = full.relative_to(document_root)
-        except ValueError:
-            raise LabelspecError(
-                f"item {item['item_id']} ({item['path']}) is not under the Label Studio document "
-                f"root {document_root}: give --labelstudio-local-files a folder that holds it"
-            ) from None
-        return f"/data/local-files/?d={quote(relative.as_posix())}"
-
-    return local
 
 
 def _result(group: list[dict], item: dict, spec) -> list[dict]:
@@ -682,7 +586,7 @@ def _result(group: list[dict], item: dict, spec) -> list[dict]:
         extra: dict[str, Any] = {"to_name": obj}
         shape = "span" if spec.task == "ner" else "bbox"
         if label[shape] is None:
-            raise LabelspecError(f"label {region_id} of a {spec.task} guideline has no {shape}")
+            raise InputError(f"label {region_id} of a {spec.task} guideline has no {shape}")
         if spec.task == "ner":
             span = label["span"]
             text = (item.get("text") or "")[span["start"] : span["end"]]
@@ -696,7 +600,7 @@ def _result(group: list[dict], item: dict, spec) -> list[dict]:
         else:
             width, height = item.get("width"), item.get("height")
             if not width or not height:
-                raise LabelspecError(
+                raise InputError(
                     f"item {item['item_id']} has no width/height: Label Studio boxes need them (re-register the item)"
                 )
             box = label["bbox"]
@@ -738,17 +642,3 @@ def _attribute_results(result_id: str, attributes: dict, spec, extra: dict) -> l
 
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def guideline_links(spec, site_url: str | None) -> str:
-    """HTML for a relabel task's ``guideline``: each class linked to its page in the published
-    version (empty without a site URL: relative links lead nowhere inside Label Studio)."""
-
-    if not site_url:
-        return ""
-    links = " · ".join(
-        f'<a href="{esc(class_url(site_url, spec, c))}" target="_blank" rel="noopener">{esc(c.name)}</a>'
-        for c in spec.classes
-    )
-    whole = esc(page_url(site_url, spec.guideline, spec.version))
-    return f'Guideline {esc(spec.version)}: {links} (<a href="{whole}" target="_blank" rel="noopener">all</a>)'

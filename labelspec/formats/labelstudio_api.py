@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.errors import ToolError as LabelStudioError
 
 TOKEN_ENV = ("LABELSPEC_LABEL_STUDIO_TOKEN", "LABEL_STUDIO_TOKEN", "LABEL_STUDIO_API_KEY")
@@ -51,13 +51,13 @@ def token_for(url: str) -> str:
         try:
             config = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise LabelspecError(f"{path}: not valid TOML: {exc}") from exc
+            raise InputError(f"{path}: not valid TOML: {exc}") from exc
         section = config.get("labelstudio") or {}
         server = section.get(url.rstrip("/")) or section.get(url) or {}
         token = (server.get("token") if isinstance(server, dict) else None) or section.get("token")
         if isinstance(token, str) and token.strip():
             return token.strip()
-    raise LabelspecError(
+    raise InputError(
         f"no Label Studio token for {url}: set LABELSPEC_LABEL_STUDIO_TOKEN (Label Studio: "
         f"Account & Settings -> Personal Access Token or Legacy Token) or add it to {path} under [labelstudio]"
     )
@@ -69,7 +69,7 @@ class Client:
     def __init__(self, url: str, token: str):
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise LabelspecError(
+            raise InputError(
                 f"--labelstudio {url!r}: give the server's URL, e.g. http://localhost:8080"
             )
         self.url = url.rstrip("/")
@@ -129,6 +129,24 @@ class Client:
             raise LabelStudioError(
                 f"Label Studio {method} {path}: the answer is not JSON (is {self.url} a Label Studio server?)"
             ) from None
+
+    def image_status(self, url: str) -> tuple[int | None, str]:
+        """(HTTP status, reason) of fetching a task's image as the labeling screen would: a
+        path on this server (local files, uploads) with the token, any other URL as it is."""
+        own = url.startswith("/")
+        headers = {"Authorization": self._authorization()} if own else {}
+        req = urllib.request.Request(self.url + url if own else url, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT_S) as response:
+                response.read(64)
+                return response.status, "ok"
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.reason
+        except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
+            return None, str(getattr(exc, "reason", exc))
+
+    def delete_project(self, project_id: int) -> None:
+        self.request("DELETE", f"/api/projects/{int(project_id)}")
 
     # -- the calls labelspec makes ------------------------------------------------------------
     def project(self, project_id: int) -> dict | None:

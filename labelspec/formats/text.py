@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.errors import InputError, Problem, ProblemsError
 
 MAX_DEPTH = 64  # deeper JSON is not a labeling export, and would exhaust the parser's stack
 BOMS = [
@@ -48,18 +48,20 @@ def encoding_of(path: Path, head: bytes) -> str:
     return "utf-8"
 
 
-def read_text(path: Path, tool: str) -> tuple[str, str | None]:
-    """The file's text and a note when it was not plain UTF-8 (a BOM said UTF-16, say)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LabelspecError(f"cannot read {path}: {exc.strerror}") from None
+def read_text(path: Path, tool: str, raw: bytes | None = None) -> tuple[str, str | None]:
+    """The file's text and a note when it was not plain UTF-8 (a BOM said UTF-16, say).
+    ``raw``: the bytes already read (a member of an archive ``path`` names)."""
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
     kind = _kind(raw[:4])
     if kind:
         raise refuse(
             path,
             f"{kind}, not text",
-            f"this is {kind}: extract the export inside it (or use a format that reads archives: cvat, yolo)",
+            f"this is {kind}: extract the export inside it (or use a format that reads archives: coco, cvat, yolo)",
         )
     encoding = encoding_of(path, raw[:4])
     try:
@@ -107,9 +109,9 @@ def _depth(text: str) -> int:
     return deepest
 
 
-def load_json(path: Path, tool: str) -> Any:
+def load_json(path: Path, tool: str, raw: bytes | None = None) -> Any:
     """The parsed document, or a ProblemsError that points at the line and column."""
-    text, _note = read_text(path, tool)
+    text, _note = read_text(path, tool, raw)
     if text.lstrip()[:1] not in ("{", "["):
         first = text.lstrip().splitlines()[0][:80] if text.strip() else ""
         hint = (

@@ -45,7 +45,7 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec import yamlio
-from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.errors import ConflictError, InputError, NotFoundError, Problem, ProblemsError
 from labelspec.formats.base import RowBuilder, Staged
 
 NAMES_FILES = ("data.yaml", "data.yml", "classes.txt", "obj.names")
@@ -100,7 +100,7 @@ def _open(path: Path) -> Iterator[_Tree]:
         message = "expected a YOLO export: its folder, its zip, or its data.yaml, classes.txt or obj.names"
         raise _refuse(path, "not a YOLO export", message)
     else:
-        raise LabelspecError(f"{path}: no such file or folder")
+        raise NotFoundError(f"{path}: no such file or folder")
 
 
 def _in_export(path: Path) -> bool:
@@ -128,7 +128,7 @@ def _folder(root: Path) -> _Tree:
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
-            raise LabelspecError(f"cannot read {folder}: {exc.strerror}") from None
+            raise InputError(f"cannot read {folder}: {exc.strerror}") from None
         for entry in entries:
             rel = prefix + entry.name
             if _skipped(rel):
@@ -144,7 +144,7 @@ def _folder(root: Path) -> _Tree:
             with open(target, "rb") as handle:
                 data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            raise LabelspecError(f"cannot read {target}: {exc.strerror}") from None
+            raise InputError(f"cannot read {target}: {exc.strerror}") from None
         if len(data) > MAX_FILE_BYTES:
             raise _refuse(target, "file too large", _too_large(rel))
         return data
@@ -641,7 +641,7 @@ def write(
     spec, an item has no size or two items would share a label file."""
     out = Path(out)
     if spec.task != "detection":
-        raise LabelspecError(
+        raise InputError(
             f"{spec.guideline} is a {spec.task} guideline: YOLO holds the boxes of a detection "
             "guideline (export as coco, labelstudio or jsonl)"
         )
@@ -651,16 +651,16 @@ def write(
     )
     unknown = sorted({r["class"] for r in rows if r["class"] is not None} - set(index))
     if unknown:
-        raise LabelspecError(
+        raise InputError(
             f"labels use classes that {spec.guideline} {spec.version} does not have: {', '.join(unknown)} "
             "(export with the guideline version they were made under)"
         )
     known = {r["item_id"]: r for r in items.to_pylist()}
     files = _label_lines(rows, known, index)
     if out.exists() and not out.is_dir():
-        raise LabelspecError(f"{out} is a file: --out names a folder for a YOLO dataset")
+        raise InputError(f"{out} is a file: --out names a folder for a YOLO dataset")
     if out.is_dir() and any(out.iterdir()) and not _ours(out):
-        raise LabelspecError(
+        raise ConflictError(
             f"{out} is not empty and holds no labelspec YOLO export: choose a new or empty folder"
         )
     lists = _split_lists(files, splits) if splits is not None else {}
@@ -689,7 +689,7 @@ def write(
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
-        raise LabelspecError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
     return sum(len(lines) for _, lines, _ in files.values())
 
 
@@ -716,17 +716,17 @@ def _label_lines(
         item_id = label["item_id"]
         item = items.get(item_id)
         if item is None:
-            raise LabelspecError(f"item {item_id} has labels but is not in the item manifest")
+            raise InputError(f"item {item_id} has labels but is not in the item manifest")
         width, height = item.get("width"), item.get("height")
         if not width or not height:
             sizeless.append(item_id)
             continue
         if label["bbox"] is None and label["class"] is not None:
-            raise LabelspecError(f"label {label['label_id']} of a detection guideline has no box")
+            raise InputError(f"label {label['label_id']} of a detection guideline has no box")
         name = _image_name(item)
         path = _label_paths("images/" + name)[0]
         if owner.setdefault(path, item_id) != item_id:
-            raise LabelspecError(
+            raise InputError(
                 f"items {owner[path]} and {item_id} would share {path}: YOLO pairs an image "
                 "with its labels by name without the suffix (register one under another id)"
             )
@@ -737,7 +737,7 @@ def _label_lines(
         lines.append(f"{index[label['class']]} {' '.join(_fraction(v) for v in (cx, cy, w, h))}\n")
     if sizeless:
         listed = ", ".join(sorted(set(sizeless))[:5])
-        raise LabelspecError(
+        raise InputError(
             f"{len(set(sizeless))} labeled item(s) have no width and height ({listed}): YOLO boxes "
             "are fractions of the image size (register the items from their files, or give width "
             "and height in the items manifest)"

@@ -29,7 +29,7 @@ class Scope:
     rule: str
     where: Selector
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "where": self.where.model_dump(exclude_defaults=True)}
 
 
@@ -51,7 +51,7 @@ def merge_scopes(
 
 @dataclass
 class SpecDiff:
-    """A structured diff; ``to_dict`` gives the JSON contract of ``guideline diff``."""
+    """A structured diff; ``to_json`` gives the JSON contract of ``guideline diff``."""
 
     from_version: str
     to_version: str
@@ -147,7 +147,7 @@ class SpecDiff:
             return "minor", "the decision tree changed"
         return "patch", "only examples, names, synonyms or prose changed"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "from": self.from_version,
             "to": self.to_version,
@@ -163,7 +163,7 @@ class SpecDiff:
             "affects_declared": sorted(self.declared_affects),
             "affects_detected": self.detected_affects,
             "affects_scoped": {
-                class_id: [s.to_dict() for s in scopes]
+                class_id: [s.to_json() for s in scopes]
                 for class_id, scopes in sorted(self.scopes().items())
                 if scopes is not None
             },

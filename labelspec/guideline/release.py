@@ -16,6 +16,7 @@ from labelspec.guideline.check import check_guideline
 from labelspec.guideline.diff import BUMP_RANK, SpecDiff
 from labelspec.guideline.releases import (
     diff,
+    digest_files,
     releases,
     spec_at,
     tag_name,
@@ -43,7 +44,7 @@ class ReleaseResult:
     diff: SpecDiff | None
     warnings: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "guideline": self.guideline,
             "version": self.version,
@@ -51,7 +52,7 @@ class ReleaseResult:
             "tag": self.tag,
             "commit": self.commit,
             "digest": self.digest,
-            "diff": self.diff.to_dict() if self.diff else None,
+            "diff": self.diff.to_json() if self.diff else None,
             "warnings": self.warnings,
         }
 
@@ -122,7 +123,27 @@ def tag_current(ws: Repo, name: str, message: str | None = None) -> ReleaseResul
     return result
 
 
-def _tag_declared(ws: Repo, name: str, spec: Spec, tx, message: str | None) -> ReleaseResult:
+def tag_written(ws: Repo, name: str, tx) -> ReleaseResult:
+    """Tag the version a guideline written inside the caller's transaction declares (``init``'s
+    template): the tag lands with that transaction's one commit."""
+
+    report = check_guideline(ws, name)
+    if report.errors:
+        raise ReleaseError(f"{report.spec_file}: {report.errors[0]} (please report this)")
+    # git tracks none of the new files before the commit: the digest is of those the
+    # transaction writes there
+    prefix = ws.relpath(ws.guideline_dir(name)) + "/"
+    written = {
+        entry["path"].removeprefix(prefix): (ws.root / entry["path"]).read_bytes()
+        for entry in tx.journal.paths
+        if entry["path"].startswith(prefix) and entry["commit"]
+    }
+    return _tag_declared(ws, name, report.spec, tx, None, digest_files(written))
+
+
+def _tag_declared(
+    ws: Repo, name: str, spec: Spec, tx, message: str | None, digest: str | None = None
+) -> ReleaseResult:
     """Tag ``spec.version`` as it is in the working tree (inside the caller's transaction)."""
     tag = tag_name(name, spec.version)
     if tx.git.tag_exists(tag):
@@ -130,7 +151,7 @@ def _tag_declared(ws: Repo, name: str, spec: Spec, tx, message: str | None) -> R
             f"tag {tag} already exists: {name} {spec.version} is released; to release new "
             f"edits, add a `{UNRELEASED}` entry and `labelspec guideline release {name} --bump ...`"
         )
-    digest = working_digest(ws, name)
+    digest = digest or working_digest(ws, name)
     tx.tag(tag, _tag_message(_release_record(spec, spec.version, digest), message))
     return ReleaseResult(name, spec.version, None, tag, "", digest, None)
 

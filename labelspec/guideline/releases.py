@@ -94,7 +94,7 @@ class Release:
     def digest(self) -> str | None:
         return self.record.get("digest")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "tag": self.tag, "commit": self.commit, **self.record}
 
 

@@ -107,7 +107,7 @@ class Review:
     retraining: list[Retraining] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the labels the impact counts
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items() if k != "data"}
@@ -297,7 +297,7 @@ def _impact(ws: Repo, dataset: str, name: str, labels: Revision) -> DatasetImpac
                 count * lead / 3600 if lead is not None else None,
             )
         )
-    return DatasetImpact(dataset, found.to_dict(), sources)
+    return DatasetImpact(dataset, found.to_json(), sources)
 
 
 def _recorded_rates(ws: Repo, dataset: str, name: str, snapshot: str) -> dict[str, tuple]:

@@ -31,7 +31,7 @@ class Written:
     images: int
     text: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"path": str(self.path) if self.path else None, "images": self.images}
 
 

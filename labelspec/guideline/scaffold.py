@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.errors import ConflictError, InputError, WorkspaceError
 from labelspec.guideline.check import check_guideline
 from labelspec.guideline.release import FIRST_VERSION, PLACEHOLDER, placeholders
 from labelspec.guideline.releases import releases
@@ -54,7 +54,7 @@ class NewGuideline:
     placeholders: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what `check` says about the new spec
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "guideline": self.guideline,
             "task": self.task,
@@ -86,7 +86,7 @@ def parse_classes(text: str | list[str], task: str) -> list[str]:
             f"a {task} guideline needs at least {least} class{'es' if least > 1 else ''}"
         )
     if problems:
-        raise LabelspecError(
+        raise InputError(
             f"--classes {','.join(ids) or '(none)'}: {'; '.join(problems)} (class ids are "
             "lower-case letters, digits, '-' and '_', comma-separated: --classes school_bus,pickup_truck)"
         )
@@ -171,12 +171,12 @@ def new_guideline(
 ) -> NewGuideline:
     """Write ``guidelines/NAME/`` (spec.yaml, docs/index.md, examples/) and commit it."""
     if not NAME.match(name):
-        raise LabelspecError(
+        raise InputError(
             f"guideline name {name!r}: use lower-case letters, digits, '-' and '_' "
             "(at most 64, starting with a letter or digit), e.g. school-buses"
         )
     if task not in TASKS:
-        raise LabelspecError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
+        raise InputError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
     ids = parse_classes(classes, task)
     title = (title or display(name)).strip()
     folder = ws.guideline_dir(name)
@@ -188,7 +188,7 @@ def new_guideline(
         files[folder / "examples" / "README.md"] = examples_text(name)
     with transaction(ws, f"guideline new: {name} ({task}: {', '.join(ids)})") as tx:
         if folder.exists() and any(folder.iterdir()):
-            raise WorkspaceError(
+            raise ConflictError(
                 f"{ws.relpath(folder)} exists; choose another name (or `labelspec guideline "
                 f"remove {name}` first)"
             )
@@ -203,7 +203,7 @@ def new_guideline(
             tx.write_text(path, text)
         report = check_guideline(ws, name)
         if report.errors:  # a bug here, never the user's: say so rather than commit it
-            raise LabelspecError(
+            raise InputError(
                 "the new spec does not pass `labelspec check` (please report this): "
                 + "; ".join(str(p) for p in report.errors[:5])
             )
@@ -226,7 +226,7 @@ class RemovedGuideline:
     tags: list[str]  # release tags deleted with it (none had left this clone)
     commit: str | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "guideline": self.guideline,
             "files": self.files,

@@ -23,7 +23,7 @@ from typing import Any
 
 from labelspec.guideline.spec import Scalar, Selector
 
-# Equal to labels.validate.BOX_TOLERANCE_PX (a test pins it): tools round box corners, so half
+# Equal to labels.checks.BOX_TOLERANCE_PX (a test pins it): tools round box corners, so half
 # a pixel past an edge is still inside, and half a pixel from it is at the border.
 BORDER_TOLERANCE_PX = 0.5
 

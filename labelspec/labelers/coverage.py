@@ -105,7 +105,7 @@ class StatusRow:
             return "train"
         return "ok" if self.covered else "retrain"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "labeler": self.labeler,
             "vendor": self.vendor,

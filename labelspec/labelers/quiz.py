@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.diff import diff_class
 from labelspec.guideline.releases import diff, get_release, releases, spec_at
 from labelspec.labelers import box_questions
@@ -61,7 +61,7 @@ class QuizResult:
     examples: list[str] = field(default_factory=list)
     boxes: int = 0  # box questions (detection: which drawn box is right, is this box right)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "quiz": self.quiz_id,
             "guideline": self.guideline,
@@ -150,13 +150,13 @@ def build_quiz(
     ``changed_since``: draw only questions about the classes that changed since that release
     (a retraining quiz), at least one about each of them."""
     if n < 1:
-        raise LabelspecError("--n must be at least 1")
+        raise InputError("--n must be at least 1")
     out, key = (
         Path(out).resolve(),
         Path(key).resolve() if key else key_path_for(Path(out).resolve()),
     )
     if out in key.parents:
-        raise LabelspecError(
+        raise InputError(
             f"--key {key} is inside {out}, the folder labelers get; put the answer key elsewhere"
         )
     if version is None:
@@ -175,7 +175,7 @@ def build_quiz(
         get_release(ws, guideline, changed_since)
         cover, picked = _changed(ws, guideline, spec, release.commit, changed_since, version)
         if not cover and not picked:
-            raise LabelspecError(
+            raise InputError(
                 f"no class, rule or example of {guideline} changed between {changed_since} and "
                 f"{version}: a quiz on the whole guideline needs no --changed-since"
             )
@@ -186,7 +186,7 @@ def build_quiz(
     chosen = _pick(hard, easy, n, seed, cover, picked)
     if not chosen:
         what = f"of {', '.join(cover)}" if cover else "to build a quiz from"
-        raise LabelspecError(f"guideline {guideline} {version} has no examples {what}")
+        raise InputError(f"guideline {guideline} {version} has no examples {what}")
     options = list(spec.class_ids) + (
         [NONE_OPTION] if any(q["answer"] == NONE_OPTION and q["box"] is None for q in hard) else []
     )
@@ -432,7 +432,7 @@ class GradeResult:
     def score(self) -> float:
         return self.correct / self.total
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "quiz": self.quiz_id,
             "labeler": self.labeler,
@@ -465,7 +465,7 @@ def _load_key(path: Path) -> dict[str, Any]:
             f"{path}: no answer key here (give the quiz folder or its key)"
         ) from exc
     except json.JSONDecodeError as exc:
-        raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
 
 
 def _load_answers(path: Path) -> tuple[str | None, str | None, dict[str, str]]:
@@ -477,7 +477,7 @@ def _load_answers(path: Path) -> tuple[str | None, str | None, dict[str, str]]:
     if path.suffix.lower() == ".csv":
         rows = list(csv.DictReader(text.splitlines()))
         if rows and not {"question", "answer"} <= set(rows[0]):
-            raise LabelspecError(f"{path}: a CSV of answers needs the columns question,answer")
+            raise InputError(f"{path}: a CSV of answers needs the columns question,answer")
         return (
             None,
             None,
@@ -486,13 +486,13 @@ def _load_answers(path: Path) -> tuple[str | None, str | None, dict[str, str]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):
         labeler = data.get("labeler")
         return data.get("quiz"), str(labeler) if labeler else None, _given(data["answers"])
     if isinstance(data, dict):
         return None, None, _given(data)
-    raise LabelspecError(
+    raise InputError(
         f'{path}: expected {{"quiz": ..., "labeler": ..., "answers": {{question: answer}}}}'
     )
 
@@ -517,29 +517,27 @@ def grade(
     key = _load_key(quiz)
     quiz_in_answers, labeler_in_answers, given = _load_answers(answers)
     if quiz_in_answers and quiz_in_answers != key["quiz"]:
-        raise LabelspecError(
+        raise InputError(
             f"{answers} answers quiz {quiz_in_answers}, but the key is for {key['quiz']}"
         )
     if labeler and labeler_in_answers and labeler != labeler_in_answers:
-        raise LabelspecError(
+        raise InputError(
             f"{answers} was saved by {labeler_in_answers}, not {labeler}; grade it as "
             f"{labeler_in_answers} (or leave out --labeler)"
         )
     labeler = labeler or labeler_in_answers
     if not labeler:
-        raise LabelspecError(
+        raise InputError(
             f"{answers} does not say who answered; give --labeler ID (files the quiz page saves carry it)"
         )
     expected = {q["id"]: q["answer"] for q in key["questions"]}
     unknown = sorted(set(given) - set(expected))
     if unknown:
-        raise LabelspecError(
-            f"{answers}: questions not in quiz {key['quiz']}: {', '.join(unknown)}"
-        )
+        raise InputError(f"{answers}: questions not in quiz {key['quiz']}: {', '.join(unknown)}")
     unanswered = [qid for qid in expected if qid not in given]
     if unanswered and not incomplete:
         listing = ", ".join(unanswered[:10]) + (" ..." if len(unanswered) > 10 else "")
-        raise LabelspecError(
+        raise InputError(
             f"{answers} answers {len(expected) - len(unanswered)} of {len(expected)} questions "
             f"(unanswered: {listing}); have {labeler} finish the quiz, or grade it as incomplete "
             "with --incomplete (unanswered questions count as wrong)"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import ConflictError, InputError, NotFoundError
 from labelspec.labelers.events import dumps, read_lines
 from labelspec.repo import Repo
 from labelspec.transaction import transaction
@@ -41,16 +41,16 @@ class Roster:
 
 def validate_labeler_id(labeler_id: str) -> None:
     if "@" in labeler_id:
-        raise LabelspecError(
+        raise InputError(
             f"{labeler_id!r} looks like an e-mail address; labeler ids are pseudonymous "
             "(for example vendor-a-017): keep personal data out of the repository"
         )
     if any(ch.isspace() for ch in labeler_id):
-        raise LabelspecError(
+        raise InputError(
             f"{labeler_id!r} contains spaces; use a pseudonymous id such as vendor-a-017"
         )
     if not LABELER_ID.match(labeler_id):
-        raise LabelspecError(
+        raise InputError(
             f"{labeler_id!r} is not a valid labeler id: use letters, digits, '.', '_' and '-' (at most 64)"
         )
 
@@ -66,7 +66,7 @@ def _load_roster(ws: Repo) -> Roster:
     for number, event in sorted(events, key=lambda e: (str(e[1].get("at", "")), e[0])):
         kind, labeler_id = event.get("event"), event.get("id")
         if not labeler_id or kind not in ("add", "deactivate", "activate"):
-            raise LabelspecError(f"{ROSTER}:{number}: not a roster event: {dumps(event)}")
+            raise InputError(f"{ROSTER}:{number}: not a roster event: {dumps(event)}")
         known = roster.labelers.get(labeler_id)
         if kind == "add":
             if known is None:
@@ -111,10 +111,10 @@ def add_labeler(ws: Repo, labeler_id: str, vendor: str, team: str | None = None)
 
     validate_labeler_id(labeler_id)
     if not vendor.strip():
-        raise LabelspecError("--vendor must not be empty")
+        raise InputError("--vendor must not be empty")
     with transaction(ws, f"labelspec: add labeler {labeler_id} ({vendor})") as tx:
         if labeler_id in load_roster(ws).labelers:
-            raise LabelspecError(f"labeler {labeler_id!r} already exists in {ROSTER}")
+            raise ConflictError(f"labeler {labeler_id!r} already exists in {ROSTER}")
         tx.append_line(ws.root / ROSTER, _event("add", labeler_id, vendor=vendor, team=team))
     return Labeler(id=labeler_id, vendor=vendor, team=team, active=True, added=dt.date.today())
 
@@ -125,7 +125,7 @@ def set_active(ws: Repo, labeler_id: str, active: bool) -> Labeler:
     with transaction(ws, f"labelspec: {verb} labeler {labeler_id}") as tx:
         labeler = get_labeler(ws, labeler_id)
         if labeler.active == active:
-            raise LabelspecError(
+            raise ConflictError(
                 f"labeler {labeler_id!r} is already {'active' if active else 'inactive'}"
             )
         tx.append_line(ws.root / ROSTER, _event(verb, labeler_id))

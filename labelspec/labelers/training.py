@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from labelspec.errors import LabelspecError, WorkspaceError
+from labelspec.errors import ConflictError, InputError, WorkspaceError
 from labelspec.guideline.releases import get_release
 from labelspec.labelers.events import dumps, read_lines
 from labelspec.labelers.roster import get_labeler
@@ -74,15 +74,13 @@ def record_training(
     """Append one training record (the labeler and the released version must exist)."""
 
     if not 0 <= score <= 1:
-        raise LabelspecError(
-            f"--score must be a fraction between 0 and 1 (got {score}); 92 % is 0.92"
-        )
+        raise InputError(f"--score must be a fraction between 0 and 1 (got {score}); 92 % is 0.92")
     verdict = "passed" if passed else "failed"
     message = f"labelspec: {labeler_id} {verdict} {guideline} v{version} ({method} {score:.0%})"
     with transaction(ws, message) as tx:
         labeler = get_labeler(ws, labeler_id)
         if not labeler.active:
-            raise LabelspecError(
+            raise ConflictError(
                 f"labeler {labeler_id!r} is inactive; reactivate it with `labelspec labeler activate {labeler_id}`"
             )
         get_release(ws, guideline, version)

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from labelspec import formats
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
+from labelspec.formats.labelstudio_config import image_sources, labeling_config
 from labelspec.guideline.instructions import published_url
 from labelspec.guideline.releases import spec_at
 from labelspec.labels.ingest import load_labeler_map
@@ -30,19 +31,26 @@ def export(
     resolve_method: str | None = None,
     min_confidence: float = 0.0,
     labeler_map: Path | str | None = None,
+    image_url: str | None = None,
+    local_files: Path | str | None = None,
 ) -> dict[str, Any]:
     """Write the current labels of a snapshot for a tool or a training job; with
     ``resolve_method``, one resolved label per item (``labelspec.resolve``).
 
     Label Studio also gets its labeling config beside ``out`` (``<stem>.labeling-config.xml``)
-    and, with ``labeler_map`` (the one imports use, tool user id -> labeler), ``completed_by``."""
+    and, with ``labeler_map`` (the one imports use, tool user id -> labeler), ``completed_by``;
+    ``image_url`` / ``local_files`` say where the server finds the images, as for ``relabel
+    plan``."""
 
     writer = formats.get(fmt, writing=True)
     out = Path(out)
     if labeler_map and fmt != "labelstudio":
-        raise LabelspecError(
-            "--labeler-map is for --format labelstudio (its completed_by user ids)"
+        raise InputError("--labeler-map is for --format labelstudio (its completed_by user ids)")
+    if (image_url or local_files is not None) and fmt != "labelstudio":
+        raise InputError(
+            "--image-url and --labelstudio-local-files are for --format labelstudio (task image URLs)"
         )
+    image_source = image_sources(ws.root, image_url, local_files)
     chosen = snapshot_at(ws, dataset, snapshot)
     if resolve_method:
         resolved = resolve(
@@ -60,8 +68,10 @@ def export(
     if fmt == "labelstudio":
         if labeler_map:
             extra["completed_by"] = _reversed_map(Path(labeler_map))
+        if image_source is not None:
+            extra["image_source"] = image_source
         config = out.parent / f"{out.stem}.labeling-config.xml"
-        atomic_write_text(config, writer.labeling_config(spec, published_url(ws)))
+        atomic_write_text(config, labeling_config(spec, published_url(ws)))
         files.append(str(config))
     count = writer.write(labels, items, spec, out, snapshot=chosen.name, **extra)
     return {

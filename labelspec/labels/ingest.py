@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError, NotFoundError, Problem
+from labelspec.errors import InputError, NotFoundError, Problem
 from labelspec.formats import read
 from labelspec.guideline.releases import parse_ref, resolve_ref
 from labelspec.labels.incremental import against_history
@@ -49,7 +49,7 @@ class ImportResult:
     dry_run: bool = False
     delivery: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
             "batch": self.batch_id,
@@ -76,6 +76,13 @@ def load_class_map(path: Path) -> dict[str, str]:
     return load_labeler_map(path, "class map", ("class", "class_id"), "tool class name, class id")
 
 
+def load_attribute_map(path: Path) -> dict[str, str]:
+    """A JSON object or a two-column CSV: the tool's attribute name -> attribute id."""
+    return load_labeler_map(
+        path, "attribute map", ("attribute", "attribute_id"), "tool attribute name, attribute id"
+    )
+
+
 def load_labeler_map(
     path: Path,
     what: str = "labeler map",
@@ -91,9 +98,9 @@ def load_labeler_map(
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+            raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
         if not isinstance(data, dict):
-            raise LabelspecError(f"{path}: a {what} is a JSON object {{{columns}}}")
+            raise InputError(f"{path}: a {what} is a JSON object {{{columns}}}")
         return {str(k): str(v) for k, v in data.items()}
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if (
@@ -105,7 +112,7 @@ def load_labeler_map(
         rows = rows[1:]  # a header row
     bad = [i for i, r in enumerate(rows, 1) if len(r) != 2]
     if bad:
-        raise LabelspecError(f"{path}: line {bad[0]}: a {what} CSV has two columns: {columns}")
+        raise InputError(f"{path}: line {bad[0]}: a {what} CSV has two columns: {columns}")
     return {r[0].strip(): r[1].strip() for r in rows}
 
 
@@ -211,6 +218,7 @@ def import_labels(
     dry_run: bool = False,
     class_map: Path | str | None = None,
     images_were: str | None = None,
+    attribute_map: Path | str | None = None,
 ) -> ImportResult:
     """Validate every label of an export, then write what it adds to the history (new and
     updated annotations) as one batch in one commit; ``dry_run`` only counts.
@@ -224,15 +232,15 @@ def import_labels(
         raise NotFoundError(f"{path}: no such file or folder")
     bound = dataset_guideline(ws, dataset)
     if parse_ref(guideline)[0] != bound:
-        raise LabelspecError(
+        raise InputError(
             f"dataset {dataset!r} is labeled under guideline {bound!r}, not {parse_ref(guideline)[0]!r}"
         )
     name, version = resolve_ref(ws, guideline)
     if not source.strip():
-        raise LabelspecError("--source (the vendor or tool the labels came from) must not be empty")
+        raise InputError("--source (the vendor or tool the labels came from) must not be empty")
     items = read_items(ws, dataset)
     if items.num_rows == 0:
-        raise LabelspecError(
+        raise InputError(
             f"dataset {dataset!r} has no items yet; register them with `labelspec items add {dataset} FOLDER`"
         )
     mapping = load_labeler_map(Path(labeler_map)) if labeler_map else None
@@ -249,17 +257,18 @@ def import_labels(
         labeler_map_file=str(labeler_map) if labeler_map else None,
         training_policy=ws.config.policies.training,
         class_map=load_class_map(Path(class_map)) if class_map else None,
+        attribute_map=load_attribute_map(Path(attribute_map)) if attribute_map else None,
         cost_per_label=None if cost_per_label is None else float(cost_per_label),
     )
     if cost_per_label is not None and cost_per_label < 0:
-        raise LabelspecError("--cost-per-label must not be negative")
+        raise InputError("--cost-per-label must not be negative")
     batch_id = new_batch_id()
     with progress(f"validating {path.name}"):
         checked = validate(ws, request, staged, batch_id, items)
     refuse_problems(path.name, staged, checked, "nothing was imported")
     if checked.rows.num_rows == 0:
         skipped = ", ".join(f"{n} {why}" for why, n in staged.skipped.items()) or "none"
-        raise LabelspecError(f"{path.name}: no labels to import (skipped: {skipped})")
+        raise InputError(f"{path.name}: no labels to import (skipped: {skipped})")
     result = ImportResult(
         dataset=dataset,
         batch_id="",
@@ -319,7 +328,7 @@ def rows_word(n: int) -> str:
 
 
 def problems_as_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
-    return [p.to_dict() for p in problems]
+    return [p.to_json() for p in problems]
 
 
 # ?* and not *: dulwich (which DVC asks) would match deliveries/ itself and skip the folder

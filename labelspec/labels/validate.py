@@ -23,13 +23,10 @@ from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import list_labelers
+from labelspec.labels.checks import found_by
 from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database
 from labelspec.store.schema import LABEL_SCHEMA
-
-BOX_TOLERANCE_PX = 0.5  # tools round box corners; half a pixel past the edge is still inside
-MAX_LEAD_TIME_S = 30 * 24 * 3600  # longer is a unit mistake, and would swamp every speed figure
-MAX_COST = 10_000  # per label
 
 
 @dataclass
@@ -47,6 +44,7 @@ class ImportRequest:
     plan_id: str | None = None  # a relabel merge: only the plan's items, only its version
     namespace: str | None = None  # what annotation keys are unique within [default: source]
     class_map: dict[str, str] | None = None  # the tool's class names -> class ids
+    attribute_map: dict[str, str] | None = None  # the tool's attribute names -> attribute ids
     plan_items: list[str] | None = None
     cost_per_label: float | None = None  # the cost of labels whose export carries none
 
@@ -216,7 +214,9 @@ def _without_tool_fields(spec: Spec | None, class_id: str, attributes: dict[str,
     return {k: v for k, v in attributes.items() if k in defined or k not in TOOL_FIELDS}
 
 
-def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
+def _attributes_table(con, specs: dict[str, Spec], renamed: dict[str, str]) -> pa.Table:
+    """Each distinct (version, class, attributes) checked once: the tool's names renamed
+    (``renamed``, the attribute map), tool fields dropped, values coerced, then validated."""
     combos = con.execute(
         'select distinct version, "class", attributes from r where attributes is not null and "class" is not null'
     ).fetchall()
@@ -236,6 +236,7 @@ def _attributes_table(con, specs: dict[str, Spec]) -> pa.Table:
         if not isinstance(parsed, dict):
             canonical, problem = None, "attributes must be a JSON object"
         else:
+            parsed = {renamed.get(key, key): value for key, value in parsed.items()}
             parsed = _without_tool_fields(spec, class_id, parsed)
             parsed = _coerce_attributes(spec, class_id, parsed)
             canonical = json.dumps(
@@ -339,183 +340,6 @@ cand as (
 select item_ref, item_ref_kind, arg_min(item_id, lvl) as item_id, arg_min(n, lvl) as n from cand group by all;
 """
 
-# (field, condition, message expression): each becomes one set-based query over all rows.
-_CHECKS = [
-    (
-        "item",
-        "r.item_ref is not null and r.item_id is null",
-        "'item ' || r.item_ref || ' is not registered in dataset ' || $dataset || ' (register it with `labelspec items add`)'",
-    ),
-    (
-        "item",
-        "r.item_matches > 1",
-        "'item reference ' || r.item_ref || ' matches ' || r.item_matches || ' items; use the item_id or the full path'",
-    ),
-    (
-        "labeler",
-        "r.labeler_id is null and $map_file is null",
-        "'no labeler: the file names none; pass --labeler ID or --labeler-map FILE'",
-    ),
-    (
-        "labeler",
-        "r.labeler_id is null and $map_file is not null",
-        "'tool user ' || coalesce(r.labeler_ref, '(none)') || ' is not in the labeler map ' || $map_file",
-    ),
-    (
-        "labeler",
-        "$roster and r.labeler_id is not null and r.ro_id is null",
-        "'unknown labeler ' || r.labeler_id || ' (add it with `labelspec labeler add ' || r.labeler_id || ' --vendor ' || $source || '`)'",
-    ),
-    (
-        "guideline_version",
-        "r.v_digest is null",
-        "'version ' || r.version || ' is not a release of ' || $guideline || ' (released: ' || r.v_known || ')'",
-    ),
-    (
-        "class",
-        'r.v_digest is not null and r."class" is not null and r.c_class_id is null',
-        "'unknown class ' || r.\"class\" || ' in ' || $guideline || ' ' || r.version || ' (known: ' || r.v_known || ')'",
-    ),
-    (
-        "bbox",
-        "r.bbox_units = 'yolo' and r.item_id is not null and (r.width is null or r.height is null)",
-        "'a YOLO box is relative to the image size, and item ' || r.item_id || ' has no width and height (register it from the file, or give width and height in the items manifest)'",
-    ),
-    (
-        "empty",
-        'r.empty and (r."class" is not null or r.bbox_x is not null or r.span_start is not null)',
-        "'an empty answer (\"no objects here\") has no class, box or span: give either the empty answer or the objects'",
-    ),
-    (
-        "empty",
-        "r.empty and r.v_task = 'classification'",
-        "'an empty answer (\"no objects here\") is no answer under ' || $guideline || ', a classification guideline: every item gets one class (cancel or skip the task in the tool instead)'",
-    ),
-    (
-        "empty",
-        "r.empty and r.attributes is not null and r.attributes <> '{}'",
-        "'an empty answer (\"no objects here\") carries no attributes'",
-    ),
-    (
-        "empty",
-        "r.empty and r.mx_objects is not null",
-        "'labeler ' || r.labeler_id || ' gave item ' || r.item_id || ' both an empty answer (\"no objects here\") and ' || r.mx_objects || ' object(s) in this delivery: keep one of them'",
-    ),
-    (
-        "bbox",
-        "r.v_task = 'detection' and r.bbox_x is null and r.item_id is not null and r.bbox_units is null and not coalesce(r.empty, false)",
-        "'a box [x, y, w, h] is required: ' || $guideline || ' is a detection guideline'",
-    ),
-    (
-        "bbox",
-        "r.bbox_x is not null and not (isfinite(r.bbox_x) and isfinite(r.bbox_y) and isfinite(r.bbox_w) and isfinite(r.bbox_h))",
-        "'box values must be finite numbers, got [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || ']'",
-    ),
-    (
-        "bbox",
-        "r.v_task = 'detection' and (r.bbox_w <= 0 or r.bbox_h <= 0)",
-        "'box width and height must be positive (got ' || r.bbox_w || ' x ' || r.bbox_h || ')'",
-    ),
-    (
-        "bbox",
-        f"r.v_task = 'detection' and r.bbox_w > 0 and r.bbox_h > 0 and (r.bbox_x < -{BOX_TOLERANCE_PX} or r.bbox_y < -{BOX_TOLERANCE_PX} "
-        f"or r.bbox_x + r.bbox_w > r.width + {BOX_TOLERANCE_PX} or r.bbox_y + r.bbox_h > r.height + {BOX_TOLERANCE_PX})",
-        "'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || '] is outside the ' || r.width || 'x' || r.height || ' image'",
-    ),
-    (
-        "bbox",
-        "r.v_task = 'detection' and r.c_min_box_px is not null and least(r.bbox_w, r.bbox_h) < r.c_min_box_px",
-        "'box is ' || r.bbox_w || 'x' || r.bbox_h || ' px, smaller than the ' || r.c_min_box_px || ' px minimum for ' || r.\"class\"",
-    ),
-    (
-        "bbox",
-        "r.v_task in ('classification', 'multilabel', 'ner') and r.bbox_x is not null",
-        "'a box was given but ' || $guideline || ' is a ' || r.v_task || ' guideline'",
-    ),
-    (
-        "span",
-        "r.v_task = 'ner' and r.span_start is null and r.item_id is not null and not coalesce(r.empty, false)",
-        "'a span [start, end] is required: ' || $guideline || ' is an ner guideline'",
-    ),
-    (
-        "span",
-        "r.v_task = 'ner' and r.span_start is not null and r.text_len is null and r.item_id is not null",
-        "'item ' || r.item_id || ' has no text to hold a span'",
-    ),
-    (
-        "span",
-        "r.v_task = 'ner' and r.span_start is not null and r.text_len is not null and (r.span_start < 0 or r.span_end <= r.span_start or r.span_end > r.text_len)",
-        "'span [' || r.span_start || ', ' || r.span_end || '] is outside the item''s text (' || r.text_len || ' characters)'",
-    ),
-    (
-        "span",
-        "r.v_task in ('classification', 'multilabel', 'detection') and r.span_start is not null",
-        "'a span was given but ' || $guideline || ' is a ' || r.v_task || ' guideline'",
-    ),
-    (
-        "class",
-        "r.v_task = 'classification' and r.group_size > 1 and r.item_id is not null and r.labeler_id is not null",
-        "'one annotation has ' || r.group_size || ' classes; ' || $guideline || ' is single-label classification'",
-    ),
-    (
-        "class",
-        "r.v_task = 'multilabel' and r.same_class > 1 and r.item_id is not null and r.labeler_id is not null",
-        "'class ' || r.\"class\" || ' is given twice in one annotation'",
-    ),
-    ("attributes", "r.a_problem is not null", "r.a_problem"),
-    (
-        "training",
-        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is not null",
-        "'labeler ' || r.labeler_id || ' was trained on ' || $guideline || ' ' || r.version || ' only on ' || r.cov_later_date || ', after this label (' || coalesce(r.created_at::DATE::VARCHAR, 'today') || '): a training covers the labels made on or after its date'",
-    ),
-    (
-        "training",
-        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is null",
-        "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || "
-        "case when $plan is not null then ' (a relabel merge always needs it: train them with `labelspec labeler quiz` / `labeler train`)' "
-        "else ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)' end",
-    ),
-    (
-        "created_at",
-        "r.created_at is not null and (not isfinite(r.created_at) or year(r.created_at) < 1990 "
-        "or r.created_at > now() + interval 2 days)",
-        "'must be a real time, not ' || r.created_at::VARCHAR || ' (a time in the past, ISO 8601 such as 2026-01-31T12:00:00Z)'",
-    ),
-    (
-        "lead_time_s",
-        "not isfinite(r.lead_time_s)",
-        "'must be a finite number of seconds, got ' || r.lead_time_s",
-    ),
-    ("lead_time_s", "r.lead_time_s < 0", "'must not be negative'"),
-    (
-        "lead_time_s",
-        f"isfinite(r.lead_time_s) and r.lead_time_s > {MAX_LEAD_TIME_S}",
-        "'is ' || r.lead_time_s || ' s, more than 30 days for one label: milliseconds given as seconds?'",
-    ),
-    ("cost", "not isfinite(r.cost)", "'must be a finite number, got ' || r.cost"),
-    ("cost", "r.cost < 0", "'must not be negative'"),
-    (
-        "cost",
-        f"isfinite(r.cost) and r.cost > {MAX_COST}",
-        f"'is ' || r.cost || ' for one label, more than {MAX_COST:,}: cents or a total given as a price per label?'",
-    ),
-    (
-        "item",
-        "$plan is not null and r.item_id is not null and r.item_id not in (select item_id from plan_items)",
-        "'item ' || r.item_id || ' is not in relabel plan ' || $plan",
-    ),
-    (
-        "item",
-        "$plan is not null and json_extract_string(r.tool_fields, '$.relabel_plan') is distinct from $plan "
-        "and json_extract_string(r.tool_fields, '$.relabel_plan') is not null",
-        "'this task belongs to relabel plan ' || json_extract_string(r.tool_fields, '$.relabel_plan') || ', not ' || $plan || ': merge its export into that plan'",
-    ),
-    (
-        "guideline_version",
-        "$plan is not null and r.version <> $default_version",
-        "'relabel plan ' || $plan || ' is labeled under ' || $default_version || ', not ' || r.version",
-    ),
-]
 
 # Every lookup joined once into one table ``j``; each check is then a filter over it.
 _JOINED = """
@@ -716,7 +540,7 @@ def validate(
             ),
         ),
     )
-    con.register("attrs", _attributes_table(con, specs))
+    con.register("attrs", _attributes_table(con, specs, request.attribute_map or {}))
     con.register("cover_all", _coverage_table(ws, con, request.guideline))
     con.execute(_COVERAGE_BY_ROW)
     con.register(
@@ -731,11 +555,7 @@ def validate(
     con.execute("drop table r")
     if staged.con is not None:
         con.execute(f"drop view s; drop table {staged.relation}")
-    checks = " union all ".join(
-        f"select r.rec, r.\"where\", '{field}' as field, {message} as message from j r where {condition}"
-        for field, condition, message in _CHECKS
-    )
-    run(f"create temp table found as {checks}")
+    run(f"create temp table found as {found_by()}")
     total = con.execute("select count(*) from found").fetchall()[0][0]
     counts = dict(
         con.execute(

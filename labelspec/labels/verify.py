@@ -16,7 +16,6 @@ reported with the command that finishes or undoes it.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, VcsError
+from labelspec.errors import NotFoundError, VcsError
 from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
 from labelspec.labelers.roster import load_roster
@@ -64,7 +63,7 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "problems": self.problems,
@@ -175,9 +174,8 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int
 def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str]:
     """Release commits of ``guideline`` ``version`` other than the tagged one, on any branch."""
 
-    pattern = re.escape(f"Release guideline {guideline} v{version}:")
-    out = git.repo.git.log("--all", "--format=%H", f"--grep=^{pattern}")
-    return [c for c in out.split() if c != tagged]
+    found = git.commits_with_subject(f"Release guideline {guideline} v{version}:")
+    return [c for c in found if c != tagged]
 
 
 def _verify_items(ws, dataset, locator, report, git, tracking: Tracking) -> int:
@@ -264,9 +262,7 @@ def verify(ws: Repo, dataset: str | None = None) -> VerifyReport:
     known = declared(ws)
     names = [dataset] if dataset else sorted(known)
     if dataset and dataset not in known:
-        raise LabelspecError(
-            f"no dataset {dataset!r} (known: {', '.join(sorted(known)) or 'none'})"
-        )
+        raise NotFoundError(f"no dataset {dataset!r} (known: {', '.join(sorted(known)) or 'none'})")
     report = VerifyReport()
     journal = ws.root / ".labelspec" / JOURNAL
     if journal.exists():

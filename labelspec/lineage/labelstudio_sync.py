@@ -3,7 +3,7 @@
 ``push`` creates the project (labeling config, instructions from the spec, the plan's tasks) or,
 when the plan already names one on that server, updates its config and instructions and adds
 only the tasks it lacks. The project's URL and id are recorded in the plan (committed; no
-token). ``pull`` downloads the project's JSON export and merges it (``relabel.merge``), so a
+token). ``pull`` downloads the project's JSON export and merges it (``lineage.merge``), so a
 second pull adds nothing. The token comes from ``labelstudio_api.token_for``, never from git.
 """
 
@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError, ToolError
 from labelspec.formats.labelstudio_api import Client, token_for
-from labelspec.lineage.relabel import load_plan, merge, plans_dir
+from labelspec.lineage.merge import merge
+from labelspec.lineage.plans import load_plan, plans_dir
 from labelspec.repo import Repo
 from labelspec.store.items import read_items
 from labelspec.transaction import transaction
@@ -52,11 +53,14 @@ def _client(url: str):
     return Client(url, token_for(url))
 
 
-def push(ws: Repo, plan_ref: str | Path, url: str, title: str | None = None) -> dict[str, Any]:
-    """Create or update the plan's Label Studio project; record it in the plan."""
+def push(
+    ws: Repo, plan_ref: str | Path, url: str, title: str | None = None, check_image: bool = True
+) -> dict[str, Any]:
+    """Create or update the plan's Label Studio project; record it in the plan. ``check_image``:
+    fetch one task's image first and refuse the push when it does not load."""
     record, folder = find_plan(ws, plan_ref)
     if folder is None:
-        raise LabelspecError(
+        raise InputError(
             "relabel push needs the plan's task files: give the --out folder of `relabel plan` (or its plan.json)"
         )
     missing = [name for name in TASK_FILES if not (folder / name).is_file()]
@@ -91,6 +95,14 @@ def push(ws: Repo, plan_ref: str | Path, url: str, title: str | None = None) -> 
             for t in client.export(project["id"], all_tasks=True)
         }
     fresh = [t for t in tasks if str(t.get("data", {}).get("item_id")) not in present]
+    storage = _local_storage(client, project["id"], record, ws)
+    try:
+        if check_image:
+            _check_image(client, record, fresh or tasks)
+    except ToolError:
+        if created:  # leave no empty project behind: the next push makes it again
+            client.delete_project(project["id"])
+        raise
     if fresh:
         client.import_tasks(project["id"], fresh)
     versions = sorted({p.get("model_version") for t in tasks for p in t.get("predictions") or []})
@@ -99,7 +111,6 @@ def push(ws: Repo, plan_ref: str | Path, url: str, title: str | None = None) -> 
         client.update_project(
             project["id"], model_version=versions[0], show_collab_predictions=True
         )
-    storage = _local_storage(client, project["id"], record, ws)
     link = {"url": client.url, "project": project["id"]}
     if known != link:
         _record_project(ws, record, folder, link)
@@ -114,6 +125,30 @@ def push(ws: Repo, plan_ref: str | Path, url: str, title: str | None = None) -> 
         "local_storage": storage,
         "warnings": _warnings(record),
     }
+
+
+def _check_image(client, record: dict, tasks: list[dict]) -> None:
+    """Fetch one task's image as the labeling screen would, before the tasks go in: a wrong
+    document root or a server that does not serve local files fails here, with the fix."""
+    images = record.get("images") or {}
+    mode = images.get("mode", "path")
+    url = next((t["data"].get("image") for t in tasks if t.get("data", {}).get("image")), None)
+    if mode == "path" or not url:
+        return  # workspace paths never load: _warnings says so
+    status, reason = client.image_status(url)
+    if status == 200:
+        return
+    got = f"HTTP {status}" if status is not None else reason
+    if mode == "labelstudio-local-files":
+        fix = (
+            f"start Label Studio with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
+            f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={images.get('document_root')} (the folder "
+            "the plan gave --labelstudio-local-files), or plan again with the server's document "
+            "root: --labelstudio-local-files ROOT"
+        )
+    else:
+        fix = "check --image-url: the server that holds the images must answer that URL"
+    raise ToolError(f"Label Studio cannot load the task image {url} ({got}): {fix}", status)
 
 
 def _warnings(record: dict) -> list[str]:
@@ -190,7 +225,7 @@ def pull(
     record, _folder = find_plan(ws, plan_ref)
     link = record.get("labelstudio") or {}
     if not link.get("project"):
-        raise LabelspecError(
+        raise InputError(
             f"plan {record['plan']} has no Label Studio project: run `labelspec relabel push` first"
         )
     client = _client(url or link["url"])

@@ -1,44 +1,40 @@
-"""Relabeling: plan a queue from a guideline's impact, send it to the labeling tool, merge the
-results back as a snapshot that supersedes the old annotations without deleting them.
+"""``relabel plan``: a queue from a guideline's impact (or from rejected reviews, undecided
+items), ranked and written for the labeling tool (``--out``), recorded in one commit.
 
-A plan lives in ``datasets/<name>/relabel/<plan id>.json`` (committed), so merges and status
-work from any clone; ``plan`` also writes the queue for the tool into ``--out``.
+The plan's record is in ``labelspec.lineage.plans``; ``merge`` brings the answers back.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
+import os
 import random
 import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.formats import labelstudio, reader
-from labelspec.formats.labelstudio import CONTROL, GUIDE, IMAGE, REASON
+from labelspec.errors import InputError
+from labelspec.formats import labelstudio, labelstudio_config
+from labelspec.formats.labelstudio_config import CONTROL, GUIDE, IMAGE, REASON
 from labelspec.guideline import instructions
 from labelspec.guideline.releases import spec_at
-from labelspec.labels.incremental import against_history
-from labelspec.labels.ingest import load_class_map, load_labeler_map, write_labels
-from labelspec.labels.validate import ImportRequest, refuse_problems, validate
+from labelspec.lineage.plans import plans_dir
+from labelspec.lineage.predictions import box_item_scores, load_predictions
 from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
-from labelspec.qa import box_issues
-from labelspec.qa.predictions import load_box_predictions
 from labelspec.repo import Repo
 from labelspec.resolve.resolution import low_confidence_items
-from labelspec.store.batches import new_batch_id
 from labelspec.store.datasets import dataset_guideline
-from labelspec.store.engine import database
 from labelspec.store.items import read_items
-from labelspec.store.query import connect
 from labelspec.store.reviews import rejected_labels
 from labelspec.store.schema import ITEM_BASE_COLUMNS, NO_OBJECTS
 from labelspec.store.snapshots import snapshot as snapshot_at
@@ -49,82 +45,6 @@ PRIORITIES = ("oldest", "random", "model")
 # What the relabel tasks show before the labeler answers. Default none: a pre-filled answer
 # anchors relabelers on the very label the plan doubts.
 PREDICTIONS = ("none", "current", "model")
-
-
-def plans_dir(ws: Repo, dataset: str) -> Path:
-    return ws.dataset_dir(dataset) / "relabel"
-
-
-def load_plan(ws: Repo, dataset: str, ref: str | Path) -> dict[str, Any]:
-    """A plan by id (rp-...), or by the path of a plan.json written by ``relabel plan``."""
-    path = Path(ref)
-    if not path.is_file():
-        path = plans_dir(ws, dataset) / f"{ref}.json"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in plans_dir(ws, dataset).glob("*.json"))) or "none"
-        raise NotFoundError(f"no relabel plan {ref!r} for dataset {dataset!r} (plans: {known})")
-    try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise LabelspecError(f"{path}:{exc.lineno}: not a valid plan file: {exc.msg}") from exc
-    if plan.get("dataset") != dataset:
-        raise LabelspecError(
-            f"{path} is a plan for dataset {plan.get('dataset')!r}, not {dataset!r}"
-        )
-    return plan
-
-
-# -- model predictions, for --priority model ---------------------------------------------------------
-def _box_item_scores(dataset, con, spec, path, coco_images):
-    """item -> (label quality score, kind of its worst box, that box's score) of the current
-    labels against a detector's boxes (``labelspec.qa.box_issues``)."""
-
-    found = load_box_predictions(con, Path(path), spec, dataset, coco_images, "nothing was planned")
-    box_issues.judge(con, found, spec.class_ids)
-    return box_issues.item_scores(con)
-
-
-def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
-    """(item_id, class, p) rows from JSONL/CSV/Parquet: a ``probs`` object or one column per class."""
-
-    suffix = path.suffix.lower()
-    source = {
-        ".parquet": "read_parquet(?)",
-        ".csv": "read_csv(?, header=true)",
-    }.get(suffix, "read_json(?, format='newline_delimited')")
-    con = database()
-    try:
-        rel = con.sql(f"select * from {source}", params=[str(path)])
-        columns = rel.columns
-    except duckdb.Error as exc:
-        raise LabelspecError(
-            f"{path}: cannot read predictions: {str(exc).splitlines()[0]}"
-        ) from exc
-    if "item_id" not in columns:
-        raise LabelspecError(f"{path}: predictions need an item_id column")
-    if "bbox" in columns and "probs" not in columns:
-        raise LabelspecError(
-            f"{path} holds boxes, but this guideline is judged on class probabilities per item: "
-            "give a `probs` object or one probability column per class"
-        )
-    if "probs" in columns:
-        table = con.sql(
-            f"select item_id::VARCHAR as item_id, unnest(map_keys(probs::MAP(VARCHAR, DOUBLE))) as class, "
-            f"unnest(map_values(probs::MAP(VARCHAR, DOUBLE))) as p from {source}",
-            params=[str(path)],
-        ).to_arrow_table()
-    else:
-        present = [c for c in class_ids if c in columns]
-        if not present:
-            raise LabelspecError(
-                f"{path}: give a `probs` object or one probability column per class ({', '.join(class_ids)})"
-            )
-        unions = " union all ".join(
-            f"select item_id::VARCHAR as item_id, '{c}' as class, \"{c}\"::DOUBLE as p from {source}"
-            for c in present
-        )
-        table = con.sql(unions, params=[str(path)] * len(present)).to_arrow_table()
-    return table
 
 
 # -- plan ---------------------------------------------------------------------------------------------
@@ -138,7 +58,7 @@ class PlanResult:
     plan_file: str
     commit: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "plan": self.plan_id,
             "version": self.version,
@@ -188,23 +108,23 @@ def plan(
     (``labelspec.qa.box_issues``)."""
 
     if priority not in PRIORITIES:
-        raise LabelspecError(f"--priority must be one of {', '.join(PRIORITIES)}")
+        raise InputError(f"--priority must be one of {', '.join(PRIORITIES)}")
     if predictions not in PREDICTIONS:
-        raise LabelspecError(f"--predictions must be one of {', '.join(PREDICTIONS)}")
+        raise InputError(f"--predictions must be one of {', '.join(PREDICTIONS)}")
     for needs, wanted in (
         ("--priority model", priority == "model"),
         ("--predictions model", predictions == "model"),
     ):
         if wanted and not model_predictions:
-            raise LabelspecError(
+            raise InputError(
                 f"{needs} needs --model-predictions FILE (model class probabilities per item, "
                 "or a detector's boxes for a detection guideline)"
             )
     if local_files is not None:
         local_files = Path(local_files).resolve() if str(local_files) else ws.root.resolve()
-    image_source = labelstudio.image_sources(ws.root, image_url, local_files)
+    image_source = labelstudio_config.image_sources(ws.root, image_url, local_files)
     if dataset_guideline(ws, dataset) != guideline:
-        raise LabelspecError(
+        raise InputError(
             f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
         )
     filters = dict(segments or {})
@@ -216,9 +136,7 @@ def plan(
     ]
     unknown = [k for k in filters if k not in keys]
     if unknown:
-        raise LabelspecError(
-            f"--segment {', '.join(unknown)}: segments are keyed by {', '.join(keys)}"
-        )
+        raise InputError(f"--segment {', '.join(unknown)}: segments are keyed by {', '.join(keys)}")
     found = find_suspects(
         ws, dataset, guideline, to=to, by=[k for k in filters if k not in SEGMENT_BASE]
     )
@@ -250,23 +168,23 @@ def plan(
         .to_pylist()
     )
     if not suspects:
-        raise LabelspecError(
+        raise InputError(
             f"nothing to relabel: no suspect labels{' in segment ' + str(filters) if filters else ''} (see `labelspec trace impact`)"
         )
     if predictions == "model" and spec.task not in ("classification", "multilabel"):
-        raise LabelspecError(
+        raise InputError(
             f"--predictions model pre-fills a class per item from class probabilities; a {spec.task} "
             "guideline needs boxes or spans: use --predictions current or none"
         )
     if coco_images is not None and spec.task != "detection":
-        raise LabelspecError(
+        raise InputError(
             f"--coco-images names the images and categories of detector boxes; {guideline} is a "
             f"{spec.task} guideline, ranked by class probabilities"
         )
     worst: dict[str, tuple[float, str | None, float | None]] = {}
     if model_predictions and (priority == "model" or predictions == "model"):
         if spec.task == "detection":
-            worst = _box_item_scores(dataset, con, spec, model_predictions, coco_images)
+            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images)
         else:
             con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
     if priority == "model" and spec.task == "detection":
@@ -351,6 +269,47 @@ def plan(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1, default=str) + "\n"
+    # the outputs are staged in a hidden folder in --out and moved in once the plan is committed: a
+    # failed plan leaves no task files that name a plan the history does not have
+    staging = Path(tempfile.mkdtemp(prefix=".labelspec-plan-", dir=out))
+    try:
+        _write_outputs(
+            ws, staging, text=text, record=record, con=con, ordered=ordered,
+            items_table=items_table, spec=spec, snapshot=snapshot, predictions=predictions,
+            image_source=image_source, model_predictions=model_predictions,
+        )  # fmt: skip
+        message = f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}"
+        with transaction(ws, message) as tx:
+            target = tx.write_text(plans_dir(ws, dataset) / f"{plan_id}.json", text)
+            tx.after_commit.append(functools.partial(_move_outputs, staging, out))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    commit = tx.commit
+    return PlanResult(
+        plan_id, version, len(ordered), out, list(PLAN_FILES), ws.relpath(target), commit
+    )
+
+
+PLAN_FILES = (
+    "plan.json",
+    "tasks.labelstudio.json",
+    "tasks.csv",
+    "labeling-config.xml",
+    "instructions.html",
+    "cvat-guide.md",
+)
+
+
+def _move_outputs(staging: Path, out: Path) -> None:
+    for name in PLAN_FILES:
+        os.replace(staging / name, out / name)
+
+
+def _write_outputs(
+    ws, out: Path, *, text, record, con, ordered, items_table, spec, snapshot, predictions,
+    image_source, model_predictions,
+) -> None:  # fmt: skip
+    """The plan's files for the labeling tool, written into ``out`` (the staging folder)."""
     atomic_write_text(out / "plan.json", text)
     plan_items = [e["item_id"] for e in ordered]
     labels = con.sql(
@@ -373,31 +332,19 @@ def plan(
     _annotate_tasks(
         out / "tasks.labelstudio.json",
         record,
-        labelstudio.guideline_links(spec, site_url),
+        labelstudio_config.guideline_links(spec, site_url),
         model,
         Path(model_predictions).name if model_predictions else None,
     )
     atomic_write_text(
-        out / "labeling-config.xml", labelstudio.labeling_config(spec, site_url, relabel=True)
+        out / "labeling-config.xml",
+        labelstudio_config.labeling_config(spec, site_url, relabel=True),
     )
     atomic_write_text(
         out / "instructions.html", instructions.label_studio_instructions(spec, site_url)
     )
     atomic_write_text(out / "cvat-guide.md", instructions.cvat_guide(spec, site_url))
     atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
-    message = f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}"
-    with transaction(ws, message) as tx:
-        target = tx.write_text(plans_dir(ws, dataset) / f"{plan_id}.json", text)
-    commit = tx.commit
-    files = [
-        "plan.json",
-        "tasks.labelstudio.json",
-        "tasks.csv",
-        "labeling-config.xml",
-        "instructions.html",
-        "cvat-guide.md",
-    ]
-    return PlanResult(plan_id, version, len(ordered), out, files, ws.relpath(target), commit)
 
 
 def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> None:
@@ -429,7 +376,7 @@ def _rejected_as_suspects(ws, dataset, con, review, commit) -> None:
 
     rejected = rejected_labels(ws, dataset, commit, None if review == "all" else review)
     if rejected.num_rows == 0:
-        raise LabelspecError(
+        raise InputError(
             "nothing to relabel: no current label is rejected and no missing object reported in "
             f"{'any review' if review == 'all' else review} (see `labelspec qa review list`)"
         )
@@ -577,199 +524,3 @@ def _plan_csv(record: dict[str, Any], items: pa.Table) -> str:
             ]
         )
     return out.getvalue()
-
-
-# -- merge --------------------------------------------------------------------------------------------
-def merge(
-    ws: Repo,
-    dataset: str,
-    plan_ref: str | Path,
-    results: Path | str,
-    fmt: str,
-    labeler_map: Path | str | None = None,
-    labeler: str | None = None,
-    dry_run: bool = False,
-    class_map: Path | str | None = None,
-) -> dict[str, Any]:
-    """Import relabel results for a plan; each new annotation supersedes the item's old ones.
-
-    Cumulative exports merge incrementally: answers already merged are left out, an answer
-    edited in the tool supersedes its earlier version (``labels.incremental``)."""
-
-    record = load_plan(ws, dataset, plan_ref)
-    plan_id = record["plan"]
-    path = Path(results)
-    request = ImportRequest(
-        dataset=dataset,
-        guideline=record["guideline"],
-        version=record["version"],
-        source="relabel",
-        file=str(results),
-        labeler=labeler,
-        labeler_map=load_labeler_map(Path(labeler_map)) if labeler_map else None,
-        labeler_map_file=str(labeler_map) if labeler_map else None,
-        training_policy="error",  # relabelers must be trained on the plan's version, always
-        plan_id=plan_id,
-        namespace=f"relabel:{plan_id}",
-        plan_items=[e["item_id"] for e in record["items"]],
-        class_map=load_class_map(Path(class_map)) if class_map else None,
-    )
-    staged = reader(fmt)(path)
-    batch_id = new_batch_id()
-    checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
-    refuse_problems(path.name, staged, checked, "nothing was merged")
-    if checked.table.num_rows == 0:
-        raise LabelspecError(f"{path.name}: no labels to merge")
-    if dry_run:
-        git = ws.git
-        fresh = against_history(ws, dataset, checked.table, git)
-        return {"plan": plan_id, "dry_run": True, **fresh.counts()}
-    message = f"relabel merge {plan_id}: {rows_word(checked.table.num_rows)} into {dataset}"
-    with transaction(ws, message) as tx:
-        fresh = against_history(ws, dataset, checked.table, tx.git)
-        if fresh.table.num_rows == 0:
-            done = _done_items(ws, dataset, plan_id)
-            return {"plan": plan_id, "batch": None, "commit": None, **fresh.counts(),
-                    "labels": 0, "done": len(done), "open": len(record["items"]) - len(done)}  # fmt: skip
-        snap = snapshot_at(ws, dataset, None, tx.git)
-        earlier = [b.id for b in snap.batches if b.plan == plan_id]
-        con = connect(ws, dataset, snap)
-        con.register("new", fresh.table)
-        con.register(
-            "plan_old",
-            pa.Table.from_pylist(
-                [
-                    {"item_id": e["item_id"], "annotation_id": a}
-                    for e in record["items"]
-                    for a in e["annotations"]
-                ],
-                schema=pa.schema([("item_id", pa.string()), ("annotation_id", pa.string())]),
-            ),
-        )
-        con.register(
-            "earlier",
-            pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())])),
-        )
-        # Supersede the item's planned annotations and any earlier answer to this plan, if current.
-        con.execute(
-            """
-            create temp table replaced as
-            select l.item_id, l.annotation_id, count(*) as labels from labels l
-            where l.item_id in (select item_id from new)
-              and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
-                   or l.batch_id in (select batch_id from earlier))
-            group by all
-            """
-        )
-        # The answers keep source "relabel", as their batch record says: a relabel is its own work,
-        # never credited to the relabelers' vendors (a bake-off judges vendors on their deliveries).
-        table = (
-            con.sql(
-                """
-            select n.* replace (case when r.old is null then n.supersedes
-                                     else list_distinct(list_concat(coalesce(n.supersedes, []), r.old)) end
-                                  as supersedes)
-            from new n
-            left join (select item_id, list(annotation_id order by annotation_id) as old from replaced group by 1) r
-              on r.item_id = n.item_id
-            """
-            )
-            .to_arrow_table()
-            .cast(checked.table.schema)
-        )
-        # the plan's annotations, earlier answers, and earlier versions of edited answers
-        con.register("merged", table)
-        superseded_annotations, superseded_labels = con.execute(
-            """with gone as (select distinct unnest(supersedes) as annotation_id from merged)
-               select (select count(*) from gone),
-                      (select count(*) from labels_all where annotation_id in (select annotation_id from gone))"""
-        ).fetchall()[0]
-        tx.journal.message = (
-            f"relabel merge {plan_id}: {rows_word(table.num_rows)} on "
-            f"{len(table.column('item_id').unique())} item(s) of {dataset}"
-        )
-        written = write_labels(
-            tx,
-            ws,
-            dataset,
-            table,
-            "relabel",
-            fmt,
-            superseded=superseded_annotations,
-            superseded_labels=superseded_labels,
-            plan=plan_id,
-            delivery=path,
-        )
-    batch = written.batch
-    done = _done_items(ws, dataset, plan_id)
-    return {
-        "plan": plan_id,
-        "batch": batch.id,
-        "snapshot": (tx.commit or "")[:10],
-        "commit": tx.commit,
-        "labels": batch.rows,
-        "annotations": batch.annotations,
-        "items": batch.items,
-        "superseded_annotations": superseded_annotations,
-        "superseded_labels": superseded_labels,
-        "by_labeler": written.by_labeler,
-        **fresh.counts(),
-        "done": len(done),
-        "open": len(record["items"]) - len(done),
-    }
-
-
-def rows_word(n: int) -> str:
-    return f"{n} label{'s' if n != 1 else ''}"
-
-
-def _done_items(ws: Repo, dataset: str, plan_id: str, con=None) -> set[str]:
-
-    snap = snapshot_at(ws, dataset)
-    batches = [b.id for b in snap.batches if b.plan == plan_id]
-    if not batches:
-        return set()
-    con = con or connect(ws, dataset, snap)
-    rows = con.execute(
-        "select distinct item_id from labels_all where batch_id in (select unnest(?))", [batches]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def status(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
-    """Per plan: how many items are done and open, and who did them."""
-
-    snap = snapshot_at(ws, dataset, snapshot)
-    con = connect(ws, dataset, snap) if snap.batches else None
-    rows = []
-    for path in sorted(plans_dir(ws, dataset).glob("*.json")):
-        record = load_plan(ws, dataset, path)
-        batches = [b.id for b in snap.batches if b.plan == record["plan"]]
-        by_labeler: dict[str, int] = {}
-        done = 0
-        if batches and con is not None:
-            planned = [e["item_id"] for e in record["items"]]
-            by_labeler = dict(
-                con.execute(
-                    "select labeler_id, count(distinct item_id) from labels_all where batch_id in (select unnest(?)) group by 1 order by 1",
-                    [batches],
-                ).fetchall()
-            )
-            done = con.execute(
-                "select count(distinct item_id) from labels_all where batch_id in (select unnest(?)) and item_id in (select unnest(?))",
-                [batches, planned],
-            ).fetchall()[0][0]
-        rows.append(
-            {
-                "plan": record["plan"],
-                "guideline": record["guideline"],
-                "version": record["version"],
-                "created": record["created"],
-                "items": len(record["items"]),
-                "done": done,
-                "open": len(record["items"]) - done,
-                "by_labeler": by_labeler,
-                "merges": len(batches),
-            }
-        )
-    return rows

@@ -75,7 +75,7 @@ def scoped_only(found: Suspicions) -> dict[str, dict[str, list[dict]]]:
         for class_id, reach in classes.items():
             if any(scopes is None for scopes in reach.values()):
                 continue
-            shown = [s.to_dict() for scopes in reach.values() for s in scopes]
+            shown = [s.to_json() for scopes in reach.values() for s in scopes]
             out.setdefault(version, {})[class_id] = list({str(s): s for s in shown}.values())
     return out
 

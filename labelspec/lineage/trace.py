@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
 from labelspec.labelers.training import training_records
 from labelspec.lineage import suspicion
@@ -196,7 +196,7 @@ class Impact:
     segments: list[dict[str, Any]]
     by_reason: dict[str, int]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "guideline": self.guideline,
             "from": self.from_version,
@@ -268,7 +268,7 @@ def find_suspects(
         ws.spec_path(guideline)  # an unknown name: "did you mean", the known ones
         raise NotFoundError(f"guideline {guideline!r} has no release")
     if preview and to:
-        raise LabelspecError("--preview compares against the working tree; leave out --to")
+        raise InputError("--preview compares against the working tree; leave out --to")
     target = None if preview else (to or released[-1].version)
     con = connect(ws, dataset, snapshot)
     by = list(by or [])
@@ -279,7 +279,7 @@ def find_suspects(
             item_columns
             - {"item_id", "path", "uri", "sha256", "bytes", "media", "width", "height", "text"}
         )
-        raise LabelspecError(
+        raise InputError(
             f"--by {', '.join(unknown)}: not a column (item metadata: {', '.join(extra) or 'none'})"
         )
     present = [

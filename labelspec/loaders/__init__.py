@@ -32,18 +32,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.loaders.rows import safe_path, starts
 from labelspec.repo import Repo
 from labelspec.resolve.splits import ordered
 from labelspec.store.trainsets import (
     Trainset,
-    dvc_errors,
-    dvc_filesystem,
     get_trainset,
     load_trainset,
     read_pinned,
 )
+from labelspec.vcs import dvc_errors, dvc_filesystem
 
 IMAGE_TASKS = ("classification", "multilabel", "detection")
 
@@ -195,7 +194,7 @@ class TrainingSet:
         paths = items.column("path")
         if paths.null_count:
             lacking = items.filter(pc.is_null(paths)).column("item_id").to_pylist()
-            raise LabelspecError(
+            raise InputError(
                 f"{len(lacking)} item(s) of {self.name!r} have no file in the workspace, only a "
                 f"uri (e.g. {lacking[0]}): fetch those from their uri"
             )
@@ -211,7 +210,7 @@ class TrainingSet:
         try:
             import datasets  # lazy: optional dependency
         except ImportError:
-            raise LabelspecError(
+            raise InputError(
                 "to_hf() needs Hugging Face datasets, an optional dependency: pip install datasets"
             ) from None
         from labelspec.loaders.hf import split_dataset  # lazy: needs the optional datasets
@@ -233,14 +232,14 @@ class TrainingSet:
 
     def _image_task(self, what: str) -> None:
         if self.task not in IMAGE_TASKS:
-            raise LabelspecError(
+            raise InputError(
                 f"{what} loads images; {self.name!r} is a {self.task} set: read its table "
                 "(spans in characters of each item's text)"
             )
 
     def _column(self, name: str) -> pa.ChunkedArray:
         if name not in self.table.column_names:
-            raise LabelspecError(
+            raise InputError(
                 f"training set {self.name!r} was pinned by an earlier labelspec, without the "
                 f"{name!r} column the loaders need: pin it again (`labelspec trainset create`)"
             )

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 
 
 def starts(item_ids: pa.ChunkedArray) -> np.ndarray:
@@ -22,11 +22,11 @@ def starts(item_ids: pa.ChunkedArray) -> np.ndarray:
 def safe_path(path: str | None) -> str:
     """A workspace-relative path that stays inside the cache folder."""
     if path is None:
-        raise LabelspecError(
+        raise InputError(
             "an item of the training set has no file in the workspace, only a uri: fetch it "
             "from its uri"
         )
     parts = PurePosixPath(path).parts
     if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
-        raise LabelspecError(f"item path {path!r} is not relative to the workspace")
+        raise InputError(f"item path {path!r} is not relative to the workspace")
     return path

@@ -25,12 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.guideline.spec import Spec
 from labelspec.qa import metrics, regions
 from labelspec.qa.current import Current, number, open_current, share
 from labelspec.qa.ratings import Ratings, build_latest, build_majority, load
 from labelspec.repo import Repo
+
+
+class NothingToAgreeOn(InputError):
+    """No item has current labels from two or more labelers: agreement is not defined."""
+
 
 BY = ("class", "labeler", "source")
 
@@ -62,13 +67,13 @@ def agreement(
     'source' (vendors as raters, a vendor's label on an item being its labelers' majority).
     """
     if by is not None and by not in BY:
-        raise LabelspecError(f"by must be one of {', '.join(BY)}, not {by!r}")
+        raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
     current = open_current(ws, dataset, snapshot)
     task = current.task
     build_latest(current.con, "labeler", "labeler_id", current.task)
     ratings = load(current.con, "labeler", len(current.class_ids))
     if ratings.n_items == 0:
-        raise LabelspecError(
+        raise NothingToAgreeOn(
             f"no item of dataset {dataset!r} in {current.snapshot} has current labels from 2 or "
             "more labelers, so there is no agreement to measure: have several labelers label "
             "the same items and import their labels"
@@ -304,7 +309,7 @@ def _by_source(current: Current) -> dict[str, Any]:
         how = "a source's regions on an item are those of its latest annotation there"
     ratings = load(current.con, "source", len(current.class_ids))
     if ratings.n_items == 0:
-        raise LabelspecError(
+        raise InputError(
             f"no item of dataset {current.dataset!r} in {current.snapshot} has labels from 2 or "
             "more sources, so sources cannot be compared: send some items to several vendors"
         )

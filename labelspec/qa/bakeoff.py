@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.guideline.releases import spec_at
 from labelspec.labelers.coverage import Coverage
 from labelspec.progress import progress
@@ -50,14 +50,14 @@ def parse_weights(text: str | None) -> dict[str, float]:
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep or key not in DEFAULT_WEIGHTS:
-            raise LabelspecError(f"--weights {text!r}: use accuracy=W,cost=W,speed=W")
+            raise InputError(f"--weights {text!r}: use accuracy=W,cost=W,speed=W")
         try:
             weights[key] = float(value)
         except ValueError as exc:
-            raise LabelspecError(f"--weights {part!r}: {value!r} is not a number") from exc
+            raise InputError(f"--weights {part!r}: {value!r} is not a number") from exc
     total = sum(weights.values())
     if total <= 0 or any(w < 0 for w in weights.values()):
-        raise LabelspecError("--weights must be non-negative and not all zero")
+        raise InputError("--weights must be non-negative and not all zero")
     return {k: weights.get(k, 0.0) / total for k in DEFAULT_WEIGHTS}
 
 
@@ -271,7 +271,7 @@ def bakeoff(
     guideline = dataset_guideline(ws, dataset)
     spec = spec_at(ws, guideline, version.guideline_version)
     if spec.task not in TASKS:
-        raise LabelspecError(
+        raise InputError(
             "bake-offs of multilabel guidelines are not supported yet; score them as classification per class"
         )
     con.register("g", gold)
@@ -294,12 +294,12 @@ def bakeoff(
     chosen = sources or [s for s in present if s in delivered]
     missing = [s for s in chosen if s not in present]
     if missing:
-        raise LabelspecError(
+        raise InputError(
             f"no labels on golden items from {', '.join(missing)} (sources with some: {', '.join(present) or 'none'})"
         )
     if not chosen:
         hint = f" (only {', '.join(present)}: name them with --sources)" if present else ""
-        raise LabelspecError(
+        raise InputError(
             f"no delivered labels on the {version.items} items of golden set {golden}{hint}"
         )
     weights = weights or dict(DEFAULT_WEIGHTS)

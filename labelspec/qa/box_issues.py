@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.qa import metrics
 from labelspec.qa.current import number
 from labelspec.qa.objects import MISLOCATED_IOU, match_objects
@@ -166,7 +166,7 @@ def judge(
     per labeled box and per missing-box candidate, on items predicted on) and ``bx_items`` (item
     score, worst kind and score, issues) in ``con``."""
     if not 0.0 <= min_score <= 1.0:
-        raise LabelspecError(f"--min-score must be between 0 and 1, not {min_score}")
+        raise InputError(f"--min-score must be between 0 and 1, not {min_score}")
     con.register("bx_boxes_arrow", predictions.boxes)
     con.register("bx_items_arrow", predictions.items)
     known = [c for c in class_ids if c is not None]

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.repo import Repo
@@ -59,7 +59,7 @@ def open_current(ws: Repo, dataset: str, snapshot: str | int | None = None) -> C
         r[0] for r in con.execute("select distinct guideline_version from labels").fetchall()
     ]
     if not versions:
-        raise LabelspecError(
+        raise InputError(
             f"dataset {dataset!r} has no current labels in {chosen.name} (import labels first)"
         )
     spec = spec_at(ws, guideline, str(max(Version.parse(v) for v in versions)))
@@ -115,7 +115,7 @@ def scored_view(con: duckdb.DuckDBPyConnection, labels: str) -> None:
     supersedes (an edited re-export replaces its earlier version; another source's relabel does
     not erase what this one delivered). ``current``: the snapshot's current labels."""
     if labels not in LABEL_SETS:
-        raise LabelspecError(f"labels must be one of {', '.join(LABEL_SETS)}, not {labels!r}")
+        raise InputError(f"labels must be one of {', '.join(LABEL_SETS)}, not {labels!r}")
     if labels == "current":
         con.execute("create or replace temp view scored as select * from labels")
         return

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, NotFoundError
-from labelspec.lineage.relabel import load_predictions
+from labelspec.errors import InputError, NotFoundError
+from labelspec.lineage.predictions import load_predictions
 from labelspec.qa import box_issues, metrics
 from labelspec.qa.box_page import render
 from labelspec.qa.current import Current, number, open_current, share
@@ -52,7 +52,7 @@ def disagreements(
     """
 
     if top < 0:
-        raise LabelspecError(f"top must be 0 or more, not {top}")
+        raise InputError(f"top must be 0 or more, not {top}")
     current = open_current(ws, dataset, snapshot)
     path = Path(predictions)
     if not path.is_file():
@@ -60,13 +60,13 @@ def disagreements(
     if current.task == "detection":
         return _box_disagreements(current, path, top, coco_images, min_score)
     if current.task not in ("classification", "multilabel"):
-        raise LabelspecError(
+        raise InputError(
             f"qa disagreements compares labels with a model's predictions, but dataset "
             f"{dataset!r} is labeled under {current.guideline!r}, a {current.task} guideline; "
             "use `labelspec qa agreement` for spans"
         )
     if coco_images is not None:
-        raise LabelspecError(
+        raise InputError(
             "--coco-images names the images and categories of detector boxes (COCO results); "
             f"{current.guideline!r} is a {current.task} guideline, judged on class probabilities"
         )
@@ -133,7 +133,7 @@ def _check_predictions(con, path: Path) -> list[str]:
     ).fetchall()
     if twice:
         shown = ", ".join(f"{item} {cls}" for item, cls in twice[:SHOWN])
-        raise LabelspecError(
+        raise InputError(
             f"{path}: {len(twice)} (item, class) pair(s) have more than one probability "
             f"({shown}); give each item once"
         )
@@ -142,7 +142,7 @@ def _check_predictions(con, path: Path) -> list[str]:
     ).fetchall()
     if bad:
         shown = ", ".join(f"{item} {cls}={p}" for item, cls, p in bad[:SHOWN])
-        raise LabelspecError(
+        raise InputError(
             f"{path}: {len(bad)} probabilities are not between 0 and 1 ({shown}); "
             "give probabilities, not logits"
         )
@@ -154,7 +154,7 @@ def _check_predictions(con, path: Path) -> list[str]:
     ]
     known = con.execute("select count(*) from pred semi join classes using (class)").fetchone()[0]
     if not known:
-        raise LabelspecError(
+        raise InputError(
             f"{path}: no prediction names a class of the guideline (found: "
             f"{', '.join(ignored[:SHOWN]) or 'none'}); use the class ids of spec.yaml"
         )

@@ -20,7 +20,7 @@ image without results is an image the detector found nothing on).
 Every problem is listed once per distinct message with the rows it hit: unknown items, images,
 categories and classes (with "did you mean"), scores that are not finite numbers in 0..1, boxes
 that are not 4 finite numbers, have no positive size, or leave the item's registered width and
-height by more than half a pixel (``labels.validate.BOX_TOLERANCE_PX``).
+height by more than half a pixel (``labels.checks.BOX_TOLERANCE_PX``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
-from labelspec.labels.validate import BOX_TOLERANCE_PX
+from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
+from labelspec.labels.checks import BOX_TOLERANCE_PX
 
 SHOWN_ROWS = 5  # rows named in a grouped problem
 LISTED = 50  # distinct problems listed
@@ -97,7 +97,7 @@ def load_box_predictions(
     fmt = file_format(path)
     if fmt == "coco-results":
         if coco_images is None:
-            raise LabelspecError(
+            raise InputError(
                 f"{path} is a COCO results list: its image_id and category_id are numbers that "
                 "only a COCO file names; pass --coco-images FILE (the file `labelspec labels "
                 "export --format coco` writes, or the ground truth the ids come from)"
@@ -105,7 +105,7 @@ def load_box_predictions(
         _stage_coco(con, path, Path(coco_images))
     else:
         if coco_images is not None:
-            raise LabelspecError(
+            raise InputError(
                 f"--coco-images goes with a COCO results file (a JSON list), but {path} is "
                 "JSON Lines, which names items and classes itself: leave --coco-images out"
             )
@@ -126,7 +126,7 @@ def load_box_predictions(
     items = con.sql("select item_id from bp_items order by item_id").to_arrow_table()
     _drop(con)
     if items.num_rows == 0:
-        raise LabelspecError(f"{path}: no predictions (the file names no item)")
+        raise InputError(f"{path}: no predictions (the file names no item)")
     return BoxPredictions(
         boxes.cast(BOXES_SCHEMA), items, str(path), fmt, str(coco_images) if coco_images else None
     )
@@ -140,7 +140,7 @@ def _refuse_class_probabilities(con, path: Path, spec) -> None:
     ).fetchall()[0]
     if boxes == 0 and probs > 0:
         _drop(con)
-        raise LabelspecError(
+        raise InputError(
             f"{path} holds class probabilities per item (no line has a bbox), but "
             f"{spec.guideline} is a detection guideline: give a detector's boxes, one per line: "
             'item_id, class, bbox [x, y, w, h] in pixels, score ({"item_id": ..., "empty": true} '
@@ -221,7 +221,7 @@ def _stage_coco(con, results: Path, coco: Path) -> None:
             [str(results), COCO_COLUMNS],
         )
     except duckdb.Error as exc:
-        raise LabelspecError(
+        raise InputError(
             f"{results}: not a COCO results list of {{image_id, category_id, bbox, score}} "
             f"objects ({str(exc).splitlines()[0]})"
         ) from None
@@ -270,14 +270,14 @@ def _coco_names(coco: Path) -> tuple[pa.Table, pa.Table]:
     try:
         doc = json.loads(coco.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LabelspecError(f"{coco}: not a COCO JSON file ({exc})") from None
+        raise InputError(f"{coco}: not a COCO JSON file ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
-        raise LabelspecError(
+        raise InputError(
             f"{coco}: a COCO file needs an `images` list (id, file_name) and a `categories` "
             "list (id, name); is this the results file?"
         )
     if not isinstance(doc.get("categories"), list):
-        raise LabelspecError(f"{coco}: a COCO file needs a `categories` list (id, name)")
+        raise InputError(f"{coco}: a COCO file needs a `categories` list (id, name)")
     bad = [
         f"{section}[{n}]"
         for section, key in (("images", "file_name"), ("categories", "name"))
@@ -289,7 +289,7 @@ def _coco_names(coco: Path) -> tuple[pa.Table, pa.Table]:
         )
     ]
     if bad:
-        raise LabelspecError(
+        raise InputError(
             f"{coco}: {len(bad)} entries lack an integer id or their "
             f"file_name / name ({', '.join(bad[:SHOWN_ROWS])}{' ...' if len(bad) > SHOWN_ROWS else ''})"
         )

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from labelspec.progress import progress
+from labelspec.qa.agreement import NothingToAgreeOn, agreement
 from labelspec.qa.drill import page
 from labelspec.repo import Repo
 from labelspec.site.safe import md_cell, md_text
@@ -473,6 +474,16 @@ STYLE = (
     ".warning{background:#fdecea;border-left:4px solid #c62828;padding:.5rem 1rem}"
     ".about{color:#555}figure{margin:1rem 0}img{max-width:100%}figcaption{color:#444;font-size:.95rem}"
 )
+
+
+def bakeoff_report(ws: Repo, dataset: str, bake: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The bake-off's report in ``out``, with the labelers' agreement on the same snapshot when
+    there is any to measure (two or more labelers on an item)."""
+    try:
+        agreed = agreement(ws, dataset, bake["snapshot"]["commit"])
+    except NothingToAgreeOn:
+        agreed = None
+    return write_report(bake, out, agreed, ws=ws)
 
 
 def write_report(

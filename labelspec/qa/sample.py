@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.qa.current import open_current
 from labelspec.qa.gallery import render
 from labelspec.repo import Repo
@@ -44,12 +44,12 @@ def sample(
     """
 
     if n < 1:
-        raise LabelspecError(f"n must be at least 1, not {n}")
+        raise InputError(f"n must be at least 1, not {n}")
     if by is not None and by not in BY:
-        raise LabelspecError(f"by must be one of {', '.join(BY)}, not {by!r}")
+        raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
     out = Path(out)
     if out.is_dir():
-        raise LabelspecError(
+        raise InputError(
             f"{out} is a folder; give the page a file name, such as {out / 'sample.html'}"
         )
     current = open_current(ws, dataset, snapshot)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.resolve import dawid_skene
 from labelspec.resolve.result import RESOLVED_SCHEMA
 from labelspec.resolve.suspects import NONE
@@ -133,7 +133,7 @@ def _compact(codes: pa.ChunkedArray, item_ids: pa.Array) -> tuple[np.ndarray, pa
     """Item codes renumbered over the items that have votes (the manifest also lists unlabeled
     ones), without a sort: a running count of the codes in use."""
     if codes.null_count:
-        raise LabelspecError(
+        raise InputError(
             f"{codes.null_count} label(s) name items the item manifest of this snapshot lacks; "
             "`labelspec verify` lists them"
         )

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspec import formats
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.guideline.releases import spec_at
 from labelspec.loaders import workspace_trainset
 from labelspec.resolve.provenance import provenance
@@ -97,12 +97,12 @@ def export_trainset(training, spec, fmt: str, out: Path | str) -> dict[str, Any]
     ``out``, one file (COCO, JSONL) or image list (YOLO) per split; ``spec``: the guideline
     as released at the set's newest version. Returns what was written, per split."""
     if fmt not in TRAINSET_FORMATS:
-        raise LabelspecError(
+        raise InputError(
             f"unknown format {fmt!r} for a training set: choose {', '.join(TRAINSET_FORMATS)}"
         )
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise LabelspecError(f"{out} is a file: --out names a folder, one file per split in it")
+        raise InputError(f"{out} is a file: --out names a folder, one file per split in it")
     record, table = training.record, training.table
     items = training.items()
     written: dict[str, dict[str, Any]] = {}

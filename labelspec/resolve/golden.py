@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
 from labelspec.lineage import suspicion
 from labelspec.lineage.trace import versions_between
@@ -36,7 +36,7 @@ def golden_at(
         )
     if ref is None:
         if len(sets) > 1:
-            raise LabelspecError(
+            raise InputError(
                 f"dataset {dataset!r} has golden sets {', '.join(sets)}: say which {purpose} "
                 "uses with --golden NAME"
             )

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.qa.current import open_current
 from labelspec.repo import Repo
 from labelspec.resolve import FALLBACKS, IOU_THRESHOLD, METHODS, classes, objects, regions, suspects
@@ -87,13 +87,13 @@ def low_confidence_items(
 
 def _check(method: str, fallback: str, min_confidence: float, iou: float) -> None:
     if method not in METHODS:
-        raise LabelspecError(f"unknown method {method!r} (methods: {', '.join(METHODS)})")
+        raise InputError(f"unknown method {method!r} (methods: {', '.join(METHODS)})")
     if fallback not in FALLBACKS:
-        raise LabelspecError(f"unknown fallback {fallback!r} (choose: {', '.join(FALLBACKS)})")
+        raise InputError(f"unknown fallback {fallback!r} (choose: {', '.join(FALLBACKS)})")
     if not 0.0 <= min_confidence <= 1.0:
-        raise LabelspecError(f"--min-confidence {min_confidence}: give a share from 0 to 1")
+        raise InputError(f"--min-confidence {min_confidence}: give a share from 0 to 1")
     if not 0.0 < iou < 1.0:
-        raise LabelspecError(f"--iou {iou}: give an overlap between 0 and 1, e.g. 0.55")
+        raise InputError(f"--iou {iou}: give an overlap between 0 and 1, e.g. 0.55")
 
 
 def _flags(item_ids: pa.Array, suspect_ids: pa.Array) -> np.ndarray:

@@ -148,7 +148,7 @@ class Resolved:
             "by_class": by_class,
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The summary a command prints (the table itself goes to ``--out``)."""
         return {
             "dataset": self.dataset,

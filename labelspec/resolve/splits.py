@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.store.schema import ITEM_BASE_COLUMNS
 
 EVAL = "eval"  # the golden items' split
@@ -39,7 +39,7 @@ class SplitPlan:
     seed: int = 0
     column: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         if self.by == "ratio":
             # pairs, in order: the order places the items, and records keep JSON keys sorted
             return {"by": "ratio", "ratios": [[k, v] for k, v in self.ratios.items()],
@@ -58,7 +58,7 @@ def ordered(names) -> list[str]:
 def plan(split: str | None = None, seed: int = 0, split_by: str | None = None) -> SplitPlan:
     """The plan ``--split``, ``--seed`` and ``--split-by`` describe; every problem at once."""
     if split and split_by:
-        raise LabelspecError(
+        raise InputError(
             "give --split (shares) or --split-by (a column), not both: --split-by takes the "
             "split from the items, --split draws it from their ids"
         )
@@ -89,7 +89,7 @@ def plan(split: str | None = None, seed: int = 0, split_by: str | None = None) -
     if not problems and abs(total - 1.0) > TOLERANCE:
         problems.append(f"the shares sum to {total:g}, not 1")
     if problems:
-        raise LabelspecError(
+        raise InputError(
             f"--split {split}: "
             + "; ".join(problems)
             + " (e.g. --split train=0.8,val=0.1,test=0.1)"
@@ -104,7 +104,7 @@ def check_column(plan_: SplitPlan, item_columns: list[str]) -> None:
     segments = [c for c in item_columns if c not in ITEM_BASE_COLUMNS]
     if plan_.column not in segments:
         known = ", ".join(segments) or "none"
-        raise LabelspecError(
+        raise InputError(
             f"--split-by {plan_.column}: no such item segment column (the items have: {known}); "
             "give the items a split column with `labelspec items add` and a manifest, or use "
             "--split train=0.8,val=0.2"
@@ -138,21 +138,21 @@ def check_values(plan_: SplitPlan, values: pa.ChunkedArray, item_ids: pa.Chunked
     missing = item_ids.filter(pc.is_null(values))
     if len(missing):
         shown = ", ".join(missing.to_pylist()[:5])
-        raise LabelspecError(
+        raise InputError(
             f"--split-by {plan_.column}: {len(missing)} item(s) have no {plan_.column} ({shown}"
             f"{' ...' if len(missing) > 5 else ''}); give every item one in its manifest"
         )
     text = values.cast(pa.string())
     odd = pc.unique(text.filter(pc.invert(pc.match_substring_regex(text, SPLIT_NAME.pattern))))
     if len(odd):
-        raise LabelspecError(
+        raise InputError(
             f"--split-by {plan_.column}: values {', '.join(map(repr, odd.to_pylist()[:5]))} are "
             "not split names (lower-case letters, digits, - and _, starting with a letter; "
             "they name files of the exports): fix them in the manifest"
         )
     named_eval = item_ids.filter(pc.equal(text, EVAL))
     if len(named_eval):
-        raise LabelspecError(
+        raise InputError(
             f"--split-by {plan_.column}: {len(named_eval)} item(s) say 'eval' "
             f"({', '.join(named_eval.to_pylist()[:5])}), the golden items' split: rename it "
             "(val, test) in the manifest"
@@ -165,7 +165,7 @@ def check_filled(plan_: SplitPlan, counts: dict[str, int], total: int) -> None:
         return
     empty = [name for name in plan_.ratios if not counts.get(name)]
     if empty:
-        raise LabelspecError(
+        raise InputError(
             f"--split {', '.join(f'{k}={v:g}' for k, v in plan_.ratios.items())}: split "
             f"{', '.join(empty)} got no item of the {total} (raise its share, try another "
             "--seed, or label more items)"

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.guideline.releases import releases
 from labelspec.labelers.roster import list_labelers
 from labelspec.repo import Repo
@@ -90,7 +90,7 @@ def build(
     combined = replace(resolved, table=decisions)
     chosen, left_out, examples = _kept(combined, suspect)
     if chosen.num_rows == 0 or _training_rows(chosen, gold) == 0:
-        raise LabelspecError(_nothing_left(combined, left_out, suspect, gold is not None))
+        raise InputError(_nothing_left(combined, left_out, suspect, gold is not None))
     table = _shaped(con, chosen, plan, classes, combined.class_names, gold)
     figures = _figures(ws, con, table, plan)
     figures.update(
@@ -110,11 +110,11 @@ def build(
 
 def _check(golden_into: str, suspect: str) -> None:
     if golden_into not in GOLDEN_INTO:
-        raise LabelspecError(
+        raise InputError(
             f"--golden-into {golden_into}: choose eval (golden items evaluate, never train) or train"
         )
     if suspect not in SUSPECT:
-        raise LabelspecError(f"--suspect {suspect}: choose one of {', '.join(SUSPECT)}")
+        raise InputError(f"--suspect {suspect}: choose one of {', '.join(SUSPECT)}")
 
 
 def _golden(ws: Repo, resolved: Resolved, golden: str | None, golden_into: str):
@@ -273,7 +273,7 @@ def _figures(ws: Repo, con, table: pa.Table, plan: splits.SplitPlan) -> dict[str
                 'select "class", count(*) from t_final where "class" is not null group by 1 order by 1'
             ).fetchall()
         ),
-        "split": plan.to_dict(),
+        "split": plan.to_json(),
         "splits": per_split,
         "guideline_versions": {v: versions[v] for v in sorted(versions, key=Version.parse)},
         "labelers": dict(con.execute(_CITED.format(column="labeler_id")).fetchall()),

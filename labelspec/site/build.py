@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import ExternalError, InputError, LabelspecError, NotFoundError
+from labelspec.transaction import transaction
 from labelspec.repo import Repo
 from labelspec.progress import progress
 from labelspec import yamlio
@@ -78,7 +79,7 @@ def _mkdocs_build(
             build(config)
     except (PluginError, ConfigurationError, Abort) as exc:
         details = "\n".join(collect.messages) or str(exc)
-        raise LabelspecError(f"the site did not build:\n{details}") from exc
+        raise InputError(f"the site did not build:\n{details}") from exc
     finally:
         logger.removeHandler(collect)
 
@@ -88,7 +89,7 @@ class BuildResult:
     out: Path
     pages: int
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"out": str(self.out), "pages": self.pages}
 
 
@@ -99,7 +100,7 @@ def build(ws: Repo, out: Path | str | None = None, labelers: str | None = None) 
     that vendor only; None keeps what mkdocs.yml says (no page unless it opts in)."""
     config_file = ws.root / "mkdocs.yml"
     if not config_file.is_file():
-        raise LabelspecError(f"{config_file} not found; `labelspec init` writes one")
+        raise NotFoundError(f"{config_file} not found; `labelspec init` writes one")
 
     target = Path(out).resolve() if out else ws.root / "site"
     with progress("building the site"):
@@ -275,7 +276,7 @@ class PublishResult:
     versions: list[dict[str, Any]]  # on the branch when one was given, else in the folder
     folder_versions: list[dict[str, Any]]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "guideline": self.guideline,
             "version": self.version,
@@ -300,11 +301,11 @@ def publish(
 
     released = releases(ws, name)
     if not released:
-        raise LabelspecError(f"guideline {name!r} has no release to publish")
+        raise NotFoundError(f"guideline {name!r} has no release to publish")
     version = version.removeprefix("v") if version else released[-1].version
     get_release(ws, name, version)
     if folder is None and branch is None:
-        raise LabelspecError("nowhere to publish: give --folder and/or --branch")
+        raise InputError("nowhere to publish: give --folder and/or --branch")
 
     folder_path = Path(folder).resolve() if folder else None
     versions: list[dict[str, Any]] = []
@@ -320,12 +321,15 @@ def publish(
         if folder_path:
             versions = folder_versions = _deploy(built, folder_path, name, version, title)
         if branch:
-            with ws.lock():
+            # the branch moves by one atomic ref update, so a kill leaves it old or new; the
+            # transaction serialises it with other writers and repairs what they left
+            with transaction(ws, f"site: publish {name} {version}") as tx:
                 pages = tmp / "pages"
                 extract_branch(ws.root, branch, pages)
                 pages.mkdir(exist_ok=True)
                 versions = _deploy(built, pages, name, version, title)
                 (pages / ".nojekyll").write_text("")
+                tx.moving_branch(branch)
                 commit = commit_directory(ws.root, branch, pages, f"site: publish {name} {version}")
     return PublishResult(name, version, folder_path, branch, commit, versions, folder_versions)
 
@@ -346,7 +350,7 @@ class PdfResult:
     out: Path
     bytes: int
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "guideline": self.guideline,
             "version": self.version,
@@ -363,7 +367,7 @@ def pdf(ws: Repo, name: str, out: Path | str, version: str | None = None) -> Pdf
 
     browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
     if browser is None:
-        raise LabelspecError(
+        raise ExternalError(
             "a PDF needs headless Chromium (`apt-get install chromium`, or Google Chrome) on PATH; "
             "without it, `labelspec site build` and print the page print/ of your guideline from a browser"
         )
@@ -401,7 +405,7 @@ def pdf(ws: Repo, name: str, out: Path | str, version: str | None = None) -> Pdf
         )
         if done.returncode != 0 or not partial.is_file():
             partial.unlink(missing_ok=True)
-            raise LabelspecError(
+            raise ExternalError(
                 f"{browser} could not print the guideline: {done.stderr.strip()[-500:]}"
             )
         os.replace(partial, target)
@@ -413,7 +417,7 @@ def serve(folder: Path | str, host: str = "127.0.0.1", port: int = 8000):
 
     root = Path(folder).resolve()
     if not root.is_dir():
-        raise LabelspecError(
+        raise NotFoundError(
             f"{root} does not exist; run `labelspec site publish NAME --folder {root}` first"
         )
     handler = functools.partial(_QuietHandler, directory=str(root))

@@ -169,7 +169,7 @@ class LabelspecPlugin(BasePlugin[LabelspecConfig]):
 
         vendor = self.config.labelers_vendor
         rows = [
-            r.to_dict()
+            r.to_json()
             for src in self.sources
             for r in status(self.ws, src.name)
             if vendor is None or r.vendor == vendor

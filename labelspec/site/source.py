@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 from labelspec.site import drawing
 from labelspec.site.pages import GuidelineSite, Release
 from labelspec.repo import Repo
@@ -93,7 +93,7 @@ def _guide(rel: str, content: bytes) -> tuple[str, str, str]:
 def _image_uri(guideline: str, image: str) -> str:
     normalised = posixpath.normpath(image)
     if normalised.startswith("../") or normalised.startswith("/"):
-        raise LabelspecError(
+        raise InputError(
             f"guideline {guideline}: example {image} is outside the guideline folder; move it inside for the site"
         )
     return normalised

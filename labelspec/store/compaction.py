@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.engines.arrow import batches_dataset, local_paths
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, LabelspecError, NotFoundError
 from labelspec.repo import Repo
 from labelspec.store.batches import write_batch_rows
 from labelspec.store.engine import Rows, database
@@ -54,7 +54,7 @@ class CompactResult:
     written: bool = True  # False: this revision's batches were compacted already
     commit: str | None = None  # the commit recording the compaction
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -64,12 +64,12 @@ def compact(
     """Write the compacted copy of ``dataset``'s current labels at ``snapshot`` (HEAD)."""
 
     if part_rows < 1:
-        raise LabelspecError(f"part rows {part_rows}: give a positive number of labels per part")
+        raise InputError(f"part rows {part_rows}: give a positive number of labels per part")
     git = ws.git
     found = manifest(ws, dataset, snapshot, git)
     name = found.ref or found.commit[:10]
     if not found.batches:
-        raise LabelspecError(f"{dataset} has no label batches at {name}: nothing to compact")
+        raise InputError(f"{dataset} has no label batches at {name}: nothing to compact")
     if found.compacted is not None:
         return _result(found, name, found.compacted.parts, written=False)
     local_paths(found, found.batches)  # every batch is here, or one error naming `pull`

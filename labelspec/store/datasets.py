@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from labelspec import yamlio
-from labelspec.errors import LabelspecError, NotFoundError, WorkspaceError
+from labelspec.errors import ConflictError, InputError, NotFoundError, WorkspaceError
 from labelspec.repo import DatasetConfig, Repo
 from labelspec.transaction import transaction
 
@@ -63,7 +63,7 @@ def _declared(ws: Repo) -> dict[str, DatasetConfig]:
                     DatasetConfig.model_validate(yamlio.fast_load(path.read_text())),
                 )
             except ValidationError as exc:
-                raise LabelspecError(
+                raise InputError(
                     f"{ws.relpath(path)}: {exc.errors()[0]['msg']} (it holds `guideline: NAME`)"
                 ) from exc
     return found
@@ -113,7 +113,7 @@ def declaration_files(
 
 def _check_name(dataset: str) -> None:
     if not DATASET_NAME.match(dataset):
-        raise LabelspecError(
+        raise InputError(
             f"dataset name {dataset!r}: use lower-case letters, digits, '-' and '_' "
             "(at most 64, starting with a letter or digit)"
         )
@@ -124,7 +124,7 @@ def _choose_guideline(ws: Repo, dataset: str, guideline: str | None) -> str:
     if guideline is None:
         if len(names) != 1:
             known = ", ".join(names) or "none yet: `labelspec guideline new NAME` makes one"
-            raise LabelspecError(
+            raise InputError(
                 f"say which guideline dataset {dataset!r} is labeled under: --guideline NAME "
                 f"(guidelines: {known})"
             )
@@ -140,7 +140,7 @@ def ensure_dataset(ws: Repo, dataset: str, guideline: str | None, tx) -> str:
     if dataset in known:
         bound = known[dataset].guideline
         if guideline and guideline != bound:
-            raise LabelspecError(
+            raise InputError(
                 f"dataset {dataset!r} is labeled under guideline {bound!r}, not {guideline!r}"
             )
         return bound
@@ -162,7 +162,7 @@ class DatasetChange:
     commit: str | None = None
     kept: list[str] = field(default_factory=list)  # untracked files left in the folder
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
             "guideline": self.guideline,
@@ -181,7 +181,7 @@ def add_dataset(
     _check_name(dataset)
     with transaction(ws, f"dataset add: {dataset}") as tx:
         if dataset in declared(ws):
-            raise WorkspaceError(
+            raise ConflictError(
                 f"dataset {dataset!r} exists (labeled under {dataset_guideline(ws, dataset)!r}); "
                 "choose another name"
             )
@@ -189,7 +189,7 @@ def add_dataset(
         files = declaration_files(dataset, guideline, description)
         taken = sorted(rel for rel in files if (ws.root / rel).exists())
         if taken:
-            raise WorkspaceError(
+            raise ConflictError(
                 f"{', '.join(taken)} exist(s) but declare no dataset; move them away first"
             )
         for rel, text in files.items():

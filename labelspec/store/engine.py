@@ -15,7 +15,7 @@ import tempfile
 
 import duckdb
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 
@@ -48,7 +48,7 @@ def out_of_memory(what: str):
     """The error for a DuckDB that ran out of its memory limit: which setting to raise."""
 
     limit = os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT)
-    return LabelspecError(
+    return InputError(
         f"{what}: DuckDB ran out of memory within LABELSPEC_IMPORT_MEMORY_LIMIT={limit}; "
         "nothing was written. Raise it (e.g. LABELSPEC_IMPORT_MEMORY_LIMIT=2GB) and run again"
     )

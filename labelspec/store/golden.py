@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.formats import read
 from labelspec.guideline.releases import parse_ref, resolve_ref
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
@@ -130,12 +130,10 @@ def add_golden(
     An expert's "no objects here" (an empty answer) makes the item a golden negative."""
 
     if not SET_NAME.match(name):
-        raise LabelspecError(
-            f"golden set name {name!r}: use lower-case letters, digits, '-' and '_'"
-        )
+        raise InputError(f"golden set name {name!r}: use lower-case letters, digits, '-' and '_'")
     bound = dataset_guideline(ws, dataset)
     if parse_ref(guideline or bound)[0] != bound:
-        raise LabelspecError(
+        raise InputError(
             f"dataset {dataset!r} is labeled under guideline {bound!r}, not {parse_ref(guideline)[0]!r}"
         )
     # the experts' version defaults to the newest release, and the record says which it was
@@ -157,7 +155,7 @@ def add_golden(
     refuse_problems(path.name, staged, checked, "the golden set was not stored")
     table = checked.table
     if table.num_rows == 0:
-        raise LabelspecError(f"{path.name}: no labels in the file")
+        raise InputError(f"{path.name}: no labels in the file")
     sets = load_sets(ws, dataset)
     number = len(sets[name].versions) + 1 if name in sets else 1
     message = (

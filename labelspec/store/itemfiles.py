@@ -205,7 +205,7 @@ class Placed:
     def records(self) -> list[str]:
         return [*self.in_place, *([self.record] if self.record else [])]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "in_git": self.in_git,
             "in_dvc": self.in_dvc,

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, Problem, ProblemsError
+from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
 from labelspec.repo import Repo
 from labelspec.store.batches import new_batch_id, write_parquet
 from labelspec.store.datasets import ensure_dataset
@@ -57,7 +57,7 @@ class ItemsResult:
     remote: int = 0  # items with a uri only: not stored in the workspace
     remote_examples: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
             "added": self.added,
@@ -65,7 +65,7 @@ class ItemsResult:
             "total": self.total,
             "metadata_columns": self.metadata_columns,
             "dvc_tracked": self.tracked,
-            "files": self.files.to_dict(),
+            "files": self.files.to_json(),
             "reregistered": self.reregistered,
             "remote": {"items": self.remote, "examples": self.remote_examples},
             "commit": self.commit,
@@ -181,7 +181,7 @@ def _read_manifest(path: Path) -> list[dict[str, Any]]:
         ) from exc
     rows = table.to_pylist()
     if rows and not ({"item_id", "path", "uri", "text"} & set(rows[0])):
-        raise LabelspecError(f"{path}: a manifest needs an item_id, path, uri or text column")
+        raise InputError(f"{path}: a manifest needs an item_id, path, uri or text column")
     return rows
 
 
@@ -390,21 +390,21 @@ def _sources(ws: Repo, dataset: str, sources: list[Path]):
     whose layout copies keep): one folder, one manifest, or item files."""
     paths = [Path(s).resolve() for s in sources]
     if not paths:
-        raise LabelspecError("give a folder, a manifest or item files to add")
+        raise InputError("give a folder, a manifest or item files to add")
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise LabelspecError(f"{missing[0]}: no such file or folder")
+        raise NotFoundError(f"{missing[0]}: no such file or folder")
     first = paths[0]
     display = ws.relpath(first)
     if len(paths) == 1 and first.is_dir():
         if first != ws.root and ws.root not in first.parents:
-            raise LabelspecError(
+            raise InputError(
                 f"{first} is outside the workspace; copy the files under "
                 f"datasets/{dataset}/items/<folder>/ (tracked by DVC) and add that folder"
             )
         raw = _scan_folder(ws, first)
         if not raw:
-            raise LabelspecError(
+            raise InputError(
                 f"{display}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) or .txt files found"
             )
         return raw, ws.root, display, display
@@ -412,7 +412,7 @@ def _sources(ws: Repo, dataset: str, sources: list[Path]):
         return _read_manifest(first), first.parent, display, None
     others = [p for p in paths if p.is_dir() or p.suffix.lower() not in ITEM_SUFFIXES]
     if others:
-        raise LabelspecError(
+        raise InputError(
             f"{ws.relpath(others[0])}: give one folder, one manifest ending in "
             f"{', '.join(sorted(MANIFEST_SUFFIXES))}, or item files "
             f"({', '.join(sorted(ITEM_SUFFIXES))})"

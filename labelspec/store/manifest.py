@@ -23,7 +23,7 @@ from typing import Any
 
 from configobj import ConfigObj
 
-from labelspec.errors import LabelspecError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.repo import Repo
 from labelspec.store.datasets import dataset_guideline
 from labelspec.store.records import DATA_SUFFIX, Record, records_at
@@ -69,7 +69,7 @@ class Remote:
         """This remote, when labelspec's readers can open it (a local folder or S3)."""
         if self.is_s3 or "://" not in self.url:
             return self
-        raise LabelspecError(
+        raise InputError(
             f"DVC remote {self.name} ({self.url.split('://')[0]}://) is not one labelspec reads "
             "(local folders and s3://); `labelspec pull`, then read this clone's cache"
         )
@@ -143,7 +143,7 @@ class Manifest:
         if not chosen:
             known = ", ".join(r.name for r in self.remotes) or "none"
             what = f"no DVC remote {name!r}" if name else "no default DVC remote"
-            raise LabelspecError(
+            raise NotFoundError(
                 f"{what} (remotes: {known}); add one with `dvc remote add -d NAME URL`"
             )
         return chosen[0].readable()
@@ -154,7 +154,7 @@ class Manifest:
             **{r.name: r.object_url(entry.md5) for r in self.remotes},
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         def entry(e: Entry) -> dict[str, Any]:
             return {**e.__dict__, "urls": self.urls(e)}
 
@@ -238,7 +238,7 @@ def manifest(ws: Repo, dataset: str, snapshot: str | None = None, git=None) -> M
     commit = resolve(ws, git, dataset, snapshot)
     records = records_at(ws, git, commit, labels_dir(ws, dataset))
     if not records and (ws.dataset_dir(dataset) / "snapshots.yaml").is_file():
-        raise LabelspecError(
+        raise InputError(
             f"{dataset}: the workspace uses the old layout (one labels.dvc, snapshots.yaml); "
             "run `labelspec upgrade` (one commit) to read it by manifest"
         )
@@ -332,4 +332,4 @@ def remote_settings(root: Path, name: str) -> dict[str, str]:
     for section, values in _dvc_config(root).items():
         if section.startswith("remote ") and name in section.split('"'):
             return dict(values)
-    raise LabelspecError(f"no DVC remote {name!r}; add it with `dvc remote add {name} URL`")
+    raise NotFoundError(f"no DVC remote {name!r}; add it with `dvc remote add {name} URL`")

@@ -57,7 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, NotFoundError, Problem, ProblemsError
+from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
 from labelspec.labelers.roster import validate_labeler_id
 from labelspec.repo import Repo
 from labelspec.store.batches import write_parquet_hashed
@@ -114,7 +114,7 @@ class ReviewResult:
     commit: str | None
     already: bool = False  # the same file was imported before: nothing written
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -127,13 +127,11 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise LabelspecError(
-            f"{path}: not UTF-8 text; give the JSON file the gallery saved"
-        ) from exc
+        raise InputError(f"{path}: not UTF-8 text; give the JSON file the gallery saved") from exc
     except json.JSONDecodeError as exc:
-        raise LabelspecError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise LabelspecError(
+        raise InputError(
             f'{path}: not a review file (it needs "kind": "{KIND}"); save one from the page '
             "`labelspec qa sample` writes"
         )
@@ -144,12 +142,10 @@ def _reviewer(data: dict[str, Any], given: str | None, path: Path) -> str:
 
     saved = data.get("reviewer")
     if given and saved and given != saved:
-        raise LabelspecError(
-            f"{path} was saved by reviewer {saved}, not {given}; leave out --reviewer"
-        )
+        raise InputError(f"{path} was saved by reviewer {saved}, not {given}; leave out --reviewer")
     reviewer = str(given or saved or "").strip()
     if not reviewer:
-        raise LabelspecError(
+        raise InputError(
             f"{path} does not say who reviewed; give --reviewer ID (files the gallery saves carry it)"
         )
     validate_labeler_id(reviewer)  # pseudonymous, like labelers
@@ -177,13 +173,13 @@ def import_review(
                 f"{path} reviews dataset {dataset!r}, which this workspace does not have"
             )
     if data.get("dataset") != dataset:
-        raise LabelspecError(f"{path} reviews dataset {data.get('dataset')!r}, not {dataset!r}")
+        raise InputError(f"{path} reviews dataset {data.get('dataset')!r}, not {dataset!r}")
     who = _reviewer(data, reviewer, path)
     problems: list[Problem] = []
     saved = parse_time(data.get("saved"), "saved", problems, path.name)
     verdicts = data.get("verdicts")
     if not isinstance(verdicts, list) or not verdicts:
-        raise LabelspecError(f"{path}: no verdicts; judge some labels in the gallery, then save")
+        raise InputError(f"{path}: no verdicts; judge some labels in the gallery, then save")
     con = connect(ws, dataset)
     rows = checked_rows(ws, con, verdicts, path.name, problems)
     if problems:

@@ -59,7 +59,7 @@ class Batch:
         meta.pop("kind", None)
         return cls(id=record.id, file=record.rel, md5=record.md5, extra=meta, **values)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "extra"} | self.extra
 
 

@@ -18,11 +18,9 @@ folder) resolves the tag, DVC's API reads just that file from the DVC remote
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,14 +28,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelspec.errors import LabelspecError, NotFoundError, VcsError
+from labelspec.errors import ConflictError, InputError, NotFoundError, VcsError
 from labelspec.repo import Repo
 from labelspec.resolve import splits
 from labelspec.resolve.compare import compare
 from labelspec.store.engine import database
 from labelspec.store.query import _sql_list
 from labelspec.store.records import RECORD_SUFFIX, Locator, Record
-from labelspec.vcs import parse_dvc_file
+from labelspec.vcs import dvc_errors, dvc_filesystem, parse_dvc_file
 
 FOLDER = "trainsets"
 TAG_PREFIX = "trainset/"
@@ -111,7 +109,7 @@ class Trainset:
         """The file's id, ``t-<time>-<random>``: sorts by creation time, to the millisecond."""
         return Path(self.file).name.removesuffix(".parquet")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         return {**{k: v for k, v in data.items() if k != "extra"}, **self.extra}
 
@@ -126,7 +124,7 @@ def tag_name(name: str) -> str:
 
 def check_name(name: str) -> None:
     if not NAME.match(name) or ".." in name or name.endswith((".", ".lock")):
-        raise LabelspecError(
+        raise InputError(
             f"training set name {name!r}: use lower-case letters, digits, '.', '-' and '_' "
             "(up to 64, starting with a letter or digit), e.g. digits-2026-12"
         )
@@ -136,7 +134,7 @@ def refuse_existing(ws: Repo, git, name: str) -> None:
     head = git.head()
     here = _records(ws, git, head, trainsets_dir(ws) / name) if head else []
     if git.tag_exists(tag_name(name)) or here:
-        raise LabelspecError(
+        raise ConflictError(
             f"a training set named {name!r} exists already (`labelspec trainset show {name}`); "
             "training sets are never replaced: pick a new name, e.g. "
             f"{name}-2"
@@ -293,24 +291,6 @@ def trainsets_of_item(ws: Repo, dataset: str, item_id: str) -> list[dict[str, An
 
 
 # -- read where training runs ------------------------------------------------------------------------
-SOURCE_REMOTE = "labelspec-trainset-source"  # the name a remote_config gets in DVC's config
-
-
-def dvc_filesystem(
-    url: str, rev: str, remote: str | None = None, remote_config: dict[str, Any] | None = None
-):
-    """DVC's file system over the repository ``url`` at ``rev``, reading DVC-tracked files from
-    its DVC remote (``remote``, a remote named in its config) or the one ``remote_config``
-    describes (the settings of ``dvc remote add``)."""
-    from dvc.api import DVCFileSystem  # lazy: dvc takes ~1 s to import
-
-    if remote_config and remote is None:
-        # a remote of its own: merged into the committed one, an S3 config would inherit
-        # the local folder remote's settings, which DVC then refuses
-        remote = SOURCE_REMOTE
-    return DVCFileSystem(url, rev=rev, remote=remote, remote_config=remote_config)
-
-
 def read_pinned(
     url_or_path: str | Path,
     name: str,
@@ -346,18 +326,3 @@ def read_pinned(
             fs.close()
     table = _checked_table(data, meta.get("sha256", ""), name)
     return Trainset.from_meta(meta, file=records[0].removesuffix(".dvc").lstrip("/")), table
-
-
-@contextlib.contextmanager
-def dvc_errors(url: str, rev: str) -> Iterator[None]:
-    """DVC's and git's failures as ``VcsError`` (what ``labelspec.vcs`` does for the workspace)."""
-    from dvc.exceptions import DvcException  # lazy: see above
-    from scmrepo.exceptions import SCMError  # lazy: see above
-
-    try:
-        yield
-    except (DvcException, SCMError) as exc:
-        raise VcsError(
-            f"reading {rev} from {url} failed: {exc} (is the tag pushed, and the DVC remote "
-            "reachable? `labelspec push` sends both)"
-        ) from exc

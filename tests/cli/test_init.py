@@ -54,7 +54,7 @@ def test_every_template_passes_check(tmp_path: Path, run, template, guideline):
 
 def test_init_refuses_an_existing_workspace(workspace: Path, run):
     before = git.Repo(workspace).head.commit.hexsha
-    result = run("init", str(workspace), expect=1)
+    result = run("init", str(workspace), expect=4)
     assert "already a labelspec workspace" in result.stderr and "nothing changed" in result.stderr
     assert git.Repo(workspace).head.commit.hexsha == before
 
@@ -63,7 +63,7 @@ def test_init_refuses_to_overwrite_files(tmp_path: Path, run):
     target = tmp_path / "ws"
     (target / "guidelines" / "digits").mkdir(parents=True)
     (target / "guidelines" / "digits" / "spec.yaml").write_text("mine\n")
-    result = run("init", str(target), expect=1)
+    result = run("init", str(target), expect=4)
     assert "guidelines/digits/spec.yaml" in result.stderr
     assert (target / "guidelines" / "digits" / "spec.yaml").read_text() == "mine\n"
     assert not (target / ".git").exists() and not (target / ".dvc").exists()

@@ -92,7 +92,8 @@ def _build(root: Path, scratch: Path) -> None:
     from labelspec.labelers.roster import add_labeler
     from labelspec.labelers.training import record_training
     from labelspec.labels.ingest import import_labels
-    from labelspec.lineage.relabel import merge, plan
+    from labelspec.lineage.merge import merge
+    from labelspec.lineage.relabel import plan
     from labelspec.store.golden import add_golden
     from labelspec.store.items import add_items
     from labelspec.workspace import Workspace

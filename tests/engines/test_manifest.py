@@ -44,7 +44,7 @@ def test_urls_name_the_cache_object_and_the_remote_object_after_push(history, ru
 def test_opens_no_data(history):
     """Every batch file and cache object gone: the manifest is the same."""
     ws = Workspace(history)
-    before = manifest(ws, "digits").to_dict()
+    before = manifest(ws, "digits").to_json()
     for path in [
         *history.glob("datasets/digits/labels/*.parquet"),
         *history.glob(".dvc/cache/**/*"),
@@ -53,7 +53,7 @@ def test_opens_no_data(history):
             path.chmod(0o644)
             path.unlink()
 
-    assert manifest(ws, "digits").to_dict() == before
+    assert manifest(ws, "digits").to_json() == before
 
 
 def test_the_digest_follows_the_batches_not_the_commit(history):
@@ -73,7 +73,7 @@ def test_the_digest_follows_the_batches_not_the_commit(history):
 
 
 def test_schema_is_the_canonical_one_and_says_what_older_batches_lack(history):
-    schema = manifest(Workspace(history), "digits").to_dict()["schema"]
+    schema = manifest(Workspace(history), "digits").to_json()["schema"]
 
     assert [f["name"] for f in schema["fields"]] == LABEL_SCHEMA.names
     assert {f["name"]: f["nullable"] for f in schema["fields"]}["class"] is True  # empty answers
@@ -84,7 +84,7 @@ def test_cli_json_is_the_library_manifest(history, run):
     shown = json.loads(run("labels", "manifest", "digits", "--json", cwd=history).stdout)
 
     assert shown == json.loads(
-        json.dumps(manifest(Workspace(history), "digits").to_dict(), default=str)
+        json.dumps(manifest(Workspace(history), "digits").to_json(), default=str)
     )
     assert shown["rule_sql"].startswith("select * from labels_all anti join")
     assert [r["name"] for r in shown["remotes"]] == ["storage"]
@@ -113,6 +113,6 @@ def test_the_python_api_gives_the_manifest(history):
 
 
 def test_an_unknown_revision_is_one_clear_error(history, run):
-    result = run("labels", "manifest", "digits", "--snapshot", "nope", cwd=history, expect=1)
+    result = run("labels", "manifest", "digits", "--snapshot", "nope", cwd=history, expect=3)
 
     assert result.stderr.startswith("Error: 'nope' is not a revision of this repository")

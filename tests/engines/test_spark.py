@@ -86,7 +86,7 @@ def test_labels_show_counts(read, spark):
 def test_trace_impact_counts(read, spark):
     from labelspec.lineage.trace import impact
 
-    expected = impact(read.ws, "digits", "digits").to_dict()
+    expected = impact(read.ws, "digits", "digits").to_json()
     ours = queries.impact(spark, read.ws, read.current, "digits")
 
     assert ours == {key: expected[key] for key in ours}

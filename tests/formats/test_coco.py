@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 
 import pytest
 from pycocotools.coco import COCO
@@ -249,3 +250,33 @@ def test_write_refuses_what_coco_cannot_hold(tmp_path):
     with pytest.raises(LabelspecError, match="does not have: truck"):
         coco.write(old, IMAGES, make_spec("detection"), out)
     assert not out.exists()
+
+
+def test_a_coco_zip_reads_as_its_instances_file(tmp_path):
+    """CVAT, Datumaro and Label Studio download COCO as a zip: annotations/instances_*.json,
+    maybe beside images and other JSON; it imports as it is."""
+    plain = rows_of(coco.read(FIXTURES / "coco_instances.json"))
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(FIXTURES / "coco_instances.json", "annotations/instances_default.json")
+        out.writestr("images/default/0001.jpg", b"\xff\xd8\xff")
+        out.writestr("meta.json", "{}")
+
+    assert rows_of(coco.read(archive)) == plain
+
+    truncated = tmp_path / "truncated.zip"
+    with zipfile.ZipFile(truncated, "w") as out:
+        out.write(FIXTURES / "coco_truncated.json", "annotations/instances_default.json")
+    with pytest.raises(ProblemsError, match="not valid JSON") as caught:
+        coco.read(truncated)
+    (problem,) = caught.value.problems
+    assert problem.file == f"{truncated}!annotations/instances_default.json"
+    assert (problem.line, problem.col) == (3, 75)
+
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as out:
+        out.writestr("a.json", "{}")
+        out.writestr("b.json", "{}")
+    with pytest.raises(ProblemsError, match="holds one annotations JSON") as caught:
+        coco.read(two)
+    assert "found 2 JSON file(s) (a.json, b.json)" in caught.value.problems[0].message

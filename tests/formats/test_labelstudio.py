@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelspec.errors import LabelspecError, ProblemsError
-from labelspec.formats import labelstudio
+from labelspec.formats import labelstudio, labelstudio_config
 from tests.formats.build import FIXTURES, T0, items, labels, make_spec, problems_of, rows_of
 
 UTC = dt.UTC
@@ -181,12 +181,74 @@ def test_truncated_json_points_at_the_line_and_column(tmp_path):
     assert problem.message.endswith("(re-export the file from Label Studio)")
 
 
-def test_a_json_min_export_is_refused_as_a_whole(tmp_path):
-    path = tmp_path / "min.json"
+def test_one_object_is_refused_as_a_whole(tmp_path):
+    path = tmp_path / "one.json"
     path.write_text('{"image": "a.png", "label": "car"}')
     with pytest.raises(ProblemsError, match="not a Label Studio JSON export") as caught:
         labelstudio.read(path)
-    assert "not JSON-MIN" in caught.value.problems[0].message
+    assert "export the project as JSON or JSON-MIN" in caught.value.problems[0].message
+
+
+MIN_BOX = {"x": 10, "y": 20, "width": 25, "height": 50, "rotation": 0,
+           "rectanglelabels": ["circle"], "original_width": 200, "original_height": 100}  # fmt: skip
+WHEN = {"created_at": "2026-02-01T10:00:00.000000Z", "updated_at": "2026-02-01T10:00:00Z"}
+
+
+def test_a_json_min_export_reads_as_the_json_export_it_abbreviates(tmp_path):
+    """Label Studio's JSON-MIN: one flat object per annotation. Boxes, classes, annotators,
+    dates and lead times read as from the JSON export; a task answered twice is one task."""
+    minimal = [
+        {"image": "/data/upload/1/a.png", "id": 1, "label": [MIN_BOX], "annotator": 7,
+         "annotation_id": 11, "lead_time": 4.5, **WHEN},
+        {"image": "/data/upload/1/a.png", "id": 1, "label": [MIN_BOX, MIN_BOX], "annotator": 8,
+         "annotation_id": 12, **WHEN},
+        {"image": "/data/upload/1/b.png", "id": 2, "annotator": 7, "annotation_id": 13, **WHEN},
+    ]  # fmt: skip
+    box = {k: v for k, v in MIN_BOX.items() if not k.startswith("original")}
+    region = {"type": "rectanglelabels", "from_name": "label", "to_name": "image",
+              "original_width": 200, "original_height": 100, "value": box}  # fmt: skip
+    full = [
+        {"id": 1, "data": {"image": "/data/upload/1/a.png"}, "annotations": [
+            {"id": 11, "completed_by": 7, "lead_time": 4.5, "created_at": WHEN["created_at"],
+             "result": [{**region, "id": "label-1"}]},
+            {"id": 12, "completed_by": 8, "created_at": WHEN["created_at"],
+             "result": [{**region, "id": "label-1"}, {**region, "id": "label-2"}]}]},
+        {"id": 2, "data": {"image": "/data/upload/1/b.png"}, "annotations": [
+            {"id": 13, "completed_by": 7, "created_at": WHEN["created_at"], "result": []}]},
+    ]  # fmt: skip
+    (tmp_path / "min.json").write_text(json.dumps(minimal))
+    (tmp_path / "full.json").write_text(json.dumps(full))
+
+    got = labelstudio.read(tmp_path / "min.json")
+    want = labelstudio.read(tmp_path / "full.json")
+
+    assert got.problems == [] and rows_of(got) == rows_of(want)
+    rows = rows_of(got)
+    assert [(r["item_ref"], r.get("class"), r["labeler_ref"]) for r in rows] == [
+        ("a.png", "circle", "7"), ("a.png", "circle", "8"), ("a.png", "circle", "8"),
+        ("b.png", None, "7"),
+    ]  # fmt: skip
+    assert (rows[0]["bbox_x"], rows[0]["bbox_w"], rows[0]["lead_time_s"]) == (20.0, 50.0, 4.5)
+    assert rows[3]["empty"] is True  # answered with nothing: "no objects here"
+
+
+def test_json_min_classification_and_what_it_lacks(tmp_path):
+    minimal = [
+        {"image": "/data/upload/1/a.png", "id": 1, "label": "seven", "annotator": 7,
+         "annotation_id": 11, **WHEN},
+        {"image": "/data/upload/1/b.png", "id": 2, "label": "one", "annotation_id": 12, **WHEN},
+        {"image": "/data/upload/1/c.png", "id": 3, "label": "two", "annotation_id": 13, **WHEN},
+    ]  # fmt: skip
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps(minimal))
+
+    staged = labelstudio.read(path)
+
+    assert [(r["item_ref"], r["class"]) for r in rows_of(staged)] == [
+        ("a.png", "seven"), ("b.png", "one"), ("c.png", "two"),
+    ]  # fmt: skip
+    # no annotator: the import asks for --labeler or a map, once for every such row
+    assert [r.get("labeler_ref") for r in rows_of(staged)] == ["7", None, None]
 
 
 @pytest.mark.parametrize(
@@ -225,7 +287,7 @@ def test_item_references(data, expected):
 )
 def test_labeling_config_per_task(task, control, child, obj, choice):
     spec = make_spec(task)
-    view = SafeET.fromstring(labelstudio.labeling_config(spec))
+    view = SafeET.fromstring(labelstudio_config.labeling_config(spec))
     assert view.tag == "View"
     (source,) = [e for e in view if e.get("name") == obj]
     assert source.tag == ("Text" if obj == "text" else "Image")
@@ -244,7 +306,7 @@ def test_labeling_config_adds_attribute_controls():
         {"id": "note", "type": "text", "name": "Notes"},
     ]
     spec = make_spec("detection", {"car": attrs, "person": attrs[1:2]})
-    view = SafeET.fromstring(labelstudio.labeling_config(spec))
+    view = SafeET.fromstring(labelstudio_config.labeling_config(spec))
     controls = {e.get("name"): e for e in view if e.tag in ("Choices", "TextArea")}
     assert [c.get("value") for c in controls["color"]] == ["red", "blue"]
     assert [c.get("value") for c in controls["occluded"]] == ["true", "false"]
@@ -255,7 +317,7 @@ def test_labeling_config_adds_attribute_controls():
     assert "Notes" in [e.get("value") for e in view.findall("Header")]
 
     classification = make_spec("classification", {"car": attrs[:1], "person": []})
-    view = SafeET.fromstring(labelstudio.labeling_config(classification))
+    view = SafeET.fromstring(labelstudio_config.labeling_config(classification))
     (color,) = [e for e in view.findall("Choices") if e.get("name") == "color"]
     assert (color.get("whenTagName"), color.get("whenChoiceValue")) == ("label", "car")
 
@@ -263,7 +325,7 @@ def test_labeling_config_adds_attribute_controls():
 def test_labeling_config_refuses_an_attribute_named_like_a_control():
     spec = make_spec("detection", {"car": [{"id": "image", "type": "text"}]})
     with pytest.raises(LabelspecError, match="clashes with a Label Studio control"):
-        labelstudio.labeling_config(spec)
+        labelstudio_config.labeling_config(spec)
 
 
 # -- writing ----------------------------------------------------------------------------------------
@@ -614,33 +676,35 @@ def test_a_region_attribute_tied_to_no_region_is_an_error(tmp_path):
 
 def test_image_sources_from_a_url_template_or_label_studio_local_files(tmp_path):
     item = {"item_id": "d 01.png", "path": "datasets/digits/items/d 01.png"}
-    url = labelstudio.image_sources(tmp_path, "https://files.example.com/{path}?id={item_id}")
+    url = labelstudio_config.image_sources(
+        tmp_path, "https://files.example.com/{path}?id={item_id}"
+    )
     assert url(item) == ("https://files.example.com/datasets/digits/items/d%2001.png?id=d%2001.png")
-    local = labelstudio.image_sources(tmp_path, local_files=tmp_path / "datasets")
+    local = labelstudio_config.image_sources(tmp_path, local_files=tmp_path / "datasets")
     assert local(item) == "/data/local-files/?d=digits/items/d%2001.png"
     assert labelstudio.local_name(local(item)) == "digits/items/d 01.png"
-    outside = labelstudio.image_sources(tmp_path, local_files=tmp_path / "elsewhere")
+    outside = labelstudio_config.image_sources(tmp_path, local_files=tmp_path / "elsewhere")
     with pytest.raises(LabelspecError, match="not under the Label Studio document root"):
         outside(item)
     with pytest.raises(LabelspecError, match=r"use \{path\}"):
-        labelstudio.image_sources(tmp_path, "https://files.example.com/{file}")
+        labelstudio_config.image_sources(tmp_path, "https://files.example.com/{file}")
     with pytest.raises(LabelspecError, match="not both"):
-        labelstudio.image_sources(tmp_path, "https://x/{path}", tmp_path)
-    assert labelstudio.image_sources(tmp_path) is None
+        labelstudio_config.image_sources(tmp_path, "https://x/{path}", tmp_path)
+    assert labelstudio_config.image_sources(tmp_path) is None
 
 
 def test_relabel_config_shows_the_reason_and_links_the_guideline():
     spec = make_spec("classification")
     view = SafeET.fromstring(
-        labelstudio.labeling_config(spec, "https://guide.example.com/", relabel=True)
+        labelstudio_config.labeling_config(spec, "https://guide.example.com/", relabel=True)
     )
     texts = {(e.tag, e.get("name"), e.get("value")) for e in view}
     assert ("Text", "relabel_reason", "$relabel_reason") in texts
     assert ("HyperText", "guideline", "$guideline") in texts
-    links = labelstudio.guideline_links(spec, "https://guide.example.com/")
+    links = labelstudio_config.guideline_links(spec, "https://guide.example.com/")
     assert 'href="https://guide.example.com/streets/1.2.0/classes/car/"' in links
-    assert labelstudio.guideline_links(spec, None) == ""
-    plain = SafeET.fromstring(labelstudio.labeling_config(spec, None, relabel=True))
+    assert labelstudio_config.guideline_links(spec, None) == ""
+    plain = SafeET.fromstring(labelstudio_config.labeling_config(spec, None, relabel=True))
     assert "HyperText" not in {e.tag for e in plain}  # no site: no links leading nowhere
 
 

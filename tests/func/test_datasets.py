@@ -72,17 +72,17 @@ def test_add_takes_the_only_guideline_by_default(workspace: Path, run):
 
 def test_add_refuses_what_would_clash_and_writes_nothing(workspace: Path, run):
     before = state(workspace)
-    cases = {
-        ("digits",): "dataset 'digits' exists (labeled under 'digits'); choose another name",
-        ("Streets",): "dataset name 'Streets': use lower-case letters, digits, '-' and '_'",
-        ("streets", "--guideline", "digit"): "no guideline 'digit' in ",
+    cases = {  # a conflict (4), bad input (1), not found (3)
+        ("digits",): ("dataset 'digits' exists (labeled under 'digits'); choose another name", 4),
+        ("Streets",): ("dataset name 'Streets': use lower-case letters, digits, '-' and '_'", 1),
+        ("streets", "--guideline", "digit"): ("no guideline 'digit' in ", 3),
     }
-    for args, message in cases.items():
-        result = run("dataset", "add", *args, cwd=workspace, expect=1)
+    for args, (message, code) in cases.items():
+        result = run("dataset", "add", *args, cwd=workspace, expect=code)
         assert message in result.stderr, result.stderr
     assert (
         "did you mean 'digits'?"
-        in run("dataset", "add", "streets", "--guideline", "digit", cwd=workspace, expect=1).stderr
+        in run("dataset", "add", "streets", "--guideline", "digit", cwd=workspace, expect=3).stderr
     )
     assert state(workspace) == before
 

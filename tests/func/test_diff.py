@@ -88,7 +88,7 @@ def cat(data: dict) -> dict:
 def test_identical_specs_have_an_empty_diff():
     result = diff_specs(spec(), spec(lambda d: None))
     assert result.empty and result.affects == [] and result.required_bump()[0] == "patch"
-    out = result.to_dict()
+    out = result.to_json()
     assert set(out) == JSON_KEYS
     assert (out["from"], out["to"]) == ("1.0.0", "1.1.0")
     assert out["classes"] == {"added": [], "removed": [], "renamed": [], "changed": {}}
@@ -312,7 +312,7 @@ def test_a_rule_removed_needs_minor():
 
 def test_a_decision_tree_change_needs_minor():
     result = diff_specs(spec(), spec(lambda d: d["decision_tree"][0].update(no="dog")))
-    assert result.decision_tree_changed and result.to_dict()["decision_tree_changed"] is True
+    assert result.decision_tree_changed and result.to_json()["decision_tree_changed"] is True
     assert result.required_bump() == ("minor", "the decision tree changed")
 
 
@@ -324,7 +324,7 @@ def test_a_task_change_needs_major():
 def test_affects_is_the_union_of_declared_and_detected():
     new = spec(lambda d: cat(d).update(definition="A feline."))
     result = diff_specs(spec(), new, ["dog", "dog"], "required")
-    out = result.to_dict()
+    out = result.to_json()
     assert out["affects_declared"] == ["dog"]
     assert out["affects_detected"] == ["cat"]
     assert out["affects"] == ["cat", "dog"]
@@ -455,5 +455,5 @@ def test_diff_in_words(workspace: Path, run):
 
 
 def test_diff_with_an_unknown_version_names_the_released_ones(workspace: Path, run):
-    result = run("guideline", "diff", "digits", "0.9.0", "1.0.0", cwd=workspace, expect=1)
+    result = run("guideline", "diff", "digits", "0.9.0", "1.0.0", cwd=workspace, expect=3)
     assert "guideline 'digits' has no release 0.9.0 (released: 1.0.0)" in result.stderr

@@ -170,9 +170,9 @@ def test_quiz_refusals_say_what_is_wrong(workspace: Path, tmp_path, run):
     few = run("labeler", "quiz", "digits", "--n", "0", "--out", str(out), cwd=workspace, expect=1)
     assert "--n must be at least 1" in few.stderr
     args = ("--version", "9.9.9", "--out", str(out))
-    unknown = run("labeler", "quiz", "digits", *args, cwd=workspace, expect=1)
+    unknown = run("labeler", "quiz", "digits", *args, cwd=workspace, expect=3)
     assert "has no release 9.9.9 (released: 1.0.0)" in unknown.stderr
-    nothing = run("labeler", "quiz", "cats", "--out", str(out), cwd=workspace, expect=1)
+    nothing = run("labeler", "quiz", "cats", "--out", str(out), cwd=workspace, expect=3)
     assert "cats" in nothing.stderr and nothing.stderr.startswith("Error: ")
     assert not out.exists()
 
@@ -188,7 +188,7 @@ def test_a_quiz_in_a_clone_without_dvc_data_says_to_pull_it(workspace: Path, tmp
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(workspace), str(clone))
     args = ("labeler", "quiz", "digits", "--n", "4", "--out", str(tmp_path / "quiz"))
-    result = run(*args, cwd=clone, expect=1)
+    result = run(*args, cwd=clone, expect=3)
     assert result.stderr.startswith("Error: ") and "pull" in result.stderr
 
 
@@ -338,7 +338,7 @@ def test_grade_refusals_record_nothing(workspace, quiz, tmp_path, run, case):
     path = make_answers(key, tmp_path)
     before = state(workspace)
     args = ("labeler", "grade", str(folder), str(path), "--labeler", labeler)
-    result = run(*args, cwd=workspace, expect=1)
+    result = run(*args, cwd=workspace, expect=3 if case == "unknown labeler" else 1)
     assert result.stderr.startswith("Error: ")
     assert message.format(quiz=key["quiz"]) in result.stderr, result.stderr
     assert state(workspace) == before
@@ -351,7 +351,7 @@ def test_grade_without_an_answer_key_says_where_to_point(workspace, quiz, tmp_pa
     empty = tmp_path / "empty"
     empty.mkdir()
     args = ("labeler", "grade", str(empty), str(saved), "--labeler", "va-017")
-    result = run(*args, cwd=workspace, expect=1)
+    result = run(*args, cwd=workspace, expect=3)
     assert (
         "no answer key for this quiz folder (looked for empty.key.json beside it)" in result.stderr
     )

@@ -433,7 +433,7 @@ def test_a_failed_tag_undoes_the_release_commit(workspace: Path, run):
     hook.chmod(0o755)
     clarify_seven(workspace)
     before = state(workspace)
-    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace, expect=1)
+    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace, expect=6)
     assert "tags are frozen" in result.stderr
     assert state(workspace) == before
     assert "version: unreleased" in (workspace / SPEC).read_text()
@@ -489,7 +489,7 @@ def test_show_reads_the_released_spec_and_leaves_the_working_tree_alone(workspac
 
 
 def test_show_an_unknown_version_lists_the_released_ones(workspace: Path, run):
-    result = run("guideline", "show", "digits@9.9.9", cwd=workspace, expect=1)
+    result = run("guideline", "show", "digits@9.9.9", cwd=workspace, expect=3)
     assert "guideline 'digits' has no release 9.9.9 (released: 1.0.0)" in result.stderr
 
 

@@ -216,7 +216,7 @@ def test_base_can_be_a_version_or_any_revision(workspace: Path, run):
         assert data["base"]["label"] == label and data["changes"]["classes"] == []
     text = run("guideline", "review", "digits", "--base", "HEAD", cwd=workspace).stdout
     assert "No changes to the guideline's classes, examples, rules or decision tree." in text
-    missing = run("guideline", "review", "digits", "--base", "nowhere", cwd=workspace, expect=1)
+    missing = run("guideline", "review", "digits", "--base", "nowhere", cwd=workspace, expect=3)
     assert (
         "--base nowhere: no such revision" in missing.stderr and "released: 1.0.0" in missing.stderr
     )

@@ -61,7 +61,7 @@ def test_an_edited_scoped_rule_affects_its_classes_within_its_where():
     assert change.scopes() == {"bus": [Scope("bus", "R2", Selector(touches_border=True))]}
     assert change.affects == ["bus"]  # training coverage still counts the class
     assert change.whole_affects == []
-    assert change.to_dict()["affects_scoped"] == {"bus": [{"rule": "R2", "where": BORDER}]}
+    assert change.to_json()["affects_scoped"] == {"bus": [{"rule": "R2", "where": BORDER}]}
     assert change.required_bump()[0] == "minor"
 
 

@@ -152,6 +152,7 @@ def test_labels_export_imports_into_label_studio_and_comes_back_the_same(
     exported = as_json(
         run, history, "labels", "export", "digits", "--format", "labelstudio",
         "--labeler-map", str(users), "--out", str(out),
+        "--labelstudio-local-files", str(server.document_root),
     )  # fmt: skip
     config = tmp_path / "digits.labelstudio.labeling-config.xml"
     assert exported["files"] == [str(out), str(config)]
@@ -160,11 +161,18 @@ def test_labels_export_imports_into_label_studio_and_comes_back_the_same(
         "POST", "/api/projects", {"title": "digits export", "label_config": config.read_text()}
     )
     tasks = json.loads(out.read_text())
+    # as in the tool: Settings -> Cloud Storage -> Local files, the items' folder
+    items = str(history / "datasets/digits/items")
+    server.api("POST", "/api/storages/localfiles", {"project": project["id"], "path": items})
     done = server.api("POST", f"/api/projects/{project['id']}/import", tasks)
     assert (done["task_count"], done["annotation_count"]) == (
         len(tasks),
         sum(len(t["annotations"]) for t in tasks),
     )
+    # the exported tasks' images load from the server (local files under its document root)
+    status, body = server.get_bytes(tasks[0]["data"]["image"])
+    assert tasks[0]["data"]["image"].startswith("/data/local-files/?d=")
+    assert status == 200 and body.startswith(PNG)
     back = tmp_path / "from-label-studio.json"
     back.write_text(
         json.dumps(server.api("GET", f"/api/projects/{project['id']}/export?exportType=JSON"))
@@ -207,7 +215,10 @@ def test_pushed_pre_annotations_are_the_projects_model_version(
     make_plan(
         run, history, out, "--predictions", "current", "--image-url", "http://files.invalid/{path}"
     )
-    pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
+    # files.invalid is for the labelers' machines alone: no image check from here
+    pushed = as_json(
+        run, history, "relabel", "push", str(out), "--labelstudio", server.url, "--no-image-check"
+    )
     project = server.api("GET", f"/api/projects/{pushed['project']}")
     assert project["model_version"].startswith("labelspec current labels, ")
     assert project["show_collab_predictions"] is True
@@ -219,3 +230,27 @@ def test_pushed_pre_annotations_are_the_projects_model_version(
         t["data"]["image"].startswith("http://files.invalid/datasets/digits/items/") for t in tasks
     )
     assert pushed["warnings"] == [] and pushed["local_storage"] is None
+
+
+def test_a_push_whose_images_do_not_load_fails_with_the_fix(
+    label_studio, history, run, tmp_path, monkeypatch
+):
+    """The workspace is one level below the server's document root: a plan that names the
+    workspace as the root builds links the server answers 404 to. The push says so, before
+    any task goes in, and leaves no project behind."""
+    server = label_studio
+    monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", server.token)
+    out = tmp_path / "plan"
+    make_plan(run, history, out, "--labelstudio-local-files", str(history))
+    before = server.api("GET", "/api/projects")["count"]
+
+    failed = run("relabel", "push", str(out), "--labelstudio", server.url, cwd=history, expect=6)
+
+    assert "cannot load the task image /data/local-files/?d=" in failed.stderr
+    assert "(HTTP 404)" in failed.stderr
+    assert f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={history}" in failed.stderr
+    assert server.api("GET", "/api/projects")["count"] == before
+    # planned again with the server's root, the same push goes through
+    make_plan(run, history, out, "--labelstudio-local-files", str(server.document_root))
+    pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
+    assert pushed["tasks_added"] == len({suspect[0] for suspect in SUSPECT})

@@ -20,7 +20,7 @@ def test_push_needs_the_plan_folder_and_pull_needs_a_push(history, run, tmp_path
     )
     assert "give the --out folder of `relabel plan`" in by_id.stderr
 
-    unknown = run("relabel", "pull", "rp-nope", cwd=history, expect=1)
+    unknown = run("relabel", "pull", "rp-nope", cwd=history, expect=3)
     assert "no relabel plan 'rp-nope'" in unknown.stderr
 
     never = run("relabel", "pull", plan["plan"], cwd=history, expect=1)
@@ -33,7 +33,7 @@ def test_push_needs_the_plan_folder_and_pull_needs_a_push(history, run, tmp_path
         "--labelstudio",
         "http://127.0.0.1:9",
         cwd=history,
-        expect=1,
+        expect=6,
     )
     assert "cannot reach Label Studio at http://127.0.0.1:9" in down.stderr
     # the warning about images comes only after a push that worked; nothing was recorded

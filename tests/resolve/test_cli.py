@@ -56,10 +56,10 @@ def test_resolve_json_and_jsonl(digits_votes, copy_of, invoke, tmp_path):
 
 def test_errors_exit_non_zero_with_what_to_do(digits_votes, invoke):
     before = state(digits_votes.root)
-    result = invoke(digits_votes, "resolve", "digits", "--method", "golden-first", expect=1)
+    result = invoke(digits_votes, "resolve", "digits", "--method", "golden-first", expect=3)
     assert "Error: golden-first needs a golden set" in result.stderr
     assert "labelspec golden add" in result.stderr
-    result = invoke(digits_votes, "trainset", "show", "nope", expect=1)
+    result = invoke(digits_votes, "trainset", "show", "nope", expect=3)
     assert "Error: no training set 'nope'" in result.stderr
     assert state(digits_votes.root) == before
 
@@ -80,7 +80,7 @@ def test_trainset_commands(digits_votes, copy_of, invoke):
     )  # fmt: skip
     assert (record["name"], record["rows"], record["tagged"]) == ("v2", 10, True)
     again = invoke(ws, "trainset", "create", "v1", "--dataset", "digits", "--suspect", "include",
-                   expect=1)  # fmt: skip
+                   expect=4)  # fmt: skip
     assert "exists already" in again.stderr
     shown = json.loads(invoke(ws, "trainset", "show", "v1", "--json").stdout)
     assert (shown["min_confidence"], shown["low_confidence"]) == (0.7, 3)

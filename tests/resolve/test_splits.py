@@ -22,7 +22,7 @@ def placed(plan: splits.SplitPlan, item_ids: list[str], segment: list | None = N
 
 def test_a_ratio_split_places_each_item_by_its_own_hash():
     plan = splits.plan("train=0.6,val=0.2,test=0.2", seed=5)
-    assert plan.to_dict() == {"by": "ratio", "ratios": [["train", 0.6], ["val", 0.2], ["test", 0.2]],
+    assert plan.to_json() == {"by": "ratio", "ratios": [["train", 0.6], ["val", 0.2], ["test", 0.2]],
                               "seed": 5}  # fmt: skip
     # md5("5:n00.png") starts 51c13c43b608d: 0x51c13c43b608d / 16**13 = 0.3194 -> train (< 0.6);
     # "5:n01.png" f2fb80b28fa80: 0.9492 -> test (>= 0.8); "5:n02.png" 6e829f19d2a96: 0.4317
@@ -51,7 +51,7 @@ def test_an_item_keeps_its_split_whatever_else_arrives():
 
 def test_a_column_split_takes_the_items_value():
     plan = splits.plan(split_by="split")
-    assert plan.to_dict() == {"by": "column", "column": "split"}
+    assert plan.to_json() == {"by": "column", "column": "split"}
     assert placed(plan, ["a", "b"], ["train", "val"]) == ["train", "val"]
     assert placed(splits.plan(), ["a"]) == ["train"]  # no plan: every item in train
 

@@ -89,7 +89,7 @@ def test_a_resolved_box_keeps_each_votes_version_and_the_majority_attribute(stre
     (n03,) = items["n03.png"]
     assert json.loads(n03["attributes"]) == {"occluded": False}
     shown = json.loads(
-        json.dumps(create_trainset(streets, "again", "streets", suspect="include").to_dict())
+        json.dumps(create_trainset(streets, "again", "streets", suspect="include").to_json())
     )
     assert (shown["suspect_kept"], shown["left_out"]) == (4, {"low_confidence": 1})
     assert shown["attribute_ties"] == 1 and shown["guideline_versions"] == {

@@ -14,10 +14,10 @@ import pytest
 from labelspec.demo import digits
 from labelspec.errors import LabelspecError, NotFoundError
 from labelspec.labels.verify import verify
+from labelspec.resolve.pin import create_trainset
 from labelspec.resolve.resolution import resolve
 from labelspec.resolve.result import TRAINSET_SCHEMA
 from labelspec.store.trainsets import (
-    create_trainset,
     diff_trainsets,
     get_trainset,
     list_trainsets,

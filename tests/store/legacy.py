@@ -9,6 +9,8 @@ files, ``workspace: 1`` and a ``dataset/<name>/snap-N`` tag per snapshot.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,7 +34,7 @@ def _dump_manifest(dataset: str, batches: list[dict], snapshots: list[dict]) -> 
 def to_layout_1(root: Path, dataset: str = "digits") -> None:
     """Rewrite a layout 2 workspace with plain imports (no relabels) as layout 1, one commit per
     snapshot, each tagged ``dataset/<dataset>/snap-N`` as layout 1 did."""
-    from labelspec.vcs import Dvc, parse_dvc_file
+    from labelspec.vcs import parse_dvc_file
 
     folder = root / "datasets" / dataset
     records = sorted((folder / "labels").glob("*.parquet.dvc"))
@@ -69,8 +71,7 @@ def to_layout_1(root: Path, dataset: str = "digits") -> None:
     config.write_text(config.read_text().replace("workspace: 2", "workspace: 1"))
     (root / ".gitignore").write_text("# labelspec\n/.labelspec/\n/site/\n")
     git(root, "rm", "-q", ".gitattributes")
-    with Dvc(root) as dvc:
-        dvc.add([folder / "items.parquet"])
+    dvc_add(root, folder / "items.parquet")
     git(root, "add", "-A", "--", ".", f":!datasets/{dataset}/labels")
     git(root, "commit", "-q", "-m", "layout 1: items and labelers")
     # one snapshot per batch, oldest first, each a commit with labels.dvc and the manifest
@@ -111,11 +112,16 @@ def to_layout_1(root: Path, dataset: str = "digits") -> None:
         hidden = [p for p in (folder / "labels").glob("*.parquet") if p.stem not in known]
         for path in hidden:  # later batches join in later snapshots
             path.rename(aside / path.name)
-        with Dvc(root) as dvc:
-            dvc.add([folder / "labels"])
+        dvc_add(root, folder / "labels")
         (folder / "snapshots.yaml").write_text(_dump_manifest(dataset, batches, snapshots))
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", f"snapshot snap-{n} of {dataset}: {meta['message']}")
         git(root, "tag", "-a", f"dataset/{dataset}/snap-{n}", "-m", f"snap-{n} of {dataset}")
         for path in hidden:
             (aside / path.name).rename(path)
+
+
+def dvc_add(root: Path, path: Path) -> None:
+    """`dvc add`, as a layout-1 workspace tracked its files (labelspec no longer calls it)."""
+    dvc = Path(sys.executable).with_name("dvc")
+    subprocess.run([str(dvc), "add", "-q", str(path)], cwd=root, check=True)

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import labelspec
+from labelspec.store.query import current_labels
+from labelspec.workspace import Workspace
 from tests.helpers import git, head, state
 from tests.store.conftest import digit_class, digit_rows, item_id, write_jsonl
 
@@ -233,3 +235,22 @@ def test_a_cvat_video_track_imports_as_boxes_per_frame(make_store, run, tmp_path
         "select item_id, bbox.x, json_extract_string(tool_fields, '$.track_id') from labels order by 1"
     ).fetchall()
     assert rows == [("frame_000000.png", 10.0, "4"), ("frame_000001.png", 12.0, "4")]
+
+
+def test_an_attribute_map_renames_the_tools_attributes(digits_ws, run, tmp_path):
+    """The tool calls it `clear`, the spec `legible` (class one): mapped, the labels import
+    with the spec's name; unmapped, the import is refused naming the allowed attributes."""
+    ones = [dict(r, attributes={"clear": True}) for r in digit_rows() if r["class"] == "one"]
+    assert ones
+    path = write_jsonl(tmp_path / "ones.jsonl", ones)
+    args = ["labels", "import", "digits", str(path), "--format", "jsonl",
+            "--guideline", "digits@1.0.0", "--source", "vendor-a"]  # fmt: skip
+
+    refused = run(*args, cwd=digits_ws, expect=1)
+    mapping = tmp_path / "attributes.csv"
+    mapping.write_text("attribute,attribute_id\nclear,legible\n")
+    run(*args, "--attribute-map", str(mapping), cwd=digits_ws)
+
+    assert "unknown attribute(s) clear for class 'one' (allowed: legible)" in refused.stderr
+    labels = current_labels(Workspace(digits_ws), "digits").to_pylist()
+    assert {r["attributes"] for r in labels} == {'{"legible":true}'}

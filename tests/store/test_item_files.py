@@ -77,7 +77,7 @@ def fresh_clone(tmp_path: Path, root: Path, name: str = "clone") -> Path:
 
 
 def verify_problems(run, root: Path) -> list[str]:
-    result = run("verify", "--json", cwd=root, expect=1)
+    result = run("verify", "--json", cwd=root, expect=5)
     assert result.stderr.startswith("Error: verify found")
     return json.loads(result.stdout)["problems"]
 
@@ -338,7 +338,7 @@ def test_two_clones_adding_different_manifests_merge_and_verify(
         run("items", "add", "digits", str(write_manifest_csv(root, f"{name}.csv", rows)), cwd=root)
 
     run("push", cwd=a)
-    run("push", cwd=b, expect=1)  # rejected: A pushed first
+    run("push", cwd=b, expect=6)  # rejected: A pushed first
     git(b, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")  # plain git: no conflict
     assert git(b, "diff", "--name-only", "--diff-filter=U") == ""
     run("pull", cwd=b)
@@ -437,7 +437,7 @@ def test_upgrade_tracks_present_item_files_and_lists_missing_ones(workspace, run
     before = head(root)
     registered = items_of(root)
 
-    result = run("upgrade", "--json", cwd=root, expect=1)
+    result = run("upgrade", "--json", cwd=root, expect=5)
 
     out = json.loads(result.stdout)
     done = out["item_files"]["digits"]

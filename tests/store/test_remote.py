@@ -26,9 +26,9 @@ def test_a_fresh_clone_has_every_revision_after_pull(labeled_ws, run, tmp_path):
     (clone / ".dvc/config.local").write_text(remote)  # the same remote, as a teammate sets it up
     assert not list((clone / "datasets/digits/labels").glob("*.parquet"))
 
-    before = run("verify", cwd=clone, expect=1)
+    before = run("verify", cwd=clone, expect=5)
     assert "run `labelspec pull`" in before.stdout
-    missing = run("labels", "show", "digits", cwd=clone, expect=1)
+    missing = run("labels", "show", "digits", cwd=clone, expect=3)
     assert missing.stderr.startswith(
         "Error: 1 item manifest file(s) are neither in the workspace nor in the DVC cache"
     )
@@ -55,7 +55,7 @@ def test_push_without_a_configured_remote_says_how_to_add_one(labeled_ws, run):
     config = labeled_ws / ".dvc/config"
     config.write_text(config.read_text().split("['remote")[0].replace("remote = storage", ""))
 
-    result = run("push", cwd=labeled_ws, expect=1)
+    result = run("push", cwd=labeled_ws, expect=3)
 
     assert result.stderr.strip() == (
         "Error: DVC remote 'storage' (labelspec.yaml remote.name) is not configured; "

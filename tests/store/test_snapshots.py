@@ -128,13 +128,13 @@ def test_diff_counts_added_labels_by_class(labeled_ws, run, tmp_path):
 
 
 def test_unknown_revisions_are_refused_with_what_names_one(labeled_ws, run):
-    result = run("labels", "show", "digits", "--snapshot", "nope", cwd=labeled_ws, expect=1)
+    result = run("labels", "show", "digits", "--snapshot", "nope", cwd=labeled_ws, expect=3)
 
     assert result.stderr.strip() == (
         "Error: 'nope' is not a revision of this repository: give a commit, branch or tag, a "
         "batch id (b-...) or an old snap-N (see `labelspec labels log`)"
     )
-    old = run("labels", "show", "digits", "--snapshot", "snap-7", cwd=labeled_ws, expect=1)
+    old = run("labels", "show", "digits", "--snapshot", "snap-7", cwd=labeled_ws, expect=3)
     assert "no snapshot tag dataset/digits/snap-7" in old.stderr
 
 

@@ -96,7 +96,7 @@ def two_teammates(run, origin: Path, a: Path, b: Path, tmp_path: Path, remote) -
     run("golden", "add", "digits", str(golden), "--format", "jsonl", "--name", "expert", cwd=b)
 
     run("push", cwd=a)
-    rejected = run("push", cwd=b, expect=1)
+    rejected = run("push", cwd=b, expect=6)
     assert "Run `labelspec pull`, then push again" in rejected.stderr
     git(b, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")  # plain git: no conflict
     assert git(b, "diff", "--name-only", "--diff-filter=U") == ""
@@ -165,7 +165,7 @@ def test_two_clones_releasing_one_version_differently_fail_verify(digits_ws, run
     release_a = git(a, "rev-parse", "guideline/digits/v1.1.0^{commit}").strip()
     release_b = git(b, "rev-parse", "guideline/digits/v1.1.0^{commit}").strip()
 
-    rejected = run("push", cwd=b, expect=1)
+    rejected = run("push", cwd=b, expect=6)
     assert "rejected" in rejected.stderr
     # B's teammates merge like code: the spec conflicts, B keeps A's release
     git(b, "fetch", "-q", "origin")
@@ -177,7 +177,7 @@ def test_two_clones_releasing_one_version_differently_fail_verify(digits_ws, run
     git(b, "commit", "-q", "-am", "merge: keep main's 1.1.0")
     git(b, "tag", "-f", "guideline/digits/v1.1.0", release_a)  # the shared tag wins
 
-    problems = json.loads(run("verify", "--json", cwd=b, expect=1).stdout)["problems"]
+    problems = json.loads(run("verify", "--json", cwd=b, expect=5).stdout)["problems"]
 
     [problem] = problems
     assert "3 label(s) of digits 1.1.0 carry digest" in problem

@@ -36,7 +36,7 @@ def test_a_layout_1_workspace_reads_but_refuses_writes_until_upgraded(labeled_ws
     assert "uses store layout 1, which cannot merge across clones; run `labelspec upgrade`" in (
         refused.stderr
     )
-    report = json.loads(run("verify", "--json", cwd=root, expect=1).stdout)
+    report = json.loads(run("verify", "--json", cwd=root, expect=5).stdout)
     assert report["problems"] == [
         "digits: the workspace uses the old layout (one labels.dvc, snapshots.yaml) that cannot "
         "merge across clones; run `labelspec upgrade` (one commit)"

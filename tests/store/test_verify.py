@@ -25,7 +25,7 @@ def cache_object(root: Path, batch: Path) -> Path:
 
 
 def verify_problems(run, root: Path) -> list[str]:
-    result = run("verify", "--json", cwd=root, expect=1)
+    result = run("verify", "--json", cwd=root, expect=5)
     assert result.stderr.startswith("Error: verify found")
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -54,7 +54,7 @@ def test_a_tampered_batch_is_caught(labeled_ws, run):
     with batch.open("ab") as handle:
         handle.write(b"tampered")
 
-    result = run("verify", cwd=labeled_ws, expect=1)
+    result = run("verify", cwd=labeled_ws, expect=5)
 
     assert result.stdout.splitlines() == [
         f"problem: digits: batch datasets/digits/labels/{batch.name}: the working copy does not "

@@ -84,7 +84,7 @@ def test_trace_item_human_output_shows_training_and_page(history, run):
 
 
 def test_trace_item_of_an_unknown_item_is_an_error(history, run):
-    result = run("trace", "item", "digits", "d99.png", cwd=history, expect=1)
+    result = run("trace", "item", "digits", "d99.png", cwd=history, expect=3)
 
     assert "d99.png" in result.stderr
 
@@ -138,7 +138,7 @@ def test_trace_labeler_never_trained_and_unknown(history, run):
     human = run("trace", "labeler", "digits", "vC-01", cwd=history).stdout
     assert human.splitlines()[0] == "vC-01 in digits: 0 labels covered by training, 3 not covered"
 
-    result = run("trace", "labeler", "digits", "vZ-09", cwd=history, expect=1)
+    result = run("trace", "labeler", "digits", "vZ-09", cwd=history, expect=3)
     assert "vZ-09" in result.stderr
     assert json.loads(run("trace", "labeler", "digits", "vB-01", "--json", cwd=history).stdout)[
         "covered"

@@ -267,7 +267,7 @@ def test_merge_of_an_unknown_plan_names_the_known_ones(history, run, tmp_path):
         tmp_path / "r.jsonl", [{"item_id": "d11.png", "labeler": "vB-01", "class": "one"}]
     )
 
-    result = merge(run, history, "rp-nope", results, None, expect=1, fmt="jsonl")
+    result = merge(run, history, "rp-nope", results, None, expect=3, fmt="jsonl")
 
     assert "rp-nope" in result.stderr and plan["plan"] in result.stderr
 

@@ -378,3 +378,23 @@ def test_plan_pre_fills_nothing_by_default_or_the_models_top_class(history, run,
     assert prediction["model_version"] == "preds.jsonl"
     config = (tmp_path / "model" / "labeling-config.xml").read_text()
     assert '<Text name="relabel_reason" value="$relabel_reason"/>' in config
+
+
+def test_a_plan_whose_commit_fails_leaves_no_task_files(history, run, tmp_path):
+    busy = history / ".git" / "index.lock"  # another git is committing: ours fails
+    busy.write_text("")
+    head = git(history, "rev-parse", "HEAD")
+    out = tmp_path / "plan"
+
+    failed = run("relabel", "plan", "digits", "--guideline", "digits", "--out", str(out),
+                 cwd=history, expect=6)  # fmt: skip
+
+    assert "index.lock" in failed.stderr
+    assert git(history, "rev-parse", "HEAD") == head
+    assert list(out.iterdir()) == []  # nor the staging folder: the tool gets no orphan tasks
+    busy.unlink(missing_ok=True)
+    make_plan(run, history, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml",
+         "instructions.html", "cvat-guide.md"]
+    )  # fmt: skip

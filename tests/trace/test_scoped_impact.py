@@ -276,7 +276,7 @@ def test_the_example_pictures_match_the_scenes_they_are_drawn_from():
 
 def test_the_border_tolerance_is_the_import_tolerance():
     from labelspec.guideline.scope import BORDER_TOLERANCE_PX
-    from labelspec.labels.validate import BOX_TOLERANCE_PX
+    from labelspec.labels.checks import BOX_TOLERANCE_PX
 
     assert BORDER_TOLERANCE_PX == BOX_TOLERANCE_PX
 

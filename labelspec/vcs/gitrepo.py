@@ -1,43 +1,22 @@
-"""The only module that talks to git (GitPython) and DVC (``dvc.repo.Repo``).
-
-Third-party failures are turned into ``VcsError`` here, so callers see one kind of error with a
-message that says what went wrong and what to try.
-"""
+"""git through GitPython: the workspace's commits, tags, trees and remotes."""
 
 from __future__ import annotations
 
 import bisect
-import concurrent.futures
 import contextlib
-import hashlib
-import io
-import json
-import logging
 import os
 import re
-import shutil
-import tarfile
-import tempfile
-import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from configobj import ConfigObj
-
 from labelspec.errors import VcsError
-from labelspec.yamlio import fast_load
 
 if TYPE_CHECKING:
     import git  # lazy: GitPython, only for commits
-    from dvc.repo import Repo as DvcRepo
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-# DVC would otherwise try to phone home from a machine that may have no network.
-os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 
 def _git():
@@ -47,7 +26,7 @@ def _git():
 
 
 @contextlib.contextmanager
-def _git_errors(what: str) -> Iterator[None]:
+def git_errors(what: str) -> Iterator[None]:
     git = _git()
     try:
         yield
@@ -90,7 +69,7 @@ class Git:
     def __init__(self, root: Path):
         git = _git()
         self.root = Path(root).resolve()
-        with _git_errors("open"):
+        with git_errors("open"):
             self.repo: git.Repo = git.Repo(self.root, search_parent_directories=True)
         self.top = Path(self.repo.working_tree_dir).resolve()
         self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
@@ -99,7 +78,7 @@ class Git:
     @classmethod
     def init(cls, root: Path) -> Git:
         git = _git()
-        with _git_errors("init"):
+        with git_errors("init"):
             git.Repo.init(root, initial_branch="main").close()
         return cls(root)
 
@@ -116,13 +95,13 @@ class Git:
         return os.path.relpath((self.root / path).resolve(), self.top)
 
     def add(self, paths: Sequence[Path | str]) -> None:
-        with _git_errors("add"):
+        with git_errors("add"):
             self.repo.git.add("--", *[self._rel(p) for p in paths])
 
     def commit(self, message: str, paths: Sequence[Path | str] | None = None) -> str:
         """Commit ``paths`` (every change under the workspace when None) and nothing else."""
         specs = [self._rel(p) for p in paths] if paths is not None else [self._rel(".")]
-        with _git_errors("commit"):
+        with git_errors("commit"):
             self.repo.git.add("-A", "--", *specs)
             self.repo.git.commit(
                 "-m", message, "--no-verify", "--quiet", "--", *specs, env=self._identity()
@@ -151,14 +130,14 @@ class Git:
 
     def has_changes(self, paths: Sequence[Path | str]) -> bool:
         """Whether any of ``paths`` differs from HEAD (or is new)."""
-        with _git_errors("status"):
+        with git_errors("status"):
             out = self.repo.git.status(
                 "--porcelain", "--untracked-files=all", "--", *[self._rel(p) for p in paths]
             )
         return bool(out.strip())
 
     def dirty_files(self, path: Path | str = ".") -> list[str]:
-        with _git_errors("status"):
+        with git_errors("status"):
             out = self.repo.git.status(
                 "--porcelain", "--untracked-files=all", "--", self._rel(path)
             )
@@ -166,7 +145,7 @@ class Git:
 
     # -- tags and history ---------------------------------------------------------------------
     def tag_exists(self, name: str) -> bool:
-        with _git_errors("show-ref"):
+        with git_errors("show-ref"):
             try:
                 self.repo.git.show_ref("--verify", "--quiet", f"refs/tags/{name}")
             except _git().GitCommandError as exc:
@@ -177,11 +156,11 @@ class Git:
 
     def tag(self, name: str, message: str, ref: str = "HEAD") -> None:
         """An annotated tag (it carries who, when and the release record in its message)."""
-        with _git_errors("tag"):
+        with git_errors("tag"):
             self.repo.git.tag("-a", name, ref, "-m", message, env=self._identity())
 
     def delete_tag(self, name: str) -> None:
-        with _git_errors("tag -d"):
+        with git_errors("tag -d"):
             self.repo.git.tag("-d", name)
 
     def tag_refs(self, prefix: str) -> tuple[tuple[str, str], ...]:
@@ -231,34 +210,68 @@ class Git:
             if blob.type == "blob"
         }
 
+    def in_head(self, path: Path | str) -> bool:
+        """Whether the last commit holds ``path`` (staged alone does not count)."""
+        if self.head() is None:
+            return False
+        try:
+            self.repo.git.cat_file("-e", f"HEAD:{self.rel_to_top(path)}")
+        except _git().GitCommandError:
+            return False
+        return True
+
     def is_tracked(self, path: Path | str) -> bool:
-        with _git_errors("ls-files"):
+        with git_errors("ls-files"):
             return bool(self.repo.git.ls_files("--", self._rel(path)).strip())
 
     def tracked_files(self, folder: Path | str) -> list[str]:
         """Files git tracks under ``folder`` (working-tree view), relative to ``folder``."""
         rel = self.rel_to_top(folder)
-        with _git_errors("ls-files"):
+        with git_errors("ls-files"):
             out = self.repo.git.ls_files("-z", "--", rel)
         return sorted(p.removeprefix(rel + "/") for p in out.split("\0") if p)
 
     def reset_soft(self, rev: str) -> None:
-        with _git_errors("reset"):
+        with git_errors("reset"):
             self.repo.git.reset("--soft", "--quiet", rev)
 
     def unstage(self, paths: Sequence[Path | str], rev: str | None) -> None:
         """Take ``paths`` out of the index (back to ``rev``'s version, or untracked)."""
         specs = [self._rel(p) for p in paths]
-        with _git_errors("reset"):
+        with git_errors("reset"):
             if rev:
                 self.repo.git.reset("-q", rev, "--", *specs)
             else:
-                self.repo.git.rm("--cached", "-q", "--ignore-unmatch", "-r", "--", *specs)
+                self.repo.git.rm("--cached", "-f", "-q", "--ignore-unmatch", "-r", "--", *specs)
 
     def restore_from(self, rev: str, paths: Sequence[Path | str]) -> None:
         """Put ``paths`` back as they are at ``rev`` (index and working tree)."""
-        with _git_errors("checkout"):
+        with git_errors("checkout"):
             self.repo.git.checkout(rev, "--", *[self._rel(p) for p in paths])
+
+    def commits_with_subject(self, prefix: str) -> list[str]:
+        """Commits on any branch whose subject starts with ``prefix`` (a plain string)."""
+        with git_errors("log"):
+            out = self.repo.git.log("--all", "--format=%H", "-F", f"--grep={prefix}")
+        shas = out.split()
+        return [c for c in shas if self.commit_info(c)[0].startswith(prefix)]
+
+    def count_commits(self, since: str, until: str) -> int:
+        """How many commits ``until`` has that ``since`` has not."""
+        with git_errors("rev-list"):
+            return int(self.repo.git.rev_list("--count", f"{since}..{until}"))
+
+    def unborn(self) -> None:
+        """Take the branch back to before its first commit (the files stay)."""
+        with git_errors("update-ref"):
+            self.repo.git.update_ref("-d", "HEAD")
+
+    def abort_merge(self) -> None:
+        """Undo a merge that did not commit: the index and the files it wrote back to HEAD,
+        changes the user made before it kept (``git reset --merge``)."""
+        with git_errors("reset --merge"):
+            if self.head() is not None:
+                self.repo.git.reset("--merge")
 
     def index_lock(self) -> Path:
         return Path(self.repo.git_dir) / "index.lock"
@@ -285,10 +298,10 @@ class Git:
         rel = "" if top == "." else top + "/"
         commit = self.rev_parse(rev) if not FULL_SHA.match(rev) else rev
         if commit is None:
-            with _git_errors("ls-tree"):
+            with git_errors("ls-tree"):
                 self.repo.git.ls_tree(rev)  # the error says what is wrong with ``rev``
         if commit not in self._trees:
-            with _git_errors("ls-tree"):
+            with git_errors("ls-tree"):
                 out = self.repo.git.ls_tree("-r", "-z", commit)
             listing = []
             for entry in out.split("\0"):
@@ -311,7 +324,7 @@ class Git:
     def blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
         """The content of many blobs through git's one long-running ``cat-file --batch``."""
         out = {}
-        with _git_errors("cat-file"):
+        with git_errors("cat-file"):
             for sha in shas:
                 out[sha] = self.repo.odb.stream(bytes.fromhex(sha)).read()
         return out
@@ -322,7 +335,7 @@ class Git:
         rel = self.rel_to_top(folder)
         if self.head() is None:
             return {}
-        with _git_errors("log"):
+        with git_errors("log"):
             out = self.repo.git.log(
                 "--format=%x00%H %cI", "--diff-filter=A", "--name-only", "--", rel + "/"
             )
@@ -337,7 +350,7 @@ class Git:
 
     def commit_info(self, rev: str) -> tuple[str, str, list[str]]:
         """(subject, committer date, parents) of a commit."""
-        with _git_errors("show"):
+        with git_errors("show"):
             commit = self.repo.commit(rev)
         return (
             commit.summary if isinstance(commit.summary, str) else commit.summary.decode(),
@@ -357,7 +370,7 @@ class Git:
 
     def remote_branches_containing(self, commit: str) -> list[str]:
         """Remote-tracking branches whose history holds ``commit``: it was pushed or fetched."""
-        with _git_errors("branch --contains"):
+        with git_errors("branch --contains"):
             out = self.repo.git.branch("-r", "--contains", commit, "--format=%(refname:short)")
         return [line.strip() for line in out.splitlines() if line.strip()]
 
@@ -428,344 +441,3 @@ class Tag:
     name: str
     commit: str
     message: str
-
-
-def _dvc_repo_class():
-    from dvc.repo import Repo  # lazy: dvc takes ~1 s to import
-
-    logging.getLogger("dvc").setLevel(logging.WARNING)
-    return Repo
-
-
-@contextlib.contextmanager
-def _dvc_errors(what: str) -> Iterator[None]:
-    from dvc.exceptions import DvcException  # lazy: see above
-
-    try:
-        yield
-    except DvcException as exc:
-        raise VcsError(f"dvc {what} failed: {exc}") from exc
-
-
-class Dvc:
-    """A DVC project rooted at ``root``."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root).resolve()
-        with _dvc_errors("open"):
-            self.repo: DvcRepo = _dvc_repo_class()(str(self.root))
-
-    @classmethod
-    def init(cls, root: Path, subdir: bool = False) -> Dvc:
-        repo_cls = _dvc_repo_class()
-        with _dvc_errors("init"):
-            repo_cls.init(str(root), subdir=subdir).close()
-        dvc = cls(root)
-        with _dvc_errors("config"), dvc.repo.config.edit("repo") as conf:
-            conf["core"]["analytics"] = False
-        return dvc
-
-    def close(self) -> None:
-        self.repo.close()
-
-    def __enter__(self) -> Dvc:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def set_default_remote(self, name: str, url: str) -> None:
-        with _dvc_errors("remote add"), self.repo.config.edit("repo") as conf:
-            conf["remote"][name] = {"url": url}
-            conf["core"]["remote"] = name
-
-    # -- tracking, remotes, the cache ---------------------------------------------------------------
-    def add(self, paths: Sequence[Path | str]) -> None:
-        """``dvc add``: hash into the cache, write ``<path>.dvc``, git-ignore the data."""
-        with _dvc_errors("add"):
-            self.repo.add([str(Path(p)) for p in paths])
-
-    def push(self, remote: str | None = None) -> int:
-        with _dvc_errors("push"):
-            return int(self.repo.push(remote=remote) or 0)
-
-    def pull(self, remote: str | None = None) -> int:
-        with _dvc_errors("pull"):
-            result = self.repo.pull(remote=remote) or {}
-        return (
-            len(result.get("added", [])) + len(result.get("modified", []))
-            if isinstance(result, dict)
-            else 0
-        )
-
-    def cache_path(self, md5: str) -> Path:
-        """Where the DVC cache keeps an object (a file, or a directory listing ending in .dir)."""
-        return Path(self.repo.cache.local.oid_to_path(md5))
-
-
-class DvcCache:
-    """DVC's local cache used directly for single files, the way ``dvc add`` stores them (DVC 3:
-    ``<cache>/files/md5/<2 hex>/<30 hex>``, read-only objects, a ``.dvc`` file beside the data).
-
-    ``dvc.repo.Repo.add`` collects every stage of the workspace first, which takes seconds once a
-    dataset has 1,000 batch files; writing one immutable file must cost the same at any history.
-    ``dvc status``, ``push``, ``pull`` and ``checkout`` read what this writes (tests run them).
-    """
-
-    def __init__(self, root: Path):
-        self.root = Path(root).resolve()
-        self.dvc_dir = self.root / ".dvc"
-        if not self.dvc_dir.is_dir():
-            raise VcsError(f"{self.root} has no .dvc folder (run `labelspec init` or `dvc init`)")
-        self.dir = self._cache_dir()
-        self._made: set[str] = set()  # object folders known to exist
-        self.created: list[str] = []  # objects this instance wrote (``discard_created``)
-
-    def _cache_dir(self) -> Path:
-
-        found = self.dvc_dir / "cache"
-        for name in ("config", "config.local"):
-            path = self.dvc_dir / name
-            if path.is_file():
-                configured = (ConfigObj(str(path)).get("cache") or {}).get("dir")
-                if configured:
-                    found = (self.dvc_dir / configured).resolve()
-        return found
-
-    def object_path(self, md5: str) -> Path:
-        return self.dir / "files" / "md5" / md5[:2] / md5[2:]
-
-    def store(self, path: Path, md5: str) -> None:
-        """Copy ``path`` into the cache as object ``md5`` (read-only), unless it is there."""
-
-        target = self.object_path(md5)
-        if target.is_file():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            shutil.copyfile(path, tmp)
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        self.created.append(str(target))
-
-    def store_bytes(self, data: bytes, md5: str) -> None:
-        """``store`` for bytes already read (``items add`` hashes and caches from one read);
-        string paths and a made-once folder: it runs once per item file."""
-
-        folder = os.path.join(self.dir, "files", "md5", md5[:2])
-        target = os.path.join(folder, md5[2:])
-        if os.path.isfile(target):
-            return
-        if folder not in self._made:
-            os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
-        tmp = f"{folder}/.{md5[2:]}.{os.getpid()}-{threading.get_ident()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o444)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        self.created.append(target)
-
-    def store_folder(
-        self, folder: Path, stored: dict[str, tuple[str, int]] | None = None
-    ) -> tuple[str, int, int]:
-        """Put every file under ``folder`` into the cache as ``dvc add`` does, with its ``.dir``
-        object (the sorted JSON list of ``{"md5", "relpath"}``); (dir md5, size, files).
-        ``stored`` (relpath -> (md5, size)) names files the caller hashed and cached already."""
-
-        known = stored or {}
-        files = sorted(
-            f"{rel}/{name}" if rel else name
-            for dirpath, _, names in os.walk(folder)
-            for rel in [os.path.relpath(dirpath, folder).replace(os.sep, "/").removeprefix(".")]
-            for name in names
-        )
-        # sorted as plain strings, as DVC does ("a-b/x" before "a.txt" before "a/x")
-
-        def stored_file(relpath: str) -> tuple[str, int]:
-            path = folder / relpath
-            md5 = hash_file(path)[1]
-            self.store(path, md5)
-            return md5, path.stat().st_size
-
-        rest = [f for f in files if f not in known]
-        with concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(8, (os.cpu_count() or 2) * 2)
-        ) as pool:
-            found = dict(zip(rest, pool.map(stored_file, rest), strict=True))
-        done = [known.get(f) or found[f] for f in files]
-        tree = [{"md5": md5, "relpath": rel} for rel, (md5, _) in zip(files, done, strict=True)]
-        data = json.dumps(tree, sort_keys=True).encode("utf-8")
-        dir_md5 = hashlib.md5(data).hexdigest() + ".dir"
-        target = self.object_path(dir_md5)
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_bytes(data)
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, target)
-        return dir_md5, sum(size for _, size in done), len(files)
-
-    def discard_created(self) -> None:
-        """Remove the objects this instance wrote: ``items add`` caches files from the read that
-        hashes them, before it knows whether the add is valid; a refused add leaves none."""
-        for path in self.created:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        self.created.clear()
-
-    def listing(self, md5: str) -> list[dict[str, str]] | None:
-        """The entries (``md5``, ``relpath``) of a folder's ``.dir`` object, or None when the
-        cache does not hold it (not pulled yet)."""
-
-        path = self.object_path(md5)
-        if not path.is_file():
-            return None
-        return json.loads(path.read_bytes())
-
-
-def dvc_folder_text(name: str, md5: str, size: int, nfiles: int) -> str:
-    """The ``.dvc`` file ``dvc add`` writes for a folder."""
-    return f"outs:\n- md5: {md5}\n  size: {size}\n  nfiles: {nfiles}\n  hash: md5\n  path: {name}\n"
-
-
-def dvc_file_text(name: str, md5: str, size: int, meta: dict) -> str:
-    """A ``.dvc`` file as ``dvc add`` writes it, plus labelspec's record under ``meta`` (which DVC
-    keeps untouched). The record is one JSON line: valid YAML, and quick to parse."""
-
-    record = json.dumps(meta, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
-    return (
-        f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {name}\n"
-        f"meta:\n  labelspec: {record}\n"
-    )
-
-
-# the exact text ``dvc_file_text`` writes: read with string operations and one json.loads, 50x
-# faster than YAML (a manifest of 100,000 batches parses 100,000 records); anything else: YAML
-_WRITTEN = re.compile(
-    r"outs:\n- md5: ([0-9a-f]{32})\n  size: (\d+)\n  hash: md5\n  path: [^\n]+\n"
-    r"meta:\n  labelspec: (\{[^\n]*\})\n"
-)
-
-
-def parse_dvc_file(text: str, source: str) -> tuple[str, int, dict]:
-    """(md5, size, labelspec meta) of a single-file ``.dvc`` file."""
-
-    written = _WRITTEN.fullmatch(text)
-    if written:
-        with contextlib.suppress(ValueError):  # not JSON after all: YAML says what is wrong
-            return written.group(1), int(written.group(2)), json.loads(written.group(3))
-    try:
-        data = fast_load(text, source) or {}
-        out = data["outs"][0]
-        return (
-            str(out["md5"]),
-            int(out.get("size") or 0),
-            (data.get("meta") or {}).get("labelspec") or {},
-        )
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise VcsError(f"{source}: not a DVC file labelspec can read ({exc})") from exc
-
-
-def hash_file(path: Path) -> tuple[str, str, int]:
-    """(sha256, md5, size) of a file in one read: sha256 for labelspec's records, md5 for DVC."""
-
-    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), md5.hexdigest(), size
-
-
-def read_at(root: Path, rev: str, path: Path, git: Git | None = None) -> bytes:
-    """A file as it was at ``rev``: from git, or through the ``.dvc`` file committed at ``rev``
-    that tracks it (or a folder above it) and the DVC cache. Never touches the working tree.
-    ``git``: the caller's open handle (a Repo's), else one is opened for this read."""
-    if git is None:
-        with Git(root) as own:
-            return read_at(root, rev, path, own)
-    root = Path(root).resolve()
-    path = Path(path).resolve()
-    try:
-        return git.read_file(rev, path)
-    except VcsError:
-        pass
-    for owner in (path, *path.parents):
-        if owner == root or root not in owner.parents:
-            break
-        try:
-            record = git.read_file(rev, owner.with_name(owner.name + ".dvc"))
-        except VcsError:
-            continue
-        md5, _size, _meta = parse_dvc_file(record.decode("utf-8"), owner.name + ".dvc")
-        return _cached_bytes(DvcCache(root), md5, owner, path, rev)
-    raise VcsError(f"{path} does not exist at {rev[:10]} (neither in git nor tracked by DVC)")
-
-
-def _cached_bytes(cache: DvcCache, md5: str, owner: Path, path: Path, rev: str) -> bytes:
-    """``path``'s bytes from the DVC cache: ``owner``'s object, or its entry in the folder
-    listing ``owner``'s object is (DVC's cache layout, read without opening a DVC repo)."""
-
-    target = cache.object_path(md5)
-    if owner != path:
-        if not target.is_file():
-            raise VcsError(
-                f"{owner.name} at {rev[:10]} is not in the DVC cache; run `labelspec pull`"
-            )
-        rel = path.relative_to(owner).as_posix()
-        entry = next((e for e in json.loads(target.read_text()) if e["relpath"] == rel), None)
-        if entry is None:
-            raise VcsError(f"{path.name} is not in {owner.name} at {rev[:10]}")
-        target = cache.object_path(entry["md5"])
-    if not target.is_file():
-        raise VcsError(
-            f"{path.name} at {rev[:10]} is tracked by DVC but not in the cache; run `labelspec pull`"
-        )
-    return target.read_bytes()
-
-
-def extract_branch(root: Path, branch: str, dest: Path) -> bool:
-    """Write the tree of ``branch`` into ``dest`` (no checkout); False if the branch is absent."""
-
-    with Git(root) as git:
-        if branch not in [h.name for h in git.repo.heads]:
-            return False
-        with _git_errors("archive"):
-            data = git.repo.git.archive("--format=tar", branch, stdout_as_string=False)
-    dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(dest, filter="data")
-    return True
-
-
-def commit_directory(root: Path, branch: str, directory: Path, message: str) -> str:
-    """Commit the whole of ``directory`` as the tree of ``branch`` (created if needed), without
-    touching the working tree or the index: a temporary index, write-tree, commit-tree."""
-
-    with Git(root) as git, tempfile.TemporaryDirectory() as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **git._identity()}
-        g = git.repo.git
-        with _git_errors(f"commit to {branch}"):
-            g.execute(["git", f"--work-tree={directory}", "add", "-A", "--force", "."], env=env)
-            tree = g.execute(["git", "write-tree"], env=env).strip()
-            parent = []
-            if branch in [h.name for h in git.repo.heads]:
-                parent = ["-p", git.repo.heads[branch].commit.hexsha]
-            commit = g.execute(
-                ["git", "commit-tree", tree, *parent, "-m", message], env=env
-            ).strip()
-            g.update_ref(f"refs/heads/{branch}", commit)
-        return commit

@@ -1,0 +1,144 @@
+"""Each named check of a delivery's rows, alone: a clean row trips none, and a row changed in the
+one way a check is about trips that check and no other (so a flipped comparison or a check
+that shadows another fails here, not only somewhere inside an import)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from labelspec.labels.checks import CHECKS, found_by
+
+# one well-formed detection label: a trained, known labeler boxing a school bus inside the image
+CLEAN = {
+    "rec": "1::BIGINT",
+    '"where"': "'line 1'",
+    "item_ref": "'a.jpg'",
+    "item_id": "'a.jpg'",
+    "item_matches": "1",
+    "labeler_ref": "'7'",
+    "labeler_id": "'vA-01'",
+    "ro_id": "'vA-01'",
+    "version": "'1.0.0'",
+    "v_digest": "'sha256:x'",
+    "v_task": "'detection'",
+    "v_known": "'1.0.0'",
+    '"class"': "'school_bus'",
+    "c_class_id": "'school_bus'",
+    "c_min_box_px": "8",
+    "bbox_x": "10.0::DOUBLE",
+    "bbox_y": "20.0::DOUBLE",
+    "bbox_w": "30.0::DOUBLE",
+    "bbox_h": "40.0::DOUBLE",
+    "bbox_units": "NULL::VARCHAR",
+    "width": "640",
+    "height": "480",
+    "span_start": "NULL::BIGINT",
+    "span_end": "NULL::BIGINT",
+    "text_len": "NULL::BIGINT",
+    "empty": "false",
+    "attributes": "'{}'",
+    "a_problem": "NULL::VARCHAR",
+    "mx_objects": "NULL::BIGINT",
+    "group_size": "1",
+    "same_class": "1",
+    "cov_training_id": "'t-1'",
+    "cov_later_date": "NULL::DATE",
+    "created_at": "TIMESTAMPTZ '2026-01-15 10:00:00+00'",
+    "lead_time_s": "12.0::DOUBLE",
+    "cost": "0.05::DOUBLE",
+    "tool_fields": "'{}'",
+}
+PARAMS = {
+    "dataset": "streets",
+    "guideline": "school-buses",
+    "source": "vendor-a",
+    "map_file": None,
+    "roster": True,
+    "policy": "error",
+    "plan": None,
+    "default_version": "1.0.0",
+}
+# check -> what changes in the clean row (and in the import's parameters) to trip it alone
+TRIPS = {
+    "item-unregistered": {"item_id": "NULL::VARCHAR"},
+    "item-ambiguous": {"item_matches": "2"},
+    "labeler-missing": {"labeler_id": "NULL::VARCHAR", "ro_id": "NULL::VARCHAR"},
+    "labeler-unmapped": (
+        {"labeler_id": "NULL::VARCHAR", "ro_id": "NULL::VARCHAR"},
+        {"map_file": "users.csv"},
+    ),
+    "labeler-unknown": {"ro_id": "NULL::VARCHAR"},
+    "version-unreleased": {"v_digest": "NULL::VARCHAR"},
+    "class-unknown": {"c_class_id": "NULL::VARCHAR", "c_min_box_px": "NULL::INT"},
+    "box-yolo-needs-size": {"bbox_units": "'yolo'", "width": "NULL::INT", "height": "NULL::INT"},
+    "empty-in-classification": {
+        "empty": "true",
+        "v_task": "'classification'",
+        '"class"': "NULL::VARCHAR",
+        "c_class_id": "NULL::VARCHAR",
+        "bbox_x": "NULL::DOUBLE",
+        "bbox_y": "NULL::DOUBLE",
+        "bbox_w": "NULL::DOUBLE",
+        "bbox_h": "NULL::DOUBLE",
+    },
+    "box-not-finite": {"bbox_h": "'nan'::DOUBLE"},
+    "box-not-positive": {"bbox_w": "0.0::DOUBLE"},
+    "box-outside-image": {"bbox_x": "610.6::DOUBLE"},  # 610.6 + 30 > 640 + 0.5
+    "box-too-small": {"bbox_w": "7.0::DOUBLE"},
+    "box-not-expected": {"v_task": "'classification'"},
+    "class-several": {"v_task": "'classification'", "bbox_x": "NULL::DOUBLE", "group_size": "2"},
+    "attributes-invalid": {"a_problem": "'occluded must be true or false'"},
+    "training-missing": {"cov_training_id": "NULL::VARCHAR"},
+    "training-too-late": {
+        "cov_training_id": "NULL::VARCHAR",
+        "cov_later_date": "DATE '2026-02-01'",
+    },
+    "created-at-unreal": {"created_at": "TIMESTAMPTZ '1970-01-02 00:00:00+00'"},
+    "lead-time-negative": {"lead_time_s": "-1.0::DOUBLE"},
+    "lead-time-too-long": {"lead_time_s": "2592001.0::DOUBLE"},  # 30 days and a second
+    "cost-negative": {"cost": "-0.01::DOUBLE"},
+    "cost-too-high": {"cost": "10000.5::DOUBLE"},
+    "plan-version": ({"version": "'1.1.0'", "v_known": "'1.0.0, 1.1.0'"}, {"plan": "rp-1"}),
+}
+
+
+def tripped(changes: dict[str, str], params: dict | None = None) -> list[str]:
+    con = duckdb.connect()
+    row = {**CLEAN, **changes}
+    con.execute("create temp table j as select " + ", ".join(f"{v} as {k}" for k, v in row.items()))
+    con.execute("create temp table plan_items as select 'a.jpg' as item_id")
+    found = con.execute(
+        f"select check_name from ({found_by()}) order by 1", {**PARAMS, **(params or {})}
+    ).fetchall()
+    return [name for (name,) in found]
+
+
+def test_every_check_has_a_name_of_its_own():
+    names = [c.name for c in CHECKS]
+    assert len(names) == len(set(names)) == 37
+
+
+def test_a_clean_row_trips_no_check():
+    assert tripped({}) == []
+
+
+@pytest.mark.parametrize("name", sorted(TRIPS))
+def test_a_row_made_to_trip_one_check_trips_that_check_alone(name):
+    changes, params = TRIPS[name] if isinstance(TRIPS[name], tuple) else (TRIPS[name], None)
+    assert tripped(changes, params) == [name]
+
+
+@pytest.mark.parametrize(
+    ("changes", "clean"),
+    [
+        ({"bbox_x": "610.5::DOUBLE"}, True),  # 640.5: within the half-pixel tolerance
+        ({"bbox_x": "-0.5::DOUBLE"}, True),
+        ({"bbox_w": "8.0::DOUBLE"}, True),  # exactly the minimum
+        ({"lead_time_s": "2592000.0::DOUBLE"}, True),  # exactly 30 days
+        ({"cost": "10000.0::DOUBLE"}, True),
+        ({"lead_time_s": "0.0::DOUBLE", "cost": "0.0::DOUBLE"}, True),
+    ],
+)
+def test_the_limits_themselves_are_allowed(changes, clean):
+    assert (tripped(changes) == []) is clean
