@@ -4,7 +4,6 @@ import click
 
 from labelspec.cli.output import json_option, write_json
 from labelspec.errors import InputError
-from labelspec.guideline.check import check
 
 
 @click.command("check")
@@ -21,6 +20,7 @@ def check_command(path: str, as_json: bool) -> None:
       labelspec check
       labelspec check guidelines/digits --json
     """
+    from labelspec.guideline.check import check  # lazy: loaded when it runs
 
     report = check(path)
     if as_json:

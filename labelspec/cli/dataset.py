@@ -4,7 +4,6 @@ import click
 
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, write_json
-from labelspec.store.datasets import add_dataset, remove_dataset
 
 
 @click.group("dataset")
@@ -36,6 +35,7 @@ def add_command(name, guideline, description, as_json) -> None:
     Example:
       labelspec dataset add streets --guideline school-buses --description "Street scenes"
     """
+    from labelspec.store.datasets import add_dataset  # lazy: loaded when it runs
 
     result = add_dataset(current_repo(), name, guideline, description)
     if as_json:
@@ -65,6 +65,7 @@ def remove_command(name, as_json) -> None:
     Example:
       labelspec dataset remove digits && labelspec guideline remove digits
     """
+    from labelspec.store.datasets import remove_dataset  # lazy: loaded when it runs
 
     result = remove_dataset(current_repo(), name)
     if as_json:

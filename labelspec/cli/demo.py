@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import click
 
-from labelspec.demo.detection import run_detection
-from labelspec.demo.story import run_demo
-
 TASKS = ("all", "classification", "detection")
 
 
@@ -29,6 +26,8 @@ def demo_command(directory: str, task: str) -> None:
       labelspec demo build/demo
       labelspec demo build/demo --task detection
     """
+    from labelspec.demo.detection import run_detection  # lazy: loaded when it runs
+    from labelspec.demo.story import run_demo  # lazy: loaded when it runs
 
     if task in ("all", "classification"):
         run_demo(directory)

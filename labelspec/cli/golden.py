@@ -7,7 +7,6 @@ import click
 from labelspec.cli.options import current_repo, images_were_option
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.formats import FORMATS
-from labelspec.store.golden import add_golden, list_golden
 
 
 @click.group("golden")
@@ -56,6 +55,7 @@ def add_command(dataset, file, fmt, name, guideline_ref, labeler, images_were, a
       labelspec golden add digits expert.jsonl --format jsonl --name expert
       labelspec golden add street expert.coco.json --format coco --images-were all
     """
+    from labelspec.store.golden import add_golden  # lazy: loaded when it runs
 
     result = add_golden(
         current_repo(), dataset, file, fmt, name, guideline_ref, labeler, images_were
@@ -79,6 +79,7 @@ def list_command(dataset, as_json) -> None:
     Example:
       labelspec golden list digits --json
     """
+    from labelspec.store.golden import list_golden  # lazy: loaded when it runs
 
     rows = list_golden(current_repo(), dataset)
     if as_json:

@@ -7,12 +7,6 @@ import click
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.errors import InputError, NotFoundError
-from labelspec.guideline.release import release
-from labelspec.guideline.release import tag_current as tag_current_version
-from labelspec.guideline.releases import diff, log, parse_ref, releases, spec_at, spec_text_at
-from labelspec.guideline.review import review
-from labelspec.guideline.review_report import write
-from labelspec.guideline.scaffold import new_guideline, remove_guideline
 
 
 @click.group("guideline")
@@ -53,6 +47,7 @@ def new_command(name, task, classes, title, as_json) -> None:
       labelspec guideline new school-buses --task detection --classes school_bus,pickup_truck
       labelspec guideline new reviews --task multilabel --classes price,quality,delivery
     """
+    from labelspec.guideline.scaffold import new_guideline  # lazy: loaded when it runs
 
     result = new_guideline(current_repo(), name, task, classes, title)
     if as_json:
@@ -84,6 +79,7 @@ def remove_command(name, as_json) -> None:
     Example:
       labelspec dataset remove digits && labelspec guideline remove digits
     """
+    from labelspec.guideline.scaffold import remove_guideline  # lazy: loaded when it runs
 
     result = remove_guideline(current_repo(), name)
     if as_json:
@@ -126,6 +122,8 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
       labelspec guideline release school-buses             # the first release: 1.0.0
       labelspec guideline release digits --bump minor -m "Clarify 1 vs 7"
     """
+    from labelspec.guideline.release import release  # lazy: loaded when it runs
+    from labelspec.guideline.release import tag_current as tag_current_version  # lazy: ditto
 
     ws = current_repo()
     if tag_current:
@@ -161,6 +159,7 @@ def diff_command(name, a, b, as_json) -> None:
       labelspec guideline diff digits 1.0.0 1.1.0
       labelspec guideline diff digits 1.1.0 --json     # against your uncommitted edits
     """
+    from labelspec.guideline.releases import diff  # lazy: loaded when it runs
 
     result = diff(current_repo(), name, a.removeprefix("v"), b.removeprefix("v") if b else None)
     if as_json:
@@ -243,6 +242,8 @@ def review_command(name, base, fmt, out, as_json) -> None:
       labelspec guideline review digits --base main --out review
       labelspec guideline review digits --base 1.0.0 --format html --out review
     """
+    from labelspec.guideline.review import review  # lazy: loaded when it runs
+    from labelspec.guideline.review_report import write  # lazy: loaded when it runs
 
     if fmt == "html" and out is None:
         raise InputError("--format html needs --out DIR: the page refers to pictures beside it")
@@ -266,6 +267,7 @@ def log_command(name, as_json) -> None:
     Example:
       labelspec guideline log digits
     """
+    from labelspec.guideline.releases import log  # lazy: loaded when it runs
 
     rows = log(current_repo(), name)
     if as_json:
@@ -300,6 +302,12 @@ def show_command(ref, as_json) -> None:
     Example:
       labelspec guideline show digits@1.0.0
     """
+    from labelspec.guideline.releases import (  # lazy: loaded when it runs
+        parse_ref,
+        releases,
+        spec_at,
+        spec_text_at,
+    )
 
     ws = current_repo()
     name, version = parse_ref(ref)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import click
 
 from labelspec.cli.output import json_option, note, write_json
-from labelspec.init import init
 
 
 @click.command("init")
@@ -36,6 +35,7 @@ def init_command(
       labelspec init buses --empty && cd buses
       labelspec guideline new school-buses --task detection --classes school_bus,pickup_truck
     """
+    from labelspec.init import init  # lazy: loaded when it runs
 
     if empty and template:
         raise click.UsageError("give --template NAME or --empty, not both")

@@ -6,7 +6,6 @@ import click
 
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, table, write_json
-from labelspec.store.items import add_items, read_items
 
 
 @click.group("items")
@@ -48,6 +47,7 @@ def add_command(dataset, sources, guideline, as_json) -> None:
       labelspec items add street manifests/street.csv --guideline shapes
       labelspec items add digits scans/a.png scans/b.png
     """
+    from labelspec.store.items import add_items  # lazy: loaded when it runs
 
     result = add_items(current_repo(), dataset, list(sources), guideline)
     if as_json:
@@ -101,6 +101,7 @@ def list_command(dataset, limit, as_json) -> None:
     Example:
       labelspec items list digits --limit 5
     """
+    from labelspec.store.items import read_items  # lazy: loaded when it runs
 
     items = read_items(current_repo(), dataset)
     rows = (

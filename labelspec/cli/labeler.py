@@ -7,11 +7,6 @@ import click
 from labelspec.cli.options import current_repo, snapshot_option, version_option
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.errors import InputError
-from labelspec.labelers.coverage import status
-from labelspec.labelers.quiz import build_quiz, grade
-from labelspec.labelers.roster import add_labeler, deactivate_labeler, list_labelers, set_active
-from labelspec.labelers.training import record_training
-from labelspec.qa.stats import labeler_stats
 
 
 @click.group("labeler")
@@ -37,6 +32,7 @@ def add_command(labeler_id, vendor, team, as_json) -> None:
     Example:
       labelspec labeler add vendA-01 --vendor vendor-a --team night-shift
     """
+    from labelspec.labelers.roster import add_labeler  # lazy: loaded when it runs
 
     labeler = add_labeler(current_repo(), labeler_id, vendor, team)
     if as_json:
@@ -55,6 +51,7 @@ def list_command(active_only, as_json) -> None:
     Example:
       labelspec labeler list --json
     """
+    from labelspec.labelers.roster import list_labelers  # lazy: loaded when it runs
 
     labelers = list_labelers(current_repo(), include_inactive=not active_only)
     if as_json:
@@ -79,6 +76,7 @@ def deactivate_command(labeler_id) -> None:
     Example:
       labelspec labeler deactivate vendA-01
     """
+    from labelspec.labelers.roster import deactivate_labeler  # lazy: loaded when it runs
 
     deactivate_labeler(current_repo(), labeler_id)
     click.echo(f"Deactivated labeler {labeler_id}")
@@ -93,6 +91,7 @@ def activate_command(labeler_id) -> None:
     Example:
       labelspec labeler activate vendA-01
     """
+    from labelspec.labelers.roster import set_active  # lazy: loaded when it runs
 
     set_active(current_repo(), labeler_id, True)
     click.echo(f"Activated labeler {labeler_id}")
@@ -114,6 +113,7 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
     Example:
       labelspec labeler train vendA-01 --guideline digits --version 1.1.0 --method session --score 0.95 --passed
     """
+    from labelspec.labelers.training import record_training  # lazy: loaded when it runs
 
     if passed is None:
         raise InputError("say whether the labeler --passed or --failed")
@@ -172,6 +172,7 @@ def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -
       labelspec labeler quiz digits --n 12 --out quizzes/digits-1.1.0
       labelspec labeler quiz digits --changed-since 1.0.0 --n 8 --out quizzes/retrain-1.1.0
     """
+    from labelspec.labelers.quiz import build_quiz  # lazy: loaded when it runs
 
     result = build_quiz(current_repo(), name, out, version, count, seed, changed_since, key)
     if as_json:
@@ -224,6 +225,7 @@ def grade_command(quiz, answers, labeler_id, incomplete, feedback, as_json) -> N
     Example:
       labelspec labeler grade quizzes/digits-1.1.0 answers-quiz-3f2a1b0c9d-vendA-01.json
     """
+    from labelspec.labelers.quiz import grade  # lazy: loaded when it runs
 
     result = grade(current_repo(), quiz, answers, labeler_id, incomplete, feedback)
     if as_json:
@@ -255,6 +257,7 @@ def status_command(guideline, as_json) -> None:
     Example:
       labelspec labeler status --guideline digits
     """
+    from labelspec.labelers.coverage import status  # lazy: loaded when it runs
 
     rows = status(current_repo(), guideline)
     if as_json:
@@ -293,6 +296,7 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
     Example:
       labelspec labeler stats digits --golden expert
     """
+    from labelspec.qa.stats import labeler_stats  # lazy: loaded when it runs
 
     rows = labeler_stats(current_repo(), dataset, golden, snapshot)
     if as_json:

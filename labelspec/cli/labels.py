@@ -9,12 +9,6 @@ from labelspec.cli.output import json_option, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.cli.resolve import resolve_command
 from labelspec.formats import EXPORT_FORMATS, FORMATS
-from labelspec.labels.export import export
-from labelspec.labels.history import diff, log, show
-from labelspec.labels.ingest import import_labels
-from labelspec.store.compaction import compact
-from labelspec.store.manifest import ADDED_COLUMNS, RULE, manifest
-from labelspec.store.schema import LABEL_SCHEMA
 
 
 @click.group("labels")
@@ -93,6 +87,7 @@ def import_command(
       labelspec labels import shapes yolo-export/ --format yolo --guideline shapes@1.0.0 \\
         --source vendor-c --labeler vC-01
     """
+    from labelspec.labels.ingest import import_labels  # lazy: loaded when it runs
 
     result = import_labels(
         current_repo(),
@@ -149,6 +144,7 @@ def log_command(dataset, snapshot, as_json) -> None:
       labelspec labels log digits
       labelspec labels show digits --snapshot HEAD~2
     """
+    from labelspec.labels.history import log  # lazy: loaded when it runs
 
     rows = log(current_repo(), dataset, snapshot)
     if as_json:
@@ -185,6 +181,7 @@ def show_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec labels show digits --snapshot HEAD~1
     """
+    from labelspec.labels.history import show  # lazy: loaded when it runs
 
     result = show(current_repo(), dataset, snapshot)
     if as_json:
@@ -218,6 +215,7 @@ def diff_command(dataset, a, b, as_json) -> None:
       labelspec labels diff digits HEAD~3 HEAD
       labelspec labels diff digits main vendor-b-delivery
     """
+    from labelspec.labels.history import diff  # lazy: loaded when it runs
 
     result = diff(current_repo(), dataset, a, b)
     if as_json:
@@ -301,6 +299,7 @@ def export_command(
       labelspec labels export digits --format labelstudio --labeler-map users.csv --out ls.json
       labelspec labels export digits --format labelstudio --labelstudio-local-files --out ls.json
     """
+    from labelspec.labels.export import export  # lazy: loaded when it runs
 
     result = export(
         current_repo(),
@@ -350,6 +349,8 @@ def manifest_command(dataset, snapshot, as_json) -> None:
       labelspec labels manifest digits --json > manifest.json
       labelspec labels manifest digits --snapshot HEAD~3
     """
+    from labelspec.store.manifest import ADDED_COLUMNS, RULE, manifest  # lazy: loaded when it runs
+    from labelspec.store.schema import LABEL_SCHEMA  # lazy: loaded when it runs
 
     found = manifest(current_repo(), dataset, snapshot)
     if as_json:
@@ -401,6 +402,7 @@ def compact_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec labels compact digits --snapshot HEAD && labelspec push
     """
+    from labelspec.store.compaction import compact  # lazy: loaded when it runs
 
     result = compact(current_repo(), dataset, snapshot)
     if as_json:

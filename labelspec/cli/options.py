@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import click
 
-from labelspec.repo import open_repo
-from labelspec.semver import Version
-
 snapshot_option = click.option(
     "--snapshot",
     metavar="REV",
@@ -17,6 +14,8 @@ snapshot_option = click.option(
 
 def version_text(value: str | None) -> str | None:
     """A version as users type it: ``1.1.0`` or ``v1.1.0``; a malformed one is refused here."""
+    from labelspec.semver import Version  # lazy: loaded when it runs
+
     if not value:
         return value
 
@@ -49,6 +48,7 @@ def current_repo():
     """The Repo of this invocation: opened the first time a command asks for it, closed when
     the command ends, so every call a command makes shares one git handle and one set of
     caches (dvc's ``CmdBase`` opens its ``Repo`` the same way)."""
+    from labelspec.repo import open_repo  # lazy: loaded when it runs
 
     root = click.get_current_context().find_root()
     state = root.ensure_object(dict)

@@ -6,15 +6,6 @@ import click
 
 from labelspec.cli.options import current_repo, snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
-from labelspec.qa.agreement import agreement
-from labelspec.qa.bakeoff import bakeoff, parse_weights
-from labelspec.qa.disagreements import disagreements, disagreements_html
-from labelspec.qa.gaps import gaps, gaps_html
-from labelspec.qa.report import bakeoff_report, boxes_sentence, sig
-from labelspec.qa.sample import sample
-from labelspec.qa.scoring import BACKGROUND
-from labelspec.store.reviews import import_review, list_reviews
-from labelspec.yamlio import atomic_write_text
 
 
 @click.group("qa")
@@ -38,6 +29,8 @@ def _f(value, digits: int = 3) -> str:
 
 def _sig(value, digits: int = 3) -> str:
     """A figure as people read it: 3 significant digits (labels/h 567, not 566.995)."""
+    from labelspec.qa.report import sig  # lazy: loaded when it runs
+
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -112,6 +105,9 @@ def bakeoff_command(
       labelspec qa bakeoff digits --golden expert --weights accuracy=0.6,cost=0.2,speed=0.2 --report reports/qa
       labelspec qa bakeoff digits --golden expert --labels current --snapshot delivered-1.0.0
     """
+    from labelspec.qa.bakeoff import bakeoff, parse_weights  # lazy: loaded when it runs
+    from labelspec.qa.report import bakeoff_report, boxes_sentence  # lazy: loaded when it runs
+    from labelspec.qa.scoring import BACKGROUND  # lazy: loaded when it runs
 
     ws = current_repo()
     result = bakeoff(
@@ -226,6 +222,7 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
     Example:
       labelspec qa agreement digits --by labeler
     """
+    from labelspec.qa.agreement import agreement  # lazy: loaded when it runs
 
     result = agreement(current_repo(), dataset, snapshot, by)
     if as_json:
@@ -334,6 +331,11 @@ def disagreements_command(
       labelspec qa disagreements shapes --predictions detections.jsonl --html reports/boxes.html
       labelspec qa disagreements shapes --predictions results.json --coco-images export.coco.json
     """
+    from labelspec.qa.disagreements import (  # lazy: loaded when it runs
+        disagreements,
+        disagreements_html,
+    )
+    from labelspec.yamlio import atomic_write_text  # lazy: loaded when it runs
 
     ws = current_repo()
     result = disagreements(
@@ -445,6 +447,7 @@ def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
     Example:
       labelspec qa sample digits --n 60 --by labeler --out reports/sample.html
     """
+    from labelspec.qa.sample import sample  # lazy: loaded when it runs
 
     result = sample(current_repo(), dataset, out, n=count, by=by, seed=seed, snapshot=snapshot)
     if as_json:
@@ -474,6 +477,8 @@ def gaps_command(dataset, golden, top, snapshot, html_out, as_json) -> None:
     Example:
       labelspec qa gaps digits --golden expert --html reports/gaps.html
     """
+    from labelspec.qa.gaps import gaps, gaps_html  # lazy: loaded when it runs
+    from labelspec.yamlio import atomic_write_text  # lazy: loaded when it runs
 
     ws = current_repo()
     result = gaps(ws, dataset, golden, top, snapshot)
@@ -533,6 +538,7 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
     Example:
       labelspec qa review import review-digits-rev-01.json
     """
+    from labelspec.store.reviews import import_review  # lazy: loaded when it runs
 
     result = import_review(current_repo(), dataset, file, reviewer)
     if as_json:
@@ -571,6 +577,7 @@ def review_list_command(dataset, snapshot, as_json) -> None:
     Example:
       labelspec qa review list digits
     """
+    from labelspec.store.reviews import list_reviews  # lazy: loaded when it runs
 
     rows = list_reviews(current_repo(), dataset, snapshot)
     if as_json:

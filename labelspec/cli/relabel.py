@@ -9,10 +9,6 @@ from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.errors import InputError
 from labelspec.formats import FORMATS
-from labelspec.lineage.labelstudio_sync import pull, push
-from labelspec.lineage.merge import merge
-from labelspec.lineage.plans import status
-from labelspec.lineage.relabel import plan
 
 
 @click.group("relabel")
@@ -119,6 +115,7 @@ def plan_command(
         --min-confidence 0.8 --out relabel/undecided
       labelspec relabel plan digits --guideline digits --from-review all --out relabel/reviewed
     """
+    from labelspec.lineage.relabel import plan  # lazy: loaded when it runs
 
     result = plan(
         current_repo(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
@@ -169,6 +166,7 @@ def merge_command(
       labelspec relabel merge digits rp-20261128T101500Z-1a2b3c export.json --format labelstudio \\
         --labeler-map users.csv
     """
+    from labelspec.lineage.merge import merge  # lazy: loaded when it runs
 
     result = merge(
         current_repo(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map
@@ -204,6 +202,7 @@ def push_command(plan_ref, url, title, no_image_check, as_json) -> None:
       export LABELSPEC_LABEL_STUDIO_TOKEN=...   # Account & Settings -> Access Token
       labelspec relabel push relabel/1.1.0 --labelstudio http://localhost:8080
     """
+    from labelspec.lineage.labelstudio_sync import push  # lazy: loaded when it runs
 
     result = push(current_repo(), plan_ref, url, title, check_image=not no_image_check)
     if as_json:
@@ -243,6 +242,7 @@ def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) ->
     Example:
       labelspec relabel pull rp-20261128T101500Z-1a2b3c --labeler-map users.csv
     """
+    from labelspec.lineage.labelstudio_sync import pull  # lazy: loaded when it runs
 
     result = pull(current_repo(), plan_ref, labeler_map, labeler, dry_run, url, keep)
     if as_json:
@@ -265,6 +265,7 @@ def status_command(dataset, as_json) -> None:
     Example:
       labelspec relabel status digits
     """
+    from labelspec.lineage.plans import status  # lazy: loaded when it runs
 
     rows = status(current_repo(), dataset)
     if as_json:

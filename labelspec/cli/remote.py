@@ -6,7 +6,6 @@ from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, write_json
 from labelspec.cli.verify import render
 from labelspec.errors import VerifyError
-from labelspec.store.remotes import pull, push
 
 
 @click.command("push")
@@ -22,6 +21,7 @@ def push_command(remote, as_json) -> None:
     Example:
       labelspec push
     """
+    from labelspec.store.remotes import push  # lazy: loaded when it runs
 
     result = push(current_repo(), remote)
     if as_json:
@@ -45,6 +45,7 @@ def pull_command(remote, no_git, as_json) -> None:
     Example:
       git clone URL labels && cd labels && labelspec pull
     """
+    from labelspec.store.remotes import pull  # lazy: loaded when it runs
 
     result = pull(current_repo(), remote, git=not no_git)
     if as_json:

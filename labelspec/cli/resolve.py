@@ -8,8 +8,6 @@ import click
 
 from labelspec.cli.options import current_repo, snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
-from labelspec.resolve.resolution import resolve
-from labelspec.resolve.result import write_table
 
 METHODS = ("majority", "dawid-skene", "latest", "golden-first")  # labelspec.resolve.METHODS
 SHOWN = 20  # low-confidence items listed for people; --json lists all
@@ -68,6 +66,8 @@ def resolve_command(dataset, method, snapshot, min_confidence, golden, fallback,
       labelspec labels resolve digits --method dawid-skene --min-confidence 0.8 --out resolved.parquet
       labelspec labels resolve digits --method golden-first --golden expert --json
     """
+    from labelspec.resolve.resolution import resolve  # lazy: loaded when it runs
+    from labelspec.resolve.result import write_table  # lazy: loaded when it runs
 
     resolved = resolve(
         current_repo(), dataset, method, snapshot, min_confidence, golden, fallback, iou

@@ -3,7 +3,6 @@ from __future__ import annotations
 import click
 
 from labelspec.cli.output import write_json
-from labelspec.guideline.spec import json_schema
 
 
 @click.command("schema")
@@ -15,5 +14,6 @@ def schema_command() -> None:
       labelspec schema > spec.schema.json
       # then in spec.yaml: # yaml-language-server: $schema=spec.schema.json
     """
+    from labelspec.guideline.spec import json_schema  # lazy: loaded when it runs
 
     write_json(json_schema())

@@ -8,8 +8,6 @@ import click
 from labelspec.cli.options import current_repo, version_option
 from labelspec.cli.output import json_option, note, write_json
 from labelspec.errors import NotFoundError
-from labelspec.site.build import build, pdf, publish, serve
-from labelspec.vcs import extract_branch
 
 
 @click.group("site")
@@ -52,6 +50,7 @@ def build_command(out, labelers, as_json) -> None:
       labelspec site build --out build/site
       labelspec site build --labelers vendor-a --out build/site-vendor-a
     """
+    from labelspec.site.build import build  # lazy: loaded when it runs
 
     result = build(current_repo(), out, labelers)
     if as_json:
@@ -88,6 +87,7 @@ def publish_command(name, version, folder, branch, no_branch, labelers, as_json)
       labelspec site publish digits --version 1.0.0 --folder site-versions --no-branch
       labelspec site publish digits                   # newest release -> gh-pages
     """
+    from labelspec.site.build import publish  # lazy: loaded when it runs
 
     result = publish(current_repo(), name, version, folder, None if no_branch else branch, labelers)
     if as_json:
@@ -134,6 +134,7 @@ def pdf_command(name, version, out, as_json) -> None:
     Example:
       labelspec site pdf digits --version 1.1.0 --out digits-1.1.0.pdf
     """
+    from labelspec.site.build import pdf  # lazy: loaded when it runs
 
     result = pdf(current_repo(), name, out, version)
     if as_json:
@@ -158,6 +159,8 @@ def serve_command(folder, branch, port) -> None:
     Example:
       labelspec site serve --port 8000
     """
+    from labelspec.site.build import serve  # lazy: loaded when it runs
+    from labelspec.vcs import extract_branch  # lazy: loaded when it runs
 
     ws = current_repo()
     with tempfile.TemporaryDirectory(prefix="labelspec-serve-") as tmp:

@@ -6,8 +6,6 @@ import click
 
 from labelspec.cli.options import current_repo, snapshot_option, version_option
 from labelspec.cli.output import json_option, table, write_json
-from labelspec.lineage.trace import impact, trace_item, trace_labeler
-from labelspec.store.schema import NO_OBJECTS
 
 
 @click.group("trace")
@@ -33,6 +31,8 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
     Example:
       labelspec trace item digits digit-0001.png
     """
+    from labelspec.lineage.trace import trace_item  # lazy: loaded when it runs
+    from labelspec.store.schema import NO_OBJECTS  # lazy: loaded when it runs
 
     result = trace_item(current_repo(), dataset, item_id, snapshot)
     if as_json:
@@ -89,6 +89,7 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
       labelspec trace impact digits --guideline digits --by split
       labelspec trace impact digits --guideline digits --preview    # before releasing an edit
     """
+    from labelspec.lineage.trace import impact  # lazy: loaded when it runs
 
     result = impact(current_repo(), dataset, guideline, from_, to, list(by), preview, snapshot)
     if as_json:
@@ -134,6 +135,7 @@ def labeler_command(dataset, labeler_id, snapshot, as_json) -> None:
     Example:
       labelspec trace labeler digits vB-01
     """
+    from labelspec.lineage.trace import trace_labeler  # lazy: loaded when it runs
 
     result = trace_labeler(current_repo(), dataset, labeler_id, snapshot)
     if as_json:

@@ -9,10 +9,6 @@ import click
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import resolution_options
-from labelspec.resolve.card import trainset_card
-from labelspec.resolve.export import write_exports
-from labelspec.resolve.pin import create_trainset
-from labelspec.store.trainsets import diff_trainsets, get_trainset, list_trainsets
 
 LEFT_OUT = {
     "low_confidence": "low confidence (a tie, or below --min-confidence)",
@@ -71,6 +67,7 @@ def create_command(
           --min-confidence 0.8 --split train=0.8,val=0.1,test=0.1 --seed 7
       labelspec trainset create streets-v2 --dataset streets --split-by split
     """
+    from labelspec.resolve.pin import create_trainset  # lazy: loaded when it runs
 
     made = create_trainset(
         current_repo(), name, dataset, method, snapshot, min_confidence, golden, fallback, iou, message,
@@ -118,6 +115,7 @@ def show_command(name, as_json) -> None:
     Example:
       labelspec trainset show digits-v1 --json
     """
+    from labelspec.store.trainsets import get_trainset  # lazy: loaded when it runs
 
     found = get_trainset(current_repo(), name)
     if as_json:
@@ -184,6 +182,7 @@ def list_command(dataset, as_json) -> None:
     Example:
       labelspec trainset list --dataset digits
     """
+    from labelspec.store.trainsets import list_trainsets  # lazy: loaded when it runs
 
     found = list_trainsets(current_repo(), dataset)
     if as_json:
@@ -215,6 +214,7 @@ def diff_command(a, b, as_json) -> None:
     Example:
       labelspec trainset diff digits-v1 digits-v2
     """
+    from labelspec.store.trainsets import diff_trainsets  # lazy: loaded when it runs
 
     result = diff_trainsets(current_repo(), a, b)
     if as_json:
@@ -255,6 +255,7 @@ def export_command(name, fmt, out, as_json) -> None:
     Example:
       labelspec trainset export streets-v1 --format yolo --out build/streets-v1
     """
+    from labelspec.resolve.export import write_exports  # lazy: loaded when it runs
 
     result = write_exports(current_repo(), name, fmt, out)
     if as_json:
@@ -280,6 +281,7 @@ def card_command(name, out) -> None:
     Example:
       labelspec trainset card streets-v1 --out cards/streets-v1.md
     """
+    from labelspec.resolve.card import trainset_card  # lazy: loaded when it runs
 
     text = trainset_card(current_repo(), name, out)
     if out is None:

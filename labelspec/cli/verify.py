@@ -6,9 +6,6 @@ from labelspec.cli.items import files_lines
 from labelspec.cli.options import current_repo
 from labelspec.cli.output import json_option, write_json
 from labelspec.errors import VerifyError
-from labelspec.labels.verify import verify
-from labelspec.transaction import recover
-from labelspec.upgrade import upgrade
 
 
 @click.command("verify")
@@ -27,6 +24,7 @@ def verify_command(dataset, as_json) -> None:
     Example:
       labelspec verify
     """
+    from labelspec.labels.verify import verify  # lazy: loaded when it runs
 
     report = verify(current_repo(), dataset)
     if as_json:
@@ -62,6 +60,7 @@ def recover_command(as_json) -> None:
     Example:
       labelspec recover
     """
+    from labelspec.transaction import recover  # lazy: loaded when it runs
 
     done = recover(current_repo())
     if as_json:
@@ -85,6 +84,7 @@ def upgrade_command(as_json) -> None:
     Example:
       labelspec upgrade && labelspec verify
     """
+    from labelspec.upgrade import upgrade  # lazy: loaded when it runs
 
     result = upgrade(current_repo())
     if as_json:

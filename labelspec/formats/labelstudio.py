@@ -118,10 +118,13 @@ def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
                 if found
                 else None
             )
+            version = _origin_version(annotation, origin)
             for row in found:
                 if origin and origin.get("created_at"):
                     # Label Studio dates an imported annotation by its import: labelspec's own is in meta
                     row["created_at"] = origin["created_at"]
+                if version and not row.get("guideline_version"):
+                    row["guideline_version"] = version
                 tool = _tool_fields(annotation, plan, origin)
                 rows.add(item_ref=item[0], item_ref_kind=item[1], tool_fields=tool, **row)
 
@@ -143,6 +146,22 @@ def _origin(rows: RowBuilder, where: str, annotation: dict, written: dict) -> di
         )
         origin["created_at"] = None
     return origin
+
+
+def _origin_version(annotation: dict, origin: dict | None) -> str | None:
+    """The guideline version an exported annotation was made under, while it is unchanged in
+    the tool: an answer edited there was made under the guideline the import names."""
+    if not origin or not isinstance(origin.get("guideline_version"), str):
+        return None
+    created, updated = annotation.get("created_at"), annotation.get("updated_at")
+    if created and updated and created != updated:
+        try:
+            edited = (parse_timestamp(updated) - parse_timestamp(created)).total_seconds() > 1
+        except (ValueError, TypeError, OverflowError, OSError):
+            edited = True
+        if edited:
+            return None
+    return origin["guideline_version"]
 
 
 def _written(task: dict) -> dict[int, dict]:

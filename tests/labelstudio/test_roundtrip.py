@@ -188,6 +188,13 @@ def test_labels_export_imports_into_label_studio_and_comes_back_the_same(
     labels = current_labels(Workspace(history), "digits").to_pylist()
     want = sorted((r["item_id"], r["class"], r["labeler_id"], r["created_at"]) for r in labels)
     assert got == want
+    # each label keeps the guideline version it was made under (1.0.0, 1.1.0 and 1.1.1 here)
+    versions = sorted(
+        (r["item_ref"], by_user[r["labeler_ref"]], r["guideline_version"])
+        for r in staged.table.to_pylist()
+    )
+    made = sorted((r["item_id"], r["labeler_id"], r["guideline_version"]) for r in labels)
+    assert versions == made and {v for *_, v in made} == {"1.0.0", "1.1.0", "1.1.1"}
     # and it imports, every row valid
     run(
         "labels", "import", "digits", str(back), "--format", "labelstudio",
