@@ -68,10 +68,15 @@ def reader(name: str):
     return get(name).read
 
 
-def read(name: str, path: Path, images_were: str | None = None) -> Any:
+def read(
+    name: str, path: Path, images_were: str | None = None, class_names: list[str] | None = None
+) -> Any:
     """Stage ``path`` in format ``name``. ``images_were="all"``: the delivery lists every image
-    the vendor was given, so an image without annotations is an explicit empty answer (COCO)."""
+    the vendor was given, so an image without annotations is an explicit empty answer (COCO).
+    ``class_names``: the guideline's classes, for a YOLO export that names none."""
 
+    if name == "yolo" and images_were is None:
+        return reader(name)(path, class_names)
     if images_were is None:
         return reader(name)(path)
     if name != "coco":

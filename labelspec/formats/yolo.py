@@ -264,8 +264,12 @@ def _resolve(path: str) -> str | None:
     return "/".join(kept) or None
 
 
-def _load(tree: _Tree, shown_root: Path) -> _Export:
-    root, names_file = _names_file(tree, shown_root)
+def _load(tree: _Tree, shown_root: Path, class_names: list[str] | None = None) -> _Export:
+    root, names_file = _names_file(tree, shown_root, class_names is not None)
+    if not names_file:  # no names file: the guideline's classes, in spec order
+        export = _Export(tree, root, dict(enumerate(class_names or [])), SPEC_NAMES)
+        _index_images(export, [])
+        return export
     problems: list[Problem] = []
     lists: list[tuple[str, bool]] = []  # image list files, and whether their paths are darknet's
     split_dirs: list[str] = []
@@ -300,13 +304,23 @@ def _load(tree: _Tree, shown_root: Path) -> _Export:
     return export
 
 
-def _names_file(tree: _Tree, shown_root: Path) -> tuple[str, str]:
+def _names_file(tree: _Tree, shown_root: Path, spec_names: bool = False) -> tuple[str, str]:
     """(the export's root folder, its names file): the shallowest data.yaml, classes.txt or
-    obj.names, else the one YAML file at the top (Ultralytics accepts any name for it)."""
+    obj.names, else the one YAML file at the top (Ultralytics accepts any name for it). With
+    ``spec_names`` an export without one is the folder above its shallowest ``labels/`` ("" as
+    the names file)."""
     named = [f for f in tree.files if posixpath.basename(f) in NAMES_FILES]
     if not named:
         named = [f for f in tree.files if f.endswith((".yaml", ".yml")) and "/" not in f]
         named = named if len(named) == 1 else []
+    if not named and spec_names:
+        tops = sorted(
+            (f.count("/"), f[: f.index("labels/")])
+            for f in tree.files
+            if f.startswith("labels/") or "/labels/" in f
+        )
+        if tops:
+            return tops[0][1], ""
     if not named:
         raise _refuse(shown_root, "no class names", _no_names(tree))
     depth = min(f.count("/") for f in named)
@@ -462,11 +476,16 @@ def _is_image(name: str) -> bool:
 
 
 # -- reading ------------------------------------------------------------------------------------
-def read(path: Path) -> Staged:
+SPEC_NAMES = "the guideline's classes"  # names_file of an export that has none
+
+
+def read(path: Path, class_names: list[str] | None = None) -> Staged:
+    """``class_names``: the guideline's classes in spec order, for an export without a names
+    file (Label Studio's YOLO export without images has none): index 0 is the first class."""
     path = Path(path)
     rows = RowBuilder(path, "yolo")
     with _open(path) as tree:
-        export = _load(tree, path)
+        export = _load(tree, path, class_names)
         files = export.label_files()
         if not files:
             message = "no label files: expected labels/**/*.txt (Ultralytics, Label Studio) or obj_<subset>_data/*.txt (CVAT YOLO 1.1)"
@@ -605,6 +624,11 @@ def _known(export: _Export) -> str:
     names = export.names
     listed = ", ".join(f"{i} {names[i]}" for i in sorted(names)[:MAX_LISTED_NAMES])
     more = ", ..." if len(names) > MAX_LISTED_NAMES else ""
+    if export.names_file == SPEC_NAMES:
+        return (
+            f"the export has no names file, so its classes are the guideline's {len(names)} "
+            f"in spec order ({listed}{more}): add the export's classes.txt"
+        )
     file = PurePosixPath(export.names_file).name
     return f"{file} names {len(names)} class(es): {listed}{more}"
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from PIL import Image, UnidentifiedImageError
 from pydantic import ValidationError
 
@@ -20,7 +19,6 @@ from labelspec.guideline.scope import BORDER_TOLERANCE_PX
 from labelspec.guideline.spec import Example, Loc, Spec, cross_check
 from labelspec.repo import Repo, find_root
 from labelspec.store.datasets import declared
-from labelspec.store.items import item_files
 
 MIN_EXAMPLE_PX = 32
 LARGE_FILE_BYTES = 1024 * 1024
@@ -462,6 +460,10 @@ def unknown_item_columns(ws: Repo, name: str, spec: Spec) -> list[tuple[Loc, str
 def item_columns(ws: Repo, name: str) -> dict[str, set[str]]:
     """dataset -> its item columns, for every dataset labeled under guideline ``name`` whose
     item manifests are in the workspace."""
+
+    import pyarrow.parquet as pq  # lazy: pyarrow (0.25 s with duckdb), for item-column scopes
+
+    from labelspec.store.items import item_files  # lazy: see above
 
     out: dict[str, set[str]] = {}
     for dataset, config in declared(ws).items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from labelspec.errors import InputError, NotFoundError, Problem
 from labelspec.formats import read
-from labelspec.guideline.releases import parse_ref, resolve_ref
+from labelspec.guideline.releases import parse_ref, resolve_ref, spec_at
 from labelspec.labels.incremental import against_history
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
 from labelspec.progress import progress
@@ -245,7 +245,7 @@ def import_labels(
         )
     mapping = load_labeler_map(Path(labeler_map)) if labeler_map else None
     with progress(f"reading {path.name}"):
-        staged = read(fmt, path, images_were)
+        staged = read(fmt, path, images_were, [c.id for c in spec_at(ws, name, version).classes])
     request = ImportRequest(
         dataset=dataset,
         guideline=name,

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.engines.arrow import batches_dataset, local_paths
 from labelspec.errors import InputError, LabelspecError, NotFoundError
 from labelspec.repo import Repo
 from labelspec.store.batches import write_batch_rows
@@ -62,6 +61,10 @@ def compact(
     ws: Repo, dataset: str, snapshot: str | None = None, part_rows: int = PART_ROWS
 ) -> CompactResult:
     """Write the compacted copy of ``dataset``'s current labels at ``snapshot`` (HEAD)."""
+    from labelspec.engines.arrow import (
+        batches_dataset,
+        local_paths,
+    )  # lazy: pyarrow.dataset imports pandas (0.25 s)
 
     if part_rows < 1:
         raise InputError(f"part rows {part_rows}: give a positive number of labels per part")
@@ -150,6 +153,9 @@ def _result(found: Manifest, name: str, parts: list[Entry], written: bool) -> Co
 def differences(found: Manifest, part_paths: list[Path]) -> int:
     """Rows in the compacted parts or in the batches' current labels but not in both (a
     multiset difference both ways over every column)."""
+    from labelspec.engines.arrow import (
+        batches_dataset,
+    )  # lazy: pyarrow.dataset imports pandas (0.25 s)
 
     con = database()
     con.register("labels_all", batches_dataset(found))

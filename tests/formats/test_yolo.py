@@ -693,3 +693,41 @@ def test_bad_yolo_input_is_refused_and_nothing_is_written(make_store, run, tmp_p
     assert "attribute 'occluded' is required for class 'circle'" in result.stderr
     assert "[obj_train_data/circle_partly_hidden.txt, line 1]" in result.stderr
     assert state(root) == before
+
+
+def test_an_export_without_a_names_file_takes_the_guidelines_classes_in_order(tmp_path):
+    """Label Studio's export without its classes.txt (or Ultralytics' without data.yaml): with
+    the guideline's classes given, index 0 is the spec's first class; an index beyond the
+    spec's classes is refused saying where the names come from."""
+    export = tmp_path / "export"
+    shutil.copytree(YOLO / "labelstudio", export)
+    (export / "classes.txt").unlink()
+    with pytest.raises(ProblemsError, match="no class names"):
+        yolo.read(export)  # without the spec's classes, nothing names them
+
+    staged = yolo.read(export, ["circle", "square", "triangle"])
+    assert staged.problems == []
+    assert boxes_of(staged) == boxes_of(yolo.read(YOLO / "labelstudio"))
+
+    fewer = yolo.read(export, ["circle"])  # the export's square is index 1
+    [problem] = fewer.problems
+    assert problem.path == "class"
+    assert problem.message == (
+        "class index 1 is out of range: the export has no names file, so its classes are the "
+        "guideline's 1 in spec order (0 circle): add the export's classes.txt"
+    )
+
+
+def test_import_of_an_export_without_names_uses_the_guidelines_classes(make_store, run, tmp_path):  # noqa: F811
+    root = make_store("shapes")
+    _occlusion_optional(root)
+    export = tmp_path / "export"
+    shutil.copytree(YOLO / "labelstudio", export)
+    (export / "classes.txt").unlink()
+
+    result = _import(run, root, export, "1.1.0")
+
+    assert result.stdout.startswith("Imported 2 label(s)")
+    [batch] = (root / "datasets/shapes/labels").glob("*.parquet")
+    stored = {r["item_id"]: r["class"] for r in pq.read_table(batch).to_pylist()}
+    assert stored == {"circle_small.png": "circle", "square_tilted.png": "square"}
