@@ -61,10 +61,15 @@ def labels_group() -> None:
     help="JSON object or 2-column CSV: the tool's attribute names (choices) -> attribute ids (uncertain).",
 )
 @images_were_option
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Adopt labels made before their labeler's first training (or by a labeler never trained) as untrained, instead of refusing them.",
+)
 @json_option
 def import_command(
     dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, dry_run,
-    class_map, attribute_map, images_were, as_json,
+    class_map, attribute_map, images_were, history, as_json,
 ) -> None:  # fmt: skip
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
@@ -77,6 +82,10 @@ def import_command(
     submitted empty result, CVAT's image without shapes, YOLO's empty label file, a JSONL line
     {"item_id": ..., "labeler": ..., "empty": true}, or a COCO image without annotations when
     --images-were all says the vendor was given every image of the file.
+
+    A team adopting labelspec mid-project imports its earlier deliveries with --history: labels
+    made before their labeler's first training record are stored untrained ("before
+    adoption"), never refused and never given an invented training.
 
     \b
     Example:
@@ -103,6 +112,7 @@ def import_command(
         class_map,
         images_were,
         attribute_map,
+        history,
     )
     if as_json:
         write_json(result.to_json())

@@ -48,7 +48,7 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
         trained = (
             f"{training['id']} ({training['method']} {training['score']:.0%}, {training['date']})"
             if training
-            else "NO covering training"
+            else ("none (before adoption)" if a.get("before_adoption") else "NO covering training")
         )
         click.echo(
             f"      batch {a['batch']} (commit {(a['commit'] or 'uncommitted')[:10]}) from {a['source']} ({a['format']}"

@@ -188,13 +188,13 @@ CHECKS = (
     Check(
         "training-too-late",
         "training",
-        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is not null",
+        "$policy = 'error' and not r.before_adoption and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is not null",
         "'labeler ' || r.labeler_id || ' was trained on ' || $guideline || ' ' || r.version || ' only on ' || r.cov_later_date || ', after this label (' || coalesce(r.created_at::DATE::VARCHAR, 'today') || '): a training covers the labels made on or after its date'",
     ),
     Check(
         "training-missing",
         "training",
-        "$policy = 'error' and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is null",
+        "$policy = 'error' and not r.before_adoption and r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null and r.cov_later_date is null",
         "'labeler ' || r.labeler_id || ' holds no passing training record that covers ' || $guideline || ' ' || r.version || "
         "case when $plan is not null then ' (a relabel merge always needs it: train them with `labelspec labeler quiz` / `labeler train`)' "
         "else ' (train them: `labelspec labeler quiz` / `labeler train`, or set policies.training in labelspec.yaml)' end",

@@ -153,6 +153,7 @@ def write_labels(
     plan: str | None = None,
     presorted: bool = False,
     delivery: Path | None = None,
+    history: bool = False,
 ) -> Written:
     """Write one batch and its record inside the caller's transaction (which commits it), with
     the raw ``delivery`` it came from kept beside it under DVC."""
@@ -195,6 +196,7 @@ def write_labels(
             "supersedes": superseded,
             "superseded_labels": superseded_labels,
             "plan": plan,
+            **({"history": True} if history else {}),  # labels before adoption: untrained
             "created": batch_id.split("-")[1],
             "message": tx.journal.message,
         },
@@ -219,6 +221,7 @@ def import_labels(
     class_map: Path | str | None = None,
     images_were: str | None = None,
     attribute_map: Path | str | None = None,
+    history: bool = False,
 ) -> ImportResult:
     """Validate every label of an export, then write what it adds to the history (new and
     updated annotations) as one batch in one commit; ``dry_run`` only counts.
@@ -258,6 +261,7 @@ def import_labels(
         training_policy=ws.config.policies.training,
         class_map=load_class_map(Path(class_map)) if class_map else None,
         attribute_map=load_attribute_map(Path(attribute_map)) if attribute_map else None,
+        history=history,
         cost_per_label=None if cost_per_label is None else float(cost_per_label),
     )
     if cost_per_label is not None and cost_per_label < 0:
@@ -307,6 +311,7 @@ def import_labels(
             superseded=fresh.superseded,
             superseded_labels=fresh.superseded,
             delivery=path,
+            history=history,
         )
     batch = written.batch
     result.batch_id, result.commit = batch.id, tx.commit or ""

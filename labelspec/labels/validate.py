@@ -9,6 +9,7 @@ the version; policy ``error`` | ``warn`` | ``off``). Work that depends on values
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import re
@@ -23,6 +24,7 @@ from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import list_labelers
+from labelspec.labelers.training import training_records
 from labelspec.labels.checks import found_by
 from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database
@@ -45,6 +47,7 @@ class ImportRequest:
     namespace: str | None = None  # what annotation keys are unique within [default: source]
     class_map: dict[str, str] | None = None  # the tool's class names -> class ids
     attribute_map: dict[str, str] | None = None  # the tool's attribute names -> attribute ids
+    history: bool = False  # labels made before their labeler's first training are adopted as such
     plan_items: list[str] | None = None
     cost_per_label: float | None = None  # the cost of labels whose export carries none
 
@@ -248,6 +251,20 @@ def _attributes_table(con, specs: dict[str, Spec], renamed: dict[str, str]) -> p
     return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
 
 
+def _adoption_table(ws: Repo, request: ImportRequest) -> pa.Table:
+    """labeler -> the date of their first passing training on the guideline (any version): with
+    ``--history``, labels made before it (or by a labeler never trained) are adopted untrained."""
+    first: dict[str, dt.date] = {}
+    if request.history:
+        for record in training_records(ws):
+            if record.guideline == request.guideline and record.passed:
+                first[record.labeler] = min(first.get(record.labeler, record.date), record.date)
+    return pa.table(
+        {"labeler_id": list(first), "first_date": list(first.values())},
+        schema=pa.schema([("labeler_id", pa.string()), ("first_date", pa.date32())]),
+    )
+
+
 def _coverage_table(ws: Repo, con, guideline: str) -> pa.Table:
     """Every (labeler, version, covering record, its date, preference rank): rows then pick the
     best record dated on or before the label, in SQL."""
@@ -348,7 +365,9 @@ select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1)
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
        a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
-       cov.later_date as cov_later_date, mx.objects as mx_objects
+       cov.later_date as cov_later_date, mx.objects as mx_objects,
+       {history} and (ad.first_date is null
+                      or coalesce(r.created_at::DATE, current_date) < ad.first_date) as before_adoption
 {joins}
 """
 
@@ -363,6 +382,7 @@ left join classes c on c.version = r.version and c.class_id = r."class"
 left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
 left join cov on cov.rec = r.rec
 left join mixed mx on r.empty and mx.item_id = r.item_id and mx.labeler_id = r.labeler_id
+left join adopted ad on ad.labeler_id = r.labeler_id
 """
 
 
@@ -550,7 +570,8 @@ def validate(
         ),
     )
 
-    con.execute(_JOINED.format(joins=_JOINS))
+    con.register("adopted", _adoption_table(ws, request))
+    con.execute(_JOINED.format(joins=_JOINS, history="true" if request.history else "false"))
     # j holds everything r and the staged rows did: keep one copy of a million rows
     con.execute("drop table r")
     if staged.con is not None:
@@ -586,7 +607,8 @@ def validate(
     if request.training_policy == "warn":
         uncovered = run(
             "select count(*), string_agg(distinct r.labeler_id, ', ') from j r "
-            "where r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null"
+            "where r.ro_id is not null and r.v_digest is not null and r.cov_training_id is null "
+            "and not r.before_adoption"
         ).fetchall()[0]
         if uncovered[0]:
             warnings.append(

@@ -125,6 +125,7 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
     )
     commit_of = {b.id: added.get(f"{b.id}.parquet.dvc", (None, None))[0] for b in snap.batches}
     delivery_of = {b.id: (b.extra.get("delivery") or {}).get("file") for b in snap.batches}
+    adopted = {b.id for b in snap.batches if b.extra.get("history")}
     annotations: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = annotations.setdefault(
@@ -146,6 +147,8 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
                 }
                 if row["training_id"]
                 else None,
+                # imported with --history before the labeler's first training: untrained, known
+                "before_adoption": not row["training_id"] and row["batch_id"] in adopted,
                 "guideline": row["guideline"],
                 "guideline_version": row["guideline_version"],
                 "guideline_digest": row["guideline_digest"],

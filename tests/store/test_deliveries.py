@@ -254,3 +254,32 @@ def test_an_attribute_map_renames_the_tools_attributes(digits_ws, run, tmp_path)
     assert "unknown attribute(s) clear for class 'one' (allowed: legible)" in refused.stderr
     labels = current_labels(Workspace(digits_ws), "digits").to_pylist()
     assert {r["attributes"] for r in labels} == {'{"legible":true}'}
+
+
+def test_history_adopts_labels_made_before_training_as_untrained(digits_ws, run, tmp_path):
+    """A year of deliveries from before labelspec: vA-01 trained on 2026-01-15, vB-01 never.
+    Refused as they are; with --history they land untrained, say so in `trace item`, and count
+    as untrained in `trace impact`."""
+    old = "2025-02-01T10:00:00Z"
+    rows = digit_rows(range(4), created_at=old) + digit_rows(range(4, 8), "vB-01", created_at=old)
+    path = write_jsonl(tmp_path / "2025.jsonl", rows)
+    args = ["labels", "import", "digits", str(path), "--format", "jsonl",
+            "--guideline", "digits@1.0.0", "--source", "vendor-a"]  # fmt: skip
+
+    refused = run(*args, cwd=digits_ws, expect=1)
+    adopted = json.loads(run(*args, "--history", "--json", cwd=digits_ws).stdout)
+
+    assert (
+        "training: labeler vA-01 was trained on digits 1.0.0 only on 2026-01-15" in refused.stderr
+    )
+    assert "vB-01 holds no passing training record" in refused.stderr
+    assert adopted["labels"] == 8
+    traced = run("trace", "item", "digits", item_id(0), cwd=digits_ws).stdout
+    assert "training none (before adoption)" in traced
+    labels = current_labels(Workspace(digits_ws), "digits").to_pylist()
+    assert {r["training_id"] for r in labels} == {None}
+    impact = json.loads(
+        run("trace", "impact", "digits", "--guideline", "digits", "--json", cwd=digits_ws).stdout
+    )
+    assert (impact["total_labels"], impact["affected_labels"]) == (8, 8)
+    assert impact["by_reason"] == {"affected": 0, "confusable": 0, "untrained": 8}

@@ -44,6 +44,7 @@ CLEAN = {
     "same_class": "1",
     "cov_training_id": "'t-1'",
     "cov_later_date": "NULL::DATE",
+    "before_adoption": "false",
     "created_at": "TIMESTAMPTZ '2026-01-15 10:00:00+00'",
     "lead_time_s": "12.0::DOUBLE",
     "cost": "0.05::DOUBLE",
@@ -142,3 +143,12 @@ def test_a_row_made_to_trip_one_check_trips_that_check_alone(name):
 )
 def test_the_limits_themselves_are_allowed(changes, clean):
     assert (tripped(changes) == []) is clean
+
+
+def test_a_label_made_before_adoption_trips_no_training_check():
+    """`labels import --history`: no training covers it, and that is what it is."""
+    untrained = {"cov_training_id": "NULL::VARCHAR"}
+    assert tripped(untrained) == ["training-missing"]
+    assert tripped({**untrained, "before_adoption": "true"}) == []
+    later = {**untrained, "cov_later_date": "DATE '2026-02-01'", "before_adoption": "true"}
+    assert tripped(later) == []
