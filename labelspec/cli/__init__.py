@@ -85,6 +85,10 @@ COMMANDS = {
         "labelspec.cli.site:site_group",
         "The instruction site for labelers: build, publish one version per release, serve.",
     ),
+    "tool": (
+        "labelspec.cli.tool:tool_group",
+        "The labeling tool's side: is a pushed project ready for its labelers?",
+    ),
     "trace": (
         "labelspec.cli.trace:trace_group",
         "Lineage of labels, and the impact of a guideline change.",

@@ -127,17 +127,45 @@ def push(
     }
 
 
-def _check_image(client, record: dict, tasks: list[dict]) -> None:
+def check(ws: Repo, plan_ref: str | Path, url: str | None = None) -> dict[str, Any]:
+    """A pushed plan's project as its labelers will meet it: the server answers and takes the
+    token, the project is there with its tasks, and one task's image loads."""
+    record, _folder = find_plan(ws, plan_ref)
+    link = record.get("labelstudio") or {}
+    if not link:
+        raise InputError(
+            f"plan {record['plan']} has no Label Studio project: run `labelspec relabel push` first"
+        )
+    client = _client(url or link["url"])
+    if client.project(link["project"]) is None:
+        raise NotFoundError(
+            f"Label Studio project {link['project']} of plan {record['plan']} is not on "
+            f"{client.url}: push the plan again (`labelspec relabel push`)"
+        )
+    tasks = client.export(link["project"], all_tasks=True)
+    image = _check_image(client, record, tasks)
+    return {
+        "plan": record["plan"],
+        "url": client.url,
+        "project": link["project"],
+        "tasks": len(tasks),
+        "image": image,
+        "warnings": _warnings(record),
+    }
+
+
+def _check_image(client, record: dict, tasks: list[dict]) -> str | None:
     """Fetch one task's image as the labeling screen would, before the tasks go in: a wrong
-    document root or a server that does not serve local files fails here, with the fix."""
+    document root or a server that does not serve local files fails here, with the fix.
+    Returns the URL that loaded (None when there is nothing a server could load)."""
     images = record.get("images") or {}
     mode = images.get("mode", "path")
     url = next((t["data"].get("image") for t in tasks if t.get("data", {}).get("image")), None)
     if mode == "path" or not url:
-        return  # workspace paths never load: _warnings says so
+        return None  # workspace paths never load: _warnings says so
     status, reason = client.image_status(url)
     if status == 200:
-        return
+        return url
     got = f"HTTP {status}" if status is not None else reason
     if mode == "labelstudio-local-files":
         fix = (

@@ -237,6 +237,10 @@ def test_pushed_pre_annotations_are_the_projects_model_version(
         t["data"]["image"].startswith("http://files.invalid/datasets/digits/items/") for t in tasks
     )
     assert pushed["warnings"] == [] and pushed["local_storage"] is None
+    # from this machine those images do not load: `tool check` says so, with the fix
+    broken = run("tool", "check", str(out), cwd=history, expect=6)
+    assert "cannot load the task image http://files.invalid/" in broken.stderr
+    assert "check --image-url" in broken.stderr
 
 
 def test_a_push_whose_images_do_not_load_fails_with_the_fix(
@@ -261,3 +265,7 @@ def test_a_push_whose_images_do_not_load_fails_with_the_fix(
     make_plan(run, history, out, "--labelstudio-local-files", str(server.document_root))
     pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
     assert pushed["tasks_added"] == len({suspect[0] for suspect in SUSPECT})
+    # and `tool check` sees the project as its labelers will
+    checked = as_json(run, history, "tool", "check", str(out))
+    assert (checked["project"], checked["tasks"]) == (pushed["project"], pushed["tasks_added"])
+    assert checked["image"].startswith("/data/local-files/?d=")
