@@ -147,8 +147,12 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
                 }
                 if row["training_id"]
                 else None,
-                # imported with --history before the labeler's first training: untrained, known
-                "before_adoption": not row["training_id"] and row["batch_id"] in adopted,
+                # imported with --history before the labeler's first training: said, not hidden
+                **(
+                    {"before_adoption": True}
+                    if not row["training_id"] and row["batch_id"] in adopted
+                    else {}
+                ),
                 "guideline": row["guideline"],
                 "guideline_version": row["guideline_version"],
                 "guideline_digest": row["guideline_digest"],
