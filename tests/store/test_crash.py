@@ -26,6 +26,7 @@ from tests.store.legacy import to_layout_1
 CHILD = r"""
 import os, signal, sys, time
 
+import labelspec.site.build as site_build
 import labelspec.transaction as tx
 import labelspec.vcs as vcs
 from labelspec.cli import main
@@ -80,6 +81,27 @@ elif point == "slow":  # hold the lock a while, so a second writer has to wait f
         return commit(self, *args, **kwargs)
 
     vcs.Git.commit = slow_commit
+elif point == "before-branch":  # site publish: killed before its gh-pages ref moves
+    site_build.commit_directory = lambda *args, **kwargs: die()
+elif point == "branch-moved":  # ... and right after it moved
+    commit_directory = site_build.commit_directory
+
+    def killed_publish(*args, **kwargs):
+        commit_directory(*args, **kwargs)
+        die()
+
+    site_build.commit_directory = killed_publish
+elif point == "mid-merge":  # pull: what a git killed before its merge commit leaves
+    def half_merge(self, remote, branch):
+        self.repo.git.fetch(remote, branch)
+        try:
+            self.repo.git.merge("--no-commit", "--no-ff", "FETCH_HEAD")
+        finally:
+            die()
+
+    vcs.Git.pull = half_merge
+elif point == "merged":  # pull: killed after the merge, before the data came
+    vcs.Dvc.pull = lambda self, remote=None: die()
 main(argv)
 """
 
@@ -95,7 +117,7 @@ def child(root: Path, point: str, argv: list[str]) -> subprocess.Popen:
 
 def run_killed(root: Path, point: str, argv: list[str]) -> None:
     killed = child(root, point, argv)
-    out, err = killed.communicate(timeout=120)
+    out, err = killed.communicate(timeout=300)
     assert killed.returncode == -9, (point, out, err)
 
 

@@ -1,79 +1,19 @@
 """The writers outside the store's own verbs go through the one transaction too: `init`, `site
 publish` (its gh-pages commit) and `pull` (its merge), each killed at a step by SIGKILL in a
-child process, leave a workspace that `recover` (or the next run) repairs.
+child process (the harness of `test_crash.py`), leave a workspace that `recover` (or the next
+run) repairs.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import git, head
 from tests.store.conftest import digit_rows, write_jsonl
-
-CHILD = r"""
-import os, signal, sys
-
-import labelspec.site.build as site_build
-import labelspec.transaction as tx
-import labelspec.vcs as vcs
-from labelspec.cli import main
-
-root, point, *argv = sys.argv[1:]
-os.chdir(root)
-
-
-def die():
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-if point == "changed":
-    tx.Transaction._commit = lambda self: die()
-elif point == "committed":
-    commit = vcs.Git.commit
-
-    def killed_commit(self, *args, **kwargs):
-        commit(self, *args, **kwargs)
-        die()
-
-    vcs.Git.commit = killed_commit
-elif point == "before-branch":
-    site_build.commit_directory = lambda *args, **kwargs: die()
-elif point == "branch-moved":
-    commit_directory = site_build.commit_directory
-
-    def killed_publish(*args, **kwargs):
-        commit_directory(*args, **kwargs)
-        die()
-
-    site_build.commit_directory = killed_publish
-elif point == "mid-merge":  # what a git killed before its merge commit leaves
-    def half_merge(self, remote, branch):
-        self.repo.git.fetch(remote, branch)
-        try:
-            self.repo.git.merge("--no-commit", "--no-ff", "FETCH_HEAD")
-        finally:
-            die()
-
-    vcs.Git.pull = half_merge
-elif point == "merged":  # killed after the merge, before the data came
-    vcs.Dvc.pull = lambda self, remote=None: die()
-main(argv)
-"""
-
-
-def run_killed(cwd: Path, point: str, argv: list[str]) -> None:
-    killed = subprocess.run(
-        [sys.executable, "-c", CHILD, str(cwd), point, *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert killed.returncode == -9, (point, killed.stdout, killed.stderr)
+from tests.store.test_crash import run_killed
 
 
 def repaired(run, root: Path) -> list[str]:
