@@ -60,6 +60,12 @@ def labels_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON object or 2-column CSV: the tool's attribute names (choices) -> attribute ids (uncertain).",
 )
+@click.option(
+    "--labelers-per-item",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object or 2-column CSV: each item (its file name in the delivery, or its item id) -> "
+    "the labeler who answered it, for COCO, CVAT and YOLO files that carry no annotator.",
+)
 @images_were_option
 @click.option(
     "--history",
@@ -69,7 +75,7 @@ def labels_group() -> None:
 @json_option
 def import_command(
     dataset, file, fmt, guideline_ref, source, labeler_map, labeler, cost_per_label, dry_run,
-    class_map, attribute_map, images_were, history, as_json,
+    class_map, attribute_map, labelers_per_item, images_were, history, as_json,
 ) -> None:  # fmt: skip
     """Validate every label in FILE, then store them as one batch and a new snapshot.
 
@@ -113,6 +119,7 @@ def import_command(
         images_were,
         attribute_map,
         history,
+        labelers_per_item,
     )
     if as_json:
         write_json(result.to_json())

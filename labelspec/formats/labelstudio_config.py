@@ -29,13 +29,24 @@ _CONTROL_TAGS = {
 }
 
 
+# The labeling screen at 1280x800: the image bounded to the left part of the panel, the class
+# controls and attributes beside it (so no task puts them below the fold, whatever the image's
+# height); text stays full width with its labels above it, as Label Studio's NER templates do.
+ROW = "display: flex; gap: 16px; align-items: flex-start"
+IMAGE_COLUMN = "flex: 0 1 60%; min-width: 0"
+CONTROL_COLUMN = "flex: 1 1 40%; min-width: 220px"
+IMAGE_MAX_WIDTH = "560px"
+
+
 def labeling_config(spec, site_url: str | None = None, relabel: bool = False) -> str:
     """The labeling config XML for a spec: one control ``label`` whose values are the class ids,
     with the class definitions as hints (linking each class to its page in the published
-    guideline when ``site_url`` is known), and one control per attribute named by its id.
+    guideline when ``site_url`` is known), and one control per attribute named by its id, shown
+    (with its heading) only for the classes that have it.
 
-    ``relabel``: the tasks of a relabel plan, which carry ``relabel_reason`` and (with a
-    ``site_url``) ``guideline``, the links to each class's page: both are shown above the item."""
+    ``relabel``: the tasks of a relabel plan, which carry ``relabel_reason``: shown above the
+    item, with (given a ``site_url``) the links to each class's page in the version relabeled
+    under; the links live in the config, so the task's data holds plain text only."""
 
     obj = TEXT if spec.task == "ner" else IMAGE
     tag, child, options = _CONTROL_TAGS[spec.task]
@@ -45,22 +56,34 @@ def labeling_config(spec, site_url: str | None = None, relabel: bool = False) ->
         lines.append(f'  <Header value={quoteattr(title)} size="5"/>')
         lines.append(f'  <Text name="{REASON}" value="${REASON}"/>')
         if site_url:
-            lines.append(f'  <HyperText name="{GUIDE}" value="${GUIDE}" inline="true"/>')
-    if obj == TEXT:
-        lines.append(f'  <Text name="{TEXT}" value="$text"/>')
-    else:
-        lines.append(f'  <Image name="{IMAGE}" value="$image"/>')
-    lines.append(f'  <{tag} name="{CONTROL}" toName="{obj}"{options}>')
+            links = guideline_links(spec, site_url)
+            lines.append(f'  <HyperText name="{GUIDE}" value={quoteattr(links)} inline="true"/>')
+    controls = [f'    <{tag} name="{CONTROL}" toName="{obj}"{options}>']
     for cls in spec.classes:
         hint = label_studio_hint(spec, cls, site_url)
-        lines.append(f"    <{child} value={quoteattr(cls.id)} hint={quoteattr(hint)}/>")
-    lines.append(f"  </{tag}>")
-    lines += _attribute_controls(spec, obj)
+        controls.append(f"      <{child} value={quoteattr(cls.id)} hint={quoteattr(hint)}/>")
+    controls.append(f"    </{tag}>")
+    controls += _attribute_controls(spec, obj)
+    if obj == TEXT:
+        lines += [line[2:] for line in controls]
+        lines.append(f'  <Text name="{TEXT}" value="$text"/>')
+    else:
+        lines.append(f"  <View style={quoteattr(ROW)}>")
+        lines.append(f"    <View style={quoteattr(IMAGE_COLUMN)}>")
+        lines.append(f'      <Image name="{IMAGE}" value="$image" maxWidth="{IMAGE_MAX_WIDTH}"/>')
+        lines.append("    </View>")
+        lines.append(f"    <View style={quoteattr(CONTROL_COLUMN)}>")
+        lines += ["  " + line for line in controls]
+        lines.append("    </View>")
+        lines.append("  </View>")
     lines.append("</View>")
     return "\n".join(lines) + "\n"
 
 
 def _attribute_controls(spec, obj: str) -> list[str]:
+    """Each attribute in a View shown only when a class that has it is chosen (or, for boxes
+    and spans, when such a region is selected): its heading never stands alone."""
+
     found: dict[str, tuple[Any, list[str]]] = {}
     for cls in spec.classes:
         for attr in cls.attributes:
@@ -71,20 +94,27 @@ def _attribute_controls(spec, obj: str) -> list[str]:
             raise InputError(
                 f"attribute id {attr_id!r} clashes with a Label Studio control name; rename the attribute"
             )
+        values = quoteattr(",".join(classes))
         if spec.task in ("detection", "ner"):
-            when = f' perRegion="true" visibleWhen="region-selected" whenLabelValue={quoteattr(",".join(classes))}'
+            when = f'visibleWhen="region-selected" whenLabelValue={values}'
+            per_region = ' perRegion="true"'
         else:
-            when = f' visibleWhen="choice-selected" whenTagName="{CONTROL}" whenChoiceValue={quoteattr(",".join(classes))}'
-        lines.append(f"  <Header value={quoteattr(attr.name or attr.id)}/>")
+            when = f'visibleWhen="choice-selected" whenTagName="{CONTROL}" whenChoiceValue={values}'
+            per_region = ""
+        lines.append(f"    <View {when}>")
+        lines.append(f"      <Header value={quoteattr(attr.name or attr.id)} size=\"6\"/>")
         if attr.type == "text":
-            lines.append(f'  <TextArea name="{attr.id}" toName="{obj}" maxSubmissions="1"{when}/>')
-            continue
-        lines.append(
-            f'  <Choices name="{attr.id}" toName="{obj}" choice="single" showInline="true"{when}>'
-        )
-        for value in attr.values or ["true", "false"]:
-            lines.append(f"    <Choice value={quoteattr(value)}/>")
-        lines.append("  </Choices>")
+            lines.append(
+                f'      <TextArea name="{attr.id}" toName="{obj}" maxSubmissions="1"{per_region}/>'
+            )
+        else:
+            lines.append(
+                f'      <Choices name="{attr.id}" toName="{obj}" choice="single" showInline="true"{per_region}>'
+            )
+            for value in attr.values or ["true", "false"]:
+                lines.append(f"        <Choice value={quoteattr(value)}/>")
+            lines.append("      </Choices>")
+        lines.append("    </View>")
     return lines
 
 

@@ -53,8 +53,14 @@ CHECKS = (
     Check(
         "labeler-missing",
         "labeler",
-        "r.labeler_id is null and $map_file is null",
-        "'no labeler: the file names none; pass --labeler ID or --labeler-map FILE'",
+        "r.labeler_id is null and $map_file is null and $per_item_file is null",
+        "'no labeler: the file names none; pass --labeler ID, --labeler-map FILE or --labelers-per-item FILE'",
+    ),
+    Check(
+        "labeler-not-per-item",
+        "labeler",
+        "r.labeler_id is null and $per_item_file is not null",
+        "'item ' || coalesce(r.item_ref, '(none)') || ' has no labeler in ' || $per_item_file || ': add a line ' || coalesce(r.item_ref, 'ITEM') || ',LABELER'",
     ),
     Check(
         "labeler-unmapped",

@@ -83,6 +83,17 @@ def load_attribute_map(path: Path) -> dict[str, str]:
     )
 
 
+def load_item_labelers(path: Path) -> dict[str, str]:
+    """A JSON object or a two-column CSV: the item (as the delivery names it, or its item id)
+    -> the labeler id who answered it, for formats that carry no annotator (COCO, CVAT, YOLO)."""
+    return load_labeler_map(
+        path,
+        "labelers-per-item file",
+        ("labeler", "labeler_id"),
+        "item (file name in the delivery or item id), labeler id",
+    )
+
+
 def load_labeler_map(
     path: Path,
     what: str = "labeler map",
@@ -222,6 +233,7 @@ def import_labels(
     images_were: str | None = None,
     attribute_map: Path | str | None = None,
     history: bool = False,
+    labelers_per_item: Path | str | None = None,
 ) -> ImportResult:
     """Validate every label of an export, then write what it adds to the history (new and
     updated annotations) as one batch in one commit; ``dry_run`` only counts.
@@ -247,6 +259,10 @@ def import_labels(
             f"dataset {dataset!r} has no items yet; register them with `labelspec items add {dataset} FOLDER`"
         )
     mapping = load_labeler_map(Path(labeler_map)) if labeler_map else None
+    if labelers_per_item and (labeler or labeler_map):
+        raise InputError(
+            "--labelers-per-item names each item's labeler: give it without --labeler and --labeler-map"
+        )
     with progress(f"reading {path.name}"):
         staged = read(fmt, path, images_were, [c.id for c in spec_at(ws, name, version).classes])
     request = ImportRequest(
@@ -262,6 +278,8 @@ def import_labels(
         class_map=load_class_map(Path(class_map)) if class_map else None,
         attribute_map=load_attribute_map(Path(attribute_map)) if attribute_map else None,
         history=history,
+        item_labelers=load_item_labelers(Path(labelers_per_item)) if labelers_per_item else None,
+        item_labelers_file=str(labelers_per_item) if labelers_per_item else None,
         cost_per_label=None if cost_per_label is None else float(cost_per_label),
     )
     if cost_per_label is not None and cost_per_label < 0:

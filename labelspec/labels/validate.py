@@ -47,6 +47,8 @@ class ImportRequest:
     namespace: str | None = None  # what annotation keys are unique within [default: source]
     class_map: dict[str, str] | None = None  # the tool's class names -> class ids
     attribute_map: dict[str, str] | None = None  # the tool's attribute names -> attribute ids
+    item_labelers: dict[str, str] | None = None  # item (delivery name or id) -> labeler id
+    item_labelers_file: str | None = None
     history: bool = False  # labels made before their labeler's first training are adopted as such
     plan_items: list[str] | None = None
     cost_per_label: float | None = None  # the cost of labels whose export carries none
@@ -471,17 +473,28 @@ def validate(
             schema=pa.schema([("name", pa.string()), ("class_id", pa.string())]),
         ),
     )
+    per_item = request.item_labelers or {}
+    con.register(
+        "per_item",
+        pa.table(
+            {"ref": list(per_item), "labeler_id": list(per_item.values())},
+            schema=pa.schema([("ref", pa.string()), ("labeler_id", pa.string())]),
+        ),
+    )
     labeler_expr = (
         "$labeler"
         if request.labeler
         else ("m.labeler_id" if request.labeler_map is not None else "s.labeler_ref")
     )
+    if request.item_labelers is not None:  # the delivery's name for the image first, then the id
+        labeler_expr = "coalesce(pn.labeler_id, pid.labeler_id)"
     params = {
         "dataset": request.dataset,
         "guideline": request.guideline,
         "default_version": request.version,
         "labeler": request.labeler,
         "map_file": request.labeler_map_file if request.labeler is None else None,
+        "per_item_file": request.item_labelers_file,
         "source": request.source,
         "policy": request.training_policy,
         "batch": batch_id,
@@ -510,6 +523,7 @@ def validate(
         left join cmap cm on cm.name = s."class"
         left join items i on i.item_id = m.item_id
         {"left join lmap m on m.ref = s.labeler_ref" if request.labeler_map is not None and not request.labeler else ""}
+        {"left join per_item pn on pn.ref = s.item_ref left join per_item pid on pid.ref = m.item_id" if request.item_labelers is not None else ""}
         """
     )
     # Annotations with more than one label (or one class twice): only the offenders are kept, so

@@ -332,7 +332,7 @@ def _write_outputs(
     _annotate_tasks(
         out / "tasks.labelstudio.json",
         record,
-        labelstudio_config.guideline_links(spec, site_url),
+        instructions.page_url(site_url, spec.guideline, spec.version) if site_url else "",
         model,
         Path(model_predictions).name if model_predictions else None,
     )

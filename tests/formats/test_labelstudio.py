@@ -289,10 +289,10 @@ def test_labeling_config_per_task(task, control, child, obj, choice):
     spec = make_spec(task)
     view = SafeET.fromstring(labelstudio_config.labeling_config(spec))
     assert view.tag == "View"
-    (source,) = [e for e in view if e.get("name") == obj]
+    (source,) = [e for e in view.iter() if e.get("name") == obj]
     assert source.tag == ("Text" if obj == "text" else "Image")
     assert source.get("value") == f"${obj}"
-    (found,) = view.findall(control)
+    (found,) = view.iter(control)
     assert (found.get("name"), found.get("toName"), found.get("choice")) == ("label", obj, choice)
     assert [c.get("value") for c in found.findall(child)] == ["car", "person"]
     # hints carry the definition, escaped in the XML and intact once parsed
@@ -307,19 +307,49 @@ def test_labeling_config_adds_attribute_controls():
     ]
     spec = make_spec("detection", {"car": attrs, "person": attrs[1:2]})
     view = SafeET.fromstring(labelstudio_config.labeling_config(spec))
-    controls = {e.get("name"): e for e in view if e.tag in ("Choices", "TextArea")}
+    controls = {e.get("name"): e for e in view.iter() if e.tag in ("Choices", "TextArea")}
     assert [c.get("value") for c in controls["color"]] == ["red", "blue"]
     assert [c.get("value") for c in controls["occluded"]] == ["true", "false"]
     assert controls["note"].tag == "TextArea"
     assert controls["occluded"].get("perRegion") == "true"
-    assert controls["occluded"].get("whenLabelValue") == "car,person"
-    assert controls["color"].get("whenLabelValue") == "car"
-    assert "Notes" in [e.get("value") for e in view.findall("Header")]
+    # each attribute's heading and control share one View, shown only for its classes: no
+    # heading stands alone over a hidden control
+    shown = {
+        next(e.get("name") for e in box.iter() if e.tag in ("Choices", "TextArea")): box
+        for box in view.iter("View")
+        if box.get("visibleWhen")
+    }
+    assert {n: (b.get("visibleWhen"), b.get("whenLabelValue")) for n, b in shown.items()} == {
+        "color": ("region-selected", "car"),
+        "occluded": ("region-selected", "car,person"),
+        "note": ("region-selected", "car"),
+    }
+    assert [h.get("value") for h in shown["note"].iter("Header")] == ["Notes"]
+    assert all(len(list(box.iter("Header"))) == 1 for box in shown.values())
+    headers = [h for h in view.iter("Header")]
+    assert len(headers) == 3  # no heading outside an attribute's View
 
     classification = make_spec("classification", {"car": attrs[:1], "person": []})
     view = SafeET.fromstring(labelstudio_config.labeling_config(classification))
-    (color,) = [e for e in view.findall("Choices") if e.get("name") == "color"]
-    assert (color.get("whenTagName"), color.get("whenChoiceValue")) == ("label", "car")
+    (box,) = [b for b in view.iter("View") if b.get("visibleWhen")]
+    assert (box.get("visibleWhen"), box.get("whenTagName"), box.get("whenChoiceValue")) == (
+        "choice-selected",
+        "label",
+        "car",
+    )
+    assert [c.get("name") for c in box.iter("Choices")] == ["color"]
+
+
+def test_the_image_is_bounded_and_the_controls_sit_beside_it():
+    view = SafeET.fromstring(labelstudio_config.labeling_config(make_spec("detection")))
+    (row,) = [v for v in view if v.tag == "View"]
+    image_column, control_column = list(row)
+    assert "display: flex" in row.get("style")
+    assert image_column.find("Image").get("maxWidth") == "560px"
+    assert [e.tag for e in control_column] == ["RectangleLabels"]
+    # text stays full width, its labels above it
+    ner = SafeET.fromstring(labelstudio_config.labeling_config(make_spec("ner")))
+    assert [e.tag for e in ner] == ["Labels", "Text"]
 
 
 def test_labeling_config_refuses_an_attribute_named_like_a_control():
@@ -700,9 +730,10 @@ def test_relabel_config_shows_the_reason_and_links_the_guideline():
     )
     texts = {(e.tag, e.get("name"), e.get("value")) for e in view}
     assert ("Text", "relabel_reason", "$relabel_reason") in texts
-    assert ("HyperText", "guideline", "$guideline") in texts
     links = labelstudio_config.guideline_links(spec, "https://guide.example.com/")
     assert 'href="https://guide.example.com/streets/1.2.0/classes/car/"' in links
+    # the links live in the config: the task's data (a data manager column) stays plain text
+    assert ("HyperText", "guideline", links) in texts
     assert labelstudio_config.guideline_links(spec, None) == ""
     plain = SafeET.fromstring(labelstudio_config.labeling_config(spec, None, relabel=True))
     assert "HyperText" not in {e.tag for e in plain}  # no site: no links leading nowhere

@@ -731,3 +731,63 @@ def test_import_of_an_export_without_names_uses_the_guidelines_classes(make_stor
     [batch] = (root / "datasets/shapes/labels").glob("*.parquet")
     stored = {r["item_id"]: r["class"] for r in pq.read_table(batch).to_pylist()}
     assert stored == {"circle_small.png": "circle", "square_tilted.png": "square"}
+
+
+def test_labelers_per_item_name_who_answered_each_image(make_store, run, tmp_path):  # noqa: F811
+    """YOLO carries no annotator: --labelers-per-item names each image's labeler, by the name
+    the delivery gives the image or by item id; an image the file leaves out is refused, named."""
+    root = make_store("shapes")
+    _occlusion_optional(root)
+    run("labeler", "add", "vB-07", "--vendor", "vendor-a", cwd=root)
+    run(
+        *("labeler", "train", "vB-07", "--guideline", "shapes", "--version", "1.1.0"),
+        *("--method", "session", "--score", "0.9", "--passed", "--date", "2020-01-01"),
+        cwd=root,
+    )
+    per_item = tmp_path / "labelers.csv"
+    per_item.write_text(
+        "item,labeler\ncircle_big.png,vA-01\nsquare_big.png,vB-07\nellipse_wide.png,vB-07\n"
+    )
+    before = state(root)
+
+    refused = run(
+        *(
+            "labels",
+            "import",
+            "shapes",
+            str(YOLO / "ultralytics" / "data.yaml"),
+            "--format",
+            "yolo",
+        ),
+        *("--guideline", "shapes@1.1.0", "--source", "vendor-a"),
+        *("--labelers-per-item", str(per_item)),
+        cwd=root,
+        expect=1,
+    )
+    assert "has no labeler in " + str(per_item) in refused.stderr
+    assert "item triangle_up.png has no labeler" in refused.stderr
+    assert "circle_big.png has" not in refused.stderr
+    assert state(root) == before
+
+    per_item.write_text(per_item.read_text() + "triangle_up.png,vA-01\n")
+    run(
+        *(
+            "labels",
+            "import",
+            "shapes",
+            str(YOLO / "ultralytics" / "data.yaml"),
+            "--format",
+            "yolo",
+        ),
+        *("--guideline", "shapes@1.1.0", "--source", "vendor-a"),
+        *("--labelers-per-item", str(per_item)),
+        cwd=root,
+    )
+    (batch,) = (root / "datasets/shapes/labels").glob("*.parquet")
+    got = {r["item_id"]: r["labeler_id"] for r in pq.read_table(batch).to_pylist()}
+    assert got == {
+        "circle_big.png": "vA-01",
+        "square_big.png": "vB-07",
+        "ellipse_wide.png": "vB-07",
+        "triangle_up.png": "vA-01",
+    }

@@ -269,3 +269,60 @@ def test_a_push_whose_images_do_not_load_fails_with_the_fix(
     checked = as_json(run, history, "tool", "check", str(out))
     assert (checked["project"], checked["tasks"]) == (pushed["project"], pushed["tasks_added"])
     assert checked["image"].startswith("/data/local-files/?d=")
+
+
+def test_the_labeling_screen_shows_the_class_controls_without_scrolling(
+    label_studio, history, run, tmp_path, monkeypatch
+):
+    """A relabel task in the real labeling screen at 1280x800, as a labeler opens it: the image
+    bounded, every class button inside the window beside it, the reason and the guideline links
+    above; the data manager's guideline column is a plain address, not HTML."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.site.conftest import CHROMIUM, SCREENSHOTS
+
+    assert CHROMIUM, "Debian's chromium is needed (apt-get install chromium; .ci/run does it)"
+    server = label_studio
+    monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", server.token)
+    config = history / "mkdocs.yml"
+    config.write_text("site_url: https://guides.example.org/\n" + config.read_text())
+    git(history, "commit", "-qam", "publish the guideline at guides.example.org")
+    out = tmp_path / "plan"
+    make_plan(run, history, out, "--labelstudio-local-files", str(server.document_root))
+    pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
+    tasks = server.api(
+        "GET", f"/api/projects/{pushed['project']}/export?exportType=JSON&download_all_tasks=true"
+    )
+    task = tasks[0]
+    assert task["data"]["guideline"] == "https://guides.example.org/digits/1.1.1/"
+    classes = [
+        f"{'zero one two three four five six seven eight nine'.split()[n]}" for n in range(10)
+    ]
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{server.url}/user/login/")
+            page.fill('input[name="email"]', "admin@labelspec.invalid")
+            page.fill('input[name="password"]', "labelspec-admin-pw")
+            page.click('button[type="submit"]')
+            page.wait_for_url("**/projects/**", timeout=60_000)
+            page.goto(f"{server.url}/projects/{pushed['project']}/data?task={task['id']}")
+            page.get_by_text(classes[-1], exact=True).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1_000)  # the image settles into its bounded size
+            page.screenshot(path=str(SCREENSHOTS / "labelstudio-relabel-task.png"))
+            boxes = {c: page.get_by_text(c, exact=True).first.bounding_box() for c in classes}
+            links = page.locator('a[href="https://guides.example.org/digits/1.1.1/classes/seven/"]')
+            link_count = links.count()
+            reason = page.get_by_text(task["data"]["relabel_reason"], exact=True).first.is_visible()
+        finally:
+            browser.close()
+    below = {c: b for c, b in boxes.items() if b is None or b["y"] + b["height"] > 800}
+    assert below == {}, f"class controls outside the 1280x800 window: {below}"
+    assert all(b["x"] + b["width"] <= 1280 for b in boxes.values())
+    assert link_count == 1 and reason

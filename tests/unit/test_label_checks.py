@@ -55,6 +55,7 @@ PARAMS = {
     "guideline": "school-buses",
     "source": "vendor-a",
     "map_file": None,
+    "per_item_file": None,
     "roster": True,
     "policy": "error",
     "plan": None,
@@ -68,6 +69,10 @@ TRIPS = {
     "labeler-unmapped": (
         {"labeler_id": "NULL::VARCHAR", "ro_id": "NULL::VARCHAR"},
         {"map_file": "users.csv"},
+    ),
+    "labeler-not-per-item": (
+        {"labeler_id": "NULL::VARCHAR", "ro_id": "NULL::VARCHAR"},
+        {"per_item_file": "labelers.csv"},
     ),
     "labeler-unknown": {"ro_id": "NULL::VARCHAR"},
     "version-unreleased": {"v_digest": "NULL::VARCHAR"},
@@ -117,7 +122,7 @@ def tripped(changes: dict[str, str], params: dict | None = None) -> list[str]:
 
 def test_every_check_has_a_name_of_its_own():
     names = [c.name for c in CHECKS]
-    assert len(names) == len(set(names)) == 37
+    assert len(names) == len(set(names)) == 38
 
 
 def test_a_clean_row_trips_no_check():
