@@ -102,7 +102,7 @@ def _attribute_controls(spec, obj: str) -> list[str]:
             when = f'visibleWhen="choice-selected" whenTagName="{CONTROL}" whenChoiceValue={values}'
             per_region = ""
         lines.append(f"    <View {when}>")
-        lines.append(f"      <Header value={quoteattr(attr.name or attr.id)} size=\"6\"/>")
+        lines.append(f'      <Header value={quoteattr(attr.name or attr.id)} size="6"/>')
         if attr.type == "text":
             lines.append(
                 f'      <TextArea name="{attr.id}" toName="{obj}" maxSubmissions="1"{per_region}/>'
