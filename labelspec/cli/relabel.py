@@ -186,8 +186,14 @@ def merge_command(
     is_flag=True,
     help="Do not fetch a task's image first (images only the labelers' machines can reach).",
 )
+@click.option(
+    "--relabelers",
+    metavar="ID,ID",
+    help="One copy of each task per relabeler, each in its own data manager tab, so no one "
+    "sees another's answer (Label Studio's community edition shows a task's every annotation).",
+)
 @json_option
-def push_command(plan_ref, url, title, no_image_check, as_json) -> None:
+def push_command(plan_ref, url, title, no_image_check, relabelers, as_json) -> None:
     """Create or update PLAN's Label Studio project: config, instructions, tasks.
 
     PLAN is the --out folder of `relabel plan` (or its plan.json). A second push updates the
@@ -204,7 +210,8 @@ def push_command(plan_ref, url, title, no_image_check, as_json) -> None:
     """
     from labelspec.lineage.labelstudio_sync import push  # lazy: loaded when it runs
 
-    result = push(current_repo(), plan_ref, url, title, check_image=not no_image_check)
+    who = [r.strip() for r in relabelers.split(",") if r.strip()] if relabelers else None
+    result = push(current_repo(), plan_ref, url, title, not no_image_check, who)
     if as_json:
         write_json(result)
         return
@@ -216,6 +223,8 @@ def push_command(plan_ref, url, title, no_image_check, as_json) -> None:
     click.echo(f"  {result['project_url']}")
     if result["local_storage"]:
         click.echo(f"  local files storage: {result['local_storage']}")
+    if result["relabelers"]:
+        click.echo(f"  one copy per relabeler, a tab each: {', '.join(result['relabelers'])}")
     for warning in result["warnings"]:
         note(f"Warning: {warning}")
 

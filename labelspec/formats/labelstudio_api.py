@@ -166,6 +166,17 @@ class Client:
     def import_tasks(self, project_id: int, tasks: list[dict]) -> dict:
         return self.request("POST", f"/api/projects/{int(project_id)}/import", tasks)
 
+    def views(self, project_id: int) -> list[dict]:
+        return self.request("GET", "/api/dm/views/", query={"project": project_id}) or []
+
+    def create_view(self, project_id: int, title: str, filters: dict) -> dict:
+        """A data manager tab: the tasks matching ``filters``; its Label button streams just them."""
+        return self.request(
+            "POST",
+            "/api/dm/views/",
+            {"project": project_id, "data": {"title": title, "filters": filters}},
+        )
+
     def export(self, project_id: int, all_tasks: bool = False) -> list[dict]:
         """The project's JSON export (what Export -> JSON downloads): tasks with annotations."""
         query = {"exportType": "JSON", "download_all_tasks": "true" if all_tasks else "false"}

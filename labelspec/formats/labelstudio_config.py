@@ -19,6 +19,7 @@ from labelspec.site.safe import esc
 
 CONTROL, IMAGE, TEXT = "label", "image", "text"  # the names our labeling config uses
 REASON, GUIDE = "relabel_reason", "guideline"  # relabel tasks' data shown by the config
+RELABELER = "relabeler"  # whose copy a task is (relabel push --relabelers)
 
 
 _CONTROL_TAGS = {

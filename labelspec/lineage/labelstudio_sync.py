@@ -17,6 +17,8 @@ from typing import Any
 
 from labelspec.errors import InputError, NotFoundError, ToolError
 from labelspec.formats.labelstudio_api import Client, token_for
+from labelspec.formats.labelstudio_config import RELABELER
+from labelspec.labelers.roster import get_labeler
 from labelspec.lineage.merge import merge
 from labelspec.lineage.plans import load_plan, plans_dir
 from labelspec.repo import Repo
@@ -54,11 +56,25 @@ def _client(url: str):
 
 
 def push(
-    ws: Repo, plan_ref: str | Path, url: str, title: str | None = None, check_image: bool = True
+    ws: Repo,
+    plan_ref: str | Path,
+    url: str,
+    title: str | None = None,
+    check_image: bool = True,
+    relabelers: list[str] | None = None,
 ) -> dict[str, Any]:
     """Create or update the plan's Label Studio project; record it in the plan. ``check_image``:
-    fetch one task's image first and refuse the push when it does not load."""
+    fetch one task's image first and refuse the push when it does not load.
+
+    ``relabelers``: one copy of each task per relabeler (``data.relabeler``), one annotation
+    each, and a data manager tab per relabeler holding only their copies: Label Studio's
+    community edition shows every annotation of a task to whoever opens it, so copies are how
+    a relabeler answers without seeing another's answer."""
     record, folder = find_plan(ws, plan_ref)
+    for who in relabelers or []:
+        get_labeler(ws, who)  # a copy for someone off the roster could never be merged
+    if relabelers and len(set(relabelers)) != len(relabelers):
+        raise InputError(f"--relabelers names a labeler twice: {','.join(relabelers)}")
     if folder is None:
         raise InputError(
             "relabel push needs the plan's task files: give the --out folder of `relabel plan` (or its plan.json)"
@@ -68,7 +84,9 @@ def push(
         raise NotFoundError(
             f"{folder}: missing {', '.join(missing)} (run `labelspec relabel plan` again)"
         )
-    tasks = json.loads((folder / "tasks.labelstudio.json").read_text(encoding="utf-8"))
+    tasks = _copies(
+        json.loads((folder / "tasks.labelstudio.json").read_text(encoding="utf-8")), relabelers
+    )
     config = (folder / "labeling-config.xml").read_text(encoding="utf-8")
     instructions = (folder / "instructions.html").read_text(encoding="utf-8")
     client = _client(url)
@@ -90,11 +108,8 @@ def push(
         present: set[str] = set()
     else:
         client.update_project(project["id"], **fields)
-        present = {
-            str(t.get("data", {}).get("item_id"))
-            for t in client.export(project["id"], all_tasks=True)
-        }
-    fresh = [t for t in tasks if str(t.get("data", {}).get("item_id")) not in present]
+        present = {_task_key(t) for t in client.export(project["id"], all_tasks=True)}
+    fresh = [t for t in tasks if _task_key(t) not in present]
     storage = _local_storage(client, project["id"], record, ws)
     try:
         if check_image:
@@ -105,6 +120,8 @@ def push(
         raise
     if fresh:
         client.import_tasks(project["id"], fresh)
+    if relabelers:
+        _relabeler_views(client, project["id"], relabelers)
     versions = sorted({p.get("model_version") for t in tasks for p in t.get("predictions") or []})
     if versions:
         # pre-annotations show only for the project's model version (set once they exist)
@@ -123,8 +140,39 @@ def push(
         "tasks_added": len(fresh),
         "tasks_present": len(present),
         "local_storage": storage,
+        "relabelers": relabelers or [],
         "warnings": _warnings(record),
     }
+
+
+def _copies(tasks: list[dict], relabelers: list[str] | None) -> list[dict]:
+    if not relabelers:
+        return tasks
+    return [
+        {**task, "data": {**task.get("data", {}), RELABELER: who}}
+        for who in relabelers
+        for task in tasks
+    ]
+
+
+def _task_key(task: dict) -> tuple[str, str | None]:
+    data = task.get("data", {})
+    return str(data.get("item_id")), data.get(RELABELER)
+
+
+def _relabeler_views(client, project_id: int, relabelers: list[str]) -> None:
+    """One tab per relabeler, filtered to their copies (made once: a second push keeps them)."""
+    titles = {(v.get("data") or {}).get("title") for v in client.views(project_id)}
+    for who in relabelers:
+        if who in titles:
+            continue
+        only = {
+            "filter": f"filter:tasks:data.{RELABELER}",
+            "operator": "equal",
+            "type": "String",
+            "value": who,
+        }
+        client.create_view(project_id, who, {"conjunction": "and", "items": [only]})
 
 
 def check(ws: Repo, plan_ref: str | Path, url: str | None = None) -> dict[str, Any]:

@@ -327,3 +327,65 @@ def test_the_labeling_screen_shows_the_class_controls_without_scrolling(
     assert below == {}, f"class controls outside the 1280x800 window: {below}"
     assert all(b["x"] + b["width"] <= 1280 for b in boxes.values())
     assert link_count == 1 and reason
+
+
+def test_each_relabeler_answers_a_copy_of_their_own(
+    label_studio, history, run, tmp_path, monkeypatch
+):
+    """--relabelers: one copy of each task per relabeler, each relabeler's copies in a tab of
+    their own (so no one opens a task holding another's answer); both answers merge back."""
+    server = label_studio
+    monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", server.token)
+    retrain(run, history, "vA-01")
+    retrain(run, history, "vB-01")
+    out = tmp_path / "copies"
+    plan = make_plan(run, history, out, "--labelstudio-local-files", str(server.document_root))
+    items = len(plan["items"])
+    refused = run(
+        *("relabel", "push", str(out), "--labelstudio", server.url, "--relabelers", "vA-01,vB-1"),
+        cwd=history,
+        expect=3,
+    )
+    assert "did you mean vB-01" in refused.stderr
+
+    push = ("relabel", "push", str(out), "--labelstudio", server.url, "--relabelers")
+    pushed = as_json(run, history, *push, "vA-01,vB-01")
+    assert (pushed["tasks_added"], pushed["relabelers"]) == (2 * items, ["vA-01", "vB-01"])
+    again = as_json(run, history, *push, "vA-01,vB-01")
+    assert (again["tasks_added"], again["tasks_present"]) == (0, 2 * items)
+    project = pushed["project"]
+    tasks = server.api(
+        "GET", f"/api/projects/{project}/export?exportType=JSON&download_all_tasks=true"
+    )
+    copies = sorted((t["data"]["item_id"], t["data"]["relabeler"]) for t in tasks)
+    assert copies == sorted((e["item_id"], r) for e in plan["items"] for r in ("vA-01", "vB-01"))
+    views = server.api("GET", f"/api/dm/views/?project={project}")
+    tabs = {v["data"]["title"]: v["data"]["filters"]["items"] for v in views}
+    assert tabs["vB-01"] == [
+        {
+            "filter": "filter:tasks:data.relabeler",
+            "operator": "equal",
+            "type": "String",
+            "value": "vB-01",
+        }
+    ]
+    assert len([t for t in tabs if t in ("vA-01", "vB-01")]) == 2  # one tab each, not one per push
+
+    a = server.api("POST", "/api/users/", {"email": "copy-a@labelspec.invalid", "username": "ca"})
+    b = server.api("POST", "/api/users/", {"email": "copy-b@labelspec.invalid", "username": "cb"})
+    users = tmp_path / "users.csv"
+    users.write_text(f"{a['id']},vA-01\n{b['id']},vB-01\n")
+    copy = {(t["data"]["item_id"], t["data"]["relabeler"]): t for t in tasks}
+    answer(server, copy["d07.png", "vA-01"], a["id"], "seven")
+    answer(server, copy["d07.png", "vB-01"], b["id"], "one")
+    pulled = as_json(run, history, "relabel", "pull", plan["plan"], "--labeler-map", str(users))
+    assert (pulled["new"], pulled["items"], pulled["by_labeler"]) == (
+        2,
+        1,
+        {"vA-01": 1, "vB-01": 1},
+    )
+    traced = as_json(run, history, "trace", "item", "digits", "d07.png")
+    current = sorted(
+        (x["labeler"], x["labels"][0]["class"]) for x in traced["annotations"] if x["current"]
+    )
+    assert current == [("vA-01", "seven"), ("vB-01", "one")]
