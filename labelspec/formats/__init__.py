@@ -71,12 +71,14 @@ def reader(name: str):
 def read(
     name: str, path: Path, images_were: str | None = None, class_names: list[str] | None = None
 ) -> Any:
-    """Stage ``path`` in format ``name``. ``images_were="all"``: the delivery lists every image
-    the vendor was given, so an image without annotations is an explicit empty answer (COCO).
-    ``class_names``: the guideline's classes, for a YOLO export that names none."""
+    """Stage ``path`` in format ``name`` for an import, whose items are registered.
+    ``images_were="all"``: the delivery lists every image the vendor was given, so an image
+    without annotations is an explicit empty answer (COCO). ``class_names``: the guideline's
+    classes, for a YOLO export that names none. A YOLO export without its images (Label
+    Studio's plain YOLO download) pairs each label file with the registered item of its name."""
 
     if name == "yolo" and images_were is None:
-        return reader(name)(path, class_names)
+        return reader(name)(path, class_names, pair_by_name=True)
     if images_were is None:
         return reader(name)(path)
     if name != "coco":

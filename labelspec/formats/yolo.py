@@ -479,9 +479,13 @@ def _is_image(name: str) -> bool:
 SPEC_NAMES = "the guideline's classes"  # names_file of an export that has none
 
 
-def read(path: Path, class_names: list[str] | None = None) -> Staged:
+def read(path: Path, class_names: list[str] | None = None, pair_by_name: bool = False) -> Staged:
     """``class_names``: the guideline's classes in spec order, for an export without a names
-    file (Label Studio's YOLO export without images has none): index 0 is the first class."""
+    file (Label Studio's YOLO export without images has none): index 0 is the first class.
+
+    ``pair_by_name``: an export with neither images nor an image list names each label file's
+    item by the file's name alone (``labels/circle_big.txt`` -> the registered item
+    ``circle_big.*``, matched at import); without it such an export is refused."""
     path = Path(path)
     rows = RowBuilder(path, "yolo")
     with _open(path) as tree:
@@ -490,7 +494,7 @@ def read(path: Path, class_names: list[str] | None = None) -> Staged:
         if not files:
             message = "no label files: expected labels/**/*.txt (Ultralytics, Label Studio) or obj_<subset>_data/*.txt (CVAT YOLO 1.1)"
             raise _refuse(path, "no YOLO labels", message)
-        if not export.images:
+        if not export.images and not pair_by_name:
             message = (
                 f"the export holds no images and no image list, so none of its {len(files)} label "
                 "file(s) names its item (YOLO pairs them by file name only): export with the images "
@@ -537,6 +541,8 @@ def _read_file(rows: RowBuilder, export: _Export, rel: str) -> None:
         return  # no box read because every line was bad: not an empty answer
     label = rel[len(export.root) :]
     images = export.images.get(rel, set())
+    if not export.images:  # no image at all (pair_by_name): the label file's name is the item's
+        images = {PurePosixPath(rel).stem}
     if len(images) != 1:
         stem = PurePosixPath(rel).stem
         message = (
@@ -547,7 +553,8 @@ def _read_file(rows: RowBuilder, export: _Export, rel: str) -> None:
         )
         bad(None, "image", message)
         return
-    item = export.item_name(next(iter(images)))
+    item = next(iter(images))
+    item = export.item_name(item) if export.images else item
     if not boxes:  # a label file without a box: the labeler's "no objects here"
         rows.add(
             where=label,

@@ -353,6 +353,10 @@ cand as (
   union all select r.item_ref, r.item_ref_kind, 6, k.item_id, k.n from refs r join item_keys k
     on k.prio = 4 and k.key = regexp_replace(regexp_extract(r.item_ref, '[^/]+$'), '\\.[^./]+$', '')
     where r.item_ref_kind <> 'text'
+  -- and Label Studio's upload prefix on it (its YOLO export names label files <hash>-name.txt)
+  union all select r.item_ref, r.item_ref_kind, 7, k.item_id, k.n from refs r join item_keys k
+    on k.prio = 4 and k.key = regexp_replace(regexp_replace(regexp_extract(r.item_ref, '[^/]+$'), '\\.[^./]+$', ''), '^[0-9a-f]{8}-', '')
+    where r.item_ref_kind <> 'text'
   union all select r.item_ref, r.item_ref_kind, 5, i.item_id, 1 from refs r join items i
     on i.media = 'text' and i.sha256 = sha256(r.item_ref) where r.item_ref_kind = 'text'
 )

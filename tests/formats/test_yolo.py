@@ -791,3 +791,33 @@ def test_labelers_per_item_name_who_answered_each_image(make_store, run, tmp_pat
         "ellipse_wide.png": "vB-07",
         "triangle_up.png": "vA-01",
     }
+
+
+def test_label_files_without_images_pair_with_items_by_name(make_store, run, tmp_path):  # noqa: F811
+    """Label Studio's plain YOLO download: classes.txt and labels/<hash>-<name>.txt, no image.
+    Read alone it names no item (refused); imported, each file pairs with the registered item
+    of its name, the upload prefix dropped."""
+    export = tmp_path / "ls-yolo"
+    shutil.copytree(YOLO / "labelstudio", export, ignore=shutil.ignore_patterns("images"))
+    with pytest.raises(ProblemsError, match="no images to pair the labels with"):
+        yolo.read(export)
+    staged = yolo.read(export, pair_by_name=True)
+    assert staged.problems == []
+    assert sorted({r["item_ref"] for r in staged.table.to_pylist()}) == [
+        "3f2a9c1d-circle_small",
+        "8e1b07aa-square_tilted",
+    ]
+
+    root = make_store("shapes")
+    _occlusion_optional(root)
+    imported = run(
+        *("labels", "import", "shapes", str(export / "classes.txt"), "--format", "yolo"),
+        *("--guideline", "shapes@1.1.0", "--source", "vendor-a", "--labeler", "vA-01"),
+        cwd=root,
+    )
+    assert imported.stdout.startswith("Imported 2 label(s) in 2 annotation(s) on 2 item(s)")
+    (batch,) = (root / "datasets/shapes/labels").glob("*.parquet")
+    assert sorted(r["item_id"] for r in pq.read_table(batch).to_pylist()) == [
+        "circle_small.png",
+        "square_tilted.png",
+    ]

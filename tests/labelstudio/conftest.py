@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.store.conftest import built, make_store  # noqa: F401  (the populated workspaces)
 from tests.trace.conftest import history, history_template, make_history  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from tests.helpers import git
 from tests.trace.conftest import SUSPECT, as_json, make_plan, retrain
@@ -389,3 +393,109 @@ def test_each_relabeler_answers_a_copy_of_their_own(
         (x["labeler"], x["labels"][0]["class"]) for x in traced["annotations"] if x["current"]
     )
     assert current == [("vA-01", "seven"), ("vB-01", "one")]
+
+
+def test_a_detection_projects_json_min_coco_and_yolo_exports_import_the_same_boxes(
+    label_studio,
+    make_store,
+    run,
+    tmp_path,
+):
+    """A detection project in the real server, boxes drawn through the API: its JSON-MIN, COCO
+    (a zip) and YOLO (a zip with classes.txt and no data.yaml) downloads each import, and all
+    three give the boxes that were drawn, in pixels of the 128 x 128 images."""
+    from labelspec.formats import labelstudio_config
+    from labelspec.guideline.releases import spec_at
+    from labelspec.workspace import Workspace
+    from tests.formats.test_yolo import _occlusion_optional
+
+    server = label_studio
+    root = make_store("shapes")
+    _occlusion_optional(root)  # shapes 1.1.0: no required attribute (COCO and YOLO carry none)
+    spec = spec_at(Workspace(root), "shapes", "1.1.0")
+    project = server.api(
+        "POST",
+        "/api/projects",
+        {"title": "shapes boxes", "label_config": labelstudio_config.labeling_config(spec)},
+    )["id"]
+    items = root / "datasets/shapes/items"
+    server.api("POST", "/api/storages/localfiles", {"project": project, "path": str(items)})
+    drawn = {  # image -> (class, x, y, w, h) in pixels
+        "circle_big.png": ("circle", 24, 24, 80, 80),
+        "square_big.png": ("square", 30, 30, 70, 70),
+    }
+    names = [*drawn, "ellipse_wide.png"]  # the ellipse: "no objects here", an empty result
+    relative = items.resolve().relative_to(server.document_root)
+    tasks = [
+        {"data": {"image": f"/data/local-files/?d={relative}/{name}", "item_id": name}}
+        for name in names
+    ]
+    server.api("POST", f"/api/projects/{project}/import", tasks)
+    created = server.api(
+        "GET", f"/api/projects/{project}/export?exportType=JSON&download_all_tasks=true"
+    )
+    for task in created:
+        name = task["data"]["item_id"]
+        result = []
+        if name in drawn:
+            cls, x, y, w, h = drawn[name]
+            box = {"x": x / 1.28, "y": y / 1.28, "width": w / 1.28, "height": h / 1.28}
+            result = [
+                {
+                    "from_name": "label",
+                    "to_name": "image",
+                    "type": "rectanglelabels",
+                    "original_width": 128,
+                    "original_height": 128,
+                    "image_rotation": 0,
+                    "value": {**box, "rotation": 0, "rectanglelabels": [cls]},
+                }
+            ]
+        server.api(
+            "POST",
+            f"/api/tasks/{task['id']}/annotations/",
+            {"result": result, "completed_by": 1, "lead_time": 3.0},
+        )
+
+    def download(kind: str, suffix: str) -> Path:
+        status, body = server.get_bytes(
+            f"/api/projects/{project}/export?exportType={kind}&download_resources=false"
+        )
+        assert status == 200, body[:300]
+        path = tmp_path / f"shapes-{kind.lower()}{suffix}"
+        path.write_bytes(body)
+        return path
+
+    exports = {
+        "json-min": (download("JSON_MIN", ".json"), "labelstudio"),
+        "coco": (download("COCO", ".zip"), "coco"),
+        "yolo": (download("YOLO", ".zip"), "yolo"),
+    }
+    assert zipfile.is_zipfile(exports["coco"][0]) and zipfile.is_zipfile(exports["yolo"][0])
+    with zipfile.ZipFile(exports["yolo"][0]) as archive:
+        assert "classes.txt" in archive.namelist() and "data.yaml" not in archive.namelist()
+
+    got = {}
+    for kind, (path, fmt) in exports.items():
+        ws = make_store("shapes", name=f"ws-{kind}")
+        _occlusion_optional(ws)
+        imported = as_json(
+            run, ws, "labels", "import", "shapes", str(path), "--format", fmt,
+            "--guideline", "shapes@1.1.0", "--source", f"ls-{kind}", "--labeler", "vA-01",
+        )  # fmt: skip
+        (batch,) = (ws / "datasets/shapes/labels").glob(f"{imported['batch']}*.parquet")
+        got[kind] = sorted(
+            (r["item_id"], r["class"], *(round(v, 3) for v in (r["bbox"] or {}).values()))
+            for r in pq.read_table(batch).to_pylist()
+        )
+    want = sorted(
+        [
+            (name, cls, float(x), float(y), float(w), float(h))
+            for name, (cls, x, y, w, h) in drawn.items()
+        ]
+        + [("ellipse_wide.png", None)]
+    )
+    # every format gives the drawn boxes; the ellipse's empty result is YOLO's empty label file,
+    # while COCO lists the image without saying it was answered (--images-were all would)
+    assert got["json-min"] == got["yolo"] == want
+    assert got["coco"] == [w for w in want if w[1]]
