@@ -109,8 +109,9 @@ def show(ws: Repo, dataset: str, snapshot: str | None = None) -> dict[str, Any]:
 # -- diff ----------------------------------------------------------------------------------------------
 # ``old`` / ``new``: rows of the two revisions' batches (only the batches that can matter);
 # ``edges``: every supersedes link among the rows read. A removed label pairs with the added
-# label whose annotation reaches it through supersedes links (same item), best match first (same
-# class, nearest box), each label in at most one pair.
+# label whose annotation reaches it through supersedes links (same item), or whose annotation
+# it reaches (two branches: the link recorded on the A side, where the replacement is current),
+# best match first (same class, nearest box), each label in at most one pair.
 _DIFF_SQL = """
 create temp table sup_old as select distinct unnest(supersedes) as annotation_id from old where supersedes is not null;
 create temp table sup_new as select distinct unnest(supersedes) as annotation_id from new where supersedes is not null;
@@ -122,7 +123,8 @@ create temp table edges as
   select distinct annotation_id as head, unnest(supersedes) as tail from ({edge_rows}) where supersedes is not null;
 create temp table reach as
   with recursive walk(head, tail) as (
-    select e.head, e.tail from edges e where e.head in (select annotation_id from added)
+    select e.head, e.tail from edges e
+    where e.head in (select annotation_id from added union all select annotation_id from removed)
     union
     select w.head, e.tail from walk w join edges e on e.head = w.tail
   ) select * from walk;
@@ -131,8 +133,10 @@ create temp table pairs as
          r.bbox as old_box, n.bbox as new_box,
          (r."class" = n."class") as same_class,
          abs(coalesce(r.bbox.x, 0) - coalesce(n.bbox.x, 0)) + abs(coalesce(r.bbox.y, 0) - coalesce(n.bbox.y, 0)) as dist
-  from removed r join reach w on w.tail = r.annotation_id
-  join added n on n.annotation_id = w.head and n.item_id = r.item_id;
+  from (select head as new_ann, tail as old_ann from reach
+        union select tail, head from reach) w
+  join removed r on r.annotation_id = w.old_ann
+  join added n on n.annotation_id = w.new_ann and n.item_id = r.item_id;
 create temp table matched as
   select * from (
     select *, row_number() over (partition by old_id order by same_class desc, dist, new_id) as rank_old,

@@ -1,0 +1,96 @@
+"""The edges of a box and a span, at import: a box's bottom against the image's height (on an
+image wider than tall), a box that is not finite, a span that ends at the end of the text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from tests.helpers import state
+from tests.store.conftest import write_jsonl
+
+WIDE = (200, 100)  # width x height: no test image elsewhere is other than square
+
+
+def labels_import(run, root: Path, dataset: str, source: Path, guideline: str, expect: int = 0):
+    return run(
+        "labels", "import", dataset, str(source), "--format", "jsonl", "--guideline", guideline,
+        "--source", "vendor-a", cwd=root, expect=expect,
+    )  # fmt: skip
+
+
+def circle(bbox: list[float]) -> dict:
+    return {
+        "item_id": "wide.png",
+        "labeler": "vA-01",
+        "class": "circle",
+        "bbox": bbox,
+        "attributes": {"occluded": False},
+    }
+
+
+def refused(run, root: Path, dataset: str, source: Path, guideline: str) -> list[str]:
+    """The problem lines of a refused import, after checking it wrote nothing."""
+    before = state(root)
+    result = labels_import(run, root, dataset, source, guideline, expect=1)
+    assert state(root) == before
+    return [line.strip() for line in result.stderr.splitlines()[1:]]
+
+
+def test_a_box_bottom_edge_is_checked_against_the_image_height(make_store, run, tmp_path):
+    root = make_store("shapes")
+    folder = root / "scans"
+    folder.mkdir()
+    Image.new("RGB", WIDE, "white").save(folder / "wide.png")
+    run("items", "add", "shapes", str(folder / "wide.png"), cwd=root)
+    # bottom = y + h: 61 + 40 = 101 > 100 + 0.5 (the height; the width, 200, would let it pass)
+    low = write_jsonl(tmp_path / "low.jsonl", [circle([10, 61, 40, 40])])
+    # bottom 60 + 40 = 100 = the height; right edge 150 + 40 = 190 <= 200, past the height
+    fits = write_jsonl(tmp_path / "fits.jsonl", [circle([150, 60, 40, 40])])
+
+    assert refused(run, root, "shapes", low, "shapes@1.0.0") == [
+        f"{low}:1: bbox: box [10.0, 61.0, 40.0, 40.0] is outside the 200x100 image"
+    ]
+    labels_import(run, root, "shapes", fits, "shapes@1.0.0")
+
+
+def test_a_box_whose_width_or_height_is_not_finite_is_refused_as_not_finite(
+    make_store, run, tmp_path
+):
+    root = make_store("shapes")
+    source = tmp_path / "inf.jsonl"
+    base = '"item_id": "circle_big.png", "labeler": "vA-01", "class": "circle", ' \
+           '"attributes": {"occluded": false}'  # fmt: skip
+    # 1e999 is a JSON number that overflows a double: infinity, which no image can hold
+    source.write_text(
+        f'{{{base}, "bbox": [24, 24, 1e999, 80]}}\n{{{base}, "bbox": [24, 24, 80, 1e999]}}\n'
+    )
+
+    problems = refused(run, root, "shapes", source, "shapes@1.0.0")
+
+    assert problems == [
+        f"{source}:1: bbox: box values must be finite numbers, got [24.0, 24.0, inf, 80.0]",
+        f"{source}:2: bbox: box values must be finite numbers, got [24.0, 24.0, 80.0, inf]",
+    ]
+    assert not any("outside" in p for p in problems)
+
+
+def test_a_span_ending_at_the_end_of_the_text_is_accepted_and_one_past_it_refused(
+    make_store, run, tmp_path
+):
+    root = make_store("news")
+    text = "Ada Lovelace met Charles Babbage in London."  # n01.txt
+    start, end = text.index("London."), len(text)
+    assert (start, end) == (36, 43)
+    place = {"item_id": "n01.txt", "labeler": "vA-01", "class": "location"}
+    past = write_jsonl(tmp_path / "past.jsonl", [{**place, "span": [start, end + 1]}])
+    at_end = write_jsonl(tmp_path / "end.jsonl", [{**place, "span": [start, end]}])
+
+    assert refused(run, root, "news", past, "entities@1.0.0") == [
+        f"{past}:1: span: span [36, 44] is outside the item's text (43 characters)"
+    ]
+    labels_import(run, root, "news", at_end, "entities@1.0.0")
+    shown = json.loads(run("labels", "show", "news", "--json", cwd=root).stdout)
+    assert shown["by_class"] == {"location": 1}
