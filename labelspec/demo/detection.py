@@ -222,6 +222,11 @@ class DetectionAct(Demo):
         )
         self.run("trainset show streets-v1")
         self.run("trainset export streets-v1 --format yolo --out exports/streets-v1")
+        # for a labeling team on Label Studio: tasks whose images its local-files storage serves
+        self.run(
+            "labels export streets --format labelstudio --labelstudio-local-files "
+            "--out exports/streets.labelstudio.json"
+        )
         self.run("trainset card streets-v1 --out reports/streets-v1.card.md")
 
     def step_team(self) -> None:
