@@ -114,6 +114,27 @@ class DetectionAct(Demo):
             f"{users.relative_to(self.ws)} --cost-per-label {south.cost}"
         )
         self.run("labels show streets")
+        self.step_pilot()
+
+    def step_pilot(self) -> None:
+        self.say(
+            "D4b. Before labelspec, northside's pilot: a YOLO export without images (YOLO files "
+            "name no annotator; the vendor's timesheet does) by two labelers no training record "
+            "covers: adopted with --history, never refused and never given invented trainings"
+        )
+        pilot = streets.PILOT
+        for labeler in pilot.labelers:
+            self.run(f"labeler add {labeler} --vendor {pilot.name}", quiet=True)
+        scenes = self.scenes[GOLDEN : GOLDEN + 12]  # none of the golden scenes
+        answers = streets.crew_labels(pilot, scenes, seed=3)
+        one_each = [a for i, a in enumerate(answers) if a["labeler"] == pilot.labelers[i // 2 % 2]]
+        classes, timesheet = streets.write_yolo(one_each, self.ws / "deliveries/pilot-yolo")
+        self.run(
+            f"labels import streets {classes.relative_to(self.ws)} --format yolo "
+            f"--guideline {school_buses.NAME}@1.0.0 --source {pilot.name} --history "
+            f"--labelers-per-item {timesheet.relative_to(self.ws)}"
+        )
+        self.run(f"trace item streets {one_each[0]['item_id']}")
 
     def step_qa(self) -> None:
         self.say(

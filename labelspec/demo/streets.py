@@ -156,6 +156,8 @@ CREWS = (
     Crew("northside", ("nA-01", "nA-02"), 0.0, 0.03, 0.0, 1.5, 14.0, 0.09),
     Crew("southbound", ("sB-01", "sB-02"), 0.85, 0.10, 0.5, 3.0, 8.0, 0.05),
 )
+# northside's pilot, boxed before the team kept any training record (one labeler per scene)
+PILOT = Crew("northside", ("nP-01", "nP-02"), 0.0, 0.05, 0.0, 2.0, 15.0, 0.09)
 
 
 def crew_labels(crew: Crew, found: list[Scene], seed: int) -> list[dict]:
@@ -185,6 +187,28 @@ def _jitter(box, px: float, rng) -> tuple[float, float, float, float]:
     x0, y0 = max(0.0, x + dx), max(0.0, y + dy)
     x1, y1 = min(float(WIDTH), x + w + dx + dw), min(float(HEIGHT), y + h + dy + dh)
     return (round(x0, 1), round(y0, 1), round(x1 - x0, 1), round(y1 - y0, 1))
+
+
+def write_yolo(answers: list[dict], folder: Path) -> tuple[Path, Path]:
+    """A YOLO export as Label Studio downloads it without images (``classes.txt`` and one
+    ``labels/<scene>.txt`` per answer, an empty file for "no objects here"), and the vendor's
+    timesheet naming who boxed each scene: YOLO files carry no annotator."""
+    labels = folder / "labels"
+    labels.mkdir(parents=True, exist_ok=True)
+    (folder / "classes.txt").write_text("".join(f"{c}\n" for c in CLASSES))
+    timesheet = folder / "timesheet.csv"
+    with timesheet.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["item", "labeler"])
+        for answer in answers:
+            lines = [
+                f"{CLASSES.index(cls)} {(x + w / 2) / WIDTH:.6f} {(y + h / 2) / HEIGHT:.6f} "
+                f"{w / WIDTH:.6f} {h / HEIGHT:.6f}\n"
+                for cls, (x, y, w, h) in answer["boxes"]
+            ]
+            (labels / f"{Path(answer['item_id']).stem}.txt").write_text("".join(lines))
+            out.writerow([answer["item_id"], answer["labeler"]])
+    return folder / "classes.txt", timesheet
 
 
 def write_coco(answers: list[dict], found: list[Scene], out: Path, start: str) -> Path:

@@ -68,6 +68,12 @@ def reader(name: str):
     return get(name).read
 
 
+def delivery_of(name: str, path: Path) -> Path:
+    """What an import of ``path`` keeps as its raw delivery: the export as a whole (a YOLO
+    names file stands for its folder, labels and all)."""
+    return get(name).export_path(path) if name == "yolo" else Path(path)
+
+
 def read(
     name: str, path: Path, images_were: str | None = None, class_names: list[str] | None = None
 ) -> Any:

@@ -83,6 +83,15 @@ def _refuse(where: Path | str, summary: str, message: str) -> ProblemsError:
     return ProblemsError(f"{where}: {summary}; nothing was imported", [problem])
 
 
+def export_path(path: Path) -> Path:
+    """The whole export ``path`` reads: its folder when ``path`` is a file of it (data.yaml,
+    classes.txt ...), else ``path`` (a folder or a zip). What an import keeps as the delivery."""
+    path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path) and _in_export(path):
+        return path.parent
+    return path
+
+
 @contextmanager
 def _open(path: Path) -> Iterator[_Tree]:
     if path.is_dir():

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import InputError, NotFoundError, Problem
-from labelspec.formats import read
+from labelspec.formats import delivery_of, read
 from labelspec.guideline.releases import parse_ref, resolve_ref, spec_at
 from labelspec.labels.incremental import against_history
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
@@ -328,7 +328,7 @@ def import_labels(
             fmt,
             superseded=fresh.superseded,
             superseded_labels=fresh.superseded,
-            delivery=path,
+            delivery=delivery_of(fmt, path),
             history=history,
         )
     batch = written.batch

@@ -821,3 +821,17 @@ def test_label_files_without_images_pair_with_items_by_name(make_store, run, tmp
         "circle_small.png",
         "square_tilted.png",
     ]
+    # the raw delivery kept is the export the names file stood for: its label files too
+    (kept,) = [
+        p
+        for p in (root / "datasets/shapes/deliveries").glob(f"{batch.stem}-*")
+        if p.suffix != ".dvc"
+    ]
+    assert kept.name == f"{batch.stem}-ls-yolo.zip"
+    with zipfile.ZipFile(kept) as archive:
+        assert sorted(archive.namelist()) == [
+            "classes.txt",
+            "labels/3f2a9c1d-circle_small.txt",
+            "labels/8e1b07aa-square_tilted.txt",
+            "notes.json",
+        ]
