@@ -265,8 +265,9 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
     labels = _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only)
     items = _verify_items(ws, dataset, locator, report, git, tracking, only)
     golden = _verify_golden(ws, dataset, locator, report, git)
+    checked = [b for b in snap.batches if only is None or b.file + ".dvc" in only]
     report.checked[dataset] = {
-        "batches": len(snap.batches),
+        "batches": len(checked),
         "labels": labels,
         "items": items,
         "golden_versions": golden,

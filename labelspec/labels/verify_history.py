@@ -88,12 +88,14 @@ def _record_problems(history: History, changes: list[FileChange]) -> list[str]:
 
     first: dict[str, tuple[str, FileChange | None]] = {}  # path -> first blob, the commit adding it
     made: dict[tuple[str, str], FileChange] = {}  # (path, blob) -> first commit writing it
+    latest: dict[tuple[str, str], FileChange] = {}  # (path, blob) -> last commit writing it
     removed: dict[str, FileChange] = {}  # path -> last commit deleting it
     for change in changes:
         if change.path not in first:
             first[change.path] = (change.new, change) if change.old is None else (change.old, None)
         if change.new is not None:
             made.setdefault((change.path, change.new), change)
+            latest[(change.path, change.new)] = change
         else:
             removed[change.path] = change
     retracted = _retracted(history)
@@ -104,7 +106,7 @@ def _record_problems(history: History, changes: list[FileChange]) -> list[str]:
         batch = path.rsplit("/", 1)[-1].removesuffix(RECORD_SUFFIX)
         if kind == "batch" and batch in retracted.get(dataset, {}):
             if now is not None:
-                back = made.get((path, now))
+                back = latest.get((path, now))
                 found.append(
                     f"{dataset}: batch {batch} is retracted ({retracted[dataset][batch]}) but "
                     f"{named_commit(back)} put its record {path} back in the tree; take it out: "
@@ -114,30 +116,30 @@ def _record_problems(history: History, changes: list[FileChange]) -> list[str]:
         if now == blob:
             continue
         if now is None:
-            found.append(_removed(history, dataset, kind, batch, path, blob, removed[path]))
+            found.append(_removed(history, dataset, kind, batch, path, blob, removed[path], added))
             continue
         change = made.get((path, now))
         since = f"commit {added.commit[:10]} added it" if added else "the revision --since names"
         found.append(
             f"{dataset}: {named_commit(change)} changed the {kind} record {path} after {since}: "
             f"{_field_changes(history, path, blob, now)}; records never change: "
-            + _repair(change, path)
+            + _repair(change, path, added)
         )
     return found
 
 
-def _removed(history, dataset, kind, batch, path, blob, change: FileChange) -> str:
+def _removed(history, dataset, kind, batch, path, blob, change: FileChange, added) -> str:
     if kind != "batch":
         return (
             f"{dataset}: {named_commit(change)} removed the {kind} record {path}; records never "
-            f"leave the history: {_repair(change, path)}"
+            f"leave the history: {_repair(change, path, added)}"
         )
     _md5, _size, meta = _parse(history, path, blob)
     return (
         f"{dataset}: {named_commit(change)} took batch {batch} ({meta.get('rows', '?')} labels from "
         f"{meta.get('source', '?')}) out of the current labels without a retraction (a plain "
         f"`git revert` of its import?); record why: `labelspec labels retract {batch} --reason "
-        f'"<why>"`, or bring it back: {_repair(change, path)}'
+        f'"<why>"`, or bring it back: {_repair(change, path, added)}'
     )
 
 
@@ -272,15 +274,15 @@ def named_commit(change: FileChange | None) -> str:
     return f"{merge}commit {change.commit[:10]} ({change.subject!r})"
 
 
-def _repair(change: FileChange | None, path: str) -> str:
-    if change is None:
-        return f"restore {path} from its first version and commit"
-    if len(change.parents) > 1:
-        return (
-            f"restore what the merge dropped: `git checkout {change.parents[0][:10]} -- {path}` "
-            "(keep both parents' lines) and commit"
-        )
-    return f"revert that commit: `git revert {change.commit[:10]}`"
+def _repair(change: FileChange | None, path: str, added: FileChange | None = None) -> str:
+    if change is not None and len(change.parents) == 1:
+        return f"revert that commit: `git revert {change.commit[:10]}`"
+    if path.endswith(RECORD_SUFFIX):
+        source = added.commit[:10] if added else "its first commit"
+        return f"restore it as first written: `git checkout {source} -- {path}` and commit"
+    return (
+        f"put the dropped line(s) back into {path} (a merge keeps both parents' lines) and commit"
+    )
 
 
 def _show(value) -> str:
