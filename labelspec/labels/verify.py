@@ -35,7 +35,7 @@ from labelspec.labelers.roster import load_roster
 from labelspec.labelers.training import training_records
 from labelspec.labels.verify_history import history_problems, read_history
 from labelspec.labels.verify_items import item_digest_problems
-from labelspec.repo import Repo
+from labelspec.repo import LAYOUT, Repo
 from labelspec.store import compaction
 from labelspec.store.datasets import declared
 from labelspec.store.engine import database
@@ -298,8 +298,16 @@ def verify(ws: Repo, dataset: str | None = None, since: str | None = None) -> Ve
             "intact; run `labelspec recover` (or any write) to finish or undo it"
         )
     git = ws.git
-    history = read_history(ws, git, _since(git, since))
-    report.problems += history_problems(ws, history, dataset)
+    start = _since(git, since)
+    if start is not None and not git.is_ancestor(start):
+        report.problems.append(
+            f"--since {since}: commit {start[:10]} is not in HEAD's history, so the history was "
+            "rewritten after it (a rebase or force-push?); find where they diverge (`git log "
+            f"{start[:10]}...HEAD`) and restore the verified commits"
+        )
+    history = read_history(ws, git, start)
+    if ws.config.workspace >= LAYOUT:  # a layout 1 history has no records to compare yet
+        report.problems += history_problems(ws, history, dataset)
     only = history.changed_paths() if since else None
     training_ids = {r.id for r in training_records(ws)}
     report.problems += load_roster(ws).clashes

@@ -48,12 +48,15 @@ class History:
     changes: list[FileChange]
     tree: dict[str, str]  # HEAD: path relative to the workspace -> blob sha
     blobs: dict[str, bytes]
+    since_tree: dict[str, str] | None = None  # the same at ``since``
 
     def text(self, sha: str | None) -> str:
         return self.blobs[sha].decode("utf-8", "replace") if sha else ""
 
     def changed_paths(self) -> set[str]:
-        return {c.path for c in self.changes}
+        """Files whose HEAD version is not the one at ``since`` (what the range added)."""
+        before = self.since_tree or {}
+        return {path for path, sha in self.tree.items() if before.get(path) != sha}
 
 
 def read_history(ws: Repo, git, since: str | None = None) -> History:
@@ -68,7 +71,8 @@ def read_history(ws: Repo, git, since: str | None = None) -> History:
     wanted = {s for c in changes for s in (c.old, c.new) if s}
     wanted |= {sha for path, sha in tree.items() if path.endswith(RETRACTIONS)}
     wanted |= {tree[c.path] for c in changes if c.path in tree}
-    return History(changes, tree, git.blobs(sorted(wanted)))
+    before = dict(git.ls_tree(since, ws.root)) if since else None
+    return History(changes, tree, git.blobs(sorted(wanted)), before)
 
 
 def history_problems(ws: Repo, history: History, dataset: str | None = None) -> list[str]:

@@ -369,3 +369,15 @@ def test_since_checks_only_the_commits_after_the_revision(labeled_ws, run):
     assert "after the revision --since names" in problem
     assert len(problems(run, labeled_ws)) == 1
     run("verify", "--since", "no-such-rev", cwd=labeled_ws, expect=3)
+
+
+def test_since_a_commit_no_longer_in_the_history_is_reported(labeled_ws, run):
+    import_batch(run, labeled_ws, digit_rows(range(2)), "vendor-b", "two")
+    verified = short(labeled_ws)
+    git(labeled_ws, "reset", "-q", "--hard", "HEAD~1")  # the history rewritten under it
+
+    assert problems(run, labeled_ws, "--since", verified) == [
+        f"--since {verified}: commit {verified} is not in HEAD's history, so the history was "
+        f"rewritten after it (a rebase or force-push?); find where they diverge (`git log "
+        f"{verified}...HEAD`) and restore the verified commits"
+    ]
