@@ -97,9 +97,9 @@ def build() -> tuple:
 
 
 def _floor(ws) -> None:
-    from labelspec.labels.verify_history import APPEND_ONLY_GLOBS, RECORD_GLOBS
+    from labelspec.labels.verify_history import STORE_FOLDERS
 
-    specs = [f":(glob){g}" for g in RECORD_GLOBS + APPEND_ONLY_GLOBS]
+    specs = STORE_FOLDERS
     log = _git(
         ws, "log", "--topo-order", "--full-history", "-m", "--raw", "--no-abbrev",
         "--no-renames", "--format=%x00%H", "HEAD", "--", *specs,

@@ -35,10 +35,28 @@ RECORDS = {  # folder under datasets/<name>/ -> what its records are
     "golden": "golden version",
     "reviews": "review",
 }
-RECORD_GLOBS = [f"datasets/*/{folder}/**/*{RECORD_SUFFIX}" for folder in RECORDS]
-APPEND_ONLY_GLOBS = ["labelers/*.jsonl", f"datasets/*/{RETRACTIONS}"]
+STORE_FOLDERS = ["datasets", "labelers"]  # what the one ``git log`` reads
 UPGRADE = "labelspec upgrade: layout "  # the subject of the commit moving to layout 2
 SHOWN = 4  # changed fields or records a problem names
+
+
+def is_record(path: str) -> bool:
+    """``datasets/<name>/<labels|manifests|golden|reviews>/.../<id>.parquet.dvc``"""
+    parts = path.split("/")
+    return (
+        len(parts) >= 4
+        and parts[0] == "datasets"
+        and parts[2] in RECORDS
+        and path.endswith(RECORD_SUFFIX)
+    )
+
+
+def is_append_only(path: str) -> bool:
+    """``labelers/<name>.jsonl`` and ``datasets/<name>/retractions.jsonl``"""
+    parts = path.split("/")
+    if parts[0] == "labelers":
+        return len(parts) == 2 and path.endswith(".jsonl")
+    return len(parts) == 3 and parts[0] == "datasets" and parts[2] == RETRACTIONS
 
 
 @dataclass
@@ -65,7 +83,8 @@ def read_history(ws: Repo, git, since: str | None = None) -> History:
 
     after = [since] if since else []
     upgrades = [c for c in git.commits_with_subject(UPGRADE) if git.is_ancestor(c)]
-    changes = git.file_changes(RECORD_GLOBS + APPEND_ONLY_GLOBS, after + upgrades[:1])
+    logged = git.file_changes(STORE_FOLDERS, after + upgrades[:1])
+    changes = [c for c in logged if is_record(c.path) or is_append_only(c.path)]
     head = git.head()
     tree = dict(git.ls_tree(head, ws.root)) if head else {}
     wanted = {s for c in changes for s in (c.old, c.new) if s}
@@ -82,8 +101,8 @@ def history_problems(ws: Repo, history: History, dataset: str | None = None) -> 
         return dataset is None or not path.startswith("datasets/") or _dataset(path) == dataset
 
     changes = [c for c in history.changes if wanted(c.path)]
-    records = [c for c in changes if c.path.endswith(RECORD_SUFFIX)]
-    lines = [c for c in changes if not c.path.endswith(RECORD_SUFFIX)]
+    records = [c for c in changes if is_record(c.path)]
+    lines = [c for c in changes if is_append_only(c.path)]
     return _record_problems(history, records) + _line_problems(history, lines)
 
 

@@ -348,17 +348,17 @@ class Git:
                     found.setdefault(name.removeprefix(rel + "/"), (sha, date))
         return found
 
-    def file_changes(self, globs: Sequence[str], after: Sequence[str] = ()) -> list[FileChange]:
-        """Every change to the files matching ``globs`` (relative to the workspace) in HEAD's
+    def file_changes(self, folders: Sequence[str], after: Sequence[str] = ()) -> list[FileChange]:
+        """Every change to the files under ``folders`` (relative to the workspace) in HEAD's
         history (only commits not in the history of ``after``), parents before children: one
         ``git log`` with each merge diffed against every parent, so what a merge dropped from
-        either side shows."""
+        either side shows. Plain folder pathspecs: glob ones cost git twice the time."""
 
         if self.head() is None:
             return []
         prefix = self.rel_to_top(".")
         base = "" if prefix == "." else prefix + "/"
-        specs = [f":(glob){base}{g}" for g in globs]
+        specs = [f"{base}{folder}" for folder in folders]
         with git_errors("log"):
             out = self.repo.git.log(
                 "--reverse",
