@@ -11,7 +11,7 @@ import json
 
 from labelspec.labels.verify_history import named_commit
 from labelspec.repo import Repo
-from labelspec.store.itemfiles import Tracking
+from labelspec.store.itemfiles import Tracking, git_blob_id
 from labelspec.vcs import hash_file
 
 EXAMPLES = 5
@@ -59,9 +59,10 @@ def item_digest_problems(ws: Repo, git, dataset: str, items, tracking: Tracking)
     by_commit: dict[str, list[tuple[str, str]]] = {}
     commits = {}
     for item_id, path in changed:
-        committed = (
-            tracking.blobs.get(path) is not None or tracking.listed(path) == digests[path][1]
-        )
+        if path in tracking.blobs:  # committed to git: is this content the committed one?
+            committed = git_blob_id(ws.root / path) == tracking.blobs[path]
+        else:  # listed by a DVC record: does the record list this content?
+            committed = tracking.listed(path) == digests[path][1]
         owner = path if path in tracking.blobs else tracking.owner(path)
         record = None if owner is None or path in tracking.blobs else owner + ".dvc"
         change = git.last_change([record or path]) if committed else None

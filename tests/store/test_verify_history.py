@@ -381,3 +381,27 @@ def test_since_a_commit_no_longer_in_the_history_is_reported(labeled_ws, run):
         f"rewritten after it (a rebase or force-push?); find where they diverge (`git log "
         f"{verified}...HEAD`) and restore the verified commits"
     ]
+
+
+def test_a_changed_item_file_committed_to_git_names_its_commit(digits_ws, run):
+    folder = digits_ws / "notes"
+    folder.mkdir()
+    (folder / "n1.txt").write_text("a registered note\n")
+    git(digits_ws, "add", "notes")
+    git(digits_ws, "commit", "-q", "-m", "notes")
+    run("items", "add", "digits", "notes", cwd=digits_ws)
+    assert git(digits_ws, "ls-files", "notes") == "notes/n1.txt\n"  # it stayed in git
+    (folder / "n1.txt").write_text("a rewritten note\n")
+    head = (
+        "digits: 1 item file(s) no longer have the sha256 recorded when they were registered "
+        "(items n1.txt, e.g. notes/n1.txt)"
+    )
+    assert problems(run, digits_ws) == [
+        f"{head}: changed in the working tree; restore them: `dvc checkout` (DVC-tracked) or "
+        "`git checkout -- <file>`"
+    ]
+    sha = commit_all(digits_ws, "edit a note")
+    assert problems(run, digits_ws) == [
+        f"{head}: commit {sha} ('edit a note') recorded the changed bytes in notes/n1.txt; "
+        f"revert that commit: `git revert {sha}`, then `dvc checkout`"
+    ]
