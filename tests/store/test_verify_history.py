@@ -405,3 +405,23 @@ def test_a_changed_item_file_committed_to_git_names_its_commit(digits_ws, run):
         f"{head}: commit {sha} ('edit a note') recorded the changed bytes in notes/n1.txt; "
         f"revert that commit: `git revert {sha}`, then `dvc checkout`"
     ]
+
+
+def test_a_merge_that_drops_one_parents_batch_is_caught(labeled_ws, run):
+    _main, side = two_branches(run, labeled_ws)
+    added = short(labeled_ws, "side~1")  # side: the import, then a training record
+    record = f"{LABELS}/{side}.parquet.dvc"
+    git(labeled_ws, "merge", "-q", "--no-commit", "side")
+    git(labeled_ws, "rm", "-q", "-f", record)
+    git(labeled_ws, "commit", "-q", "-m", "merge side")
+    sha = short(labeled_ws)
+
+    assert problems(run, labeled_ws) == [
+        f"digits: merge commit {sha} ('merge side') took batch {side} (3 labels from vendor-b) "
+        "out of the current labels without a retraction (a plain `git revert` of its import?); "
+        f'record why: `labelspec labels retract {side} --reason "<why>"`, or bring it back: '
+        f"restore it as first written: `git checkout {added} -- {record}` and commit"
+    ]
+    git(labeled_ws, "checkout", added, "--", record)
+    git(labeled_ws, "commit", "-q", "-m", "restore")
+    assert ok(run, labeled_ws) == "ok: digits: 3 batches, 27 labels"
