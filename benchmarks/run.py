@@ -1,5 +1,5 @@
 """Run the benchmarks: ``python -m benchmarks.run [store] [trace] [import] [site] [qa] [resolve]
-[boxes] [engines]`` (all by default; ``engines`` needs pyspark and Java 17).
+[boxes] [engines] [verify]`` (all by default; ``engines`` needs pyspark and Java 17).
 
 Workspaces are generated under $LABELSPEC_BENCH_DIR (default: the system temp folder); results
 land in benchmarks/results/*.json. ``trace`` and ``import`` reuse the 10M-label workspace ``store`` builds.

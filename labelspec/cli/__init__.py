@@ -103,7 +103,7 @@ COMMANDS = {
     ),
     "verify": (
         "labelspec.cli.verify:verify_command",
-        "Check that the store at HEAD matches its history; exit 1 with every problem otherwise.",
+        "Check that the store at HEAD matches its history; exit 5 with every problem otherwise.",
     ),
 }
 

@@ -187,6 +187,39 @@ def log_command(dataset, snapshot, as_json) -> None:
     )
 
 
+@labels_group.command("retract")
+@click.argument("batch")
+@click.option(
+    "--reason", required=True, help="Why the batch leaves the current labels (on record)."
+)
+@click.option("--dataset", help="The dataset of BATCH (found from the history when omitted).")
+@json_option
+def retract_command(batch, reason, dataset, as_json) -> None:
+    """Take BATCH out of the current labels, recording why (one commit).
+
+    The retraction is appended to datasets/<name>/retractions.jsonl and the batch's record
+    leaves the tree; it stays in git history (`--snapshot` at an earlier revision shows it) and
+    its bytes in the DVC cache. Batches are never changed or deleted otherwise: `verify`
+    reports a batch removed without a retraction (a plain `git revert` of an import) and
+    running this command for it records the retraction.
+
+    \b
+    Example:
+      labelspec labels retract b-20260201T100000Z-3e7c2d1a --reason "vendor used v0.9 boxes"
+    """
+    from labelspec.labels.retract import retract  # lazy: loaded when it runs
+
+    done = retract(current_repo(), batch, reason, dataset)
+    if as_json:
+        write_json(done.to_json())
+        return
+    gone = "left the current labels" if done.in_tree else "was already out of the tree"
+    click.echo(
+        f"{done.dataset}: batch {done.batch} ({done.labels} labels from {done.source}) retracted; "
+        f"it {gone}; commit {(done.commit or '')[:10]}"
+    )
+
+
 @labels_group.command("show")
 @click.argument("dataset")
 @snapshot_option

@@ -10,9 +10,14 @@ from labelspec.errors import VerifyError
 
 @click.command("verify")
 @click.option("--dataset", help="Only this dataset.")
+@click.option(
+    "--since",
+    metavar="REV",
+    help="Only the commits after REV, and the batches and items they added (CI on each push).",
+)
 @json_option
-def verify_command(dataset, as_json) -> None:
-    """Check that the store at HEAD matches its history; exit 1 with every problem otherwise.
+def verify_command(dataset, since, as_json) -> None:
+    """Check that the store at HEAD matches its history; exit 5 with every problem otherwise.
 
     Every batch, item manifest and golden version matches its record (md5 and sha256, in the
     working copy and the DVC cache); every registered item file is committed to git or listed
@@ -20,13 +25,20 @@ def verify_command(dataset, as_json) -> None:
     tracks files left untracked); every label's guideline version is a released tag with a
     matching digest; every training id exists. Works the same on merged histories.
 
+    Across the history: a batch, item manifest, golden or review record never changes after
+    the commit that added it; a batch leaves the current labels only through `labels retract`;
+    labelers/*.jsonl and retractions.jsonl only gain lines (a merge keeps both parents' lines);
+    item files have the sha256 recorded when they were registered. Each problem names the
+    commit, the file, what changed and the repair.
+
     \b
     Example:
       labelspec verify
+      labelspec verify --since origin/main
     """
     from labelspec.labels.verify import verify  # lazy: loaded when it runs
 
-    report = verify(current_repo(), dataset)
+    report = verify(current_repo(), dataset, since)
     if as_json:
         write_json(report.to_json())
     else:

@@ -11,6 +11,11 @@ exists; no item id was registered twice with different content; the roster has n
 adds; a compacted copy of a revision's labels (``labels compact``) has the digest of that
 revision's batches and the same rows as their current labels. A write that was interrupted is
 reported with the command that finishes or undoes it.
+
+Across HEAD's history (``verify_history``): every record is as the commit that added it wrote
+it, a batch leaves the tree only through a retraction, append-only record files only gain
+lines (a merge is the union of its parents); and registered item files present here still have
+the sha256 recorded at registration (``verify_items``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
 from labelspec.labelers.roster import load_roster
 from labelspec.labelers.training import training_records
-from labelspec.repo import Repo
+from labelspec.labels.verify_history import history_problems, read_history
+from labelspec.labels.verify_items import item_digest_problems
+from labelspec.repo import LAYOUT, Repo
 from labelspec.store import compaction
 from labelspec.store.datasets import declared
 from labelspec.store.engine import database
@@ -120,10 +127,12 @@ def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
         )
 
 
-def _verify_labels(ws, dataset, snap, locator, report, training_ids, git) -> int:
+def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) -> int:
 
     paths = []
     for batch in snap.batches:
+        if only is not None and batch.file + ".dvc" not in only:
+            continue
         record = Record(
             batch.file, batch.md5 or "", 0, {"sha256": batch.sha256, "rows": batch.rows}
         )
@@ -178,14 +187,28 @@ def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str
     return [c for c in found if c != tagged]
 
 
-def _verify_items(ws, dataset, locator, report, git, tracking: Tracking) -> int:
+def _verify_items(ws, dataset, locator, report, git, tracking: Tracking, only) -> int:
     records = item_records(ws, dataset, git)
     paths = [p for r in records if (p := _check_file(ws, locator, r, f"{dataset}: items", report))]
     count = sum(r.meta.get("items", 0) for r in records)
     if paths and len(paths) == len(records):  # every manifest is here: the items are known
-        items = database().sql(f"select item_id, path from ({items_sql(paths)})").to_arrow_table()
+        items = (
+            database()
+            .sql(f"select item_id, path, sha256 from ({items_sql(paths)})")
+            .to_arrow_table()
+        )
         count = items.num_rows
         report.problems += item_file_problems(ws, dataset, tracking, items)
+        if only is not None:  # --since: the items of the manifests added in the range
+            fresh = [p for r, p in zip(records, paths, strict=True) if r.rel + ".dvc" in only]
+            items = (
+                database()
+                .sql(f"select item_id, path, sha256 from ({items_sql(fresh)})")
+                .to_arrow_table()
+                if fresh
+                else items.slice(0, 0)
+            )
+        report.problems += item_digest_problems(ws, git, dataset, items, tracking)
     if len(paths) < 2:
         return count
 
@@ -230,7 +253,7 @@ def _verify_golden(ws, dataset, locator, report, git) -> int:
     return len(records)
 
 
-def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -> None:
+def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, only) -> None:
 
     snap = snapshot(ws, dataset, None, git)
     if snap.layout == 1:
@@ -239,11 +262,12 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -
             "cannot merge across clones; run `labelspec upgrade` (one commit)"
         )
         return
-    labels = _verify_labels(ws, dataset, snap, locator, report, training_ids, git)
-    items = _verify_items(ws, dataset, locator, report, git, tracking)
+    labels = _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only)
+    items = _verify_items(ws, dataset, locator, report, git, tracking, only)
     golden = _verify_golden(ws, dataset, locator, report, git)
+    checked = [b for b in snap.batches if only is None or b.file + ".dvc" in only]
     report.checked[dataset] = {
-        "batches": len(snap.batches),
+        "batches": len(checked),
         "labels": labels,
         "items": items,
         "golden_versions": golden,
@@ -257,7 +281,10 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking) -
         report.checked[dataset]["compacted"] = compacted
 
 
-def verify(ws: Repo, dataset: str | None = None) -> VerifyReport:
+def verify(ws: Repo, dataset: str | None = None, since: str | None = None) -> VerifyReport:
+    """Every check above at HEAD, and the history rules of ``verify_history``. ``since``: only
+    the commits after that revision, and at HEAD only the batches and item manifests they
+    added (CI on each push)."""
 
     known = declared(ws)
     names = [dataset] if dataset else sorted(known)
@@ -270,17 +297,37 @@ def verify(ws: Repo, dataset: str | None = None) -> VerifyReport:
             "an interrupted write left its journal (.labelspec/journal.json): the last commit is "
             "intact; run `labelspec recover` (or any write) to finish or undo it"
         )
+    git = ws.git
+    start = _since(git, since)
+    if start is not None and not git.is_ancestor(start):
+        report.problems.append(
+            f"--since {since}: commit {start[:10]} is not in HEAD's history, so the history was "
+            "rewritten after it (a rebase or force-push?); find where they diverge (`git log "
+            f"{start[:10]}...HEAD`) and restore the verified commits"
+        )
+    history = read_history(ws, git, start)
+    if ws.config.workspace >= LAYOUT:  # a layout 1 history has no records to compare yet
+        report.problems += history_problems(ws, history, dataset)
+    only = history.changed_paths() if since else None
     training_ids = {r.id for r in training_records(ws)}
     report.problems += load_roster(ws).clashes
     locator = Locator(ws)
-    git = ws.git
     tracking = Tracking(ws, git, locator.cache)
     for name in names:
-        _verify_dataset(ws, name, report, training_ids, git, locator, tracking)
+        _verify_dataset(ws, name, report, training_ids, git, locator, tracking, only)
         report.problems += _legacy_tags(ws, name, git)
     if not dataset:
         report.problems += _guideline_drift(ws, git)
     return report
+
+
+def _since(git, since: str | None) -> str | None:
+    if since is None:
+        return None
+    commit = git.rev_parse(since)
+    if commit is None:
+        raise NotFoundError(f"--since {since!r} is not a revision of this repository")
+    return commit
 
 
 def _legacy_tags(ws: Repo, dataset: str, git) -> list[str]:

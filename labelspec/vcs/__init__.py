@@ -18,7 +18,7 @@ from labelspec.vcs.cache import (
     read_at,
 )
 from labelspec.vcs.dvcrepo import SOURCE_REMOTE, Dvc, dvc_errors, dvc_filesystem
-from labelspec.vcs.gitrepo import FULL_SHA, Git, Tag, git_root, is_ignored
+from labelspec.vcs.gitrepo import FULL_SHA, FileChange, Git, Tag, git_root, is_ignored
 from labelspec.vcs.pages import commit_directory, extract_branch
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "SOURCE_REMOTE",
     "Dvc",
     "DvcCache",
+    "FileChange",
     "Git",
     "Tag",
     "commit_directory",

@@ -84,9 +84,14 @@ def test_an_edited_row_count_in_the_record_is_caught(labeled_ws, run):
     record = batch.with_name(batch.name + ".dvc")
     record.write_text(record.read_text().replace('"rows": 20', '"rows": 21'))
     git(labeled_ws, "commit", "-q", "-am", "edit a record")
+    sha = git(labeled_ws, "rev-parse", "--short=10", "HEAD").strip()
+    added = git(labeled_ws, "rev-parse", "--short=10", "HEAD~1").strip()
 
     assert verify_problems(run, labeled_ws) == [
-        f"batch datasets/digits/labels/{batch.name}: its record says 21 rows, the file has 20"
+        f"digits: commit {sha} ('edit a record') changed the batch record "
+        f"datasets/digits/labels/{batch.name}.dvc after commit {added} added it: rows 20 -> 21; "
+        f"records never change: revert that commit: `git revert {sha}`",
+        f"batch datasets/digits/labels/{batch.name}: its record says 21 rows, the file has 20",
     ]
 
 
@@ -96,10 +101,14 @@ def test_a_training_record_removed_from_the_training_file_is_caught(labeled_ws, 
     [record] = [r for r in records if r["labeler"] == "vA-01"]
     path.write_text("".join(json.dumps(r) + "\n" for r in records if r["id"] != record["id"]))
     git(labeled_ws, "commit", "-q", "-am", "drop a training record")
+    sha = git(labeled_ws, "rev-parse", "--short=10", "HEAD").strip()
 
     assert verify_problems(run, labeled_ws) == [
+        f"commit {sha} ('drop a training record') rewrote labelers/training.jsonl, an "
+        f'append-only file: record "{record["id"]}" dropped; records are only ever appended: '
+        f"revert that commit: `git revert {sha}`",
         f"digits: 20 label(s) cite training record {record['id']}, which is not in "
-        "labelers/training.jsonl"
+        "labelers/training.jsonl",
     ]
 
 

@@ -1,0 +1,156 @@
+"""``verify`` and ``verify --since`` on a 1,000-commit history (issue 27).
+
+``ws-verify``: 1,000 label batches of 1,000 labels (1M labels) over 10,000 items, each batch in
+its own commit (what 1,000 imports leave), a training record appended every 10th commit, and
+one side branch of 50 batches merged with ``git merge``. Measured as whole CLI processes beside
+the floor of the history walk: the one ``git log --raw -m`` over the store's record paths and a
+``git cat-file --batch`` of every blob it names, run in the same session.
+
+    python -m benchmarks.run verify
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.common import (
+    OUT,
+    add_items,
+    add_labelers,
+    best_of,
+    fresh_workspace,
+    label_batch,
+    run_child,
+    save,
+)
+
+COMMITS, ROWS, ITEMS, SIDE = 1000, 1000, 10_000, 50
+
+
+def _git(ws, *args: str, **kwargs) -> str:
+    done = subprocess.run(["git", *args], cwd=ws, check=True, capture_output=True, **kwargs)
+    return done.stdout.decode() if isinstance(done.stdout, bytes) else done.stdout
+
+
+def _commit_batch(ws, cache, n: int, training, digest, rng) -> None:
+    from labelspec.store.batches import write_batch
+    from labelspec.vcs import dvc_file_text
+
+    batch_id = f"b-20260201T{n // 3600:02d}{n // 60 % 60:02d}{n % 60:02d}Z-{n:08x}"
+    folder = ws / "datasets/digits/labels"
+    file = folder / f"{batch_id}.parquet"
+    table = label_batch(batch_id, ROWS, ITEMS, training, digest, rng)
+    sha256, md5, size = write_batch(table, file, {"labelspec.batch_id": batch_id})
+    cache.store(file, md5)
+    meta = {
+        "kind": "labels", "dataset": "digits", "rows": ROWS, "annotations": ROWS, "items": ROWS,
+        "source": "bench", "format": "jsonl", "versions": ["1.0.0"], "supersedes": 0,
+        "superseded_labels": 0, "plan": None, "created": batch_id.split("-")[1],
+        "message": "bench", "sha256": sha256,
+    }  # fmt: skip
+    (folder / f"{batch_id}.parquet.dvc").write_text(dvc_file_text(file.name, md5, size, meta))
+    paths = [f"datasets/digits/labels/{batch_id}.parquet.dvc"]
+    if n % 10 == 0:
+        record = {
+            "id": f"tr-verify{n:06d}", "labeler": "vA-00", "guideline": "digits",
+            "version": "1.0.0", "date": "2026-01-03", "method": "session", "score": 1.0,
+            "passed": True, "quiz": None,
+        }  # fmt: skip
+        with (ws / "labelers/training.jsonl").open("a") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+        paths.append("labelers/training.jsonl")
+    _git(ws, "add", "--", *paths)
+    _git(ws, "commit", "-q", "-m", f"labels import: digits {batch_id}")
+
+
+def build() -> tuple:
+    from labelspec.guideline.releases import releases
+    from labelspec.vcs import DvcCache
+    from labelspec.workspace import Workspace
+
+    ws = OUT / "ws-verify"
+    if (ws / "done").is_file():
+        return ws, 0.0
+    start = time.perf_counter()
+    fresh_workspace(ws)
+    training = add_labelers(ws)
+    add_items(ws, ITEMS)
+    digest = next(r.digest for r in releases(Workspace(ws), "digits") if r.version == "1.0.0")
+    cache, rng = DvcCache(ws), np.random.default_rng(5)
+    for n in range(1, COMMITS - SIDE + 1):
+        _commit_batch(ws, cache, n, training, digest, rng)
+        if n == COMMITS // 2:
+            _git(ws, "branch", "side")
+    _git(ws, "checkout", "-q", "side")
+    for n in range(COMMITS - SIDE + 1, COMMITS + 1):
+        _commit_batch(ws, cache, n, training, digest, rng)
+    _git(ws, "checkout", "-q", "main")
+    _git(ws, "merge", "-q", "--no-edit", "side")
+    _git(ws, "tag", "-f", "bench-verify-since", "HEAD~10")
+    (ws / "done").write_text("")
+    return ws, time.perf_counter() - start
+
+
+def _floor(ws) -> None:
+    from labelspec.labels.verify_history import STORE_FOLDERS
+
+    specs = STORE_FOLDERS
+    log = _git(
+        ws, "log", "--topo-order", "--full-history", "-m", "--raw", "--no-abbrev",
+        "--no-renames", "--format=%x00%H", "HEAD", "--", *specs,
+    )  # fmt: skip
+    shas = {s for line in log.splitlines() if line.startswith(":") for s in line.split()[2:4]}
+    shas.discard("0" * 40)
+    subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=ws, input="\n".join(sorted(shas)).encode(),
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def _walk(ws) -> None:
+    """The history rules alone (read_history + history_problems), in process."""
+    from labelspec.labels.verify_history import history_problems, read_history
+    from labelspec.workspace import Workspace
+
+    repo = Workspace(ws)
+    assert history_problems(repo, read_history(repo, repo.git)) == []
+
+
+def run() -> dict:
+    ws, built = build()
+    code = "from labelspec.cli import main; main(['verify'{extra}])"
+    # the first run hashes the item files' digests and reads every record: warm once
+    subprocess.run([sys.executable, "-m", "labelspec", "verify"], cwd=ws, capture_output=True)
+    full = min(
+        (run_child(code.format(extra=""), cwd=ws) for _ in range(3)), key=lambda m: m.seconds
+    )
+    since = min(
+        (run_child(code.format(extra=", '--since', 'bench-verify-since'"), cwd=ws) for _ in range(3)),
+        key=lambda m: m.seconds,
+    )  # fmt: skip
+    floor = best_of(lambda: _floor(ws))
+    walk = best_of(lambda: _walk(ws))
+    result = {
+        "workspace": str(ws),
+        "build_seconds": round(built, 1),
+        "commits": int(_git(ws, "rev-list", "--count", "HEAD").strip()),
+        "batches": COMMITS,
+        "labels": COMMITS * ROWS,
+        "verify_seconds": round(full.seconds, 2),
+        "verify_peak_rss_mb": round(full.peak_rss_mb),
+        "verify_since_10_commits_seconds": round(since.seconds, 2),
+        "verify_since_peak_rss_mb": round(since.peak_rss_mb),
+        "history_walk_in_process_seconds": round(walk, 2),
+        "floor_git_log_and_cat_file_seconds": round(floor, 2),
+    }
+    save("verify", result)
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
