@@ -10,6 +10,8 @@ SQL: never a loop over rows.
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from labelspec.guideline.releases import releases
 from labelspec.labelers.coverage import cover_table
 from labelspec.labelers.training import TrainingRecord
@@ -20,16 +22,21 @@ from labelspec.repo import Repo
 LABEL_DAY = "coalesce(l.created_at::DATE, try_strptime(substr(l.batch_id, 3, 8), '%Y%m%d')::DATE)"
 
 
-def register(
-    con, ws: Repo, guidelines: list[str], records: list[TrainingRecord], name: str = "cover"
-) -> None:
-    """Register ``name``: every passing record covering each (guideline, labeler, released
-    version), best first, for every labeler with a pass on one of ``guidelines``."""
+def covering(ws: Repo, guidelines: list[str], records: list[TrainingRecord]) -> pa.Table:
+    """Every passing record covering each (guideline, labeler, released version), best first,
+    for every labeler with a pass on one of ``guidelines`` (``cover_table``'s columns)."""
     known = set(guidelines) & set(ws.guideline_names())
     released = {g: [r.version for r in releases(ws, g)] for g in known}
     passed = {(r.guideline, r.labeler) for r in records if r.passed and r.guideline in released}
     pairs = [(g, labeler, v) for g, labeler in sorted(passed) for v in released[g]]
-    con.register(name, cover_table(ws, pairs, records))
+    return cover_table(ws, pairs, records)
+
+
+def register(
+    con, ws: Repo, guidelines: list[str], records: list[TrainingRecord], name: str = "cover"
+) -> None:
+    """Register ``covering`` on ``con`` as ``name``."""
+    con.register(name, covering(ws, guidelines, records))
 
 
 # A record ``c`` of the cover table covers label ``l``.

@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
 from labelspec.labelers.training import training_records, training_records_at
@@ -51,34 +49,6 @@ def register_training(con, ws: Repo) -> None:
     ]
     if rows:
         con.executemany("insert into training values (?, ?, ?, ?, ?, ?)", rows)
-
-
-def training_table(ws: Repo) -> pa.Table:
-
-    records = training_records(ws)
-    return pa.Table.from_pylist(
-        [
-            {
-                "id": r.id,
-                "date": str(r.date),
-                "method": r.method,
-                "score": r.score,
-                "passed": r.passed,
-                "version": r.version,
-            }
-            for r in records
-        ],
-        schema=pa.schema(
-            [
-                ("id", pa.string()),
-                ("date", pa.string()),
-                ("method", pa.string()),
-                ("score", pa.float64()),
-                ("passed", pa.bool_()),
-                ("version", pa.string()),
-            ]
-        ),
-    )
 
 
 # -- trace item ---------------------------------------------------------------------------------------
