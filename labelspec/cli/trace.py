@@ -81,8 +81,9 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
     """Current labels made suspect by guideline changes, grouped into segments.
 
     A label is suspect when it was made under a version older than the target and its class, or
-    a class it is confusable with, changed since; or when its labeler's training did not cover
-    the version used.
+    a class it is confusable with, changed since; or when no passing training record covers it:
+    one on a version covering the label's, dated on or before the label. Every record present
+    at the revision read counts; its date, not when it was recorded, decides.
 
     \b
     Example:
@@ -130,6 +131,9 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
 @json_option
 def labeler_command(dataset, labeler_id, snapshot, as_json) -> None:
     """A labeler's current labels, split by whether their training covered the version used.
+
+    Covered: a passing record present at the revision read, on a version covering the label's
+    and dated on or before the label (its date decides, not when it was recorded).
 
     \b
     Example:
