@@ -17,7 +17,7 @@ from typing import Any
 
 from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
-from labelspec.labelers.training import training_records, training_records_at
+from labelspec.labelers.training import TrainingRecord, training_records, training_records_at
 from labelspec.lineage import coverage, suspicion
 from labelspec.repo import Repo
 from labelspec.semver import Version
@@ -233,7 +233,10 @@ def find_suspects(
     by: list[str] | None = None,
     preview: bool = False,
     snapshot: str | None = None,
+    records: list[TrainingRecord] | None = None,
 ) -> Suspects:
+    """The suspect current labels; training coverage judged from ``records`` (default: every
+    training record present at the revision read)."""
 
     released = releases(ws, guideline)
     if not released:
@@ -266,7 +269,9 @@ def find_suspects(
     found = suspicion.suspicions(ws, guideline, versions, target)
     rules = suspicion.register(con, found, item_columns)
     # coverage from the training records of the revision read, not the ids stored at import
-    coverage.register(con, ws, [guideline], training_records_at(ws, snapshot and snap.commit))
+    if records is None:
+        records = training_records_at(ws, snapshot and snap.commit)
+    coverage.register(con, ws, [guideline], records)
     keys = [*SEGMENT_BASE, *[c for c in by if c not in SEGMENT_BASE]]
     item_keys = [c for c in keys if c in item_columns and c not in (*SEGMENT_BASE, "labeler_id")]
     select_keys = ", ".join(f'i."{c}"' if c in item_keys else f'l."{c}"' for c in keys)
@@ -309,9 +314,10 @@ def impact(
     by: list[str] | None = None,
     preview: bool = False,
     snapshot: str | None = None,
+    records: list[TrainingRecord] | None = None,
 ) -> Impact:
     """The current labels a guideline change makes suspect, grouped into segments."""
-    found = find_suspects(ws, dataset, guideline, from_, to, by, preview, snapshot)
+    found = find_suspects(ws, dataset, guideline, from_, to, by, preview, snapshot, records)
     con, keys = found.con, found.keys
     affected_labels, affected_items = con.execute(
         "select count(*), count(distinct item_id) from suspect"
