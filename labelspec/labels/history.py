@@ -14,7 +14,7 @@ from typing import Any
 from labelspec.repo import Repo
 from labelspec.store.engine import database
 from labelspec.store.query import _sql_list, connect
-from labelspec.store.schema import NO_OBJECTS
+from labelspec.store.schema import LABEL_SCHEMA, NO_OBJECTS
 from labelspec.store.snapshots import batch_paths, labels_dir
 from labelspec.store.snapshots import snapshot as snapshot_at
 
@@ -194,9 +194,7 @@ def _along(ws: Repo, older, newer) -> list[tuple]:
     # rows of the batches in between, which then are current on neither side
     superseding = [x for x in newer.batches if x.supersedes]
     new_paths = batch_paths(ws, newer, between)
-    con.execute(
-        f"create view fresh as select {_COLUMNS} from read_parquet({_sql_list(new_paths)}, union_by_name = true)"
-    )
+    _rows_view(con, "fresh", new_paths)
     if superseding:
         sup_paths = batch_paths(ws, newer, superseding)
         con.execute(
@@ -211,10 +209,9 @@ def _along(ws: Repo, older, newer) -> list[tuple]:
             "from fresh anti join sup_all using (annotation_id) group by all"
         )
         return con.execute(sql).fetchall()
-    old_paths = batch_paths(ws, older)
+    _rows_view(con, "prior", batch_paths(ws, older))
     con.execute(
-        f"""
-        create view prior as select {_COLUMNS} from read_parquet({_sql_list(old_paths)}, union_by_name = true);
+        """
         create temp table touched as select distinct unnest(supersedes) as annotation_id
           from fresh where supersedes is not null;
         create temp table sup_prior as select distinct unnest(supersedes) as annotation_id
@@ -231,15 +228,21 @@ def _along(ws: Repo, older, newer) -> list[tuple]:
 def _across(ws: Repo, snap_a, snap_b) -> list[tuple]:
     """Two lines of history: compare the whole current sets."""
     con = database()
-    paths_a, paths_b = batch_paths(ws, snap_a), batch_paths(ws, snap_b)
-    con.execute(
-        f"create view old as select {_COLUMNS} from read_parquet({_sql_list(paths_a)}, union_by_name = true)"
-    )
-    con.execute(
-        f"create view new as select {_COLUMNS} from read_parquet({_sql_list(paths_b)}, union_by_name = true)"
-    )
+    _rows_view(con, "old", batch_paths(ws, snap_a))
+    _rows_view(con, "new", batch_paths(ws, snap_b))
     con.execute(_DIFF_SQL.format(edge_rows="select * from old union all select * from new"))
     return _counts(con)
+
+
+def _rows_view(con, name: str, paths: list[str]) -> None:
+    """View ``name``: the diff's columns of the batch files ``paths`` (none: a revision without
+    batches, read as no rows)."""
+    if paths:
+        source = f"read_parquet({_sql_list(paths)}, union_by_name = true)"
+    else:
+        con.register(f"{name}_none", LABEL_SCHEMA.empty_table())
+        source = f"{name}_none"
+    con.execute(f"create view {name} as select {_COLUMNS} from {source}")
 
 
 def _counts(con) -> list[tuple]:
