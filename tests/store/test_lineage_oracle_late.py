@@ -75,7 +75,7 @@ late_history = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=25, **SLOW)
+@settings(max_examples=10, **SLOW)
 @given(drawn=late_history)
 def test_late_recorded_trainings_cover_by_their_date(built, run, drawn):
     from labelspec.guideline.release import release
