@@ -50,6 +50,8 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
             if training
             else ("none (before adoption)" if a.get("before_adoption") else "NO covering training")
         )
+        if a["covered_by"] and a["covered_by"] != (training or {}).get("id"):
+            trained += f" at import; covered now by {a['covered_by']}"
         click.echo(
             f"      batch {a['batch']} (commit {(a['commit'] or 'uncommitted')[:10]}) from {a['source']} ({a['format']}"
             + (f", {a['delivery']}" if a.get("delivery") else "")

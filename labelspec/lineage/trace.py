@@ -72,18 +72,24 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
     if not item:
         raise NotFoundError(f"no item {item_id!r} in dataset {dataset!r}")
     register_training(con, ws)
+    # the record stored at import, and the one covering the label at the revision read
+    guidelines = con.execute(
+        "select distinct guideline from labels_all where item_id = ?", [item_id]
+    ).fetchall()
+    records = training_records_at(ws, snapshot and snap.commit)
+    coverage.register(con, ws, [g for (g,) in guidelines], records)
     rows = _dicts(
         con.sql(
-            """
+            f"""
         with mine as materialized (select * from labels_all where item_id = $id),
         replaced as (select annotation_id, min(by_annotation) as by_annotation from (
                        select m.annotation_id as by_annotation, unnest(m.supersedes) as annotation_id
                        from mine m where m.supersedes is not null) group by 1)
-        select m.*, t.date as training_date, t.method as training_method, t.score as training_score,
-               r.by_annotation as superseded_by
-        from mine m left join training t on t.id = m.training_id
-        left join replaced r on r.annotation_id = m.annotation_id
-        order by m.batch_id, m.annotation_id, m.label_id
+        select l.*, t.date as training_date, t.method as training_method, t.score as training_score,
+               r.by_annotation as superseded_by, {coverage.covering_id_sql()} as covered_by
+        from mine l left join training t on t.id = l.training_id
+        left join replaced r on r.annotation_id = l.annotation_id
+        order by l.batch_id, l.annotation_id, l.label_id
         """,
             params={"id": item_id},
         )
@@ -112,6 +118,8 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
                 }
                 if row["training_id"]
                 else None,
+                # the best record covering it now (lineage rule 4): a later-recorded pass counts
+                "covered_by": row["covered_by"],
                 # imported with --history before the labeler's first training: said, not hidden
                 **(
                     {"before_adoption": True}

@@ -71,9 +71,13 @@ def test_a_training_recorded_after_the_labels_but_dated_before_covers_them(
     at_import = ["trace", "impact", "digits", "--guideline", "digits", "--json"]
     old = json.loads(run(*at_import, "--snapshot", imported, cwd=digits_ws).stdout)
     assert old["by_reason"]["untrained"] == 3
-    # what import stored stays the record of what was known then
+    # what import stored stays the record of what was known then; trace item says both
     item = json.loads(run("trace", "item", "digits", "d00.png", "--json", cwd=digits_ws).stdout)
-    assert [a["training"] for a in item["annotations"]] == [None]
+    assert [(a["training"], a["covered_by"]) for a in item["annotations"]] == [(None, record)]
+    text = run("trace", "item", "digits", "d00.png", cwd=digits_ws).stdout
+    assert f"training NO covering training at import; covered now by {record}" in text
+    item = json.loads(run("trace", "item", "digits", "d02.png", "--json", cwd=digits_ws).stdout)
+    assert [(a["training"], a["covered_by"]) for a in item["annotations"]] == [(None, None)]
 
 
 def test_import_takes_a_late_recorded_training_dated_before_the_labels(digits_ws, run):
