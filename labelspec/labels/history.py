@@ -179,7 +179,7 @@ def _diff_rows(ws: Repo, snap_a, snap_b) -> list[tuple]:
         return _along(ws, snap_a, snap_b)
     if ids_b <= ids_a:  # asked backwards (or past a revert): what was added is what goes away
         return _reverse(_along(ws, snap_b, snap_a))
-    if snap_b.commit < snap_a.commit:
+    if (snap_b.commit or "") < (snap_a.commit or ""):
         return _reverse(_across(ws, snap_b, snap_a))
     return _across(ws, snap_a, snap_b)
 
