@@ -104,7 +104,12 @@ def activate_command(labeler_id) -> None:
 @click.option("--method", type=click.Choice(["quiz", "session"]), required=True)
 @click.option("--score", type=float, required=True, help="Fraction correct, 0..1.")
 @click.option("--passed/--failed", default=None, help="The outcome.")
-@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Training date [default: today].")
+@click.option(
+    "--date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Training date [default: today]: the record covers labels made on or after it, even "
+    "labels imported before it was recorded.",
+)
 @json_option
 def train_command(labeler_id, guideline, version, method, score, passed, date, as_json) -> None:
     """Record one training of labeler ID on a released guideline version.
@@ -251,7 +256,8 @@ def status_command(guideline, as_json) -> None:
     """Who is certified on which version, and who must be retrained after a release.
 
     A pass on version X still covers a later release when no release in between changed any
-    class; otherwise the labeler must be retrained.
+    class; otherwise the labeler must be retrained. Every record counts, recorded late or not;
+    a record covers the labels made on or after its date.
 
     \b
     Example:

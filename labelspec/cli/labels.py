@@ -257,8 +257,10 @@ def diff_command(dataset, a, b, as_json) -> None:
     """What changed in the current labels between revisions A and B, by class.
 
     A and B are any git revisions (commits, branches, tags, batch ids), on one line of history
-    or two. A label that replaced another (through any chain of relabels) is one change, so
-    "added - removed" is the change in current labels.
+    or two. A label that replaced another (through any chain of relabels, whichever side
+    replaced the other) is one change, so "added - removed" is the change in current labels,
+    also across a git revert. Pairs are as many as possible; among candidates the same class
+    wins, then the nearest box. "diff B A" is the mirror of "diff A B".
 
     \b
     Example:

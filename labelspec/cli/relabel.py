@@ -100,6 +100,9 @@ def plan_command(
 ) -> None:  # fmt: skip
     """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
 
+    Suspect as in `trace impact`: a changed or confusable class, or no covering training (a
+    record's date, not when it was recorded, decides which labels it covers).
+
     The tasks carry the reason and rank of each item, and no pre-annotation unless asked
     (--predictions current: the current labels; model: the model's top class). With --priority
     model, items whose labels a model disagrees with most come first: by 1 - p(current class),

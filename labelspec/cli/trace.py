@@ -50,6 +50,8 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
             if training
             else ("none (before adoption)" if a.get("before_adoption") else "NO covering training")
         )
+        if a["covered_by"] and a["covered_by"] != (training or {}).get("id"):
+            trained += f" at import; covered now by {a['covered_by']}"
         click.echo(
             f"      batch {a['batch']} (commit {(a['commit'] or 'uncommitted')[:10]}) from {a['source']} ({a['format']}"
             + (f", {a['delivery']}" if a.get("delivery") else "")
@@ -81,8 +83,9 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
     """Current labels made suspect by guideline changes, grouped into segments.
 
     A label is suspect when it was made under a version older than the target and its class, or
-    a class it is confusable with, changed since; or when its labeler's training did not cover
-    the version used.
+    a class it is confusable with, changed since; or when no passing training record covers it:
+    one on a version covering the label's, dated on or before the label. Every record present
+    at the revision read counts; its date, not when it was recorded, decides.
 
     \b
     Example:
@@ -130,6 +133,9 @@ def impact_command(dataset, guideline, from_, to, by, preview, snapshot, as_json
 @json_option
 def labeler_command(dataset, labeler_id, snapshot, as_json) -> None:
     """A labeler's current labels, split by whether their training covered the version used.
+
+    Covered: a passing record present at the revision read, on a version covering the label's
+    and dated on or before the label (its date decides, not when it was recorded).
 
     \b
     Example:

@@ -22,7 +22,9 @@ import pyarrow as pa
 
 from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
-from labelspec.lineage.trace import SEGMENT_BASE, suspect_classes, training_table, versions_between
+from labelspec.labelers.training import training_records
+from labelspec.lineage import coverage
+from labelspec.lineage.trace import SEGMENT_BASE, suspect_classes, versions_between
 from labelspec.repo import Repo
 from labelspec.store.manifest import Manifest
 from labelspec.store.schema import NO_OBJECTS
@@ -85,15 +87,21 @@ def show(spark, manifest: Manifest, current) -> dict[str, Any]:
 _SUSPECT = """
 select l.guideline_version, l.`class`, l.source, l.item_id,
        coalesce(a.kind, e.kind) as kind,
-       (l.training_id is null or t.id is null or t.day > coalesce(l.day, t.day)) as untrained
-from (select *, cast(floor(unix_micros(created_at) / 86400000000) as int) as day
+       t.label_id is null as untrained
+from (select *, coalesce(cast(floor(unix_micros(created_at) / 86400000000) as int),
+                         datediff(to_date(substr(batch_id, 3, 8), 'yyyyMMdd'), date'1970-01-01')) as day
       from {labels} where guideline = :g and guideline_version in ({since})) l
 left join {aff} a on a.version = l.guideline_version and a.`class` = l.`class`
 left join (select version, 'affected' as kind from {aff} where kind = 'affected' group by 1) e
        on l.`class` is null and e.version = l.guideline_version
-left join {training} t on t.id = l.training_id
-where a.kind is not null or e.kind is not null or l.training_id is null or t.id is null
-      or t.day > coalesce(l.day, t.day)
+left join (select distinct l.label_id from
+             (select label_id, labeler_id, guideline_version,
+                     coalesce(cast(floor(unix_micros(created_at) / 86400000000) as int),
+                              datediff(to_date(substr(batch_id, 3, 8), 'yyyyMMdd'), date'1970-01-01')) as day
+              from {labels} where guideline = :g) l
+           join {training} c on c.labeler_id = l.labeler_id and c.version = l.guideline_version
+                and c.day <= coalesce(l.day, c.day)) t on t.label_id = l.label_id
+where a.kind is not null or e.kind is not null or t.label_id is null
 """
 
 
@@ -130,11 +138,23 @@ def impact(
             ),
         )
     )
-    training = training_table(ws).select(["id", "date"])
+    # coverage from every training record present (its date decides), as trace impact
+    cover = coverage.covering(ws, [guideline], training_records(ws))
     days = pa.array(
-        [(_day(d) if d else None) for d in training.column("date").to_pylist()], pa.int32()
+        [(d - dt.date(1970, 1, 1)).days for d in cover.column("date").to_pylist()], pa.int32()
     )
-    trained = spark.createDataFrame(pa.table({"id": training.column("id"), "day": days}))
+    trained = spark.createDataFrame(
+        pa.table(
+            {
+                "labeler_id": cover.column("labeler_id"),
+                "version": cover.column("version"),
+                "day": days,
+            },
+            schema=pa.schema(
+                [("labeler_id", pa.string()), ("version", pa.string()), ("day", pa.int32())]
+            ),
+        )
+    )
     listed = ", ".join("'" + v.replace("'", "''") + "'" for v in since) or "NULL"
     suspect = spark.sql(
         _SUSPECT.format(since=listed, labels="{labels}", aff="{aff}", training="{training}"),
@@ -187,12 +207,6 @@ def impact(
             for row in rows
         ],
     }
-
-
-def _day(date: str) -> int:
-    """Days since 1970-01-01 of an ISO date: compared with the label's UTC day, as DuckDB does."""
-
-    return (dt.date.fromisoformat(date[:10]) - dt.date(1970, 1, 1)).days
 
 
 # -- majority resolution -------------------------------------------------------------------------------

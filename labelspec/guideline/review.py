@@ -33,6 +33,7 @@ from labelspec.guideline.review_labels import (
 )
 from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import status
+from labelspec.labelers.training import training_records
 from labelspec.lineage.trace import impact
 from labelspec.repo import Repo
 from labelspec.store.datasets import declared
@@ -276,7 +277,9 @@ def _only_at_base(ws: Repo, git, name: str, tip: Revision, here: set[str], used)
 def _impact(ws: Repo, dataset: str, name: str, labels: Revision) -> DatasetImpact:
 
     try:
-        found = impact(ws, dataset, name, preview=True, snapshot=labels.commit)
+        # another branch's labels, this branch's training records (its warnings say which lack)
+        records = training_records(ws)
+        found = impact(ws, dataset, name, preview=True, snapshot=labels.commit, records=records)
         rates = _recorded_rates(ws, dataset, name, labels.commit)
     except LabelspecError as exc:
         return DatasetImpact(dataset, None, unavailable=str(exc))

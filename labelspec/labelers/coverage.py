@@ -8,6 +8,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from labelspec.guideline.diff import Scope, SpecDiff, merge_scopes
 from labelspec.guideline.releases import diff, releases
 from labelspec.labelers.roster import list_labelers
@@ -81,6 +83,48 @@ class Coverage:
         return next(
             (r for r in self.candidates(labeler, version) if on is None or r.date <= on), None
         )
+
+
+# One row per (guideline, labeler, version) and passing record that covers it: the labels of
+# that labeler under that version made on or after ``date`` are covered, ``rank`` 0 the best.
+COVER_SCHEMA = pa.schema(
+    [
+        ("guideline", pa.string()),
+        ("labeler_id", pa.string()),
+        ("version", pa.string()),
+        ("training_id", pa.string()),
+        ("date", pa.date32()),
+        ("rank", pa.int64()),
+    ]
+)
+
+
+def cover_table(
+    ws: Repo, pairs: list[tuple[str, str, str]], records: list[TrainingRecord] | None = None
+) -> pa.Table:
+    """Every passing record covering each (guideline, labeler, version) of ``pairs``, best first.
+
+    Import picks a label's record from it, and the read paths (``trace impact``, ``trace
+    labeler``, ``relabel plan``) recompute coverage from it against the records of the revision
+    asked: a record's date, not the commit that recorded it, decides which labels it covers.
+    Joined to labels in SQL (date <= the label's day, best rank), never looped over rows."""
+    records = training_records(ws) if records is None else records
+    known = set(ws.guideline_names())
+    by_guideline: dict[str, Coverage] = {}
+    columns: dict[str, list] = {name: [] for name in COVER_SCHEMA.names}
+    for guideline, labeler_id, version in sorted(set(pairs)):
+        if guideline not in known:
+            continue
+        if guideline not in by_guideline:
+            by_guideline[guideline] = Coverage(ws, guideline, records)
+        coverage = by_guideline[guideline]
+        if version not in coverage.versions:
+            continue  # not a release (or not a version at all): nothing covers it
+        for rank, record in enumerate(coverage.candidates(labeler_id, version)):
+            row = (guideline, labeler_id, version, record.id, record.date, rank)
+            for name, value in zip(COVER_SCHEMA.names, row, strict=True):
+                columns[name].append(value)
+    return pa.table(columns, schema=COVER_SCHEMA)
 
 
 @dataclass

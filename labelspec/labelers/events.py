@@ -17,8 +17,14 @@ def read_lines(path: Path, rel: str) -> list[tuple[int, dict[str, Any]]]:
     """(line number, record) of every non-empty line; a broken line is an error naming it."""
     if not path.is_file():
         return []
+    return parse_lines(path.read_text(encoding="utf-8"), rel)
+
+
+def parse_lines(text: str, rel: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, record) of every non-empty line of ``text`` (a file as read at some
+    revision), as ``read_lines``."""
     out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from labelspec.errors import ConflictError, InputError, WorkspaceError
+from labelspec.errors import ConflictError, InputError, VcsError, WorkspaceError
 from labelspec.guideline.releases import get_release
-from labelspec.labelers.events import dumps, read_lines
+from labelspec.labelers.events import dumps, parse_lines, read_lines
 from labelspec.labelers.roster import get_labeler
 from labelspec.repo import Repo
 from labelspec.transaction import transaction
@@ -42,9 +42,25 @@ def training_records(ws: Repo) -> list[TrainingRecord]:
     return ws.memo(("training", ws.stamp(ws.root / TRAINING)), lambda: _training_records(ws))
 
 
+def training_records_at(ws: Repo, rev: str | None) -> list[TrainingRecord]:
+    """Every record present at commit ``rev`` (the working tree's when None): what coverage is
+    judged from when a command reads an older revision."""
+    if rev is None:
+        return training_records(ws)
+    try:
+        text = ws.git.read_file(rev, ws.root / TRAINING).decode("utf-8")
+    except VcsError:
+        return []  # no record yet at that revision
+    return _parsed(parse_lines(text, TRAINING))
+
+
 def _training_records(ws: Repo) -> list[TrainingRecord]:
+    return _parsed(read_lines(ws.root / TRAINING, TRAINING))
+
+
+def _parsed(lines: list[tuple[int, dict]]) -> list[TrainingRecord]:
     records: dict[str, TrainingRecord] = {}
-    for number, data in read_lines(ws.root / TRAINING, TRAINING):
+    for number, data in lines:
         try:
             record = TrainingRecord.model_validate(data)
         except ValidationError as exc:

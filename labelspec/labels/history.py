@@ -14,7 +14,7 @@ from typing import Any
 from labelspec.repo import Repo
 from labelspec.store.engine import database
 from labelspec.store.query import _sql_list, connect
-from labelspec.store.schema import NO_OBJECTS
+from labelspec.store.schema import LABEL_SCHEMA, NO_OBJECTS
 from labelspec.store.snapshots import batch_paths, labels_dir
 from labelspec.store.snapshots import snapshot as snapshot_at
 
@@ -108,10 +108,9 @@ def show(ws: Repo, dataset: str, snapshot: str | None = None) -> dict[str, Any]:
 
 # -- diff ----------------------------------------------------------------------------------------------
 # ``old`` / ``new``: rows of the two revisions' batches (only the batches that can matter);
-# ``edges``: every supersedes link among the rows read. A removed label pairs with the added
-# label whose annotation reaches it through supersedes links (same item), or whose annotation
-# it reaches (two branches: the link recorded on the A side, where the replacement is current),
-# best match first (same class, nearest box), each label in at most one pair.
+# ``edges``: every supersedes link among the rows read. A removed label and an added label of the
+# same item are candidates for one change when either annotation reaches the other through
+# supersedes links (either way: which side replaced which depends on the direction asked).
 _DIFF_SQL = """
 create temp table sup_old as select distinct unnest(supersedes) as annotation_id from old where supersedes is not null;
 create temp table sup_new as select distinct unnest(supersedes) as annotation_id from new where supersedes is not null;
@@ -124,24 +123,28 @@ create temp table edges as
 create temp table reach as
   with recursive walk(head, tail) as (
     select e.head, e.tail from edges e
-    where e.head in (select annotation_id from added union all select annotation_id from removed)
+    where e.head in (select annotation_id from added union select annotation_id from removed)
     union
     select w.head, e.tail from walk w join edges e on e.head = w.tail
   ) select * from walk;
 create temp table pairs as
   select r.label_id as old_id, n.label_id as new_id, r."class" as old_class, n."class" as new_class,
          r.bbox as old_box, n.bbox as new_box,
-         (r."class" = n."class") as same_class,
+         (r."class" is not distinct from n."class") as same_class,
          abs(coalesce(r.bbox.x, 0) - coalesce(n.bbox.x, 0)) + abs(coalesce(r.bbox.y, 0) - coalesce(n.bbox.y, 0)) as dist
-  from (select head as new_ann, tail as old_ann from reach
-        union select tail, head from reach) w
-  join removed r on r.annotation_id = w.old_ann
-  join added n on n.annotation_id = w.new_ann and n.item_id = r.item_id;
-create temp table matched as
-  select * from (
-    select *, row_number() over (partition by old_id order by same_class desc, dist, new_id) as rank_old,
-              row_number() over (partition by new_id order by same_class desc, dist, old_id) as rank_new
-    from pairs) where rank_old = 1 and rank_new = 1;
+  from removed r
+  join (select head as new_annotation, tail as old_annotation from reach
+        union select tail, head from reach) k on k.old_annotation = r.annotation_id
+  join added n on n.annotation_id = k.new_annotation and n.item_id = r.item_id;
+"""
+# Which candidates become changes: as many as possible (a maximum matching, each label in at
+# most one pair), chosen in the order same class first (a label that kept its class pairs before
+# one that changed it), then the nearest box, then label ids. Pairs with no alternative (each
+# side a single candidate) are taken in SQL; only items with a choice are matched in Python.
+_DIFF_CHOICE = """
+create temp table pairs_ranked as
+  select *, count(*) over (partition by old_id) as n_old, count(*) over (partition by new_id) as n_new
+  from pairs;
 """
 _DIFF_COUNTS = f"""
 select 'added' as kind, coalesce("class", '{NO_OBJECTS}'), count(*) from added anti join (select new_id as label_id from matched) using (label_id) group by all
@@ -157,60 +160,144 @@ _COLUMNS = 'label_id, annotation_id, item_id, "class", bbox, supersedes'
 
 
 def diff(ws: Repo, dataset: str, a: str, b: str) -> dict[str, Any]:
-    """What changed in the current labels from revision A to revision B, by class (in DuckDB)."""
+    """What changed in the current labels from revision A to revision B, by class (in DuckDB).
+
+    ``diff B A`` is the mirror of ``diff A B`` by construction: each pair of revisions is
+    compared in one direction (along history, older to newer; across branches, by commit id)
+    and the other direction reverses that answer."""
 
     git = ws.git
     snap_a, snap_b = snapshot_at(ws, dataset, a, git), snapshot_at(ws, dataset, b, git)
+    return _diff_result(dataset, snap_a, snap_b, _diff_rows(ws, snap_a, snap_b))
+
+
+def _diff_rows(ws: Repo, snap_a, snap_b) -> list[tuple]:
     ids_a, ids_b = {x.id for x in snap_a.batches}, {x.id for x in snap_b.batches}
-    # Read only what can differ: along one line of history the batches in between, plus the
-    # older side's rows only where those batches supersede them.
-    forward = ids_a <= ids_b
-    older, newer = (snap_a, snap_b) if forward or not ids_b <= ids_a else (snap_b, snap_a)
-    linear = {x.id for x in older.batches} <= {x.id for x in newer.batches}
+    if ids_a == ids_b:
+        return []
+    if ids_a <= ids_b:
+        return _along(ws, snap_a, snap_b)
+    if ids_b <= ids_a:  # asked backwards (or past a revert): what was added is what goes away
+        return _reverse(_along(ws, snap_b, snap_a))
+    if (snap_b.commit or "") < (snap_a.commit or ""):
+        return _reverse(_across(ws, snap_b, snap_a))
+    return _across(ws, snap_a, snap_b)
+
+
+def _along(ws: Repo, older, newer) -> list[tuple]:
+    """One line of history (``older``'s batches are some of ``newer``'s): read the batches in
+    between, and the older rows only where those batches supersede them."""
     con = database()
-    rows = []
-    if linear:
-        between = [x for x in newer.batches if x.id not in {y.id for y in older.batches}]
-        if between:
-            new_paths = batch_paths(ws, newer, between)
-            if not any(x.supersedes for x in between):  # plain imports: all of it is added
-                sql = (
-                    f"select 'added', coalesce(\"class\", '{NO_OBJECTS}'), count(*) "
-                    f"from read_parquet({_sql_list(new_paths)}, union_by_name = true) group by all"
-                )
-                rows = con.execute(sql).fetchall()
-            else:
-                old_paths = batch_paths(ws, older)
-                # Only the older rows the new batches supersede can go away (if they were
-                # current: not superseded by the older side itself).
-                con.execute(
-                    f"""
-                    create view fresh as select {_COLUMNS} from read_parquet({_sql_list(new_paths)}, union_by_name = true);
-                    create view prior as select {_COLUMNS} from read_parquet({_sql_list(old_paths)}, union_by_name = true);
-                    create temp table touched as select distinct unnest(supersedes) as annotation_id
-                      from fresh where supersedes is not null;
-                    create temp table sup_prior as select distinct unnest(supersedes) as annotation_id
-                      from prior where supersedes is not null;
-                    create view old as select * from (select * from prior semi join touched using (annotation_id))
-                      anti join sup_prior using (annotation_id);
-                    create view new as select * from fresh;
-                    """
-                )
-                con.execute(_DIFF_SQL.format(edge_rows="select * from fresh"))
-                rows = con.execute(_DIFF_COUNTS).fetchall()
-        if older is not snap_a:  # asked backwards: what was added is what goes away
-            rows = _reverse(rows)
-    else:  # two lines of history: compare the whole current sets
-        paths_a, paths_b = batch_paths(ws, snap_a), batch_paths(ws, snap_b)
+    old_ids = {y.id for y in older.batches}
+    between = [x for x in newer.batches if x.id not in old_ids]
+    # after a revert the "older" side can be the later commit: a batch of it may supersede
+    # rows of the batches in between, which then are current on neither side
+    superseding = [x for x in newer.batches if x.supersedes]
+    new_paths = batch_paths(ws, newer, between)
+    _rows_view(con, "fresh", new_paths)
+    if superseding:
+        sup_paths = batch_paths(ws, newer, superseding)
         con.execute(
-            f"create view old as select {_COLUMNS} from read_parquet({_sql_list(paths_a)}, union_by_name = true)"
+            f"""create temp table sup_all as select distinct unnest(supersedes) as annotation_id
+            from read_parquet({_sql_list(sup_paths)}, union_by_name = true) where supersedes is not null"""
         )
+    else:
+        con.execute("create temp table sup_all (annotation_id VARCHAR)")
+    if not any(x.supersedes for x in between):  # plain imports: what is current of them is added
+        sql = (
+            f"select 'added', coalesce(\"class\", '{NO_OBJECTS}'), count(*) "
+            "from fresh anti join sup_all using (annotation_id) group by all"
+        )
+        return con.execute(sql).fetchall()
+    _rows_view(con, "prior", batch_paths(ws, older))
+    con.execute(
+        """
+        create temp table touched as select distinct unnest(supersedes) as annotation_id
+          from fresh where supersedes is not null;
+        create temp table sup_prior as select distinct unnest(supersedes) as annotation_id
+          from prior where supersedes is not null;
+        create view old as select * from (select * from prior semi join touched using (annotation_id))
+          anti join sup_prior using (annotation_id);
+        create view new as select * from fresh anti join sup_all using (annotation_id);
+        """
+    )
+    con.execute(_DIFF_SQL.format(edge_rows="select * from fresh"))
+    return _counts(con)
+
+
+def _across(ws: Repo, snap_a, snap_b) -> list[tuple]:
+    """Two lines of history: compare the whole current sets."""
+    con = database()
+    _rows_view(con, "old", batch_paths(ws, snap_a))
+    _rows_view(con, "new", batch_paths(ws, snap_b))
+    con.execute(_DIFF_SQL.format(edge_rows="select * from old union all select * from new"))
+    return _counts(con)
+
+
+def _rows_view(con, name: str, paths: list[str]) -> None:
+    """View ``name``: the diff's columns of the batch files ``paths`` (none: a revision without
+    batches, read as no rows)."""
+    if paths:
+        source = f"read_parquet({_sql_list(paths)}, union_by_name = true)"
+    else:
+        con.register(f"{name}_none", LABEL_SCHEMA.empty_table())
+        source = f"{name}_none"
+    con.execute(f"create view {name} as select {_COLUMNS} from {source}")
+
+
+def _counts(con) -> list[tuple]:
+    con.execute(_DIFF_CHOICE)
+    con.execute(
+        "create temp table matched as select * exclude (n_old, n_new) from pairs_ranked "
+        "where n_old = 1 and n_new = 1"
+    )
+    choices = con.execute(
+        "select old_id, new_id from pairs_ranked where n_old > 1 or n_new > 1 "
+        "order by same_class desc, dist, old_id, new_id"
+    ).fetchall()
+    if choices:
+        chosen = maximum_pairs(choices)
+        con.execute("create temp table chosen (old_id VARCHAR, new_id VARCHAR)")
+        con.executemany("insert into chosen values (?, ?)", chosen)
         con.execute(
-            f"create view new as select {_COLUMNS} from read_parquet({_sql_list(paths_b)}, union_by_name = true)"
+            "insert into matched select p.* exclude (n_old, n_new) from pairs_ranked p "
+            "semi join chosen c on c.old_id = p.old_id and c.new_id = p.new_id"
         )
-        con.execute(_DIFF_SQL.format(edge_rows="select * from old union all select * from new"))
-        rows = con.execute(_DIFF_COUNTS).fetchall()
-    return _diff_result(dataset, snap_a, snap_b, rows)
+    return con.execute(_DIFF_COUNTS).fetchall()
+
+
+def maximum_pairs(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A maximum matching of the bipartite graph ``edges`` (old, new), listed best first: the
+    greedy matching in that order, then every augmenting path (Kuhn's algorithm) so no pair is
+    lost where a disjoint pairing exists (a greedy choice alone can take 1 of 2 possible)."""
+    choices: dict[str, list[str]] = {}
+    to_new: dict[str, str] = {}
+    to_old: dict[str, str] = {}
+    for old, new in edges:
+        choices.setdefault(old, []).append(new)
+        if old not in to_new and new not in to_old:
+            to_new[old], to_old[new] = new, old
+    for start in choices:
+        if start in to_new:
+            continue
+        came_from: dict[str, str] = {}  # new -> the old it was reached from
+        queue, free = [start], None
+        while queue and free is None:
+            old = queue.pop(0)
+            for new in choices[old]:
+                if new in came_from:
+                    continue
+                came_from[new] = old
+                if new not in to_old:
+                    free = new
+                    break
+                queue.append(to_old[new])
+        while free is not None:  # flip the path back to ``start``
+            old = came_from[free]
+            previous = to_new.get(old)
+            to_new[old], to_old[free] = free, old
+            free = None if old == start else previous
+    return sorted(to_new.items())
 
 
 def _reverse(rows: list[tuple]) -> list[tuple]:

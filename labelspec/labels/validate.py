@@ -22,7 +22,7 @@ from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import TOOL_FIELDS, Staged
 from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
-from labelspec.labelers.coverage import Coverage
+from labelspec.labelers.coverage import cover_table
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import training_records
 from labelspec.labels.checks import found_by
@@ -265,41 +265,6 @@ def _adoption_table(ws: Repo, request: ImportRequest) -> pa.Table:
         {"labeler_id": list(first), "first_date": list(first.values())},
         schema=pa.schema([("labeler_id", pa.string()), ("first_date", pa.date32())]),
     )
-
-
-def _coverage_table(ws: Repo, con, guideline: str) -> pa.Table:
-    """Every (labeler, version, covering record, its date, preference rank): rows then pick the
-    best record dated on or before the label, in SQL."""
-    pairs = con.execute(
-        "select distinct labeler_id, version from r where labeler_id is not null"
-    ).fetchall()
-    coverage = Coverage(ws, guideline)
-    out: dict[str, list] = {
-        "labeler_id": [],
-        "version": [],
-        "training_id": [],
-        "date": [],
-        "rank": [],
-    }
-    for labeler_id, version in pairs:
-        if version not in coverage.versions:
-            continue  # not a release (or not a version at all): reported on its own
-        found = coverage.candidates(labeler_id, version)
-        for rank, record in enumerate(found):
-            for key, value in zip(
-                out, (labeler_id, version, record.id, record.date, rank), strict=True
-            ):
-                out[key].append(value)
-    schema = pa.schema(
-        [
-            ("labeler_id", pa.string()),
-            ("version", pa.string()),
-            ("training_id", pa.string()),
-            ("date", pa.date32()),
-            ("rank", pa.int64()),
-        ]
-    )
-    return pa.table(out, schema=schema)
 
 
 # A record covers the labels made on or after its date (a label without a time: the import day).
@@ -579,7 +544,11 @@ def validate(
         ),
     )
     con.register("attrs", _attributes_table(con, specs, request.attribute_map or {}))
-    con.register("cover_all", _coverage_table(ws, con, request.guideline))
+    pairs = con.execute(
+        "select distinct $g, labeler_id, version from r where labeler_id is not null",
+        {"g": request.guideline},
+    ).fetchall()
+    con.register("cover_all", cover_table(ws, pairs))
     con.execute(_COVERAGE_BY_ROW)
     con.register(
         "plan_items",

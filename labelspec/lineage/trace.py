@@ -15,12 +15,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
-from labelspec.labelers.training import training_records
-from labelspec.lineage import suspicion
+from labelspec.labelers.training import TrainingRecord, training_records, training_records_at
+from labelspec.lineage import coverage, suspicion
 from labelspec.repo import Repo
 from labelspec.semver import Version
 from labelspec.store.item_index import batches_of_item
@@ -31,11 +29,6 @@ from labelspec.store.snapshots import snapshot as snapshot_at
 from labelspec.store.trainsets import trainsets_of_item
 
 SEGMENT_BASE = ("guideline_version", "class", "source")
-# A label is covered by training when its record exists and is dated on or before the label.
-COVERED = (
-    "(l.training_id is not null and t.id is not null "
-    "and t.date::DATE <= coalesce(l.created_at::DATE, t.date::DATE))"
-)
 
 
 def site_page(guideline: str, version: str, class_id: str) -> str:
@@ -56,34 +49,6 @@ def register_training(con, ws: Repo) -> None:
     ]
     if rows:
         con.executemany("insert into training values (?, ?, ?, ?, ?, ?)", rows)
-
-
-def training_table(ws: Repo) -> pa.Table:
-
-    records = training_records(ws)
-    return pa.Table.from_pylist(
-        [
-            {
-                "id": r.id,
-                "date": str(r.date),
-                "method": r.method,
-                "score": r.score,
-                "passed": r.passed,
-                "version": r.version,
-            }
-            for r in records
-        ],
-        schema=pa.schema(
-            [
-                ("id", pa.string()),
-                ("date", pa.string()),
-                ("method", pa.string()),
-                ("score", pa.float64()),
-                ("passed", pa.bool_()),
-                ("version", pa.string()),
-            ]
-        ),
-    )
 
 
 # -- trace item ---------------------------------------------------------------------------------------
@@ -107,18 +72,24 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
     if not item:
         raise NotFoundError(f"no item {item_id!r} in dataset {dataset!r}")
     register_training(con, ws)
+    # the record stored at import, and the one covering the label at the revision read
+    guidelines = con.execute(
+        "select distinct guideline from labels_all where item_id = ?", [item_id]
+    ).fetchall()
+    records = training_records_at(ws, snapshot and snap.commit)
+    coverage.register(con, ws, [g for (g,) in guidelines], records)
     rows = _dicts(
         con.sql(
-            """
+            f"""
         with mine as materialized (select * from labels_all where item_id = $id),
         replaced as (select annotation_id, min(by_annotation) as by_annotation from (
                        select m.annotation_id as by_annotation, unnest(m.supersedes) as annotation_id
                        from mine m where m.supersedes is not null) group by 1)
-        select m.*, t.date as training_date, t.method as training_method, t.score as training_score,
-               r.by_annotation as superseded_by
-        from mine m left join training t on t.id = m.training_id
-        left join replaced r on r.annotation_id = m.annotation_id
-        order by m.batch_id, m.annotation_id, m.label_id
+        select l.*, t.date as training_date, t.method as training_method, t.score as training_score,
+               r.by_annotation as superseded_by, {coverage.covering_id_sql()} as covered_by
+        from mine l left join training t on t.id = l.training_id
+        left join replaced r on r.annotation_id = l.annotation_id
+        order by l.batch_id, l.annotation_id, l.label_id
         """,
             params={"id": item_id},
         )
@@ -147,6 +118,8 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
                 }
                 if row["training_id"]
                 else None,
+                # the best record covering it now (lineage rule 4): a later-recorded pass counts
+                "covered_by": row["covered_by"],
                 # imported with --history before the labeler's first training: said, not hidden
                 **(
                     {"before_adoption": True}
@@ -268,7 +241,10 @@ def find_suspects(
     by: list[str] | None = None,
     preview: bool = False,
     snapshot: str | None = None,
+    records: list[TrainingRecord] | None = None,
 ) -> Suspects:
+    """The suspect current labels; training coverage judged from ``records`` (default: every
+    training record present at the revision read)."""
 
     released = releases(ws, guideline)
     if not released:
@@ -277,7 +253,8 @@ def find_suspects(
     if preview and to:
         raise InputError("--preview compares against the working tree; leave out --to")
     target = None if preview else (to or released[-1].version)
-    con = connect(ws, dataset, snapshot)
+    snap = snapshot_at(ws, dataset, snapshot, ws.git)
+    con = connect(ws, dataset, snap)
     by = list(by or [])
     item_columns = set(con.sql("select * from items limit 0").columns)
     unknown = [c for c in by if c not in item_columns | set(SEGMENT_BASE) | {"labeler_id"}]
@@ -299,7 +276,10 @@ def find_suspects(
     since = versions_between(ws, guideline, present, from_, None)  # --from bounds every reason
     found = suspicion.suspicions(ws, guideline, versions, target)
     rules = suspicion.register(con, found, item_columns)
-    con.register("training", training_table(ws))
+    # coverage from the training records of the revision read, not the ids stored at import
+    if records is None:
+        records = training_records_at(ws, snapshot and snap.commit)
+    coverage.register(con, ws, [guideline], records)
     keys = [*SEGMENT_BASE, *[c for c in by if c not in SEGMENT_BASE]]
     item_keys = [c for c in keys if c in item_columns and c not in (*SEGMENT_BASE, "labeler_id")]
     select_keys = ", ".join(f'i."{c}"' if c in item_keys else f'l."{c}"' for c in keys)
@@ -311,11 +291,9 @@ def find_suspects(
         select * from (
           select {select_keys}, {extra}, l.item_id, l.label_id, l.created_at,
                  {rules.kind} as kind, {rules.scope} as scope,
-                 (l.training_id is null or t.id is null
-                  or t.date::DATE > coalesce(l.created_at::DATE, t.date::DATE)) as untrained
+                 not {coverage.covered_sql()} as untrained
           from labels l
           {rules.joins}
-          left join training t on t.id = l.training_id
           {join_items}
           where l.guideline = $g and l.guideline_version in (select unnest($since::VARCHAR[]))
         ) where kind is not null or untrained
@@ -344,9 +322,10 @@ def impact(
     by: list[str] | None = None,
     preview: bool = False,
     snapshot: str | None = None,
+    records: list[TrainingRecord] | None = None,
 ) -> Impact:
     """The current labels a guideline change makes suspect, grouped into segments."""
-    found = find_suspects(ws, dataset, guideline, from_, to, by, preview, snapshot)
+    found = find_suspects(ws, dataset, guideline, from_, to, by, preview, snapshot, records)
     con, keys = found.con, found.keys
     affected_labels, affected_items = con.execute(
         "select count(*), count(distinct item_id) from suspect"
@@ -397,18 +376,34 @@ def trace_labeler(
     ws: Repo, dataset: str, labeler: str, snapshot: str | None = None
 ) -> dict[str, Any]:
 
-    con = connect(ws, dataset, snapshot)
-    con.register("training", training_table(ws))
-    rows = con.execute(
+    snap = snapshot_at(ws, dataset, snapshot, ws.git)
+    con = connect(ws, dataset, snap)
+    guidelines = [
+        r[0]
+        for r in con.execute(
+            "select distinct guideline from labels where labeler_id = ?", [labeler]
+        ).fetchall()
+    ]
+    # coverage from the training records of the revision read, not the ids stored at import
+    records = training_records_at(ws, snapshot and snap.commit)
+    coverage.register(con, ws, guidelines, [r for r in records if r.labeler == labeler])
+    con.execute(
         f"""
-        select l.guideline, l.guideline_version, {COVERED} as covered,
-               l.training_id, coalesce(l."class", $empty) as "class", count(*) as labels,
+        create temp table mine as
+        select l.*, {coverage.covering_id_sql()} as covering_id
+        from labels l where l.labeler_id = $labeler
+        """,
+        {"labeler": labeler},
+    )
+    rows = con.execute(
+        """
+        select l.guideline, l.guideline_version, l.covering_id is not null as covered,
+               l.covering_id, coalesce(l."class", $empty) as "class", count(*) as labels,
                count(distinct l.item_id) as items
-        from labels l left join training t on t.id = l.training_id
-        where l.labeler_id = $labeler
+        from mine l
         group by all order by 1, 2, 3 desc, 5
         """,
-        {"labeler": labeler, "empty": NO_OBJECTS},
+        {"empty": NO_OBJECTS},
     ).fetchall()
     if not rows:
         raise NotFoundError(f"labeler {labeler!r} has no current labels in dataset {dataset!r}")
@@ -440,9 +435,8 @@ def trace_labeler(
         entry["by_class"][cls] = entry["by_class"].get(cls, 0) + labels
     for covered in (True, False):
         out["covered" if covered else "uncovered"]["items"] = con.execute(
-            f"""select count(distinct l.item_id) from labels l left join training t on t.id = l.training_id
-               where l.labeler_id = ? and {COVERED} = ?""",
-            [labeler, covered],
+            "select count(distinct item_id) from mine where (covering_id is not null) = ?",
+            [covered],
         ).fetchall()[0][0]
     out["by_version"] = [{**e, "training_ids": sorted(e["training_ids"])} for e in grouped.values()]
     return out

@@ -50,7 +50,7 @@ def resolve(
     if current.task == "detection":
         parameters["iou"] = iou
     present = sorted({v for batch in snap.batches for v in batch.versions})
-    flags = suspects.register(current.con, ws, current.guideline, present)
+    flags = suspects.register(current.con, ws, current.guideline, present, snapshot and snap.commit)
     batch_ids = [b.id for b in snap.batches]
     superseding = any(b.supersedes for b in snap.batches)
     if current.task == "classification":

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from labelspec.guideline.releases import releases
-from labelspec.lineage import suspicion
-from labelspec.lineage.trace import training_table, versions_between
+from labelspec.labelers.training import training_records_at
+from labelspec.lineage import coverage, suspicion
+from labelspec.lineage.trace import versions_between
 from labelspec.repo import Repo
 
 
@@ -31,8 +32,9 @@ class Rule:
 NONE = Rule("", "false")
 
 
-def register(con, ws: Repo, guideline: str, present: list[str]) -> Rule:
-    """Register the rules for labels of ``guideline`` made under the versions ``present``."""
+def register(con, ws: Repo, guideline: str, present: list[str], commit: str | None = None) -> Rule:
+    """Register the rules for labels of ``guideline`` made under the versions ``present``, with
+    the training records of revision ``commit`` (the working tree's when None)."""
 
     released = releases(ws, guideline)
     if not released:
@@ -45,18 +47,16 @@ def register(con, ws: Repo, guideline: str, present: list[str]) -> Rule:
     # tables of a few rows only: cheaper joins in a 10M-row scan than IN (subquery); a rule's
     # `where` is a predicate the scan evaluates only on labels of the classes it concerns
     sql = suspicion.register(con, found, item_columns, prefix="r")
-    con.register("r_training", training_table(ws).select(["id", "date"]))
+    coverage.register(con, ws, [guideline], training_records_at(ws, commit), name="r_cover")
     con.register("r_since", pa.table({"guideline": [guideline] * len(since), "version": since}))
     return Rule(
         joins=(
             f"{sql.joins} "
-            "left join r_training rt on rt.id = l.training_id "
             "left join r_since rs on rs.guideline = l.guideline and rs.version = l.guideline_version"
         ),
-        # untrained: no covering record, or one dated after the label (trace's COVERED)
+        # untrained: no covering record dated on or before the label (as trace impact)
         flag=(
             f"(rs.version is not null and (({sql.kind}) is not null "
-            "or rt.id is null "
-            "or rt.date::DATE > coalesce(l.created_at::DATE, rt.date::DATE)))"
+            f"or not {coverage.covered_sql('r_cover')}))"
         ),
     )

@@ -95,6 +95,23 @@ def test_trace_impact_counts(read, spark):
     )  # vB-02's current labels: d00, d03..d06, d08, d09
 
 
+def test_trace_impact_counts_a_late_recorded_training_by_its_date(history, spark):
+    import datetime as dt
+
+    from labelspec.labelers.training import record_training
+    from labelspec.lineage.trace import impact
+
+    ws = Workspace(history)
+    # recorded after the imports, dated before vB-02's labels (2026-01-25): they are covered
+    record_training(ws, "vB-02", "digits", "1.0.0", "session", 0.9, True, dt.date(2026, 1, 20))
+    found = manifest(ws, "digits")
+    expected = impact(ws, "digits", "digits").to_json()
+    ours = queries.impact(spark, ws, engine.current(found, spark, None), "digits")
+
+    assert ours == {key: expected[key] for key in ours}
+    assert expected["by_reason"]["untrained"] == 0  # was 7 (see test_trace_impact_counts)
+
+
 def test_majority_resolution(read, spark):
     from labelspec.resolve.resolution import resolve
 

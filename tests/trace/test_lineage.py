@@ -41,6 +41,7 @@ def test_trace_item_lists_every_annotation_across_snapshots_with_its_lineage(his
             "method": "session",
             "score": 0.9,
         },
+        "covered_by": trained["id"],
         "guideline": "digits",
         "guideline_version": "1.0.0",
         "guideline_digest": get_release(ws, "digits", "1.0.0").digest,
@@ -65,7 +66,7 @@ def test_trace_item_lists_every_annotation_across_snapshots_with_its_lineage(his
         "vendor-c",
         "vC-01",
     )
-    assert second["training"] is None
+    assert second["training"] is None and second["covered_by"] is None
     assert second["guideline_version"] == "1.1.0"
     assert second["guideline_digest"] == get_release(ws, "digits", "1.1.0").digest
     assert second["guideline_digest"] != first["guideline_digest"]
