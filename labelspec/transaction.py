@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import json
 import os
 import shutil
@@ -300,6 +301,7 @@ def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
             f"completed the interrupted write {journal.message!r} (branch {journal.branch[0]} moved)"
         )
     elif journal is not None:
+        done += _remove_temporaries(ws, journal)
         if _landed(git, journal):
             journal.commit = git.head()
             for name, message in journal.tags:
@@ -380,11 +382,24 @@ def _undo(ws: Repo, git, journal: Journal) -> list[str]:
         else:
             continue
         done.append(f"removed {rel}")
-    for entry in journal.paths:
-        target = ws.root / entry["path"]
-        target.with_name(f".{target.name}.labelspec-tmp").unlink(missing_ok=True)
     for rel in reversed(journal.folders):
         folder = ws.root / rel
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty: a folder the user filled meanwhile stays
+    return done
+
+
+def _remove_temporaries(ws: Repo, journal: Journal) -> list[str]:
+    """Delete the temporary files a killed writer left beside its journaled paths: a batch
+    written to ``.<name>.<random>.tmp`` (``store.batches``, ``yamlio``) or
+    ``.<name>.labelspec-tmp`` (``write_bytes``), killed before its ``os.replace``. Nothing else
+    writes those names, so they are the dead writer's own."""
+    done = []
+    for entry in journal.paths:
+        target = ws.root / entry["path"]
+        pattern = f".{glob.escape(target.name)}.*tmp"
+        for leftover in sorted(target.parent.glob(pattern)) if target.parent.is_dir() else []:
+            if leftover.name.endswith((".tmp", ".labelspec-tmp")) and leftover.is_file():
+                leftover.unlink()
+                done.append(f"removed {ws.relpath(leftover)}")
     return done
