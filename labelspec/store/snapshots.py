@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import NotFoundError, VcsError
 from labelspec.repo import Repo
 from labelspec.store.datasets import dataset_guideline
@@ -165,7 +166,7 @@ def _legacy_batches(ws: Repo, git, dataset: str, commit: str) -> list[Batch] | N
         return None
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     try:
-        data = json.loads(body) if body.strip() else {}
+        data = nesting.loads(body, str(manifest)) if body.strip() else {}
     except json.JSONDecodeError:
         data = fast_load(text, str(manifest)) or {}
     listing = _legacy_listing(ws, git, dataset, commit)
