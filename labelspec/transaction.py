@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import ConflictError, WorkspaceError
+from labelspec.names import commit_message
 from labelspec.repo import LAYOUT, Repo
 from labelspec.vcs import DvcCache, dvc_file_text, hash_file
 from labelspec.yamlio import default_mode
@@ -199,6 +200,7 @@ class Transaction:
 
     # -- landing ------------------------------------------------------------------------------------
     def _commit(self) -> None:
+        commit_message(self.journal.message)  # a writer may have reworded it since the start
         paths = [self.ws.root / p["path"] for p in self.journal.paths if p["commit"]]
         changed = [p for p in paths if p.exists() or self.git.is_tracked(p)]
         if not changed or not self.git.has_changes(changed):
@@ -236,6 +238,7 @@ def transaction(ws: Repo, message: str, upgrading: bool = False) -> Iterator[Tra
             f"{ws.root} uses store layout {ws.config.workspace}, which cannot merge across clones; "
             "run `labelspec upgrade` (one commit) before writing"
         )
+    commit_message(message)
     with ws.lock():
         git = ws.git
         recover(ws, git)

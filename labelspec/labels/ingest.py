@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec import names
 from labelspec.errors import InputError, NotFoundError, Problem
 from labelspec.formats import read
 from labelspec.guideline.releases import parse_ref, resolve_ref, spec_at
@@ -241,6 +242,8 @@ def import_labels(
     name, version = resolve_ref(ws, guideline)
     if not source.strip():
         raise InputError("--source (the vendor or tool the labels came from) must not be empty")
+    names.one_line(source, "--source")
+    names.one_line(path.name, "the delivery's file name")
     items = read_items(ws, dataset)
     if items.num_rows == 0:
         raise InputError(

@@ -123,7 +123,7 @@ def tag_name(name: str) -> str:
 
 
 def check_name(name: str) -> None:
-    if not NAME.match(name) or ".." in name or name.endswith((".", ".lock")):
+    if not NAME.fullmatch(name) or ".." in name or name.endswith((".", ".lock")):
         raise InputError(
             f"training set name {name!r}: use lower-case letters, digits, '.', '-' and '_' "
             "(up to 64, starting with a letter or digit), e.g. digits-2026-12"
