@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import glob
 import json
 import os
 import shutil
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,13 +396,29 @@ def _remove_temporaries(ws: Repo, journal: Journal) -> list[str]:
     """Delete the temporary files a killed writer left beside its journaled paths: a batch
     written to ``.<name>.<random>.tmp`` (``store.batches``, ``yamlio``) or
     ``.<name>.labelspec-tmp`` (``write_bytes``), killed before its ``os.replace``. Nothing else
-    writes those names, so they are the dead writer's own."""
-    done = []
+    writes those names, so they are the dead writer's own. Each folder is listed once."""
+    by_folder: dict[Path, set[str]] = defaultdict(set)
     for entry in journal.paths:
         target = ws.root / entry["path"]
-        pattern = f".{glob.escape(target.name)}.*tmp"
-        for leftover in sorted(target.parent.glob(pattern)) if target.parent.is_dir() else []:
-            if leftover.name.endswith((".tmp", ".labelspec-tmp")) and leftover.is_file():
+        by_folder[target.parent].add(target.name)
+    done = []
+    for folder, names in sorted(by_folder.items()):
+        if not folder.is_dir():
+            continue
+        for leftover in sorted(folder.iterdir()):
+            if _temporary_of(leftover.name) in names and leftover.is_file():
                 leftover.unlink()
                 done.append(f"removed {ws.relpath(leftover)}")
     return done
+
+
+def _temporary_of(name: str) -> str | None:
+    """The file a temporary file ``name`` was to become: ``.b-1.parquet.k3j9.tmp`` ->
+    ``b-1.parquet``; None for any other name."""
+    if not name.startswith("."):
+        return None
+    if name.endswith(".labelspec-tmp"):
+        return name[1 : -len(".labelspec-tmp")]
+    if name.endswith(".tmp"):
+        return name[1 : -len(".tmp")].rpartition(".")[0] or None
+    return None

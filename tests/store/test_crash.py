@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from labelspec.transaction import _temporary_of
 from tests.helpers import edit, git, head, state
 from tests.store.conftest import digit_rows, write_jsonl
 from tests.store.legacy import to_layout_1
@@ -311,6 +312,21 @@ def test_the_next_write_removes_the_temporary_batch_of_a_killed_import(labeled_w
     assert git(labeled_ws, "status", "--porcelain") == ""
     assert list((labeled_ws / "datasets/digits/labels").glob(".*tmp")) == []
     assert len(list((labeled_ws / "datasets/digits/labels").glob("*.parquet"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "becomes"),
+    [
+        (".b-20260201T100000Z-0a1b2c3d.parquet.k3j9_x.tmp", "b-20260201T100000Z-0a1b2c3d.parquet"),
+        (".spec.yaml.labelspec-tmp", "spec.yaml"),
+        ("..gitignore.ab12.tmp", ".gitignore"),
+        (".x.tmp", None),  # no random part: not a temporary file labelspec writes
+        ("b.parquet.tmp", None),
+        ("roster.jsonl", None),
+    ],
+)
+def test_a_temporary_file_is_known_by_the_file_it_was_to_become(name, becomes):
+    assert _temporary_of(name) == becomes
 
 
 def test_an_error_after_the_commit_takes_the_commit_back(labeled_ws, run):
