@@ -482,7 +482,11 @@ def _load_answers(path: Path) -> tuple[str | None, str | None, dict[str, str]]:
         return (
             None,
             None,
-            {r["question"].strip(): r["answer"].strip() for r in rows if r["answer"].strip()},
+            {
+                (r["question"] or "").strip(): (r["answer"] or "").strip()
+                for r in rows
+                if (r["answer"] or "").strip()  # None: a row shorter than the header
+            },
         )
     try:
         data = nesting.loads(text, str(path))
