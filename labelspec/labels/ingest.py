@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec import names
+from labelspec import names, nesting
 from labelspec.errors import InputError, NotFoundError, Problem
 from labelspec.formats import read
 from labelspec.guideline.releases import parse_ref, resolve_ref, spec_at
@@ -97,7 +97,7 @@ def load_labeler_map(
         raise NotFoundError(f"{path}: {what} not found") from exc
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = nesting.loads(text, str(path))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
         if not isinstance(data, dict):
