@@ -204,7 +204,7 @@ def _legacy_listing(ws: Repo, git, dataset: str, commit: str) -> dict[str, str]:
     listing = DvcCache(ws.root).object_path(dir_md5)
     if not listing.is_file():
         return {}
-    return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
+    return {e["relpath"]: e["md5"] for e in nesting.loads(listing.read_text(), str(listing))}
 
 
 def _legacy_paths(ws: Repo, snap: Snapshot, batches: list[Batch]) -> list[Path]:

@@ -247,7 +247,9 @@ def _cached_bytes(cache: DvcCache, md5: str, owner: Path, path: Path, rev: str) 
                 f"{owner.name} at {rev[:10]} is not in the DVC cache; run `labelspec pull`"
             )
         rel = path.relative_to(owner).as_posix()
-        entry = next((e for e in json.loads(target.read_text()) if e["relpath"] == rel), None)
+        entry = next(
+            (e for e in nesting.loads(target.read_text(), str(target)) if e["relpath"] == rel), None
+        )
         if entry is None:
             raise DataMissingError(f"{path.name} is not in {owner.name} at {rev[:10]}")
         target = cache.object_path(entry["md5"])
