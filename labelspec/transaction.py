@@ -23,12 +23,14 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labelspec.errors import ConflictError, WorkspaceError
+from labelspec.names import commit_message
 from labelspec.repo import LAYOUT, Repo
 from labelspec.vcs import DvcCache, dvc_file_text, hash_file
 from labelspec.yamlio import default_mode
@@ -198,6 +200,7 @@ class Transaction:
 
     # -- landing ------------------------------------------------------------------------------------
     def _commit(self) -> None:
+        commit_message(self.journal.message)  # a writer may have reworded it since the start
         paths = [self.ws.root / p["path"] for p in self.journal.paths if p["commit"]]
         changed = [p for p in paths if p.exists() or self.git.is_tracked(p)]
         if not changed or not self.git.has_changes(changed):
@@ -235,6 +238,7 @@ def transaction(ws: Repo, message: str, upgrading: bool = False) -> Iterator[Tra
             f"{ws.root} uses store layout {ws.config.workspace}, which cannot merge across clones; "
             "run `labelspec upgrade` (one commit) before writing"
         )
+    commit_message(message)
     with ws.lock():
         git = ws.git
         recover(ws, git)
@@ -300,6 +304,7 @@ def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
             f"completed the interrupted write {journal.message!r} (branch {journal.branch[0]} moved)"
         )
     elif journal is not None:
+        done += _remove_temporaries(ws, journal)
         if _landed(git, journal):
             journal.commit = git.head()
             for name, message in journal.tags:
@@ -380,11 +385,40 @@ def _undo(ws: Repo, git, journal: Journal) -> list[str]:
         else:
             continue
         done.append(f"removed {rel}")
-    for entry in journal.paths:
-        target = ws.root / entry["path"]
-        target.with_name(f".{target.name}.labelspec-tmp").unlink(missing_ok=True)
     for rel in reversed(journal.folders):
         folder = ws.root / rel
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty: a folder the user filled meanwhile stays
     return done
+
+
+def _remove_temporaries(ws: Repo, journal: Journal) -> list[str]:
+    """Delete the temporary files a killed writer left beside its journaled paths: a batch
+    written to ``.<name>.<random>.tmp`` (``store.batches``, ``yamlio``) or
+    ``.<name>.labelspec-tmp`` (``write_bytes``), killed before its ``os.replace``. Nothing else
+    writes those names, so they are the dead writer's own. Each folder is listed once."""
+    by_folder: dict[Path, set[str]] = defaultdict(set)
+    for entry in journal.paths:
+        target = ws.root / entry["path"]
+        by_folder[target.parent].add(target.name)
+    done = []
+    for folder, names in sorted(by_folder.items()):
+        if not folder.is_dir():
+            continue
+        for leftover in sorted(folder.iterdir()):
+            if _temporary_of(leftover.name) in names and leftover.is_file():
+                leftover.unlink()
+                done.append(f"removed {ws.relpath(leftover)}")
+    return done
+
+
+def _temporary_of(name: str) -> str | None:
+    """The file a temporary file ``name`` was to become: ``.b-1.parquet.k3j9.tmp`` ->
+    ``b-1.parquet``; None for any other name."""
+    if not name.startswith("."):
+        return None
+    if name.endswith(".labelspec-tmp"):
+        return name[1 : -len(".labelspec-tmp")]
+    if name.endswith(".tmp"):
+        return name[1 : -len(".tmp")].rpartition(".")[0] or None
+    return None

@@ -18,7 +18,6 @@ and sha256, with the copy's path (the items reader takes the newest path of the 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from labelspec import yamlio
+from labelspec import nesting, yamlio
 from labelspec.errors import InputError, NotFoundError, WorkspaceError
 from labelspec.labelers.events import dumps
 from labelspec.labelers.roster import ROSTER
@@ -214,7 +213,7 @@ def _legacy_files(ws: Repo, dataset: str) -> dict[str, str]:
         raise NotFoundError(
             f"{ws.relpath(record)}: its listing is not in the DVC cache; run `labelspec pull` first"
         )
-    return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
+    return {e["relpath"]: e["md5"] for e in nesting.loads(listing.read_text(), str(listing))}
 
 
 def _upgrade_dataset(ws: Repo, tx, dataset: str, upgraded: dict[str, list[Path]]) -> dict[str, int]:
@@ -225,7 +224,7 @@ def _upgrade_dataset(ws: Repo, tx, dataset: str, upgraded: dict[str, list[Path]]
     manifest = folder / "snapshots.yaml"
     if manifest.is_file():
         body = "\n".join(x for x in manifest.read_text().splitlines() if not x.startswith("#"))
-        data = json.loads(body) if body.strip() else {}
+        data = nesting.loads(body, str(manifest)) if body.strip() else {}
         files = _legacy_files(ws, dataset)
         current, message_of, superseded_of = 0, {}, {}
         for snap in data.get("snapshots") or []:
@@ -358,7 +357,7 @@ def _golden_listing(ws: Repo, folder: Path) -> dict[str, str]:
     dir_md5, _size, _meta = parse_dvc_file(record.read_text(), str(record))
     listing = DvcCache(ws.root).object_path(dir_md5)
     return (
-        {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
+        {e["relpath"]: e["md5"] for e in nesting.loads(listing.read_text(), str(listing))}
         if listing.is_file()
         else {}
     )

@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from labelspec.errors import SpecError
+from labelspec.nesting import too_deep_message, value_too_deep
 
 _KEY_LINE = re.compile(r"^( *)(?:- +)?[^\s#-][^:#]*:(?:\s|$)")
 _DASH_LINE = re.compile(r"^( *)- ")
@@ -77,9 +78,12 @@ def _yaml(indent: Indent) -> YAML:
 
 
 def parse(text: str, source: str = "<string>") -> Any:
-    """Parse YAML text into round-trip objects; errors become ``SpecError`` with file:line."""
+    """Parse YAML text into round-trip objects; errors become ``SpecError`` with file:line,
+    and so does a document nested deeper than ``nesting.MAX_DEPTH``."""
     try:
-        return _yaml(Indent()).load(text)
+        return _bounded(_yaml(Indent()).load(text), source)
+    except RecursionError:
+        raise SpecError(too_deep_message(source, "YAML")) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -208,9 +212,17 @@ def fast_load(text: str, source: str = "<string>") -> Any:
     if _FAST_LOADER is None:
         _FAST_LOADER = _fast_loader()
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)
+        return _bounded(yaml.load(text, Loader=_FAST_LOADER), source)
+    except RecursionError:
+        raise SpecError(too_deep_message(source, "YAML")) from None
     except yaml.YAMLError:
         return to_plain(parse(text, source))  # raises SpecError with the line
+
+
+def _bounded(data: Any, source: str) -> Any:
+    if value_too_deep(data):
+        raise SpecError(too_deep_message(source, "YAML"))
+    return data
 
 
 class Lines:

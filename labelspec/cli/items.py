@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo
+from labelspec.cli.options import BoundedInt, current_repo
 from labelspec.cli.output import json_option, table, write_json
 
 
@@ -92,7 +92,7 @@ def files_lines(files) -> list[str]:
 
 @items_group.command("list")
 @click.argument("dataset")
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=BoundedInt(0), default=20, show_default=True)
 @json_option
 def list_command(dataset, limit, as_json) -> None:
     """Show registered items.

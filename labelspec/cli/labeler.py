@@ -4,7 +4,14 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, snapshot_option, version_option
+from labelspec.cli.options import (
+    COUNT,
+    SEED,
+    FiniteFloat,
+    current_repo,
+    snapshot_option,
+    version_option,
+)
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.errors import InputError
 
@@ -102,7 +109,7 @@ def activate_command(labeler_id) -> None:
 @click.option("--guideline", required=True, help="Guideline name.")
 @version_option("--version", required=True, help="Released version the training covered.")
 @click.option("--method", type=click.Choice(["quiz", "session"]), required=True)
-@click.option("--score", type=float, required=True, help="Fraction correct, 0..1.")
+@click.option("--score", type=FiniteFloat(), required=True, help="Fraction correct, 0..1.")
 @click.option("--passed/--failed", default=None, help="The outcome.")
 @click.option(
     "--date",
@@ -149,9 +156,11 @@ def train_command(labeler_id, guideline, version, method, score, passed, date, a
     help="A retraining quiz: only questions on what changed since this release (each changed class "
     "asked, then the examples of changed rules and the changed examples).",
 )
-@click.option("--n", "count", type=int, default=20, show_default=True, help="Number of questions.")
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Random seed for the choice and order."
+    "--n", "count", type=COUNT, default=20, show_default=True, help="Number of questions."
+)
+@click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Random seed for the choice and order."
 )
 @click.option(
     "--out",

@@ -4,7 +4,14 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, image_options, images_were_option, snapshot_option
+from labelspec.cli.options import (
+    COST,
+    FRACTION,
+    current_repo,
+    image_options,
+    images_were_option,
+    snapshot_option,
+)
 from labelspec.cli.output import json_option, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.cli.resolve import resolve_command
@@ -44,7 +51,7 @@ def labels_group() -> None:
 )
 @click.option(
     "--cost-per-label",
-    type=float,
+    type=COST,
     help="Cost of each label the export gives none for (the vendor's rate).",
 )
 @click.option(
@@ -315,7 +322,7 @@ def diff_command(dataset, a, b, as_json) -> None:
 )
 @click.option(
     "--min-confidence",
-    type=click.FloatRange(0, 1),
+    type=FRACTION,
     default=0.0,
     help="With --resolve: leave out items below this confidence (or tied).",
 )

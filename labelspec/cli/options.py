@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import click
+
+from labelspec.errors import InputError
+from labelspec.labels.checks import MAX_COST
+
+MAX_COUNT = 1_000_000_000  # items, labels, questions: more is a typo, and overflows the engines
+MAX_SEED = 2**32 - 1
 
 snapshot_option = click.option(
     "--snapshot",
@@ -74,3 +82,56 @@ def image_options(command):
         metavar="TEMPLATE",
         help="Task image URL from the item: {path} (workspace path), {item_id}, {name}; e.g. https://files.example.com/{path}.",
     )(command)
+
+
+class _Bounded:
+    """A number option that is a real number within bounds, refused like the same field in a
+    file: bad input (exit 1) that names the option. Click's own ranges let NaN through (every
+    comparison with NaN is false) and report a usage error (exit 2)."""
+
+    hint = ""
+
+    def convert(self, value, param, ctx):
+        name = "/".join(param.opts) if param is not None else "value"
+        try:
+            number = self._number_class(value)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"{name} {value!r}: not {self.what}") from None
+        if isinstance(number, float) and not math.isfinite(number):
+            raise InputError(f"{name} {value}: not a finite number")
+        low, high = self.min, self.max
+        if low is not None and (number < low or (self.min_open and number == low)):
+            bound = f"above {low}" if self.min_open else f"at least {low}"
+            raise InputError(f"{name} must be {bound} (got {value})")
+        if high is not None and (number > high or (self.max_open and number == high)):
+            bound = f"below {high:,}" if self.max_open else f"at most {high:,}"
+            raise InputError(f"{name} must be {bound} (got {value}){self.hint}")
+        return number
+
+
+class FiniteFloat(_Bounded, click.FloatRange):
+    """A float within [low, high] (either bound optional, ``low_open`` excludes low)."""
+
+    what = "a number"
+
+    def __init__(self, low=None, high=None, low_open=False, high_open=False, hint=""):
+        super().__init__(low, high, min_open=low_open, max_open=high_open)
+        self.hint = hint
+
+
+class BoundedInt(_Bounded, click.IntRange):
+    """An integer within [low, high]."""
+
+    what = "an integer"
+
+    def __init__(self, low=0, high=MAX_COUNT):
+        super().__init__(low, high)
+
+
+COST = FiniteFloat(
+    0, MAX_COST, hint=f" (a price per label above {MAX_COST:,} is cents, or a total: give the rate)"
+)
+FRACTION = FiniteFloat(0, 1)
+IOU = FiniteFloat(0, 1, low_open=True)
+SEED = BoundedInt(0, MAX_SEED)
+COUNT = BoundedInt(1, MAX_COUNT)

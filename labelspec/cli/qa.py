@@ -4,7 +4,15 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, snapshot_option
+from labelspec.cli.options import (
+    COUNT,
+    FRACTION,
+    IOU,
+    SEED,
+    BoundedInt,
+    current_repo,
+    snapshot_option,
+)
 from labelspec.cli.output import json_option, note, table, write_json
 
 
@@ -69,7 +77,7 @@ def _about(result) -> str:
 )
 @click.option("--weights", help="Ranking weights, e.g. accuracy=0.6,cost=0.2,speed=0.2.")
 @click.option(
-    "--iou", type=float, default=0.5, show_default=True, help="IoU threshold for box matches."
+    "--iou", type=IOU, default=0.5, show_default=True, help="IoU threshold for box matches."
 )
 @click.option(
     "--labels",
@@ -81,7 +89,7 @@ def _about(result) -> str:
 )
 @click.option(
     "--boot",
-    type=click.IntRange(0, 100_000),
+    type=BoundedInt(0, 100_000),
     default=2000,
     show_default=True,
     help="Bootstrap resamples for the intervals (0: no intervals).",
@@ -304,12 +312,12 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
 )
 @click.option(
     "--min-score",
-    type=click.FloatRange(0, 1),
+    type=FRACTION,
     default=0.5,
     show_default=True,
     help="Detection: predicted boxes at least this confident can raise an issue.",
 )
-@click.option("--top", type=int, default=20, show_default=True)
+@click.option("--top", type=COUNT, default=20, show_default=True)
 @snapshot_option
 @click.option(
     "--html",
@@ -425,11 +433,11 @@ def _box_disagreements(result, top: int) -> None:
 
 @qa_group.command("sample")
 @click.argument("dataset")
-@click.option("--n", "count", type=int, default=50, show_default=True)
+@click.option("--n", "count", type=COUNT, default=50, show_default=True)
 @click.option(
     "--by", type=click.Choice(["labeler", "class", "source"]), help="Stratify the sample."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @snapshot_option
 @click.option(
     "--out",
@@ -460,7 +468,7 @@ def sample_command(dataset, count, by, seed, snapshot, out, as_json) -> None:
 @click.argument("dataset")
 @click.option("--golden", default="golden", show_default=True)
 @click.option(
-    "--top", type=int, default=5, show_default=True, help="How many confused class pairs."
+    "--top", type=COUNT, default=5, show_default=True, help="How many confused class pairs."
 )
 @snapshot_option
 @click.option(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, image_options, version_option
+from labelspec.cli.options import COUNT, FRACTION, SEED, current_repo, image_options, version_option
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.errors import InputError
@@ -44,7 +44,7 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     metavar="KEY=VALUE",
     help="Only this segment (repeatable).",
 )
-@click.option("--limit", type=int, help="At most N items.")
+@click.option("--limit", type=COUNT, help="At most N items.")
 @click.option(
     "--priority",
     type=click.Choice(["model", "oldest", "random"]),
@@ -70,7 +70,7 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     help="The COCO file naming the image_id and category_id of COCO results in --model-predictions.",
 )
 @image_options
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --priority random.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for --priority random.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -84,7 +84,7 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--min-confidence",
-    type=click.FloatRange(0, 1),
+    type=FRACTION,
     default=0.0,
     help="With --from-resolve: items resolved below this confidence are relabeled too.",
 )
@@ -162,7 +162,9 @@ def merge_command(
 
     The same checks as `labels import`, and the labelers must be trained on the plan's version.
     Plan items without a result stay open. A cumulative export merges incrementally: answers
-    already merged are left out; one edited in the tool supersedes its earlier version.
+    already merged are left out; one edited in the tool supersedes its earlier version. The
+    answers' source is `relabel`, not the relabelers' vendors (a bake-off judges each vendor on
+    what it delivered).
 
     \b
     Example:

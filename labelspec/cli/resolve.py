@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, snapshot_option
+from labelspec.cli.options import FRACTION, FiniteFloat, current_repo, snapshot_option
 from labelspec.cli.output import json_option, note, table, write_json
 
 METHODS = ("majority", "dawid-skene", "latest", "golden-first")  # labelspec.resolve.METHODS
@@ -23,7 +23,7 @@ def resolution_options(command):
             ),
             snapshot_option,
             click.option(
-                "--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+                "--min-confidence", type=FRACTION, default=0.0, show_default=True,
                 help="Items below this (or tied) are listed for relabeling, and kept out.",
             ),
             click.option(
@@ -35,7 +35,7 @@ def resolution_options(command):
                 help="golden-first: how items without golden labels are resolved.",
             ),
             click.option(
-                "--iou", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.55,
+                "--iou", type=FiniteFloat(0, 1, low_open=True, high_open=True), default=0.55,
                 show_default=True, help="Detection: boxes overlapping more are one object.",
             ),
         ]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo, version_option
+from labelspec.cli.options import BoundedInt, current_repo, version_option
 from labelspec.cli.output import json_option, note, write_json
 from labelspec.errors import NotFoundError
 
@@ -151,7 +151,7 @@ def pdf_command(name, version, out, as_json) -> None:
     help="A published folder [default: the gh-pages branch].",
 )
 @click.option("--branch", default="gh-pages", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=BoundedInt(0, 65535), default=8000, show_default=True)
 def serve_command(folder, branch, port) -> None:
     """Serve every published version locally (the version selector needs HTTP, not file://).
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import current_repo
+from labelspec.cli.options import SEED, current_repo
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import resolution_options
 
@@ -37,7 +37,7 @@ def trainset_group() -> None:
     help="Split by a hash of the item id, e.g. train=0.8,val=0.1,test=0.1 (stable as items "
     "arrive). [default: every item in train]",
 )  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True, help="The seed of --split.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="The seed of --split.")
 @click.option("--split-by", metavar="COLUMN", help="Split by an item segment column instead.")
 @click.option(
     "--golden-into", type=click.Choice(["eval", "train"]), default="eval", show_default=True,

@@ -18,6 +18,7 @@ import pyarrow as pa
 from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
 from labelspec.formats.text import utf8_copy
+from labelspec.nesting import MAX_DEPTH, json_too_deep
 from labelspec.store.engine import database, import_database, out_of_memory
 from labelspec.yamlio import atomic_write_text
 
@@ -339,10 +340,13 @@ def _malformed(path: Path) -> ProblemsError:
             if not raw.strip():
                 continue
             try:
-                value = json.loads(raw)
-                message = (
-                    None if isinstance(value, dict) else "each line must be a JSON object {...}"
-                )
+                text = raw.decode("utf-8")
+                if json_too_deep(text):
+                    message = f"nested deeper than {MAX_DEPTH} levels: not a label"
+                elif not isinstance(json.loads(text), dict):
+                    message = "each line must be a JSON object {...}"
+                else:
+                    message = None
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 message = f"invalid JSON ({getattr(exc, 'msg', exc)}); is the file truncated?"
             if message:

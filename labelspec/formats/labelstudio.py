@@ -102,7 +102,8 @@ def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
         rows.problem(
             where, "data", "no item: `data` needs an item_id, an image path or URL, or a text"
         )
-    for _ in task.get("predictions") or []:
+    predictions = task.get("predictions")
+    for _ in predictions if isinstance(predictions, list) else []:
         rows.skip("prediction")  # model output, not a labeler's work
     annotations = task.get("annotations") or []
     if not isinstance(annotations, list):
@@ -340,7 +341,15 @@ def _classification(
         except ValueError as exc:
             rows.problem(f"{where}, result {index}", "value", str(exc))
             ok = False
-    values = (class_result.get("value") or {}).get("choices")
+    value = class_result.get("value")
+    if not isinstance(value, dict):
+        rows.problem(
+            f"{where}, result {class_index}",
+            "value",
+            f'must be an object such as {{"choices": ["cat"]}}, got {value!r:.80}',
+        )
+        return []
+    values = value.get("choices")
     if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
         rows.problem(
             f"{where}, result {class_index}",

@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import InputError
 from labelspec.errors import ToolError as LabelStudioError
 
@@ -124,7 +125,7 @@ class Client:
         if not raw:
             return None
         try:
-            return json.loads(raw)
+            return nesting.loads(raw, f"Label Studio {method} {path}")
         except json.JSONDecodeError:
             raise LabelStudioError(
                 f"Label Studio {method} {path}: the answer is not JSON (is {self.url} a Label Studio server?)"

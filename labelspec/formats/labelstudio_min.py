@@ -84,9 +84,10 @@ def _shape(region: dict) -> str | None:
 
 def _results(name: str, value: Any) -> list[dict]:
     if isinstance(value, dict):
-        value = value["choices"]
+        value = value.get("choices")  # None: the reader reports the class as missing
     values = value if isinstance(value, list) else [value]
-    regions = [v for v in values if isinstance(v, dict)]
+    # a region is an object with a shape; anything else is a choice, which the reader checks
+    regions = [v for v in values if isinstance(v, dict) and _shape(v) is not None]
     out = []
     for n, region in enumerate(regions, 1):
         shape = _shape(region)
@@ -102,7 +103,7 @@ def _results(name: str, value: Any) -> list[dict]:
                 **sizes,
             }
         )
-    choices = [v for v in values if not isinstance(v, dict)]
+    choices = [v for v in values if not (isinstance(v, dict) and _shape(v) is not None)]
     if choices:
         out.append(
             {"type": "choices", "from_name": name, "to_name": IMAGE, "value": {"choices": choices}}

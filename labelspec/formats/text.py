@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.errors import InputError, Problem, ProblemsError
+from labelspec.nesting import MAX_DEPTH, json_too_deep
 
-MAX_DEPTH = 64  # deeper JSON is not a labeling export, and would exhaust the parser's stack
 BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -84,31 +84,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _depth(text: str) -> int:
-    """The deepest nesting of brackets outside strings, without recursion."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return deepest
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
 def load_json(path: Path, tool: str, raw: bytes | None = None) -> Any:
     """The parsed document, or a ProblemsError that points at the line and column."""
     text, _note = read_text(path, tool, raw)
@@ -122,7 +97,7 @@ def load_json(path: Path, tool: str, raw: bytes | None = None) -> Any:
         raise refuse(
             path, "not JSON", f"not a JSON document ({hint}; re-export the file from {tool})", 1
         )
-    if _depth(text) > MAX_DEPTH:
+    if json_too_deep(text):
         raise refuse(
             path,
             "not a labeling export",

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelspec import yamlio
+from labelspec import names, yamlio
 from labelspec.errors import ReleaseError
 from labelspec.guideline.check import check_guideline
 from labelspec.guideline.diff import BUMP_RANK, SpecDiff
@@ -95,6 +95,8 @@ def _refuse_if_not_releasable(ws: Repo, name: str, git: Git) -> Spec:
 
 def tag_current(ws: Repo, name: str, message: str | None = None) -> ReleaseResult:
     """Tag the version spec.yaml already declares as released (a new workspace, an adopted spec)."""
+    if message:
+        names.note(message, "--message")
 
     with transaction(ws, f"tag guideline {name}") as tx:
         spec = _refuse_if_not_releasable(ws, name, tx.git)
@@ -204,6 +206,8 @@ def release(
 
     if bump is not None and bump not in BUMPS:
         raise ReleaseError(f"--bump must be one of {', '.join(BUMPS)}")
+    if message:
+        names.note(message, "--message")
     with transaction(ws, f"Release guideline {name}") as tx:
         spec = _refuse_if_not_releasable(ws, name, tx.git)
         declared = None if spec.version == NEVER_RELEASED else spec.version

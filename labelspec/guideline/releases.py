@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from labelspec import yamlio
+from labelspec import nesting, yamlio
 from labelspec.errors import NotFoundError, ReleaseError, SpecError
 from labelspec.guideline.diff import SpecDiff, diff_specs, strongest_relabel
 from labelspec.guideline.spec import Spec
@@ -102,7 +102,7 @@ def _parse_record(message: str) -> dict[str, Any]:
     for line in reversed(message.strip().splitlines()):
         if line.startswith("{"):
             try:
-                return json.loads(line)
+                return nesting.loads(line, "a release tag's message")
             except json.JSONDecodeError:
                 break
     return {}

@@ -17,10 +17,9 @@ Every dataset's figures name the revision they were read at.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from labelspec import yamlio
+from labelspec import nesting, yamlio
 from labelspec.errors import VcsError
 from labelspec.labelers.training import TRAINING, training_records
 from labelspec.repo import CONFIG_NAME, Repo
@@ -116,7 +115,12 @@ def training_missing(ws: Repo, git, revision: Revision) -> list[str]:
         text = git.read_file(revision.commit, ws.root / TRAINING).decode("utf-8")
     except VcsError:
         return []
-    there = {json.loads(line).get("id") for line in text.splitlines() if line.strip()}
+    lines = (
+        nesting.loads(line, f"{TRAINING} at {revision.commit[:12]}")
+        for line in text.splitlines()
+        if line.strip()
+    )
+    there = {r.get("id") for r in lines if isinstance(r, dict)}
     here = {r.id for r in training_records(ws)}
     return sorted(i for i in there - here if i)
 

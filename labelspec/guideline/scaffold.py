@@ -76,12 +76,12 @@ def parse_classes(text: str | list[str], task: str) -> list[str]:
     """``a,b`` -> class ids, each checked; every problem in one message."""
     given = text.split(",") if isinstance(text, str) else list(text)
     ids = [c.strip() for c in given if c.strip()]
-    problems = [f"{c!r} is not a class id" for c in ids if not NAME.match(c)]
+    problems = [f"{c!r} is not a class id" for c in ids if not NAME.fullmatch(c)]
     dupes = sorted({c for c in ids if ids.count(c) > 1})
     if dupes:
         problems.append(f"{', '.join(dupes)} given twice")
     least = 2 if task == "classification" else 1
-    if len({c for c in ids if NAME.match(c)}) < least:
+    if len({c for c in ids if NAME.fullmatch(c)}) < least:
         problems.append(
             f"a {task} guideline needs at least {least} class{'es' if least > 1 else ''}"
         )
@@ -170,7 +170,7 @@ def new_guideline(
     ws: Repo, name: str, task: str, classes: str | list[str], title: str | None = None
 ) -> NewGuideline:
     """Write ``guidelines/NAME/`` (spec.yaml, docs/index.md, examples/) and commit it."""
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise InputError(
             f"guideline name {name!r}: use lower-case letters, digits, '-' and '_' "
             "(at most 64, starting with a letter or digit), e.g. school-buses"

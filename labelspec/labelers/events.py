@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import WorkspaceError
 
 
@@ -28,7 +29,7 @@ def parse_lines(text: str, rel: str) -> list[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = nesting.loads(line, f"{rel}:{number}")
         except json.JSONDecodeError as exc:
             raise WorkspaceError(
                 f"{rel}:{number}: not a JSON record ({exc.msg}); each line is one JSON object "

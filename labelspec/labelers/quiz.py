@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.diff import diff_class
 from labelspec.guideline.releases import diff, get_release, releases, spec_at
@@ -459,7 +460,7 @@ def _load_key(path: Path) -> dict[str, Any]:
             )
         path = found[0]
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return nesting.loads(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError as exc:
         raise NotFoundError(
             f"{path}: no answer key here (give the quiz folder or its key)"
@@ -481,10 +482,14 @@ def _load_answers(path: Path) -> tuple[str | None, str | None, dict[str, str]]:
         return (
             None,
             None,
-            {r["question"].strip(): r["answer"].strip() for r in rows if r["answer"].strip()},
+            {
+                (r["question"] or "").strip(): (r["answer"] or "").strip()
+                for r in rows
+                if (r["answer"] or "").strip()  # None: a row shorter than the header
+            },
         )
     try:
-        data = json.loads(text)
+        data = nesting.loads(text, str(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):

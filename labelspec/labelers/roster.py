@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
+from labelspec import names
 from labelspec.errors import ConflictError, InputError, NotFoundError
 from labelspec.labelers.events import dumps, read_lines
 from labelspec.repo import Repo
@@ -49,7 +50,7 @@ def validate_labeler_id(labeler_id: str) -> None:
         raise InputError(
             f"{labeler_id!r} contains spaces; use a pseudonymous id such as vendor-a-017"
         )
-    if not LABELER_ID.match(labeler_id):
+    if not LABELER_ID.fullmatch(labeler_id):
         raise InputError(
             f"{labeler_id!r} is not a valid labeler id: use letters, digits, '.', '_' and '-' (at most 64)"
         )
@@ -112,6 +113,9 @@ def add_labeler(ws: Repo, labeler_id: str, vendor: str, team: str | None = None)
     validate_labeler_id(labeler_id)
     if not vendor.strip():
         raise InputError("--vendor must not be empty")
+    names.one_line(vendor, "--vendor")
+    if team is not None:
+        names.one_line(team, "--team")
     with transaction(ws, f"labelspec: add labeler {labeler_id} ({vendor})") as tx:
         if labeler_id in load_roster(ws).labelers:
             raise ConflictError(f"labeler {labeler_id!r} already exists in {ROSTER}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec import names, nesting
 from labelspec.errors import InputError, NotFoundError, Problem
 from labelspec.formats import delivery_of, read
 from labelspec.guideline.releases import parse_ref, resolve_ref, spec_at
@@ -107,7 +108,7 @@ def load_labeler_map(
         raise NotFoundError(f"{path}: {what} not found") from exc
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = nesting.loads(text, str(path))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
         if not isinstance(data, dict):
@@ -253,6 +254,8 @@ def import_labels(
     name, version = resolve_ref(ws, guideline)
     if not source.strip():
         raise InputError("--source (the vendor or tool the labels came from) must not be empty")
+    names.one_line(source, "--source")
+    names.one_line(path.name, "the delivery's file name")
     items = read_items(ws, dataset)
     if items.num_rows == 0:
         raise InputError(

@@ -26,6 +26,7 @@ from labelspec.labelers.coverage import cover_table
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import training_records
 from labelspec.labels.checks import found_by
+from labelspec.nesting import MAX_DEPTH, json_too_deep
 from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database
 from labelspec.store.schema import LABEL_SCHEMA
@@ -234,11 +235,15 @@ def _attributes_table(con, specs: dict[str, Spec], renamed: dict[str, str]) -> p
     }
     for version, class_id, raw in combos:
         spec = specs.get(version)
+        deep = json_too_deep(raw)
         try:
-            parsed = json.loads(raw)
+            parsed = None if deep else json.loads(raw)
         except json.JSONDecodeError:
             parsed = None
-        if not isinstance(parsed, dict):
+        if deep:
+            canonical = None
+            problem = f"attributes nested deeper than {MAX_DEPTH} levels: give a flat JSON object"
+        elif not isinstance(parsed, dict):
             canonical, problem = None, "attributes must be a JSON object"
         else:
             parsed = {renamed.get(key, key): value for key, value in parsed.items()}

@@ -20,7 +20,6 @@ the sha256 recorded at registration (``verify_items``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from labelspec import nesting
 from labelspec.errors import NotFoundError, VcsError
 from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
@@ -341,7 +341,7 @@ def _legacy_tags(ws: Repo, dataset: str, git) -> list[str]:
         try:
             text = git.read_file(tag.commit, manifest).decode("utf-8")
             body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-            last = (json.loads(body).get("snapshots") or [{}])[-1].get("id")
+            last = (nesting.loads(body, str(manifest)).get("snapshots") or [{}])[-1].get("id")
         except (VcsError, ValueError, AttributeError):
             last = None
         if str(last) != number:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import InputError, NotFoundError, ToolError
 from labelspec.formats.labelstudio_api import Client, token_for
 from labelspec.formats.labelstudio_config import RELABELER
@@ -39,14 +40,18 @@ def find_plan(ws: Repo, ref: str | Path) -> tuple[dict[str, Any], Path | None]:
         written = folder / "plan.json"
         if not written.is_file():
             raise NotFoundError(f"{folder}: no plan.json (give the --out folder of `relabel plan`)")
-        record = json.loads(written.read_text(encoding="utf-8"))
+        record = nesting.loads(written.read_text(encoding="utf-8"), str(written))
+        if not isinstance(record, dict):
+            raise InputError(
+                f"{written}: not a relabel plan (give the --out folder of `relabel plan`)"
+            )
         return load_plan(ws, record.get("dataset"), record.get("plan")), folder
     found = sorted(ws.datasets_dir.glob(f"*/relabel/{ref}.json"))
     if not found:
         raise NotFoundError(
             f"no relabel plan {ref!r} (give its id, or the --out folder of `relabel plan`; see `labelspec relabel status DATASET`)"
         )
-    record = json.loads(found[0].read_text(encoding="utf-8"))
+    record = nesting.loads(found[0].read_text(encoding="utf-8"), str(found[0]))
     return load_plan(ws, record["dataset"], record["plan"]), None
 
 
@@ -84,8 +89,9 @@ def push(
         raise NotFoundError(
             f"{folder}: missing {', '.join(missing)} (run `labelspec relabel plan` again)"
         )
+    tasks_file = folder / "tasks.labelstudio.json"
     tasks = _copies(
-        json.loads((folder / "tasks.labelstudio.json").read_text(encoding="utf-8")), relabelers
+        nesting.loads(tasks_file.read_text(encoding="utf-8"), str(tasks_file)), relabelers
     )
     config = (folder / "labeling-config.xml").read_text(encoding="utf-8")
     instructions = (folder / "instructions.html").read_text(encoding="utf-8")

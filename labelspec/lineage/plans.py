@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import InputError, NotFoundError
 from labelspec.repo import Repo
 from labelspec.store.query import connect
@@ -28,9 +29,11 @@ def load_plan(ws: Repo, dataset: str, ref: str | Path) -> dict[str, Any]:
         known = ", ".join(sorted(p.stem for p in plans_dir(ws, dataset).glob("*.json"))) or "none"
         raise NotFoundError(f"no relabel plan {ref!r} for dataset {dataset!r} (plans: {known})")
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
+        plan = nesting.loads(path.read_text(encoding="utf-8"), str(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not a valid plan file: {exc.msg}") from exc
+    if not isinstance(plan, dict) or not isinstance(plan.get("items"), list):
+        raise InputError(f"{path}: not a relabel plan (a JSON object with `items`)")
     if plan.get("dataset") != dataset:
         raise InputError(f"{path} is a plan for dataset {plan.get('dataset')!r}, not {dataset!r}")
     return plan

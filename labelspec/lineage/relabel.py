@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from labelspec import nesting
 from labelspec.errors import InputError
 from labelspec.formats import labelstudio, labelstudio_config
 from labelspec.formats.labelstudio_config import CONTROL, GUIDE, IMAGE, REASON
@@ -474,7 +475,7 @@ def _annotate_tasks(
     labeler to see; with ``model``, the model's classes as the task's prediction."""
 
     by_item = {e["item_id"]: e for e in record["items"]}
-    tasks = json.loads(path.read_text())
+    tasks = nesting.loads(path.read_text(), str(path))
     for task in tasks:
         entry = by_item.get(task.get("data", {}).get("item_id"))
         if entry:

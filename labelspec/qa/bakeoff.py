@@ -22,6 +22,7 @@ classes and on the affected ones.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,11 @@ def parse_weights(text: str | None) -> dict[str, float]:
         except ValueError as exc:
             raise InputError(f"--weights {part!r}: {value!r} is not a number") from exc
     total = sum(weights.values())
-    if total <= 0 or any(w < 0 for w in weights.values()):
-        raise InputError("--weights must be non-negative and not all zero")
+    if not math.isfinite(total) or total <= 0 or any(w < 0 for w in weights.values()):
+        raise InputError(
+            f"--weights {text!r}: give finite, non-negative weights, not all zero "
+            "(e.g. accuracy=0.6,cost=0.2,speed=0.2)"
+        )
     return {k: weights.get(k, 0.0) / total for k in DEFAULT_WEIGHTS}
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from labelspec import nesting
 from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
 from labelspec.labels.checks import BOX_TOLERANCE_PX
 
@@ -268,7 +269,7 @@ def _coco_names(coco: Path) -> tuple[pa.Table, pa.Table]:
     if not coco.is_file():
         raise NotFoundError(f"{coco}: no such COCO file (--coco-images)")
     try:
-        doc = json.loads(coco.read_text(encoding="utf-8"))
+        doc = nesting.loads(coco.read_text(encoding="utf-8"), str(coco))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{coco}: not a COCO JSON file ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
@@ -530,7 +531,7 @@ def _malformed(path: Path) -> ProblemsError:
             if not raw.strip():
                 continue
             try:
-                value = json.loads(raw, parse_constant=_not_json)
+                value = nesting.loads(raw, f"{path}:{number}", parse_constant=_not_json)
                 message = (
                     None if isinstance(value, dict) else "each line must be a JSON object {...}"
                 )

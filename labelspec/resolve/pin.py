@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from labelspec import names
 from labelspec.repo import Repo
 from labelspec.resolve import IOU_THRESHOLD, splits
 from labelspec.resolve.trainset import build
@@ -45,6 +46,8 @@ def create_trainset(
     golden items form the ``eval`` split (``labelspec.resolve.trainset``); the rest are split
     by ``split`` (``train=0.8,val=0.2``) and ``seed``, or by the item column ``split_by``."""
     check_name(name)
+    if message:
+        names.note(message, "--message")
     plan = splits.plan(split, seed, split_by)
     git = ws.git
     refuse_existing(ws, git, name)

@@ -75,7 +75,7 @@ def plan(split: str | None = None, seed: int = 0, split_by: str | None = None) -
             share = None
         if share is None:
             problems.append(f"{part.strip()!r} is not NAME=SHARE")
-        elif not SPLIT_NAME.match(name):
+        elif not SPLIT_NAME.fullmatch(name):
             problems.append(f"{name!r} is not a split name (lower-case letters, digits, - and _)")
         elif name == EVAL:
             problems.append("'eval' is the golden items' split (--golden-into); name yours val")

@@ -36,6 +36,7 @@ from labelspec.semver import Version
 from labelspec.guideline.releases import get_release, releases
 from labelspec.vcs import commit_directory, extract_branch
 from labelspec.guideline.releases import get_release
+from labelspec import nesting
 import subprocess
 import functools
 
@@ -190,7 +191,9 @@ def _deploy(site: Path, root: Path, name: str, version: str, title: str) -> list
         shutil.rmtree(target)
     shutil.copytree(site, target)
     versions_file = base / "versions.json"
-    versions = json.loads(versions_file.read_text()) if versions_file.is_file() else []
+    versions = (
+        nesting.loads(versions_file.read_text(), str(versions_file)) if versions_file.is_file() else []
+    )
     versions = [v for v in versions if v["version"] != version]
     versions.append({"version": version, "title": version, "aliases": []})
     versions.sort(key=lambda v: Version.parse(v["version"]), reverse=True)
@@ -240,10 +243,10 @@ def _write_root_index(root: Path) -> None:
     esc = html.escape
     cards = []
     for folder in sorted(p for p in root.iterdir() if (p / "versions.json").is_file()):
-        versions = json.loads((folder / "versions.json").read_text())
+        versions = nesting.loads((folder / "versions.json").read_text(), str(folder / "versions.json"))
         about = folder / GUIDELINE_FILE
         title = (
-            json.loads(about.read_text()).get("title", folder.name)
+            nesting.loads(about.read_text(), str(about)).get("title", folder.name)
             if about.is_file()
             else folder.name
         )

@@ -112,7 +112,7 @@ def declaration_files(
 
 
 def _check_name(dataset: str) -> None:
-    if not DATASET_NAME.match(dataset):
+    if not DATASET_NAME.fullmatch(dataset):
         raise InputError(
             f"dataset name {dataset!r}: use lower-case letters, digits, '-' and '_' "
             "(at most 64, starting with a letter or digit)"

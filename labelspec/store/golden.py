@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from labelspec import names
 from labelspec.errors import InputError, NotFoundError
 from labelspec.formats import read
 from labelspec.guideline.releases import parse_ref, resolve_ref
@@ -129,7 +130,8 @@ def add_golden(
     """Validate expert labels like an import (spec, items), then store them as a golden version.
     An expert's "no objects here" (an empty answer) makes the item a golden negative."""
 
-    if not SET_NAME.match(name):
+    names.one_line(labeler, "--labeler")
+    if not SET_NAME.fullmatch(name):
         raise InputError(f"golden set name {name!r}: use lower-case letters, digits, '-' and '_'")
     bound = dataset_guideline(ws, dataset)
     if parse_ref(guideline or bound)[0] != bound:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from labelspec import names
 from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
 from labelspec.repo import Repo
 from labelspec.store.batches import new_batch_id, write_parquet
@@ -436,6 +437,7 @@ def add_items(
 
     sources = [source] if isinstance(source, (str, Path)) else list(source)
     raw, base, display, layout = _sources(ws, dataset, [Path(s) for s in sources])
+    names.one_line(display, "the item source's path")
     rows, problems, to_describe = _resolve(ws, raw, base, display)
     cache = DvcCache(ws.root)
     git = ws.git

@@ -57,6 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from labelspec import nesting
 from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
 from labelspec.labelers.roster import validate_labeler_id
 from labelspec.repo import Repo
@@ -125,7 +126,7 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
     except FileNotFoundError as exc:
         raise NotFoundError(f"{path}: no such review file") from exc
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = nesting.loads(raw.decode("utf-8-sig"), str(path))
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text; give the JSON file the gallery saved") from exc
     except json.JSONDecodeError as exc:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import NotFoundError, VcsError
 from labelspec.repo import Repo
 from labelspec.store.datasets import dataset_guideline
@@ -165,7 +166,7 @@ def _legacy_batches(ws: Repo, git, dataset: str, commit: str) -> list[Batch] | N
         return None
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     try:
-        data = json.loads(body) if body.strip() else {}
+        data = nesting.loads(body, str(manifest)) if body.strip() else {}
     except json.JSONDecodeError:
         data = fast_load(text, str(manifest)) or {}
     listing = _legacy_listing(ws, git, dataset, commit)
@@ -203,7 +204,7 @@ def _legacy_listing(ws: Repo, git, dataset: str, commit: str) -> dict[str, str]:
     listing = DvcCache(ws.root).object_path(dir_md5)
     if not listing.is_file():
         return {}
-    return {e["relpath"]: e["md5"] for e in json.loads(listing.read_text())}
+    return {e["relpath"]: e["md5"] for e in nesting.loads(listing.read_text(), str(listing))}
 
 
 def _legacy_paths(ws: Repo, snap: Snapshot, batches: list[Batch]) -> list[Path]:

@@ -19,7 +19,6 @@ folder) resolves the tag, DVC's API reads just that file from the DVC remote
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from labelspec import nesting
 from labelspec.errors import ConflictError, InputError, NotFoundError, VcsError
 from labelspec.repo import Repo
 from labelspec.resolve import splits
@@ -123,7 +123,7 @@ def tag_name(name: str) -> str:
 
 
 def check_name(name: str) -> None:
-    if not NAME.match(name) or ".." in name or name.endswith((".", ".lock")):
+    if not NAME.fullmatch(name) or ".." in name or name.endswith((".", ".lock")):
         raise InputError(
             f"training set name {name!r}: use lower-case letters, digits, '.', '-' and '_' "
             "(up to 64, starting with a letter or digit), e.g. digits-2026-12"
@@ -198,7 +198,7 @@ def record_meta(text: str) -> dict[str, Any]:
     for line in text.splitlines():
         key, _, value = line.strip().partition(": ")
         if key == "labelspec" and value.startswith("{"):
-            return json.loads(value)
+            return nesting.loads(value, "<record>")
     return parse_dvc_file(text, "<record>")[2]
 
 

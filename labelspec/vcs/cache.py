@@ -16,6 +16,7 @@ from pathlib import Path
 
 from configobj import ConfigObj
 
+from labelspec import nesting
 from labelspec.errors import DataMissingError, VcsError
 from labelspec.vcs.gitrepo import Git
 from labelspec.yamlio import fast_load
@@ -150,7 +151,7 @@ class DvcCache:
         path = self.object_path(md5)
         if not path.is_file():
             return None
-        return json.loads(path.read_bytes())
+        return nesting.loads(path.read_bytes(), str(path))
 
 
 def dvc_folder_text(name: str, md5: str, size: int, nfiles: int) -> str:
@@ -183,7 +184,7 @@ def parse_dvc_file(text: str, source: str) -> tuple[str, int, dict]:
     written = _WRITTEN.fullmatch(text)
     if written:
         with contextlib.suppress(ValueError):  # not JSON after all: YAML says what is wrong
-            return written.group(1), int(written.group(2)), json.loads(written.group(3))
+            return written.group(1), int(written.group(2)), nesting.loads(written.group(3), source)
     try:
         data = fast_load(text, source) or {}
         out = data["outs"][0]
@@ -246,7 +247,9 @@ def _cached_bytes(cache: DvcCache, md5: str, owner: Path, path: Path, rev: str) 
                 f"{owner.name} at {rev[:10]} is not in the DVC cache; run `labelspec pull`"
             )
         rel = path.relative_to(owner).as_posix()
-        entry = next((e for e in json.loads(target.read_text()) if e["relpath"] == rel), None)
+        entry = next(
+            (e for e in nesting.loads(target.read_text(), str(target)) if e["relpath"] == rel), None
+        )
         if entry is None:
             raise DataMissingError(f"{path.name} is not in {owner.name} at {rev[:10]}")
         target = cache.object_path(entry["md5"])

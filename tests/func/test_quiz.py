@@ -301,6 +301,25 @@ def test_grade_reads_csv_answers(workspace, quiz, tmp_path, run):
     assert records(workspace)[0]["quiz"] == key["quiz"]
 
 
+def test_a_csv_row_shorter_than_its_header_is_an_unanswered_question(
+    workspace, quiz, tmp_path, run
+):
+    folder, key = quiz
+    given = answers(key)
+    first = next(iter(given))
+    path = tmp_path / "answers.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["question", "answer"])
+        writer.writerow([first])  # no answer cell at all
+        writer.writerows((q, a) for q, a in given.items() if q != first)
+    args = ("labeler", "grade", str(folder), str(path), "--labeler", "va-017")
+    refused = run(*args, cwd=workspace, expect=1)
+    assert first in refused.stderr and "Traceback" not in refused.stderr
+    result = json.loads(run(*args, "--incomplete", "--json", cwd=workspace).stdout)
+    assert result["correct"] == len(given) - 1
+
+
 def _unknown_question(key: dict, tmp_path: Path) -> Path:
     return write_answers(tmp_path / "a.json", key, {**answers(key), "q99": "one", "q42": "two"})
 

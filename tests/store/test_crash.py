@@ -6,7 +6,8 @@ step, so nothing in labelspec gets a chance to clean up: the next write (or `lab
 must. Steps: ``journaled`` (the first path written to the journal), ``changed`` (every file
 written, nothing committed), ``git-locked`` (a git killed mid-commit: files staged, the index
 lock left behind), ``committed`` (the commit made, the journal not yet told), ``tagged`` (for a
-release: the tag made, the journal not yet removed).
+release: the tag made, the journal not yet removed), ``batch-tmp`` (an import's batch written to
+its temporary file, not yet moved into place).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from labelspec.transaction import _temporary_of
 from tests.helpers import edit, git, head, state
 from tests.store.conftest import digit_rows, write_jsonl
 from tests.store.legacy import to_layout_1
@@ -27,6 +29,7 @@ CHILD = r"""
 import os, signal, sys, time
 
 import labelspec.site.build as site_build
+import labelspec.store.batches as batches
 import labelspec.transaction as tx
 import labelspec.vcs as vcs
 from labelspec.cli import main
@@ -73,6 +76,17 @@ elif point == "tagged":
         die()
 
     vcs.Git.tag = killed_tag
+elif point == "batch-tmp":  # killed once the batch's temporary file is written, before os.replace
+    written = batches._written
+
+    def killed_written(path, write):
+        def write_then_die(tmp):
+            write(tmp)
+            die()
+
+        return written(path, write_then_die)
+
+    batches._written = killed_written
 elif point == "slow":  # hold the lock a while, so a second writer has to wait for it
     commit = vcs.Git.commit
 
@@ -266,6 +280,53 @@ def test_the_next_write_recovers_by_itself(labeled_ws, run, tmp_path):
     assert shown["labels"] == 25
     assert len(list((labeled_ws / "datasets/digits/labels").glob("*.parquet"))) == 2
     assert git(labeled_ws, "status", "--porcelain") == ""
+
+
+def _killed_with_a_temporary_batch(run, root: Path, tmp: Path) -> tuple[list[str], dict]:
+    argv, _ = writer_import(run, root, tmp)
+    before = state(root, cache=False)
+    run_killed(root, "batch-tmp", argv)
+    [leftover] = (root / "datasets/digits/labels").glob(".b-*.parquet.*.tmp")
+    assert git(root, "status", "--porcelain").strip() == f"?? {leftover.relative_to(root)}"
+    return argv, before
+
+
+def test_recover_removes_the_temporary_batch_of_a_killed_import(labeled_ws, run, tmp_path):
+    _argv, before = _killed_with_a_temporary_batch(run, labeled_ws, tmp_path)
+
+    repaired = json.loads(run("recover", "--json", cwd=labeled_ws).stdout)["repaired"]
+
+    assert any(r.startswith("removed datasets/digits/labels/.b-") for r in repaired), repaired
+    assert repaired[-1].startswith("rolled back the interrupted write"), repaired
+    assert git(labeled_ws, "status", "--porcelain") == ""
+    assert state(labeled_ws, cache=False) == before
+    assert list((labeled_ws / "datasets/digits/labels").glob(".*tmp")) == []
+
+
+def test_the_next_write_removes_the_temporary_batch_of_a_killed_import(labeled_ws, run, tmp_path):
+    argv, _ = _killed_with_a_temporary_batch(run, labeled_ws, tmp_path)
+
+    out = json.loads(run(*argv, "--json", cwd=labeled_ws).stdout)
+
+    assert out["labels"] == 5
+    assert git(labeled_ws, "status", "--porcelain") == ""
+    assert list((labeled_ws / "datasets/digits/labels").glob(".*tmp")) == []
+    assert len(list((labeled_ws / "datasets/digits/labels").glob("*.parquet"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "becomes"),
+    [
+        (".b-20260201T100000Z-0a1b2c3d.parquet.k3j9_x.tmp", "b-20260201T100000Z-0a1b2c3d.parquet"),
+        (".spec.yaml.labelspec-tmp", "spec.yaml"),
+        ("..gitignore.ab12.tmp", ".gitignore"),
+        (".x.tmp", None),  # no random part: not a temporary file labelspec writes
+        ("b.parquet.tmp", None),
+        ("roster.jsonl", None),
+    ],
+)
+def test_a_temporary_file_is_known_by_the_file_it_was_to_become(name, becomes):
+    assert _temporary_of(name) == becomes
 
 
 def test_an_error_after_the_commit_takes_the_commit_back(labeled_ws, run):

@@ -2,8 +2,8 @@
 
 Each example takes a valid delivery for the shapes workspace (detection: boxes, a required
 attribute), mutates it (a value replaced by NaN, Infinity, a huge number, a string, a list, an
-object, null; a key dropped; deep nesting; truncation; another text encoding; XML entities) and
-imports it through the CLI. Either the import is refused with one `Error:` message, exit 1 and
+object, null; a key dropped; deep nesting, up to 50,000 levels; truncation; another text
+encoding; XML entities) and imports it through the CLI. Either the import is refused with one `Error:` message, exit 1 and
 the workspace exactly as it was, or every stored number is finite and in range and every box is
 four finite numbers with a positive size.
 """
@@ -104,8 +104,9 @@ def deliveries(draw, fmt: str) -> bytes:
             data = _drop(data, path)
         else:
             data = _replace(data, path, "__DEEP__")
-        depth = draw(st.sampled_from([50, 5000])) if how == "nest" else 0
-        body = json.dumps(data).replace('"__DEEP__"', "[" * depth + "1" + "]" * depth)
+        depth = draw(st.sampled_from([50, 5000, 50_000])) if how == "nest" else 0
+        opener, closer = draw(st.sampled_from([("[", "]"), ('{"a": ', "}")]))
+        body = json.dumps(data).replace('"__DEEP__"', opener * depth + "1" + closer * depth)
         return (body + "\n" if fmt == "jsonl" else body).encode()
     if how == "truncate":
         raw = text.encode()
@@ -202,6 +203,14 @@ def _jsonl(**changes) -> bytes:
     return (json.dumps(row) + "\n").encode()
 
 
+def _labelstudio_class(value) -> bytes:
+    """A classification answer (one task-level choices result) whose ``value`` is ``value``."""
+    doc = json.loads(SEEDS["labelstudio"])
+    result = {"id": "c1", "type": "choices", "from_name": "label", "to_name": "image"}
+    doc[0]["annotations"][0]["result"] = [{**result, "value": value}]
+    return json.dumps(doc).encode()
+
+
 # (format, delivery, a fragment of the one message the user must read)
 CASES = {
     "coco box as strings": ("coco", _coco(["24", "24", "80", "80"]), "bbox"),
@@ -230,6 +239,19 @@ CASES = {
         .encode(),
         "nested deeper",
     ),
+    "attributes nested 50,000 objects deep": (
+        "jsonl",
+        _jsonl(attributes="__DEEP__")
+        .decode()
+        .replace('"__DEEP__"', '{"a": ' * 50_000 + "1" + "}" * 50_000)
+        .encode(),
+        "attributes nested deeper than 64 levels",
+    ),
+    "a label studio class result whose value is a string": (
+        "labelstudio",
+        _labelstudio_class("circle"),
+        "task 1 (id 1), annotation 1 (id 10), result 1]: value: must be an object",
+    ),
     "a zip given as json": ("coco", b"PK\x03\x04rest", "zip"),
     "csv given as label studio": (
         "labelstudio",
@@ -257,4 +279,85 @@ def test_each_known_bad_input_gets_one_clear_error(built, run, tmp_path, case):
         return
     assert result.exit_code == 1, result.stdout
     assert result.stderr.startswith("Error: ") and fragment in result.stderr, result.stderr
+    assert state(root) == before
+
+
+def _shapes(built, tmp: Path) -> tuple[Path, dict]:
+    root = copy_workspace(built("shapes"), tmp / "ws")
+    return root, state(root)
+
+
+def _import_jsonl(run, root: Path, tmp: Path, *options: str):
+    path = tmp / "delivery.jsonl"
+    path.write_text(SEEDS["jsonl"])
+    args = ["labels", "import", "shapes", str(path), "--format", "jsonl"]
+    return run(*args, "--guideline", "shapes@1.0.0", *options, cwd=root, expect=None)
+
+
+def test_a_yolo_data_yaml_with_20000_nested_brackets_is_refused_naming_it(built, run, tmp_path):
+    root, before = _shapes(built, tmp_path)
+    folder = tmp_path / "yolo"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures/formats/yolo/ultralytics", folder)
+    (folder / "data.yaml").write_text("names: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    args = ["labels", "import", "shapes", str(folder), "--format", "yolo", "--labeler", "vA-01"]
+
+    result = run(*args, "--guideline", "shapes@1.0.0", "--source", "vendor-a", cwd=root, expect=1)
+
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert "data.yaml: YAML nested deeper than 64 levels" in result.stderr
+    assert state(root) == before
+
+
+# every numeric option is checked like the same field in a file: a cost is finite, 0..10,000
+@pytest.mark.parametrize(
+    ("cost", "fragment"),
+    [
+        ("nan", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("1e400", "not a finite number"),  # overflows to infinity
+        ("1e9", "must be at most 10,000 (got 1e9) (a price per label above 10,000 is cents"),
+        ("-0.5", "must be at least 0 (got -0.5)"),
+        ("cheap", "'cheap': not a number"),
+    ],
+)
+def test_cost_per_label_out_of_range_is_refused(built, run, tmp_path, cost, fragment):
+    root, before = _shapes(built, tmp_path)
+
+    result = _import_jsonl(run, root, tmp_path, "--source", "vendor-a", "--cost-per-label", cost)
+
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.startswith("Error: --cost-per-label") and fragment in result.stderr
+    assert state(root) == before
+
+
+def test_a_cost_per_label_in_range_fills_the_costs_the_export_lacks(built, run, tmp_path):
+    root, _ = _shapes(built, tmp_path)
+    row = json.loads(SEEDS["jsonl"])
+    del row["cost"]
+    (tmp_path / "no-cost.jsonl").write_text(json.dumps(row) + "\n")
+    args = ["labels", "import", "shapes", str(tmp_path / "no-cost.jsonl"), "--format", "jsonl"]
+    run(*args, "--guideline", "shapes@1.0.0", "--source", "vendor-a", "--cost-per-label",
+        "10000", cwd=root)  # fmt: skip
+
+    [batch] = (root / "datasets/shapes/labels").glob("*.parquet")
+    assert [r["cost"] for r in pq.read_table(batch).to_pylist()] == [10_000.0]
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("vendor-a\nInjected: subject", "a line break, \\n"),
+        ("vendor-a\r", "a carriage return, \\r"),
+        ("vendor\x1b[31m-a", "U+001B"),
+        ("vendor\x85-a", "U+0085"),  # a C1 control (NEL) breaks lines in some viewers
+    ],
+)
+def test_a_source_with_a_control_character_is_refused(built, run, tmp_path, source, shown):
+    root, before = _shapes(built, tmp_path)
+
+    result = _import_jsonl(run, root, tmp_path, "--source", source)
+
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.startswith(f"Error: --source {source!r} contains a control character")
+    assert shown in result.stderr
     assert state(root) == before
