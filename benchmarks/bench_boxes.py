@@ -17,9 +17,9 @@ import json
 import numpy as np
 import pyarrow as pa
 
-from benchmarks.common import OUT, best_of, save
+from benchmarks.common import OUT, best_of, save, scaled
 
-N_ITEMS = 220_000  # about 1M labeled boxes from three vendors
+N_ITEMS = scaled(220_000, 100)  # about 1M labeled boxes from three vendors
 CLASSES = ["circle", "square", "triangle"]
 VENDORS = {"vendor-a": 0.02, "vendor-b": 0.10, "vendor-c": 0.05}  # class swap rate
 SIZE = (640, 480)

@@ -35,11 +35,12 @@ from benchmarks.common import (
     label_batch,
     run_child,
     save,
+    scaled,
 )
 
-PER_BATCH = 10_000
-N_ITEMS = 1_000_000
-SUPERSEDED = 100_000
+PER_BATCH = scaled(10_000, 10)
+N_ITEMS = scaled(1_000_000, 1000)
+SUPERSEDED = scaled(100_000, 10)
 
 
 def timed(fn) -> tuple[float, object]:
@@ -282,9 +283,11 @@ def engines_bench(
 
 def run(manifest_batches: int | None = None, engine_batches: int | None = None) -> dict:
     manifest_batches = manifest_batches or int(
-        os.environ.get("LABELSPEC_BENCH_MANIFEST_BATCHES", 100_000)
+        os.environ.get("LABELSPEC_BENCH_MANIFEST_BATCHES", scaled(100_000, 10))
     )
-    engine_batches = engine_batches or int(os.environ.get("LABELSPEC_BENCH_ENGINE_BATCHES", 1000))
+    engine_batches = engine_batches or int(
+        os.environ.get("LABELSPEC_BENCH_ENGINE_BATCHES", scaled(1000, 3))
+    )
     results = {
         "manifest": manifest_bench(manifest_batches),
         "engines": engines_bench(engine_batches),

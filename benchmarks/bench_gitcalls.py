@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import OUT, ROOT, save
+from benchmarks.common import OUT, ROOT, repeats, save
 
 REPO = ROOT.parent
 BASELINE = os.environ.get("LABELSPEC_GITCALLS_BASELINE", "")
-RUNS = int(os.environ.get("LABELSPEC_GITCALLS_RUNS", "3"))  # wall time: the best of these
+RUNS = int(os.environ.get("LABELSPEC_GITCALLS_RUNS", repeats(3)))  # wall time: the best of these
 # the commands of issue 23 with their figures on the demo workspace before the restructure
 COMMANDS = {
     "guideline review": ["guideline", "review", "digits", "--base", "1.0.0"],
@@ -49,7 +49,10 @@ ISSUE_FIGURES = {
 
 
 def _demo_workspace() -> Path:
-    """The digits demo's workspace, built once (``labelspec demo --task classification``)."""
+    """The digits demo's workspace, built once (``labelspec demo --task classification``), or
+    ``LABELSPEC_BENCH_DEMO``: a workspace with the demo's ``digits`` history and ``expert`` golden set."""
+    if os.environ.get("LABELSPEC_BENCH_DEMO"):
+        return Path(os.environ["LABELSPEC_BENCH_DEMO"])
     out = OUT / "gitcalls-demo"
     ws = out / "workspace"
     if not (ws / "labelspec.yaml").is_file():

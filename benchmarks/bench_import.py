@@ -24,10 +24,11 @@ from benchmarks.common import (
     fresh_workspace,
     run_child,
     save,
+    scaled,
     write_jsonl,
 )
 
-N_ITEMS = 200_000  # 5M labels = 25 distinct labelers per item (one annotation each)
+N_ITEMS = scaled(200_000, 100)  # 5M labels = 25 distinct labelers per item (one annotation each)
 
 
 def _timed_shell(script: str, cwd: Path) -> float:
@@ -101,12 +102,12 @@ def items_add(n: int) -> dict:
             "peak_rss_mb": round(ours.peak_rss_mb)}  # fmt: skip
 
 
-def run(scale: float = 1.0) -> dict:
+def run() -> dict:
     results: dict = {}
     base = fresh_workspace(OUT / "ws-import")
     add_labelers(base)
     add_items(base, N_ITEMS)
-    for n in (int(1_000_000 * scale), int(5_000_000 * scale)):
+    for n in (scaled(1_000_000), scaled(5_000_000)):
         jsonl = write_jsonl(OUT / f"labels-{n}.jsonl", n, N_ITEMS, seed=7)
         low = floor(jsonl)
         ours = one_import(base, jsonl, n)
@@ -121,7 +122,7 @@ def run(scale: float = 1.0) -> dict:
             "target_rss_mb": 1024,
         }
         jsonl.unlink()
-    results["items_add"] = items_add(int(100_000 * scale))
+    results["items_add"] = items_add(scaled(100_000))
     big = OUT / "ws-big"
     if big.exists():  # built by bench_store
         cli = run_child(
@@ -137,6 +138,5 @@ def run(scale: float = 1.0) -> dict:
 
 if __name__ == "__main__":
     import json
-    import sys
 
-    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2))
+    print(json.dumps(run(), indent=2))

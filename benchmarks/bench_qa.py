@@ -17,9 +17,10 @@ from benchmarks.common import (
     fresh_workspace,
     history,
     save,
+    scaled,
 )
 
-N_ITEMS, BATCHES, PER_BATCH = 100_000, 100, 10_000
+N_ITEMS, BATCHES, PER_BATCH = scaled(100_000, 100), scaled(100, 3), scaled(10_000, 50)
 
 
 def _setup():

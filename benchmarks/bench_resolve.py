@@ -30,13 +30,16 @@ from benchmarks.common import (
     best_of,
     fresh_workspace,
     save,
+    scaled,
 )
 
 PER_ITEM = 10
 ACCURACY = np.linspace(0.55, 0.95, len(LABELERS))  # planted: labeler j answers right this often
 EFFECTIVE = ACCURACY + (1 - ACCURACY) / len(CLASSES)  # ... and a random answer hits it 1 in 10
 SAME_TABLE_MEMORY = "4GB"  # at 1 GB (labelspec's cap) the hand-written query runs out of memory
-REDELIVERED = 10_000  # votes given twice (a newer delivery by the same labeler): the dedupe runs
+REDELIVERED = scaled(
+    10_000, 10
+)  # votes given twice (a newer delivery by the same labeler): the dedupe runs
 
 
 def build(root, n_items: int) -> None:
@@ -173,7 +176,7 @@ def run() -> dict:
     from labelspec.store.snapshots import batch_paths, snapshot
     from labelspec.workspace import Workspace
 
-    n_items = int(os.environ.get("LABELSPEC_BENCH_RESOLVE_ITEMS", 1_000_000))
+    n_items = int(os.environ.get("LABELSPEC_BENCH_RESOLVE_ITEMS", scaled(1_000_000, 100)))
     root = OUT / f"ws-resolve-{n_items}"
     if not (root / ".git").is_dir():
         build(root, n_items)

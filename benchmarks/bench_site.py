@@ -8,9 +8,9 @@ import subprocess
 
 import numpy as np
 
-from benchmarks.common import OUT, run_child, save
+from benchmarks.common import OUT, repeats, run_child, save, scaled
 
-CLASSES, EXAMPLES = 100, 20
+CLASSES, EXAMPLES = scaled(100, 2), 20
 
 
 def _guideline(root) -> None:
@@ -114,13 +114,13 @@ def run() -> dict:
         run_child(
             f"import subprocess, sys; subprocess.run([sys.executable, '-m', 'labelspec.cli', 'site', 'build', '--out', {str(OUT / 'site-ours')!r}], check=True, cwd={str(root)!r})"
         ).seconds
-        for _ in range(3)
+        for _ in range(repeats(3))
     )
     base = min(
         run_child(
             f"import subprocess, sys; subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '--site-dir', {str(OUT / 'site-plain')!r}], check=True, cwd={str(plain)!r})"
         ).seconds
-        for _ in range(3)
+        for _ in range(repeats(3))
     )
     result = {
         "classes": CLASSES,

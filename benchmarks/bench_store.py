@@ -18,8 +18,10 @@ from benchmarks.common import (
     best_of,
     fresh_workspace,
     history,
+    repeats,
     run_child,
     save,
+    scaled,
     write_jsonl,
 )
 
@@ -47,15 +49,15 @@ union all select 'removed', "class", count(*) from a anti join b using (label_id
 """
 
 
-def run(scale: float = 1.0) -> dict:
+def run() -> dict:
     from labelspec.labels.history import diff, show
     from labelspec.store.query import _sql_list
     from labelspec.store.snapshots import batch_paths, snapshot
     from labelspec.workspace import Workspace
 
-    n_import = int(1_000_000 * scale)
-    batches, per_batch, n_items = max(10, int(1000 * scale)), 10_000, 100_000
-    results: dict = {"scale": scale}
+    n_import = scaled(1_000_000)
+    batches, per_batch, n_items = scaled(1000, 10), scaled(10_000, 10), scaled(100_000, 100)
+    results: dict = {}
 
     # -- import ----------------------------------------------------------------------------------
     small = fresh_workspace(OUT / "ws-small")
@@ -89,7 +91,7 @@ def run(scale: float = 1.0) -> dict:
     subprocess.run(["git", "tag", "bench-10"], cwd=big, check=True)
     history(big, batches - 10, per_batch, n_items, training, seed=3, first=11)
     subprocess.run(["git", "tag", "bench-all"], cwd=big, check=True)
-    small_jsonl = write_jsonl(OUT / "labels-10k.jsonl", 10_000, n_items, seed=5)
+    small_jsonl = write_jsonl(OUT / "labels-10k.jsonl", scaled(10_000, 10), n_items, seed=5)
     code = (
         "from labelspec.labels.ingest import import_labels; from labelspec.workspace import Workspace; "
         "import_labels(Workspace({ws!r}), 'digits', "
@@ -98,7 +100,9 @@ def run(scale: float = 1.0) -> dict:
     )
     one_more = {}
     for name, ws in (("10_batches", small), (f"{batches}_batches", big)):
-        one_more[name] = round(min(run_child(code.format(ws=str(ws))).seconds for _ in range(3)), 2)
+        one_more[name] = round(
+            min(run_child(code.format(ws=str(ws))).seconds for _ in range(repeats(3))), 2
+        )
     results["snapshot_cost"] = {
         **one_more,
         "ratio": round(one_more[f"{batches}_batches"] / one_more["10_batches"], 2),
@@ -139,6 +143,5 @@ def run(scale: float = 1.0) -> dict:
 
 if __name__ == "__main__":
     import json
-    import sys
 
-    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2))
+    print(json.dumps(run(), indent=2))

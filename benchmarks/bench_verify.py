@@ -27,9 +27,12 @@ from benchmarks.common import (
     label_batch,
     run_child,
     save,
+    scaled,
 )
 
-COMMITS, ROWS, ITEMS, SIDE = 1000, 1000, 10_000, 50
+# 1,000 commits of 1,000 labels, a 50-commit side branch merged (HEAD~10 must stay on main)
+COMMITS, ROWS = scaled(1000, 24), scaled(1000, 10)
+ITEMS, SIDE = scaled(10_000, 100), scaled(50, 4)
 
 
 def _git(ws, *args: str, **kwargs) -> str:

@@ -20,11 +20,24 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent
 # Workspaces live outside this repository (a workspace inside it would join its git repo).
 OUT = Path(os.environ.get("LABELSPEC_BENCH_DIR", Path(tempfile.gettempdir()) / "labelspec-bench"))
-RESULTS = ROOT / "results"
+RESULTS = Path(os.environ.get("LABELSPEC_BENCH_RESULTS", ROOT / "results"))
+# Every size is multiplied by this (``LABELSPEC_BENCH_SCALE``, default 1: reference scale); the
+# test suite runs the whole harness at a tiny scale so it cannot rot (tests/engines/test_bench_smoke.py).
+SCALE = float(os.environ.get("LABELSPEC_BENCH_SCALE", "1"))
 CLASSES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 SOURCES = ["vendor-a", "vendor-b", "vendor-c"]
 LABELERS = [f"v{s[-1].upper()}-{i:02d}" for s in SOURCES for i in range(10)]
 SOURCE_OF = {labeler: f"vendor-{labeler[1].lower()}" for labeler in LABELERS}
+
+
+def scaled(n: int, least: int = 1) -> int:
+    """``n`` at ``SCALE``, never below ``least`` (a benchmark's smallest meaningful size)."""
+    return max(least, int(n * SCALE))
+
+
+def repeats(n: int) -> int:
+    """Best of ``n`` runs at reference scale; one run below it (only checking that it runs)."""
+    return n if SCALE >= 1 else 1
 
 
 @dataclass
@@ -62,7 +75,7 @@ def run_child(code: str, cwd: Path | None = None) -> Measure:
 
 def best_of(fn, repeat: int = 3) -> float:
     times = []
-    for _ in range(repeat):
+    for _ in range(repeats(repeat)):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

@@ -19,7 +19,7 @@ from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
 from labelspec.formats.text import utf8_copy
 from labelspec.nesting import MAX_DEPTH, json_too_deep
-from labelspec.store.engine import database, import_database, out_of_memory
+from labelspec.store.engine import database, import_database, out_of_memory, unordered
 from labelspec.yamlio import atomic_write_text
 
 KEYS = (
@@ -213,6 +213,9 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
         return False
     con.execute(f"create temp table staged_rows as {_FAST}")
     con.execute("drop table typed")
+    unordered(
+        con
+    )  # every record has its number (the slow path, which numbers them again, is not taken)
     return True
 
 
@@ -243,6 +246,7 @@ def _read_jsonl(path: Path) -> Staged:
         raise out_of_memory(str(path)) from None
     except duckdb.Error:
         raise _malformed(path) from None
+    unordered(con)  # every record has its number
     return _stage(con, path, lines.line_of, "jsonl")
 
 
@@ -314,6 +318,7 @@ def _read_csv(path: Path) -> Staged:
         "from read_csv(?, all_varchar=true, header=true)",
         [str(path)],
     )
+    unordered(con)  # every record has its number
     return _stage(con, path, lambda rec: rec + 1, "csv")
 
 

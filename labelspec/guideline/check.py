@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from pydantic import ValidationError
 
 from labelspec import yamlio
@@ -284,6 +283,8 @@ def check_files(
             drawn = ex.boxes is not None or bool(ex.wrong_boxes)
             if not inspect_images and not drawn:
                 continue
+            from PIL import Image, UnidentifiedImageError  # lazy: verify checks without images
+
             try:
                 with Image.open(path) as img:  # the header only: the size is all a drawing needs
                     width, height = img.size

@@ -12,6 +12,7 @@ import functools
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import duckdb
 
@@ -20,12 +21,38 @@ from labelspec.errors import InputError
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
-# Imports hold a whole delivery in DuckDB: a lower limit, so the process (DuckDB, plus the
-# Arrow chunks on their way to the batch file) stays under 1 GB; past it DuckDB spills to disk.
-DEFAULT_IMPORT_MEMORY_LIMIT = "320MB"
+# Imports hold a whole delivery in DuckDB; past the limit DuckDB spills to disk. By default a
+# sixteenth of the machine's memory, within a floor and a cap. The cap keeps the process under
+# 1 GB: it holds ~680 MB besides DuckDB's limit (interpreter, imports, DuckDB's own allocations
+# outside its buffer pool); a 5M-label import peaked at 993 MB with 320MB, 1.33 GB with 640MB.
+IMPORT_MEMORY_FLOOR_MB = 256
+IMPORT_MEMORY_CAP_MB = 320
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit if lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            total = min(total, int(Path(limit).read_text().strip()))
+        except (OSError, ValueError):  # no such cgroup file, or "max"
+            continue
+    return total
+
+
+def default_import_memory_limit() -> str:
+    share = machine_memory() // 16 // 2**20
+    return f"{min(max(share, IMPORT_MEMORY_FLOOR_MB), IMPORT_MEMORY_CAP_MB)}MB"
+
+
+def import_memory_limit() -> str:
+    return os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT") or default_import_memory_limit()
 
 
 _spill_parent: str | None = None
+# Set while an import runs again after DuckDB ran out of memory: every connection on one thread
+# (DuckDB's working set that cannot spill grows with its threads).
+_frugal = False
 
 
 def _spill_folder() -> str:
@@ -40,30 +67,48 @@ def _spill_folder() -> str:
 
 def import_database() -> duckdb.DuckDBPyConnection:
     """The connection an import parses, validates and writes a delivery in
-    (``LABELSPEC_IMPORT_MEMORY_LIMIT``, default 320MB)."""
-    return database(os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT))
+    (``LABELSPEC_IMPORT_MEMORY_LIMIT``; by default ``default_import_memory_limit()``)."""
+    return database(import_memory_limit())
 
 
-def out_of_memory(what: str):
-    """The error for a DuckDB that ran out of its memory limit: which setting to raise."""
+def unordered(con: duckdb.DuckDBPyConnection) -> None:
+    """From here on ``con`` need not keep rows in insertion order (less memory, more spilling):
+    for a delivery once it is staged with its record numbers, as every later statement orders
+    what it needs by them or by the batch's sort key."""
+    con.execute("set preserve_insertion_order = false")
 
-    limit = os.environ.get("LABELSPEC_IMPORT_MEMORY_LIMIT", DEFAULT_IMPORT_MEMORY_LIMIT)
-    return InputError(
-        f"{what}: DuckDB ran out of memory within LABELSPEC_IMPORT_MEMORY_LIMIT={limit}; "
-        "nothing was written. Raise it (e.g. LABELSPEC_IMPORT_MEMORY_LIMIT=2GB) and run again"
+
+class OutOfMemory(InputError):
+    """DuckDB ran out of its memory limit even with one thread: which setting to raise."""
+
+
+def out_of_memory(what: str) -> OutOfMemory:
+    return OutOfMemory(
+        f"{what}: DuckDB ran out of memory within LABELSPEC_IMPORT_MEMORY_LIMIT="
+        f"{import_memory_limit()}; nothing was written. Raise it (e.g. "
+        "LABELSPEC_IMPORT_MEMORY_LIMIT=2GB) and run again"
     )
 
 
 def names_out_of_memory(write):
-    """Turn DuckDB running out of memory inside ``write(ws, dataset, file, ...)`` into the
-    error that names the setting (the transaction has undone the write by then)."""
+    """Run ``write(ws, dataset, file, ...)`` again with DuckDB on one thread if it ran out of
+    memory (the transaction has undone the first attempt by then); if that runs out too, the
+    error that names the setting."""
 
     @functools.wraps(write)
     def guarded(ws, dataset, file, *args, **kwargs):
+        global _frugal
+        try:
+            return write(ws, dataset, file, *args, **kwargs)
+        except (duckdb.OutOfMemoryException, OutOfMemory):
+            pass
+        _frugal = True
         try:
             return write(ws, dataset, file, *args, **kwargs)
         except duckdb.OutOfMemoryException:
             raise out_of_memory(str(file)) from None
+        finally:
+            _frugal = False
 
     return guarded
 
@@ -77,6 +122,8 @@ def database(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
         f"set memory_limit = '{limit}'; set temp_directory = '{spill}'; "
         "set enable_progress_bar = false"
     )
+    if _frugal:
+        con.execute("set threads = 1")
     return con
 
 

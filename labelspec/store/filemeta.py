@@ -14,8 +14,6 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from labelspec.progress import track
 
 WHOLE_READ = 8 << 20  # files up to this size are hashed (and cached) from one read into memory
@@ -91,8 +89,10 @@ def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
         info.update(media="text", text=path.read_text(encoding="utf-8"))
         return info
     found = image_size(data)
-    if found is None:
-        with Image.open(path) as image:  # lazy: reads the header only
+    if found is None:  # a format image_size does not parse
+        from PIL import Image  # lazy: read paths (labels show, trace item) import this module
+
+        with Image.open(path) as image:  # reads the header only
             found = image.size
     info.update(media="image", width=found[0], height=found[1])
     return info

@@ -79,3 +79,55 @@ def test_an_import_out_of_memory_names_the_setting_and_writes_nothing(
     assert "LABELSPEC_IMPORT_MEMORY_LIMIT=8MB" in result.stderr
     assert "Traceback" not in result.stderr
     assert state(root) == before
+
+
+def test_a_delivery_under_a_tiny_memory_limit_imports_the_batch_the_default_does(
+    tmp_path, monkeypatch
+):
+    """200,000 labels (30 MB of JSONL) under 96MB, a third of the default: two or more DuckDB
+    threads run out of it (measured on 2 cores), so the import runs again on one thread and
+    spills, instead of refusing; 64MB is too little even for one thread."""
+    from benchmarks import common
+    from tests.conftest import copy_workspace
+
+    base = common.fresh_workspace(tmp_path / "base")
+    common.add_labelers(base)
+    common.add_items(base, 20_000)
+    delivery = common.write_jsonl(tmp_path / "labels.jsonl", 200_000, 20_000)
+    default, tiny = (
+        copy_workspace(base, tmp_path / "default"),
+        copy_workspace(base, tmp_path / "tiny"),
+    )
+
+    monkeypatch.delenv("LABELSPEC_IMPORT_MEMORY_LIMIT", raising=False)
+    whole = import_labels(Workspace(default), "digits", delivery, "jsonl", "digits@1.0.0", "bench")
+    monkeypatch.setenv("LABELSPEC_IMPORT_MEMORY_LIMIT", "96MB")
+    spilled = import_labels(Workspace(tiny), "digits", delivery, "jsonl", "digits@1.0.0", "bench")
+
+    assert (whole.labels, spilled.labels) == (200_000, 200_000)
+    stored = [
+        pq.read_table(root / f"datasets/digits/labels/{r.batch_id}.parquet")
+        for root, r in ((default, whole), (tiny, spilled))
+    ]
+    ids = [t.column("label_id").to_pylist() for t in stored]
+    # the same rows in the same order; label ids differ only by the batch id they start with
+    assert [i.removeprefix(whole.batch_id) for i in ids[0]] == [
+        i.removeprefix(spilled.batch_id) for i in ids[1]
+    ]
+    assert (
+        stored[0]
+        .drop_columns(sorted(BATCH_NAMED))
+        .equals(stored[1].drop_columns(sorted(BATCH_NAMED)))
+    )
+
+
+def test_the_default_import_memory_limit_is_a_sixteenth_of_memory_within_floor_and_cap(
+    monkeypatch,
+):
+    from labelspec.store import engine
+
+    for gib, expected in ((1, "256MB"), (4, "256MB"), (5, "320MB"), (24, "320MB"), (256, "320MB")):
+        monkeypatch.setattr(engine, "machine_memory", lambda gib=gib: gib * 2**30)
+        assert engine.default_import_memory_limit() == expected  # 4 GiB / 16 = 256MB; 5 GiB: 320
+    monkeypatch.setenv("LABELSPEC_IMPORT_MEMORY_LIMIT", "2GB")
+    assert engine.import_memory_limit() == "2GB"
