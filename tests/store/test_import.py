@@ -208,7 +208,7 @@ CLASSES = "zero, one, two, three, four, five, six, seven, eight, nine"
         (
             {"labeler": None},
             "labeler",
-            "no labeler: the file names none; pass --labeler ID or --labeler-map FILE",
+            "no labeler: the file names none; pass --labeler ID, --labeler-map FILE or --labelers-per-item FILE",
         ),
         ({"bbox": [1, 2, 3]}, "bbox", "must be [x, y, w, h]: four numbers in pixels"),
         (

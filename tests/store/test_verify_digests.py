@@ -46,12 +46,16 @@ def test_verify_compares_the_sha256_as_well_as_the_md5(labeled_ws, run):
     git(labeled_ws, "commit", "-q", "-am", "re-record the md5 only")
 
     rel = f"datasets/digits/labels/{batch.name}"
-    assert verify_problems(run, labeled_ws) == [
+    rewrite, *at_head = verify_problems(run, labeled_ws)
+    # at HEAD, the bytes match the md5 and size recorded; only the sha256 says they were changed
+    assert at_head == [
         f"digits: batch {rel}: the working copy does not match its record (md5/sha256): it was "
         "changed after it was written; `dvc checkout` restores it",
         f"digits: batch {rel}: its DVC cache copy does not match its record (md5/sha256): it was "
         "changed after it was written; `labelspec pull` fetches it again",
     ]
+    # and over history, the re-recording commit itself
+    assert "('re-record the md5 only') changed the batch record" in rewrite
 
 
 def test_verify_fails_when_a_release_tag_is_moved_to_other_guideline_content(labeled_ws, run):
