@@ -59,7 +59,10 @@ select
   case when json_type(guideline_version) = 'VARCHAR' then guideline_version ->> '$' end as guideline_version,
   NULL::VARCHAR as annotation_key,
   NULL::VARCHAR as source_ids,
-  NULL::VARCHAR as bbox_units,
+  -- a box given but unreadable is this reader's problem, said once: not also "a box is required"
+  case when bbox is not null and json_type(bbox) <> 'NULL' and not coalesce(json_type(bbox) = 'ARRAY'
+       and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in {NUMBER}
+       for k in range(4)]), false) then 'unreadable' end as bbox_units,
   NULL::VARCHAR as tool_fields,
   case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty
 from raw

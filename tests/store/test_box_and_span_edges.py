@@ -94,3 +94,21 @@ def test_a_span_ending_at_the_end_of_the_text_is_accepted_and_one_past_it_refuse
     labels_import(run, root, "news", at_end, "entities@1.0.0")
     shown = json.loads(run("labels", "show", "news", "--json", cwd=root).stdout)
     assert shown["by_class"] == {"location": 1}
+
+
+def test_a_box_that_is_not_four_numbers_is_one_problem_not_also_a_missing_box(
+    make_store, run, tmp_path
+):
+    """Three numbers, or a word among four: the reader says what a box must be, once; the box
+    was given, so "a box is required" would mislead."""
+    root = make_store("shapes")
+    rows = [
+        {**circle([24, 24, 80]), "item_id": "circle_big.png"},
+        {**circle(["24", 24, 80, 80]), "item_id": "square_big.png"},
+    ]
+    source = write_jsonl(tmp_path / "odd.jsonl", rows)
+
+    assert refused(run, root, "shapes", source, "shapes@1.0.0") == [
+        f"{source}:1: bbox: must be [x, y, w, h]: four numbers in pixels",
+        f"{source}:2: bbox: must be [x, y, w, h]: four numbers in pixels",
+    ]
