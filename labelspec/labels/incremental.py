@@ -77,8 +77,13 @@ def against_history(ws: Repo, dataset: str, incoming: Rows | pa.Table, git) -> I
         con.execute("create or replace temp table given_rows as select * from given")
         incoming = Rows(con, "given_rows")
     con = incoming.con
-    con.execute(f"create or replace temp view incoming as select * from {incoming.name}")
     snap = snapshot(ws, dataset, None, git)
+    if not snap.batches:  # a dataset's first delivery: nothing known, nothing to split (1M: -1.4 s)
+        (total,) = con.execute(
+            f"select count(distinct annotation_id) from {incoming.name}"
+        ).fetchall()[0]
+        return Incremental(incoming, total, 0, 0, 0)
+    con.execute(f"create or replace temp view incoming as select * from {incoming.name}")
     history = "select annotation_id, annotation_key, supersedes, labeler_id from incoming limit 0"
     if snap.batches:
         paths = _sql_list(batch_paths(ws, snap))
