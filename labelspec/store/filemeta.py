@@ -17,12 +17,12 @@ from typing import Any
 
 from PIL import Image
 
-from labelspec.progress import track
+from labelspec.progress import progress
 
 WHOLE_READ = 8 << 20  # files up to this size are hashed (and cached) from one read into memory
 TEXT_SUFFIXES = {".txt"}
 WORKERS = 4  # threads hashing and caching item files (measured: benchmarks/README.md)
-PARALLEL_FROM = 256  # fewer files than this: no pool
+CHUNK = 256  # files per task of the pool; one chunk: no pool
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
@@ -69,7 +69,7 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
+def describe_file(path: Path | str, text: bool, cache=None) -> dict[str, Any]:
     """sha256, size, media and width / height or text of one file, and ``_md5``; with ``cache``
     (a ``vcs.DvcCache``) the file is also stored as its DVC object. A small file costs one open,
     one fstat and one read (``items add`` runs this for every item file)."""
@@ -97,7 +97,7 @@ def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
         os.close(fd)
     info: dict[str, Any] = {"sha256": sha.hexdigest(), "bytes": size, "_md5": md5.hexdigest()}
     if text:  # decoded as ``read_text`` would (universal newlines), as spans count characters
-        decoded = data.decode("utf-8") if size <= WHOLE_READ else path.read_text(encoding="utf-8")
+        decoded = data.decode("utf-8") if size <= WHOLE_READ else Path(path).read_text("utf-8")
         info.update(media="text", text=decoded.replace("\r\n", "\n").replace("\r", "\n"))
         return info
     found = image_size(data)
@@ -121,7 +121,7 @@ def _read_all(fd: int, size: int) -> bytes:
 
 
 def describe_files(
-    paths: list[Path], cache=None, store: list[bool] | None = None
+    paths: list[Path] | list[str], cache=None, store: list[bool] | None = None
 ) -> list[dict[str, Any] | str]:
     """``describe_file`` over many files: a description, or why a file could not be read. With
     ``cache`` (a ``vcs.DvcCache``), the files whose ``store`` flag is set (all when ``store`` is
@@ -133,18 +133,23 @@ def describe_files(
 
     flags = store if store is not None else [True] * len(paths)
 
-    def one(pair: tuple[Path, bool]) -> dict[str, Any] | str:
+    def one(pair: tuple[Path | str, bool]) -> dict[str, Any] | str:
         path, keep = pair
+        text = os.path.splitext(path)[1].lower() in TEXT_SUFFIXES
         try:
-            return describe_file(
-                path, path.suffix.lower() in TEXT_SUFFIXES, cache if keep else None
-            )
+            return describe_file(path, text, cache if keep else None)
         except (OSError, UnicodeDecodeError, ValueError, struct.error) as exc:
             return str(exc) or type(exc).__name__
 
     pairs = list(zip(paths, flags, strict=True))
-    if len(pairs) < PARALLEL_FROM:
-        return [one(pair) for pair in track(pairs, "hashing items", total=len(pairs))]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        done = pool.map(one, pairs, chunksize=64)
-        return list(track(done, "hashing items", total=len(pairs)))
+    # chunks, not files, are the pool's tasks: a future per file costs as much as its syscalls
+    chunks = [pairs[i : i + CHUNK] for i in range(0, len(pairs), CHUNK)]
+    out: list[dict[str, Any] | str] = []
+    with progress("hashing items", total=len(pairs)) as advance:
+        if len(chunks) <= 1:
+            return [one(pair) for pair in pairs]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for done in pool.map(lambda chunk: [one(pair) for pair in chunk], chunks):
+                out += done
+                advance(len(done))
+    return out

@@ -70,7 +70,7 @@ class DvcCache:
     def object_path(self, md5: str) -> Path:
         return self.dir / "files" / "md5" / md5[:2] / md5[2:]
 
-    def store(self, path: Path, md5: str, source: int | None = None) -> None:
+    def store(self, path: Path | str, md5: str, source: int | None = None) -> None:
         """Copy ``path`` into the cache as object ``md5`` (read-only), unless it is there; a
         reflink when ``cache.type`` allows it and the filesystem can. ``source``: ``path``
         opened for reading by the caller."""
@@ -119,7 +119,7 @@ class DvcCache:
             raise
         self.created.append(target)
 
-    def _clone(self, path: Path, tmp: Path, source: int | None) -> bool:
+    def _clone(self, path: Path | str, tmp: Path, source: int | None) -> bool:
         """Whether ``tmp`` was made a reflink of ``path`` (else the caller copies)."""
         if not self.reflinks:
             return False

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from labelspec.store.filemeta import PARALLEL_FROM
+from labelspec.store.filemeta import CHUNK
 from labelspec.store.items import read_items
 from labelspec.vcs import DvcCache
 from labelspec.workspace import Workspace
 from tests.helpers import state
 
 FOLDER = "datasets/digits/items/batch-1"
-N = PARALLEL_FROM + 44  # 300: the pool runs
+N = CHUNK + 44  # 300: the pool runs
 
 
 def write_folder(root: Path, n: int) -> dict[str, Path]:
