@@ -21,7 +21,7 @@ from labelspec.progress import progress
 
 WHOLE_READ = 8 << 20  # files up to this size are hashed (and cached) from one read into memory
 TEXT_SUFFIXES = {".txt"}
-WORKERS = 4  # threads hashing and caching item files (measured: benchmarks/README.md)
+WORKERS = min(4, os.cpu_count() or 2)  # threads hashing and caching (benchmarks/README.md)
 CHUNK = 256  # files per task of the pool; one chunk: no pool
 
 
