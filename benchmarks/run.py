@@ -1,5 +1,5 @@
 """Run the benchmarks: ``python -m benchmarks.run [store] [trace] [import] [site] [qa] [resolve]
-[boxes] [engines]`` (all by default; ``engines`` needs pyspark and Java 17).
+[boxes] [engines] [items]`` (all by default; ``engines`` needs pyspark and Java 17).
 
 Workspaces are generated under $LABELSPEC_BENCH_DIR (default: the system temp folder); results
 land in benchmarks/results/*.json. ``trace`` and ``import`` reuse the 10M-label workspace ``store`` builds.
@@ -15,7 +15,17 @@ import sys
 def main(parts: list[str]) -> None:
     import importlib
 
-    for name in parts or ["store", "trace", "import", "site", "qa", "resolve", "boxes", "engines"]:
+    for name in parts or [
+        "store",
+        "trace",
+        "import",
+        "site",
+        "qa",
+        "resolve",
+        "boxes",
+        "engines",
+        "items",
+    ]:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"benchmarks.bench_{name}")
         print(json.dumps(module.run(), indent=2), flush=True)
