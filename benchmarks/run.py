@@ -11,21 +11,13 @@ from __future__ import annotations
 import json
 import sys
 
+ALL = ["store", "trace", "import", "site", "qa", "resolve", "boxes", "engines", "items"]
+
 
 def main(parts: list[str]) -> None:
     import importlib
 
-    for name in parts or [
-        "store",
-        "trace",
-        "import",
-        "site",
-        "qa",
-        "resolve",
-        "boxes",
-        "engines",
-        "items",
-    ]:
+    for name in parts or ALL:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"benchmarks.bench_{name}")
         print(json.dumps(module.run(), indent=2), flush=True)
