@@ -1,5 +1,5 @@
 """Run the benchmarks: ``python -m benchmarks.run [store] [trace] [import] [site] [qa] [resolve]
-[boxes] [gitcalls] [engines] [verify]`` (all by default; ``engines`` needs pyspark and Java 17).
+[boxes] [gitcalls] [verify] [items] [engines]`` (all by default; ``engines`` needs pyspark and Java 17).
 
 Workspaces are generated under $LABELSPEC_BENCH_DIR (default: the system temp folder); results
 land in benchmarks/results/*.json ($LABELSPEC_BENCH_RESULTS). ``trace`` and ``import`` reuse the
@@ -14,7 +14,8 @@ import json
 import sys
 
 PARTS = [
-    "store", "trace", "import", "site", "qa", "resolve", "boxes", "gitcalls", "verify", "engines",
+    "store", "trace", "import", "site", "qa", "resolve", "boxes", "gitcalls", "verify", "items",
+    "engines",
 ]  # fmt: skip
 
 

@@ -8,16 +8,19 @@ ask Pillow, which also reads only the header.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 import struct
 from pathlib import Path
 from typing import Any
 
-from labelspec.progress import track
+from labelspec.progress import progress
 
 WHOLE_READ = 8 << 20  # files up to this size are hashed (and cached) from one read into memory
 TEXT_SUFFIXES = {".txt"}
+WORKERS = min(4, os.cpu_count() or 2)  # threads hashing and caching (benchmarks/README.md)
+CHUNK = 256  # files per task of the pool; one chunk: no pool
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
@@ -64,29 +67,36 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
+def describe_file(path: Path | str, text: bool, cache=None) -> dict[str, Any]:
     """sha256, size, media and width / height or text of one file, and ``_md5``; with ``cache``
-    (a ``vcs.DvcCache``) the file is also stored as its DVC object."""
-    size = os.stat(path).st_size
-    if size > WHOLE_READ:  # large files stream; the cache copies them itself
-        sha, md5 = hashlib.sha256(), hashlib.md5()
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-            for chunk in (head, *iter(lambda: handle.read(1 << 20), b"")):
-                sha.update(chunk)
-                md5.update(chunk)
-        data = head
-        if cache is not None:
-            cache.store(path, md5.hexdigest())
-    else:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        sha, md5 = hashlib.sha256(data), hashlib.md5(data)
-        if cache is not None:
-            cache.store_bytes(data, md5.hexdigest())
+    (a ``vcs.DvcCache``) the file is also stored as its DVC object. A small file costs one open,
+    one fstat and one read (``items add`` runs this for every item file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        if size > WHOLE_READ:  # large files stream; the cache copies them itself
+            sha, md5 = hashlib.sha256(), hashlib.md5()
+            data = head = os.read(fd, 1 << 16)
+            size = 0
+            while head:
+                sha.update(head)
+                md5.update(head)
+                size += len(head)
+                head = os.read(fd, 1 << 20)
+            if cache is not None:
+                cache.store(path, md5.hexdigest(), fd)
+        else:
+            data = _read_all(fd, size)
+            size = len(data)
+            sha, md5 = hashlib.sha256(data), hashlib.md5(data)
+            if cache is not None:
+                cache.store_bytes(data, md5.hexdigest(), fd)
+    finally:
+        os.close(fd)
     info: dict[str, Any] = {"sha256": sha.hexdigest(), "bytes": size, "_md5": md5.hexdigest()}
-    if text:  # read as text (universal newlines), as spans count characters of it
-        info.update(media="text", text=path.read_text(encoding="utf-8"))
+    if text:  # decoded as ``read_text`` would (universal newlines), as spans count characters
+        decoded = data.decode("utf-8") if size <= WHOLE_READ else Path(path).read_text("utf-8")
+        info.update(media="text", text=decoded.replace("\r\n", "\n").replace("\r", "\n"))
         return info
     found = image_size(data)
     if found is None:  # a format image_size does not parse
@@ -98,25 +108,48 @@ def describe_file(path: Path, text: bool, cache=None) -> dict[str, Any]:
     return info
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    """The whole file: one read of one byte more than ``size`` both reads it and sees its end;
+    a file that grew since its fstat is read to its end."""
+    data = os.read(fd, size + 1)
+    if len(data) <= size:
+        return data
+    parts = [data]
+    while chunk := os.read(fd, 1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def describe_files(
-    paths: list[Path], cache=None, store: list[bool] | None = None
+    paths: list[Path] | list[str], cache=None, store: list[bool] | None = None
 ) -> list[dict[str, Any] | str]:
     """``describe_file`` over many files: a description, or why a file could not be read. With
     ``cache`` (a ``vcs.DvcCache``), the files whose ``store`` flag is set (all when ``store`` is
     None) become cache objects from the same read.
 
-    One file after the other: the work is system calls (read, write, rename into the cache),
-    which neither threads nor processes sped up on this project's machines (benchmarks/README.md).
+    The work is system calls (open, read, create, rename), which release the GIL: a few threads
+    keep both cores and the disk busy (benchmarks/README.md, "items add").
     """
 
     flags = store if store is not None else [True] * len(paths)
-    out: list[dict[str, Any] | str] = []
-    pairs = zip(paths, flags, strict=True)
-    for path, keep in track(pairs, "hashing items", total=len(paths)):
+
+    def one(pair: tuple[Path | str, bool]) -> dict[str, Any] | str:
+        path, keep = pair
+        text = os.path.splitext(path)[1].lower() in TEXT_SUFFIXES
         try:
-            out.append(
-                describe_file(path, path.suffix.lower() in TEXT_SUFFIXES, cache if keep else None)
-            )
+            return describe_file(path, text, cache if keep else None)
         except (OSError, UnicodeDecodeError, ValueError, struct.error) as exc:
-            out.append(str(exc) or type(exc).__name__)
+            return str(exc) or type(exc).__name__
+
+    pairs = list(zip(paths, flags, strict=True))
+    # chunks, not files, are the pool's tasks: a future per file costs as much as its syscalls
+    chunks = [pairs[i : i + CHUNK] for i in range(0, len(pairs), CHUNK)]
+    out: list[dict[str, Any] | str] = []
+    with progress("hashing items", total=len(pairs)) as advance:
+        if len(chunks) <= 1:
+            return [one(pair) for pair in pairs]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for done in pool.map(lambda chunk: [one(pair) for pair in chunk], chunks):
+                out += done
+                advance(len(done))
     return out

@@ -193,14 +193,15 @@ def _resolve(
     files to read: (row index, path))."""
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
-    to_describe: list[tuple[int, Path]] = []
+    to_describe: list[tuple[int, Path | str]] = []
+    root = str(ws.root)  # a scanned folder's files joined as strings: one Path each costs
     missing: list[tuple[str, str, Path]] = []  # (row, path as given, where it was looked for)
     missing_at = 0
     for index, item in enumerate(raw, 1):
         row = {k: (None if v is None else str(v)) for k, v in item.items()}
         where = row.pop("_where", None) or f"row {index}"
         if row.pop("_inside", False):  # a regular file of a scanned folder in the workspace
-            to_describe.append((len(rows), ws.root / row["path"]))
+            to_describe.append((len(rows), f"{root}/{row['path']}"))
         elif row.get("path"):
             resolved = (base / row["path"]).resolve()
             if resolved != ws.root and ws.root not in resolved.parents:
@@ -291,7 +292,7 @@ def _not_found(ws: Repo, base: Path, source: str, missing: list[tuple[str, str, 
 def _describe(
     ws: Repo,
     rows: list[dict[str, Any]],
-    to_describe: list[tuple[int, Path]],
+    to_describe: list[tuple[int, Path | str]],
     source: str,
     cache,
     store: list[bool],

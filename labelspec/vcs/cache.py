@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -21,6 +22,8 @@ from labelspec.errors import DataMissingError, VcsError
 from labelspec.vcs.gitrepo import Git
 from labelspec.yamlio import fast_load
 
+FICLONE = 0x40049409  # Linux's ioctl making a file share another's extents (a reflink)
+
 
 class DvcCache:
     """DVC's local cache used directly for single files, the way ``dvc add`` stores them (DVC 3:
@@ -36,26 +39,42 @@ class DvcCache:
         self.dvc_dir = self.root / ".dvc"
         if not self.dvc_dir.is_dir():
             raise VcsError(f"{self.root} has no .dvc folder (run `labelspec init` or `dvc init`)")
-        self.dir = self._cache_dir()
+        section = self._cache_section()
+        self.dir = self._cache_dir(section)
         self._made: set[str] = set()  # object folders known to exist
         self.created: list[str] = []  # objects this instance wrote (``discard_created``)
+        # DVC links the workspace and its cache by the first of ``cache.type`` that works
+        # (default "reflink,copy"); a reflink is the one kind that leaves the workspace file as
+        # it was. Hardlinks and symlinks would make it read-only or a link: copies, as before.
+        self.reflinks = "reflink" in self._link_types(section)
 
-    def _cache_dir(self) -> Path:
-
-        found = self.dvc_dir / "cache"
+    def _cache_section(self) -> dict:
+        """The ``[cache]`` section of the repository's DVC config (``config.local`` wins)."""
+        section: dict = {}
         for name in ("config", "config.local"):
             path = self.dvc_dir / name
             if path.is_file():
-                configured = (ConfigObj(str(path)).get("cache") or {}).get("dir")
-                if configured:
-                    found = (self.dvc_dir / configured).resolve()
-        return found
+                section.update(ConfigObj(str(path)).get("cache") or {})
+        return section
+
+    def _cache_dir(self, section: dict) -> Path:
+        configured = section.get("dir")
+        return (self.dvc_dir / configured).resolve() if configured else self.dvc_dir / "cache"
+
+    @staticmethod
+    def _link_types(section: dict) -> list[str]:
+        configured = section.get("type") or "reflink,copy"
+        if isinstance(configured, list):  # ConfigObj splits an unquoted comma list itself
+            configured = ",".join(configured)
+        return [t.strip() for t in configured.split(",") if t.strip()]
 
     def object_path(self, md5: str) -> Path:
         return self.dir / "files" / "md5" / md5[:2] / md5[2:]
 
-    def store(self, path: Path, md5: str) -> None:
-        """Copy ``path`` into the cache as object ``md5`` (read-only), unless it is there."""
+    def store(self, path: Path | str, md5: str, source: int | None = None) -> None:
+        """Copy ``path`` into the cache as object ``md5`` (read-only), unless it is there; a
+        reflink when ``cache.type`` allows it and the filesystem can. ``source``: ``path``
+        opened for reading by the caller."""
 
         target = self.object_path(md5)
         if target.is_file():
@@ -63,7 +82,8 @@ class DvcCache:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         try:
-            shutil.copyfile(path, tmp)
+            if not self._clone(path, tmp, source):
+                shutil.copyfile(path, tmp)
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
         except BaseException:
@@ -71,9 +91,10 @@ class DvcCache:
             raise
         self.created.append(str(target))
 
-    def store_bytes(self, data: bytes, md5: str) -> None:
+    def store_bytes(self, data: bytes, md5: str, source: int | None = None) -> None:
         """``store`` for bytes already read (``items add`` hashes and caches from one read);
-        string paths and a made-once folder: it runs once per item file."""
+        string paths and a made-once folder: it runs once per item file, from several threads.
+        ``source``: the file descriptor the bytes were read from, for a reflink."""
 
         folder = os.path.join(self.dir, "files", "md5", md5[:2])
         target = os.path.join(folder, md5[2:])
@@ -84,9 +105,12 @@ class DvcCache:
             self._made.add(folder)
         tmp = f"{folder}/.{md5[2:]}.{os.getpid()}-{threading.get_ident()}.tmp"
         try:
-            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o444)
+            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY | os.O_CLOEXEC, 0o444)
             try:
-                os.write(fd, data)
+                if not (source is not None and self._reflink(source, fd)):
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
             finally:
                 os.close(fd)
             os.replace(tmp, target)
@@ -95,6 +119,32 @@ class DvcCache:
                 os.unlink(tmp)
             raise
         self.created.append(target)
+
+    def _clone(self, path: Path | str, tmp: Path, source: int | None) -> bool:
+        """Whether ``tmp`` was made a reflink of ``path`` (else the caller copies)."""
+        if not self.reflinks:
+            return False
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+        try:
+            if source is not None:
+                return self._reflink(source, fd)
+            with open(path, "rb") as handle:
+                return self._reflink(handle.fileno(), fd)
+        finally:
+            os.close(fd)
+
+    def _reflink(self, source: int, target: int) -> bool:
+        """Share ``source``'s extents with the empty file ``target`` (FICLONE: btrfs, XFS, APFS
+        through Linux's ioctl only); the first refusal turns reflinks off for this cache (ext4,
+        another filesystem, Windows), so a refusing filesystem costs one system call per add."""
+        if not self.reflinks:
+            return False
+        try:
+            fcntl.ioctl(target, FICLONE, source)
+        except OSError:
+            self.reflinks = False
+            return False
+        return True
 
     def store_folder(
         self, folder: Path, stored: dict[str, tuple[str, int]] | None = None

@@ -49,7 +49,18 @@ def test_make_bench_runs_every_benchmark_at_a_tiny_scale(history, tmp_path):
 
     assert done.returncode == 0, done.stderr[-4000:]
     assert sorted(p.stem for p in results.glob("*.json")) == sorted(
-        ["store", "trace", "import", "site", "qa", "resolve", "boxes", "gitcalls", "verify"]
+        [
+            "store",
+            "trace",
+            "import",
+            "site",
+            "qa",
+            "resolve",
+            "boxes",
+            "gitcalls",
+            "verify",
+            "items",
+        ]
     )
     figures = {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}
     # store: 10 batches of 10 labels (each size's floor), a 100-label import (1M x 0.0001)
@@ -65,6 +76,8 @@ def test_make_bench_runs_every_benchmark_at_a_tiny_scale(history, tmp_path):
     assert figures["site"]["images"] == 2 * 20
     assert figures["resolve"]["votes"] == 100 * 10 + 10
     assert set(figures["gitcalls"]["commands"]) >= {"verify", "labeler status", "qa bakeoff"}
+    # items: 10 files (100,000 x 0.0001, floored at 10), added by labelspec and by dvc add
+    assert figures["items"]["files"] == 10
     # verify: 24 commits of 10 labels, 4 of them on a merged side branch
     assert (figures["verify"]["batches"], figures["verify"]["labels"]) == (24, 240)
     # the reference figures in benchmarks/results are left alone
