@@ -99,19 +99,20 @@ COVER_SCHEMA = pa.schema(
 )
 
 
-def cover_table(
+def cover_rows(
     ws: Repo, pairs: list[tuple[str, str, str]], records: list[TrainingRecord] | None = None
-) -> pa.Table:
-    """Every passing record covering each (guideline, labeler, version) of ``pairs``, best first.
+) -> list[tuple]:
+    """Every passing record covering each (guideline, labeler, version) of ``pairs``, best first:
+    rows of ``COVER_SCHEMA``.
 
-    Import picks a label's record from it, and the read paths (``trace impact``, ``trace
-    labeler``, ``relabel plan``) recompute coverage from it against the records of the revision
-    asked: a record's date, not the commit that recorded it, decides which labels it covers.
-    Joined to labels in SQL (date <= the label's day, best rank), never looped over rows."""
+    Import picks a label's record from them, and the read paths (``trace impact``, ``trace
+    labeler``, ``relabel plan``) recompute coverage from them against the records of the
+    revision asked: a record's date, not the commit that recorded it, decides which labels it
+    covers. Joined to labels in SQL (date <= the label's day, best rank), never looped over rows."""
     records = training_records(ws) if records is None else records
     known = set(ws.guideline_names())
     by_guideline: dict[str, Coverage] = {}
-    columns: dict[str, list] = {name: [] for name in COVER_SCHEMA.names}
+    rows = []
     for guideline, labeler_id, version in sorted(set(pairs)):
         if guideline not in known:
             continue
@@ -121,10 +122,19 @@ def cover_table(
         if version not in coverage.versions:
             continue  # not a release (or not a version at all): nothing covers it
         for rank, record in enumerate(coverage.candidates(labeler_id, version)):
-            row = (guideline, labeler_id, version, record.id, record.date, rank)
-            for name, value in zip(COVER_SCHEMA.names, row, strict=True):
-                columns[name].append(value)
-    return pa.table(columns, schema=COVER_SCHEMA)
+            rows.append((guideline, labeler_id, version, record.id, record.date, rank))
+    return rows
+
+
+def cover_table(
+    ws: Repo, pairs: list[tuple[str, str, str]], records: list[TrainingRecord] | None = None
+) -> pa.Table:
+    """``cover_rows`` as an Arrow table."""
+    rows = cover_rows(ws, pairs, records)
+    return pa.table(
+        {name: [row[i] for row in rows] for i, name in enumerate(COVER_SCHEMA.names)},
+        schema=COVER_SCHEMA,
+    )
 
 
 @dataclass
