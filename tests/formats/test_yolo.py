@@ -749,18 +749,14 @@ def test_labelers_per_item_name_who_answered_each_image(make_store, run, tmp_pat
         "item,labeler\ncircle_big.png,vA-01\nsquare_big.png,vB-07\nellipse_wide.png,vB-07\n"
     )
     before = state(root)
+    args = (
+        *("labels", "import", "shapes", str(YOLO / "ultralytics" / "data.yaml")),
+        *("--format", "yolo", "--guideline", "shapes@1.1.0", "--source", "vendor-a"),
+        *("--labelers-per-item", str(per_item)),
+    )
 
     refused = run(
-        *(
-            "labels",
-            "import",
-            "shapes",
-            str(YOLO / "ultralytics" / "data.yaml"),
-            "--format",
-            "yolo",
-        ),
-        *("--guideline", "shapes@1.1.0", "--source", "vendor-a"),
-        *("--labelers-per-item", str(per_item)),
+        *args,
         cwd=root,
         expect=1,
     )
@@ -770,19 +766,7 @@ def test_labelers_per_item_name_who_answered_each_image(make_store, run, tmp_pat
     assert state(root) == before
 
     per_item.write_text(per_item.read_text() + "triangle_up.png,vA-01\n")
-    run(
-        *(
-            "labels",
-            "import",
-            "shapes",
-            str(YOLO / "ultralytics" / "data.yaml"),
-            "--format",
-            "yolo",
-        ),
-        *("--guideline", "shapes@1.1.0", "--source", "vendor-a"),
-        *("--labelers-per-item", str(per_item)),
-        cwd=root,
-    )
+    run(*args, cwd=root)
     (batch,) = (root / "datasets/shapes/labels").glob("*.parquet")
     got = {r["item_id"]: r["labeler_id"] for r in pq.read_table(batch).to_pylist()}
     assert got == {
