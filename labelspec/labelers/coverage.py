@@ -97,6 +97,11 @@ COVER_SCHEMA = pa.schema(
         ("rank", pa.int64()),
     ]
 )
+# the same columns as DuckDB types, for ``store.engine.small_table``
+COVER_COLUMNS = [
+    (f.name, {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT"}[f.type])
+    for f in COVER_SCHEMA
+]
 
 
 def cover_rows(

@@ -22,13 +22,13 @@ from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import TOOL_FIELDS, Staged
 from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
-from labelspec.labelers.coverage import cover_table
+from labelspec.labelers.coverage import COVER_COLUMNS, cover_rows
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import training_records
 from labelspec.labels.checks import found_by
 from labelspec.nesting import MAX_DEPTH, json_too_deep
 from labelspec.repo import Repo
-from labelspec.store.engine import Rows, database
+from labelspec.store.engine import Rows, database, small_table
 from labelspec.store.schema import LABEL_SCHEMA
 
 
@@ -220,19 +220,13 @@ def _without_tool_fields(spec: Spec | None, class_id: str, attributes: dict[str,
     return {k: v for k, v in attributes.items() if k in defined or k not in TOOL_FIELDS}
 
 
-def _attributes_table(con, specs: dict[str, Spec], renamed: dict[str, str]) -> pa.Table:
-    """Each distinct (version, class, attributes) checked once: the tool's names renamed
+def _attributes_table(con, specs: dict[str, Spec], renamed: dict[str, str]) -> None:
+    """The table ``attrs``: each distinct (version, class, attributes) checked once: the tool's names renamed
     (``renamed``, the attribute map), tool fields dropped, values coerced, then validated."""
     combos = con.execute(
         'select distinct version, "class", attributes from r where attributes is not null and "class" is not null'
     ).fetchall()
-    out: dict[str, list] = {
-        "version": [],
-        "class": [],
-        "attributes": [],
-        "canonical": [],
-        "problem": [],
-    }
+    out = []
     for version, class_id, raw in combos:
         spec = specs.get(version)
         deep = json_too_deep(raw)
@@ -253,23 +247,21 @@ def _attributes_table(con, specs: dict[str, Spec], renamed: dict[str, str]) -> p
                 parsed, sort_keys=True, ensure_ascii=False, separators=(",", ":")
             )
             problem = _attribute_problem(spec, class_id, parsed) if spec else None
-        for key, value in zip(out, (version, class_id, raw, canonical, problem), strict=True):
-            out[key].append(value)
-    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+        out.append((version, class_id, raw, canonical, problem))
+    columns = ("version", "class", "attributes", "canonical", "problem")
+    small_table(con, "attrs", [(c, "VARCHAR") for c in columns], out)
 
 
-def _adoption_table(ws: Repo, request: ImportRequest) -> pa.Table:
-    """labeler -> the date of their first passing training on the guideline (any version): with
-    ``--history``, labels made before it (or by a labeler never trained) are adopted untrained."""
+def _adoption_table(con, ws: Repo, request: ImportRequest) -> None:
+    """The table ``adopted``: labeler -> the date of their first passing training on the
+    guideline (any version): with ``--history``, labels made before it (or by a labeler never
+    trained) are adopted untrained."""
     first: dict[str, dt.date] = {}
     if request.history:
         for record in training_records(ws):
             if record.guideline == request.guideline and record.passed:
                 first[record.labeler] = min(first.get(record.labeler, record.date), record.date)
-    return pa.table(
-        {"labeler_id": list(first), "first_date": list(first.values())},
-        schema=pa.schema([("labeler_id", pa.string()), ("first_date", pa.date32())]),
-    )
+    small_table(con, "adopted", [("labeler_id", "VARCHAR"), ("first_date", "DATE")], first.items())
 
 
 # A record covers the labels made on or after its date (a label without a time: the import day).
@@ -427,34 +419,16 @@ def validate(
     if con.execute(_UNMATCHED).fetchall()[0][0]:
         con.execute(_RESOLVE_ITEMS)
     roster = list_labelers(ws)
-    con.register(
-        "roster",
-        pa.table({"id": [lab.id for lab in roster]}, schema=pa.schema([("id", pa.string())])),
-    )
-    labeler_map = request.labeler_map or {}
-    con.register(
-        "lmap",
-        pa.table(
-            {"ref": list(labeler_map), "labeler_id": list(labeler_map.values())},
-            schema=pa.schema([("ref", pa.string()), ("labeler_id", pa.string())]),
-        ),
-    )
-    class_map = request.class_map or {}
-    con.register(
+    small_table(con, "roster", [("id", "VARCHAR")], [(lab.id,) for lab in roster])
+    pairs_of = [("ref", "VARCHAR"), ("labeler_id", "VARCHAR")]
+    small_table(con, "lmap", pairs_of, (request.labeler_map or {}).items())
+    small_table(
+        con,
         "cmap",
-        pa.table(
-            {"name": list(class_map), "class_id": list(class_map.values())},
-            schema=pa.schema([("name", pa.string()), ("class_id", pa.string())]),
-        ),
+        [("name", "VARCHAR"), ("class_id", "VARCHAR")],
+        (request.class_map or {}).items(),
     )
-    per_item = request.item_labelers or {}
-    con.register(
-        "per_item",
-        pa.table(
-            {"ref": list(per_item), "labeler_id": list(per_item.values())},
-            schema=pa.schema([("ref", pa.string()), ("labeler_id", pa.string())]),
-        ),
-    )
+    small_table(con, "per_item", pairs_of, (request.item_labelers or {}).items())
     labeler_expr = (
         "$labeler"
         if request.labeler
@@ -520,49 +494,35 @@ def validate(
         row[0] for row in con.execute("select distinct version from r order by 1").fetchall()
     ]
     version_rows, specs = _versions_table(ws, request.guideline, versions)
-    con.register(
+    version_columns = ("version", "digest", "task", "known")
+    small_table(
+        con,
         "versions",
-        pa.Table.from_pylist(
-            version_rows,
-            schema=pa.schema(
-                [
-                    ("version", pa.string()),
-                    ("digest", pa.string()),
-                    ("task", pa.string()),
-                    ("known", pa.string()),
-                ]
-            ),
-        ),
+        [(c, "VARCHAR") for c in version_columns],
+        [tuple(row[c] for c in version_columns) for row in version_rows],
     )
-    class_rows = [
-        {"version": v, "class_id": c.id, "min_box_px": spec.min_box_px(c.id)}
-        for v, spec in specs.items()
-        for c in spec.classes
-    ]
-    con.register(
+    small_table(
+        con,
         "classes",
-        pa.Table.from_pylist(
-            class_rows,
-            schema=pa.schema(
-                [("version", pa.string()), ("class_id", pa.string()), ("min_box_px", pa.int64())]
-            ),
-        ),
+        [("version", "VARCHAR"), ("class_id", "VARCHAR"), ("min_box_px", "BIGINT")],
+        [(v, c.id, spec.min_box_px(c.id)) for v, spec in specs.items() for c in spec.classes],
     )
-    con.register("attrs", _attributes_table(con, specs, request.attribute_map or {}))
+    _attributes_table(con, specs, request.attribute_map or {})
     pairs = con.execute(
         "select distinct $g, labeler_id, version from r where labeler_id is not null",
         {"g": request.guideline},
     ).fetchall()
-    con.register("cover_all", cover_table(ws, pairs))
-    con.execute(_COVERAGE_BY_ROW)
-    con.register(
-        "plan_items",
-        pa.table(
-            {"item_id": request.plan_items or []}, schema=pa.schema([("item_id", pa.string())])
-        ),
+    small_table(
+        con,
+        "cover_all",
+        COVER_COLUMNS,
+        cover_rows(ws, pairs),
     )
-
-    con.register("adopted", _adoption_table(ws, request))
+    con.execute(_COVERAGE_BY_ROW)
+    small_table(
+        con, "plan_items", [("item_id", "VARCHAR")], [(i,) for i in request.plan_items or []]
+    )
+    _adoption_table(con, ws, request)
     con.execute(_JOINED.format(joins=_JOINS, history="true" if request.history else "false"))
     # j holds everything r and the staged rows did: keep one copy of a million rows
     con.execute("drop table r")
