@@ -10,7 +10,7 @@ export, spec or record comes near ``MAX_DEPTH`` levels; deeper input is refused 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from labelspec.errors import InputError
@@ -83,3 +83,21 @@ def value_too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
         deepest[id(node)] = depth
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def label_json(label: Mapping[str, Any], column: str) -> Any:
+    """A stored label's JSON column (``attributes``, ``source_ids``, ``tool_fields``) parsed with
+    bounded nesting. Imports refuse deep values, but a batch is only a Parquet file: one written
+    or edited by hand could hold anything, and the error names its batch file and label."""
+    text = label[column]
+    if json_too_deep(text):
+        raise InputError(deep_label_message(label["batch_id"], label["label_id"], column))
+    return json.loads(text)
+
+
+def deep_label_message(batch_id: str, label_id: str, column: str) -> str:
+    return (
+        f"batch file labels/{batch_id}.parquet, label {label_id}: `{column}` is JSON nested "
+        f"deeper than {MAX_DEPTH} levels, which no import writes; refused (retract the batch with "
+        f"`labelspec labels retract {batch_id} --reason ...` and import its delivery again)"
+    )

@@ -50,6 +50,8 @@ class Journal:
     state: str = "open"  # open | committing | committed
     kind: str = "write"  # write: a transaction; pull: `labelspec pull` merging and fetching
     branch: list[str] = field(default_factory=list)  # [name, sha before] a write moves directly
+    # files deleted once the commit lands (a retracted batch's data): recovery completes it too
+    remove_after: list[str] = field(default_factory=list)
     commit: str | None = None
     pid: int = field(default_factory=os.getpid)
     started: str = field(
@@ -188,6 +190,12 @@ class Transaction:
         path = self._register(path)
         path.unlink(missing_ok=True)
 
+    def remove_after_commit(self, path: Path) -> None:
+        """Delete ``path`` (DVC data, outside the commit) once the commit has landed; a write
+        killed after its commit has it deleted by ``recover``, one rolled back keeps it."""
+        self.journal.remove_after.append(self.ws.relpath(Path(path).resolve()))
+        self.journal.save(self.journal_path)
+
     def moving_branch(self, name: str) -> None:
         """Journal that this write moves branch ``name`` itself (``site publish``'s gh-pages
         commit, one atomic ref update), so recovery can tell whether it landed."""
@@ -258,6 +266,7 @@ def transaction(ws: Repo, message: str, upgrading: bool = False) -> Iterator[Tra
         finally:
             ws.transaction_open = None
             ws.reset()  # what was read before describes the history before this write
+        _remove_after(tx.ws, tx.journal)
         for action in tx.after_commit:
             action()
         tx.journal_path.unlink(missing_ok=True)
@@ -311,6 +320,7 @@ def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
                 if not git.tag_exists(name):
                     git.tag(name, message, ref=journal.commit)
                     done.append(f"tagged {name}")
+            done += _remove_after(ws, journal)
             done.append(f"completed the interrupted write {journal.message!r}")
         else:
             done += _undo(ws, git, journal)
@@ -389,6 +399,16 @@ def _undo(ws: Repo, git, journal: Journal) -> list[str]:
         folder = ws.root / rel
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty: a folder the user filled meanwhile stays
+    return done
+
+
+def _remove_after(ws: Repo, journal: Journal) -> list[str]:
+    done = []
+    for rel in journal.remove_after:
+        target = ws.root / rel
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+            done.append(f"removed {rel}")
     return done
 
 

@@ -160,6 +160,9 @@ def import_command(
 def log_command(dataset, snapshot, as_json) -> None:
     """List the batches of DATASET at a revision, newest first, with the commit of each.
 
+    Retractions (`labels retract`) are listed in their place by date: the batch, its labels
+    taken out (-N), who retracted it (the commit's author) and why.
+
     Every commit is a snapshot: pass a commit, branch or tag (or a batch id) as --snapshot
     to show, diff, export, trace or QA the labels as they were there.
 
@@ -174,24 +177,19 @@ def log_command(dataset, snapshot, as_json) -> None:
     if as_json:
         write_json(rows)
         return
-    table(
-        None,
-        ["commit", "date", "batch", "source", "format", "labels", "supersedes", "plan"],
-        [
-            (
-                (r["commit"] or "?")[:10]
-                + (f" ({r['snapshot_tag']})" if r["snapshot_tag"] else ""),
-                (r["date"] or "")[:16].replace("T", " "),
-                r["batch"],
-                r["source"],
-                r["format"],
-                r["labels"],
-                r["supersedes"] or "",
-                r["plan"] or "",
-            )
-            for r in rows
-        ],
-    )
+    columns = ["commit", "date", "batch", "source", "format", "labels", "supersedes", "plan"]
+    retractions = any(r["event"] == "retraction" for r in rows)
+    extra = ["retracted"] if retractions else []
+    table(None, columns + extra, [_log_row(r)[: len(columns) + len(extra)] for r in rows])
+
+
+def _log_row(r: dict) -> tuple:
+    """A `labels log` line; a retraction shows the labels it took out and who retracted why."""
+    commit = (r["commit"] or "?")[:10] + (f" ({r['snapshot_tag']})" if r["snapshot_tag"] else "")
+    head = (commit, (r["date"] or "")[:16].replace("T", " "), r["batch"], r["source"])
+    if r["event"] == "retraction":
+        return (*head, "retracted", f"-{r['labels']}", "", "", f"by {r['by']}: {r['reason']}")
+    return (*head, r["format"], r["labels"], r["supersedes"] or "", r["plan"] or "", "")
 
 
 @labels_group.command("retract")

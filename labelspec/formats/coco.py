@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from labelspec import nesting
 from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.formats.base import (
     TOOL_FIELDS,
@@ -357,7 +358,7 @@ def _resolution(label: dict) -> dict[str, Any]:
     """A resolved label's lineage (``labelspec.resolve.export``), kept on its annotation."""
     if label.get("format") != "resolve" or not label.get("tool_fields"):
         return {}
-    return {"resolution": json.loads(label["tool_fields"])}
+    return {"resolution": nesting.label_json(label, "tool_fields")}
 
 
 def _annotation(
@@ -384,7 +385,7 @@ def _annotation(
         label_id=label["label_id"],
         annotation_id=label["annotation_id"],
         guideline_version=label["guideline_version"],
-        attributes=json.loads(label["attributes"]),
+        attributes=nesting.label_json(label, "attributes"),
         created_at=created.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
         if created
         else None,

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from labelspec import nesting
 from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
 from labelspec.formats.text import utf8_copy
@@ -373,6 +374,13 @@ def write_jsonl(labels: pa.Table, out: Path) -> int:
 
     con = database()
     con.register("labels", labels)
+    # DuckDB would copy any depth; one labelspec cannot read back is refused (only a value
+    # longer than MAX_DEPTH characters can nest deeper)
+    long = "select batch_id, label_id, attributes from labels where length(attributes) > ?"
+    for batch_id, label_id, text in con.execute(long, [nesting.MAX_DEPTH]).fetchall():
+        nesting.label_json(
+            {"batch_id": batch_id, "label_id": label_id, "attributes": text}, "attributes"
+        )
     rows = con.execute(
         """
         select to_json({

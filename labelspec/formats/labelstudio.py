@@ -46,6 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 
+from labelspec import nesting
 from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.formats import labelstudio_min
 from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
@@ -599,7 +600,7 @@ def _result(group: list[dict], item: dict, spec) -> list[dict]:
         attributes: dict[str, Any] = {}
         for label in group:
             # one Choices per task: attributes of several labels merge (the first value wins)
-            for name, value in json.loads(label["attributes"]).items():
+            for name, value in nesting.label_json(label, "attributes").items():
                 attributes.setdefault(name, value)
         value = {"choices": [label["class"] for label in group]}
         result = [{"id": group[0]["label_id"], "type": "choices", **base, "value": value}]
@@ -641,7 +642,7 @@ def _result(group: list[dict], item: dict, spec) -> list[dict]:
             results.append(
                 {"id": region_id, "type": "rectanglelabels", **base, **extra, "value": value}
             )
-        attributes = json.loads(label["attributes"])
+        attributes = nesting.label_json(label, "attributes")
         results += _attribute_results(region_id, attributes, spec, extra)
     return results
 

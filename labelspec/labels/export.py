@@ -70,10 +70,10 @@ def export(
             extra["completed_by"] = _reversed_map(Path(labeler_map))
         if image_source is not None:
             extra["image_source"] = image_source
-        config = out.parent / f"{out.stem}.labeling-config.xml"
-        atomic_write_text(config, labeling_config(spec, published_url(ws)))
-        files.append(str(config))
+        files.append(str(out.parent / f"{out.stem}.labeling-config.xml"))
     count = writer.write(labels, items, spec, out, snapshot=chosen.name, **extra)
+    if fmt == "labelstudio":  # written once the tasks are: a refused export leaves no file
+        atomic_write_text(Path(files[1]), labeling_config(spec, published_url(ws)))
     return {
         "files": files,
         "dataset": dataset,

@@ -9,11 +9,13 @@ removal plus an addition. So ``added - removed`` is always the change in current
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from labelspec.repo import Repo
 from labelspec.store.engine import database
 from labelspec.store.query import _sql_list, connect
+from labelspec.store.retractions import retractions_at
 from labelspec.store.schema import LABEL_SCHEMA, NO_OBJECTS
 from labelspec.store.snapshots import batch_paths, labels_dir
 from labelspec.store.snapshots import snapshot as snapshot_at
@@ -21,7 +23,8 @@ from labelspec.store.snapshots import snapshot as snapshot_at
 
 # -- log ---------------------------------------------------------------------------------------------
 def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
-    """Every batch at the revision (HEAD), newest first, with the commit that added it."""
+    """Every batch at the revision (HEAD), newest first, with the commit that added it; and
+    every retraction recorded there (``event`` says which), in its place by date."""
 
     git = ws.git
     snap = snapshot_at(ws, dataset, snapshot, git)
@@ -32,6 +35,7 @@ def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, A
         commit, date = added.get(f"{batch.id}.parquet.dvc", (None, None))
         rows.append(
             {
+                "event": "batch",
                 "batch": batch.id,
                 "commit": commit,
                 "date": date or batch.created,
@@ -45,9 +49,69 @@ def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, A
                 "plan": batch.plan,
                 "versions": batch.versions,
                 "message": batch.message,
+                "_when": _when(batch.created) or _when(date),
             }
         )
-    return rows
+    retracted = (
+        [
+            {
+                "event": "retraction",
+                "batch": r.get("batch"),
+                "commit": r["commit"],
+                "date": r.get("date"),
+                "snapshot_tag": None,
+                "source": r.get("source"),
+                "labels": r.get("labels"),
+                "reason": r.get("reason"),
+                "by": r["by"],
+                "added_in": r.get("added_in"),
+                "_when": _when(r.get("date")),
+            }
+            for r in retractions_at(ws, dataset, snap.commit)
+        ]
+        if snap.commit
+        else []
+    )
+    retracted.sort(key=lambda r: r["_when"], reverse=True)
+    merged = _merge_newest_first(git, rows, retracted)
+    for row in merged:
+        del row["_when"]
+    return merged
+
+
+def _when(text: str | None) -> dt.datetime:
+    """A batch's ``created`` (20260201T100000Z), a commit's or a retraction's ISO date, in UTC;
+    the oldest time when it is neither."""
+    for parse in (
+        lambda t: dt.datetime.strptime(t, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC),
+        dt.datetime.fromisoformat,
+    ):
+        try:
+            when = parse(text or "")
+        except ValueError:
+            continue
+        return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _merge_newest_first(git, batches: list[dict], retracted: list[dict]) -> list[dict]:
+    """Both lists newest first, merged; a retraction dated in the same second as a batch comes
+    after it (above, newest first) when the batch's commit is in the retraction's history."""
+    out: list[dict] = []
+    i = j = 0
+    while i < len(batches) and j < len(retracted):
+        batch, retraction = batches[i], retracted[j]
+        if retraction["_when"] > batch["_when"] or (
+            retraction["_when"] == batch["_when"]
+            and batch["commit"]
+            and git.is_ancestor(batch["commit"], retraction["commit"])
+        ):
+            out.append(retraction)
+            j += 1
+        else:
+            out.append(batch)
+            i += 1
+    return out + batches[i:] + retracted[j:]
 
 
 # -- show ----------------------------------------------------------------------------------------------

@@ -105,9 +105,8 @@ def retract(ws: Repo, batch: str, reason: str, dataset: str | None = None) -> Re
         _ensure_union(ws, tx)
         if in_tree:
             tx.remove(record)
-            data = record.with_name(record.name.removesuffix(".dvc"))
             # DVC data, not in the commit; its bytes stay in the DVC cache
-            tx.after_commit.append(lambda: data.unlink(missing_ok=True))
+            tx.remove_after_commit(record.with_name(record.name.removesuffix(".dvc")))
     result.commit = tx.commit
     return result
 

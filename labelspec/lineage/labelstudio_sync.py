@@ -21,7 +21,7 @@ from labelspec.formats.labelstudio_api import Client, token_for
 from labelspec.formats.labelstudio_config import RELABELER
 from labelspec.labelers.roster import get_labeler
 from labelspec.lineage.merge import merge
-from labelspec.lineage.plans import load_plan, plans_dir
+from labelspec.lineage.plans import load_plan, plans_dir, read_plan_file
 from labelspec.repo import Repo
 from labelspec.store.items import read_items
 from labelspec.transaction import transaction
@@ -40,19 +40,14 @@ def find_plan(ws: Repo, ref: str | Path) -> tuple[dict[str, Any], Path | None]:
         written = folder / "plan.json"
         if not written.is_file():
             raise NotFoundError(f"{folder}: no plan.json (give the --out folder of `relabel plan`)")
-        record = nesting.loads(written.read_text(encoding="utf-8"), str(written))
-        if not isinstance(record, dict):
-            raise InputError(
-                f"{written}: not a relabel plan (give the --out folder of `relabel plan`)"
-            )
-        return load_plan(ws, record.get("dataset"), record.get("plan")), folder
+        record = read_plan_file(written)
+        return load_plan(ws, record["dataset"], record["plan"]), folder
     found = sorted(ws.datasets_dir.glob(f"*/relabel/{ref}.json"))
     if not found:
         raise NotFoundError(
             f"no relabel plan {ref!r} (give its id, or the --out folder of `relabel plan`; see `labelspec relabel status DATASET`)"
         )
-    record = nesting.loads(found[0].read_text(encoding="utf-8"), str(found[0]))
-    return load_plan(ws, record["dataset"], record["plan"]), None
+    return load_plan(ws, found[0].parent.parent.name, found[0]), None
 
 
 def _client(url: str):
@@ -90,9 +85,7 @@ def push(
             f"{folder}: missing {', '.join(missing)} (run `labelspec relabel plan` again)"
         )
     tasks_file = folder / "tasks.labelstudio.json"
-    tasks = _copies(
-        nesting.loads(tasks_file.read_text(encoding="utf-8"), str(tasks_file)), relabelers
-    )
+    tasks = _copies(_read_tasks(tasks_file), relabelers)
     config = (folder / "labeling-config.xml").read_text(encoding="utf-8")
     instructions = (folder / "instructions.html").read_text(encoding="utf-8")
     client = _client(url)
@@ -149,6 +142,23 @@ def push(
         "relabelers": relabelers or [],
         "warnings": _warnings(record),
     }
+
+
+def _read_tasks(path: Path) -> list[dict]:
+    """The plan's Label Studio tasks (a JSON list of objects, each with ``data``)."""
+    again = "run `labelspec relabel plan` again to write it"
+    try:
+        tasks = nesting.loads(path.read_bytes(), str(path))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text ({again})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg} ({again})") from None
+    if not isinstance(tasks, list):
+        raise InputError(f"{path}: not a list of Label Studio tasks ({again})")
+    for n, task in enumerate(tasks):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            raise InputError(f"{path}: task {n}: not an object with `data` ({again})")
+    return tasks
 
 
 def _copies(tasks: list[dict], relabelers: list[str] | None) -> list[dict]:

@@ -28,15 +28,85 @@ def load_plan(ws: Repo, dataset: str, ref: str | Path) -> dict[str, Any]:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in plans_dir(ws, dataset).glob("*.json"))) or "none"
         raise NotFoundError(f"no relabel plan {ref!r} for dataset {dataset!r} (plans: {known})")
-    try:
-        plan = nesting.loads(path.read_text(encoding="utf-8"), str(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not a valid plan file: {exc.msg}") from exc
-    if not isinstance(plan, dict) or not isinstance(plan.get("items"), list):
-        raise InputError(f"{path}: not a relabel plan (a JSON object with `items`)")
-    if plan.get("dataset") != dataset:
-        raise InputError(f"{path} is a plan for dataset {plan.get('dataset')!r}, not {dataset!r}")
+    plan = read_plan_file(path)
+    if plan["dataset"] != dataset:
+        raise InputError(f"{path} is a plan for dataset {plan['dataset']!r}, not {dataset!r}")
+    if path.resolve().parent == plans_dir(ws, dataset).resolve() and plan["plan"] != path.stem:
+        # push records the project in relabel/<plan>.json: another file would be written
+        raise InputError(
+            f"{path}: field `plan` is {plan['plan']!r}, not the file's name {path.stem!r} "
+            f"(restore it from git: `git checkout -- {path}`)"
+        )
     return plan
+
+
+# What the readers of a plan use (``relabel plan`` writes all of it; ``relabel push`` adds
+# ``labelstudio``): a missing or mistyped field is refused when the file is read, naming it.
+REQUIRED: dict[str, type] = {
+    "plan": str,
+    "dataset": str,
+    "guideline": str,
+    "version": str,
+    "created": str,
+    "items": list,
+}
+OPTIONAL: dict[str, type] = {"labelstudio": dict, "images": dict}
+REQUIRED_IN = {
+    "items": {"item_id": str, "annotations": list},
+    "labelstudio": {"url": str, "project": int},
+}
+TYPE_NAMES = {str: "a string", list: "a list", dict: "an object", int: "an integer"}
+
+
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """A plan file's record, checked for the fields its readers use: a file that is not JSON,
+    lacks a field or has one of the wrong type is an ``InputError`` naming the file and field."""
+    fix = f"restore it from git (`git checkout -- {path}`) or make a new plan with `labelspec relabel plan`"
+    try:
+        plan = nesting.loads(path.read_bytes(), str(path))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a valid plan file: not UTF-8 text ({fix})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not a valid plan file: {exc.msg} ({fix})") from None
+    if not isinstance(plan, dict):
+        raise InputError(f"{path}: not a relabel plan: a JSON object with `items` ({fix})")
+    problems = _field_problems(plan, REQUIRED, required=True)
+    problems += _field_problems(plan, OPTIONAL, required=False)
+    for n, entry in enumerate(plan["items"] if isinstance(plan.get("items"), list) else []):
+        if not isinstance(entry, dict):
+            problems.append(f"`items[{n}]` is not an object")
+        else:
+            problems += _field_problems(entry, REQUIRED_IN["items"], True, f"items[{n}].")
+    if isinstance(plan.get("labelstudio"), dict) and plan["labelstudio"]:
+        problems += _field_problems(
+            plan["labelstudio"], REQUIRED_IN["labelstudio"], True, "labelstudio."
+        )
+    if problems:
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise InputError(
+            f"{path}: not a usable relabel plan: {'; '.join(problems[:5])}{more} ({fix})"
+        )
+    return plan
+
+
+def _field_problems(
+    record: dict, fields: dict[str, type], required: bool, where: str = ""
+) -> list[str]:
+    problems = []
+    for key, kind in fields.items():
+        if key not in record or (record[key] is None and not required):
+            if required:
+                problems.append(f"missing field `{where}{key}`")
+            continue
+        value = record[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"field `{where}{key}` is {_json_type(value)}, not {TYPE_NAMES[kind]}")
+    return problems
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", type(None): "null", float: "a number", int: "an integer"}
+    return names.get(type(value)) or TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def done_items(ws: Repo, dataset: str, plan_id: str, con=None) -> set[str]:

@@ -11,10 +11,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from labelspec import nesting
 from labelspec.errors import InputError, NotFoundError
 from labelspec.guideline.releases import releases
 from labelspec.labelers.training import TrainingRecord, training_records, training_records_at
@@ -106,7 +106,7 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
                 "batch": row["batch_id"],
                 "commit": commit_of.get(row["batch_id"]),
                 "delivery": delivery_of.get(row["batch_id"]),
-                "source_ids": json.loads(row["source_ids"]) if row["source_ids"] else None,
+                "source_ids": nesting.label_json(row, "source_ids") if row["source_ids"] else None,
                 "source": row["source"],
                 "format": row["format"],
                 "labeler": row["labeler_id"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labelspec.labelers.events import read_lines
+from labelspec.labelers.events import parse_lines, read_lines
 from labelspec.repo import Repo
 
 RETRACTIONS = "retractions.jsonl"
@@ -31,3 +31,16 @@ def retractions(ws: Repo, dataset: str) -> dict[str, dict[str, Any]]:
     return {
         str(record.get("batch")): record for _number, record in read_lines(path, ws.relpath(path))
     }
+
+
+def retractions_at(ws: Repo, dataset: str, rev: str) -> list[dict[str, Any]]:
+    """The retraction records at revision ``rev``, in file order, each with the ``commit`` that
+    appended it and ``by``, that commit's author (who retracted: records do not name them)."""
+
+    path = retractions_path(ws, dataset)
+    origins = ws.git.line_origins(rev, path)
+    text = "\n".join(line for _commit, _author, line in origins)
+    return [
+        {**record, "commit": origins[number - 1][0], "by": origins[number - 1][1]}
+        for number, record in parse_lines(text, ws.relpath(path))
+    ]

@@ -210,6 +210,28 @@ class Git:
             if blob.type == "blob"
         }
 
+    def line_origins(self, rev: str, path: Path | str) -> list[tuple[str, str, str]]:
+        """(commit, author name, text) of every line of ``path`` at ``rev``, the commit being the
+        one that added the line (``git blame``, which follows union merges); [] when ``rev`` has
+        no such file."""
+        try:
+            self.repo.git.cat_file("-e", f"{rev}:{self.rel_to_top(path)}")
+        except _git().GitCommandError:
+            return []
+        with git_errors("blame"):
+            out = self.repo.git.blame("--line-porcelain", rev, "--", self.rel_to_top(path))
+        lines: list[tuple[str, str, str]] = []
+        commit = author = ""
+        for line in out.splitlines():
+            if line.startswith("\t"):
+                lines.append((commit, author, line[1:]))
+                commit = ""
+            elif not commit:
+                commit = line.split(" ", 1)[0]
+            elif line.startswith("author "):
+                author = line.removeprefix("author ")
+        return lines
+
     def in_head(self, path: Path | str) -> bool:
         """Whether the last commit holds ``path`` (staged alone does not count)."""
         if self.head() is None:

@@ -213,6 +213,13 @@ def writer_merge(run, root, tmp):
     return argv, f"relabel merge {plan}"
 
 
+def writer_retract(run, root, tmp):
+    [record] = (root / "datasets/digits/labels").glob("*.parquet.dvc")  # snap-1, 20 labels
+    batch = record.name.removesuffix(".parquet.dvc")
+    argv = ["labels", "retract", batch, "--reason", "delivered under the wrong guideline"]
+    return argv, f"labels retract: digits {batch} (20 labels from vendor-a)"
+
+
 def writer_upgrade(run, root, tmp):
     to_layout_1(root)
     return ["upgrade"], "labelspec upgrade: layout 2"
@@ -227,6 +234,7 @@ WRITERS: dict[str, Callable] = {
     "release": writer_release,
     "plan": writer_plan,
     "merge": writer_merge,
+    "retract": writer_retract,
     "upgrade": writer_upgrade,
 }
 BEFORE_COMMIT = ["journaled", "changed", "git-locked"]
@@ -266,6 +274,25 @@ def test_a_writer_killed_at_any_step_is_restored_or_completed(
     # and the workspace takes the next write
     run("labeler", "add", "vZ-99", "--vendor", "vendor-z", cwd=labeled_ws)
     assert git(labeled_ws, "status", "--porcelain") == ""
+
+
+def test_a_retract_killed_after_its_commit_is_completed_without_the_batch_file(
+    labeled_ws, run, tmp_path
+):
+    argv, _subject = writer_retract(run, labeled_ws, tmp_path)
+    data = labeled_ws / "datasets/digits/labels" / f"{argv[2]}.parquet"
+    assert data.is_file()
+
+    run_killed(labeled_ws, "committed", argv)
+    assert data.is_file()  # its removal waits for the commit, which the kill cut short
+    run("recover", cwd=labeled_ws)
+
+    # as a retract that ran to its end leaves it: the bytes only in the DVC cache
+    assert not data.exists()
+    assert git(labeled_ws, "status", "--porcelain", "--ignored", "datasets/digits/labels") == ""
+    assert (
+        json.loads(run("labels", "show", "digits", "--json", cwd=labeled_ws).stdout)["labels"] == 0
+    )
 
 
 def test_the_next_write_recovers_by_itself(labeled_ws, run, tmp_path):
