@@ -1,4 +1,9 @@
-"""git through GitPython: the workspace's commits, tags, trees and remotes."""
+"""git: the workspace's commits, tags, trees and remotes.
+
+What the everyday read commands ask (HEAD, revisions, trees, blobs, tags, the commits that added
+files) runs as plain ``git`` processes; GitPython (~0.1 s to import, plus its helper processes)
+is opened only by the methods that write or need its object model.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import bisect
 import contextlib
 import os
 import re
+import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,17 +69,57 @@ def is_ignored(top: Path, path: Path) -> bool:
     return True
 
 
+def _working_tree(path: Path) -> Path:
+    """The top of the working tree holding ``path``: the nearest folder with a ``.git`` (a folder,
+    or the file of a linked worktree), as GitPython finds it, without starting git."""
+    if not path.exists():
+        raise VcsError(f"{path} is not a git repository (run `git init` or `labelspec init`)")
+    for folder in (path, *path.parents):
+        if (folder / ".git").exists():
+            return folder
+    raise VcsError(f"{path} is not a git repository (run `git init` or `labelspec init`)")
+
+
+# what GitPython sets for the git it runs: messages and dates parsed here are git's own, in C
+_GIT_ENV = {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
 class Git:
-    """A git working tree; every method wraps GitPython errors into ``VcsError``."""
+    """A git working tree; every method wraps git's failures into ``VcsError``."""
 
     def __init__(self, root: Path):
-        git = _git()
         self.root = Path(root).resolve()
-        with git_errors("open"):
-            self.repo: git.Repo = git.Repo(self.root, search_parent_directories=True)
-        self.top = Path(self.repo.working_tree_dir).resolve()
+        self.top = _working_tree(self.root).resolve()
+        self._repo: git.Repo | None = None
         self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
         self._trees: dict[str, list[tuple[str, str]]] = {}  # commit -> every (path, blob sha)
+
+    @property
+    def repo(self) -> git.Repo:
+        """GitPython's handle, opened the first time a method needs it."""
+        if self._repo is None:
+            with git_errors("open"):
+                self._repo = _git().Repo(self.top)
+        return self._repo
+
+    def _run(self, *args: str, ok: tuple[int, ...] = (0,), stdin: bytes | None = None):
+        """``git <args>`` in the working tree: (exit status, stdout bytes); an exit status not in
+        ``ok`` is a ``VcsError`` quoting git's message."""
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.top,
+            input=stdin,
+            capture_output=True,
+            env={**os.environ, **_GIT_ENV},
+        )
+        if done.returncode not in ok:
+            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            raise VcsError(f"git {args[0]} failed: {detail}")
+        return done.returncode, done.stdout
+
+    def _text(self, *args: str) -> str:
+        """``git <args>``'s output as text, without its last newline (as GitPython returns it)."""
+        return self._run(*args)[1].decode("utf-8", "replace").removesuffix("\n")
 
     @classmethod
     def init(cls, root: Path) -> Git:
@@ -83,7 +129,9 @@ class Git:
         return cls(root)
 
     def close(self) -> None:
-        self.repo.close()
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
 
     def __enter__(self) -> Git:
         return self
@@ -121,10 +169,10 @@ class Git:
         }
 
     def head(self) -> str | None:
-        try:
-            sha = self.repo.head.commit.hexsha
-        except ValueError:
-            return None
+        status, out = self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
+        if status:
+            return None  # no commit yet
+        sha = out.decode().strip()
         self._commits.add(sha)  # a commit HEAD names exists: rev-parse need not check it
         return sha
 
@@ -164,23 +212,33 @@ class Git:
             self.repo.git.tag("-d", name)
 
     def tag_refs(self, prefix: str) -> tuple[tuple[str, str], ...]:
-        """(name, object sha) of the tags starting with ``prefix``, from the refs on disk
-        (packed and loose; no git process): what tells whether the tags changed."""
-        return tuple(
-            sorted(
-                (ref.name, ref.object.hexsha)
-                for ref in self.repo.tags
-                if ref.name.startswith(prefix)
-            )
-        )
+        """(name, object sha) of the tags starting with ``prefix``: what tells whether the tags
+        changed."""
+        return tuple(sorted((name, sha) for name, sha, _, _ in self._tag_listing(prefix)))
 
     def tags(self, prefix: str) -> dict[str, Tag]:
         """Tags whose name starts with ``prefix``: name -> (commit sha, annotation message)."""
-        found = {}
-        for ref in self.repo.tags:
-            if ref.name.startswith(prefix):
-                message = ref.tag.message if ref.tag is not None else ""
-                found[ref.name] = Tag(ref.name, ref.commit.hexsha, message)
+        return {
+            name: Tag(name, commit, message)
+            for name, _, commit, message in self._tag_listing(prefix)
+        }
+
+    def _tag_listing(self, prefix: str) -> list[tuple[str, str, str, str]]:
+        """(name, object sha, commit sha, annotation message) of the tags starting with
+        ``prefix``, from one ``git for-each-ref``. The message is the tag object's text after its
+        header, line by line (as GitPython reads it); a lightweight tag has none."""
+        fields = ("refname:lstrip=2", "objectname", "objecttype", "*objectname", "contents")
+        fmt = "".join(f"%({f})%00" for f in fields)
+        out = self._run("for-each-ref", f"--format={fmt}", "refs/tags/")[1]
+        values = out.decode("utf-8", "replace").split("\0")
+        found = []
+        for i in range(0, len(values) - len(fields) + 1, len(fields)):
+            name, sha, kind, peeled, contents = values[i : i + len(fields)]
+            name = name.removeprefix("\n")  # the line break ending the record before
+            if name.startswith(prefix):
+                annotated = kind == "tag"
+                message = "\n".join(contents.splitlines()) if annotated else ""
+                found.append((name, sha, peeled if annotated else sha, message))
         return found
 
     def rel_to_top(self, path: Path | str) -> str:
@@ -189,12 +247,10 @@ class Git:
 
     def read_file(self, rev: str, path: Path | str) -> bytes:
         """The content of ``path`` (relative to the workspace) at ``rev``, without a checkout."""
-        git = _git()
-        try:
-            commit = self.repo.commit(rev)
-            return (commit.tree / self.rel_to_top(path)).data_stream.read()
-        except (KeyError, ValueError, git.BadName) as exc:
-            raise VcsError(f"{path} does not exist at {rev}") from exc
+        status, out = self._run("cat-file", "blob", f"{rev}:{self.rel_to_top(path)}", ok=(0, 128))
+        if status:
+            raise VcsError(f"{path} does not exist at {rev}")
+        return out
 
     def read_tree(self, rev: str, folder: Path | str) -> dict[str, bytes]:
         """Every file under ``folder`` at ``rev``: path relative to ``folder`` -> content."""
@@ -282,11 +338,12 @@ class Git:
         sha names itself for good: it is checked once per handle."""
         if ref in self._commits:
             return ref
-        git = _git()
-        try:
-            found = self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
-        except git.GitCommandError:
+        status, out = self._run(
+            "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", ok=(0, 1, 128)
+        )
+        if status:
             return None
+        found = out.decode().strip()
         self._commits.add(found)
         return found
 
@@ -298,11 +355,9 @@ class Git:
         rel = "" if top == "." else top + "/"
         commit = self.rev_parse(rev) if not FULL_SHA.match(rev) else rev
         if commit is None:
-            with git_errors("ls-tree"):
-                self.repo.git.ls_tree(rev)  # the error says what is wrong with ``rev``
+            self._run("ls-tree", rev)  # the error says what is wrong with ``rev``
         if commit not in self._trees:
-            with git_errors("ls-tree"):
-                out = self.repo.git.ls_tree("-r", "-z", commit)
+            out = self._text("ls-tree", "-r", "-z", commit)
             listing = []
             for entry in out.split("\0"):
                 if not entry:
@@ -323,10 +378,20 @@ class Git:
 
     def blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
         """The content of many blobs through git's one long-running ``cat-file --batch``."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        data = self._run("cat-file", "--batch", stdin="\n".join(wanted).encode() + b"\n")[1]
         out = {}
-        with git_errors("cat-file"):
-            for sha in shas:
-                out[sha] = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        at = 0
+        for sha in wanted:
+            end = data.index(b"\n", at)
+            header = data[at:end].split()
+            if len(header) != 3:
+                raise VcsError(f"git cat-file failed: {sha} is not an object of this repository")
+            size = int(header[2])
+            out[sha] = data[end + 1 : end + 1 + size]
+            at = end + 1 + size + 1  # the content, then a line break
         return out
 
     def commits_adding(self, folder: Path | str, suffix: str) -> dict[str, tuple[str, str]]:
@@ -335,10 +400,9 @@ class Git:
         rel = self.rel_to_top(folder)
         if self.head() is None:
             return {}
-        with git_errors("log"):
-            out = self.repo.git.log(
-                "--format=%x00%H %cI", "--diff-filter=A", "--name-only", "--", rel + "/"
-            )
+        out = self._text(
+            "log", "--format=%x00%H %cI", "--diff-filter=A", "--name-only", "--", rel + "/"
+        )
         found: dict[str, tuple[str, str]] = {}
         for chunk in out.split("\0")[1:]:
             header, *names = chunk.strip().splitlines()
