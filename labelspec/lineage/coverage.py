@@ -10,12 +10,15 @@ SQL: never a loop over rows.
 
 from __future__ import annotations
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from labelspec.guideline.releases import releases
-from labelspec.labelers.coverage import COVER_SCHEMA, cover_rows, cover_table
+from labelspec.labelers.coverage import COVER_COLUMNS, cover_rows, cover_table
 from labelspec.labelers.training import TrainingRecord
 from labelspec.repo import Repo
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: only ``covering`` returns Arrow
 
 # The day a label was made: its created_at (UTC), else the day its batch was imported (the batch
 # id starts b-YYYYMMDD, UTC), as import judges it. NULL only for a batch id of another shape.
@@ -35,19 +38,16 @@ def covering(ws: Repo, guidelines: list[str], records: list[TrainingRecord]) -> 
     return cover_table(ws, _pairs(ws, guidelines, records), records)
 
 
-_SQL_TYPES = {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT"}
-
-
 def register(
     con, ws: Repo, guidelines: list[str], records: list[TrainingRecord], name: str = "cover"
 ) -> None:
     """``covering`` as the DuckDB table ``name`` on ``con``: built in DuckDB, because turning
     Python values into Arrow makes pyarrow import pandas (0.3-0.5 s of a read command)."""
-    columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in COVER_SCHEMA)
+    columns = ", ".join(f"{name} {kind}" for name, kind in COVER_COLUMNS.items())
     con.execute(f"create or replace temp table {name} ({columns})")
     rows = cover_rows(ws, _pairs(ws, guidelines, records), records)
     if rows:
-        marks = ", ".join("?" for _ in COVER_SCHEMA)
+        marks = ", ".join("?" for _ in COVER_COLUMNS)
         con.executemany(f"insert into {name} values ({marks})", rows)
 
 

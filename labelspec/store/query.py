@@ -8,16 +8,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from labelspec.repo import Repo
+from labelspec.store import schema
 from labelspec.store.engine import database
-from labelspec.store.items import item_files, items_sql
-from labelspec.store.schema import ITEM_BASE_SCHEMA, LABEL_SCHEMA
+from labelspec.store.item_manifests import item_files, items_sql
 from labelspec.store.snapshots import Snapshot, batch_paths
 from labelspec.store.snapshots import snapshot as snapshot_at
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: DuckDB alone reads the Parquet files; only an empty side is Arrow
 
 
 def _sql_list(paths: list[Path]) -> str:
@@ -40,7 +43,7 @@ def connect(ws: Repo, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
             f"create view labels_all as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
         )
     else:
-        con.register("empty_labels", LABEL_SCHEMA.empty_table())
+        con.register("empty_labels", schema.LABEL_SCHEMA.empty_table())
         con.execute("create view labels_all as select * from empty_labels")
     con.execute(
         """
@@ -53,7 +56,7 @@ def connect(ws: Repo, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
     if items:
         con.execute(f"create view items as {items_sql(items)}")
     else:
-        con.register("empty_items", ITEM_BASE_SCHEMA.empty_table())
+        con.register("empty_items", schema.ITEM_BASE_SCHEMA.empty_table())
         con.execute("create view items as select * from empty_items")
     return con
 
