@@ -60,14 +60,15 @@ def _write_segment(folder: Path, con, select: str, batch_ids: list[str]) -> None
     os.replace(tmp, folder / name)
 
 
-def batches_of_item(ws: Repo, dataset: str, snap, item_id: str) -> list:
-    """The snapshot's batches that hold labels of ``item_id``."""
+def batches_of_item(ws: Repo, dataset: str, snap, item_id: str, con=None) -> list:
+    """The snapshot's batches that hold labels of ``item_id`` (``con``: the caller's DuckDB
+    connection to use)."""
 
     if not snap.batches:
         return []
     folder = index_dir(ws, dataset)
     segments = sorted(folder.glob("seg-*.parquet"))
-    con = database()
+    con = database() if con is None else con
     covered = _covered(con, segments)
     missing = [b for b in snap.batches if b.id not in covered]
     if missing:

@@ -91,6 +91,7 @@ class Git:
         self.root = Path(root).resolve()
         self.top = _working_tree(self.root).resolve()
         self._repo: git.Repo | None = None
+        self._refs: RefFiles | bool | None = False  # not looked for yet
         self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
         self._trees: dict[str, list[tuple[str, str]]] = {}  # commit -> every (path, blob sha)
 
@@ -169,10 +170,14 @@ class Git:
         }
 
     def head(self) -> str | None:
-        status, out = self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
-        if status:
+        refs = self._ref_files()
+        if refs is not None:
+            sha = refs.resolve("HEAD")
+        else:
+            status, out = self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
+            sha = None if status else out.decode().strip()
+        if sha is None:
             return None  # no commit yet
-        sha = out.decode().strip()
         self._commits.add(sha)  # a commit HEAD names exists: rev-parse need not check it
         return sha
 
@@ -214,7 +219,17 @@ class Git:
     def tag_refs(self, prefix: str) -> tuple[tuple[str, str], ...]:
         """(name, object sha) of the tags starting with ``prefix``: what tells whether the tags
         changed."""
+        refs = self._ref_files()
+        if refs is not None:
+            return tuple(sorted(refs.tags(prefix).items()))
         return tuple(sorted((name, sha) for name, sha, _, _ in self._tag_listing(prefix)))
+
+    def _ref_files(self) -> RefFiles | None:
+        """The refs as files on disk (loose and packed), or None for a ref store git alone
+        reads (reftable)."""
+        if self._refs is False:
+            self._refs = RefFiles.of(self.top / ".git")
+        return self._refs
 
     def tags(self, prefix: str) -> dict[str, Tag]:
         """Tags whose name starts with ``prefix``: name -> (commit sha, annotation message)."""
@@ -570,6 +585,84 @@ class Git:
                     "with code (`git status`), commit, then `labelspec pull` again"
                 ) from exc
             raise VcsError(f"git pull from {remote} failed: {(exc.stderr or '').strip()}") from exc
+
+
+class RefFiles:
+    """HEAD and the tags read from the files git keeps them in, as GitPython does: no process
+    for what every read command asks first. The per-worktree folder holds HEAD; the common
+    folder (the same one, but for a linked worktree) the branches and tags."""
+
+    def __init__(self, git_dir: Path, common_dir: Path):
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+
+    @classmethod
+    def of(cls, dot_git: Path) -> RefFiles | None:
+        git_dir = dot_git
+        if dot_git.is_file():  # a linked worktree: "gitdir: <its folder>"
+            text = dot_git.read_text(encoding="utf-8").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            git_dir = (dot_git.parent / text.removeprefix("gitdir:").strip()).resolve()
+        common = git_dir
+        with contextlib.suppress(FileNotFoundError):
+            named = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+            common = (git_dir / named).resolve()
+        if (common / "reftable").exists() or not (git_dir / "HEAD").is_file():
+            return None
+        return cls(git_dir, common)
+
+    def _packed(self) -> dict[str, str]:
+        """name -> sha of ``packed-refs`` (the peeled ``^`` lines and the header skipped)."""
+        try:
+            text = (self.common_dir / "packed-refs").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        found = {}
+        for line in text.splitlines():
+            if line and line[0] not in "#^":
+                sha, _, name = line.partition(" ")
+                found[name] = sha
+        return found
+
+    def _loose(self, name: str) -> str | None:
+        folder = self.git_dir if name == "HEAD" else self.common_dir
+        try:
+            return (folder / name).read_text(encoding="utf-8").strip()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def resolve(self, name: str) -> str | None:
+        """The sha ``name`` (HEAD, refs/...) points at through symbolic refs, or None (unborn)."""
+        packed = None
+        for _ in range(8):
+            value = self._loose(name)
+            if value is None:
+                packed = self._packed() if packed is None else packed
+                value = packed.get(name)
+            if value is None:
+                return None
+            if not value.startswith("ref:"):
+                return value if FULL_SHA.match(value) else None
+            name = value.removeprefix("ref:").strip()
+        return None
+
+    def tags(self, prefix: str) -> dict[str, str]:
+        """name -> the sha its ref holds, for the tags starting with ``prefix``."""
+        found = {
+            name.removeprefix("refs/tags/"): sha
+            for name, sha in self._packed().items()
+            if name.startswith("refs/tags/" + prefix)
+        }
+        top = self.common_dir / "refs" / "tags"
+        for folder, _, files in os.walk(top):
+            for file in files:
+                name = Path(folder, file).relative_to(top).as_posix()
+                if name.startswith(prefix) and not name.endswith(".lock"):
+                    sha = self._loose(f"refs/tags/{name}")
+                    if sha and FULL_SHA.match(sha):
+                        found[name] = sha
+        return found
 
 
 @dataclass(frozen=True)
