@@ -13,6 +13,7 @@ from labelspec.repo import Repo
 from labelspec.store import schema
 from labelspec.store.engine import database
 from labelspec.store.records import Locator, records_at
+from labelspec.store.tables import arrow_table
 
 
 def manifests_dir(ws: Repo, dataset: str) -> Path:
@@ -74,7 +75,7 @@ def _read_items(ws: Repo, dataset: str, columns, git, rev):
 
     paths = item_files(ws, dataset, git, rev)
     if not paths:
-        empty = schema.ITEM_BASE_SCHEMA.empty_table()
+        empty = arrow_table([], schema.ITEM_BASE_SCHEMA)
         return empty.select(columns) if columns else empty
     if len(paths) == 1:
         import pyarrow.parquet as pq  # lazy: a pyarrow table is what the caller asked for

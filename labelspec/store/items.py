@@ -20,7 +20,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from labelspec import names
 from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
@@ -36,6 +35,7 @@ from labelspec.store.item_manifests import manifests_dir, read_items
 from labelspec.store.itemfiles import Placed, Tracking, confirm, place, plan_files
 from labelspec.store.records import DATA_SUFFIX
 from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
+from labelspec.store.tables import arrow_table
 from labelspec.transaction import transaction
 from labelspec.vcs import DvcCache
 
@@ -273,11 +273,7 @@ def _split(existing, rows: list[dict[str, Any]], source: str):
     """(rows not registered yet, rows registered with the same content, problems): the same id
     with other content is a problem."""
 
-    ids = pa.array([r["item_id"] for r in rows], pa.string())
-    known_rows = existing.select(["item_id", "sha256"]).filter(
-        pc.is_in(existing.column("item_id"), value_set=ids)
-    )
-    known = dict(zip(*known_rows.to_pydict().values(), strict=True))
+    known = dict(_registered(existing, "sha256", [r["item_id"] for r in rows]))
     problems, fresh, unchanged = [], [], []
     for row in rows:
         if row["item_id"] not in known:
@@ -296,14 +292,24 @@ def _split(existing, rows: list[dict[str, Any]], source: str):
     return fresh, unchanged, problems
 
 
+def _registered(existing, column: str, ids: list[str]) -> list[tuple]:
+    """(item_id, ``column``) of the registered items among ``ids``: a join in DuckDB (pyarrow's
+    ``is_in`` would take the ids as an Arrow array, whose conversion imports pandas)."""
+    con = database()
+    con.register("existing", existing.select(["item_id", column]))
+    return con.execute(
+        f"select item_id, {column} from existing where item_id in (select unnest($ids::VARCHAR[]))",
+        {"ids": ids},
+    ).fetchall()
+
+
 def manifest_table(rows: list[dict[str, Any]]):
     """The rows of one manifest file, sorted by item_id: the base columns, then the segment
     metadata columns (strings) the rows carry."""
 
     meta_columns = sorted({k for r in rows for k in r} - set(ITEM_BASE_COLUMNS))
     schema = pa.schema([*ITEM_BASE_FIELDS, *(pa.field(c, pa.string()) for c in meta_columns)])
-    table = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
-    return table.sort_by("item_id")
+    return arrow_table(rows, schema).sort_by("item_id")
 
 
 def new_add_id() -> str:
@@ -416,15 +422,7 @@ def _register(ws, dataset, guideline, read, display, layout, tracking: Tracking,
                 problems[:PROBLEM_CAP],
                 len(problems),
             )
-        registered = existing.filter(
-            pc.is_in(
-                existing.column("item_id"),
-                value_set=pa.array([r["item_id"] for r in unchanged], pa.string()),
-            )
-        )
-        registered_path = dict(
-            zip(*registered.select(["item_id", "path"]).to_pydict().values(), strict=True)
-        )
+        registered_path = dict(_registered(existing, "path", [r["item_id"] for r in unchanged]))
         # a registered item whose file does not travel gets one (registered again if it moves)
         homeless = [
             r
