@@ -92,6 +92,7 @@ class Git:
         self.top = _working_tree(self.root).resolve()
         self._repo: git.Repo | None = None
         self._refs: RefFiles | bool | None = False  # not looked for yet
+        self._tag_cache: tuple[tuple, list] | None = None  # (every tag ref, their listing)
         self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
         self._trees: dict[str, list[tuple[str, str]]] = {}  # commit -> every (path, blob sha)
 
@@ -240,8 +241,18 @@ class Git:
 
     def _tag_listing(self, prefix: str) -> list[tuple[str, str, str, str]]:
         """(name, object sha, commit sha, annotation message) of the tags starting with
-        ``prefix``, from one ``git for-each-ref``. The message is the tag object's text after its
-        header, line by line (as GitPython reads it); a lightweight tag has none."""
+        ``prefix``, from one ``git for-each-ref`` (again only once the tag refs on disk
+        changed). The message is the tag object's text after its header, line by line (as
+        GitPython reads it); a lightweight tag has none."""
+        refs = self._ref_files()
+        if refs is None:
+            return self._list_tags(prefix)
+        now = tuple(sorted(refs.tags("").items()))
+        if self._tag_cache is None or self._tag_cache[0] != now:
+            self._tag_cache = (now, self._list_tags(""))
+        return [tag for tag in self._tag_cache[1] if tag[0].startswith(prefix)]
+
+    def _list_tags(self, prefix: str) -> list[tuple[str, str, str, str]]:
         fields = ("refname:lstrip=2", "objectname", "objecttype", "*objectname", "contents")
         fmt = "".join(f"%({f})%00" for f in fields)
         out = self._run("for-each-ref", f"--format={fmt}", "refs/tags/")[1]

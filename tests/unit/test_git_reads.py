@@ -104,3 +104,13 @@ def test_files_blobs_revisions_and_an_unborn_branch(tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(VcsError, match="is not a git repository"):
         Git(tmp_path / "plain")
+
+
+def test_one_handle_sees_a_tag_made_after_it_listed_the_tags(tmp_path):
+    root = _repo(tmp_path / "r")
+    with Git(root) as handle:
+        assert sorted(handle.tags("guideline/")) == ["guideline/x/v1.0.0", "guideline/x/v1.1.0"]
+        git(root, "tag", "-a", "guideline/x/v1.2.0", "-m", "later")
+        assert handle.tags("guideline/")["guideline/x/v1.2.0"].message == "later"
+        git(root, "tag", "-d", "guideline/x/v1.0.0")
+        assert sorted(handle.tags("guideline/")) == ["guideline/x/v1.1.0", "guideline/x/v1.2.0"]
