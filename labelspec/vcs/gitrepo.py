@@ -12,6 +12,8 @@ import contextlib
 import os
 import re
 import subprocess
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,8 @@ class Git:
         self._repo: git.Repo | None = None
         self._refs: RefFiles | bool | None = False  # not looked for yet
         self._tag_cache: tuple[tuple, list] | None = None  # (every tag ref, their listing)
+        self._batch: subprocess.Popen | None = None  # the long-running `git cat-file --batch`
+        self._batch_lock = threading.Lock()
         self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
         self._trees: dict[str, list[tuple[str, str]]] = {}  # commit -> every (path, blob sha)
 
@@ -119,6 +123,38 @@ class Git:
             raise VcsError(f"git {args[0]} failed: {detail}")
         return done.returncode, done.stdout
 
+    def _object(self, name: str) -> tuple[str, bytes] | None:
+        """(type, content) of the object ``name`` (a sha, ``rev:path``), or None when there is
+        none: one long-running ``git cat-file --batch`` per handle answers them all, as GitPython
+        reads objects (a read at a revision in a loop costs no process each)."""
+        if "\n" in name:  # a line is one request: a name holding a line break goes alone
+            status, out = self._run("cat-file", "-p", name, ok=(0, 128))
+            kind = self._run("cat-file", "-t", name, ok=(0, 128))[1].decode().strip()
+            return None if status else (kind, out)
+        with self._batch_lock:
+            if self._batch is None or self._batch.poll() is not None:
+                self._batch = subprocess.Popen(
+                    ["git", "cat-file", "--batch"],
+                    cwd=self.top,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env={**os.environ, **_GIT_ENV},
+                )
+                weakref.finalize(self, _stop, self._batch)
+            batch = self._batch
+            assert batch.stdin is not None and batch.stdout is not None
+            try:
+                batch.stdin.write(name.encode("utf-8") + b"\n")
+                batch.stdin.flush()
+                header = batch.stdout.readline().split()
+                if len(header) != 3:  # "<name> missing" (or ambiguous)
+                    return None
+                data = batch.stdout.read(int(header[2]) + 1)[:-1]  # the content, a line break
+            except (OSError, ValueError) as exc:
+                raise VcsError(f"git cat-file failed: {exc}") from exc
+            return header[1].decode(), data
+
     def _text(self, *args: str) -> str:
         """``git <args>``'s output as text, without its last newline (as GitPython returns it)."""
         return self._run(*args)[1].decode("utf-8", "replace").removesuffix("\n")
@@ -131,6 +167,9 @@ class Git:
         return cls(root)
 
     def close(self) -> None:
+        if self._batch is not None:
+            _stop(self._batch)
+            self._batch = None
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -273,10 +312,10 @@ class Git:
 
     def read_file(self, rev: str, path: Path | str) -> bytes:
         """The content of ``path`` (relative to the workspace) at ``rev``, without a checkout."""
-        status, out = self._run("cat-file", "blob", f"{rev}:{self.rel_to_top(path)}", ok=(0, 128))
-        if status:
+        found = self._object(f"{rev}:{self.rel_to_top(path)}")
+        if found is None or found[0] != "blob":
             raise VcsError(f"{path} does not exist at {rev}")
-        return out
+        return found[1]
 
     def read_tree(self, rev: str, folder: Path | str) -> dict[str, bytes]:
         """Every file under ``folder`` at ``rev``: path relative to ``folder`` -> content."""
@@ -404,20 +443,12 @@ class Git:
 
     def blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
         """The content of many blobs through git's one long-running ``cat-file --batch``."""
-        wanted = list(dict.fromkeys(shas))
-        if not wanted:
-            return {}
-        data = self._run("cat-file", "--batch", stdin="\n".join(wanted).encode() + b"\n")[1]
         out = {}
-        at = 0
-        for sha in wanted:
-            end = data.index(b"\n", at)
-            header = data[at:end].split()
-            if len(header) != 3:
+        for sha in shas:
+            found = self._object(sha)
+            if found is None:
                 raise VcsError(f"git cat-file failed: {sha} is not an object of this repository")
-            size = int(header[2])
-            out[sha] = data[end + 1 : end + 1 + size]
-            at = end + 1 + size + 1  # the content, then a line break
+            out[sha] = found[1]
         return out
 
     def commits_adding(self, folder: Path | str, suffix: str) -> dict[str, tuple[str, str]]:
@@ -596,6 +627,20 @@ class Git:
                     "with code (`git status`), commit, then `labelspec pull` again"
                 ) from exc
             raise VcsError(f"git pull from {remote} failed: {(exc.stderr or '').strip()}") from exc
+
+
+def _stop(batch: subprocess.Popen) -> None:
+    """End a ``cat-file --batch``: its input closed, it exits."""
+    if batch.stdin is not None:
+        with contextlib.suppress(OSError):
+            batch.stdin.close()
+    try:
+        batch.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        batch.kill()
+        batch.wait()
+    if batch.stdout is not None:
+        batch.stdout.close()
 
 
 class RefFiles:

@@ -95,6 +95,10 @@ def test_files_blobs_revisions_and_an_unborn_branch(tmp_path):
         }
         assert handle.rev_parse("guideline/x/v1.0.0") == git(root, "rev-parse", "HEAD~1").strip()
         assert handle.rev_parse("no-such-branch") is None
+        with pytest.raises(VcsError, match="not an object"):
+            handle.blobs(["0" * 40])
+        handle.close()  # ends its `cat-file --batch`; the next read starts another
+        assert handle.read_file("HEAD~1", "a.txt") == b"one\n"
 
     (tmp_path / "empty").mkdir()
     git(tmp_path / "empty", "init", "-q")
