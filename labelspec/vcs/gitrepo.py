@@ -1,8 +1,9 @@
 """git: the workspace's commits, tags, trees and remotes.
 
-What the everyday read commands ask (HEAD, revisions, trees, blobs, tags, the commits that added
-files) runs as plain ``git`` processes; GitPython (~0.1 s to import, plus its helper processes)
-is opened only by the methods that write or need its object model.
+What the everyday read commands ask runs without GitPython (~0.1 s to import): HEAD and the tag
+refs are read from git's files, revisions, trees, logs and the tags' annotations are one plain
+``git`` process each, files and blobs come through one long-running ``git cat-file --batch``.
+GitPython is opened only by the methods that write or need its object model.
 """
 
 from __future__ import annotations
