@@ -18,18 +18,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
-
 T = TypeVar("T")
 
 _quiet = False
@@ -66,6 +54,18 @@ def progress(description: str, total: float | None = None) -> Iterator[Callable[
         finally:
             bars.remove_task(task)
         return
+    # lazy: rich's progress and live display (~30 ms), only when a bar is drawn
+    from rich.console import Console  # lazy: see above
+    from rich.progress import (  # lazy: see above
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text  # lazy: see above
 
     class Rate(ProgressColumn):
         """Steps per second (rows, files), once there is a rate to show."""

@@ -9,8 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON for scripts on stdout."
@@ -30,12 +28,14 @@ def note(message: str) -> None:
 
 
 def console():
+    from rich.console import Console  # lazy: rich (~40 ms), only for what prints a table
 
     width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((120, 24)).columns, 120)
     return Console(file=sys.stdout, width=width, highlight=False)
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table  # lazy: see console()
 
     grid = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
     for column in columns:

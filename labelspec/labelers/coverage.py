@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from labelspec.guideline.diff import Scope, SpecDiff, merge_scopes
 from labelspec.guideline.releases import diff, releases
@@ -16,6 +14,9 @@ from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import TrainingRecord, training_records
 from labelspec.repo import Repo
 from labelspec.semver import Version
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: only cover_table builds Arrow
 
 
 # -- coverage: does a training record cover the version a label was made under? -----------------
@@ -87,28 +88,22 @@ class Coverage:
 
 # One row per (guideline, labeler, version) and passing record that covers it: the labels of
 # that labeler under that version made on or after ``date`` are covered, ``rank`` 0 the best.
-COVER_SCHEMA = pa.schema(
-    [
-        ("guideline", pa.string()),
-        ("labeler_id", pa.string()),
-        ("version", pa.string()),
-        ("training_id", pa.string()),
-        ("date", pa.date32()),
-        ("rank", pa.int64()),
-    ]
-)
-# the same columns as DuckDB types, for ``store.engine.small_table``
-COVER_COLUMNS = [
-    (f.name, {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.int64(): "BIGINT"}[f.type])
-    for f in COVER_SCHEMA
-]
+# Column -> DuckDB type: the read paths build it in DuckDB (``lineage.coverage.register``).
+COVER_COLUMNS = {
+    "guideline": "VARCHAR",
+    "labeler_id": "VARCHAR",
+    "version": "VARCHAR",
+    "training_id": "VARCHAR",
+    "date": "DATE",
+    "rank": "BIGINT",
+}
 
 
 def cover_rows(
     ws: Repo, pairs: list[tuple[str, str, str]], records: list[TrainingRecord] | None = None
 ) -> list[tuple]:
     """Every passing record covering each (guideline, labeler, version) of ``pairs``, best first:
-    rows of ``COVER_SCHEMA``.
+    rows of ``COVER_COLUMNS``.
 
     Import picks a label's record from them, and the read paths (``trace impact``, ``trace
     labeler``, ``relabel plan``) recompute coverage from them against the records of the
@@ -135,10 +130,21 @@ def cover_table(
     ws: Repo, pairs: list[tuple[str, str, str]], records: list[TrainingRecord] | None = None
 ) -> pa.Table:
     """``cover_rows`` as an Arrow table."""
+    import pyarrow as pa  # lazy: `labeler status` and `trace item` never build it
+
+    schema = pa.schema(
+        [
+            ("guideline", pa.string()),
+            ("labeler_id", pa.string()),
+            ("version", pa.string()),
+            ("training_id", pa.string()),
+            ("date", pa.date32()),
+            ("rank", pa.int64()),
+        ]
+    )
     rows = cover_rows(ws, pairs, records)
     return pa.table(
-        {name: [row[i] for row in rows] for i, name in enumerate(COVER_SCHEMA.names)},
-        schema=COVER_SCHEMA,
+        {name: [row[i] for row in rows] for i, name in enumerate(schema.names)}, schema=schema
     )
 
 

@@ -13,10 +13,11 @@ import datetime as dt
 from typing import Any
 
 from labelspec.repo import Repo
+from labelspec.store import schema
 from labelspec.store.engine import database
 from labelspec.store.query import _sql_list, connect
 from labelspec.store.retractions import retractions_at
-from labelspec.store.schema import LABEL_SCHEMA, NO_OBJECTS
+from labelspec.store.schema import NO_OBJECTS
 from labelspec.store.snapshots import batch_paths, labels_dir
 from labelspec.store.snapshots import snapshot as snapshot_at
 
@@ -304,7 +305,7 @@ def _rows_view(con, name: str, paths: list[str]) -> None:
     if paths:
         source = f"read_parquet({_sql_list(paths)}, union_by_name = true)"
     else:
-        con.register(f"{name}_none", LABEL_SCHEMA.empty_table())
+        con.register(f"{name}_none", schema.LABEL_SCHEMA.empty_table())
         source = f"{name}_none"
     con.execute(f"create view {name} as select {_COLUMNS} from {source}")
 

@@ -515,7 +515,7 @@ def validate(
     small_table(
         con,
         "cover_all",
-        COVER_COLUMNS,
+        list(COVER_COLUMNS.items()),
         cover_rows(ws, pairs),
     )
     con.execute(_COVERAGE_BY_ROW)

@@ -10,13 +10,16 @@ SQL: never a loop over rows.
 
 from __future__ import annotations
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from labelspec.guideline.releases import releases
 from labelspec.labelers.coverage import COVER_COLUMNS, cover_rows, cover_table
 from labelspec.labelers.training import TrainingRecord
 from labelspec.repo import Repo
 from labelspec.store.engine import small_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: only ``covering`` returns Arrow
 
 # The day a label was made: its created_at (UTC), else the day its batch was imported (the batch
 # id starts b-YYYYMMDD, UTC), as import judges it. NULL only for a batch id of another shape.
@@ -41,7 +44,12 @@ def register(
 ) -> None:
     """``covering`` as the DuckDB table ``name`` on ``con`` (``store.engine.small_table``: not
     through Arrow, which would import pandas)."""
-    small_table(con, name, COVER_COLUMNS, cover_rows(ws, _pairs(ws, guidelines, records), records))
+    small_table(
+        con,
+        name,
+        list(COVER_COLUMNS.items()),
+        cover_rows(ws, _pairs(ws, guidelines, records), records),
+    )
 
 
 # A record ``c`` of the cover table covers label ``l``.

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from labelspec.guideline.diff import Scope, merge_scopes
 from labelspec.guideline.releases import diff, spec_at
 from labelspec.guideline.scope import needs_items, where_sql
@@ -140,6 +138,8 @@ def register(
             empty_rows.append(
                 {"version": version, "whole": whole_change, "sels": sorted(set(empty_ids))}
             )
+    import pyarrow as pa  # lazy: trace item imports this module and never registers a scope
+
     listing = pa.list_(pa.int32())
     con.register(
         f"{prefix}_reach",

@@ -8,11 +8,12 @@ items moved split (``split_changes``, "train -> val"): none, when both split the
 
 from __future__ import annotations
 
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from labelspec.store.engine import database
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: annotations only (the tables come from the caller)
 
 _SETS = """
 create temp table {t}_sets as

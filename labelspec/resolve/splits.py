@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Any
 
 from labelspec.errors import InputError
 from labelspec.store.schema import ITEM_BASE_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: annotations; check_values imports what it runs
 
 EVAL = "eval"  # the golden items' split
 TRAIN = "train"
@@ -135,6 +135,9 @@ def check_values(plan_: SplitPlan, values: pa.ChunkedArray, item_ids: pa.Chunked
 
     if plan_.by != "column":
         return
+    import pyarrow as pa  # lazy: trace item reaches this module without splitting anything
+    import pyarrow.compute as pc  # lazy: as above
+
     missing = item_ids.filter(pc.is_null(values))
     if len(missing):
         shown = ", ".join(missing.to_pylist()[:5])

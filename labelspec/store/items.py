@@ -20,8 +20,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from labelspec import names
 from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
@@ -30,9 +28,14 @@ from labelspec.store.batches import new_batch_id, write_parquet
 from labelspec.store.datasets import ensure_dataset
 from labelspec.store.engine import database
 from labelspec.store.filemeta import TEXT_SUFFIXES, describe_files
+from labelspec.store.item_manifests import item_files as item_files  # re-exported
+from labelspec.store.item_manifests import item_records as item_records  # re-exported
+from labelspec.store.item_manifests import items_sql as items_sql  # re-exported
+from labelspec.store.item_manifests import manifests_dir, read_items
 from labelspec.store.itemfiles import Placed, Tracking, confirm, place, plan_files
-from labelspec.store.records import DATA_SUFFIX, Locator, records_at
-from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS, ITEM_BASE_SCHEMA
+from labelspec.store.records import DATA_SUFFIX
+from labelspec.store.schema import ITEM_BASE_COLUMNS, ITEM_BASE_FIELDS
+from labelspec.store.tables import arrow_table
 from labelspec.transaction import transaction
 from labelspec.vcs import DvcCache
 
@@ -71,74 +74,6 @@ class ItemsResult:
             "remote": {"items": self.remote, "examples": self.remote_examples},
             "commit": self.commit,
         }
-
-
-def manifests_dir(ws: Repo, dataset: str) -> Path:
-    return ws.dataset_dir(dataset) / "manifests"
-
-
-def item_records(ws: Repo, dataset: str, git=None, rev: str | None = None) -> list:
-    """The item manifests at ``rev`` (HEAD), oldest first: one immutable Parquet file per
-    ``items add`` (a layout 1 workspace's upgraded manifest, with no date, first)."""
-
-    if git is None:
-        own = ws.git
-        return item_records(ws, dataset, own, rev)
-    commit = git.rev_parse(rev or "HEAD")
-    records = records_at(ws, git, commit, manifests_dir(ws, dataset)) if commit else []
-    return sorted(records, key=lambda r: (r.meta.get("created") or "", r.rel))
-
-
-def item_files(ws: Repo, dataset: str, git=None, rev: str | None = None) -> list[Path]:
-    """The manifest files at ``rev``, oldest first (working copy or DVC cache object)."""
-
-    records = item_records(ws, dataset, git, rev)
-    return Locator(ws).paths(records, "item manifest") if records else []
-
-
-def items_sql(paths: list[Path]) -> str:
-    """A DuckDB query over manifest files (``paths`` oldest first): one row per item id. The
-    first registration of an id wins (``verify`` reports a later one with other content); a
-    later registration of the same content moves the item's file only (``items add`` and
-    ``upgrade`` register a copy DVC tracks so), so the path is the newest such one."""
-    listing = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
-    return f"""
-        with registered as (
-          select *, list_position({listing}, filename) as _order
-          from read_parquet({listing}, union_by_name = true, filename = true)
-        ), earliest as (
-          select * from registered
-          qualify row_number() over (partition by item_id order by _order) = 1
-        ), newest as (
-          select r.item_id, r.path from registered r
-            join earliest f on r.item_id = f.item_id and r.sha256 is not distinct from f.sha256
-          qualify row_number() over (partition by r.item_id order by r._order desc) = 1
-        )
-        select earliest.* exclude (filename, _order) replace (newest.path as path)
-        from earliest join newest using (item_id)"""
-
-
-def read_items(
-    ws: Repo, dataset: str, columns: list[str] | None = None, git=None, rev: str | None = None
-):
-    """The items registered at ``rev`` (HEAD) as a pyarrow Table sorted by item_id (empty, with
-    the base schema, if none yet); read once per Repo."""
-    commit = (git or ws.git).rev_parse(rev or "HEAD") if rev else ws.git.head()
-    key = ("items", dataset, commit, rev, tuple(columns) if columns else None)
-    return ws.memo(key, lambda: _read_items(ws, dataset, columns, git, rev))
-
-
-def _read_items(ws: Repo, dataset: str, columns, git, rev):
-
-    paths = item_files(ws, dataset, git, rev)
-    if not paths:
-        empty = ITEM_BASE_SCHEMA.empty_table()
-        return empty.select(columns) if columns else empty
-    if len(paths) == 1:
-        # ParquetFile reads one known file; read_table would first discover it as a dataset.
-        return pq.ParquetFile(paths[0]).read(columns=columns)
-    table = database().sql(items_sql(paths) + " order by item_id").to_arrow_table()
-    return table.select(columns) if columns else table
 
 
 def _scan_folder(ws: Repo, folder: Path) -> list[dict[str, Any]]:
@@ -338,11 +273,7 @@ def _split(existing, rows: list[dict[str, Any]], source: str):
     """(rows not registered yet, rows registered with the same content, problems): the same id
     with other content is a problem."""
 
-    ids = pa.array([r["item_id"] for r in rows], pa.string())
-    known_rows = existing.select(["item_id", "sha256"]).filter(
-        pc.is_in(existing.column("item_id"), value_set=ids)
-    )
-    known = dict(zip(*known_rows.to_pydict().values(), strict=True))
+    known = dict(_registered(existing, "sha256", [r["item_id"] for r in rows]))
     problems, fresh, unchanged = [], [], []
     for row in rows:
         if row["item_id"] not in known:
@@ -361,14 +292,24 @@ def _split(existing, rows: list[dict[str, Any]], source: str):
     return fresh, unchanged, problems
 
 
+def _registered(existing, column: str, ids: list[str]) -> list[tuple]:
+    """(item_id, ``column``) of the registered items among ``ids``: a join in DuckDB (pyarrow's
+    ``is_in`` would take the ids as an Arrow array, whose conversion imports pandas)."""
+    con = database()
+    con.register("existing", existing.select(["item_id", column]))
+    return con.execute(
+        f"select item_id, {column} from existing where item_id in (select unnest($ids::VARCHAR[]))",
+        {"ids": ids},
+    ).fetchall()
+
+
 def manifest_table(rows: list[dict[str, Any]]):
     """The rows of one manifest file, sorted by item_id: the base columns, then the segment
     metadata columns (strings) the rows carry."""
 
     meta_columns = sorted({k for r in rows for k in r} - set(ITEM_BASE_COLUMNS))
     schema = pa.schema([*ITEM_BASE_FIELDS, *(pa.field(c, pa.string()) for c in meta_columns)])
-    table = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
-    return table.sort_by("item_id")
+    return arrow_table(rows, schema).sort_by("item_id")
 
 
 def new_add_id() -> str:
@@ -481,15 +422,7 @@ def _register(ws, dataset, guideline, read, display, layout, tracking: Tracking,
                 problems[:PROBLEM_CAP],
                 len(problems),
             )
-        registered = existing.filter(
-            pc.is_in(
-                existing.column("item_id"),
-                value_set=pa.array([r["item_id"] for r in unchanged], pa.string()),
-            )
-        )
-        registered_path = dict(
-            zip(*registered.select(["item_id", "path"]).to_pydict().values(), strict=True)
-        )
+        registered_path = dict(_registered(existing, "path", [r["item_id"] for r in unchanged]))
         # a registered item whose file does not travel gets one (registered again if it moves)
         homeless = [
             r

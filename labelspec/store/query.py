@@ -8,25 +8,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from labelspec.repo import Repo
+from labelspec.store import schema
 from labelspec.store.engine import database
-from labelspec.store.items import item_files, items_sql
-from labelspec.store.schema import ITEM_BASE_SCHEMA, LABEL_SCHEMA
+from labelspec.store.item_manifests import item_files, items_sql
 from labelspec.store.snapshots import Snapshot, batch_paths
 from labelspec.store.snapshots import snapshot as snapshot_at
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: DuckDB alone reads the Parquet files; only an empty side is Arrow
 
 
 def _sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def connect(ws: Repo, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
+def connect(
+    ws: Repo, dataset: str, snapshot=None, con: duckdb.DuckDBPyConnection | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``labels_all``, ``labels`` and ``items`` views for one snapshot
-    (a revision, or a ``Snapshot`` already resolved; HEAD by default)."""
+    (a revision, or a ``Snapshot`` already resolved; HEAD by default). ``con``: a connection of
+    the caller's to add them to (each new one costs ~25 ms)."""
 
     git = ws.git
     snap = snapshot if isinstance(snapshot, Snapshot) else snapshot_at(ws, dataset, snapshot, git)
@@ -34,13 +40,13 @@ def connect(ws: Repo, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
     # manifests (a layout 1 tree); a revision with manifests reads its own.
     items = item_files(ws, dataset, git, snap.commit) or item_files(ws, dataset, git)
     paths = batch_paths(ws, snap) if snap.batches else []
-    con = database()
+    con = database() if con is None else con
     if paths:
         con.execute(
             f"create view labels_all as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
         )
     else:
-        con.register("empty_labels", LABEL_SCHEMA.empty_table())
+        con.register("empty_labels", schema.LABEL_SCHEMA.empty_table())
         con.execute("create view labels_all as select * from empty_labels")
     con.execute(
         """
@@ -53,7 +59,7 @@ def connect(ws: Repo, dataset: str, snapshot=None) -> duckdb.DuckDBPyConnection:
     if items:
         con.execute(f"create view items as {items_sql(items)}")
     else:
-        con.register("empty_items", ITEM_BASE_SCHEMA.empty_table())
+        con.register("empty_items", schema.ITEM_BASE_SCHEMA.empty_table())
         con.execute("create view items as select * from empty_items")
     return con
 

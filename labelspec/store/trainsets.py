@@ -22,10 +22,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from labelspec import nesting
 from labelspec.errors import ConflictError, InputError, NotFoundError, VcsError
@@ -36,6 +33,9 @@ from labelspec.store.engine import database
 from labelspec.store.query import _sql_list
 from labelspec.store.records import RECORD_SUFFIX, Locator, Record
 from labelspec.vcs import dvc_errors, dvc_filesystem, parse_dvc_file
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # lazy: trace item reads training sets through DuckDB; loading one imports it
 
 FOLDER = "trainsets"
 TAG_PREFIX = "trainset/"
@@ -232,6 +232,9 @@ def _checked_table(data: bytes, sha256: str, name: str) -> pa.Table:
             f"training set {name!r}: the file does not match the sha256 in its record (changed "
             "after it was pinned?); fetch it again with `labelspec pull`"
         )
+    import pyarrow as pa  # lazy: see the imports
+    import pyarrow.parquet as pq  # lazy: see the imports
+
     return pq.read_table(pa.BufferReader(data))
 
 

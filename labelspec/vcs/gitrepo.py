@@ -1,4 +1,10 @@
-"""git through GitPython: the workspace's commits, tags, trees and remotes."""
+"""git: the workspace's commits, tags, trees and remotes.
+
+What the everyday read commands ask runs without GitPython (~0.1 s to import): HEAD and the tag
+refs are read from git's files, revisions, trees, logs and the tags' annotations are one plain
+``git`` process each, files and blobs come through one long-running ``git cat-file --batch``.
+GitPython is opened only by the methods that write or need its object model.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ import bisect
 import contextlib
 import os
 import re
+import subprocess
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,17 +72,93 @@ def is_ignored(top: Path, path: Path) -> bool:
     return True
 
 
+def _working_tree(path: Path) -> Path:
+    """The top of the working tree holding ``path``: the nearest folder with a ``.git`` (a folder,
+    or the file of a linked worktree), as GitPython finds it, without starting git."""
+    if not path.exists():
+        raise VcsError(f"{path} is not a git repository (run `git init` or `labelspec init`)")
+    for folder in (path, *path.parents):
+        if (folder / ".git").exists():
+            return folder
+    raise VcsError(f"{path} is not a git repository (run `git init` or `labelspec init`)")
+
+
+# what GitPython sets for the git it runs: messages and dates parsed here are git's own, in C
+_GIT_ENV = {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
 class Git:
-    """A git working tree; every method wraps GitPython errors into ``VcsError``."""
+    """A git working tree; every method wraps git's failures into ``VcsError``."""
 
     def __init__(self, root: Path):
-        git = _git()
         self.root = Path(root).resolve()
-        with git_errors("open"):
-            self.repo: git.Repo = git.Repo(self.root, search_parent_directories=True)
-        self.top = Path(self.repo.working_tree_dir).resolve()
+        self.top = _working_tree(self.root).resolve()
+        self._repo: git.Repo | None = None
+        self._refs: RefFiles | bool | None = False  # not looked for yet
+        self._tag_cache: tuple[tuple, list] | None = None  # (every tag ref, their listing)
+        self._batch: subprocess.Popen | None = None  # the long-running `git cat-file --batch`
+        self._batch_lock = threading.Lock()
         self._commits: set[str] = set()  # full shas rev-parse confirmed (immutable)
         self._trees: dict[str, list[tuple[str, str]]] = {}  # commit -> every (path, blob sha)
+
+    @property
+    def repo(self) -> git.Repo:
+        """GitPython's handle, opened the first time a method needs it."""
+        if self._repo is None:
+            with git_errors("open"):
+                self._repo = _git().Repo(self.top)
+        return self._repo
+
+    def _run(self, *args: str, ok: tuple[int, ...] = (0,), stdin: bytes | None = None):
+        """``git <args>`` in the working tree: (exit status, stdout bytes); an exit status not in
+        ``ok`` is a ``VcsError`` quoting git's message."""
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.top,
+            input=stdin,
+            capture_output=True,
+            env={**os.environ, **_GIT_ENV},
+        )
+        if done.returncode not in ok:
+            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            raise VcsError(f"git {args[0]} failed: {detail}")
+        return done.returncode, done.stdout
+
+    def _object(self, name: str) -> tuple[str, bytes] | None:
+        """(type, content) of the object ``name`` (a sha, ``rev:path``), or None when there is
+        none: one long-running ``git cat-file --batch`` per handle answers them all, as GitPython
+        reads objects (a read at a revision in a loop costs no process each)."""
+        if "\n" in name:  # a line is one request: a name holding a line break goes alone
+            status, out = self._run("cat-file", "-p", name, ok=(0, 128))
+            kind = self._run("cat-file", "-t", name, ok=(0, 128))[1].decode().strip()
+            return None if status else (kind, out)
+        with self._batch_lock:
+            if self._batch is None or self._batch.poll() is not None:
+                self._batch = subprocess.Popen(
+                    ["git", "cat-file", "--batch"],
+                    cwd=self.top,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env={**os.environ, **_GIT_ENV},
+                )
+                weakref.finalize(self, _stop, self._batch)
+            batch = self._batch
+            assert batch.stdin is not None and batch.stdout is not None
+            try:
+                batch.stdin.write(name.encode("utf-8") + b"\n")
+                batch.stdin.flush()
+                header = batch.stdout.readline().split()
+                if len(header) != 3:  # "<name> missing" (or ambiguous)
+                    return None
+                data = batch.stdout.read(int(header[2]) + 1)[:-1]  # the content, a line break
+            except (OSError, ValueError) as exc:
+                raise VcsError(f"git cat-file failed: {exc}") from exc
+            return header[1].decode(), data
+
+    def _text(self, *args: str) -> str:
+        """``git <args>``'s output as text, without its last newline (as GitPython returns it)."""
+        return self._run(*args)[1].decode("utf-8", "replace").removesuffix("\n")
 
     @classmethod
     def init(cls, root: Path) -> Git:
@@ -83,7 +168,12 @@ class Git:
         return cls(root)
 
     def close(self) -> None:
-        self.repo.close()
+        if self._batch is not None:
+            _stop(self._batch)
+            self._batch = None
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
 
     def __enter__(self) -> Git:
         return self
@@ -121,10 +211,14 @@ class Git:
         }
 
     def head(self) -> str | None:
-        try:
-            sha = self.repo.head.commit.hexsha
-        except ValueError:
-            return None
+        refs = self._ref_files()
+        if refs is not None:
+            sha = refs.resolve("HEAD")
+        else:
+            status, out = self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
+            sha = None if status else out.decode().strip()
+        if sha is None:
+            return None  # no commit yet
         self._commits.add(sha)  # a commit HEAD names exists: rev-parse need not check it
         return sha
 
@@ -164,23 +258,53 @@ class Git:
             self.repo.git.tag("-d", name)
 
     def tag_refs(self, prefix: str) -> tuple[tuple[str, str], ...]:
-        """(name, object sha) of the tags starting with ``prefix``, from the refs on disk
-        (packed and loose; no git process): what tells whether the tags changed."""
-        return tuple(
-            sorted(
-                (ref.name, ref.object.hexsha)
-                for ref in self.repo.tags
-                if ref.name.startswith(prefix)
-            )
-        )
+        """(name, object sha) of the tags starting with ``prefix``: what tells whether the tags
+        changed."""
+        refs = self._ref_files()
+        if refs is not None:
+            return tuple(sorted(refs.tags(prefix).items()))
+        return tuple(sorted((name, sha) for name, sha, _, _ in self._tag_listing(prefix)))
+
+    def _ref_files(self) -> RefFiles | None:
+        """The refs as files on disk (loose and packed), or None for a ref store git alone
+        reads (reftable)."""
+        if self._refs is False:
+            self._refs = RefFiles.of(self.top / ".git")
+        return self._refs
 
     def tags(self, prefix: str) -> dict[str, Tag]:
         """Tags whose name starts with ``prefix``: name -> (commit sha, annotation message)."""
-        found = {}
-        for ref in self.repo.tags:
-            if ref.name.startswith(prefix):
-                message = ref.tag.message if ref.tag is not None else ""
-                found[ref.name] = Tag(ref.name, ref.commit.hexsha, message)
+        return {
+            name: Tag(name, commit, message)
+            for name, _, commit, message in self._tag_listing(prefix)
+        }
+
+    def _tag_listing(self, prefix: str) -> list[tuple[str, str, str, str]]:
+        """(name, object sha, commit sha, annotation message) of the tags starting with
+        ``prefix``, from one ``git for-each-ref`` (again only once the tag refs on disk
+        changed). The message is the tag object's text after its header, line by line (as
+        GitPython reads it); a lightweight tag has none."""
+        refs = self._ref_files()
+        if refs is None:
+            return self._list_tags(prefix)
+        now = tuple(sorted(refs.tags("").items()))
+        if self._tag_cache is None or self._tag_cache[0] != now:
+            self._tag_cache = (now, self._list_tags(""))
+        return [tag for tag in self._tag_cache[1] if tag[0].startswith(prefix)]
+
+    def _list_tags(self, prefix: str) -> list[tuple[str, str, str, str]]:
+        fields = ("refname:lstrip=2", "objectname", "objecttype", "*objectname", "contents")
+        fmt = "".join(f"%({f})%00" for f in fields)
+        out = self._run("for-each-ref", f"--format={fmt}", "refs/tags/")[1]
+        values = out.decode("utf-8", "replace").split("\0")
+        found = []
+        for i in range(0, len(values) - len(fields) + 1, len(fields)):
+            name, sha, kind, peeled, contents = values[i : i + len(fields)]
+            name = name.removeprefix("\n")  # the line break ending the record before
+            if name.startswith(prefix):
+                annotated = kind == "tag"
+                message = "\n".join(contents.splitlines()) if annotated else ""
+                found.append((name, sha, peeled if annotated else sha, message))
         return found
 
     def rel_to_top(self, path: Path | str) -> str:
@@ -189,12 +313,10 @@ class Git:
 
     def read_file(self, rev: str, path: Path | str) -> bytes:
         """The content of ``path`` (relative to the workspace) at ``rev``, without a checkout."""
-        git = _git()
-        try:
-            commit = self.repo.commit(rev)
-            return (commit.tree / self.rel_to_top(path)).data_stream.read()
-        except (KeyError, ValueError, git.BadName) as exc:
-            raise VcsError(f"{path} does not exist at {rev}") from exc
+        found = self._object(f"{rev}:{self.rel_to_top(path)}")
+        if found is None or found[0] != "blob":
+            raise VcsError(f"{path} does not exist at {rev}")
+        return found[1]
 
     def read_tree(self, rev: str, folder: Path | str) -> dict[str, bytes]:
         """Every file under ``folder`` at ``rev``: path relative to ``folder`` -> content."""
@@ -304,11 +426,12 @@ class Git:
         sha names itself for good: it is checked once per handle."""
         if ref in self._commits:
             return ref
-        git = _git()
-        try:
-            found = self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
-        except git.GitCommandError:
+        status, out = self._run(
+            "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", ok=(0, 1, 128)
+        )
+        if status:
             return None
+        found = out.decode().strip()
         self._commits.add(found)
         return found
 
@@ -320,11 +443,9 @@ class Git:
         rel = "" if top == "." else top + "/"
         commit = self.rev_parse(rev) if not FULL_SHA.match(rev) else rev
         if commit is None:
-            with git_errors("ls-tree"):
-                self.repo.git.ls_tree(rev)  # the error says what is wrong with ``rev``
+            self._run("ls-tree", rev)  # the error says what is wrong with ``rev``
         if commit not in self._trees:
-            with git_errors("ls-tree"):
-                out = self.repo.git.ls_tree("-r", "-z", commit)
+            out = self._text("ls-tree", "-r", "-z", commit)
             listing = []
             for entry in out.split("\0"):
                 if not entry:
@@ -346,9 +467,11 @@ class Git:
     def blobs(self, shas: Sequence[str]) -> dict[str, bytes]:
         """The content of many blobs through git's one long-running ``cat-file --batch``."""
         out = {}
-        with git_errors("cat-file"):
-            for sha in shas:
-                out[sha] = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        for sha in shas:
+            found = self._object(sha)
+            if found is None:
+                raise VcsError(f"git cat-file failed: {sha} is not an object of this repository")
+            out[sha] = found[1]
         return out
 
     def commits_adding(self, folder: Path | str, suffix: str) -> dict[str, tuple[str, str]]:
@@ -357,10 +480,9 @@ class Git:
         rel = self.rel_to_top(folder)
         if self.head() is None:
             return {}
-        with git_errors("log"):
-            out = self.repo.git.log(
-                "--format=%x00%H %cI", "--diff-filter=A", "--name-only", "--", rel + "/"
-            )
+        out = self._text(
+            "log", "--format=%x00%H %cI", "--diff-filter=A", "--name-only", "--", rel + "/"
+        )
         found: dict[str, tuple[str, str]] = {}
         for chunk in out.split("\0")[1:]:
             header, *names = chunk.strip().splitlines()
@@ -528,6 +650,98 @@ class Git:
                     "with code (`git status`), commit, then `labelspec pull` again"
                 ) from exc
             raise VcsError(f"git pull from {remote} failed: {(exc.stderr or '').strip()}") from exc
+
+
+def _stop(batch: subprocess.Popen) -> None:
+    """End a ``cat-file --batch``: its input closed, it exits."""
+    if batch.stdin is not None:
+        with contextlib.suppress(OSError):
+            batch.stdin.close()
+    try:
+        batch.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        batch.kill()
+        batch.wait()
+    if batch.stdout is not None:
+        batch.stdout.close()
+
+
+class RefFiles:
+    """HEAD and the tags read from the files git keeps them in, as GitPython does: no process
+    for what every read command asks first. The per-worktree folder holds HEAD; the common
+    folder (the same one, but for a linked worktree) the branches and tags."""
+
+    def __init__(self, git_dir: Path, common_dir: Path):
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+
+    @classmethod
+    def of(cls, dot_git: Path) -> RefFiles | None:
+        git_dir = dot_git
+        if dot_git.is_file():  # a linked worktree: "gitdir: <its folder>"
+            text = dot_git.read_text(encoding="utf-8").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            git_dir = (dot_git.parent / text.removeprefix("gitdir:").strip()).resolve()
+        common = git_dir
+        with contextlib.suppress(FileNotFoundError):
+            named = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+            common = (git_dir / named).resolve()
+        if (common / "reftable").exists() or not (git_dir / "HEAD").is_file():
+            return None
+        return cls(git_dir, common)
+
+    def _packed(self) -> dict[str, str]:
+        """name -> sha of ``packed-refs`` (the peeled ``^`` lines and the header skipped)."""
+        try:
+            text = (self.common_dir / "packed-refs").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        found = {}
+        for line in text.splitlines():
+            if line and line[0] not in "#^":
+                sha, _, name = line.partition(" ")
+                found[name] = sha
+        return found
+
+    def _loose(self, name: str) -> str | None:
+        folder = self.git_dir if name == "HEAD" else self.common_dir
+        try:
+            return (folder / name).read_text(encoding="utf-8").strip()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def resolve(self, name: str) -> str | None:
+        """The sha ``name`` (HEAD, refs/...) points at through symbolic refs, or None (unborn)."""
+        packed = None
+        for _ in range(8):
+            value = self._loose(name)
+            if value is None:
+                packed = self._packed() if packed is None else packed
+                value = packed.get(name)
+            if value is None:
+                return None
+            if not value.startswith("ref:"):
+                return value if FULL_SHA.match(value) else None
+            name = value.removeprefix("ref:").strip()
+        return None
+
+    def tags(self, prefix: str) -> dict[str, str]:
+        """name -> the sha its ref holds, for the tags starting with ``prefix``."""
+        found = {
+            name.removeprefix("refs/tags/"): sha
+            for name, sha in self._packed().items()
+            if name.startswith("refs/tags/" + prefix)
+        }
+        top = self.common_dir / "refs" / "tags"
+        for folder, _, files in os.walk(top):
+            for file in files:
+                name = Path(folder, file).relative_to(top).as_posix()
+                if name.startswith(prefix) and not name.endswith(".lock"):
+                    sha = self._loose(f"refs/tags/{name}")
+                    if sha and FULL_SHA.match(sha):
+                        found[name] = sha
+        return found
 
 
 @dataclass(frozen=True)
