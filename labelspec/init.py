@@ -202,12 +202,12 @@ def init(
                 tx.write_bytes(root / rel, content)
             if guideline:
                 tag_written(ws, guideline, tx)
-            if "://" not in remote_url:
-                tx.after_commit.append(lambda: Path(remote_url).mkdir(parents=True, exist_ok=True))
         commit = tx.commit or ""
     except BaseException:
         _undo(root, created_git, created_dvc)
         raise
+    if "://" not in remote_url:  # a convenience: the first `dvc push` makes it too (decisions.md)
+        Path(remote_url).mkdir(parents=True, exist_ok=True)
     return InitResult(
         root=root,
         template=template or EMPTY,

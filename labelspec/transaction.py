@@ -11,9 +11,11 @@ Steps, as dvc's ``@locked`` + ``scm_context`` do for its verbs: take the workspa
 undo what a killed writer left; write a journal that lists every path *before* it changes; make
 the changes; commit exactly those paths; tag; drop the journal. An error before the commit
 restores every journaled path (tracked files from the starting commit, new files deleted); the
-commit is the point of no return, so after it the tags are completed instead. A process killed at
-any step leaves its journal behind, and the next transaction (or ``labelspec recover``) does the
-same from it, including clearing the ``.git/index.lock`` a killed git left.
+commit is the point of no return, so after it the tags are completed instead, and so are the
+steps a write journals for after its commit (``remove_after_commit`` and its kin: files deleted,
+a folder emptied, tags dropped, outputs moved out of a staging folder), each idempotent. A
+process killed at any step leaves its journal behind, and the next transaction (or ``labelspec
+recover``) does the same from it, including clearing the ``.git/index.lock`` a killed git left.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import json
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from labelspec.vcs import DvcCache, dvc_file_text, hash_file
 from labelspec.yamlio import default_mode
 
 JOURNAL = "journal.json"
+STAGING = ".labelspec-"  # the name of a staging folder starts so (``move_after_commit``)
 
 
 @dataclass
@@ -50,8 +53,9 @@ class Journal:
     state: str = "open"  # open | committing | committed
     kind: str = "write"  # write: a transaction; pull: `labelspec pull` merging and fetching
     branch: list[str] = field(default_factory=list)  # [name, sha before] a write moves directly
-    # files deleted once the commit lands (a retracted batch's data): recovery completes it too
-    remove_after: list[str] = field(default_factory=list)
+    # steps once the commit lands, in order; recovery completes them too (see ``_finish``):
+    # ["remove", rel] | ["rmtree", rel] | ["untag", name, commit] | ["move", staging, *names]
+    after: list[list[str]] = field(default_factory=list)
     commit: str | None = None
     pid: int = field(default_factory=os.getpid)
     started: str = field(
@@ -63,8 +67,12 @@ class Journal:
         if not path.is_file():
             return None
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError):
+            fields = json.loads(path.read_text(encoding="utf-8"))
+            # a journal written before typed steps listed its deletions as ``remove_after``
+            removals = [["remove", rel] for rel in fields.pop("remove_after", [])]
+            fields["after"] = [_as_step(s) for s in removals + list(fields.get("after", []))]
+            return cls(**fields)
+        except (ValueError, TypeError, AttributeError):
             return None  # a journal torn by a kill while it was first written: nothing changed yet
 
     def save(self, path: Path) -> None:
@@ -83,7 +91,6 @@ class Transaction:
         self.commit: str | None = None
         self.made_tags: list[str] = []
         self._cache = None
-        self.after_commit: list[Callable[[], None]] = []
 
     # -- registering what will change (write-ahead) ----------------------------------------------
     def _register(self, path: Path, commit: bool = True) -> Path:
@@ -190,10 +197,43 @@ class Transaction:
         path = self._register(path)
         path.unlink(missing_ok=True)
 
+    # -- steps once the commit lands: journaled, so ``recover`` completes them after a kill ----------
     def remove_after_commit(self, path: Path) -> None:
-        """Delete ``path`` (DVC data, outside the commit) once the commit has landed; a write
-        killed after its commit has it deleted by ``recover``, one rolled back keeps it."""
-        self.journal.remove_after.append(self.ws.relpath(Path(path).resolve()))
+        """Delete the file ``path`` (DVC data, outside the commit) once the commit has landed; a
+        write killed after its commit has it deleted by ``recover``, one rolled back keeps it."""
+        self._after("remove", self._workspace_rel(path))
+
+    def remove_tree_after_commit(self, folder: Path) -> None:
+        """Delete ``folder`` and what is left in it (files git ignores) once the commit landed."""
+        self._after("rmtree", self._workspace_rel(folder))
+
+    def delete_tag_after_commit(self, name: str) -> None:
+        """Delete tag ``name`` once the commit landed (while it still names the commit it names
+        now: a tag made again meanwhile stays)."""
+        if name.startswith("-") or not self.git.tag_exists(name):
+            raise ValueError(f"no tag {name!r} to delete")
+        self._after("untag", name, self.git.rev_parse(f"refs/tags/{name}") or "")
+
+    def move_after_commit(self, staging: Path, names: Iterable[str]) -> None:
+        """Move the files ``names`` from ``staging`` (a ``.labelspec-*`` folder) into the folder
+        that holds it once the commit landed, then delete ``staging``; rolled back, the staging
+        folder goes. The user's output folder (``relabel plan --out``) may be outside the
+        workspace: a staging folder and its parent are all a journal can name there."""
+        step = ["move", str(Path(staging).resolve()), *names]
+        if _staged(step) is None:
+            raise ValueError(f"not a staging folder and file names: {step[1:]}")
+        self._after(*step)
+
+    def _workspace_rel(self, path: Path) -> str:
+        path = Path(path).absolute()  # not resolved: a DVC symlink names its cache object
+        with contextlib.suppress(ValueError):
+            rel = (path.parent.resolve() / path.name).relative_to(self.ws.root).as_posix()
+            if _in_workspace(self.ws, rel) is not None:
+                return rel
+        raise ValueError(f"{path} is not a path inside the workspace {self.ws.root}")
+
+    def _after(self, *step: str) -> None:
+        self.journal.after.append(list(step))
         self.journal.save(self.journal_path)
 
     def moving_branch(self, name: str) -> None:
@@ -266,9 +306,7 @@ def transaction(ws: Repo, message: str, upgrading: bool = False) -> Iterator[Tra
         finally:
             ws.transaction_open = None
             ws.reset()  # what was read before describes the history before this write
-        _remove_after(tx.ws, tx.journal)
-        for action in tx.after_commit:
-            action()
+        _finish(tx.ws, tx.git, tx.journal)  # an error leaves the journal: recover finishes
         tx.journal_path.unlink(missing_ok=True)
 
 
@@ -320,7 +358,7 @@ def _recover(ws: Repo, git, path: Path, journal: Journal | None) -> list[str]:
                 if not git.tag_exists(name):
                     git.tag(name, message, ref=journal.commit)
                     done.append(f"tagged {name}")
-            done += _remove_after(ws, journal)
+            done += _finish(ws, git, journal, recovering=True)
             done.append(f"completed the interrupted write {journal.message!r}")
         else:
             done += _undo(ws, git, journal)
@@ -399,17 +437,93 @@ def _undo(ws: Repo, git, journal: Journal) -> list[str]:
         folder = ws.root / rel
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty: a folder the user filled meanwhile stays
+    for step in journal.after:  # the outputs a rolled-back write had staged
+        staged = _staged(step) if step[:1] == ["move"] else None
+        if staged and staged[0].is_dir() and not staged[0].is_symlink():
+            shutil.rmtree(staged[0], ignore_errors=True)
+            done.append(f"removed {staged[0]}")
     return done
 
 
-def _remove_after(ws: Repo, journal: Journal) -> list[str]:
-    done = []
-    for rel in journal.remove_after:
-        target = ws.root / rel
-        if target.is_file() or target.is_symlink():
+def _finish(ws: Repo, git, journal: Journal, recovering: bool = False) -> list[str]:
+    """Run the steps journaled for after the commit. Each finds its own work done when it runs
+    again, so a write killed among them is completed by ``recover``. A step naming a path that
+    leaves the workspace (or, for a move, a folder that is no staging folder) is refused, not
+    run. Recovering, a step that fails is reported and the rest still run: a file that cannot be
+    deleted must not block every later write."""
+    done: list[str] = []
+    for step in journal.after:
+        try:
+            done += _step(ws, git, step)
+        except OSError as exc:
+            if not recovering:
+                raise
+            done.append(f"could not complete {' '.join(step)}: {exc}")
+    return done
+
+
+def _step(ws: Repo, git, step: list[str]) -> list[str]:
+    kind, *args = step
+    if kind in ("remove", "rmtree") and len(args) == 1:
+        target = _in_workspace(ws, args[0])
+        if target is None:
+            return [f"refused to remove {args[0]}: it is not inside the workspace"]
+        if kind == "rmtree" and target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif kind == "remove" and (target.is_file() or target.is_symlink()):
             target.unlink()
-            done.append(f"removed {rel}")
-    return done
+        else:
+            return []
+        return [f"removed {args[0]}"]
+    if kind == "untag" and len(args) == 2 and not args[0].startswith("-"):
+        name, commit = args
+        if git.tag_exists(name) and (git.rev_parse(f"refs/tags/{name}") or "") == commit:
+            git.delete_tag(name)
+            return [f"deleted tag {name}"]
+        return []
+    staged = _staged(step) if kind == "move" else None
+    if staged is None:
+        return [f"refused the journaled step {step!r}: not one labelspec writes"]
+    staging, names = staged
+    if not staging.is_dir() or staging.is_symlink():
+        return []
+    moved = [name for name in names if (staging / name).is_file()]
+    for name in moved:
+        os.replace(staging / name, staging.parent / name)
+    shutil.rmtree(staging)
+    return [f"moved {', '.join(moved)} into {staging.parent}"] if moved else []
+
+
+def _as_step(step: Any) -> list[str]:
+    """A journaled step as a list of strings; anything else as one ``_step`` refuses."""
+    if isinstance(step, list) and step and all(isinstance(part, str) for part in step):
+        return step
+    return ["unreadable", json.dumps(step)]
+
+
+def _in_workspace(ws: Repo, rel: str) -> Path | None:
+    """The workspace path a journal names by ``rel``, or None when it is not one: absolute, with
+    ``..``, through a symlinked folder out of the workspace, the root itself, or in ``.git``."""
+    parts = Path(rel).parts
+    if not parts or Path(rel).is_absolute() or ".." in parts or parts[0] == ".git":
+        return None
+    target = ws.root / rel
+    folder = target.parent.resolve()  # the file itself may be a symlink: unlink removes the link
+    if folder != ws.root and ws.root not in folder.parents:
+        return None
+    return folder / target.name
+
+
+def _staged(step: list[str]) -> tuple[Path, list[str]] | None:
+    """A move step's staging folder and file names, or None unless the folder is an absolute
+    ``.labelspec-*`` folder and each name a plain file name (nothing can leave its parent)."""
+    if len(step) < 2:
+        return None
+    staging, names = Path(step[1]), step[2:]
+    plain = all(n and n not in (".", "..") and Path(n).name == n and "\\" not in n for n in names)
+    if not staging.is_absolute() or ".." in staging.parts or not staging.name.startswith(STAGING):
+        return None
+    return (staging, names) if plain else None
 
 
 def _remove_temporaries(ws: Repo, journal: Journal) -> list[str]:

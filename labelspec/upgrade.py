@@ -304,8 +304,8 @@ def _upgrade_dataset(ws: Repo, tx, dataset: str, upgraded: dict[str, list[Path]]
         )
         tx.remove(record)
         if items.is_file():  # DVC data, not in the commit: removed once the commit landed
-            tx.after_commit.append(lambda: items.unlink(missing_ok=True))
-        # its .gitignore line stays: a kill after the commit may leave the old file behind
+            tx.remove_after_commit(items)
+        # its .gitignore line stays: killed after the commit, the old file is there until recover
         counts["items"] = rows
     golden = folder / "golden.yaml"
     if golden.is_file():

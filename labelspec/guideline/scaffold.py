@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,14 +300,10 @@ def remove_guideline(ws: Repo, name: str) -> RemovedGuideline:
         tracked = [folder / rel for rel in tx.git.tracked_files(folder)]
         for path in tracked:
             tx.remove(path)
+        # after the commit: the release tags no one else has, and what git does not track (the
+        # copies of DVC-tracked examples: their bytes stay in the DVC cache)
         tags = [r.tag for r in released]
-        tx.after_commit.append(lambda: _drop(tx.git, tags, folder))
+        for tag in tags:
+            tx.delete_tag_after_commit(tag)
+        tx.remove_tree_after_commit(folder)
     return RemovedGuideline(name, sorted(ws.relpath(p) for p in tracked), tags, tx.commit)
-
-
-def _drop(git, tags: list[str], folder) -> None:
-    """After the commit: the release tags no one else has, and what git does not track (the
-    copies of DVC-tracked examples: their bytes stay in the DVC cache)."""
-    for tag in tags:
-        git.delete_tag(tag)
-    shutil.rmtree(folder, ignore_errors=True)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
-import os
 import random
 import secrets
 import shutil
@@ -282,7 +280,7 @@ def plan(
         message = f"relabel plan {plan_id}: {len(ordered)} item(s) of {dataset} to label under {guideline} {version}"
         with transaction(ws, message) as tx:
             target = tx.write_text(plans_dir(ws, dataset) / f"{plan_id}.json", text)
-            tx.after_commit.append(functools.partial(_move_outputs, staging, out))
+            tx.move_after_commit(staging, PLAN_FILES)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     commit = tx.commit
@@ -299,11 +297,6 @@ PLAN_FILES = (
     "instructions.html",
     "cvat-guide.md",
 )
-
-
-def _move_outputs(staging: Path, out: Path) -> None:
-    for name in PLAN_FILES:
-        os.replace(staging / name, out / name)
 
 
 def _write_outputs(

@@ -20,7 +20,6 @@ new file that no other clone writes, so clones that add items at once merge with
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import posixpath
@@ -254,7 +253,7 @@ def place(
         _copy(ws, tx, dataset, add_id, moving + copying, files, cache, base, placed)
         placed.moved, placed.copied = len(moving), len(copying)
         for path in moving:  # the originals go once the commit holds the copies
-            tx.after_commit.append(functools.partial((ws.root / path).unlink, missing_ok=True))
+            tx.remove_after_commit(ws.root / path)
     return placed
 
 

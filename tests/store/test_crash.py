@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from labelspec.transaction import _temporary_of
+from labelspec.demo import digits
+from labelspec.lineage.relabel import PLAN_FILES
+from labelspec.transaction import Journal, _temporary_of
 from tests.helpers import edit, git, head, state
 from tests.store.conftest import digit_rows, write_jsonl
 from tests.store.legacy import to_layout_1
@@ -293,6 +295,139 @@ def test_a_retract_killed_after_its_commit_is_completed_without_the_batch_file(
     assert (
         json.loads(run("labels", "show", "digits", "--json", cwd=labeled_ws).stdout)["labels"] == 0
     )
+
+
+# -- the steps a write journals for after its commit: a kill right after the commit loses none --
+def test_an_upgrade_killed_after_its_commit_is_completed_without_the_old_items_file(
+    labeled_ws, run, tmp_path
+):
+    argv, _subject = writer_upgrade(run, labeled_ws, tmp_path)
+    old = labeled_ws / "datasets/digits/items.parquet"  # layout 1's items, DVC data
+    assert old.is_file()
+
+    run_killed(labeled_ws, "committed", argv)
+    assert old.is_file()  # its removal waits for the commit, which the kill cut short
+    repaired = json.loads(run("recover", "--json", cwd=labeled_ws).stdout)["repaired"]
+
+    assert "removed datasets/digits/items.parquet" in repaired, repaired
+    assert not old.exists()  # as an upgrade that ran to its end leaves it
+    assert git(labeled_ws, "status", "--porcelain") == ""
+
+
+def test_an_items_move_killed_after_its_commit_is_completed_without_the_originals(
+    digits_ws, run, tmp_path
+):
+    whole = digits_ws / "datasets/digits/items"  # tracked as one output: items.dvc
+    digits.save_png(20, whole / "d20.png")
+    data = (whole / "d20.png").read_bytes()
+
+    run_killed(digits_ws, "committed", ["items", "add", "digits", "datasets/digits/items"])
+    assert (whole / "d20.png").is_file()  # the copy is committed, the original not yet gone
+    run("recover", cwd=digits_ws)
+
+    assert not (whole / "d20.png").exists()  # moved, as `items add` that ran to its end leaves it
+    [copy] = (digits_ws / "datasets/digits/files").glob("*/d20.png")
+    assert copy.read_bytes() == data
+    assert git(digits_ws, "status", "--porcelain") == ""
+    assert run("verify", cwd=digits_ws).stdout.strip() == "ok: no labels yet"
+
+
+def test_a_guideline_remove_killed_after_its_commit_drops_its_tags_and_folder(workspace, run):
+    run("dataset", "remove", "digits", cwd=workspace)
+    assert git(workspace, "tag", "-l").split() == ["guideline/digits/v1.0.0"]
+
+    run_killed(workspace, "committed", ["guideline", "remove", "digits"])
+    assert git(workspace, "log", "-1", "--format=%s").strip() == "guideline remove: digits"
+    assert git(workspace, "tag", "-l").split() == ["guideline/digits/v1.0.0"]  # not yet dropped
+    assert (workspace / "guidelines/digits").is_dir()
+    repaired = json.loads(run("recover", "--json", cwd=workspace).stdout)["repaired"]
+
+    assert repaired[:2] == ["deleted tag guideline/digits/v1.0.0", "removed guidelines/digits"]
+    assert git(workspace, "tag", "-l") == "" and not (workspace / "guidelines/digits").exists()
+    assert git(workspace, "status", "--porcelain", "--ignored", "guidelines") == ""
+    run("guideline", "new", "digits", "--task", "classification", "--classes", "a,b", cwd=workspace)
+
+
+def _plan_outputs(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir())
+
+
+def test_a_relabel_plan_killed_after_its_commit_moves_its_outputs_into_out(
+    labeled_ws, run, tmp_path
+):
+    argv, _subject = writer_plan(run, labeled_ws, tmp_path)
+    out = tmp_path / "p"
+
+    run_killed(labeled_ws, "committed", argv)
+    [staging] = _plan_outputs(out)  # the committed plan's files, still in the staging folder
+    assert staging.startswith(".labelspec-plan-")
+    run("recover", cwd=labeled_ws)
+
+    assert _plan_outputs(out) == sorted(PLAN_FILES)
+    committed = git(labeled_ws, "show", "--name-only", "--format=", "HEAD").split()
+    plan = json.loads((out / "plan.json").read_text())["plan"]
+    assert committed == [f"datasets/digits/relabel/{plan}.json"]
+    assert (labeled_ws / committed[0]).read_text() == (out / "plan.json").read_text()
+
+
+def test_a_relabel_plan_killed_before_its_commit_leaves_no_staging_folder(
+    labeled_ws, run, tmp_path
+):
+    argv, _subject = writer_plan(run, labeled_ws, tmp_path)
+    out = tmp_path / "p"
+
+    run_killed(labeled_ws, "changed", argv)
+    assert len(_plan_outputs(out)) == 1
+    run("recover", cwd=labeled_ws)
+
+    assert _plan_outputs(out) == []  # no task files naming a plan the history does not have
+
+
+def test_recover_refuses_journaled_steps_that_leave_the_workspace(workspace, run, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("the user's")
+    elsewhere = tmp_path / ".labelspec-plan-x"  # a staging folder, but its names climb out
+    elsewhere.mkdir()
+    (elsewhere / "a").write_text("a")
+    kept = workspace / "kept.txt"
+    kept.write_text("kept")
+    after = [
+        ["remove", "../outside.txt"],
+        ["remove", str(outside)],
+        ["rmtree", ".git"],
+        ["rmtree", "."],
+        ["move", str(tmp_path), "outside.txt"],  # not a staging folder
+        ["move", str(elsewhere), "../a"],
+        ["launch", "kept.txt"],
+        5,  # not a step at all
+    ]
+    journal = {"message": "x", "head": head(workspace), "state": "committed"}
+    journal |= {"commit": head(workspace), "after": after}
+    (workspace / ".labelspec/journal.json").write_text(json.dumps(journal))
+
+    repaired = json.loads(run("recover", "--json", cwd=workspace).stdout)["repaired"]
+
+    assert repaired == [
+        "refused to remove ../outside.txt: it is not inside the workspace",
+        f"refused to remove {outside}: it is not inside the workspace",
+        "refused to remove .git: it is not inside the workspace",
+        "refused to remove .: it is not inside the workspace",
+        f"refused the journaled step {after[4]!r}: not one labelspec writes",
+        f"refused the journaled step {after[5]!r}: not one labelspec writes",
+        f"refused the journaled step {after[6]!r}: not one labelspec writes",
+        "refused the journaled step ['unreadable', '5']: not one labelspec writes",
+        "completed the interrupted write 'x'",
+    ]
+    assert outside.read_text() == "the user's" and (elsewhere / "a").is_file()
+    assert (workspace / ".git/HEAD").is_file() and kept.is_file()
+
+
+def test_a_journal_from_before_typed_steps_still_loads(tmp_path):
+    path = tmp_path / "journal.json"
+    old = {"message": "m", "head": None, "state": "committed", "remove_after": ["d/b.parquet"]}
+    path.write_text(json.dumps(old))
+
+    assert Journal.load(path).after == [["remove", "d/b.parquet"]]
 
 
 def test_the_next_write_recovers_by_itself(labeled_ws, run, tmp_path):
