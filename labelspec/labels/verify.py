@@ -20,11 +20,13 @@ the sha256 recorded at registration (``verify_items``).
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labelspec import nesting
@@ -46,7 +48,6 @@ from labelspec.store.query import _sql_list
 from labelspec.store.records import Locator, Record, records_at
 from labelspec.store.snapshots import snapshot
 from labelspec.transaction import JOURNAL
-from labelspec.vcs import hash_file
 
 EXAMPLES = 5  # item ids a grouped problem names
 # one line per kind of item-file problem, with the repair
@@ -95,10 +96,9 @@ def _check_file(ws: Repo, locator, record, what: str, report: VerifyReport) -> P
             "restore the cache (`dvc commit` the file) or pull it again"
         )
     good = None
-    for path in copies:
-        sha256, md5, _size = hash_file(path)
+    for path, whole in zip(copies, _whole(record, copies), strict=True):
         where = "its DVC cache copy" if path == cached else "the working copy"
-        if md5 != record.md5 or sha256 != record.meta.get("sha256", sha256):
+        if not whole:
             fix = (
                 "`labelspec pull` fetches it again"
                 if path == cached
@@ -113,9 +113,40 @@ def _check_file(ws: Repo, locator, record, what: str, report: VerifyReport) -> P
     return good
 
 
-def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
+CHUNK = 1 << 20
 
-    meta = pq.ParquetFile(path).metadata
+
+def _whole(record, copies: list[Path]) -> list[bool]:
+    """Whether each copy (the working copy, the cache copy, or one of them) holds the bytes of
+    ``record``, each file read once: the first is hashed, a second is compared with it chunk by
+    chunk as both are read (hashed only when neither matches). The sha256 labelspec records
+    names the bytes it wrote; the md5 is hashed only for a record without one (a changed md5
+    in a record is the history walk's finding, and names another cache object)."""
+
+    first, *rest = copies
+    second = rest[0] if rest and not os.path.samefile(first, rest[0]) else None
+    sha256 = record.meta.get("sha256")
+    digest = hashlib.sha256() if sha256 else hashlib.md5()
+    same = second is not None
+    with open(first, "rb") as one, open(second or os.devnull, "rb") as other:
+        while chunk := one.read(CHUNK):
+            digest.update(chunk)
+            same = same and other.read(len(chunk)) == chunk
+        same = same and not other.read(1)
+    whole = digest.hexdigest() == (sha256 or record.md5)
+    if not rest:
+        return [whole]
+    if second is None:  # one file under two names (a link)
+        return [whole, whole]
+    if same or whole:
+        return [whole, same and whole]
+    return [False, _whole(record, [second])[0]]
+
+
+def _check_batch_file(path: Path, record, report: VerifyReport):
+    """The file's Parquet footer, checked against the record (its rows and batch id)."""
+
+    meta = pq.read_metadata(path)
     found = (meta.metadata or {}).get(b"labelspec.batch_id", b"").decode()
     if found and found != record.id:
         report.problems.append(
@@ -125,11 +156,45 @@ def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
         report.problems.append(
             f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has {meta.num_rows}"
         )
+    return meta
+
+
+RELEASE_COLUMNS = ("guideline", "guideline_version", "guideline_digest")
+
+
+def _single_release(meta) -> tuple[str, str, str] | None:
+    """The one (guideline, version, digest) of every row of a batch, from its footer's column
+    statistics (min = max, no nulls, in every row group); None when they do not say."""
+
+    names = meta.schema.names
+    if not all(c in names for c in RELEASE_COLUMNS):
+        return None
+    index = [names.index(c) for c in RELEASE_COLUMNS]
+    found = None
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        values = []
+        for i in index:
+            stats = group.column(i).statistics
+            if (
+                stats is None
+                or not stats.has_min_max
+                or stats.null_count
+                or stats.min != stats.max
+                or not getattr(stats, "is_min_value_exact", True)
+            ):
+                return None
+            values.append(stats.min)
+        if found is not None and tuple(values) != found:
+            return None
+        found = tuple(values)
+    return found
 
 
 def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) -> int:
 
-    paths = []
+    paths, mixed, labels = [], [], 0
+    releases_of: Counter[tuple[str, str, str]] = Counter()
     for batch in snap.batches:
         if only is not None and batch.file + ".dvc" not in only:
             continue
@@ -137,47 +202,71 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
             batch.file, batch.md5 or "", 0, {"sha256": batch.sha256, "rows": batch.rows}
         )
         path = _check_file(ws, locator, record, f"{dataset}: batch", report)
-        if path is not None:
-            _check_batch_file(path, record, report)
-            paths.append(path)
+        if path is None:
+            continue
+        meta = _check_batch_file(path, record, report)
+        paths.append(path)
+        labels += meta.num_rows
+        single = _single_release(meta)
+        if single is None:
+            mixed.append(path)
+        elif meta.num_rows:
+            releases_of[single] += meta.num_rows
     if not paths:
         return 0
     con = database()
-    con.execute(
-        f"create view l as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
-    )
-    labels = con.execute("select count(*) from l").fetchall()[0][0]
-    for guideline, version, digest, n in con.execute(
-        "select guideline, guideline_version, guideline_digest, count(*) from l group by all order by all"
-    ).fetchall():
-        release = next((r for r in releases(ws, guideline) if r.version == version), None)
-        if release is None:
-            report.problems.append(
-                f"{dataset}: {n} label(s) name {guideline} {version}, which is not a released tag"
-            )
-        elif release.digest != digest:
-            others = _release_commits(git, guideline, version, release.commit)
-            report.problems.append(
-                f"{dataset}: {n} label(s) of {guideline} {version} carry digest {digest}, but tag "
-                f"{release.tag} (commit {release.commit[:10]}) records {release.digest}: two "
-                f"different releases of {version} exist"
-                + (f" (the other: commit {', '.join(c[:10] for c in others)})" if others else "")
-                + "; keep one, release the other's changes as the next version, and re-import "
-                "its labels under that version"
-            )
-        elif digest_at(ws, guideline, release.tag) != release.digest:
-            report.problems.append(
-                f"{dataset}: the content of tag {release.tag} no longer has its recorded digest (was the tag moved?)"
-            )
-    for training_id, n in con.execute(
-        "select training_id, count(*) from l where training_id is not null group by 1 order by 1"
-    ).fetchall():
-        if training_id not in training_ids:
+    if mixed:  # batches whose footers do not name one release: their rows are read
+        for guideline, version, digest, n in con.execute(
+            f"""select guideline, guideline_version, guideline_digest, count(*)
+                from read_parquet({_sql_list(mixed)}, union_by_name = true) group by all"""
+        ).fetchall():
+            releases_of[guideline, version, digest] += n
+    for (guideline, version, digest), n in sorted(releases_of.items()):
+        report.problems += _release_problems(ws, git, dataset, guideline, version, digest, n)
+    # every training id the labels cite (one column read); counted only for unknown ones
+    cited = _sql_list(paths)
+    unknown = [
+        t
+        for (t,) in con.execute(
+            f"select distinct training_id from read_parquet({cited}, union_by_name = true) "
+            "where training_id is not null order by 1"
+        ).fetchall()
+        if t not in training_ids
+    ]
+    if unknown:
+        for training_id, n in con.execute(
+            f"""select training_id, count(*) from read_parquet({cited}, union_by_name = true)
+                where list_contains($1, training_id) group by 1 order by 1""",
+            [unknown],
+        ).fetchall():
             report.problems.append(
                 f"{dataset}: {n} label(s) cite training record {training_id}, which is not in "
                 "labelers/training.jsonl"
             )
     return labels
+
+
+def _release_problems(ws, git, dataset, guideline, version, digest, n) -> list[str]:
+    """What is wrong with ``n`` labels of ``guideline`` ``version`` carrying ``digest``."""
+
+    release = next((r for r in releases(ws, guideline) if r.version == version), None)
+    if release is None:
+        return [f"{dataset}: {n} label(s) name {guideline} {version}, which is not a released tag"]
+    if release.digest != digest:
+        others = _release_commits(git, guideline, version, release.commit)
+        return [
+            f"{dataset}: {n} label(s) of {guideline} {version} carry digest {digest}, but tag "
+            f"{release.tag} (commit {release.commit[:10]}) records {release.digest}: two "
+            f"different releases of {version} exist"
+            + (f" (the other: commit {', '.join(c[:10] for c in others)})" if others else "")
+            + "; keep one, release the other's changes as the next version, and re-import "
+            "its labels under that version"
+        ]
+    if digest_at(ws, guideline, release.tag) != release.digest:
+        return [
+            f"{dataset}: the content of tag {release.tag} no longer has its recorded digest (was the tag moved?)"
+        ]
+    return []
 
 
 def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str]:
@@ -231,18 +320,26 @@ def _verify_items(ws, dataset, locator, report, git, tracking: Tracking, only) -
 def item_file_problems(ws: Repo, dataset: str, tracking: Tracking, items) -> list[str]:
     """One line per kind of item file that does not travel, counted, naming the first ids."""
 
-    states = classify(ws, tracking, items)
+    con = database()
+    con.register("states", classify(ws, tracking, items))
+    counted = {
+        state: (n, first)
+        for state, n, first in con.execute(
+            f"""select state, count(*), list(item_id order by item_id)[1:{EXAMPLES}]
+                from states group by 1"""
+        ).fetchall()
+    }
     found = []
     for state, text in ITEM_FILE_PROBLEMS.items():
-        ids = states.filter(pc.equal(states.column("state"), state)).column("item_id")
-        if len(ids):
-            found.append(f"{dataset}: " + text.format(n=len(ids), ids=examples(ids.to_pylist())))
+        if state in counted:
+            n, first = counted[state]
+            found.append(f"{dataset}: " + text.format(n=n, ids=examples(first, n)))
     return found
 
 
-def examples(ids: list[str]) -> str:
-    shown = ", ".join(ids[:EXAMPLES])
-    return f"items {shown}" + (f" and {len(ids) - EXAMPLES} more" if len(ids) > EXAMPLES else "")
+def examples(first: list[str], n: int) -> str:
+    shown = ", ".join(first[:EXAMPLES])
+    return f"items {shown}" + (f" and {n - EXAMPLES} more" if n > EXAMPLES else "")
 
 
 def _verify_golden(ws, dataset, locator, report, git) -> int:
