@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from labelspec import nesting
 from labelspec.errors import NotFoundError, VcsError
 from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
 from labelspec.labelers.roster import load_roster
 from labelspec.labelers.training import training_records
+from labelspec.labels.verify_batches import batch_facts, cited_counts
 from labelspec.labels.verify_history import history_problems, read_history
 from labelspec.labels.verify_items import item_digest_problems
 from labelspec.repo import LAYOUT, Repo
@@ -143,58 +142,9 @@ def _whole(record, copies: list[Path]) -> list[bool]:
     return [False, _whole(record, [second])[0]]
 
 
-def _check_batch_file(path: Path, record, report: VerifyReport):
-    """The file's Parquet footer, checked against the record (its rows and batch id)."""
-
-    meta = pq.read_metadata(path)
-    found = (meta.metadata or {}).get(b"labelspec.batch_id", b"").decode()
-    if found and found != record.id:
-        report.problems.append(
-            f"batch {record.rel} holds batch {found}: a batch file was copied under another name"
-        )
-    if meta.num_rows != record.meta.get("rows", meta.num_rows):
-        report.problems.append(
-            f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has {meta.num_rows}"
-        )
-    return meta
-
-
-RELEASE_COLUMNS = ("guideline", "guideline_version", "guideline_digest")
-
-
-def _single_release(meta) -> tuple[str, str, str] | None:
-    """The one (guideline, version, digest) of every row of a batch, from its footer's column
-    statistics (min = max, no nulls, in every row group); None when they do not say."""
-
-    names = meta.schema.names
-    if not all(c in names for c in RELEASE_COLUMNS):
-        return None
-    index = [names.index(c) for c in RELEASE_COLUMNS]
-    found = None
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        values = []
-        for i in index:
-            stats = group.column(i).statistics
-            if (
-                stats is None
-                or not stats.has_min_max
-                or stats.null_count
-                or stats.min != stats.max
-                or not getattr(stats, "is_min_value_exact", True)
-            ):
-                return None
-            values.append(stats.min)
-        if found is not None and tuple(values) != found:
-            return None
-        found = tuple(values)
-    return found
-
-
 def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) -> int:
 
-    paths, mixed, labels = [], [], 0
-    releases_of: Counter[tuple[str, str, str]] = Counter()
+    verified, records = {}, {}
     for batch in snap.batches:
         if only is not None and batch.file + ".dvc" not in only:
             continue
@@ -202,43 +152,34 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
             batch.file, batch.md5 or "", 0, {"sha256": batch.sha256, "rows": batch.rows}
         )
         path = _check_file(ws, locator, record, f"{dataset}: batch", report)
-        if path is None:
-            continue
-        meta = _check_batch_file(path, record, report)
-        paths.append(path)
-        labels += meta.num_rows
-        single = _single_release(meta)
-        if single is None:
-            mixed.append(path)
-        elif meta.num_rows:
-            releases_of[single] += meta.num_rows
-    if not paths:
-        return 0
-    con = database()
-    if mixed:  # batches whose footers do not name one release: their rows are read
-        for guideline, version, digest, n in con.execute(
-            f"""select guideline, guideline_version, guideline_digest, count(*)
-                from read_parquet({_sql_list(mixed)}, union_by_name = true) group by all"""
-        ).fetchall():
+        if path is not None:  # its bytes have the digest _whole checked
+            verified[path] = f"sha256:{batch.sha256}" if batch.sha256 else f"md5:{batch.md5}"
+            records[path] = record
+    labels, cited = 0, {}
+    releases_of: Counter[tuple[str, str, str]] = Counter()
+    for path, facts in batch_facts(ws, verified).items():
+        record = records[path]
+        if facts.batch_id and facts.batch_id != record.id:
+            report.problems.append(
+                f"batch {record.rel} holds batch {facts.batch_id}: a batch file was copied under "
+                "another name"
+            )
+        if facts.rows != record.meta.get("rows", facts.rows):
+            report.problems.append(
+                f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has "
+                f"{facts.rows}"
+            )
+        labels += facts.rows
+        for guideline, version, digest, n in facts.releases:
             releases_of[guideline, version, digest] += n
+        for training_id in facts.training_ids:
+            if training_id not in training_ids:
+                cited.setdefault(path, []).append(training_id)
     for (guideline, version, digest), n in sorted(releases_of.items()):
         report.problems += _release_problems(ws, git, dataset, guideline, version, digest, n)
-    # every training id the labels cite (one column read); counted only for unknown ones
-    cited = _sql_list(paths)
-    unknown = [
-        t
-        for (t,) in con.execute(
-            f"select distinct training_id from read_parquet({cited}, union_by_name = true) "
-            "where training_id is not null order by 1"
-        ).fetchall()
-        if t not in training_ids
-    ]
-    if unknown:
-        for training_id, n in con.execute(
-            f"""select training_id, count(*) from read_parquet({cited}, union_by_name = true)
-                where list_contains($1, training_id) group by 1 order by 1""",
-            [unknown],
-        ).fetchall():
+    if cited:  # unknown training ids: counted in the batches that cite them
+        unknown = sorted({t for ids in cited.values() for t in ids})
+        for training_id, n in cited_counts(list(cited), unknown):
             report.problems.append(
                 f"{dataset}: {n} label(s) cite training record {training_id}, which is not in "
                 "labelers/training.jsonl"
@@ -280,35 +221,33 @@ def _verify_items(ws, dataset, locator, report, git, tracking: Tracking, only) -
     records = item_records(ws, dataset, git)
     paths = [p for r in records if (p := _check_file(ws, locator, r, f"{dataset}: items", report))]
     count = sum(r.meta.get("items", 0) for r in records)
-    if paths and len(paths) == len(records):  # every manifest is here: the items are known
-        items = (
-            database()
-            .sql(f"select item_id, path, sha256 from ({items_sql(paths)})")
-            .to_arrow_table()
-        )
+    if not paths:
+        return count
+    con = database()
+    if len(paths) == len(records):  # every manifest is here: the items are known
+        items = con.sql(f"select item_id, path, sha256 from ({items_sql(paths)})").to_arrow_table()
         count = items.num_rows
         report.problems += item_file_problems(ws, dataset, tracking, items)
         if only is not None:  # --since: the items of the manifests added in the range
             fresh = [p for r, p in zip(records, paths, strict=True) if r.rel + ".dvc" in only]
             items = (
-                database()
-                .sql(f"select item_id, path, sha256 from ({items_sql(fresh)})")
-                .to_arrow_table()
+                con.sql(f"select item_id, path, sha256 from ({items_sql(fresh)})").to_arrow_table()
                 if fresh
                 else items.slice(0, 0)
             )
-        report.problems += item_digest_problems(ws, git, dataset, items, tracking)
+        con.register("checked", items)
+        # the items whose file was hashed at registration (remote items have no path)
+        hashed = con.execute(
+            "select item_id, path, sha256 from checked where path is not null and sha256 is not null"
+        ).fetchall()
+        report.problems += item_digest_problems(ws, git, dataset, hashed, tracking)
     if len(paths) < 2:
         return count
 
-    clashes = (
-        database()
-        .execute(
-            f"""select item_id, count(distinct sha256) from read_parquet({_sql_list(paths)}, union_by_name = true)
-                group by 1 having count(distinct sha256) > 1 order by 1 limit 20"""
-        )
-        .fetchall()
-    )
+    clashes = con.execute(
+        f"""select item_id, count(distinct sha256) from read_parquet({_sql_list(paths)}, union_by_name = true)
+            group by 1 having count(distinct sha256) > 1 order by 1 limit 20"""
+    ).fetchall()
     for item_id, _n in clashes:
         report.problems.append(
             f"{dataset}: item {item_id!r} was registered twice with different content (two clones "

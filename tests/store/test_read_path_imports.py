@@ -56,3 +56,9 @@ def test_verify_loads_neither_dvc_nor_mkdocs_nor_matplotlib(labeled_ws):
     # pandas: pyarrow imports it itself, the first time it turns Python objects into Arrow
     # (or when pyarrow.dataset is imported); verify builds Arrow tables from its record listings
     assert loaded(labeled_ws, "verify") & (HEAVY - {"pandas"}) == set()
+
+
+def test_verify_loads_no_pandas(labeled_ws):
+    # verify builds its small tables (item file states, problem counts) in DuckDB: pyarrow
+    # imports pandas itself when it turns Python values into Arrow (0.3-0.7 s)
+    assert "pandas" not in loaded(labeled_ws, "verify")
