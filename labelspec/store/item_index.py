@@ -6,8 +6,9 @@ Batches are immutable and named by id, so an index entry never goes stale. The i
 of the batches they cover, sorted by item id in row groups of ``ROW_GROUP`` rows (DuckDB reads
 only the row groups whose item-id statistics may hold the item), each naming the batch ids it
 covers in its ``batches`` metadata. A query indexes the snapshot's batches that no segment covers
-yet, as one new segment (work proportional to what was imported since); past ``MAX_SEGMENTS`` the
-smallest segments are merged, so a merge rarely rewrites the large ones. Two processes indexing
+yet, as new segments of about ``PART_ROWS`` labels each (work proportional to what was imported
+since; each part is sorted within DuckDB's memory); past ``MAX_SEGMENTS`` segments smaller than
+a part, the smallest are merged, so the large ones are never rewritten. Two processes indexing
 at once write separate segments; a batch covered twice is read once. The rows are a copy of
 derived data: ``verify`` checks the batch files themselves.
 """
@@ -25,7 +26,8 @@ from labelspec.repo import Repo
 from labelspec.store.query import _sql_list
 from labelspec.store.snapshots import batch_paths
 
-MAX_SEGMENTS = 16
+MAX_SEGMENTS = 16  # segments smaller than a part before they are merged
+PART_ROWS = 500_000  # labels per segment written at once (sorted within DuckDB's memory)
 ROW_GROUP = 65536
 BATCHES_KEY = b"labelspec.batches"
 
@@ -76,14 +78,19 @@ def _segments(ws: Repo, dataset: str, snap, con) -> dict[Path, set[str]]:
     for segment in segments:
         covered |= _covered(segment)
     missing = [b for b in snap.batches if b.id not in covered]
-    if missing:
-        paths = _sql_list(batch_paths(ws, snap, missing))
+    for part in _parts(missing):  # each sorted in memory: one sort of 10M rows spills
+        paths = _sql_list(batch_paths(ws, snap, part))
         select = f"select * from read_parquet({paths}, union_by_name = true)"
-        _write_segment(folder, con, select, [b.id for b in missing])
-        segments = sorted(folder.glob("seg-*.parquet"))
-    if len(segments) > MAX_SEGMENTS:  # merge the smallest into one
-        smallest = sorted(segments, key=lambda s: s.stat().st_size)
-        merged = smallest[: max(2, len(segments) - MAX_SEGMENTS // 2)]
+        _write_segment(folder, con, select, [b.id for b in part])
+    segments = sorted(folder.glob("seg-*.parquet"))
+    small = (
+        [s for s in segments if pq.read_metadata(s).num_rows < PART_ROWS]
+        if len(segments) > MAX_SEGMENTS
+        else []
+    )
+    if len(small) > MAX_SEGMENTS:  # merge the smallest (what imports since added) into one
+        small.sort(key=lambda s: s.stat().st_size)
+        merged = small[: max(2, len(small) - MAX_SEGMENTS // 2)]
         ids = sorted(set().union(*(_covered(s) for s in merged)))
         select = f"select * from read_parquet({_sql_list(merged)}, union_by_name = true)"
         _write_segment(
@@ -94,6 +101,19 @@ def _segments(ws: Repo, dataset: str, snap, con) -> dict[Path, set[str]]:
             segment.with_name(segment.name + ".batches").unlink(missing_ok=True)
         segments = sorted(folder.glob("seg-*.parquet"))
     return {segment: _covered(segment) for segment in segments}
+
+
+def _parts(batches: list) -> list[list]:
+    """``batches`` in runs of about ``PART_ROWS`` labels (a batch of unknown size counts as 0)."""
+    parts: list[list] = []
+    rows = PART_ROWS
+    for batch in batches:
+        if rows >= PART_ROWS:
+            parts.append([])
+            rows = 0
+        parts[-1].append(batch)
+        rows += batch.rows or 0
+    return parts
 
 
 def item_labels(ws: Repo, dataset: str, snap, item_id: str, con) -> None:
