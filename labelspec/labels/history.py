@@ -305,8 +305,7 @@ def _rows_view(con, name: str, paths: list[str]) -> None:
     if paths:
         source = f"read_parquet({_sql_list(paths)}, union_by_name = true)"
     else:
-        con.register(f"{name}_none", schema.LABEL_SCHEMA.empty_table())
-        source = f"{name}_none"
+        source = f"({schema.no_rows(schema.LABEL_COLUMNS)})"
     con.execute(f"create view {name} as select {_COLUMNS} from {source}")
 
 

@@ -20,12 +20,12 @@ the sha256 recorded at registration (``verify_items``).
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from labelspec import nesting
 from labelspec.errors import NotFoundError, VcsError
@@ -33,6 +33,7 @@ from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
 from labelspec.labelers.roster import load_roster
 from labelspec.labelers.training import training_records
+from labelspec.labels.verify_batches import batch_facts, cited_counts
 from labelspec.labels.verify_history import history_problems, read_history
 from labelspec.labels.verify_items import item_digest_problems
 from labelspec.repo import LAYOUT, Repo
@@ -46,7 +47,6 @@ from labelspec.store.query import _sql_list
 from labelspec.store.records import Locator, Record, records_at
 from labelspec.store.snapshots import snapshot
 from labelspec.transaction import JOURNAL
-from labelspec.vcs import hash_file
 
 EXAMPLES = 5  # item ids a grouped problem names
 # one line per kind of item-file problem, with the repair
@@ -95,10 +95,9 @@ def _check_file(ws: Repo, locator, record, what: str, report: VerifyReport) -> P
             "restore the cache (`dvc commit` the file) or pull it again"
         )
     good = None
-    for path in copies:
-        sha256, md5, _size = hash_file(path)
+    for path, whole in zip(copies, _whole(record, copies), strict=True):
         where = "its DVC cache copy" if path == cached else "the working copy"
-        if md5 != record.md5 or sha256 != record.meta.get("sha256", sha256):
+        if not whole:
             fix = (
                 "`labelspec pull` fetches it again"
                 if path == cached
@@ -113,23 +112,39 @@ def _check_file(ws: Repo, locator, record, what: str, report: VerifyReport) -> P
     return good
 
 
-def _check_batch_file(path: Path, record, report: VerifyReport) -> None:
+CHUNK = 1 << 20
 
-    meta = pq.ParquetFile(path).metadata
-    found = (meta.metadata or {}).get(b"labelspec.batch_id", b"").decode()
-    if found and found != record.id:
-        report.problems.append(
-            f"batch {record.rel} holds batch {found}: a batch file was copied under another name"
-        )
-    if meta.num_rows != record.meta.get("rows", meta.num_rows):
-        report.problems.append(
-            f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has {meta.num_rows}"
-        )
+
+def _whole(record, copies: list[Path]) -> list[bool]:
+    """Whether each copy (the working copy, the cache copy, or one of them) holds the bytes of
+    ``record``, each file read once: the first is hashed, a second is compared with it chunk by
+    chunk as both are read (hashed only when neither matches). The sha256 labelspec records
+    names the bytes it wrote; the md5 is hashed only for a record without one (a changed md5
+    in a record is the history walk's finding, and names another cache object)."""
+
+    first, *rest = copies
+    second = rest[0] if rest and not os.path.samefile(first, rest[0]) else None
+    sha256 = record.meta.get("sha256")
+    digest = hashlib.sha256() if sha256 else hashlib.md5()
+    same = second is not None
+    with open(first, "rb") as one, open(second or os.devnull, "rb") as other:
+        while chunk := one.read(CHUNK):
+            digest.update(chunk)
+            same = same and other.read(len(chunk)) == chunk
+        same = same and not other.read(1)
+    whole = digest.hexdigest() == (sha256 or record.md5)
+    if not rest:
+        return [whole]
+    if second is None:  # one file under two names (a link)
+        return [whole, whole]
+    if same or whole:
+        return [whole, same and whole]
+    return [False, _whole(record, [second])[0]]
 
 
 def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) -> int:
 
-    paths = []
+    verified, records = {}, {}
     for batch in snap.batches:
         if only is not None and batch.file + ".dvc" not in only:
             continue
@@ -137,47 +152,62 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
             batch.file, batch.md5 or "", 0, {"sha256": batch.sha256, "rows": batch.rows}
         )
         path = _check_file(ws, locator, record, f"{dataset}: batch", report)
-        if path is not None:
-            _check_batch_file(path, record, report)
-            paths.append(path)
-    if not paths:
-        return 0
-    con = database()
-    con.execute(
-        f"create view l as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
-    )
-    labels = con.execute("select count(*) from l").fetchall()[0][0]
-    for guideline, version, digest, n in con.execute(
-        "select guideline, guideline_version, guideline_digest, count(*) from l group by all order by all"
-    ).fetchall():
-        release = next((r for r in releases(ws, guideline) if r.version == version), None)
-        if release is None:
+        if path is not None:  # its bytes have the digest _whole checked
+            verified[path] = f"sha256:{batch.sha256}" if batch.sha256 else f"md5:{batch.md5}"
+            records[path] = record
+    labels, cited = 0, {}
+    releases_of: Counter[tuple[str, str, str]] = Counter()
+    for path, facts in batch_facts(ws, verified).items():
+        record = records[path]
+        if facts.batch_id and facts.batch_id != record.id:
             report.problems.append(
-                f"{dataset}: {n} label(s) name {guideline} {version}, which is not a released tag"
+                f"batch {record.rel} holds batch {facts.batch_id}: a batch file was copied under "
+                "another name"
             )
-        elif release.digest != digest:
-            others = _release_commits(git, guideline, version, release.commit)
+        if facts.rows != record.meta.get("rows", facts.rows):
             report.problems.append(
-                f"{dataset}: {n} label(s) of {guideline} {version} carry digest {digest}, but tag "
-                f"{release.tag} (commit {release.commit[:10]}) records {release.digest}: two "
-                f"different releases of {version} exist"
-                + (f" (the other: commit {', '.join(c[:10] for c in others)})" if others else "")
-                + "; keep one, release the other's changes as the next version, and re-import "
-                "its labels under that version"
+                f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has "
+                f"{facts.rows}"
             )
-        elif digest_at(ws, guideline, release.tag) != release.digest:
-            report.problems.append(
-                f"{dataset}: the content of tag {release.tag} no longer has its recorded digest (was the tag moved?)"
-            )
-    for training_id, n in con.execute(
-        "select training_id, count(*) from l where training_id is not null group by 1 order by 1"
-    ).fetchall():
-        if training_id not in training_ids:
+        labels += facts.rows
+        for guideline, version, digest, n in facts.releases:
+            releases_of[guideline, version, digest] += n
+        for training_id in facts.training_ids:
+            if training_id not in training_ids:
+                cited.setdefault(path, []).append(training_id)
+    for (guideline, version, digest), n in sorted(releases_of.items()):
+        report.problems += _release_problems(ws, git, dataset, guideline, version, digest, n)
+    if cited:  # unknown training ids: counted in the batches that cite them
+        unknown = sorted({t for ids in cited.values() for t in ids})
+        for training_id, n in cited_counts(list(cited), unknown):
             report.problems.append(
                 f"{dataset}: {n} label(s) cite training record {training_id}, which is not in "
                 "labelers/training.jsonl"
             )
     return labels
+
+
+def _release_problems(ws, git, dataset, guideline, version, digest, n) -> list[str]:
+    """What is wrong with ``n`` labels of ``guideline`` ``version`` carrying ``digest``."""
+
+    release = next((r for r in releases(ws, guideline) if r.version == version), None)
+    if release is None:
+        return [f"{dataset}: {n} label(s) name {guideline} {version}, which is not a released tag"]
+    if release.digest != digest:
+        others = _release_commits(git, guideline, version, release.commit)
+        return [
+            f"{dataset}: {n} label(s) of {guideline} {version} carry digest {digest}, but tag "
+            f"{release.tag} (commit {release.commit[:10]}) records {release.digest}: two "
+            f"different releases of {version} exist"
+            + (f" (the other: commit {', '.join(c[:10] for c in others)})" if others else "")
+            + "; keep one, release the other's changes as the next version, and re-import "
+            "its labels under that version"
+        ]
+    if digest_at(ws, guideline, release.tag) != release.digest:
+        return [
+            f"{dataset}: the content of tag {release.tag} no longer has its recorded digest (was the tag moved?)"
+        ]
+    return []
 
 
 def _release_commits(git, guideline: str, version: str, tagged: str) -> list[str]:
@@ -191,35 +221,33 @@ def _verify_items(ws, dataset, locator, report, git, tracking: Tracking, only) -
     records = item_records(ws, dataset, git)
     paths = [p for r in records if (p := _check_file(ws, locator, r, f"{dataset}: items", report))]
     count = sum(r.meta.get("items", 0) for r in records)
-    if paths and len(paths) == len(records):  # every manifest is here: the items are known
-        items = (
-            database()
-            .sql(f"select item_id, path, sha256 from ({items_sql(paths)})")
-            .to_arrow_table()
-        )
+    if not paths:
+        return count
+    con = database()
+    if len(paths) == len(records):  # every manifest is here: the items are known
+        items = con.sql(f"select item_id, path, sha256 from ({items_sql(paths)})").to_arrow_table()
         count = items.num_rows
         report.problems += item_file_problems(ws, dataset, tracking, items)
         if only is not None:  # --since: the items of the manifests added in the range
             fresh = [p for r, p in zip(records, paths, strict=True) if r.rel + ".dvc" in only]
             items = (
-                database()
-                .sql(f"select item_id, path, sha256 from ({items_sql(fresh)})")
-                .to_arrow_table()
+                con.sql(f"select item_id, path, sha256 from ({items_sql(fresh)})").to_arrow_table()
                 if fresh
                 else items.slice(0, 0)
             )
-        report.problems += item_digest_problems(ws, git, dataset, items, tracking)
+        con.register("checked", items)
+        # the items whose file was hashed at registration (remote items have no path)
+        hashed = con.execute(
+            "select item_id, path, sha256 from checked where path is not null and sha256 is not null"
+        ).fetchall()
+        report.problems += item_digest_problems(ws, git, dataset, hashed, tracking)
     if len(paths) < 2:
         return count
 
-    clashes = (
-        database()
-        .execute(
-            f"""select item_id, count(distinct sha256) from read_parquet({_sql_list(paths)}, union_by_name = true)
-                group by 1 having count(distinct sha256) > 1 order by 1 limit 20"""
-        )
-        .fetchall()
-    )
+    clashes = con.execute(
+        f"""select item_id, count(distinct sha256) from read_parquet({_sql_list(paths)}, union_by_name = true)
+            group by 1 having count(distinct sha256) > 1 order by 1 limit 20"""
+    ).fetchall()
     for item_id, _n in clashes:
         report.problems.append(
             f"{dataset}: item {item_id!r} was registered twice with different content (two clones "
@@ -231,18 +259,26 @@ def _verify_items(ws, dataset, locator, report, git, tracking: Tracking, only) -
 def item_file_problems(ws: Repo, dataset: str, tracking: Tracking, items) -> list[str]:
     """One line per kind of item file that does not travel, counted, naming the first ids."""
 
-    states = classify(ws, tracking, items)
+    con = database()
+    con.register("states", classify(ws, tracking, items))
+    counted = {
+        state: (n, first)
+        for state, n, first in con.execute(
+            f"""select state, count(*), list(item_id order by item_id)[1:{EXAMPLES}]
+                from states group by 1"""
+        ).fetchall()
+    }
     found = []
     for state, text in ITEM_FILE_PROBLEMS.items():
-        ids = states.filter(pc.equal(states.column("state"), state)).column("item_id")
-        if len(ids):
-            found.append(f"{dataset}: " + text.format(n=len(ids), ids=examples(ids.to_pylist())))
+        if state in counted:
+            n, first = counted[state]
+            found.append(f"{dataset}: " + text.format(n=n, ids=examples(first, n)))
     return found
 
 
-def examples(ids: list[str]) -> str:
-    shown = ", ".join(ids[:EXAMPLES])
-    return f"items {shown}" + (f" and {len(ids) - EXAMPLES} more" if len(ids) > EXAMPLES else "")
+def examples(first: list[str], n: int) -> str:
+    shown = ", ".join(first[:EXAMPLES])
+    return f"items {shown}" + (f" and {n - EXAMPLES} more" if n > EXAMPLES else "")
 
 
 def _verify_golden(ws, dataset, locator, report, git) -> int:

@@ -43,17 +43,12 @@ def _digests(ws: Repo, paths: list[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def item_digest_problems(ws: Repo, git, dataset: str, items, tracking: Tracking) -> list[str]:
-    """One line per item file whose bytes are not those registered (``items``: a pyarrow table
-    with item_id, path, sha256), naming the commit that recorded the change if one did."""
+def item_digest_problems(ws: Repo, git, dataset: str, hashed, tracking: Tracking) -> list[str]:
+    """One line per item file whose bytes are not those registered (``hashed``: (item_id,
+    path, sha256) of each item whose file was hashed at registration), naming the commit that
+    recorded the change if one did."""
 
-    rows = [
-        (item_id, path, sha)
-        for item_id, path, sha in zip(
-            *(items.column(c).to_pylist() for c in ("item_id", "path", "sha256")), strict=True
-        )
-        if path and sha and (ws.root / path).is_file()
-    ]
+    rows = [(item_id, path, sha) for item_id, path, sha in hashed if (ws.root / path).is_file()]
     digests = _digests(ws, [path for _, path, _ in rows])
     changed = [(i, p) for i, p, sha in rows if digests[p][0] != sha]
     by_commit: dict[str, list[tuple[str, str]]] = {}

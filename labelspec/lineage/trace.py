@@ -21,8 +21,7 @@ from labelspec.labelers.training import TrainingRecord, training_records, traini
 from labelspec.lineage import coverage, suspicion
 from labelspec.repo import Repo
 from labelspec.semver import Version
-from labelspec.store.engine import database
-from labelspec.store.item_index import batches_of_item
+from labelspec.store.item_index import item_labels
 from labelspec.store.query import connect
 from labelspec.store.schema import NO_OBJECTS
 from labelspec.store.snapshots import labels_dir
@@ -64,9 +63,9 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
     snap = snapshot_at(ws, dataset, snapshot, git)
     added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
     # only the batches holding the item: a supersedes names an annotation of the same item
-    con = database()
-    holding = batches_of_item(ws, dataset, snap, item_id, con)
-    connect(ws, dataset, dataclasses.replace(snap, batches=holding), con)
+    # labels_all: the item's rows, from the item index (the views bound over one batch first)
+    con = connect(ws, dataset, dataclasses.replace(snap, batches=snap.batches[:1]))
+    item_labels(ws, dataset, snap, item_id, con)
     # rows as dicts through DuckDB itself: Arrow's to_pylist imports pandas (a second per call)
     con.execute("set TimeZone = 'UTC'")
     item = _dicts(con.sql("select * from items where item_id = $id", params={"id": item_id}))

@@ -29,9 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from labelspec.repo import Repo
 from labelspec.store.engine import database
 from labelspec.vcs import dvc_folder_text, is_ignored
@@ -323,47 +320,49 @@ def classify(ws: Repo, tracking: Tracking, items):
     or the DVC cache; under a record whose listing is not in the cache, in the working tree),
     pull (a record holds it, its bytes are not here), untracked (here, but in no record) or
     gone. Names, directory listings and the cache objects of files absent from
-    the working tree: no file is read."""
+    the working tree: no file is read. Built in DuckDB from lists bound as parameters: turning
+    Python values into Arrow makes pyarrow import pandas (0.3-0.7 s of ``verify``)."""
 
-    items = items.select(["item_id", "path"]).filter(pc.is_valid(items.column("path")))
-    committed = pa.array(list(tracking.blobs), pa.string())
-    in_git = pc.is_in(items.column("path"), value_set=committed)
-    rest = items.filter(pc.invert(in_git))
-    path = rest.column("path")
-    parent = pc.replace_substring_regex(path, r"(^|/)[^/]*$", "")
-    folders = pc.unique(parent)
-    # the output above each folder, found once per folder; a file may be an output itself
-    folder_owner = pa.array(
-        [tracking.owner(f) if f else None for f in folders.to_pylist()], pa.string()
+    con = database()
+    con.register("given", items)
+    con.execute(
+        "create temp table files as select item_id, path, "
+        "regexp_replace(path, '(^|/)[^/]*$', '') as parent from given where path is not null"
     )
-    owner = pc.take(folder_owner, pc.index_in(parent, value_set=folders))
-    outs = pa.array(list(tracking.outs), pa.string())
-    owner = pc.if_else(pc.is_in(path, value_set=outs), path, owner)
-    listed, unpulled = [], []
-    for out in pc.unique(owner.drop_null()).to_pylist():
+    _table(con, "committed", path=list(tracking.blobs))
+    con.execute("create temp table rest as select * from files anti join committed using (path)")
+    folders = [f for (f,) in con.execute("select distinct parent from rest order by 1").fetchall()]
+    # the output above each folder, found once per folder; a file may be an output itself
+    _table(
+        con,
+        "folder_owner",
+        parent=folders,
+        owner=[tracking.owner(f) if f else None for f in folders],
+    )
+    _table(con, "outs", out=list(tracking.outs))
+    con.execute(
+        """create temp table owned as
+        select r.item_id, r.path, case when o.out is not null then r.path else f.owner end as owner
+        from rest r left join folder_owner f using (parent) left join outs o on o.out = r.path"""
+    )
+    listed_paths, listed_md5, unpulled = [], [], []
+    for (out,) in con.execute(
+        "select distinct owner from owned where owner is not null order by 1"
+    ).fetchall():
         entries = tracking.entries(out)
         if entries is None:
             unpulled.append(out)
-        elif list(entries) == [""]:
-            listed.append(pa.table({"path": [out], "md5": [entries[""]]}))
-        elif entries:
-            rel = pa.array(list(entries), pa.string())
-            full = pc.binary_join_element_wise(pa.scalar(out), rel, "/")
-            listed.append(
-                pa.table({"path": full, "md5": pa.array(list(entries.values()), pa.string())})
-            )
-    empty = pa.table({"path": pa.array([], pa.string()), "md5": pa.array([], pa.string())})
-    con = database()
-    con.register("git_items", items.filter(in_git))
-    con.register("rest", rest.append_column("owner", owner))
-    con.register("listed", pa.concat_tables(listed) if listed else empty)
-    con.register("unpulled", pa.table({"out": pa.array(unpulled, pa.string())}))
-    con.register(
-        "here", pa.table({"path": pa.array(_files_in(ws.root, folders.to_pylist()), pa.string())})
-    )
-    table = con.sql(
+        else:
+            listed_paths += [f"{out}/{rel}" if rel else out for rel in entries]
+            listed_md5 += entries.values()
+    _table(con, "listed", path=listed_paths, md5=listed_md5)
+    _table(con, "unpulled", out=unpulled)
+    _table(con, "here", path=_files_in(ws.root, folders))
+    con.execute(
         """
-        select item_id, path, 'git' as state, null::varchar as md5 from git_items
+        create temp table states as
+        select item_id, path, 'git' as state, null::varchar as md5
+        from files semi join committed using (path)
         union all
         select r.item_id, r.path,
           case
@@ -374,25 +373,27 @@ def classify(ws: Repo, tracking: Tracking, items):
             when h.path is not null then 'untracked'
             else 'gone'
           end, l.md5
-        from rest r
+        from owned r
           left join unpulled u on u.out = r.owner
           left join listed l on l.path = r.path
           left join here h on h.path = r.path
-        order by 1
         """
-    ).to_arrow_table()
+    )
     # listed, absent from the working tree: are the bytes in the DVC cache? (only these rows)
-    unsure = pc.equal(table.column("state"), "cache?")
-    if pc.any(unsure).as_py():
-        found = [
-            "dvc" if tracking.cache.object_path(md5).is_file() else "pull"
-            for md5 in table.column("md5").filter(unsure).to_pylist()
-        ]
-        state = pc.replace_with_mask(
-            table.column("state").combine_chunks(), unsure.combine_chunks(), pa.array(found)
-        )
-        table = table.set_column(2, "state", state)
-    return table.drop_columns(["md5"])
+    unsure = con.execute("select distinct md5 from states where state = 'cache?'").fetchall()
+    _table(con, "cached", md5=[m for (m,) in unsure if tracking.cache.object_path(m).is_file()])
+    return con.sql(
+        """select item_id, path,
+             case when state <> 'cache?' then state
+                  when md5 in (select md5 from cached) then 'dvc' else 'pull' end as state
+           from states order by 1"""
+    ).to_arrow_table()
+
+
+def _table(con, name: str, **columns: list) -> None:
+    """A temp table of varchar ``columns`` (equal-length lists) on ``con``, made by DuckDB."""
+    select = ", ".join(f"unnest(${n + 1}::varchar[]) as {c}" for n, c in enumerate(columns))
+    con.execute(f"create temp table {name} as select {select}", list(columns.values()))
 
 
 def _files_in(root: Path, folders: list[str]) -> list[str]:

@@ -46,8 +46,7 @@ def connect(
             f"create view labels_all as select * from read_parquet({_sql_list(paths)}, union_by_name = true)"
         )
     else:
-        con.register("empty_labels", schema.LABEL_SCHEMA.empty_table())
-        con.execute("create view labels_all as select * from empty_labels")
+        con.execute(f"create view labels_all as {schema.no_rows(schema.LABEL_COLUMNS)}")
     con.execute(
         """
         create view superseded as
@@ -59,8 +58,8 @@ def connect(
     if items:
         con.execute(f"create view items as {items_sql(items)}")
     else:
-        con.register("empty_items", schema.ITEM_BASE_SCHEMA.empty_table())
-        con.execute("create view items as select * from empty_items")
+        columns = list(zip(schema.ITEM_BASE_COLUMNS, schema.ITEM_BASE_TYPES, strict=True))
+        con.execute(f"create view items as {schema.no_rows(columns)}")
     return con
 
 

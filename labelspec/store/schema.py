@@ -26,6 +26,42 @@ ITEM_BASE_COLUMNS = [
     "text",
 ]
 
+# LABEL_SCHEMA and ITEM_BASE_SCHEMA as DuckDB types, for a revision without files (an empty
+# relation of the right columns without Arrow: pyarrow imports pandas to build an empty table)
+LABEL_COLUMNS = [
+    ("label_id", "VARCHAR"),
+    ("item_id", "VARCHAR"),
+    ("dataset", "VARCHAR"),
+    ("annotation_id", "VARCHAR"),
+    ("labeler_id", "VARCHAR"),
+    ("training_id", "VARCHAR"),
+    ("guideline", "VARCHAR"),
+    ("guideline_version", "VARCHAR"),
+    ("guideline_digest", "VARCHAR"),
+    ("class", "VARCHAR"),
+    ("bbox", "STRUCT(x DOUBLE, y DOUBLE, w DOUBLE, h DOUBLE)"),
+    ("span", 'STRUCT("start" BIGINT, "end" BIGINT)'),
+    ("attributes", "VARCHAR"),
+    ("created_at", "TIMESTAMPTZ"),
+    ("lead_time_s", "DOUBLE"),
+    ("cost", "DOUBLE"),
+    ("source", "VARCHAR"),
+    ("format", "VARCHAR"),
+    ("source_ids", "VARCHAR"),
+    ("batch_id", "VARCHAR"),
+    ("supersedes", "VARCHAR[]"),
+    ("tool_fields", "VARCHAR"),
+    ("annotation_key", "VARCHAR"),
+]
+ITEM_BASE_TYPES = ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "VARCHAR", "INTEGER"]
+ITEM_BASE_TYPES += ["INTEGER", "VARCHAR"]
+
+
+def no_rows(columns: list[tuple[str, str]]) -> str:
+    """A SQL relation of ``columns`` ((name, DuckDB type)) without rows."""
+    return "select " + ", ".join(f'NULL::{kind} as "{name}"' for name, kind in columns) + " limit 0"
+
+
 _ARROW = ("BBOX", "SPAN", "LABEL_SCHEMA", "ITEM_BASE_FIELDS", "ITEM_BASE_SCHEMA")
 
 

@@ -28,3 +28,19 @@ def test_no_rows_is_the_empty_table_of_the_schema():
 
 def test_the_columns_named_without_pyarrow_are_the_schemas():
     assert ITEM_BASE_SCHEMA.names == ITEM_BASE_COLUMNS
+
+
+def test_the_duckdb_columns_of_an_empty_revision_have_the_arrow_schemas_types():
+    import pyarrow as pa
+
+    from labelspec.store import schema
+    from labelspec.store.engine import database
+
+    con = database()
+    con.execute("set TimeZone = 'UTC'")  # Arrow names the session's zone
+    labels = con.sql(schema.no_rows(schema.LABEL_COLUMNS)).to_arrow_table().schema
+    assert [(f.name, f.type) for f in labels] == [(f.name, f.type) for f in schema.LABEL_SCHEMA]
+    columns = list(zip(schema.ITEM_BASE_COLUMNS, schema.ITEM_BASE_TYPES, strict=True))
+    items = con.sql(schema.no_rows(columns)).to_arrow_table().schema
+    assert [(f.name, f.type) for f in items] == [(f.name, f.type) for f in schema.ITEM_BASE_SCHEMA]
+    assert pa.types.is_timestamp(labels.field("created_at").type)
