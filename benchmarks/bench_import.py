@@ -1,6 +1,7 @@
 """Import benchmarks (the streaming-import issue), each beside its floor measured in the same run:
 
-- a whole-process import of 1M and of 5M labels (JSONL; the raw delivery kept) vs the floor:
+- a whole-process import of 1M and of 5M labels (JSONL; the raw delivery kept) vs the floor,
+  then the same delivery again (a cumulative re-export: every annotation known, nothing written):
   DuckDB's JSON -> zstd Parquet copy of the same file, plus a plain ``dvc add`` + ``git commit``
   of the raw file in a bare git + DVC repository (target <= 1.5x; peak RSS < 1 GB);
 - ``items add`` of 100,000 small images (whole CLI process) vs ``sha256sum`` over the same
@@ -77,6 +78,17 @@ def one_import(base: Path, jsonl: Path, n: int) -> Measure:
     return run_child(code)
 
 
+def re_export(jsonl: Path, n: int) -> Measure:
+    """The same delivery again into the workspace ``one_import`` left: a tool's cumulative
+    re-export, every annotation already in the history (nothing written)."""
+    code = (
+        "from labelspec.labels.ingest import import_labels; from labelspec.workspace import Workspace; "
+        f"r = import_labels(Workspace({str(OUT / 'ws-import-run')!r}), 'digits', {str(jsonl)!r}, 'jsonl', 'digits@1.0.0', 'bench'); "
+        f"assert (r.labels, r.unchanged) == (0, {n}), (r.labels, r.unchanged)"
+    )
+    return run_child(code)
+
+
 def items_add(n: int) -> dict:
     """``labelspec items add`` of ``n`` small PNGs vs ``sha256sum`` over them."""
     from PIL import Image
@@ -111,6 +123,7 @@ def run() -> dict:
         jsonl = write_jsonl(OUT / f"labels-{n}.jsonl", n, N_ITEMS, seed=7)
         low = floor(jsonl)
         ours = one_import(base, jsonl, n)
+        again = re_export(jsonl, n)
         results[f"import_{n}"] = {
             "labels": n,
             "file_mb": round(jsonl.stat().st_size / 2**20),
@@ -120,6 +133,8 @@ def run() -> dict:
             "target_ratio": 1.5,
             "labelspec_rss_mb": round(ours.peak_rss_mb),
             "target_rss_mb": 1024,
+            "re_export_s": round(again.seconds, 2),
+            "re_export_rss_mb": round(again.peak_rss_mb),
         }
         jsonl.unlink()
     results["items_add"] = items_add(scaled(100_000))
