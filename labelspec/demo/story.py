@@ -200,6 +200,23 @@ class Demo:
         self.run("labels show digits --snapshot HEAD~1")
         self.run("labels export digits --format coco --out exports/digits.coco.json")
         self.run("verify")
+        self.say("6b. A delivery imported by mistake leaves through a retraction, never a rewrite")
+        wrong = self.ws / "deliveries/vendor-b-other-project.jsonl"
+        labeler = simulate.VENDORS[1].labelers[0]
+        wrong.write_text(
+            "".join(
+                f'{{"item_id": "digit-{i:04d}.png", "labeler": "{labeler}", "class": "zero"}}\n'
+                for i in range(3)
+            )
+        )
+        self.run(
+            f"labels import digits {wrong.relative_to(self.ws)} --format jsonl "
+            f"--guideline digits@1.0.0 --source {simulate.VENDORS[1].name}"
+        )
+        batch = self._newest_batch()
+        self.run(f'labels retract {batch} --reason "meant for another project"')
+        self.run("labels log digits")
+        self.run("verify")
 
     # -- trust but verify ----------------------------------------------------------------------
     def step_qa(self) -> None:
@@ -505,10 +522,15 @@ class Demo:
         out = show(Repo(root), "digits")
         return {k: v for k, v in out.items() if k not in ("snapshot", "commit")}
 
-    def _commit_of_import(self, index: int) -> str:
+    def _imports(self) -> list[dict]:
+        rows = [r for r in log(Repo(self.ws), "digits") if r.get("event", "batch") == "batch"]
+        return sorted(rows, key=lambda r: r["date"])
 
-        rows = sorted(log(Repo(self.ws), "digits"), key=lambda r: r["date"])
-        return rows[index]["commit"][:10]
+    def _commit_of_import(self, index: int) -> str:
+        return self._imports()[index]["commit"][:10]
+
+    def _newest_batch(self) -> str:
+        return max(r["batch"] for r in self._imports())  # ids sort by time, to the millisecond
 
     def shell(self, command: str, cwd: Path | None = None) -> None:
         """A plain git command, echoed as typed."""
