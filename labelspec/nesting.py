@@ -62,6 +62,17 @@ def loads(text: str | bytes, source: str, parse_constant: Callable[[str], Any] |
         raise InputError(too_deep_message(source)) from None
 
 
+def read_json_file(path, fix: str, what: str = "valid JSON") -> Any:
+    """The JSON document in file ``path``; one that is not UTF-8 or not JSON is an
+    ``InputError`` naming the file (and line), saying it is not ``what`` and then ``fix``."""
+    try:
+        return loads(path.read_bytes(), str(path))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not {what}: not UTF-8 text ({fix})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not {what}: {exc.msg} ({fix})") from None
+
+
 def value_too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether a parsed document (dicts and lists) nests deeper than ``limit``, walked without
     recursion. YAML aliases can share a node or make a cycle: a node is walked again only when

@@ -147,12 +147,7 @@ def push(
 def _read_tasks(path: Path) -> list[dict]:
     """The plan's Label Studio tasks (a JSON list of objects, each with ``data``)."""
     again = "run `labelspec relabel plan` again to write it"
-    try:
-        tasks = nesting.loads(path.read_bytes(), str(path))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text ({again})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg} ({again})") from None
+    tasks = nesting.read_json_file(path, again)
     if not isinstance(tasks, list):
         raise InputError(f"{path}: not a list of Label Studio tasks ({again})")
     for n, task in enumerate(tasks):

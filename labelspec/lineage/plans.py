@@ -5,7 +5,6 @@ work from any clone."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +61,7 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     """A plan file's record, checked for the fields its readers use: a file that is not JSON,
     lacks a field or has one of the wrong type is an ``InputError`` naming the file and field."""
     fix = f"restore it from git (`git checkout -- {path}`) or make a new plan with `labelspec relabel plan`"
-    try:
-        plan = nesting.loads(path.read_bytes(), str(path))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a valid plan file: not UTF-8 text ({fix})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not a valid plan file: {exc.msg} ({fix})") from None
+    plan = nesting.read_json_file(path, fix, "a valid plan file")
     if not isinstance(plan, dict):
         raise InputError(f"{path}: not a relabel plan: a JSON object with `items` ({fix})")
     problems = _field_problems(plan, REQUIRED, required=True)
