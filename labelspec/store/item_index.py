@@ -21,6 +21,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from labelspec.progress import progress
 from labelspec.repo import Repo
 from labelspec.store.query import _sql_list
 from labelspec.store.snapshots import batch_paths
@@ -86,10 +87,14 @@ def _segments(ws: Repo, dataset: str, snap, con) -> dict[Path, set[str]]:
     for segment in segments:
         covered |= _covered(segment, con)
     missing = [b for b in snap.batches if b.id not in covered]
-    for part in _parts(missing):  # each sorted in memory: one sort of 10M rows spills
-        paths = _sql_list(batch_paths(ws, snap, part))
-        select = f"select * from read_parquet({paths}, union_by_name = true)"
-        _write_segment(folder, con, select, [b.id for b in part])
+    parts = _parts(missing)
+    # the first trace of a clone indexes every batch (tens of seconds at 10M labels): say so
+    with progress("indexing the labels by item (once per clone)", total=len(parts)) as advance:
+        for part in parts:  # each sorted in memory: one sort of 10M rows spills
+            paths = _sql_list(batch_paths(ws, snap, part))
+            select = f"select * from read_parquet({paths}, union_by_name = true)"
+            _write_segment(folder, con, select, [b.id for b in part])
+            advance(1)
     segments = sorted(folder.glob("seg-*.parquet"))
     small = (
         [s for s in segments if _rows(s, con) < PART_ROWS] if len(segments) > MAX_SEGMENTS else []
