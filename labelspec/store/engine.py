@@ -144,7 +144,7 @@ def small_table(con, name: str, columns: list[tuple[str, str]], rows) -> None:
     con.execute(f"create or replace temp table {name} as select {select}", params)
 
 
-DEFAULT_CHUNK_ROWS = 32 * 1024
+DEFAULT_CHUNK_ROWS = 8 * 1024
 
 
 def chunk_rows() -> int:
