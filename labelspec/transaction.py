@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import ConflictError, WorkspaceError
+from labelspec.errors import ConflictError, VcsError, WorkspaceError
 from labelspec.names import commit_message
 from labelspec.repo import LAYOUT, Repo
 from labelspec.vcs import DvcCache, dvc_file_text, hash_file
@@ -455,7 +455,7 @@ def _finish(ws: Repo, git, journal: Journal, recovering: bool = False) -> list[s
     for step in journal.after:
         try:
             done += _step(ws, git, step)
-        except OSError as exc:
+        except (OSError, VcsError) as exc:  # a file that cannot go, a tag git will not delete
             if not recovering:
                 raise
             done.append(f"could not complete {' '.join(step)}: {exc}")

@@ -348,6 +348,28 @@ def test_a_guideline_remove_killed_after_its_commit_drops_its_tags_and_folder(wo
     run("guideline", "new", "digits", "--task", "classification", "--classes", "a,b", cwd=workspace)
 
 
+def test_recover_reports_a_tag_git_will_not_delete_and_completes_the_rest(
+    workspace, run, monkeypatch
+):
+    from labelspec.errors import VcsError
+    from labelspec.vcs.gitrepo import Git
+
+    run("dataset", "remove", "digits", cwd=workspace)
+    run_killed(workspace, "committed", ["guideline", "remove", "digits"])
+
+    def refuse(self, name):
+        raise VcsError(f"git tag -d failed: cannot lock ref 'refs/tags/{name}'")
+
+    monkeypatch.setattr(Git, "delete_tag", refuse)
+    repaired = json.loads(run("recover", "--json", cwd=workspace).stdout)["repaired"]
+
+    assert repaired[0].startswith("could not complete untag guideline/digits/v1.0.0")
+    assert "cannot lock ref" in repaired[0]
+    assert repaired[1] == "removed guidelines/digits"  # the step after it still ran
+    assert not (workspace / "guidelines/digits").exists()
+    assert git(workspace, "tag", "-l").split() == ["guideline/digits/v1.0.0"]
+
+
 def _plan_outputs(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir())
 
