@@ -40,9 +40,12 @@ MAX_LISTED = 50
 NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 
 # Typed columns from JSON values; a value of the wrong type becomes NULL here and a problem below.
+# ``rowid + 1``: the record's number. The reads below keep the file's order (DuckDB preserves
+# insertion order until ``unordered``), so a row's id is its place in the file, counted in
+# parallel where ``row_number() over ()`` would number every row on one thread.
 _CONVERT = f"""
 select
-  rec,
+  raw.rowid + 1 as rec,
   {", ".join(f'"{key}" as "raw_{key}"' for key in KEYS)},
   NULL::VARCHAR as "where",
   case when json_type(item_id) = 'VARCHAR' then item_id ->> '$' end as item_ref,
@@ -173,7 +176,7 @@ _TYPED = {
 # The fast path: a well-formed file parses straight into typed columns. Any row it cannot vouch
 # for sends the whole file down the slow path, which names every problem precisely.
 _FAST = """
-select rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind, labeler as labeler_ref,
+select typed.rowid + 1 as rec, NULL::VARCHAR as "where", item_id as item_ref, 'id' as item_ref_kind, labeler as labeler_ref,
   "class", (bbox ->> '$[0]')::DOUBLE as bbox_x, (bbox ->> '$[1]')::DOUBLE as bbox_y,
   (bbox ->> '$[2]')::DOUBLE as bbox_w, (bbox ->> '$[3]')::DOUBLE as bbox_h,
   (span ->> '$[0]')::BIGINT as span_start, (span ->> '$[1]')::BIGINT as span_end,
@@ -204,7 +207,7 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """Whether the fast path staged the file (as ``staged_rows``)."""
     try:
         con.execute(
-            "create temp table typed as select row_number() over () as rec, * from "
+            "create temp table typed as select * from "
             "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
             [str(path), _TYPED],
         )
@@ -215,11 +218,9 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     if con.execute(_FAST_DOUBTS).fetchall()[0][0]:
         con.execute("drop table typed")
         return False
+    unordered(con)  # every record has its number (rowid), whatever order it is staged in
     con.execute(f"create temp table staged_rows as {_FAST}")
     con.execute("drop table typed")
-    unordered(
-        con
-    )  # every record has its number (the slow path, which numbers them again, is not taken)
     return True
 
 
@@ -242,7 +243,7 @@ def _read_jsonl(path: Path) -> Staged:
         )
     try:
         con.execute(
-            "create temp table raw as select row_number() over () as rec, * from "
+            "create temp table raw as select * from "
             "read_json(?, format='newline_delimited', columns=?, maximum_object_size=16777216)",
             [str(path), dict.fromkeys(KEYS, "JSON")],
         )
@@ -318,8 +319,7 @@ def _read_csv(path: Path) -> Staged:
     }
     select = ", ".join(f'{as_json(key, kinds.get(key, "string"))} as "{key}"' for key in KEYS)
     con.execute(
-        f"create temp table raw as select row_number() over () as rec, {select} "
-        "from read_csv(?, all_varchar=true, header=true)",
+        f"create temp table raw as select {select} from read_csv(?, all_varchar=true, header=true)",
         [str(path)],
     )
     unordered(con)  # every record has its number

@@ -474,6 +474,9 @@ def validate(
         {"left join per_item pn on pn.ref = s.item_ref left join per_item pid on pid.ref = m.item_id" if request.item_labelers is not None else ""}
         """
     )
+    # r holds everything the staged rows did: past the memory limit, every copy kept spills
+    if staged.con is not None:
+        con.execute(f"drop view s; drop table {staged.relation}")
     # Annotations with more than one label (or one class twice): only the offenders are kept, so
     # the check costs one hash aggregation instead of sorting every row into window partitions.
     run(
@@ -524,10 +527,8 @@ def validate(
     )
     _adoption_table(con, ws, request)
     con.execute(_JOINED.format(joins=_JOINS, history="true" if request.history else "false"))
-    # j holds everything r and the staged rows did: keep one copy of a million rows
+    # j holds everything r did: keep one copy of a million rows
     con.execute("drop table r")
-    if staged.con is not None:
-        con.execute(f"drop view s; drop table {staged.relation}")
     run(f"create temp table found as {found_by()}")
     total = con.execute("select count(*) from found").fetchall()[0][0]
     counts = dict(
