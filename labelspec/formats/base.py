@@ -74,6 +74,8 @@ class Staged:
     # so that validation and the batch writer stream them: memory bounded by DuckDB's limit
     con: Any = None
     relation: str | None = None
+    # what frees ``relation`` and the tables behind it once validation has resolved its rows
+    release: str | None = None
 
 
 class RowBuilder:

@@ -218,9 +218,9 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     if con.execute(_FAST_DOUBTS).fetchall()[0][0]:
         con.execute("drop table typed")
         return False
-    unordered(con)  # every record has its number (rowid), whatever order it is staged in
-    con.execute(f"create temp table staged_rows as {_FAST}")
-    con.execute("drop table typed")
+    unordered(con)  # every record has its number (rowid), whatever order it is read in
+    # a view: its conversions cannot fail (the doubts above), and validation reads them once
+    con.execute(f"create temp view staged_rows as {_FAST}")
     return True
 
 
@@ -239,7 +239,12 @@ def _read_jsonl(path: Path) -> Staged:
     lines = _LineIndex(path)
     if _fast(con, path):
         return Staged(
-            table=None, format="jsonl", line_of=lines.line_of, con=con, relation="staged_rows"
+            table=None,
+            format="jsonl",
+            line_of=lines.line_of,
+            con=con,
+            relation="staged_rows",
+            release="drop view staged_rows; drop table typed",
         )
     try:
         con.execute(

@@ -3,11 +3,13 @@ workspace, then write one immutable batch and its record in one transaction (one
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import json
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from labelspec.store.records import DATA_SUFFIX, Record
 from labelspec.store.schema import NO_OBJECTS
 from labelspec.store.snapshots import Batch, labels_dir
 from labelspec.transaction import transaction
+from labelspec.vcs import hash_file
 
 
 @dataclass
@@ -188,11 +191,12 @@ def write_labels(
         "labelspec.dataset": dataset,
         "labelspec.source": source,
     }
+    kept = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
     if isinstance(table, Rows):
         hashes = write_batch_rows(table, path, metadata)
     else:
         hashes = write_batch(table, path, metadata, presorted=presorted)
-    raw = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
+    raw = kept() if kept is not None else None
     meta = tx.track(
         path,
         {
@@ -361,9 +365,15 @@ def problems_as_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
 DELIVERY_IGNORES = ("/datasets/*/deliveries/?*", "!/datasets/*/deliveries/?*.dvc")
 
 
-def keep_delivery(tx, ws: Repo, dataset: str, batch_id: str, source: Path) -> dict[str, str]:
+def keep_delivery(
+    tx, ws: Repo, dataset: str, batch_id: str, source: Path
+) -> Callable[[], dict[str, str]]:
     """Store the raw export beside its batch (``deliveries/<batch>-<name>``, under DVC), so a
-    label can be traced to the bytes it came from. A folder is kept as a deterministic zip."""
+    label can be traced to the bytes it came from. A folder is kept as a deterministic zip.
+
+    The copy is made now and hashed on a thread while the caller writes the batch (hashing a
+    large delivery is most of this step's time); the returned function waits for the hashes
+    and records the copy (its record: file, name and sha256)."""
 
     folder = ws.dataset_dir(dataset) / "deliveries"
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name)[-80:] or "delivery"
@@ -372,15 +382,22 @@ def keep_delivery(tx, ws: Repo, dataset: str, batch_id: str, source: Path) -> di
         _zip_folder(source, target)
     else:
         shutil.copyfile(source, target)
-    ignore = ws.root / ".gitignore"
-    present = ignore.read_text().splitlines() if ignore.is_file() else []
-    for line in DELIVERY_IGNORES:  # workspaces made before raw deliveries were kept
-        if line not in present:
-            tx.append_line(ignore, line)
-    record = tx.track(
-        target, {"kind": "delivery", "dataset": dataset, "batch": batch_id, "name": source.name}
-    )
-    return {"file": ws.relpath(target), "name": source.name, "sha256": record["sha256"]}
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="labelspec-hash")
+    hashing = pool.submit(hash_file, target)
+    pool.shutdown(wait=False)  # the thread ends with the hashing
+
+    def record() -> dict[str, str]:
+        hashes = hashing.result()
+        ignore = ws.root / ".gitignore"
+        present = ignore.read_text().splitlines() if ignore.is_file() else []
+        for line in DELIVERY_IGNORES:  # workspaces made before raw deliveries were kept
+            if line not in present:
+                tx.append_line(ignore, line)
+        meta = {"kind": "delivery", "dataset": dataset, "batch": batch_id, "name": source.name}
+        tracked = tx.track(target, meta, hashes)
+        return {"file": ws.relpath(target), "name": source.name, "sha256": tracked["sha256"]}
+
+    return record
 
 
 def _zip_folder(folder: Path, target: Path) -> None:

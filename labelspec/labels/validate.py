@@ -265,13 +265,16 @@ def _adoption_table(con, ws: Repo, request: ImportRequest) -> None:
 
 
 # A record covers the labels made on or after its date (a label without a time: the import day).
-_COVERAGE_BY_ROW = """
+# Coverage depends on (labeler, version, day) only: a few thousand keys, not a row per label.
+_MADE_ON = "coalesce(r.created_at::DATE, current_date)"
+_COVERAGE_BY_DAY = f"""
 create temp table cov as
-select r.rec, arg_min(c.training_id, c.rank) filter (where c.date <= r.made_on) as training_id,
+select r.labeler_id, r.version, r.made_on,
+       arg_min(c.training_id, c.rank) filter (where c.date <= r.made_on) as training_id,
        min(c.date) filter (where c.date > r.made_on) as later_date
-from (select rec, labeler_id, version, coalesce(created_at::DATE, current_date) as made_on from r) r
+from (select distinct labeler_id, version, {_MADE_ON} as made_on from r) r
 join cover_all c on c.labeler_id = r.labeler_id and c.version = r.version
-group by r.rec
+group by r.labeler_id, r.version, r.made_on
 """
 
 
@@ -339,7 +342,7 @@ select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1)
 {joins}
 """
 
-_JOINS = """
+_JOINS = f"""
 from r
 left join groups gs on gs.k = coalesce(r.annotation_key, '') and gs.item_id = r.item_id and gs.labeler_id = r.labeler_id
 left join repeats rp on rp.k = coalesce(r.annotation_key, '') and rp.item_id = r.item_id
@@ -348,7 +351,8 @@ left join roster ro on ro.id = r.labeler_id
 left join versions v on v.version = r.version
 left join classes c on c.version = r.version and c.class_id = r."class"
 left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
-left join cov on cov.rec = r.rec
+left join cov on cov.labeler_id = r.labeler_id and cov.version = r.version
+  and cov.made_on = {_MADE_ON}
 left join mixed mx on r.empty and mx.item_id = r.item_id and mx.labeler_id = r.labeler_id
 left join adopted ad on ad.labeler_id = r.labeler_id
 """
@@ -476,7 +480,8 @@ def validate(
     )
     # r holds everything the staged rows did: past the memory limit, every copy kept spills
     if staged.con is not None:
-        con.execute(f"drop view s; drop table {staged.relation}")
+        con.execute("drop view s")
+        con.execute(staged.release or f"drop table {staged.relation}")
     # Annotations with more than one label (or one class twice): only the offenders are kept, so
     # the check costs one hash aggregation instead of sorting every row into window partitions.
     run(
@@ -521,7 +526,7 @@ def validate(
         list(COVER_COLUMNS.items()),
         cover_rows(ws, pairs),
     )
-    con.execute(_COVERAGE_BY_ROW)
+    con.execute(_COVERAGE_BY_DAY)
     small_table(
         con, "plan_items", [("item_id", "VARCHAR")], [(i,) for i in request.plan_items or []]
     )
