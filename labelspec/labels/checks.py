@@ -29,11 +29,12 @@ class Check:
     condition: str  # SQL over the row r of j
     message: str  # SQL text expression; $dataset, $guideline ... are the import's parameters
 
-    def select(self) -> str:
-        """The rows of ``j`` this check finds, with the problem each has."""
+    def select(self, rows: str = "j") -> str:
+        """The rows of ``rows`` (``j`` or a subset of it) this check finds, with the problem
+        each has."""
         return (
             f"select r.rec, r.\"where\", '{self.field}' as field, '{self.name}' as check_name, "
-            f"{self.message} as message from j r where {self.condition}"
+            f"{self.message} as message from {rows} r where {self.condition}"
         )
 
 
@@ -260,6 +261,12 @@ CHECKS = (
 )
 
 
-def found_by(checks=CHECKS) -> str:
-    """One query for every problem the checks find."""
-    return " union all ".join(check.select() for check in checks)
+def found_by(checks=CHECKS, rows: str = "j") -> str:
+    """One query for every problem the checks find in ``rows``."""
+    return " union all ".join(check.select(rows) for check in checks)
+
+
+def flagging(checks=CHECKS) -> str:
+    """The rows of ``j`` that any check finds, in one pass: ``j`` is a view (every pass joins
+    again), and most deliveries have no such row, so ``found_by`` then reads a handful."""
+    return "select * from j r where " + " or ".join(f"({c.condition})" for c in checks)

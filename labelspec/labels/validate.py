@@ -25,7 +25,7 @@ from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import COVER_COLUMNS, cover_rows
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import training_records
-from labelspec.labels.checks import found_by
+from labelspec.labels.checks import flagging, found_by
 from labelspec.nesting import MAX_DEPTH, json_too_deep
 from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database, small_table
@@ -329,9 +329,11 @@ select item_ref, item_ref_kind, arg_min(item_id, lvl) as item_id, arg_min(n, lvl
 """
 
 
-# Every lookup joined once into one table ``j``; each check is then a filter over it.
+# Every lookup joined to every row as the view ``j``; the checks are filters over it. A view, not
+# a table: a copy of a million wide rows costs more than the two passes that read it (the
+# checks in one, the batch's rows in the other), and past the memory limit it would spill.
 _JOINED = """
-create temp table j as
+create temp view j as
 select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1) as same_class,
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
@@ -532,9 +534,8 @@ def validate(
     )
     _adoption_table(con, ws, request)
     con.execute(_JOINED.format(joins=_JOINS, history="true" if request.history else "false"))
-    # j holds everything r did: keep one copy of a million rows
-    con.execute("drop table r")
-    run(f"create temp table found as {found_by()}")
+    run(f"create temp table flagged as {flagging()}")
+    run(f"create temp table found as {found_by(rows='flagged')}")
     total = con.execute("select count(*) from found").fetchall()[0][0]
     counts = dict(
         con.execute(
@@ -583,7 +584,7 @@ def validate(
                 "cost_per_label": request.cost_per_label,
             },
         )
-        con.execute("drop table j")
+        con.execute("drop view j; drop table r")
         rows = Rows(con, "validated")
     return Validated(
         rows=rows,

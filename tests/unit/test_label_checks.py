@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from labelspec.labels.checks import CHECKS, found_by
+from labelspec.labels.checks import CHECKS, flagging, found_by
 
 # one well-formed detection label: a trained, known labeler boxing a school bus inside the image
 CLEAN = {
@@ -114,10 +114,19 @@ def tripped(changes: dict[str, str], params: dict | None = None) -> list[str]:
     row = {**CLEAN, **changes}
     con.execute("create temp table j as select " + ", ".join(f"{v} as {k}" for k, v in row.items()))
     con.execute("create temp table plan_items as select 'a.jpg' as item_id")
+    params = {**PARAMS, **(params or {})}
+    # as validate runs them: one pass flags the rows any check finds, the checks read those
+    con.execute(f"create temp table flagged as {flagging()}", _used(flagging(), params))
     found = con.execute(
-        f"select check_name from ({found_by()}) order by 1", {**PARAMS, **(params or {})}
+        f"select check_name from ({found_by(rows='flagged')}) order by 1", params
     ).fetchall()
+    every_row = con.execute(f"select check_name from ({found_by()}) order by 1", params)
+    assert found == every_row.fetchall()  # flagging misses no row a check would find
     return [name for (name,) in found]
+
+
+def _used(sql: str, params: dict) -> dict:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
 def test_every_check_has_a_name_of_its_own():
