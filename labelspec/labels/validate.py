@@ -491,12 +491,20 @@ def validate(
         create temp table groups as
           select coalesce(annotation_key, '') as k, item_id, labeler_id, count(*) as group_size
           from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
+        -- a class twice in one annotation is within a group: only grouped rows are counted again
         create temp table repeats as
-          select coalesce(annotation_key, '') as k, item_id, labeler_id, "class", count(*) as same_class
-          from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
+          select coalesce(r.annotation_key, '') as k, r.item_id, r.labeler_id, r."class",
+                 count(*) as same_class
+          from r semi join groups g on g.k = coalesce(r.annotation_key, '')
+            and g.item_id = r.item_id and g.labeler_id = r.labeler_id
+          group by all having count(*) > 1;
+        -- "no objects here" beside objects: only pairs with an empty answer (few) are counted
         create temp table mixed as
-          select item_id, labeler_id, count(*) filter (where not coalesce(empty, false)) as objects
-          from r where item_id is not null and labeler_id is not null group by all
+          select r.item_id, r.labeler_id,
+                 count(*) filter (where not coalesce(r.empty, false)) as objects
+          from r semi join (select distinct item_id, labeler_id from r where r.empty) e
+            on e.item_id = r.item_id and e.labeler_id = r.labeler_id
+          group by all
           having bool_or(coalesce(empty, false)) and bool_or(not coalesce(empty, false));
         """
     )
