@@ -18,7 +18,7 @@ import pyarrow as pa
 from labelspec import nesting
 from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import STAGED_SCHEMA, Staged
-from labelspec.formats.text import utf8_copy
+from labelspec.formats.text import require_utf8, utf8_copy
 from labelspec.nesting import MAX_DEPTH, json_too_deep
 from labelspec.store.engine import database, import_database, out_of_memory, unordered
 from labelspec.yamlio import atomic_write_text
@@ -255,6 +255,7 @@ def _read_jsonl(path: Path) -> Staged:
     except duckdb.OutOfMemoryException:
         raise out_of_memory(str(path)) from None
     except duckdb.Error:
+        require_utf8(path, "your tool")
         raise _malformed(path) from None
     unordered(con)  # every record has its number
     return _stage(con, path, lines.line_of, "jsonl")
@@ -279,9 +280,7 @@ def _read_csv(path: Path) -> Staged:
             ).columns
         )
     except duckdb.Error as exc:
-        raise ProblemsError(
-            f"{path}: not a readable CSV file", [Problem(str(exc).splitlines()[0], str(path))]
-        ) from None
+        raise _unreadable_csv(path, exc) from None
     missing = {"item_id", "class"} - names - ({"class"} if "empty" in names else set())
     if missing:
         raise ProblemsError(
@@ -323,10 +322,16 @@ def _read_csv(path: Path) -> Staged:
         "cost": "number",
     }
     select = ", ".join(f'{as_json(key, kinds.get(key, "string"))} as "{key}"' for key in KEYS)
-    con.execute(
-        f"create temp table raw as select {select} from read_csv(?, all_varchar=true, header=true)",
-        [str(path)],
-    )
+    try:
+        con.execute(
+            f"create temp table raw as select {select} "
+            "from read_csv(?, all_varchar=true, header=true)",
+            [str(path)],
+        )
+    except duckdb.OutOfMemoryException:
+        raise out_of_memory(str(path)) from None
+    except duckdb.Error as exc:
+        raise _unreadable_csv(path, exc) from None
     unordered(con)  # every record has its number
     return _stage(con, path, lambda rec: rec + 1, "csv")
 
@@ -343,6 +348,13 @@ class _LineIndex:
             with self.path.open("rb") as handle:
                 self._lines = [n for n, raw in enumerate(handle, 1) if raw.strip()]
         return self._lines[rec - 1] if rec - 1 < len(self._lines) else rec
+
+
+def _unreadable_csv(path: Path, exc: duckdb.Error) -> ProblemsError:
+    require_utf8(path, "your tool")  # DuckDB's own words for that are vaguer
+    return ProblemsError(
+        f"{path}: not a readable CSV file", [Problem(str(exc).splitlines()[0], str(path))]
+    )
 
 
 def _malformed(path: Path) -> ProblemsError:
