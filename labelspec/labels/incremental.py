@@ -108,4 +108,8 @@ def against_history(ws: Repo, dataset: str, incoming: Rows | pa.Table, git) -> I
     ).fetchall()[0]
     (total,) = con.execute("select count(distinct annotation_id) from kept").fetchall()[0]
     con.execute(f"drop view incoming; drop table {incoming.name}")  # kept holds what is stored
-    return Incremental(Rows(con, "kept"), total - updated, updated, unchanged, superseded)
+    # kept fills supersedes in; every other column is as the incoming rows had it
+    constants = {k: v for k, v in (incoming.constants or {}).items() if k != "supersedes"}
+    return Incremental(
+        Rows(con, "kept", constants), total - updated, updated, unchanged, superseded
+    )

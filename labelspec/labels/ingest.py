@@ -193,7 +193,7 @@ def write_labels(
     }
     kept = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
     if isinstance(table, Rows):
-        hashes = write_batch_rows(table, path, metadata)
+        hashes = write_batch_rows(table, path, metadata, table.constants)
     else:
         hashes = write_batch(table, path, metadata, presorted=presorted)
     raw = kept() if kept is not None else None

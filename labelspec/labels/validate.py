@@ -593,7 +593,10 @@ def validate(
             },
         )
         con.execute("drop view j; drop table r")
-        rows = Rows(con, "validated")
+        # what _OUTPUT sets from the import's parameters: one value in every row
+        constants = {"dataset": request.dataset, "guideline": request.guideline}
+        constants |= {"source": request.source, "format": staged.format, "batch_id": batch_id}
+        rows = Rows(con, "validated", constants | {"supersedes": None})
     return Validated(
         rows=rows,
         problems=problems,

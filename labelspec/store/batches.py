@@ -93,13 +93,36 @@ def write_batch(
     return write_parquet_hashed(table, path, metadata)
 
 
-def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, str, int]:
+# Columns most batches hold one value in (a delivery has one dataset, source, format, batch and
+# usually one release): found constant, they stay out of DuckDB's sort, whose cost grows with
+# the width of what it carries (1M labels: 0.97 s instead of 1.17 s), and are filled in after.
+CONSTANT_CANDIDATES = (
+    "dataset",
+    "guideline",
+    "guideline_version",
+    "guideline_digest",
+    "source",
+    "format",
+    "batch_id",
+    "supersedes",
+)
+
+
+def write_batch_rows(
+    rows, path: Path, metadata: dict[str, str], constants: dict[str, object] | None = None
+) -> tuple[str, str, int]:
     """``write_batch`` for rows DuckDB holds (``store.engine.Rows``): sorted by DuckDB (out of
     core), streamed to the file one row group at a time. Row groups are cut at exactly
-    ``ROW_GROUP_SIZE`` rows whatever the chunk size, so the bytes equal ``write_batch``'s."""
+    ``ROW_GROUP_SIZE`` rows whatever the chunk size, so the bytes equal ``write_batch``'s.
+    ``constants``: columns known to hold one value in every row (name -> value; the import
+    makes them so), else found by a scan of the rows."""
 
     order = ", ".join(f'"{name}"' for name, _ in LABEL_SORT)
     schema = LABEL_SCHEMA.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+    if constants is None:
+        constants = _constant_columns(rows)
+    fetched = pa.schema([f for f in LABEL_SCHEMA if f.name not in constants])
+    filled = _ConstantColumns(constants)
 
     def write(tmp: str) -> None:
 
@@ -109,9 +132,9 @@ def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, s
         ):
             pending: list[pa.RecordBatch] = []
             held = 0
-            for batch in rows.batches(LABEL_SCHEMA, order):
+            for batch in rows.batches(fetched, order):
                 advance(batch.num_rows)
-                pending.append(batch)
+                pending.append(filled.into(batch))
                 held += batch.num_rows
                 while held >= ROW_GROUP_SIZE:
                     table = pa.Table.from_batches(pending, LABEL_SCHEMA)
@@ -126,6 +149,51 @@ def write_batch_rows(rows, path: Path, metadata: dict[str, str]) -> tuple[str, s
                 )
 
     return _written(path, write)
+
+
+def _constant_columns(rows) -> dict[str, object]:
+    """Which of CONSTANT_CANDIDATES hold one value (or only nulls) in every row: name -> value
+    (min = max over every row is one value: cheaper than counting distinct values)."""
+    checks = ", ".join(f'min("{n}"), max("{n}"), count("{n}")' for n in CONSTANT_CANDIDATES)
+    found = rows.con.execute(f"select count(*), {checks} from {rows.name}").fetchall()[0]
+    total, stats = found[0], found[1:]
+    constants = {}
+    for i, name in enumerate(CONSTANT_CANDIDATES):
+        least, most, present = stats[3 * i : 3 * i + 3]
+        if present == 0:
+            constants[name] = None
+        elif present == total and least == most:
+            constants[name] = least
+    return constants
+
+
+class _ConstantColumns:
+    """Puts the constant columns back into each sorted chunk, in LABEL_SCHEMA's order."""
+
+    def __init__(self, constants: dict[str, object]):
+        self.constants = constants
+        self._made: dict[tuple[str, int], pa.Array] = {}  # chunks are mostly one size
+
+    def _array(self, name: str, rows: int) -> pa.Array:
+        key = (name, rows)
+        if key not in self._made:
+            kind = LABEL_SCHEMA.field(name).type
+            value = self.constants[name]
+            self._made[key] = (
+                pa.nulls(rows, kind) if value is None else pa.array([value] * rows, kind)
+            )
+        return self._made[key]
+
+    def into(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if not self.constants:
+            return batch
+        columns = [
+            self._array(f.name, batch.num_rows)
+            if f.name in self.constants
+            else batch.column(f.name)
+            for f in LABEL_SCHEMA
+        ]
+        return pa.RecordBatch.from_arrays(columns, schema=LABEL_SCHEMA)
 
 
 def _is_sorted(table: pa.Table) -> bool:

@@ -161,9 +161,12 @@ class Rows:
     """Rows held by DuckDB as the temp table ``name`` of ``con``: a delivery of any size stays in
     DuckDB's buffer manager (which spills past the memory limit), not in Python's memory."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str):
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, constants: dict | None = None):
         self.con = con
         self.name = name
+        # columns that hold one value in every row by construction (name -> value), which
+        # the batch writer need not carry through DuckDB's sort; None: not known
+        self.constants = constants
         self._count: int | None = None
 
     @property
@@ -179,12 +182,15 @@ class Rows:
         return table.cast(schema) if schema is not None else table
 
     def batches(self, schema, order_by: str):
-        """The rows in ``order_by`` order as Arrow record batches of ``chunk_rows()`` rows,
-        fetched by a thread of their own a few chunks ahead: DuckDB sorts and converts while
-        the caller compresses (pyarrow's writer), so the two overlap on two cores."""
+        """The rows in ``order_by`` order as Arrow record batches of ``chunk_rows()`` rows with
+        the columns of ``schema`` (cast to it), fetched by a thread of their own a few chunks
+        ahead: DuckDB sorts and converts while the caller compresses (pyarrow's writer), so the
+        two overlap on two cores."""
+
+        columns = ", ".join('"' + name.replace('"', '""') + '"' for name in schema.names)
 
         def fetch():
-            reader = self.con.sql(f"select * from {self.name} order by {order_by}")
+            reader = self.con.sql(f"select {columns} from {self.name} order by {order_by}")
             for batch in reader.to_arrow_reader(chunk_rows()):
                 yield batch.cast(schema) if batch.schema != schema else batch
 
