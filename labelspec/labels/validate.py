@@ -596,6 +596,9 @@ def validate(
         # what _OUTPUT sets from the import's parameters: one value in every row
         constants = {"dataset": request.dataset, "guideline": request.guideline}
         constants |= {"source": request.source, "format": staged.format, "batch_id": batch_id}
+        if len(version_rows) == 1:  # one release for every row (most deliveries)
+            constants["guideline_version"] = version_rows[0]["version"]
+            constants["guideline_digest"] = version_rows[0]["digest"]
         rows = Rows(con, "validated", constants | {"supersedes": None})
     return Validated(
         rows=rows,

@@ -7,11 +7,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from labelspec.guideline.releases import releases
 from labelspec.store.batches import _constant_columns, write_batch, write_batch_rows
 from labelspec.store.engine import Rows, database
 from labelspec.store.schema import LABEL_SCHEMA
+from labelspec.workspace import Workspace
+from tests.store.conftest import digit_rows, item_id
+from tests.store.test_lineage_rules import import_rows, release, train
 
 META = {"labelspec.batch_id": "b-1", "labelspec.dataset": "digits", "labelspec.source": "v"}
 
@@ -77,3 +82,21 @@ def test_the_rows_writer_makes_the_bytes_of_pyarrows_writer(name, tmp_path, monk
     write_batch(table.sort_by([("item_id", "ascending")]), tmp_path / "table.parquet", META)
 
     assert (tmp_path / "rows.parquet").read_bytes() == (tmp_path / "table.parquet").read_bytes()
+
+
+def test_a_delivery_under_two_releases_keeps_each_rows_version_and_digest(digits_ws, run):
+    release(run, digits_ws, "Threes may be open at the top")  # digits 1.1.0
+    train(run, digits_ws, "vA-01", "1.1.0", "2026-01-15")
+    rows = digit_rows((3, 13))
+    rows[1]["guideline_version"] = "1.1.0"  # the other row takes --guideline's 1.0.0
+
+    import_rows(run, digits_ws, rows, "1.0.0")
+
+    (batch,) = (digits_ws / "datasets/digits/labels").glob("*.parquet")
+    stored = pq.read_table(batch, columns=["item_id", "guideline_version", "guideline_digest"])
+    digest = {r.version: r.digest for r in releases(Workspace(digits_ws), "digits")}
+    assert sorted(stored.to_pylist(), key=lambda r: r["item_id"]) == [
+        {"item_id": item_id(3), "guideline_version": "1.0.0", "guideline_digest": digest["1.0.0"]},
+        {"item_id": item_id(13), "guideline_version": "1.1.0", "guideline_digest": digest["1.1.0"]},
+    ]
+    assert digest["1.0.0"] != digest["1.1.0"]
