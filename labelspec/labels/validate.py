@@ -266,13 +266,14 @@ def _adoption_table(con, ws: Repo, request: ImportRequest) -> None:
 
 # A record covers the labels made on or after its date (a label without a time: the import day).
 # Coverage depends on (labeler, version, day) only: a few thousand keys, not a row per label.
-_MADE_ON = "coalesce(r.created_at::DATE, current_date)"
-_COVERAGE_BY_DAY = f"""
+# {made_on}: the label's day, or the import's (a literal: ``j`` is a view, read more than once,
+# and every read must see the same day, even across midnight).
+_COVERAGE_BY_DAY = """
 create temp table cov as
 select r.labeler_id, r.version, r.made_on,
        arg_min(c.training_id, c.rank) filter (where c.date <= r.made_on) as training_id,
        min(c.date) filter (where c.date > r.made_on) as later_date
-from (select distinct labeler_id, version, {_MADE_ON} as made_on from r) r
+from (select distinct labeler_id, version, {made_on} as made_on from r) r
 join cover_all c on c.labeler_id = r.labeler_id and c.version = r.version
 group by r.labeler_id, r.version, r.made_on
 """
@@ -340,11 +341,11 @@ select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1)
        a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
        cov.later_date as cov_later_date, mx.objects as mx_objects,
        {history} and (ad.first_date is null
-                      or coalesce(r.created_at::DATE, current_date) < ad.first_date) as before_adoption
+                      or {made_on} < ad.first_date) as before_adoption
 {joins}
 """
 
-_JOINS = f"""
+_JOINS = """
 from r
 left join groups gs on gs.k = coalesce(r.annotation_key, '') and gs.item_id = r.item_id and gs.labeler_id = r.labeler_id
 left join repeats rp on rp.k = coalesce(r.annotation_key, '') and rp.item_id = r.item_id
@@ -354,7 +355,7 @@ left join versions v on v.version = r.version
 left join classes c on c.version = r.version and c.class_id = r."class"
 left join attrs a on a.version = r.version and a."class" = r."class" and a.attributes = r.attributes
 left join cov on cov.labeler_id = r.labeler_id and cov.version = r.version
-  and cov.made_on = {_MADE_ON}
+  and cov.made_on = {made_on}
 left join mixed mx on r.empty and mx.item_id = r.item_id and mx.labeler_id = r.labeler_id
 left join adopted ad on ad.labeler_id = r.labeler_id
 """
@@ -536,12 +537,16 @@ def validate(
         list(COVER_COLUMNS.items()),
         cover_rows(ws, pairs),
     )
-    con.execute(_COVERAGE_BY_DAY)
+    (today,) = con.execute("select current_date").fetchall()[0]
+    made_on = f"coalesce(r.created_at::DATE, DATE '{today.isoformat()}')"
+    con.execute(_COVERAGE_BY_DAY.format(made_on=made_on))
     small_table(
         con, "plan_items", [("item_id", "VARCHAR")], [(i,) for i in request.plan_items or []]
     )
     _adoption_table(con, ws, request)
-    con.execute(_JOINED.format(joins=_JOINS, history="true" if request.history else "false"))
+    history = "true" if request.history else "false"
+    joins = _JOINS.format(made_on=made_on)
+    con.execute(_JOINED.format(joins=joins, history=history, made_on=made_on))
     run(f"create temp table flagged as {flagging()}")
     run(f"create temp table found as {found_by(rows='flagged')}")
     total = con.execute("select count(*) from found").fetchall()[0][0]
