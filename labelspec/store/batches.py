@@ -6,6 +6,7 @@ DVC deduplicates and sha256 in the snapshot manifest can vouch for it.
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import os
 import secrets
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labelspec.progress import progress
+from labelspec.store.engine import chunk_rows
 from labelspec.store.schema import LABEL_SCHEMA
 from labelspec.vcs import hash_file
 from labelspec.yamlio import default_mode
@@ -121,6 +123,9 @@ def write_batch_rows(
     schema = LABEL_SCHEMA.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
     if constants is None:
         constants = _constant_columns(rows)
+    # a chunk of one long value must fit string offsets (32 bits); such a column is sorted
+    fits = (1 << 31) // max(1, chunk_rows())
+    constants = {k: v for k, v in constants.items() if v is None or len(str(v).encode()) < fits}
     fetched = pa.schema([f for f in LABEL_SCHEMA if f.name not in constants])
     filled = _ConstantColumns(constants)
 
@@ -167,6 +172,14 @@ def _constant_columns(rows) -> dict[str, object]:
     return constants
 
 
+def _repeated(value: str, rows: int) -> pa.Array:
+    """A string array of ``value`` ``rows`` times, built from its buffers: converting Python
+    objects (``pa.array``) makes pyarrow import pandas, 0.3-0.5 s of an import."""
+    data = value.encode()
+    offsets = array.array("i", (i * len(data) for i in range(rows + 1)))
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data * rows))
+
+
 class _ConstantColumns:
     """Puts the constant columns back into each sorted chunk, in LABEL_SCHEMA's order."""
 
@@ -177,10 +190,11 @@ class _ConstantColumns:
     def _array(self, name: str, rows: int) -> pa.Array:
         key = (name, rows)
         if key not in self._made:
-            kind = LABEL_SCHEMA.field(name).type
             value = self.constants[name]
             self._made[key] = (
-                pa.nulls(rows, kind) if value is None else pa.array([value] * rows, kind)
+                pa.nulls(rows, LABEL_SCHEMA.field(name).type)
+                if value is None
+                else _repeated(str(value), rows)
             )
         return self._made[key]
 
