@@ -195,7 +195,8 @@ select count(*) from typed where item_id is null
   or (bbox is not null and json_type(bbox) <> 'NULL' and not (json_type(bbox) = 'ARRAY'
       and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in ('UBIGINT', 'BIGINT', 'DOUBLE') for k in range(4)])))
   or (span is not null and json_type(span) <> 'NULL' and not (json_type(span) = 'ARRAY'
-      and json_array_length(span) = 2 and list_bool_and([json_type(span, '$[' || k || ']') in ('UBIGINT', 'BIGINT') for k in range(2)])))
+      and json_array_length(span) = 2 and list_bool_and([json_type(span, '$[' || k || ']') in ('UBIGINT', 'BIGINT')
+      and try_cast(span ->> ('$[' || k || ']') as BIGINT) is not null for k in range(2)])))
   or (attributes is not null and json_type(attributes) not in ('OBJECT', 'NULL'))
   or (created_at is not null and try_cast(created_at as TIMESTAMPTZ) is null)
   or (lead_time_s is not null and json_type(lead_time_s) not in ('UBIGINT', 'BIGINT', 'DOUBLE', 'NULL'))
@@ -264,6 +265,8 @@ def _read_jsonl(path: Path) -> Staged:
 def read_csv(path: Path) -> Staged:
 
     path, _note, folder = utf8_copy(path, "your tool")
+    if folder is None:  # DuckDB's CSV sniffer skips a preamble or comment line it cannot read
+        require_utf8(path, "your tool")
     try:
         return _read_csv(path)
     finally:

@@ -3,13 +3,12 @@ workspace, then write one immutable batch and its record in one transaction (one
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
 import json
 import re
 import shutil
+import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,11 +191,16 @@ def write_labels(
         "labelspec.source": source,
     }
     kept = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
-    if isinstance(table, Rows):
-        hashes = write_batch_rows(table, path, metadata, table.constants)
-    else:
-        hashes = write_batch(table, path, metadata, presorted=presorted)
-    raw = kept() if kept is not None else None
+    try:
+        if isinstance(table, Rows):
+            hashes = write_batch_rows(table, path, metadata, table.constants)
+        else:
+            hashes = write_batch(table, path, metadata, presorted=presorted)
+    except BaseException:  # Ctrl-C, a full disk: the transaction undoes the copy; stop hashing it
+        if kept is not None:
+            kept.cancel()
+        raise
+    raw = kept.record() if kept is not None else None
     meta = tx.track(
         path,
         {
@@ -365,15 +369,12 @@ def problems_as_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
 DELIVERY_IGNORES = ("/datasets/*/deliveries/?*", "!/datasets/*/deliveries/?*.dvc")
 
 
-def keep_delivery(
-    tx, ws: Repo, dataset: str, batch_id: str, source: Path
-) -> Callable[[], dict[str, str]]:
+def keep_delivery(tx, ws: Repo, dataset: str, batch_id: str, source: Path) -> KeptDelivery:
     """Store the raw export beside its batch (``deliveries/<batch>-<name>``, under DVC), so a
     label can be traced to the bytes it came from. A folder is kept as a deterministic zip.
 
     The copy is made now and hashed on a thread while the caller writes the batch (hashing a
-    large delivery is most of this step's time); the returned function waits for the hashes
-    and records the copy (its record: file, name and sha256)."""
+    large delivery is most of this step's time); ``record()`` then puts it under DVC."""
 
     folder = ws.dataset_dir(dataset) / "deliveries"
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name)[-80:] or "delivery"
@@ -382,22 +383,46 @@ def keep_delivery(
         _zip_folder(source, target)
     else:
         shutil.copyfile(source, target)
-    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="labelspec-hash")
-    hashing = pool.submit(hash_file, target)
-    pool.shutdown(wait=False)  # the thread ends with the hashing
+    return KeptDelivery(tx, ws, dataset, batch_id, source.name, target)
 
-    def record() -> dict[str, str]:
-        hashes = hashing.result()
-        ignore = ws.root / ".gitignore"
+
+class KeptDelivery:
+    """A delivery's copy being hashed on a daemon thread (a Ctrl-C'd import does not wait for
+    it): ``record()`` waits and tracks it, ``cancel()`` stops the hashing."""
+
+    def __init__(self, tx, ws: Repo, dataset: str, batch_id: str, name: str, target: Path):
+        self.tx, self.ws, self.target = tx, ws, target
+        self.meta = {"kind": "delivery", "dataset": dataset, "batch": batch_id, "name": name}
+        self._stop = threading.Event()
+        self._result: list = []  # (hashes, error)
+        self._thread = threading.Thread(target=self._hash, name="labelspec-hash", daemon=True)
+        self._thread.start()
+
+    def _hash(self) -> None:
+        try:
+            self._result.append((hash_file(self.target, self._stop), None))
+        except BaseException as exc:  # raised by record(), in the caller's thread
+            self._result.append((None, exc))
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def record(self) -> dict[str, str]:
+        self._thread.join()
+        hashes, error = self._result[0]
+        if error is not None:
+            raise error
+        ignore = self.ws.root / ".gitignore"
         present = ignore.read_text().splitlines() if ignore.is_file() else []
         for line in DELIVERY_IGNORES:  # workspaces made before raw deliveries were kept
             if line not in present:
-                tx.append_line(ignore, line)
-        meta = {"kind": "delivery", "dataset": dataset, "batch": batch_id, "name": source.name}
-        tracked = tx.track(target, meta, hashes)
-        return {"file": ws.relpath(target), "name": source.name, "sha256": tracked["sha256"]}
-
-    return record
+                self.tx.append_line(ignore, line)
+        tracked = self.tx.track(self.target, self.meta, hashes)
+        return {
+            "file": self.ws.relpath(self.target),
+            "name": self.meta["name"],
+            "sha256": tracked["sha256"],
+        }
 
 
 def _zip_folder(folder: Path, target: Path) -> None:

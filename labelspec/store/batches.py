@@ -125,7 +125,11 @@ def write_batch_rows(
         constants = _constant_columns(rows)
     # a chunk of one long value must fit string offsets (32 bits); such a column is sorted
     fits = (1 << 31) // max(1, chunk_rows())
-    constants = {k: v for k, v in constants.items() if v is None or len(str(v).encode()) < fits}
+    constants = {
+        k: v
+        for k, v in constants.items()
+        if v is None or (pa.types.is_string(_type(k)) and len(str(v).encode()) < fits)
+    }
     fetched = pa.schema([f for f in LABEL_SCHEMA if f.name not in constants])
     filled = _ConstantColumns(constants)
 
@@ -167,9 +171,13 @@ def _constant_columns(rows) -> dict[str, object]:
         least, most, present = stats[3 * i : 3 * i + 3]
         if present == 0:
             constants[name] = None
-        elif present == total and least == most:
-            constants[name] = least
+        elif present == total and least == most and pa.types.is_string(_type(name)):
+            constants[name] = least  # one list in every row (supersedes) is no string to repeat
     return constants
+
+
+def _type(name: str) -> pa.DataType:
+    return LABEL_SCHEMA.field(name).type
 
 
 def _repeated(value: str, rows: int) -> pa.Array:
@@ -192,9 +200,7 @@ class _ConstantColumns:
         if key not in self._made:
             value = self.constants[name]
             self._made[key] = (
-                pa.nulls(rows, LABEL_SCHEMA.field(name).type)
-                if value is None
-                else _repeated(str(value), rows)
+                pa.nulls(rows, _type(name)) if value is None else _repeated(str(value), rows)
             )
         return self._made[key]
 

@@ -234,9 +234,10 @@ def ahead(items, depth: int, on_stop=None):
             yield item
     finally:
         stop.set()
-        if not finished and on_stop is not None:
-            on_stop()
-        while worker.is_alive():  # unblock a producer waiting for a free slot
-            with contextlib.suppress(queue.Empty):
+        while worker.is_alive():
+            # again each time: an interrupt is not remembered by a query that has not started
+            if not finished and on_stop is not None:
+                on_stop()
+            with contextlib.suppress(queue.Empty):  # unblock a producer waiting for a slot
                 slots.get(timeout=0.05)
         worker.join()

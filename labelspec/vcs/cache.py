@@ -247,12 +247,19 @@ def parse_dvc_file(text: str, source: str) -> tuple[str, int, dict]:
         raise VcsError(f"{source}: not a DVC file labelspec can read ({exc})") from exc
 
 
-def hash_file(path: Path) -> tuple[str, str, int]:
-    """(sha256, md5, size) of a file in one read: sha256 for labelspec's records, md5 for DVC."""
+class HashingStopped(Exception):
+    """``hash_file`` was told to stop (its caller gave up on the file)."""
+
+
+def hash_file(path: Path, stop: threading.Event | None = None) -> tuple[str, str, int]:
+    """(sha256, md5, size) of a file in one read: sha256 for labelspec's records, md5 for DVC.
+    ``stop``: checked between 1 MB reads, for a hash running on a thread of its own."""
 
     sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                raise HashingStopped(str(path))
             sha.update(chunk)
             md5.update(chunk)
             size += len(chunk)

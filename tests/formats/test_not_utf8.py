@@ -50,3 +50,22 @@ def test_a_utf8_file_with_accents_is_read_as_is(tmp_path):
     assert staged.problems == []
     rows = staged.con.execute(f"select labeler_ref from {staged.relation}").fetchall()
     assert rows == [("vA-0\u00e9",)] * 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"exported by caf\xe9 tool\nitem_id,labeler,class\na.png,vA-01,three\n",  # a preamble
+        b"item_id,labeler,class\na.png,vA-01,three\n# caf\xe9\nb.png,vA-01,two\n",  # a comment
+    ],
+    ids=["preamble", "comment"],
+)
+def test_a_bad_byte_on_a_line_duckdb_would_skip_is_still_refused(tmp_path, body):
+    path = tmp_path / "labels.csv"
+    path.write_bytes(body)
+
+    with pytest.raises(ProblemsError) as caught:
+        read_csv(path)
+
+    (problem,) = caught.value.problems
+    assert "is not UTF-8: re-export the file from your tool as UTF-8" in problem.message

@@ -67,3 +67,17 @@ def test_csv_records_are_numbered_in_file_order(tmp_path):
 
     assert _mismatches(staged) == (ROWS, 0)
     assert staged.line_of(ROWS) == ROWS + 1  # the header is line 1
+
+
+def test_a_span_past_64_bits_is_a_problem_of_its_line_not_a_crash(tmp_path):
+    path = tmp_path / "spans.jsonl"
+    rows = [
+        {"item_id": "t1", "labeler": "vA-01", "class": "PER", "span": [0, 5]},
+        {"item_id": "t1", "labeler": "vA-01", "class": "ORG", "span": [18446744073709551615, 2]},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    staged = read_jsonl(path)
+
+    assert [(p.line, p.path) for p in staged.problems] == [(2, "span")]
+    assert "two integers" in staged.problems[0].message

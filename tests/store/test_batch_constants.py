@@ -52,6 +52,10 @@ def _label(n: int, **changes) -> dict:
 
 CASES = {
     "all constant": ([_label(n) for n in range(7)], {"supersedes": None, "dataset": "digits"}),
+    "every row superseding the same annotation": (
+        [_label(n, supersedes=["a-0100"]) for n in range(5)],  # a relabel answer, compacted
+        {"supersedes": "varies", "dataset": "digits"},  # a list: never filled in as a string
+    ),
     "two releases, one superseding": (
         [_label(n) for n in range(5)]
         + [_label(5, guideline_version="1.1.0", guideline_digest="d2", supersedes=["a-0001"])],
