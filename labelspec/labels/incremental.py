@@ -29,7 +29,7 @@ from labelspec.store.snapshots import batch_paths, snapshot
 @dataclass
 class Incremental:
     rows: Rows  # the rows to store, with key-based supersedes filled in (held by DuckDB)
-    new: int  # annotations
+    new: int | None  # annotations (None: a first delivery's, left to the batch writer to count)
     updated: int
     unchanged: int
     superseded: int  # earlier versions the updates replace
@@ -68,9 +68,13 @@ create or replace temp table kept as
 """
 
 
-def against_history(ws: Repo, dataset: str, incoming: Rows | pa.Table, git) -> Incremental:
+def against_history(
+    ws: Repo, dataset: str, incoming: Rows | pa.Table, git, count_new: bool = True
+) -> Incremental:
     """Split ``incoming`` (a validated batch) into what the history already holds and the rest;
-    the rest stays in DuckDB (``Incremental.rows``), so a large delivery never enters Python."""
+    the rest stays in DuckDB (``Incremental.rows``), so a large delivery never enters Python.
+    ``count_new=False``: a first delivery's annotations are left uncounted (``new`` None) for
+    the batch writer, which counts them as it writes them."""
 
     if not isinstance(incoming, Rows):
         con = database()
@@ -80,11 +84,14 @@ def against_history(ws: Repo, dataset: str, incoming: Rows | pa.Table, git) -> I
     con = incoming.con
     snap = snapshot(ws, dataset, None, git)
     if not snap.batches:  # a dataset's first delivery: nothing known, nothing to split (1M: -1.4 s)
-        (total,) = con.execute(
-            f"select count(distinct annotation_id) from {incoming.name}"
-        ).fetchall()[0]
-        return Incremental(incoming, total, 0, 0, 0)
-    con.execute(f"create or replace temp view incoming as select * from {incoming.name}")
+        new = None
+        if count_new:
+            query = f"select count(distinct annotation_id) from {incoming.name}"
+            (new,) = con.execute(query).fetchall()[0]
+        return Incremental(incoming, new, 0, 0, 0)
+    # read several times below: computed once (the validated rows are a view)
+    con.execute(f"create or replace temp table incoming as select * from {incoming.name}")
+    incoming.drop()
     history = "select annotation_id, annotation_key, supersedes, labeler_id from incoming limit 0"
     if snap.batches:
         paths = _sql_list(batch_paths(ws, snap))
@@ -107,7 +114,7 @@ def against_history(ws: Repo, dataset: str, incoming: Rows | pa.Table, git) -> I
            join current_by_key c using (annotation_key, labeler_id)"""
     ).fetchall()[0]
     (total,) = con.execute("select count(distinct annotation_id) from kept").fetchall()[0]
-    con.execute(f"drop view incoming; drop table {incoming.name}")  # kept holds what is stored
+    con.execute("drop table incoming")  # kept holds what is stored
     # kept fills supersedes in; every other column is as the incoming rows had it
     constants = {k: v for k, v in (incoming.constants or {}).items() if k != "supersedes"}
     return Incremental(

@@ -9,6 +9,7 @@ import re
 import shutil
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from labelspec import names, nesting
 from labelspec.errors import InputError, NotFoundError, Problem
 from labelspec.formats import delivery_of, read
 from labelspec.guideline.releases import parse_ref, resolve_ref, spec_at
+from labelspec.labels.batch_counts import BatchCounts
 from labelspec.labels.incremental import against_history
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
 from labelspec.progress import progress
@@ -168,22 +170,31 @@ def write_labels(
     presorted: bool = False,
     delivery: Path | None = None,
     history: bool = False,
+    describe: Callable[[int, int], str] | None = None,
 ) -> Written:
     """Write one batch and its record inside the caller's transaction (which commits it), with
-    the raw ``delivery`` it came from kept beside it under DVC."""
+    the raw ``delivery`` it came from kept beside it under DVC. ``describe(labels,
+    annotations)``: the commit's message, from what was written."""
 
-    if isinstance(table, Rows):  # held by DuckDB: counted there, streamed to the file
+    counted = None
+    if isinstance(table, Rows):  # held by DuckDB: streamed to the file, counted on the way
         con = table.con
         con.execute(f"create or replace temp view batch as select * from {table.name}")
+        counted = BatchCounts()
+        known = table.constants or {}
     else:
         con = database()
         con.register("batch", table)
-    (batch_id,) = con.execute("select any_value(batch_id) from batch").fetchall()[0]
-    rows, annotations, items, by_class, by_labeler = _summary_counts(con)
-    versions = sorted(
-        (r[0] for r in con.execute("select distinct guideline_version from batch").fetchall()),
-        key=Version.parse,
-    )
+        rows, annotations, items, by_class, by_labeler = _summary_counts(con)
+        known = {}
+    batch_id = known.get("batch_id")
+    if batch_id is None:
+        (batch_id,) = con.execute("select any_value(batch_id) from batch").fetchall()[0]
+    if known.get("guideline_version") is not None:  # one release for every row
+        versions = [known["guideline_version"]]
+    else:
+        query = "select distinct guideline_version from batch"
+        versions = sorted((r[0] for r in con.execute(query).fetchall()), key=Version.parse)
     path = tx.new_file(labels_dir(ws, dataset) / f"{batch_id}{DATA_SUFFIX}")
     metadata = {
         "labelspec.batch_id": batch_id,
@@ -193,7 +204,9 @@ def write_labels(
     kept = keep_delivery(tx, ws, dataset, batch_id, delivery) if delivery is not None else None
     try:
         if isinstance(table, Rows):
-            hashes = write_batch_rows(table, path, metadata, table.constants)
+            hashes = write_batch_rows(table, path, metadata, table.constants, counted.add)
+            rows, annotations, items = counted.rows, counted.annotations, counted.items
+            by_class, by_labeler = counted.by_class, counted.by_labeler
         else:
             hashes = write_batch(table, path, metadata, presorted=presorted)
     except BaseException:  # Ctrl-C, a full disk: the transaction undoes the copy; stop hashing it
@@ -201,6 +214,8 @@ def write_labels(
             kept.cancel()
         raise
     raw = kept.record() if kept is not None else None
+    if describe is not None:
+        tx.journal.message = describe(rows, annotations)
     meta = tx.track(
         path,
         {
@@ -322,14 +337,20 @@ def import_labels(
     message = f"import into {dataset} from {source} ({fmt}, {path.name})"
     with transaction(ws, message) as tx:
         with progress("comparing with the history"):
-            fresh = against_history(ws, dataset, checked.rows, tx.git)
+            # a first delivery's annotations are all new: counted as the batch is written
+            fresh = against_history(ws, dataset, checked.rows, tx.git, count_new=False)
         _counted(result, fresh)
         if fresh.rows.num_rows == 0:
             return result  # a re-export of what is stored: nothing to write, no commit
-        tx.journal.message = (
-            f"import {rows_word(fresh.rows.num_rows)} into {dataset} from {source} ({fmt}, "
-            f"{path.name}): {fresh.new} new, {fresh.updated} updated, {fresh.unchanged} unchanged"
-        )
+
+        def describe(labels: int, annotations: int) -> str:
+            if result.new is None:
+                result.new = annotations
+            return (
+                f"import {rows_word(labels)} into {dataset} from {source} ({fmt}, {path.name}): "
+                f"{result.new} new, {fresh.updated} updated, {fresh.unchanged} unchanged"
+            )
+
         written = write_labels(
             tx,
             ws,
@@ -341,6 +362,7 @@ def import_labels(
             superseded_labels=fresh.superseded,
             delivery=delivery_of(fmt, path),
             history=history,
+            describe=describe,
         )
     batch = written.batch
     result.batch_id, result.commit = batch.id, tx.commit or ""

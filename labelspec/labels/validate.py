@@ -369,33 +369,58 @@ _KEY = "coalesce(r.annotation_key, 'item:' || md5(to_json([r.item_id, r.labeler_
 # what the labeler said (classes, shapes, attributes), under which version, and when
 _SAID = """to_json({'c': r."class", 'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h,
   's': r.span_start, 'e': r.span_end, 'a': r.a_canonical, 'v': r.version, 't': r.created_at})::VARCHAR"""
-_OUTPUT = f"""
-create temp table validated as
-with several as (
-  -- annotations of more than one label digest all of them in order; the rest (most) digest
-  -- their one label without a grouping pass over every row
+# annotations of more than one label digest all of them in order; the rest (most) digest
+# their one label without a grouping pass over every row
+_SEVERAL = f"""
   select {_KEY} as k, r.item_id, r.labeler_id, md5(string_agg({_SAID}, ';'
       order by r."class", r.bbox_x, r.bbox_y, r.bbox_w, r.bbox_h, r.span_start, r.span_end,
                r.a_canonical, r.created_at, {_SAID})) as digest
   from j r where r.group_size > 1 group by all
-),
+"""
+# no annotation has several labels (most classification deliveries): ``j``, a view of every
+# lookup, is not evaluated a second time only to find that out
+_NONE_SEVERAL = """
+  select NULL::VARCHAR as k, NULL::VARCHAR as item_id, NULL::VARCHAR as labeler_id,
+         NULL::VARCHAR as digest where false
+"""
+# a label's number in its batch, 8 digits wide; more where a delivery has more records (lpad
+# alone would cut record 123456789 to 12345678, the id of another label)
+RECORD_NUMBER = (
+    "case when r.rec < 100000000 then lpad(r.rec::VARCHAR, 8, '0') else r.rec::VARCHAR end"
+)
+# The batch's rows, as a view: computed once, by the sort that writes them (a table of them
+# was a copy of every row, spilled past the memory limit, before the sort copied them again).
+# A view takes no parameters: the import's are the one row of ``import_params``.
+_OUTPUT = f"""
+create temp view validated as
+with several as ({{several}}),
 keyed as (select r.*, {_KEY} as k from j r)
 select
-  $batch || '-' || lpad(r.rec::VARCHAR, 8, '0') as label_id,
-  r.item_id, $dataset as dataset,
+  p.batch || '-' || {RECORD_NUMBER} as label_id,
+  r.item_id, p.dataset as dataset,
   -- md5, not sha256: an id, not a security boundary, and 3x cheaper per row
-  'a-' || left(md5($ns || '|' || r.k || '|' || r.item_id || '|' || r.labeler_id || '|'
+  'a-' || left(md5(p.ns || '|' || r.k || '|' || r.item_id || '|' || r.labeler_id || '|'
                    || coalesce(c.digest, md5({_SAID}))), 16) as annotation_id,
-  r.labeler_id, r.cov_training_id as training_id, $guideline as guideline, r.version as guideline_version,
+  r.labeler_id, r.cov_training_id as training_id, p.guideline as guideline, r.version as guideline_version,
   r.v_digest as guideline_digest, r."class",
   case when r.bbox_x is null then NULL else {{'x': r.bbox_x, 'y': r.bbox_y, 'w': r.bbox_w, 'h': r.bbox_h}} end as bbox,
   case when r.span_start is null then NULL else {{'start': r.span_start, 'end': r.span_end}} end as span,
-  coalesce(r.a_canonical, '{{}}') as attributes, r.created_at, r.lead_time_s, coalesce(r.cost, $cost_per_label) as cost,
-  $source as source, $format as format, r.source_ids, $batch as batch_id,
-  NULL::VARCHAR[] as supersedes, r.tool_fields, $ns || ':' || r.k as annotation_key
-from keyed r left join several c on r.group_size > 1 and c.k = r.k and c.item_id = r.item_id
+  coalesce(r.a_canonical, '{{}}') as attributes, r.created_at, r.lead_time_s, coalesce(r.cost, p.cost_per_label) as cost,
+  p.source as source, p.format as format, r.source_ids, p.batch as batch_id,
+  NULL::VARCHAR[] as supersedes, r.tool_fields, p.ns || ':' || r.k as annotation_key
+from keyed r cross join import_params p
+left join several c on r.group_size > 1 and c.k = r.k and c.item_id = r.item_id
   and c.labeler_id = r.labeler_id
 """
+_OUTPUT_PARAMS = [
+    ("batch", "VARCHAR"),
+    ("dataset", "VARCHAR"),
+    ("guideline", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("format", "VARCHAR"),
+    ("ns", "VARCHAR"),
+    ("cost_per_label", "DOUBLE"),
+]
 
 
 def validate(
@@ -588,23 +613,28 @@ def validate(
             )
     rows = None
     if total == 0 and not staged.problems:  # parse problems refuse the file as much as these
-        con.execute(
-            _OUTPUT,
-            {k: params[k] for k in ("batch", "dataset", "guideline", "source")}
-            | {
-                "format": staged.format,
-                "ns": request.namespace or request.source,
-                "cost_per_label": request.cost_per_label,
-            },
-        )
-        con.execute("drop view j; drop table r")
+        values = {k: params[k] for k in ("batch", "dataset", "guideline", "source")} | {
+            "format": staged.format,
+            "ns": request.namespace or request.source,
+            "cost_per_label": request.cost_per_label,
+        }
+        small_table(con, "import_params", _OUTPUT_PARAMS, [[values[k] for k, _ in _OUTPUT_PARAMS]])
+        (grouped,) = con.execute("select count(*) from groups").fetchall()[0]
+        con.execute(_OUTPUT.replace("{several}", _SEVERAL if grouped else _NONE_SEVERAL))
         # what _OUTPUT sets from the import's parameters: one value in every row
         constants = {"dataset": request.dataset, "guideline": request.guideline}
         constants |= {"source": request.source, "format": staged.format, "batch_id": batch_id}
         if len(version_rows) == 1:  # one release for every row (most deliveries)
             constants["guideline_version"] = version_rows[0]["version"]
             constants["guideline_digest"] = version_rows[0]["digest"]
-        rows = Rows(con, "validated", constants | {"supersedes": None})
+        rows = Rows(
+            con,
+            "validated",
+            constants | {"supersedes": None},
+            # once copied (against a history), the view and what it reads can go
+            release="drop view validated; drop view j; drop table r",
+            num_rows=con.execute("select count(*) from r").fetchall()[0][0],  # one row each
+        )
     return Validated(
         rows=rows,
         problems=problems,

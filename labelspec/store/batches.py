@@ -111,13 +111,18 @@ CONSTANT_CANDIDATES = (
 
 
 def write_batch_rows(
-    rows, path: Path, metadata: dict[str, str], constants: dict[str, object] | None = None
+    rows,
+    path: Path,
+    metadata: dict[str, str],
+    constants: dict[str, object] | None = None,
+    on_chunk=None,
 ) -> tuple[str, str, int]:
     """``write_batch`` for rows DuckDB holds (``store.engine.Rows``): sorted by DuckDB (out of
     core), streamed to the file one row group at a time. Row groups are cut at exactly
     ``ROW_GROUP_SIZE`` rows whatever the chunk size, so the bytes equal ``write_batch``'s.
     ``constants``: columns known to hold one value in every row (name -> value; the import
-    makes them so), else found by a scan of the rows."""
+    makes them so), else found by a scan of the rows. ``on_chunk(batch)`` sees every chunk,
+    in order, with every column (to count what is written without another pass)."""
 
     order = ", ".join(f'"{name}"' for name, _ in LABEL_SORT)
     schema = LABEL_SCHEMA.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
@@ -143,7 +148,10 @@ def write_batch_rows(
             held = 0
             for batch in rows.batches(fetched, order):
                 advance(batch.num_rows)
-                pending.append(filled.into(batch))
+                batch = filled.into(batch)
+                if on_chunk is not None:
+                    on_chunk(batch)
+                pending.append(batch)
                 held += batch.num_rows
                 while held >= ROW_GROUP_SIZE:
                     table = pa.Table.from_batches(pending, LABEL_SCHEMA)

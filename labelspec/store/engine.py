@@ -161,13 +161,25 @@ class Rows:
     """Rows held by DuckDB as the temp table ``name`` of ``con``: a delivery of any size stays in
     DuckDB's buffer manager (which spills past the memory limit), not in Python's memory."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, constants: dict | None = None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        constants: dict | None = None,
+        release: str | None = None,
+        num_rows: int | None = None,
+    ):
         self.con = con
-        self.name = name
+        self.name = name  # a table, or a view computed by whatever reads it
         # columns that hold one value in every row by construction (name -> value), which
         # the batch writer need not carry through DuckDB's sort; None: not known
         self.constants = constants
-        self._count: int | None = None
+        self.release = release  # SQL that drops them (default: the table ``name``)
+        self._count = num_rows  # when known: counting a view computes its joins
+
+    def drop(self) -> None:
+        """Free the rows (and what a view of them reads) once they are copied elsewhere."""
+        self.con.execute(self.release or f"drop table {self.name}")
 
     @property
     def num_rows(self) -> int:
