@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labelspec import nesting, yamlio
-from labelspec.errors import InputError, NotFoundError, WorkspaceError
+from labelspec.errors import InputError, NotFoundError
 from labelspec.labelers.events import dumps
 from labelspec.labelers.roster import ROSTER
 from labelspec.labelers.training import TRAINING
@@ -63,6 +63,7 @@ class UpgradeResult:
     commit: str | None = None
     verify: dict[str, Any] | None = None
     item_files: dict[str, ItemFiles] = field(default_factory=dict)
+    up_to_date: bool = False  # nothing to do: no commit (exit 0, so `upgrade && verify` runs)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +101,10 @@ class ItemFiles:
         }
 
 
+class _NothingToDo(Exception):
+    """The workspace uses the current layout and every item file travels."""
+
+
 def upgrade(ws: Repo) -> UpgradeResult:
 
     legacy = ws.config.workspace < LAYOUT
@@ -109,6 +114,14 @@ def upgrade(ws: Repo) -> UpgradeResult:
         if legacy
         else "labelspec upgrade: track the item files"
     )
+    try:
+        return _upgrade(ws, legacy, message, result)
+    except _NothingToDo:  # raised inside the transaction: whatever it touched is rolled back
+        result.up_to_date = True
+        return result
+
+
+def _upgrade(ws: Repo, legacy: bool, message: str, result: UpgradeResult) -> UpgradeResult:
     with transaction(ws, message, upgrading=True) as tx:
         cache = DvcCache(ws.root)
         tracking = Tracking(ws, tx.git, cache)
@@ -122,10 +135,7 @@ def upgrade(ws: Repo) -> UpgradeResult:
             if done.anything:
                 result.item_files[dataset] = done
         if not legacy and not result.item_files:
-            raise WorkspaceError(
-                f"{ws.root} already uses layout {LAYOUT} and every item file travels; "
-                "nothing to upgrade"
-            )
+            raise _NothingToDo
         if not legacy:
             tracked = sum(r.tracked for r in result.item_files.values())
             tx.journal.message = f"labelspec upgrade: track {tracked} item file(s)"

@@ -109,7 +109,12 @@ def activate_command(labeler_id) -> None:
 @click.option("--guideline", required=True, help="Guideline name.")
 @version_option("--version", required=True, help="Released version the training covered.")
 @click.option("--method", type=click.Choice(["quiz", "session"]), required=True)
-@click.option("--score", type=FiniteFloat(), required=True, help="Fraction correct, 0..1.")
+@click.option(
+    "--score",
+    type=FiniteFloat(0, 1, hint="; 92 % is 0.92"),
+    required=True,
+    help="Fraction correct, 0..1.",
+)
 @click.option("--passed/--failed", default=None, help="The outcome.")
 @click.option(
     "--date",

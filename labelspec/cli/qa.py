@@ -237,7 +237,8 @@ def agreement_command(dataset, snapshot, by, as_json) -> None:
         write_json(result)
         return
     click.echo(
-        f"{dataset} at snapshot {result['snapshot']}, labels under {result['guideline']}: "
+        f"{dataset} at snapshot {result['snapshot']}, labels under {result['guideline']} "
+        f"{', '.join(result['versions'])}: "
         f"{result.get('items')} items with 2+ labelers, {len(result.get('labelers') or [])} labelers; "
         f"Krippendorff's alpha {_f(result.get('krippendorff_alpha'))}, Fleiss' kappa {_f(result.get('fleiss_kappa'))}"
     )

@@ -59,9 +59,12 @@ def item_command(dataset, item_id, snapshot, as_json) -> None:
             + f"); labeler {a['labeler']}, "
             f"training {trained}"
         )
+        # an empty answer has no class page: the release's home page instead
+        pages = [label["page"] for label in a["labels"] if label["page"]]
+        page = pages[0] if pages else f"{a['guideline']}/{a['guideline_version']}/"
         click.echo(
             f"      guideline {a['guideline']} {a['guideline_version']} {a['guideline_digest'][:19]}; "
-            f"page {a['labels'][0]['page']}"
+            f"page {page}"
             + (f"; supersedes {', '.join(a['supersedes'])}" if a["supersedes"] else "")
         )
 

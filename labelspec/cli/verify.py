@@ -98,9 +98,16 @@ def upgrade_command(as_json) -> None:
     """
     from labelspec.upgrade import upgrade  # lazy: loaded when it runs
 
-    result = upgrade(current_repo())
+    ws = current_repo()
+    result = upgrade(ws)
     if as_json:
         write_json(result.to_json())
+    elif result.up_to_date:
+        click.echo(
+            f"already up to date: {ws.root} uses the current layout and every item file "
+            "travels; nothing to do"
+        )
+        return
     else:
         for name, counts in result.datasets.items():
             click.echo(
@@ -123,7 +130,7 @@ def upgrade_command(as_json) -> None:
                     shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
                     click.echo(f"{name}: {len(ids)} item file(s) {what}: {shown}")
         click.echo(f"commit {(result.commit or '')[:10]}")
-    if not result.verify["ok"]:
+    if result.verify is not None and not result.verify["ok"]:
         raise VerifyError(
             "upgraded, but verify found problems: " + "; ".join(result.verify["problems"])
         )

@@ -84,7 +84,9 @@ def agreement(
         "snapshot": current.snapshot,
         "commit": current.commit,
         "task": task,
-        "guideline": f"{current.guideline}@{current.spec.version}",
+        # the releases the labels were made under (the newest names the classes)
+        "guideline": current.guideline,
+        "versions": current.versions,
         "items": ratings.n_items,
         "labelers": ratings.raters,
         **{k: v for k, v in figures.items() if k != "groups"},

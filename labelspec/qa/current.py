@@ -14,7 +14,7 @@ report judges: each source's labels as it delivered them (``delivered``), or the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -42,6 +42,7 @@ class Current:
     spec: Spec  # as released at the newest guideline version the current labels use
     class_ids: list[str]  # code -> class id
     commit: str = ""  # the snapshot's full commit
+    versions: list[str] = field(default_factory=list)  # the releases the labels were made under
 
     @property
     def task(self) -> str:
@@ -76,7 +77,8 @@ def open_current(ws: Repo, dataset: str, snapshot: str | int | None = None) -> C
     )
     con.execute("create temp table classes as select * from classes_arrow")
     con.unregister("classes_arrow")
-    return Current(con, dataset, chosen.name, guideline, spec, class_ids, chosen.commit)
+    made_under = sorted(versions, key=Version.parse)
+    return Current(con, dataset, chosen.name, guideline, spec, class_ids, chosen.commit, made_under)
 
 
 LABEL_SETS = ("delivered", "current")

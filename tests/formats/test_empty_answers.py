@@ -47,6 +47,8 @@ def test_a_jsonl_empty_answer_is_one_row_without_class_box_or_span(make_store, r
     assert (shown["labels"], shown["empty_answers"], shown["items"]) == (1, 1, 2)
     trace = run("trace", "item", "shapes", "ellipse_wide.png", cwd=root).stdout
     assert "(no objects)" in trace
+    # no class page for an empty answer: the release's home page, never "page None"
+    assert "page shapes/1.0.0/\n" in trace and "None" not in trace
 
 
 @pytest.mark.parametrize(

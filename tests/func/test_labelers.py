@@ -183,6 +183,10 @@ TRAIN_REFUSALS = {
         "92 % is 0.92",
     ),
     "no outcome": (["va-017", "--version", "1.0.0"], "--passed or --failed"),
+    "a date past tomorrow": (
+        ["va-017", "--version", "1.0.0", "--passed", "--date", "2099-01-01"],
+        "--date 2099-01-01 is in the future",
+    ),
 }
 
 
@@ -299,3 +303,31 @@ def test_a_pass_covers_later_releases_until_one_changes_a_class(workspace: Path,
 def test_status_of_an_unknown_guideline_says_which_exist(workspace: Path, run):
     result = run("labeler", "status", "--guideline", "cats", cwd=workspace, expect=3)
     assert "no guideline 'cats'" in result.stderr and "known: digits" in result.stderr
+
+
+def test_train_help_states_the_score_range(workspace: Path, run):
+    out = run("labeler", "train", "--help", cwd=workspace).stdout
+    assert "0<=x<=1" in out and "None" not in out
+
+
+def test_train_takes_tomorrow_not_the_day_after(workspace: Path, run):
+    # a day's grace for a trainer east of UTC; two days ahead is a typo
+    add(run, workspace, "va-017")
+    args = ("--guideline", "digits", "--version", "1.0.0", "--method", "quiz", "--score", "0.9")
+    today = dt.date.today()
+    for days, code in ((1, 0), (2, 1)):
+        when = (today + dt.timedelta(days=days)).isoformat()
+        run(
+            "labeler",
+            "train",
+            "va-017",
+            *args,
+            "--passed",
+            "--date",
+            when,
+            cwd=workspace,
+            expect=code,
+        )
+    assert [r["date"] for r in jsonl(workspace / TRAINING)] == [
+        (today + dt.timedelta(days=1)).isoformat()
+    ]

@@ -16,6 +16,7 @@ from labelspec.labels.ingest import import_labels
 from labelspec.qa.agreement import agreement
 from tests.helpers import state
 from tests.qa.builders import ILLEGIBLE, SETS, SETS_ILLEGIBLE, VOTES, write_jsonl
+from tests.store.test_lineage_rules import release, train
 
 CLASSES = ["one", "seven", "four", "nine"]
 
@@ -47,6 +48,8 @@ def test_perfect_agreement_is_one_everywhere(digits_votes):
     result = agreement(digits_votes, "digits", snapshot="snap-2")  # lab-a1 and lab-a2 agree
     assert result["snapshot"] == "snap-2"
     assert result["task"] == "classification"
+    # the releases the labels were made under, not the newest release
+    assert (result["guideline"], result["versions"]) == ("digits", ["1.0.0"])
     assert result["items"] == 8  # lab-a2 labeled d00..d07
     assert result["labelers"] == ["lab-a1", "lab-a2"]
     assert result["krippendorff_alpha"] == pytest.approx(1.0)
@@ -298,3 +301,20 @@ def test_ner_spans_exact_match_f1(news_spans):
     assert result["per_class"]["location"]["specific_agreement"] == pytest.approx(4 / 6)
     assert result["per_class"]["organization"]["specific_agreement"] == 0.0
     assert result["items"] == 2  # n04 has one labeler
+
+
+def test_the_header_names_every_release_the_labels_were_made_under(digits_votes, copy_of, run):
+    ws = copy_of(digits_votes)
+    release(run, ws.root, "Sevens may drop the crossbar")
+    train(run, ws.root, "lab-a2", "1.1.0", "2026-01-15")
+    row = {"item_id": "d08.png", "labeler": "lab-a2", "class": "one",
+           "attributes": {"legible": True}, "created_at": "2026-02-02T10:00:00Z"}  # fmt: skip
+    delivery = write_jsonl(ws.root.parent / "later.jsonl", [row])
+    import_labels(ws, "digits", delivery, "jsonl", "digits@1.1.0", "vendor-a")
+
+    result = agreement(ws, "digits")
+    header = run("qa", "agreement", "digits", cwd=ws.root).stdout.splitlines()[0]
+
+    # most labels under 1.0.0, one under 1.1.0: not "digits@1.1.0", the newest of them
+    assert (result["guideline"], result["versions"]) == ("digits", ["1.0.0", "1.1.0"])
+    assert "labels under digits 1.0.0, 1.1.0:" in header

@@ -478,8 +478,11 @@ def test_upgrade_with_nothing_missing_leaves_verify_clean(workspace, run):
     ]
     assert run("verify", cwd=root).stdout.strip() == "ok: no labels yet"
     assert git(root, "status", "--porcelain").split() == ["??", "incoming/"]
-    again = run("upgrade", cwd=root, expect=1)
-    assert "every item file travels; nothing to upgrade" in again.stderr
+    before = state(root)
+    again = run("upgrade", cwd=root)  # exit 0: `labelspec upgrade && labelspec verify` runs on
+    assert "already up to date" in again.stdout and "nothing to do" in again.stdout
+    assert state(root) == before  # no commit
+    assert json.loads(run("upgrade", "--json", cwd=root).stdout)["up_to_date"] is True
 
 
 def test_items_resolve_to_the_newest_path_of_the_same_content_only(workspace, run):
