@@ -54,6 +54,7 @@ def render(report) -> None:
         click.echo(f"warning: {warning}")
     checked = ", ".join(
         f"{d}: {c['batches']} batches, {c['labels']} labels"
+        + (f" and {c['empty_answers']} empty answer(s)" if c["empty_answers"] else "")
         for d, c in report.checked.items()
         if c["batches"]
     )

@@ -170,11 +170,11 @@ def write_labels(
     presorted: bool = False,
     delivery: Path | None = None,
     history: bool = False,
-    describe: Callable[[int, int], str] | None = None,
+    describe: Callable[[int, int, int], str] | None = None,
 ) -> Written:
     """Write one batch and its record inside the caller's transaction (which commits it), with
-    the raw ``delivery`` it came from kept beside it under DVC. ``describe(labels,
-    annotations)``: the commit's message, from what was written."""
+    the raw ``delivery`` it came from kept beside it under DVC. ``describe(labels, empty
+    answers, annotations)``: the commit's message, from what was written."""
 
     counted = None
     if isinstance(table, Rows):  # held by DuckDB: streamed to the file, counted on the way
@@ -215,7 +215,8 @@ def write_labels(
         raise
     raw = kept.record() if kept is not None else None
     if describe is not None:
-        tx.journal.message = describe(rows, annotations)
+        empty = by_class.get(NO_OBJECTS, 0)
+        tx.journal.message = describe(rows - empty, empty, annotations)
     meta = tx.track(
         path,
         {
@@ -343,11 +344,13 @@ def import_labels(
         if fresh.rows.num_rows == 0:
             return result  # a re-export of what is stored: nothing to write, no commit
 
-        def describe(labels: int, annotations: int) -> str:
+        def describe(labels: int, empty: int, annotations: int) -> str:
             if result.new is None:
                 result.new = annotations
+            # counted as `labels import` prints them: an empty answer is no label
+            what = rows_word(labels) + (f" and {empty} empty answer(s)" if empty else "")
             return (
-                f"import {rows_word(labels)} into {dataset} from {source} ({fmt}, {path.name}): "
+                f"import {what} into {dataset} from {source} ({fmt}, {path.name}): "
                 f"{result.new} new, {fresh.updated} updated, {fresh.unchanged} unchanged"
             )
 

@@ -142,7 +142,8 @@ def _whole(record, copies: list[Path]) -> list[bool]:
     return [False, _whole(record, [second])[0]]
 
 
-def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) -> int:
+def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) -> tuple[int, int]:
+    """Check the batches; (rows, empty answers) of those checked."""
 
     verified, records = {}, {}
     for batch in snap.batches:
@@ -155,7 +156,7 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
         if path is not None:  # its bytes have the digest _whole checked
             verified[path] = f"sha256:{batch.sha256}" if batch.sha256 else f"md5:{batch.md5}"
             records[path] = record
-    labels, cited = 0, {}
+    labels, empty, cited = 0, 0, {}
     releases_of: Counter[tuple[str, str, str]] = Counter()
     for path, facts in batch_facts(ws, verified).items():
         record = records[path]
@@ -170,6 +171,7 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
                 f"{facts.rows}"
             )
         labels += facts.rows
+        empty += facts.empty
         for guideline, version, digest, n in facts.releases:
             releases_of[guideline, version, digest] += n
         for training_id in facts.training_ids:
@@ -184,7 +186,7 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
                 f"{dataset}: {n} label(s) cite training record {training_id}, which is not in "
                 "labelers/training.jsonl"
             )
-    return labels
+    return labels, empty
 
 
 def _release_problems(ws, git, dataset, guideline, version, digest, n) -> list[str]:
@@ -298,13 +300,14 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
             "cannot merge across clones; run `labelspec upgrade` (one commit)"
         )
         return
-    labels = _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only)
+    rows, empty = _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only)
     items = _verify_items(ws, dataset, locator, report, git, tracking, only)
     golden = _verify_golden(ws, dataset, locator, report, git)
     checked = [b for b in snap.batches if only is None or b.file + ".dvc" in only]
     report.checked[dataset] = {
         "batches": len(checked),
-        "labels": labels,
+        "labels": rows - empty,  # as `labels import` and `labels show` count them
+        "empty_answers": empty,
         "items": items,
         "golden_versions": golden,
     }

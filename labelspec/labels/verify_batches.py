@@ -21,7 +21,7 @@ from labelspec.repo import Repo
 from labelspec.store.engine import database
 from labelspec.store.query import _sql_list
 
-VERSION = 1  # of the stored facts: a change of what is stored starts afresh
+VERSION = 2  # of the stored facts: a change of what is stored starts afresh (2: empty answers)
 RELEASE_COLUMNS = ("guideline", "guideline_version", "guideline_digest")
 
 
@@ -31,6 +31,7 @@ class BatchFacts:
     batch_id: str  # from the footer ("" when it names none)
     releases: list[list]  # [guideline, version, digest, labels]
     training_ids: list[str]
+    empty: int = 0  # rows without a class: "no objects here" answers, not labels
 
 
 def batch_facts(ws: Repo, verified: dict[Path, str]) -> dict[Path, BatchFacts]:
@@ -64,7 +65,7 @@ def _read(paths: list[Path]) -> dict[Path, BatchFacts]:
         if release is None:
             mixed.append(path)
         releases = [[*release, meta.num_rows]] if release and meta.num_rows else []
-        facts[path] = BatchFacts(meta.num_rows, batch_id, releases, [])
+        facts[path] = BatchFacts(meta.num_rows, batch_id, releases, [], _empty_answers(meta))
     con = database()
     by_name = {str(p): p for p in paths}
     if mixed:  # footers that do not name one release: the rows are read
@@ -81,6 +82,19 @@ def _read(paths: list[Path]) -> dict[Path, BatchFacts]:
     ).fetchall():
         facts[by_name[name]].training_ids.append(training_id)
     return facts
+
+
+def _empty_answers(meta) -> int:
+    """Rows without a class, from the footer's null counts (every writer of batches keeps
+    statistics; a batch without them counts none)."""
+    total = 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for i in range(group.num_columns):
+            column = group.column(i)
+            if column.path_in_schema == "class" and column.statistics is not None:
+                total += column.statistics.null_count or 0
+    return total
 
 
 def _single_release(meta) -> tuple[str, str, str] | None:

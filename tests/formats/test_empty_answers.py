@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from labelspec.formats import coco
-from tests.helpers import state
+from tests.helpers import git, state
 from tests.store.conftest import built, make_store, write_jsonl  # noqa: F401
 from tests.store.test_import import assert_refused
 
@@ -41,6 +41,9 @@ def test_a_jsonl_empty_answer_is_one_row_without_class_box_or_span(make_store, r
     result = run(*SHAPES, str(source), "--format", "jsonl", *GUIDELINE, cwd=root)
     assert result.stdout.startswith("Imported 1 label(s) in 2 annotation(s) on 2 item(s)")
     assert "  empty:      1 annotation(s) with no objects" in result.stdout.splitlines()
+    # the commit counts as the import does: an empty answer is no label
+    subject = git(root, "log", "-1", "--format=%s")
+    assert subject.startswith("import 1 label and 1 empty answer(s) into shapes from vendor-a")
     row = next(r for r in stored(root) if r["item_id"] == "ellipse_wide.png")
     assert (row["class"], row["bbox"], row["span"], row["attributes"]) == (None, None, None, "{}")
     shown = json.loads(run("labels", "show", "shapes", "--json", cwd=root).stdout)
@@ -49,6 +52,9 @@ def test_a_jsonl_empty_answer_is_one_row_without_class_box_or_span(make_store, r
     assert "(no objects)" in trace
     # no class page for an empty answer: the release's home page, never "page None"
     assert "page shapes/1.0.0/\n" in trace and "None" not in trace
+    # verify counts the two apart, as the import did (read from the footer's null count)
+    checked = run("verify", cwd=root).stdout.strip()
+    assert checked == "ok: shapes: 1 batches, 1 labels and 1 empty answer(s)"
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ def test_a_clean_store_verifies(labeled_ws, run):
     assert report["checked"]["digits"] == {
         "batches": 1,
         "labels": 20,
+        "empty_answers": 0,
         "items": 20,
         "golden_versions": 0,
     }
