@@ -5,11 +5,15 @@ Labeling tools export everything each time. An annotation's id is a function of 
 own key for it, its item, labeler and content. Against every batch in HEAD's tree:
 
 - an annotation whose id is known is **unchanged** and left out (a re-export adds nothing);
-- one whose key is known, for the same labeler, under another id was **updated** in the tool:
-  it is stored and supersedes the current versions of that key (the old ones stay in their
-  batches). The labeler is part of the identity: formats without an annotator (COCO, YOLO)
-  give the same tool key to every labeler's export of an image, told apart by ``--labeler``;
-- anything else is **new**.
+- one whose key is known, for the same labeler on the same item, under another id was
+  **updated** in the tool: it is stored and supersedes the current versions of that key on
+  that item (the old ones stay in their batches). The labeler is part of the identity: formats
+  without an annotator (COCO, YOLO) give the same tool key to every labeler's export of an
+  image, told apart by ``--labeler``. So is the item: tool ids that restart per export (COCO
+  image ids, a CVAT task's image ids) give two deliveries' different images the same key, and
+  an annotation never replaces one on another item;
+- anything else is **new**, a key already known on another item included: the stored
+  annotation there stays current.
 """
 
 from __future__ import annotations
@@ -45,26 +49,29 @@ class Incremental:
 
 # Semi and anti joins, not ``in`` / ``not in`` subqueries (mark joins, which cannot spill): a
 # cumulative re-export of 20M labels against a 20M-label history ran out of 320MB with those.
+# A key matches on its item and labeler too: the same key on another item is another annotation.
 _SPLIT = """
 create or replace temp table incoming_keys as
-  select distinct annotation_key from incoming where annotation_key is not null;
+  select distinct annotation_key, item_id, labeler_id from incoming where annotation_key is not null;
 create or replace temp table incoming_ids as select distinct annotation_id from incoming;
 create or replace temp table known as
-  select annotation_id, annotation_key, labeler_id from history semi join incoming_keys using (annotation_key)
+  select annotation_id, annotation_key, item_id, labeler_id
+  from history semi join incoming_keys using (annotation_key, item_id, labeler_id)
   union all
-  select annotation_id, annotation_key, labeler_id from history semi join incoming_ids using (annotation_id);
+  select annotation_id, annotation_key, item_id, labeler_id
+  from history semi join incoming_ids using (annotation_id);
 create or replace temp table gone as
   select distinct unnest(supersedes) as annotation_id from history where supersedes is not null;
 create or replace temp table current_by_key as
-  select annotation_key, labeler_id, list(distinct annotation_id order by annotation_id) as ids
+  select annotation_key, item_id, labeler_id, list(distinct annotation_id order by annotation_id) as ids
   from known anti join gone using (annotation_id) anti join incoming_ids using (annotation_id)
-  group by 1, 2;
+  group by 1, 2, 3;
 create or replace temp table kept as
   select i.* replace (
       case when c.ids is null then i.supersedes
            else list_distinct(list_concat(coalesce(i.supersedes, []), c.ids)) end as supersedes)
   from (select * from incoming anti join known using (annotation_id)) i
-  left join current_by_key c using (annotation_key, labeler_id);
+  left join current_by_key c using (annotation_key, item_id, labeler_id);
 """
 
 
@@ -92,11 +99,11 @@ def against_history(
     # read several times below: computed once (the validated rows are a view)
     con.execute(f"create or replace temp table incoming as select * from {incoming.name}")
     incoming.drop()
-    history = "select annotation_id, annotation_key, supersedes, labeler_id from incoming limit 0"
+    history = "select annotation_id, annotation_key, supersedes, item_id, labeler_id from incoming limit 0"
     if snap.batches:
         paths = _sql_list(batch_paths(ws, snap))
         history = (
-            "select annotation_id, annotation_key, supersedes, labeler_id "
+            "select annotation_id, annotation_key, supersedes, item_id, labeler_id "
             f"from read_parquet({paths}, union_by_name = true)"
         )
         try:
@@ -110,8 +117,8 @@ def against_history(
     ).fetchall()[0]
     updated, superseded = con.execute(
         """select count(distinct k.annotation_id), coalesce(sum(len(c.ids)), 0) from
-           (select distinct annotation_id, annotation_key, labeler_id from kept) k
-           join current_by_key c using (annotation_key, labeler_id)"""
+           (select distinct annotation_id, annotation_key, item_id, labeler_id from kept) k
+           join current_by_key c using (annotation_key, item_id, labeler_id)"""
     ).fetchall()[0]
     (total,) = con.execute("select count(distinct annotation_id) from kept").fetchall()[0]
     con.execute("drop table incoming")  # kept holds what is stored
