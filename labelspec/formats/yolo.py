@@ -681,9 +681,11 @@ def write(
     spec, an item has no size or two items would share a label file."""
     out = Path(out)
     if spec.task != "detection":
+        # COCO holds no text spans: a ner guideline exports to Label Studio or JSONL only
+        others = "labelstudio or jsonl" if spec.task == "ner" else "coco, labelstudio or jsonl"
         raise InputError(
             f"{spec.guideline} is a {spec.task} guideline: YOLO holds the boxes of a detection "
-            "guideline (export as coco, labelstudio or jsonl)"
+            f"guideline (export as {others})"
         )
     index = {cls.id: n for n, cls in enumerate(spec.classes)}
     rows = sorted(

@@ -529,6 +529,11 @@ def test_re_export_replaces_the_labels_and_keeps_the_copied_images(tmp_path):
             {"spec": make_spec("classification")},
             "streets is a classification guideline: YOLO holds the boxes",
         ),
+        (  # not COCO either: it holds no text spans
+            {"spec": make_spec("ner")},
+            r"streets is a ner guideline: YOLO holds the boxes of a detection guideline "
+            r"\(export as labelstudio or jsonl\)",
+        ),
         ({"rows": [{**DETECTIONS[0], "class": "truck"}]}, "does not have: truck"),
         (
             {
@@ -554,7 +559,7 @@ def test_re_export_replaces_the_labels_and_keeps_the_copied_images(tmp_path):
             "items wide.jpg and wide.png would share labels/wide.txt",
         ),
     ],
-    ids=["classification", "unknown-class", "no-size", "no-item", "same-stem"],
+    ids=["classification", "ner", "unknown-class", "no-size", "no-item", "same-stem"],
 )
 def test_write_refuses_what_yolo_cannot_hold_and_writes_nothing(tmp_path, change, message):
     with pytest.raises(LabelspecError, match=message):
