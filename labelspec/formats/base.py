@@ -56,6 +56,12 @@ STAGED_SCHEMA = pa.schema(
         # an explicit "no objects here" answer: the labeler saw the item and found nothing to box
         # or tag (class, box and span stay NULL); NULL or false on every other row
         pa.field("empty", pa.bool_()),
+        # the characters the tool says a span covers (Label Studio's value.text), compared with
+        # the item's text at [span_start, span_end] during validation; never stored
+        pa.field("span_text", pa.string()),
+        # a span given but unreadable: the reader's problem, said once (not also "a span is
+        # required"), as bbox_units "unreadable" is for a box
+        pa.field("span_unreadable", pa.bool_()),
     ]
 )
 COLUMNS = STAGED_SCHEMA.names

@@ -347,6 +347,16 @@ class Spec(_Model):
             found.append(cls.min_box_px)
         return max(found) if found else None
 
+    def min_span_chars(self, class_id: str) -> tuple[int, str] | None:
+        """The strictest minimum span length (characters) that applies to a class, and the
+        rule that sets it."""
+        found = [
+            (r.min_span_chars, r.id)
+            for r in self.rules
+            if r.min_span_chars and (not r.applies_to or class_id in r.applies_to)
+        ]
+        return max(found, key=lambda pair: pair[0]) if found else None
+
 
 def _duplicates(values: list[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n > 1}

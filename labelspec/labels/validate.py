@@ -338,6 +338,7 @@ create temp view j as
 select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1) as same_class,
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
+       c.min_span_chars as c_min_span_chars, c.min_span_rule as c_min_span_rule,
        a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
        cov.later_date as cov_later_date, mx.objects as mx_objects,
        {history} and (ad.first_date is null
@@ -497,7 +498,10 @@ def validate(
             case when s.bbox_units = 'yolo' then s.bbox_h * i.height else s.bbox_h end as bbox_h),
           coalesce(s.guideline_version, $default_version) as version,
           m.item_id, m.n as item_matches, {labeler_expr} as labeler_id,
-          i.width, i.height, length(i.text) as text_len
+          i.width, i.height, length(i.text) as text_len,
+          -- what the item's text holds at the span, where the tool said what it should hold
+          case when s.span_text is not null then
+            substring(i.text, s.span_start + 1, s.span_end - s.span_start) end as span_found
         from s
         left join ref_match m on m.item_ref = s.item_ref and m.item_ref_kind = s.item_ref_kind
         left join cmap cm on cm.name = s."class"
@@ -548,8 +552,18 @@ def validate(
     small_table(
         con,
         "classes",
-        [("version", "VARCHAR"), ("class_id", "VARCHAR"), ("min_box_px", "BIGINT")],
-        [(v, c.id, spec.min_box_px(c.id)) for v, spec in specs.items() for c in spec.classes],
+        [
+            ("version", "VARCHAR"),
+            ("class_id", "VARCHAR"),
+            ("min_box_px", "BIGINT"),
+            ("min_span_chars", "BIGINT"),
+            ("min_span_rule", "VARCHAR"),
+        ],
+        [
+            (v, c.id, spec.min_box_px(c.id), *(spec.min_span_chars(c.id) or (None, None)))
+            for v, spec in specs.items()
+            for c in spec.classes
+        ],
     )
     _attributes_table(con, specs, request.attribute_map or {})
     pairs = con.execute(

@@ -253,3 +253,20 @@ def test_min_box_px_takes_the_strictest_rule():
     spec = Spec.model_validate(data)
     assert spec.min_box_px("one") == 8
     assert spec.min_box_px("seven") == 20
+
+
+def test_min_span_chars_takes_the_strictest_rule_and_names_it():
+    from labelspec.guideline.spec import Spec
+
+    data = edited(task="ner")
+    data["rules"] = [
+        {"id": "R1", "text": "x", "min_span_chars": 2},
+        {"id": "R2", "text": "y", "min_span_chars": 5, "applies_to": ["seven"]},
+        {"id": "R3", "text": "z"},
+    ]
+    data["classes"][0]["examples"] = {}
+    spec = Spec.model_validate(data)
+    assert spec.min_span_chars("one") == (2, "R1")
+    assert spec.min_span_chars("seven") == (5, "R2")
+    data["rules"] = [{"id": "R3", "text": "z"}]
+    assert Spec.model_validate(data).min_span_chars("one") is None
