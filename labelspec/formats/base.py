@@ -59,6 +59,11 @@ STAGED_SCHEMA = pa.schema(
         # the characters the tool says a span covers (Label Studio's value.text), compared with
         # the item's text at [span_start, span_end] during validation; never stored
         pa.field("span_text", pa.string()),
+        # a span given in a text with CRLF line breaks: its offsets with each CRLF counted as one
+        # LF, for an item whose stored text is that text with LF breaks (as ``items add`` stores a
+        # file); validation picks these or span_start / span_end by the item's stored text
+        pa.field("span_start_lf", pa.int64()),
+        pa.field("span_end_lf", pa.int64()),
         # a span given but unreadable: the reader's problem, said once (not also "a span is
         # required"), as bbox_units "unreadable" is for a box
         pa.field("span_unreadable", pa.bool_()),

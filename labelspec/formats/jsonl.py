@@ -69,7 +69,7 @@ select
        for k in range(4)]), false) then 'unreadable' end as bbox_units,
   NULL::VARCHAR as tool_fields,
   case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty,
-  NULL::VARCHAR as span_text,
+  NULL::VARCHAR as span_text, NULL::BIGINT as span_start_lf, NULL::BIGINT as span_end_lf,
   case when span is not null and json_type(span) <> 'NULL' and not coalesce(json_type(span) = 'ARRAY'
        and json_array_length(span) = 2 and list_bool_and([json_type(span, '$[' || k || ']') in ('UBIGINT', 'BIGINT')
        and try_cast(span ->> ('$[' || k || ']') as BIGINT) is not null for k in range(2)]), false)
@@ -203,7 +203,8 @@ select typed.rowid + 1 as rec, NULL::VARCHAR as "where", item_id as item_ref, 'i
   NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids,
   NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields,
   case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty,
-  NULL::VARCHAR as span_text, NULL::BOOLEAN as span_unreadable
+  NULL::VARCHAR as span_text, NULL::BIGINT as span_start_lf, NULL::BIGINT as span_end_lf,
+  NULL::BOOLEAN as span_unreadable
 from typed
 """
 _FAST_DOUBTS = """

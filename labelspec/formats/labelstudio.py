@@ -418,7 +418,7 @@ def _region(result: dict, to_stored: Callable[[int], int] | None = None) -> list
             raise _Bad(message, "value.start")
         fields: dict[str, Any] = {"span_start": start, "span_end": end}
         if to_stored is not None and (to_stored(start), to_stored(end)) != (start, end):
-            fields = {"span_start": to_stored(start), "span_end": to_stored(end)}
+            fields.update(span_start_lf=to_stored(start), span_end_lf=to_stored(end))
             fields["in_task"] = f"[{start}, {end}] in the task's CRLF text"  # for messages
         said = value.get("text")  # validation compares it with the item's text at the span
         fields["span_text"] = said if isinstance(said, str) else None

@@ -230,3 +230,18 @@ def test_a_crlf_task_whose_offsets_skip_the_cr_is_refused_not_stored_shifted(
         "offsets point at other characters than the labeler marked (was the task's text "
         "edited after labeling?)"
     ]
+
+
+def test_a_crlf_text_kept_as_given_by_a_manifest_keeps_its_offsets(make_store, run, tmp_path):
+    """A manifest's text is stored as given, CRs and all: the task's offsets count in it as
+    they are ([11, 24] is "Angela Merkel" there), and nothing is mapped."""
+    root = make_store("news")
+    raw = CRLF_BYTES.decode()
+    manifest = root / "texts.jsonl"
+    manifest.write_text(json.dumps({"item_id": "m1", "text": raw}) + "\n")
+    run("items", "add", "news", str(manifest), cwd=root)
+    source = ls_export(tmp_path / "ls.json", raw, [(11, 24, "Angela Merkel")])
+
+    ls_import(run, root, source)
+
+    assert stored_spans(run, root) == [("m1", 11, 24)]
