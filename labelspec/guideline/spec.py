@@ -420,6 +420,16 @@ def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]
                 )
             for s_i, span in enumerate(ex.spans):
                 need_class((*loc, "spans", s_i, "label"), span.label, "span label")
+                minimum = spec.min_span_chars(span.label) if spec.task == "ner" else None
+                if minimum and span.end - span.start < minimum[0]:
+                    errors.append(
+                        (
+                            (*loc, "spans", s_i),
+                            f"span {span.start}-{span.end} is {span.end - span.start} "
+                            f"character(s) long, shorter than the {minimum[0]}-character minimum "
+                            f"for {span.label} (rule {minimum[1]}; a labeler could not submit it)",
+                        )
+                    )
             if isinstance(ex, CounterExample):
                 need_class((*loc, "label"), ex.label, "label")
                 if ex.label == cls.id:
