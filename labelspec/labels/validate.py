@@ -4,8 +4,8 @@ Checks every row against the spec *as released at its version* (class exists, at
 box inside the image and big enough, span inside the text, long enough and over the characters
 the tool says it covers), the item manifest (the item is registered), the roster (the labeler
 exists) and the training records (a passing record covers the version; policy ``error`` |
-``warn`` | ``off``). Work that depends on values rather than rows
-(versions, attribute sets, labeler/version pairs) runs once per distinct value.
+``warn`` | ``off``). Work that depends on values rather than rows (versions, attribute sets,
+labeler/version pairs) runs once per distinct value.
 """
 
 from __future__ import annotations
