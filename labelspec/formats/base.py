@@ -56,6 +56,17 @@ STAGED_SCHEMA = pa.schema(
         # an explicit "no objects here" answer: the labeler saw the item and found nothing to box
         # or tag (class, box and span stay NULL); NULL or false on every other row
         pa.field("empty", pa.bool_()),
+        # the characters the tool says a span covers (Label Studio's value.text), compared with
+        # the item's text at [span_start, span_end] during validation; never stored
+        pa.field("span_text", pa.string()),
+        # a span given in a text with CRLF line breaks: its offsets with each CRLF counted as one
+        # LF, for an item whose stored text is that text with LF breaks (as ``items add`` stores a
+        # file); validation picks these or span_start / span_end by the item's stored text
+        pa.field("span_start_lf", pa.int64()),
+        pa.field("span_end_lf", pa.int64()),
+        # a span given but unreadable: the reader's problem, said once (not also "a span is
+        # required"), as bbox_units "unreadable" is for a box
+        pa.field("span_unreadable", pa.bool_()),
     ]
 )
 COLUMNS = STAGED_SCHEMA.names

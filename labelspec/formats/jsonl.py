@@ -53,8 +53,8 @@ select
   case when json_type(labeler) = 'VARCHAR' then labeler ->> '$' end as labeler_ref,
   case when json_type("class") = 'VARCHAR' then "class" ->> '$' end as "class",
   {", ".join(f"case when {_ok} then (bbox ->> '$[{i}]')::DOUBLE end as bbox_{c}" for i, c, _ok in [(i, c, "json_type(bbox) = 'ARRAY' and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in " + NUMBER + " for k in range(4)])") for i, c in enumerate("xywh")])},
-  case when json_type(span) = 'ARRAY' and json_array_length(span) = 2 then try_cast(span ->> '$[0]' as BIGINT) end as span_start,
-  case when json_type(span) = 'ARRAY' and json_array_length(span) = 2 then try_cast(span ->> '$[1]' as BIGINT) end as span_end,
+  -- integers only: a cast would round 0.5 to 1 and read "3" as 3 (Label Studio refuses both)
+  {", ".join(f"case when json_type(span) = 'ARRAY' and json_array_length(span) = 2 and json_type(span, '$[{i}]') in ('UBIGINT', 'BIGINT') then try_cast(span ->> '$[{i}]' as BIGINT) end as span_{end}" for i, end in enumerate(("start", "end")))},
   case when attributes is null or json_type(attributes) = 'NULL' then '{{}}'
        when json_type(attributes) = 'OBJECT' then attributes::VARCHAR end as attributes,
   case when json_type(created_at) = 'VARCHAR' then try_cast(created_at ->> '$' as TIMESTAMPTZ) end as created_at,
@@ -68,13 +68,22 @@ select
        and json_array_length(bbox) = 4 and list_bool_and([json_type(bbox, '$[' || k || ']') in {NUMBER}
        for k in range(4)]), false) then 'unreadable' end as bbox_units,
   NULL::VARCHAR as tool_fields,
-  case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty
+  case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty,
+  NULL::VARCHAR as span_text, NULL::BIGINT as span_start_lf, NULL::BIGINT as span_end_lf,
+  case when span is not null and json_type(span) <> 'NULL' and not coalesce(json_type(span) = 'ARRAY'
+       and json_array_length(span) = 2 and list_bool_and([json_type(span, '$[' || k || ']') in ('UBIGINT', 'BIGINT')
+       and try_cast(span ->> ('$[' || k || ']') as BIGINT) is not null for k in range(2)]), false)
+       then true end as span_unreadable
 from raw
 """
 
 
 def _present(col: str) -> str:
     return f"(s.raw_{col} is not null and json_type(s.raw_{col}) <> 'NULL')"
+
+
+class _Sql(str):
+    """A message that is an SQL expression over the row ``s`` (it shows the value given)."""
 
 
 # (field, condition for a problem, message): every check runs over all rows at once.
@@ -108,7 +117,11 @@ _CHECKS = [
     (
         "span",
         f"{_present('span')} and (s.span_start is null or s.span_end is null)",
-        "must be [start, end]: two integers",
+        _Sql(
+            "'must be [start, end]: two integers (character offsets), got ' || "
+            "case when length(s.raw_span::VARCHAR) > 40 "
+            "then left(s.raw_span::VARCHAR, 37) || '...' else s.raw_span::VARCHAR end"
+        ),
     ),
     ("attributes", "s.attributes is null", 'must be a JSON object such as {"legible": true}'),
     (
@@ -132,11 +145,15 @@ _CHECKS = [
 
 def _problems_sql() -> str:
     parts = [
-        f"select s.rec, '{field}' as field, '{message.replace(chr(39), chr(39) * 2)}' as message "
+        f"select s.rec, '{field}' as field, {_message(message)} as message "
         f"from staged s where {condition}"
         for field, condition, message in _CHECKS
     ]
     return " union all ".join(parts) + " order by rec, field"
+
+
+def _message(message: str) -> str:
+    return message if isinstance(message, _Sql) else f"'{message.replace(chr(39), chr(39) * 2)}'"
 
 
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, line_of, fmt: str) -> Staged:
@@ -185,7 +202,9 @@ select typed.rowid + 1 as rec, NULL::VARCHAR as "where", item_id as item_ref, 'i
   cost::DOUBLE as cost, guideline_version,
   NULL::VARCHAR as annotation_key, NULL::VARCHAR as source_ids,
   NULL::VARCHAR as bbox_units, NULL::VARCHAR as tool_fields,
-  case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty
+  case when json_type(empty) = 'BOOLEAN' then empty::BOOLEAN end as empty,
+  NULL::VARCHAR as span_text, NULL::BIGINT as span_start_lf, NULL::BIGINT as span_end_lf,
+  NULL::BOOLEAN as span_unreadable
 from typed
 """
 _FAST_DOUBTS = """

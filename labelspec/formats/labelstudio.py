@@ -34,6 +34,7 @@ annotation id in ``tool_fields``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import math
@@ -60,6 +61,7 @@ ATTRIBUTE_TYPES = ("choices", "textarea", "number", "rating")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 TIME_EXAMPLE = "an ISO 8601 time such as 2024-05-01T10:00:00Z"
 UPLOAD_PATH = re.compile(r".*/data/upload/\d+/([^/]+)")
+CRLF = re.compile("\r\n")
 
 
 def load_json(path: Path, tool: str, raw: bytes | None = None) -> Any:
@@ -112,8 +114,10 @@ def _read_task(rows: RowBuilder, index: int, task: Any) -> None:
         return
     plan = task["data"].get("relabel_plan")  # tasks labelspec wrote for a relabel plan
     written = _written(task)
+    shown = task["data"].get(TEXT)
+    to_stored = _stored_offsets(shown) if isinstance(shown, str) else None
     for a_index, annotation in enumerate(annotations, 1):
-        found = _read_annotation(rows, where, task_id, a_index, annotation)
+        found = _read_annotation(rows, where, task_id, a_index, annotation, to_stored)
         if item is not None:
             origin = (
                 _origin(rows, f"{where}, annotation {a_index}", annotation, written)
@@ -190,7 +194,12 @@ def _tool_fields(annotation: dict, plan: Any, origin: dict | None = None) -> str
 
 
 def _read_annotation(
-    rows: RowBuilder, where: str, task_id: Any, index: int, annotation: Any
+    rows: RowBuilder,
+    where: str,
+    task_id: Any,
+    index: int,
+    annotation: Any,
+    to_stored: Callable[[int], int] | None = None,
 ) -> list[dict]:
     if not isinstance(annotation, dict):
         rows.problem(
@@ -225,14 +234,16 @@ def _read_annotation(
         empty["source_ids"] = json.dumps(ids, sort_keys=True, separators=(",", ":"))
         return [empty] if ok else []
     found = []
-    for result_index, result_id, fields in _read_results(rows, where, results):
+    for result_index, result_id, fields in _read_results(rows, where, results, to_stored):
         ids = {"ls_task": task_id, "ls_annotation": annotation_id, "ls_result": result_id}
         source_ids = json.dumps(ids, sort_keys=True, separators=(",", ":"))
+        in_task = fields.pop("in_task", None)  # a span moved to the stored text says where from
         found.append(
             {
                 **common,
                 **fields,
-                "where": f"{where}, result {result_index}",
+                "where": f"{where}, result {result_index}"
+                + (f", span {in_task}" if in_task else ""),
                 "source_ids": source_ids,
             }
         )
@@ -258,8 +269,14 @@ def _result_id(result: dict) -> str | int | None:
     return value if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
-def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int, Any, dict]]:
-    """(result index, result id, row fields) for every class value in one annotation."""
+def _read_results(
+    rows: RowBuilder,
+    where: str,
+    results: list,
+    to_stored: Callable[[int], int] | None = None,
+) -> list[tuple[int, Any, dict]]:
+    """(result index, result id, row fields) for every class value in one annotation;
+    ``to_stored`` maps a span's offsets in the task's text to the stored text's."""
     # Per-region results share their region's id; anything that is not an attribute type is a region.
     region_ids = {
         _result_id(r)
@@ -309,7 +326,7 @@ def _read_results(rows: RowBuilder, where: str, results: list) -> list[tuple[int
                 continue
             attributes = region_attributes.get(region, {}) if region is not None else {}
             try:
-                for fields in _region(result):
+                for fields in _region(result, to_stored):
                     found.append(
                         (
                             index,
@@ -366,6 +383,17 @@ def _classification(
     )
 
 
+def _stored_offsets(text: str) -> Callable[[int], int] | None:
+    """Offsets into a task's text as offsets into the text labelspec stores, for a text with
+    CRLF line breaks: Label Studio counts CR and LF as two characters, and ``items add`` stores
+    each CRLF as one LF, so every CRLF before an offset makes it one less. None: no CRLF."""
+    breaks = [found.start() for found in CRLF.finditer(text)]
+    if not breaks:
+        return None
+    # a CRLF at p lies wholly before offset k when p + 2 <= k
+    return lambda offset: offset - bisect.bisect_right(breaks, offset - 2)
+
+
 class _Bad(ValueError):
     """A result that cannot become a row, and the field to blame."""
 
@@ -374,7 +402,7 @@ class _Bad(ValueError):
         self.field = field
 
 
-def _region(result: dict) -> list[dict]:
+def _region(result: dict, to_stored: Callable[[int], int] | None = None) -> list[dict]:
     """Row fields for each label of a rectangle or text region."""
     value = result.get("value")
     kind = result["type"]
@@ -388,7 +416,13 @@ def _region(result: dict) -> list[dict]:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
             message = f"a span needs integer character offsets, got {start!r}..{end!r} (label a <Text> object, not HyperText)"
             raise _Bad(message, "value.start")
-        return [{"class": c, "span_start": start, "span_end": end} for c in classes]
+        fields: dict[str, Any] = {"span_start": start, "span_end": end}
+        if to_stored is not None and (to_stored(start), to_stored(end)) != (start, end):
+            fields.update(span_start_lf=to_stored(start), span_end_lf=to_stored(end))
+            fields["in_task"] = f"[{start}, {end}] in the task's CRLF text"  # for messages
+        said = value.get("text")  # validation compares it with the item's text at the span
+        fields["span_text"] = said if isinstance(said, str) else None
+        return [{"class": c, **fields} for c in classes]
     width, height = result.get("original_width"), result.get("original_height")
     for key, size in (("original_width", width), ("original_height", height)):
         if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0:

@@ -347,6 +347,16 @@ class Spec(_Model):
             found.append(cls.min_box_px)
         return max(found) if found else None
 
+    def min_span_chars(self, class_id: str) -> tuple[int, str] | None:
+        """The strictest minimum span length (characters) that applies to a class, and the
+        rule that sets it."""
+        found = [
+            (r.min_span_chars, r.id)
+            for r in self.rules
+            if r.min_span_chars and (not r.applies_to or class_id in r.applies_to)
+        ]
+        return max(found, key=lambda pair: pair[0]) if found else None
+
 
 def _duplicates(values: list[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n > 1}
@@ -410,6 +420,16 @@ def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]
                 )
             for s_i, span in enumerate(ex.spans):
                 need_class((*loc, "spans", s_i, "label"), span.label, "span label")
+                minimum = spec.min_span_chars(span.label) if spec.task == "ner" else None
+                if minimum and span.end - span.start < minimum[0]:
+                    errors.append(
+                        (
+                            (*loc, "spans", s_i),
+                            f"span {span.start}-{span.end} is {span.end - span.start} "
+                            f"character(s) long, shorter than the {minimum[0]}-character minimum "
+                            f"for {span.label} (rule {minimum[1]}; a labeler could not submit it)",
+                        )
+                    )
             if isinstance(ex, CounterExample):
                 need_class((*loc, "label"), ex.label, "label")
                 if ex.label == cls.id:

@@ -21,6 +21,26 @@ _FINITE_BOX = (
     "isfinite(r.bbox_x) and isfinite(r.bbox_y) and isfinite(r.bbox_w) and isfinite(r.bbox_h)"
 )
 
+# a span that the item's text holds, at least one character long (the other span checks say
+# what is wrong with any other, once)
+_SPAN_INSIDE = (
+    "r.span_start >= 0 and r.span_end > r.span_start and r.text_len is not null "
+    "and r.span_end <= r.text_len"
+)
+_SPAN = "'[' || r.span_start || ', ' || r.span_end || ']'"
+SHOWN_CHARS = 40  # of a text quoted in a message
+
+
+def _quoted(text: str) -> str:
+    """SQL for the text ``text`` (an SQL expression) as a message shows it: quoted, its line
+    breaks and tabs escaped, cut to ``SHOWN_CHARS`` characters."""
+    escaped = f"replace(replace(replace({text}, chr(13), '\\r'), chr(10), '\\n'), chr(9), '\\t')"
+    cut = (
+        f"case when length({escaped}) > {SHOWN_CHARS} "
+        f"then left({escaped}, {SHOWN_CHARS - 3}) || '...' else {escaped} end"
+    )
+    return f"'\"' || {cut} || '\"'"
+
 
 @dataclass(frozen=True)
 class Check:
@@ -158,7 +178,8 @@ CHECKS = (
     Check(
         "span-missing",
         "span",
-        "r.v_task = 'ner' and r.span_start is null and r.item_id is not null and not coalesce(r.empty, false)",
+        "r.v_task = 'ner' and r.span_start is null and r.item_id is not null and not coalesce(r.empty, false) "
+        "and r.span_unreadable is not true",
         "'a span [start, end] is required: ' || $guideline || ' is an ner guideline'",
     ),
     Check(
@@ -168,10 +189,38 @@ CHECKS = (
         "'item ' || r.item_id || ' has no text to hold a span'",
     ),
     Check(
+        "span-reversed",
+        "span",
+        "r.v_task = 'ner' and r.span_end < r.span_start",
+        f"'span ' || {_SPAN} || ' ends before it starts: give [start, end] with start < end'",
+    ),
+    Check(
+        "span-empty",
+        "span",
+        "r.v_task = 'ner' and r.span_end = r.span_start",
+        f"'span ' || {_SPAN} || ' is empty (start = end): a span covers at least one character'",
+    ),
+    Check(
         "span-outside-text",
         "span",
-        "r.v_task = 'ner' and r.span_start is not null and r.text_len is not null and (r.span_start < 0 or r.span_end <= r.span_start or r.span_end > r.text_len)",
-        "'span [' || r.span_start || ', ' || r.span_end || '] is outside the item''s text (' || r.text_len || ' characters)'",
+        "r.v_task = 'ner' and r.span_end > r.span_start and r.text_len is not null and (r.span_start < 0 or r.span_end > r.text_len)",
+        f"'span ' || {_SPAN} || ' is outside the item''s text (' || r.text_len || ' characters)'",
+    ),
+    Check(
+        "span-too-short",
+        "span",
+        f"r.v_task = 'ner' and {_SPAN_INSIDE} and r.span_end - r.span_start < r.c_min_span_chars",
+        f"'span ' || {_SPAN} || ' is ' || (r.span_end - r.span_start) || ' character(s) long, shorter than the ' "
+        "|| r.c_min_span_chars || '-character minimum for ' || r.\"class\" || ' (rule ' || r.c_min_span_rule || ')'",
+    ),
+    Check(
+        "span-text-differs",
+        "span",
+        f"r.v_task = 'ner' and {_SPAN_INSIDE} and r.span_text is not null "
+        f"and regexp_replace(r.span_text, '\\s', '', 'g') <> regexp_replace(r.span_found, '\\s', '', 'g')",
+        f"'span ' || {_SPAN} || ' covers ' || {_quoted('r.span_found')} || ' in the item''s text, but the tool "
+        f"says it covers ' || {_quoted('r.span_text')} || ': the offsets point at other characters than the "
+        "labeler marked (was the task''s text edited after labeling?)'",
     ),
     Check(
         "span-not-expected",

@@ -1,10 +1,11 @@
 """Validate staged labels against the workspace, in one vectorised DuckDB pass.
 
 Checks every row against the spec *as released at its version* (class exists, attributes,
-box inside the image and big enough, span inside the text), the item manifest (the item is
-registered), the roster (the labeler exists) and the training records (a passing record covers
-the version; policy ``error`` | ``warn`` | ``off``). Work that depends on values rather than rows
-(versions, attribute sets, labeler/version pairs) runs once per distinct value.
+box inside the image and big enough, span inside the text, long enough and over the characters
+the tool says it covers), the item manifest (the item is registered), the roster (the labeler
+exists) and the training records (a passing record covers the version; policy ``error`` |
+``warn`` | ``off``). Work that depends on values rather than rows (versions, attribute sets,
+labeler/version pairs) runs once per distinct value.
 """
 
 from __future__ import annotations
@@ -330,6 +331,14 @@ select item_ref, item_ref_kind, arg_min(item_id, lvl) as item_id, arg_min(n, lvl
 """
 
 
+def _span_offset(end: str) -> str:
+    """A span's offset in the item's stored text: given in a text with CRLF breaks (a Label
+    Studio task of a file ``items add`` stored with LF breaks), the one counting each CRLF as
+    one character, unless the stored text kept its CRs (a manifest's text is stored as given)."""
+    lf = f"s.span_{end}_lf"
+    return f"case when {lf} is not null and not contains(i.text, chr(13)) then {lf} else s.span_{end} end"
+
+
 # Every lookup joined to every row as the view ``j``; the checks are filters over it. A view, not
 # a table: a copy of a million wide rows costs more than the two passes that read it (the
 # checks in one, the batch's rows in the other), and past the memory limit it would spill.
@@ -338,6 +347,7 @@ create temp view j as
 select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1) as same_class,
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
+       c.min_span_chars as c_min_span_chars, c.min_span_rule as c_min_span_rule,
        a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
        cov.later_date as cov_later_date, mx.objects as mx_objects,
        {history} and (ad.first_date is null
@@ -486,6 +496,7 @@ def validate(
         used = {k: v for k, v in params.items() if f"${k}" in sql or k in names}
         return con.execute(sql, used) if used else con.execute(sql)
 
+    start, end = _span_offset("start"), _span_offset("end")
     run(
         f"""
         create temp table r as
@@ -494,10 +505,16 @@ def validate(
             case when s.bbox_units = 'yolo' then (s.bbox_x - s.bbox_w / 2) * i.width else s.bbox_x end as bbox_x,
             case when s.bbox_units = 'yolo' then (s.bbox_y - s.bbox_h / 2) * i.height else s.bbox_y end as bbox_y,
             case when s.bbox_units = 'yolo' then s.bbox_w * i.width else s.bbox_w end as bbox_w,
-            case when s.bbox_units = 'yolo' then s.bbox_h * i.height else s.bbox_h end as bbox_h),
+            case when s.bbox_units = 'yolo' then s.bbox_h * i.height else s.bbox_h end as bbox_h,
+            {start} as span_start, {end} as span_end),
           coalesce(s.guideline_version, $default_version) as version,
           m.item_id, m.n as item_matches, {labeler_expr} as labeler_id,
-          i.width, i.height, length(i.text) as text_len
+          i.width, i.height, length(i.text) as text_len,
+          -- what the item's text holds at the span, where the tool said what it should hold
+          -- (a span outside the text is its own problem: no substring, no overflow past 2^63)
+          case when s.span_text is not null and {start} >= 0 and {end} > {start}
+                    and {end} <= length(i.text)
+               then substring(i.text, {start} + 1, {end} - {start}) end as span_found
         from s
         left join ref_match m on m.item_ref = s.item_ref and m.item_ref_kind = s.item_ref_kind
         left join cmap cm on cm.name = s."class"
@@ -548,8 +565,18 @@ def validate(
     small_table(
         con,
         "classes",
-        [("version", "VARCHAR"), ("class_id", "VARCHAR"), ("min_box_px", "BIGINT")],
-        [(v, c.id, spec.min_box_px(c.id)) for v, spec in specs.items() for c in spec.classes],
+        [
+            ("version", "VARCHAR"),
+            ("class_id", "VARCHAR"),
+            ("min_box_px", "BIGINT"),
+            ("min_span_chars", "BIGINT"),
+            ("min_span_rule", "VARCHAR"),
+        ],
+        [
+            (v, c.id, spec.min_box_px(c.id), *(spec.min_span_chars(c.id) or (None, None)))
+            for v, spec in specs.items()
+            for c in spec.classes
+        ],
     )
     _attributes_table(con, specs, request.attribute_map or {})
     pairs = con.execute(

@@ -128,6 +128,32 @@ def test_ner_spans_keep_character_offsets():
     assert "bbox_x" not in rows[0]
 
 
+def test_spans_in_a_crlf_task_text_also_carry_their_offsets_with_crlf_as_one_character(tmp_path):
+    """ "a\r\nb\r\ncd" stored with LF breaks is "a\nb\ncd": "b" is [3, 4] in the task, [2, 3]
+    stored; "cd" [6, 8] -> [4, 6]; an offset between CR and LF (2) counts the CR only (2)."""
+    text = "a\r\nb\r\ncd"
+    spans = [(3, 4, "b"), (6, 8, "cd"), (2, 4, "\nb"), (0, 1, "a")]
+    result = [
+        {"id": f"r{n}", "type": "labels", "from_name": "label", "to_name": "text",
+         "value": {"start": a, "end": b, "text": said, "labels": ["person"]}}
+        for n, (a, b, said) in enumerate(spans)
+    ]  # fmt: skip
+    task = {"id": 1, "data": {"text": text}, "annotations": [{"id": 2, "result": result}]}
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps([task]))
+
+    rows = rows_of(labelstudio.read(path))
+
+    assert [
+        (r["span_start"], r["span_end"], r.get("span_start_lf"), r.get("span_end_lf")) for r in rows
+    ] == [(3, 4, 2, 3), (6, 8, 4, 6), (2, 4, 2, 3), (0, 1, None, None)]
+    assert [r["span_text"] for r in rows] == ["b", "cd", "\nb", "a"]
+    assert rows[0]["where"] == (
+        "task 1 (id 1), annotation 1 (id 2), result 1, span [3, 4] in the task's CRLF text"
+    )
+    assert rows[3]["where"] == "task 1 (id 1), annotation 1 (id 2), result 4"
+
+
 def test_every_bad_result_is_reported_and_the_good_ones_still_parse():
     staged = labelstudio.read(FIXTURES / "ls_bad.json")
     found = problems_of(staged)

@@ -475,7 +475,7 @@ def test_span_outside_the_text_is_refused(make_store, run, tmp_path):
         "spans.jsonl: 2 problem(s) (2 span); nothing was imported",
         [
             f"{source}:2: span: span [36, 60] is outside the item's text ({text_len} characters)",
-            f"{source}:3: span: span [9, 4] is outside the item's text (43 characters)",
+            f"{source}:3: span: span [9, 4] ends before it starts: give [start, end] with start < end",
         ],
     )
 

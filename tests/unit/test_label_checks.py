@@ -36,6 +36,11 @@ CLEAN = {
     "span_start": "NULL::BIGINT",
     "span_end": "NULL::BIGINT",
     "text_len": "NULL::BIGINT",
+    "span_text": "NULL::VARCHAR",
+    "span_found": "NULL::VARCHAR",
+    "span_unreadable": "NULL::BOOLEAN",
+    "c_min_span_chars": "NULL::BIGINT",
+    "c_min_span_rule": "NULL::VARCHAR",
     "empty": "false",
     "attributes": "'{}'",
     "a_problem": "NULL::VARCHAR",
@@ -60,6 +65,25 @@ PARAMS = {
     "policy": "error",
     "plan": None,
     "default_version": "1.0.0",
+}
+# the clean row as a named-entity label: "Ada Lovelace", [0, 12] of a 43-character text, whose
+# class has a 2-character minimum (rule R1), the tool saying the span reads what it reads
+NER = {
+    "v_task": "'ner'",
+    '"class"': "'person'",
+    "c_class_id": "'person'",
+    "c_min_box_px": "NULL::BIGINT",
+    "bbox_x": "NULL::DOUBLE",
+    "bbox_y": "NULL::DOUBLE",
+    "bbox_w": "NULL::DOUBLE",
+    "bbox_h": "NULL::DOUBLE",
+    "span_start": "0::BIGINT",
+    "span_end": "12::BIGINT",
+    "text_len": "43::BIGINT",
+    "span_text": "'Ada Lovelace'",
+    "span_found": "'Ada Lovelace'",
+    "c_min_span_chars": "2::BIGINT",
+    "c_min_span_rule": "'R1'",
 }
 # check -> what changes in the clean row (and in the import's parameters) to trip it alone
 TRIPS = {
@@ -106,6 +130,15 @@ TRIPS = {
     "cost-negative": {"cost": "-0.01::DOUBLE"},
     "cost-too-high": {"cost": "10000.5::DOUBLE"},
     "plan-version": ({"version": "'1.1.0'", "v_known": "'1.0.0, 1.1.0'"}, {"plan": "rp-1"}),
+    "span-missing": {**NER, "span_start": "NULL::BIGINT", "span_end": "NULL::BIGINT"},
+    "span-no-text": {**NER, "text_len": "NULL::BIGINT"},
+    "span-not-expected": {"span_start": "0::BIGINT", "span_end": "12::BIGINT"},
+    "span-outside-text": {**NER, "span_end": "44::BIGINT", "span_found": "'Ada Lovelace'"},
+    # [21, 11] and [5, 5] lie inside the text: reversed and empty, not "outside the text"
+    "span-reversed": {**NER, "span_start": "21::BIGINT", "span_end": "11::BIGINT"},
+    "span-empty": {**NER, "span_start": "5::BIGINT", "span_end": "5::BIGINT"},
+    "span-too-short": {**NER, "span_end": "1::BIGINT", "span_text": "'A'", "span_found": "'A'"},
+    "span-text-differs": {**NER, "span_found": "'Ada Lovelacf'"},
 }
 
 
@@ -131,7 +164,7 @@ def _used(sql: str, params: dict) -> dict:
 
 def test_every_check_has_a_name_of_its_own():
     names = [c.name for c in CHECKS]
-    assert len(names) == len(set(names)) == 38
+    assert len(names) == len(set(names)) == 42
 
 
 def test_a_clean_row_trips_no_check():
@@ -157,6 +190,70 @@ def test_a_row_made_to_trip_one_check_trips_that_check_alone(name):
 )
 def test_the_limits_themselves_are_allowed(changes, clean):
     assert (tripped(changes) == []) is clean
+
+
+@pytest.mark.parametrize(
+    ("changes", "clean"),
+    [
+        ({}, True),
+        # 2 characters: the minimum itself; 1 is one short
+        ({"span_end": "2::BIGINT", "span_text": "'Ad'", "span_found": "'Ad'"}, True),
+        ({"span_end": "1::BIGINT", "span_text": "'A'", "span_found": "'A'"}, False),
+        ({"span_start": "31::BIGINT", "span_end": "43::BIGINT"}, True),  # ends at the text's end
+        ({"span_start": "-1::BIGINT"}, False),
+        ({"span_text": "NULL::VARCHAR"}, True),  # no text from the tool: nothing to compare
+        # Label Studio's text of a span may lose or collapse whitespace; characters must match
+        ({"span_text": "'Ada  Lovelace'"}, True),
+        ({"span_text": "'Ada\nLovelace'", "span_found": "'Ada\r\nLovelace'"}, True),
+        ({"span_text": "'Ada Lovelac'"}, False),
+        # given but unreadable ([0.5, 12.7]): the reader said so, once, not also "required"
+        (
+            {"span_start": "NULL::BIGINT", "span_end": "NULL::BIGINT", "span_unreadable": "true"},
+            True,
+        ),
+    ],
+)
+def test_the_span_limits_themselves_are_allowed(changes, clean):
+    assert (tripped({**NER, **changes}) == []) is clean
+
+
+def test_a_span_shorter_than_its_minimum_names_its_length_and_rule():
+    assert _messages({**NER, "span_end": "1::BIGINT", "span_text": "'A'", "span_found": "'A'"}) == [
+        "span [0, 1] is 1 character(s) long, shorter than the 2-character minimum for person "
+        "(rule R1)"
+    ]
+
+
+def test_reversed_and_empty_spans_are_said_to_be_so():
+    assert _messages({**NER, "span_start": "21::BIGINT", "span_end": "11::BIGINT"}) == [
+        "span [21, 11] ends before it starts: give [start, end] with start < end"
+    ]
+    assert _messages({**NER, "span_start": "5::BIGINT", "span_end": "5::BIGINT"}) == [
+        "span [5, 5] is empty (start = end): a span covers at least one character"
+    ]
+
+
+def test_a_span_whose_text_differs_shows_both_texts_escaped_and_cut():
+    found = "'🎉 Pa'"
+    assert _messages(
+        {**NER, "span_end": "4::BIGINT", "span_found": found, "span_text": "'Google'"}
+    ) == [
+        'span [0, 4] covers "🎉 Pa" in the item\'s text, but the tool says it covers "Google": '
+        "the offsets point at other characters than the labeler marked (was the task's text "
+        "edited after labeling?)"
+    ]
+    # 45 characters with a line break: escaped (\n counts two), then cut to 37 and "..."
+    long = "'Line one.' || chr(10) || 'Angela Merkel spoke at length here.'"
+    [message] = _messages({**NER, "span_end": "43::BIGINT", "span_found": long})
+    assert message.startswith('span [0, 43] covers "Line one.\\nAngela Merkel spoke at len..." in')
+
+
+def _messages(changes: dict[str, str]) -> list[str]:
+    con = duckdb.connect()
+    row = {**CLEAN, **changes}
+    con.execute("create temp table j as select " + ", ".join(f"{v} as {k}" for k, v in row.items()))
+    con.execute("create temp table plan_items as select 'a.jpg' as item_id")
+    return [m for (m,) in con.execute(f"select message from ({found_by()})", PARAMS).fetchall()]
 
 
 def test_a_label_made_before_adoption_trips_no_training_check():

@@ -253,3 +253,40 @@ def test_min_box_px_takes_the_strictest_rule():
     spec = Spec.model_validate(data)
     assert spec.min_box_px("one") == 8
     assert spec.min_box_px("seven") == 20
+
+
+def test_min_span_chars_takes_the_strictest_rule_and_names_it():
+    from labelspec.guideline.spec import Spec
+
+    data = edited(task="ner")
+    data["rules"] = [
+        {"id": "R1", "text": "x", "min_span_chars": 2},
+        {"id": "R2", "text": "y", "min_span_chars": 5, "applies_to": ["seven"]},
+        {"id": "R3", "text": "z"},
+    ]
+    data["classes"][0]["examples"] = {}
+    spec = Spec.model_validate(data)
+    assert spec.min_span_chars("one") == (2, "R1")
+    assert spec.min_span_chars("seven") == (5, "R2")
+    data["rules"] = [{"id": "R3", "text": "z"}]
+    assert Spec.model_validate(data).min_span_chars("one") is None
+
+
+def test_an_example_span_shorter_than_its_class_minimum_is_an_error():
+    """R1 sets 2 characters: "Al" (0-2) is the minimum itself, "A" (0-1) one short."""
+    data = edited(task="ner")
+    data["rules"] = [{"id": "R1", "text": "x", "min_span_chars": 2}]
+    text = "Al met Bo."
+    data["classes"][0]["examples"] = {
+        "positive": [
+            {"text": text, "spans": [{"start": 0, "end": 2, "label": "one"}], "why": "Two."},
+            {"text": text, "spans": [{"start": 0, "end": 1, "label": "one"}], "why": "One."},
+        ]
+    }
+    assert messages(data) == [
+        (
+            "classes[0].examples.positive[1].spans[0]",
+            "span 0-1 is 1 character(s) long, shorter than the 2-character minimum for one "
+            "(rule R1; a labeler could not submit it)",
+        )
+    ]
