@@ -31,7 +31,13 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from labelspec.errors import InputError, Problem, ProblemsError
-from labelspec.formats.base import RowBuilder, Staged, attributes_json, tool_fields_json
+from labelspec.formats.base import (
+    RowBuilder,
+    Staged,
+    attributes_json,
+    drawn_on,
+    tool_fields_json,
+)
 
 MEMBER = "annotations.xml"
 MAX_MEMBER_BYTES = 2 * 1024**3
@@ -191,6 +197,8 @@ def _read_image(
         except _Bad as exc:
             rows.problem(swhere, exc.field, str(exc))
             continue
+        if "bbox_x" in fields:  # scaled in validation if the registered size differs
+            fields["bbox_units"] = drawn_on(_size(image.get("width")), _size(image.get("height")))
         ids = {"cvat_image": source_image, "cvat_shape_index": shape_index}
         rows.add(
             where=swhere,
@@ -202,6 +210,13 @@ def _read_image(
             tool_fields=_tool_fields(shape),
             **fields,
         )
+
+
+def _size(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def _tool_fields(shape: Element, **more: Any) -> str | None:

@@ -49,7 +49,14 @@ import pyarrow as pa
 from labelspec import nesting
 from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.formats import labelstudio_min
-from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+from labelspec.formats.base import (
+    RowBuilder,
+    Staged,
+    attributes_json,
+    drawn_on,
+    number,
+    parse_timestamp,
+)
 from labelspec.formats.labelstudio_config import CONTROL, IMAGE, TEXT
 from labelspec.formats.text import load_json as load
 from labelspec.yamlio import atomic_write_text
@@ -410,7 +417,11 @@ def _region(result: dict) -> list[dict]:
     if any(v is None or not math.isfinite(v) for v in box):
         raise _Bad(f"box needs finite numbers x, y, width and height, got {box}", "value")
     x, y, w, h = to_pixels(box, width, height)
-    return [{"class": c, "bbox_x": x, "bbox_y": y, "bbox_w": w, "bbox_h": h} for c in classes]
+    units = drawn_on(width, height)  # validation scales them when the registered size differs
+    return [
+        {"class": c, "bbox_x": x, "bbox_y": y, "bbox_w": w, "bbox_h": h, "bbox_units": units}
+        for c in classes
+    ]
 
 
 def _attribute(result: dict) -> tuple[str, Any]:
