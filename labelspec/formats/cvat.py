@@ -30,7 +30,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from labelspec.errors import InputError, Problem, ProblemsError
+from labelspec.errors import Problem, ProblemsError
 from labelspec.formats.base import (
     RowBuilder,
     Staged,
@@ -38,6 +38,7 @@ from labelspec.formats.base import (
     drawn_on,
     tool_fields_json,
 )
+from labelspec.formats.text import unreadable
 
 MEMBER = "annotations.xml"
 MAX_MEMBER_BYTES = 2 * 1024**3
@@ -63,13 +64,13 @@ def _open(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     try:
         is_zip = zipfile.is_zipfile(path)
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise unreadable(path, exc) from None
     if not is_zip:
         try:
             with path.open("rb") as stream:
                 yield stream, str(path)
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+            raise unreadable(path, exc) from None
         return
     try:
         archive = zipfile.ZipFile(path)
