@@ -6,7 +6,8 @@ The project around the tasks (its labeling config, image URLs, relabel links) is
 Reading keeps one staged row per class value:
 
 - ``rectanglelabels``: a class and a box, converted from percents of ``original_width`` and
-  ``original_height`` to pixels;
+  ``original_height`` to pixels, and that size (validation scales the box to the registered
+  image's size, or refuses an image of another shape);
 - ``labels`` on a ``<Text>``: a class and a character span;
 - an annotation without such regions is a classification: its class control is the ``choices``
   result named ``class``, ``label``, ``labels`` or ``choice``, else the first ``choices`` result;
