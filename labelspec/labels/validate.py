@@ -624,7 +624,8 @@ def validate(
         )
         for first, where, field, message, n, recs in listed
     ]
-    warnings = _resized_copies(con)
+    # only tools' exports report the size they showed (JSONL and CSV, parsed by DuckDB, do not)
+    warnings = _resized_copies(con) if staged.con is None else []
     if request.training_policy == "warn":
         uncovered = run(
             "select count(*), string_agg(distinct r.labeler_id, ', ') from j r "
