@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,9 @@ STAGED_SCHEMA = pa.schema(
         pa.field("annotation_key", pa.string()),  # labels sharing it are one annotation
         pa.field("source_ids", pa.string()),  # the tool's own ids, JSON, for provenance
         # "yolo": bbox_* are YOLO's normalised centre x, centre y, width, height (0..1), turned
-        # into pixels with the item's size during validation; NULL: pixels, top-left corner
+        # into pixels with the item's size during validation; NULL: pixels, top-left corner;
+        # "px@640x400" (``drawn_on``): pixels of the image the tool showed, that size, scaled
+        # to the registered size during validation when the two differ
         pa.field("bbox_units", pa.string()),
         pa.field("tool_fields", pa.string()),  # the tool's own fields (occluded, z_order ...), JSON
         # an explicit "no objects here" answer: the labeler saw the item and found nothing to box
@@ -156,3 +159,20 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {value!r}")
     return float(value)
+
+
+def drawn_on(width: Any, height: Any) -> str | None:
+    """``bbox_units`` of a pixel box drawn on a ``width`` x ``height`` image, as the tool
+    reported it (None when it reported no usable size: the box is then taken as it is)."""
+    sizes = [width, height]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in sizes):
+        return None
+    if not all(math.isfinite(v) and v > 0 for v in sizes):
+        return None
+    return "px@" + "x".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in sizes)
+
+
+def drawn_size(units: str) -> tuple[str, str]:
+    """SQL for the width and height a ``drawn_on`` value holds (NULL for any other units)."""
+    size = f"case when {units} like 'px@%' then split_part(substr({units}, 4), 'x', {{}}) end"
+    return tuple(f"try_cast({size.format(n)} as DOUBLE)" for n in (1, 2))  # type: ignore[return-value]

@@ -35,6 +35,7 @@ from labelspec.formats.base import (
     RowBuilder,
     Staged,
     attributes_json,
+    drawn_on,
     number,
     parse_timestamp,
     tool_fields_json,
@@ -59,9 +60,10 @@ def read(path: Path, images_were: str = "annotated") -> Staged:
     rows = RowBuilder(path, "coco")
     categories = _index(rows, doc["categories"], "category", "name")
     images = _index(rows, doc["images"], "image", "file_name")
+    sizes = _sizes(doc["images"])
     annotated = set()
     for index, annotation in enumerate(doc["annotations"], 1):
-        _read_annotation(rows, index, annotation, images, categories)
+        _read_annotation(rows, index, annotation, images, categories, sizes)
         if isinstance(annotation, dict):
             annotated.add(_key(annotation.get("image_id")))
     _read_empty_answers(rows, doc["images"], images, annotated, images_were == "all")
@@ -191,8 +193,22 @@ def _index(rows: RowBuilder, entries: list, kind: str, name_key: str) -> dict[An
     return found
 
 
+def _sizes(entries: list) -> dict[Any, str | None]:
+    """image id -> the ``bbox_units`` of boxes drawn on it: the entry's width and height."""
+    return {
+        _key(e.get("id")): drawn_on(e.get("width"), e.get("height"))
+        for e in entries
+        if isinstance(e, dict)
+    }
+
+
 def _read_annotation(
-    rows: RowBuilder, index: int, annotation: Any, images: dict, categories: dict
+    rows: RowBuilder,
+    index: int,
+    annotation: Any,
+    images: dict,
+    categories: dict,
+    sizes: dict | None = None,
 ) -> None:
     if not isinstance(annotation, dict):
         rows.problem(f"annotation {index}", "annotations", "an annotation must be an object")
@@ -230,6 +246,7 @@ def _read_annotation(
             fields.update(
                 zip(("bbox_x", "bbox_y", "bbox_w", "bbox_h"), map(float, box), strict=True)
             )
+            fields["bbox_units"] = (sizes or {}).get(image_id)  # scaled if the item's size differs
     attributes = annotation.get("attributes")
     if attributes is not None and not isinstance(attributes, dict):
         bad("attributes", f'must be an object such as {{"occluded": false}}, got {attributes!r}')

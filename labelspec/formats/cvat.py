@@ -30,8 +30,15 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from labelspec.errors import InputError, Problem, ProblemsError
-from labelspec.formats.base import RowBuilder, Staged, attributes_json, tool_fields_json
+from labelspec.errors import Problem, ProblemsError
+from labelspec.formats.base import (
+    RowBuilder,
+    Staged,
+    attributes_json,
+    drawn_on,
+    tool_fields_json,
+)
+from labelspec.formats.text import unreadable
 
 MEMBER = "annotations.xml"
 MAX_MEMBER_BYTES = 2 * 1024**3
@@ -57,13 +64,13 @@ def _open(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     try:
         is_zip = zipfile.is_zipfile(path)
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise unreadable(path, exc) from None
     if not is_zip:
         try:
             with path.open("rb") as stream:
                 yield stream, str(path)
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+            raise unreadable(path, exc) from None
         return
     try:
         archive = zipfile.ZipFile(path)
@@ -191,6 +198,8 @@ def _read_image(
         except _Bad as exc:
             rows.problem(swhere, exc.field, str(exc))
             continue
+        if "bbox_x" in fields:  # scaled in validation if the registered size differs
+            fields["bbox_units"] = drawn_on(_size(image.get("width")), _size(image.get("height")))
         ids = {"cvat_image": source_image, "cvat_shape_index": shape_index}
         rows.add(
             where=swhere,
@@ -202,6 +211,13 @@ def _read_image(
             tool_fields=_tool_fields(shape),
             **fields,
         )
+
+
+def _size(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def _tool_fields(shape: Element, **more: Any) -> str | None:

@@ -9,7 +9,10 @@ DuckDB, so a million lines take about a second.
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -245,13 +248,34 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 
 def read_jsonl(path: Path) -> Staged:
+    return _read_utf8(_read_jsonl, path)
 
-    path, _note, folder = utf8_copy(path, "your tool")
+
+def _read_utf8(read: Callable[[Path], Staged], path: Path, scan: bool = False) -> Staged:
+    """``read`` of ``path``, or of a UTF-8 copy of it (its BOM said UTF-16, say): problems name
+    ``path``, and the copy's lines are counted before the copy goes. ``scan``: check a UTF-8
+    file's bytes first."""
+    copy, _note, folder = utf8_copy(path, "your tool")
+    if folder is None:
+        if scan:  # DuckDB's CSV sniffer skips a preamble or comment line it cannot read
+            require_utf8(path, "your tool")
+        return read(path)
     try:
-        return _read_jsonl(path)
+        staged = read(copy)
+        if staged.line_of is not None:
+            staged.line_of(1)  # the line index reads the copy now, while it is there
+        staged.problems = [_named(p, copy, path) for p in staged.problems]
+        return staged
+    except ProblemsError as exc:
+        problems = [_named(p, copy, path) for p in exc.problems]
+        summary = str(exc).replace(str(copy), str(path))
+        raise ProblemsError(summary, problems, exc.total) from None
     finally:
-        if folder is not None:
-            folder.cleanup()
+        folder.cleanup()
+
+
+def _named(problem: Problem, copy: Path, path: Path) -> Problem:
+    return replace(problem, file=str(path)) if problem.file == str(copy) else problem
 
 
 def _read_jsonl(path: Path) -> Staged:
@@ -282,15 +306,7 @@ def _read_jsonl(path: Path) -> Staged:
 
 
 def read_csv(path: Path) -> Staged:
-
-    path, _note, folder = utf8_copy(path, "your tool")
-    if folder is None:  # DuckDB's CSV sniffer skips a preamble or comment line it cannot read
-        require_utf8(path, "your tool")
-    try:
-        return _read_csv(path)
-    finally:
-        if folder is not None:
-            folder.cleanup()
+    return _read_utf8(_read_csv, path, scan=True)
 
 
 def _read_csv(path: Path) -> Staged:
@@ -305,6 +321,7 @@ def _read_csv(path: Path) -> Staged:
         raise _unreadable_csv(path, exc) from None
     missing = {"item_id", "class"} - names - ({"class"} if "empty" in names else set())
     if missing:
+        _refuse_ragged(path)  # DuckDB's sniffer gives up on the header for one ragged row
         raise ProblemsError(
             f"{path}: missing column(s) {', '.join(sorted(missing))}",
             [
@@ -372,8 +389,42 @@ class _LineIndex:
         return self._lines[rec - 1] if rec - 1 < len(self._lines) else rec
 
 
+def _refuse_ragged(path: Path) -> None:
+    """Refuse the rows whose number of fields is not the header's, naming each line (the slow
+    path, errors only)."""
+    problems, total, width = [], 0, None
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        end = 0
+        try:
+            for fields in reader:
+                start, end = end + 1, reader.line_num
+                if not fields:
+                    continue
+                if width is None:
+                    width = len(fields)
+                elif len(fields) != width:
+                    total += 1
+                    if len(problems) < MAX_LISTED:
+                        message = (
+                            f"line {start} has {len(fields)} fields, the header {width}: quote a "
+                            "value holding a comma, and give every column of the header"
+                        )
+                        problems.append(Problem(message, str(path), line=start))
+        except csv.Error:
+            return  # not the trouble this looks for: DuckDB's message stands
+    if problems:
+        raise ProblemsError(
+            f"{path}: {total} row(s) with another number of fields than the header; "
+            "nothing was imported",
+            problems,
+            total,
+        )
+
+
 def _unreadable_csv(path: Path, exc: duckdb.Error) -> ProblemsError:
     require_utf8(path, "your tool")  # DuckDB's own words for that are vaguer
+    _refuse_ragged(path)
     return ProblemsError(
         f"{path}: not a readable CSV file", [Problem(str(exc).splitlines()[0], str(path))]
     )

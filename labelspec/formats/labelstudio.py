@@ -6,7 +6,8 @@ The project around the tasks (its labeling config, image URLs, relabel links) is
 Reading keeps one staged row per class value:
 
 - ``rectanglelabels``: a class and a box, converted from percents of ``original_width`` and
-  ``original_height`` to pixels;
+  ``original_height`` to pixels, and that size (validation scales the box to the registered
+  image's size, or refuses an image of another shape);
 - ``labels`` on a ``<Text>``: a class and a character span;
 - an annotation without such regions is a classification: its class control is the ``choices``
   result named ``class``, ``label``, ``labels`` or ``choice``, else the first ``choices`` result;
@@ -50,7 +51,14 @@ import pyarrow as pa
 from labelspec import nesting
 from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.formats import labelstudio_min
-from labelspec.formats.base import RowBuilder, Staged, attributes_json, number, parse_timestamp
+from labelspec.formats.base import (
+    RowBuilder,
+    Staged,
+    attributes_json,
+    drawn_on,
+    number,
+    parse_timestamp,
+)
 from labelspec.formats.labelstudio_config import CONTROL, IMAGE, TEXT
 from labelspec.formats.text import load_json as load
 from labelspec.yamlio import atomic_write_text
@@ -444,7 +452,11 @@ def _region(result: dict, to_stored: Callable[[int], int] | None = None) -> list
     if any(v is None or not math.isfinite(v) for v in box):
         raise _Bad(f"box needs finite numbers x, y, width and height, got {box}", "value")
     x, y, w, h = to_pixels(box, width, height)
-    return [{"class": c, "bbox_x": x, "bbox_y": y, "bbox_w": w, "bbox_h": h} for c in classes]
+    units = drawn_on(width, height)  # validation scales them when the registered size differs
+    return [
+        {"class": c, "bbox_x": x, "bbox_y": y, "bbox_w": w, "bbox_h": h, "bbox_units": units}
+        for c in classes
+    ]
 
 
 def _attribute(result: dict) -> tuple[str, Any]:

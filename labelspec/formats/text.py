@@ -31,6 +31,14 @@ def refuse(path: Path, summary: str, message: str, line: int | None = None) -> P
     )
 
 
+def unreadable(path: Path, exc: OSError) -> InputError:
+    if isinstance(exc, IsADirectoryError):
+        return InputError(
+            f"{path} is a folder: give the export file in it (only --format yolo reads a folder)"
+        )
+    return InputError(f"cannot read {path}: {exc.strerror}")
+
+
 def _kind(head: bytes) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return "a zip archive"
@@ -55,7 +63,7 @@ def read_text(path: Path, tool: str, raw: bytes | None = None) -> tuple[str, str
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+            raise unreadable(path, exc) from None
     kind = _kind(raw[:4])
     if kind:
         raise refuse(
@@ -118,8 +126,11 @@ def utf8_copy(path: Path, tool: str) -> tuple[Path, str | None, tempfile.Tempora
     folder (for readers that hand the file to DuckDB). The folder goes when the returned handle
     is cleaned. DuckDB refuses bytes that are not UTF-8 as it reads; the readers then call
     ``require_utf8`` for the byte and line (a scan a good file need not pay: 0.2 s per 150 MB)."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise unreadable(path, exc) from None
     if encoding_of(path, head) == "utf-8" and not _kind(head):
         return path, None, None
     text, note = read_text(path, tool)

@@ -42,6 +42,20 @@ def _quoted(text: str) -> str:
     return f"'\"' || {cut} || '\"'"
 
 
+# The tool reported the size of the image it showed (``drawn_w`` x ``drawn_h``) and it is not the
+# registered one. Same shape, up to the half pixel each side a resize rounds to: a resized copy,
+# whose boxes validation scales; another shape (cropped, padded, rotated): another image.
+_DRAWN_ELSEWHERE = (
+    "r.drawn_w is not null and r.width is not null and r.height is not null "
+    "and (r.drawn_w <> r.width or r.drawn_h <> r.height)"
+)
+_SAME_SHAPE = (
+    "abs(r.drawn_w * r.height - r.drawn_h * r.width) "
+    "<= (greatest(r.drawn_w, r.width) + greatest(r.drawn_h, r.height)) / 2"
+)
+RESIZED_COPY = f"{_DRAWN_ELSEWHERE} and {_SAME_SHAPE}"
+
+
 @dataclass(frozen=True)
 class Check:
     name: str  # what tripped, for tests and docs: "box-outside-image"
@@ -161,6 +175,13 @@ CHECKS = (
         f"r.v_task = 'detection' and {_FINITE_BOX} and r.bbox_w > 0 and r.bbox_h > 0 and (r.bbox_x < -{BOX_TOLERANCE_PX} or r.bbox_y < -{BOX_TOLERANCE_PX} "
         f"or r.bbox_x + r.bbox_w > r.width + {BOX_TOLERANCE_PX} or r.bbox_y + r.bbox_h > r.height + {BOX_TOLERANCE_PX})",
         "'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || '] is outside the ' || r.width || 'x' || r.height || ' image'",
+    ),
+    Check(
+        "box-drawn-elsewhere",
+        "bbox",
+        f"r.bbox_x is not null and {_DRAWN_ELSEWHERE} and not ({_SAME_SHAPE})",
+        "'the box was drawn on a ' || printf('%g', r.drawn_w) || 'x' || printf('%g', r.drawn_h) || ' image, but item ' || r.item_id || ' is registered as ' || r.width || 'x' || r.height || "
+        "', another shape (cropped, padded or rotated?): label the registered file in the tool, or register the file the tool showed (`labelspec items add`)'",
     ),
     Check(
         "box-too-small",

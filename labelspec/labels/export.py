@@ -59,7 +59,8 @@ def export(
         labels = as_labels(ws, resolved)
     else:
         labels = current_labels(ws, dataset, chosen)
-    versions = set(labels.column("guideline_version").to_pylist())
+    # a resolved "no objects" row citing no label has no version
+    versions = set(labels.column("guideline_version").to_pylist()) - {None}
     latest = max(versions, key=Version.parse) if versions else None
     spec = spec_at(ws, dataset_guideline(ws, dataset), latest)
     items = read_items(ws, dataset, rev=chosen.commit)

@@ -20,13 +20,13 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import Problem, ProblemsError
-from labelspec.formats.base import TOOL_FIELDS, Staged
+from labelspec.formats.base import TOOL_FIELDS, Staged, drawn_size
 from labelspec.guideline.releases import releases, spec_at
 from labelspec.guideline.spec import Spec
 from labelspec.labelers.coverage import COVER_COLUMNS, cover_rows
 from labelspec.labelers.roster import list_labelers
 from labelspec.labelers.training import training_records
-from labelspec.labels.checks import flagging, found_by
+from labelspec.labels.checks import RESIZED_COPY, flagging, found_by
 from labelspec.nesting import MAX_DEPTH, json_too_deep
 from labelspec.repo import Repo
 from labelspec.store.engine import Rows, database, small_table
@@ -433,6 +433,21 @@ _OUTPUT_PARAMS = [
 ]
 
 
+def _resized_copies(con) -> list[str]:
+    """A warning for the boxes drawn on a resized copy of their image, scaled on import."""
+    n, item, dw, dh, w, h = con.execute(
+        f"""select count(*), arg_min(r.item_id, r.rec), arg_min(r.drawn_w, r.rec),
+                   arg_min(r.drawn_h, r.rec), arg_min(r.width, r.rec), arg_min(r.height, r.rec)
+            from r where r.bbox_x is not null and {RESIZED_COPY}"""
+    ).fetchall()[0]
+    if not n:
+        return []
+    return [
+        f"{n} box(es) were drawn on a resized copy of their image (first: {item}, shown at "
+        f"{dw:g}x{dh:g}, registered as {w}x{h}): scaled to the registered size"
+    ]
+
+
 def validate(
     ws: Repo,
     request: ImportRequest,
@@ -497,15 +512,23 @@ def validate(
         return con.execute(sql, used) if used else con.execute(sql)
 
     start, end = _span_offset("start"), _span_offset("end")
+    drawn_w, drawn_h = drawn_size("s.bbox_units")
+    # a box drawn on a copy of another size: the tool's pixels scaled to the registered image
+    # (a copy of another shape is refused by the box-drawn-elsewhere check)
+    resized = f"({drawn_w} <> i.width or {drawn_h} <> i.height)"
     run(
         f"""
         create temp table r as
         select s.* replace (
             coalesce(cm.class_id, s."class") as "class",
-            case when s.bbox_units = 'yolo' then (s.bbox_x - s.bbox_w / 2) * i.width else s.bbox_x end as bbox_x,
-            case when s.bbox_units = 'yolo' then (s.bbox_y - s.bbox_h / 2) * i.height else s.bbox_y end as bbox_y,
-            case when s.bbox_units = 'yolo' then s.bbox_w * i.width else s.bbox_w end as bbox_w,
-            case when s.bbox_units = 'yolo' then s.bbox_h * i.height else s.bbox_h end as bbox_h,
+            case when s.bbox_units = 'yolo' then (s.bbox_x - s.bbox_w / 2) * i.width
+                 when {resized} then s.bbox_x * i.width / {drawn_w} else s.bbox_x end as bbox_x,
+            case when s.bbox_units = 'yolo' then (s.bbox_y - s.bbox_h / 2) * i.height
+                 when {resized} then s.bbox_y * i.height / {drawn_h} else s.bbox_y end as bbox_y,
+            case when s.bbox_units = 'yolo' then s.bbox_w * i.width
+                 when {resized} then s.bbox_w * i.width / {drawn_w} else s.bbox_w end as bbox_w,
+            case when s.bbox_units = 'yolo' then s.bbox_h * i.height
+                 when {resized} then s.bbox_h * i.height / {drawn_h} else s.bbox_h end as bbox_h,
             {start} as span_start, {end} as span_end),
           coalesce(s.guideline_version, $default_version) as version,
           m.item_id, m.n as item_matches, {labeler_expr} as labeler_id,
@@ -514,7 +537,8 @@ def validate(
           -- (a span outside the text is its own problem: no substring, no overflow past 2^63)
           case when s.span_text is not null and {start} >= 0 and {end} > {start}
                     and {end} <= length(i.text)
-               then substring(i.text, {start} + 1, {end} - {start}) end as span_found
+               then substring(i.text, {start} + 1, {end} - {start}) end as span_found,
+          {drawn_w} as drawn_w, {drawn_h} as drawn_h
         from s
         left join ref_match m on m.item_ref = s.item_ref and m.item_ref_kind = s.item_ref_kind
         left join cmap cm on cm.name = s."class"
@@ -627,7 +651,8 @@ def validate(
         )
         for first, where, field, message, n, recs in listed
     ]
-    warnings = []
+    # only tools' exports report the size they showed (JSONL and CSV, parsed by DuckDB, do not)
+    warnings = _resized_copies(con) if staged.con is None else []
     if request.training_policy == "warn":
         uncovered = run(
             "select count(*), string_agg(distinct r.labeler_id, ', ') from j r "

@@ -22,7 +22,9 @@ that drew it as confidence, so a reviewer sees it); a decided class is ``resolve
 weighted mean of the boxes of that class. An item whose votes resolve no object gets one
 ``no objects`` row (class and box null), resolved with the confidence that each of its rejected
 candidates is not real (1 when nobody drew anything), citing the explicit empty answers on it:
-a background image for a training set.
+a background image for a training set. Unless at most half of its labelers drew nothing (boxes
+scattered so that no candidate reaches a majority): then the row is a ``tie`` (confidence: the
+share that drew nothing), the item goes to relabeling and stays out of training sets.
 """
 
 from __future__ import annotations
@@ -208,6 +210,13 @@ def table(marks: Marks, objs: Objects, d: Decision, code: np.ndarray) -> pa.Tabl
     np.minimum.at(doubt, objs.item[rejected], 1.0 - d.confidence[rejected])
     undecided = np.zeros(len(marks.item_ids), bool)
     undecided[objs.item[d.status == "tie"]] = True
+    # "no objects" needs most of the item's labelers to have drawn nothing: boxes scattered so
+    # that none reaches a majority leave the item undecided, not a background image ("latest"
+    # takes the newest answer, empty or not)
+    silent = _silent_count(marks)
+    unbacked = ~undecided & (2 * silent <= voters) & (d.method != "latest")
+    undecided |= unbacked
+    doubt = np.where(unbacked, silent / np.maximum(voters, 1), doubt)
 
     order = np.lexsort((fused[:, 3], fused[:, 2], fused[:, 1], fused[:, 0], code, objs.item))
     rank = np.empty(n, np.int64)
@@ -275,6 +284,15 @@ def _empty_answers(marks: Marks, items: np.ndarray) -> pa.ListArray:
     return pa.ListArray.from_arrays(
         pa.array(offsets, pa.int32()), marks.empty_label_id.take(pa.array(on, pa.int64()))
     )
+
+
+def _silent_count(marks: Marks) -> np.ndarray:
+    """Per item: its labelers who drew nothing on it."""
+    n_labelers = max(len(marks.labeler_ids), 1)
+    drew = np.unique(marks.item * n_labelers + marks.labeler)
+    pairs = marks.voter_item * n_labelers + marks.voter_labeler
+    silent = marks.voter_item[~np.isin(pairs, drew)]
+    return np.bincount(silent, minlength=len(marks.item_ids))
 
 
 def _silent(marks: Marks, items: np.ndarray) -> pa.ListArray:

@@ -33,6 +33,8 @@ CLEAN = {
     "bbox_units": "NULL::VARCHAR",
     "width": "640",
     "height": "480",
+    "drawn_w": "NULL::DOUBLE",  # the size of the image the tool showed, when it said
+    "drawn_h": "NULL::DOUBLE",
     "span_start": "NULL::BIGINT",
     "span_end": "NULL::BIGINT",
     "text_len": "NULL::BIGINT",
@@ -116,6 +118,8 @@ TRIPS = {
     "box-not-positive": {"bbox_w": "0.0::DOUBLE"},
     "box-outside-image": {"bbox_x": "610.6::DOUBLE"},  # 610.6 + 30 > 640 + 0.5
     "box-too-small": {"bbox_w": "7.0::DOUBLE"},
+    # shown square, registered 4:3: |640 * 480 - 640 * 640| = 102,400 > (640 + 640) / 2
+    "box-drawn-elsewhere": {"drawn_w": "640.0::DOUBLE", "drawn_h": "640.0::DOUBLE"},
     "box-not-expected": {"v_task": "'classification'"},
     "class-several": {"v_task": "'classification'", "bbox_x": "NULL::DOUBLE", "group_size": "2"},
     "attributes-invalid": {"a_problem": "'occluded must be true or false'"},
@@ -164,11 +168,22 @@ def _used(sql: str, params: dict) -> dict:
 
 def test_every_check_has_a_name_of_its_own():
     names = [c.name for c in CHECKS]
-    assert len(names) == len(set(names)) == 42
+    assert len(names) == len(set(names)) == 43
 
 
 def test_a_clean_row_trips_no_check():
     assert tripped({}) == []
+
+
+def test_a_box_drawn_on_a_resized_copy_trips_no_check():
+    # 1280 x 960 is the 640 x 480 image doubled; 641 x 481 is one pixel off each way:
+    # |641 * 480 - 481 * 640| = 160 <= (641 + 481) / 2 = 561, a resize's rounding
+    assert tripped({"drawn_w": "1280.0::DOUBLE", "drawn_h": "960.0::DOUBLE"}) == []
+    assert tripped({"drawn_w": "641.0::DOUBLE", "drawn_h": "481.0::DOUBLE"}) == []
+    # 640 x 482: |640 * 480 - 482 * 640| = 1280 > 561, not a resize
+    assert tripped({"drawn_w": "640.0::DOUBLE", "drawn_h": "482.0::DOUBLE"}) == [
+        "box-drawn-elsewhere"
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(TRIPS))
