@@ -253,7 +253,22 @@ CHECKS = (
         "class-several",
         "class",
         "r.v_task = 'classification' and r.group_size > 1 and r.item_id is not null and r.labeler_id is not null",
-        "'one annotation has ' || r.group_size || ' classes; ' || $guideline || ' is single-label classification'",
+        # one class every time: the same row twice, not two answers
+        "case when r.same_class = r.group_size then 'class ' || r.\"class\" || ' is given ' || "
+        "r.group_size || ' times in one annotation (a repeated row?): keep one' "
+        "else 'one annotation has ' || r.group_size || ' classes; ' || $guideline || "
+        "' is single-label classification' end",
+    ),
+    Check(
+        "box-twice",
+        "bbox",
+        "r.v_task = 'detection' and r.box_twice is not null",
+        "case when r.box_classes = 1 then 'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || "
+        "r.bbox_w || ', ' || r.bbox_h || '] of ' || r.\"class\" || ' is given ' || r.box_twice || "
+        "' times in one annotation (a repeated row?): keep one' "
+        "else 'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || "
+        "'] is given ' || r.box_classes || ' classes (' || r.box_class_list || '): a box has one "
+        "class; draw one box per object' end",
     ),
     Check(
         "class-twice",

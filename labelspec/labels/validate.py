@@ -350,6 +350,7 @@ select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1)
        c.min_span_chars as c_min_span_chars, c.min_span_rule as c_min_span_rule,
        a.problem as a_problem, a.canonical as a_canonical, cov.training_id as cov_training_id,
        cov.later_date as cov_later_date, mx.objects as mx_objects,
+       bt.n as box_twice, bt.classes as box_classes, bt.class_list as box_class_list,
        {history} and (ad.first_date is null
                       or {made_on} < ad.first_date) as before_adoption
 {joins}
@@ -367,6 +368,9 @@ left join attrs a on a.version = r.version and a."class" = r."class" and a.attri
 left join cov on cov.labeler_id = r.labeler_id and cov.version = r.version
   and cov.made_on = {made_on}
 left join mixed mx on r.empty and mx.item_id = r.item_id and mx.labeler_id = r.labeler_id
+left join boxes_twice bt on bt.k = coalesce(r.annotation_key, '') and bt.item_id = r.item_id
+  and bt.labeler_id = r.labeler_id and bt.bbox_x = r.bbox_x and bt.bbox_y = r.bbox_y
+  and bt.bbox_w = r.bbox_w and bt.bbox_h = r.bbox_h
 left join adopted ad on ad.labeler_id = r.labeler_id
 """
 
@@ -564,6 +568,17 @@ def validate(
                  count(*) as same_class
           from r semi join groups g on g.k = coalesce(r.annotation_key, '')
             and g.item_id = r.item_id and g.labeler_id = r.labeler_id
+          group by all having count(*) > 1;
+        -- one box twice in an annotation (a duplicated row, or one region given two classes):
+        -- within groups only, like repeats
+        create temp table boxes_twice as
+          select coalesce(r.annotation_key, '') as k, r.item_id, r.labeler_id,
+                 r.bbox_x, r.bbox_y, r.bbox_w, r.bbox_h, count(*) as n,
+                 count(distinct r."class") as classes,
+                 string_agg(distinct r."class", ', ' order by r."class") as class_list
+          from r semi join groups g on g.k = coalesce(r.annotation_key, '')
+            and g.item_id = r.item_id and g.labeler_id = r.labeler_id
+          where r.bbox_x is not null
           group by all having count(*) > 1;
         -- "no objects here" beside objects: only pairs with an empty answer (few) are counted
         create temp table mixed as

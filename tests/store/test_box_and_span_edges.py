@@ -112,3 +112,26 @@ def test_a_box_that_is_not_four_numbers_is_one_problem_not_also_a_missing_box(
         f"{source}:1: bbox: must be [x, y, w, h]: four numbers in pixels",
         f"{source}:2: bbox: must be [x, y, w, h]: four numbers in pixels",
     ]
+
+
+def test_a_box_twice_in_one_annotation_is_refused(make_store, run, tmp_path):
+    root = make_store("shapes")
+    box = {**circle([24, 24, 80, 80]), "item_id": "circle_big.png"}
+    repeated = write_jsonl(tmp_path / "repeated.jsonl", [box, box])
+    # one region given two classes (Label Studio's rectangle with two labels comes in so)
+    square = {**box, "class": "square"}
+    two_classes = write_jsonl(tmp_path / "two.jsonl", [box, square])
+
+    assert refused(run, root, "shapes", repeated, "shapes@1.0.0") == [
+        f"{repeated}:1 [2 rows, lines 1, 2]: bbox: box [24.0, 24.0, 80.0, 80.0] of circle is given "
+        "2 times in one annotation (a repeated row?): keep one"
+    ]
+    assert refused(run, root, "shapes", two_classes, "shapes@1.0.0") == [
+        f"{two_classes}:1 [2 rows, lines 1, 2]: bbox: box [24.0, 24.0, 80.0, 80.0] is given 2 "
+        "classes (circle, square): a box has one class; draw one box per object"
+    ]
+    # the same box by two labelers is two annotations: not a box twice (vB-01 is untrained)
+    other = {**box, "labeler": "vB-01"}
+    two_labelers = write_jsonl(tmp_path / "ok.jsonl", [box, other])
+    problems = refused(run, root, "shapes", two_labelers, "shapes@1.0.0")
+    assert problems and not any("is given" in p for p in problems)

@@ -48,6 +48,9 @@ CLEAN = {
     "a_problem": "NULL::VARCHAR",
     "mx_objects": "NULL::BIGINT",
     "group_size": "1",
+    "box_twice": "NULL::BIGINT",
+    "box_classes": "NULL::BIGINT",
+    "box_class_list": "NULL::VARCHAR",
     "same_class": "1",
     "cov_training_id": "'t-1'",
     "cov_later_date": "NULL::DATE",
@@ -122,6 +125,7 @@ TRIPS = {
     "box-drawn-elsewhere": {"drawn_w": "640.0::DOUBLE", "drawn_h": "640.0::DOUBLE"},
     "box-not-expected": {"v_task": "'classification'"},
     "class-several": {"v_task": "'classification'", "bbox_x": "NULL::DOUBLE", "group_size": "2"},
+    "box-twice": {"group_size": "2", "box_twice": "2", "box_classes": "1"},
     "attributes-invalid": {"a_problem": "'occluded must be true or false'"},
     "training-missing": {"cov_training_id": "NULL::VARCHAR"},
     "training-too-late": {
@@ -278,3 +282,27 @@ def test_a_label_made_before_adoption_trips_no_training_check():
     assert tripped({**untrained, "before_adoption": "true"}) == []
     later = {**untrained, "cov_later_date": "DATE '2026-02-01'", "before_adoption": "true"}
     assert tripped(later) == []
+
+
+def test_a_box_twice_says_whether_it_is_a_repeated_row_or_two_classes():
+    twice = {"group_size": "2", "box_twice": "2"}
+    assert _messages({**twice, "box_classes": "1"}) == [
+        "box [10.0, 20.0, 30.0, 40.0] of school_bus is given 2 times in one annotation "
+        "(a repeated row?): keep one"
+    ]
+    assert _messages(
+        {**twice, "box_classes": "2", "box_class_list": "'pickup_truck, school_bus'"}
+    ) == [
+        "box [10.0, 20.0, 30.0, 40.0] is given 2 classes (pickup_truck, school_bus): a box has "
+        "one class; draw one box per object"
+    ]
+
+
+def test_one_class_twice_in_a_classification_is_a_repeated_row_not_two_answers():
+    several = {"v_task": "'classification'", "bbox_x": "NULL::DOUBLE", "group_size": "2"}
+    assert _messages({**several, "same_class": "2"}) == [
+        "class school_bus is given 2 times in one annotation (a repeated row?): keep one"
+    ]
+    assert _messages(several) == [
+        "one annotation has 2 classes; school-buses is single-label classification"
+    ]
