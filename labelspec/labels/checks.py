@@ -181,7 +181,12 @@ CHECKS = (
         "bbox",
         f"r.bbox_x is not null and {_DRAWN_ELSEWHERE} and not ({_SAME_SHAPE})",
         "'the box was drawn on a ' || printf('%g', r.drawn_w) || 'x' || printf('%g', r.drawn_h) || ' image, but item ' || r.item_id || ' is registered as ' || r.width || 'x' || r.height || "
-        "', another shape (cropped, padded or rotated?): label the registered file in the tool, or register the file the tool showed (`labelspec items add`)'",
+        # the size turned a quarter: a phone photo the tool showed upright by its EXIF
+        # orientation, while its registered size is the stored pixels'
+        "case when r.drawn_w = r.height and r.drawn_h = r.width then ', turned a quarter: the tool "
+        "showed it upright by its EXIF orientation (store the photo with its pixels upright, e.g. "
+        "`mogrify -auto-orient`, register that file and label it)' "
+        "else ', another shape (cropped, padded or rotated?): label the registered file in the tool, or register the file the tool showed (`labelspec items add`)' end",
     ),
     Check(
         "box-too-small",
@@ -241,7 +246,8 @@ CHECKS = (
         f"and regexp_replace(r.span_text, '\\s', '', 'g') <> regexp_replace(r.span_found, '\\s', '', 'g')",
         f"'span ' || {_SPAN} || ' covers ' || {_quoted('r.span_found')} || ' in the item''s text, but the tool "
         f"says it covers ' || {_quoted('r.span_text')} || ': the offsets point at other characters than the "
-        "labeler marked (was the task''s text edited after labeling?)'",
+        "labeler marked (was the task''s text edited after labeling, or are they UTF-16 offsets "
+        "from an old Label Studio, which counts an emoji as two?)'",
     ),
     Check(
         "span-not-expected",
@@ -256,8 +262,8 @@ CHECKS = (
         # one class every time: the same row twice, not two answers
         "case when r.same_class = r.group_size then 'class ' || r.\"class\" || ' is given ' || "
         "r.group_size || ' times in one annotation (a repeated row?): keep one' "
-        "else 'one annotation has ' || r.group_size || ' classes; ' || $guideline || "
-        "' is single-label classification' end",
+        "else 'one annotation has ' || r.group_size || ' labels of ' || r.group_classes || "
+        "' classes; ' || $guideline || ' is single-label classification' end",
     ),
     Check(
         "box-twice",

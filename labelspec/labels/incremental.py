@@ -36,7 +36,8 @@ class Incremental:
     new: int | None  # annotations (None: a first delivery's, left to the batch writer to count)
     updated: int
     unchanged: int
-    superseded: int  # earlier versions the updates replace
+    superseded: int  # earlier versions (annotations) the updates replace
+    superseded_labels: int = 0  # their labels (an annotation of several boxes has several)
 
     @property
     def table(self) -> pa.Table:
@@ -121,9 +122,22 @@ def against_history(
            join current_by_key c using (annotation_key, item_id, labeler_id)"""
     ).fetchall()[0]
     (total,) = con.execute("select count(distinct annotation_id) from kept").fetchall()[0]
+    superseded_labels = 0
+    if superseded:  # the history's rows of the replaced annotations (read only when there are)
+        (superseded_labels,) = con.execute(
+            """select count(*) from history semi join (
+                 select unnest(c.ids) as annotation_id from current_by_key c
+                 semi join kept k using (annotation_key, item_id, labeler_id)) s
+               using (annotation_id)"""
+        ).fetchall()[0]
     con.execute("drop table incoming")  # kept holds what is stored
     # kept fills supersedes in; every other column is as the incoming rows had it
     constants = {k: v for k, v in (incoming.constants or {}).items() if k != "supersedes"}
     return Incremental(
-        Rows(con, "kept", constants), total - updated, updated, unchanged, superseded
+        Rows(con, "kept", constants),
+        total - updated,
+        updated,
+        unchanged,
+        superseded,
+        superseded_labels,
     )

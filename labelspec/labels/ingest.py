@@ -192,6 +192,8 @@ def write_labels(
         (batch_id,) = con.execute("select any_value(batch_id) from batch").fetchall()[0]
     if known.get("guideline_version") is not None:  # one release for every row
         versions = [known["guideline_version"]]
+    elif isinstance(table, Rows) and table.versions is not None:  # a view: not computed twice
+        versions = sorted(table.versions, key=Version.parse)
     else:
         query = "select distinct guideline_version from batch"
         versions = sorted((r[0] for r in con.execute(query).fetchall()), key=Version.parse)
@@ -362,7 +364,7 @@ def import_labels(
             source,
             fmt,
             superseded=fresh.superseded,
-            superseded_labels=fresh.superseded,
+            superseded_labels=fresh.superseded_labels,
             delivery=delivery_of(fmt, path),
             history=history,
             describe=describe,

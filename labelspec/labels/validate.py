@@ -344,7 +344,8 @@ def _span_offset(end: str) -> str:
 # checks in one, the batch's rows in the other), and past the memory limit it would spill.
 _JOINED = """
 create temp view j as
-select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(rp.same_class, 1) as same_class,
+select r.*, coalesce(gs.group_size, 1) as group_size, coalesce(gs.group_classes, 1) as group_classes,
+       coalesce(rp.same_class, 1) as same_class,
        ro.id as ro_id, v.digest as v_digest, v.task as v_task, v.known as v_known,
        c.class_id as c_class_id, c.min_box_px as c_min_box_px,
        c.min_span_chars as c_min_span_chars, c.min_span_rule as c_min_span_rule,
@@ -560,7 +561,8 @@ def validate(
     run(
         """
         create temp table groups as
-          select coalesce(annotation_key, '') as k, item_id, labeler_id, count(*) as group_size
+          select coalesce(annotation_key, '') as k, item_id, labeler_id, count(*) as group_size,
+                 count(distinct "class") as group_classes
           from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
         -- a class twice in one annotation is within a group: only grouped rows are counted again
         create temp table repeats as
@@ -701,6 +703,7 @@ def validate(
             # once copied (against a history), the view and what it reads can go
             release="drop view validated; drop view j; drop table r",
             num_rows=con.execute("select count(*) from r").fetchall()[0][0],  # one row each
+            versions=[row["version"] for row in version_rows],
         )
     return Validated(
         rows=rows,

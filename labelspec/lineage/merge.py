@@ -61,15 +61,16 @@ def merge(
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
     refuse_problems(path.name, staged, checked, "nothing was merged")
-    if checked.table.num_rows == 0:
+    answers = checked.table  # the rows are a view: computed once, here
+    if answers.num_rows == 0:
         raise InputError(f"{path.name}: no labels to merge")
     if dry_run:
         git = ws.git
-        fresh = against_history(ws, dataset, checked.table, git)
+        fresh = against_history(ws, dataset, answers, git)
         return {"plan": plan_id, "dry_run": True, **fresh.counts()}
-    message = f"relabel merge {plan_id}: {rows_word(checked.table.num_rows)} into {dataset}"
+    message = f"relabel merge {plan_id}: {rows_word(answers.num_rows)} into {dataset}"
     with transaction(ws, message) as tx:
-        fresh = against_history(ws, dataset, checked.table, tx.git)
+        fresh = against_history(ws, dataset, answers, tx.git)
         if fresh.table.num_rows == 0:
             done = done_items(ws, dataset, plan_id)
             return {"plan": plan_id, "batch": None, "commit": None, **fresh.counts(),
@@ -118,7 +119,7 @@ def merge(
             """
             )
             .to_arrow_table()
-            .cast(checked.table.schema)
+            .cast(answers.schema)
         )
         # the plan's annotations, earlier answers, and earlier versions of edited answers
         con.register("merged", table)

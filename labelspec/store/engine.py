@@ -168,6 +168,7 @@ class Rows:
         constants: dict | None = None,
         release: str | None = None,
         num_rows: int | None = None,
+        versions: list[str] | None = None,
     ):
         self.con = con
         self.name = name  # a table, or a view computed by whatever reads it
@@ -176,6 +177,7 @@ class Rows:
         self.constants = constants
         self.release = release  # SQL that drops them (default: the table ``name``)
         self._count = num_rows  # when known: counting a view computes its joins
+        self.versions = versions  # the guideline releases the rows name, when known
 
     def drop(self) -> None:
         """Free the rows (and what a view of them reads) once they are copied elsewhere."""

@@ -319,7 +319,7 @@ def test_two_classes_for_one_item_by_one_labeler_are_refused(labeled_ws, run, tm
     rows.append(dict(rows[0], **{"class": "six"}))
     source = write_jsonl(tmp_path / "twice.jsonl", rows)
 
-    message = "one annotation has 2 classes; digits is single-label classification"
+    message = "one annotation has 2 labels of 2 classes; digits is single-label classification"
     assert_refused(
         run,
         labeled_ws,

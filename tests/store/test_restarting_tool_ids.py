@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 BIG, SMALL = "circle_big.png", "circle_small.png"  # two of the shapes scenes (128x128)
 
@@ -142,6 +143,10 @@ def test_two_cvat_task_exports_numbering_their_images_alike_both_stay_current(
     assert counts(again) == (0, 0, 1)
     assert counts(edited) == (0, 1, 0)
     assert edited["labels"] == 2  # the new annotation keeps both boxes
+    # its batch record: one annotation superseded, which held two labels (boxes)
+    record = sorted((shapes_ws / "datasets/shapes/labels").glob("*.parquet.dvc"))[-1]
+    meta = yaml.safe_load(record.read_text())["meta"]["labelspec"]
+    assert (meta["supersedes"], meta["superseded_labels"]) == (1, 2)
     assert show(run, shapes_ws) == (3, 2)
     assert lineage(run, shapes_ws, BIG) == [(10.0, False), (10.0, True)]
     assert lineage(run, shapes_ws, SMALL) == [(70.0, True)]

@@ -48,6 +48,7 @@ CLEAN = {
     "a_problem": "NULL::VARCHAR",
     "mx_objects": "NULL::BIGINT",
     "group_size": "1",
+    "group_classes": "1",
     "box_twice": "NULL::BIGINT",
     "box_classes": "NULL::BIGINT",
     "box_class_list": "NULL::VARCHAR",
@@ -259,7 +260,8 @@ def test_a_span_whose_text_differs_shows_both_texts_escaped_and_cut():
     ) == [
         'span [0, 4] covers "🎉 Pa" in the item\'s text, but the tool says it covers "Google": '
         "the offsets point at other characters than the labeler marked (was the task's text "
-        "edited after labeling?)"
+        "edited after labeling, or are they UTF-16 offsets from an old Label Studio, which "
+        "counts an emoji as two?)"
     ]
     # 45 characters with a line break: escaped (\n counts two), then cut to 37 and "..."
     long = "'Line one.' || chr(10) || 'Angela Merkel spoke at length here.'"
@@ -303,6 +305,21 @@ def test_one_class_twice_in_a_classification_is_a_repeated_row_not_two_answers()
     assert _messages({**several, "same_class": "2"}) == [
         "class school_bus is given 2 times in one annotation (a repeated row?): keep one"
     ]
-    assert _messages(several) == [
-        "one annotation has 2 classes; school-buses is single-label classification"
+    assert _messages({**several, "group_classes": "2"}) == [
+        "one annotation has 2 labels of 2 classes; school-buses is single-label classification"
     ]
+    # A, A, B: three labels, two classes (the count is of labels, the classes apart)
+    assert _messages({**several, "group_size": "3", "group_classes": "2", "same_class": "2"}) == [
+        "one annotation has 3 labels of 2 classes; school-buses is single-label classification"
+    ]
+
+
+def test_a_photo_shown_turned_a_quarter_is_named_for_its_exif_orientation():
+    # 640x480 registered; the tool showed it 480x640 (upright by its EXIF tag)
+    (message,) = _messages({"drawn_w": "480.0::DOUBLE", "drawn_h": "640.0::DOUBLE"})
+    assert message.startswith(
+        "the box was drawn on a 480x640 image, but item a.jpg is registered as 640x480, turned a "
+        "quarter: the tool showed it upright by its EXIF orientation"
+    )
+    (message,) = _messages({"drawn_w": "640.0::DOUBLE", "drawn_h": "640.0::DOUBLE"})
+    assert "another shape (cropped, padded or rotated?)" in message
