@@ -246,8 +246,11 @@ CHECKS = (
         f"and regexp_replace(r.span_text, '\\s', '', 'g') <> regexp_replace(r.span_found, '\\s', '', 'g')",
         f"'span ' || {_SPAN} || ' covers ' || {_quoted('r.span_found')} || ' in the item''s text, but the tool "
         f"says it covers ' || {_quoted('r.span_text')} || ': the offsets point at other characters than the "
-        "labeler marked (was the task''s text edited after labeling, or are they UTF-16 offsets "
-        "from an old Label Studio, which counts an emoji as two?)'",
+        "labeler marked (was the task''s text edited after labeling' || "
+        # an emoji in what either side reads: an old Label Studio counted UTF-16 units
+        "case when regexp_matches(r.span_found || r.span_text, '[\\x{10000}-\\x{10FFFF}]') "
+        "then ', or are they UTF-16 offsets from an old Label Studio, which counts an emoji as two' "
+        "else '' end || '?)'",
     ),
     Check(
         "span-not-expected",
