@@ -560,10 +560,18 @@ def validate(
     # the check costs one hash aggregation instead of sorting every row into window partitions.
     run(
         """
-        create temp table groups as
-          select coalesce(annotation_key, '') as k, item_id, labeler_id, count(*) as group_size,
-                 count(distinct "class") as group_classes
+        -- sizes first: a distinct count per group over every row cost 7x the plain count
+        -- (1M labels: 0.98 s of CPU, 0.13 s without); classes are counted within groups only
+        create temp table group_sizes as
+          select coalesce(annotation_key, '') as k, item_id, labeler_id, count(*) as group_size
           from r where item_id is not null and labeler_id is not null group by all having count(*) > 1;
+        create temp table groups as
+          select g.k, g.item_id, g.labeler_id, any_value(g.group_size) as group_size,
+                 count(distinct r."class") as group_classes
+          from group_sizes g join r on g.k = coalesce(r.annotation_key, '')
+            and g.item_id = r.item_id and g.labeler_id = r.labeler_id
+          group by all;
+        drop table group_sizes;
         -- a class twice in one annotation is within a group: only grouped rows are counted again
         create temp table repeats as
           select coalesce(r.annotation_key, '') as k, r.item_id, r.labeler_id, r."class",
