@@ -42,6 +42,11 @@ def _quoted(text: str) -> str:
     return f"'\"' || {cut} || '\"'"
 
 
+# The image a box must lie in: the registered size, else (a remote item registered by its uri
+# alone) the size of the image the tool showed, when the tool reports it (Label Studio, COCO, CVAT)
+_IMAGE_W = "coalesce(r.width, r.drawn_w)"
+_IMAGE_H = "coalesce(r.height, r.drawn_h)"
+
 # The tool reported the size of the image it showed (``drawn_w`` x ``drawn_h``) and it is not the
 # registered one. Same shape, up to the half pixel each side a resize rounds to: a resized copy,
 # whose boxes validation scales; another shape (cropped, padded, rotated): another image.
@@ -173,8 +178,10 @@ CHECKS = (
         "box-outside-image",
         "bbox",
         f"r.v_task = 'detection' and {_FINITE_BOX} and r.bbox_w > 0 and r.bbox_h > 0 and (r.bbox_x < -{BOX_TOLERANCE_PX} or r.bbox_y < -{BOX_TOLERANCE_PX} "
-        f"or r.bbox_x + r.bbox_w > r.width + {BOX_TOLERANCE_PX} or r.bbox_y + r.bbox_h > r.height + {BOX_TOLERANCE_PX})",
-        "'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || '] is outside the ' || r.width || 'x' || r.height || ' image'",
+        f"or r.bbox_x + r.bbox_w > {_IMAGE_W} + {BOX_TOLERANCE_PX} or r.bbox_y + r.bbox_h > {_IMAGE_H} + {BOX_TOLERANCE_PX})",
+        "'box [' || r.bbox_x || ', ' || r.bbox_y || ', ' || r.bbox_w || ', ' || r.bbox_h || '] is outside the ' || "
+        f"printf('%g', {_IMAGE_W}) || 'x' || printf('%g', {_IMAGE_H}) || ' image' || "
+        "case when r.width is null then ' the tool showed (item ' || r.item_id || ' has no registered size)' else '' end",
     ),
     Check(
         "box-drawn-elsewhere",

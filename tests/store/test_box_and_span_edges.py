@@ -135,3 +135,38 @@ def test_a_box_twice_in_one_annotation_is_refused(make_store, run, tmp_path):
     two_labelers = write_jsonl(tmp_path / "ok.jsonl", [box, other])
     problems = refused(run, root, "shapes", two_labelers, "shapes@1.0.0")
     assert problems and not any("is given" in p for p in problems)
+
+
+def test_a_box_on_a_remote_item_is_checked_against_the_size_the_tool_showed(
+    make_store, run, tmp_path
+):
+    """An item registered by its uri alone has no size of its own; the CVAT export says the
+    image it showed was 128x96, so a box past its right edge (100 + 40 = 140 > 128.5) is
+    refused, and one inside it (80 + 40 = 120) imports."""
+    root = make_store("shapes", "shapes")
+    remote = tmp_path / "remote.csv"
+    remote.write_text("item_id,uri\nfar.png,s3://bucket/far.png\n")
+    run("items", "add", "shapes", str(remote), cwd=root)
+
+    def cvat(name: str, xtl: int) -> Path:
+        path = tmp_path / name
+        path.write_text(
+            '<annotations><version>1.1</version><image id="0" name="far.png" width="128" '
+            f'height="96"><box label="square" source="manual" occluded="0" xtl="{xtl}" ytl="10" '
+            f'xbr="{xtl + 40}" ybr="50" z_order="0"/></image></annotations>'
+        )
+        return path
+
+    args = ["labels", "import", "shapes", "--format", "cvat", "--guideline", "shapes@1.0.0",
+            "--source", "vendor-c", "--labeler", "vA-01"]  # fmt: skip
+    past = cvat("past.xml", 100)
+    before = state(root)
+    result = run(*args[:3], str(past), *args[3:], cwd=root, expect=1)
+
+    assert state(root) == before
+    assert "past.xml: 1 problem(s) (1 bbox); nothing was imported" in result.stderr
+    assert (
+        "bbox: box [100.0, 10.0, 40.0, 40.0] is outside the 128x96 image the tool showed "
+        "(item far.png has no registered size)" in result.stderr
+    )
+    run(*args[:3], str(cvat("inside.xml", 80)), *args[3:], cwd=root)
