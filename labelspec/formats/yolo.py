@@ -697,6 +697,7 @@ def write(
             f"labels use classes that {spec.guideline} {spec.version} does not have: {', '.join(unknown)} "
             "(export with the guideline version they were made under)"
         )
+    _one_answer_per_image(rows)
     known = {r["item_id"]: r for r in items.to_pylist()}
     files = _label_lines(rows, known, index)
     if out.exists() and not out.is_dir():
@@ -733,6 +734,25 @@ def write(
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
     return sum(len(lines) for _, lines, _ in files.values())
+
+
+def _one_answer_per_image(rows: list[dict]) -> None:
+    """Refuse items answered more than once: a YOLO label file names no labeler, so two
+    labelers' boxes would stack into one answer (and an empty answer beside boxes vanish)."""
+    answers: dict[str, dict[str | None, str | None]] = {}
+    for row in rows:  # annotation -> labeler, per item
+        answers.setdefault(row["item_id"], {})[row["annotation_id"]] = row.get("labeler_id")
+    several = {item: found for item, found in answers.items() if len(found) > 1}
+    if not several:
+        return
+    item, found = next(iter(several.items()))
+    labelers = ", ".join(sorted({str(lab) for lab in found.values()}))
+    raise InputError(
+        f"a YOLO label file holds one answer per image, and {len(several)} item(s) have several "
+        f"(first: {item}, {len(found)} answers by {labelers}): export one resolved answer per "
+        "item with --resolve (e.g. --resolve majority), or --format coco, which keeps each "
+        "labeler's boxes and empty answers"
+    )
 
 
 SPLIT_KEYS = ("train", "val", "test")  # what Ultralytics' data.yaml names

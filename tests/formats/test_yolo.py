@@ -558,8 +558,20 @@ def test_re_export_replaces_the_labels_and_keeps_the_copied_images(tmp_path):
             },
             "items wide.jpg and wide.png would share labels/wide.txt",
         ),
+        (  # two labelers' answers would stack into one label file, naming neither
+            {
+                "rows": [
+                    {**DETECTIONS[0], "labeler_id": "vA-01"},
+                    {**DETECTIONS[1], "labeler_id": "vA-01"},  # one answer of two boxes
+                    {**DETECTIONS[0], "annotation_id": "a9", "labeler_id": "vB-01"},
+                    {**DETECTIONS[2], "labeler_id": "vB-01"},
+                ]
+            },
+            r"one answer per image, and 1 item\(s\) have several \(first: wide.png, 2 answers "
+            r"by vA-01, vB-01\): export one resolved answer per item with --resolve",
+        ),
     ],
-    ids=["classification", "ner", "unknown-class", "no-size", "no-item", "same-stem"],
+    ids=["classification", "ner", "unknown-class", "no-size", "no-item", "same-stem", "several"],
 )
 def test_write_refuses_what_yolo_cannot_hold_and_writes_nothing(tmp_path, change, message):
     with pytest.raises(LabelspecError, match=message):
