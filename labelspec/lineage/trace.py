@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,17 @@ def _dicts(relation) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
 
 
+def _closest_item(con, item_id: str) -> str:
+    """ " (did you mean X?)" for the registered item id nearest a mistyped one, else "": in
+    DuckDB, as a dataset may hold millions of items."""
+    found = con.execute(
+        """select item_id from items where jaro_winkler_similarity(item_id, $id) >= 0.85
+           order by jaro_winkler_similarity(item_id, $id) desc, item_id limit 1""",
+        {"id": item_id},
+    ).fetchall()
+    return f" (did you mean {found[0][0]}?)" if found else ""
+
+
 def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None) -> dict[str, Any]:
 
     git = ws.git
@@ -70,7 +82,9 @@ def trace_item(ws: Repo, dataset: str, item_id: str, snapshot: str | None = None
     con.execute("set TimeZone = 'UTC'")
     item = _dicts(con.sql("select * from items where item_id = $id", params={"id": item_id}))
     if not item:
-        raise NotFoundError(f"no item {item_id!r} in dataset {dataset!r}")
+        raise NotFoundError(
+            f"no item {item_id!r} in dataset {dataset!r}{_closest_item(con, item_id)}"
+        )
     register_training(con, ws)
     # the record stored at import, and the one covering the label at the revision read
     guidelines = con.execute(
@@ -406,7 +420,12 @@ def trace_labeler(
         {"empty": NO_OBJECTS},
     ).fetchall()
     if not rows:
-        raise NotFoundError(f"labeler {labeler!r} has no current labels in dataset {dataset!r}")
+        labelers = [r for (r,) in con.execute("select distinct labeler_id from labels").fetchall()]
+        close = difflib.get_close_matches(labeler, [str(r) for r in labelers if r], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise NotFoundError(
+            f"labeler {labeler!r} has no current labels in dataset {dataset!r}{hint}"
+        )
     out: dict[str, Any] = {
         "dataset": dataset,
         "labeler": labeler,

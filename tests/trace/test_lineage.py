@@ -86,8 +86,14 @@ def test_trace_item_human_output_shows_training_and_page(history, run):
 
 def test_trace_item_of_an_unknown_item_is_an_error(history, run):
     result = run("trace", "item", "digits", "d99.png", cwd=history, expect=3)
+    typo = run("trace", "item", "digits", "d07.pgn", cwd=history, expect=3)
+    far = run("trace", "item", "digits", "street-42", cwd=history, expect=3)
 
     assert "d99.png" in result.stderr
+    assert typo.stderr == (
+        "Error: no item 'd07.pgn' in dataset 'digits' (did you mean d07.png?)\n"
+    )
+    assert far.stderr == "Error: no item 'street-42' in dataset 'digits'\n"
 
 
 def test_trace_labeler_splits_labels_by_training_coverage(history, run):
@@ -141,6 +147,10 @@ def test_trace_labeler_never_trained_and_unknown(history, run):
 
     result = run("trace", "labeler", "digits", "vZ-09", cwd=history, expect=3)
     assert "vZ-09" in result.stderr
+    typo = run("trace", "labeler", "digits", "vC-1", cwd=history, expect=3)
+    assert typo.stderr == (
+        "Error: labeler 'vC-1' has no current labels in dataset 'digits' (did you mean vC-01?)\n"
+    )
     assert json.loads(run("trace", "labeler", "digits", "vB-01", "--json", cwd=history).stdout)[
         "covered"
     ] == {"labels": 5, "items": 5}
