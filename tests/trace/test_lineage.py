@@ -90,9 +90,7 @@ def test_trace_item_of_an_unknown_item_is_an_error(history, run):
     far = run("trace", "item", "digits", "street-42", cwd=history, expect=3)
 
     assert "d99.png" in result.stderr
-    assert typo.stderr == (
-        "Error: no item 'd07.pgn' in dataset 'digits' (did you mean d07.png?)\n"
-    )
+    assert typo.stderr == ("Error: no item 'd07.pgn' in dataset 'digits' (did you mean d07.png?)\n")
     assert far.stderr == "Error: no item 'street-42' in dataset 'digits'\n"
 
 
