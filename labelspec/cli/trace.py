@@ -150,9 +150,12 @@ def labeler_command(dataset, labeler_id, snapshot, as_json) -> None:
     if as_json:
         write_json(result)
         return
+    covered, uncovered = result["covered"], result["uncovered"]
+    empty = covered["empty"] + uncovered["empty"]
     click.echo(
-        f"{labeler_id} in {dataset}: {result['covered']['labels']} labels covered by training, "
-        f"{result['uncovered']['labels']} not covered"
+        f"{labeler_id} in {dataset}: {covered['labels']} labels covered by training, "
+        f"{uncovered['labels']} not covered"
+        + (f"; {empty} empty answer(s) (no objects)" if empty else "")
     )
     table(
         None,

@@ -429,14 +429,16 @@ def trace_labeler(
     out: dict[str, Any] = {
         "dataset": dataset,
         "labeler": labeler,
-        "covered": {"labels": 0, "items": 0},
-        "uncovered": {"labels": 0, "items": 0},
+        # an empty answer ("no objects here") is no label: counted apart, as `labels show` does
+        "covered": {"labels": 0, "empty": 0, "items": 0},
+        "uncovered": {"labels": 0, "empty": 0, "items": 0},
         "by_version": [],
     }
     grouped: dict[tuple, dict[str, Any]] = {}
     for guideline, version, covered, training_id, cls, labels, _items in rows:
         side = "covered" if covered else "uncovered"
-        out[side]["labels"] += labels
+        kind = "empty" if cls == NO_OBJECTS else "labels"
+        out[side][kind] += labels
         entry = grouped.setdefault(
             (guideline, version, covered),
             {
@@ -445,12 +447,13 @@ def trace_labeler(
                 "covered": covered,
                 "training_ids": set(),
                 "labels": 0,
+                "empty": 0,
                 "by_class": {},
             },
         )
         if training_id:
             entry["training_ids"].add(training_id)
-        entry["labels"] += labels
+        entry[kind] += labels
         entry["by_class"][cls] = entry["by_class"].get(cls, 0) + labels
     for covered in (True, False):
         out["covered" if covered else "uncovered"]["items"] = con.execute(

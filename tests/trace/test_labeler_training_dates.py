@@ -30,7 +30,7 @@ def test_a_training_dated_the_same_day_as_a_label_covers_it_in_trace_labeler(
 
     data = as_json(run, history, "trace", "labeler", "digits", "vD-01")
 
-    assert data["covered"] == {"labels": 1, "items": 1}
-    assert data["uncovered"] == {"labels": 1, "items": 1}
+    assert data["covered"] == {"labels": 1, "empty": 0, "items": 1}
+    assert data["uncovered"] == {"labels": 1, "empty": 0, "items": 1}
     by_side = {e["covered"]: (e["labels"], e["by_class"]) for e in data["by_version"]}
     assert by_side == {True: (1, {"six": 1}), False: (1, {"five": 1})}

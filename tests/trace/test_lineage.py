@@ -99,8 +99,8 @@ def test_trace_labeler_splits_labels_by_training_coverage(history, run):
 
     # vC-02 passed 1.0.0 only: its 1.0.0 label is covered, its 1.1.0 label is not
     assert data["labeler"] == "vC-02"
-    assert data["covered"] == {"labels": 1, "items": 1}
-    assert data["uncovered"] == {"labels": 1, "items": 1}
+    assert data["covered"] == {"labels": 1, "empty": 0, "items": 1}
+    assert data["uncovered"] == {"labels": 1, "empty": 0, "items": 1}
     assert data["by_version"] == [
         {
             "guideline": "digits",
@@ -108,6 +108,7 @@ def test_trace_labeler_splits_labels_by_training_coverage(history, run):
             "covered": True,
             "training_ids": [training(history, "vC-02", "1.0.0")["id"]],
             "labels": 1,
+            "empty": 0,
             "by_class": {"eight": 1},
         },
         {
@@ -116,6 +117,7 @@ def test_trace_labeler_splits_labels_by_training_coverage(history, run):
             "covered": False,
             "training_ids": [],
             "labels": 1,
+            "empty": 0,
             "by_class": {"eight": 1},
         },
     ]
@@ -125,8 +127,8 @@ def test_trace_labeler_counts_a_pass_that_still_covers_a_patch(history, run):
     data = as_json(run, history, "trace", "labeler", "digits", "vA-01")
 
     # 1.0.0 training for the 1.0.0 labels, the 1.1.0 pass for 1.1.0 and the 1.1.1 patch
-    assert data["covered"] == {"labels": 15, "items": 15}
-    assert data["uncovered"] == {"labels": 0, "items": 0}
+    assert data["covered"] == {"labels": 15, "empty": 0, "items": 15}
+    assert data["uncovered"] == {"labels": 0, "empty": 0, "items": 0}
     by_version = {e["version"]: (e["labels"], e["training_ids"]) for e in data["by_version"]}
     passed_110 = training(history, "vA-01", "1.1.0")["id"]
     assert by_version == {
@@ -138,8 +140,8 @@ def test_trace_labeler_counts_a_pass_that_still_covers_a_patch(history, run):
 
 def test_trace_labeler_never_trained_and_unknown(history, run):
     data = as_json(run, history, "trace", "labeler", "digits", "vC-01")
-    assert data["covered"] == {"labels": 0, "items": 0}
-    assert data["uncovered"] == {"labels": 3, "items": 3}
+    assert data["covered"] == {"labels": 0, "empty": 0, "items": 0}
+    assert data["uncovered"] == {"labels": 3, "empty": 0, "items": 3}
     human = run("trace", "labeler", "digits", "vC-01", cwd=history).stdout
     assert human.splitlines()[0] == "vC-01 in digits: 0 labels covered by training, 3 not covered"
 
@@ -151,4 +153,4 @@ def test_trace_labeler_never_trained_and_unknown(history, run):
     )
     assert json.loads(run("trace", "labeler", "digits", "vB-01", "--json", cwd=history).stdout)[
         "covered"
-    ] == {"labels": 5, "items": 5}
+    ] == {"labels": 5, "empty": 0, "items": 5}

@@ -327,3 +327,19 @@ def test_labelers_trained_before_a_scoped_change_are_sent_back_to_training(stree
         "nA-01": ("retrain", [BUS], {BUS: ["R2"]}),
         "sB-01": ("retrain", [BUS], {BUS: ["R2"]}),
     }
+
+
+def test_trace_labeler_counts_empty_answers_apart_from_labels(streets_ws, run):
+    """nA-01 boxed 9 objects (c0-c3, c7 one each, c4 and c6 two each) and said "no objects" on
+    c5 and c8: 9 labels and 2 empty answers on 9 items, as `labels show` counts them."""
+    traced = cli(streets_ws, run, "trace", "labeler", "streets", "nA-01", "--json")
+    human = cli(streets_ws, run, "trace", "labeler", "streets", "nA-01").stdout
+
+    assert traced["covered"] == {"labels": 9, "empty": 2, "items": 9}
+    assert traced["uncovered"] == {"labels": 0, "empty": 0, "items": 0}
+    assert human.splitlines()[0] == (
+        "nA-01 in streets: 9 labels covered by training, 0 not covered; "
+        "2 empty answer(s) (no objects)"
+    )
+    shown = cli(streets_ws, run, "labels", "show", "streets", "--json")
+    assert shown["by_labeler"]["nA-01"] == 9
