@@ -177,7 +177,8 @@ def log_command(dataset, snapshot, as_json) -> None:
     if as_json:
         write_json(rows)
         return
-    columns = ["commit", "date", "batch", "source", "format", "labels", "supersedes", "plan"]
+    columns = ["commit", "date", "batch", "source", "format", "labels", "empty", "supersedes"]
+    columns.append("plan")
     retractions = any(r["event"] == "retraction" for r in rows)
     extra = ["retracted"] if retractions else []
     table(None, columns + extra, [_log_row(r)[: len(columns) + len(extra)] for r in rows])
@@ -188,8 +189,9 @@ def _log_row(r: dict) -> tuple:
     commit = (r["commit"] or "?")[:10] + (f" ({r['snapshot_tag']})" if r["snapshot_tag"] else "")
     head = (commit, (r["date"] or "")[:16].replace("T", " "), r["batch"], r["source"])
     if r["event"] == "retraction":
-        return (*head, "retracted", f"-{r['labels']}", "", "", f"by {r['by']}: {r['reason']}")
-    return (*head, r["format"], r["labels"], r["supersedes"] or "", r["plan"] or "", "")
+        return (*head, "retracted", f"-{r['labels']}", "", "", "", f"by {r['by']}: {r['reason']}")
+    empty = "?" if r["empty"] is None else r["empty"]  # recorded before they were, not pulled
+    return (*head, r["format"], r["labels"], empty, r["supersedes"] or "", r["plan"] or "", "")
 
 
 @labels_group.command("retract")

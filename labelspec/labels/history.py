@@ -10,6 +10,7 @@ removal plus an addition. So ``added - removed`` is always the change in current
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from labelspec.repo import Repo
@@ -23,6 +24,25 @@ from labelspec.store.snapshots import snapshot as snapshot_at
 
 
 # -- log ---------------------------------------------------------------------------------------------
+def _empty_answers(ws: Repo, batches) -> dict[str, int]:
+    """Batch id -> its empty answers ("no objects here": no label): from its record, else
+    (recorded before they were counted) from its file's footer when the file is here."""
+    found = {b.id: b.empty for b in batches if b.empty is not None}
+    unrecorded = {str(ws.root / b.file): b.id for b in batches if b.empty is None}
+    present = [path for path in unrecorded if Path(path).is_file()]
+    if present:  # null counts of the class column: footers only, no row is read
+        for path, nulls in (
+            database()
+            .execute(
+                f"""select file_name, sum(stats_null_count)::BIGINT from parquet_metadata({_sql_list(present)})
+                where path_in_schema = 'class' group by 1"""
+            )
+            .fetchall()
+        ):
+            found[unrecorded[path]] = nulls or 0
+    return found
+
+
 def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, Any]]:
     """Every batch at the revision (HEAD), newest first, with the commit that added it; and
     every retraction recorded there (``event`` says which), in its place by date."""
@@ -32,6 +52,7 @@ def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, A
     added = git.commits_adding(labels_dir(ws, dataset), ".parquet.dvc")
     legacy = {t.commit: name for name, t in git.tags(f"dataset/{dataset}/snap-").items()}
     rows = []
+    empty = _empty_answers(ws, snap.batches)
     for batch in sorted(snap.batches, key=lambda b: (b.created, b.id), reverse=True):
         commit, date = added.get(f"{batch.id}.parquet.dvc", (None, None))
         rows.append(
@@ -43,7 +64,8 @@ def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, A
                 "snapshot_tag": legacy.get(commit) if commit else None,
                 "source": batch.source,
                 "format": batch.format,
-                "labels": batch.rows,
+                "labels": batch.rows - empty.get(batch.id, 0),
+                "empty": empty.get(batch.id),
                 "annotations": batch.annotations,
                 "items": batch.items,
                 "supersedes": batch.supersedes,

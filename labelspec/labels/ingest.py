@@ -216,8 +216,8 @@ def write_labels(
             kept.cancel()
         raise
     raw = kept.record() if kept is not None else None
+    empty = by_class.get(NO_OBJECTS, 0)
     if describe is not None:
-        empty = by_class.get(NO_OBJECTS, 0)
         tx.journal.message = describe(rows - empty, empty, annotations)
     meta = tx.track(
         path,
@@ -226,6 +226,7 @@ def write_labels(
             "delivery": raw,
             "dataset": dataset,
             "rows": rows,
+            "empty": empty,  # of the rows, "no objects here" answers: no labels
             "annotations": annotations,
             "items": items,
             "source": source,

@@ -45,6 +45,7 @@ class Batch:
     format: str
     versions: list[str]
     supersedes: int = 0  # annotations this batch supersedes
+    empty: int | None = None  # of ``rows``, empty answers (None: recorded before they were)
     superseded_labels: int = 0
     plan: str | None = None  # the relabel plan a merge batch answers
     created: str = ""

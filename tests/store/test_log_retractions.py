@@ -60,14 +60,14 @@ def test_log_shows_a_retraction_between_the_imports_around_it(labeled_ws, run, m
     lines = run("labels", "log", "digits", cwd=labeled_ws).stdout.splitlines()
     lines = [[word for word in line.split() if word not in ("┃", "│")] for line in lines]
     header = lines[0]
-    assert header == ["commit", "date", "batch", "source", "format", "labels", "supersedes",
-                      "plan", "retracted"]  # fmt: skip
+    assert header == ["commit", "date", "batch", "source", "format", "labels", "empty",
+                      "supersedes", "plan", "retracted"]  # fmt: skip
     body = lines[2:]
     assert [row[3] for row in body] == [two, five, first]  # commit, date (2 words), batch
     assert body[1][:1] == [retracted_in[:10]]
     assert body[1][4:] == ["vendor-c", "retracted", "-5", "by", "Rita", "Reviewer:", "vendor-c",
                            "used", "v0.9"]  # fmt: skip
-    assert body[0][4:] == ["vendor-b", "jsonl", "2"]
+    assert body[0][4:] == ["vendor-b", "jsonl", "2", "0"]  # 2 labels, no empty answer
 
 
 def test_log_without_retractions_has_no_retracted_column(labeled_ws, run):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -343,3 +344,33 @@ def test_trace_labeler_counts_empty_answers_apart_from_labels(streets_ws, run):
     )
     shown = cli(streets_ws, run, "labels", "show", "streets", "--json")
     assert shown["by_labeler"]["nA-01"] == 9
+    # `labels log` too: each labeler's batch of 11 rows is 9 labels and 2 empty answers
+    logged = cli(streets_ws, run, "labels", "log", "streets", "--json")
+    assert [(b["source"], b["labels"], b["empty"]) for b in logged] == [
+        ("southbound", 9, 2),
+        ("northside", 9, 2),
+    ]
+
+
+def test_labels_log_reads_empty_answers_from_a_batch_footer_when_its_record_lacks_them(
+    streets_ws, run
+):
+    """Batches recorded before their empty answers were: counted from the file's footer (2 of
+    11 rows without a class); a batch not pulled says it does not know (None), all rows labels."""
+    records = sorted((streets_ws / "datasets/streets/labels").glob("*.parquet.dvc"))
+    for record in records:
+        text = record.read_text()
+        assert '"empty": 2, ' in text  # the record's meta, one JSON object
+        record.write_text(text.replace('"empty": 2, ', ""))
+    subprocess.run(
+        ["git", "commit", "-qam", "records of an older labelspec"], cwd=streets_ws, check=True
+    )
+    assert [(b["labels"], b["empty"]) for b in cli(streets_ws, run, "labels", "log", "streets", "--json")] == [(9, 2), (9, 2)]  # fmt: skip
+
+    # the older batch's file, neither here nor in the cache: as in a clone not pulled
+    md5 = re.search(r"md5: ([0-9a-f]{32})", records[0].read_text()).group(1)
+    (streets_ws / ".dvc/cache/files/md5" / md5[:2] / md5[2:]).unlink()
+    records[0].with_suffix("").unlink()
+    logged = cli(streets_ws, run, "labels", "log", "streets", "--json")
+    assert [(b["labels"], b["empty"]) for b in logged] == [(9, 2), (11, None)]
+    assert "│ 11     │ ?     │" in cli(streets_ws, run, "labels", "log", "streets").stdout
