@@ -149,8 +149,12 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
     for batch in snap.batches:
         if only is not None and batch.file + ".dvc" not in only:
             continue
+        meta = {"sha256": batch.sha256, "rows": batch.rows}
         record = Record(
-            batch.file, batch.md5 or "", 0, {"sha256": batch.sha256, "rows": batch.rows}
+            batch.file,
+            batch.md5 or "",
+            0,
+            meta | ({} if batch.empty is None else {"empty": batch.empty}),
         )
         path = _check_file(ws, locator, record, f"{dataset}: batch", report)
         if path is not None:  # its bytes have the digest _whole checked
@@ -169,6 +173,11 @@ def _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only) 
             report.problems.append(
                 f"batch {record.rel}: its record says {record.meta['rows']} rows, the file has "
                 f"{facts.rows}"
+            )
+        if facts.empty != record.meta.get("empty", facts.empty):
+            report.problems.append(
+                f"batch {record.rel}: its record says {record.meta['empty']} empty answers, the "
+                f"file has {facts.empty}"
             )
         labels += facts.rows
         empty += facts.empty

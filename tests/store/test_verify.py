@@ -96,6 +96,21 @@ def test_an_edited_row_count_in_the_record_is_caught(labeled_ws, run):
     ]
 
 
+def test_an_edited_empty_answer_count_in_the_record_is_caught(labeled_ws, run):
+    batch = batch_file(labeled_ws)
+    record = batch.with_name(batch.name + ".dvc")
+    assert '"empty": 0' in record.read_text()  # 20 digit labels, no "no objects" answer
+    record.write_text(record.read_text().replace('"empty": 0', '"empty": 3'))
+    git(labeled_ws, "commit", "-q", "-am", "edit a record")
+
+    problems = verify_problems(run, labeled_ws)
+    assert "rows 20 -> 21" not in problems[0] and "empty 0 -> 3" in problems[0]
+    assert problems[1:] == [
+        f"batch datasets/digits/labels/{batch.name}: its record says 3 empty answers, the file "
+        "has 0"
+    ]
+
+
 def test_a_training_record_removed_from_the_training_file_is_caught(labeled_ws, run):
     path = labeled_ws / TRAINING
     records = jsonl(path)
