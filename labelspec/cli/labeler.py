@@ -231,8 +231,14 @@ def quiz_command(name, version, changed_since, count, seed, out, key, as_json) -
     type=click.Path(dir_okay=False, path_type=Path),
     help="The feedback page for the labeler [default: ANSWERS.feedback.html beside it].",
 )
+@click.option(
+    "--retake",
+    is_flag=True,
+    help="A second attempt today with the same result: record it too (the same answers graded "
+    "again record nothing).",
+)
 @json_option
-def grade_command(quiz, answers, labeler_id, incomplete, feedback, as_json) -> None:
+def grade_command(quiz, answers, labeler_id, incomplete, feedback, retake, as_json) -> None:
     """Grade ANSWERS against QUIZ's answer key, record the training, write the feedback page.
 
     QUIZ is the quiz folder (its key OUT.key.json sits beside it) or the key file; ANSWERS is
@@ -246,15 +252,21 @@ def grade_command(quiz, answers, labeler_id, incomplete, feedback, as_json) -> N
     """
     from labelspec.labelers.quiz import grade  # lazy: loaded when it runs
 
-    result = grade(current_repo(), quiz, answers, labeler_id, incomplete, feedback)
+    result = grade(current_repo(), quiz, answers, labeler_id, incomplete, feedback, retake)
     if as_json:
         write_json(result.to_json())
         return
     verdict = "PASSED" if result.record.passed else "FAILED"
     missing = f", INCOMPLETE: {len(result.unanswered)} unanswered" if result.unanswered else ""
+    recorded = (
+        f"record {result.record.id}"
+        if result.recorded
+        else f"already on record today as {result.record.id}, nothing recorded (a second "
+        "attempt with the same result: --retake)"
+    )
     click.echo(
         f"{result.labeler}: {result.correct}/{result.total} = {result.score:.0%} "
-        f"(pass mark {result.pass_mark:.0%}{missing}) {verdict}; record {result.record.id}"
+        f"(pass mark {result.pass_mark:.0%}{missing}) {verdict}; {recorded}"
     )
     for miss in result.wrong:
         click.echo(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import hashlib
 import html
 import json
@@ -28,7 +29,7 @@ from labelspec.guideline.releases import diff, get_release, releases, spec_at
 from labelspec.labelers import box_questions
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import LABELER_ID, get_labeler
-from labelspec.labelers.training import TrainingRecord, record_training
+from labelspec.labelers.training import TrainingRecord, record_training, training_records
 from labelspec.repo import Repo
 from labelspec.semver import Version
 from labelspec.site import drawing
@@ -428,6 +429,7 @@ class GradeResult:
     record: TrainingRecord
     unanswered: list[str] = field(default_factory=list)
     feedback: Path | None = None
+    recorded: bool = True  # False: the same grade was on record today already
 
     @property
     def score(self) -> float:
@@ -446,8 +448,25 @@ class GradeResult:
             "unanswered": self.unanswered,
             "wrong": self.wrong,
             "record": self.record.model_dump(mode="json"),
+            "recorded": self.recorded,
             "feedback": str(self.feedback) if self.feedback else None,
         }
+
+
+def _graded_today(
+    ws: Repo, labeler: str, quiz: str, score: float, passed: bool
+) -> TrainingRecord | None:
+    """The record of this quiz's grade for ``labeler`` made today, when one says the same."""
+    today = dt.date.today()
+    for record in training_records(ws):
+        if (record.labeler, record.quiz, record.method, record.date) == (
+            labeler,
+            quiz,
+            "quiz",
+            today,
+        ) and (record.score, record.passed) == (round(score, 4), passed):
+            return record
+    return None
 
 
 def _load_key(path: Path) -> dict[str, Any]:
@@ -513,12 +532,15 @@ def grade(
     labeler: str | None = None,
     incomplete: bool = False,
     feedback: Path | None = None,
+    retake: bool = False,
 ) -> GradeResult:
     """Score answers against the key, record the training (pass mark from the spec) and write
     the feedback page (``feedback``, or ``<answers>.feedback.html`` beside the answers).
 
     The labeler comes from the answers file (the quiz page writes it) or ``labeler``; answers
-    with unanswered questions are refused unless ``incomplete`` says to count those as wrong."""
+    with unanswered questions are refused unless ``incomplete`` says to count those as wrong.
+    The same grade of the same quiz on record today already is the same answers graded again:
+    nothing is recorded twice, unless ``retake`` says it is a second attempt."""
     key = _load_key(quiz)
     quiz_in_answers, labeler_in_answers, given = _load_answers(answers)
     if quiz_in_answers and quiz_in_answers != key["quiz"]:
@@ -564,7 +586,8 @@ def grade(
         f"{pass_mark:.0%}, so you {'passed' if passed else 'did not pass'}."
     )
     page = _feedback_page(ws, key, given, summary)  # rendered first: a failure records nothing
-    record = record_training(
+    same = None if retake else _graded_today(ws, labeler, key["quiz"], score, passed)
+    record = same or record_training(
         ws,
         labeler,
         key["guideline"],
@@ -577,6 +600,7 @@ def grade(
     result = GradeResult(
         key["quiz"], labeler, correct, len(expected), pass_mark, wrong, record, unanswered
     )
+    result.recorded = same is None
     result.feedback = (
         Path(feedback) if feedback else answers.with_name(answers.stem + ".feedback.html")
     )

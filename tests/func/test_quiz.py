@@ -236,6 +236,36 @@ def test_grade_all_correct_passes_and_records_the_training(workspace, quiz, tmp_
     ]
 
 
+def test_the_same_answers_graded_again_record_nothing_unless_a_retake(
+    workspace, quiz, tmp_path, run
+):
+    """Grading one answers file twice the same day is one training, not two; a second attempt
+    with the same result is recorded with --retake; another result is another record."""
+    folder, key = quiz
+    saved = write_answers(tmp_path / "answers.json", key, answers(key, wrong=1))
+    args = ("labeler", "grade", str(folder), str(saved), "--labeler", "va-017")
+    run(*args, cwd=workspace)
+    [first] = records(workspace)
+    head = git(workspace, "rev-parse", "HEAD")
+
+    again = run(*args, cwd=workspace)
+    assert again.stdout.splitlines()[0] == (
+        f"va-017: 9/10 = 90% (pass mark 80%) PASSED; already on record today as {first['id']}, "
+        "nothing recorded (a second attempt with the same result: --retake)"
+    )
+    assert json.loads(run(*args, "--json", cwd=workspace).stdout)["recorded"] is False
+    assert records(workspace) == [first] and git(workspace, "rev-parse", "HEAD") == head
+
+    assert json.loads(run(*args, "--retake", "--json", cwd=workspace).stdout)["recorded"] is True
+    worse = write_answers(tmp_path / "worse.json", key, answers(key, wrong=3))
+    run("labeler", "grade", str(folder), str(worse), "--labeler", "va-017", cwd=workspace)
+    assert [(r["score"], r["passed"]) for r in records(workspace)] == [
+        (0.9, True),
+        (0.9, True),
+        (0.7, False),
+    ]
+
+
 def test_grade_below_the_pass_mark_fails_and_lists_the_wrong_answers(
     workspace, quiz, tmp_path, run
 ):
