@@ -9,6 +9,7 @@ keep suspect items (``suspect="include"``) unless a test says otherwise."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 
 import pytest
@@ -115,3 +116,16 @@ def test_every_item_golden_points_at_golden_into_train(digits_votes, copy_of, tm
         r"--golden-into train trains on them",
     ):
         create_trainset(ws, "digits-v1", "digits", suspect="include")
+
+
+def test_create_show_and_card_count_the_grouped_copies(ws, run):
+    made = run("trainset", "create", "digits-v1", "--dataset", "digits", "--suspect", "include",
+               cwd=ws.root)  # fmt: skip
+    # x2 follows x1 into train (no split plan: every item is train)
+    line = "1 item(s) with the content of a smaller id follow its split"
+    assert f"  duplicates: {line}\n" in made.stdout
+    assert line in run("trainset", "show", "digits-v1", cwd=ws.root).stdout.replace("\n", " ")
+    card = run("trainset", "card", "digits-v1", cwd=ws.root).stdout
+    assert f"- **Split**: none: every item in train; {line}\n" in card
+    record = json.loads(run("trainset", "show", "digits-v1", "--json", cwd=ws.root).stdout)
+    assert record["duplicate_items"] == 1
