@@ -14,6 +14,7 @@ LEFT_OUT = {
     "low_confidence": "low confidence (a tie, or below --min-confidence)",
     "suspect": "suspect under the newest release",
     "not_suspect": "not suspect (--suspect only)",
+    "golden_duplicate": "the same content as a golden item of the eval split",
 }
 
 
@@ -88,6 +89,12 @@ def create_command(
     )
     for line in _left_out_lines(made):
         click.echo(f"  left out: {line}")
+    if made.duplicate_items:
+        click.echo(f"  duplicates: {_duplicates_text(made)}")
+
+
+def _duplicates_text(made) -> str:
+    return f"{made.duplicate_items} item(s) with the content of a smaller id follow its split"
 
 
 def _left_out_lines(made) -> list[str]:
@@ -136,6 +143,7 @@ def show_command(name, as_json) -> None:
         ("split", _split_text(found.split)),
         ("golden", golden),
         ("left out", "; ".join(_left_out_lines(found)) or "nothing"),
+        ("duplicates", _duplicates_text(found) if found.duplicate_items else "none"),
         (
             "suspect items",
             f"{found.suspect_items} under {found.suspect_release or '-'}, "

@@ -24,6 +24,7 @@ REASONS = {
     "low_confidence": "low confidence: a tie, or below --min-confidence {floor}",
     "suspect": "suspect under guideline {release} (--suspect exclude)",
     "not_suspect": "not suspect under guideline {release} (--suspect only)",
+    "golden_duplicate": "the same content (sha256) as a golden item of the eval split",
 }
 
 
@@ -76,6 +77,11 @@ def _header(t: Trainset) -> str:
         if t.golden_into == "train"
         else "no golden set at the revision: no eval split"
     )
+    copies = (
+        f"; {t.duplicate_items} item(s) with the content of a smaller id follow its split"
+        if t.duplicate_items
+        else ""
+    )
     return f"""# Training set `{t.name}`
 
 Labels of dataset `{t.dataset}` (guideline `{t.guideline}`, {t.task}), resolved and pinned by
@@ -84,7 +90,7 @@ labelspec. Cite it by its tag `trainset/{t.name}` or its sha256.
 - **Revision**: `{t.revision}` (asked for: {t.snapshot}); pinned {t.created}
 - **File**: `{t.file}`, sha256 `{t.sha256}`
 - **Method**: {t.method} ({parameters}); minimum confidence {t.min_confidence}
-- **Split**: {how}
+- **Split**: {how}{copies}
 - **Golden items**: {golden}
 - **Classes** (`class_index` order): {", ".join(f"`{c}`" for c in t.classes) or "-"}
 - **Boxes**: pixels, top-left x, y, width, height (COCO's convention)

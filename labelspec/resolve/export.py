@@ -38,11 +38,14 @@ _ROWS = """
 select 'rs-' || left(md5(array_to_string(c.label_ids, ',') || '|' || c.item_id), 16) as label_id,
        c.item_id, $dataset as dataset,
        'ra-' || left(md5($method || '|' || c.item_id), 16) as annotation_id,
-       'resolved:' || $method as labeler_id, NULL::VARCHAR as training_id,
+       case when c.method = 'golden' and $golden is not null then 'golden:' || $golden
+            else 'resolved:' || $method end as labeler_id, NULL::VARCHAR as training_id,
        $guideline as guideline, c.guideline_version,
        coalesce(d.guideline_digest, '') as guideline_digest, c."class", c.bbox, c.span,
        c.attributes, NULL::TIMESTAMPTZ as created_at, NULL::DOUBLE as lead_time_s,
-       NULL::DOUBLE as cost, 'resolve:' || $method as source, 'resolve' as format,
+       NULL::DOUBLE as cost,
+       case when c.method = 'golden' and $golden is not null then 'golden:' || $golden
+            else 'resolve:' || $method end as source, 'resolve' as format,
        to_json({'label_ids': c.label_ids})::VARCHAR as source_ids,
        'resolved' as batch_id, NULL::VARCHAR[] as supersedes,
        to_json({'confidence': c.confidence, 'method': c.method, 'suspect': c.suspect,
@@ -54,15 +57,24 @@ order by c.item_id, c."class", c.bbox.x, c.bbox.y, c.span.start
 
 
 def label_rows(
-    con, rows: pa.Table, dataset: str, guideline: str, method: str, digests: pa.Table | None = None
+    con,
+    rows: pa.Table,
+    dataset: str,
+    guideline: str,
+    method: str,
+    digests: pa.Table | None = None,
+    golden: str | None = None,
 ) -> pa.Table:
     """``rows`` (resolved rows with their provenance: a training set's table) as rows of
-    ``LABEL_SCHEMA``; ``digests`` (guideline_version, guideline_digest) fills the digest."""
+    ``LABEL_SCHEMA``; ``digests`` (guideline_version, guideline_digest) fills the digest.
+    ``golden``: the golden set of a training set's eval rows, whose labeler and source are
+    ``golden:<set>`` (its labels' source), not the method's."""
     con.register("resolved_rows", rows)
     empty = pa.table({"guideline_version": [], "guideline_digest": []}, schema=_DIGESTS)
     con.register("digests", digests if digests is not None else empty)
     found = con.sql(
-        _ROWS, params={"dataset": dataset, "method": method, "guideline": guideline}
+        _ROWS,
+        params={"dataset": dataset, "method": method, "guideline": guideline, "golden": golden},
     ).to_arrow_table()
     # columns later layouts add (the schema grows) start out empty, as in older batches
     columns = [
@@ -107,7 +119,10 @@ def export_trainset(training, spec, fmt: str, out: Path | str) -> dict[str, Any]
     items = training.items()
     written: dict[str, dict[str, Any]] = {}
     snapshot = record.revision[:10]
-    labels = label_rows(database(), table, record.dataset, record.guideline, record.method)
+    golden = record.golden_set.partition("@")[0] if record.golden_set else None
+    labels = label_rows(
+        database(), table, record.dataset, record.guideline, record.method, golden=golden
+    )
     if fmt == "yolo":
         splits = dict(
             zip(items.column("item_id").to_pylist(), items.column("split").to_pylist(), strict=True)
@@ -124,7 +139,7 @@ def export_trainset(training, spec, fmt: str, out: Path | str) -> dict[str, Any]
         rows = training.split(split)
         if fmt == "jsonl":
             path = out / f"{split}.jsonl"
-            write_table(rows, path)
+            write_table(rows, path, json_columns=("attributes",))
             total += rows.num_rows
         else:
             path = out / f"{split}.json"

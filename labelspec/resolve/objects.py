@@ -24,7 +24,8 @@ weighted mean of the boxes of that class. An item whose votes resolve no object 
 candidates is not real (1 when nobody drew anything), citing the explicit empty answers on it:
 a background image for a training set. Unless at most half of its labelers drew nothing (boxes
 scattered so that no candidate reaches a majority): then the row is a ``tie`` (confidence: the
-share that drew nothing), the item goes to relabeling and stays out of training sets.
+share that drew nothing), the item goes to relabeling and stays out of training sets
+(``no_objects``, shared with NER).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspec.resolve import boxes, dawid_skene
+from labelspec.resolve import boxes, dawid_skene, no_objects
 from labelspec.resolve.classes import TIE
 from labelspec.resolve.regions import Decision, Marks, _distinct_lists
 from labelspec.resolve.result import RESOLVED_SCHEMA
@@ -202,22 +203,6 @@ def table(marks: Marks, objs: Objects, d: Decision, code: np.ndarray) -> pa.Tabl
         / np.where(total > 0, total, 1)[:, None]
     )
     voters = np.bincount(marks.voter_item, minlength=len(marks.item_ids))
-    # items with votes but no resolved object: "no objects here", one row each
-    resolved_items = np.unique(objs.item[d.status == "resolved"])
-    empty_items = np.setdiff1d(np.flatnonzero(voters), resolved_items)
-    doubt = np.ones(len(marks.item_ids))
-    rejected = d.status == "rejected"
-    np.minimum.at(doubt, objs.item[rejected], 1.0 - d.confidence[rejected])
-    undecided = np.zeros(len(marks.item_ids), bool)
-    undecided[objs.item[d.status == "tie"]] = True
-    # "no objects" needs most of the item's labelers to have drawn nothing: boxes scattered so
-    # that none reaches a majority leave the item undecided, not a background image ("latest"
-    # takes the newest answer, empty or not)
-    silent = _silent_count(marks)
-    unbacked = ~undecided & (2 * silent <= voters) & (d.method != "latest")
-    undecided |= unbacked
-    doubt = np.where(unbacked, silent / np.maximum(voters, 1), doubt)
-
     order = np.lexsort((fused[:, 3], fused[:, 2], fused[:, 1], fused[:, 0], code, objs.item))
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
@@ -249,23 +234,7 @@ def table(marks: Marks, objs: Objects, d: Decision, code: np.ndarray) -> pa.Tabl
         },
         schema=RESOLVED_SCHEMA,
     )
-    m = len(empty_items)
-    empty_rows = pa.table(
-        {
-            "item_id": marks.item_ids.take(pa.array(empty_items, pa.int64())),
-            "class": pa.nulls(m, pa.string()),
-            "bbox": pa.nulls(m, RESOLVED_SCHEMA.field("bbox").type),
-            "span": pa.nulls(m, RESOLVED_SCHEMA.field("span").type),
-            "confidence": pa.array(doubt[empty_items], pa.float64()),
-            "status": pa.array(np.where(undecided[empty_items], "tie", "resolved"), pa.string()),
-            "method": pa.array(np.full(m, d.method)),
-            "voters": pa.array(voters[empty_items], pa.int32()),
-            "labelers": _silent(marks, empty_items),
-            "label_ids": _empty_answers(marks, empty_items),
-            "suspect": pa.array(marks.suspect[empty_items], pa.bool_()),
-        },
-        schema=RESOLVED_SCHEMA,
-    )
+    empty_rows = no_objects.rows(marks, objs.item, d.status, d.confidence, d.method)
     # a stable sort by item keeps each item's objects in class and box order
     return pa.concat_tables([objects_rows, empty_rows]).sort_by("item_id")
 
@@ -274,32 +243,3 @@ def pc_take(names: pa.Array, codes: np.ndarray) -> pa.Array:
     """Class names for codes; -1 (a draw between classes) is null."""
     taken = names.take(pa.array(np.maximum(codes, 0)))
     return pc.if_else(pa.array(codes < 0), pa.scalar(None, pa.string()), taken)
-
-
-def _empty_answers(marks: Marks, items: np.ndarray) -> pa.ListArray:
-    """Per item in ``items`` (sorted): the explicit empty answers on it, its lineage."""
-    on = np.flatnonzero(np.isin(marks.empty_item, items))
-    row = np.searchsorted(items, marks.empty_item[on])
-    offsets = np.r_[0, np.cumsum(np.bincount(row, minlength=len(items)))]
-    return pa.ListArray.from_arrays(
-        pa.array(offsets, pa.int32()), marks.empty_label_id.take(pa.array(on, pa.int64()))
-    )
-
-
-def _silent_count(marks: Marks) -> np.ndarray:
-    """Per item: its labelers who drew nothing on it."""
-    n_labelers = max(len(marks.labeler_ids), 1)
-    drew = np.unique(marks.item * n_labelers + marks.labeler)
-    pairs = marks.voter_item * n_labelers + marks.voter_labeler
-    silent = marks.voter_item[~np.isin(pairs, drew)]
-    return np.bincount(silent, minlength=len(marks.item_ids))
-
-
-def _silent(marks: Marks, items: np.ndarray) -> pa.ListArray:
-    """Per item in ``items``: the labelers who drew nothing on it (their "no objects here")."""
-    n_labelers = max(len(marks.labeler_ids), 1)
-    drew = np.unique(marks.item * n_labelers + marks.labeler)
-    pairs = marks.voter_item * n_labelers + marks.voter_labeler
-    silent = ~np.isin(pairs, drew) & np.isin(marks.voter_item, items)
-    row = np.searchsorted(items, marks.voter_item[silent])
-    return _distinct_lists(marks.voter_labeler[silent], row, len(items), marks.labeler_ids)

@@ -12,7 +12,16 @@ import pyarrow.compute as pc
 from labelspec.errors import InputError
 from labelspec.qa.current import open_current
 from labelspec.repo import Repo
-from labelspec.resolve import FALLBACKS, IOU_THRESHOLD, METHODS, classes, objects, regions, suspects
+from labelspec.resolve import (
+    FALLBACKS,
+    IOU_THRESHOLD,
+    METHODS,
+    classes,
+    no_objects,
+    objects,
+    regions,
+    suspects,
+)
 from labelspec.resolve.dawid_skene import MAX_ITER, TOL
 from labelspec.resolve.golden import golden_at, region_rows
 from labelspec.resolve.result import RESOLVED_SCHEMA, Resolved
@@ -151,8 +160,9 @@ def _classification(
 
 def _sets(current, rule: str, golden: pa.Table | None, flags, iou: float):
 
+    # detection and NER cite the explicit empty answers of their "no objects" rows
     marks = regions.load_marks(
-        current.con, _class_list(current, golden), flags, current.task == "detection"
+        current.con, _class_list(current, golden), flags, current.task in ("detection", "ner")
     )
     if current.task == "detection":  # objects across classes, each with a class vote
         found = objects.candidates(marks, iou)
@@ -172,6 +182,11 @@ def _sets(current, rule: str, golden: pa.Table | None, flags, iou: float):
         }[rule]
         decision = decide(marks, cands)
         table = regions.table(marks, cands, decision, current.task)
+        if current.task == "ner":  # a text with no entities is an answer, as an empty image is
+            empty = no_objects.rows(
+                marks, cands.item, decision.status, decision.confidence, decision.method
+            )
+            table = pa.concat_tables([table, empty]).sort_by("item_id")
     if golden is None:
         return table, decision
     expert_ids = pc.unique(golden.column("item_id"))

@@ -166,15 +166,19 @@ class Resolved:
         }
 
 
-def write_table(table: pa.Table, path) -> str:
+def write_table(table: pa.Table, path, json_columns: tuple[str, ...] = ()) -> str:
     """Write a resolution or training set to ``path``: JSON lines for ``.jsonl``, else Parquet.
-    Returns the format written."""
+    ``json_columns`` hold JSON texts, written into the lines as the values they encode (a
+    training set's ``attributes``: an object, not a string to parse again). Returns the format
+    written."""
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".jsonl":
         with path.open("w", encoding="utf-8") as handle:
             for row in table.to_pylist():
+                for name in json_columns:
+                    row[name] = json.loads(row[name])
                 handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
         return "jsonl"
     pq.write_table(table, path, compression="zstd")

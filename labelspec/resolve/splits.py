@@ -8,6 +8,10 @@ ratios and seed puts it in the same place. By column (``--split-by COLUMN``) the
 item's value in that segment column of the item manifests. Without either, every item is
 ``train``. ``eval`` is kept for the golden items (``labelspec.resolve.trainset``).
 
+Items with the same content (sha256) under different ids go where the smallest of their ids
+goes (its draw, its column value), so no copy of an image is trained on while another is
+validated on; an item with no copy keeps the split its own id gives.
+
 Checks happen before anything is resolved or pinned: a spec that does not parse, shares that do
 not sum to 1, an unknown or incomplete column, and (``check_filled``) a split left empty.
 """
@@ -111,16 +115,14 @@ def check_column(plan_: SplitPlan, item_columns: list[str]) -> None:
         )
 
 
-def assign_sql(plan_: SplitPlan, column: str = "segment") -> str:
-    """A DuckDB expression for the split of an item whose id is ``item_id`` and whose split
-    column value is ``column``."""
+def assign_sql(plan_: SplitPlan, column: str = "segment", key: str = "item_id") -> str:
+    """A DuckDB expression for the split of an item whose split column value is ``column``, drawn
+    (by ratio) from the item id ``key`` (the smallest id of the items with its content)."""
     if plan_.by == "column":
         return f"{column}::VARCHAR"
     if plan_.by != "ratio":
         return f"'{TRAIN}'"
-    draw = (
-        f"('0x' || left(md5('{int(plan_.seed)}:' || item_id), {DIGITS}))::UBIGINT / {16**DIGITS}.0"
-    )
+    draw = f"('0x' || left(md5('{int(plan_.seed)}:' || {key}), {DIGITS}))::UBIGINT / {16**DIGITS}.0"
     cases, upper = [], 0.0
     names = list(plan_.ratios)
     for name in names[:-1]:

@@ -11,7 +11,10 @@ Each item has one fate, decided in this order and counted once:
 3. **suspect** under the newest guideline release (``suspect="exclude"``, the default): left
    out; ``"only"`` keeps only them, ``"include"`` keeps them with ``suspect`` true. A golden
    item is suspect when its expert labels are (``golden.golden_suspects``).
-4. the rest: into a split by the plan (``labelspec.resolve.splits``).
+4. **golden duplicate**: an item whose content (sha256) is a golden eval item's: left out, so
+   no copy of an eval image is trained on (the eval split keeps only the experts' labels).
+5. the rest: into a split by the plan (``labelspec.resolve.splits``); items with the same
+   content follow the split of the smallest of their ids (counted as ``duplicate_items``).
 
 Each row then gets the item's path, width and height, class index and display name, and its
 provenance (``labelspec.resolve.provenance``: every label's guideline version, the newest one,
@@ -88,9 +91,15 @@ def build(
         crowd = decisions.filter(pc.invert(pc.is_in(decisions.column("item_id"), value_set=ids)))
         decisions = pa.concat_tables([crowd, expert]).sort_by("item_id")
     combined = replace(resolved, table=decisions)
-    chosen, left_out, examples = _kept(combined, suspect)
+    con.execute(_LEADERS)
+    dropped = _kept(con, combined, suspect, gold is not None)
+    left_out = {reason: len(ids) for reason, ids in dropped.items()}
+    examples = {reason: ids[:EXAMPLES] for reason, ids in dropped.items()}
+    chosen = combined.labels
+    out = pa.array(sorted({i for ids in dropped.values() for i in ids}), pa.string())
+    chosen = chosen.filter(pc.invert(pc.is_in(chosen.column("item_id"), value_set=out)))
     if chosen.num_rows == 0 or _training_rows(chosen, gold) == 0:
-        raise InputError(_nothing_left(combined, left_out, suspect, gold is not None))
+        raise InputError(_nothing_left(combined, dropped, suspect, _golden_ids(gold)))
     table = _shaped(con, chosen, plan, classes, combined.class_names, gold)
     figures = _figures(ws, con, table, plan)
     figures.update(
@@ -104,6 +113,7 @@ def build(
         classes=classes,
         class_names=[combined.class_names.get(c, c) for c in classes],
         unlabeled_items=_unlabeled(con, decisions),
+        duplicate_items=_duplicates(con, table),
     )
     return Built(table, combined, classes, figures)
 
@@ -126,21 +136,44 @@ def _golden(ws: Repo, resolved: Resolved, golden: str | None, golden_into: str):
     )
 
 
-def _kept(combined: Resolved, suspect: str) -> tuple[pa.Table, dict[str, int], dict[str, list]]:
-    """The resolved rows that go in, and how many items each rule left out (with examples)."""
+def _kept(con, combined: Resolved, suspect: str, eval_: bool) -> dict[str, list[str]]:
+    """The items each rule leaves out (sorted ids), in the order the rules apply."""
     chosen = combined.labels
-    low = combined.low_confidence
-    left_out = {"low_confidence": len(low)}
-    examples = {"low_confidence": low[:EXAMPLES]}
+    dropped = {"low_confidence": combined.low_confidence}
     flagged = chosen.column("suspect")
     if suspect != "include":
         drop = flagged if suspect == "exclude" else pc.invert(flagged)
         reason = "suspect" if suspect == "exclude" else "not_suspect"
-        dropped = pc.unique(chosen.filter(drop).column("item_id")).to_pylist()
-        left_out[reason] = len(dropped)
-        examples[reason] = sorted(dropped)[:EXAMPLES]
+        dropped[reason] = sorted(pc.unique(chosen.filter(drop).column("item_id")).to_pylist())
         chosen = chosen.filter(pc.invert(drop))
-    return chosen, left_out, examples
+    if eval_:
+        con.register("t_kept", chosen.select(["item_id", "method"]))
+        copies = [r[0] for r in con.execute(_GOLDEN_COPIES).fetchall()]
+        if copies:  # recorded only when it happens: older records have no such reason
+            dropped["golden_duplicate"] = copies
+    return dropped
+
+
+# every item's leader: the smallest id with its content (itself without a sha256)
+_LEADERS = """
+create or replace temp table t_leaders as
+select item_id,
+       case when sha256 is null then item_id else min(item_id) over (partition by sha256) end
+         as leader
+from items
+"""
+# the kept crowd items whose content a kept golden (eval) item has
+_GOLDEN_COPIES = """
+select distinct c.item_id
+from t_kept c join items i using (item_id) join items g on g.sha256 = i.sha256
+where c.method <> 'golden' and g.item_id <> c.item_id
+  and g.item_id in (select item_id from t_kept where method = 'golden')
+order by 1
+"""
+
+
+def _golden_ids(gold: pa.Table | None) -> set[str]:
+    return set() if gold is None else set(pc.unique(gold.column("item_id")).to_pylist())
 
 
 def _training_rows(chosen: pa.Table, gold: pa.Table | None) -> int:
@@ -149,15 +182,26 @@ def _training_rows(chosen: pa.Table, gold: pa.Table | None) -> int:
     return chosen.filter(pc.not_equal(chosen.column("method"), "golden")).num_rows
 
 
-def _nothing_left(combined: Resolved, left_out: dict[str, int], suspect: str, eval_: bool) -> str:
-    reasons = ", ".join(f"{n} {k.replace('_', '-')}" for k, n in left_out.items() if n)
+def _nothing_left(
+    combined: Resolved, dropped: dict[str, list[str]], suspect: str, golden: set[str]
+) -> str:
+    """Why no item is left to train on; the counts are of the training candidates (golden items
+    go to eval whatever happens to them)."""
+    candidates = set(pc.unique(combined.table.column("item_id")).to_pylist()) - golden
+    counts = {k: len(set(ids) & candidates) for k, ids in dropped.items()}
+    reasons = ", ".join(f"{n} {k.replace('_', '-')}" for k, n in counts.items() if n)
     hint = {
         "exclude": "--suspect include keeps the suspect ones; relabel them under the newest "
         "release, or lower --min-confidence",
         "only": "--suspect only found no suspect item",
         "include": "lower --min-confidence, or relabel the items first",
     }[suspect]
-    where = "; the golden items are the eval split" if eval_ else ""
+    where = "; the golden items are the eval split" if golden else ""
+    if golden and not candidates:
+        where = f"; all {len(golden)} labeled items are golden, the eval split"
+        hint = "--golden-into train trains on them (and makes no eval split)"
+    elif counts.get("golden_duplicate"):
+        hint += "; a golden duplicate is a copy of an eval item and never trains"
     return (
         f"no item of {combined.dataset} at {combined.snapshot} is left for training by "
         f"{combined.method} at confidence >= {combined.min_confidence} (left out: "
@@ -172,6 +216,7 @@ select c.item_id,
        c."class", k.class_index::INTEGER as class_index, k.class_name, c.bbox, c.span,
        c.confidence, c.method, c.voters, c.labelers, c.label_ids, c.suspect
 from t_chosen c left join items i using (item_id) left join t_classes k using ("class")
+     left join t_leaders d using (item_id) left join items li on li.item_id = d.leader
 order by c.item_id, k.class_index, c.bbox.x, c.bbox.y, c.bbox.w, c.bbox.h, c.span.start,
          c.span."end", c._r
 """
@@ -197,10 +242,14 @@ def _shaped(con, chosen, plan, classes, names, gold) -> pa.Table:
             }
         ),
     )
-    segment = 'i."' + plan.column.replace('"', '""') + '"' if plan.by == "column" else "NULL"
-    table = con.sql(
-        _SHAPE.format(split=splits.assign_sql(plan, segment), segment=segment)
-    ).to_arrow_table()
+    # items with one content follow the split of their leader (its draw, its column value)
+    segment = (
+        'coalesce(li."{0}", i."{0}")'.format(plan.column.replace('"', '""'))
+        if plan.by == "column"
+        else "NULL"
+    )
+    split = splits.assign_sql(plan, segment, key="coalesce(d.leader, c.item_id)")
+    table = con.sql(_SHAPE.format(split=split, segment=segment)).to_arrow_table()
     training = pc.invert(pc.is_in(table.column("item_id"), value_set=eval_ids))
     splits.check_values(
         plan, table.filter(training).column("segment"), table.filter(training).column("item_id")
@@ -289,12 +338,20 @@ def _figures(ws: Repo, con, table: pa.Table, plan: splits.SplitPlan) -> dict[str
     }
 
 
+def _duplicates(con, table: pa.Table) -> int:
+    """Items of the training splits whose content a smaller id has: they follow its split."""
+    con.register("t_set", table.select(["item_id", "split"]))
+    return con.execute(
+        "select count(distinct item_id) from t_set join t_leaders using (item_id) "
+        f"where split <> '{splits.EVAL}' and leader <> item_id"
+    ).fetchall()[0][0]
+
+
 def _unlabeled(con, decisions: pa.Table) -> int:
     """Items registered at the revision that no label (nor golden label) covers."""
     con.register("t_decided", pa.table({"item_id": pc.unique(decisions.column("item_id"))}))
-    return con.execute("select count(*) from items anti join t_decided using (item_id)").fetchone()[
-        0
-    ]
+    found = con.execute("select count(*) from items anti join t_decided using (item_id)")
+    return found.fetchall()[0][0]
 
 
 def _newest_release(ws: Repo, guideline: str) -> str | None:

@@ -90,6 +90,7 @@ class Trainset:
     sources: dict[str, int] = field(default_factory=dict)  # label source -> labels cited
     attribute_ties: int = 0  # rows with an attribute left out on a draw
     unlabeled_items: int = 0
+    duplicate_items: int = 0  # in training splits, following the split of a copy's smaller id
     extra: dict[str, Any] = field(default_factory=dict)  # fields later releases add
 
     @classmethod

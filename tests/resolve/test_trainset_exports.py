@@ -58,6 +58,9 @@ def test_coco_writes_one_file_per_split_with_its_background_images(pinned, tmp_p
     evaluation = json.loads((tmp_path / "coco" / "eval.json").read_text())
     assert names(evaluation) == ["g0.png", "g1.png", "g2.png", "g3.png"]
     assert {a["resolution"]["method"] for a in evaluation["annotations"]} == {"golden"}
+    # the eval rows are the golden set's (expert), not the resolution's
+    assert {a["labeler"] for a in evaluation["annotations"]} == {"golden:expert"}
+    assert {a["labeler"] for a in val["annotations"]} == {"resolved:majority"}
 
 
 def test_yolo_names_a_list_per_split_in_data_yaml(pinned, tmp_path):
@@ -92,6 +95,8 @@ def test_jsonl_writes_the_pinned_rows_per_split(pinned, tmp_path):
     ]
     assert [r["item_id"] for r in rows] == VAL
     assert {r["split"] for r in rows} == {"val"} and rows[0]["label_versions"] == ["1.1.0"] * 3
+    # attributes: an object, as in the labels (a JSON text inside the Parquet file)
+    assert rows[0]["attributes"] == {"occluded": False}
     assert sorted(p.name for p in (tmp_path / "jsonl").iterdir()) == [
         "eval.jsonl", "train.jsonl", "val.jsonl",
     ]  # fmt: skip
