@@ -175,9 +175,7 @@ def bakeoff_command(
     click.echo(f"Verdict: {result['verdict']['score']}.")
     click.echo(f"  on {key} alone: {result['verdict']['quality']}.")
     for source, r in src.items():
-        confusion = r.get("confusion")
-        if not confusion:
-            continue
+        confusion = r.get("confusion") or {"labels": [], "matrix": []}
         names, matrix = confusion["labels"], confusion["matrix"]
         worst = sorted(
             (
