@@ -389,12 +389,14 @@ def bakeoff(
         "warnings": _version_warnings(
             ws, guideline, golden_info, results, spec.task, spec.class_ids
         ),
-        "notes": _notes(labels, present, chosen, results, version.items),
+        "notes": _notes(labels, present, chosen, results, version.items, delivered),
     }
 
 
-def _notes(labels: str, present: dict, chosen: list[str], results: dict, items: int) -> list[str]:
-    """What a reader must know to compare the rows fairly."""
+def _notes(
+    labels: str, present: dict, chosen: list[str], results: dict, items: int, delivered: set[str]
+) -> list[str]:
+    """What a reader must know to compare the rows fairly; why each unranked source is."""
     notes = []
     if labels == "current":
         short = [s for s in chosen if results[s]["items"] < items]
@@ -414,9 +416,13 @@ def _notes(labels: str, present: dict, chosen: list[str], results: dict, items: 
         )
     for source, seen in present.items():
         if source not in chosen:
+            why = (
+                "left out by --sources"
+                if source in delivered
+                else "a second pass over chosen items is no delivery to compare"
+            )
             notes.append(
                 f"{source}: {seen['labels']} label(s) on {seen['items']} golden item(s) are not "
-                f"ranked (a second pass over chosen items is no delivery to compare); name it in "
-                "--sources to score it"
+                f"ranked ({why}); name it in --sources to score it"
             )
     return notes
