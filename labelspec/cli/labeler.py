@@ -322,12 +322,14 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
     """Per labeler: throughput, quality on golden items, agreement with the others, training.
 
     Golden quality is accuracy (classification) or box / span F1 (detection, ner), each labeler
-    judged on the labels they delivered exactly as `qa bakeoff` judges vendors.
+    judged on the labels they delivered exactly as `qa bakeoff` judges vendors. Labels per
+    hour count an explicit empty answer ("no objects here") as one label, as the bake-off does.
 
     \b
     Example:
       labelspec labeler stats digits --golden expert
     """
+    from labelspec.qa.scoring import EMPTY_ANSWERS_PER_HOUR  # lazy: loaded when it runs
     from labelspec.qa.stats import labeler_stats  # lazy: loaded when it runs
 
     rows = labeler_stats(current_repo(), dataset, golden, snapshot)
@@ -356,7 +358,9 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
             (
                 r["labeler"],
                 r["source"],
-                r["labels"],
+                f"{r['labels']} + {r['empty_answers']} empty"
+                if r["empty_answers"]
+                else r["labels"],
                 r["labels_per_hour"] or "-",
                 f"{r['golden_f1']:.3f}"
                 if r.get("golden_f1") is not None
@@ -369,3 +373,5 @@ def stats_command(dataset, golden, snapshot, as_json) -> None:
             for r in rows
         ],
     )
+    if any(r["empty_answers"] for r in rows):
+        note(f"Note: {EMPTY_ANSWERS_PER_HOUR}")

@@ -175,9 +175,7 @@ def bakeoff_command(
     click.echo(f"Verdict: {result['verdict']['score']}.")
     click.echo(f"  on {key} alone: {result['verdict']['quality']}.")
     for source, r in src.items():
-        confusion = r.get("confusion")
-        if not confusion:
-            continue
+        confusion = r.get("confusion") or {"labels": [], "matrix": []}
         names, matrix = confusion["labels"], confusion["matrix"]
         worst = sorted(
             (
@@ -547,9 +545,11 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
     Example:
       labelspec qa review import review-digits-rev-01.json
     """
+    from labelspec.store.datasets import dataset_guideline  # lazy: loaded when it runs
     from labelspec.store.reviews import import_review  # lazy: loaded when it runs
 
-    result = import_review(current_repo(), dataset, file, reviewer)
+    ws = current_repo()
+    result = import_review(ws, dataset, file, reviewer)
     if as_json:
         write_json(result.to_json())
         return
@@ -569,8 +569,9 @@ def review_import_command(file, dataset, reviewer, as_json) -> None:
     )
     if result.rejected or result.missing_objects:
         note(
-            f"Relabel what it found: labelspec relabel plan {result.dataset} --guideline GUIDELINE "
-            f"--from-review {result.review} --out relabel/{result.review}"
+            f"Relabel what it found: labelspec relabel plan {result.dataset} --guideline "
+            f"{dataset_guideline(ws, result.dataset)} --from-review {result.review} "
+            f"--out relabel/{result.review}"
         )
 
 

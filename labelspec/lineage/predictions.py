@@ -25,7 +25,8 @@ def box_item_scores(dataset, con, spec, path, coco_images):
 
 
 def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
-    """(item_id, class, p) rows from JSONL/CSV/Parquet: a ``probs`` object or one column per class."""
+    """(item_id, class, p, rec) rows from JSONL/CSV/Parquet: a ``probs`` object or one column per
+    class; ``rec`` is the record's number in the file (1-based), for error messages."""
 
     suffix = path.suffix.lower()
     source = {
@@ -48,7 +49,8 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
     if "probs" in columns:
         table = con.sql(
             f"select item_id::VARCHAR as item_id, unnest(map_keys(probs::MAP(VARCHAR, DOUBLE))) as class, "
-            f"unnest(map_values(probs::MAP(VARCHAR, DOUBLE))) as p from {source}",
+            f"unnest(map_values(probs::MAP(VARCHAR, DOUBLE))) as p, rec "
+            f"from (select row_number() over () as rec, * from {source})",
             params=[str(path)],
         ).to_arrow_table()
     else:
@@ -58,7 +60,8 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
                 f"{path}: give a `probs` object or one probability column per class ({', '.join(class_ids)})"
             )
         unions = " union all ".join(
-            f"select item_id::VARCHAR as item_id, '{c}' as class, \"{c}\"::DOUBLE as p from {source}"
+            f"select item_id::VARCHAR as item_id, '{c}' as class, \"{c}\"::DOUBLE as p, rec "
+            f"from (select row_number() over () as rec, * from {source})"
             for c in present
         )
         table = con.sql(unions, params=[str(path)] * len(present)).to_arrow_table()

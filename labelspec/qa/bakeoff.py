@@ -12,7 +12,10 @@ on the same item are two predictions). Quality is accuracy for classification, b
 for detection and ner (``labelspec.qa.scoring``), each with a 95 % percentile-bootstrap
 interval over annotations; the ranking and its interval are ``labelspec.qa.ranking``. Costs
 share one denominator: $/label = cost / priced labels, $/correct = cost / priced correct labels,
-so $/correct >= $/label. Labels per labeler-hour count the labels that have a lead time.
+so $/correct >= $/label. An explicit empty answer ("no objects here", one row without a class)
+is one label: it is priced and timed like one, and it is a correct one on a golden negative (an
+item the experts found nothing on); ``correct_empty`` counts those. Labels per labeler-hour are
+the labels that have a lead time over their summed lead time (``labeler stats`` says the same).
 
 A golden set made under another guideline version than a source's labels, with releases in
 between that changed some classes, gets a warning and a ``split``: the quality on the unaffected
@@ -67,13 +70,15 @@ def parse_weights(text: str | None) -> dict[str, float]:
 
 def speed_and_cost(con, source: str, correct_priced: int) -> dict[str, Any]:
     """Lead times, throughput and costs of a source's scored labels on golden items."""
-    median, p90, timed, seconds, total, priced, first, last = con.execute(
+    median, p90, timed, seconds, total, priced, first, last, empty = con.execute(
         """select median(lead_time_s), quantile_cont(lead_time_s, 0.9), count(lead_time_s),
-                  sum(lead_time_s), sum(cost), count(cost), min(created_at), max(created_at)
+                  sum(lead_time_s), sum(cost), count(cost), min(created_at), max(created_at),
+                  count(*) - count("class")
            from scored where source = ? and item_id in (select item_id from g)""",
         [source],
     ).fetchone()
     return {
+        "empty_answers": empty,
         "lead_time_median_s": median,
         "lead_time_p90_s": p90,
         "labels_per_labeler_hour": (timed / (seconds / 3600)) if seconds else None,
@@ -384,12 +389,14 @@ def bakeoff(
         "warnings": _version_warnings(
             ws, guideline, golden_info, results, spec.task, spec.class_ids
         ),
-        "notes": _notes(labels, present, chosen, results, version.items),
+        "notes": _notes(labels, present, chosen, results, version.items, delivered),
     }
 
 
-def _notes(labels: str, present: dict, chosen: list[str], results: dict, items: int) -> list[str]:
-    """What a reader must know to compare the rows fairly."""
+def _notes(
+    labels: str, present: dict, chosen: list[str], results: dict, items: int, delivered: set[str]
+) -> list[str]:
+    """What a reader must know to compare the rows fairly; why each unranked source is."""
     notes = []
     if labels == "current":
         short = [s for s in chosen if results[s]["items"] < items]
@@ -402,11 +409,20 @@ def _notes(labels: str, present: dict, chosen: list[str], results: dict, items: 
             "each source is scored on the labels it delivered, including those a relabel "
             "superseded since"
         )
+    if any(results[s]["empty_answers"] for s in chosen):
+        notes.append(
+            f"{scoring.EMPTY_ANSWERS_PER_HOUR}; it is a priced label in $/label too, and a correct "
+            "one in $/correct on a golden item with no objects"
+        )
     for source, seen in present.items():
         if source not in chosen:
+            why = (
+                "left out by --sources"
+                if source in delivered
+                else "a second pass over chosen items is no delivery to compare"
+            )
             notes.append(
                 f"{source}: {seen['labels']} label(s) on {seen['items']} golden item(s) are not "
-                f"ranked (a second pass over chosen items is no delivery to compare); name it in "
-                "--sources to score it"
+                f"ranked ({why}); name it in --sources to score it"
             )
     return notes

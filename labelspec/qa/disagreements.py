@@ -6,7 +6,8 @@ predictions read by ``labelspec.qa.predictions``). For class labels, every curre
 ``margin`` = p(label) - max p(any other class), negative when the model prefers another class.
 Lower is more suspicious on both; a label is counted as ``suspicious`` when its self-confidence
 is below 0.5. Probabilities are used as given (nothing is renormalised); a class a prediction
-leaves out, or gives as null, has p = 0.
+leaves out, or gives as null, has p = 0. A file naming an item the dataset lacks or a class the
+guideline lacks is refused, as a detector's boxes are: a typo would otherwise read as p = 0.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from labelspec.errors import InputError, NotFoundError
+from labelspec.errors import InputError, NotFoundError, Problem, ProblemsError
 from labelspec.lineage.predictions import load_predictions
 from labelspec.qa import box_issues, metrics
 from labelspec.qa.box_page import render
 from labelspec.qa.current import Current, number, open_current, share
 from labelspec.qa.drill import page
-from labelspec.qa.predictions import load_box_predictions
+from labelspec.qa.predictions import guess_class, line_index, load_box_predictions
 from labelspec.repo import Repo
 
 SUSPICIOUS = 0.5
-SHOWN = 5  # bad values listed in an error message
+SHOWN = 5  # rows named in a grouped problem
+LISTED = 50  # distinct problems listed
 
 
 def disagreements(
@@ -72,7 +74,7 @@ def disagreements(
         )
     con = current.con
     con.register("pred", load_predictions(path, current.class_ids))
-    ignored = _check_predictions(con, path)
+    _check_predictions(con, path, current.spec)
     probs, labels = _probabilities(con, len(current.class_ids))
     scores = _scores(probs, labels)
     con.register("scores", scores)
@@ -99,7 +101,6 @@ def disagreements(
         "predictions": str(path),
         "labels_scored": scores.num_rows,
         "labels_without_prediction": int(without),
-        "ignored_classes": ignored,
         "suspicious_below": SUSPICIOUS,
         "top": ranked,
         "by_class": _grouped(con, '"class"', "min(code), 1"),
@@ -125,40 +126,71 @@ def _box_disagreements(
     }
 
 
-def _check_predictions(con, path: Path) -> list[str]:
-    """Refuse duplicate or out-of-range probabilities; return the prediction classes the guideline
-    does not have (they are ignored)."""
-    twice = con.execute(
-        "select item_id, class from pred group by all having count(*) > 1 order by 1, 2"
+def _check_predictions(con, path: Path, spec) -> None:
+    """Refuse a predictions file with unknown items or classes, duplicate or out-of-range
+    probabilities: every problem once, with its rows (``ProblemsError``); nothing is written."""
+    found = con.execute(
+        f"""
+        with known as (select "class" from classes),
+        found as (
+          select rec, 'item_id' as field,
+                 'unknown item ' || item_id || ' (not an item of the dataset: register it with '
+                 || '`labelspec items add`, or fix the id)' as message, NULL as typo
+          from pred where item_id not in (select item_id from items)
+          union all
+          select rec, 'item_id', 'required: the item''s id', NULL from pred where item_id is null
+          union all
+          select rec, 'probs', 'probs name class ' || class || ', which {spec.guideline} does not '
+                 || 'have (known: {", ".join(spec.class_ids)})', class
+          from pred where class not in (select "class" from known) and p is not null
+          union all
+          select rec, 'probs', 'probability ' || p || ' of ' || class || ' is not between 0 and 1 '
+                 || '(give probabilities, not logits)', NULL
+          from pred where p < 0 or p > 1 or isnan(p)
+          union all
+          select rec, 'item_id', 'item ' || item_id || ' has more than one probability of '
+                 || class || ': give each item once', NULL
+          from (select *, count(*) over (partition by item_id, class) as n from pred) where n > 1
+        )
+        select field, message, any_value(typo), count(distinct rec),
+               list(distinct rec order by rec)
+        from found group by 1, 2 order by min(rec), 1, 2
+        """
     ).fetchall()
-    if twice:
-        shown = ", ".join(f"{item} {cls}" for item, cls in twice[:SHOWN])
-        raise InputError(
-            f"{path}: {len(twice)} (item, class) pair(s) have more than one probability "
-            f"({shown}); give each item once"
+    if not found:
+        if not con.execute("select count(*) from pred where p is not null").fetchone()[0]:
+            raise InputError(f"{path}: no prediction gives a probability of a class")
+        return
+    fmt = path.suffix.lower()
+    line_of = line_index(path) if fmt not in (".csv", ".parquet") else None
+    problems = []
+    for field, message, typo, n, recs in found[:LISTED]:
+        guess = guess_class(typo, spec) if typo else None
+        if guess:
+            message += f"; did you mean {guess}?"
+        shown = recs[:SHOWN]
+        if line_of is not None:
+            where = f"lines {', '.join(str(line_of[r - 1]) for r in shown)}"
+            line = line_of[recs[0] - 1]
+        elif fmt == ".csv":
+            where = f"lines {', '.join(str(r + 1) for r in shown)}"  # line 1 is the header
+            line = recs[0] + 1
+        else:
+            where, line = f"rows {', '.join(map(str, shown))}", None
+        record = "" if n == 1 and line is not None else f"{n} row(s), {where}"
+        more = " ..." if n > len(shown) else ""
+        problems.append(
+            Problem(message=message, file=str(path), line=line, record=record + more, path=field)
         )
-    bad = con.execute(
-        "select item_id, class, p from pred where p < 0 or p > 1 or isnan(p) order by 1, 2"
-    ).fetchall()
-    if bad:
-        shown = ", ".join(f"{item} {cls}={p}" for item, cls, p in bad[:SHOWN])
-        raise InputError(
-            f"{path}: {len(bad)} probabilities are not between 0 and 1 ({shown}); "
-            "give probabilities, not logits"
-        )
-    ignored = [
-        r[0]
-        for r in con.execute(
-            "select distinct class from pred anti join classes using (class) order by 1"
-        ).fetchall()
-    ]
-    known = con.execute("select count(*) from pred semi join classes using (class)").fetchone()[0]
-    if not known:
-        raise InputError(
-            f"{path}: no prediction names a class of the guideline (found: "
-            f"{', '.join(ignored[:SHOWN]) or 'none'}); use the class ids of spec.yaml"
-        )
-    return ignored
+    counts: dict[str, int] = {}
+    for field, _, _, n, _ in found:
+        counts[field] = counts.get(field, 0) + n
+    breakdown = ", ".join(f"{n} {field}" for field, n in counts.items())
+    raise ProblemsError(
+        f"{path}: {sum(counts.values())} problem(s) ({breakdown}); no report was made",
+        problems,
+        len(found),
+    )
 
 
 def _probabilities(con, k: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -478,7 +478,7 @@ def _problems(con, path: Path, fmt: str, spec) -> tuple[list[Problem], int, int,
             from bp_found group by field, message order by 1, 2 limit {LISTED}"""
     ).fetchall()
     con.execute("drop table bp_known")
-    line_of = _line_index(path) if fmt == "jsonl" else None
+    line_of = line_index(path) if fmt == "jsonl" else None
     problems = []
     for first, field, message, n, recs in listed:
         if field == "class":
@@ -505,18 +505,21 @@ def _problems(con, path: Path, fmt: str, spec) -> tuple[list[Problem], int, int,
 
 
 def _did_you_mean(message: str, spec) -> str:
-    """'unknown class X ...' with the class a colleague would guess: by display name, or the
-    closest id."""
+    """'unknown class X ...' with the class a colleague would guess."""
     if not message.startswith("unknown class "):
         return message
-    given = message.removeprefix("unknown class ").split(" in ", 1)[0]
-    by_name = {c.name.lower(): c.id for c in spec.classes}.get(given.lower())
-    close = difflib.get_close_matches(given.lower(), spec.class_ids, n=1, cutoff=0.6)
-    guess = by_name or (close[0] if close else None)
+    guess = guess_class(message.removeprefix("unknown class ").split(" in ", 1)[0], spec)
     return f"{message}; did you mean {guess}?" if guess else message
 
 
-def _line_index(path: Path) -> list[int]:
+def guess_class(given: str, spec) -> str | None:
+    """The class id a colleague would guess ``given`` means: by display name, or the closest id."""
+    by_name = {c.name.lower(): c.id for c in spec.classes}.get(given.lower())
+    close = difflib.get_close_matches(given.lower(), spec.class_ids, n=1, cutoff=0.6)
+    return by_name or (close[0] if close else None)
+
+
+def line_index(path: Path) -> list[int]:
     """The file line of each record (DuckDB numbers the non-blank lines)."""
     with path.open("rb") as handle:
         return [n for n, raw in enumerate(handle, 1) if raw.strip()]

@@ -405,10 +405,17 @@ def _confusion_html(source: str, result: dict[str, Any], links: dict) -> str:
 
 
 def boxes_sentence(result: dict[str, Any]) -> str | None:
-    """Detection: what became of every golden and labeled box (``qa.objects``), in words."""
+    """Detection: what became of every golden and labeled box (``qa.objects``), in words; ner:
+    how the golden negatives were answered."""
     boxes, empty = result.get("boxes"), result.get("golden_empty")
     if not boxes:
-        return None
+        if not (empty and empty["annotations"]):
+            return None
+        return (
+            f"On golden items with no entities, {empty['answered_empty']} of "
+            f"{empty['annotations']} annotations said so; {empty['extra_spans']} extra span(s) "
+            "were marked there."
+        )
     text = (
         f"Of {boxes['golden']} golden boxes, {boxes['hit']} were hit, {boxes['confused']} "
         f"boxed with another class, {boxes['mislocated']} mislocated (IoU from "

@@ -28,6 +28,12 @@ import pyarrow as pa
 
 from labelspec.qa import metrics, objects
 
+# the one definition of labels/h the bake-off and ``labeler stats`` share, as they word it
+EMPTY_ANSWERS_PER_HOUR = (
+    'labels/h counts an explicit empty answer ("no objects here") as one label: labels with a '
+    "lead time / their summed lead time"
+)
+
 
 @dataclass
 class Units:
@@ -173,6 +179,11 @@ def detection(
            from anns a join scored s using (annotation_id) left join codes c on c."class" = s."class"
            where s.bbox is not null order by a.image, s.label_id"""
     ).to_arrow_table()
+    # explicit empty answers ("no objects here"): one row without a box per such annotation
+    empty = con.execute(
+        """select a.image, s.cost, s.lead_time_s from anns a join scored s using (annotation_id)
+           where s."class" is null and s.bbox is null order by a.image, s.label_id"""
+    ).fetchnumpy()
     anns = con.sql(
         "select image, annotation_id, item_id, labeler_id, batch_id from anns order by image"
     ).to_arrow_table()
@@ -200,11 +211,16 @@ def detection(
     golden_empty = np.bincount(gt_image, minlength=n_images) == 0
     extra = m.pr_outcome == objects.EXTRA
     priced = ~np.isnan(cost)
+    empty_image, empty_cost = _ints(empty["image"]), _floats(empty["cost"])
+    empty_priced = ~np.isnan(empty_cost)
+    answered_empty = np.bincount(empty_image, minlength=n_images) > 0
+    correct_empty = golden_empty & answered_empty & (n_pr == 0)
     hit_iou = m.gt_iou[hit]
     figures = {
         "n": total_pr,
         "annotations": int(n_images),
         "correct": total_tp,
+        "correct_empty": int(correct_empty.sum()),
         "accuracy": None,
         "precision": float(metrics._ratio(total_tp, total_pr)),
         "recall": float(metrics._ratio(total_tp, total_gt)),
@@ -227,18 +243,22 @@ def detection(
         # golden negatives: the annotations of items the experts found nothing on
         "golden_empty": {
             "annotations": int(golden_empty.sum()),
-            "answered_empty": int((golden_empty & (n_pr == 0)).sum()),
+            "answered_empty": int(correct_empty.sum()),
             "extra_boxes": int(
                 np.bincount(pr_image[extra], minlength=n_images)[golden_empty].sum()
             ),
         },
     }
-    timed, unit = _timed(lead, pr_image)
+    # an empty answer costs and takes time like a box: one more label of its annotation
+    row_image = np.concatenate([pr_image, empty_image])
+    row_cost = np.concatenate([np.where(priced, cost, 0.0), np.where(empty_priced, empty_cost, 0)])
+    row_priced = np.concatenate([priced, empty_priced]).astype(np.float64)
+    timed, unit = _timed(np.concatenate([lead, _floats(empty["lead_time_s"])]), row_image)
     units = Units(
         num=2.0 * tp,
         den=(n_gt + n_pr).astype(np.float64),
-        cost=np.bincount(pr_image, np.where(priced, cost, 0.0), minlength=n_images),
-        priced=np.bincount(pr_image, priced.astype(np.float64), minlength=n_images),
+        cost=np.bincount(row_image, row_cost, minlength=n_images),
+        priced=np.bincount(row_image, row_priced, minlength=n_images),
         lead=timed,
         lead_unit=unit,
         batch=np.asarray(anns.column("batch_id").to_pylist(), dtype=object),
@@ -271,7 +291,10 @@ def detection(
             }
         ),
     )
-    return Score(figures, units, int(priced[m.gt_partner[hit]].sum()), outcomes)
+    correct_priced = (
+        priced[m.gt_partner[hit]].sum() + (correct_empty[empty_image] & empty_priced).sum()
+    )
+    return Score(figures, units, int(correct_priced), outcomes)
 
 
 def _numpy(column) -> np.ndarray:
@@ -285,58 +308,71 @@ def _struct_boxes(boxes: np.ndarray):
 
 
 _MINE = """with mine as (select annotation_id, item_id, "class", span, cost, lead_time_s, batch_id
-                 from scored where {by} = ? and span is not null
-                 and item_id in (select item_id from g))"""
+                 from scored where {by} = ? and item_id in (select item_id from g))"""
 
 
 def spans(con, source: str, classes: list[str], boot: int, seed: int, by: str = "source") -> Score:
+    """Span quality of the annotations whose ``by`` column is ``source``. An explicit empty
+    answer ("no entities here", a row without a span) is an annotation too: it misses the
+    golden spans of its item, and is a correct answer on a golden negative."""
     con.execute(
-        f"""create or replace temp table mine_spans as {_MINE.format(by=by)}
-            select m.*, exists (select 1 from g where g.item_id = m.item_id and g.span = m.span
-                                and g."class" = m."class") as hit
+        f"""create or replace temp table mine_rows as {_MINE.format(by=by)}
+            select m.*, m.span is not null and exists (
+                     select 1 from g where g.item_id = m.item_id and g.span = m.span
+                     and g."class" = m."class") as hit
             from mine m""",
         [source],
     )
+    con.execute(
+        """create or replace temp table mine_spans as
+            select * from mine_rows where span is not null;
+            create or replace temp table mine_anns as
+            with a as (
+              select annotation_id, any_value(item_id) as item_id, any_value(batch_id) as batch_id,
+                     count(*) filter (where hit) as tp, count(span) as n_pr,
+                     count(*) filter (where span is null) > 0 as said_empty,
+                     coalesce(sum(cost), 0) as cost, count(cost) as priced
+              from mine_rows group by 1),
+            golden as (select item_id, count(span) as n_gt from g group by 1)
+            select a.*, coalesce(golden.n_gt, 0) as n_gt,
+                   row_number() over (order by a.annotation_id) - 1 as unit
+            from a left join golden using (item_id)"""
+    )
     rows = con.execute(
-        """with anns as (select annotation_id, any_value(item_id) as item_id,
-                                any_value(batch_id) as batch_id,
-                                count(*) filter (where hit) as tp, count(*) as n_pr,
-                                sum(cost) filter (where cost is not null) as cost,
-                                count(cost) as priced
-                         from mine_spans group by 1)
-           select a.annotation_id, a.tp, a.n_pr,
-                  (select count(*) from g where g.item_id = a.item_id and g.span is not null),
-                  coalesce(a.cost, 0), a.priced, a.batch_id
-           from anns a order by a.annotation_id"""
+        """select annotation_id, tp, n_pr, n_gt, cost, priced, batch_id,
+                  n_gt = 0 and n_pr = 0 and said_empty as correct_empty
+           from mine_anns order by annotation_id"""
     ).fetchnumpy()
-    ids, tp, n_pr, n_gt, cost, priced, batch = rows.values()
+    ids, tp, n_pr, n_gt, cost, priced, batch, correct_empty = rows.values()
     tp, n_pr, n_gt = _floats(tp), _floats(n_pr), _floats(n_gt)
+    correct_empty = np.asarray(correct_empty, dtype=bool)
     counts = dict.fromkeys(classes, (0, 0, 0))
     for c, tp_c, pr_c, gt_c in con.execute(
         """select c."class",
              (select count(*) from mine_spans m where m."class" = c."class" and m.hit),
              (select count(*) from mine_spans m where m."class" = c."class"),
-             (select count(*) from (select distinct annotation_id, item_id from mine_spans) a
-                join g on g.item_id = a.item_id where g."class" = c."class" and g.span is not null)
+             (select count(*) from mine_anns a join g on g.item_id = a.item_id
+               where g."class" = c."class" and g.span is not null)
            from codes c order by c.code"""
     ).fetchall():
         counts[c] = (tp_c, gt_c, pr_c)
     per_class = _per_class(classes, *(np.array(v) for v in zip(*counts.values(), strict=True)))
     lead = con.execute(
-        """select a.unit, m.lead_time_s from mine_spans m
-           join (select annotation_id, row_number() over (order by annotation_id) - 1 as unit
-                 from (select distinct annotation_id from mine_spans)) a using (annotation_id)
-           where m.lead_time_s is not null"""
+        """select a.unit, r.lead_time_s from mine_rows r join mine_anns a using (annotation_id)
+           where r.lead_time_s is not null"""
     ).fetchnumpy()
     correct_priced = con.execute(
-        "select count(*) from mine_spans where hit and cost is not null"
+        """select count(*) filter (where r.hit or (a.n_gt = 0 and a.n_pr = 0))
+           from mine_rows r join mine_anns a using (annotation_id) where r.cost is not null"""
     ).fetchone()[0]
     # a golden span counts once per annotation of its item, as in the units
     total_tp, total_pr, total_gt = tp.sum(), n_pr.sum(), n_gt.sum()
+    golden_empty = n_gt == 0
     figures = {
         "n": int(total_pr),
         "annotations": len(ids),
         "correct": int(total_tp),
+        "correct_empty": int(correct_empty.sum()),
         "accuracy": None,
         "precision": float(metrics._ratio(total_tp, total_pr)),
         "recall": float(metrics._ratio(total_tp, total_gt)),
@@ -347,6 +383,12 @@ def spans(con, source: str, classes: list[str], boot: int, seed: int, by: str = 
         if len(ids) and boot
         else None,
         "per_class": per_class,
+        # golden negatives: the annotations of items the experts found no entity in
+        "golden_empty": {
+            "annotations": int(golden_empty.sum()),
+            "answered_empty": int(correct_empty.sum()),
+            "extra_spans": int(n_pr[golden_empty].sum()),
+        },
     }
     units = Units(
         num=2 * tp,

@@ -2,6 +2,10 @@
 labelers, review-based error rates, and whether their training is current. Sources are
 attributed by batch, as everywhere (a relabel answer is source ``relabel``).
 
+Labels per hour are defined as in the bake-off (``qa.bakeoff.speed_and_cost``): the labels that
+carry a lead time over their summed lead time, an explicit empty answer ("no objects here")
+counting as one label; ``labels`` counts classes, boxes or spans, ``empty_answers`` the rest.
+
 Golden figures judge each labeler on the labels they delivered, exactly as the bake-off judges
 a vendor (``qa.current.scored_view``, ``qa.scoring``): accuracy for classification; for
 detection box precision, recall and F1 from the one matching of ``qa.objects`` (so a vendor
@@ -34,7 +38,8 @@ ranked as (select label_id, "class", n, count(*) over (partition by label_id, n)
                   rank() over (partition by label_id order by n desc) as r from votes),
 consensus as (select label_id, "class" from ranked where r = 1 and tied = 1)
 select l.labeler_id, count(l."class") as labels, count(distinct l.item_id) as items,
-       sum(l.lead_time_s) as seconds,
+       count(*) - count(l."class") as empty_answers,
+       count(l.lead_time_s) as timed, sum(l.lead_time_s) as seconds,
        count(c.label_id) as consensus_labels,
        count(*) filter (where c."class" = l."class") as consensus_agree,
        string_agg(distinct l.source, ', ' order by l.source) as source
@@ -69,7 +74,7 @@ def labeler_stats(
         else {}
     )
     out = []
-    for labeler, labels, items, seconds, c_n, c_ok, source in rows:
+    for labeler, labels, items, empty, timed, seconds, c_n, c_ok, source in rows:
         state = training.get(labeler)
         if agreement is not None:
             mine = agreement.get(labeler, {})
@@ -81,8 +86,9 @@ def labeler_stats(
                 "labeler": labeler,
                 "source": source,
                 "labels": labels,
+                "empty_answers": empty,
                 "items": items,
-                "labels_per_hour": round(labels / (seconds / 3600), 1) if seconds else None,
+                "labels_per_hour": round(timed / (seconds / 3600), 1) if seconds else None,
                 "golden": golden,
                 **quality.get(labeler, _no_golden(task)),
                 "consensus_labels": c_n,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from labelspec.qa.bakeoff import _notes
 from labelspec.workspace import Workspace
 from tests.helpers import git, state
 from tests.qa.builders import DIGIT_ITEMS, TRUTH, VOTES
@@ -226,3 +227,27 @@ def test_labeler_stats(graded: Workspace, run):
     assert (b1["consensus_labels"], b1["consensus_agreement"]) == (9, pytest.approx(6 / 9))
     assert rows["lab-a1"]["golden_accuracy"] == 1.0
     assert "lab-c1" in run("labeler", "stats", "digits", cwd=graded.root).stdout
+
+
+def test_each_unranked_source_gets_its_own_reason(graded, run):
+    """vendor-a and vendor-c delivered but were left out by --sources; a relabel is no delivery."""
+    result = json.loads(
+        run("qa", "bakeoff", "digits", "--sources", "vendor-b", "--json", cwd=graded.root).stdout
+    )
+    # 10 golden items: lab-a1 10 + lab-a2 8 labels; lab-c1 8
+    assert [n for n in result["notes"] if "not ranked" in n] == [
+        "vendor-a: 18 label(s) on 10 golden item(s) are not ranked (left out by --sources); "
+        "name it in --sources to score it",
+        "vendor-c: 8 label(s) on 8 golden item(s) are not ranked (left out by --sources); "
+        "name it in --sources to score it",
+    ]
+    present = {"relabel": {"labels": 2, "items": 2}, "vendor-a": {"labels": 7, "items": 6},
+               "vendor-b": {"labels": 7, "items": 6}}  # fmt: skip
+    notes = _notes("delivered", present, ["vendor-b"], {"vendor-b": {"empty_answers": 0}}, 6,
+                   {"vendor-a", "vendor-b"})  # fmt: skip
+    assert notes[1:] == [
+        "relabel: 2 label(s) on 2 golden item(s) are not ranked (a second pass over chosen "
+        "items is no delivery to compare); name it in --sources to score it",
+        "vendor-a: 7 label(s) on 6 golden item(s) are not ranked (left out by --sources); "
+        "name it in --sources to score it",
+    ]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from labelspec.errors import LabelspecError, NotFoundError
+from labelspec.errors import LabelspecError, NotFoundError, ProblemsError
 from labelspec.qa.disagreements import disagreements
+from tests.helpers import git
 from tests.qa.builders import DIGIT_ITEMS, VOTES
 
 # model probabilities per item (classes left out have p = 0); d09 has no prediction
@@ -48,7 +49,6 @@ def test_ranks_the_least_confident_labels_first(digits_votes, jsonl):
     result = disagreements(digits_votes, "digits", jsonl, top=9)
     assert result["labels_scored"] == 36 - 3
     assert result["labels_without_prediction"] == 3  # d09: lab-a1, lab-b1, lab-c1
-    assert result["ignored_classes"] == []
     top = [(row["item_id"], row["labeler"], row["class"]) for row in result["top"]]
     # p 0.15: the two "one" labels on d04 (ties broken by label id, so compared as a set)
     assert set(top[:2]) == {("d04.png", "lab-b1", "one"), ("d04.png", "lab-c1", "one")}
@@ -111,20 +111,42 @@ def test_one_column_per_class_reads_the_same(digits_votes, jsonl, tmp_path):
     assert from_csv["by_labeler"] == from_jsonl["by_labeler"]
 
 
-def test_unknown_prediction_classes_are_ignored_and_reported(digits_votes, tmp_path):
+def test_typos_in_predictions_are_refused_with_their_lines(digits_votes, copy_of, run, tmp_path):
+    """A probs key the guideline lacks (sevn, twice) and an item the dataset lacks (nope.png):
+    refused once per distinct problem with its lines, a guess for the class, nothing written.
+    (Read as given, d01's seven labels would get p(seven) = 0 and read as model errors.)"""
+    ws = copy_of(digits_votes)
     path = tmp_path / "predictions.jsonl"
-    rows = [{"item_id": "d00.png", "probs": {"one": 0.5, "cat": 0.5}}]
+    rows = [
+        {"item_id": "d00.png", "probs": {"one": 0.9, "seven": 0.1}},
+        {"item_id": "d01.png", "probs": {"sevn": 0.9}},
+        {"item_id": "nope.png", "probs": {"one": 1.0}},
+        {"item_id": "d02.png", "probs": {"one": 0.5, "sevn": 0.5}},
+    ]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    result = disagreements(digits_votes, "digits", path, top=0)
-    assert result["ignored_classes"] == ["cat"]
-    assert result["labels_scored"] == 4
-    assert result["top"] == []
+    with pytest.raises(ProblemsError) as refused:
+        disagreements(ws, "digits", path)
+    assert str(refused.value) == (f"{path}: 3 problem(s) (2 probs, 1 item_id); no report was made")
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}:2 [2 row(s), lines 2, 4]: probs: probs name class sevn, which digits does not "
+        "have (known: zero, one, two, three, four, five, six, seven, eight, nine); did you mean "
+        "seven?",
+        f"{path}:3: item_id: unknown item nope.png (not an item of the dataset: register it "
+        "with `labelspec items add`, or fix the id)",
+    ]
+    html = tmp_path / "suspicious.html"
+    result = run("qa", "disagreements", "digits", "--predictions", str(path), "--html",
+                 str(html), cwd=ws.root, expect=1)  # fmt: skip
+    assert "did you mean seven?" in result.stderr
+    assert not html.exists()
+    assert git(ws.root, "status", "--porcelain") == ""
 
 
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ([{"item_id": "d00.png", "probs": {"cat": 1.0}}], "no prediction names a class"),
+        ([{"item_id": "d00.png", "probs": {"cat": 1.0}}], "probs name class cat"),
+        ([{"item_id": "d00.png", "probs": {}}], "no prediction gives a probability"),
         ([{"item_id": "d00.png", "probs": {"one": 1.5}}], "not between 0 and 1"),
         (
             [
@@ -134,13 +156,15 @@ def test_unknown_prediction_classes_are_ignored_and_reported(digits_votes, tmp_p
             "more than one probability",
         ),
     ],
-    ids=["no-known-class", "not-a-probability", "item-twice"],
+    ids=["unknown-class", "no-probability", "not-a-probability", "item-twice"],
 )
 def test_bad_predictions_are_refused(digits_votes, tmp_path, rows, message):
     path = tmp_path / "predictions.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    with pytest.raises(LabelspecError, match=message):
+    with pytest.raises(LabelspecError) as refused:
         disagreements(digits_votes, "digits", path)
+    problems = getattr(refused.value, "problems", [])
+    assert message in " ".join([str(refused.value), *(p.message for p in problems)])
 
 
 def test_a_missing_predictions_file_is_not_found(digits_votes, tmp_path):

@@ -137,3 +137,18 @@ def test_a_plain_reject_stays_a_reject(graded: Workspace, run, tmp_path):
     assert (result["rejected"], result["corrected"]) == (1, 0)
     [row] = reviews_at(graded, "digits").to_pylist()
     assert (row["verdict"], row["correct_class"]) == ("reject", None)
+
+
+def test_the_relabel_hint_names_the_dataset_guideline(graded: Workspace, run, tmp_path):
+    wrong = label_of(graded, "lab-b1", DIGIT_ITEMS[1])
+    file = review_file(
+        tmp_path / "r.json", [{"label_id": wrong, "verdict": "reject", "correct_class": "one"}]
+    )
+    result = run("qa", "review", "import", str(file), cwd=graded.root)
+    listed = json.loads(run("qa", "review", "list", "digits", "--json", cwd=graded.root).stdout)
+    [review] = [r["review"] for r in listed]
+    assert "GUIDELINE" not in result.stderr
+    assert (
+        f"Relabel what it found: labelspec relabel plan digits --guideline digits "
+        f"--from-review {review} --out relabel/{review}"
+    ) in result.stderr
