@@ -30,6 +30,7 @@ from labelspec.guideline.releases import spec_at
 from labelspec.lineage.plans import plans_dir
 from labelspec.lineage.predictions import box_item_scores, load_predictions
 from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
+from labelspec.qa.box_issues import NO_ISSUE
 from labelspec.repo import Repo
 from labelspec.resolve.resolution import low_confidence_items
 from labelspec.store.datasets import dataset_guideline
@@ -183,7 +184,8 @@ def plan(
     worst: dict[str, tuple[float, str | None, float | None]] = {}
     if model_predictions and (priority == "model" or predictions == "model"):
         if spec.task == "detection":
-            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images)
+            planned = sorted({r["annotation_id"] for r in suspects})
+            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images, planned)
         else:
             con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
     if priority == "model" and spec.task == "detection":
@@ -229,7 +231,7 @@ def plan(
         if row["created_at"] and (entry["oldest"] is None or row["created_at"] < entry["oldest"]):
             entry["oldest"] = row["created_at"]
     for item_id, (_, kind, low) in worst.items():
-        if item_id in items and kind is not None:
+        if item_id in items and kind not in (None, NO_ISSUE):
             items[item_id]["reasons"].add(f"model: {kind.replace('_', ' ')} (score {low:.2f})")
     ordered = _prioritise(
         list(items.values()), priority, scores, seed, lowest_first=spec.task == "detection"
