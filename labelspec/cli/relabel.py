@@ -93,10 +93,18 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     metavar="REVIEW|all",
     help="Relabel the current labels a recorded review rejected (`labelspec qa review list`).",
 )
+@click.option(
+    "--planned",
+    type=click.Choice(["refuse", "skip", "include"]),
+    default="refuse",
+    show_default=True,
+    help="Items still open in another plan: refuse this plan, leave them out, or plan them again.",
+)
 @json_option
 def plan_command(
     dataset, guideline, to, segment, limit, priority, predictions, model_predictions, coco_images,
-    image_url, local_files, seed, out, from_resolve, min_confidence, from_review, as_json,
+    image_url, local_files, seed, out, from_resolve, min_confidence, from_review, planned,
+    as_json,
 ) -> None:  # fmt: skip
     """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
 
@@ -108,6 +116,10 @@ def plan_command(
     model, items whose labels a model disagrees with most come first: by 1 - p(current class),
     or for boxes by the item's label quality score against a detector (lowest first; the kind
     of its worst box, missing, extra, wrong class or badly placed, in the reasons).
+
+    An item still open in another plan (not closed, not answered) refuses the plan, naming
+    them; --planned skip leaves them out, --planned include plans them again (an answer then
+    supersedes its labeler's answer from the other plan).
 
     \b
     Example:
@@ -124,6 +136,7 @@ def plan_command(
         current_repo(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
         seed, from_resolve, min_confidence, predictions=predictions, image_url=image_url,
         local_files=local_files, from_review=from_review, coco_images=coco_images,
+        planned=planned,
     )  # fmt: skip
     if as_json:
         write_json(result.to_json())
@@ -269,6 +282,29 @@ def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) ->
     _echo_merge(result, dry_run)
 
 
+@relabel_group.command("close")
+@click.argument("dataset")
+@click.argument("plan_ref", metavar="PLAN")
+@json_option
+def close_command(dataset, plan_ref, as_json) -> None:
+    """Close PLAN: release its open items to a new plan; answers to it are no longer merged.
+
+    \b
+    Example:
+      labelspec relabel close digits rp-20261128T101500Z-1a2b3c
+    """
+    from labelspec.lineage.plans import close  # lazy: loaded when it runs
+
+    result = close(current_repo(), dataset, plan_ref)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"Closed plan {result['plan']}: {result['released']} open item(s) released, "
+        f"commit {result['commit'][:10]}"
+    )
+
+
 @relabel_group.command("status")
 @click.argument("dataset")
 @json_option
@@ -294,7 +330,7 @@ def status_command(dataset, as_json) -> None:
                 r["version"],
                 r["items"],
                 r["done"],
-                r["open"],
+                f"{r['open']} (closed)" if r.get("closed") else r["open"],
                 ", ".join(f"{k} {v}" for k, v in r["by_labeler"].items()) or "-",
             )
             for r in rows

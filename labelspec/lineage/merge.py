@@ -13,7 +13,7 @@ from labelspec.formats import reader
 from labelspec.labels.incremental import against_history
 from labelspec.labels.ingest import load_class_map, load_labeler_map, rows_word, write_labels
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
-from labelspec.lineage.plans import done_items, load_plan
+from labelspec.lineage.plans import done_items, load_plan, refuse_closed
 from labelspec.repo import Repo
 from labelspec.store.batches import new_batch_id
 from labelspec.store.items import read_items
@@ -40,6 +40,7 @@ def merge(
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
 
     record = load_plan(ws, dataset, plan_ref)
+    refuse_closed(record)
     plan_id = record["plan"]
     path = Path(results)
     request = ImportRequest(
@@ -94,14 +95,18 @@ def merge(
             "earlier",
             pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())])),
         )
-        # Supersede the item's planned annotations and any earlier answer to this plan, if current.
+        # Supersede the item's planned annotations, any earlier answer to this plan, and any
+        # other current annotation of the answering labeler on the item (another plan's answer,
+        # their own delivery): one current annotation per item and labeler.
         con.execute(
             """
             create temp table replaced as
             select l.item_id, l.annotation_id, count(*) as labels from labels l
             where l.item_id in (select item_id from new)
               and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
-                   or l.batch_id in (select batch_id from earlier))
+                   or l.batch_id in (select batch_id from earlier)
+                   or exists (select 1 from new n
+                              where n.item_id = l.item_id and n.labeler_id = l.labeler_id))
             group by all
             """
         )

@@ -22,12 +22,12 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec import nesting
-from labelspec.errors import InputError
+from labelspec.errors import ConflictError, InputError
 from labelspec.formats import labelstudio, labelstudio_config
 from labelspec.formats.labelstudio_config import CONTROL, GUIDE, IMAGE, REASON
 from labelspec.guideline import instructions
 from labelspec.guideline.releases import spec_at
-from labelspec.lineage.plans import plans_dir
+from labelspec.lineage.plans import open_items, plans_dir
 from labelspec.lineage.predictions import box_item_scores, load_predictions
 from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
 from labelspec.qa.box_issues import NO_ISSUE
@@ -45,6 +45,8 @@ PRIORITIES = ("oldest", "random", "model")
 # What the relabel tasks show before the labeler answers. Default none: a pre-filled answer
 # anchors relabelers on the very label the plan doubts.
 PREDICTIONS = ("none", "current", "model")
+# What to do with items still open in another plan: two open plans ask one question twice.
+PLANNED = ("refuse", "skip", "include")
 
 
 # -- plan ---------------------------------------------------------------------------------------------
@@ -93,6 +95,7 @@ def plan(
     local_files: Path | str | None = None,
     from_review: str | None = None,
     coco_images: Path | str | None = None,
+    planned: str = "refuse",
 ) -> PlanResult:
     """Write a relabel plan for the labels a release makes suspect (or, ``from_resolve``, the
     items a resolution method could not decide with ``min_confidence``), and the tool's task
@@ -105,7 +108,11 @@ def plan(
     ``priority="model"``: class labels rank items by 1 - p(current label), highest first; boxes
     (``model_predictions`` a detector's boxes, ``coco_images`` naming COCO results' ids) rank
     items by their label quality score, lowest first, the kind of the worst box in the reasons
-    (``labelspec.qa.box_issues``)."""
+    (``labelspec.qa.box_issues``).
+
+    An item still open in another plan (not closed, no answer merged): ``planned`` says
+    whether it refuses the plan (``refuse``), is left out (``skip``) or is planned again
+    (``include``; each answer still supersedes its labeler's earlier one, ``merge``)."""
 
     if priority not in PRIORITIES:
         raise InputError(f"--priority must be one of {', '.join(PRIORITIES)}")
@@ -171,6 +178,10 @@ def plan(
         raise InputError(
             f"nothing to relabel: no suspect labels{' in segment ' + str(filters) if filters else ''} (see `labelspec trace impact`)"
         )
+    if planned not in PLANNED:
+        raise InputError(f"--planned must be one of {', '.join(PLANNED)}")
+    if planned != "include":
+        suspects = _leave_planned_items(ws, dataset, suspects, planned == "skip")
     if predictions == "model" and spec.task not in ("classification", "multilabel"):
         raise InputError(
             f"--predictions model pre-fills a class per item from class probabilities; a {spec.task} "
@@ -341,6 +352,38 @@ def _write_outputs(
     )
     atomic_write_text(out / "cvat-guide.md", instructions.cvat_guide(spec, site_url))
     atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
+
+
+def _leave_planned_items(ws, dataset, suspects: list[dict], skip: bool) -> list[dict]:
+    """The suspects whose items no open plan is waiting on; without ``skip``, any such item
+    refuses the plan, naming the plans and their items."""
+    waiting = open_items(ws, dataset)
+    taken = sorted({r["item_id"] for r in suspects if r["item_id"] in waiting})
+    if not taken:
+        return suspects
+    if not skip:
+        by_plan: dict[str, list[str]] = {}
+        for item in taken:
+            for plan_id in waiting[item]:
+                by_plan.setdefault(plan_id, []).append(item)
+        listed = "; ".join(
+            f"{plan_id} ({len(items)}: {', '.join(items[:5])}{', ...' if len(items) > 5 else ''})"
+            for plan_id, items in sorted(by_plan.items())
+        )
+        other = next(iter(by_plan)) if len(by_plan) == 1 else "PLAN"
+        raise ConflictError(
+            f"{len(taken)} item(s) of this plan are open in another relabel plan: {listed}. "
+            f"Merge that plan's answers first (`labelspec relabel merge {dataset} {other} FILE`), "
+            f"close a plan you give up (`labelspec relabel close {dataset} {other}`), or pass "
+            "--planned skip (leave those items out) or --planned include; nothing was planned"
+        )
+    left = [r for r in suspects if r["item_id"] not in waiting]
+    if not left:
+        raise InputError(
+            f"nothing to relabel: all {len(taken)} suspect item(s) are open in another relabel "
+            f"plan (see `labelspec relabel status {dataset}`)"
+        )
+    return left
 
 
 def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> None:

@@ -108,6 +108,8 @@ def test_plan_records_a_manifest_and_commits_it(history, run, tmp_path):
         "digits",
         "--out",
         str(tmp_path / "r"),
+        "--planned",
+        "include",
         cwd=history,
     ).stdout
     assert re.match(r"Plan rp-\S+: 8 item\(s\) to relabel under digits 1\.1\.1", human)
@@ -190,8 +192,11 @@ def test_limit_keeps_the_first_items_by_priority(history, run, tmp_path):
 
 def test_random_priority_is_seeded_and_deterministic(history, run, tmp_path):
     first = make_plan(run, history, tmp_path / "a", "--priority", "random", "--seed", "7")
-    again = make_plan(run, history, tmp_path / "b", "--priority", "random", "--seed", "7")
-    other = make_plan(run, history, tmp_path / "c", "--priority", "random", "--seed", "8")
+    # the same items again, on purpose: --planned include
+    again = make_plan(run, history, tmp_path / "b", "--priority", "random", "--seed", "7",
+                      "--planned", "include")  # fmt: skip
+    other = make_plan(run, history, tmp_path / "c", "--priority", "random", "--seed", "8",
+                      "--planned", "include")  # fmt: skip
 
     assert first["plan"] != again["plan"]
     assert items(first) == items(again)
@@ -278,7 +283,10 @@ def test_segments_filter_the_plan(history, run, tmp_path):
     sevens_c = make_plan(
         run, history, tmp_path / "c", "--segment", "class=seven", "--segment", "source=vendor-c"
     )
-    test_split = make_plan(run, history, tmp_path / "t", "--segment", "split=test")
+    # d12 and d07 are open in the plans above: planned again on purpose
+    test_split = make_plan(
+        run, history, tmp_path / "t", "--segment", "split=test", "--planned", "include"
+    )
 
     assert items(vendor_b) == ["d11.png", "d12.png"]
     assert vendor_b["segments"] == {"source": "vendor-b"}
@@ -359,7 +367,7 @@ def test_plan_pre_fills_nothing_by_default_or_the_models_top_class(history, run,
     predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
     plan = make_plan(
         run, history, tmp_path / "model", "--predictions", "model", "--model-predictions", str(predictions),
-        "--image-url", "https://files.example.com/{path}",
+        "--image-url", "https://files.example.com/{path}", "--planned", "include",
     )  # fmt: skip
     assert plan["predictions"] == "model"
     assert plan["model_predictions"]["file"] == "preds.jsonl"
