@@ -4,7 +4,16 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import COUNT, FRACTION, SEED, current_repo, image_options, version_option
+from labelspec.cli.options import (
+    COUNT,
+    FRACTION,
+    SEED,
+    current_repo,
+    image_options,
+    images_were_option,
+    labelers_per_item_option,
+    version_option,
+)
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.errors import InputError
@@ -166,29 +175,37 @@ def plan_command(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON object or 2-column CSV: the tool's class names (Seven) -> class ids (seven).",
 )
+@labelers_per_item_option
+@images_were_option
 @click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
 @json_option
 def merge_command(
-    dataset, plan_ref, results, fmt, labeler_map, labeler, class_map, dry_run, as_json
-) -> None:
+    dataset, plan_ref, results, fmt, labeler_map, labeler, class_map, labelers_per_item,
+    images_were, dry_run, as_json,
+) -> None:  # fmt: skip
     """Merge relabel RESULTS for PLAN: validate, supersede the old annotations, new snapshot.
 
     The same checks as `labels import`, and the labelers must be trained on the plan's version.
     Plan items without a result stay open. A cumulative export merges incrementally: answers
     already merged are left out; one edited in the tool supersedes its earlier version. The
     answers' source is `relabel`, not the relabelers' vendors (a bake-off judges each vendor on
-    what it delivered).
+    what it delivered). A COCO file says "no objects here" with an image without annotations
+    and --images-were all, as in `labels import`; --labelers-per-item names each item's
+    relabeler for files without annotators.
 
     \b
     Example:
       labelspec relabel merge digits rp-20261128T101500Z-1a2b3c export.json --format labelstudio \\
         --labeler-map users.csv
+      labelspec relabel merge shapes rp-20261128T101500Z-1a2b3c answers.coco.json --format coco \\
+        --images-were all --labeler vA-01
     """
     from labelspec.lineage.merge import merge  # lazy: loaded when it runs
 
     result = merge(
-        current_repo(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map
-    )
+        current_repo(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map,
+        images_were, labelers_per_item,
+    )  # fmt: skip
     if as_json:
         write_json(result)
         return

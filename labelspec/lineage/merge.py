@@ -9,9 +9,16 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import InputError
-from labelspec.formats import reader
+from labelspec.formats import read
+from labelspec.guideline.releases import spec_at
 from labelspec.labels.incremental import against_history
-from labelspec.labels.ingest import load_class_map, load_labeler_map, rows_word, write_labels
+from labelspec.labels.ingest import (
+    item_labelers_of,
+    load_class_map,
+    load_labeler_map,
+    rows_word,
+    write_labels,
+)
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
 from labelspec.lineage.plans import done_items, load_plan, refuse_closed
 from labelspec.repo import Repo
@@ -33,8 +40,14 @@ def merge(
     labeler: str | None = None,
     dry_run: bool = False,
     class_map: Path | str | None = None,
+    images_were: str | None = None,
+    labelers_per_item: Path | str | None = None,
 ) -> dict[str, Any]:
     """Import relabel results for a plan; each new annotation supersedes the item's old ones.
+
+    ``images_were`` and ``labelers_per_item`` as in ``labels import``: a COCO file's image
+    without annotations is an empty answer with ``"all"``; each item's labeler, for files
+    without annotators.
 
     Cumulative exports merge incrementally: answers already merged are left out, an answer
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
@@ -57,8 +70,11 @@ def merge(
         namespace=f"relabel:{plan_id}",
         plan_items=[e["item_id"] for e in record["items"]],
         class_map=load_class_map(Path(class_map)) if class_map else None,
+        item_labelers=item_labelers_of(labelers_per_item, labeler, labeler_map),
+        item_labelers_file=str(labelers_per_item) if labelers_per_item else None,
     )
-    staged = reader(fmt)(path)
+    classes = [c.id for c in spec_at(ws, record["guideline"], record["version"]).classes]
+    staged = read(fmt, path, images_were, classes)
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
     refuse_problems(path.name, staged, checked, "nothing was merged")
