@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -27,7 +28,7 @@ from labelspec.formats import labelstudio, labelstudio_config
 from labelspec.formats.labelstudio_config import CONTROL, GUIDE, IMAGE, REASON
 from labelspec.guideline import instructions
 from labelspec.guideline.releases import spec_at
-from labelspec.lineage.plans import open_items, plans_dir
+from labelspec.lineage.plans import open_items, plans_dir, read_plan_file
 from labelspec.lineage.predictions import box_item_scores, load_predictions
 from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
 from labelspec.qa.box_issues import NO_ISSUE
@@ -134,6 +135,7 @@ def plan(
         raise InputError(
             f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
         )
+    _refuse_open_plan_folder(ws, dataset, Path(out))
     filters = dict(segments or {})
     items_table = read_items(ws, dataset)
     keys = [
@@ -175,8 +177,11 @@ def plan(
         .to_pylist()
     )
     if not suspects:
+        _refuse_unknown_segment_values(con, items_table, spec, filters)
+        shown = ", ".join(f"{k}={v}" for k, v in filters.items())
         raise InputError(
-            f"nothing to relabel: no suspect labels{' in segment ' + str(filters) if filters else ''} (see `labelspec trace impact`)"
+            f"nothing to relabel: no suspect labels{' in segment ' + shown if shown else ''} "
+            "(see `labelspec trace impact`)"
         )
     if planned not in PLANNED:
         raise InputError(f"--planned must be one of {', '.join(PLANNED)}")
@@ -352,6 +357,50 @@ def _write_outputs(
     )
     atomic_write_text(out / "cvat-guide.md", instructions.cvat_guide(spec, site_url))
     atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
+
+
+def _refuse_unknown_segment_values(con, items_table: pa.Table, spec, filters: dict) -> None:
+    """A segment value no current label (or item) has is a typo, not an empty segment: name it,
+    with the nearest known value or the known ones."""
+    problems = []
+    for key, value in filters.items():
+        if key in items_table.column_names:
+            known = {str(v) for v in items_table.column(key).to_pylist() if v is not None}
+        else:
+            rows = con.execute(
+                f'select distinct "{key}"::VARCHAR from labels where "{key}" is not null'
+            )
+            known = {r[0] for r in rows.fetchall()}
+        if key == "class":
+            known |= set(spec.class_ids)
+        if value in known:
+            continue
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+        listed = ", ".join(sorted(known)[:20]) or "none"
+        hint = f"did you mean {close[0]}? known: {listed}" if close else f"known: {listed}"
+        problems.append(f"unknown {key} {value!r} ({hint})")
+    if problems:
+        raise InputError(f"--segment: {'; '.join(problems)}; nothing was planned")
+
+
+def _refuse_open_plan_folder(ws, dataset: str, out: Path) -> None:
+    """--out holding a plan with open items would lose the task files its labelers work from."""
+    existing = out / "plan.json"
+    if not existing.is_file():
+        return
+    try:
+        record = read_plan_file(existing)
+    except InputError:
+        return  # not a plan labelspec wrote: nothing to keep
+    if record["dataset"] != dataset or record.get("closed"):
+        return
+    waiting = sum(record["plan"] in plans for plans in open_items(ws, dataset).values())
+    if waiting:
+        raise ConflictError(
+            f"--out {out} holds relabel plan {record['plan']}, {waiting} item(s) still open: give "
+            f"another --out, or close that plan first (`labelspec relabel close {dataset} "
+            f"{record['plan']}`); nothing was planned"
+        )
 
 
 def _leave_planned_items(ws, dataset, suspects: list[dict], skip: bool) -> list[dict]:

@@ -345,7 +345,7 @@ def test_a_bad_segment_is_refused_and_nothing_is_recorded(history, run, tmp_path
 
     assert "--segment camera" in bad_key.stderr
     assert "split" in bad_key.stderr and "source" in bad_key.stderr
-    assert "nothing to relabel" in no_match.stderr
+    assert "nothing to relabel: no suspect labels in segment class=zero" in no_match.stderr
     assert "KEY=VALUE" in no_equals.stderr
     assert git(history, "rev-parse", "HEAD") == head
     assert not (history / "datasets/digits/relabel").exists()
@@ -406,3 +406,42 @@ def test_a_plan_whose_commit_fails_leaves_no_task_files(history, run, tmp_path):
         ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml",
          "instructions.html", "cvat-guide.md"]
     )  # fmt: skip
+
+
+def test_an_unknown_segment_value_is_named_with_the_known_ones(history, run, tmp_path):
+    head = git(history, "rev-parse", "HEAD")
+    plan = ["relabel", "plan", "digits", "--guideline", "digits", "--out", str(tmp_path / "q")]
+
+    typo = run(*plan, "--segment", "class=sevn", cwd=history, expect=1)
+    vendor = run(*plan, "--segment", "source=vendor-x", "--segment", "split=tset", cwd=history,
+                 expect=1)  # fmt: skip
+
+    assert "unknown class 'sevn' (did you mean seven? known: eight, five," in typo.stderr
+    assert "nothing to relabel" not in typo.stderr and "{" not in typo.stderr
+    assert "unknown source 'vendor-x' (" in vendor.stderr
+    assert "known: vendor-a, vendor-b, vendor-c)" in vendor.stderr
+    assert "unknown split 'tset' (did you mean test? known: test, train)" in vendor.stderr
+    assert git(history, "rev-parse", "HEAD") == head
+    assert not (tmp_path / "q").exists()
+
+
+def test_out_holding_an_open_plan_is_not_overwritten(history, run, tmp_path):
+    out = tmp_path / "q"
+    first = make_plan(run, history, out, "--segment", "source=vendor-b")  # d11, d12
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    head = git(history, "rev-parse", "HEAD")
+
+    refused = run(
+        "relabel", "plan", "digits", "--guideline", "digits", "--segment", "source=vendor-c",
+        "--out", str(out), cwd=history, expect=4,
+    )  # fmt: skip
+
+    assert (
+        f"--out {out} holds relabel plan {first['plan']}, 2 item(s) still open: give another "
+        f"--out, or close that plan first (`labelspec relabel close digits {first['plan']}`)"
+    ) in refused.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == written
+    assert git(history, "rev-parse", "HEAD") == head
+    run("relabel", "close", "digits", first["plan"], cwd=history)
+    again = make_plan(run, history, out, "--segment", "source=vendor-c")
+    assert again["plan"] != first["plan"]
