@@ -10,6 +10,7 @@ from labelspec.cli.options import (
     current_repo,
     image_options,
     images_were_option,
+    labelers_per_item_option,
     snapshot_option,
 )
 from labelspec.cli.output import json_option, table, write_json
@@ -67,12 +68,7 @@ def labels_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON object or 2-column CSV: the tool's attribute names (choices) -> attribute ids (uncertain).",
 )
-@click.option(
-    "--labelers-per-item",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON object or 2-column CSV: each item (its file name in the delivery, or its item id) -> "
-    "the labeler who answered it, for COCO, CVAT and YOLO files that carry no annotator.",
-)
+@labelers_per_item_option
 @images_were_option
 @click.option(
     "--history",

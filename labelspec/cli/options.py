@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
 
@@ -49,6 +50,14 @@ images_were_option = click.option(
     type=click.Choice(["annotated", "all"]),
     help="COCO only: 'all' when the vendor was given (and labeled) every image of the file, so "
     "an image without annotations is their explicit 'no objects here' [default: annotated].",
+)
+
+
+labelers_per_item_option = click.option(
+    "--labelers-per-item",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object or 2-column CSV: each item (its file name in the delivery, or its item id) -> "
+    "the labeler who answered it, for COCO, CVAT and YOLO files that carry no annotator.",
 )
 
 

@@ -4,7 +4,16 @@ from pathlib import Path
 
 import click
 
-from labelspec.cli.options import COUNT, FRACTION, SEED, current_repo, image_options, version_option
+from labelspec.cli.options import (
+    COUNT,
+    FRACTION,
+    SEED,
+    current_repo,
+    image_options,
+    images_were_option,
+    labelers_per_item_option,
+    version_option,
+)
 from labelspec.cli.output import json_option, note, table, write_json
 from labelspec.cli.resolve import METHODS as RESOLVE_METHODS
 from labelspec.errors import InputError
@@ -93,10 +102,18 @@ def _segments(values: tuple[str, ...]) -> dict[str, str]:
     metavar="REVIEW|all",
     help="Relabel the current labels a recorded review rejected (`labelspec qa review list`).",
 )
+@click.option(
+    "--planned",
+    type=click.Choice(["refuse", "skip", "include"]),
+    default="refuse",
+    show_default=True,
+    help="Items still open in another plan: refuse this plan, leave them out, or plan them again.",
+)
 @json_option
 def plan_command(
     dataset, guideline, to, segment, limit, priority, predictions, model_predictions, coco_images,
-    image_url, local_files, seed, out, from_resolve, min_confidence, from_review, as_json,
+    image_url, local_files, seed, out, from_resolve, min_confidence, from_review, planned,
+    as_json,
 ) -> None:  # fmt: skip
     """Plan a relabel queue from the suspect labels, as Label Studio tasks and CSV.
 
@@ -108,6 +125,10 @@ def plan_command(
     model, items whose labels a model disagrees with most come first: by 1 - p(current class),
     or for boxes by the item's label quality score against a detector (lowest first; the kind
     of its worst box, missing, extra, wrong class or badly placed, in the reasons).
+
+    An item still open in another plan (not closed, not answered) refuses the plan, naming
+    them; --planned skip leaves them out, --planned include plans them again (an answer then
+    supersedes its labeler's answer from the other plan).
 
     \b
     Example:
@@ -124,6 +145,7 @@ def plan_command(
         current_repo(), dataset, guideline, out, to, _segments(segment), limit, priority, model_predictions,
         seed, from_resolve, min_confidence, predictions=predictions, image_url=image_url,
         local_files=local_files, from_review=from_review, coco_images=coco_images,
+        planned=planned,
     )  # fmt: skip
     if as_json:
         write_json(result.to_json())
@@ -153,29 +175,37 @@ def plan_command(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON object or 2-column CSV: the tool's class names (Seven) -> class ids (seven).",
 )
+@labelers_per_item_option
+@images_were_option
 @click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
 @json_option
 def merge_command(
-    dataset, plan_ref, results, fmt, labeler_map, labeler, class_map, dry_run, as_json
-) -> None:
+    dataset, plan_ref, results, fmt, labeler_map, labeler, class_map, labelers_per_item,
+    images_were, dry_run, as_json,
+) -> None:  # fmt: skip
     """Merge relabel RESULTS for PLAN: validate, supersede the old annotations, new snapshot.
 
     The same checks as `labels import`, and the labelers must be trained on the plan's version.
     Plan items without a result stay open. A cumulative export merges incrementally: answers
     already merged are left out; one edited in the tool supersedes its earlier version. The
     answers' source is `relabel`, not the relabelers' vendors (a bake-off judges each vendor on
-    what it delivered).
+    what it delivered). A COCO file says "no objects here" with an image without annotations
+    and --images-were all, as in `labels import`; --labelers-per-item names each item's
+    relabeler for files without annotators.
 
     \b
     Example:
       labelspec relabel merge digits rp-20261128T101500Z-1a2b3c export.json --format labelstudio \\
         --labeler-map users.csv
+      labelspec relabel merge shapes rp-20261128T101500Z-1a2b3c answers.coco.json --format coco \\
+        --images-were all --labeler vA-01
     """
     from labelspec.lineage.merge import merge  # lazy: loaded when it runs
 
     result = merge(
-        current_repo(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map
-    )
+        current_repo(), dataset, plan_ref, results, fmt, labeler_map, labeler, dry_run, class_map,
+        images_were, labelers_per_item,
+    )  # fmt: skip
     if as_json:
         write_json(result)
         return
@@ -269,6 +299,29 @@ def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) ->
     _echo_merge(result, dry_run)
 
 
+@relabel_group.command("close")
+@click.argument("dataset")
+@click.argument("plan_ref", metavar="PLAN")
+@json_option
+def close_command(dataset, plan_ref, as_json) -> None:
+    """Close PLAN: release its open items to a new plan; answers to it are no longer merged.
+
+    \b
+    Example:
+      labelspec relabel close digits rp-20261128T101500Z-1a2b3c
+    """
+    from labelspec.lineage.plans import close  # lazy: loaded when it runs
+
+    result = close(current_repo(), dataset, plan_ref)
+    if as_json:
+        write_json(result)
+        return
+    click.echo(
+        f"Closed plan {result['plan']}: {result['released']} open item(s) released, "
+        f"commit {result['commit'][:10]}"
+    )
+
+
 @relabel_group.command("status")
 @click.argument("dataset")
 @json_option
@@ -294,7 +347,7 @@ def status_command(dataset, as_json) -> None:
                 r["version"],
                 r["items"],
                 r["done"],
-                r["open"],
+                f"{r['open']} (closed)" if r.get("closed") else r["open"],
                 ", ".join(f"{k} {v}" for k, v in r["by_labeler"].items()) or "-",
             )
             for r in rows

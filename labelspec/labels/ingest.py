@@ -99,6 +99,20 @@ def load_item_labelers(path: Path) -> dict[str, str]:
     )
 
 
+def item_labelers_of(
+    labelers_per_item: Path | str | None, labeler: str | None, labeler_map: Path | str | None
+) -> dict[str, str] | None:
+    """``--labelers-per-item``, read, for ``labels import`` and ``relabel merge``: it names
+    each item's labeler, so it excludes --labeler and --labeler-map."""
+    if not labelers_per_item:
+        return None
+    if labeler or labeler_map:
+        raise InputError(
+            "--labelers-per-item names each item's labeler: give it without --labeler and --labeler-map"
+        )
+    return load_item_labelers(Path(labelers_per_item))
+
+
 def load_labeler_map(
     path: Path,
     what: str = "labeler map",
@@ -289,10 +303,7 @@ def import_labels(
             f"dataset {dataset!r} has no items yet; register them with `labelspec items add {dataset} FOLDER`"
         )
     mapping = load_labeler_map(Path(labeler_map)) if labeler_map else None
-    if labelers_per_item and (labeler or labeler_map):
-        raise InputError(
-            "--labelers-per-item names each item's labeler: give it without --labeler and --labeler-map"
-        )
+    item_labelers = item_labelers_of(labelers_per_item, labeler, labeler_map)
     with progress(f"reading {path.name}"):
         staged = read(fmt, path, images_were, [c.id for c in spec_at(ws, name, version).classes])
     request = ImportRequest(
@@ -308,7 +319,7 @@ def import_labels(
         class_map=load_class_map(Path(class_map)) if class_map else None,
         attribute_map=load_attribute_map(Path(attribute_map)) if attribute_map else None,
         history=history,
-        item_labelers=load_item_labelers(Path(labelers_per_item)) if labelers_per_item else None,
+        item_labelers=item_labelers,
         item_labelers_file=str(labelers_per_item) if labelers_per_item else None,
         cost_per_label=None if cost_per_label is None else float(cost_per_label),
     )

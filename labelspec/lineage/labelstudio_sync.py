@@ -230,8 +230,9 @@ def _check_image(client, record: dict, tasks: list[dict]) -> str | None:
         fix = (
             f"start Label Studio with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
             f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={images.get('document_root')} (the folder "
-            "the plan gave --labelstudio-local-files), or plan again with the server's document "
-            "root: --labelstudio-local-files ROOT"
+            "the plan gave --labelstudio-local-files), or close this plan (`labelspec relabel "
+            f"close {record['dataset']} {record['plan']}`) and plan again with the server's "
+            "document root: --labelstudio-local-files ROOT"
         )
     else:
         fix = "check --image-url: the server that holds the images must answer that URL"

@@ -9,11 +9,18 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec.errors import InputError
-from labelspec.formats import reader
+from labelspec.formats import read
+from labelspec.guideline.releases import spec_at
 from labelspec.labels.incremental import against_history
-from labelspec.labels.ingest import load_class_map, load_labeler_map, rows_word, write_labels
+from labelspec.labels.ingest import (
+    item_labelers_of,
+    load_class_map,
+    load_labeler_map,
+    rows_word,
+    write_labels,
+)
 from labelspec.labels.validate import ImportRequest, refuse_problems, validate
-from labelspec.lineage.plans import done_items, load_plan
+from labelspec.lineage.plans import done_items, load_plan, refuse_closed
 from labelspec.repo import Repo
 from labelspec.store.batches import new_batch_id
 from labelspec.store.items import read_items
@@ -33,13 +40,20 @@ def merge(
     labeler: str | None = None,
     dry_run: bool = False,
     class_map: Path | str | None = None,
+    images_were: str | None = None,
+    labelers_per_item: Path | str | None = None,
 ) -> dict[str, Any]:
     """Import relabel results for a plan; each new annotation supersedes the item's old ones.
+
+    ``images_were`` and ``labelers_per_item`` as in ``labels import``: a COCO file's image
+    without annotations is an empty answer with ``"all"``; each item's labeler, for files
+    without annotators.
 
     Cumulative exports merge incrementally: answers already merged are left out, an answer
     edited in the tool supersedes its earlier version (``labels.incremental``)."""
 
     record = load_plan(ws, dataset, plan_ref)
+    refuse_closed(record)
     plan_id = record["plan"]
     path = Path(results)
     request = ImportRequest(
@@ -56,8 +70,11 @@ def merge(
         namespace=f"relabel:{plan_id}",
         plan_items=[e["item_id"] for e in record["items"]],
         class_map=load_class_map(Path(class_map)) if class_map else None,
+        item_labelers=item_labelers_of(labelers_per_item, labeler, labeler_map),
+        item_labelers_file=str(labelers_per_item) if labelers_per_item else None,
     )
-    staged = reader(fmt)(path)
+    classes = [c.id for c in spec_at(ws, record["guideline"], record["version"]).classes]
+    staged = read(fmt, path, images_were, classes)
     batch_id = new_batch_id()
     checked = validate(ws, request, staged, batch_id, read_items(ws, dataset))
     refuse_problems(path.name, staged, checked, "nothing was merged")
@@ -94,14 +111,18 @@ def merge(
             "earlier",
             pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())])),
         )
-        # Supersede the item's planned annotations and any earlier answer to this plan, if current.
+        # Supersede the item's planned annotations, any earlier answer to this plan, and any
+        # other current annotation of the answering labeler on the item (another plan's answer,
+        # their own delivery): one current annotation per item and labeler.
         con.execute(
             """
             create temp table replaced as
             select l.item_id, l.annotation_id, count(*) as labels from labels l
             where l.item_id in (select item_id from new)
               and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
-                   or l.batch_id in (select batch_id from earlier))
+                   or l.batch_id in (select batch_id from earlier)
+                   or exists (select 1 from new n
+                              where n.item_id = l.item_id and n.labeler_id = l.labeler_id))
             group by all
             """
         )

@@ -5,14 +5,17 @@ work from any clone."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 from labelspec import nesting
-from labelspec.errors import InputError, NotFoundError
+from labelspec.errors import ConflictError, InputError, NotFoundError
 from labelspec.repo import Repo
 from labelspec.store.query import connect
 from labelspec.store.snapshots import snapshot as snapshot_at
+from labelspec.transaction import transaction
 
 
 def plans_dir(ws: Repo, dataset: str) -> Path:
@@ -49,7 +52,7 @@ REQUIRED: dict[str, type] = {
     "created": str,
     "items": list,
 }
-OPTIONAL: dict[str, type] = {"labelstudio": dict, "images": dict}
+OPTIONAL: dict[str, type] = {"labelstudio": dict, "images": dict, "closed": str}
 REQUIRED_IN = {
     "items": {"item_id": str, "annotations": list},
     "labelstudio": {"url": str, "project": int},
@@ -150,6 +153,64 @@ def status(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str
                 "open": len(record["items"]) - done,
                 "by_labeler": by_labeler,
                 "merges": len(batches),
+                "closed": record.get("closed"),
             }
         )
     return rows
+
+
+def open_items(ws: Repo, dataset: str) -> dict[str, list[str]]:
+    """item -> the plans it still waits in: plans not closed, items no merge has answered. A
+    new plan leaves these alone (``relabel plan``): two open plans over one item would ask for
+    two answers to one question."""
+    records = [load_plan(ws, dataset, p) for p in sorted(plans_dir(ws, dataset).glob("*.json"))]
+    records = [r for r in records if not r.get("closed")]
+    if not records:
+        return {}
+    snap = snapshot_at(ws, dataset)
+    plan_of = {b.id: b.plan for b in snap.batches if b.plan}
+    answered: set[tuple[str, str]] = set()
+    if plan_of:
+        rows = connect(ws, dataset, snap).execute(
+            "select distinct batch_id, item_id from labels_all where batch_id in (select unnest(?))",
+            [list(plan_of)],
+        )
+        answered = {(plan_of[batch], item) for batch, item in rows.fetchall()}
+    waiting: dict[str, list[str]] = {}
+    for record in records:
+        for entry in record["items"]:
+            if (record["plan"], entry["item_id"]) not in answered:
+                waiting.setdefault(entry["item_id"], []).append(record["plan"])
+    return waiting
+
+
+def close(ws: Repo, dataset: str, plan_ref: str | Path) -> dict[str, Any]:
+    """Close a plan: its open items are released (a new plan may take them) and answers to it
+    are no longer merged. The record stays, with ``closed`` set, in one commit."""
+    record = load_plan(ws, dataset, plan_ref)
+    if record.get("closed"):
+        raise ConflictError(
+            f"relabel plan {record['plan']} was closed already, on {record['closed']}"
+        )
+    released = sorted(i for i, plans in open_items(ws, dataset).items() if record["plan"] in plans)
+    closed = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    text = json.dumps({**record, "closed": closed}, indent=1, default=str) + "\n"
+    message = f"relabel close {record['plan']}: {len(released)} open item(s) released"
+    with transaction(ws, message) as tx:
+        tx.write_text(plans_dir(ws, dataset) / f"{record['plan']}.json", text)
+    return {
+        "plan": record["plan"],
+        "closed": closed,
+        "released": len(released),
+        "commit": tx.commit,
+    }
+
+
+def refuse_closed(record: dict[str, Any]) -> None:
+    """A closed plan takes no answers: its items may be in a newer plan by now."""
+    if record.get("closed"):
+        raise ConflictError(
+            f"relabel plan {record['plan']} was closed on {record['closed']}: its answers are not "
+            "merged (its items may be in a newer plan: see `labelspec relabel status "
+            f"{record['dataset']}`)"
+        )

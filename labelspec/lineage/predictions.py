@@ -15,12 +15,18 @@ from labelspec.store.engine import database
 
 
 # -- model predictions, for --priority model ---------------------------------------------------------
-def box_item_scores(dataset, con, spec, path, coco_images):
+def box_item_scores(dataset, con, spec, path, coco_images, annotations: list[str]):
     """item -> (label quality score, kind of its worst box, that box's score) of the current
-    labels against a detector's boxes (``labelspec.qa.box_issues``)."""
+    labels of ``annotations`` (the plan's: a segment's labels, not every labeler's on its
+    items) against a detector's boxes (``labelspec.qa.box_issues``)."""
 
     found = load_box_predictions(con, Path(path), spec, dataset, coco_images, "nothing was planned")
-    box_issues.judge(con, found, spec.class_ids)
+    con.execute(
+        "create or replace temp table bx_planned_labels as select * from labels "
+        "where annotation_id in (select unnest($1::VARCHAR[]))",
+        [annotations],
+    )
+    box_issues.judge(con, found, spec.class_ids, labels="bx_planned_labels")
     return box_issues.item_scores(con)
 
 

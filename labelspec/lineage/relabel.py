@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -22,14 +23,15 @@ from typing import Any
 import pyarrow as pa
 
 from labelspec import nesting
-from labelspec.errors import InputError
+from labelspec.errors import ConflictError, InputError
 from labelspec.formats import labelstudio, labelstudio_config
 from labelspec.formats.labelstudio_config import CONTROL, GUIDE, IMAGE, REASON
 from labelspec.guideline import instructions
 from labelspec.guideline.releases import spec_at
-from labelspec.lineage.plans import plans_dir
+from labelspec.lineage.plans import open_items, plans_dir, read_plan_file
 from labelspec.lineage.predictions import box_item_scores, load_predictions
 from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
+from labelspec.qa.box_issues import NO_ISSUE
 from labelspec.repo import Repo
 from labelspec.resolve.resolution import low_confidence_items
 from labelspec.store.datasets import dataset_guideline
@@ -44,6 +46,8 @@ PRIORITIES = ("oldest", "random", "model")
 # What the relabel tasks show before the labeler answers. Default none: a pre-filled answer
 # anchors relabelers on the very label the plan doubts.
 PREDICTIONS = ("none", "current", "model")
+# What to do with items still open in another plan: two open plans ask one question twice.
+PLANNED = ("refuse", "skip", "include")
 
 
 # -- plan ---------------------------------------------------------------------------------------------
@@ -92,6 +96,7 @@ def plan(
     local_files: Path | str | None = None,
     from_review: str | None = None,
     coco_images: Path | str | None = None,
+    planned: str = "refuse",
 ) -> PlanResult:
     """Write a relabel plan for the labels a release makes suspect (or, ``from_resolve``, the
     items a resolution method could not decide with ``min_confidence``), and the tool's task
@@ -104,7 +109,11 @@ def plan(
     ``priority="model"``: class labels rank items by 1 - p(current label), highest first; boxes
     (``model_predictions`` a detector's boxes, ``coco_images`` naming COCO results' ids) rank
     items by their label quality score, lowest first, the kind of the worst box in the reasons
-    (``labelspec.qa.box_issues``)."""
+    (``labelspec.qa.box_issues``).
+
+    An item still open in another plan (not closed, no answer merged): ``planned`` says
+    whether it refuses the plan (``refuse``), is left out (``skip``) or is planned again
+    (``include``; each answer still supersedes its labeler's earlier one, ``merge``)."""
 
     if priority not in PRIORITIES:
         raise InputError(f"--priority must be one of {', '.join(PRIORITIES)}")
@@ -126,6 +135,7 @@ def plan(
         raise InputError(
             f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
         )
+    _refuse_open_plan_folder(ws, dataset, Path(out))
     filters = dict(segments or {})
     items_table = read_items(ws, dataset)
     keys = [
@@ -167,9 +177,16 @@ def plan(
         .to_pylist()
     )
     if not suspects:
+        _refuse_unknown_segment_values(con, items_table, spec, filters)
+        shown = ", ".join(f"{k}={v}" for k, v in filters.items())
         raise InputError(
-            f"nothing to relabel: no suspect labels{' in segment ' + str(filters) if filters else ''} (see `labelspec trace impact`)"
+            f"nothing to relabel: no suspect labels{' in segment ' + shown if shown else ''} "
+            "(see `labelspec trace impact`)"
         )
+    if planned not in PLANNED:
+        raise InputError(f"--planned must be one of {', '.join(PLANNED)}")
+    if planned != "include":
+        suspects = _leave_planned_items(ws, dataset, suspects, planned == "skip")
     if predictions == "model" and spec.task not in ("classification", "multilabel"):
         raise InputError(
             f"--predictions model pre-fills a class per item from class probabilities; a {spec.task} "
@@ -183,7 +200,8 @@ def plan(
     worst: dict[str, tuple[float, str | None, float | None]] = {}
     if model_predictions and (priority == "model" or predictions == "model"):
         if spec.task == "detection":
-            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images)
+            planned = sorted({r["annotation_id"] for r in suspects})
+            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images, planned)
         else:
             con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
     if priority == "model" and spec.task == "detection":
@@ -229,7 +247,7 @@ def plan(
         if row["created_at"] and (entry["oldest"] is None or row["created_at"] < entry["oldest"]):
             entry["oldest"] = row["created_at"]
     for item_id, (_, kind, low) in worst.items():
-        if item_id in items and kind is not None:
+        if item_id in items and kind not in (None, NO_ISSUE):
             items[item_id]["reasons"].add(f"model: {kind.replace('_', ' ')} (score {low:.2f})")
     ordered = _prioritise(
         list(items.values()), priority, scores, seed, lowest_first=spec.task == "detection"
@@ -339,6 +357,82 @@ def _write_outputs(
     )
     atomic_write_text(out / "cvat-guide.md", instructions.cvat_guide(spec, site_url))
     atomic_write_text(out / "tasks.csv", _plan_csv(record, items_table))
+
+
+def _refuse_unknown_segment_values(con, items_table: pa.Table, spec, filters: dict) -> None:
+    """A segment value no current label (or item) has is a typo, not an empty segment: name it,
+    with the nearest known value or the known ones."""
+    problems = []
+    for key, value in filters.items():
+        if key in items_table.column_names:
+            known = {str(v) for v in items_table.column(key).to_pylist() if v is not None}
+        else:
+            rows = con.execute(
+                f'select distinct "{key}"::VARCHAR from labels where "{key}" is not null'
+            )
+            known = {r[0] for r in rows.fetchall()}
+        if key == "class":
+            known |= set(spec.class_ids)
+        if value in known:
+            continue
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+        listed = ", ".join(sorted(known)[:20]) or "none"
+        hint = f"did you mean {close[0]}? known: {listed}" if close else f"known: {listed}"
+        problems.append(f"unknown {key} {value!r} ({hint})")
+    if problems:
+        raise InputError(f"--segment: {'; '.join(problems)}; nothing was planned")
+
+
+def _refuse_open_plan_folder(ws, dataset: str, out: Path) -> None:
+    """--out holding a plan with open items would lose the task files its labelers work from."""
+    existing = out / "plan.json"
+    if not existing.is_file():
+        return
+    try:
+        record = read_plan_file(existing)
+    except InputError:
+        return  # not a plan labelspec wrote: nothing to keep
+    if record["dataset"] != dataset or record.get("closed"):
+        return
+    waiting = sum(record["plan"] in plans for plans in open_items(ws, dataset).values())
+    if waiting:
+        raise ConflictError(
+            f"--out {out} holds relabel plan {record['plan']}, {waiting} item(s) still open: give "
+            f"another --out, or close that plan first (`labelspec relabel close {dataset} "
+            f"{record['plan']}`); nothing was planned"
+        )
+
+
+def _leave_planned_items(ws, dataset, suspects: list[dict], skip: bool) -> list[dict]:
+    """The suspects whose items no open plan is waiting on; without ``skip``, any such item
+    refuses the plan, naming the plans and their items."""
+    waiting = open_items(ws, dataset)
+    taken = sorted({r["item_id"] for r in suspects if r["item_id"] in waiting})
+    if not taken:
+        return suspects
+    if not skip:
+        by_plan: dict[str, list[str]] = {}
+        for item in taken:
+            for plan_id in waiting[item]:
+                by_plan.setdefault(plan_id, []).append(item)
+        listed = "; ".join(
+            f"{plan_id} ({len(items)}: {', '.join(items[:5])}{', ...' if len(items) > 5 else ''})"
+            for plan_id, items in sorted(by_plan.items())
+        )
+        other = next(iter(by_plan)) if len(by_plan) == 1 else "PLAN"
+        raise ConflictError(
+            f"{len(taken)} item(s) of this plan are open in another relabel plan: {listed}. "
+            f"Merge that plan's answers first (`labelspec relabel merge {dataset} {other} FILE`), "
+            f"close a plan you give up (`labelspec relabel close {dataset} {other}`), or pass "
+            "--planned skip (leave those items out) or --planned include; nothing was planned"
+        )
+    left = [r for r in suspects if r["item_id"] not in waiting]
+    if not left:
+        raise InputError(
+            f"nothing to relabel: all {len(taken)} suspect item(s) are open in another relabel "
+            f"plan (see `labelspec relabel status {dataset}`)"
+        )
+    return left
 
 
 def _undecided_as_suspects(ws, dataset, con, method, min_confidence, commit) -> None:

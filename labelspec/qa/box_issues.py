@@ -22,7 +22,8 @@ detector's score and ``u`` an IoU:
 - **missing box** (a confident prediction paired with no labeled box): ``1 - s (1 - u)``, u its
   best IoU with a labeled box of the annotation (0 on an empty answer).
 
-A score below ``ISSUE_BELOW`` (0.5) is an issue. The item score is the softmin (temperature 0.1,
+A score below ``ISSUE_BELOW`` (0.5) is an issue, of the kind above; a box scored at or above
+it is ``no_issue`` (a perfect match is not "badly placed"). The item score is the softmin (temperature 0.1,
 as cleanlab) of all its box scores: sum(x e^(-x/T)) / sum(e^(-x/T)); 1.0 for an item with none.
 Everything runs on all items at once (numpy and DuckDB), without a Python loop over items.
 """
@@ -42,8 +43,9 @@ from labelspec.qa.current import number
 from labelspec.qa.objects import MISLOCATED_IOU, match_objects
 from labelspec.qa.predictions import BoxPredictions
 
-KINDS = ("missing_box", "extra_box", "wrong_class", "badly_placed")
-MISSING_BOX, EXTRA_BOX, WRONG_CLASS, BADLY_PLACED = range(4)
+KINDS = ("missing_box", "extra_box", "wrong_class", "badly_placed")  # the kinds of issue
+NO_ISSUE = "no_issue"  # the kind of a box scored at or above ISSUE_BELOW
+MISSING_BOX, EXTRA_BOX, WRONG_CLASS, BADLY_PLACED, NO_ISSUE_CODE = range(5)
 MIN_SCORE = 0.5  # a prediction at least this confident can raise an issue
 MATCH_IOU = 0.5  # a prediction covers a box at this IoU (COCO's match)
 NEAR_IOU = MISLOCATED_IOU  # below this a prediction is not about the box at all
@@ -114,6 +116,7 @@ def score_boxes(
     is_wrong = paired & (wrong < placed)
     label_score = np.where(paired, np.minimum(wrong, placed), support)
     label_kind = np.where(is_wrong, WRONG_CLASS, np.where(paired, BADLY_PLACED, EXTRA_BOX))
+    label_kind = np.where(label_score < ISSUE_BELOW, label_kind, NO_ISSUE_CODE)
     label_partner = np.where(is_wrong, rival, partner)
     label_iou = partner_iou.copy()
     has_rival = is_wrong & (rival >= 0)
@@ -160,11 +163,16 @@ def _wrong_class(li, pj, iou, lab_class, pred_class, score, probs, probs_row, mi
 
 # -- the tables behind the reports ---------------------------------------------------------------------
 def judge(
-    con, predictions: BoxPredictions, class_ids: list[str], min_score: float = MIN_SCORE
+    con,
+    predictions: BoxPredictions,
+    class_ids: list[str],
+    min_score: float = MIN_SCORE,
+    labels: str = "labels",
 ) -> None:
-    """Score the ``labels`` of ``con`` against ``predictions``. Leaves ``bx_scored`` (one row
-    per labeled box and per missing-box candidate, on items predicted on) and ``bx_items`` (item
-    score, worst kind and score, issues) in ``con``."""
+    """Score the ``labels`` of ``con`` (a table or view of its current labels, e.g. one
+    segment's) against ``predictions``. Leaves ``bx_scored`` (one row per labeled box and per
+    missing-box candidate, on items predicted on) and ``bx_items`` (item score, worst kind and
+    score, issues) in ``con``."""
     if not 0.0 <= min_score <= 1.0:
         raise InputError(f"--min-score must be between 0 and 1, not {min_score}")
     con.register("bx_boxes_arrow", predictions.boxes)
@@ -176,7 +184,7 @@ def judge(
                  schema=pa.schema([("class", pa.string()), ("code", pa.int64())])),
     )  # fmt: skip
     con.execute(
-        """
+        f"""
         create or replace temp table bx_pred_boxes as select * from bx_boxes_arrow;
         create or replace temp table bx_pred_items as select * from bx_items_arrow;
         create or replace temp table bx_classes as
@@ -184,7 +192,7 @@ def judge(
           union all
           select "class", (select count(*) from bx_known_arrow) - 1
                           + row_number() over (order by "class") as code
-          from (select distinct "class" from labels where "class" is not null
+          from (select distinct "class" from {labels} where "class" is not null
                 and "class" not in (select "class" from bx_known_arrow));
         create or replace temp table bx_units as
           select item_id, annotation_id,
@@ -192,11 +200,11 @@ def judge(
                  labeler_id, source, guideline_version
           from (select item_id, annotation_id, min(labeler_id) as labeler_id,
                        min(source) as source, min(guideline_version) as guideline_version
-                from labels semi join bx_pred_items using (item_id) group by all);
+                from {labels} semi join bx_pred_items using (item_id) group by all);
         create or replace temp table bx_lab as
           select row_number() over (order by u.unit, l.label_id) - 1 as lab, u.unit, c.code,
                  l.label_id, l."class", l.bbox.x as x, l.bbox.y as y, l.bbox.w as w, l.bbox.h as h
-          from labels l join bx_units u using (item_id, annotation_id)
+          from {labels} l join bx_units u using (item_id, annotation_id)
           join bx_classes c on c."class" = l."class"
           where l.bbox is not null;
         create or replace temp table bx_pred as
@@ -253,7 +261,7 @@ def _probs(con, pid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _scored_table(con, s: BoxScores) -> None:
-    kinds = pa.array(list(KINDS))
+    kinds = pa.array([*KINDS, NO_ISSUE])
     con.register(
         "bx_label_scores",
         pa.table(
@@ -290,7 +298,9 @@ def _scored_table(con, s: BoxScores) -> None:
         from bx_label_scores s join bx_lab l using (lab) join bx_units u using (unit)
         left join bx_pred p on p.pred = s.partner
         union all
-        select u.item_id, u.annotation_id, NULL, 'missing_box', s.score, NULL, NULL, p."class",
+        select u.item_id, u.annotation_id, NULL,
+               case when s.score < {ISSUE_BELOW} then 'missing_box' else '{NO_ISSUE}' end,
+               s.score, NULL, NULL, p."class",
                [p.x, p.y, p.w, p.h], p.score, p.pid, s.iou,
                u.labeler_id, u.source, u.guideline_version
         from bx_missing_scores s join bx_pred p using (pred) join bx_units u using (unit);
@@ -322,7 +332,8 @@ def box_report(con, top: int, min_score: float) -> dict[str, Any]:
     ranked = (
         con.sql(
             f"""select s.* exclude (predicted_row), i.path from bx_scored s
-                left join items i using (item_id) order by {ORDER} limit {int(top)}"""
+                left join items i using (item_id) where s.{issue}
+                order by {ORDER} limit {int(top)}"""
         )
         .to_arrow_table()
         .to_pylist()

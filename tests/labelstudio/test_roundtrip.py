@@ -257,7 +257,7 @@ def test_a_push_whose_images_do_not_load_fails_with_the_fix(
     server = label_studio
     monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", server.token)
     out = tmp_path / "plan"
-    make_plan(run, history, out, "--labelstudio-local-files", str(history))
+    first = make_plan(run, history, out, "--labelstudio-local-files", str(history))
     before = server.api("GET", "/api/projects")["count"]
 
     failed = run("relabel", "push", str(out), "--labelstudio", server.url, cwd=history, expect=6)
@@ -266,7 +266,9 @@ def test_a_push_whose_images_do_not_load_fails_with_the_fix(
     assert "(HTTP 404)" in failed.stderr
     assert f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={history}" in failed.stderr
     assert server.api("GET", "/api/projects")["count"] == before
-    # planned again with the server's root, the same push goes through
+    assert f"close this plan (`labelspec relabel close digits {first['plan']}`)" in failed.stderr
+    # the first plan closed, planned again with the server's root: the same push goes through
+    run("relabel", "close", "digits", first["plan"], cwd=history)
     make_plan(run, history, out, "--labelstudio-local-files", str(server.document_root))
     pushed = as_json(run, history, "relabel", "push", str(out), "--labelstudio", server.url)
     assert pushed["tasks_added"] == len({suspect[0] for suspect in SUSPECT})

@@ -82,15 +82,17 @@ def test_each_kind_of_issue_is_scored_by_hand(boxes, predictions):
     wrong = rows[("circle_big.png", "det-3", "square", "wrong_class")]
     assert wrong["score"] == pytest.approx(0.1)
     assert wrong["predicted_row"] == 1 and wrong["iou"] == pytest.approx(1.0)
-    # badly placed: det-2's circle is 2 px off: IoU 78*80 / (2*6400 - 78*80) = 6240/6560
-    shifted = rows[("circle_big.png", "det-2", "circle", "badly_placed")]
+    # det-2's circle is 2 px off: IoU 78*80 / (2*6400 - 78*80) = 6240/6560, scored
+    # 1 - 0.9 * 320/6560 = 0.956, at or above 0.5: no issue, not "badly placed"
+    shifted = rows[("circle_big.png", "det-2", "circle", "no_issue")]
     assert shifted["score"] == pytest.approx(1 - 0.9 * (1 - 6240 / 6560))
     # det-3's square on square_big overlaps the predicted one 50x50: IoU 2500/7300 (< 0.5)
     placed = rows[("square_big.png", "det-3", "square", "badly_placed")]
     assert placed["score"] == pytest.approx(1 - 0.8 * (1 - 2500 / 7300))
     assert placed["iou"] == pytest.approx(2500 / 7300)
-    # a perfect box: nothing to doubt
-    assert rows[("circle_big.png", "det-1", "circle", "badly_placed")]["score"] == 1.0
+    # a perfect box: nothing to doubt, and no kind of issue
+    assert rows[("circle_big.png", "det-1", "circle", "no_issue")]["score"] == 1.0
+    assert not any(k[3] == "badly_placed" and r["score"] >= 0.5 for k, r in rows.items())
     # extra: det-1's circle [0, 0, 10, 10] has only the 0.3 circle near it (IoU 81/119 >= 0.1)
     assert rows[("triangle_up.png", "det-1", "circle", "extra_box")]["score"] == pytest.approx(0.3)
     # the detector found nothing on circle_small (an empty line): det-1's circle is extra, 0
@@ -185,16 +187,14 @@ def test_probs_and_a_rival_class_decide_wrong_class(boxes, tmp_path):
     ]
     result = disagreements(boxes, "shapes", write_jsonl(tmp_path / "p.jsonl", rows), top=50)
     found = scored(result)
-    # det-1's circle pairs with the circle 0.6, but a square 0.9 covers it: 1 - (0.9 - 0.6)
-    assert found[("circle_big.png", "det-1", "circle", "wrong_class")]["score"] == pytest.approx(
-        0.7
-    )
-    assert found[("circle_big.png", "det-1", "circle", "wrong_class")]["predicted_row"] == 2
+    # det-1's circle pairs with the circle 0.6, but a square 0.9 covers it: 1 - (0.9 - 0.6),
+    # the square (row 2) behind the score; 0.7 is at or above 0.5: doubted, yet no issue
+    doubted = found[("circle_big.png", "det-1", "circle", "no_issue")]
+    assert doubted["score"] == pytest.approx(0.7)
+    assert doubted["predicted_row"] == 2
     # det-3's square: the square 0.9 beats the circle 0.6, no doubt on its class; well placed
-    assert found[("circle_big.png", "det-3", "square", "badly_placed")]["score"] == 1.0
-    assert found[("square_big.png", "det-1", "square", "wrong_class")]["score"] == pytest.approx(
-        0.6
-    )
+    assert found[("circle_big.png", "det-3", "square", "no_issue")]["score"] == 1.0
+    assert found[("square_big.png", "det-1", "square", "no_issue")]["score"] == pytest.approx(0.6)
     # items the file never names are not judged
     assert result["items_without_prediction"] == 3  # triangle_up, circle_small, triangle_flat
     assert result["boxes_without_prediction"] == 4
@@ -204,8 +204,8 @@ def test_a_higher_min_score_ignores_less_confident_boxes(boxes, predictions):
     result = disagreements(boxes, "shapes", predictions, top=50, min_score=0.85)
     found = scored(result)
     # the 0.8 square no longer pairs with det-3's square: nothing confident left, extra;
-    # the 0.8 square, now low-confidence, backs it (IoU 2500/7300 >= 0.1): score 0.8
-    assert found[("square_big.png", "det-3", "square", "extra_box")]["score"] == pytest.approx(0.8)
+    # the 0.8 square, now low-confidence, backs it (IoU 2500/7300 >= 0.1): score 0.8, no issue
+    assert found[("square_big.png", "det-3", "square", "no_issue")]["score"] == pytest.approx(0.8)
     assert ("triangle_up.png", "det-1", None, "missing_box") not in found  # the 0.7 square
     assert result["min_score"] == 0.85
 
@@ -461,3 +461,62 @@ def test_relabel_plan_refuses_bad_box_predictions_and_plans_nothing(boxes, copy_
     assert "nothing was planned" in result.stderr
     assert not (tmp_path / "q" / "plan.json").exists()
     assert not list((ws.root / "datasets/shapes/relabel").glob("*.json"))
+
+
+def test_relabel_plan_scores_only_the_segments_labels(boxes, copy_of, run, predictions, tmp_path):
+    ws = copy_of(boxes)
+    out = tmp_path / "queue"
+    run(
+        "relabel", "plan", "shapes", "--guideline", "shapes", "--segment", "source=vendor-b",
+        "--priority", "model", "--model-predictions", str(predictions), "--out", str(out),
+        cwd=ws.root,
+    )  # fmt: skip
+    plan = json.loads((out / "plan.json").read_text())
+    # vendor-b is det-3 alone; det-1's and det-2's boxes on the same items are not its issues.
+    # circle_big: det-3's square under the circle 0.9 (IoU 1): 1 - 0.9 = 0.1, its only box
+    # (det-1's perfect circle and det-2's 0.956 one would pool it above 0.1);
+    # triangle_flat: det-3's "no objects" misses the triangle 0.8: 1 - 0.8 = 0.2;
+    # square_big: det-3's square overlaps the square 0.8 at IoU 2500/7300: 1 - 0.8 * 4800/7300
+    scores = {e["item_id"]: e["score"] for e in plan["items"]}
+    assert [e["item_id"] for e in plan["items"]] == [
+        "circle_big.png", "triangle_flat.png", "square_big.png",
+    ]  # fmt: skip
+    assert scores["circle_big.png"] == pytest.approx(0.1, abs=1e-12)
+    assert scores["triangle_flat.png"] == pytest.approx(0.2, abs=1e-12)
+    assert scores["square_big.png"] == pytest.approx(1 - 0.8 * 4800 / 7300, abs=1e-12)
+    reasons = {e["item_id"]: e["reasons"] for e in plan["items"]}
+    assert "model: wrong class (score 0.10)" in reasons["circle_big.png"]
+    assert "model: badly placed (score 0.47)" in reasons["square_big.png"]
+
+
+def test_relabel_plan_gives_no_model_reason_to_boxes_without_issue(
+    boxes, copy_of, run, predictions, tmp_path
+):
+    ws = copy_of(boxes)
+    out = tmp_path / "queue"
+    run(
+        "relabel", "plan", "shapes", "--guideline", "shapes", "--segment", "source=vendor-a",
+        "--priority", "model", "--model-predictions", str(predictions), "--out", str(out),
+        cwd=ws.root,
+    )  # fmt: skip
+    plan = json.loads((out / "plan.json").read_text())
+    entries = {e["item_id"]: e for e in plan["items"]}
+    # circle_big for vendor-a: det-1's perfect circle (1.0) and det-2's, 2 px off
+    # (1 - 0.9 * 320/6560 = 0.956), pooled by the softmin; neither is an issue (both >= 0.5)
+    xs = [1.0, 1 - 0.9 * 320 / 6560]
+    weights = [math.exp(-(x - xs[1]) / 0.1) for x in xs]
+    pooled = sum(w * x for w, x in zip(weights, xs, strict=True)) / sum(weights)
+    assert entries["circle_big.png"]["score"] == pytest.approx(pooled)
+    assert not [r for r in entries["circle_big.png"]["reasons"] if r.startswith("model:")]
+    # square_big: det-1 and det-2 both match the square 0.8 exactly: 1.0, no reason either
+    assert entries["square_big.png"]["score"] == 1.0
+    assert not [r for r in entries["square_big.png"]["reasons"] if r.startswith("model:")]
+    assert "badly placed" not in (out / "tasks.csv").read_text()
+
+
+def test_perfect_matches_are_no_box_issue_rows(boxes, run, predictions):
+    result = run("qa", "disagreements", "shapes", "--predictions", str(predictions), cwd=boxes.root)
+    # one box scored below 0.5 is badly placed (det-3's square on square_big, 0.474); the
+    # perfect ones (det-1's circle, det-1's and det-2's squares, 1.0) are not rows of the table
+    rows = [line for line in result.stdout.splitlines() if "badly placed" in line and "│" in line]
+    assert len(rows) == 1 and "0.474" in rows[0]

@@ -69,8 +69,10 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
         "labels": 9,
         "annotations": 9,
         "items": 8,
-        "superseded_annotations": 9,
-        "superseded_labels": 9,
+        # the 9 planned, and vA-01's own earlier d03 and d17 (not suspect, yet vA-01 answers
+        # them again): one current annotation per item and labeler
+        "superseded_annotations": 11,
+        "superseded_labels": 11,
         "by_labeler": {"vA-01": 4, "vB-01": 5},
         "new": 9,
         "updated": 0,
@@ -86,7 +88,7 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
     # 1.1.1 by labelers whose training covers it
     after = impact(run, history)
     assert (after["affected_labels"], after["affected_items"], after["segments"]) == (0, 0, [])
-    assert after["total_labels"] == 25
+    assert after["total_labels"] == 23  # vA-01's own d03 and d17 gave way to its answers
 
     lineage = annotations(run, history, "d07.png")
     old = [a for a in lineage if a["annotation_id"] in before]
@@ -118,13 +120,15 @@ def test_labels_show_counts_the_current_labels_after_a_merge(history, run, tmp_p
     merge(run, history, plan["plan"], export, labeler_map(tmp_path / "users.csv"))
 
     shown = as_json(run, history, "labels", "show", "digits")
-    assert (shown["commit"], shown["labels"], shown["superseded_labels"]) == (head(history), 25, 9)
+    # 25 - 11 superseded + 9 answers (vA-01's own d03 and d17 replaced too)
+    assert (shown["commit"], shown["labels"], shown["superseded_labels"]) == (head(history), 23, 11)
     assert shown["items"] == 20
-    assert shown["by_labeler"] == {"vA-01": 16, "vB-01": 8, "vC-02": 1}
-    assert shown["by_guideline_version"] == {"1.0.0": 11, "1.1.0": 4, "1.1.1": 10}
+    assert shown["by_labeler"] == {"vA-01": 14, "vB-01": 8, "vC-02": 1}
+    # vA-01's d03 (1.0.0) and d17 (1.1.0) are no longer current
+    assert shown["by_guideline_version"] == {"1.0.0": 10, "1.1.0": 3, "1.1.1": 10}
     # a relabel is its own work: the 9 merged answers keep source "relabel", never the
     # relabelers' vendors (a bake-off judges each vendor on what it delivered)
-    assert shown["by_source"] == {"relabel": 9, "vendor-a": 12, "vendor-b": 3, "vendor-c": 1}
+    assert shown["by_source"] == {"relabel": 9, "vendor-a": 10, "vendor-b": 3, "vendor-c": 1}
     earlier = as_json(run, history, "labels", "show", "digits", "--snapshot", "snap-4")
     assert (earlier["labels"], earlier["superseded_labels"]) == (25, 0)
 
@@ -154,6 +158,7 @@ def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan
             "open": 5,
             "by_labeler": {"vA-01": 1, "vB-01": 3},  # d07 had two relabelers
             "merges": 1,
+            "closed": None,
         }
     ]
     human = run("relabel", "status", "digits", cwd=history).stdout
@@ -177,7 +182,8 @@ def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan
     )
 
     assert (two["commit"], two["labels"], two["done"], two["open"]) == (head(history), 6, 8, 0)
-    assert two["superseded_annotations"] == 6
+    # 5 planned (d01, d02, d03, d17, d18), d12's first answer, vA-01's own d03 and d17
+    assert two["superseded_annotations"] == 8
     status = as_json(run, history, "relabel", "status", "digits")[0]
     assert (status["done"], status["open"], status["merges"]) == (8, 0, 2)
     assert status["by_labeler"] == {"vA-01": 5, "vB-01": 5}
@@ -194,7 +200,7 @@ def test_a_partial_merge_leaves_items_open_and_a_second_merge_completes_the_plan
     assert d12[1]["superseded_by"] == d12[2]["annotation_id"]
     assert d12[2]["supersedes"] == [d12[1]["annotation_id"]]
     shown = as_json(run, history, "labels", "show", "digits")
-    assert (shown["labels"], shown["superseded_labels"]) == (25, 10)
+    assert (shown["labels"], shown["superseded_labels"]) == (23, 12)
 
 
 def test_a_merge_by_an_uncertified_labeler_is_refused_and_changes_nothing(history, run, tmp_path):
@@ -343,3 +349,85 @@ def test_an_export_of_another_plans_tasks_is_refused(history, run, tmp_path):
 
     assert "this task belongs to relabel plan rp-20260101T000000Z-000000, not " in refused.stderr
     assert state(history) == before
+
+
+# -- overlapping plans: one open plan per item, one current answer per item and labeler ----------------
+def test_a_plan_over_items_open_in_another_plan_is_refused_and_changes_nothing(
+    history, run, tmp_path
+):
+    # vendor-a's suspects: d01, d02, d07; vendor-c's: d03, d07, d17, d18 (SUSPECT)
+    first = make_plan(run, history, tmp_path / "a", "--segment", "source=vendor-a")
+    before = state(history)
+
+    refused = run(
+        "relabel", "plan", "digits", "--guideline", "digits", "--segment", "source=vendor-c",
+        "--out", str(tmp_path / "c"), cwd=history, expect=4,
+    )  # fmt: skip
+
+    assert (
+        f"1 item(s) of this plan are open in another relabel plan: {first['plan']} (1: d07.png)"
+        in refused.stderr
+    )
+    assert f"`labelspec relabel close digits {first['plan']}`" in refused.stderr
+    assert "--planned skip" in refused.stderr
+    assert state(history) == before
+    assert not (tmp_path / "c" / "plan.json").exists()
+
+    skipped = make_plan(
+        run, history, tmp_path / "c", "--segment", "source=vendor-c", "--planned", "skip"
+    )
+    assert [e["item_id"] for e in skipped["items"]] == ["d03.png", "d17.png", "d18.png"]
+
+
+def test_a_closed_plan_releases_its_items_and_takes_no_more_answers(history, run, tmp_path):
+    first, tasks = planned(run, history, tmp_path, "--segment", "source=vendor-a")
+    closed = as_json(run, history, "relabel", "close", "digits", first["plan"])
+    assert (closed["plan"], closed["released"], closed["commit"]) == (
+        first["plan"], 3, head(history),
+    )  # fmt: skip
+    assert git(history, "log", "-1", "--format=%s").strip() == (
+        f"relabel close {first['plan']}: 3 open item(s) released"
+    )
+    status = as_json(run, history, "relabel", "status", "digits")
+    assert status[0]["closed"] == closed["closed"]
+
+    later = make_plan(run, history, tmp_path / "c", "--segment", "source=vendor-c")
+    assert [e["item_id"] for e in later["items"]] == ["d03.png", "d07.png", "d17.png", "d18.png"]
+    export = labelstudio_export(tasks, {"d07.png": [("vB-01", "seven")]}, tmp_path / "x.json")
+    before = state(history)
+    refused = merge(run, history, first["plan"], export, labeler_map(tmp_path / "u.csv"), expect=4)
+    assert f"relabel plan {first['plan']} was closed on {closed['closed']}" in refused.stderr
+    assert state(history) == before
+
+
+def test_an_answer_supersedes_the_labelers_answer_from_another_plan(history, run, tmp_path):
+    users = labeler_map(tmp_path / "users.csv")
+    first, tasks = planned(run, history, tmp_path, "--segment", "source=vendor-a")
+    one = merge(
+        run, history, first["plan"],
+        labelstudio_export(tasks, {"d07.png": [("vB-01", "seven")]}, tmp_path / "1.json"), users,
+    )  # fmt: skip
+    # d07 is answered in the first plan, so a vendor-c plan may take it (its other items wait)
+    second = make_plan(run, history, tmp_path / "c", "--segment", "source=vendor-c")
+    tasks2 = json.loads((tmp_path / "c" / "tasks.labelstudio.json").read_text())
+    two = merge(
+        run, history, second["plan"],
+        labelstudio_export(tasks2, {"d07.png": [("vB-01", "one")]}, tmp_path / "2.json"), users,
+    )  # fmt: skip
+
+    # d07: vA-01's (planned in the first plan) and vC-01's (in the second) old labels, vB-01's
+    # first answer (superseded by its second, the same labeler on the same item): 1 current
+    assert two["superseded_annotations"] == 2  # vC-01's d07 and vB-01's first answer
+    d07 = annotations(run, history, "d07.png")
+    current = [(a["labeler"], a["labels"][0]["class"]) for a in d07 if a["current"]]
+    assert current == [("vB-01", "one")]
+    answer = next(a for a in d07 if a["commit"] == two["commit"])
+    first_answer = next(a for a in d07 if a["commit"] == one["commit"])
+    vc01 = next(a for a in d07 if a["labeler"] == "vC-01")
+    assert sorted(answer["supersedes"]) == sorted(
+        [first_answer["annotation_id"], vc01["annotation_id"]]
+    )
+    shown = as_json(run, history, "labels", "show", "digits")
+    # 25 labels; the first merge replaces vA-01's d07 by one answer, the second replaces two
+    # (vC-01's and that answer) by one: 25 - 1 + 1 - 2 + 1 (without the rule: 25)
+    assert shown["labels"] == 24

@@ -108,6 +108,8 @@ def test_plan_records_a_manifest_and_commits_it(history, run, tmp_path):
         "digits",
         "--out",
         str(tmp_path / "r"),
+        "--planned",
+        "include",
         cwd=history,
     ).stdout
     assert re.match(r"Plan rp-\S+: 8 item\(s\) to relabel under digits 1\.1\.1", human)
@@ -190,8 +192,11 @@ def test_limit_keeps_the_first_items_by_priority(history, run, tmp_path):
 
 def test_random_priority_is_seeded_and_deterministic(history, run, tmp_path):
     first = make_plan(run, history, tmp_path / "a", "--priority", "random", "--seed", "7")
-    again = make_plan(run, history, tmp_path / "b", "--priority", "random", "--seed", "7")
-    other = make_plan(run, history, tmp_path / "c", "--priority", "random", "--seed", "8")
+    # the same items again, on purpose: --planned include
+    again = make_plan(run, history, tmp_path / "b", "--priority", "random", "--seed", "7",
+                      "--planned", "include")  # fmt: skip
+    other = make_plan(run, history, tmp_path / "c", "--priority", "random", "--seed", "8",
+                      "--planned", "include")  # fmt: skip
 
     assert first["plan"] != again["plan"]
     assert items(first) == items(again)
@@ -278,7 +283,10 @@ def test_segments_filter_the_plan(history, run, tmp_path):
     sevens_c = make_plan(
         run, history, tmp_path / "c", "--segment", "class=seven", "--segment", "source=vendor-c"
     )
-    test_split = make_plan(run, history, tmp_path / "t", "--segment", "split=test")
+    # d12 and d07 are open in the plans above: planned again on purpose
+    test_split = make_plan(
+        run, history, tmp_path / "t", "--segment", "split=test", "--planned", "include"
+    )
 
     assert items(vendor_b) == ["d11.png", "d12.png"]
     assert vendor_b["segments"] == {"source": "vendor-b"}
@@ -337,7 +345,7 @@ def test_a_bad_segment_is_refused_and_nothing_is_recorded(history, run, tmp_path
 
     assert "--segment camera" in bad_key.stderr
     assert "split" in bad_key.stderr and "source" in bad_key.stderr
-    assert "nothing to relabel" in no_match.stderr
+    assert "nothing to relabel: no suspect labels in segment class=zero" in no_match.stderr
     assert "KEY=VALUE" in no_equals.stderr
     assert git(history, "rev-parse", "HEAD") == head
     assert not (history / "datasets/digits/relabel").exists()
@@ -359,7 +367,7 @@ def test_plan_pre_fills_nothing_by_default_or_the_models_top_class(history, run,
     predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
     plan = make_plan(
         run, history, tmp_path / "model", "--predictions", "model", "--model-predictions", str(predictions),
-        "--image-url", "https://files.example.com/{path}",
+        "--image-url", "https://files.example.com/{path}", "--planned", "include",
     )  # fmt: skip
     assert plan["predictions"] == "model"
     assert plan["model_predictions"]["file"] == "preds.jsonl"
@@ -398,3 +406,42 @@ def test_a_plan_whose_commit_fails_leaves_no_task_files(history, run, tmp_path):
         ["plan.json", "tasks.labelstudio.json", "tasks.csv", "labeling-config.xml",
          "instructions.html", "cvat-guide.md"]
     )  # fmt: skip
+
+
+def test_an_unknown_segment_value_is_named_with_the_known_ones(history, run, tmp_path):
+    head = git(history, "rev-parse", "HEAD")
+    plan = ["relabel", "plan", "digits", "--guideline", "digits", "--out", str(tmp_path / "q")]
+
+    typo = run(*plan, "--segment", "class=sevn", cwd=history, expect=1)
+    vendor = run(*plan, "--segment", "source=vendor-x", "--segment", "split=tset", cwd=history,
+                 expect=1)  # fmt: skip
+
+    assert "unknown class 'sevn' (did you mean seven? known: eight, five," in typo.stderr
+    assert "nothing to relabel" not in typo.stderr and "{" not in typo.stderr
+    assert "unknown source 'vendor-x' (" in vendor.stderr
+    assert "known: vendor-a, vendor-b, vendor-c)" in vendor.stderr
+    assert "unknown split 'tset' (did you mean test? known: test, train)" in vendor.stderr
+    assert git(history, "rev-parse", "HEAD") == head
+    assert not (tmp_path / "q").exists()
+
+
+def test_out_holding_an_open_plan_is_not_overwritten(history, run, tmp_path):
+    out = tmp_path / "q"
+    first = make_plan(run, history, out, "--segment", "source=vendor-b")  # d11, d12
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    head = git(history, "rev-parse", "HEAD")
+
+    refused = run(
+        "relabel", "plan", "digits", "--guideline", "digits", "--segment", "source=vendor-c",
+        "--out", str(out), cwd=history, expect=4,
+    )  # fmt: skip
+
+    assert (
+        f"--out {out} holds relabel plan {first['plan']}, 2 item(s) still open: give another "
+        f"--out, or close that plan first (`labelspec relabel close digits {first['plan']}`)"
+    ) in refused.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == written
+    assert git(history, "rev-parse", "HEAD") == head
+    run("relabel", "close", "digits", first["plan"], cwd=history)
+    again = make_plan(run, history, out, "--segment", "source=vendor-c")
+    assert again["plan"] != first["plan"]
