@@ -8,10 +8,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from labelspec.errors import InputError
+from labelspec.errors import InputError, Problem, ProblemsError
 from labelspec.qa import box_issues
-from labelspec.qa.predictions import load_box_predictions
+from labelspec.qa.predictions import guess_class, line_index, load_box_predictions
 from labelspec.store.engine import database
+
+SHOWN = 5  # rows named in a grouped problem
+LISTED = 50  # distinct problems listed
 
 
 # -- model predictions, for --priority model ---------------------------------------------------------
@@ -72,3 +75,73 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
         )
         table = con.sql(unions, params=[str(path)] * len(present)).to_arrow_table()
     return table
+
+
+def check_predictions(con, path: Path, spec, outcome: str) -> None:
+    """Refuse the predictions ``pred`` (``load_predictions``) naming items ``items`` lacks or
+    classes ``spec`` lacks, duplicate or out-of-range probabilities: every problem once, with
+    its rows (``ProblemsError``, ``outcome`` saying what did not happen). A typo read as p = 0
+    would rank right labels as the model's disagreements."""
+    found = con.execute(
+        f"""
+        with known as (select unnest($known::VARCHAR[]) as "class"),
+        found as (
+          select rec, 'item_id' as field,
+                 'unknown item ' || item_id || ' (not an item of the dataset: register it with '
+                 || '`labelspec items add`, or fix the id)' as message, NULL as typo
+          from pred where item_id not in (select item_id from items)
+          union all
+          select rec, 'item_id', 'required: the item''s id', NULL from pred where item_id is null
+          union all
+          select rec, 'probs', 'probs name class ' || class || ', which {spec.guideline} does not '
+                 || 'have (known: {", ".join(spec.class_ids)})', class
+          from pred where class not in (select "class" from known) and p is not null
+          union all
+          select rec, 'probs', 'probability ' || p || ' of ' || class || ' is not between 0 and 1 '
+                 || '(give probabilities, not logits)', NULL
+          from pred where p < 0 or p > 1 or isnan(p)
+          union all
+          select rec, 'item_id', 'item ' || item_id || ' has more than one probability of '
+                 || class || ': give each item once', NULL
+          from (select *, count(*) over (partition by item_id, class) as n from pred) where n > 1
+        )
+        select field, message, any_value(typo), count(distinct rec),
+               list(distinct rec order by rec)
+        from found group by 1, 2 order by min(rec), 1, 2
+        """,
+        {"known": list(spec.class_ids)},
+    ).fetchall()
+    if not found:
+        if not con.execute("select count(*) from pred where p is not null").fetchall()[0][0]:
+            raise InputError(f"{path}: no prediction gives a probability of a class")
+        return
+    fmt = path.suffix.lower()
+    line_of = line_index(path) if fmt not in (".csv", ".parquet") else None
+    problems = []
+    for field, message, typo, n, recs in found[:LISTED]:
+        guess = guess_class(typo, spec) if typo else None
+        if guess:
+            message += f"; did you mean {guess}?"
+        shown = recs[:SHOWN]
+        if line_of is not None:
+            where = f"lines {', '.join(str(line_of[r - 1]) for r in shown)}"
+            line = line_of[recs[0] - 1]
+        elif fmt == ".csv":
+            where = f"lines {', '.join(str(r + 1) for r in shown)}"  # line 1 is the header
+            line = recs[0] + 1
+        else:
+            where, line = f"rows {', '.join(map(str, shown))}", None
+        record = "" if n == 1 and line is not None else f"{n} row(s), {where}"
+        more = " ..." if n > len(shown) else ""
+        problems.append(
+            Problem(message=message, file=str(path), line=line, record=record + more, path=field)
+        )
+    counts: dict[str, int] = {}
+    for field, _, _, n, _ in found:
+        counts[field] = counts.get(field, 0) + n
+    breakdown = ", ".join(f"{n} {field}" for field, n in counts.items())
+    raise ProblemsError(
+        f"{path}: {sum(counts.values())} problem(s) ({breakdown}); {outcome}",
+        problems,
+        len(found),
+    )

@@ -29,7 +29,7 @@ from labelspec.formats.labelstudio_config import CONTROL, GUIDE, IMAGE, REASON
 from labelspec.guideline import instructions
 from labelspec.guideline.releases import spec_at
 from labelspec.lineage.plans import open_items, plans_dir, read_plan_file
-from labelspec.lineage.predictions import box_item_scores, load_predictions
+from labelspec.lineage.predictions import box_item_scores, check_predictions, load_predictions
 from labelspec.lineage.trace import SEGMENT_BASE, find_suspects
 from labelspec.qa.box_issues import NO_ISSUE
 from labelspec.repo import Repo
@@ -204,6 +204,7 @@ def plan(
             worst = box_item_scores(dataset, con, spec, model_predictions, coco_images, planned)
         else:
             con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
+            check_predictions(con, Path(model_predictions), spec, "nothing was planned")
     if priority == "model" and spec.task == "detection":
         scores = {item: score for item, (score, _, _) in worst.items()}
     elif priority == "model":

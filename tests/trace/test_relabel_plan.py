@@ -227,6 +227,33 @@ def test_model_priority_orders_by_disagreement_with_the_current_label(history, r
     assert scores["d12.png"] is None
 
 
+def test_model_priority_refuses_predictions_with_typos_and_plans_nothing(history, run, tmp_path):
+    """A class misspelled in `probs` would read as p = 0 for the right class (the label ranked
+    as the model's worst disagreement); an unknown item would rank nothing: both are refused,
+    with their lines, before anything is written."""
+    predictions = tmp_path / "preds.jsonl"
+    lines = [
+        {"item_id": "d11.png", "probs": {"oen": 0.9, "zero": 0.1}},
+        {"item_id": "d99.png", "probs": {"one": 0.9, "zero": 0.1}},
+    ]
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    head = git(history, "rev-parse", "HEAD")
+
+    result = run(
+        "relabel", "plan", "digits", "--guideline", "digits", "--out", str(tmp_path / "q"),
+        "--priority", "model", "--model-predictions", str(predictions), cwd=history, expect=1,
+    )  # fmt: skip
+
+    assert result.stderr.splitlines() == [
+        f"Error: {predictions}: 2 problem(s) (1 probs, 1 item_id); nothing was planned",
+        f"  {predictions}:1: probs: probs name class oen, which digits does not have (known: "
+        "zero, one, two, three, four, five, six, seven, eight, nine); did you mean one?",
+        f"  {predictions}:2: item_id: unknown item d99.png (not an item of the dataset: register "
+        "it with `labelspec items add`, or fix the id)",
+    ]
+    assert git(history, "rev-parse", "HEAD") == head and not (tmp_path / "q").exists()
+
+
 def test_model_priority_reads_one_probability_column_per_class(history, run, tmp_path):
     predictions = tmp_path / "preds.csv"
     header = ["item_id", "zero", "one", "two", "three", "seven", "eight"]
