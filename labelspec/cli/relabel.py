@@ -363,7 +363,9 @@ def _echo_merge(result: dict, dry_run: bool) -> None:
         click.echo(f"{verb}: {counts} for plan {result['plan']}")
         return
     click.echo(
-        f"Merged {result['labels']} label(s) on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
+        f"Merged {result['labels']} label(s)"
+        + (f" and {result['empty_answers']} empty answer(s)" if result["empty_answers"] else "")
+        + f" on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
         f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
     )
     click.echo(f"  {counts}")

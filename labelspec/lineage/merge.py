@@ -149,10 +149,13 @@ def merge(
                select (select count(*) from gone),
                       (select count(*) from labels_all where annotation_id in (select annotation_id from gone))"""
         ).fetchall()[0]
-        tx.journal.message = (
-            f"relabel merge {plan_id}: {rows_word(table.num_rows)} on "
-            f"{len(table.column('item_id').unique())} item(s) of {dataset}"
-        )
+        on_items = len(table.column("item_id").unique())
+
+        def describe(labels: int, empty: int, _annotations: int) -> str:
+            # counted as `labels import` counts them: an empty answer is no label
+            what = rows_word(labels) + (f" and {empty} empty answer(s)" if empty else "")
+            return f"relabel merge {plan_id}: {what} on {on_items} item(s) of {dataset}"
+
         written = write_labels(
             tx,
             ws,
@@ -164,6 +167,7 @@ def merge(
             superseded_labels=superseded_labels,
             plan=plan_id,
             delivery=path,
+            describe=describe,
         )
     batch = written.batch
     done = done_items(ws, dataset, plan_id)
@@ -172,7 +176,8 @@ def merge(
         "batch": batch.id,
         "snapshot": (tx.commit or "")[:10],
         "commit": tx.commit,
-        "labels": batch.rows,
+        "labels": batch.rows - batch.empty,
+        "empty_answers": batch.empty,
         "annotations": batch.annotations,
         "items": batch.items,
         "superseded_annotations": superseded_annotations,

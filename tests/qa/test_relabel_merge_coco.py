@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from labelspec.workspace import Workspace
+from tests.helpers import git
 from tests.trace.conftest import as_json
 
 
@@ -70,6 +71,13 @@ def test_images_were_all_makes_an_image_without_boxes_a_no_objects_answer(planne
     # circle_big's three (det-1, det-2, det-3) superseded
     assert (merged["items"], merged["done"], merged["open"]) == (2, 2, 2)
     assert merged["superseded_annotations"] == 4
+    # one circle and one "no objects" answer: 1 label and 1 empty answer, as imports count them
+    assert (merged["labels"], merged["empty_answers"], merged["annotations"]) == (1, 1, 2)
+    subject = git(ws.root, "log", "-1", "--format=%s").strip()
+    assert (
+        subject
+        == f"relabel merge {plan['plan']}: 1 label and 1 empty answer(s) on 2 item(s) of shapes"
+    )
     small = as_json(run, ws.root, "trace", "item", "shapes", "circle_small.png")["annotations"]
     current = [a for a in small if a["current"]]
     assert [(a["labeler"], a["source"]) for a in current] == [("det-1", "relabel")]

@@ -67,6 +67,7 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
         "snapshot": head(history)[:10],
         "commit": head(history),
         "labels": 9,
+        "empty_answers": 0,
         "annotations": 9,
         "items": 8,
         # the 9 planned, and vA-01's own earlier d03 and d17 (not suspect, yet vA-01 answers
