@@ -186,8 +186,11 @@ def _log_row(r: dict) -> tuple:
     head = (commit, (r["date"] or "")[:16].replace("T", " "), r["batch"], r["source"])
     if r["event"] == "retraction":
         return (*head, "retracted", f"-{r['labels']}", "", "", "", f"by {r['by']}: {r['reason']}")
-    empty = "?" if r["empty"] is None else r["empty"]  # recorded before they were, not pulled
-    return (*head, r["format"], r["labels"], empty, r["supersedes"] or "", r["plan"] or "", "")
+    if r["empty"] is None:  # recorded before they were counted, and not pulled: at most the rows
+        labels, empty = f"<={r['rows']}", "?"
+    else:
+        labels, empty = r["labels"], r["empty"]
+    return (*head, r["format"], labels, empty, r["supersedes"] or "", r["plan"] or "", "")
 
 
 @labels_group.command("retract")

@@ -64,7 +64,10 @@ def log(ws: Repo, dataset: str, snapshot: str | None = None) -> list[dict[str, A
                 "snapshot_tag": legacy.get(commit) if commit else None,
                 "source": batch.source,
                 "format": batch.format,
-                "labels": batch.rows - empty.get(batch.id, 0),
+                "rows": batch.rows,
+                # unknown (None) when neither the record nor a file here says how many rows are
+                # empty answers, which are no labels
+                "labels": None if batch.id not in empty else batch.rows - empty[batch.id],
                 "empty": empty.get(batch.id),
                 "annotations": batch.annotations,
                 "items": batch.items,

@@ -356,7 +356,7 @@ def test_labels_log_reads_empty_answers_from_a_batch_footer_when_its_record_lack
     streets_ws, run
 ):
     """Batches recorded before their empty answers were: counted from the file's footer (2 of
-    11 rows without a class); a batch not pulled says it does not know (None), all rows labels."""
+    11 rows without a class); a batch not pulled says it does not know (None): at most its rows."""
     records = sorted((streets_ws / "datasets/streets/labels").glob("*.parquet.dvc"))
     for record in records:
         text = record.read_text()
@@ -372,5 +372,5 @@ def test_labels_log_reads_empty_answers_from_a_batch_footer_when_its_record_lack
     (streets_ws / ".dvc/cache/files/md5" / md5[:2] / md5[2:]).unlink()
     records[0].with_suffix("").unlink()
     logged = cli(streets_ws, run, "labels", "log", "streets", "--json")
-    assert [(b["labels"], b["empty"]) for b in logged] == [(9, 2), (11, None)]
-    assert "│ 11     │ ?     │" in cli(streets_ws, run, "labels", "log", "streets").stdout
+    assert [(b["rows"], b["labels"], b["empty"]) for b in logged] == [(11, 9, 2), (11, None, None)]
+    assert "│ <=11   │ ?     │" in cli(streets_ws, run, "labels", "log", "streets").stdout
