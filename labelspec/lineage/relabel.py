@@ -119,6 +119,8 @@ def plan(
         raise InputError(f"--priority must be one of {', '.join(PRIORITIES)}")
     if predictions not in PREDICTIONS:
         raise InputError(f"--predictions must be one of {', '.join(PREDICTIONS)}")
+    if planned not in PLANNED:  # before the suspects are searched for
+        raise InputError(f"--planned must be one of {', '.join(PLANNED)}")
     for needs, wanted in (
         ("--priority model", priority == "model"),
         ("--predictions model", predictions == "model"),
@@ -183,8 +185,6 @@ def plan(
             f"nothing to relabel: no suspect labels{' in segment ' + shown if shown else ''} "
             "(see `labelspec trace impact`)"
         )
-    if planned not in PLANNED:
-        raise InputError(f"--planned must be one of {', '.join(PLANNED)}")
     if planned != "include":
         suspects = _leave_planned_items(ws, dataset, suspects, planned == "skip")
     if predictions == "model" and spec.task not in ("classification", "multilabel"):
@@ -200,8 +200,8 @@ def plan(
     worst: dict[str, tuple[float, str | None, float | None]] = {}
     if model_predictions and (priority == "model" or predictions == "model"):
         if spec.task == "detection":
-            planned = sorted({r["annotation_id"] for r in suspects})
-            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images, planned)
+            scored = sorted({r["annotation_id"] for r in suspects})
+            worst = box_item_scores(dataset, con, spec, model_predictions, coco_images, scored)
         else:
             con.register("pred", load_predictions(Path(model_predictions), spec.class_ids))
             check_predictions(con, Path(model_predictions), spec, "nothing was planned")
