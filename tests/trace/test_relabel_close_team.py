@@ -87,6 +87,7 @@ def test_two_clones_closing_and_pushing_one_plan_merge_without_conflict(history,
         assert status[second["plan"]]["closed"] == in_b_second["closed"]
         shown = run("relabel", "status", "digits", cwd=clone).stdout
         assert shown.count("(closed)") == 2
+        assert run("verify", cwd=clone).stdout.startswith("ok: digits:")
 
     # closing again: nothing to do, no commit, exit 0
     before = head(a)
