@@ -32,6 +32,7 @@ from labelspec.labelers.events import dumps
 from labelspec.labelers.roster import ROSTER
 from labelspec.labelers.training import TRAINING
 from labelspec.labels.verify import verify
+from labelspec.lineage.closings import UNION_LINE as CLOSINGS_UNION_LINE
 from labelspec.repo import LAYOUT, Repo
 from labelspec.store.datasets import declared
 from labelspec.store.engine import database
@@ -148,7 +149,7 @@ def _upgrade_workspace(ws: Repo, tx, result: UpgradeResult, yamlio) -> None:
     """Layout 1 -> 2 outside the datasets: labelers, static ignores, union merges, dvc.yaml."""
     result.labelers, result.training_records = _upgrade_labelers(ws, tx)
     _ensure_lines(tx, ws.root / ".gitignore", STATIC_IGNORES)
-    _ensure_lines(tx, ws.root / ".gitattributes", [UNION_LINE])
+    _ensure_lines(tx, ws.root / ".gitattributes", [UNION_LINE, CLOSINGS_UNION_LINE])
     dvc_yaml = ws.root / "dvc.yaml"
     if dvc_yaml.is_file():
         text = dvc_yaml.read_text()

@@ -306,6 +306,10 @@ def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) ->
 def close_command(dataset, plan_ref, as_json) -> None:
     """Close PLAN: release its open items to a new plan; answers to it are no longer merged.
 
+    The closing is a line of datasets/DATASET/relabel/closed.jsonl (git merges it line by line,
+    so clones that close or push the same plan merge with a plain `git pull`). Closing a closed
+    plan changes nothing and says so.
+
     \b
     Example:
       labelspec relabel close digits rp-20261128T101500Z-1a2b3c
@@ -315,6 +319,11 @@ def close_command(dataset, plan_ref, as_json) -> None:
     result = close(current_repo(), dataset, plan_ref)
     if as_json:
         write_json(result)
+        return
+    if result["already"]:
+        click.echo(
+            f"Plan {result['plan']} was closed already, on {result['closed']}: nothing to do"
+        )
         return
     click.echo(
         f"Closed plan {result['plan']}: {result['released']} open item(s) released, "

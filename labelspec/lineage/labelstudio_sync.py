@@ -21,7 +21,7 @@ from labelspec.formats.labelstudio_api import Client, token_for
 from labelspec.formats.labelstudio_config import RELABELER
 from labelspec.labelers.roster import get_labeler
 from labelspec.lineage.merge import merge
-from labelspec.lineage.plans import load_plan, plans_dir, read_plan_file
+from labelspec.lineage.plans import load_plan, plans_dir, read_plan_file, refuse_closed
 from labelspec.repo import Repo
 from labelspec.store.items import read_items
 from labelspec.transaction import transaction
@@ -71,6 +71,7 @@ def push(
     community edition shows every annotation of a task to whoever opens it, so copies are how
     a relabeler answers without seeing another's answer."""
     record, folder = find_plan(ws, plan_ref)
+    refuse_closed(record, "it is not pushed")  # before the server is asked anything
     for who in relabelers or []:
         get_labeler(ws, who)  # a copy for someone off the roster could never be merged
     if relabelers and len(set(relabelers)) != len(relabelers):
@@ -311,6 +312,7 @@ def pull(
     ``keep``: also write it to this file."""
 
     record, _folder = find_plan(ws, plan_ref)
+    refuse_closed(record, "its answers are not pulled")  # before the export is downloaded
     link = record.get("labelstudio") or {}
     if not link.get("project"):
         raise InputError(

@@ -1,17 +1,17 @@
 """Relabel plans as recorded: where they live, how one is read, and how far each has come.
 
 A plan lives in ``datasets/<name>/relabel/<plan id>.json`` (committed), so merges and status
-work from any clone."""
+work from any clone; closings are lines of ``relabel/closed.jsonl`` beside it (``closings``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 from labelspec import nesting
 from labelspec.errors import ConflictError, InputError, NotFoundError
+from labelspec.lineage.closings import closings, record_closing
 from labelspec.repo import Repo
 from labelspec.store.query import connect
 from labelspec.store.snapshots import snapshot as snapshot_at
@@ -23,7 +23,8 @@ def plans_dir(ws: Repo, dataset: str) -> Path:
 
 
 def load_plan(ws: Repo, dataset: str, ref: str | Path) -> dict[str, Any]:
-    """A plan by id (rp-...), or by the path of a plan.json written by ``relabel plan``."""
+    """A plan by id (rp-...), or by the path of a plan.json written by ``relabel plan``; with
+    ``closed`` (when it was closed, from ``closed.jsonl``) once it is closed."""
     path = Path(ref)
     if not path.is_file():
         path = plans_dir(ws, dataset) / f"{ref}.json"
@@ -39,11 +40,13 @@ def load_plan(ws: Repo, dataset: str, ref: str | Path) -> dict[str, Any]:
             f"{path}: field `plan` is {plan['plan']!r}, not the file's name {path.stem!r} "
             f"(restore it from git: `git checkout -- {path}`)"
         )
-    return plan
+    closed = plan.get("closed") or closings(ws, dataset).get(plan["plan"])
+    return {**plan, "closed": closed} if closed else plan
 
 
 # What the readers of a plan use (``relabel plan`` writes all of it; ``relabel push`` adds
 # ``labelstudio``): a missing or mistyped field is refused when the file is read, naming it.
+# ``closed``: only in plans closed before closings moved to closed.jsonl (still honoured).
 REQUIRED: dict[str, type] = {
     "plan": str,
     "dataset": str,
@@ -164,11 +167,16 @@ def open_items(ws: Repo, dataset: str) -> dict[str, list[str]]:
     new plan leaves these alone (``relabel plan``): two open plans over one item would ask for
     two answers to one question."""
     records = [load_plan(ws, dataset, p) for p in sorted(plans_dir(ws, dataset).glob("*.json"))]
-    records = [r for r in records if not r.get("closed")]
+    return _waiting(ws, dataset, [r for r in records if not r.get("closed")])
+
+
+def _waiting(ws: Repo, dataset: str, records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """item -> which of these plans' records still wait on it (no answer to it merged)."""
     if not records:
         return {}
     snap = snapshot_at(ws, dataset)
-    plan_of = {b.id: b.plan for b in snap.batches if b.plan}
+    wanted = {r["plan"] for r in records}
+    plan_of = {b.id: b.plan for b in snap.batches if b.plan in wanted}
     answered: set[tuple[str, str]] = set()
     if plan_of:
         rows = connect(ws, dataset, snap).execute(
@@ -186,31 +194,35 @@ def open_items(ws: Repo, dataset: str) -> dict[str, list[str]]:
 
 def close(ws: Repo, dataset: str, plan_ref: str | Path) -> dict[str, Any]:
     """Close a plan: its open items are released (a new plan may take them) and answers to it
-    are no longer merged. The record stays, with ``closed`` set, in one commit."""
+    are no longer merged. One line appended to ``closed.jsonl``, in one commit; the plan's file
+    is left as it is. Closing a closed plan changes nothing (``already``: True)."""
     record = load_plan(ws, dataset, plan_ref)
     if record.get("closed"):
-        raise ConflictError(
-            f"relabel plan {record['plan']} was closed already, on {record['closed']}"
-        )
-    released = sorted(i for i, plans in open_items(ws, dataset).items() if record["plan"] in plans)
+        return {
+            "plan": record["plan"],
+            "closed": record["closed"],
+            "released": 0,
+            "commit": None,
+            "already": True,
+        }
+    released = len(_waiting(ws, dataset, [record]))
     closed = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    text = json.dumps({**record, "closed": closed}, indent=1, default=str) + "\n"
-    message = f"relabel close {record['plan']}: {len(released)} open item(s) released"
+    message = f"relabel close {record['plan']}: {released} open item(s) released"
     with transaction(ws, message) as tx:
-        tx.write_text(plans_dir(ws, dataset) / f"{record['plan']}.json", text)
+        record_closing(ws, tx, dataset, record["plan"], closed)
     return {
         "plan": record["plan"],
         "closed": closed,
-        "released": len(released),
+        "released": released,
         "commit": tx.commit,
+        "already": False,
     }
 
 
-def refuse_closed(record: dict[str, Any]) -> None:
-    """A closed plan takes no answers: its items may be in a newer plan by now."""
+def refuse_closed(record: dict[str, Any], refused: str = "its answers are not merged") -> None:
+    """A closed plan takes no answers, nor pushes: its items may be in a newer plan by now."""
     if record.get("closed"):
         raise ConflictError(
-            f"relabel plan {record['plan']} was closed on {record['closed']}: its answers are not "
-            "merged (its items may be in a newer plan: see `labelspec relabel status "
-            f"{record['dataset']}`)"
+            f"relabel plan {record['plan']} was closed on {record['closed']}: {refused} (its "
+            f"items may be in a newer plan: see `labelspec relabel status {record['dataset']}`)"
         )

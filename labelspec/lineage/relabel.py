@@ -137,7 +137,8 @@ def plan(
         raise InputError(
             f"dataset {dataset!r} is labeled under {dataset_guideline(ws, dataset)!r}, not {guideline!r}"
         )
-    _refuse_open_plan_folder(ws, dataset, Path(out))
+    waiting = open_items(ws, dataset)  # read once: the --out check and --planned use it
+    _refuse_open_plan_folder(dataset, Path(out), waiting)
     filters = dict(segments or {})
     items_table = read_items(ws, dataset)
     keys = [
@@ -186,7 +187,7 @@ def plan(
             "(see `labelspec trace impact`)"
         )
     if planned != "include":
-        suspects = _leave_planned_items(ws, dataset, suspects, planned == "skip")
+        suspects = _leave_planned_items(dataset, suspects, planned == "skip", waiting)
     if predictions == "model" and spec.task not in ("classification", "multilabel"):
         raise InputError(
             f"--predictions model pre-fills a class per item from class probabilities; a {spec.task} "
@@ -384,7 +385,7 @@ def _refuse_unknown_segment_values(con, items_table: pa.Table, spec, filters: di
         raise InputError(f"--segment: {'; '.join(problems)}; nothing was planned")
 
 
-def _refuse_open_plan_folder(ws, dataset: str, out: Path) -> None:
+def _refuse_open_plan_folder(dataset: str, out: Path, waiting: dict[str, list[str]]) -> None:
     """--out holding a plan with open items would lose the task files its labelers work from."""
     existing = out / "plan.json"
     if not existing.is_file():
@@ -395,19 +396,20 @@ def _refuse_open_plan_folder(ws, dataset: str, out: Path) -> None:
         return  # not a plan labelspec wrote: nothing to keep
     if record["dataset"] != dataset or record.get("closed"):
         return
-    waiting = sum(record["plan"] in plans for plans in open_items(ws, dataset).values())
-    if waiting:
+    still = sum(record["plan"] in plans for plans in waiting.values())
+    if still:
         raise ConflictError(
-            f"--out {out} holds relabel plan {record['plan']}, {waiting} item(s) still open: give "
+            f"--out {out} holds relabel plan {record['plan']}, {still} item(s) still open: give "
             f"another --out, or close that plan first (`labelspec relabel close {dataset} "
             f"{record['plan']}`); nothing was planned"
         )
 
 
-def _leave_planned_items(ws, dataset, suspects: list[dict], skip: bool) -> list[dict]:
+def _leave_planned_items(
+    dataset, suspects: list[dict], skip: bool, waiting: dict[str, list[str]]
+) -> list[dict]:
     """The suspects whose items no open plan is waiting on; without ``skip``, any such item
     refuses the plan, naming the plans and their items."""
-    waiting = open_items(ws, dataset)
     taken = sorted({r["item_id"] for r in suspects if r["item_id"] in waiting})
     if not taken:
         return suspects

@@ -39,6 +39,7 @@ def test_init_creates_a_committed_workspace(tmp_path: Path, run):
     }
     assert "remote = storage" in (root / ".dvc/config").read_text()
     assert "labelers/*.jsonl merge=union" in (root / ".gitattributes").read_text()
+    assert "datasets/*/relabel/closed.jsonl merge=union" in (root / ".gitattributes").read_text()
     assert "/datasets/*/labels/*.parquet" in (root / ".gitignore").read_text()
     assert (tmp_path / "labels.dvc-storage").is_dir()
     run("check", cwd=root)

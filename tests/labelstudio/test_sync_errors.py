@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from tests.helpers import git, state
 from tests.trace.conftest import make_plan
 
 
@@ -40,3 +43,32 @@ def test_push_needs_the_plan_folder_and_pull_needs_a_push(history, run, tmp_path
     assert (
         "labelstudio" not in (history / f"datasets/digits/relabel/{plan['plan']}.json").read_text()
     )
+
+
+def test_a_closed_plan_is_neither_pushed_nor_pulled_and_no_server_is_asked(
+    history, run, tmp_path, monkeypatch
+):
+    # port 9 (discard) answers nothing: a push or pull that asked it would fail with exit 6
+    monkeypatch.setenv("LABELSPEC_LABEL_STUDIO_TOKEN", "unused")
+    plan = make_plan(run, history, tmp_path / "q")
+    record = history / f"datasets/digits/relabel/{plan['plan']}.json"
+    pushed = {**plan, "labelstudio": {"url": "http://127.0.0.1:9", "project": 1}}
+    record.write_text(json.dumps(pushed, indent=1) + "\n")
+    git(history, "commit", "-q", "-am", f"relabel push {plan['plan']}: project 1")
+    closed = json.loads(
+        run("relabel", "close", "digits", plan["plan"], "--json", cwd=history).stdout
+    )
+    before = state(history)
+
+    push = run(
+        "relabel", "push", str(tmp_path / "q"), "--labelstudio", "http://127.0.0.1:9",
+        cwd=history, expect=4,
+    )  # fmt: skip
+    pull = run("relabel", "pull", plan["plan"], cwd=history, expect=4)
+
+    assert f"relabel plan {plan['plan']} was closed on {closed['closed']}: it is not pushed" in (
+        push.stderr
+    )
+    assert f"was closed on {closed['closed']}: its answers are not pulled" in pull.stderr
+    assert "cannot reach" not in push.stderr + pull.stderr
+    assert state(history) == before

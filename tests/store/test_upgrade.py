@@ -64,6 +64,8 @@ def test_upgrade_moves_to_layout_2_in_one_commit_and_keeps_every_snapshot(
     assert [e["id"] for e in jsonl(root / "labelers/roster.jsonl")] == ["vA-01", "vB-01"]
     assert len(jsonl(root / "labelers/training.jsonl")) == 1 + len(training_ids)
     assert "workspace: 2" in (root / "labelspec.yaml").read_text()
+    attributes = (root / ".gitattributes").read_text().splitlines()
+    assert "datasets/*/relabel/closed.jsonl merge=union" in attributes  # relabel closings
     # every question answers as before, the old tags included
     assert show(run, root)["labels"] == 25
     for ref, labels in (("snap-1", 20), ("dataset/digits/snap-2", 25), ("HEAD~1", 25)):
