@@ -9,7 +9,8 @@ HEAD's history (or the commits after ``--since``):
   which ``verify`` checks against HEAD's record, are the bytes first recorded;
 - a batch record leaves the tree only with a retraction in ``retractions.jsonl``
   (``labels retract``); no other record ever leaves;
-- every line an append-only file (``labelers/*.jsonl``, ``retractions.jsonl``) gained without
+- every line an append-only file (``labelers/*.jsonl``, ``retractions.jsonl``, a dataset's
+  ``relabel/closed.jsonl``) gained without
   dropping another is still there at HEAD: a merge is the union of its parents.
 
 A problem names the commit that made HEAD differ (short sha and subject), the file, what
@@ -24,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from labelspec.errors import VcsError
+from labelspec.lineage.closings import CLOSED
 from labelspec.repo import Repo
 from labelspec.store.records import RECORD_SUFFIX
 from labelspec.store.retractions import RETRACTIONS
@@ -52,11 +54,14 @@ def is_record(path: str) -> bool:
 
 
 def is_append_only(path: str) -> bool:
-    """``labelers/<name>.jsonl`` and ``datasets/<name>/retractions.jsonl``"""
+    """``labelers/<name>.jsonl``, ``datasets/<name>/retractions.jsonl`` and
+    ``datasets/<name>/relabel/closed.jsonl``"""
     parts = path.split("/")
     if parts[0] == "labelers":
         return len(parts) == 2 and path.endswith(".jsonl")
-    return len(parts) == 3 and parts[0] == "datasets" and parts[2] == RETRACTIONS
+    if parts[0] != "datasets":
+        return False
+    return (len(parts) == 3 and parts[2] == RETRACTIONS) or parts[2:] == ["relabel", CLOSED]
 
 
 @dataclass

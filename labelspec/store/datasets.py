@@ -219,6 +219,8 @@ def _counted(kind: str, paths: list[str]) -> str:
         return f"golden set(s) {', '.join(sets)}"
     if kind == "label batch(es)":
         paths = [p for p in paths if p.endswith(".parquet.dvc")] or paths
+    if kind == "relabel plan(s)":  # a plan is one JSON file (relabel/closed.jsonl records closings)
+        paths = [p for p in paths if p.endswith(".json")] or paths
     if kind == "other file(s)":
         return (
             f"{len(paths)} other file(s) ({', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''})"

@@ -131,3 +131,32 @@ def test_a_broken_closing_line_is_named(history, run, tmp_path):
 
     assert "datasets/digits/relabel/closed.jsonl:1: not a closing" in refused.stderr
     assert "closed 'yesterday'" in refused.stderr
+
+
+def test_a_rewritten_closing_line_is_caught_by_verify(history, run, tmp_path):
+    """closed.jsonl is append-only like the retractions: a line edited in place (a closing
+    moved later) is named by `verify`, with the commit to revert."""
+    plan = make_plan(run, history, tmp_path / "q", "--segment", "source=vendor-a")["plan"]
+    run("relabel", "close", "digits", plan, cwd=history)
+    path = history / "datasets/digits/relabel/closed.jsonl"
+    [line] = closed_lines(history)
+    path.write_text(json.dumps({**line, "closed": "2030-01-01T00:00:00+00:00"}) + "\n")
+    git(history, "commit", "-q", "-am", "move the closing")
+    sha = head(history)[:10]
+
+    result = run("verify", cwd=history, expect=5)
+    assert (
+        f"commit {sha} ('move the closing') rewrote datasets/digits/relabel/closed.jsonl, an "
+        "append-only file:" in result.stdout + result.stderr
+    )
+
+
+def test_a_dataset_with_a_closed_plan_counts_one_plan_when_removal_is_refused(
+    history, run, tmp_path
+):
+    plan = make_plan(run, history, tmp_path / "q", "--segment", "source=vendor-a")["plan"]
+    run("relabel", "close", "digits", plan, cwd=history)
+
+    refused = run("dataset", "remove", "digits", cwd=history, expect=None)
+    assert refused.exit_code != 0
+    assert "1 relabel plan(s)" in refused.stderr  # not 2: closed.jsonl is no plan
