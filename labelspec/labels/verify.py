@@ -311,7 +311,9 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
             "cannot merge across clones; run `labelspec upgrade` (one commit)"
         )
         return
+    before = len(report.problems)
     rows, empty = _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only)
+    readable = len(report.problems) == before  # every batch's bytes are here and whole
     items = _verify_items(ws, dataset, locator, report, git, tracking, only)
     golden = _verify_golden(ws, dataset, locator, report, git)
     checked = [b for b in snap.batches if only is None or b.file + ".dvc" in only]
@@ -327,7 +329,8 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
         ws, git, dataset, lambda record, what: _check_file(ws, locator, record, what, report)
     )
     report.problems += found
-    report.warnings += duplicate_answers(ws, dataset, snap)
+    if readable:  # a missing or damaged batch is a problem already; its rows cannot be read
+        report.warnings += duplicate_answers(ws, dataset, snap)
     if compacted:
         report.checked[dataset]["compacted"] = compacted
 
