@@ -17,6 +17,7 @@ from labelspec.errors import ConflictError, InputError, NotFoundError, VcsError
 from labelspec.labelers.events import dumps
 from labelspec.repo import Repo
 from labelspec.store.datasets import declared
+from labelspec.store.query import connect
 from labelspec.store.records import RECORD_SUFFIX
 from labelspec.store.retractions import UNION_LINE, retractions, retractions_path
 from labelspec.store.snapshots import labels_dir
@@ -86,6 +87,8 @@ def retract(ws: Repo, batch: str, reason: str, dataset: str | None = None) -> Re
     except VcsError as exc:
         raise NotFoundError(f"batch {batch}: its record is not readable at {added[:10]}") from exc
     in_tree = record.is_file()
+    if in_tree:
+        _refuse_superseded(ws, dataset, batch)
     result = Retraction(
         dataset, batch, int(meta.get("rows", 0)), str(meta.get("source", "")), reason, in_tree
     )
@@ -109,6 +112,39 @@ def retract(ws: Repo, batch: str, reason: str, dataset: str | None = None) -> Re
             tx.remove_after_commit(record.with_name(record.name.removesuffix(".dvc")))
     result.commit = tx.commit
     return result
+
+
+def _refuse_superseded(ws: Repo, dataset: str, batch: str) -> None:
+    """Refuse a batch that supersedes annotations and whose own annotations a later batch
+    supersedes: taking it out would bring back the annotations it replaced beside the later
+    batch's (two current answers by one labeler). Retracting the later batch first undoes the
+    chain in order; history stays append-only and no batch's counts change."""
+
+    con = connect(ws, dataset)
+    back, later = con.execute(
+        """
+        with mine as (select distinct annotation_id from labels_all where batch_id = $batch),
+             others as (select batch_id, unnest(supersedes) as annotation_id from labels_all
+                        where batch_id <> $batch and supersedes is not null),
+             back as (select distinct unnest(supersedes) as annotation_id from labels_all
+                      where batch_id = $batch and supersedes is not null)
+        select (select count(*) from back
+                where annotation_id in (select annotation_id from labels_all)
+                  and annotation_id not in (select annotation_id from others)),
+               (select list(distinct batch_id order by batch_id) from others
+                where annotation_id in (select annotation_id from mine))
+        """,
+        {"batch": batch},
+    ).fetchone()
+    if back and later:
+        first = later[-1]
+        raise ConflictError(
+            f"batch {batch}: later batch(es) {', '.join(later)} supersede its annotations; "
+            f"retracting it alone would make the {back} annotation(s) it superseded current "
+            "again beside theirs (two current answers by one labeler). Retract the later "
+            f"batch(es) first (`labelspec labels retract {first} --reason ...`), then {batch}; "
+            "nothing was changed"
+        )
 
 
 def _ensure_union(ws: Repo, tx) -> None:

@@ -9,7 +9,8 @@ every label's guideline version is a released tag whose content still has the di
 carries (two divergent releases of one version are named with both commits); every training id
 exists; no item id was registered twice with different content; the roster has no clashing
 adds; a compacted copy of a revision's labels (``labels compact``) has the digest of that
-revision's batches and the same rows as their current labels. A write that was interrupted is
+revision's batches and the same rows as their current labels. A labeler with two current
+answers on one item from relabel merges is a warning (``verify_answers``). A write that was interrupted is
 reported with the command that finishes or undoes it.
 
 Across HEAD's history (``verify_history``): every record is as the commit that added it wrote
@@ -33,6 +34,7 @@ from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
 from labelspec.labelers.roster import load_roster
 from labelspec.labelers.training import training_records
+from labelspec.labels.verify_answers import duplicate_answers
 from labelspec.labels.verify_batches import batch_facts, cited_counts
 from labelspec.labels.verify_history import history_problems, read_history
 from labelspec.labels.verify_items import item_digest_problems
@@ -309,7 +311,9 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
             "cannot merge across clones; run `labelspec upgrade` (one commit)"
         )
         return
+    before = len(report.problems)
     rows, empty = _verify_labels(ws, dataset, snap, locator, report, training_ids, git, only)
+    readable = len(report.problems) == before  # every batch's bytes are here and whole
     items = _verify_items(ws, dataset, locator, report, git, tracking, only)
     golden = _verify_golden(ws, dataset, locator, report, git)
     checked = [b for b in snap.batches if only is None or b.file + ".dvc" in only]
@@ -325,6 +329,8 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
         ws, git, dataset, lambda record, what: _check_file(ws, locator, record, what, report)
     )
     report.problems += found
+    if readable:  # a missing or damaged batch is a problem already; its rows cannot be read
+        report.warnings += duplicate_answers(ws, dataset, snap)
     if compacted:
         report.checked[dataset]["compacted"] = compacted
 

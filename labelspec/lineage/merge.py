@@ -91,7 +91,7 @@ def merge(
         if fresh.table.num_rows == 0:
             done = done_items(ws, dataset, plan_id)
             return {"plan": plan_id, "batch": None, "commit": None, **fresh.counts(),
-                    "labels": 0, "done": len(done), "open": len(record["items"]) - len(done)}  # fmt: skip
+                    "labels": 0, "done": len(done), "open": len(record["items"]) - len(done), "warnings": []}  # fmt: skip
         snap = snapshot_at(ws, dataset, None, tx.git)
         earlier = [b.id for b in snap.batches if b.plan == plan_id]
         con = connect(ws, dataset, snap)
@@ -113,19 +113,23 @@ def merge(
         )
         # Supersede the item's planned annotations, any earlier answer to this plan, and any
         # other current annotation of the answering labeler on the item (another plan's answer,
-        # their own delivery): one current annotation per item and labeler.
+        # their own delivery) made no later than the answer: one current annotation per item and
+        # labeler, the newest by when it was made, not by when it was merged (an unknown time:
+        # the merge wins, as before).
         con.execute(
-            """
+            f"""
             create temp table replaced as
             select l.item_id, l.annotation_id, count(*) as labels from labels l
             where l.item_id in (select item_id from new)
               and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
                    or l.batch_id in (select batch_id from earlier)
                    or exists (select 1 from new n
-                              where n.item_id = l.item_id and n.labeler_id = l.labeler_id))
+                              where n.item_id = l.item_id and n.labeler_id = l.labeler_id
+                                and not ({_LATER})))
             group by all
             """
         )
+        warnings = _newer_kept(con)
         # The answers keep source "relabel", as their batch record says: a relabel is its own work,
         # never credited to the relabelers' vendors (a bake-off judges vendors on their deliveries).
         table = (
@@ -186,4 +190,35 @@ def merge(
         **fresh.counts(),
         "done": len(done),
         "open": len(record["items"]) - len(done),
+        "warnings": warnings,
     }
+
+
+# the current annotation l was made after the answer n by its labeler: the answer leaves it current
+_LATER = "l.created_at is not null and n.created_at is not null and l.created_at > n.created_at"
+
+
+def _newer_kept(con) -> list[str]:
+    """One warning for the answers that leave a newer annotation by their labeler current
+    (an edited export of an older plan merged after a newer plan's answer)."""
+
+    kept = con.execute(
+        f"""
+        select distinct n.item_id, n.labeler_id, l.batch_id from new n
+        join labels l on l.item_id = n.item_id and l.labeler_id = n.labeler_id
+        where {_LATER}
+          and l.annotation_id not in (select annotation_id from replaced)
+          and not list_contains(coalesce(n.supersedes, []), l.annotation_id)
+        order by all
+        """
+    ).fetchall()
+    if not kept:
+        return []
+    shown = ", ".join(f"{item} ({labeler}, batch {batch})" for item, labeler, batch in kept[:5])
+    more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+    return [
+        f"{len(kept)} answer(s) are older than a current answer by the same labeler on the item, "
+        f"so both stay current: {shown}{more}. `labelspec verify` lists them; to keep one, have "
+        "the labeler answer again in a new plan (a newer answer supersedes both) or retract the "
+        "batch that should not count (`labelspec labels retract BATCH --reason ...`)"
+    ]

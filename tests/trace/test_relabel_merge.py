@@ -80,6 +80,7 @@ def test_label_studio_round_trip_supersedes_the_old_annotations_and_keeps_them(
         "unchanged": 0,
         "done": 8,
         "open": 0,
+        "warnings": [],
     }
     assert git(history, "log", "-1", "--format=%s").strip() == (
         f"relabel merge {plan['plan']}: 9 labels on 8 item(s) of digits"
@@ -411,10 +412,11 @@ def test_an_answer_supersedes_the_labelers_answer_from_another_plan(history, run
     # d07 is answered in the first plan, so a vendor-c plan may take it (its other items wait)
     second = make_plan(run, history, tmp_path / "c", "--segment", "source=vendor-c")
     tasks2 = json.loads((tmp_path / "c" / "tasks.labelstudio.json").read_text())
-    two = merge(
-        run, history, second["plan"],
-        labelstudio_export(tasks2, {"d07.png": [("vB-01", "one")]}, tmp_path / "2.json"), users,
-    )  # fmt: skip
+    later = labelstudio_export(tasks2, {"d07.png": [("vB-01", "one")]}, tmp_path / "2.json")
+    export = json.loads(later.read_text())
+    export[0]["annotations"][0]["created_at"] = "2026-03-05T10:00:00Z"  # answered after the first
+    later.write_text(json.dumps(export))
+    two = merge(run, history, second["plan"], later, users)
 
     # d07: vA-01's (planned in the first plan) and vC-01's (in the second) old labels, vB-01's
     # first answer (superseded by its second, the same labeler on the same item): 1 current
