@@ -378,3 +378,5 @@ def _echo_merge(result: dict, dry_run: bool) -> None:
         f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
     )
     click.echo(f"  {counts}")
+    for warning in result.get("warnings", []):
+        note(f"Warning: {warning}")
