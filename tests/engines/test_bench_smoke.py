@@ -70,6 +70,10 @@ def test_make_bench_runs_every_benchmark_at_a_tiny_scale(history, tmp_path):
     assert [figures["import"][k]["labels"] for k in ("import_100", "import_500")] == [100, 500]
     # the same-output floor makes the import's annotation ids, label for label
     assert [figures["import"][k]["same_ids"] for k in ("import_100", "import_500")] == [True] * 2
+    # ... also within the import's memory limit (its bound is part of the target)
+    assert all(
+        figures["import"][k]["same_output_bounded_s"] > 0 for k in ("import_100", "import_500")
+    )
     assert figures["import"]["items_add"]["items"] == 10
     # trace reads the store benchmark's workspace: all 100 labels
     assert figures["trace"]["impact"]["labels"] == 100
