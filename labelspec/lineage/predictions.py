@@ -3,6 +3,7 @@ model``, ``--predictions model``) or a detector's boxes scored per item."""
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import duckdb
@@ -64,6 +65,7 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
         ).to_arrow_table()
     else:
         present = [c for c in class_ids if c in columns]
+        _refuse_misspelled_columns(path, columns, class_ids, present)
         if not present:
             raise InputError(
                 f"{path}: give a `probs` object or one probability column per class ({', '.join(class_ids)})"
@@ -75,6 +77,30 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
         )
         table = con.sql(unions, params=[str(path)] * len(present)).to_arrow_table()
     return table
+
+
+def _refuse_misspelled_columns(path: Path, columns, class_ids, present) -> None:
+    """A column that reads like a class without a column of its own (``zreo`` beside no
+    ``zero``) is a typo, not metadata: ignored, that class's probability would be missing and
+    the model's top class wrong. Other extra columns (a model name, a score) stay allowed."""
+    missing = [c for c in class_ids if c not in present]
+    typos = {}
+    for column in columns:
+        if column == "item_id" or column in class_ids:
+            continue
+        # swapped letters (zreo) or one letter off (sevn); 0.8, not guess_class's 0.6, which
+        # reads a `source` column as `four`
+        swapped = [c for c in missing if sorted(c.lower()) == sorted(column.lower())]
+        close = swapped or difflib.get_close_matches(column.lower(), missing, n=1, cutoff=0.8)
+        if close:
+            typos[column] = close[0]
+    if typos:
+        named = "; ".join(f"{column!r}: did you mean {guess}?" for column, guess in typos.items())
+        raise InputError(
+            f"{path}: {len(typos)} column(s) read like a class the guideline has, under another "
+            f"name ({named}): rename each to its class id (known: {', '.join(class_ids)}); "
+            "nothing was done"
+        )
 
 
 def check_predictions(con, path: Path, spec, outcome: str) -> None:

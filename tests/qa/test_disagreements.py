@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspec.errors import LabelspecError, NotFoundError, ProblemsError
+from labelspec.errors import InputError, LabelspecError, NotFoundError, ProblemsError
 from labelspec.qa.disagreements import disagreements
 from tests.helpers import git
 from tests.qa.builders import DIGIT_ITEMS, VOTES
@@ -109,6 +109,23 @@ def test_one_column_per_class_reads_the_same(digits_votes, jsonl, tmp_path):
     from_jsonl = disagreements(digits_votes, "digits", jsonl)
     assert from_csv["top"] == from_jsonl["top"]
     assert from_csv["by_labeler"] == from_jsonl["by_labeler"]
+
+
+def test_a_misspelled_class_column_is_refused(digits_votes, tmp_path):
+    """One column per class, two of them misspelled (sevn, nien: read as no probability of
+    seven and nine, so every seven label would be the model's disagreement): refused, naming
+    both; extra columns that read like no class (model, source: not `four`) are metadata."""
+    path = tmp_path / "predictions.csv"
+    path.write_text("item_id,one,sevn,four,nien,model,source\nd00.png,0.9,0.1,0,0,m1,run-3\n")
+    with pytest.raises(InputError) as refused:
+        disagreements(digits_votes, "digits", path)
+    assert str(refused.value) == (
+        f"{path}: 2 column(s) read like a class the guideline has, under another name "
+        "('sevn': did you mean seven?; 'nien': did you mean nine?): rename each to its class id "
+        "(known: zero, one, two, three, four, five, six, seven, eight, nine); nothing was done"
+    )
+    path.write_text("item_id,one,seven,four,nine,model,source\nd00.png,0.9,0.1,0,0,m1,run-3\n")
+    assert disagreements(digits_votes, "digits", path)["by_class"]  # metadata columns pass
 
 
 def test_typos_in_predictions_are_refused_with_their_lines(digits_votes, copy_of, run, tmp_path):
