@@ -177,7 +177,11 @@ def plan_command(
 )
 @labelers_per_item_option
 @images_were_option
-@click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate, count new / updated / unchanged and warn as the merge would; write nothing.",
+)
 @json_option
 def merge_command(
     dataset, plan_ref, results, fmt, labeler_map, labeler, class_map, labelers_per_item,
@@ -274,7 +278,11 @@ def push_command(plan_ref, url, title, no_image_check, relabelers, as_json) -> N
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the downloaded export to this file.",
 )
-@click.option("--dry-run", is_flag=True, help="Validate and count new / updated / unchanged only.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate, count new / updated / unchanged and warn as the merge would; write nothing.",
+)
 @json_option
 def pull_command(plan_ref, labeler_map, labeler, url, keep, dry_run, as_json) -> None:
     """Export PLAN's Label Studio project and merge the answers (as `relabel merge` does).
@@ -365,18 +373,19 @@ def status_command(dataset, as_json) -> None:
 
 
 def _echo_merge(result: dict, dry_run: bool) -> None:
-    """What a merge (or a pull, which merges) did, in one line."""
+    """What a merge (or a pull, which merges) did, in one line, and its warnings (a dry run
+    prints those the merge would)."""
     counts = f"{result['new']} new, {result['updated']} updated, {result['unchanged']} unchanged answer(s)"
     if dry_run or not result.get("batch"):
         verb = "Would merge" if dry_run else "Nothing new to merge"
         click.echo(f"{verb}: {counts} for plan {result['plan']}")
-        return
-    click.echo(
-        f"Merged {result['labels']} label(s)"
-        + (f" and {result['empty_answers']} empty answer(s)" if result["empty_answers"] else "")
-        + f" on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
-        f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
-    )
-    click.echo(f"  {counts}")
+    else:
+        click.echo(
+            f"Merged {result['labels']} label(s)"
+            + (f" and {result['empty_answers']} empty answer(s)" if result["empty_answers"] else "")
+            + f" on {result['items']} item(s) of plan {result['plan']} -> batch {result['batch']}, commit {result['snapshot']}; "
+            f"{result['superseded_annotations']} old annotation(s) superseded; {result['open']} item(s) still open"
+        )
+        click.echo(f"  {counts}")
     for warning in result.get("warnings", []):
         note(f"Warning: {warning}")

@@ -31,6 +31,9 @@ def verify_command(dataset, since, as_json) -> None:
     item files have the sha256 recorded when they were registered. Each problem names the
     commit, the file, what changed and the repair.
 
+    Warnings (exit 0, the history is intact): a labeler with two current answers on one item
+    from relabel merges; an item open in two open relabel plans (two clones each planned it).
+
     \b
     Example:
       labelspec verify

@@ -10,7 +10,8 @@ carries (two divergent releases of one version are named with both commits); eve
 exists; no item id was registered twice with different content; the roster has no clashing
 adds; a compacted copy of a revision's labels (``labels compact``) has the digest of that
 revision's batches and the same rows as their current labels. A labeler with two current
-answers on one item from relabel merges is a warning (``verify_answers``). A write that was interrupted is
+answers on one item from relabel merges, or an item open in two open relabel plans, is a
+warning (``verify_answers``). A write that was interrupted is
 reported with the command that finishes or undoes it.
 
 Across HEAD's history (``verify_history``): every record is as the commit that added it wrote
@@ -29,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from labelspec import nesting
-from labelspec.errors import NotFoundError, VcsError
+from labelspec.errors import InputError, NotFoundError, VcsError
 from labelspec.guideline.check import committed_change
 from labelspec.guideline.releases import digest_at, releases
 from labelspec.labelers.roster import load_roster
 from labelspec.labelers.training import training_records
-from labelspec.labels.verify_answers import duplicate_answers
+from labelspec.labels.verify_answers import duplicate_answers, items_in_several_plans
 from labelspec.labels.verify_batches import batch_facts, cited_counts
 from labelspec.labels.verify_history import history_problems, read_history
 from labelspec.labels.verify_items import item_digest_problems
@@ -331,6 +332,10 @@ def _verify_dataset(ws, dataset, report, training_ids, git, locator, tracking, o
     report.problems += found
     if readable:  # a missing or damaged batch is a problem already; its rows cannot be read
         report.warnings += duplicate_answers(ws, dataset, snap)
+        try:
+            report.warnings += items_in_several_plans(ws, dataset)
+        except InputError as error:  # a plan file or closing no relabel command can read
+            report.problems.append(f"{dataset}: {error}")
     if compacted:
         report.checked[dataset]["compacted"] = compacted
 

@@ -1,4 +1,5 @@
-"""``verify``: one current answer per item and labeler from relabel merges.
+"""``verify``: one current answer per item and labeler from relabel merges, and one open relabel
+plan per item.
 
 ``relabel merge`` supersedes the answering labeler's other current annotations on the item,
 but it sees only its own clone: two clones that merge an answer by one labeler on one item
@@ -6,10 +7,16 @@ each pass, and a plain ``git pull`` makes both current. An older answer merged a
 one keeps both too. Neither is a broken record (a git merge makes it legitimately), so it is a
 warning with the repair. Vendor deliveries alone are left out: a tool with its own annotation
 keys may hold two answers by one labeler on one item.
+
+``relabel plan`` leaves alone the items another open plan waits on, but it too sees only its own
+clone: two clones that each plan one item, then a plain ``git pull``, leave it open in two
+plans (as ``relabel plan --planned include`` does on purpose), and merging both asks the
+question twice. A warning as well, with the plans to choose between.
 """
 
 from __future__ import annotations
 
+from labelspec.lineage.plans import open_items
 from labelspec.repo import Repo
 from labelspec.store.query import connect
 
@@ -46,3 +53,27 @@ def duplicate_answers(ws: Repo, dataset: str, snap) -> list[str]:
         "not count (`labelspec labels retract BATCH --reason ...`), or have the labeler answer "
         "again in a new relabel plan (its merge supersedes both)"
     ]
+
+
+def items_in_several_plans(ws: Repo, dataset: str) -> list[str]:
+    """One warning per set of open plans that wait on the same items (each plan file read once;
+    a plan already answered on an item, or closed, no longer waits on it)."""
+
+    shared: dict[tuple[str, ...], list[str]] = {}
+    for item, plans in sorted(open_items(ws, dataset).items()):
+        if len(plans) > 1:
+            shared.setdefault(tuple(sorted(plans)), []).append(item)
+    found = []
+    for plans, items in sorted(shared.items()):
+        shown = ", ".join(items[:EXAMPLES])
+        more = f" and {len(items) - EXAMPLES} more" if len(items) > EXAMPLES else ""
+        both, others = ("both", "the other") if len(plans) == 2 else ("them all", "the others")
+        found.append(
+            f"{dataset}: {len(items)} item(s) are open in {len(plans)} relabel plans at once, "
+            f"{' and '.join(plans)}: {shown}{more} (two clones each planned them, or `relabel "
+            f"plan --planned include`); each plan asks for an answer, so merging {both} brings "
+            f"{len(plans)} answers to one question. Keep one plan per item: close {others} "
+            f"(`labelspec relabel close {dataset} {plans[-1]}`), or merge one plan's answers "
+            f"and then close {others}"
+        )
+    return found

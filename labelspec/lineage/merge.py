@@ -81,10 +81,13 @@ def merge(
     answers = checked.table  # the rows are a view: computed once, here
     if answers.num_rows == 0:
         raise InputError(f"{path.name}: no labels to merge")
-    if dry_run:
-        git = ws.git
-        fresh = against_history(ws, dataset, answers, git)
-        return {"plan": plan_id, "dry_run": True, **fresh.counts()}
+    if dry_run:  # counted, and the warnings the merge would print, with nothing written
+        fresh = against_history(ws, dataset, answers, ws.git)
+        warnings = []
+        if fresh.table.num_rows:
+            con = _replaced(ws, dataset, snapshot_at(ws, dataset), record, fresh.table)
+            warnings = _newer_kept(con)
+        return {"plan": plan_id, "dry_run": True, **fresh.counts(), "warnings": warnings}
     message = f"relabel merge {plan_id}: {rows_word(answers.num_rows)} into {dataset}"
     with transaction(ws, message) as tx:
         fresh = against_history(ws, dataset, answers, tx.git)
@@ -93,42 +96,7 @@ def merge(
             return {"plan": plan_id, "batch": None, "commit": None, **fresh.counts(),
                     "labels": 0, "done": len(done), "open": len(record["items"]) - len(done), "warnings": []}  # fmt: skip
         snap = snapshot_at(ws, dataset, None, tx.git)
-        earlier = [b.id for b in snap.batches if b.plan == plan_id]
-        con = connect(ws, dataset, snap)
-        con.register("new", fresh.table)
-        con.register(
-            "plan_old",
-            pa.Table.from_pylist(
-                [
-                    {"item_id": e["item_id"], "annotation_id": a}
-                    for e in record["items"]
-                    for a in e["annotations"]
-                ],
-                schema=pa.schema([("item_id", pa.string()), ("annotation_id", pa.string())]),
-            ),
-        )
-        con.register(
-            "earlier",
-            pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())])),
-        )
-        # Supersede the item's planned annotations, any earlier answer to this plan, and any
-        # other current annotation of the answering labeler on the item (another plan's answer,
-        # their own delivery) made no later than the answer: one current annotation per item and
-        # labeler, the newest by when it was made, not by when it was merged (an unknown time:
-        # the merge wins, as before).
-        con.execute(
-            f"""
-            create temp table replaced as
-            select l.item_id, l.annotation_id, count(*) as labels from labels l
-            where l.item_id in (select item_id from new)
-              and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
-                   or l.batch_id in (select batch_id from earlier)
-                   or exists (select 1 from new n
-                              where n.item_id = l.item_id and n.labeler_id = l.labeler_id
-                                and not ({_LATER})))
-            group by all
-            """
-        )
+        con = _replaced(ws, dataset, snap, record, fresh.table)
         warnings = _newer_kept(con)
         # The answers keep source "relabel", as their batch record says: a relabel is its own work,
         # never credited to the relabelers' vendors (a bake-off judges vendors on their deliveries).
@@ -196,6 +164,46 @@ def merge(
 
 # the current annotation l was made after the answer n by its labeler: the answer leaves it current
 _LATER = "l.created_at is not null and n.created_at is not null and l.created_at > n.created_at"
+
+
+def _replaced(ws: Repo, dataset: str, snap, record: dict[str, Any], new: pa.Table):
+    """A connection to ``snap`` with the answers to merge (``new``) and the temp table
+    ``replaced``: the current annotations they supersede (the merge and its dry run share it)."""
+    earlier = [b.id for b in snap.batches if b.plan == record["plan"]]  # answers to this plan
+    con = connect(ws, dataset, snap)
+    con.register("new", new)
+    con.register(
+        "plan_old",
+        pa.Table.from_pylist(
+            [
+                {"item_id": e["item_id"], "annotation_id": a}
+                for e in record["items"]
+                for a in e["annotations"]
+            ],
+            schema=pa.schema([("item_id", pa.string()), ("annotation_id", pa.string())]),
+        ),
+    )
+    con.register(
+        "earlier", pa.table({"batch_id": earlier}, schema=pa.schema([("batch_id", pa.string())]))
+    )
+    # Supersede the item's planned annotations, any earlier answer to this plan, and any other
+    # current annotation of the answering labeler on the item (another plan's answer, their own
+    # delivery) made no later than the answer: one current annotation per item and labeler, the
+    # newest by when it was made, not by when it was merged (an unknown time: the merge wins).
+    con.execute(
+        f"""
+        create temp table replaced as
+        select l.item_id, l.annotation_id, count(*) as labels from labels l
+        where l.item_id in (select item_id from new)
+          and (l.annotation_id in (select annotation_id from plan_old where plan_old.item_id = l.item_id)
+               or l.batch_id in (select batch_id from earlier)
+               or exists (select 1 from new n
+                          where n.item_id = l.item_id and n.labeler_id = l.labeler_id
+                            and not ({_LATER})))
+        group by all
+        """
+    )
+    return con
 
 
 def _newer_kept(con) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 from tests.helpers import git, state
 from tests.trace.conftest import (
@@ -76,9 +77,20 @@ def test_retracting_a_merge_a_later_merge_superseded_is_refused_until_that_one_g
     assert labels_shown(run, history) == 25
 
 
-def test_an_older_answer_merged_later_leaves_the_labelers_newer_answer_current(
-    history, run, tmp_path
-):
+def newer_kept(batch: str) -> str:
+    """The warning of a merge that leaves vB-01's newer d07 answer (in ``batch``) current."""
+    return (
+        "1 answer(s) are older than a current answer by the same labeler on the item, so both "
+        f"stay current: d07.png (vB-01, batch {batch}). `labelspec verify` lists them; to keep "
+        "one, have the labeler answer again in a new plan (a newer answer supersedes both) or "
+        "retract the batch that should not count (`labelspec labels retract BATCH --reason ...`)"
+    )
+
+
+def newer_merged_first(run, history, tmp_path) -> tuple[dict, dict, Path, Path]:
+    """vB-01 answers d07 in a vendor-a plan (2026-03-02) and in a vendor-c plan (2026-03-05);
+    the newer answer is merged. The older plan, the newer's merge, the labeler map, and the
+    older answer's export."""
     users = labeler_map(tmp_path / "users.csv")
     older, tasks1 = planned(run, history, tmp_path, "--segment", "source=vendor-a")
     # d07 is open in the vendor-a plan; the vendor-c plan takes it too
@@ -90,21 +102,21 @@ def test_an_older_answer_merged_later_leaves_the_labelers_newer_answer_current(
     export[0]["annotations"][0]["created_at"] = "2026-03-05T10:00:00Z"  # after the first's
     later.write_text(json.dumps(export))
     two = merge(run, history, newer["plan"], later, users)
-    # answered 2026-03-02 (labelstudio_export's time), merged after the 2026-03-05 answer
-    one = merge(run, history, older["plan"],
-                labelstudio_export(tasks1, {"d07.png": [("vB-01", "seven")]}, tmp_path / "1.json"),
-                users)  # fmt: skip
+    # answered 2026-03-02 (labelstudio_export's time)
+    first = labelstudio_export(tasks1, {"d07.png": [("vB-01", "seven")]}, tmp_path / "1.json")
+    return older, two, users, first
+
+
+def test_an_older_answer_merged_later_leaves_the_labelers_newer_answer_current(
+    history, run, tmp_path
+):
+    older, two, users, first = newer_merged_first(run, history, tmp_path)
+    one = merge(run, history, older["plan"], first, users)  # merged after the newer answer
 
     # the older answer supersedes vA-01's d07 (planned in its plan), not vB-01's newer answer
     assert one["superseded_annotations"] == 1
     assert current(run, history, "d07.png") == [("vB-01", "one"), ("vB-01", "seven")]
-    assert one["warnings"] == [
-        "1 answer(s) are older than a current answer by the same labeler on the item, so both "
-        f"stay current: d07.png (vB-01, batch {two['batch']}). `labelspec verify` lists them; "
-        "to keep one, have the labeler answer again in a new plan (a newer answer supersedes "
-        "both) or retract the batch that should not count (`labelspec labels retract BATCH "
-        "--reason ...`)"
-    ]
+    assert one["warnings"] == [newer_kept(two["batch"])]
     assert two["warnings"] == []
     report = as_json(run, history, "verify")
     batches = ", ".join(sorted([one["batch"], two["batch"]]))
@@ -116,6 +128,41 @@ def test_an_older_answer_merged_later_leaves_the_labelers_newer_answer_current(
         "not count (`labelspec labels retract BATCH --reason ...`), or have the labeler answer "
         "again in a new relabel plan (its merge supersedes both)"
     ]
+
+
+def test_a_dry_run_prints_the_newer_answer_warning_and_writes_nothing(history, run, tmp_path):
+    older, two, users, first = newer_merged_first(run, history, tmp_path)
+    args = ["relabel", "merge", "digits", older["plan"], str(first), "--format", "labelstudio",
+            "--labeler-map", str(users), "--dry-run"]  # fmt: skip
+    before = state(history)
+
+    dry = as_json(run, history, *args)
+    shown = run(*args, cwd=history)
+
+    assert state(history) == before  # every file, HEAD, tags and git status as they were
+    # the older answer is new; vB-01's newer answer (batch two) would stay current beside it
+    assert dry == {"plan": older["plan"], "dry_run": True, "new": 1, "updated": 0,
+                   "unchanged": 0, "warnings": [newer_kept(two["batch"])]}  # fmt: skip
+    assert (
+        shown.stdout
+        == f"Would merge: 1 new, 0 updated, 0 unchanged answer(s) for plan {older['plan']}\n"
+    )
+    assert shown.stderr == f"Warning: {newer_kept(two['batch'])}\n"
+    # the merge then prints what its dry run did
+    assert merge(run, history, older["plan"], first, users)["warnings"] == dry["warnings"]
+
+
+def test_a_dry_run_with_no_newer_answer_has_no_warning(history, run, tmp_path):
+    users = labeler_map(tmp_path / "users.csv")
+    plan, tasks = planned(run, history, tmp_path, "--segment", "source=vendor-a")
+    export = labelstudio_export(tasks, {"d07.png": [("vB-01", "seven")]}, tmp_path / "1.json")
+    args = ["relabel", "merge", "digits", plan["plan"], str(export), "--format", "labelstudio",
+            "--labeler-map", str(users), "--dry-run"]  # fmt: skip
+
+    dry = as_json(run, history, *args)
+
+    assert (dry["new"], dry["warnings"]) == (1, [])
+    assert run(*args, cwd=history).stderr == ""
 
 
 def test_verify_warns_when_two_clones_merged_one_labelers_answers_on_one_item(
