@@ -1,6 +1,7 @@
-"""The ``no objects`` rows of a resolution of regions (detection boxes, NER spans): one per item
-whose votes resolve no region, so an explicit "no objects here" (no entities in a text, no box on
-an image) is an item of the result, a background example for a training set, and not lost.
+"""The ``no objects`` rows of a resolution of sets (detection boxes, NER spans, multilabel
+classes): one per item whose votes resolve no region or class, so an explicit "no objects here"
+(no entities in a text, no box on an image, none of the classes) is an item of the result, a
+background example for a training set (multilabel: an all-zero target), and not lost.
 
 The row is ``resolved`` with the confidence that each of the item's rejected candidates is not
 real (1 when nobody marked anything), citing the explicit empty answers on it. Unless a

@@ -15,6 +15,9 @@ decided from which of the item's labelers marked it:
                  their estimated accuracy.
 ``latest``       the regions of the item's newest vote (created_at, then batch); the newest
                  votes of several labelers at once: a tie. Confidence = the majority share.
+
+An item whose votes resolve no candidate gets one ``no objects`` row (``no_objects``): a text
+with no entities, an image with none of the multilabel classes.
 """
 
 from __future__ import annotations
@@ -91,19 +94,15 @@ class Marks:
     empty_label_id: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
 
 
-def load_marks(con, class_ids: list[str], rule=None, empty_answers: bool = False) -> Marks:
-    """The marks of the ``labels`` view (``rule`` flags suspect labels, ``suspects.Rule``);
-    ``empty_answers``: the explicit empty answers too (detection cites them)."""
+def load_marks(con, class_ids: list[str], rule=None) -> Marks:
+    """The marks of the ``labels`` view (``rule`` flags suspect labels, ``suspects.Rule``) and
+    its explicit empty answers (the "no objects" rows cite them)."""
 
     rule = rule or NONE
     con.execute(_MARKS_SQL)
     voters = con.sql(_VOTERS).to_arrow_table()
     marks = con.sql(_MARKS).to_arrow_table()
-    empty = (
-        con.sql(_EMPTY).to_arrow_table()
-        if empty_answers
-        else pa.table({"i": pa.array([], pa.int64()), "label_id": pa.array([], pa.string())})
-    )
+    empty = con.sql(_EMPTY).to_arrow_table()
     flagged = con.sql(
         f"select distinct v.i from labels l join r_items v on v.item_id = l.item_id "
         f"{rule.joins} where {rule.flag}"

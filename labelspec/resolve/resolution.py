@@ -160,10 +160,7 @@ def _classification(
 
 def _sets(current, rule: str, golden: pa.Table | None, flags, iou: float):
 
-    # detection and NER cite the explicit empty answers of their "no objects" rows
-    marks = regions.load_marks(
-        current.con, _class_list(current, golden), flags, current.task in ("detection", "ner")
-    )
+    marks = regions.load_marks(current.con, _class_list(current, golden), flags)
     if current.task == "detection":  # objects across classes, each with a class vote
         found = objects.candidates(marks, iou)
         decide_objects = {
@@ -182,11 +179,12 @@ def _sets(current, rule: str, golden: pa.Table | None, flags, iou: float):
         }[rule]
         decision = decide(marks, cands)
         table = regions.table(marks, cands, decision, current.task)
-        if current.task == "ner":  # a text with no entities is an answer, as an empty image is
-            empty = no_objects.rows(
-                marks, cands.item, decision.status, decision.confidence, decision.method
-            )
-            table = pa.concat_tables([table, empty]).sort_by("item_id")
+        # a text with no entities, an image with none of the classes: an answer, as an empty
+        # image is
+        empty = no_objects.rows(
+            marks, cands.item, decision.status, decision.confidence, decision.method
+        )
+        table = pa.concat_tables([table, empty]).sort_by("item_id")
     if golden is None:
         return table, decision
     expert_ids = pc.unique(golden.column("item_id"))

@@ -10,7 +10,8 @@ item's value in that segment column of the item manifests. Without either, every
 
 Items with the same content (sha256) under different ids go where the smallest of their ids
 goes (its draw, its column value), so no copy of an image is trained on while another is
-validated on; an item with no copy keeps the split its own id gives.
+validated on; an item with no copy keeps the split its own id gives. A copy whose smallest id
+has no column value is refused with it, whatever its own value.
 
 Checks happen before anything is resolved or pinned: a spec that does not parse, shares that do
 not sum to 1, an unknown or incomplete column, and (``check_filled``) a split left empty.
@@ -132,20 +133,34 @@ def assign_sql(plan_: SplitPlan, column: str = "segment", key: str = "item_id") 
     return f"case {' '.join(cases)} else '{names[-1]}' end" if cases else f"'{names[-1]}'"
 
 
-def check_values(plan_: SplitPlan, values: pa.ChunkedArray, item_ids: pa.ChunkedArray) -> None:
-    """Refuse items with no value in the ``--split-by`` column, and a value ``eval``."""
+def check_values(
+    plan_: SplitPlan,
+    values: pa.ChunkedArray,
+    item_ids: pa.ChunkedArray,
+    leaders: pa.ChunkedArray | None = None,
+) -> None:
+    """Refuse items with no value in the ``--split-by`` column, and a value ``eval``. ``values``
+    are those of each item's ``leaders`` (the smallest id with its content): a copy whose
+    leader has no value is refused naming the leader, whatever its own value."""
 
     if plan_.by != "column":
         return
     import pyarrow as pa  # lazy: trace item reaches this module without splitting anything
     import pyarrow.compute as pc  # lazy: as above
 
-    missing = item_ids.filter(pc.is_null(values))
+    leaders = item_ids if leaders is None else leaders
+    absent = pc.is_null(values)
+    missing = pc.unique(leaders.filter(absent)).sort()
     if len(missing):
-        shown = ", ".join(missing.to_pylist()[:5])
+        copies = pc.unique(item_ids.filter(pc.and_(absent, pc.not_equal(item_ids, leaders))))
+        follow = (
+            f" ({_shown(copies.sort())} have the content of one of them and take its split)"
+            if len(copies)
+            else ""
+        )
         raise InputError(
-            f"--split-by {plan_.column}: {len(missing)} item(s) have no {plan_.column} ({shown}"
-            f"{' ...' if len(missing) > 5 else ''}); give every item one in its manifest"
+            f"--split-by {plan_.column}: {len(missing)} item(s) have no {plan_.column} "
+            f"({_shown(missing)}); give every item one in its manifest{follow}"
         )
     text = values.cast(pa.string())
     odd = pc.unique(text.filter(pc.invert(pc.match_substring_regex(text, SPLIT_NAME.pattern))))
@@ -175,3 +190,7 @@ def check_filled(plan_: SplitPlan, counts: dict[str, int], total: int) -> None:
             f"{', '.join(empty)} got no item of the {total} (raise its share, try another "
             "--seed, or label more items)"
         )
+
+
+def _shown(ids: pa.Array) -> str:
+    return ", ".join(ids.to_pylist()[:5]) + (" ..." if len(ids) > 5 else "")

@@ -213,6 +213,7 @@ _SHAPE = """
 select c.item_id,
        case when c.item_id in (select item_id from t_eval) then 'eval' else {split} end as split,
        i.path, i.width::INTEGER as width, i.height::INTEGER as height, {segment} as segment,
+       coalesce(d.leader, c.item_id) as leader,
        c."class", k.class_index::INTEGER as class_index, k.class_name, c.bbox, c.span,
        c.confidence, c.method, c.voters, c.labelers, c.label_ids, c.suspect
 from t_chosen c left join items i using (item_id) left join t_classes k using ("class")
@@ -242,17 +243,14 @@ def _shaped(con, chosen, plan, classes, names, gold) -> pa.Table:
             }
         ),
     )
-    # items with one content follow the split of their leader (its draw, its column value)
-    segment = (
-        'coalesce(li."{0}", i."{0}")'.format(plan.column.replace('"', '""'))
-        if plan.by == "column"
-        else "NULL"
-    )
+    # items with one content follow the split of their leader (its draw, its column value,
+    # none when it has none: never the copy's own, which could part the copies)
+    segment = 'li."{}"'.format(plan.column.replace('"', '""')) if plan.by == "column" else "NULL"
     split = splits.assign_sql(plan, segment, key="coalesce(d.leader, c.item_id)")
     table = con.sql(_SHAPE.format(split=split, segment=segment)).to_arrow_table()
-    training = pc.invert(pc.is_in(table.column("item_id"), value_set=eval_ids))
+    training = table.filter(pc.invert(pc.is_in(table.column("item_id"), value_set=eval_ids)))
     splits.check_values(
-        plan, table.filter(training).column("segment"), table.filter(training).column("item_id")
+        plan, training.column("segment"), training.column("item_id"), training.column("leader")
     )
     # the labels rows cite: the snapshot's, and the golden set's for the eval split
     columns = "label_id, guideline_version, attributes, labeler_id, source"
@@ -261,7 +259,7 @@ def _shaped(con, chosen, plan, classes, names, gold) -> pa.Table:
         con.register("t_golden", gold)
         cited += f" union all select {columns} from t_golden"
     con.execute(f"create or replace temp view cited_labels as {cited}")
-    table = provenance(con, table.drop_columns(["segment"]))
+    table = provenance(con, table.drop_columns(["segment", "leader"]))
     return table.select(TRAINSET_SCHEMA.names).cast(TRAINSET_SCHEMA)
 
 

@@ -15,6 +15,7 @@ import shutil
 import pytest
 
 from labelspec.demo import digits
+from labelspec.demo import streets as drawn
 from labelspec.errors import LabelspecError
 from labelspec.guideline.release import release
 from labelspec.labels.ingest import import_labels
@@ -129,3 +130,46 @@ def test_create_show_and_card_count_the_grouped_copies(ws, run):
     assert f"- **Split**: none: every item in train; {line}\n" in card
     record = json.loads(run("trainset", "show", "digits-v1", "--json", cwd=ws.root).stdout)
     assert record["duplicate_items"] == 1
+
+
+def copies_of_an_empty_street(streets, tmp_path, split: dict[str, str]) -> None:
+    """Items with the content of one new empty street and the given split column values ("":
+    none); nA-01 answers "no objects" on every one but the first (the leader, unlabeled)."""
+    folder = streets.root / "copies"
+    folder.mkdir()
+    lines = ["item_id,path,split,city"]
+    drawn.draw(drawn.Scene("street.png")).save(folder / "street.png", format="PNG")
+    for item, value in split.items():
+        shutil.copyfile(folder / "street.png", folder / item)
+        lines.append(f"{item},{item},{value},lima")
+    (folder / "copies.csv").write_text("\n".join(lines) + "\n")
+    add_items(streets, "streets", folder / "copies.csv", guideline="school-buses")
+    rows = [{"item_id": item, "labeler": "nA-01", "empty": True,
+             "created_at": "2026-03-02T10:00:00Z"} for item in list(split)[1:]]  # fmt: skip
+    import_labels(streets, "streets", write_jsonl(tmp_path / "c.jsonl", rows), "jsonl",
+                  "school-buses@1.1.0", "northside")  # fmt: skip
+
+
+def test_a_copy_follows_its_leader_split_column_value(streets, tmp_path):
+    # c0 (the leader, unlabeled) says test; c1 says train and c2 nothing: both follow c0
+    copies_of_an_empty_street(streets, tmp_path, {"c0.png": "test", "c1.png": "train",
+                                                  "c2.png": ""})  # fmt: skip
+    built = build(streets, "streets", split=splits.plan(split_by="split"), suspect="include")
+    placed = split_of(built.table)
+    assert (placed["c1.png"], placed["c2.png"]) == ("test", "test")
+    assert "c0.png" not in placed and built.figures["duplicate_items"] == 2
+
+
+def test_a_copy_of_a_leader_without_a_split_value_is_refused(streets, tmp_path):
+    # c0 (the leader, unlabeled) has no split; its copies say train and val: with their own
+    # values the one image would be trained on and validated on. They follow c0: no split.
+    copies_of_an_empty_street(streets, tmp_path, {"c0.png": "", "c1.png": "train",
+                                                  "c2.png": "val"})  # fmt: skip
+    before = state(streets.root)
+    with pytest.raises(
+        LabelspecError,
+        match=r"--split-by split: 1 item\(s\) have no split \(c0\.png\); give every item one in "
+        r"its manifest \(c1\.png, c2\.png have the content of one of them and take its split\)",
+    ):
+        create_trainset(streets, "streets-v1", "streets", split_by="split", suspect="include")
+    assert state(streets.root) == before
