@@ -38,7 +38,8 @@ def rows(
     silent = _silent_count(marks)
     unbacked = ~undecided & (2 * silent <= voters) & (method != "latest")
     undecided |= unbacked
-    doubt = np.where(unbacked, silent / np.maximum(voters, 1), doubt)
+    # a tie row, whatever made it, reads as the share of its labelers that marked nothing
+    doubt = np.where(undecided, silent / np.maximum(voters, 1), doubt)
     m = len(empty_items)
     return pa.table(
         {

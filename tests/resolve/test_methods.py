@@ -178,9 +178,9 @@ def test_multilabel_votes_each_class_of_an_item(digit_sets):
         ("d02.png", "four"): (1.0, "resolved"),
         ("d03.png", "one"): (0.5, "tie"),  # ml-1 one, ml-2 seven, ml-3 skipped d03
         ("d03.png", "seven"): (0.5, "tie"),
-        # no class resolved on d03: its "none" row is a tie too (no_objects: a candidate ties;
-        # confidence 1, no class was rejected), so the item is relabeled, never "none"
-        ("d03.png", None): (1.0, "tie"),
+        # no class resolved on d03: its "none" row is a tie too (no_objects: a candidate ties),
+        # with the share that marked nothing (0 of 2): relabeled, never "none"
+        ("d03.png", None): (0.0, "tie"),
     }
 
 

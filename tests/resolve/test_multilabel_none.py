@@ -104,8 +104,9 @@ def test_a_class_two_of_three_gave_leaves_no_empty_row(sets):
 def test_a_one_to_one_draw_is_a_tie_and_not_none(sets):
     resolved = resolve(sets, "digits", "majority")
     # seven by one labeler of two: a tie, so the item is not "none" either; it is relabeled
-    assert [(c, s) for c, _, s, _ in rows_of(resolved, "d06.png")] == [
-        ("seven", "tie"), (None, "tie"),
+    # the none row's confidence: the share of the item's labelers that marked nothing, 1 of 2
+    assert [(c, conf, s) for c, conf, s, _ in rows_of(resolved, "d06.png")] == [
+        ("seven", 0.5, "tie"), (None, 0.5, "tie"),
     ]  # fmt: skip
     assert "d06.png" in resolved.low_confidence
     assert "d06.png" not in resolved.labels.column("item_id").to_pylist()
