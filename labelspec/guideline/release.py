@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelspec import names, yamlio
-from labelspec.errors import ReleaseError
+from labelspec.errors import ConflictError, ReleaseError
 from labelspec.guideline.check import check_guideline
 from labelspec.guideline.diff import BUMP_RANK, SpecDiff
 from labelspec.guideline.releases import (
@@ -283,9 +283,7 @@ def _release_pending(
     new_version = str(Version.parse(spec.version).bump(bump))
     tag = tag_name(name, new_version)
     if tx.git.tag_exists(tag):
-        raise ReleaseError(
-            f"tag {tag} already exists; bump further or delete the tag if it was a mistake"
-        )
+        _refuse_taken_tag(tx.git, tag, name, new_version)
     change = diff(ws, name, previous, None) if previous else None
     if change is not None:
         needed, why = change.required_bump()
@@ -319,6 +317,25 @@ def _release_pending(
             f"{new_version} is released from it (the bump {checked})"
         )
     return result
+
+
+def _refuse_taken_tag(git: Git, tag: str, name: str, version: str) -> None:
+    """The next version's tag exists. On a commit this branch lacks, it is a release made
+    elsewhere (a teammate's, fetched): bumping past it would release a spec without its
+    changes, deleting it would drop a published release; the way on is to merge it first."""
+    commit = git.rev_parse(f"{tag}^{{commit}}")
+    if commit is not None and not git.is_ancestor(commit):
+        held = git.remote_branches_containing(commit)
+        where = f"on {', '.join(held)}" if held else f"on commit {commit[:10]}, outside this branch"
+        fix = (
+            "`labelspec pull` (or `git pull`), then release your edits as the next version"
+            if held
+            else f"merge the branch that holds it (`git branch -a --contains {commit[:10]}`), then release"
+        )
+        raise ConflictError(f"{name} {version} was already released {where} (tag {tag}): {fix}")
+    raise ReleaseError(
+        f"tag {tag} already exists; bump further or delete the tag if it was a mistake"
+    )
 
 
 def _newest_tagged_below(ws: Repo, name: str, version: str) -> str | None:

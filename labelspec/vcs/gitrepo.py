@@ -585,10 +585,12 @@ class Git:
             raise VcsError(f"git merge-base failed: {(exc.stderr or '').strip()}") from exc
 
     def remote_branches_containing(self, commit: str) -> list[str]:
-        """Remote-tracking branches whose history holds ``commit``: it was pushed or fetched."""
+        """Remote-tracking branches whose history holds ``commit``: it was pushed or fetched
+        (not ``origin/HEAD``, a pointer to one of them)."""
         with git_errors("branch --contains"):
             out = self.repo.git.branch("-r", "--contains", commit, "--format=%(refname:short)")
-        return [line.strip() for line in out.splitlines() if line.strip()]
+        names = [line.strip() for line in out.splitlines() if line.strip()]
+        return [name for name in names if not name.endswith("/HEAD") and name != "origin"]
 
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""

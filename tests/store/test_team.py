@@ -186,6 +186,31 @@ def test_two_clones_releasing_one_version_differently_fail_verify(digits_ws, run
     assert "release the other's changes as the next version" in problem
 
 
+def test_releasing_behind_a_teammates_release_says_to_pull_first(digits_ws, run, tmp_path):
+    """B fetched A's 1.1.0 tag but did not merge A's main: B's own minor release would be 1.1.0
+    too. Not "bump further" (1.2.0 without A's changes) nor "delete the tag" (A's published
+    release): a conflict (exit 4, as the README's exit codes say) naming where it was
+    released and to pull first; nothing changed."""
+    (tmp_path / "storage").mkdir()
+    _origin, a, b = make_team(digits_ws, tmp_path, {"url": str(tmp_path / "storage")}, run)
+    release_110(run, a, "at least half the width")
+    run("push", cwd=a)
+    git(b, "fetch", "-q", "--tags", "origin")
+    released = git(b, "rev-parse", "guideline/digits/v1.1.0^{commit}").strip()
+    with pytest.raises(AssertionError, match=r"^exit 4"):  # B's edits, then its release
+        release_110(run, b, "as long as the stroke")
+    before = (head(b), git(b, "status", "--porcelain"), git(b, "tag", "-l"))
+
+    refused = run("guideline", "release", "digits", "--bump", "minor", cwd=b, expect=4)
+
+    assert refused.stderr == (
+        "Error: digits 1.1.0 was already released on origin/main (tag guideline/digits/v1.1.0): "
+        "`labelspec pull` (or `git pull`), then release your edits as the next version\n"
+    )
+    assert released[:10] not in refused.stderr
+    assert (head(b), git(b, "status", "--porcelain"), git(b, "tag", "-l")) == before
+
+
 def test_a_release_off_the_main_branch_warns(workspace, run):
     git(workspace, "checkout", "-q", "-b", "feature")
 
