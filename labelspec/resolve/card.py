@@ -93,8 +93,23 @@ labelspec. Cite it by its tag `trainset/{t.name}` or its sha256.
 - **Split**: {how}{copies}
 - **Golden items**: {golden}
 - **Classes** (`class_index` order): {", ".join(f"`{c}`" for c in t.classes) or "-"}
-- **Boxes**: pixels, top-left x, y, width, height (COCO's convention)
-"""
+{_geometry(t.task)}"""
+
+
+# what an item resolved to "no objects here" is, per task: its column in the splits table
+EMPTY_ITEMS = {
+    "detection": "background images",
+    "ner": "texts without entities",
+    "multilabel": "items with no class",
+}
+
+
+def _geometry(task: str) -> str:
+    if task == "detection":
+        return "- **Boxes**: pixels, top-left x, y, width, height (COCO's convention)\n"
+    if task == "ner":
+        return "- **Spans**: character offsets, start inclusive, end exclusive\n"
+    return ""
 
 
 def _splits(t: Trainset) -> str:
@@ -106,7 +121,10 @@ def _splits(t: Trainset) -> str:
     ]
     if not rows:
         return ""
-    header = ["split", "items", "background images", "labels", *classes]
+    empty = EMPTY_ITEMS.get(t.task)
+    if empty is None:  # classification: every item has its one class
+        rows = [row[:2] + row[3:] for row in rows]
+    header = ["split", "items", *([empty] if empty else []), "labels", *classes]
     return "## Splits\n\n" + _table(header, rows)
 
 

@@ -22,6 +22,7 @@ from labelspec.demo import digits
 from labelspec.labels.export import export
 from labelspec.labels.ingest import import_labels
 from labelspec.loaders import workspace_trainset
+from labelspec.resolve.card import trainset_card
 from labelspec.resolve.pin import create_trainset
 from labelspec.resolve.resolution import resolve
 from labelspec.store.items import add_items
@@ -166,6 +167,10 @@ def test_a_training_set_keeps_none_items_with_an_all_zero_target(sets):
     # in: d00, d01, d02, d05 with classes, d04 and d08 with none; out: the draws d03, d06, d07
     assert made.splits["train"]["items"] == 6 and made.splits["train"]["background"] == 2
     assert made.left_out == {"low_confidence": 3}
+    # the card names them for the task (not "background images", a detection word)
+    card = trainset_card(sets, "digits-v1")
+    assert "| split | items | items with no class | labels |" in card
+    assert "| `train` | 6 | 2 |" in card
     training = workspace_trainset(sets, "digits-v1")
     split = training.torch_dataset("train")
     targets = {item: split.target(i).tolist() for i, item in enumerate(split.item_ids)}

@@ -165,6 +165,10 @@ def test_the_card_of_a_set_without_golden_items(digits_votes, copy_of, tmp_path)
     card = trainset_card(ws, "digits-v1", out)
     assert out.read_text() == card
     assert "- **Split**: none: every item in train\n" in card
+    # classification: no empty-answer column, no geometry line (boxes are detection's)
+    assert "| split | items | labels | zero | one | two | three | four |" in card
+    assert "| `train` | 7 | 7 | 0 | 4 | 0 | 0 | 1 | 0 | 0 | 2 | 0 | 0 |" in card
+    assert "**Boxes**" not in card and "**Spans**" not in card
     assert "no golden set at the revision: no eval split" in card
     assert "No bake-off: no golden set at the revision." in card
     # lab-* have no training records: every item is suspect, and the card says they were kept
