@@ -122,7 +122,7 @@ def show_command(name, as_json) -> None:
     Example:
       labelspec trainset show digits-v1 --json
     """
-    from labelspec.store.trainsets import get_trainset  # lazy: loaded when it runs
+    from labelspec.store.trainsets import EMPTY_ITEMS, get_trainset  # lazy: loaded when it runs
 
     found = get_trainset(current_repo(), name)
     if as_json:
@@ -158,11 +158,12 @@ def show_command(name, as_json) -> None:
     table(f"training set {name}", ["", ""], rows)
     if found.splits:
         classes = found.classes or sorted(found.by_class)
+        empty = EMPTY_ITEMS.get(found.task)
         table(
             None,
-            ["split", "items", "background", "labels", *classes],
+            ["split", "items", *([empty] if empty else []), "labels", *classes],
             [
-                (split, s["items"], s.get("background", 0), s["labels"],
+                (split, s["items"], *([s.get("background", 0)] if empty else []), s["labels"],
                  *(s["by_class"].get(c, 0) for c in classes))
                 for split, s in found.ordered_splits()
             ],

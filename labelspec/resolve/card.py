@@ -17,7 +17,7 @@ from labelspec.labelers.roster import list_labelers
 from labelspec.qa.bakeoff import bakeoff
 from labelspec.repo import Repo
 from labelspec.store.golden import load_sets
-from labelspec.store.trainsets import Trainset, get_trainset
+from labelspec.store.trainsets import EMPTY_ITEMS, Trainset, get_trainset
 from labelspec.yamlio import atomic_write_text
 
 REASONS = {
@@ -94,14 +94,6 @@ labelspec. Cite it by its tag `trainset/{t.name}` or its sha256.
 - **Golden items**: {golden}
 - **Classes** (`class_index` order): {", ".join(f"`{c}`" for c in t.classes) or "-"}
 {_geometry(t.task)}"""
-
-
-# what an item resolved to "no objects here" is, per task: its column in the splits table
-EMPTY_ITEMS = {
-    "detection": "background images",
-    "ner": "texts without entities",
-    "multilabel": "items with no class",
-}
 
 
 def _geometry(task: str) -> str:

@@ -43,6 +43,15 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 IGNORE = "# Training sets are DVC data; git keeps each one's .dvc record.\n/*/*.parquet\n"
 
 
+# what an item resolved to "no objects here" is, per task: its column in a splits table
+# (none for classification: every item has its one class)
+EMPTY_ITEMS = {
+    "detection": "background images",
+    "ner": "texts without entities",
+    "multilabel": "items with no class",
+}
+
+
 @dataclass
 class Trainset:
     """A pinned training set's record (the ``meta`` of its ``.dvc`` file and its tag's)."""
