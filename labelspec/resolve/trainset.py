@@ -162,6 +162,17 @@ select item_id,
          as leader
 from items
 """
+# --split-by's value of every item: for items with one content, the value of the smallest id
+# of them that has one
+_GROUP_VALUES = """
+create or replace temp table t_group_values as
+with firsts as (
+  select sha256, arg_min({column}, item_id) as segment from items
+  where sha256 is not null and {column} is not null group by sha256
+)
+select i.item_id, case when i.sha256 is null then i.{column} else f.segment end as segment
+from items i left join firsts f using (sha256)
+"""
 # the kept crowd items whose content a kept golden (eval) item has
 _GOLDEN_COPIES = """
 select distinct c.item_id
@@ -217,7 +228,7 @@ select c.item_id,
        c."class", k.class_index::INTEGER as class_index, k.class_name, c.bbox, c.span,
        c.confidence, c.method, c.voters, c.labelers, c.label_ids, c.suspect
 from t_chosen c left join items i using (item_id) left join t_classes k using ("class")
-     left join t_leaders d using (item_id) left join items li on li.item_id = d.leader
+     left join t_leaders d using (item_id) {values}
 order by c.item_id, k.class_index, c.bbox.x, c.bbox.y, c.bbox.w, c.bbox.h, c.span.start,
          c.span."end", c._r
 """
@@ -243,11 +254,18 @@ def _shaped(con, chosen, plan, classes, names, gold) -> pa.Table:
             }
         ),
     )
-    # items with one content follow the split of their leader (its draw, its column value,
-    # none when it has none: never the copy's own, which could part the copies)
-    segment = 'li."{}"'.format(plan.column.replace('"', '""')) if plan.by == "column" else "NULL"
+    # items with one content follow one split: their leader's draw, or the column value of the
+    # smallest id of them that has one (never each copy its own, which could part them; not
+    # the leader's alone: an item keeps its first registration's columns, so a leader without
+    # a value could never be given one)
+    segment = "NULL"
+    if plan.by == "column":
+        column = '"{}"'.format(plan.column.replace('"', '""'))
+        con.execute(_GROUP_VALUES.format(column=column))
+        segment = "gv.segment"
     split = splits.assign_sql(plan, segment, key="coalesce(d.leader, c.item_id)")
-    table = con.sql(_SHAPE.format(split=split, segment=segment)).to_arrow_table()
+    values = "left join t_group_values gv using (item_id)" if plan.by == "column" else ""
+    table = con.sql(_SHAPE.format(split=split, segment=segment, values=values)).to_arrow_table()
     training = table.filter(pc.invert(pc.is_in(table.column("item_id"), value_set=eval_ids)))
     splits.check_values(
         plan, training.column("segment"), training.column("item_id"), training.column("leader")

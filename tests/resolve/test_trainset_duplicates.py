@@ -160,11 +160,20 @@ def test_a_copy_follows_its_leader_split_column_value(streets, tmp_path):
     assert "c0.png" not in placed and built.figures["duplicate_items"] == 2
 
 
-def test_a_copy_of_a_leader_without_a_split_value_is_refused(streets, tmp_path):
-    # c0 (the leader, unlabeled) has no split; its copies say train and val: with their own
-    # values the one image would be trained on and validated on. They follow c0: no split.
+def test_copies_follow_the_smallest_id_that_has_a_split_value(streets, tmp_path):
+    # c0 (the leader, unlabeled) has no split: its copies say train and val. With their own
+    # values one image would be trained on and validated on; with c0's (none) the set could
+    # never be made (a registered item keeps its first columns). c1, the smallest id with a
+    # value, decides: both in train.
     copies_of_an_empty_street(streets, tmp_path, {"c0.png": "", "c1.png": "train",
                                                   "c2.png": "val"})  # fmt: skip
+    built = build(streets, "streets", split=splits.plan(split_by="split"), suspect="include")
+    placed = split_of(built.table)
+    assert (placed["c1.png"], placed["c2.png"]) == ("train", "train")
+
+
+def test_copies_none_of_which_has_a_split_value_are_refused(streets, tmp_path):
+    copies_of_an_empty_street(streets, tmp_path, {"c0.png": "", "c1.png": "", "c2.png": ""})
     before = state(streets.root)
     with pytest.raises(
         LabelspecError,
