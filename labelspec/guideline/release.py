@@ -320,19 +320,27 @@ def _release_pending(
 
 
 def _refuse_taken_tag(git: Git, tag: str, name: str, version: str) -> None:
-    """The next version's tag exists. On a commit this branch lacks, it is a release made
-    elsewhere (a teammate's, fetched): bumping past it would release a spec without its
-    changes, deleting it would drop a published release; the way on is to merge it first."""
+    """The next version's tag exists. On a commit a branch holds but this one lacks, it is a
+    release made elsewhere (a teammate's, fetched): bumping past it would release a spec
+    without its changes, deleting it would drop a release; the way on is to merge it first."""
     commit = git.rev_parse(f"{tag}^{{commit}}")
     if commit is not None and not git.is_ancestor(commit):
-        held = git.remote_branches_containing(commit)
-        where = f"on {', '.join(held)}" if held else f"on commit {commit[:10]}, outside this branch"
-        fix = (
-            "`labelspec pull` (or `git pull`), then release your edits as the next version"
-            if held
-            else f"merge the branch that holds it (`git branch -a --contains {commit[:10]}`), then release"
+        held = git.remote_branches_containing(commit) or git.local_branches_containing(commit)
+        if held:
+            upstream = f"origin/{git.branch()}"
+            fix = (
+                "`labelspec pull` (or `git pull`)"
+                if upstream in held
+                else f"merge it (`git merge {held[0]}`)"
+            )
+            raise ConflictError(
+                f"{name} {version} was already released on {', '.join(held)} (tag {tag}): "
+                f"{fix}, then release your edits as the next version"
+            )
+        raise ReleaseError(  # a release undone (reset) or abandoned: no branch holds it
+            f"tag {tag} points at commit {commit[:10]}, which no branch holds: delete the tag if "
+            f"it was a mistake (`git tag -d {tag}`), or bump further"
         )
-        raise ConflictError(f"{name} {version} was already released {where} (tag {tag}): {fix}")
     raise ReleaseError(
         f"tag {tag} already exists; bump further or delete the tag if it was a mistake"
     )

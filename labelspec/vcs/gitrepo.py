@@ -592,6 +592,12 @@ class Git:
         names = [line.strip() for line in out.splitlines() if line.strip()]
         return [name for name in names if not name.endswith("/HEAD") and name != "origin"]
 
+    def local_branches_containing(self, commit: str) -> list[str]:
+        """Local branches whose history holds ``commit``."""
+        with git_errors("branch --contains"):
+            out = self.repo.git.branch("--contains", commit, "--format=%(refname:short)")
+        return [line.strip() for line in out.splitlines() if line.strip()]
+
     def branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
         try:

@@ -211,6 +211,39 @@ def test_releasing_behind_a_teammates_release_says_to_pull_first(digits_ws, run,
     assert (head(b), git(b, "status", "--porcelain"), git(b, "tag", "-l")) == before
 
 
+def test_a_teammates_release_on_another_branch_says_which_to_merge(digits_ws, run, tmp_path):
+    # A releases 1.1.0 on a feature branch and pushes it; `labelspec pull` would merge main
+    # and change nothing, so B is told to merge the branch that holds it
+    (tmp_path / "storage").mkdir()
+    _origin, a, b = make_team(digits_ws, tmp_path, {"url": str(tmp_path / "storage")}, run)
+    git(a, "checkout", "-q", "-b", "feature")
+    release_110(run, a)
+    git(a, "push", "-q", "origin", "feature", "--tags")
+    git(b, "fetch", "-q", "--tags", "origin")
+    with pytest.raises(AssertionError, match=r"^exit 4"):
+        release_110(run, b, "as long as the stroke")
+    refused = run("guideline", "release", "digits", "--bump", "minor", cwd=b, expect=4)
+    assert refused.stderr == (
+        "Error: digits 1.1.0 was already released on origin/feature (tag "
+        "guideline/digits/v1.1.0): merge it (`git merge origin/feature`), then release your "
+        "edits as the next version\n"
+    )
+
+
+def test_a_release_undone_by_a_reset_says_the_tag_is_held_by_no_branch(digits_ws, run):
+    release_110(run, digits_ws)
+    undone = git(digits_ws, "rev-parse", "guideline/digits/v1.1.0^{commit}").strip()
+    git(digits_ws, "reset", "-q", "--hard", "HEAD~1")  # the release commit undone, its tag kept
+    refused = run("guideline", "release", "digits", "--bump", "minor", cwd=digits_ws, expect=1)
+    assert refused.stderr == (
+        f"Error: tag guideline/digits/v1.1.0 points at commit {undone[:10]}, which no branch "
+        "holds: delete the tag if it was a mistake (`git tag -d guideline/digits/v1.1.0`), or "
+        "bump further\n"
+    )
+    git(digits_ws, "tag", "-d", "guideline/digits/v1.1.0")
+    assert "1.1.0" in run("guideline", "release", "digits", "--bump", "minor", cwd=digits_ws).stdout
+
+
 def test_a_release_off_the_main_branch_warns(workspace, run):
     git(workspace, "checkout", "-q", "-b", "feature")
 
