@@ -30,7 +30,7 @@ from benchmarks.common import (
     scaled,
     write_jsonl,
 )
-from labelspec.store.engine import default_import_memory_limit
+from labelspec.store.engine import import_memory_limit
 
 N_ITEMS = scaled(200_000, 100)  # 5M labels = 25 distinct labelers per item (one annotation each)
 
@@ -114,12 +114,12 @@ def _same_output(jsonl: Path, base: Path, versioned_s: float) -> dict:
     """The same-output floor without a memory limit and within the import's default one, each
     with the DVC add and commit (``versioned_s``) of ``floor``."""
     free = same_output_floor(jsonl, base)
-    bounded = same_output_floor(jsonl, base, default_import_memory_limit())
+    bounded = same_output_floor(jsonl, base, import_memory_limit())
     return {
         "same_output_s": free["seconds"],
         "same_output_rss_mb": free["rss_mb"],
         "same_output_floor_s": round(free["seconds"] + versioned_s, 2),
-        "import_memory_limit": default_import_memory_limit(),
+        "import_memory_limit": import_memory_limit(),
         "same_output_bounded_s": bounded["seconds"],
         "same_output_bounded_rss_mb": bounded["rss_mb"],
         "same_output_bounded_floor_s": round(bounded["seconds"] + versioned_s, 2),

@@ -65,7 +65,7 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
         ).to_arrow_table()
     else:
         present = [c for c in class_ids if c in columns]
-        _refuse_misspelled_columns(path, columns, class_ids, present)
+        _refuse_misspelled_columns(con, source, path, columns, class_ids, present)
         if not present:
             raise InputError(
                 f"{path}: give a `probs` object or one probability column per class ({', '.join(class_ids)})"
@@ -79,10 +79,11 @@ def load_predictions(path: Path, class_ids: list[str]) -> pa.Table:
     return table
 
 
-def _refuse_misspelled_columns(path: Path, columns, class_ids, present) -> None:
-    """A column that reads like a class without a column of its own (``zreo`` beside no
-    ``zero``) is a typo, not metadata: ignored, that class's probability would be missing and
-    the model's top class wrong. Other extra columns (a model name, a score) stay allowed."""
+def _refuse_misspelled_columns(con, source, path: Path, columns, class_ids, present) -> None:
+    """A column of probabilities that reads like a class without a column of its own (``sevn``
+    beside no ``seven``) is a typo, not metadata: ignored, that class's probability would be
+    missing and the model's top class wrong. Other extra columns (a model name, a `height` in
+    pixels: no probabilities) stay allowed."""
     missing = [c for c in class_ids if c not in present]
     typos = {}
     for column in columns:
@@ -92,15 +93,26 @@ def _refuse_misspelled_columns(path: Path, columns, class_ids, present) -> None:
         # reads a `source` column as `four`
         swapped = [c for c in missing if sorted(c.lower()) == sorted(column.lower())]
         close = swapped or difflib.get_close_matches(column.lower(), missing, n=1, cutoff=0.8)
-        if close:
+        if close and _probabilities(con, source, path, column):
             typos[column] = close[0]
     if typos:
         named = "; ".join(f"{column!r}: did you mean {guess}?" for column, guess in typos.items())
         raise InputError(
-            f"{path}: {len(typos)} column(s) read like a class the guideline has, under another "
-            f"name ({named}): rename each to its class id (known: {', '.join(class_ids)}); "
-            "nothing was done"
+            f"{path}: {len(typos)} column(s) of probabilities read like a class the guideline "
+            f"has, under another name ({named}): rename each to its class id (known: "
+            f"{', '.join(class_ids)}); nothing was done"
         )
+
+
+def _probabilities(con, source: str, path: Path, column: str) -> bool:
+    """Whether every value of ``column`` is a number from 0 to 1 (and one is there)."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    value = f"try_cast({quoted}::VARCHAR as DOUBLE)"
+    odd, least, most = con.sql(
+        f"select count({quoted}) - count({value}), min({value}), max({value}) from {source}",
+        params=[str(path)],
+    ).fetchall()[0]
+    return odd == 0 and least is not None and least >= 0 and most <= 1
 
 
 def check_predictions(con, path: Path, spec, outcome: str) -> None:

@@ -114,17 +114,24 @@ def test_one_column_per_class_reads_the_same(digits_votes, jsonl, tmp_path):
 def test_a_misspelled_class_column_is_refused(digits_votes, tmp_path):
     """One column per class, two of them misspelled (sevn, nien: read as no probability of
     seven and nine, so every seven label would be the model's disagreement): refused, naming
-    both; extra columns that read like no class (model, source: not `four`) are metadata."""
+    both. Extra columns are metadata when they read like no class (model, source: not `four`)
+    or hold no probabilities (height in pixels, though it reads like `eight`)."""
     path = tmp_path / "predictions.csv"
-    path.write_text("item_id,one,sevn,four,nien,model,source\nd00.png,0.9,0.1,0,0,m1,run-3\n")
+    path.write_text(
+        "item_id,one,sevn,four,nien,model,source,height\n"
+        "d00.png,0.9,0.1,0,0,m1,run-3,28\nd01.png,0.2,0.8,0,0,m1,run-3,32\n"
+    )
     with pytest.raises(InputError) as refused:
         disagreements(digits_votes, "digits", path)
     assert str(refused.value) == (
-        f"{path}: 2 column(s) read like a class the guideline has, under another name "
-        "('sevn': did you mean seven?; 'nien': did you mean nine?): rename each to its class id "
-        "(known: zero, one, two, three, four, five, six, seven, eight, nine); nothing was done"
+        f"{path}: 2 column(s) of probabilities read like a class the guideline has, under another "
+        "name ('sevn': did you mean seven?; 'nien': did you mean nine?): rename each to its class "
+        "id (known: zero, one, two, three, four, five, six, seven, eight, nine); nothing was done"
     )
-    path.write_text("item_id,one,seven,four,nine,model,source\nd00.png,0.9,0.1,0,0,m1,run-3\n")
+    path.write_text(
+        "item_id,one,seven,four,nine,model,source,height\n"
+        "d00.png,0.9,0.1,0,0,m1,run-3,28\nd01.png,0.2,0.8,0,0,m1,run-3,32\n"
+    )
     assert disagreements(digits_votes, "digits", path)["by_class"]  # metadata columns pass
 
 
