@@ -57,23 +57,40 @@ def duplicate_answers(ws: Repo, dataset: str, snap) -> list[str]:
 
 def items_in_several_plans(ws: Repo, dataset: str) -> list[str]:
     """One warning per set of open plans that wait on the same items (each plan file read once;
-    a plan already answered on an item, or closed, no longer waits on it)."""
+    a plan already answered on an item, or closed, no longer waits on it). Closing a plan stops
+    the relabeling of every item it waits on, so the repair offered is a plan whose other items
+    all wait in another plan too; else merging first, with what closing would drop."""
 
+    waiting = open_items(ws, dataset)
+    alone: dict[str, int] = {}  # per plan: the items it alone waits on
     shared: dict[tuple[str, ...], list[str]] = {}
-    for item, plans in sorted(open_items(ws, dataset).items()):
-        if len(plans) > 1:
+    for item, plans in sorted(waiting.items()):
+        if len(plans) == 1:
+            alone[plans[0]] = alone.get(plans[0], 0) + 1
+        else:
             shared.setdefault(tuple(sorted(plans)), []).append(item)
     found = []
     for plans, items in sorted(shared.items()):
         shown = ", ".join(items[:EXAMPLES])
         more = f" and {len(items) - EXAMPLES} more" if len(items) > EXAMPLES else ""
         both, others = ("both", "the other") if len(plans) == 2 else ("them all", "the others")
+        free = [plan for plan in plans if not alone.get(plan)]
+        if free:
+            fix = (
+                f"close {free[-1]} (`labelspec relabel close {dataset} {free[-1]}`: every item "
+                f"it waits on waits in another plan too), or merge one plan's answers and then "
+                f"close {others}"
+            )
+        else:
+            dropped = ", ".join(f"{plan}: {alone[plan]}" for plan in plans)
+            fix = (
+                f"merge one plan's answers and then close {others} (closing a plan now also "
+                f"stops the items only it waits on: {dropped}; plan them again after)"
+            )
         found.append(
             f"{dataset}: {len(items)} item(s) are open in {len(plans)} relabel plans at once, "
             f"{' and '.join(plans)}: {shown}{more} (two clones each planned them, or `relabel "
             f"plan --planned include`); each plan asks for an answer, so merging {both} brings "
-            f"{len(plans)} answers to one question. Keep one plan per item: close {others} "
-            f"(`labelspec relabel close {dataset} {plans[-1]}`), or merge one plan's answers "
-            f"and then close {others}"
+            f"{len(plans)} answers to one question. Keep one plan per item: {fix}"
         )
     return found
