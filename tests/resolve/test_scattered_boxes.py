@@ -74,3 +74,27 @@ def test_trainset_leaves_the_undecided_item_out_and_counts_it(streets, tmp_path)
     assert made.splits["train"]["background"] == 1
     items = set(load_trainset(streets, "streets-v1").column("item_id").to_pylist())
     assert "n04.png" not in items and "n08.png" in items
+
+
+def test_a_tied_box_makes_the_no_objects_row_a_tie_with_the_share_that_drew_nothing(
+    streets, tmp_path
+):
+    # n04 again: nA-01 boxes a bus, wC-01 a pickup at the same place (IoU 1), sB-01 keeps its
+    # "no objects": the candidate's votes are bus 1, pickup 1, background 1, a tie; so is the
+    # item's "no objects" row, whose confidence is the share that drew nothing: 1 of 3
+    drawn = {"nA-01": BUS, "wC-01": "pickup_truck"}
+    for labeler, cls in drawn.items():
+        row = {"item_id": "n04.png", "labeler": labeler, "class": cls,
+               "bbox": [10.0, 118.0, 100.0, 56.0], "created_at": "2026-03-03T10:00:00Z"}  # fmt: skip
+        path = tmp_path / f"{labeler}.jsonl"
+        path.write_text(json.dumps(row) + "\n")
+        import_labels(
+            streets, "streets", path, "jsonl", f"{school_buses.NAME}@1.1.0", LABELERS[labeler]
+        )
+    rows = [r for r in resolve(streets, "streets", "majority").table.to_pylist()
+            if r["item_id"] == "n04.png"]  # fmt: skip
+    assert [(r["class"], r["status"]) for r in rows if r["class"]] == [(BUS, "tie")]
+    (nothing,) = [r for r in rows if r["class"] is None]
+    assert (nothing["status"], nothing["voters"]) == ("tie", 3)
+    assert nothing["confidence"] == pytest.approx(1 / 3)
+    assert nothing["labelers"] == ["sB-01"]
