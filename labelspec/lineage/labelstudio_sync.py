@@ -337,6 +337,7 @@ def pull(
             "updated": 0,
             "unchanged": 0,
             "batch": None,
+            **({"dry_run": True, "warnings": []} if dry_run else {}),  # the merge's keys
         }
     text = json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
     if keep:
