@@ -187,7 +187,23 @@ def _fast_loader():
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):
-        pass
+        def construct_mapping(self, node, deep=False):
+            # libyaml keeps the last of two equal keys; the round-trip parser (release, every
+            # edit) refuses them, so refuse here too: the fallback then names file:line:col.
+            seen = set()
+            for key_node, _ in node.value:
+                if (
+                    isinstance(key_node, yaml.ScalarNode)
+                    and key_node.tag != "tag:yaml.org,2002:merge"
+                ):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            problem=f"found duplicate key {key_node.value!r}",
+                            problem_mark=key_node.start_mark,
+                        )
+                    seen.add(key)
+            return super().construct_mapping(node, deep)
 
     Loader.yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]

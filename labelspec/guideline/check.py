@@ -121,11 +121,12 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
         return SpecResult(None, [Problem(message="file not found", file=display)], [])
     except SpecError as exc:
         message = str(exc).removeprefix(str(path)).lstrip(": ")
-        line = None
+        line = col = None
         if message[:1].isdigit():
             line_text, _, message = message.partition(": ")
-            line = int(line_text.split(":")[0])
-        return SpecResult(None, [Problem(message=message, file=display, line=line)], [])
+            line_part, _, col_part = line_text.partition(":")
+            line, col = int(line_part), int(col_part) if col_part.isdigit() else None
+        return SpecResult(None, [Problem(message=message, file=display, line=line, col=col)], [])
     return _validate(plain, yamlio.Lines(text, str(path)), display)
 
 

@@ -1,0 +1,42 @@
+"""QA 36 findings on spec reading: duplicate keys, control characters, all problems at once,
+"did you mean" from the right model, unknown guideline names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import edit
+
+SPEC = "guidelines/digits/spec.yaml"
+
+
+def line_of(root: Path, needle: str, nth: int = 1) -> int:
+    hits = [i for i, line in enumerate((root / SPEC).read_text().splitlines(), 1) if needle in line]
+    return hits[nth - 1]
+
+
+def test_a_duplicate_key_is_refused_by_check_with_its_line(workspace: Path, run):
+    # the second title is line 5 (line 4 is the first); libyaml alone would keep "Dup title"
+    edit(
+        workspace, ("title: Handwritten digits\n", "title: Handwritten digits\ntitle: Dup title\n")
+    )
+    assert line_of(workspace, "title: Dup title") == 5
+    result = run("check", cwd=workspace, expect=1)
+    assert result.stdout.startswith(f'{SPEC}:5:1: invalid YAML: found duplicate key "title"')
+
+
+def test_a_duplicate_key_deep_in_a_class_is_refused_by_diff_too(workspace: Path, run):
+    edit(
+        workspace,
+        (
+            '    synonyms: [nought, "0"]\n',
+            '    synonyms: [nought, "0"]\n    synonyms: [oh]\n',
+        ),
+    )
+    line = line_of(workspace, "synonyms: [oh]")
+    result = run("check", cwd=workspace, expect=1)
+    assert f'{SPEC}:{line}:5: invalid YAML: found duplicate key "synonyms"' in result.stdout
+    # the diff must not act on the hidden second value either
+    result = run("guideline", "diff", "digits", "1.0.0", cwd=workspace, expect=None)
+    assert result.exit_code != 0
+    assert f':{line}:5: invalid YAML: found duplicate key "synonyms"' in result.stderr
