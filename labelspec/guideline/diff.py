@@ -70,6 +70,9 @@ class SpecDiff:
     scoped: list[Scope] = field(default_factory=list)
     declared_affects: list[str] = field(default_factory=list)
     relabel: str = "none"
+    # rules added, removed or edited that apply to every label (no applies_to, no where): left
+    # to ``declared_affects``, see ``global_rule_warning``
+    global_rules: list[str] = field(default_factory=list)
 
     def detected_whole(self) -> set[str]:
         """Classes the diff shows changed as a whole (the declared ones aside)."""
@@ -119,6 +122,18 @@ class SpecDiff:
             or any(self.rules[k] for k in ("added", "removed", "changed"))
             or self.decision_tree_changed
             or self.task_changed
+        )
+
+    def global_rule_warning(self) -> str | None:
+        """A global rule changed while the changelog declares no class: nothing is detected for
+        it, so the release would retrain nobody and make no label suspect."""
+        if not self.global_rules or self.declared_affects:
+            return None
+        rules = ", ".join(self.global_rules)
+        return (
+            f"global rule {rules} changed and `affects` is empty: no labeler will be retrained "
+            "and no label is suspect; list the classes it changes under `affects` in the "
+            "`unreleased` entry (or give the rule `applies_to`)"
         )
 
     def required_bump(self) -> tuple[str, str]:
@@ -324,6 +339,12 @@ def diff_specs(
         _add_effects(result, rule_effects(old, new, None, new_rules[rule_id]))
     for rule_id in result.rules["removed"]:
         _add_effects(result, rule_effects(old, new, old_rules[rule_id], None))
+    result.global_rules = [
+        rule_id
+        for rule_id in dict.fromkeys([*old_rules, *new_rules])
+        if old_rules.get(rule_id) != new_rules.get(rule_id)
+        and all(_is_global(r) for r in (old_rules.get(rule_id), new_rules.get(rule_id)) if r)
+    ]
     for rule_id in (r for r in new_rules if r in old_rules):
         before, after = _rule_fields(old_rules[rule_id]), _rule_fields(new_rules[rule_id])
         fields = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
@@ -381,6 +402,10 @@ def rule_effects(
         else:
             scoped += [s for c in classes if (s := Scope(c, rule.id, where)) not in scoped]
     return whole, scoped
+
+
+def _is_global(rule: Rule) -> bool:
+    return not rule.applies_to and rule.where is None
 
 
 def _rule_fields(rule: Rule) -> dict[str, Any]:

@@ -597,3 +597,20 @@ def test_a_redrawn_positive_answer_cannot_be_a_patch_and_affects_its_class(make_
         run("guideline", "diff", "shapes", "1.0.0", "1.1.0", "--json", cwd=root).stdout
     )
     assert change["affects_detected"] == ["circle"] and change["required_bump"] == "minor"
+
+
+def test_a_global_rule_released_with_empty_affects_is_warned_about(workspace: Path, run):
+    # QA 36 L10: R1 of digits has neither applies_to nor where
+    edit(
+        workspace,
+        (
+            "Label the digit the writer intended, not the closest shape.",
+            "Label the digit the writer intended, even when it is badly drawn.",
+        ),
+    )
+    add_pending(workspace, "R1 reworded")
+    commit_all(workspace)
+    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace)
+    assert (
+        "warning: global rule R1 changed and `affects` is empty: no labeler will be retrained"
+    ) in result.stderr
