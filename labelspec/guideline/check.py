@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import copy
 import difflib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from labelspec import yamlio
 from labelspec.errors import LabelspecError, Problem, SpecError
-from labelspec.guideline import spec as spec_module
 from labelspec.guideline.releases import _parse_spec, diff, digest_at, releases, working_digest
 from labelspec.guideline.scope import BORDER_TOLERANCE_PX
 from labelspec.guideline.spec import Example, Loc, Spec, cross_check
@@ -64,20 +64,39 @@ def key_path(loc: Loc) -> str:
     return out
 
 
-def _all_model_keys() -> list[str]:
+def _models_in(annotation: Any) -> list[type]:
+    """The spec models an annotation holds, through Optional, list and dict."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
-    keys: set[str] = set()
-    for obj in vars(spec_module).values():
-        if isinstance(obj, type) and issubclass(obj, spec_module._Model):
-            keys.update(f.alias or name for name, f in obj.model_fields.items())
-    return sorted(keys)
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys valid in the mapping at ``loc`` (the mapping holding the unknown key), found by
+    following the spec's models: a suggestion from another model would mislead."""
+    models: list[type] = [Spec]
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list item: the same models
+        inner = [
+            found
+            for model in models
+            for name, info in model.model_fields.items()
+            if part in (name, info.alias)
+            for found in _models_in(info.annotation)
+        ]
+        if not inner:  # a dict key (or a union member's tag): its values' models stay
+            continue
+        models = inner
+    return sorted({info.alias or name for m in models for name, info in m.model_fields.items()})
 
 
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
-        close = difflib.get_close_matches(key, _all_model_keys(), n=1)
+        valid = [k for k in _keys_at(tuple(error["loc"][:-1])) if k != key]
+        close = difflib.get_close_matches(key, valid, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else " (remove it)"
         return f"unknown key {key!r}{hint}"
     if kind == "missing":

@@ -40,3 +40,13 @@ def test_a_duplicate_key_deep_in_a_class_is_refused_by_diff_too(workspace: Path,
     result = run("guideline", "diff", "digits", "1.0.0", cwd=workspace, expect=None)
     assert result.exit_code != 0
     assert f':{line}:5: invalid YAML: found duplicate key "synonyms"' in result.stderr
+
+
+def test_did_you_mean_for_an_unknown_key_suggests_only_keys_valid_there(workspace: Path, run):
+    # QA 36 L4: top-level `h` was "did you mean 'h'?" (a box key), `d` "did you mean 'id'?"
+    edit(workspace, ("owners: [ml-team]\n", "owners: [ml-team]\nh: 1\nd: 2\ntitel: x\n"))
+    result = run("check", cwd=workspace, expect=1)
+    out = result.stdout
+    assert f"{SPEC}:7:4: h: unknown key 'h' (remove it)" in out
+    assert f"{SPEC}:8:4: d: unknown key 'd' (remove it)" in out
+    assert f"{SPEC}:9:8: titel: unknown key 'titel' (did you mean 'title'?)" in out
