@@ -74,6 +74,13 @@ def _models_in(annotation: Any) -> list[type]:
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     """The keys valid in the mapping at ``loc`` (the mapping holding the unknown key), found by
     following the spec's models: a suggestion from another model would mislead."""
+    return sorted(
+        {info.alias or name for m in _models_at(loc) for name, info in m.model_fields.items()}
+    )
+
+
+def _models_at(loc: tuple[Any, ...]) -> list[type]:
+    """The spec models the mapping at ``loc`` may be."""
     models: list[type] = [Spec]
     for part in loc:
         if isinstance(part, int):
@@ -88,7 +95,7 @@ def _keys_at(loc: tuple[Any, ...]) -> list[str]:
         if not inner:  # a dict key (or a union member's tag): its values' models stay
             continue
         models = inner
-    return sorted({info.alias or name for m in models for name, info in m.model_fields.items()})
+    return models
 
 
 def _pydantic_message(error: dict[str, Any]) -> str:
@@ -173,8 +180,10 @@ def _validate(plain: Any, lines: yamlio.Lines, display: str) -> SpecResult:
         shape_errors: list[Problem] = []
         cut: frozenset[str] = frozenset()
     except ValidationError as exc:
-        shape_errors = [problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
-        spec, cut = _salvage(plain, exc.errors())
+        spec, cut, revealed = _salvage(plain, exc.errors())
+        shape_errors = [
+            problem(tuple(e["loc"]), _pydantic_message(e)) for e in [*exc.errors(), *revealed]
+        ]
         if spec is None:
             return SpecResult(None, shape_errors, [], lines)
     errors, warnings = cross_check(spec)
@@ -194,38 +203,100 @@ _SCALAR_FALLBACKS = {
     "version": "0.0.0",
     "task": "classification",
 }
+# A required text key left out (or cut for a wrong value): filled in so that the rest of its
+# class, rule or example is still checked.
+_TEXT_FALLBACKS = ("definition", "name", "text", "why", "summary", "question")
+_SALVAGE_PASSES = 12
 
 
 def _salvage(
     plain: dict[str, Any], errors: list[dict[str, Any]]
-) -> tuple[Spec | None, frozenset[str]]:
-    """A valid spec made by cutting out what failed, so cross-references can still be checked.
+) -> tuple[Spec | None, frozenset[str], list[dict[str, Any]]]:
+    """A valid spec made by cutting out what failed, so that every other problem is still found.
 
-    Each failing list entry is dropped, except top-level classes and rules, which keep a stub with
-    their id so that references to them do not turn into false errors.
-    Returns the spec (or None) and the key paths whose findings are no longer reliable.
+    Each pass cuts the smallest part each error is about: a key of a mapping (a required text is
+    filled with "-"), else the list entry holding it; top-level classes and rules keep a stub
+    with their id, so that references to them do not turn into false errors. A value cut can
+    reveal the errors it hid (a model checks itself only once its keys are valid), so this
+    repeats until the spec validates.
+    Returns the spec (or None), the key paths whose findings are no longer reliable, and the
+    errors the later passes revealed.
     """
     data = copy.deepcopy(plain)
     cut: set[str] = set()
+    revealed: list[dict[str, Any]] = []
+    for _ in range(_SALVAGE_PASSES):
+        if not _cut(data, errors, cut):
+            return None, frozenset(), revealed
+        try:
+            return Spec.model_validate(data), frozenset(cut), revealed
+        except ValidationError as exc:
+            errors = exc.errors()
+        revealed += [e for e in errors if not _consequence(data, tuple(e["loc"]), cut)]
+    return None, frozenset(), revealed
+
+
+def _consequence(data: dict[str, Any], loc: tuple[Any, ...], cut: set[str]) -> bool:
+    """An error a cut made: inside a cut part, or about a mapping the cuts emptied (a `where`)."""
+    path = key_path(loc)
+    return any(_under(path, c) for c in cut) or _node(data, loc) == {}
+
+
+def _culprit(data: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
+    """The key of the mapping at ``loc`` without which it validates: what a check of the
+    mapping as a whole (a model validator) refused, so that only that key is cut."""
+    node = _node(data, loc)
+    if not isinstance(node, dict):
+        return None
+    for key in node:
+        rest = {k: v for k, v in node.items() if k != key}
+        for model in _models_at(loc):
+            try:
+                model.model_validate(rest)
+            except ValidationError:
+                continue
+            return key
+    return None
+
+
+def _cut(data: dict[str, Any], errors: list[dict[str, Any]], cut: set[str]) -> bool:
+    """Cut what ``errors`` are about out of ``data`` (see ``_salvage``); False: nothing usable."""
     removals: list[tuple[Any, ...]] = []
     for error in errors:
         loc = tuple(error["loc"])
         if not loc or (loc[0] == "classes" and len(loc) == 1):
-            return None, frozenset()
+            return False
         if loc[0] in ("version", "changelog"):
             cut.add("changelog")
-        deepest = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
-        if deepest is None:
+        if len(loc) == 1:
             if loc[0] in _SCALAR_FALLBACKS:
                 data[loc[0]] = _SCALAR_FALLBACKS[loc[0]]
             else:
                 data.pop(loc[0], None)
+            continue
+        culprit = _culprit(data, loc) if error["type"] == "value_error" else None
+        if culprit is not None:
+            _node(data, loc).pop(culprit)
+            cut.add(key_path((*loc, culprit)))
+            continue
+        parent = _node(data, loc[:-1])
+        key = loc[-1]
+        if isinstance(parent, dict) and isinstance(key, str):
+            cut.add(key_path(loc))
+            if error["type"] == "missing" or key in parent:
+                if key in _TEXT_FALLBACKS:
+                    parent[key] = "-"
+                    continue
+                if error["type"] != "missing":
+                    parent.pop(key)
+                    continue
+        deepest = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
+        if deepest is None:
+            data.pop(loc[0], None)
         else:
             removals.append(loc[: deepest + 1])
     for loc in sorted(set(removals), key=lambda cut: (len(cut), cut), reverse=True):
-        parent = data
-        for part in loc[:-1]:
-            parent = parent[part] if isinstance(parent, (dict, list)) else None
+        parent = _node(data, loc[:-1])
         if not isinstance(parent, list) or not isinstance(loc[-1], int) or loc[-1] >= len(parent):
             continue
         item = parent[loc[-1]]
@@ -235,10 +306,18 @@ def _salvage(
             parent[loc[-1]] = stub(item)
         else:
             del parent[loc[-1]]
-    try:
-        return Spec.model_validate(data), frozenset(cut)
-    except ValidationError:
-        return None, frozenset()
+    return True
+
+
+def _node(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def tracked_by_dvc(path: Path, root: Path) -> bool:

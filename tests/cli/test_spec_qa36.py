@@ -50,3 +50,58 @@ def test_did_you_mean_for_an_unknown_key_suggests_only_keys_valid_there(workspac
     assert f"{SPEC}:7:4: h: unknown key 'h' (remove it)" in out
     assert f"{SPEC}:8:4: d: unknown key 'd' (remove it)" in out
     assert f"{SPEC}:9:8: titel: unknown key 'titel' (did you mean 'title'?)" in out
+
+
+SHAPES = "guidelines/shapes/spec.yaml"
+
+
+def problems(result) -> list[str]:
+    """``path: message`` of each error line."""
+    return [
+        line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith(SHAPES)
+    ]
+
+
+def test_a_class_with_a_wrong_key_still_has_its_examples_checked(make_workspace, run):
+    # QA 36 L5: the file error of triangle's example used to show only once the key was fixed
+    root = make_workspace("detection")
+    edit(
+        root,
+        ("definition: Three straight sides", "defintion: Three straight sides"),
+        ("examples/triangle_up.png", "../../../../etc/passwd"),
+        spec=SHAPES,
+    )
+    result = run("check", cwd=root, expect=1)
+    assert sorted(problems(result)) == [
+        "classes[2].definition: required key is missing",
+        "classes[2].defintion: unknown key 'defintion' (did you mean 'definition'?)",
+        "classes[2].examples.positive[0].image: ../../../../etc/passwd points outside the "
+        "workspace (keep examples inside it)",
+    ]
+
+
+def test_every_mistake_of_one_rule_is_listed_in_one_run(make_workspace, run):
+    # QA 36 L5: these six took five runs to see (each once: six lines)
+    root = make_workspace("detection")
+    edit(
+        root,
+        (
+            "    min_box_px: 8\n",
+            "    min_box_px: 8\n    applies_to: [circle]\n    where: {area_px: {min: 10, max: 5}, "
+            "span_chars: {min: 1}, attributes: {rotation: diagonal, occluded: maybe}, "
+            "relative_area: {max: 2}}\n",
+        ),
+        spec=SHAPES,
+    )
+    result = run("check", cwd=root, expect=1)
+    assert len(problems(result)) == 6
+    assert set(problems(result)) == {
+        "rules[0].where.area_px: `min` 10 is above `max` 5",
+        "rules[0].where.attributes.occluded: attribute 'occluded' is true or false, not 'maybe'",
+        "rules[0].where.attributes.rotation: no class the rule applies to (circle) has an "
+        "attribute 'rotation'",
+        "rules[0].where: relative_area (box area over image area) must be between 0 and 1, got 2",
+        "rules[0].where.span_chars: span_chars selects spans; this is a detection guideline",
+        "rules[0]: a rule with `where` cannot set min_box_px or min_span_chars (thresholds hold "
+        "for whole classes): put the threshold in a rule without `where`",
+    }
