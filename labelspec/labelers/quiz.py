@@ -164,6 +164,7 @@ def build_quiz(
     if version is None:
         released = releases(ws, guideline)
         if not released:
+            ws.spec_path(guideline)  # an unknown name: "did you mean", the known ones
             raise NotFoundError(
                 f"guideline {guideline!r} has no release yet; release it before quizzing"
             )

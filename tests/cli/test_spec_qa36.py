@@ -105,3 +105,33 @@ def test_every_mistake_of_one_rule_is_listed_in_one_run(make_workspace, run):
         "rules[0]: a rule with `where` cannot set min_box_px or min_span_chars (thresholds hold "
         "for whole classes): put the threshold in a rule without `where`",
     }
+
+
+UNKNOWN = "no guideline 'shapx' in"
+HINT = "(did you mean 'shapes'? known: shapes)"
+
+
+def test_an_unknown_guideline_name_is_not_called_unreleased(make_workspace, run, tmp_path):
+    # QA 36 L1: each of these said "guideline 'shapx' has no release ..." (exit 3)
+    root = make_workspace("detection")
+    run("labeler", "add", "nA-01", "--vendor", "v", cwd=root)
+    commands = [
+        ("guideline", "diff", "shapx", "1.0.0", "1.1.0"),
+        ("guideline", "show", "shapx@1.0.0"),
+        ("guideline", "show", "shapx"),
+        ("site", "publish", "shapx", "--version", "1.0.0", "--folder", str(tmp_path / "sv"),
+         "--no-branch"),
+        ("labeler", "train", "nA-01", "--guideline", "shapx", "--version", "1.0.0", "--method",
+         "session", "--score", "1", "--passed"),
+        ("labeler", "quiz", "shapx", "--out", str(tmp_path / "q")),
+    ]  # fmt: skip
+    for command in commands:
+        result = run(*command, cwd=root, expect=3)
+        assert UNKNOWN in result.stderr and HINT in result.stderr, (command, result.stderr)
+        assert "has no release" not in result.stderr
+    # a known guideline with a version that is not one: said so (exit 1), not "no release 1.0"
+    result = run("guideline", "diff", "shapes", "1.0", "1.0.0", cwd=root, expect=1)
+    assert "'1.0' is not a version: write MAJOR.MINOR.PATCH" in result.stderr
+    # a well-formed version that is not released still lists the released ones
+    result = run("guideline", "diff", "shapes", "1.2.0", "1.0.0", cwd=root, expect=3)
+    assert "guideline 'shapes' has no release 1.2.0 (released: 1.0.0)" in result.stderr
