@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from labelspec import yamlio
+from labelspec import names, yamlio
 from labelspec.errors import LabelspecError, Problem, SpecError
 from labelspec.guideline.releases import _parse_spec, diff, digest_at, releases, working_digest
 from labelspec.guideline.scope import BORDER_TOLERANCE_PX
@@ -175,6 +175,7 @@ def _validate(plain: Any, lines: yamlio.Lines, display: str) -> SpecResult:
             [],
             lines,
         )
+    controls = [problem(loc, message) for loc, message in control_characters(plain)]
     try:
         spec = Spec.model_validate(plain)
         shape_errors: list[Problem] = []
@@ -185,12 +186,40 @@ def _validate(plain: Any, lines: yamlio.Lines, display: str) -> SpecResult:
             problem(tuple(e["loc"]), _pydantic_message(e)) for e in [*exc.errors(), *revealed]
         ]
         if spec is None:
-            return SpecResult(None, shape_errors, [], lines)
+            return SpecResult(None, controls + shape_errors, [], lines)
     errors, warnings = cross_check(spec)
-    result = SpecResult(spec, shape_errors, [], lines, cut)
+    result = SpecResult(spec, controls + shape_errors, [], lines, cut)
     result.errors += result.keep([problem(loc, msg) for loc, msg in errors])
     result.warnings = result.keep([problem(loc, msg, "warning") for loc, msg in warnings])
     return result
+
+
+def control_characters(value: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
+    """Texts holding a control character other than a line break or a tab: `release` refuses
+    them in its commit message, and they garble the terminals that show the log."""
+    if isinstance(value, str):
+        shown = names.note_control(value)
+        return (
+            [
+                (
+                    loc,
+                    f"holds a control character ({shown}): only line breaks and tabs may shape a text",
+                )
+            ]
+            if shown
+            else []
+        )
+    if isinstance(value, dict):
+        return [
+            found
+            for key, child in value.items()
+            for found in control_characters(child, (*loc, key))
+        ]
+    if isinstance(value, list):
+        return [
+            found for i, child in enumerate(value) for found in control_characters(child, (*loc, i))
+        ]
+    return []
 
 
 _STUBS = {
@@ -627,12 +656,12 @@ def check(path: Path | str = ".") -> CheckReport:
     """Check the workspace containing ``path``, or only the guideline ``path`` points into."""
     target = Path(path).resolve()
     ws = Repo(find_root(target))
-    names = ws.guideline_names()
+    chosen = ws.guideline_names()
     if (
         target != ws.root
         and ws.guidelines_dir in (target, *target.parents)
         and target != ws.guidelines_dir
     ):
         rel = target.relative_to(ws.guidelines_dir)
-        names = [rel.parts[0]]
-    return CheckReport(guidelines=[check_guideline(ws, name) for name in names])
+        chosen = [rel.parts[0]]
+    return CheckReport(guidelines=[check_guideline(ws, name) for name in chosen])

@@ -135,3 +135,27 @@ def test_an_unknown_guideline_name_is_not_called_unreleased(make_workspace, run,
     # a well-formed version that is not released still lists the released ones
     result = run("guideline", "diff", "shapes", "1.2.0", "1.0.0", cwd=root, expect=3)
     assert "guideline 'shapes' has no release 1.2.0 (released: 1.0.0)" in result.stderr
+
+
+def test_a_control_character_in_spec_text_is_refused_by_check(workspace: Path, run):
+    # QA 36 L9: check said ok, then release refused the summary in its commit message
+    edit(
+        workspace,
+        ("title: Handwritten digits", 'title: "Hand\\u001b[31mwritten"'),
+        (
+            "    relabel: none\n",
+            '    relabel: none\n  - version: unreleased\n    summary: "x\\u0007y\\nsecond line"\n',
+        ),
+    )
+    result = run("check", cwd=workspace, expect=1)
+    summary = line_of(workspace, 'summary: "x')
+    assert (
+        f"{SPEC}:4:8: title: holds a control character (U+001B): only line breaks and tabs may "
+        "shape a text"
+    ) in result.stdout
+    # the line break of the summary is allowed (a note may span lines), the bell is not
+    assert (
+        f"{SPEC}:{summary}:14: changelog[1].summary: holds a control character (U+0007)"
+        in result.stdout
+    )
+    assert "Error: check failed: 2 error(s)" in result.stderr
