@@ -146,6 +146,22 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
     except FileNotFoundError:
         return SpecResult(None, [Problem(message="file not found", file=display)], [])
     except SpecError as exc:
+        duplicates = yamlio.duplicate_keys(text)
+        if duplicates:
+            return SpecResult(
+                None,
+                [
+                    Problem(
+                        message=f'invalid YAML: found duplicate key "{key}" (keep one of the '
+                        "two: readers would use only one value)",
+                        file=display,
+                        line=line,
+                        col=col,
+                    )
+                    for line, col, key in duplicates
+                ],
+                [],
+            )
         message = str(exc).removeprefix(str(path)).lstrip(": ")
         line = col = None
         if message[:1].isdigit():

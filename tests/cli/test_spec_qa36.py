@@ -159,3 +159,19 @@ def test_a_control_character_in_spec_text_is_refused_by_check(workspace: Path, r
         in result.stdout
     )
     assert "Error: check failed: 2 error(s)" in result.stderr
+
+
+def test_every_duplicate_key_is_listed_at_once(workspace: Path, run):
+    edit(
+        workspace,
+        ("title: Handwritten digits\n", "title: Handwritten digits\ntitle: Dup title\n"),
+        ('    synonyms: [nought, "0"]\n', '    synonyms: [nought, "0"]\n    synonyms: [oh]\n'),
+    )
+    result = run("check", cwd=workspace, expect=1)
+    oh = line_of(workspace, "synonyms: [oh]")
+    assert result.stdout.splitlines() == [
+        f'{SPEC}:5:1: invalid YAML: found duplicate key "title" (keep one of the two: readers '
+        "would use only one value)",
+        f'{SPEC}:{oh}:5: invalid YAML: found duplicate key "synonyms" (keep one of the two: '
+        "readers would use only one value)",
+    ]
