@@ -34,6 +34,12 @@ def one_line(value: str, what: str) -> str:
     return value
 
 
+def note_control(value: str) -> str | None:
+    """How to name the first character a note may not hold (see ``note``), or None."""
+    found = _NOTE_CONTROL.search(value)
+    return _KNOWN.get(found.group(), f"U+{ord(found.group()):04X}") if found else None
+
+
 def note(value: str, what: str) -> str:
     """``value`` when it is printable text that may span lines (a commit body)."""
     found = _NOTE_CONTROL.search(value)

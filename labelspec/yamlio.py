@@ -187,7 +187,23 @@ def _fast_loader():
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):
-        pass
+        def construct_mapping(self, node, deep=False):
+            # libyaml keeps the last of two equal keys; the round-trip parser (release, every
+            # edit) refuses them, so refuse here too: the fallback then names file:line:col.
+            seen = set()
+            for key_node, _ in node.value:
+                if (
+                    isinstance(key_node, yaml.ScalarNode)
+                    and key_node.tag != "tag:yaml.org,2002:merge"
+                ):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            problem=f"found duplicate key {key_node.value!r}",
+                            problem_mark=key_node.start_mark,
+                        )
+                    seen.add(key)
+            return super().construct_mapping(node, deep)
 
     Loader.yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
@@ -217,6 +233,39 @@ def fast_load(text: str, source: str = "<string>") -> Any:
         raise SpecError(too_deep_message(source, "YAML")) from None
     except yaml.YAMLError:
         return to_plain(parse(text, source))  # raises SpecError with the line
+
+
+def duplicate_keys(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, key), 1-based, of every key given again in its mapping: the parsers
+    stop at the first, a report lists them all. [] when the text does not parse."""
+    global _FAST_LOADER
+    if _FAST_LOADER is None:
+        _FAST_LOADER = _fast_loader()
+    try:
+        root = yaml.compose(text, Loader=_FAST_LOADER)
+    except (yaml.YAMLError, RecursionError):
+        return []
+    found: list[tuple[int, int, str]] = []
+    todo = [root] if root is not None else []
+    seen_nodes: set[int] = set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen_nodes:
+            continue  # an alias: walked already
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key_node, value in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    if key in keys:
+                        mark = key_node.start_mark
+                        found.append((mark.line + 1, mark.column + 1, key_node.value))
+                    keys.add(key)
+                todo.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    return sorted(found)
 
 
 def _bounded(data: Any, source: str) -> Any:

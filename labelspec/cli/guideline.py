@@ -314,6 +314,7 @@ def show_command(ref, as_json) -> None:
     if version is None:
         released = releases(ws, name)
         if not released:
+            ws.spec_path(name)  # an unknown name: "did you mean", the known ones
             raise NotFoundError(f"guideline {name!r} has no release yet")
         version = released[-1].version
     if as_json:

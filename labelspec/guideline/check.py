@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import copy
 import difflib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from labelspec import yamlio
+from labelspec import names, yamlio
 from labelspec.errors import LabelspecError, Problem, SpecError
-from labelspec.guideline import spec as spec_module
 from labelspec.guideline.releases import _parse_spec, diff, digest_at, releases, working_digest
 from labelspec.guideline.scope import BORDER_TOLERANCE_PX
 from labelspec.guideline.spec import Example, Loc, Spec, cross_check
@@ -64,20 +64,46 @@ def key_path(loc: Loc) -> str:
     return out
 
 
-def _all_model_keys() -> list[str]:
+def _models_in(annotation: Any) -> list[type]:
+    """The spec models an annotation holds, through Optional, list and dict."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
-    keys: set[str] = set()
-    for obj in vars(spec_module).values():
-        if isinstance(obj, type) and issubclass(obj, spec_module._Model):
-            keys.update(f.alias or name for name, f in obj.model_fields.items())
-    return sorted(keys)
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys valid in the mapping at ``loc`` (the mapping holding the unknown key), found by
+    following the spec's models: a suggestion from another model would mislead."""
+    return sorted(
+        {info.alias or name for m in _models_at(loc) for name, info in m.model_fields.items()}
+    )
+
+
+def _models_at(loc: tuple[Any, ...]) -> list[type]:
+    """The spec models the mapping at ``loc`` may be."""
+    models: list[type] = [Spec]
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list item: the same models
+        inner = [
+            found
+            for model in models
+            for name, info in model.model_fields.items()
+            if part in (name, info.alias)
+            for found in _models_in(info.annotation)
+        ]
+        if not inner:  # a dict key (or a union member's tag): its values' models stay
+            continue
+        models = inner
+    return models
 
 
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
-        close = difflib.get_close_matches(key, _all_model_keys(), n=1)
+        valid = [k for k in _keys_at(tuple(error["loc"][:-1])) if k != key]
+        close = difflib.get_close_matches(key, valid, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else " (remove it)"
         return f"unknown key {key!r}{hint}"
     if kind == "missing":
@@ -120,12 +146,29 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
     except FileNotFoundError:
         return SpecResult(None, [Problem(message="file not found", file=display)], [])
     except SpecError as exc:
+        duplicates = yamlio.duplicate_keys(text)
+        if duplicates:
+            return SpecResult(
+                None,
+                [
+                    Problem(
+                        message=f'invalid YAML: found duplicate key "{key}" (keep one of the '
+                        "two: readers would use only one value)",
+                        file=display,
+                        line=line,
+                        col=col,
+                    )
+                    for line, col, key in duplicates
+                ],
+                [],
+            )
         message = str(exc).removeprefix(str(path)).lstrip(": ")
-        line = None
+        line = col = None
         if message[:1].isdigit():
             line_text, _, message = message.partition(": ")
-            line = int(line_text.split(":")[0])
-        return SpecResult(None, [Problem(message=message, file=display, line=line)], [])
+            line_part, _, col_part = line_text.partition(":")
+            line, col = int(line_part), int(col_part) if col_part.isdigit() else None
+        return SpecResult(None, [Problem(message=message, file=display, line=line, col=col)], [])
     return _validate(plain, yamlio.Lines(text, str(path)), display)
 
 
@@ -148,20 +191,51 @@ def _validate(plain: Any, lines: yamlio.Lines, display: str) -> SpecResult:
             [],
             lines,
         )
+    controls = [problem(loc, message) for loc, message in control_characters(plain)]
     try:
         spec = Spec.model_validate(plain)
         shape_errors: list[Problem] = []
         cut: frozenset[str] = frozenset()
     except ValidationError as exc:
-        shape_errors = [problem(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
-        spec, cut = _salvage(plain, exc.errors())
+        spec, cut, revealed = _salvage(plain, exc.errors())
+        shape_errors = [
+            problem(tuple(e["loc"]), _pydantic_message(e)) for e in [*exc.errors(), *revealed]
+        ]
         if spec is None:
-            return SpecResult(None, shape_errors, [], lines)
+            return SpecResult(None, controls + shape_errors, [], lines)
     errors, warnings = cross_check(spec)
-    result = SpecResult(spec, shape_errors, [], lines, cut)
+    result = SpecResult(spec, controls + shape_errors, [], lines, cut)
     result.errors += result.keep([problem(loc, msg) for loc, msg in errors])
     result.warnings = result.keep([problem(loc, msg, "warning") for loc, msg in warnings])
     return result
+
+
+def control_characters(value: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
+    """Texts holding a control character other than a line break or a tab: `release` refuses
+    them in its commit message, and they garble the terminals that show the log."""
+    if isinstance(value, str):
+        shown = names.note_control(value)
+        return (
+            [
+                (
+                    loc,
+                    f"holds a control character ({shown}): only line breaks and tabs may shape a text",
+                )
+            ]
+            if shown
+            else []
+        )
+    if isinstance(value, dict):
+        return [
+            found
+            for key, child in value.items()
+            for found in control_characters(child, (*loc, key))
+        ]
+    if isinstance(value, list):
+        return [
+            found for i, child in enumerate(value) for found in control_characters(child, (*loc, i))
+        ]
+    return []
 
 
 _STUBS = {
@@ -174,38 +248,100 @@ _SCALAR_FALLBACKS = {
     "version": "0.0.0",
     "task": "classification",
 }
+# A required text key left out (or cut for a wrong value): filled in so that the rest of its
+# class, rule or example is still checked.
+_TEXT_FALLBACKS = ("definition", "name", "text", "why", "summary", "question")
+_SALVAGE_PASSES = 12
 
 
 def _salvage(
     plain: dict[str, Any], errors: list[dict[str, Any]]
-) -> tuple[Spec | None, frozenset[str]]:
-    """A valid spec made by cutting out what failed, so cross-references can still be checked.
+) -> tuple[Spec | None, frozenset[str], list[dict[str, Any]]]:
+    """A valid spec made by cutting out what failed, so that every other problem is still found.
 
-    Each failing list entry is dropped, except top-level classes and rules, which keep a stub with
-    their id so that references to them do not turn into false errors.
-    Returns the spec (or None) and the key paths whose findings are no longer reliable.
+    Each pass cuts the smallest part each error is about: a key of a mapping (a required text is
+    filled with "-"), else the list entry holding it; top-level classes and rules keep a stub
+    with their id, so that references to them do not turn into false errors. A value cut can
+    reveal the errors it hid (a model checks itself only once its keys are valid), so this
+    repeats until the spec validates.
+    Returns the spec (or None), the key paths whose findings are no longer reliable, and the
+    errors the later passes revealed.
     """
     data = copy.deepcopy(plain)
     cut: set[str] = set()
+    revealed: list[dict[str, Any]] = []
+    for _ in range(_SALVAGE_PASSES):
+        if not _cut(data, errors, cut):
+            return None, frozenset(), revealed
+        try:
+            return Spec.model_validate(data), frozenset(cut), revealed
+        except ValidationError as exc:
+            errors = exc.errors()
+        revealed += [e for e in errors if not _consequence(data, tuple(e["loc"]), cut)]
+    return None, frozenset(), revealed
+
+
+def _consequence(data: dict[str, Any], loc: tuple[Any, ...], cut: set[str]) -> bool:
+    """An error a cut made: inside a cut part, or about a mapping the cuts emptied (a `where`)."""
+    path = key_path(loc)
+    return any(_under(path, c) for c in cut) or _node(data, loc) == {}
+
+
+def _culprit(data: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
+    """The key of the mapping at ``loc`` without which it validates: what a check of the
+    mapping as a whole (a model validator) refused, so that only that key is cut."""
+    node = _node(data, loc)
+    if not isinstance(node, dict):
+        return None
+    for key in node:
+        rest = {k: v for k, v in node.items() if k != key}
+        for model in _models_at(loc):
+            try:
+                model.model_validate(rest)
+            except ValidationError:
+                continue
+            return key
+    return None
+
+
+def _cut(data: dict[str, Any], errors: list[dict[str, Any]], cut: set[str]) -> bool:
+    """Cut what ``errors`` are about out of ``data`` (see ``_salvage``); False: nothing usable."""
     removals: list[tuple[Any, ...]] = []
     for error in errors:
         loc = tuple(error["loc"])
         if not loc or (loc[0] == "classes" and len(loc) == 1):
-            return None, frozenset()
+            return False
         if loc[0] in ("version", "changelog"):
             cut.add("changelog")
-        deepest = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
-        if deepest is None:
+        if len(loc) == 1:
             if loc[0] in _SCALAR_FALLBACKS:
                 data[loc[0]] = _SCALAR_FALLBACKS[loc[0]]
             else:
                 data.pop(loc[0], None)
+            continue
+        culprit = _culprit(data, loc) if error["type"] == "value_error" else None
+        if culprit is not None:
+            _node(data, loc).pop(culprit)
+            cut.add(key_path((*loc, culprit)))
+            continue
+        parent = _node(data, loc[:-1])
+        key = loc[-1]
+        if isinstance(parent, dict) and isinstance(key, str):
+            cut.add(key_path(loc))
+            if error["type"] == "missing" or key in parent:
+                if key in _TEXT_FALLBACKS:
+                    parent[key] = "-"
+                    continue
+                if error["type"] != "missing":
+                    parent.pop(key)
+                    continue
+        deepest = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
+        if deepest is None:
+            data.pop(loc[0], None)
         else:
             removals.append(loc[: deepest + 1])
     for loc in sorted(set(removals), key=lambda cut: (len(cut), cut), reverse=True):
-        parent = data
-        for part in loc[:-1]:
-            parent = parent[part] if isinstance(parent, (dict, list)) else None
+        parent = _node(data, loc[:-1])
         if not isinstance(parent, list) or not isinstance(loc[-1], int) or loc[-1] >= len(parent):
             continue
         item = parent[loc[-1]]
@@ -215,10 +351,18 @@ def _salvage(
             parent[loc[-1]] = stub(item)
         else:
             del parent[loc[-1]]
-    try:
-        return Spec.model_validate(data), frozenset(cut)
-    except ValidationError:
-        return None, frozenset()
+    return True
+
+
+def _node(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def tracked_by_dvc(path: Path, root: Path) -> bool:
@@ -528,12 +672,12 @@ def check(path: Path | str = ".") -> CheckReport:
     """Check the workspace containing ``path``, or only the guideline ``path`` points into."""
     target = Path(path).resolve()
     ws = Repo(find_root(target))
-    names = ws.guideline_names()
+    chosen = ws.guideline_names()
     if (
         target != ws.root
         and ws.guidelines_dir in (target, *target.parents)
         and target != ws.guidelines_dir
     ):
         rel = target.relative_to(ws.guidelines_dir)
-        names = [rel.parts[0]]
-    return CheckReport(guidelines=[check_guideline(ws, name) for name in names])
+        chosen = [rel.parts[0]]
+    return CheckReport(guidelines=[check_guideline(ws, name) for name in chosen])

@@ -64,12 +64,15 @@ class SpecDiff:
     )
     decision_tree_changed: bool = False
     task_changed: bool = False
-    # whole classes that rules and borderline examples alter (rules without `where`), and the
-    # scopes of those with one: see ``rule_effects``
+    # whole classes that rules, borderline examples (rules without `where`) and redrawn answers
+    # alter, and the scopes of those with one: see ``rule_effects``
     rule_classes: set[str] = field(default_factory=set)
     scoped: list[Scope] = field(default_factory=list)
     declared_affects: list[str] = field(default_factory=list)
     relabel: str = "none"
+    # rules added, removed or edited that apply to every label (no applies_to, no where): left
+    # to ``declared_affects``, see ``global_rule_warning``
+    global_rules: list[str] = field(default_factory=list)
 
     def detected_whole(self) -> set[str]:
         """Classes the diff shows changed as a whole (the declared ones aside)."""
@@ -121,6 +124,18 @@ class SpecDiff:
             or self.task_changed
         )
 
+    def global_rule_warning(self) -> str | None:
+        """A global rule changed while the changelog declares no class: nothing is detected for
+        it, so the release would retrain nobody and make no label suspect."""
+        if not self.global_rules or self.declared_affects:
+            return None
+        rules = ", ".join(self.global_rules)
+        return (
+            f"global rule {rules} changed and `affects` is empty: no labeler will be retrained "
+            "and no label is suspect; list the classes it changes under `affects` in the "
+            "`unreleased` entry (or give the rule `applies_to`)"
+        )
+
     def required_bump(self) -> tuple[str, str]:
         """(smallest bump allowed, why) following semver for label compatibility."""
         if self.task_changed:
@@ -137,10 +152,18 @@ class SpecDiff:
         if self.added:
             return "minor", f"class(es) added: {', '.join(self.added)}"
         semantic = [
-            cid for cid, changes in self.changed.items() if any(_is_semantic(c) for c in changes)
+            cid
+            for cid, changes in self.changed.items()
+            if any(_is_semantic(c) and not c.get("answer_changed") for c in changes)
         ]
         if semantic:
             return "minor", f"definitions changed for: {', '.join(semantic)}"
+        drawn = [cid for cid, changes in self.changed.items() if _answer_changed(changes)]
+        if drawn:
+            return (
+                "minor",
+                f"the drawn answer of a positive example changed for: {', '.join(drawn)}",
+            )
         if any(self.rules[k] for k in ("added", "removed", "changed")):
             return "minor", "rules changed"
         if self.decision_tree_changed:
@@ -175,7 +198,31 @@ class SpecDiff:
 def _is_semantic(change: dict[str, Any]) -> bool:
     if change["field"] in SEMANTIC_FIELDS or change["field"] == "attributes":
         return True
-    return change["field"] in ("examples.counter", "examples.borderline")
+    # a positive example's drawn answer shows how to label (the quiz grades on it); its picture
+    # or wording alone only illustrates
+    return change["field"] in ("examples.counter", "examples.borderline") or bool(
+        change.get("answer_changed")
+    )
+
+
+def _answer_changed(changes: list[dict[str, Any]]) -> bool:
+    return any(c.get("answer_changed") for c in changes)
+
+
+def _answer(example) -> tuple:
+    """What an example draws as the answer: boxes, "not this" boxes, spans."""
+    return (example.boxes, example.wrong_boxes, example.spans)
+
+
+def _answer_classes(old, new) -> set[str]:
+    """The classes of the boxes and spans that differ between two drawings of one example."""
+    found: set[str] = set()
+    for one, other in ((old, new), (new, old)):
+        for kind in ("boxes", "wrong_boxes"):
+            mine, theirs = getattr(one, kind) or [], getattr(other, kind) or []
+            found |= {b.class_id for b in mine if b not in theirs}
+        found |= {s.label for s in one.spans if s not in other.spans}
+    return found
 
 
 def _example_key(example) -> str:
@@ -233,9 +280,16 @@ def diff_class(old: LabelClass, new: LabelClass) -> list[dict[str, Any]]:
         removed = [k for k in before if k not in after]
         edited = [k for k in after if k in before and after[k] != before[k]]
         if added or removed or edited:
-            changes.append(
-                {"field": f"examples.{kind}", "added": added, "removed": removed, "changed": edited}
-            )
+            change = {
+                "field": f"examples.{kind}",
+                "added": added,
+                "removed": removed,
+                "changed": edited,
+            }
+            redrawn = [k for k in edited if _answer(after[k]) != _answer(before[k])]
+            if kind == "positive" and redrawn:
+                change["answer_changed"] = redrawn
+            changes.append(change)
     return changes
 
 
@@ -285,6 +339,12 @@ def diff_specs(
         _add_effects(result, rule_effects(old, new, None, new_rules[rule_id]))
     for rule_id in result.rules["removed"]:
         _add_effects(result, rule_effects(old, new, old_rules[rule_id], None))
+    result.global_rules = [
+        rule_id
+        for rule_id in dict.fromkeys([*old_rules, *new_rules])
+        if old_rules.get(rule_id) != new_rules.get(rule_id)
+        and all(_is_global(r) for r in (old_rules.get(rule_id), new_rules.get(rule_id)) if r)
+    ]
     for rule_id in (r for r in new_rules if r in old_rules):
         before, after = _rule_fields(old_rules[rule_id]), _rule_fields(new_rules[rule_id])
         fields = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
@@ -295,6 +355,7 @@ def diff_specs(
             _add_effects(result, (whole, scoped))
     for old_id, new_id in pairs:
         _add_effects(result, _borderline_effects(old, new, old_id, new_id))
+        _add_effects(result, (_redrawn_classes(old, new, old_id, new_id), []))
     result.decision_tree_changed = old.decision_tree != new.decision_tree
     return result
 
@@ -343,6 +404,10 @@ def rule_effects(
     return whole, scoped
 
 
+def _is_global(rule: Rule) -> bool:
+    return not rule.applies_to and rule.where is None
+
+
 def _rule_fields(rule: Rule) -> dict[str, Any]:
     fields = rule.model_dump()
     fields["where"] = rule.where.model_dump(exclude_defaults=True) if rule.where else None
@@ -371,6 +436,18 @@ def _borderline_effects(
             elif (scope := Scope(new_id, rule.id, rule.where)) not in scoped:
                 scoped.append(scope)
     return whole, scoped
+
+
+def _redrawn_classes(old: Spec, new: Spec, old_id: str, new_id: str) -> set[str]:
+    """The classes of the boxes and spans a positive example of ``new_id`` redrew (besides the
+    class itself, which ``detected_whole`` counts): the example shows how to label them too."""
+    before = {_example_key(e): e for e in old.get_class(old_id).examples.positive}
+    after = {_example_key(e): e for e in new.get_class(new_id).examples.positive}
+    found: set[str] = set()
+    for key in before.keys() & after.keys():
+        if _answer(before[key]) != _answer(after[key]):
+            found |= _answer_classes(before[key], after[key])
+    return {c for c in found if new.get_class(c) is not None}
 
 
 def _cited(spec: Spec, example: BorderlineExample):

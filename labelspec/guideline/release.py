@@ -310,6 +310,8 @@ def _release_pending(
     if change is not None:
         change.to_version = new_version
     result = ReleaseResult(name, new_version, previous, tag, "", digest, change)
+    if change is not None and (warning := change.global_rule_warning()):
+        result.warnings.append(warning)
     if untagged:
         checked = f"checked against {previous}" if previous else "not checked against any release"
         result.warnings.append(

@@ -128,10 +128,14 @@ def _releases(everything: dict, name: str, prefix: str) -> list[Release]:
 
 
 def get_release(ws: Repo, name: str, version: str) -> Release:
-    for release in releases(ws, name):
+    released = releases(ws, name)
+    for release in released:
         if release.version == version:
             return release
-    known = ", ".join(r.version for r in releases(ws, name)) or "none"
+    if not released:
+        ws.spec_path(name)  # an unknown name: "did you mean", the known ones
+    Version.parse(version)  # "1.0" is not a version rather than not released
+    known = ", ".join(r.version for r in released) or "none"
     raise NotFoundError(f"guideline {name!r} has no release {version} (released: {known})")
 
 

@@ -223,6 +223,8 @@ def review(ws: Repo, name: str, base: str | None = None) -> Review:
                 f"`guideline release {name}` will refuse"
             )
         result.impacts, result.warnings = impacts(ws, name, base, released)
+        if warning := change.global_rule_warning():
+            result.warnings.insert(0, warning)
         result.retraining = retraining(ws, name, result.affects)
     return result
 

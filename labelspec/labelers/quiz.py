@@ -164,6 +164,7 @@ def build_quiz(
     if version is None:
         released = releases(ws, guideline)
         if not released:
+            ws.spec_path(guideline)  # an unknown name: "did you mean", the known ones
             raise NotFoundError(
                 f"guideline {guideline!r} has no release yet; release it before quizzing"
             )
@@ -199,7 +200,7 @@ def build_quiz(
         {
             "id": f"q{number:02d}",
             "box": item["box"],
-            **_media(ws, guideline, release.commit, item["example"]),
+            **_media(ws, guideline, release.commit, item["example"], item["answer"]),
         }
         for number, item in enumerate(chosen, 1)
     ]
@@ -280,9 +281,17 @@ def _media_bytes(ws: Repo, guideline: str, commit: str, image: str) -> bytes:
     return read_at(ws.root, commit, ws.guideline_dir(guideline) / image, ws.git)
 
 
-def _media(ws: Repo, guideline: str, commit: str, example) -> dict[str, Any]:
+def asked_span(example, answer: str) -> list[int] | None:
+    """[start, end] of the span a class question on a text example asks about: the first one
+    labeled with the answer (a sentence can hold spans of several classes, so the question marks
+    which words it means). None: the text as a whole (no span has that label)."""
+    return next(([s.start, s.end] for s in example.spans if s.label == answer), None)
+
+
+def _media(ws: Repo, guideline: str, commit: str, example, answer: str) -> dict[str, Any]:
     if example.image is None:
-        return {"text": example.text, "image": None, "size": None}
+        span = asked_span(example, answer)
+        return {"text": example.text, "image": None, "size": None, "span": span}
     data = _media_bytes(ws, guideline, commit, example.image)
     mime = MIME.get(Path(example.image).suffix.lower(), "application/octet-stream")
     return {
@@ -342,12 +351,20 @@ def _question_media(q: dict, number: int, names: dict | None = None, reveal: boo
         return box_questions.media(q["box"], q["image"], q["size"], names or {}, number, reveal)
     if q["image"]:
         return f'<img src="{q["image"]}" alt="Question {number}: the item to label" width="160" height="160">'
-    return f'<blockquote class="text">{esc(q["text"] or "")}</blockquote>'
+    text, span = q["text"] or "", q.get("span")
+    if span:
+        start, end = span
+        text_html = f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+    else:
+        text_html = esc(text)
+    return f'<blockquote class="text">{text_html}</blockquote>'
 
 
 def _prompt(q: dict) -> str:
     if q.get("box"):
         return box_questions.PROMPTS[q["box"]["type"]]
+    if q.get("span"):
+        return "Which class should the marked words be labeled as?"
     return "Which class should it be labeled as?"
 
 
@@ -396,7 +413,7 @@ def _feedback_page(ws: Repo, key: dict, given: dict[str, str], summary: str) -> 
         answer, mine = question["answer"], given.get(question["id"])
         right = mine == answer
         verdict = "Right" if right else ("Not answered" if mine is None else "Not quite")
-        shown = {**_media(ws, key["guideline"], release.commit, example), "box": None}
+        shown = {**_media(ws, key["guideline"], release.commit, example, answer), "box": None}
         words = names
         if question.get("type", "class") != "class":
             shown["box"] = question

@@ -304,6 +304,7 @@ def publish(
 
     released = releases(ws, name)
     if not released:
+        ws.spec_path(name)  # an unknown name: "did you mean", the known ones
         raise NotFoundError(f"guideline {name!r} has no release to publish")
     version = version.removeprefix("v") if version else released[-1].version
     get_release(ws, name, version)

@@ -457,3 +457,83 @@ def test_diff_in_words(workspace: Path, run):
 def test_diff_with_an_unknown_version_names_the_released_ones(workspace: Path, run):
     result = run("guideline", "diff", "digits", "0.9.0", "1.0.0", cwd=workspace, expect=3)
     assert "guideline 'digits' has no release 0.9.0 (released: 1.0.0)" in result.stderr
+
+
+# -- a positive example's drawn answer (QA 36) -----------------------------------------------------
+TIGHT = {"class": "cat", "x": 10, "y": 10, "w": 50, "h": 40}
+LOOSE = {"class": "cat", "x": 0, "y": 0, "w": 80, "h": 70}
+
+
+def drawn(boxes: list, wrong: list, extra: list | None = None) -> Callable[[dict], None]:
+    def change(d: dict) -> None:
+        positive = cat(d)["examples"]["positive"][0]
+        positive.update(boxes=boxes + (extra or []), wrong_boxes=wrong)
+
+    return change
+
+
+def test_a_positive_example_whose_answer_swaps_tight_and_loose_needs_minor_and_affects_it():
+    old = spec(drawn([TIGHT], [LOOSE]), version="1.0.0")
+    result = diff_specs(old, spec(drawn([LOOSE], [TIGHT])))
+    assert result.changed == {
+        "cat": [
+            {
+                "field": "examples.positive",
+                "added": [],
+                "removed": [],
+                "changed": ["examples/cat1.png"],
+                "answer_changed": ["examples/cat1.png"],
+            }
+        ]
+    }
+    assert result.detected_affects == ["cat"] and result.whole_affects == ["cat"]
+    assert result.required_bump() == (
+        "minor",
+        "the drawn answer of a positive example changed for: cat",
+    )
+
+
+def test_a_redrawn_box_of_another_class_affects_that_class_too():
+    dog = {"class": "dog", "x": 100, "y": 5, "w": 30, "h": 30}
+    moved = {**dog, "x": 90}
+    old = spec(drawn([TIGHT], [], [dog]), version="1.0.0")
+    result = diff_specs(old, spec(drawn([TIGHT], [], [moved])))
+    # cat: the example is cat's; dog: its box moved. bird: untouched.
+    assert result.detected_affects == ["cat", "dog"]
+    assert result.required_bump()[0] == "minor"
+
+
+def test_a_drawing_added_to_an_undrawn_positive_example_is_an_answer_change():
+    result = diff_specs(spec(), spec(drawn([TIGHT], [])))
+    assert result.detected_affects == ["cat"] and result.required_bump()[0] == "minor"
+
+
+def test_a_positive_example_with_the_same_drawing_and_a_new_why_stays_a_patch():
+    old = spec(drawn([TIGHT], [LOOSE]), version="1.0.0")
+
+    def reworded(d: dict) -> None:
+        drawn([TIGHT], [LOOSE])(d)
+        cat(d)["examples"]["positive"][0]["why"] = "A cat, boxed tight."
+
+    result = diff_specs(old, spec(reworded))
+    assert "answer_changed" not in result.changed["cat"][0]
+    assert result.detected_affects == [] and result.required_bump()[0] == "patch"
+
+
+def test_a_ner_span_relabelled_on_a_positive_example_affects_both_classes():
+    def spans(label: str) -> Callable[[dict], None]:
+        def change(d: dict) -> None:
+            d["task"] = "ner"
+            cat(d)["examples"]["positive"] = [
+                {
+                    "text": "Tom the cat.",
+                    "spans": [{"start": 8, "end": 11, "label": label}],
+                    "why": "x",
+                }
+            ]
+
+        return change
+
+    result = diff_specs(spec(spans("cat"), version="1.0.0"), spec(spans("dog")))
+    assert result.detected_affects == ["cat", "dog"]
+    assert result.required_bump()[0] == "minor"

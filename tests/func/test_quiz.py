@@ -506,3 +506,39 @@ def test_a_retraining_quiz_asks_about_every_changed_class(workspace: Path, tmp_p
     same = run("labeler", "quiz", "digits", "--changed-since", "1.1.0", "--out", str(tmp_path / "x"),
                cwd=workspace, expect=1)  # fmt: skip
     assert "no class, rule or example of digits changed between 1.1.0 and 1.1.1" in same.stderr
+
+
+def test_a_ner_quiz_marks_the_span_it_asks_about(make_workspace, run):
+    # QA 36 M6: "Ada Lovelace visited <Paris>." holds a person and a place; the question on the
+    # person example marks "Ada Lovelace" (0-12), not "Paris" (22-27), and escapes the rest.
+    root = make_workspace("ner")
+    spec = "guidelines/entities/spec.yaml"
+    edit(
+        root,
+        (
+            "- text: Ada Lovelace wrote the first program.\n"
+            "          spans: [{start: 0, end: 12, label: person}]",
+            '- text: "Ada Lovelace visited <Paris>."\n'
+            "          spans: [{start: 0, end: 12, label: person}, {start: 22, end: 27, label: location}]",
+        ),
+        ("    relabel: none\n", "    relabel: none\n  - version: unreleased\n    summary: two\n"),
+        spec=spec,
+    )
+    git(root, "commit", "-qam", "two entities")
+    run("guideline", "release", "entities", "--bump", "minor", cwd=root)
+    out = root.parent / "nq"
+    run("labeler", "quiz", "entities", "--n", "6", "--out", str(out), cwd=root)
+    key = json.loads(key_file(out).read_text())
+    page = (out / "quiz.html").read_text()
+    expected = {
+        "person.positive[0]": "<mark>Ada Lovelace</mark> visited &lt;Paris&gt;.",
+        "person.counter[0]": "<mark>Ford</mark> recalled 10,000 cars.",
+        "organization.positive[0]": "The <mark>United Nations</mark> met on Monday.",
+        "organization.borderline[0]": "<mark>Paris Saint-Germain</mark> won again.",
+        "location.positive[0]": "She moved from <mark>Lagos</mark> to Oslo.",
+        "location.counter[0]": "<mark>Chelsea</mark> signed a new striker.",
+    }
+    shown = re.findall(r'<blockquote class="text">(.*?)</blockquote>', page)
+    assert shown == [expected[q["source"]] for q in key["questions"]]
+    assert page.count("Which class should the marked words be labeled as?") == 6
+    assert "Which class should it be labeled as?" not in page

@@ -567,3 +567,50 @@ def test_tag_current_of_a_never_released_guideline_names_its_first_release(works
         "1.0.0, with `labelspec guideline release digits`" in result.stderr
     )
     assert state(workspace) == before
+
+
+def test_a_redrawn_positive_answer_cannot_be_a_patch_and_affects_its_class(make_workspace, run):
+    # QA 36 M7: the positive example's drawn answer tells labelers how to box (quizzes grade on it)
+    root = make_workspace("detection")
+    shapes = "guidelines/shapes/spec.yaml"
+    edit(
+        root,
+        (
+            '- {image: examples/circle_big.png, why: "A full',
+            "- {image: examples/circle_big.png, boxes: [{class: circle, x: 2, y: 2, w: 40, h: 40, "
+            'attributes: {occluded: false}}], why: "A full',
+        ),
+        ("    relabel: none\n", "    relabel: none\n  - version: unreleased\n    summary: boxed\n"),
+        spec=shapes,
+    )
+    run("check", cwd=root)
+    commit_all(root)
+    before = state(root)
+    result = run("guideline", "release", "shapes", "--bump", "patch", cwd=root, expect=1)
+    assert (
+        "--bump patch is too small: the drawn answer of a positive example changed for: circle; "
+        "this release needs --bump minor"
+    ) in result.stderr
+    assert state(root) == before
+    run("guideline", "release", "shapes", "--bump", "minor", cwd=root)
+    change = json.loads(
+        run("guideline", "diff", "shapes", "1.0.0", "1.1.0", "--json", cwd=root).stdout
+    )
+    assert change["affects_detected"] == ["circle"] and change["required_bump"] == "minor"
+
+
+def test_a_global_rule_released_with_empty_affects_is_warned_about(workspace: Path, run):
+    # QA 36 L10: R1 of digits has neither applies_to nor where
+    edit(
+        workspace,
+        (
+            "Label the digit the writer intended, not the closest shape.",
+            "Label the digit the writer intended, even when it is badly drawn.",
+        ),
+    )
+    add_pending(workspace, "R1 reworded")
+    commit_all(workspace)
+    result = run("guideline", "release", "digits", "--bump", "minor", cwd=workspace)
+    assert (
+        "warning: global rule R1 changed and `affects` is empty: no labeler will be retrained"
+    ) in result.stderr

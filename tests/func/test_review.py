@@ -296,3 +296,15 @@ def test_a_clone_without_the_label_data_still_gets_a_review(history: Path, run, 
     assert data["changes"]["classes"][0]["id"] == "eight"
     text = run("guideline", "review", "digits", cwd=clone).stdout
     assert "| digits | not available: " in text
+
+
+def test_a_review_warns_of_a_global_rule_changed_with_nothing_declared(workspace: Path, run):
+    # QA 36 L10: R1 of digits has neither applies_to nor where; nothing is declared
+    (workspace / SPEC).write_text((workspace / SPEC).read_text().replace(
+        "Label the digit the writer intended, not the closest shape.",
+        "Label the digit the writer intended.",
+    ))  # fmt: skip
+    data = review(run, workspace)
+    assert data["warnings"][0].startswith(
+        "global rule R1 changed and `affects` is empty: no labeler will be retrained"
+    )

@@ -135,3 +135,21 @@ def test_a_class_changed_as_a_whole_absorbs_its_scopes():
     old = spec([r2()])
     new = spec([r2("Box a cut bus if a third shows.")], bus="A long bus.")
     assert scopes(old, new) == {"bus": None}
+
+
+def test_a_changed_global_rule_with_nothing_declared_is_warned_about():
+    # QA 36 L10: G1 edited, G2 added, R2 (scoped) edited: only the global ones are named
+    g1 = {"id": "G1", "text": "Label half of it."}
+    old = spec([g1, r2()])
+    new = spec([{**g1, "text": "Label a third of it."}, {"id": "G2", "text": "x"}, r2("Box it.")])
+    change = diff_specs(old, new)
+    assert change.global_rules == ["G1", "G2"]
+    assert change.global_rule_warning() == (
+        "global rule G1, G2 changed and `affects` is empty: no labeler will be retrained and no "
+        "label is suspect; list the classes it changes under `affects` in the `unreleased` entry "
+        "(or give the rule `applies_to`)"
+    )
+    assert diff_specs(old, new, ["bus"]).global_rule_warning() is None
+    # a global rule that gained applies_to is scoped now: nothing to warn about
+    scoped = spec([{**g1, "applies_to": ["car"]}])
+    assert diff_specs(spec([g1]), scoped).global_rules == []
