@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
@@ -34,12 +35,26 @@ def console():
     return Console(file=sys.stdout, width=width, highlight=False)
 
 
+# control characters but line breaks and tabs: shown as escapes, never sent to the terminal
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def cell(value: Any) -> str:
+    """A table cell's text: control characters escaped (a summary holding ESC [31m would
+    restyle the terminal)."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     from rich.table import Table  # lazy: see console()
+    from rich.text import Text  # lazy: as above
 
     grid = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*["" if v is None else str(v) for v in row])
+        # Text, not str: rich reads a str as markup, so a summary "[/red]" crashed the table and
+        # "[b]" vanished; what labelers and tools wrote is shown as written
+        grid.add_row(*[Text(cell(v)) for v in row])
     console().print(grid)
