@@ -61,10 +61,11 @@ def git_root(path: Path) -> Path | None:
         return Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
 
 
-def is_ignored(top: Path, path: Path) -> bool:
-    """Whether the repository at ``top`` ignores ``path`` (or a folder above it)."""
+def is_ignored(inside: Path, path: Path) -> bool:
+    """Whether the repository holding the folder ``inside`` (its top, or any folder under it: a
+    workspace in a subfolder of a larger repository) ignores ``path`` (or a folder above it)."""
     git = _git()
-    with git.Repo(top) as repo:
+    with git_errors("open"), git.Repo(inside, search_parent_directories=True) as repo:
         try:
             repo.git.check_ignore("-q", str(Path(path).resolve()))
         except git.GitCommandError:
