@@ -232,11 +232,15 @@ class Git:
         return bool(out.strip())
 
     def dirty_files(self, path: Path | str = ".") -> list[str]:
+        """Changed or new files under ``path``, relative to the workspace (git names them from
+        the repository top, which is above it for a workspace in a subfolder)."""
         with git_errors("status"):
             out = self.repo.git.status(
                 "--porcelain", "--untracked-files=all", "--", self._rel(path)
             )
-        return [line[3:] for line in out.splitlines() if line.strip()]
+        top = self.rel_to_top(".")
+        base = "" if top == "." else top + "/"
+        return [line[3:].removeprefix(base) for line in out.splitlines() if line.strip()]
 
     # -- tags and history ---------------------------------------------------------------------
     def tag_exists(self, name: str) -> bool:

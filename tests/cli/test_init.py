@@ -180,6 +180,9 @@ def test_a_workspace_in_a_subfolder_registers_items_in_place_imports_and_verifie
     assert "labels/datasets/news/items/d1.dvc" in tree
     assert "labels/datasets/news/items/d1/a.txt" not in tree  # DVC holds it, git ignores it
     assert not outer.is_dirty(untracked_files=True)
+    (root / "guidelines/entities/docs/new.md").write_text("# New\n")
+    refused = run("guideline", "release", "entities", "--bump", "patch", cwd=root, expect=1)
+    assert "uncommitted changes (guidelines/entities/docs/new.md)" in refused.stderr
 
 
 def test_the_default_remote_of_a_subfolder_workspace_lies_beside_the_repository(
