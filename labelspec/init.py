@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit, urlunsplit
 
 from labelspec.demo import shapes, simulate
-from labelspec.errors import ConflictError, WorkspaceError
+from labelspec.errors import ConflictError, InputError, WorkspaceError
 from labelspec.guideline.release import tag_written
+from labelspec.guideline.releases import tag_name
 from labelspec.repo import CONFIG_NAME, Repo
 from labelspec.store.datasets import declaration_files
 from labelspec.transaction import JOURNAL, recover, transaction
@@ -68,9 +70,47 @@ class InitResult:
         }
 
 
-def default_remote(root: Path) -> Path:
-    """A local directory beside the workspace, so the demo needs no server."""
-    return root.parent / f"{root.name}.dvc-storage"
+def default_remote(root: Path, top: Path | None = None) -> Path:
+    """A local directory beside the workspace, so the demo needs no server. A workspace in a
+    subfolder of a larger repository (``top``) gets it beside that repository: beside the
+    workspace it would lie in the repository's working tree, where nothing ignores it."""
+    if top is None or top == root:
+        return root.parent / f"{root.name}.dvc-storage"
+    return top.parent / f"{top.name}-{'-'.join(root.relative_to(top).parts)}.dvc-storage"
+
+
+def checked_remote(url: str) -> str:
+    """``--remote`` as it may be written into the committed ``labelspec.yaml`` and
+    ``.dvc/config``: one line, and no password (git would keep it in its history for good)."""
+    bad = next((c for c in url if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None)
+    if bad is not None:
+        raise InputError(
+            f"--remote holds a control character (U+{ord(bad):04X} at character "
+            f"{url.index(bad) + 1}, a line break or tab pasted with it?): give the URL on one "
+            "line; nothing was created"
+        )
+    if not url.strip():
+        raise InputError(
+            "--remote is empty: give the DVC remote's URL or path; nothing was created"
+        )
+    if "://" in url:
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError as exc:
+            raise InputError(f"--remote is not a valid URL ({exc}); nothing was created") from None
+        if password is not None:
+            host = parts.netloc.rpartition("@")[2]
+            shown = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+            bare = urlunsplit(parts._replace(netloc=f"{parts.username}@{host}"))
+            raise InputError(
+                f"--remote {shown} holds a password: labelspec.yaml and .dvc/config are "
+                f"committed, so git would keep it for good. Give the URL without it ({bare}) and "
+                "keep the password out of git: `dvc remote modify --local storage password ...` "
+                "(.dvc/config.local, which git ignores) or the storage's own credentials "
+                "(environment variables, a credential helper, an SSH key); nothing was created"
+            )
+    return url
 
 
 def _render_files(root: Path, template: str | None, remote_url: str) -> dict[str, bytes]:
@@ -160,16 +200,40 @@ def init(
     """Create a workspace in ``path``: git (or the enclosing repo), DVC, layout, first commit.
 
     ``template`` None makes an empty workspace: no guideline, no dataset (``labelspec init
-    --empty``)."""
+    --empty``). A refused init leaves no folder, file or repository behind."""
     if template is not None and template not in TEMPLATES:
         raise WorkspaceError(f"unknown template {template!r}: choose one of {', '.join(TEMPLATES)}")
+    if remote is not None:
+        remote = checked_remote(remote)
     root = Path(path).resolve()
     _finish_interrupted(root)
     if (root / CONFIG_NAME).exists():
         raise ConflictError(
             f"{root} is already a labelspec workspace ({CONFIG_NAME} exists); nothing changed"
         )
-    remote_url = remote or str(default_remote(root))
+    made = next((p for p in (*reversed(root.parents), root) if not p.exists()), None)
+    root.mkdir(parents=True, exist_ok=True)
+    committed = False
+    try:
+        result = _init_in(root, template, remote)
+        committed = True
+    finally:
+        if not committed and made is not None:  # the folder init made goes with it
+            shutil.rmtree(made, ignore_errors=True)
+    if "://" not in result.remote_url:  # a convenience: the first `dvc push` makes it too
+        Path(result.remote_url).mkdir(parents=True, exist_ok=True)  # (decisions.md)
+    return result
+
+
+def _init_in(root: Path, template: str | None, remote: str | None) -> InitResult:
+    enclosing = git_root(root)
+    # A folder the enclosing repository ignores (a build/ folder, say) gets a repository of its
+    # own: git and DVC could not track a workspace there.
+    created_git = enclosing is None or is_ignored(enclosing, root)
+    guideline, dataset = TEMPLATES[template] if template else (None, None)
+    if not created_git:
+        _refuse_shared_repository(root, enclosing, guideline)
+    remote_url = remote or str(default_remote(root, None if created_git else enclosing))
     files = _render_files(root, template, remote_url)
     clashes = sorted(rel for rel in files if (root / rel).exists())
     if clashes:
@@ -177,17 +241,11 @@ def init(
             f"{root} already has {', '.join(clashes[:5])}{' ...' if len(clashes) > 5 else ''}; "
             "init would overwrite them (choose an empty folder); nothing changed"
         )
-    root.mkdir(parents=True, exist_ok=True)
-    enclosing = git_root(root)
-    # A folder the enclosing repository ignores (a build/ folder, say) gets a repository of its
-    # own: git and DVC could not track a workspace there.
-    created_git = enclosing is None or is_ignored(enclosing, root)
     files.update(_workflow(root, created_git or enclosing == root))
     created_dvc = not (root / ".dvc").is_dir()
     git = Git.init(root) if created_git else Git(root)
     git.close()
     ws = Repo(root)
-    guideline, dataset = TEMPLATES[template] if template else (None, None)
     try:
         if created_dvc:
             Dvc.init(root, subdir=git.top != root).close()
@@ -206,8 +264,6 @@ def init(
     except BaseException:
         _undo(root, created_git, created_dvc)
         raise
-    if "://" not in remote_url:  # a convenience: the first `dvc push` makes it too (decisions.md)
-        Path(remote_url).mkdir(parents=True, exist_ok=True)
     return InitResult(
         root=root,
         template=template or EMPTY,
@@ -218,6 +274,30 @@ def init(
         commit=commit,
         files=sorted(files),
     )
+
+
+def _refuse_shared_repository(root: Path, top: Path, guideline: str | None) -> None:
+    """A workspace sharing its git repository with another (one it would nest in, or one whose
+    release tags its template's guideline would collide with) is refused, before anything is
+    written: git's tags are per repository."""
+    outer = next((p for p in root.parents if (p / CONFIG_NAME).is_file()), None)
+    if outer is not None:
+        raise ConflictError(
+            f"{root} is inside the labelspec workspace {outer}: a workspace in it would share "
+            "its git history and release tags. Init outside it, or add a guideline to that "
+            "workspace (`labelspec guideline new`); nothing changed"
+        )
+    if guideline is None:
+        return
+    with Git(top) as git:
+        taken = [name for name, _ in git.tag_refs(tag_name(guideline, ""))]
+    if taken:
+        raise ConflictError(
+            f"the git repository {top} already has the release tag {taken[0]} (another "
+            f"workspace in it has a guideline {guideline!r}), and release tags are per "
+            "repository: use `labelspec init --empty` and `labelspec guideline new` with another "
+            "name, or a repository of its own; nothing changed"
+        )
 
 
 def _finish_interrupted(root: Path) -> list[str]:

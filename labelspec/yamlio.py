@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from labelspec.errors import SpecError
+from labelspec.formats.text import read_utf8
 from labelspec.nesting import too_deep_message, value_too_deep
 
 _KEY_LINE = re.compile(r"^( *)(?:- +)?[^\s#-][^:#]*:(?:\s|$)")
@@ -103,7 +104,7 @@ class Document:
     @classmethod
     def load(cls, path: Path) -> Document:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_utf8(path)
         except FileNotFoundError as exc:
             raise SpecError(f"{path}: file not found") from exc
         return cls.from_text(text, path)

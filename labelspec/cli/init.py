@@ -18,7 +18,10 @@ from labelspec.cli.output import json_option, note, write_json
     help="No example guideline, dataset or sample: start your own with `guideline new`.",
 )
 @click.option(
-    "--remote", metavar="URL", help="DVC remote for label batches [default: DIRECTORY.dvc-storage]."
+    "--remote",
+    metavar="URL",
+    help="DVC remote for label batches, without a password (it is committed) [default: "
+    "DIRECTORY.dvc-storage, or REPO-SUBFOLDER.dvc-storage beside an enclosing repository].",
 )
 @json_option
 def init_command(
@@ -27,7 +30,8 @@ def init_command(
     """Create a labelspec workspace: git, DVC, layout, an example guideline, one commit.
 
     Uses the enclosing git repository when DIRECTORY is inside one. Refuses to touch an existing
-    workspace. With --empty, the workspace has no guideline and no dataset yet.
+    workspace or to make one inside another. With --empty, the workspace has no guideline and no
+    dataset yet.
 
     \b
     Example:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import codecs
 import json
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from labelspec.errors import InputError, Problem, ProblemsError
+from labelspec.errors import InputError, Problem, ProblemsError, SpecError
 from labelspec.nesting import MAX_DEPTH, json_too_deep
 
 BOMS = [
@@ -140,23 +141,59 @@ def utf8_copy(path: Path, tool: str) -> tuple[Path, str | None, tempfile.Tempora
     return copy, note, folder
 
 
-def require_utf8(path: Path, tool: str) -> None:
-    """Refuse ``path`` naming its first byte that is not UTF-8 (its offset and line)."""
+def first_non_utf8(chunks: Iterable[bytes]) -> tuple[int, int, int] | None:
+    """(offset, line, value) of the first byte of ``chunks`` (a file read in pieces) that is
+    not UTF-8, or None."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     lines = 1
+    for chunk in chunks:
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return offset + exc.start, lines + chunk[: exc.start].count(b"\n"), chunk[exc.start]
+        offset += len(chunk)
+        lines += chunk.count(b"\n")
+    pending = decoder.getstate()[0]  # the text ends inside a character: where it starts
+    return (offset - len(pending), lines, pending[0]) if pending else None
+
+
+def require_utf8(path: Path, tool: str) -> None:
+    """Refuse ``path`` naming its first byte that is not UTF-8 (its offset and line)."""
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                line = lines + chunk[: exc.start].count(b"\n")
-                raise refuse(
-                    path,
-                    "not UTF-8 text",
-                    f"byte {offset + exc.start} (line {line}) is not UTF-8: re-export the file "
-                    f"from {tool} as UTF-8",
-                    line,
-                ) from None
-            offset += len(chunk)
-            lines += chunk.count(b"\n")
+        found = first_non_utf8(iter(lambda: handle.read(1 << 22), b""))
+    if found is not None:
+        offset, line, _ = found
+        raise refuse(
+            path,
+            "not UTF-8 text",
+            f"byte {offset} (line {line}) is not UTF-8: re-export the file from {tool} as UTF-8",
+            line,
+        )
+
+
+def decode_utf8(raw: bytes, source: str) -> str:
+    """The text of a file labelspec's users write (a spec, a guide page, a config): UTF-8, a
+    UTF-8 byte order mark dropped. Anything else is a ``SpecError`` "source:line: ..." naming
+    the encoding a byte order mark gives, or the first byte that is not UTF-8: git, the diff,
+    the review and the site all read these files as UTF-8, so it is refused rather than guessed."""
+    for bom, name in BOMS:
+        if raw.startswith(bom) and name != "utf-8-sig":
+            notepad = " (Windows Notepad's 'Unicode')" if name == "utf-16" else ""
+            raise SpecError(
+                f"{source}:1: not UTF-8: it is {name.upper()} text{notepad}, by the byte order "
+                "mark it starts with; save it as UTF-8"
+            )
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        offset, line, value = first_non_utf8([raw]) or (0, 1, raw[0])
+        raise SpecError(
+            f"{source}:{line}: not UTF-8: byte {offset} (0x{value:02X}) is not UTF-8 (a Latin-1 "
+            "or Windows-1252 character?); save it as UTF-8"
+        ) from None
+
+
+def read_utf8(path: Path) -> str:
+    """``decode_utf8`` of a file (``FileNotFoundError`` passes through)."""
+    return decode_utf8(path.read_bytes(), str(path))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from labelspec import names, yamlio
 from labelspec.errors import LabelspecError, Problem, SpecError
+from labelspec.formats.text import decode_utf8, read_utf8
 from labelspec.guideline.releases import _parse_spec, diff, digest_at, releases, working_digest
 from labelspec.guideline.scope import BORDER_TOLERANCE_PX
 from labelspec.guideline.spec import Example, Loc, Spec, cross_check
@@ -141,7 +142,7 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
     """Parse and validate one spec file."""
     display = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path)
         plain = yamlio.fast_load(text, str(path))
     except FileNotFoundError:
         return SpecResult(None, [Problem(message="file not found", file=display)], [])
@@ -532,6 +533,7 @@ def check_guideline(ws: Repo, name: str, inspect_images: bool = True) -> Guideli
         drifted = committed_change(ws, name)
         if drifted is not None:
             result.errors.append(drifted)
+    result.errors += guide_encoding(ws, name)
     return GuidelineReport(
         name=name,
         spec_file=display,
@@ -539,6 +541,21 @@ def check_guideline(ws: Repo, name: str, inspect_images: bool = True) -> Guideli
         errors=sorted(result.errors, key=_by_line),
         warnings=sorted(result.warnings, key=_by_line),
     )
+
+
+def guide_encoding(ws: Repo, name: str) -> list[Problem]:
+    """A page of ``docs/`` that is not UTF-8 (saved by Notepad as UTF-16, say): the site would
+    not build; one problem per page, at the line of its first bad byte."""
+    folder = ws.guideline_dir(name) / "docs"
+    found = []
+    for path in sorted(folder.rglob("*.md")) if folder.is_dir() else []:
+        try:
+            decode_utf8(path.read_bytes(), ws.relpath(path))
+        except SpecError as exc:
+            where, _, message = str(exc).partition(": ")
+            line = int(where.rpartition(":")[2])
+            found.append(Problem(message=message, file=ws.relpath(path), line=line))
+    return found
 
 
 def declared_beyond_scope(ws: Repo, name: str, spec: Spec) -> list[tuple[Loc, str]]:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from labelspec import nesting, yamlio
 from labelspec.errors import NotFoundError, ReleaseError, SpecError
+from labelspec.formats.text import decode_utf8
 from labelspec.guideline.diff import SpecDiff, diff_specs, strongest_relabel
 from labelspec.guideline.spec import Spec
 from labelspec.repo import Repo
@@ -161,7 +162,7 @@ def spec_at(ws: Repo, name: str, version: str | None) -> Spec:
     """The spec as released at ``version``, or the working tree's when ``version`` is None."""
     if version is None:
         path = ws.spec_path(name)
-        return _parse_spec(path.read_text(encoding="utf-8"), ws.relpath(path))
+        return _parse_spec(decode_utf8(path.read_bytes(), ws.relpath(path)), ws.relpath(path))
     return _parse_spec(spec_text_at(ws, name, version), f"{tag_name(name, version)}:spec.yaml")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelspec.errors import InputError
+from labelspec.formats.text import decode_utf8
 from labelspec.site import drawing
 from labelspec.site.pages import GuidelineSite, Release
 from labelspec.repo import Repo
@@ -83,7 +84,7 @@ def _releases(ws: Repo, name: str, spec, upto: str | None, source: SiteSource) -
 def _guide(rel: str, content: bytes) -> tuple[str, str, str]:
     """(slug, title, markdown) of a guide; the title is plain text (the nav escapes it)."""
 
-    text = content.decode("utf-8")
+    text = decode_utf8(content, rel)
     match = _HEADING.search(text)
     slug = rel.removeprefix("docs/").removesuffix(".md")
     title = match.group(1) if match else slug.replace("-", " ").replace("_", " ").capitalize()

@@ -61,10 +61,11 @@ def git_root(path: Path) -> Path | None:
         return Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
 
 
-def is_ignored(top: Path, path: Path) -> bool:
-    """Whether the repository at ``top`` ignores ``path`` (or a folder above it)."""
+def is_ignored(inside: Path, path: Path) -> bool:
+    """Whether the repository holding the folder ``inside`` (its top, or any folder under it: a
+    workspace in a subfolder of a larger repository) ignores ``path`` (or a folder above it)."""
     git = _git()
-    with git.Repo(top) as repo:
+    with git_errors("open"), git.Repo(inside, search_parent_directories=True) as repo:
         try:
             repo.git.check_ignore("-q", str(Path(path).resolve()))
         except git.GitCommandError:
@@ -231,11 +232,15 @@ class Git:
         return bool(out.strip())
 
     def dirty_files(self, path: Path | str = ".") -> list[str]:
+        """Changed or new files under ``path``, relative to the workspace (git names them from
+        the repository top, which is above it for a workspace in a subfolder)."""
         with git_errors("status"):
             out = self.repo.git.status(
                 "--porcelain", "--untracked-files=all", "--", self._rel(path)
             )
-        return [line[3:] for line in out.splitlines() if line.strip()]
+        top = self.rel_to_top(".")
+        base = "" if top == "." else top + "/"
+        return [line[3:].removeprefix(base) for line in out.splitlines() if line.strip()]
 
     # -- tags and history ---------------------------------------------------------------------
     def tag_exists(self, name: str) -> bool:

@@ -116,3 +116,57 @@ def test_the_repository_itself_is_a_clean_workspace(run):
 
     result = run("check", "--json", cwd=REPO_ROOT)
     assert json.loads(result.stdout)["errors"] == []
+
+
+UTF16 = (
+    f"{SPEC}:1: not UTF-8: it is UTF-16 text (Windows Notepad's 'Unicode'), by the byte order "
+    "mark it starts with; save it as UTF-8"
+)
+
+
+def test_a_spec_saved_as_utf16_is_one_error_in_check_review_and_site_build(
+    workspace: Path, run, tmp_path: Path
+):
+    spec = workspace / SPEC
+    spec.write_text(spec.read_text(encoding="utf-8"), encoding="utf-16")
+    for args in (["check"], ["guideline", "review", "digits"], ["site", "build", "--out", str(tmp_path / "s")]):  # fmt: skip
+        result = run(*args, cwd=workspace, expect=1)
+        assert UTF16 in result.stdout + result.stderr, args
+        assert "Traceback" not in result.stderr, args
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_latin1_byte_in_the_spec_is_named_by_offset_and_line(workspace: Path, run):
+    spec = workspace / SPEC
+    spec.write_bytes(b"# caf\xe9\n" + spec.read_bytes())  # "# caf" is 5 bytes: the 0xE9 is byte 5
+    said = (
+        f"{SPEC}:1: not UTF-8: byte 5 (0xE9) is not UTF-8 (a Latin-1 or Windows-1252 "
+        "character?); save it as UTF-8"
+    )
+    assert said in run("check", cwd=workspace, expect=1).stdout
+    assert said in run("guideline", "review", "digits", cwd=workspace, expect=1).stderr
+
+
+def test_guide_pages_that_are_not_utf8_are_listed_by_check_and_stop_the_site(
+    workspace: Path, run, tmp_path: Path
+):
+    docs = workspace / "guidelines/digits/docs"
+    index = docs / "index.md"
+    index.write_text(index.read_text(encoding="utf-8"), encoding="utf-16")
+    (docs / "extra.md").write_bytes(b"# Extra\ncaf\xe9\n")  # 8 bytes, "caf": byte 11, line 2
+    expected = [  # by line
+        "guidelines/digits/docs/index.md:1: not UTF-8: it is UTF-16 text (Windows Notepad's "
+        "'Unicode'), by the byte order mark it starts with; save it as UTF-8",
+        "guidelines/digits/docs/extra.md:2: not UTF-8: byte 11 (0xE9) is not UTF-8 (a Latin-1 or "
+        "Windows-1252 character?); save it as UTF-8",
+    ]
+    assert run("check", cwd=workspace, expect=1).stdout.splitlines()[:2] == expected
+    built = run("site", "build", "--out", str(tmp_path / "s"), cwd=workspace, expect=1)
+    assert [line.strip() for line in built.stderr.splitlines()[-2:]] == expected
+    assert "Traceback" not in built.stderr
+
+
+def test_a_spec_with_a_utf8_byte_order_mark_passes(workspace: Path, run):
+    spec = workspace / SPEC
+    spec.write_bytes(b"\xef\xbb\xbf" + spec.read_bytes())
+    assert run("check", cwd=workspace).stdout.startswith("ok: 0 error(s)")

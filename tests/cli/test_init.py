@@ -10,6 +10,7 @@ import pytest
 
 from labelspec import yamlio
 from labelspec.store.datasets import declared
+from labelspec.vcs import is_ignored
 from labelspec.workspace import Workspace
 
 
@@ -144,3 +145,120 @@ def test_init_takes_a_template_or_empty_not_both(tmp_path: Path, run):
     result = run("init", "own", "--empty", "--template", "ner", cwd=tmp_path, expect=2)
     assert "give --template NAME or --empty, not both" in result.stderr
     assert not (tmp_path / "own").exists()
+
+
+def _monorepo(root: Path) -> git.Repo:
+    outer = git.Repo.init(root)
+    (root / "app.py").write_text("print('app')\n")
+    outer.index.add(["app.py"])
+    outer.index.commit("app")
+    return outer
+
+
+def test_a_workspace_in_a_subfolder_registers_items_in_place_imports_and_verifies(
+    tmp_path: Path, run
+):
+    outer = _monorepo(tmp_path / "mono")
+    run("init", "mono/labels", "--template", "ner", cwd=tmp_path)
+    root = tmp_path / "mono" / "labels"
+    folder = root / "datasets/news/items/d1"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("Ada Lovelace wrote.")
+
+    added = run("items", "add", "news", "datasets/news/items/d1", cwd=root).stdout
+    assert "1 tracked in place by datasets/news/items/d1.dvc" in added
+    run("labeler", "add", "vA-01", "--vendor", "vendor-a", cwd=root)
+    train = ["--guideline", "entities", "--version", "1.0.0", "--method", "session"]
+    run("labeler", "train", "vA-01", *train, "--score", "0.9", "--passed", "--date", "2026-01-15", cwd=root)  # fmt: skip
+    source = tmp_path / "labels.jsonl"
+    row = {"item_id": "a.txt", "labeler": "vA-01", "class": "person", "span": [0, 12]}
+    source.write_text(json.dumps({**row, "created_at": "2026-02-01T00:00:00Z"}) + "\n")
+    run("labels", "import", "news", str(source), "--format", "jsonl", "--guideline", "entities@1.0.0", "--source", "vendor-a", cwd=root)  # fmt: skip
+
+    assert run("verify", cwd=root).stdout.strip() == "ok: news: 1 batches, 1 labels"
+    tree = {b.path for b in outer.head.commit.tree.traverse() if b.type == "blob"}
+    assert "labels/datasets/news/items/d1.dvc" in tree
+    assert "labels/datasets/news/items/d1/a.txt" not in tree  # DVC holds it, git ignores it
+    assert not outer.is_dirty(untracked_files=True)
+    (root / "guidelines/entities/docs/new.md").write_text("# New\n")
+    refused = run("guideline", "release", "entities", "--bump", "patch", cwd=root, expect=1)
+    assert "uncommitted changes (guidelines/entities/docs/new.md)" in refused.stderr
+
+
+def test_the_default_remote_of_a_subfolder_workspace_lies_beside_the_repository(
+    tmp_path: Path, run
+):
+    _monorepo(tmp_path / "mono")
+    info = json.loads(run("init", "mono/a/labels", "--empty", "--json", cwd=tmp_path).stdout)
+    assert info["remote"] == str(tmp_path / "mono-a-labels.dvc-storage")
+    assert (tmp_path / "mono-a-labels.dvc-storage").is_dir()
+    assert not (tmp_path / "mono/a/labels.dvc-storage").exists()
+
+
+def test_is_ignored_asks_the_repository_above_a_subfolder(tmp_path: Path):
+    outer = _monorepo(tmp_path / "mono")
+    (tmp_path / "mono/sub").mkdir()
+    (tmp_path / "mono/sub/.gitignore").write_text("/out/\n")
+    outer.close()
+    assert is_ignored(tmp_path / "mono/sub", tmp_path / "mono/sub/out/x.txt") is True
+    assert is_ignored(tmp_path / "mono/sub", tmp_path / "mono/sub/in/x.txt") is False
+
+
+@pytest.mark.parametrize(
+    ("remote", "said"),
+    [
+        ("https://user:s3cr3t@host/x", "--remote https://user:***@host/x holds a password"),
+        ("s3://KEY:s3cr3t@bucket/path", "--remote s3://KEY:***@bucket/path holds a password"),
+        ("x\ny", "--remote holds a control character (U+000A at character 2"),
+        ("/data/\x1b[31mremote", "--remote holds a control character (U+001B at character 7"),
+    ],
+)
+def test_init_refuses_a_remote_with_a_password_or_a_control_character(
+    tmp_path: Path, run, remote, said
+):
+    result = run("init", "rr", "--empty", "--remote", remote, cwd=tmp_path, expect=1)
+    assert said in result.stderr and "nothing was created" in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_keeps_a_remote_with_a_user_but_no_password(tmp_path: Path, run):
+    run("init", "rr", "--empty", "--remote", "ssh://git@host/labels", cwd=tmp_path)
+    assert yamlio.load_plain(tmp_path / "rr/labelspec.yaml")["remote"]["url"] == (
+        "ssh://git@host/labels"
+    )
+    assert "url = ssh://git@host/labels" in (tmp_path / "rr/.dvc/config").read_text()
+
+
+def test_init_inside_a_workspace_is_refused_and_leaves_no_folder(workspace: Path, run):
+    before = git.Repo(workspace).head.commit.hexsha
+    result = run("init", "a/b/sub", "--template", "ner", cwd=workspace, expect=4)
+    assert f"{workspace / 'a/b/sub'} is inside the labelspec workspace {workspace}" in result.stderr
+    assert "bump" not in result.stderr and "unreleased" not in result.stderr
+    assert not (workspace / "a").exists()
+    assert git.Repo(workspace).head.commit.hexsha == before
+    assert not git.Repo(workspace).is_dirty(untracked_files=True)
+
+
+def test_init_in_a_folder_the_workspace_ignores_makes_a_repository_of_its_own(workspace: Path, run):
+    (workspace / ".gitignore").write_text((workspace / ".gitignore").read_text() + "/build/\n")
+    git.Repo(workspace).git.commit("-qam", "ignore build")
+    info = json.loads(run("init", "build/demo", "--json", cwd=workspace).stdout)
+    assert info["created_git"] is True and (workspace / "build/demo/.git").is_dir()
+
+
+def test_a_second_workspace_with_the_same_guideline_in_one_repository_is_refused_cleanly(
+    tmp_path: Path, run
+):
+    outer = _monorepo(tmp_path / "mono")
+    run("init", "mono/a", "--template", "detection", cwd=tmp_path)
+    before = outer.head.commit.hexsha
+    result = run("init", "mono/b", "--template", "detection", cwd=tmp_path, expect=4)
+    assert (
+        f"the git repository {tmp_path / 'mono'} already has the release tag "
+        "guideline/shapes/v1.0.0"
+    ) in result.stderr
+    assert "bump" not in result.stderr and "unreleased" not in result.stderr
+    assert not (tmp_path / "mono/b").exists()
+    assert outer.head.commit.hexsha == before and not outer.is_dirty(untracked_files=True)
+    run("init", "mono/c", "--template", "ner", cwd=tmp_path)  # another guideline: its own tags

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelspec import yamlio
+from labelspec.errors import SpecError
+from labelspec.formats.text import decode_utf8, first_non_utf8
 from labelspec.yamlio import Document, Indent, guess_indent
 
 TEMPLATES = sorted(
@@ -120,3 +122,12 @@ def test_round_trip_is_byte_identical(data):
     indent = data.draw(styles)
     text = "# a header\n" + data.draw(documents(indent)) + "\n"
     assert Document.from_text(text, Path("x.yaml")).dumps() == text
+
+
+def test_text_ending_inside_a_character_is_not_utf8():
+    # "é" is C3 A9: a text cut after C3 ends inside it: "ab\n" (3 bytes) + "c", so byte 4, line 2
+    assert first_non_utf8([b"ab\n", b"c\xc3"]) == (4, 2, 0xC3)
+    assert first_non_utf8([b"ab\n", b"c\xc3\xa9"]) is None
+    with pytest.raises(SpecError, match=r"^x\.md:2: not UTF-8: byte 4 \(0xC3\)"):
+        decode_utf8(b"ab\nc\xc3", "x.md")
+    assert decode_utf8(b"\xef\xbb\xbfcaf\xc3\xa9", "x.md") == "café"
