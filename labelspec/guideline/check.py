@@ -141,13 +141,14 @@ def _under(path: str, prefix: str) -> bool:
 def load_spec(path: Path, display: str | None = None) -> SpecResult:
     """Parse and validate one spec file."""
     display = display or str(path)
+    text = None  # stays None when the file is no UTF-8 text
     try:
         text = read_utf8(path)
         plain = yamlio.fast_load(text, str(path))
     except FileNotFoundError:
         return SpecResult(None, [Problem(message="file not found", file=display)], [])
     except SpecError as exc:
-        duplicates = yamlio.duplicate_keys(text)
+        duplicates = yamlio.duplicate_keys(text) if text is not None else []
         if duplicates:
             return SpecResult(
                 None,
