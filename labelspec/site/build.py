@@ -39,7 +39,11 @@ from labelspec.vcs import commit_directory, current_branch, extract_branch, hold
 from labelspec.guideline.releases import get_release
 from labelspec import nesting
 from labelspec.labelers.roster import ROSTER, list_labelers
-from labelspec.site.outdir import check_out_folder, mark_site_build
+from labelspec.site.outdir import (
+    check_not_workspace_folder,
+    check_out_folder,
+    mark_site_build,
+)
 import subprocess
 import functools
 
@@ -345,6 +349,10 @@ def publish(
     if branch:
         _check_publish_branch(ws, branch)
     folder_path = Path(folder).resolve() if folder else None
+    if folder_path:
+        check_not_workspace_folder(
+            ws, folder_path, "--folder", "publishing writes its versions there", tracked_ok=True
+        )
     started_from = None
     versions: list[dict[str, Any]] = []
     folder_versions: list[dict[str, Any]] = []

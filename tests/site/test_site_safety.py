@@ -52,6 +52,25 @@ def test_build_refuses_a_folder_of_the_workspace_and_touches_nothing(
     assert len(before[".git"]) > 10 and "roster.jsonl" in before["labelers"]
 
 
+def test_publish_refuses_a_folder_of_the_workspace(site_workspace: Path, run):
+    before = snapshot(site_workspace / "guidelines")
+    for folder in ("guidelines", "labelers/site"):
+        result = run(
+            "site",
+            "publish",
+            "digits",
+            "--folder",
+            folder,
+            "--no-branch",
+            cwd=site_workspace,
+            expect=1,
+        )
+        assert f"--folder {(site_workspace / folder).resolve()}" in result.stderr
+    assert snapshot(site_workspace / "guidelines") == before
+    assert not (site_workspace / "labelers/site").exists()
+    assert git(site_workspace, "status", "--porcelain") == ""
+
+
 def test_build_refuses_a_folder_holding_tracked_files_even_with_force(site_workspace: Path, run):
     notes = site_workspace / "notes"
     notes.mkdir()
