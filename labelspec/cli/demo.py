@@ -18,8 +18,10 @@ def demo_command(directory: str, task: str) -> None:
     """Build demo workspaces in DIRECTORY and run the main flows end to end.
 
     The digits story (DIRECTORY/workspace) and the school-bus detection story
-    (DIRECTORY/streets); each replaces its folder if it exists. Everything runs locally: git,
-    a DVC remote in a folder beside each workspace, no servers.
+    (DIRECTORY/streets), with a bare origin and clones beside them. A rerun replaces these
+    folders, but only in a DIRECTORY a demo made (it holds .labelspec-demo); otherwise the demo
+    refuses and removes nothing. Everything runs locally: git, a DVC remote in a folder beside
+    each workspace, no servers.
 
     \b
     Example:

@@ -35,11 +35,16 @@ labelers_option = click.option(
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder [default: site/].",
+    help="Output folder [default: site/]; emptied first, so a folder of the workspace is refused.",
 )
 @labelers_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the contents of a non-empty --out folder that is not a previous site build.",
+)
 @json_option
-def build_command(out, labelers, as_json) -> None:
+def build_command(out, labelers, force, as_json) -> None:
     """Build the site from the working tree (strict: a broken link or spec error fails).
 
     Pages of unreleased edits say they are a draft. For live editing, run `mkdocs serve` in the
@@ -52,7 +57,7 @@ def build_command(out, labelers, as_json) -> None:
     """
     from labelspec.site.build import build  # lazy: loaded when it runs
 
-    result = build(current_repo(), out, labelers)
+    result = build(current_repo(), out, labelers, force)
     if as_json:
         write_json(result.to_json())
     else:
@@ -110,6 +115,11 @@ def publish_command(name, version, folder, branch, no_branch, labelers, as_json)
 
     if result.branch:
         click.echo(f"  on {result.branch}: {listing(result.versions)}")
+        if result.started_from:
+            click.echo(
+                f"  continued from {result.started_from} (the versions already published); "
+                f"push with `git push {result.started_from.split('/')[0]} {result.branch}`"
+            )
     if result.folder:
         click.echo(f"  in {result.folder}: {listing(result.folder_versions)}")
 
@@ -165,7 +175,7 @@ def serve_command(folder, branch, port) -> None:
     ws = current_repo()
     with tempfile.TemporaryDirectory(prefix="labelspec-serve-") as tmp:
         if folder is None:
-            if not extract_branch(ws.root, branch, Path(tmp)):
+            if not extract_branch(ws.root, branch, Path(tmp), diverged_ok=True):
                 raise NotFoundError(
                     f"no branch {branch!r}: publish first (`labelspec site publish NAME`) or pass --folder"
                 )

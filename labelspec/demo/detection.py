@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from labelspec import yamlio
-from labelspec.demo import school_buses, streets
+from labelspec.demo import output, school_buses, streets
 from labelspec.demo.story import Demo, git
 from labelspec.repo import Repo
 from labelspec.store.items import read_items
@@ -34,6 +34,10 @@ RULE = (
 )
 
 
+# what the school-bus story makes in DIR (replaced on a rerun)
+FOLDERS = ("streets", "streets.dvc-storage", "streets-clones", "streets-origin.git")
+
+
 class DetectionAct(Demo):
     """Runs in its own workspace, ``OUT/streets``, beside the digits story's."""
 
@@ -43,10 +47,7 @@ class DetectionAct(Demo):
         self.scenes = streets.scenes(SCENES, seed=0)
 
     def fresh(self) -> None:
-        for path in (self.ws, self.out / "streets.dvc-storage", self.out / "streets-clones"):
-            if path.exists():
-                shutil.rmtree(path)
-        self.out.mkdir(parents=True, exist_ok=True)
+        output.replace(self.out, FOLDERS)
 
     def step_guideline(self) -> None:
         self.say(

@@ -20,7 +20,7 @@ import click
 
 from labelspec import yamlio
 from labelspec.cli import cli
-from labelspec.demo import simulate
+from labelspec.demo import output, simulate
 from labelspec.labels.history import log, show
 from labelspec.qa.bakeoff import bakeoff
 from labelspec.repo import Repo
@@ -32,6 +32,16 @@ GOLDEN = 150
 ONE_SEVEN_RULE = (
     "Measure the top stroke: at least half the digit's width makes a seven, shorter is a flag and "
     "the digit is a one. A crossbar on the stem does not decide it."
+)
+
+# what the digits story makes in DIR (replaced on a rerun)
+FOLDERS = (
+    "workspace",
+    "workspace.dvc-storage",
+    "origin.git",
+    "teammate-a",
+    "teammate-b",
+    "fresh-clone",
 )
 
 BROKEN_EDITS = {
@@ -78,10 +88,7 @@ class Demo:
         return code
 
     def fresh(self) -> None:
-        for path in (self.ws, self.out / "workspace.dvc-storage"):
-            if path.exists():
-                shutil.rmtree(path)
-        self.out.mkdir(parents=True, exist_ok=True)
+        output.replace(self.out, FOLDERS)
         os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
     def step_init(self) -> None:

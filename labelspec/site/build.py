@@ -15,6 +15,7 @@ The same tree is committed to a branch (``gh-pages`` by default) for static host
 from __future__ import annotations
 
 import contextlib
+import difflib
 import html
 import http.server
 import json
@@ -28,15 +29,21 @@ from typing import Any
 
 from labelspec.errors import ExternalError, InputError, LabelspecError, NotFoundError
 from labelspec.transaction import transaction
-from labelspec.repo import Repo
+from labelspec.repo import CONFIG_NAME, Repo
 from labelspec.progress import progress
 from labelspec import yamlio
 from labelspec.guideline.releases import spec_at
 from labelspec.semver import Version
 from labelspec.guideline.releases import get_release, releases
-from labelspec.vcs import commit_directory, extract_branch
+from labelspec.vcs import commit_directory, current_branch, extract_branch, holds_path
 from labelspec.guideline.releases import get_release
 from labelspec import nesting
+from labelspec.labelers.roster import ROSTER, list_labelers
+from labelspec.site.outdir import (
+    check_not_workspace_folder,
+    check_out_folder,
+    mark_site_build,
+)
 import subprocess
 import functools
 
@@ -94,16 +101,26 @@ class BuildResult:
         return {"out": str(self.out), "pages": self.pages}
 
 
-def build(ws: Repo, out: Path | str | None = None, labelers: str | None = None) -> BuildResult:
+def build(
+    ws: Repo,
+    out: Path | str | None = None,
+    labelers: str | None = None,
+    force: bool = False,
+) -> BuildResult:
     """Build the working tree's guidelines (strict: broken links and spec errors fail).
 
     ``labelers``: ``"all"`` adds the Labelers page for every vendor, a vendor name adds it for
-    that vendor only; None keeps what mkdocs.yml says (no page unless it opts in)."""
+    that vendor only; None keeps what mkdocs.yml says (no page unless it opts in). mkdocs
+    empties ``out`` first: a folder of the workspace is refused, and a non-empty folder that is
+    not a previous build unless ``force``."""
     config_file = ws.root / "mkdocs.yml"
     if not config_file.is_file():
         raise NotFoundError(f"{config_file} not found; `labelspec init` writes one")
 
-    target = Path(out).resolve() if out else ws.root / "site"
+    target = Path(out).resolve() if out else ws.root.resolve() / "site"
+    check_out_folder(ws, target, force)
+    if labelers not in (None, "all"):
+        check_vendor(ws, labelers)
     with progress("building the site"):
         if labelers is None:
             _mkdocs_build(config_file, target)
@@ -111,7 +128,22 @@ def build(ws: Repo, out: Path | str | None = None, labelers: str | None = None) 
             with tempfile.TemporaryDirectory(prefix="labelspec-site-") as tmp:
                 options = {"workspace": str(ws.root), **_labelers_options(labelers)}
                 _mkdocs_build(_config_for(ws, Path(tmp), options), target)
+    mark_site_build(target)
     return BuildResult(target, sum(1 for _ in target.rglob("index.html")))
+
+
+def check_vendor(ws: Repo, vendor: str) -> None:
+    """A vendor of the roster, or NotFound with the nearest one (not an empty Labelers page)."""
+    vendors = sorted({lab.vendor for lab in list_labelers(ws)})
+    if vendor in vendors:
+        return
+    close = difflib.get_close_matches(vendor, vendors, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    known = ", ".join(vendors) or "none yet"
+    raise NotFoundError(
+        f"--labelers {vendor!r}: no labeler of that vendor in {ROSTER} ({hint}vendors: {known}); "
+        "give a vendor of the roster, or `all`"
+    )
 
 
 def _labelers_options(labelers: str | None) -> dict[str, Any]:
@@ -278,6 +310,7 @@ class PublishResult:
     commit: str | None
     versions: list[dict[str, Any]]  # on the branch when one was given, else in the folder
     folder_versions: list[dict[str, Any]]
+    started_from: str | None = None  # the remote-tracking branch the site branch continued
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -288,6 +321,7 @@ class PublishResult:
             "commit": self.commit,
             "versions": self.versions,
             "folder_versions": self.folder_versions,
+            "started_from": self.started_from,
         }
 
 
@@ -310,8 +344,17 @@ def publish(
     get_release(ws, name, version)
     if folder is None and branch is None:
         raise InputError("nowhere to publish: give --folder and/or --branch")
+    if labelers not in (None, "all"):
+        check_vendor(ws, labelers)
 
+    if branch:
+        _check_publish_branch(ws, branch)
     folder_path = Path(folder).resolve() if folder else None
+    if folder_path:
+        check_not_workspace_folder(
+            ws, folder_path, "--folder", "publishing writes its versions there", tracked_ok=True
+        )
+    started_from = None
     versions: list[dict[str, Any]] = []
     folder_versions: list[dict[str, Any]] = []
     commit = None
@@ -329,13 +372,36 @@ def publish(
             # transaction serialises it with other writers and repairs what they left
             with transaction(ws, f"site: publish {name} {version}") as tx:
                 pages = tmp / "pages"
-                extract_branch(ws.root, branch, pages)
+                start = extract_branch(ws.root, branch, pages)
                 pages.mkdir(exist_ok=True)
                 versions = _deploy(built, pages, name, version, title)
                 (pages / ".nojekyll").write_text("")
                 tx.moving_branch(branch)
-                commit = commit_directory(ws.root, branch, pages, f"site: publish {name} {version}")
-    return PublishResult(name, version, folder_path, branch, commit, versions, folder_versions)
+                commit = commit_directory(
+                    ws.root,
+                    branch,
+                    pages,
+                    f"site: publish {name} {version}",
+                    start.commit if start else None,
+                )
+                started_from = start.name if start and start.remote else None
+    return PublishResult(
+        name, version, folder_path, branch, commit, versions, folder_versions, started_from
+    )
+
+
+def _check_publish_branch(ws: Repo, branch: str) -> None:
+    """A site branch holds only the site: the checked-out branch, the release branch or any
+    branch with the workspace on it would get the site committed into its history."""
+    config = ws.root / CONFIG_NAME
+    if branch in (current_branch(ws.root), ws.config.release_branch) or holds_path(
+        ws.root, branch, config
+    ):
+        raise InputError(
+            f"--branch {branch}: that branch holds the workspace, and publishing would commit the "
+            "built site into its history; publish to a branch of its own (the default gh-pages), "
+            "or use --folder DIR --no-branch"
+        )
 
 
 def _site_title(config: Path) -> str:

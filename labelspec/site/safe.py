@@ -106,6 +106,35 @@ def markdown_without_html(markdown: str) -> str:
     return "".join(out)
 
 
+_INLINE_PICTURE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+_PICTURE_REF = re.compile(r"!\[([^\]]*)\](?!\()(?:\[([^\]]*)\])?")
+_REF_DEFINITION = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?([^\s>]+)")
+
+
+def remote_pictures(markdown: str) -> list[tuple[int, str]]:
+    """(line, address) of every Markdown picture that is not a file of the site (another host,
+    ``//host``, ``data:``): inline ``![..](url)`` and by reference ``![..][ref]`` / ``[ref]: url``,
+    outside code."""
+    inline, uses, targets, fence = [], [], {}, None
+    for number, line in enumerate(markdown.splitlines(), 1):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(1)[0] * 3
+            continue
+        if fence is not None:
+            fence = None if line.strip().startswith(fence) else fence
+            continue
+        text = _CODE_SPAN.sub("", line)
+        if found := _REF_DEFINITION.match(text):
+            targets.setdefault(found.group(1).strip().lower(), found.group(2))
+        inline += [(number, m.group(1)) for m in _INLINE_PICTURE.finditer(text)]
+        uses += [
+            (number, (m.group(2) or m.group(1)).strip().lower()) for m in _PICTURE_REF.finditer(text)
+        ]
+    inline += [(number, targets[ref]) for number, ref in uses if ref in targets]
+    return sorted((n, url) for n, url in inline if not safe_url(url, remote=False))
+
+
 def _outside_code(line: str) -> str:
     def disarm(text: str) -> str:
         return text.replace("<", "&lt;").replace("{", "&#123;").replace("}", "&#125;")
@@ -264,12 +293,15 @@ class _Cleaner(HTMLParser):
         if self.dropping or (tag not in ALLOWED_TAGS and not svg) or (inside_svg and not svg):
             return
         allowed = GLOBAL_ATTRS | (SVG_ATTRS[tag] if svg else TAG_ATTRS.get(tag, set()))
+        # a lightbox link opens a picture: local only, as <img src>
+        picture = tag == "a" and ("data-type", "image") in attrs
         kept = []
         for name, value in attrs:
             value = value or ""
             # Links may leave the site; pictures may not (the site works offline, and a remote
             # image would tell another host who reads the guideline).
-            if name not in allowed or (name in URL_ATTRS and not safe_url(value, name == "href")):
+            remote_ok = name == "href" and not picture
+            if name not in allowed or (name in URL_ATTRS and not safe_url(value, remote_ok)):
                 continue
             if svg and not _svg_value(name, value):
                 continue

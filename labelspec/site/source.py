@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelspec.errors import InputError
+from labelspec.errors import InputError, Problem
 from labelspec.formats.text import decode_utf8
 from labelspec.site import drawing
 from labelspec.site.pages import GuidelineSite, Release
@@ -18,7 +18,7 @@ from labelspec.guideline.changes import Pictures, compare
 from labelspec.guideline.releases import diff, releases, spec_at
 from labelspec.semver import Version
 from labelspec.vcs import Git
-from labelspec.site.safe import markdown_without_html
+from labelspec.site.safe import markdown_without_html, remote_pictures
 from labelspec.guideline.releases import releases, working_digest
 from labelspec.errors import ProblemsError
 from labelspec.guideline.check import check_guideline
@@ -137,9 +137,26 @@ def working_tree(ws: Repo, name: str) -> SiteSource:
     site = GuidelineSite(spec=spec, draft=_draft(ws, name, spec))
     source = SiteSource(name=name, site=site, watch=[folder])
     _releases(ws, name, spec, None, source)
+    pictures: list[Problem] = []
     for path in sorted((folder / "docs").rglob("*.md")) if (folder / "docs").is_dir() else []:
         rel = path.relative_to(folder).as_posix()
-        site.guides.append(_guide(rel, path.read_bytes()))
+        content = path.read_bytes()
+        site.guides.append(_guide(rel, content))  # refuses a page that is not UTF-8, by name
+        pictures += [
+            Problem(
+                f"picture {url} is not a file of the guideline: the site works offline and shows "
+                "no picture from another host; save it under docs/ and link it by a relative path",
+                file=ws.relpath(path),
+                line=line,
+            )
+            for line, url in remote_pictures(content.decode("utf-8-sig"))
+        ]
+    if pictures:
+        raise ProblemsError(
+            f"guideline {name} has {len(pictures)} remote picture(s); the site is not built",
+            pictures,
+            len(pictures),
+        )
     for cls in spec.classes:
         for kind, i, example in cls.examples.all():
             if example.image is not None:

@@ -19,7 +19,13 @@ from labelspec.vcs.cache import (
 )
 from labelspec.vcs.dvcrepo import SOURCE_REMOTE, Dvc, dvc_errors, dvc_filesystem
 from labelspec.vcs.gitrepo import FULL_SHA, FileChange, Git, Tag, git_root, is_ignored
-from labelspec.vcs.pages import commit_directory, extract_branch
+from labelspec.vcs.pages import (
+    PagesStart,
+    commit_directory,
+    current_branch,
+    extract_branch,
+    holds_path,
+)
 
 __all__ = [
     "FULL_SHA",
@@ -28,8 +34,10 @@ __all__ = [
     "DvcCache",
     "FileChange",
     "Git",
+    "PagesStart",
     "Tag",
     "commit_directory",
+    "current_branch",
     "dvc_errors",
     "dvc_file_text",
     "dvc_filesystem",
@@ -37,6 +45,7 @@ __all__ = [
     "extract_branch",
     "git_root",
     "hash_file",
+    "holds_path",
     "is_ignored",
     "parse_dvc_file",
     "read_at",

@@ -5,28 +5,96 @@ from __future__ import annotations
 import io
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from labelspec.errors import ConflictError, VcsError
 from labelspec.vcs.gitrepo import Git, git_errors
 
 
-def extract_branch(root: Path, branch: str, dest: Path) -> bool:
-    """Write the tree of ``branch`` into ``dest`` (no checkout); False if the branch is absent."""
+@dataclass(frozen=True)
+class PagesStart:
+    """What a site branch is read from: ``name`` is the branch or its remote-tracking branch
+    (``origin/gh-pages`` in a fresh clone), ``commit`` its tip."""
+
+    name: str
+    commit: str
+    remote: bool
+
+
+def pages_start(git: Git, branch: str, diverged_ok: bool = False) -> PagesStart | None:
+    """Where the site on ``branch`` stands: the local branch, or the remote-tracking one when it
+    is ahead or there is no local branch (a fresh clone has only ``origin/gh-pages``), so a new
+    version is added to the published ones. Diverged: ConflictError (the local one if
+    ``diverged_ok``). None when neither exists."""
+
+    local = git.rev_parse(f"refs/heads/{branch}")
+    remotes = sorted(git.remote_names(), key=lambda name: name != "origin")
+    tracking = next(
+        (
+            (f"{r}/{branch}", sha)
+            for r in remotes
+            if (sha := git.rev_parse(f"refs/remotes/{r}/{branch}"))
+        ),
+        None,
+    )
+    if tracking is None or tracking[1] == local:
+        return PagesStart(branch, local, False) if local else None
+    name, remote_sha = tracking
+    if local is None or git.is_ancestor(local, remote_sha):
+        return PagesStart(name, remote_sha, True)
+    if git.is_ancestor(remote_sha, local) or diverged_ok:
+        return PagesStart(branch, local, False)
+    raise ConflictError(
+        f"branch {branch} and {name} have diverged (each has site commits the other lacks), so "
+        f"publishing on either would drop published versions; merge them first (`git checkout "
+        f"{branch} && git merge {name}`, keep both versions' folders) or reset {branch} to {name}"
+    )
+
+
+def extract_branch(
+    root: Path, branch: str, dest: Path, diverged_ok: bool = False
+) -> PagesStart | None:
+    """Write the site tree of ``branch`` (see ``pages_start``) into ``dest``, without a checkout;
+    None if there is no such branch, local or remote."""
 
     with Git(root) as git:
-        if branch not in [h.name for h in git.repo.heads]:
-            return False
+        start = pages_start(git, branch, diverged_ok)
+        if start is None:
+            return None
         with git_errors("archive"):
-            data = git.repo.git.archive("--format=tar", branch, stdout_as_string=False)
+            data = git.repo.git.archive("--format=tar", start.commit, stdout_as_string=False)
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         archive.extractall(dest, filter="data")
-    return True
+    return start
 
 
-def commit_directory(root: Path, branch: str, directory: Path, message: str) -> str:
+def current_branch(root: Path) -> str | None:
+    """The branch checked out in the working tree at ``root`` (None on a detached HEAD)."""
+    with Git(root) as git:
+        return git.branch()
+
+
+def holds_path(root: Path, branch: str, path: Path) -> bool:
+    """Whether the tip of local ``branch`` has ``path`` (a workspace path): a workspace branch."""
+    with Git(root) as git:
+        if not git.rev_parse(f"refs/heads/{branch}"):
+            return False
+        try:
+            git.read_file(f"refs/heads/{branch}", path)
+        except VcsError:  # absent at that commit
+            return False
+        return True
+
+
+def commit_directory(
+    root: Path, branch: str, directory: Path, message: str, parent: str | None = None
+) -> str:
     """Commit the whole of ``directory`` as the tree of ``branch`` (created if needed), without
-    touching the working tree or the index: a temporary index, write-tree, commit-tree."""
+    touching the working tree or the index: a temporary index, write-tree, commit-tree.
+    ``parent``: the commit the new one follows (the remote-tracking tip when the local branch
+    is absent or behind); the local tip by default."""
 
     with Git(root) as git, tempfile.TemporaryDirectory() as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **git._identity()}
@@ -35,9 +103,10 @@ def commit_directory(root: Path, branch: str, directory: Path, message: str) -> 
             g.execute(["git", f"--work-tree={directory}", "add", "-A", "--force", "."], env=env)
             tree = g.execute(["git", "write-tree"], env=env).strip()
             old = git.rev_parse(f"refs/heads/{branch}")
-            parent = ["-p", old] if old else []
+            follows = parent or old
+            parents = ["-p", follows] if follows else []
             commit = g.execute(
-                ["git", "commit-tree", tree, *parent, "-m", message], env=env
+                ["git", "commit-tree", tree, *parents, "-m", message], env=env
             ).strip()
             # compare-and-swap: the only step that changes anything, atomic in git
             g.update_ref(f"refs/heads/{branch}", commit, old or "0" * 40)

@@ -29,7 +29,7 @@ PAYLOADS = (
     '<a href="javascript:alert(1)" id=pwn>a</a>',
 )
 PAYLOAD = " ".join(PAYLOADS)
-SELECTOR = "#pwn, [onerror], [onload], [onclick], a[href^='javascript'], a[href^='data'], img[src*='evil.invalid'], svg#pwn"
+SELECTOR = "#pwn, [onerror], [onload], [onclick], a[href^='javascript'], a[href^='data'], img[src*='evil.invalid'], a.glightbox[href*='evil.invalid'], svg#pwn"
 BAD_SOURCE = "vendor <img src=x onerror=alert(1)> | [x](javascript:alert(1))"
 
 
@@ -100,6 +100,10 @@ def hostile(tmp_path_factory, pristine) -> dict[str, Path]:
         {"version": "unreleased", "summary": f"Draft {PAYLOAD}", "affects": [], "relabel": "none"}
     )
     doc.save()
+    # a picture from another host fails a working-tree build (test_site_safety); the published
+    # release above keeps it, and its page must show nothing of it
+    faq = root / "guidelines/digits/docs/faq.md"
+    faq.write_text(faq.read_text().replace("![remote](https://evil.invalid/pixel.png)", ""))
     built = base / "built"
     build(ws, built, labelers="all")
     result = review(ws, "digits", "1.0.0")
