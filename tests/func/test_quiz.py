@@ -506,3 +506,33 @@ def test_a_retraining_quiz_asks_about_every_changed_class(workspace: Path, tmp_p
     same = run("labeler", "quiz", "digits", "--changed-since", "1.1.0", "--out", str(tmp_path / "x"),
                cwd=workspace, expect=1)  # fmt: skip
     assert "no class, rule or example of digits changed between 1.1.0 and 1.1.1" in same.stderr
+
+
+def test_a_feedback_page_that_cannot_be_written_records_nothing(workspace, quiz, tmp_path, run):
+    # QA 36 M1: the record was committed, then the page write failed with a traceback
+    folder, key = quiz
+    saved = write_answers(tmp_path / "answers-va-017.json", key, answers(key))
+    a_file = tmp_path / "afile"
+    a_file.write_text("not a folder\n")
+    before = state(workspace)
+    grade = ("labeler", "grade", str(folder), str(saved), "--labeler", "va-017", "--feedback")
+    under_file = run(*grade, str(a_file / "deeper" / "fb.html"), cwd=workspace, expect=1)
+    assert under_file.stderr == (
+        f"Error: {a_file} is a file, so the feedback page cannot go under it; give another "
+        "place with --feedback\n"
+    )
+    assert state(workspace) == before and records(workspace) == []
+    assert a_file.read_text() == "not a folder\n"
+
+
+def test_a_refused_grade_leaves_no_feedback_page_nor_its_folders(workspace, quiz, tmp_path, run):
+    folder, key = quiz
+    saved = write_answers(tmp_path / "answers.json", key, answers(key))
+    run("labeler", "deactivate", "va-017", cwd=workspace)
+    before = state(workspace)
+    page = tmp_path / "new" / "deeper" / "fb.html"
+    args = ("labeler", "grade", str(folder), str(saved), "--labeler", "va-017")
+    refused = run(*args, "--feedback", str(page), cwd=workspace, expect=4)
+    assert "'va-017' is inactive" in refused.stderr
+    assert state(workspace) == before and records(workspace) == []
+    assert not (tmp_path / "new").exists()  # the folders made for the page are gone too
