@@ -331,3 +331,74 @@ def test_train_takes_tomorrow_not_the_day_after(workspace: Path, run):
     assert [r["date"] for r in jsonl(workspace / TRAINING)] == [
         (today + dt.timedelta(days=1)).isoformat()
     ]
+
+
+# -- a clash of adds from two clones, settled --------------------------------------------------------
+def merged_add(root: Path, labeler: str, vendor: str, at: str, team: str | None = None) -> None:
+    """The add a teammate's clone made, as a plain `git pull` (union merge) appends it."""
+    event = {"event": "add", "id": labeler, "vendor": vendor, "team": team, "at": at}
+    with (root / ROSTER).open("a") as handle:
+        handle.write(json.dumps(event, sort_keys=True) + "\n")
+    git(root, "commit", "-q", "-am", f"merge: {labeler} for {vendor}")
+
+
+def problems(run, root: Path, expect: int) -> list[str]:
+    return json.loads(run("verify", "--json", cwd=root, expect=expect).stdout)["problems"]
+
+
+def test_settling_on_the_later_vendor_takes_its_team_and_clears_verify(workspace: Path, run):
+    add(run, workspace, "nD-01", "vendor-x", "--team", "day")
+    merged_add(workspace, "nD-01", "vendor-y", "2999-01-01T00:00:00+00:00", team="night")
+    assert len(problems(run, workspace, 5)) == 1
+    assert [row[:3] for row in listed(run, workspace)] == [("nD-01", "vendor-x", "day")]
+
+    out = run("labeler", "settle", "nD-01", "--vendor", "vendor-y", cwd=workspace).stdout
+    assert out == "Settled labeler nD-01: works for vendor-y\n"
+    assert problems(run, workspace, 0) == []
+    assert [row[:3] for row in listed(run, workspace)] == [("nD-01", "vendor-y", "night")]
+    assert git(workspace, "status", "--porcelain") == ""
+    # a third vendor's add reaching the roster later is a new clash: the settle did not decide it
+    merged_add(workspace, "nD-01", "vendor-z", "2999-01-02T00:00:00+00:00")
+    [clash] = problems(run, workspace, 5)
+    assert clash.startswith("labeler nD-01 was added twice, for vendor-y and for vendor-z ")
+
+
+def listed(run, root: Path) -> list[tuple]:
+    out = json.loads(run("labeler", "list", "--json", cwd=root).stdout)
+    return [(lab["id"], lab["vendor"], lab["team"], lab["active"]) for lab in out]
+
+
+SETTLE_REFUSALS = {
+    "a vendor it was not added for": (
+        ["nD-01", "--vendor", "vendor-q"],
+        "labeler 'nD-01' was added for vendor-x and vendor-y, not 'vendor-q': settle it on one "
+        "of those",
+        1,
+    ),
+    "no clash": (
+        ["va-017", "--vendor", "vendor-a"],
+        "labeler 'va-017' was added for vendor-a only: nothing to settle",
+        4,
+    ),
+    "unknown labeler": (["nD-99", "--vendor", "vendor-x"], "no labeler 'nD-99'", 3),
+}
+
+
+@pytest.mark.parametrize("case", [*SETTLE_REFUSALS, "already settled"])
+def test_settle_refusals_change_nothing(workspace: Path, run, case):
+    add(run, workspace, "va-017")
+    add(run, workspace, "nD-01", "vendor-x")
+    merged_add(workspace, "nD-01", "vendor-y", "2999-01-01T00:00:00+00:00")
+    if case == "already settled":
+        run("labeler", "settle", "nD-01", "--vendor", "vendor-x", cwd=workspace)
+        args, message, code = (
+            ["nD-01", "--vendor", "vendor-x"],
+            "labeler 'nD-01' is already settled on vendor-x",
+            4,
+        )
+    else:
+        args, message, code = SETTLE_REFUSALS[case]
+    before = state(workspace)
+    result = run("labeler", "settle", *args, cwd=workspace, expect=code)
+    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+    assert state(workspace) == before
