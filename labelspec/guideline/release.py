@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelspec import names, yamlio
+from labelspec.dates import refuse_future
 from labelspec.errors import ReleaseError
 from labelspec.guideline.check import check_guideline
 from labelspec.guideline.diff import BUMP_RANK, SpecDiff
@@ -208,6 +209,8 @@ def release(
         raise ReleaseError(f"--bump must be one of {', '.join(BUMPS)}")
     if message:
         names.note(message, "--message")
+    if date is not None:
+        refuse_future(date, "a release is dated the day its version took effect; release it then")
     with transaction(ws, f"Release guideline {name}") as tx:
         spec = _refuse_if_not_releasable(ws, name, tx.git)
         declared = None if spec.version == NEVER_RELEASED else spec.version
@@ -286,6 +289,8 @@ def _release_pending(
         raise ReleaseError(
             f"tag {tag} already exists; bump further or delete the tag if it was a mistake"
         )
+    if date is not None and previous:
+        _refuse_before(ws, name, previous, date)
     change = diff(ws, name, previous, None) if previous else None
     if change is not None:
         needed, why = change.required_bump()
@@ -336,3 +341,15 @@ def _set_at(mapping, position: int, key: str, value: Any) -> None:
 
 
 # -- log --------------------------------------------------------------------------------------------
+
+
+def _refuse_before(ws: Repo, name: str, previous: str, date: dt.date) -> None:
+    """Versions are dated in order: a release dated before the one it follows would make
+    that older version look newer to whoever reads dates (training records, the site)."""
+    before = next((r for r in releases(ws, name) if r.version == previous), None)
+    dated = before.record.get("date") if before else None
+    if dated and date < dt.date.fromisoformat(str(dated)):
+        raise ReleaseError(
+            f"--date {date} is before {name} {previous} was released ({dated}); date the "
+            "release on or after it"
+        )

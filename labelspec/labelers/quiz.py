@@ -176,6 +176,11 @@ def build_quiz(
     picked: list[str] = []
     if changed_since is not None:
         get_release(ws, guideline, changed_since)
+        if Version.parse(changed_since) >= Version.parse(version):
+            raise InputError(
+                f"--changed-since {changed_since} is not before {version}, the version quizzed: a "
+                f"retraining quiz asks what changed since an older release of {guideline}"
+            )
         cover, picked = _changed(ws, guideline, spec, release.commit, changed_since, version)
         if not cover and not picked:
             raise InputError(

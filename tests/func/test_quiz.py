@@ -536,3 +536,17 @@ def test_a_refused_grade_leaves_no_feedback_page_nor_its_folders(workspace, quiz
     assert "'va-017' is inactive" in refused.stderr
     assert state(workspace) == before and records(workspace) == []
     assert not (tmp_path / "new").exists()  # the folders made for the page are gone too
+
+
+def test_a_retraining_quiz_needs_changed_since_before_the_version(workspace: Path, tmp_path, run):
+    # QA 36 L6: --changed-since 1.0.1 --version 1.0.0 made a backwards "retraining" quiz
+    release_patch(run, workspace, "Clearer words")  # 1.0.1
+    out = tmp_path / "q"
+    for since, version in (("1.0.1", "1.0.0"), ("1.0.0", "1.0.0")):
+        args = ("--changed-since", since, "--version", version, "--out", str(out))
+        refused = run("labeler", "quiz", "digits", *args, cwd=workspace, expect=1)
+        assert refused.stderr == (
+            f"Error: --changed-since {since} is not before {version}, the version quizzed: a "
+            "retraining quiz asks what changed since an older release of digits\n"
+        )
+    assert not out.exists() and not key_file(out).exists()
