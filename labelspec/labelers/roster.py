@@ -118,7 +118,7 @@ def _settle(labeler: Labeler, added: list[tuple[int, dict]], settles: list[dict]
 def _clash_message(labeler: Labeler, other: str, number: int) -> str:
     return (
         f"labeler {labeler.id} was added twice, for {labeler.vendor} and for {other} "
-        f"({ROSTER}:{number}); the first add counts until you say which vendor {labeler.id} "
+        f"({ROSTER}:{number}); the add for {labeler.vendor} counts until you say which vendor {labeler.id} "
         f"works for: `labelspec labeler settle {labeler.id} --vendor {labeler.vendor}` (or "
         f"--vendor {other}), then add the other person under a new id (`labelspec labeler add "
         "NEW-ID --vendor VENDOR`) and map their deliveries to it with --labeler-map"

@@ -31,7 +31,7 @@ def test_a_clash_from_two_clones_is_settled_by_an_appended_event(digits_ws, run,
     # roster lines: vA-01, vB-01, then a's own add (line 3, vendor-y) before b's (line 4)
     advice = (
         "labeler nD-01 was added twice, for vendor-x and for vendor-y (labelers/roster.jsonl:3); "
-        "the first add counts until you say which vendor nD-01 works for: `labelspec labeler "
+        "the add for vendor-x counts until you say which vendor nD-01 works for: `labelspec labeler "
         "settle nD-01 --vendor vendor-x` (or --vendor vendor-y), then add the other person under "
         "a new id (`labelspec labeler add NEW-ID --vendor VENDOR`) and map their deliveries to "
         "it with --labeler-map"
