@@ -22,7 +22,8 @@ def release(run, root: Path, bump: str, summary: str, affects: tuple[str, ...] =
     )
     edit(root, ("\n\nquality:", f"\n{entry}\nquality:"))
     git(root, "commit", "-q", "-am", summary)
-    out = run("guideline", "release", "digits", "--bump", bump, "--json", cwd=root).stdout
+    args = ("--bump", bump, "--date", "2026-01-15", "--json")  # before the trainings
+    out = run("guideline", "release", "digits", *args, cwd=root).stdout
     return json.loads(out)["version"]
 
 
@@ -186,6 +187,12 @@ TRAIN_REFUSALS = {
     "a date past tomorrow": (
         ["va-017", "--version", "1.0.0", "--passed", "--date", "2099-01-01"],
         "--date 2099-01-01 is in the future",
+    ),
+    # QA 36 L3: digits 1.0.0 is dated 2026-01-15 in the template's changelog
+    "a date long before the release": (
+        ["va-017", "--version", "1.0.0", "--passed", "--date", "0001-01-01"],
+        "--date 0001-01-01 is before digits 1.0.0 was released (2026-01-15): a training on "
+        "1.0.0 happens on or after its release; give the day it happened",
     ),
 }
 
@@ -402,3 +409,22 @@ def test_settle_refusals_change_nothing(workspace: Path, run, case):
     result = run("labeler", "settle", *args, cwd=workspace, expect=code)
     assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
     assert state(workspace) == before
+
+
+def test_train_takes_the_day_before_the_release_not_two(workspace: Path, run):
+    # a day's grace: the release date is UTC, a trainer west of it may still be on the day before
+    add(run, workspace, "va-017")
+    args = ("--guideline", "digits", "--version", "1.0.0", "--method", "quiz", "--score", "0.9")
+    for when, code in (("2026-01-13", 1), ("2026-01-14", 0)):
+        run(
+            "labeler",
+            "train",
+            "va-017",
+            *args,
+            "--passed",
+            "--date",
+            when,
+            cwd=workspace,
+            expect=code,
+        )
+    assert [r["date"] for r in jsonl(workspace / TRAINING)] == ["2026-01-14"]
