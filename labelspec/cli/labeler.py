@@ -143,7 +143,7 @@ def settle_command(labeler_id, vendor) -> None:
     "--date",
     type=click.DateTime(["%Y-%m-%d"]),
     help="Training date [default: today]: the record covers labels made on or after it, even "
-    "labels imported before it was recorded.",
+    "labels imported before it was recorded; not before the version's release date.",
 )
 @json_option
 def train_command(labeler_id, guideline, version, method, score, passed, date, as_json) -> None:
