@@ -100,7 +100,11 @@ def remove_command(name, as_json) -> None:
     help="Which part of the version to bump (every release after the first names one).",
 )
 @click.option("-m", "--message", help="Extra release notes for the commit and the tag.")
-@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Release date [default: today].")
+@click.option(
+    "--date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Release date [default: today]; not in the future, nor before the previous release's.",
+)
 @click.option(
     "--tag-current", is_flag=True, help="Tag the version spec.yaml already declares (no bump)."
 )

@@ -104,6 +104,29 @@ def activate_command(labeler_id) -> None:
     click.echo(f"Activated labeler {labeler_id}")
 
 
+@labeler_group.command("settle")
+@click.argument("labeler_id", metavar="ID")
+@click.option(
+    "--vendor", required=True, help="The vendor ID works for: one of those it was added for."
+)
+def settle_command(labeler_id, vendor) -> None:
+    """Say which vendor ID works for, after two clones added ID for different vendors.
+
+    Appends a settle event to the roster (both adds stay in the history) and `verify` no
+    longer reports the clash. Give the other vendor's labeler a new id with `labeler add`
+    and map their deliveries to it with --labeler-map.
+
+    \b
+    Example:
+      labelspec labeler settle vendA-01 --vendor vendor-a
+      labelspec labeler add vendB-07 --vendor vendor-b
+    """
+    from labelspec.labelers.roster import settle_labeler  # lazy: loaded when it runs
+
+    labeler = settle_labeler(current_repo(), labeler_id, vendor)
+    click.echo(f"Settled labeler {labeler.id}: works for {labeler.vendor}")
+
+
 @labeler_group.command("train")
 @click.argument("labeler_id", metavar="ID")
 @click.option("--guideline", required=True, help="Guideline name.")
@@ -120,7 +143,7 @@ def activate_command(labeler_id) -> None:
     "--date",
     type=click.DateTime(["%Y-%m-%d"]),
     help="Training date [default: today]: the record covers labels made on or after it, even "
-    "labels imported before it was recorded.",
+    "labels imported before it was recorded; not before the version's release date.",
 )
 @json_option
 def train_command(labeler_id, guideline, version, method, score, passed, date, as_json) -> None:

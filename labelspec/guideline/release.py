@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelspec import names, yamlio
+from labelspec.dates import refuse_future
 from labelspec.errors import ConflictError, ReleaseError
 from labelspec.guideline.check import check_guideline
 from labelspec.guideline.diff import BUMP_RANK, SpecDiff
@@ -208,6 +209,8 @@ def release(
         raise ReleaseError(f"--bump must be one of {', '.join(BUMPS)}")
     if message:
         names.note(message, "--message")
+    if date is not None:
+        refuse_future(date, "a release is dated the day its version took effect; release it then")
     with transaction(ws, f"Release guideline {name}") as tx:
         spec = _refuse_if_not_releasable(ws, name, tx.git)
         declared = None if spec.version == NEVER_RELEASED else spec.version
@@ -284,6 +287,8 @@ def _release_pending(
     tag = tag_name(name, new_version)
     if tx.git.tag_exists(tag):
         _refuse_taken_tag(tx.git, tag, name, new_version)
+    if date is not None and previous:
+        _refuse_before(ws, name, previous, date)
     change = diff(ws, name, previous, None) if previous else None
     if change is not None:
         needed, why = change.required_bump()
@@ -363,3 +368,15 @@ def _set_at(mapping, position: int, key: str, value: Any) -> None:
 
 
 # -- log --------------------------------------------------------------------------------------------
+
+
+def _refuse_before(ws: Repo, name: str, previous: str, date: dt.date) -> None:
+    """Versions are dated in order: a release dated before the one it follows would make
+    that older version look newer to whoever reads dates (training records, the site)."""
+    before = next((r for r in releases(ws, name) if r.version == previous), None)
+    dated = before.record.get("date") if before else None
+    if dated and date < dt.date.fromisoformat(str(dated)):
+        raise ReleaseError(
+            f"--date {date} is before {name} {previous} was released ({dated}); date the "
+            "release on or after it"
+        )

@@ -29,6 +29,7 @@ from labelspec.guideline.releases import diff, get_release, releases, spec_at
 from labelspec.labelers import box_questions
 from labelspec.labelers.coverage import Coverage
 from labelspec.labelers.roster import LABELER_ID, get_labeler
+from labelspec.labelers.staging import staged_page
 from labelspec.labelers.training import TrainingRecord, record_training, training_records
 from labelspec.repo import Repo
 from labelspec.semver import Version
@@ -176,6 +177,11 @@ def build_quiz(
     picked: list[str] = []
     if changed_since is not None:
         get_release(ws, guideline, changed_since)
+        if Version.parse(changed_since) >= Version.parse(version):
+            raise InputError(
+                f"--changed-since {changed_since} is not before {version}, the version quizzed: a "
+                f"retraining quiz asks what changed since an older release of {guideline}"
+            )
         cover, picked = _changed(ws, guideline, spec, release.commit, changed_since, version)
         if not cover and not picked:
             raise InputError(
@@ -602,24 +608,25 @@ def grade(
         f"{labeler}: {correct} of {len(expected)} right{missing}, {score:.0%}; the pass mark is "
         f"{pass_mark:.0%}, so you {'passed' if passed else 'did not pass'}."
     )
-    page = _feedback_page(ws, key, given, summary)  # rendered first: a failure records nothing
+    page = _feedback_page(ws, key, given, summary)
+    target = Path(feedback) if feedback else answers.with_name(answers.stem + ".feedback.html")
     same = None if retake else _graded_today(ws, labeler, key["quiz"], score, passed)
-    record = same or record_training(
-        ws,
-        labeler,
-        key["guideline"],
-        key["version"],
-        method="quiz",
-        score=score,
-        passed=passed,
-        quiz=key["quiz"],
-    )
+    # the page is staged beside its destination before the record is committed, and put in
+    # place after: a destination that cannot be written records nothing
+    with staged_page(target, page):
+        record = same or record_training(
+            ws,
+            labeler,
+            key["guideline"],
+            key["version"],
+            method="quiz",
+            score=score,
+            passed=passed,
+            quiz=key["quiz"],
+        )
     result = GradeResult(
         key["quiz"], labeler, correct, len(expected), pass_mark, wrong, record, unanswered
     )
     result.recorded = same is None
-    result.feedback = (
-        Path(feedback) if feedback else answers.with_name(answers.stem + ".feedback.html")
-    )
-    atomic_write_text(result.feedback, page)
+    result.feedback = target
     return result

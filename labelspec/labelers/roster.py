@@ -1,9 +1,11 @@
 """The roster: pseudonymous labeler ids (never names or e-mail addresses) and their vendor.
 
 ``labelers/roster.jsonl`` is a log of events, one per line: ``add`` (id, vendor, team),
-``deactivate`` and ``activate``. The roster is the events folded in time order, so two clones
-that each add labelers merge with ``git pull``. Adding an id twice with the same vendor is one
-labeler; with different vendors the first add wins and ``verify`` reports the clash.
+``deactivate``, ``activate`` and ``settle``. The roster is the events folded in time order, so
+two clones that each add labelers merge with ``git pull``. Adding an id twice with the same
+vendor is one labeler; with different vendors (two clones) the first add wins and ``verify``
+reports the clash until a ``settle`` event (``labeler settle``) names the vendor the id belongs
+to and the vendors it does not: the file stays append-only and the history keeps both adds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from labelspec.transaction import transaction
 
 LABELER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ROSTER = "labelers/roster.jsonl"
+EVENTS = ("add", "deactivate", "activate", "settle")
 
 
 class Labeler(BaseModel):
@@ -38,6 +41,7 @@ class Labeler(BaseModel):
 class Roster:
     labelers: dict[str, Labeler] = field(default_factory=dict)
     clashes: list[str] = field(default_factory=list)  # for verify
+    unsettled: set[str] = field(default_factory=set)  # ids whose clash no settle decided
 
 
 def validate_labeler_id(labeler_id: str) -> None:
@@ -64,28 +68,61 @@ def load_roster(ws: Repo) -> Roster:
 def _load_roster(ws: Repo) -> Roster:
     events = read_lines(ws.root / ROSTER, ROSTER)
     roster = Roster()
+    adds: dict[str, list[tuple[int, dict]]] = {}
+    settles: dict[str, list[dict]] = {}
     for number, event in sorted(events, key=lambda e: (str(e[1].get("at", "")), e[0])):
         kind, labeler_id = event.get("event"), event.get("id")
-        if not labeler_id or kind not in ("add", "deactivate", "activate"):
+        if not labeler_id or kind not in EVENTS:
             raise InputError(f"{ROSTER}:{number}: not a roster event: {dumps(event)}")
         known = roster.labelers.get(labeler_id)
         if kind == "add":
+            adds.setdefault(labeler_id, []).append((number, event))
             if known is None:
-                roster.labelers[labeler_id] = Labeler(
-                    id=labeler_id,
-                    vendor=event["vendor"],
-                    team=event.get("team"),
-                    added=str(event.get("at", ""))[:10] or None,
-                )
-            elif known.vendor != event["vendor"]:
-                roster.clashes.append(
-                    f"labeler {labeler_id} was added twice, for {known.vendor} and for "
-                    f"{event['vendor']} ({ROSTER}:{number}); the first add counts. Give the other "
-                    "labeler a new id and fix the labels' --labeler-map"
-                )
+                roster.labelers[labeler_id] = _labeler(event)
+        elif kind == "settle":
+            settles.setdefault(labeler_id, []).append(event)
         elif known is not None:
             known.active = kind == "activate"
+    for labeler_id, added in adds.items():
+        labeler = roster.labelers[labeler_id]
+        settled = _settle(labeler, added, settles.get(labeler_id, []))
+        for number, event in added:
+            if event["vendor"] not in settled and event["vendor"] != labeler.vendor:
+                roster.clashes.append(_clash_message(labeler, event["vendor"], number))
+                roster.unsettled.add(labeler_id)
     return roster
+
+
+def _labeler(add: dict) -> Labeler:
+    return Labeler(
+        id=add["id"],
+        vendor=add["vendor"],
+        team=add.get("team"),
+        added=str(add.get("at", ""))[:10] or None,
+    )
+
+
+def _settle(labeler: Labeler, added: list[tuple[int, dict]], settles: list[dict]) -> set[str]:
+    """Apply the newest ``settle`` event of the id (its vendor's add gives the vendor and
+    team) and return every vendor the settles decided on, for or against."""
+    if not settles:
+        return set()
+    newest = settles[-1]
+    chosen = next((event for _n, event in added if event["vendor"] == newest["vendor"]), None)
+    if chosen is not None:
+        settled = _labeler(chosen)
+        labeler.vendor, labeler.team, labeler.added = settled.vendor, settled.team, settled.added
+    return {vendor for event in settles for vendor in (event["vendor"], *event.get("over", []))}
+
+
+def _clash_message(labeler: Labeler, other: str, number: int) -> str:
+    return (
+        f"labeler {labeler.id} was added twice, for {labeler.vendor} and for {other} "
+        f"({ROSTER}:{number}); the add for {labeler.vendor} counts until you say which vendor {labeler.id} "
+        f"works for: `labelspec labeler settle {labeler.id} --vendor {labeler.vendor}` (or "
+        f"--vendor {other}), then add the other person under a new id (`labelspec labeler add "
+        "NEW-ID --vendor VENDOR`) and map their deliveries to it with --labeler-map"
+    )
 
 
 def list_labelers(ws: Repo, include_inactive: bool = True) -> list[Labeler]:
@@ -138,3 +175,35 @@ def set_active(ws: Repo, labeler_id: str, active: bool) -> Labeler:
 
 def deactivate_labeler(ws: Repo, labeler_id: str) -> Labeler:
     return set_active(ws, labeler_id, False)
+
+
+def settle_labeler(ws: Repo, labeler_id: str, vendor: str) -> Labeler:
+    """Record that ``labeler_id`` works for ``vendor``, one of the vendors it was added for,
+    which settles the clash of adds for different vendors."""
+
+    names.one_line(vendor, "--vendor")
+    with transaction(ws, f"labelspec: settle labeler {labeler_id} ({vendor})") as tx:
+        labeler = get_labeler(ws, labeler_id)
+        vendors = sorted({e["vendor"] for _n, e in _adds(ws, labeler_id)})
+        if len(vendors) < 2:
+            raise ConflictError(
+                f"labeler {labeler_id!r} was added for {labeler.vendor} only: nothing to settle"
+            )
+        if vendor not in vendors:
+            raise InputError(
+                f"labeler {labeler_id!r} was added for {' and '.join(vendors)}, not {vendor!r}: "
+                "settle it on one of those"
+            )
+        if labeler.vendor == vendor and labeler_id not in load_roster(ws).unsettled:
+            raise ConflictError(f"labeler {labeler_id!r} is already settled on {vendor}")
+        over = [v for v in vendors if v != vendor]
+        tx.append_line(ws.root / ROSTER, _event("settle", labeler_id, vendor=vendor, over=over))
+    return get_labeler(ws, labeler_id)
+
+
+def _adds(ws: Repo, labeler_id: str) -> list[tuple[int, dict]]:
+    return [
+        (number, event)
+        for number, event in read_lines(ws.root / ROSTER, ROSTER)
+        if event.get("event") == "add" and event.get("id") == labeler_id
+    ]

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from labelspec.dates import GRACE, refuse_future
 from labelspec.errors import ConflictError, InputError, VcsError, WorkspaceError
 from labelspec.guideline.releases import get_release
 from labelspec.labelers.events import dumps, parse_lines, read_lines
@@ -91,12 +92,11 @@ def record_training(
 
     if not 0 <= score <= 1:
         raise InputError(f"--score must be a fraction between 0 and 1 (got {score}); 92 % is 0.92")
-    today = dt.date.today()
-    # a day's grace: a trainer east of UTC may already be on tomorrow's date
-    if date is not None and date > today + dt.timedelta(days=1):
-        raise InputError(
-            f"--date {date} is in the future (today is {today}): a record covers the labels made "
-            "on or after its date, so record a training once it has happened"
+    if date is not None:
+        refuse_future(
+            date,
+            "a record covers the labels made on or after its date, so record a training once it "
+            "has happened",
         )
     verdict = "passed" if passed else "failed"
     message = f"labelspec: {labeler_id} {verdict} {guideline} v{version} ({method} {score:.0%})"
@@ -106,8 +106,9 @@ def record_training(
             raise ConflictError(
                 f"labeler {labeler_id!r} is inactive; reactivate it with `labelspec labeler activate {labeler_id}`"
             )
-        get_release(ws, guideline, version)
-        date = date or today
+        release = get_release(ws, guideline, version)
+        date = date or dt.date.today()
+        _refuse_before_release(date, guideline, version, release.record.get("date"))
         record = TrainingRecord(
             id=new_record_id(labeler_id, guideline, version, date, method),
             labeler=labeler_id,
@@ -121,3 +122,13 @@ def record_training(
         )
         tx.append_line(ws.root / TRAINING, dumps(record.model_dump(mode="json")))
     return record
+
+
+def _refuse_before_release(date: dt.date, guideline: str, version: str, released) -> None:
+    """A training on a version happens once it is released (a day's grace: the release date
+    is UTC); a record dated earlier would also cover labels made before the version existed."""
+    if released and date < dt.date.fromisoformat(str(released)) - GRACE:
+        raise InputError(
+            f"--date {date} is before {guideline} {version} was released ({released}): a "
+            f"training on {version} happens on or after its release; give the day it happened"
+        )

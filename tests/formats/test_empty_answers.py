@@ -190,6 +190,6 @@ def test_two_labelers_exports_of_the_same_images_do_not_replace_each_other(
             "--images-were", "all"]  # fmt: skip
     run(*args, "--source", "vendor-a", "--labeler", "vA-01", cwd=root)
     run("labeler", "train", "vB-01", "--guideline", "shapes", "--version", "1.0.0",
-        "--method", "session", "--score", "0.9", "--passed", "--date", "2026-01-01", cwd=root)  # fmt: skip
+        "--method", "session", "--score", "0.9", "--passed", "--date", "2026-01-15", cwd=root)  # fmt: skip
     second = run(*args, "--source", "vendor-a", "--labeler", "vB-01", "--dry-run", cwd=root)
     assert "2 new, 0 updated, 0 unchanged" in second.stdout

@@ -758,7 +758,7 @@ def test_labelers_per_item_name_who_answered_each_image(make_store, run, tmp_pat
     run("labeler", "add", "vB-07", "--vendor", "vendor-a", cwd=root)
     run(
         *("labeler", "train", "vB-07", "--guideline", "shapes", "--version", "1.1.0"),
-        *("--method", "session", "--score", "0.9", "--passed", "--date", "2020-01-01"),
+        *("--method", "session", "--score", "0.9", "--passed"),  # today, as vA-01's
         cwd=root,
     )
     per_item = tmp_path / "labelers.csv"

@@ -22,7 +22,8 @@ def release(run, root: Path, bump: str, summary: str, affects: tuple[str, ...] =
     )
     edit(root, ("\n\nquality:", f"\n{entry}\nquality:"))
     git(root, "commit", "-q", "-am", summary)
-    out = run("guideline", "release", "digits", "--bump", bump, "--json", cwd=root).stdout
+    args = ("--bump", bump, "--date", "2026-01-15", "--json")  # before the trainings
+    out = run("guideline", "release", "digits", *args, cwd=root).stdout
     return json.loads(out)["version"]
 
 
@@ -187,6 +188,12 @@ TRAIN_REFUSALS = {
         ["va-017", "--version", "1.0.0", "--passed", "--date", "2099-01-01"],
         "--date 2099-01-01 is in the future",
     ),
+    # QA 36 L3: digits 1.0.0 is dated 2026-01-15 in the template's changelog
+    "a date long before the release": (
+        ["va-017", "--version", "1.0.0", "--passed", "--date", "0001-01-01"],
+        "--date 0001-01-01 is before digits 1.0.0 was released (2026-01-15): a training on "
+        "1.0.0 happens on or after its release; give the day it happened",
+    ),
 }
 
 
@@ -331,3 +338,93 @@ def test_train_takes_tomorrow_not_the_day_after(workspace: Path, run):
     assert [r["date"] for r in jsonl(workspace / TRAINING)] == [
         (today + dt.timedelta(days=1)).isoformat()
     ]
+
+
+# -- a clash of adds from two clones, settled --------------------------------------------------------
+def merged_add(root: Path, labeler: str, vendor: str, at: str, team: str | None = None) -> None:
+    """The add a teammate's clone made, as a plain `git pull` (union merge) appends it."""
+    event = {"event": "add", "id": labeler, "vendor": vendor, "team": team, "at": at}
+    with (root / ROSTER).open("a") as handle:
+        handle.write(json.dumps(event, sort_keys=True) + "\n")
+    git(root, "commit", "-q", "-am", f"merge: {labeler} for {vendor}")
+
+
+def problems(run, root: Path, expect: int) -> list[str]:
+    return json.loads(run("verify", "--json", cwd=root, expect=expect).stdout)["problems"]
+
+
+def test_settling_on_the_later_vendor_takes_its_team_and_clears_verify(workspace: Path, run):
+    add(run, workspace, "nD-01", "vendor-x", "--team", "day")
+    merged_add(workspace, "nD-01", "vendor-y", "2999-01-01T00:00:00+00:00", team="night")
+    assert len(problems(run, workspace, 5)) == 1
+    assert [row[:3] for row in listed(run, workspace)] == [("nD-01", "vendor-x", "day")]
+
+    out = run("labeler", "settle", "nD-01", "--vendor", "vendor-y", cwd=workspace).stdout
+    assert out == "Settled labeler nD-01: works for vendor-y\n"
+    assert problems(run, workspace, 0) == []
+    assert [row[:3] for row in listed(run, workspace)] == [("nD-01", "vendor-y", "night")]
+    assert git(workspace, "status", "--porcelain") == ""
+    # a third vendor's add reaching the roster later is a new clash: the settle did not decide it
+    merged_add(workspace, "nD-01", "vendor-z", "2999-01-02T00:00:00+00:00")
+    [clash] = problems(run, workspace, 5)
+    assert clash.startswith("labeler nD-01 was added twice, for vendor-y and for vendor-z ")
+
+
+def listed(run, root: Path) -> list[tuple]:
+    out = json.loads(run("labeler", "list", "--json", cwd=root).stdout)
+    return [(lab["id"], lab["vendor"], lab["team"], lab["active"]) for lab in out]
+
+
+SETTLE_REFUSALS = {
+    "a vendor it was not added for": (
+        ["nD-01", "--vendor", "vendor-q"],
+        "labeler 'nD-01' was added for vendor-x and vendor-y, not 'vendor-q': settle it on one "
+        "of those",
+        1,
+    ),
+    "no clash": (
+        ["va-017", "--vendor", "vendor-a"],
+        "labeler 'va-017' was added for vendor-a only: nothing to settle",
+        4,
+    ),
+    "unknown labeler": (["nD-99", "--vendor", "vendor-x"], "no labeler 'nD-99'", 3),
+}
+
+
+@pytest.mark.parametrize("case", [*SETTLE_REFUSALS, "already settled"])
+def test_settle_refusals_change_nothing(workspace: Path, run, case):
+    add(run, workspace, "va-017")
+    add(run, workspace, "nD-01", "vendor-x")
+    merged_add(workspace, "nD-01", "vendor-y", "2999-01-01T00:00:00+00:00")
+    if case == "already settled":
+        run("labeler", "settle", "nD-01", "--vendor", "vendor-x", cwd=workspace)
+        args, message, code = (
+            ["nD-01", "--vendor", "vendor-x"],
+            "labeler 'nD-01' is already settled on vendor-x",
+            4,
+        )
+    else:
+        args, message, code = SETTLE_REFUSALS[case]
+    before = state(workspace)
+    result = run("labeler", "settle", *args, cwd=workspace, expect=code)
+    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+    assert state(workspace) == before
+
+
+def test_train_takes_the_day_before_the_release_not_two(workspace: Path, run):
+    # a day's grace: the release date is UTC, a trainer west of it may still be on the day before
+    add(run, workspace, "va-017")
+    args = ("--guideline", "digits", "--version", "1.0.0", "--method", "quiz", "--score", "0.9")
+    for when, code in (("2026-01-13", 1), ("2026-01-14", 0)):
+        run(
+            "labeler",
+            "train",
+            "va-017",
+            *args,
+            "--passed",
+            "--date",
+            when,
+            cwd=workspace,
+            expect=code,
+        )
+    assert [r["date"] for r in jsonl(workspace / TRAINING)] == ["2026-01-14"]

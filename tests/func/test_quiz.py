@@ -542,3 +542,47 @@ def test_a_ner_quiz_marks_the_span_it_asks_about(make_workspace, run):
     assert shown == [expected[q["source"]] for q in key["questions"]]
     assert page.count("Which class should the marked words be labeled as?") == 6
     assert "Which class should it be labeled as?" not in page
+
+
+def test_a_feedback_page_that_cannot_be_written_records_nothing(workspace, quiz, tmp_path, run):
+    # QA 36 M1: the record was committed, then the page write failed with a traceback
+    folder, key = quiz
+    saved = write_answers(tmp_path / "answers-va-017.json", key, answers(key))
+    a_file = tmp_path / "afile"
+    a_file.write_text("not a folder\n")
+    before = state(workspace)
+    grade = ("labeler", "grade", str(folder), str(saved), "--labeler", "va-017", "--feedback")
+    under_file = run(*grade, str(a_file / "deeper" / "fb.html"), cwd=workspace, expect=1)
+    assert under_file.stderr == (
+        f"Error: {a_file} is a file, so the feedback page cannot go under it; give another "
+        "place with --feedback\n"
+    )
+    assert state(workspace) == before and records(workspace) == []
+    assert a_file.read_text() == "not a folder\n"
+
+
+def test_a_refused_grade_leaves_no_feedback_page_nor_its_folders(workspace, quiz, tmp_path, run):
+    folder, key = quiz
+    saved = write_answers(tmp_path / "answers.json", key, answers(key))
+    run("labeler", "deactivate", "va-017", cwd=workspace)
+    before = state(workspace)
+    page = tmp_path / "new" / "deeper" / "fb.html"
+    args = ("labeler", "grade", str(folder), str(saved), "--labeler", "va-017")
+    refused = run(*args, "--feedback", str(page), cwd=workspace, expect=4)
+    assert "'va-017' is inactive" in refused.stderr
+    assert state(workspace) == before and records(workspace) == []
+    assert not (tmp_path / "new").exists()  # the folders made for the page are gone too
+
+
+def test_a_retraining_quiz_needs_changed_since_before_the_version(workspace: Path, tmp_path, run):
+    # QA 36 L6: --changed-since 1.0.1 --version 1.0.0 made a backwards "retraining" quiz
+    release_patch(run, workspace, "Clearer words")  # 1.0.1
+    out = tmp_path / "q"
+    for since, version in (("1.0.1", "1.0.0"), ("1.0.0", "1.0.0")):
+        args = ("--changed-since", since, "--version", version, "--out", str(out))
+        refused = run("labeler", "quiz", "digits", *args, cwd=workspace, expect=1)
+        assert refused.stderr == (
+            f"Error: --changed-since {since} is not before {version}, the version quizzed: a "
+            "retraining quiz asks what changed since an older release of digits\n"
+        )
+    assert not out.exists() and not key_file(out).exists()

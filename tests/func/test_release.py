@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -614,3 +615,30 @@ def test_a_global_rule_released_with_empty_affects_is_warned_about(workspace: Pa
     assert (
         "warning: global rule R1 changed and `affects` is empty: no labeler will be retrained"
     ) in result.stderr
+
+
+def test_a_release_date_is_neither_in_the_future_nor_before_the_previous_release(
+    workspace: Path, run
+):
+    # QA 36 L8: --date 2099-01-01 was released; `labeler train --date` refuses the same date
+    clarify_seven(workspace)
+    before = state(workspace)
+    today = dt.date.today()
+    args = ("guideline", "release", "digits", "--bump", "minor", "--date")
+    future = run(*args, "2099-01-01", cwd=workspace, expect=1)
+    assert future.stderr == (
+        f"Error: --date 2099-01-01 is in the future (today is {today}): a release is dated the "
+        "day its version took effect; release it then\n"
+    )
+    # 1.0.0 is dated 2026-01-15 in the template's changelog
+    earlier = run(*args, "2026-01-14", cwd=workspace, expect=1)
+    assert earlier.stderr == (
+        "Error: --date 2026-01-14 is before digits 1.0.0 was released (2026-01-15); date the "
+        "release on or after it\n"
+    )
+    assert state(workspace) == before
+    out = json.loads(run(*args, "2026-01-15", "--json", cwd=workspace).stdout)
+    assert (out["version"], tag_record(workspace, "guideline/digits/v1.1.0")["date"]) == (
+        "1.1.0",
+        "2026-01-15",
+    )

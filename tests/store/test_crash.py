@@ -156,7 +156,7 @@ def _release_edit(root: Path) -> None:
 
 def _released(run, root: Path) -> None:
     _release_edit(root)
-    run("guideline", "release", "digits", "--bump", "minor", cwd=root)
+    run("guideline", "release", "digits", "--bump", "minor", "--date", "2026-01-15", cwd=root)
 
 
 def _planned(run, root: Path, tmp: Path) -> str:

@@ -35,7 +35,10 @@ from tests.store.conftest import DIGITS, digit_class, item_id, set_training_poli
 CLASSES = ("zero", "three", "eight")  # three and eight list each other as confusable
 STEPS = ("redefine", "revert", "add_rule", "remove_rule", "global_rule", "cut_confusable")
 LABELERS = ("vA-01", "vB-01")
-DAYS = [dt.date(2026, 1, 10) + dt.timedelta(days=n) for n in range(20)]
+# from the day before 1.0.0's release (2026-01-15; a training may not predate its version's
+# release by more than a day), every later release dated 2026-01-15 too
+DAYS = [dt.date(2026, 1, 14) + dt.timedelta(days=n) for n in range(20)]
+RELEASED = dt.date(2026, 1, 15)
 
 
 @dataclass
@@ -194,7 +197,7 @@ def check_history(built, run, drawn) -> None:
             )
             spec.write_text(body)
             git(root, "commit", "-q", "-am", f"step {n}")
-            model.versions.append(release(ws, "digits", "minor").version)
+            model.versions.append(release(ws, "digits", "minor", date=RELEASED).version)
             model.steps.append(affected)
             model.confusables.append({c: set(v) for c, v in model.confusable.items()})
         newest = model.versions[-1]

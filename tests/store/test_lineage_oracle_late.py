@@ -34,7 +34,10 @@ from tests.store.conftest import DIGITS, digit_class, item_id, set_training_poli
 
 CLASSES = ("zero", "three", "eight")
 LABELERS = ("vA-01", "vB-01")
-DAYS = [dt.date(2026, 1, 10) + dt.timedelta(days=n) for n in range(20)]
+# from the day before 1.0.0's release (2026-01-15; a training may not predate its version's
+# release by more than a day), every later release dated 2026-01-15 too
+DAYS = [dt.date(2026, 1, 14) + dt.timedelta(days=n) for n in range(20)]
+RELEASED = dt.date(2026, 1, 15)
 SLOW = {
     "deadline": None,
     # each example builds a real workspace (seconds): no shrinking, the failing history prints whole
@@ -119,7 +122,7 @@ def test_late_recorded_trainings_cover_by_their_date(built, run, drawn):
             )
             spec.write_text(body)
             git(root, "commit", "-q", "-am", f"step {n}")
-            versions.append(release(ws, "digits", "minor").version)
+            versions.append(release(ws, "digits", "minor", date=RELEASED).version)
             steps.append(cls)
 
         def version(index: int) -> str:

@@ -47,7 +47,7 @@ def release_110(run, root: Path, definition: str = "at least half the width") ->
         ),
     )
     git(root, "commit", "-q", "-am", "digits: sevens by the bar")
-    run("guideline", "release", "digits", "--bump", "minor", cwd=root)
+    run("guideline", "release", "digits", "--bump", "minor", "--date", "2026-01-15", cwd=root)
 
 
 def shown(run, root: Path) -> dict:

@@ -30,7 +30,7 @@ def release_without_triangles(run, root: Path) -> None:
     )
     path.write_text(text)
     git(root, "commit", "-q", "-am", "shapes: no triangles, rotation required")
-    run("guideline", "release", "shapes", "--bump", "major", cwd=root)
+    run("guideline", "release", "shapes", "--bump", "major", "--date", "2026-01-15", cwd=root)
     run(
         "labeler", "train", "vA-01", "--guideline", "shapes", "--version", "2.0.0",
         "--method", "session", "--score", "1", "--passed", "--date", "2026-01-20", cwd=root,
