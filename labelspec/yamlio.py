@@ -181,14 +181,17 @@ def to_plain(data: Any) -> Any:
     return data
 
 
-def _fast_loader():
+def _fast_loader(strict: bool):
     """PyYAML's libyaml loader, with YAML 1.2 booleans: only true/false, so that a decision
-    tree's ``yes:`` and ``no:`` stay keys (YAML 1.1 would read them as booleans)."""
+    tree's ``yes:`` and ``no:`` stay keys (YAML 1.1 would read them as booleans). ``strict``:
+    a key given twice in one mapping is refused, else the last one counts."""
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):
         def construct_mapping(self, node, deep=False):
+            if not strict:
+                return super().construct_mapping(node, deep)
             # libyaml keeps the last of two equal keys; the round-trip parser (release, every
             # edit) refuses them, so refuse here too: the fallback then names file:line:col.
             seen = set()
@@ -218,18 +221,24 @@ def _fast_loader():
     return Loader
 
 
-_FAST_LOADER = None
+_FAST_LOADERS: dict[bool, Any] = {}
 
 
-def fast_load(text: str, source: str = "<string>") -> Any:
+def _loader(strict: bool):
+    if strict not in _FAST_LOADERS:
+        _FAST_LOADERS[strict] = _fast_loader(strict)
+    return _FAST_LOADERS[strict]
+
+
+def fast_load(text: str, source: str = "<string>", strict: bool = False) -> Any:
     """Plain data through libyaml, for reading only: many times faster than round-trip parsing
-    on large specs; ``Lines`` supplies line numbers when a message needs them."""
+    on large specs; ``Lines`` supplies line numbers when a message needs them. ``strict``
+    refuses a key given twice (the files a user edits now: check, diff, the site, release);
+    history is read as it was accepted then, the last of two keys counting (tags made before
+    duplicates were refused must keep their digests and stay readable)."""
 
-    global _FAST_LOADER
-    if _FAST_LOADER is None:
-        _FAST_LOADER = _fast_loader()
     try:
-        return _bounded(yaml.load(text, Loader=_FAST_LOADER), source)
+        return _bounded(yaml.load(text, Loader=_loader(strict)), source)
     except RecursionError:
         raise SpecError(too_deep_message(source, "YAML")) from None
     except yaml.YAMLError:
@@ -239,11 +248,8 @@ def fast_load(text: str, source: str = "<string>") -> Any:
 def duplicate_keys(text: str) -> list[tuple[int, int, str]]:
     """(line, column, key), 1-based, of every key given again in its mapping: the parsers
     stop at the first, a report lists them all. [] when the text does not parse."""
-    global _FAST_LOADER
-    if _FAST_LOADER is None:
-        _FAST_LOADER = _fast_loader()
     try:
-        root = yaml.compose(text, Loader=_FAST_LOADER)
+        root = yaml.compose(text, Loader=_loader(True))
     except (yaml.YAMLError, RecursionError):
         return []
     found: list[tuple[int, int, str]] = []

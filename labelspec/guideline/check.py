@@ -144,7 +144,7 @@ def load_spec(path: Path, display: str | None = None) -> SpecResult:
     text = None  # stays None when the file is no UTF-8 text
     try:
         text = read_utf8(path)
-        plain = yamlio.fast_load(text, str(path))
+        plain = yamlio.fast_load(text, str(path), strict=True)
     except FileNotFoundError:
         return SpecResult(None, [Problem(message="file not found", file=display)], [])
     except SpecError as exc:

@@ -151,9 +151,10 @@ def spec_text_at(ws: Repo, name: str, version: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _parse_spec(text: str, source: str) -> Spec:
+def _parse_spec(text: str, source: str, strict: bool = False) -> Spec:
+    """``strict``: the working tree's, where a key given twice is refused (see fast_load)."""
     try:
-        return Spec.model_validate(yamlio.fast_load(text, source))
+        return Spec.model_validate(yamlio.fast_load(text, source, strict))
     except ValidationError as exc:
         raise SpecError(f"{source} does not validate: {exc.errors()[0]['msg']}") from exc
 
@@ -162,7 +163,8 @@ def spec_at(ws: Repo, name: str, version: str | None) -> Spec:
     """The spec as released at ``version``, or the working tree's when ``version`` is None."""
     if version is None:
         path = ws.spec_path(name)
-        return _parse_spec(decode_utf8(path.read_bytes(), ws.relpath(path)), ws.relpath(path))
+        text = decode_utf8(path.read_bytes(), ws.relpath(path))
+        return _parse_spec(text, ws.relpath(path), strict=True)
     return _parse_spec(spec_text_at(ws, name, version), f"{tag_name(name, version)}:spec.yaml")
 
 

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.helpers import edit
+from labelspec.guideline.releases import digest_at
+from labelspec.workspace import Workspace
+from tests.helpers import edit, git
 
 SPEC = "guidelines/digits/spec.yaml"
 
@@ -175,3 +178,36 @@ def test_every_duplicate_key_is_listed_at_once(workspace: Path, run):
         f'{SPEC}:{oh}:5: invalid YAML: found duplicate key "synonyms" (keep one of the two: '
         "readers would use only one value)",
     ]
+
+
+def test_a_release_tagged_with_a_duplicate_key_stays_readable(workspace: Path, run):
+    """Before duplicate keys were refused, `check` passed them (libyaml kept the last value) and
+    `--tag-current` tagged such a spec. Tags are immutable: their content is read as it was
+    accepted and digested then (the last value counts), never refused; the working tree is."""
+    edit(
+        workspace,
+        ("title: Handwritten digits\n", "title: Handwritten digits\ntitle: Digits\n"),
+        ("\nversion: 1.0.0\n", "\nversion: 1.1.0\n"),
+        (
+            "\n\nquality:",
+            "\n  - version: 1.1.0\n    date: 2026-02-01\n    summary: Titles\n"
+            "    affects: []\n    relabel: none\n\nquality:",
+        ),
+    )
+    git(workspace, "commit", "-q", "-am", "digits 1.1.0, tagged by an older labelspec")
+    record = {"guideline": "digits", "version": "1.1.0", "date": "2026-02-01",
+              "digest": digest_at(Workspace(workspace), "digits", "HEAD"), "summary": "Titles",
+              "affects": [], "relabel": "none"}  # fmt: skip
+    message = f"guideline digits v1.1.0: Titles\n\n{json.dumps(record, sort_keys=True)}\n"
+    git(workspace, "tag", "-a", "guideline/digits/v1.1.0", "-m", message)
+    edit(workspace, ("title: Handwritten digits\ntitle: Digits\n", "title: Digits\n"))
+    git(workspace, "commit", "-q", "-am", "one title")
+
+    assert run("check", cwd=workspace).exit_code == 0
+    shown = json.loads(run("guideline", "diff", "digits", "1.0.0", "1.1.0", "--json",
+                           cwd=workspace).stdout)  # fmt: skip
+    assert shown["to"] == "1.1.0"
+    assert run("verify", cwd=workspace).exit_code == 0
+    # the working tree is still held to the rule
+    edit(workspace, ("title: Digits\n", "title: Digits\ntitle: Again\n"))
+    run("check", cwd=workspace, expect=1)
