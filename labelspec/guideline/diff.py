@@ -210,8 +210,12 @@ def _answer_changed(changes: list[dict[str, Any]]) -> bool:
 
 
 def _answer(example) -> tuple:
-    """What an example draws as the answer: boxes, "not this" boxes, spans."""
-    return (example.boxes, example.wrong_boxes, example.spans)
+    """What an example draws as the answer: boxes, "not this" boxes, spans, each in no order
+    (the same boxes listed in another order are the same answer)."""
+    return tuple(
+        sorted(repr(part) for part in parts or [])
+        for parts in (example.boxes, example.wrong_boxes, example.spans)
+    )
 
 
 def _answer_classes(old, new) -> set[str]:

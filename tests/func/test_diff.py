@@ -503,6 +503,13 @@ def test_a_redrawn_box_of_another_class_affects_that_class_too():
     assert result.required_bump()[0] == "minor"
 
 
+def test_the_same_boxes_listed_in_another_order_are_the_same_answer():
+    dog = {"class": "dog", "x": 100, "y": 5, "w": 30, "h": 30}
+    old = spec(drawn([TIGHT], [], [dog]), version="1.0.0")
+    result = diff_specs(old, spec(drawn([dog], [], [TIGHT])))
+    assert result.detected_affects == [] and result.required_bump()[0] == "patch"
+
+
 def test_a_drawing_added_to_an_undrawn_positive_example_is_an_answer_change():
     result = diff_specs(spec(), spec(drawn([TIGHT], [])))
     assert result.detected_affects == ["cat"] and result.required_bump()[0] == "minor"
