@@ -99,8 +99,18 @@ def checked_remote(url: str) -> str:
             password = parts.password
         except ValueError as exc:
             raise InputError(f"--remote is not a valid URL ({exc}); nothing was created") from None
+        host = parts.netloc.rpartition("@")[2]
+        if password is None and parts.username and parts.scheme in ("http", "https"):
+            # a web URL's user name is how tokens travel (https://ghp_...@github.com/...)
+            shown = urlunsplit(parts._replace(netloc=f"***@{host}"))
+            raise InputError(
+                f"--remote {shown} names a user, which for an http(s) remote is usually a token: "
+                "labelspec.yaml and .dvc/config are committed, so git would keep it for good. "
+                f"Give the URL without it ({urlunsplit(parts._replace(netloc=host))}) and set the "
+                "credentials with `dvc remote modify --local storage user ...` / `password ...` "
+                "(.dvc/config.local, which git ignores), or the environment; nothing was created"
+            )
         if password is not None:
-            host = parts.netloc.rpartition("@")[2]
             shown = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
             bare = urlunsplit(parts._replace(netloc=f"{parts.username}@{host}"))
             raise InputError(

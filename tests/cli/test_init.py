@@ -209,6 +209,11 @@ def test_is_ignored_asks_the_repository_above_a_subfolder(tmp_path: Path):
     [
         ("https://user:s3cr3t@host/x", "--remote https://user:***@host/x holds a password"),
         ("s3://KEY:s3cr3t@bucket/path", "--remote s3://KEY:***@bucket/path holds a password"),
+        (
+            "https://s3cr3t@github.com/x/y",
+            "--remote https://***@github.com/x/y names a user, "
+            "which for an http(s) remote is usually a token",
+        ),
         ("x\ny", "--remote holds a control character (U+000A at character 2"),
         ("/data/\x1b[31mremote", "--remote holds a control character (U+001B at character 7"),
     ],
