@@ -130,6 +130,11 @@ def release_command(name, bump, message, date, tag_current, as_json) -> None:
     from labelspec.guideline.release import tag_current as tag_current_version  # lazy: ditto
 
     ws = current_repo()
+    if tag_current and date is not None:
+        raise click.UsageError(
+            "--date dates a new release; --tag-current tags the version spec.yaml declares, "
+            "dated by its changelog entry: set that entry's `date:` (and commit) instead"
+        )
     if tag_current:
         result = tag_current_version(ws, name, message)
     else:

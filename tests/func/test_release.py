@@ -301,6 +301,17 @@ def test_release_without_bump_says_which_flag_to_give(workspace: Path, run):
     assert state(workspace) == before
 
 
+def test_tag_current_with_a_date_is_refused_not_ignored(workspace: Path, run):
+    # the tag's date is the changelog entry's: a --date beside it would be silently dropped
+    before = state(workspace)
+    args = ("guideline", "release", "digits", "--tag-current", "--date", "2025-06-01")
+    result = run(*args, cwd=workspace, expect=2)
+    assert "--date dates a new release; --tag-current tags the version spec.yaml declares" in (
+        result.stderr
+    )
+    assert state(workspace) == before
+
+
 def test_tag_current_refuses_a_version_already_tagged(workspace: Path, run):
     before = state(workspace)
     result = run("guideline", "release", "digits", "--tag-current", cwd=workspace, expect=1)
