@@ -130,5 +130,8 @@ def _refuse_before_release(date: dt.date, guideline: str, version: str, released
     if released and date < dt.date.fromisoformat(str(released)) - GRACE:
         raise InputError(
             f"--date {date} is before {guideline} {version} was released ({released}): a "
-            f"training on {version} happens on or after its release; give the day it happened"
+            f"training on {version} happens on or after its release; give the day it happened "
+            "(labelers trained before a guideline was adopted: date its release when you make "
+            "it, `guideline release --date`, or a hand-written spec's changelog entry before "
+            "`--tag-current`)"
         )

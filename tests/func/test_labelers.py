@@ -192,7 +192,9 @@ TRAIN_REFUSALS = {
     "a date long before the release": (
         ["va-017", "--version", "1.0.0", "--passed", "--date", "0001-01-01"],
         "--date 0001-01-01 is before digits 1.0.0 was released (2026-01-15): a training on "
-        "1.0.0 happens on or after its release; give the day it happened",
+        "1.0.0 happens on or after its release; give the day it happened (labelers trained "
+        "before a guideline was adopted: date its release when you make it, `guideline release "
+        "--date`",
     ),
 }
 
