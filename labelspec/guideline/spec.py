@@ -8,6 +8,7 @@ pydantic-style ``loc`` tuples so ``check`` can turn them into file:line.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections import Counter
 from typing import Annotated, Any, Literal
@@ -362,6 +363,20 @@ def _duplicates(values: list[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n > 1}
 
 
+LISTED_IDS = 12  # known ids listed in full; more read as a guess and the first few
+
+
+def known_ids(ids: list[str], given: str) -> str:
+    """``known: ...`` for a message naming an unknown class id: every id of a small spec; for
+    a large one the closest and the first few (a message per wrong reference times 2,000
+    ids made `check` print 27 MB)."""
+    if len(ids) <= LISTED_IDS:
+        return f"known: {', '.join(ids)}"
+    close = difflib.get_close_matches(str(given), ids, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"{guess}known: {', '.join(ids[:10])} and {len(ids) - 10} more"
+
+
 def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]]]:
     """What one field says about another: (errors, warnings) as (loc, message) pairs."""
     errors: list[tuple[Loc, str]] = []
@@ -382,7 +397,7 @@ def cross_check(spec: Spec) -> tuple[list[tuple[Loc, str]], list[tuple[Loc, str]
     def need_class(loc: Loc, value: str | None, what: str) -> None:
         if value is not None and value not in class_ids:
             errors.append(
-                (loc, f"{what} {value!r} is not a class id (known: {', '.join(sorted(class_ids))})")
+                (loc, f"{what} {value!r} is not a class id ({known_ids(sorted(class_ids), value)})")
             )
 
     for r_i, rule in enumerate(spec.rules):
@@ -521,11 +536,11 @@ def _drawn_problems(spec: Spec, cls: LabelClass, loc: Loc, ex: Example) -> list[
         for b_i, box in enumerate(boxes):
             target = spec.get_class(box.class_id)
             if target is None:
-                known = ", ".join(spec.class_ids)
+                known = known_ids(spec.class_ids, box.class_id)
                 found.append(
                     (
                         (*loc, field, b_i, "class"),
-                        f"box class {box.class_id!r} is not a class id (known: {known})",
+                        f"box class {box.class_id!r} is not a class id ({known})",
                     )
                 )
                 continue

@@ -8,6 +8,7 @@ import pytest
 
 from labelspec import yamlio
 from labelspec.guideline.check import validate_data
+from labelspec.guideline.spec import known_ids
 
 BASE = {
     "guideline": "digits",
@@ -290,3 +291,14 @@ def test_an_example_span_shorter_than_its_class_minimum_is_an_error():
             "(rule R1; a labeler could not submit it)",
         )
     ]
+
+
+def test_an_unknown_class_id_lists_every_id_of_a_small_spec_and_a_guess_in_a_large_one():
+    small = [f"c{i}" for i in range(12)]
+    assert known_ids(small, "x") == f"known: {', '.join(small)}"
+    large = [f"class-{i:04d}" for i in range(2000)]
+    assert known_ids(large, "class-0007x") == (
+        "did you mean 'class-0007'? known: class-0000, class-0001, class-0002, class-0003, "
+        "class-0004, class-0005, class-0006, class-0007, class-0008, class-0009 and 1990 more"
+    )
+    assert known_ids(large, "zebra").startswith("known: class-0000, ")
