@@ -18,6 +18,7 @@ from labelspec.guideline.releases import _parse_spec, diff, digest_at, releases,
 from labelspec.guideline.scope import BORDER_TOLERANCE_PX
 from labelspec.guideline.spec import Example, Loc, Spec, cross_check
 from labelspec.repo import Repo, find_root
+from labelspec.site.safe import remote_picture_message, remote_pictures
 from labelspec.store.datasets import declared
 
 MIN_EXAMPLE_PX = 32
@@ -534,7 +535,7 @@ def check_guideline(ws: Repo, name: str, inspect_images: bool = True) -> Guideli
         drifted = committed_change(ws, name)
         if drifted is not None:
             result.errors.append(drifted)
-    result.errors += guide_encoding(ws, name)
+    result.errors += guide_problems(ws, name)
     return GuidelineReport(
         name=name,
         spec_file=display,
@@ -544,18 +545,25 @@ def check_guideline(ws: Repo, name: str, inspect_images: bool = True) -> Guideli
     )
 
 
-def guide_encoding(ws: Repo, name: str) -> list[Problem]:
-    """A page of ``docs/`` that is not UTF-8 (saved by Notepad as UTF-16, say): the site would
-    not build; one problem per page, at the line of its first bad byte."""
+def guide_problems(ws: Repo, name: str) -> list[Problem]:
+    """What keeps a page of ``docs/`` off the site: not UTF-8 (saved by Notepad as UTF-16,
+    say; one problem per page, at its first bad byte), or a picture from another host (one
+    per picture, the site's own message), so ``check`` fails where ``site build`` would."""
     folder = ws.guideline_dir(name) / "docs"
     found = []
     for path in sorted(folder.rglob("*.md")) if folder.is_dir() else []:
+        rel = ws.relpath(path)
         try:
-            decode_utf8(path.read_bytes(), ws.relpath(path))
+            text = decode_utf8(path.read_bytes(), rel)
         except SpecError as exc:
             where, _, message = str(exc).partition(": ")
             line = int(where.rpartition(":")[2])
-            found.append(Problem(message=message, file=ws.relpath(path), line=line))
+            found.append(Problem(message=message, file=rel, line=line))
+            continue
+        found += [
+            Problem(message=remote_picture_message(url), file=rel, line=line)
+            for line, url in remote_pictures(text)
+        ]
     return found
 
 

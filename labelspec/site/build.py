@@ -35,7 +35,13 @@ from labelspec import yamlio
 from labelspec.guideline.releases import spec_at
 from labelspec.semver import Version
 from labelspec.guideline.releases import get_release, releases
-from labelspec.vcs import commit_directory, current_branch, extract_branch, holds_path
+from labelspec.vcs import (
+    commit_directory,
+    current_branch,
+    extract_branch,
+    holds_path,
+    site_branch_start,
+)
 from labelspec.guideline.releases import get_release
 from labelspec import nesting
 from labelspec.labelers.roster import ROSTER, list_labelers
@@ -391,16 +397,34 @@ def publish(
 
 
 def _check_publish_branch(ws: Repo, branch: str) -> None:
-    """A site branch holds only the site: the checked-out branch, the release branch or any
-    branch with the workspace on it would get the site committed into its history."""
-    config = ws.root / CONFIG_NAME
-    if branch in (current_branch(ws.root), ws.config.release_branch) or holds_path(
-        ws.root, branch, config
-    ):
+    """A site branch holds only the site: the checked-out branch, the release branch or a
+    branch whose tip holds the workspace (gh-pages made from main) would get the site
+    committed into its history, or the workspace published. The tip checked is the one
+    publish would continue: the remote-tracking branch in a fresh clone."""
+    elsewhere = (
+        "publish to a branch of its own (--branch NAME), or use --folder DIR --no-branch"
+    )
+    if branch == current_branch(ws.root):
         raise InputError(
-            f"--branch {branch}: that branch holds the workspace, and publishing would commit the "
-            "built site into its history; publish to a branch of its own (the default gh-pages), "
-            "or use --folder DIR --no-branch"
+            f"branch {branch} is the branch checked out in the workspace, and publishing would "
+            f"commit the built site into its history; {elsewhere}"
+        )
+    if branch == ws.config.release_branch:
+        raise InputError(
+            f"branch {branch} is the release branch of the workspace, and publishing would "
+            f"commit the built site into its history; {elsewhere}"
+        )
+    start = site_branch_start(ws.root, branch)
+    if start is not None and holds_path(ws.root, start.commit, ws.root / CONFIG_NAME):
+        if start.remote:
+            remote = start.name.split("/")[0]
+            delete = f"`git push {remote} :{branch}`, and `git branch -D {branch}` if you have it"
+        else:
+            delete = f"`git branch -D {branch}`, and `git push origin :{branch}` if you pushed it"
+        raise InputError(
+            f"branch {start.name} holds the workspace ({CONFIG_NAME} is on it: made from "
+            f"{ws.config.release_branch}?), and publishing would put the workspace on the site; "
+            f"delete it so publish starts it afresh ({delete}), or pick another --branch NAME"
         )
 
 

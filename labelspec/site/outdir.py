@@ -19,7 +19,15 @@ MKDOCS_OUTPUT = ("404.html", "sitemap.xml", "search/search_index.json")
 
 def check_out_folder(ws: Repo, target: Path, force: bool = False) -> None:
     """Refuse ``target`` (resolved) when building into it would delete what is not a site."""
-    check_not_workspace_folder(ws, target, "--out", "the build empties its --out folder first")
+    # a previous build may be committed (GitHub Pages from /docs): git restores tracked files,
+    # and a build of ours replaces only a build of ours; other tracked folders stay refused
+    check_not_workspace_folder(
+        ws,
+        target,
+        "--out",
+        "the build empties its --out folder first",
+        tracked_ok=target.is_dir() and is_site_build(target),
+    )
     if target.is_dir() and not force and not is_site_build(target):
         # mkdocs' clean spares hidden entries: only what it would delete counts
         if any(not p.name.startswith(".") for p in target.iterdir()):
@@ -55,7 +63,8 @@ def check_not_workspace_folder(
         if tracked:
             raise InputError(
                 f"{option} {target}: it holds {len(tracked)} file(s) tracked by git (e.g. "
-                f"{tracked[0]}) and {why}; choose another folder"
+                f"{tracked[0]}) and is not a previous site build, and {why}; choose another "
+                "folder (--force does not lift this)"
             )
 
 

@@ -135,6 +135,14 @@ def remote_pictures(markdown: str) -> list[tuple[int, str]]:
     return sorted((n, url) for n, url in inline if not safe_url(url, remote=False))
 
 
+def remote_picture_message(url: str) -> str:
+    """Why a guide page's remote picture is refused (by ``check`` and the site alike)."""
+    return (
+        f"picture {url} is not a file of the guideline: the site works offline and shows no "
+        "picture from another host; save it under docs/ and link it by a relative path"
+    )
+
+
 def _outside_code(line: str) -> str:
     def disarm(text: str) -> str:
         return text.replace("<", "&lt;").replace("{", "&#123;").replace("}", "&#125;")

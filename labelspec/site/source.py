@@ -18,7 +18,7 @@ from labelspec.guideline.changes import Pictures, compare
 from labelspec.guideline.releases import diff, releases, spec_at
 from labelspec.semver import Version
 from labelspec.vcs import Git
-from labelspec.site.safe import markdown_without_html, remote_pictures
+from labelspec.site.safe import markdown_without_html, remote_picture_message, remote_pictures
 from labelspec.guideline.releases import releases, working_digest
 from labelspec.errors import ProblemsError
 from labelspec.guideline.check import check_guideline
@@ -144,8 +144,7 @@ def working_tree(ws: Repo, name: str) -> SiteSource:
         site.guides.append(_guide(rel, content))  # refuses a page that is not UTF-8, by name
         pictures += [
             Problem(
-                f"picture {url} is not a file of the guideline: the site works offline and shows "
-                "no picture from another host; save it under docs/ and link it by a relative path",
+                remote_picture_message(url),
                 file=ws.relpath(path),
                 line=line,
             )

@@ -25,6 +25,7 @@ from labelspec.vcs.pages import (
     current_branch,
     extract_branch,
     holds_path,
+    site_branch_start,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "is_ignored",
     "parse_dvc_file",
     "read_at",
+    "site_branch_start",
 ]

@@ -45,10 +45,15 @@ def pages_start(git: Git, branch: str, diverged_ok: bool = False) -> PagesStart 
         return PagesStart(name, remote_sha, True)
     if git.is_ancestor(remote_sha, local) or diverged_ok:
         return PagesStart(branch, local, False)
+    # merging two site commits conflicts in versions.json, index.html, sitemap.xml and the
+    # search index (both sides rewrote them); publishing is idempotent per version, so taking
+    # the remote branch and publishing again what only the local one had loses nothing
     raise ConflictError(
         f"branch {branch} and {name} have diverged (each has site commits the other lacks), so "
-        f"publishing on either would drop published versions; merge them first (`git checkout "
-        f"{branch} && git merge {name}`, keep both versions' folders) or reset {branch} to {name}"
+        f"publishing on either would drop published versions. Take {name} (`git branch -f "
+        f"{branch} {name}`), then publish again each version only the local {branch} had "
+        f"(its commits are listed by `git log --oneline {name}..{branch}` before the reset: "
+        f"`labelspec site publish NAME --version X`); do not merge the two"
     )
 
 
@@ -76,13 +81,18 @@ def current_branch(root: Path) -> str | None:
         return git.branch()
 
 
-def holds_path(root: Path, branch: str, path: Path) -> bool:
-    """Whether the tip of local ``branch`` has ``path`` (a workspace path): a workspace branch."""
+def site_branch_start(root: Path, branch: str) -> PagesStart | None:
+    """Where ``publish`` would continue ``branch`` (see ``pages_start``); ConflictError when
+    the local and remote branches have diverged."""
     with Git(root) as git:
-        if not git.rev_parse(f"refs/heads/{branch}"):
-            return False
+        return pages_start(git, branch)
+
+
+def holds_path(root: Path, commit: str, path: Path) -> bool:
+    """Whether ``commit`` has ``path`` (a workspace path): a commit of the workspace."""
+    with Git(root) as git:
         try:
-            git.read_file(f"refs/heads/{branch}", path)
+            git.read_file(commit, path)
         except VcsError:  # absent at that commit
             return False
         return True

@@ -166,6 +166,24 @@ def test_guide_pages_that_are_not_utf8_are_listed_by_check_and_stop_the_site(
     assert "Traceback" not in built.stderr
 
 
+def test_a_remote_picture_in_a_guide_page_fails_check_as_it_fails_the_site(
+    workspace: Path, run, tmp_path: Path
+):
+    index = workspace / "guidelines/digits/docs/index.md"
+    lines = index.read_text().count("\n")
+    with index.open("a") as handle:  # a blank line, then the picture: line lines + 2
+        handle.write("\n![r](https://cdn.evil.example/x.png)\n")
+    expected = (
+        f"guidelines/digits/docs/index.md:{lines + 2}: picture https://cdn.evil.example/x.png is "
+        "not a file of the guideline: the site works offline and shows no picture from another "
+        "host; save it under docs/ and link it by a relative path"
+    )
+    checked = run("check", cwd=workspace, expect=1)
+    assert expected in checked.stdout.splitlines()
+    built = run("site", "build", "--out", str(tmp_path / "s"), cwd=workspace, expect=1)
+    assert expected in [line.strip() for line in built.stderr.splitlines()]
+
+
 def test_a_spec_with_a_utf8_byte_order_mark_passes(workspace: Path, run):
     spec = workspace / SPEC
     spec.write_bytes(b"\xef\xbb\xbf" + spec.read_bytes())

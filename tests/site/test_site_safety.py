@@ -32,8 +32,8 @@ def snapshot(folder: Path) -> dict[str, str]:
     }
 
 
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=check, capture_output=True, text=True)
     return done.stdout.strip()
 
 
@@ -80,6 +80,24 @@ def test_build_refuses_a_folder_holding_tracked_files_even_with_force(site_works
     result = run("site", "build", "--out", "notes", "--force", cwd=site_workspace, expect=1)
     assert "1 file(s) tracked by git (e.g. plan.md)" in result.stderr
     assert (notes / "plan.md").read_text() == "keep me\n"
+
+
+def test_a_committed_previous_build_is_rebuilt(site_workspace: Path, run):
+    # GitHub Pages "from /docs": the built site is committed, and rebuilt on every release
+    run("site", "build", "--out", "pub", cwd=site_workspace)
+    git(site_workspace, "add", "pub")
+    git(site_workspace, "commit", "-qm", "the site")
+    (site_workspace / "pub/stale.html").write_text("from an older build")
+    run("site", "build", "--out", "pub", cwd=site_workspace)
+    assert (site_workspace / "pub/.labelspec-site").is_file()
+    assert (site_workspace / "pub/digits/index.html").is_file()
+    assert not (site_workspace / "pub/stale.html").exists()
+    # tracked, but no longer a build of ours: refused again, even with --force
+    (site_workspace / "pub/.labelspec-site").unlink()
+    (site_workspace / "pub/404.html").unlink()
+    result = run("site", "build", "--out", "pub", "--force", cwd=site_workspace, expect=1)
+    assert "tracked by git" in result.stderr and "is not a previous site build" in result.stderr
+    assert (site_workspace / "pub/digits/index.html").is_file()
 
 
 def test_a_previous_build_is_rebuilt_and_an_unrelated_folder_needs_force(
@@ -229,6 +247,9 @@ def test_publish_in_a_fresh_clone_continues_the_published_versions(team, run, tm
     git(a, "fetch", "-q", "origin")
     result = run("site", "publish", "digits", "--version", "1.1.0", cwd=a, expect=4)
     assert "gh-pages and origin/gh-pages have diverged" in result.stderr
+    assert "`git branch -f gh-pages origin/gh-pages`" in result.stderr
+    assert "`git log --oneline origin/gh-pages..gh-pages`" in result.stderr
+    assert "git checkout" not in result.stderr and "git merge" not in result.stderr
     assert git(a, "rev-parse", "gh-pages") == mine
     # after a reset to what was pushed, a publishes on top of it
     git(a, "branch", "-f", "gh-pages", "origin/gh-pages")
@@ -239,12 +260,46 @@ def test_publish_in_a_fresh_clone_continues_the_published_versions(team, run, tm
 def test_publish_refuses_a_branch_that_holds_the_workspace(site_workspace: Path, run):
     git(site_workspace, "branch", "feature")
     head = git(site_workspace, "rev-parse", "HEAD")
-    for branch in ("main", "feature"):
-        result = run("site", "publish", "digits", "--branch", branch, cwd=site_workspace, expect=1)
-        assert f"--branch {branch}: that branch holds the workspace" in result.stderr
+    result = run("site", "publish", "digits", "--branch", "main", cwd=site_workspace, expect=1)
+    assert "branch main is the branch checked out in the workspace" in result.stderr
+    result = run("site", "publish", "digits", "--branch", "feature", cwd=site_workspace, expect=1)
+    assert "branch feature holds the workspace (labelspec.yaml is on it" in result.stderr
+    assert "`git branch -D feature`" in result.stderr
     assert git(site_workspace, "rev-parse", "HEAD") == head
     assert git(site_workspace, "rev-parse", "feature") == head
     assert git(site_workspace, "status", "--porcelain") == ""
+
+
+def test_a_gh_pages_made_from_main_is_refused_naming_it_and_how_to_start_afresh(
+    site_workspace: Path, run
+):
+    git(site_workspace, "branch", "gh-pages")  # what `git checkout -b gh-pages` would make
+    head = git(site_workspace, "rev-parse", "HEAD")
+    result = run("site", "publish", "digits", cwd=site_workspace, expect=1)  # no --branch given
+    assert "branch gh-pages holds the workspace" in result.stderr
+    assert "`git branch -D gh-pages`" in result.stderr
+    assert "--branch gh-pages" not in result.stderr and "default gh-pages" not in result.stderr
+    assert git(site_workspace, "rev-parse", "gh-pages") == head
+    # deleted as advised, publish starts it afresh
+    git(site_workspace, "branch", "-D", "gh-pages")
+    run("site", "publish", "digits", cwd=site_workspace)
+    assert git(site_workspace, "cat-file", "-t", "gh-pages:labelspec.yaml", check=False) == ""
+
+
+def test_a_remote_gh_pages_holding_the_workspace_is_refused_in_a_fresh_clone(
+    team, run, tmp_path: Path
+):
+    origin, a = team
+    git(a, "push", "-q", "origin", "main:gh-pages")  # GitHub's "create branch" from main
+    pushed = git(origin, "rev-parse", "gh-pages")
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "-b", "main", str(origin), str(ci))
+    result = run("site", "publish", "digits", cwd=ci, expect=1)
+    assert "branch origin/gh-pages holds the workspace" in result.stderr
+    assert "`git push origin :gh-pages`" in result.stderr
+    assert git(ci, "branch", "--list", "gh-pages") == ""  # nothing moved
+    assert git(origin, "rev-parse", "gh-pages") == pushed
+    assert git(ci, "status", "--porcelain") == ""
 
 
 # -- L14: the demo replaces only its own folders ----------------------------------------------------------
