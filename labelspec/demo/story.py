@@ -517,12 +517,29 @@ class Demo:
             f"{shown[0]['batches']} batches, {shown[0]['superseded_labels']} superseded; "
             "verify is clean in each."
         )
+        self._roster_clash(a, b, fresh)
         self.run("labels log digits", cwd=fresh)
         self.say(
             "17. Golden v2 was made under 1.1.0, the vendors labeled under 1.0.0: the bake-off "
             "warns, and splits each vendor's accuracy into the classes 1.1.0 changed and the rest"
         )
         self.run("qa bakeoff digits --golden expert", cwd=fresh)
+
+    def _roster_clash(self, a: Path, b: Path, fresh: Path) -> None:
+        self.say(
+            "16d. Both onboard a new labeler under one id, for two vendors: the roster merges, "
+            "verify names the clash, and an appended `labeler settle` clears it everywhere"
+        )
+        self.run("labeler add vC-03 --vendor vendor-c", cwd=a)
+        self.run("push", cwd=a)
+        self.run("labeler add vC-03 --vendor vendor-b", cwd=b)
+        self.run("pull", cwd=b, expect_fail=True)  # merged; verify exits 5 naming the fix
+        self.run("labeler settle vC-03 --vendor vendor-c", cwd=b)
+        self.run("labeler add vB-03 --vendor vendor-b", cwd=b)
+        self.run("push", cwd=b)
+        for path in (a, fresh):
+            self.run("pull", cwd=path, quiet=path == fresh)
+        self.run("verify", cwd=fresh)
 
     def _shown(self, root: Path) -> dict:
 

@@ -33,3 +33,8 @@ def test_the_demo_tells_its_story(tmp_path, run, monkeypatch):
         r.endswith("rejected in review") for i in plan["items"] for r in i["reasons"]
     )
     assert (ws.root / "reports/gaps.html").read_text().count("data:image/png;base64,") > 0
+    # 16d: the roster clash of two clones, settled by an appended event in every clone
+    for clone in ("teammate-a", "teammate-b", "fresh-clone"):
+        listed = json.loads(run("labeler", "list", "--json", cwd=tmp_path / "demo" / clone).stdout)
+        vendors = {lab["id"]: lab["vendor"] for lab in listed}
+        assert (vendors["vC-03"], vendors["vB-03"]) == ("vendor-c", "vendor-b")
