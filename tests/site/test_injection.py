@@ -67,8 +67,11 @@ def inject(root: Path, summary: str) -> None:
         }
     )
     doc.save()
+    # a guide page with a picture from another host is refused by `check`, so by release too
+    # (test_site_safety); the spec's fields still carry one
+    page = " ".join(p for p in PAYLOADS if "evil.invalid" not in p)
     (root / "guidelines/digits/docs/faq.md").write_text(
-        f"# FAQ {PAYLOAD}\n\n{PAYLOAD}\n\n<div onclick=alert(1) id=pwn>raw</div>\n"
+        f"# FAQ {page}\n\n{page}\n\n<div onclick=alert(1) id=pwn>raw</div>\n"
     )
 
 
@@ -100,10 +103,6 @@ def hostile(tmp_path_factory, pristine) -> dict[str, Path]:
         {"version": "unreleased", "summary": f"Draft {PAYLOAD}", "affects": [], "relabel": "none"}
     )
     doc.save()
-    # a picture from another host fails a working-tree build (test_site_safety); the published
-    # release above keeps it, and its page must show nothing of it
-    faq = root / "guidelines/digits/docs/faq.md"
-    faq.write_text(faq.read_text().replace("![remote](https://evil.invalid/pixel.png)", ""))
     built = base / "built"
     build(ws, built, labelers="all")
     result = review(ws, "digits", "1.0.0")
